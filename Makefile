@@ -1,0 +1,115 @@
+# mcpgw build. One switch per variant:
+#   make                               release-ish build: build/mcpgw
+#   make SANITIZE=address,undefined    sanitized build: build/san/mcpgw
+#   make test                          bootstrap, sanitized build, every test tier
+#   make fuzz                          libFuzzer harnesses (clang), short runs
+#   make run                           bootstrap, build, serve examples/mcpgw.yaml
+#   make bench                         side-by-side benchmark into bench/RESULTS.md
+
+CC      ?= cc
+PKGS    := libevent libevent_pthreads jansson libcurl yaml-0.1 libcrypto
+SANITIZE ?=
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wvla -Wundef -Wwrite-strings
+CFLAGS_BASE := -std=c17 -g -D_GNU_SOURCE -Isrc $(WARN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+ifeq ($(SANITIZE),)
+  BUILD  := build
+  CFLAGS := $(CFLAGS_BASE) -O2
+  LDFLAGS_SAN :=
+else
+  BUILD  := build/san
+  CFLAGS := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+  LDFLAGS_SAN := -fsanitize=$(SANITIZE)
+endif
+
+SRCS     := $(shell find src -name '*.c' | sort)
+MAIN_SRC := src/cli/main.c
+LIB_SRCS := $(filter-out $(MAIN_SRC),$(SRCS))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/obj/%.o)
+BIN      := $(BUILD)/mcpgw
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+
+.PHONY: all bootstrap test test-unit test-integration test-conformance lint fuzz fuzz-build run bench clean
+
+all: $(BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libmcpgw.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(BUILD)/libmcpgw.a
+	$(CC) $(LDFLAGS_SAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libmcpgw.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libmcpgw.a $(LDFLAGS_SAN) $(LIBS) -lcmocka
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+# Unsafe libc calls are banned (STYLE.md rule 12).
+lint:
+	@! grep -nE '\b(strcpy|sprintf|strtok|atoi|gets|strcat)\s*\(' $(SRCS) || \
+		{ echo "lint: unsafe libc call (see STYLE.md rule 12)"; exit 1; }
+
+test: bootstrap
+	$(MAKE) lint
+	$(MAKE) SANITIZE=address,undefined all unit-bins
+	$(MAKE) SANITIZE=address,undefined test-unit
+	$(MAKE) SANITIZE=address,undefined test-integration
+	$(MAKE) SANITIZE=address,undefined test-conformance
+	$(MAKE) fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-10}
+
+unit-bins: $(UNIT_BINS)
+
+test-unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+test-integration: $(BIN)
+	MCPGW_BIN=$(abspath $(BIN)) tests/integration/run.sh
+
+test-conformance: $(BIN)
+	MCPGW_BIN=$(abspath $(BIN)) tests/conformance/run.sh
+
+# libFuzzer harnesses: tests/fuzz/fuzz_*.c, seeds in tests/fuzz/corpus/<name>/.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) -c $< -o $@
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS:%.c=build/fuzz/obj/%.o)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p build/fuzz/work/$$n; \
+		echo "== $$n ($(FUZZ_SECONDS)s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+		    -artifact_prefix=build/fuzz/ build/fuzz/work/$$n tests/fuzz/corpus/$$n 2>build/fuzz/$$n.log \
+		    || { tail -40 build/fuzz/$$n.log; exit 1; }; \
+		grep -E 'Done [0-9]+ runs' build/fuzz/$$n.log || true; done
+
+run: bootstrap
+	$(MAKE) all
+	scripts/run-example.sh
+
+bench: bootstrap
+	$(MAKE) all
+	bench/run.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install what building, running and testing mcpgw needs, idempotently.
+# Debian packages via apt-get (only the missing ones), npm packages into
+# tests/node_modules (only when package-lock.json changed). Safe to rerun.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBS=(build-essential pkg-config clang libclang-rt-dev
+      libevent-dev libjansson-dev libcurl4-openssl-dev libyaml-dev libssl-dev
+      libpcre2-dev libcmocka-dev curl wrk gawk iproute2 util-linux nodejs npm)
+
+missing=()
+for p in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# nodejs may come from another source than Debian; accept any node >= 20.
+if command -v node >/dev/null 2>&1; then
+  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+fi
+want=()
+for p in "${missing[@]}"; do [ -n "$p" ] && want+=("$p"); done
+if [ "${#want[@]}" -gt 0 ]; then
+  echo "bootstrap: installing ${want[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${want[@]}" >/dev/null
+fi
+
+# npm packages for the integration tests, fixtures and example upstreams.
+stamp=tests/node_modules/.mcpgw-stamp
+if [ ! -f "$stamp" ] || [ tests/package.json -nt "$stamp" ] || \
+   { [ -f tests/package-lock.json ] && [ tests/package-lock.json -nt "$stamp" ]; }; then
+  echo "bootstrap: npm install in tests/" >&2
+  ( cd tests && npm install --no-audit --no-fund --loglevel=error >/dev/null )
+  touch "$stamp"
+fi

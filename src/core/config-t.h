@@ -1,0 +1,78 @@
+/* Configuration types: what mcpgw.yaml holds after loading and checking.
+ * Everything is owned by the struct gw_config and freed by gw_config_free(). */
+#ifndef GW_CORE_CONFIG_T_H
+#define GW_CORE_CONFIG_T_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum gw_transport {
+	GW_TRANSPORT_STDIO = 0,
+	GW_TRANSPORT_STREAMABLE_HTTP,
+	GW_TRANSPORT_SSE,  /* legacy 2024-11-05 HTTP+SSE */
+};
+
+/* How downstream sessions share an upstream (docs/internals/sessions.md). */
+enum gw_session_mode {
+	GW_SESSION_PER_CLIENT = 0, /* one upstream session per downstream session */
+	GW_SESSION_SHARED,         /* one upstream session for all downstream sessions */
+};
+
+struct gw_kv {
+	char *key;
+	char *value;
+};
+
+struct gw_strv {          /* a list of owned strings */
+	char **v;
+	size_t n;
+};
+
+struct gw_server_conf {
+	char *name;                 /* key under servers:, [A-Za-z0-9_-]{1,32} */
+	enum gw_transport transport;
+	/* stdio */
+	char *command;
+	struct gw_strv args;
+	struct gw_kv *env;          /* added to the gateway's own environment */
+	size_t n_env;
+	char *cwd;                  /* NULL: the gateway's cwd */
+	/* streamable-http / sse */
+	char *url;
+	struct gw_kv *headers;
+	size_t n_headers;
+	/* common */
+	struct gw_strv tags;
+	char *prefix;               /* "" = no prefix; default: the name */
+	double timeout;             /* seconds a request may take, default 30 */
+	bool enabled;               /* default true */
+	struct gw_strv tools;       /* allow-list globs of upstream tool names; n=0: all */
+	enum gw_session_mode session;
+	int line;                   /* where it was defined, for messages */
+};
+
+struct gw_vserver_conf {
+	char *name;                 /* key under virtual_servers: */
+	struct gw_strv tools;       /* globs of gateway (prefixed) tool names */
+	struct gw_strv prompts;     /* globs of gateway prompt names; n=0: none */
+	struct gw_strv resources;   /* globs of resource URIs; n=0: none */
+	int line;
+};
+
+struct gw_config {
+	char *path;                 /* file it came from, NULL for --listen mode */
+	char *listen;               /* "host:port", default "127.0.0.1:8080" */
+	size_t max_body;            /* bytes, default 4 MiB; accepts 4MiB, 512KiB, 1048576 */
+	struct gw_strv allowed_origins; /* exact origins; n=0: only localhost origins */
+	size_t max_sessions;        /* default 10000 */
+	double session_idle_timeout; /* seconds, default 3600 */
+	double shutdown_grace;      /* seconds, default 10 */
+	char *log_level;            /* debug|info|warn|error, default info */
+	size_t page_size;           /* list page size downstream, default 100 */
+	struct gw_server_conf *servers;
+	size_t n_servers;
+	struct gw_vserver_conf *vservers;
+	size_t n_vservers;
+};
+
+#endif
