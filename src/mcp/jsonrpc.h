@@ -44,6 +44,9 @@ struct gw_rpc_error {
 	json_t *id;          /* the request's id when it could be read (owned), else NULL */
 };
 
+/* out and err are overwritten (clear them before reuse); on success err is
+ * zeroed, on failure out is zeroed. err->code is -32603 if jansson ran out
+ * of memory. Duplicate keys are accepted (the last one wins). */
 /* Parse one JSON-RPC message (or batch) from bytes. Nesting deeper than
  * max_depth is refused before jansson sees it (-32600). Returns 0 and fills
  * out, or -1 and fills err (-32700 for bytes that are not JSON, -32600 for
@@ -62,9 +65,20 @@ void gw_rpc_error_clear(struct gw_rpc_error *e);
 /* Builders: new references. id may be NULL (written as JSON null). */
 json_t *gw_jsonrpc_result(json_t *id, json_t *result /* stolen */);
 json_t *gw_jsonrpc_error(json_t *id, int code, const char *message, json_t *data /* stolen, may be NULL */);
+/* gw_jsonrpc_request: id must not be NULL (a null request id is invalid JSON-RPC);
+ * returns NULL then. gw_jsonrpc_result: a NULL result is written as {}. */
 json_t *gw_jsonrpc_request(json_t *id, const char *method, json_t *params /* stolen, may be NULL */);
 json_t *gw_jsonrpc_notification(const char *method, json_t *params /* stolen, may be NULL */);
 /* Compact serialisation (no newlines, as stdio framing needs); caller frees. */
 char *gw_json_dump(const json_t *v, size_t *len);
+
+/* Compare two ids: 0 when they have the same type and value (1 and "1"
+ * differ). Integers order by value, strings bytewise, different types by
+ * type; NULL (no id) equals only NULL. */
+int gw_jsonrpc_id_cmp(const json_t *a, const json_t *b);
+/* Printable form of an id for logs: its JSON text (strings quoted), ASCII
+ * only, cut to 80 bytes with "..."; "(none)" for NULL. Caller frees; NULL
+ * when out of memory. */
+char *gw_jsonrpc_id_str(const json_t *id);
 
 #endif

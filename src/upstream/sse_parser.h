@@ -32,13 +32,26 @@ struct gw_sse_parser {
 	bool has_data;
 	gw_sse_event_cb cb;
 	void *arg;
+	unsigned char bom_seen;    /* bytes of a leading BOM matched so far */
+	struct gw_buf dispatched_id; /* last_id as of the last blank line */
+	long reconnect_ms;         /* last valid retry: on the stream, -1 if none */
 };
 
 /* max_event bounds one line and one event's data; past it, feed returns
  * GW_ETOOBIG and the parser must be discarded. */
 void gw_sse_parser_init(struct gw_sse_parser *p, size_t max_event, gw_sse_event_cb cb, void *arg);
-/* Feed bytes; returns 0, GW_ETOOBIG, GW_ENOMEM or the callback's non-zero. */
+/* Feed bytes; returns 0, GW_ETOOBIG, GW_ENOMEM or the callback's non-zero.
+ * After a non-zero return the rest of buf is not parsed. At end of stream an
+ * event without its blank line is discarded, as WHATWG says. */
 int gw_sse_parser_feed(struct gw_sse_parser *p, const char *buf, size_t len);
 void gw_sse_parser_free(struct gw_sse_parser *p);
+
+/* The Last-Event-ID to resume with: the id in force at the last blank line,
+ * so a half-received event does not advance it (WHATWG "last event ID
+ * string"). Empty when none. Valid until the next feed. */
+struct gw_str gw_sse_parser_last_event_id(const struct gw_sse_parser *p);
+/* The stream's reconnection time from its last valid retry: field, whether
+ * or not an event was dispatched with it; -1 if the stream sent none. */
+long gw_sse_parser_retry(const struct gw_sse_parser *p);
 
 #endif

@@ -1,0 +1,153 @@
+#include "cli/gateway.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "http/server.h"
+#include "mcp/session.h"
+#include "upstream/link.h"
+#include "upstream/stdio_reaper.h"
+#include "upstream/upstream.h"
+
+#define DRAIN_TICK_MS 100
+
+static struct event *drain_ev;
+
+static bool has_calls(struct gw_gateway *gw)
+{
+	size_t pos = 0;
+	struct gw_session *s;
+
+	while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
+		if (s->calls)
+			return true;
+	return false;
+}
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_gateway *gw = arg;
+	static uint64_t deadline;
+
+	(void)fd;
+	(void)what;
+	if (!deadline)
+		deadline = gw_now_ms() + (uint64_t)(gw->cfg->shutdown_grace * 1000.0);
+	if (!has_calls(gw) || gw_now_ms() >= deadline)
+		event_base_loopbreak(gw->base);
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct gw_gateway *gw = arg;
+	struct timeval tick = { 0, DRAIN_TICK_MS * 1000 };
+	struct event *ev;
+
+	(void)what;
+	if (gw->stopping)
+		return;
+	gw->stopping = true;
+	GW_INFO("gateway", "signal %d: no new connections; finishing calls in flight (grace %.0f s)",
+		(int)sig, gw->cfg->shutdown_grace);
+	gw_http_stop_accepting(gw);
+	ev = event_new(gw->base, -1, EV_PERSIST, on_drain_tick, gw);
+	event_add(ev, &tick);
+	drain_ev = ev;
+}
+
+static int start_upstreams(struct gw_gateway *gw)
+{
+	struct gw_config *cfg = gw->cfg;
+
+	gw->ups = calloc(cfg->n_servers ? cfg->n_servers : 1, sizeof(*gw->ups));
+	if (!gw->ups)
+		return -1;
+	for (size_t i = 0; i < cfg->n_servers; i++) {
+		struct gw_upstream *up;
+
+		if (!cfg->servers[i].enabled)
+			continue;
+		up = calloc(1, sizeof(*up));
+		if (!up)
+			return -1;
+		up->conf = &cfg->servers[i];
+		up->index = gw->n_ups;
+		up->base = gw->base;
+		up->curl = gw->curl;
+		/* The supervised shared session: probes health and capabilities. */
+		up->shared = gw_uconn_new(up, NULL, NULL, NULL, NULL);
+		gw->ups[gw->n_ups++] = up;
+		gw_uconn_start(up->shared);
+	}
+	return 0;
+}
+
+static void stop_everything(struct gw_gateway *gw)
+{
+	size_t pos = 0;
+	struct gw_session *s;
+
+	while ((s = gw_map_next(&gw->sessions, &pos, NULL))) {
+		gw_session_close(s);
+		pos = 0;
+	}
+	for (size_t i = 0; i < gw->n_ups; i++) {
+		gw_uconn_free(gw->ups[i]->shared);
+		json_decref(gw->ups[i]->init_result);
+		free(gw->ups[i]);
+	}
+	free(gw->ups);
+	gw_reaper_shutdown(gw->base, 3000);
+}
+
+int gw_gateway_run(struct gw_config *cfg)
+{
+	struct gw_gateway gw = { 0 };
+	struct event *sigterm = NULL, *sigint = NULL;
+	int rc = 1;
+
+	signal(SIGPIPE, SIG_IGN);
+	gw.cfg = cfg;
+	gw.started_ms = gw_now_ms();
+	gw_map_init(&gw.sessions);
+	gw_map_init(&gw.progress);
+	gw.base = event_base_new();
+	if (!gw.base || gw_reaper_init(gw.base))
+		goto out;
+	gw.curl = gw_curl_new(gw.base);
+	if (!gw.curl || start_upstreams(&gw) || gw_http_start(&gw))
+		goto out_stop;
+	sigterm = evsignal_new(gw.base, SIGTERM, on_stop_signal, &gw);
+	sigint = evsignal_new(gw.base, SIGINT, on_stop_signal, &gw);
+	evsignal_add(sigterm, NULL);
+	evsignal_add(sigint, NULL);
+	gw_sessions_sweep_start(&gw);
+	event_base_dispatch(gw.base);
+	rc = 0;
+	GW_INFO("gateway", "stopping upstreams");
+out_stop:
+	gw_http_free(&gw);
+	stop_everything(&gw);
+	if (gw.sweep)
+		event_free(gw.sweep);
+	if (drain_ev)
+		event_free(drain_ev);
+	if (sigterm)
+		event_free(sigterm);
+	if (sigint)
+		event_free(sigint);
+	gw_curl_free(gw.curl);
+	gw_reaper_free();
+	gw_map_free(&gw.sessions);
+	gw_map_free(&gw.progress);
+	event_base_free(gw.base);
+out:
+	gw_config_free(cfg);
+	GW_INFO("gateway", "stopped");
+	return rc;
+}

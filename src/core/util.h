@@ -1,0 +1,25 @@
+/* Small helpers: time, randomness, hashing, globbing. */
+#ifndef GW_CORE_UTIL_H
+#define GW_CORE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Monotonic clock in milliseconds. */
+uint64_t gw_now_ms(void);
+/* Fill out with n random bytes from the kernel CSPRNG; 0 or GW_EIO. */
+int gw_random_bytes(void *out, size_t n);
+/* A new session/event identifier: 2*nbytes lowercase hex chars + NUL into
+ * out (cap >= 2*nbytes+1); visible ASCII, unpredictable. */
+int gw_random_hex(char *out, size_t cap, size_t nbytes);
+/* First 4 bytes of SHA-256 over data, as 8 lowercase hex chars + NUL. */
+void gw_short_hash(const void *data, size_t len, char out[9]);
+/* Shell-style glob (fnmatch without flags): does name match pattern? */
+bool gw_glob_match(const char *pattern, const char *name);
+/* Does name match any of the n patterns? */
+bool gw_glob_any(char *const *patterns, size_t n, const char *name);
+/* strdup that aborts on allocation failure (configuration-time only). */
+char *gw_xstrdup(const char *s);
+
+#endif

@@ -1,0 +1,274 @@
+#include "http/mcp_http.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/log.h"
+#include "http/server.h"
+#include "http/stream.h"
+#include "mcp/dispatch.h"
+#include "mcp/jsonrpc.h"
+#include "mcp/relay.h"
+#include "mcp/session.h"
+#include "upstream/upstream.h"
+
+#define MCP_MAX_DEPTH 64
+
+static const char *in_header(struct evhttp_request *req, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(req), name);
+}
+
+/* Does an Accept header admit this media type (or a wildcard for it)? */
+static bool accepts(const char *accept, const char *type)
+{
+	if (!accept)
+		return false;
+	return strcasestr(accept, type) || strstr(accept, "*/*");
+}
+
+static bool same_scope(const struct gw_scope *a, const struct gw_scope *b)
+{
+	return a->kind == b->kind && a->server == b->server && a->vs == b->vs;
+}
+
+/* The session a non-initialize request names, or NULL after answering. */
+static struct gw_session *require_session(struct gw_gateway *gw, struct evhttp_request *req,
+					  const struct gw_scope *scope, json_t *id)
+{
+	const char *sid = in_header(req, "Mcp-Session-Id");
+	const char *ver = in_header(req, "MCP-Protocol-Version");
+	struct gw_session *s;
+
+	if (!sid) {
+		gw_http_reply_error(req, 400, id, GW_RPC_SERVER_ERROR,
+				    "Bad Request: Mcp-Session-Id header is required");
+		return NULL;
+	}
+	s = gw_session_find(gw, sid);
+	if (!s || !same_scope(&s->scope, scope)) {
+		gw_http_reply_error(req, 404, id, GW_RPC_SESSION_NOT_FOUND, "Session not found");
+		return NULL;
+	}
+	if (ver && !gw_protocol_supported(ver)) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "Bad Request: Unsupported protocol version %.40s", ver);
+		gw_http_reply_error(req, 400, id, GW_RPC_SERVER_ERROR, msg);
+		return NULL;
+	}
+	gw_session_touch(s);
+	return s;
+}
+
+static void handle_initialize(struct gw_gateway *gw, struct evhttp_request *req,
+			      const struct gw_scope *scope, struct gw_msg *m)
+{
+	json_t *pv = json_object_get(m->params, "protocolVersion");
+	json_t *result, *reply;
+	struct gw_session *s;
+	const char *proto;
+
+	if (!json_is_object(m->params) || !json_is_string(pv)) {
+		gw_http_reply_error(req, 400, m->id, GW_RPC_INVALID_PARAMS,
+				    "initialize needs params.protocolVersion (a string)");
+		return;
+	}
+	if (gw->stopping) {
+		gw_http_reply_error(req, 503, m->id, GW_RPC_SERVER_ERROR, "Gateway is shutting down");
+		return;
+	}
+	proto = gw_dispatch_pick_version(json_string_value(pv));
+	s = gw_session_new(gw, scope, proto, json_object_get(m->params, "capabilities"),
+			   json_object_get(m->params, "clientInfo"));
+	if (!s) {
+		gw_http_reply_error(req, 503, m->id, GW_RPC_SERVER_ERROR, "Too many sessions");
+		return;
+	}
+	result = gw_dispatch_initialize_result(gw, scope, proto);
+	reply = gw_jsonrpc_result(m->id, result);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Mcp-Session-Id", s->id);
+	gw_http_reply_json(req, 200, reply);
+	json_decref(reply);
+}
+
+static bool body_checks(struct evhttp_request *req)
+{
+	const char *ct = in_header(req, "Content-Type");
+
+	if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
+		gw_http_reply_error(req, 415, NULL, GW_RPC_SERVER_ERROR,
+				    "Unsupported Media Type: Content-Type must be application/json");
+		return false;
+	}
+	if (!accepts(in_header(req, "Accept"), "application/json") ||
+	    !accepts(in_header(req, "Accept"), "text/event-stream")) {
+		gw_http_reply_error(req, 406, NULL, GW_RPC_SERVER_ERROR,
+				    "Not Acceptable: Accept must include application/json and text/event-stream");
+		return false;
+	}
+	return true;
+}
+
+static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const struct gw_scope *scope)
+{
+	struct evbuffer *body = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(body);
+	struct gw_rpc_error err = { 0 };
+	struct gw_msg m = { 0 };
+	struct gw_session *s;
+	const char *data;
+
+	if (!body_checks(req))
+		return;
+	data = len ? (const char *)evbuffer_pullup(body, -1) : "";
+	if (gw_jsonrpc_parse(data, len, MCP_MAX_DEPTH, &m, &err) < 0) {
+		gw_http_reply_error(req, 400, err.id, err.code, err.message);
+		gw_rpc_error_clear(&err);
+		return;
+	}
+	if (m.kind == GW_MSG_BATCH) {
+		gw_http_reply_error(req, 400, NULL, GW_RPC_INVALID_REQUEST,
+				    "JSON-RPC batches are not supported (removed in 2025-06-18)");
+		goto out;
+	}
+	if (m.kind == GW_MSG_REQUEST && strcmp(m.method, "initialize") == 0) {
+		handle_initialize(gw, req, scope, &m);
+		goto out;
+	}
+	s = require_session(gw, req, scope, m.id);
+	if (!s)
+		goto out;
+	switch (m.kind) {
+	case GW_MSG_REQUEST: {
+		struct gw_stream *st = gw_stream_new(s, req, false);
+
+		if (!st) {
+			gw_http_reply_error(req, 500, m.id, GW_RPC_INTERNAL_ERROR, "out of memory");
+			break;
+		}
+		gw_dispatch_request(s, st, &m);
+		break;
+	}
+	case GW_MSG_NOTIFICATION:
+		gw_dispatch_notification(s, &m);
+		evhttp_send_reply(req, 202, "Accepted", NULL);
+		break;
+	default:
+		if (gw_relay_client_response(s, m.root) < 0)
+			GW_DEBUG("http", "response to an unknown request id; ignored");
+		evhttp_send_reply(req, 202, "Accepted", NULL);
+		break;
+	}
+out:
+	gw_msg_clear(&m);
+}
+
+/* Last-Event-ID "<stream>_<seq>": resume that stream only. */
+static bool resume(struct gw_session *s, struct evhttp_request *req, const char *leid)
+{
+	unsigned long stream;
+	unsigned long long seq;
+	char tail;
+	struct gw_stream *st;
+
+	if (sscanf(leid, "%lu_%llu%c", &stream, &seq, &tail) != 2)
+		return false;
+	for (st = s->streams; st; st = st->next)
+		if (st->num == stream && !st->is_get)
+			break;
+	if (!st && stream == 0 && (!s->get_stream || !s->get_stream->req)) {
+		if (s->get_stream)
+			gw_stream_free(s->get_stream);
+		st = gw_stream_new(s, req, true);
+		s->get_stream = st;
+		gw_stream_resume(st, req, seq);
+		return true;
+	}
+	if (!st)
+		return false;
+	gw_stream_resume(st, req, seq);
+	return true;
+}
+
+static void flush_outbox(struct gw_session *s)
+{
+	json_t *box = s->outbox;
+	size_t i;
+	json_t *msg;
+
+	s->outbox = json_array();
+	json_array_foreach(box, i, msg)
+		gw_session_send(s, NULL, msg, false);
+	json_decref(box);
+}
+
+static void handle_get(struct gw_gateway *gw, struct evhttp_request *req, const struct gw_scope *scope)
+{
+	struct gw_session *s;
+	const char *leid;
+	struct gw_stream *st;
+
+	if (!accepts(in_header(req, "Accept"), "text/event-stream")) {
+		gw_http_reply_error(req, 406, NULL, GW_RPC_SERVER_ERROR,
+				    "Not Acceptable: Accept must include text/event-stream");
+		return;
+	}
+	s = require_session(gw, req, scope, NULL);
+	if (!s)
+		return;
+	leid = in_header(req, "Last-Event-ID");
+	if (leid) {
+		if (!resume(s, req, leid))
+			gw_http_reply_error(req, 404, NULL, GW_RPC_SERVER_ERROR,
+					    "Bad Last-Event-ID: no such stream in this session");
+		return;
+	}
+	if (s->get_stream && s->get_stream->req) {
+		gw_http_reply_error(req, 409, NULL, GW_RPC_SERVER_ERROR,
+				    "Conflict: only one GET stream is allowed per session");
+		return;
+	}
+	if (s->get_stream)
+		gw_stream_free(s->get_stream);
+	st = gw_stream_new(s, req, true);
+	s->get_stream = st;
+	gw_stream_resume(st, req, UINT64_MAX); /* open it; nothing to replay */
+	flush_outbox(s);
+}
+
+static void handle_delete(struct gw_gateway *gw, struct evhttp_request *req, const struct gw_scope *scope)
+{
+	struct gw_session *s = require_session(gw, req, scope, NULL);
+
+	if (!s)
+		return;
+	gw_session_close(s);
+	gw_http_security_headers(req);
+	evhttp_send_reply(req, 200, "OK", NULL);
+}
+
+void gw_mcp_http_handle(struct gw_gateway *gw, struct evhttp_request *req,
+			const struct gw_scope *scope)
+{
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_POST:
+		handle_post(gw, req, scope);
+		break;
+	case EVHTTP_REQ_GET:
+		handle_get(gw, req, scope);
+		break;
+	case EVHTTP_REQ_DELETE:
+		handle_delete(gw, req, scope);
+		break;
+	default:
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, POST, DELETE");
+		gw_http_reply_error(req, 405, NULL, GW_RPC_SERVER_ERROR, "Method Not Allowed");
+		break;
+	}
+}

@@ -1,0 +1,261 @@
+#include "http/server.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "core/config.h"
+#include "core/util.h"
+#include "http/mcp_http.h"
+#include "mcp/dispatch.h"
+#include "mcp/jsonrpc.h"
+#include "mcp/session.h"
+#include "upstream/upstream.h"
+
+#define HTTP_MAX_URI 8192
+#define HTTP_MAX_HEADERS_SIZE (64u << 10)
+#define HTTP_TIMEOUT_S 600
+
+static struct evhttp_bound_socket *bound;
+
+void gw_http_security_headers(struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "X-Frame-Options", "DENY");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	if (!evhttp_find_header(h, "Cache-Control"))
+		evhttp_add_header(h, "Cache-Control", "no-store");
+}
+
+void gw_http_reply_json(struct evhttp_request *req, int status, json_t *body)
+{
+	struct evbuffer *b = evbuffer_new();
+	size_t len = 0;
+	char *s = body ? gw_json_dump(body, &len) : NULL;
+
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+	gw_http_security_headers(req);
+	if (s)
+		evbuffer_add(b, s, len);
+	evhttp_send_reply(req, status, NULL, b);
+	evbuffer_free(b);
+	free(s);
+}
+
+void gw_http_reply_error(struct evhttp_request *req, int status, json_t *id, int code,
+			 const char *message)
+{
+	json_t *body = gw_jsonrpc_error(id, code, message, NULL);
+
+	gw_http_reply_json(req, status, body);
+	json_decref(body);
+}
+
+/* host[:port] names a loopback address? */
+static bool host_is_local(const char *h, size_t n)
+{
+	static const char *const names[] = { "localhost", "127.0.0.1", "[::1]" };
+
+	for (int i = 0; i < 3; i++) {
+		size_t l = strlen(names[i]);
+
+		if (n >= l && strncasecmp(h, names[i], l) == 0 && (n == l || h[l] == ':'))
+			return true;
+	}
+	return false;
+}
+
+static bool listen_is_local(const struct gw_gateway *gw)
+{
+	const char *l = gw->cfg->listen;
+
+	return strncmp(l, "127.", 4) == 0 || strncmp(l, "localhost:", 10) == 0 ||
+	       strncmp(l, "[::1]:", 6) == 0;
+}
+
+/* DNS-rebinding protection: a browser page on another site must not reach
+ * a local gateway, so Origin (when sent) must be allowed, and on a loopback
+ * listener Host must be a loopback name. */
+static const char *check_origin(struct gw_gateway *gw, struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *origin = evhttp_find_header(h, "Origin");
+	const char *host = evhttp_find_header(h, "Host");
+	const struct gw_strv *allow = &gw->cfg->allowed_origins;
+
+	if (listen_is_local(gw) && host && !host_is_local(host, strlen(host)))
+		return "Host header is not allowed";
+	if (!origin)
+		return NULL;
+	if (allow->n > 0) {
+		for (size_t i = 0; i < allow->n; i++)
+			if (strcasecmp(origin, allow->v[i]) == 0)
+				return NULL;
+		return "Origin is not allowed";
+	}
+	if (strncmp(origin, "http://", 7) == 0 && host_is_local(origin + 7, strlen(origin + 7)))
+		return NULL;
+	if (strncmp(origin, "https://", 8) == 0 && host_is_local(origin + 8, strlen(origin + 8)))
+		return NULL;
+	return "Origin is not allowed";
+}
+
+static void reply_health(struct gw_gateway *gw, struct evhttp_request *req)
+{
+	json_t *ups = json_array(), *body;
+	static const char *const states[] = { "idle", "starting", "ready", "backoff" };
+	bool all_ready = true;
+
+	for (size_t i = 0; i < gw->n_ups; i++) {
+		struct gw_upstream *up = gw->ups[i];
+		enum gw_uconn_state st = up->shared ? gw_uconn_state(up->shared) : GW_UC_IDLE;
+		const char *err = up->shared ? gw_uconn_last_error(up->shared) : NULL;
+		json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "name", up->conf->name, "state",
+				      states[st], "restarts", (json_int_t)up->restarts, "calls",
+				      (json_int_t)up->calls, "failures", (json_int_t)up->failures,
+				      "timeouts", (json_int_t)up->timeouts);
+
+		if (err)
+			json_object_set_new(o, "last_error", json_string(err));
+		all_ready = all_ready && st == GW_UC_READY;
+		json_array_append_new(ups, o);
+	}
+	body = json_pack("{s:s,s:s,s:I,s:I,s:b,s:o}", "status", gw->stopping ? "stopping" : "ok",
+			 "version", GW_VERSION, "uptime_s",
+			 (json_int_t)((gw_now_ms() - gw->started_ms) / 1000), "sessions",
+			 (json_int_t)gw->sessions.live, "upstreams_ready", all_ready, "upstreams", ups);
+	gw_http_reply_json(req, gw->stopping ? 503 : 200, body);
+	json_decref(body);
+}
+
+/* "/servers/<name>/mcp" -> scope; false if no such endpoint. */
+static bool scope_for_path(struct gw_gateway *gw, const char *path, struct gw_scope *sc)
+{
+	const char *name, *slash;
+	char buf[64];
+	size_t n;
+
+	memset(sc, 0, sizeof(*sc));
+	if (strcmp(path, "/mcp") == 0 || strcmp(path, "/mcp/") == 0) {
+		sc->kind = GW_SCOPE_ALL;
+		return true;
+	}
+	if (strncmp(path, "/servers/", 9) != 0)
+		return false;
+	name = path + 9;
+	slash = strchr(name, '/');
+	if (!slash || (strcmp(slash, "/mcp") != 0 && strcmp(slash, "/mcp/") != 0))
+		return false;
+	n = (size_t)(slash - name);
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, name, n);
+	buf[n] = '\0';
+	for (size_t i = 0; i < gw->n_ups; i++) {
+		if (strcmp(gw->ups[i]->conf->name, buf) == 0) {
+			sc->kind = GW_SCOPE_SERVER;
+			sc->server = i;
+			return true;
+		}
+	}
+	sc->vs = gw_config_vserver(gw->cfg, buf);
+	sc->kind = GW_SCOPE_VIRTUAL;
+	return sc->vs != NULL;
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct gw_gateway *gw = arg;
+	const char *uri = evhttp_request_get_uri(req);
+	const struct evhttp_uri *pu = evhttp_request_get_evhttp_uri(req);
+	const char *path = pu ? evhttp_uri_get_path(pu) : NULL;
+	const char *why;
+	struct gw_scope sc;
+
+	if (uri && strlen(uri) > HTTP_MAX_URI) {
+		gw_http_reply_error(req, 414, NULL, GW_RPC_INVALID_REQUEST, "URI too long");
+		return;
+	}
+	if (!path) {
+		gw_http_reply_error(req, 400, NULL, GW_RPC_INVALID_REQUEST, "Malformed request URI");
+		return;
+	}
+	if (strcmp(path, "/health") == 0) {
+		reply_health(gw, req);
+		return;
+	}
+	if (!scope_for_path(gw, path, &sc)) {
+		gw_http_reply_error(req, 404, NULL, GW_RPC_INVALID_REQUEST, "No such endpoint");
+		return;
+	}
+	why = check_origin(gw, req);
+	if (why) {
+		GW_WARN("http", "refused %s %s: %s", "request", path, why);
+		gw_http_reply_error(req, 403, NULL, GW_RPC_SERVER_ERROR, why);
+		return;
+	}
+	gw_mcp_http_handle(gw, req, &sc);
+}
+
+int gw_http_start(struct gw_gateway *gw)
+{
+	char host[256];
+	const char *colon = strrchr(gw->cfg->listen, ':');
+	long port;
+	size_t hl;
+
+	if (!colon || colon == gw->cfg->listen) {
+		GW_ERROR("http", "listen '%s' is not host:port", gw->cfg->listen);
+		return GW_EINVAL;
+	}
+	hl = (size_t)(colon - gw->cfg->listen);
+	if (hl >= sizeof(host))
+		return GW_EINVAL;
+	memcpy(host, gw->cfg->listen, hl);
+	host[hl] = '\0';
+	if (host[0] == '[' && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	port = strtol(colon + 1, NULL, 10);
+	gw->http = evhttp_new(gw->base);
+	if (!gw->http)
+		return GW_ENOMEM;
+	evhttp_set_max_body_size(gw->http, (ev_ssize_t)gw->cfg->max_body);
+	evhttp_set_max_headers_size(gw->http, HTTP_MAX_HEADERS_SIZE);
+	evhttp_set_timeout(gw->http, HTTP_TIMEOUT_S);
+	evhttp_set_allowed_methods(gw->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
+						     EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
+	evhttp_set_default_content_type(gw->http, "application/json");
+	evhttp_set_gencb(gw->http, on_request, gw);
+	bound = evhttp_bind_socket_with_handle(gw->http, host, (ev_uint16_t)port);
+	if (!bound) {
+		GW_ERROR("http", "cannot listen on %s", gw->cfg->listen);
+		return GW_EIO;
+	}
+	GW_INFO("http", "listening on http://%s (MCP endpoint /mcp)", gw->cfg->listen);
+	return 0;
+}
+
+void gw_http_stop_accepting(struct gw_gateway *gw)
+{
+	if (bound)
+		evhttp_del_accept_socket(gw->http, bound);
+	bound = NULL;
+}
+
+void gw_http_free(struct gw_gateway *gw)
+{
+	if (gw->http)
+		evhttp_free(gw->http);
+	gw->http = NULL;
+	bound = NULL;
+}

@@ -1,0 +1,24 @@
+/* Downstream HTTP: the listener, routing of paths to endpoints, the Origin
+ * and Host checks, /health, and the shared ways of answering errors. */
+#ifndef GW_HTTP_SERVER_H
+#define GW_HTTP_SERVER_H
+
+#include <jansson.h>
+
+struct evhttp_request;
+struct gw_gateway;
+
+/* Bind cfg->listen and serve. 0, or GW_EIO with the reason logged. */
+int gw_http_start(struct gw_gateway *gw);
+/* Stop accepting new connections (open ones finish). */
+void gw_http_stop_accepting(struct gw_gateway *gw);
+void gw_http_free(struct gw_gateway *gw);
+/* The headers every answer carries. */
+void gw_http_security_headers(struct evhttp_request *req);
+/* Answer with an HTTP status and a JSON-RPC error body (id may be NULL). */
+void gw_http_reply_error(struct evhttp_request *req, int status, json_t *id, int code,
+			 const char *message);
+/* Answer with a JSON body (borrowed). */
+void gw_http_reply_json(struct evhttp_request *req, int status, json_t *body);
+
+#endif

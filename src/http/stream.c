@@ -1,0 +1,171 @@
+#include "http/stream.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "http/server.h"
+#include "mcp/jsonrpc.h"
+#include "mcp/session.h"
+
+static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct gw_stream *st = arg;
+
+	(void)evcon;
+	/* A disconnect is not a cancellation: the call goes on, detached. */
+	st->req = NULL;
+	if (st->is_get && st->s->get_stream == st)
+		gw_stream_free(st);
+}
+
+static void watch_close(struct gw_stream *st, bool on)
+{
+	struct evhttp_connection *evcon = st->req ? evhttp_request_get_connection(st->req) : NULL;
+
+	if (evcon)
+		evhttp_connection_set_closecb(evcon, on ? on_conn_close : NULL, on ? st : NULL);
+}
+
+struct gw_stream *gw_stream_new(struct gw_session *s, struct evhttp_request *req, bool is_get)
+{
+	struct gw_stream *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->s = s;
+	st->req = req;
+	st->is_get = is_get;
+	st->num = is_get ? 0 : s->next_stream++;
+	st->next = s->streams;
+	s->streams = st;
+	watch_close(st, true);
+	return st;
+}
+
+static void chunk_event(struct gw_stream *st, uint32_t stream, uint64_t seq, const char *data,
+			size_t len)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (!b)
+		return;
+	evbuffer_add_printf(b, "id: %" PRIu32 "_%" PRIu64 "\n", stream, seq);
+	if (data) {
+		evbuffer_add(b, "event: message\ndata: ", 21);
+		evbuffer_add(b, data, len);
+		evbuffer_add(b, "\n\n", 2);
+	} else {
+		evbuffer_add(b, "data: \n\n", 8); /* priming event (2025-11-25) */
+	}
+	evhttp_send_reply_chunk(st->req, b);
+	evbuffer_free(b);
+}
+
+static void start_sse(struct gw_stream *st)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(st->req);
+
+	evhttp_add_header(h, "Content-Type", "text/event-stream");
+	evhttp_add_header(h, "Cache-Control", "no-cache, no-store");
+	evhttp_add_header(h, "X-Accel-Buffering", "no");
+	if (!st->is_get)
+		evhttp_add_header(h, "Mcp-Session-Id", st->s->id);
+	gw_http_security_headers(st->req);
+	evhttp_send_reply_start(st->req, 200, "OK");
+	st->sse = true;
+	/* Clients of 2025-11-25 and later learn an event id before anything
+	 * else, so even an empty stream can be resumed; older ones choke on it. */
+	if (strcmp(st->s->proto, "2025-11-25") >= 0)
+		chunk_event(st, st->num, gw_session_record(st->s, st->num, "", 0), NULL, 0);
+}
+
+static void reply_json(struct gw_stream *st, const char *json, size_t len)
+{
+	struct evbuffer *b = evbuffer_new();
+	struct evkeyvalq *h = evhttp_request_get_output_headers(st->req);
+
+	evhttp_add_header(h, "Content-Type", "application/json");
+	gw_http_security_headers(st->req);
+	evbuffer_add(b, json, len);
+	watch_close(st, false);
+	evhttp_send_reply(st->req, 200, "OK", b);
+	evbuffer_free(b);
+	st->req = NULL;
+}
+
+static void stream_end(struct gw_stream *st)
+{
+	if (!st->req)
+		return;
+	watch_close(st, false);
+	if (st->sse)
+		evhttp_send_reply_end(st->req);
+	else
+		gw_http_reply_error(st->req, 404, NULL, GW_RPC_SESSION_NOT_FOUND, "Session ended");
+	st->req = NULL;
+}
+
+void gw_stream_write(struct gw_stream *st, json_t *msg, bool final)
+{
+	size_t len;
+	char *json = gw_json_dump(msg, &len);
+	uint64_t seq;
+
+	if (!json)
+		return;
+	if (!st->sse && final && !st->is_get) {
+		if (st->req)
+			reply_json(st, json, len);
+		goto out_done;
+	}
+	if (st->req && !st->sse)
+		start_sse(st);
+	seq = gw_session_record(st->s, st->num, json, len);
+	if (st->req)
+		chunk_event(st, st->num, seq, json, len);
+	if (!final)
+		goto out;
+out_done:
+	st->done = true;
+	gw_stream_free(st);
+out:
+	free(json);
+}
+
+void gw_stream_free(struct gw_stream *st)
+{
+	struct gw_session *s = st->s;
+
+	stream_end(st);
+	for (struct gw_stream **pp = &s->streams; *pp; pp = &(*pp)->next) {
+		if (*pp == st) {
+			*pp = st->next;
+			break;
+		}
+	}
+	if (s->get_stream == st)
+		s->get_stream = NULL;
+	/* Calls answering on this stream now answer nowhere (or the GET stream). */
+	for (struct gw_call *c = s->calls; c; c = c->next)
+		if (c->st == st)
+			c->st = NULL;
+	free(st);
+}
+
+void gw_stream_resume(struct gw_stream *st, struct evhttp_request *req, uint64_t after_seq)
+{
+	if (st->req)
+		stream_end(st);
+	st->req = req;
+	st->sse = false;
+	watch_close(st, true);
+	start_sse(st);
+	for (struct gw_event *e = st->s->ev_head; e; e = e->next)
+		if (e->stream == st->num && e->seq > after_seq && e->len > 0)
+			chunk_event(st, e->stream, e->seq, e->data, e->len);
+}

@@ -1,0 +1,35 @@
+/* A downstream stream: the HTTP exchange that carries a POST's answer (as one
+ * JSON body, or as SSE once anything precedes the answer) or the standalone
+ * GET stream. A client that goes away leaves the stream detached: what it
+ * would have carried is kept in the session's replay buffer. */
+#ifndef GW_HTTP_STREAM_H
+#define GW_HTTP_STREAM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct evhttp_request;
+struct gw_session;
+
+struct gw_stream {
+	struct gw_session *s;
+	uint32_t num;                 /* 0 for GET streams */
+	struct evhttp_request *req;   /* NULL once the client went away */
+	bool sse;                     /* SSE headers sent */
+	bool done;                    /* the answer was delivered */
+	bool is_get;
+	struct gw_stream *next;       /* session's list */
+};
+
+/* A stream on req for session s, linked into s->streams. */
+struct gw_stream *gw_stream_new(struct gw_session *s, struct evhttp_request *req, bool is_get);
+/* Write one message; final delivers the answer and ends the HTTP exchange.
+ * Messages of a detached stream go to the replay buffer only. */
+void gw_stream_write(struct gw_stream *st, json_t *msg, bool final);
+/* End the HTTP exchange (if any), unlink from the session and free. */
+void gw_stream_free(struct gw_stream *st);
+/* Attach a resuming GET to stream st and replay what came after seq. */
+void gw_stream_resume(struct gw_stream *st, struct evhttp_request *req, uint64_t after_seq);
+
+#endif

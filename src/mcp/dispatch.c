@@ -1,0 +1,236 @@
+#include "mcp/dispatch.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog/catalog.h"
+#include "core/log.h"
+#include "upstream/upstream.h"
+
+static const char *const log_levels[] = { "debug", "info", "notice", "warning", "error",
+					   "critical", "alert", "emergency", NULL };
+
+const char *gw_dispatch_pick_version(const char *requested)
+{
+	for (int i = 0; gw_protocol_versions[i]; i++)
+		if (requested && strcmp(requested, gw_protocol_versions[i]) == 0)
+			return gw_protocol_versions[i];
+	return GW_PROTOCOL_LATEST;
+}
+
+static json_t *default_caps(void)
+{
+	return json_pack("{s:{s:b},s:{s:b},s:{s:b,s:b},s:{},s:{}}", "tools", "listChanged", 1,
+			 "prompts", "listChanged", 1, "resources", "subscribe", 1, "listChanged", 1,
+			 "logging", "completions");
+}
+
+/* Capabilities: the union of what the in-scope upstreams offered (all of
+ * them while an upstream has not said yet), always with logging. */
+static json_t *merged_caps(struct gw_gateway *gw, const struct gw_scope *scope)
+{
+	json_t *caps = json_object();
+	const char *keys[] = { "tools", "prompts", "resources", "completions" };
+
+	for (size_t i = 0; i < gw->n_ups; i++) {
+		json_t *init = gw->ups[i]->init_result, *uc;
+
+		if (scope->kind == GW_SCOPE_SERVER && scope->server != i)
+			continue;
+		if (!init) {
+			json_decref(caps);
+			return default_caps();
+		}
+		uc = json_object_get(init, "capabilities");
+		for (size_t k = 0; k < 4; k++)
+			if (json_object_get(uc, keys[k]) && !json_object_get(caps, keys[k]))
+				json_object_set_new(caps, keys[k], json_object());
+	}
+	if (json_object_get(caps, "tools"))
+		json_object_set_new(caps, "tools", json_pack("{s:b}", "listChanged", 1));
+	if (json_object_get(caps, "prompts"))
+		json_object_set_new(caps, "prompts", json_pack("{s:b}", "listChanged", 1));
+	if (json_object_get(caps, "resources"))
+		json_object_set_new(caps, "resources",
+				    json_pack("{s:b,s:b}", "subscribe", 1, "listChanged", 1));
+	json_object_set_new(caps, "logging", json_object());
+	return caps;
+}
+
+json_t *gw_dispatch_initialize_result(struct gw_gateway *gw, const struct gw_scope *scope,
+				      const char *proto)
+{
+	json_t *res = json_pack("{s:s,s:o,s:{s:s,s:s}}", "protocolVersion", proto, "capabilities",
+				merged_caps(gw, scope), "serverInfo", "name", "mcpgw", "version",
+				GW_VERSION);
+
+	/* One upstream behind its own endpoint: look like it (transparency). */
+	if (scope->kind == GW_SCOPE_SERVER) {
+		json_t *init = gw->ups[scope->server]->init_result;
+
+		if (init) {
+			json_t *caps = json_deep_copy(json_object_get(init, "capabilities"));
+
+			json_object_del(caps, "tasks"); /* not relayed yet */
+			json_object_set_new(caps, "logging", json_object());
+			json_object_set_new(res, "capabilities", caps);
+			if (json_object_get(init, "serverInfo"))
+				json_object_set(res, "serverInfo", json_object_get(init, "serverInfo"));
+			if (json_object_get(init, "instructions"))
+				json_object_set(res, "instructions",
+						json_object_get(init, "instructions"));
+		}
+	}
+	return res;
+}
+
+/* ---- forwarding ------------------------------------------------------------ */
+
+static void on_forward_answer(void *arg, json_t *msg, int code, const char *message)
+{
+	struct gw_call *c = arg;
+	json_t *copy;
+
+	c->ureq = NULL;
+	if (!msg) {
+		gw_call_error(c, code, message, NULL);
+		return;
+	}
+	copy = json_copy(msg);
+	json_object_set(copy, "id", c->id);
+	gw_session_send(c->s, c->st, copy, true);
+	json_decref(copy);
+	gw_call_free(c);
+}
+
+void gw_dispatch_forward(struct gw_call *c, struct gw_sup *sup, json_t *params)
+{
+	struct gw_gateway *gw = c->s->gw;
+	json_t *meta = json_object_get(params, "_meta");
+	json_t *tok = json_object_get(meta, "progressToken");
+	struct gw_ureq *r;
+
+	/* Progress tokens are ours upstream: several clients may pick the same. */
+	if (tok) {
+		c->progress_token = json_incref(tok);
+		c->our_token = ++gw->next_progress;
+		gw_map_put(&gw->progress, (const char *)&c->our_token, sizeof(c->our_token), c);
+		json_object_set_new(meta, "progressToken", json_integer(c->our_token));
+	}
+	c->sup = sup;
+	r = gw_uconn_request(sup->uc, c->method, params, 0, on_forward_answer, c);
+	if (r)
+		c->ureq = r; /* else c was answered and freed already */
+}
+
+/* ---- methods answered here ------------------------------------------------- */
+
+static void set_level(struct gw_call *c)
+{
+	const char *level = json_string_value(json_object_get(c->params, "level"));
+	bool ok = false;
+
+	for (int i = 0; level && log_levels[i]; i++)
+		ok = ok || strcmp(level, log_levels[i]) == 0;
+	if (!ok) {
+		gw_call_error(c, GW_RPC_INVALID_PARAMS, "params.level must be an RFC 5424 level", NULL);
+		return;
+	}
+	for (size_t i = 0; i < c->s->n_sups; i++) {
+		struct gw_sup *sup = &c->s->sups[i];
+		json_t *init = gw_uconn_init_result(sup->uc);
+
+		if (init && !json_object_get(json_object_get(init, "capabilities"), "logging"))
+			continue;
+		gw_dispatch_forward_quiet(sup, "logging/setLevel", json_deep_copy(c->params));
+	}
+	gw_call_reply(c, json_object());
+}
+
+static void ignore_answer(void *arg, json_t *msg, int code, const char *message)
+{
+	(void)arg;
+	(void)msg;
+	(void)code;
+	(void)message;
+}
+
+void gw_dispatch_forward_quiet(struct gw_sup *sup, const char *method, json_t *params)
+{
+	gw_uconn_request(sup->uc, method, params, 0, ignore_answer, NULL);
+}
+
+static const struct {
+	const char *method;
+	enum gw_list_kind kind;
+} list_methods[] = {
+	{ "tools/list", GW_LIST_TOOLS },
+	{ "prompts/list", GW_LIST_PROMPTS },
+	{ "resources/list", GW_LIST_RESOURCES },
+	{ "resources/templates/list", GW_LIST_TEMPLATES },
+};
+
+static const char *const routed_methods[] = { "tools/call", "prompts/get", "resources/read",
+					      "resources/subscribe", "resources/unsubscribe",
+					      "completion/complete", NULL };
+
+void gw_dispatch_request(struct gw_session *s, struct gw_stream *st, struct gw_msg *m)
+{
+	struct gw_call *c = gw_call_new(s, st, m->id, m->method, m->params);
+	char msg[200];
+
+	if (!c)
+		return;
+	if (strcmp(m->method, "ping") == 0) {
+		gw_call_reply(c, json_object());
+		return;
+	}
+	if (strcmp(m->method, "initialize") == 0) {
+		gw_call_error(c, GW_RPC_INVALID_REQUEST, "session is already initialized", NULL);
+		return;
+	}
+	if (strcmp(m->method, "logging/setLevel") == 0) {
+		set_level(c);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(list_methods) / sizeof(list_methods[0]); i++) {
+		if (strcmp(m->method, list_methods[i].method) == 0) {
+			gw_catalog_list(c, list_methods[i].kind);
+			return;
+		}
+	}
+	for (int i = 0; routed_methods[i]; i++) {
+		if (strcmp(m->method, routed_methods[i]) == 0) {
+			gw_catalog_route(c);
+			return;
+		}
+	}
+	snprintf(msg, sizeof(msg), "Method not found: %.100s", m->method);
+	gw_call_error(c, GW_RPC_METHOD_NOT_FOUND, msg, NULL);
+}
+
+static void client_cancelled(struct gw_session *s, json_t *params)
+{
+	json_t *rid = json_object_get(params, "requestId");
+
+	for (struct gw_call *c = s->calls; c; c = c->next) {
+		if (!json_equal(c->id, rid) || !c->ureq)
+			continue;
+		gw_ureq_cancel(c->ureq, json_string_value(json_object_get(params, "reason")));
+		c->ureq = NULL;
+		/* The client stops listening; end the exchange without more. */
+		gw_call_error(c, GW_RPC_INVALID_REQUEST, "Request cancelled by the client", NULL);
+		return;
+	}
+}
+
+void gw_dispatch_notification(struct gw_session *s, struct gw_msg *m)
+{
+	if (strcmp(m->method, "notifications/cancelled") == 0) {
+		client_cancelled(s, m->params);
+	} else if (strcmp(m->method, "notifications/roots/list_changed") == 0) {
+		for (size_t i = 0; i < s->n_sups; i++)
+			gw_uconn_notify(s->sups[i].uc, m->method, NULL);
+	}
+	/* notifications/initialized and anything else: nothing to do. */
+}

@@ -1,0 +1,29 @@
+/* What the gateway does with each downstream message once the HTTP layer
+ * has framed it and found its session: answer it here (initialize, ping,
+ * logging/setLevel, lists), route it to an upstream, or relay it. */
+#ifndef GW_MCP_DISPATCH_H
+#define GW_MCP_DISPATCH_H
+
+#include <jansson.h>
+
+#include "mcp/jsonrpc.h"
+#include "mcp/session.h"
+
+#define GW_VERSION "0.1.0"
+
+/* The InitializeResult for a new session of this scope (new reference). */
+json_t *gw_dispatch_initialize_result(struct gw_gateway *gw, const struct gw_scope *scope,
+				      const char *proto);
+/* Pick the version to answer initialize with: the client's if we speak it,
+ * else our latest. */
+const char *gw_dispatch_pick_version(const char *requested);
+/* A request on stream st (the answer goes there). */
+void gw_dispatch_request(struct gw_session *s, struct gw_stream *st, struct gw_msg *m);
+/* A notification from the client. */
+void gw_dispatch_notification(struct gw_session *s, struct gw_msg *m);
+/* Send c upstream through sup with params (stolen); the answer completes c. */
+void gw_dispatch_forward(struct gw_call *c, struct gw_sup *sup, json_t *params);
+/* Send a request upstream whose answer nobody waits for (params stolen). */
+void gw_dispatch_forward_quiet(struct gw_sup *sup, const char *method, json_t *params);
+
+#endif

@@ -1,0 +1,172 @@
+#include "mcp/relay.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/catalog.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "mcp/jsonrpc.h"
+#include "mcp/session.h"
+
+/* Which downstream stream carries something related to upstream request r. */
+static struct gw_stream *related_stream(struct gw_ureq *r)
+{
+	struct gw_call *c = r ? gw_ureq_arg(r) : NULL;
+
+	return c ? c->st : NULL;
+}
+
+static bool client_can(struct gw_session *s, const char *method)
+{
+	if (strcmp(method, "sampling/createMessage") == 0)
+		return gw_session_has_cap(s, "sampling");
+	if (strcmp(method, "elicitation/create") == 0)
+		return gw_session_has_cap(s, "elicitation");
+	if (strcmp(method, "roots/list") == 0)
+		return gw_session_has_cap(s, "roots");
+	return false;
+}
+
+static void relay_request(void *owner, struct gw_uconn *uc, json_t *msg, struct gw_ureq *related)
+{
+	struct gw_sup *sup = owner;
+	struct gw_session *s = sup->s;
+	const char *method = json_string_value(json_object_get(msg, "method"));
+	json_t *uid = json_object_get(msg, "id");
+	struct gw_sreq *sr;
+	json_t *copy;
+	char key[24];
+
+	if (strcmp(method, "ping") == 0) {
+		json_t *pong = gw_jsonrpc_result(uid, json_object());
+
+		gw_uconn_respond(uc, uid, pong);
+		json_decref(pong);
+		return;
+	}
+	if (!client_can(s, method)) {
+		json_t *err = gw_jsonrpc_error(uid, GW_RPC_METHOD_NOT_FOUND,
+					       "the client did not declare this capability", NULL);
+
+		gw_uconn_respond(uc, uid, err);
+		json_decref(err);
+		return;
+	}
+	sr = calloc(1, sizeof(*sr));
+	if (!sr)
+		return;
+	sr->sup = sup;
+	sr->upstream_id = json_incref(uid);
+	sr->our_id = s->next_sreq++;
+	snprintf(key, sizeof(key), "%" PRId64, sr->our_id);
+	gw_map_put(&s->sreqs, key, strlen(key), sr);
+	copy = json_copy(msg);
+	json_object_set_new(copy, "id", json_integer(sr->our_id));
+	gw_session_send(s, related_stream(related), copy, false);
+	json_decref(copy);
+}
+
+int gw_relay_client_response(struct gw_session *s, json_t *msg)
+{
+	json_t *id = json_object_get(msg, "id");
+	struct gw_sreq *sr;
+	char key[24];
+
+	if (!json_is_integer(id))
+		return GW_ENOENT;
+	snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+	sr = gw_map_del(&s->sreqs, key, strlen(key));
+	if (!sr)
+		return GW_ENOENT;
+	gw_uconn_respond(sr->sup->uc, sr->upstream_id, msg);
+	json_decref(sr->upstream_id);
+	free(sr);
+	return 0;
+}
+
+/* notifications/progress: our token back to the client's, on the call's stream. */
+static void relay_progress(struct gw_session *s, json_t *msg)
+{
+	json_t *params = json_object_get(msg, "params");
+	json_t *tok = json_object_get(params, "progressToken");
+	struct gw_call *c;
+	int64_t key;
+	json_t *copy;
+
+	if (!json_is_integer(tok))
+		return;
+	key = (int64_t)json_integer_value(tok);
+	c = gw_map_get(&s->gw->progress, (const char *)&key, sizeof(key));
+	if (!c || c->s != s || !c->progress_token)
+		return;
+	copy = json_deep_copy(msg);
+	json_object_set(json_object_get(copy, "params"), "progressToken", c->progress_token);
+	gw_session_send(s, c->st, copy, false);
+	json_decref(copy);
+}
+
+/* notifications/cancelled from upstream: it gave up on a request it sent us. */
+static void relay_cancelled(struct gw_session *s, struct gw_sup *sup, json_t *msg)
+{
+	json_t *params = json_object_get(msg, "params");
+	json_t *rid = json_object_get(params, "requestId");
+	size_t pos = 0;
+	const char *key;
+	struct gw_sreq *sr;
+
+	while ((sr = gw_map_next(&s->sreqs, &pos, &key))) {
+		if (sr->sup == sup && json_equal(sr->upstream_id, rid)) {
+			json_t *copy = json_deep_copy(msg);
+
+			json_object_set_new(json_object_get(copy, "params"), "requestId",
+					    json_integer(sr->our_id));
+			gw_map_del(&s->sreqs, key, strlen(key));
+			json_decref(sr->upstream_id);
+			free(sr);
+			gw_session_send(s, NULL, copy, false);
+			json_decref(copy);
+			return;
+		}
+	}
+}
+
+static void relay_notification(void *owner, struct gw_uconn *uc, json_t *msg,
+			       struct gw_ureq *related)
+{
+	struct gw_sup *sup = owner;
+	struct gw_session *s = sup->s;
+	const char *method = json_string_value(json_object_get(msg, "method"));
+	enum gw_list_kind kind;
+
+	(void)uc;
+	if (strcmp(method, "notifications/progress") == 0) {
+		relay_progress(s, msg);
+	} else if (strcmp(method, "notifications/cancelled") == 0) {
+		relay_cancelled(s, sup, msg);
+	} else if (gw_catalog_list_changed_kind(method, &kind)) {
+		/* Our list is the merge: re-list lazily and say ours changed. */
+		gw_catalog_invalidate(sup, kind);
+		gw_session_send(s, NULL, msg, false);
+	} else {
+		gw_session_send(s, related_stream(related), msg, false);
+	}
+}
+
+static void relay_state(void *owner, struct gw_uconn *uc)
+{
+	struct gw_sup *sup = owner;
+
+	/* A restarted upstream session has forgotten everything it listed. */
+	if (gw_uconn_state(uc) != GW_UC_READY)
+		for (int k = 0; k < GW_LIST_N; k++)
+			gw_catalog_invalidate(sup, (enum gw_list_kind)k);
+}
+
+const struct gw_uconn_owner_ops gw_relay_uconn_ops = {
+	.on_notification = relay_notification,
+	.on_request = relay_request,
+	.on_state = relay_state,
+};

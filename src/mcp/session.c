@@ -1,0 +1,295 @@
+#include "mcp/session.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/catalog.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "http/stream.h"
+#include "mcp/jsonrpc.h"
+#include "mcp/relay.h"
+#include "upstream/upstream.h"
+
+#define SESSION_REPLAY_MAX_EVENTS 1024
+#define SESSION_REPLAY_MAX_BYTES (4u << 20)
+#define SESSION_OUTBOX_MAX 256
+#define SWEEP_INTERVAL_S 10
+
+static bool scope_has_server(const struct gw_scope *sc, size_t i)
+{
+	return sc->kind != GW_SCOPE_SERVER || sc->server == i;
+}
+
+static void sup_init(struct gw_session *s, struct gw_sup *sup, struct gw_upstream *up)
+{
+	json_t *caps = json_object();
+	const char *keep[] = { "sampling", "elicitation", "roots" };
+
+	/* Declare upstream only what the client declared (spec brief 6.4). */
+	for (size_t i = 0; i < 3; i++) {
+		json_t *v = json_object_get(s->client_caps, keep[i]);
+
+		if (v)
+			json_object_set(caps, keep[i], v);
+	}
+	sup->s = s;
+	sup->up = up;
+	sup->prefix = s->scope.kind == GW_SCOPE_SERVER ? "" : up->conf->prefix;
+	for (int k = 0; k < GW_LIST_N; k++) {
+		sup->lists[k].sup = sup;
+		sup->lists[k].kind = (enum gw_list_kind)k;
+	}
+	sup->uc = gw_uconn_new(up, &gw_relay_uconn_ops, sup, caps, s->client_info);
+	json_decref(caps);
+	if (sup->uc)
+		gw_uconn_start(sup->uc);
+}
+
+struct gw_session *gw_session_new(struct gw_gateway *gw, const struct gw_scope *scope,
+				  const char *proto, json_t *caps, json_t *info)
+{
+	struct gw_session *s;
+	size_t n = 0;
+
+	if (gw->sessions.live >= gw->cfg->max_sessions)
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	if (gw_random_hex(s->id, sizeof(s->id), GW_SESSION_ID_BYTES)) {
+		free(s);
+		return NULL;
+	}
+	s->gw = gw;
+	s->scope = *scope;
+	snprintf(s->proto, sizeof(s->proto), "%s", proto);
+	s->client_caps = caps ? json_incref(caps) : json_object();
+	s->client_info = info ? json_incref(info) : json_object();
+	s->outbox = json_array();
+	s->next_sreq = 1;
+	s->next_stream = 1;
+	s->next_event = 1;
+	gw_map_init(&s->sreqs);
+	s->sups = calloc(gw->n_ups ? gw->n_ups : 1, sizeof(*s->sups));
+	for (size_t i = 0; s->sups && i < gw->n_ups; i++)
+		if (scope_has_server(scope, i))
+			sup_init(s, &s->sups[n++], gw->ups[i]);
+	s->n_sups = n;
+	gw_session_touch(s);
+	gw_map_put(&gw->sessions, s->id, strlen(s->id), s);
+	GW_INFO("session", "session %.8s… opened (protocol %s, %zu upstreams)", s->id, proto, n);
+	return s;
+}
+
+struct gw_session *gw_session_find(struct gw_gateway *gw, const char *id)
+{
+	struct gw_session *s = gw_map_get(&gw->sessions, id, strlen(id));
+
+	return s && !s->closing ? s : NULL;
+}
+
+void gw_session_touch(struct gw_session *s)
+{
+	s->last_active_ms = gw_now_ms();
+}
+
+bool gw_session_has_cap(const struct gw_session *s, const char *cap)
+{
+	return json_object_get(s->client_caps, cap) != NULL;
+}
+
+
+void gw_session_close(struct gw_session *s)
+{
+	size_t pos = 0;
+	struct gw_sreq *sr;
+
+	if (s->closing)
+		return;
+	s->closing = true;
+	gw_map_del(&s->gw->sessions, s->id, strlen(s->id));
+	/* Calls first: freeing the upstream sessions would answer them. */
+	while (s->calls) {
+		struct gw_call *c = s->calls;
+
+		if (c->ureq)
+			gw_ureq_cancel(c->ureq, "session ended");
+		c->ureq = NULL;
+		gw_call_free(c);
+	}
+	for (size_t i = 0; i < s->n_sups; i++) {
+		gw_uconn_free(s->sups[i].uc);
+		for (int k = 0; k < GW_LIST_N; k++)
+			gw_catalog_cache_free(&s->sups[i].lists[k]);
+	}
+	while ((sr = gw_map_next(&s->sreqs, &pos, NULL))) {
+		json_decref(sr->upstream_id);
+		free(sr);
+	}
+	gw_map_free(&s->sreqs);
+	while (s->streams)
+		gw_stream_free(s->streams);
+	while (s->ev_head) {
+		struct gw_event *e = s->ev_head;
+
+		s->ev_head = e->next;
+		free(e->data);
+		free(e);
+	}
+	GW_INFO("session", "session %.8s… closed", s->id);
+	json_decref(s->client_caps);
+	json_decref(s->client_info);
+	json_decref(s->outbox);
+	free(s->sups);
+	free(s);
+}
+
+uint64_t gw_session_record(struct gw_session *s, uint32_t stream, const char *data, size_t len)
+{
+	struct gw_event *e = malloc(sizeof(*e));
+	uint64_t seq = s->next_event++;
+
+	if (!e)
+		return seq;
+	e->seq = seq;
+	e->stream = stream;
+	e->data = malloc(len + 1);
+	if (!e->data) {
+		free(e);
+		return seq;
+	}
+	memcpy(e->data, data, len);
+	e->data[len] = '\0';
+	e->len = len;
+	e->next = NULL;
+	if (s->ev_tail)
+		s->ev_tail->next = e;
+	else
+		s->ev_head = e;
+	s->ev_tail = e;
+	s->ev_count++;
+	s->ev_bytes += len;
+	/* Bounded: the oldest events go first. */
+	while (s->ev_head && (s->ev_count > SESSION_REPLAY_MAX_EVENTS ||
+			      s->ev_bytes > SESSION_REPLAY_MAX_BYTES)) {
+		struct gw_event *old = s->ev_head;
+
+		s->ev_head = old->next;
+		if (!s->ev_head)
+			s->ev_tail = NULL;
+		s->ev_count--;
+		s->ev_bytes -= old->len;
+		free(old->data);
+		free(old);
+	}
+	return seq;
+}
+
+void gw_session_send(struct gw_session *s, struct gw_stream *st, json_t *msg, bool final)
+{
+	if (s->closing)
+		return;
+	if (st && !st->done) {
+		gw_stream_write(st, msg, final);
+		return;
+	}
+	/* Answers never travel on the GET stream (spec: transports, GET). */
+	if (json_object_get(msg, "result") || json_object_get(msg, "error"))
+		return;
+	if (s->get_stream) {
+		gw_stream_write(s->get_stream, msg, false);
+		return;
+	}
+	if (json_array_size(s->outbox) >= SESSION_OUTBOX_MAX) {
+		GW_WARN("session", "session %.8s…: no GET stream and outbox full; dropping %s", s->id,
+			json_string_value(json_object_get(msg, "method")));
+		return;
+	}
+	json_array_append(s->outbox, msg);
+}
+
+struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *id,
+			    const char *method, json_t *params)
+{
+	struct gw_call *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->s = s;
+	c->st = st;
+	c->id = json_incref(id);
+	c->method = gw_xstrdup(method);
+	c->params = params ? json_incref(params) : NULL;
+	c->next = s->calls;
+	s->calls = c;
+	return c;
+}
+
+void gw_call_free(struct gw_call *c)
+{
+	struct gw_session *s = c->s;
+
+	GW_BUG_ON(c->ureq != NULL);
+	for (struct gw_call **pp = &s->calls; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	if (c->our_token)
+		gw_map_del(&s->gw->progress, (const char *)&c->our_token, sizeof(c->our_token));
+	json_decref(c->id);
+	json_decref(c->params);
+	json_decref(c->progress_token);
+	free(c->method);
+	free(c);
+}
+
+void gw_call_reply(struct gw_call *c, json_t *result)
+{
+	json_t *msg = gw_jsonrpc_result(c->id, result);
+
+	gw_session_send(c->s, c->st, msg, true);
+	json_decref(msg);
+	gw_call_free(c);
+}
+
+void gw_call_error(struct gw_call *c, int code, const char *message, json_t *data)
+{
+	json_t *msg = gw_jsonrpc_error(c->id, code, message, data);
+
+	gw_session_send(c->s, c->st, msg, true);
+	json_decref(msg);
+	gw_call_free(c);
+}
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_gateway *gw = arg;
+	uint64_t now = gw_now_ms(), idle = (uint64_t)(gw->cfg->session_idle_timeout * 1000.0);
+	size_t pos = 0;
+	struct gw_session *s;
+
+	(void)fd;
+	(void)what;
+	while ((s = gw_map_next(&gw->sessions, &pos, NULL))) {
+		if (s->calls || s->get_stream || now - s->last_active_ms < idle)
+			continue;
+		GW_INFO("session", "session %.8s… idle for %.0f s: closing", s->id,
+			gw->cfg->session_idle_timeout);
+		gw_session_close(s);
+		pos = 0; /* the map changed under us */
+	}
+}
+
+void gw_sessions_sweep_start(struct gw_gateway *gw)
+{
+	struct timeval tv = { SWEEP_INTERVAL_S, 0 };
+
+	gw->sweep = event_new(gw->base, -1, EV_PERSIST, on_sweep, gw);
+	event_add(gw->sweep, &tv);
+}

@@ -1,0 +1,159 @@
+/* Downstream MCP sessions: what one client negotiated, its upstream
+ * sessions, its in-flight calls, its SSE streams and their replay buffer
+ * (docs/internals/sessions.md). Transport-neutral: the HTTP layer attaches
+ * streams; the dispatcher drives calls. */
+#ifndef GW_MCP_SESSION_H
+#define GW_MCP_SESSION_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config-t.h"
+#include "core/map.h"
+
+struct event_base;
+struct event;
+struct evhttp;
+struct gw_curl;
+struct gw_upstream;
+struct gw_uconn;
+struct gw_ureq;
+struct gw_stream;
+
+#define GW_SESSION_ID_BYTES 16
+
+enum gw_scope_kind {
+	GW_SCOPE_ALL = 0,   /* /mcp: every enabled server, names prefixed */
+	GW_SCOPE_SERVER,    /* /servers/<name>/mcp: one upstream, names as it has them */
+	GW_SCOPE_VIRTUAL,   /* /servers/<vname>/mcp: a virtual server's selection */
+};
+
+struct gw_scope {
+	enum gw_scope_kind kind;
+	size_t server;                  /* GW_SCOPE_SERVER: index into gw->ups */
+	const struct gw_vserver_conf *vs;
+};
+
+/* The gateway: configuration, loop, upstreams, sessions. */
+struct gw_gateway {
+	struct event_base *base;
+	struct gw_config *cfg;
+	struct evhttp *http;
+	struct gw_curl *curl;
+	struct gw_upstream **ups;       /* one per enabled server, config order */
+	size_t n_ups;
+	struct gw_map sessions;         /* id -> struct gw_session */
+	struct gw_map progress;         /* our progress token (int64 bytes) -> struct gw_call */
+	int64_t next_progress;
+	struct event *sweep;            /* idle-session expiry */
+	bool stopping;
+	uint64_t started_ms;
+};
+
+enum gw_list_kind { GW_LIST_TOOLS = 0, GW_LIST_PROMPTS, GW_LIST_RESOURCES, GW_LIST_TEMPLATES, GW_LIST_N };
+
+struct gw_list_waiter;
+
+/* One list of one upstream as this session sees it. */
+struct gw_list_cache {
+	struct gw_sup *sup;
+	enum gw_list_kind kind;
+	json_t *items;                  /* upstream's items, NULL until fetched */
+	json_t *names;                  /* tools/prompts: our name -> upstream name */
+	json_t *acc;                    /* pages gathered so far */
+	bool fetching;
+	unsigned pages;
+	char error[160];                /* last fetch failure */
+	struct gw_list_waiter *waiters;
+};
+
+/* A session's view of one upstream. */
+struct gw_sup {
+	struct gw_session *s;
+	struct gw_upstream *up;
+	struct gw_uconn *uc;            /* this session's own upstream session */
+	const char *prefix;             /* "" when names are not prefixed */
+	struct gw_list_cache lists[GW_LIST_N];
+};
+
+/* One downstream request being served. */
+struct gw_call {
+	struct gw_session *s;
+	json_t *id;                     /* the client's id */
+	char *method;
+	json_t *params;                 /* the request's params (owned ref) */
+	struct gw_stream *st;           /* where its answer goes */
+	struct gw_sup *sup;             /* the upstream it went to */
+	struct gw_ureq *ureq;
+	json_t *progress_token;         /* the client's token, if any */
+	int64_t our_token;              /* ours upstream, 0 if none */
+	int waiting;                    /* list fetches outstanding */
+	bool failed_fetch;
+	struct gw_call *next;
+};
+
+/* A request an upstream sent that waits for the client's answer. */
+struct gw_sreq {
+	struct gw_sup *sup;
+	json_t *upstream_id;
+	int64_t our_id;
+};
+
+struct gw_session {
+	char id[2 * GW_SESSION_ID_BYTES + 1];
+	struct gw_gateway *gw;
+	struct gw_scope scope;
+	char proto[16];
+	json_t *client_caps;
+	json_t *client_info;
+	struct gw_sup *sups;            /* in-scope upstreams */
+	size_t n_sups;
+	struct gw_call *calls;
+	struct gw_map sreqs;            /* our id (decimal) -> struct gw_sreq */
+	int64_t next_sreq;
+	struct gw_stream *streams;      /* every stream of the session */
+	struct gw_stream *get_stream;   /* the standalone GET stream, if open */
+	uint32_t next_stream;
+	uint64_t next_event;
+	struct gw_event *ev_head, *ev_tail; /* replay buffer, oldest first */
+	size_t ev_count, ev_bytes;
+	json_t *outbox;                 /* unrelated messages waiting for a GET stream */
+	uint64_t last_active_ms;
+	bool closing;
+};
+
+/* A stored SSE event, for Last-Event-ID replay. */
+struct gw_event {
+	uint64_t seq;
+	uint32_t stream;
+	char *data;
+	size_t len;
+	struct gw_event *next;
+};
+
+/* Create a session for scope with what the client sent in initialize; its
+ * upstream sessions start at once. NULL when the maximum is reached. */
+struct gw_session *gw_session_new(struct gw_gateway *gw, const struct gw_scope *scope,
+				  const char *proto, json_t *caps, json_t *info);
+struct gw_session *gw_session_find(struct gw_gateway *gw, const char *id);
+/* End a session: calls fail quietly, streams close, upstream sessions end. */
+void gw_session_close(struct gw_session *s);
+void gw_session_touch(struct gw_session *s);
+bool gw_session_has_cap(const struct gw_session *s, const char *cap);
+/* Send msg (borrowed) on stream st, or when st is NULL on the GET stream (or
+ * into the outbox until one opens). final ends st after msg. */
+void gw_session_send(struct gw_session *s, struct gw_stream *st, json_t *msg, bool final);
+/* Remember an event for replay; returns its sequence number. */
+uint64_t gw_session_record(struct gw_session *s, uint32_t stream, const char *data, size_t len);
+/* Drop a call (it must have no ureq in flight). */
+void gw_call_free(struct gw_call *c);
+struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *id,
+			    const char *method, json_t *params);
+/* Answer a call with a result (stolen) or an error, then free it. */
+void gw_call_reply(struct gw_call *c, json_t *result);
+void gw_call_error(struct gw_call *c, int code, const char *message, json_t *data);
+/* Idle expiry of sessions; started by gw_gateway code. */
+void gw_sessions_sweep_start(struct gw_gateway *gw);
+
+#endif

@@ -1,0 +1,95 @@
+/* Upstream MCP client sessions ("uconns") on top of links: the initialize
+ * handshake, request ids and timeouts, restarts with backoff, and delivery of
+ * what the upstream starts (notifications, requests) to the owner. See
+ * docs/internals/sessions.md for which downstream session owns which uconn. */
+#ifndef GW_UPSTREAM_UPSTREAM_H
+#define GW_UPSTREAM_UPSTREAM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config-t.h"
+
+struct event_base;
+struct gw_curl;
+struct gw_link;
+struct gw_uconn;
+struct gw_ureq;
+
+enum gw_uconn_state {
+	GW_UC_IDLE = 0,     /* no link; starts on the next request */
+	GW_UC_STARTING,     /* link up, initialize in flight */
+	GW_UC_READY,
+	GW_UC_BACKOFF,      /* went down; waits before the next start */
+};
+
+/* One configured server. */
+struct gw_upstream {
+	struct gw_server_conf *conf;
+	size_t index;                /* position in the config */
+	struct event_base *base;
+	struct gw_curl *curl;
+	struct gw_uconn *shared;     /* the supervised shared session */
+	json_t *init_result;         /* last InitializeResult seen (any uconn) */
+	uint64_t restarts;
+	uint64_t calls, failures, timeouts;
+};
+
+/* Answer to one request: msg is the upstream's whole response (result or
+ * error, id already restored to nothing in particular) or NULL when the
+ * request failed locally, with code/message saying why. Called exactly once
+ * unless the request was cancelled. */
+typedef void (*gw_ureq_cb)(void *arg, json_t *msg, int code, const char *message);
+
+/* What the upstream starts, delivered to the uconn's owner. related is the
+ * in-flight request the message belongs to when that is known (HTTP
+ * response streams, or the only request in flight on stdio), else NULL. */
+struct gw_uconn_owner_ops {
+	void (*on_notification)(void *owner, struct gw_uconn *c, json_t *msg, struct gw_ureq *related);
+	void (*on_request)(void *owner, struct gw_uconn *c, json_t *msg, struct gw_ureq *related);
+	/* The uconn became READY (also after a restart) or failed to start. */
+	void (*on_state)(void *owner, struct gw_uconn *c);
+};
+
+/* A new uconn for up, owned by owner (NULL: shared). client_caps (borrowed,
+ * copied) are the capabilities declared upstream. Starts on first use. */
+struct gw_uconn *gw_uconn_new(struct gw_upstream *up, const struct gw_uconn_owner_ops *ops,
+			      void *owner, json_t *client_caps, const json_t *client_info);
+/* Fail everything in flight and free (the link is closed, the child reaped). */
+void gw_uconn_free(struct gw_uconn *c);
+/* Start now if idle (otherwise the first request starts it). */
+void gw_uconn_start(struct gw_uconn *c);
+enum gw_uconn_state gw_uconn_state(const struct gw_uconn *c);
+struct gw_upstream *gw_uconn_upstream(const struct gw_uconn *c);
+/* The upstream's InitializeResult, NULL until READY. */
+json_t *gw_uconn_init_result(const struct gw_uconn *c);
+/* Last start failure, or NULL. */
+const char *gw_uconn_last_error(const struct gw_uconn *c);
+
+/* Send a request; params stolen (may be NULL). The id is ours. If the uconn
+ * is not READY the request waits (bounded) and starts it. timeout_ms 0 uses
+ * the server's timeout. Returns the request handle, or NULL if it was
+ * refused at once (cb has then already been called). */
+struct gw_ureq *gw_uconn_request(struct gw_uconn *c, const char *method, json_t *params,
+				 uint64_t timeout_ms, gw_ureq_cb cb, void *arg);
+/* The caller lost interest: notifications/cancelled goes upstream (if the
+ * request was sent) and cb is never called. */
+void gw_ureq_cancel(struct gw_ureq *r, const char *reason);
+/* Id of the request upstream (for progress token mapping). */
+int64_t gw_ureq_id(const struct gw_ureq *r);
+void *gw_ureq_arg(const struct gw_ureq *r);
+/* Look an in-flight request up by its upstream id. */
+struct gw_ureq *gw_uconn_find(struct gw_uconn *c, int64_t id);
+/* Send a notification (params stolen). Dropped if not READY. */
+int gw_uconn_notify(struct gw_uconn *c, const char *method, json_t *params);
+/* Answer a request the upstream sent us: msg is a whole response whose id we
+ * replace with upstream_id (both borrowed). */
+int gw_uconn_respond(struct gw_uconn *c, json_t *upstream_id, json_t *msg);
+
+/* The supported protocol versions, newest first, NULL-terminated. */
+extern const char *const gw_protocol_versions[];
+#define GW_PROTOCOL_LATEST "2025-11-25"
+bool gw_protocol_supported(const char *v);
+
+#endif

@@ -1,0 +1,763 @@
+/* The Streamable HTTP link against real servers on 127.0.0.1:
+ * - @modelcontextprotocol/server-everything (the TypeScript SDK; answers
+ *   requests with SSE streams and offers a GET stream);
+ * - a small node mock (below) for what the reference server cannot be made
+ *   to do: JSON answers and batches, HTTP errors, session expiry, a stream
+ *   closed before its answer (resumed with GET + Last-Event-ID), 405 on GET.
+ * Set GW_TEST_LOG=debug (or info, warn) to see the link's log, and
+ * GW_TEST_VERBOSE=1 to see the servers' stderr. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/config-t.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "mcp/jsonrpc.h"
+#include "upstream/curl_loop.h"
+#include "upstream/link.h"
+
+#define EVERYTHING_JS "tests/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
+#define WAIT_MS 10000
+
+/* One session, one id space: every POST is answered by the id it names. */
+static const char mock_js[] =
+	"const http = require('http');\n"
+	"const sessions = new Set(); let nsess = 0;\n"
+	"const stats = { gets: 0, deletes: 0, resumes: 0 };\n"
+	"const parked = new Map();\n"
+	"const rpc = (id, result) => JSON.stringify({ jsonrpc: '2.0', id, result });\n"
+	"function json(res, body, extra) {\n"
+	"  res.writeHead(200, Object.assign({ 'content-type': 'application/json' }, extra || {}));\n"
+	"  res.end(typeof body === 'string' ? body : JSON.stringify(body));\n"
+	"}\n"
+	"function sse(res) { res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }); }\n"
+	"function onGet(req, res) {\n"
+	"  const last = req.headers['last-event-id'];\n"
+	"  if (!last) { stats.gets++; res.writeHead(405); res.end(); return; }\n"
+	"  stats.resumes++;\n"
+	"  if (!parked.has(last)) { res.writeHead(400); res.end(); return; }\n"
+	"  sse(res);\n"
+	"  res.end('id: r-' + last + '\\ndata: ' + rpc(parked.get(last), { resumed: true, from: last }) + '\\n\\n');\n"
+	"}\n"
+	"function onPost(req, res, msg) {\n"
+	"  const sid = req.headers['mcp-session-id'];\n"
+	"  if (msg.method === 'stats') return json(res, rpc(msg.id, stats));\n"
+	"  if (msg.method === 'initialize') {\n"
+	"    const s = 'mock-session-' + (++nsess); sessions.add(s);\n"
+	"    return json(res, rpc(msg.id, { protocolVersion: msg.params.protocolVersion, capabilities: {},\n"
+	"      serverInfo: { name: 'mock', version: '1' } }), { 'MCP-Session-Id': s });\n"
+	"  }\n"
+	"  if (!sessions.has(sid)) {\n"
+	"    res.writeHead(sid ? 404 : 400, { 'content-type': 'application/json' });\n"
+	"    return res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32001, message: 'Session not found' } }));\n"
+	"  }\n"
+	"  if (msg.id === undefined) { res.writeHead(202); return res.end(); }\n"
+	"  switch (msg.method) {\n"
+	"  case 'headers': return json(res, rpc(msg.id, { session: sid, version: req.headers['mcp-protocol-version'] || null,\n"
+	"    accept: req.headers['accept'], contentType: req.headers['content-type'],\n"
+	"    auth: req.headers['authorization'] || null }));\n"
+	"  case 'batch': return json(res, [{ jsonrpc: '2.0', method: 'notifications/message',\n"
+	"    params: { level: 'info', data: 'first' } }, { jsonrpc: '2.0', id: msg.id, result: { batch: true } }]);\n"
+	"  case 'silent': res.writeHead(202); return res.end();\n"
+	"  case 'fail': res.writeHead(500, { 'content-type': 'application/json' });\n"
+	"    return res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, error: { code: -32603, message: 'boom' } }));\n"
+	"  case 'big': return json(res, rpc(msg.id, { s: 'a'.repeat(17 << 20) }));\n"
+	"  case 'expire': sessions.delete(sid); return json(res, rpc(msg.id, {}));\n"
+	"  case 'split': { sse(res); const t = 'data: ' + rpc(msg.id, { split: true }) + '\\n\\n';\n"
+	"    res.write(': comment\\r\\n' + t.slice(0, 17)); setTimeout(() => res.end(t.slice(17)), 50); return; }\n"
+	"  case 'resume': {\n"
+	"    const ev = 'e-' + msg.id; parked.set(ev, msg.id); sse(res);\n"
+	"    res.write('id: p-' + msg.id + '\\nretry: 100\\ndata: \\n\\n');\n"
+	"    res.end('id: ' + ev + '\\ndata: ' + JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress',\n"
+	"      params: { progressToken: 1, progress: 1 } }) + '\\n\\n');\n"
+	"    return; }\n"
+	"  default: return json(res, { jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: 'no such method' } });\n"
+	"  }\n"
+	"}\n"
+	"http.createServer((req, res) => {\n"
+	"  req.socket.on('error', () => {}); res.on('error', () => {});\n"
+	"  let body = ''; req.on('data', (d) => { body += d; });\n"
+	"  req.on('end', () => {\n"
+	"    if (req.method === 'DELETE') { stats.deletes++; res.writeHead(200); return res.end(); }\n"
+	"    if (req.method === 'GET') return onGet(req, res);\n"
+	"    let msg; try { msg = JSON.parse(body); } catch (e) { res.writeHead(400); return res.end(); }\n"
+	"    onPost(req, res, msg);\n"
+	"  });\n"
+	"}).listen(+process.env.PORT, '127.0.0.1');\n";
+
+struct server {
+	pid_t pid;
+	int port;
+	char url[64];
+};
+
+static struct server everything = { .pid = -1 };
+static struct server mock = { .pid = -1 };
+
+/* What the link delivered, in order. */
+struct recorder {
+	struct event_base *base;
+	struct gw_curl *curl;
+	json_t *msgs;   /* [{"ctx": n, "msg": {...}}] */
+	int downs;
+	int down_err;
+};
+
+/* ---- servers ---------------------------------------------------------- */
+
+static int free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int port = -1;
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+static bool port_accepts(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Test setup, not the gateway: blocking waits are fine here. */
+static int server_start(struct server *s, char *const argv[])
+{
+	char port[16];
+
+	s->port = free_port();
+	if (s->port < 0)
+		return -1;
+	snprintf(port, sizeof(port), "%d", s->port);
+	snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d/mcp", s->port);
+	s->pid = fork();
+	if (s->pid < 0)
+		return -1;
+	if (s->pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		if (!getenv("GW_TEST_VERBOSE"))
+			dup2(devnull, 2);
+		setenv("PORT", port, 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 300; i++) {
+		if (port_accepts(s->port))
+			return 0;
+		if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+			s->pid = -1;
+			return -1;
+		}
+		sleep_ms(50);
+	}
+	return -1;
+}
+
+static void server_stop(struct server *s)
+{
+	if (s->pid <= 0)
+		return;
+	kill(s->pid, SIGTERM);
+	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	s->pid = -1;
+}
+
+static int everything_setup(void **state)
+{
+	char *argv[] = { (char *)"node", (char *)EVERYTHING_JS, (char *)"streamableHttp", NULL };
+
+	(void)state;
+	if (server_start(&everything, argv)) {
+		fprintf(stderr, "cannot start server-everything (run scripts/bootstrap.sh)\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int everything_teardown(void **state)
+{
+	(void)state;
+	server_stop(&everything);
+	return 0;
+}
+
+static int mock_setup(void **state)
+{
+	char *argv[] = { (char *)"node", (char *)"-e", (char *)mock_js, NULL };
+
+	(void)state;
+	if (server_start(&mock, argv)) {
+		fprintf(stderr, "cannot start the node mock server\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int mock_teardown(void **state)
+{
+	(void)state;
+	server_stop(&mock);
+	return 0;
+}
+
+/* ---- the loop and the recorder ---------------------------------------- */
+
+static void rec_on_message(void *arg, json_t *msg, uint64_t ctx)
+{
+	struct recorder *r = arg;
+
+	json_array_append_new(r->msgs, json_pack("{s:I,s:O}", "ctx", (json_int_t)ctx, "msg", msg));
+}
+
+static void rec_on_down(void *arg, int err, const char *why)
+{
+	struct recorder *r = arg;
+
+	(void)why;
+	r->downs++;
+	r->down_err = err;
+}
+
+static const struct gw_link_cbs rec_cbs = { rec_on_message, rec_on_down };
+
+static int rec_setup(void **state)
+{
+	struct recorder *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	r->base = event_base_new();
+	r->curl = gw_curl_new(r->base);
+	r->msgs = json_array();
+	assert_non_null(r->base);
+	assert_non_null(r->curl);
+	*state = r;
+	return 0;
+}
+
+static int rec_teardown(void **state)
+{
+	struct recorder *r = *state;
+
+	gw_curl_free(r->curl);
+	event_base_free(r->base);
+	json_decref(r->msgs);
+	free(r);
+	return 0;
+}
+
+static void tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+typedef bool (*pred_fn)(struct recorder *r, const void *arg);
+
+/* Run the loop until pred holds; false after ms. */
+static bool run_until(struct recorder *r, pred_fn pred, const void *arg, long ms)
+{
+	struct timeval tv = { 0, 20000 };
+	struct event *wake = event_new(r->base, -1, EV_PERSIST, tick, NULL);
+	struct timespec start, now;
+	bool ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	event_add(wake, &tv);
+	for (;;) {
+		ok = pred(r, arg);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (ok || (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 > ms)
+			break;
+		event_base_loop(r->base, EVLOOP_ONCE);
+	}
+	event_free(wake);
+	return ok;
+}
+
+static bool never(struct recorder *r, const void *arg)
+{
+	(void)r;
+	(void)arg;
+	return false;
+}
+
+static void run_for(struct recorder *r, long ms)
+{
+	run_until(r, never, NULL, ms);
+}
+
+static bool idle(struct recorder *r, const void *arg)
+{
+	(void)arg;
+	return gw_curl_active(r->curl) == 0;
+}
+
+/* The recorded entry answering request id, or NULL. */
+static json_t *find_response(struct recorder *r, json_int_t id)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(r->msgs, i, e) {
+		json_t *m = json_object_get(e, "msg");
+		json_t *mid = json_object_get(m, "id");
+
+		if (json_is_integer(mid) && json_integer_value(mid) == id && !json_object_get(m, "method"))
+			return e;
+	}
+	return NULL;
+}
+
+static bool has_response(struct recorder *r, const void *arg)
+{
+	return find_response(r, *(const json_int_t *)arg) != NULL;
+}
+
+/* Send, wait for the answer, check its ctx; returns the message (borrowed). */
+static json_t *call(struct recorder *r, struct gw_link *l, json_int_t id, const char *method,
+		    json_t *params, uint64_t ctx)
+{
+	json_t *jid = json_integer(id);
+	json_t *req = gw_jsonrpc_request(jid, method, params);
+	size_t len;
+	char *text;
+	json_t *e;
+
+	json_decref(jid);
+	assert_non_null(req);
+	text = gw_json_dump(req, &len);
+	json_decref(req);
+	assert_non_null(text);
+	assert_int_equal(gw_link_send(l, text, len, ctx), 0);
+	free(text);
+	assert_true(run_until(r, has_response, &id, WAIT_MS));
+	e = find_response(r, id);
+	assert_int_equal(json_integer_value(json_object_get(e, "ctx")), (json_int_t)ctx);
+	return json_object_get(e, "msg");
+}
+
+static void notify(struct gw_link *l, const char *method)
+{
+	json_t *n = gw_jsonrpc_notification(method, NULL);
+	size_t len;
+	char *text = gw_json_dump(n, &len);
+
+	assert_int_equal(gw_link_send(l, text, len, 0), 0);
+	free(text);
+	json_decref(n);
+}
+
+static json_t *result_of(json_t *msg)
+{
+	json_t *res = json_object_get(msg, "result");
+
+	if (!res) {
+		char *text = json_dumps(msg, 0);
+
+		fprintf(stderr, "not a result: %s\n", text ? text : "?");
+		free(text);
+	}
+	assert_non_null(res);
+	return res;
+}
+
+static void assert_upstream_error(json_t *msg, const char *needle)
+{
+	json_t *err = json_object_get(msg, "error");
+	const char *text = json_string_value(json_object_get(err, "message"));
+
+	assert_non_null(err);
+	assert_int_equal(json_integer_value(json_object_get(err, "code")), GW_RPC_UPSTREAM_ERROR);
+	assert_non_null(text);
+	if (!strstr(text, needle))
+		fprintf(stderr, "error message '%s' lacks '%s'\n", text, needle);
+	assert_non_null(strstr(text, needle));
+}
+
+static struct gw_link *open_link(struct recorder *r, const char *name, const char *url,
+				 struct gw_kv *headers, size_t n_headers)
+{
+	struct gw_server_conf conf = {
+		.name = (char *)name,
+		.transport = GW_TRANSPORT_STREAMABLE_HTTP,
+		.url = (char *)url,
+		.headers = headers,
+		.n_headers = n_headers,
+		.timeout = 30,
+	};
+	struct gw_link *l = gw_link_http_new(r->base, r->curl, &conf, &rec_cbs, r);
+
+	assert_non_null(l);
+	return l;
+}
+
+static json_t *init_params(const char *version)
+{
+	return json_pack("{s:s,s:{},s:{s:s,s:s}}", "protocolVersion", version, "capabilities",
+			 "clientInfo", "name", "mcpgw-test", "version", "0");
+}
+
+/* initialize + notifications/initialized + the version header, as the
+ * layer above does it. */
+static void handshake(struct recorder *r, struct gw_link *l, const char *version)
+{
+	json_t *res = result_of(call(r, l, 1, "initialize", init_params(version), 101));
+
+	assert_string_equal(json_string_value(json_object_get(res, "protocolVersion")), version);
+	notify(l, "notifications/initialized");
+	gw_link_set_protocol_version(l, version);
+}
+
+static void close_and_drain(struct recorder *r, struct gw_link *l)
+{
+	gw_link_close(l);
+	/* Only the DELETE may still run, and it must end by itself. */
+	assert_true(gw_curl_active(r->curl) <= 1);
+	assert_true(run_until(r, idle, NULL, WAIT_MS));
+}
+
+/* ---- server-everything ------------------------------------------------ */
+
+static bool is_log_notification(struct recorder *r, const void *arg)
+{
+	json_t *e;
+	size_t i;
+
+	(void)arg;
+	json_array_foreach(r->msgs, i, e) {
+		const char *m = json_string_value(json_object_get(json_object_get(e, "msg"), "method"));
+
+		if (m && strcmp(m, "notifications/message") == 0 &&
+		    json_integer_value(json_object_get(e, "ctx")) == 0)
+			return true;
+	}
+	return false;
+}
+
+static json_t *echo_args(const char *text)
+{
+	return json_pack("{s:s,s:{s:s}}", "name", "echo", "arguments", "message", text);
+}
+
+static void test_everything_session(void **state)
+{
+	struct recorder *r = *state;
+	struct gw_link *l = open_link(r, "everything", everything.url, NULL, 0);
+	json_t *res, *tools, *tool;
+	bool found = false;
+	size_t i, before;
+
+	res = result_of(call(r, l, 1, "initialize", init_params("2025-06-18"), 101));
+	assert_string_equal(json_string_value(json_object_get(res, "protocolVersion")), "2025-06-18");
+	assert_non_null(json_object_get(res, "serverInfo"));
+	/* A notification is answered 202 with nothing to deliver. */
+	before = json_array_size(r->msgs);
+	notify(l, "notifications/initialized");
+	assert_true(run_until(r, idle, NULL, WAIT_MS));
+	assert_int_equal(json_array_size(r->msgs), before);
+	gw_link_set_protocol_version(l, "2025-06-18");
+
+	/* The server answers 400 to requests without the session id: these
+	 * results prove the link adopted and sent it. */
+	tools = json_object_get(result_of(call(r, l, 2, "tools/list", NULL, 102)), "tools");
+	json_array_foreach(tools, i, tool) {
+		if (strcmp(json_string_value(json_object_get(tool, "name")), "echo") == 0)
+			found = true;
+	}
+	assert_true(found);
+	res = result_of(call(r, l, 3, "tools/call", echo_args("hello"), 103));
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(res, "content"), 0), "text")),
+			    "Echo: hello");
+
+	/* The simulated log goes to the standalone GET stream, with ctx 0. */
+	call(r, l, 4, "tools/call", json_pack("{s:s,s:{}}", "name", "toggle-simulated-logging",
+					      "arguments"), 104);
+	assert_true(run_until(r, is_log_notification, NULL, 12000));
+	assert_int_equal(r->downs, 0);
+	close_and_drain(r, l);
+}
+
+/* Many requests in flight on one session, each answered on its own stream
+ * and tagged with its own ctx. */
+static void test_everything_concurrent(void **state)
+{
+	struct recorder *r = *state;
+	struct gw_link *l = open_link(r, "everything", everything.url, NULL, 0);
+
+	handshake(r, l, "2025-06-18");
+	for (json_int_t id = 10; id < 20; id++) {
+		json_t *req, *jid = json_integer(id);
+		char text[32], *s;
+		size_t len;
+
+		snprintf(text, sizeof(text), "msg-%d", (int)id);
+		req = gw_jsonrpc_request(jid, "tools/call", echo_args(text));
+		json_decref(jid);
+		s = gw_json_dump(req, &len);
+		assert_int_equal(gw_link_send(l, s, len, 1000 + (uint64_t)id), 0);
+		free(s);
+		json_decref(req);
+	}
+	for (json_int_t id = 10; id < 20; id++) {
+		char want[32];
+		json_t *e, *res;
+
+		assert_true(run_until(r, has_response, &id, WAIT_MS));
+		e = find_response(r, id);
+		assert_int_equal(json_integer_value(json_object_get(e, "ctx")), 1000 + id);
+		res = result_of(json_object_get(e, "msg"));
+		snprintf(want, sizeof(want), "Echo: msg-%d", (int)id);
+		assert_string_equal(json_string_value(json_object_get(
+					    json_array_get(json_object_get(res, "content"), 0), "text")),
+				    want);
+	}
+	close_and_drain(r, l);
+}
+
+/* 2025-11-25 streams open with a priming event (id, empty data): skipped. */
+static void test_everything_priming(void **state)
+{
+	struct recorder *r = *state;
+	struct gw_link *l = open_link(r, "everything", everything.url, NULL, 0);
+	json_t *res;
+	size_t before;
+
+	handshake(r, l, "2025-11-25");
+	before = json_array_size(r->msgs);
+	res = result_of(call(r, l, 5, "tools/call", echo_args("primed"), 105));
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(res, "content"), 0), "text")),
+			    "Echo: primed");
+	assert_int_equal(json_array_size(r->msgs), before + 1);
+	close_and_drain(r, l);
+}
+
+static void test_dead_port(void **state)
+{
+	struct recorder *r = *state;
+	char url[64];
+	struct gw_link *l;
+	json_t *msg;
+	size_t before;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/mcp", free_port());
+	l = open_link(r, "dead", url, NULL, 0);
+	msg = call(r, l, 7, "tools/list", NULL, 77);
+	assert_upstream_error(msg, "upstream 'dead'");
+	assert_int_equal(json_integer_value(json_object_get(msg, "id")), 7);
+	/* A notification has no one to answer: logged, nothing delivered. */
+	before = json_array_size(r->msgs);
+	notify(l, "notifications/initialized");
+	assert_true(run_until(r, idle, NULL, WAIT_MS));
+	run_for(r, 50);
+	assert_int_equal(json_array_size(r->msgs), before);
+	assert_int_equal(r->downs, 0);
+	gw_link_close(l);
+	assert_int_equal(gw_curl_active(r->curl), 0); /* no session: no DELETE */
+}
+
+/* ---- the mock --------------------------------------------------------- */
+
+static json_int_t mock_stat(struct recorder *r, const char *key)
+{
+	struct gw_link *l = open_link(r, "stats", mock.url, NULL, 0);
+	static json_int_t id = 9000;
+	json_int_t v;
+
+	id++;
+	v = json_integer_value(json_object_get(result_of(call(r, l, id, "stats", NULL, 9)), key));
+	gw_link_close(l);
+	return v;
+}
+
+static void test_mock_json(void **state)
+{
+	struct recorder *r = *state;
+	struct gw_kv hdr = { (char *)"Authorization", (char *)"Bearer test-secret" };
+	struct gw_link *l = open_link(r, "mock", mock.url, &hdr, 1);
+	json_int_t gets, deletes = mock_stat(r, "deletes");
+	json_t *res, *e;
+
+	handshake(r, l, "2025-06-18");
+	res = result_of(call(r, l, 2, "headers", NULL, 102));
+	assert_non_null(json_string_value(json_object_get(res, "session")));
+	assert_int_equal(strncmp(json_string_value(json_object_get(res, "session")), "mock-session-", 13), 0);
+	assert_string_equal(json_string_value(json_object_get(res, "version")), "2025-06-18");
+	assert_string_equal(json_string_value(json_object_get(res, "accept")),
+			    "application/json, text/event-stream");
+	assert_string_equal(json_string_value(json_object_get(res, "contentType")), "application/json");
+	assert_string_equal(json_string_value(json_object_get(res, "auth")), "Bearer test-secret");
+
+	/* A JSON array answer is a batch: each element is delivered. */
+	result_of(call(r, l, 3, "batch", NULL, 103));
+	e = json_array_get(r->msgs, json_array_size(r->msgs) - 2);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "msg"), "method")),
+			    "notifications/message");
+	assert_int_equal(json_integer_value(json_object_get(e, "ctx")), 103);
+
+	assert_upstream_error(call(r, l, 4, "fail", NULL, 104), "HTTP 500: boom");
+	assert_upstream_error(call(r, l, 5, "silent", NULL, 105), "HTTP 202 without an answer");
+	assert_upstream_error(call(r, l, 6, "big", NULL, 106), "upstream 'mock': response body too large");
+	res = result_of(call(r, l, 7, "split", NULL, 107));
+	assert_true(json_is_true(json_object_get(res, "split")));
+
+	/* The GET stream got 405 once and was not tried again. */
+	run_for(r, 300);
+	gets = mock_stat(r, "gets");
+	assert_int_equal(gets, 1);
+	assert_int_equal(r->downs, 0);
+	close_and_drain(r, l);
+	assert_int_equal(mock_stat(r, "deletes"), deletes + 1);
+}
+
+static bool has_progress(struct recorder *r, const void *arg)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(r->msgs, i, e) {
+		const char *m = json_string_value(json_object_get(json_object_get(e, "msg"), "method"));
+
+		if (m && strcmp(m, "notifications/progress") == 0 &&
+		    json_integer_value(json_object_get(e, "ctx")) == *(const json_int_t *)arg)
+			return true;
+	}
+	return false;
+}
+
+/* The server closes the stream before the answer, after an event with an
+ * id and retry: 100; the link resumes with GET + Last-Event-ID. */
+static void test_mock_resume(void **state)
+{
+	struct recorder *r = *state;
+	struct gw_link *l = open_link(r, "mock", mock.url, NULL, 0);
+	json_int_t resumes = mock_stat(r, "resumes"), ctx = 108;
+	json_t *res;
+
+	handshake(r, l, "2025-11-25");
+	res = result_of(call(r, l, 8, "resume", NULL, (uint64_t)ctx));
+	assert_true(json_is_true(json_object_get(res, "resumed")));
+	assert_string_equal(json_string_value(json_object_get(res, "from")), "e-8");
+	assert_true(has_progress(r, &ctx));
+	assert_int_equal(mock_stat(r, "resumes"), resumes + 1);
+	close_and_drain(r, l);
+}
+
+/* 404 to a request that carried the session id: on_down(GW_ENOENT) once,
+ * nothing after it, and no DELETE for the forgotten session. */
+static void test_mock_expired(void **state)
+{
+	struct recorder *r = *state;
+	struct gw_link *l = open_link(r, "mock", mock.url, NULL, 0);
+	json_int_t deletes = mock_stat(r, "deletes");
+	const char req[] = "{\"jsonrpc\":\"2.0\",\"id\":20,\"method\":\"headers\"}";
+	const char req2[] = "{\"jsonrpc\":\"2.0\",\"id\":21,\"method\":\"headers\"}";
+	size_t before;
+
+	handshake(r, l, "2025-06-18");
+	result_of(call(r, l, 9, "expire", NULL, 109));
+	before = json_array_size(r->msgs);
+	assert_int_equal(gw_link_send(l, req, sizeof(req) - 1, 120), 0);
+	assert_int_equal(gw_link_send(l, req2, sizeof(req2) - 1, 121), 0);
+	assert_true(run_until(r, idle, NULL, WAIT_MS));
+	run_for(r, 50);
+	assert_int_equal(r->downs, 1);
+	assert_int_equal(r->down_err, GW_ENOENT);
+	assert_int_equal(json_array_size(r->msgs), before);
+	assert_int_equal(gw_link_send(l, req, sizeof(req) - 1, 122), GW_ESTATE);
+	gw_link_close(l);
+	assert_int_equal(gw_curl_active(r->curl), 0);
+	assert_int_equal(mock_stat(r, "deletes"), deletes);
+}
+
+/* Closing with requests in flight: no callback afterwards, nothing leaks. */
+static void test_mock_close_in_flight(void **state)
+{
+	struct recorder *r = *state;
+	struct gw_link *l = open_link(r, "mock", mock.url, NULL, 0);
+	const char req[] = "{\"jsonrpc\":\"2.0\",\"id\":30,\"method\":\"big\"}";
+	size_t before;
+
+	handshake(r, l, "2025-06-18");
+	before = json_array_size(r->msgs);
+	assert_int_equal(gw_link_send(l, req, sizeof(req) - 1, 130), 0);
+	run_for(r, 20);
+	gw_link_close(l);
+	run_for(r, 100);
+	assert_int_equal(json_array_size(r->msgs), before);
+	assert_true(run_until(r, idle, NULL, WAIT_MS));
+}
+
+int main(void)
+{
+	const struct CMUnitTest everything_tests[] = {
+		cmocka_unit_test_setup_teardown(test_everything_session, rec_setup, rec_teardown),
+		cmocka_unit_test_setup_teardown(test_everything_concurrent, rec_setup, rec_teardown),
+		cmocka_unit_test_setup_teardown(test_everything_priming, rec_setup, rec_teardown),
+		cmocka_unit_test_setup_teardown(test_dead_port, rec_setup, rec_teardown),
+	};
+	const struct CMUnitTest mock_tests[] = {
+		cmocka_unit_test_setup_teardown(test_mock_json, rec_setup, rec_teardown),
+		cmocka_unit_test_setup_teardown(test_mock_resume, rec_setup, rec_teardown),
+		cmocka_unit_test_setup_teardown(test_mock_expired, rec_setup, rec_teardown),
+		cmocka_unit_test_setup_teardown(test_mock_close_in_flight, rec_setup, rec_teardown),
+	};
+	int failed;
+
+	gw_log_set_level(getenv("GW_TEST_LOG") ? getenv("GW_TEST_LOG") : "error");
+	signal(SIGPIPE, SIG_IGN);
+	failed = cmocka_run_group_tests_name("link_http/server-everything", everything_tests,
+					     everything_setup, everything_teardown);
+	failed += cmocka_run_group_tests_name("link_http/mock", mock_tests, mock_setup, mock_teardown);
+	return failed;
+}
