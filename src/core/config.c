@@ -74,6 +74,7 @@ struct cfg_ctx {
 	const char *name;      /* for messages */
 	const char *text;      /* the YAML, to turn a reader offset into a line */
 	size_t len;
+	int last_line;         /* of text, 1-based */
 	char *err;
 	size_t errlen;
 	bool failed;
@@ -325,6 +326,13 @@ static int tree_add(struct cfg_ctx *c, struct tree *t, const yaml_event_t *ev, i
 	return 0;
 }
 
+/* libyaml puts the end of the stream one line past a final newline; an
+ * editor calls the last line of text the last line. */
+static int mark_line(const struct cfg_ctx *c, size_t mark_line0)
+{
+	return mark_line0 >= (size_t)c->last_line ? c->last_line : (int)mark_line0 + 1;
+}
+
 static int tree_event(struct cfg_ctx *c, struct tree *t, const yaml_event_t *ev)
 {
 	int line = mark_line(c, ev->start_mark.line);
@@ -363,17 +371,6 @@ static int line_at(const char *text, size_t len, size_t offset)
 	for (size_t i = 0; i < offset; i++)
 		line += text[i] == '\n';
 	return line;
-}
-
-/* libyaml puts end-of-stream one line past a final newline; an editor would
- * call the last line of text the last line. */
-static int mark_line(const struct cfg_ctx *c, size_t mark_line0)
-{
-	int last = line_at(c->text, c->len, c->len);
-
-	if (c->len > 0 && c->text[c->len - 1] == '\n' && last > 1)
-		last--;
-	return mark_line0 + 1 > (size_t)last ? last : (int)mark_line0 + 1;
 }
 
 static int syntax_fail(struct cfg_ctx *c, const yaml_parser_t *p)
@@ -509,7 +506,7 @@ static int buf_add(struct cfg_ctx *c, const struct cnode *v, struct gw_buf *b, c
 	int rc = gw_buf_append(b, p, len);
 
 	if (rc == GW_ETOOBIG)
-		return cfg_fail(c, v->line, "value is longer than %d bytes after ${VAR} interpolation",
+		return cfg_fail(c, v->line, "value is longer than %d bytes",
 				GW_CONFIG_MAX_VALUE);
 	if (rc)
 		return cfg_nomem(c, v->line);
@@ -1502,25 +1499,47 @@ static int set_vservers(struct cfg_ctx *c, const struct cnode *v, void *obj)
 	return rc;
 }
 
-/* A virtual server is addressed by name next to the servers (/mcp/NAME), so
- * the two name spaces must not overlap. Runs once both sections are read,
- * whichever order they came in. */
+static int server_name_cmp(const void *pa, const void *pb)
+{
+	const struct gw_server_conf *a = *(const struct gw_server_conf *const *)pa;
+	const struct gw_server_conf *b = *(const struct gw_server_conf *const *)pb;
+
+	return strcmp(a->name, b->name);
+}
+
+/* A virtual server is addressed by name next to the servers, so the two name
+ * spaces must not overlap. Runs once both sections are read, whichever order
+ * they came in; sorted, so thousands of each stay cheap. */
 static int check_vserver_names(struct cfg_ctx *c, const struct gw_config *cfg)
 {
-	for (size_t i = 0; i < cfg->n_vservers; i++) {
-		const struct gw_vserver_conf *vs = &cfg->vservers[i];
-		const struct gw_server_conf *s = gw_config_server(cfg, vs->name);
+	const struct gw_server_conf **sorted, *key, *const *hit;
+	struct gw_server_conf probe = { 0 };
+	int rc = 0;
 
-		if (!s)
+	if (cfg->n_servers == 0 || cfg->n_vservers == 0)
+		return 0;
+	sorted = malloc(cfg->n_servers * sizeof(*sorted));
+	if (!sorted)
+		return cfg_nomem(c, 0);
+	for (size_t i = 0; i < cfg->n_servers; i++)
+		sorted[i] = &cfg->servers[i];
+	qsort(sorted, cfg->n_servers, sizeof(*sorted), server_name_cmp);
+	key = &probe;
+	for (size_t i = 0; i < cfg->n_vservers && rc == 0; i++) {
+		const struct gw_vserver_conf *vs = &cfg->vservers[i];
+
+		probe.name = vs->name;
+		hit = bsearch(&key, sorted, cfg->n_servers, sizeof(*sorted), server_name_cmp);
+		if (!hit)
 			continue;
 		path_push(c, "virtual_servers", strlen("virtual_servers"));
 		path_push(c, vs->name, strlen(vs->name));
-		cfg_fail(c, vs->line, "name is already used by the server defined on line %d",
-			 s->line);
+		rc = cfg_fail(c, vs->line, "name is already used by the server defined on line %d",
+			      (*hit)->line);
 		path_pop(c, 0);
-		return GW_EINVAL;
 	}
-	return 0;
+	free(sorted);
+	return rc;
 }
 
 /* ---- top level --------------------------------------------------------- */
@@ -1646,6 +1665,9 @@ struct gw_config *gw_config_parse(const char *text, size_t len, const char *name
 		goto out;
 	}
 	parser_live = true;
+	c.last_line = line_at(c.text, c.len, c.len);
+	if (c.len > 0 && c.text[c.len - 1] == '\n' && c.last_line > 1)
+		c.last_line--;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)c.text, c.len);
 	rc = tree_build(&c, &parser, &root);
 	if (rc == 0)

@@ -427,7 +427,7 @@ static int take_json(struct http_xfer *x, const char *buf, size_t len)
  * layer above never waits on a request the upstream will not answer. */
 static void fail_pending(struct http_xfer *x, const char *why)
 {
-	char text[HTTP_WHY_MAX + 80];
+	char text[HTTP_WHY_MAX + 160];
 	json_t *id;
 	size_t i;
 
@@ -735,7 +735,8 @@ static void resume_later(struct http_xfer *x)
 		x->attempts = 0;
 	x->attempts++;
 	x->kind = HTTP_RESUME;
-	GW_INFO("upstream", "server '%s': response stream closed before the answer; resuming in %ld ms (attempt %u)",
+	/* Debug, not info: polling servers (SEP-1699) do this all the time. */
+	GW_DEBUG("upstream", "server '%s': response stream closed before the answer; resuming in %ld ms (attempt %u)",
 		x->hl->name, ms, x->attempts);
 	evtimer_add(x->timer, &tv);
 }
@@ -750,9 +751,18 @@ static void unanswered_why(const struct http_xfer *x, char *why, size_t cap)
 		snprintf(why, cap, "HTTP %ld without an answer", x->status);
 }
 
+/* An application/json answer is complete: deliver what it holds. */
+static void take_body(struct http_xfer *x, CURLcode res)
+{
+	if (x->fail_why || res != CURLE_OK || x->body_kind != BODY_JSON)
+		return;
+	if (take_json(x, x->json.ptr ? x->json.ptr : "", x->json.len))
+		x->fail_why = "invalid JSON in the response";
+}
+
 static void request_done(struct http_xfer *x, CURLcode res)
 {
-	char why[HTTP_WHY_MAX];
+	char why[HTTP_WHY_MAX + 64], detail[HTTP_WHY_MAX];
 	bool failed;
 
 	if (session_expired(x)) {
@@ -761,15 +771,13 @@ static void request_done(struct http_xfer *x, CURLcode res)
 		xfer_free(x);
 		return;
 	}
-	if (!x->fail_why && res == CURLE_OK && x->body_kind == BODY_JSON &&
-	    take_json(x, x->json.ptr ? x->json.ptr : "", x->json.len))
-		x->fail_why = "invalid JSON in the response";
-	failed = transfer_failed(x, res, why, sizeof(why));
+	take_body(x, res);
+	failed = transfer_failed(x, res, detail, sizeof(detail));
 	if (failed)
-		quote_error_body(x, why, sizeof(why));
+		quote_error_body(x, detail, sizeof(detail));
 	if (json_array_size(x->pending) == 0) {
 		if (failed)
-			GW_WARN("upstream", "server '%s': sending a message failed: %s", x->hl->name, why);
+			GW_WARN("upstream", "server '%s': sending a message failed: %s", x->hl->name, detail);
 		xfer_free(x);
 		return;
 	}
@@ -777,9 +785,13 @@ static void request_done(struct http_xfer *x, CURLcode res)
 		resume_later(x);
 		return;
 	}
-	if (!failed && x->kind == HTTP_RESUME && x->last_event_id && !x->progressed)
+	if (failed && x->kind == HTTP_RESUME)
+		snprintf(why, sizeof(why), "resuming the response stream: %s", detail);
+	else if (failed)
+		snprintf(why, sizeof(why), "%s", detail);
+	else if (x->kind == HTTP_RESUME)
 		snprintf(why, sizeof(why), "response stream could not be resumed");
-	else if (!failed)
+	else
 		unanswered_why(x, why, sizeof(why));
 	fail_pending(x, why);
 	xfer_free(x);
@@ -1166,6 +1178,11 @@ static int copy_conf_headers(struct http_link *hl, const struct gw_server_conf *
 			continue;
 		}
 		rc = hdr_pair(&hl->conf_hdrs, kv->key, kv->value);
+		if (rc == GW_ETOOBIG) {
+			GW_WARN("upstream", "server '%s': header '%s' is too long; not sent", hl->name,
+				kv->key);
+			continue;
+		}
 		if (rc)
 			return rc;
 	}

@@ -43,7 +43,8 @@
 static const char mock_js[] =
 	"const http = require('http');\n"
 	"const sessions = new Set(); let nsess = 0;\n"
-	"const stats = { gets: 0, deletes: 0, resumes: 0 };\n"
+	"const stats = { gets: 0, deletes: 0, resumes: 0, listens: 0, listenResumes: 0 };\n"
+	"const listeners = new Set();\n"
 	"const parked = new Map();\n"
 	"const rpc = (id, result) => JSON.stringify({ jsonrpc: '2.0', id, result });\n"
 	"function json(res, body, extra) {\n"
@@ -51,8 +52,18 @@ static const char mock_js[] =
 	"  res.end(typeof body === 'string' ? body : JSON.stringify(body));\n"
 	"}\n"
 	"function sse(res) { res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }); }\n"
+	"const note = (text) => JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message',\n"
+	"  params: { level: 'info', data: text } });\n"
+	"function onListen(req, res, last) {\n"
+	"  sse(res);\n"
+	"  if (!last) { stats.listens++; return res.end('retry: 100\\nid: l1\\ndata: ' + note('one') + '\\n\\n'); }\n"
+	"  stats.listenResumes++;\n"
+	"  res.write('id: l2\\ndata: ' + note('two:' + last) + '\\n\\n');\n"
+	"}\n"
 	"function onGet(req, res) {\n"
 	"  const last = req.headers['last-event-id'];\n"
+	"  if (listeners.has(req.headers['mcp-session-id']) && (!last || last[0] === 'l'))\n"
+	"    return onListen(req, res, last);\n"
 	"  if (!last) { stats.gets++; res.writeHead(405); res.end(); return; }\n"
 	"  stats.resumes++;\n"
 	"  if (!parked.has(last)) { res.writeHead(400); res.end(); return; }\n"
@@ -64,6 +75,7 @@ static const char mock_js[] =
 	"  if (msg.method === 'stats') return json(res, rpc(msg.id, stats));\n"
 	"  if (msg.method === 'initialize') {\n"
 	"    const s = 'mock-session-' + (++nsess); sessions.add(s);\n"
+	"    if (msg.params.clientInfo.name === 'listener') listeners.add(s);\n"
 	"    return json(res, rpc(msg.id, { protocolVersion: msg.params.protocolVersion, capabilities: {},\n"
 	"      serverInfo: { name: 'mock', version: '1' } }), { 'MCP-Session-Id': s });\n"
 	"  }\n"
@@ -85,6 +97,7 @@ static const char mock_js[] =
 	"  case 'expire': sessions.delete(sid); return json(res, rpc(msg.id, {}));\n"
 	"  case 'split': { sse(res); const t = 'data: ' + rpc(msg.id, { split: true }) + '\\n\\n';\n"
 	"    res.write(': comment\\r\\n' + t.slice(0, 17)); setTimeout(() => res.end(t.slice(17)), 50); return; }\n"
+	"  case 'resume-lost': sse(res); return res.end('id: lost-' + msg.id + '\\nretry: 50\\ndata: \\n\\n');\n"
 	"  case 'resume': {\n"
 	"    const ev = 'e-' + msg.id; parked.set(ev, msg.id); sse(res);\n"
 	"    res.write('id: p-' + msg.id + '\\nretry: 100\\ndata: \\n\\n');\n"
@@ -440,21 +453,27 @@ static struct gw_link *open_link(struct recorder *r, const char *name, const cha
 	return l;
 }
 
-static json_t *init_params(const char *version)
+static json_t *init_params(const char *version, const char *client)
 {
 	return json_pack("{s:s,s:{},s:{s:s,s:s}}", "protocolVersion", version, "capabilities",
-			 "clientInfo", "name", "mcpgw-test", "version", "0");
+			 "clientInfo", "name", client, "version", "0");
 }
 
 /* initialize + notifications/initialized + the version header, as the
  * layer above does it. */
-static void handshake(struct recorder *r, struct gw_link *l, const char *version)
+static void handshake_as(struct recorder *r, struct gw_link *l, const char *version,
+			 const char *client)
 {
-	json_t *res = result_of(call(r, l, 1, "initialize", init_params(version), 101));
+	json_t *res = result_of(call(r, l, 1, "initialize", init_params(version, client), 101));
 
 	assert_string_equal(json_string_value(json_object_get(res, "protocolVersion")), version);
 	notify(l, "notifications/initialized");
 	gw_link_set_protocol_version(l, version);
+}
+
+static void handshake(struct recorder *r, struct gw_link *l, const char *version)
+{
+	handshake_as(r, l, version, "mcpgw-test");
 }
 
 static void close_and_drain(struct recorder *r, struct gw_link *l)
@@ -496,7 +515,7 @@ static void test_everything_session(void **state)
 	bool found = false;
 	size_t i, before;
 
-	res = result_of(call(r, l, 1, "initialize", init_params("2025-06-18"), 101));
+	res = result_of(call(r, l, 1, "initialize", init_params("2025-06-18", "mcpgw-test"), 101));
 	assert_string_equal(json_string_value(json_object_get(res, "protocolVersion")), "2025-06-18");
 	assert_non_null(json_object_get(res, "serverInfo"));
 	/* A notification is answered 202 with nothing to deliver. */
@@ -693,6 +712,52 @@ static void test_mock_resume(void **state)
 	close_and_drain(r, l);
 }
 
+/* The stream cannot be resumed (the server forgot the event id): the
+ * request fails instead of hanging. */
+static void test_mock_resume_lost(void **state)
+{
+	struct recorder *r = *state;
+	struct gw_link *l = open_link(r, "mock", mock.url, NULL, 0);
+
+	handshake(r, l, "2025-11-25");
+	assert_upstream_error(call(r, l, 8, "resume-lost", NULL, 108),
+			      "resuming the response stream: HTTP 400");
+	close_and_drain(r, l);
+}
+
+static bool has_note(struct recorder *r, const void *arg)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(r->msgs, i, e) {
+		json_t *m = json_object_get(e, "msg");
+		const char *data = json_string_value(json_object_get(json_object_get(m, "params"), "data"));
+
+		if (data && strcmp(data, arg) == 0 && json_integer_value(json_object_get(e, "ctx")) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The GET stream delivers with ctx 0; when the server closes it after an
+ * event with an id, the link reconnects with Last-Event-ID. */
+static void test_mock_listen(void **state)
+{
+	struct recorder *r = *state;
+	struct gw_link *l = open_link(r, "mock", mock.url, NULL, 0);
+	json_int_t listens = mock_stat(r, "listens"), resumed = mock_stat(r, "listenResumes");
+
+	handshake_as(r, l, "2025-06-18", "listener");
+	assert_true(run_until(r, has_note, "one", WAIT_MS));
+	assert_true(run_until(r, has_note, "two:l1", WAIT_MS));
+	assert_int_equal(mock_stat(r, "listens"), listens + 1);
+	assert_int_equal(mock_stat(r, "listenResumes"), resumed + 1);
+	assert_int_equal(r->downs, 0);
+	/* The stream is still open: closing cancels it. */
+	close_and_drain(r, l);
+}
+
 /* 404 to a request that carried the session id: on_down(GW_ENOENT) once,
  * nothing after it, and no DELETE for the forgotten session. */
 static void test_mock_expired(void **state)
@@ -749,6 +814,8 @@ int main(void)
 	const struct CMUnitTest mock_tests[] = {
 		cmocka_unit_test_setup_teardown(test_mock_json, rec_setup, rec_teardown),
 		cmocka_unit_test_setup_teardown(test_mock_resume, rec_setup, rec_teardown),
+		cmocka_unit_test_setup_teardown(test_mock_resume_lost, rec_setup, rec_teardown),
+		cmocka_unit_test_setup_teardown(test_mock_listen, rec_setup, rec_teardown),
 		cmocka_unit_test_setup_teardown(test_mock_expired, rec_setup, rec_teardown),
 		cmocka_unit_test_setup_teardown(test_mock_close_in_flight, rec_setup, rec_teardown),
 	};

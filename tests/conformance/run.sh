@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Conformance tier: the official MCP conformance suite (0.1.16), run through
+# the gateway at /servers/conf/mcp in front of tests/fixtures/conformance-server.mjs
+# (spawned by the gateway over stdio). Failures must match the baseline
+# expected-failures-0.1.16.yaml exactly; the count is printed.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+BIN="${MCPGW_BIN:-$ROOT/build/mcpgw}"
+RUNNER="$ROOT/../shared/conformance/run.sh"
+[ -x "$RUNNER" ] || RUNNER="/work/shared/conformance/run.sh"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:exitcode=86}"
+
+work="$(mktemp -d)"
+port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+cat >"$work/mcpgw.yaml" <<YAML
+listen: "127.0.0.1:$port"
+servers:
+  conf:
+    command: node
+    args: ["$ROOT/tests/fixtures/conformance-server.mjs"]
+    timeout: 30
+YAML
+"$BIN" serve -c "$work/mcpgw.yaml" 2>"$work/gateway.log" &
+gw=$!
+cleanup() {
+  kill -TERM "$gw" 2>/dev/null || true
+  wait "$gw"; rc=$?
+  if [ "$rc" -ne 0 ]; then echo "conformance: gateway exited $rc on SIGTERM"; tail -50 "$work/gateway.log"; exit 1; fi
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$port/health" | grep -q '"upstreams_ready":true' && break
+  sleep 0.2
+done
+
+set +e
+"$RUNNER" server --url "http://127.0.0.1:$port/servers/conf/mcp" \
+  --expected-failures "$HERE/expected-failures-0.1.16.yaml" >"$work/suite.log" 2>&1
+rc=$?
+set -e
+grep -E "^(Total|Passed|Failed|Summary|✓|✗|.*scenarios)" "$work/suite.log" | tail -60 || true
+tail -15 "$work/suite.log"
+if [ "$rc" -ne 0 ]; then
+  echo "conformance: suite failed (exit $rc); gateway log tail:"; tail -40 "$work/gateway.log"
+  exit 1
+fi
+echo "conformance: passed (baseline: $HERE/expected-failures-0.1.16.yaml)"
