@@ -10,6 +10,7 @@
 #include "core/util.h"
 #include "http/server.h"
 #include "mcp/session.h"
+#include "upstream/curl_loop.h"
 #include "upstream/link.h"
 #include "upstream/stdio_reaper.h"
 #include "upstream/upstream.h"
@@ -102,6 +103,9 @@ static void stop_everything(struct gw_gateway *gw)
 		free(gw->ups[i]);
 	}
 	free(gw->ups);
+	/* Let the upstream DELETEs of closed HTTP sessions go out. */
+	for (uint64_t end = gw_now_ms() + 1000; gw->curl && gw_curl_active(gw->curl) > 0 && gw_now_ms() < end;)
+		event_base_loop(gw->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	gw_reaper_shutdown(gw->base, 3000);
 }
 

@@ -243,7 +243,8 @@ size_t gw_json_depth(const char *buf, size_t len, size_t limit)
 		} else if (c == '"') {
 			in_string = true;
 		} else if (c == '[' || c == '{') {
-			if (++depth > deepest)
+			depth++;
+			if (depth > deepest)
 				deepest = depth;
 			if (deepest > limit)
 				return limit + 1;

@@ -85,3 +85,189 @@ export async function initSession(url, proto = '2025-06-18', caps = {}) {
   await post(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, { 'mcp-session-id': sid, 'mcp-protocol-version': proto });
   return sid;
 }
+
+// ---- helpers for the SDK-client tests (federation, relay) -------------------
+
+// Connect an official SDK v1 client to url. Returns { client, transport,
+// errors, close() }; errors collects what the SDK reports through onerror
+// (e.g. progress for an unknown token, responses to unknown ids).
+export async function connectClient(url, { name = 'itest', capabilities = {}, handlers = {} } = {}) {
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+  const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+  const client = new Client({ name, version: '1.0.0' }, { capabilities });
+  const errors = [];
+  client.onerror = (e) => errors.push(e);
+  for (const [schema, fn] of handlers.requests || []) client.setRequestHandler(schema, fn);
+  for (const [schema, fn] of handlers.notifications || []) client.setNotificationHandler(schema, fn);
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  await client.connect(transport);
+  let closed = false;
+  return {
+    client, transport, errors,
+    async close() {
+      if (closed) return;
+      closed = true;
+      try { await transport.terminateSession(); } catch { /* gateway may be gone */ }
+      try { await client.close(); } catch { /* ignore */ }
+    },
+  };
+}
+
+// Run fn (which should reject with an McpError) and return the error's code.
+export async function rpcErrorCode(fn) {
+  try {
+    await fn();
+  } catch (e) {
+    return e.code;
+  }
+  throw new Error('expected the request to fail with a JSON-RPC error, but it succeeded');
+}
+
+// Follow nextCursor through every page of a list method. kind: 'tools',
+// 'prompts', 'resources' or 'resourceTemplates'. Returns { items, pages }.
+export async function listAll(client, kind, { maxPages = 100 } = {}) {
+  const call = {
+    tools: (p) => client.listTools(p),
+    prompts: (p) => client.listPrompts(p),
+    resources: (p) => client.listResources(p),
+    resourceTemplates: (p) => client.listResourceTemplates(p),
+  }[kind];
+  const items = [];
+  const pages = [];
+  let cursor;
+  for (let i = 0; i < maxPages; i++) {
+    const r = await call(cursor === undefined ? undefined : { cursor });
+    pages.push(r[kind].length);
+    items.push(...r[kind]);
+    if (r.nextCursor === undefined) return { items, pages };
+    cursor = r.nextCursor;
+  }
+  throw new Error(`${kind}: still a nextCursor after ${maxPages} pages`);
+}
+
+// What an upstream lists when spoken to directly over stdio (the oracle for
+// what the gateway should show). Returns { tools, prompts, resources, templates }
+// as arrays of names/URIs.
+export async function directListing(command, args, capabilities = {}) {
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+  const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+  const client = new Client({ name: 'itest-direct', version: '1.0.0' }, { capabilities });
+  const transport = new StdioClientTransport({ command, args, stderr: 'ignore' });
+  await client.connect(transport);
+  try {
+    const caps = client.getServerCapabilities() || {};
+    const all = async (kind) => (await listAll(client, kind)).items;
+    return {
+      tools: caps.tools ? (await all('tools')).map((t) => t.name) : [],
+      prompts: caps.prompts ? (await all('prompts')).map((p) => p.name) : [],
+      resources: caps.resources ? (await all('resources')).map((r) => r.uri) : [],
+      templates: caps.resources ? (await all('resourceTemplates')).map((t) => t.uriTemplate) : [],
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+// ---- helpers for the bad-input, upstream-failure, lifecycle and load tests ----
+// (import declarations are hoisted, so this one may sit here)
+import { readFileSync } from 'node:fs';
+
+export const MISBEHAVE = join(ROOT, 'tests', 'fixtures', 'misbehave-server.mjs');
+export const ECHO_MCP_SRC = process.env.ECHO_MCP_SRC || '/work/shared/bench/echo-mcp.c';
+
+let echoMcpBin = null;
+// Compile the tiny C echo MCP server once per test process; returns its path.
+export async function buildEchoMcp() {
+  if (echoMcpBin) return echoMcpBin;
+  const out = join(tempDir('echo-mcp-'), 'echo-mcp');
+  await new Promise((res, rej) => {
+    const p = spawn('cc', ['-O2', '-o', out, ECHO_MCP_SRC], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('error', rej);
+    p.on('exit', (code) => (code === 0 ? res() : rej(new Error(`cc echo-mcp failed (${code}): ${err}`))));
+  });
+  echoMcpBin = out;
+  return out;
+}
+
+// The JSON-RPC messages in a POST answer: one JSON object, or the data of
+// every SSE event (the priming event's empty data is skipped).
+export function rpcMessages(res) {
+  if (res.json) return [res.json];
+  const msgs = [];
+  for (const ev of res.body.split(/\r?\n\r?\n/)) {
+    const data = ev.split(/\r?\n/).filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).replace(/^ /, '')).join('\n');
+    if (data.trim()) msgs.push(JSON.parse(data));
+  }
+  return msgs;
+}
+
+// POST one request on a session; returns { status, res, msg (the answer to
+// id, or null), ms }.
+export async function rpc(url, sid, id, method, params, { proto = '2025-06-18', headers = {}, signal } = {}) {
+  const t0 = Date.now();
+  const h = { 'content-type': 'application/json', accept: 'application/json, text/event-stream',
+    ...(sid ? { 'mcp-session-id': sid } : {}), 'mcp-protocol-version': proto, ...headers };
+  const r = await fetch(url, { method: 'POST', headers: h, signal,
+    body: JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }) });
+  const body = await r.text();
+  let json = null;
+  try { json = JSON.parse(body); } catch { /* SSE or empty */ }
+  const res = { status: r.status, headers: r.headers, body, json };
+  const msg = (json ? [json] : rpcMessages(res)).find((m) => m.id === id && (m.result || m.error)) || null;
+  return { status: r.status, res, msg, ms: Date.now() - t0 };
+}
+
+// Raw HTTP/1.1 over a socket, for requests fetch() will not send (own Host,
+// a Content-Length the body does not match). Resolves when the peer closes or
+// a full response (by Content-Length) has arrived, or after timeoutMs with
+// timedOut: true. Returns { status, headers (lowercased), body, raw, ms }.
+export function rawHttp(base, text, { timeoutMs = 5000 } = {}) {
+  const u = new URL(base);
+  const t0 = Date.now();
+  return new Promise((resolvePromise, reject) => {
+    const sock = net.connect(Number(u.port), u.hostname);
+    let buf = Buffer.alloc(0);
+    let done = false;
+    const finish = (timedOut) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      const raw = buf.toString('latin1');
+      const head = raw.split('\r\n\r\n')[0];
+      const lines = head.split('\r\n');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] || '');
+      const headers = {};
+      for (const l of lines.slice(1)) {
+        const i = l.indexOf(':');
+        if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+      }
+      const body = raw.includes('\r\n\r\n') ? raw.slice(raw.indexOf('\r\n\r\n') + 4) : '';
+      resolvePromise({ status: m ? Number(m[1]) : null, headers, body, raw, ms: Date.now() - t0, timedOut });
+    };
+    const timer = setTimeout(() => finish(true), timeoutMs);
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const raw = buf.toString('latin1');
+      const i = raw.indexOf('\r\n\r\n');
+      const cl = /\r\ncontent-length:\s*(\d+)/i.exec(raw.slice(0, i + 2));
+      if (i >= 0 && cl && buf.length >= i + 4 + Number(cl[1])) finish(false);
+    });
+    sock.on('end', () => finish(false));
+    sock.on('close', () => finish(false));
+    sock.on('error', (e) => { if (!done && buf.length) finish(false); else if (!done) { done = true; clearTimeout(timer); reject(e); } });
+    sock.write(text);
+  });
+}
+
+// Is a process with this pid still alive (and not a zombie we could see)?
+export function pidAlive(pid) {
+  try { process.kill(pid, 0); } catch { return false; }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch { return false; }
+}
