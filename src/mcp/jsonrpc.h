@@ -62,7 +62,9 @@ size_t gw_json_depth(const char *buf, size_t len, size_t limit);
 void gw_msg_clear(struct gw_msg *m);
 void gw_rpc_error_clear(struct gw_rpc_error *e);
 
-/* Builders: new references. id may be NULL (written as JSON null). */
+/* Builders: new references. id may be NULL (written as JSON null). id is
+ * borrowed (the builder takes its own reference): pass a fresh json_integer()
+ * inline and it leaks. */
 json_t *gw_jsonrpc_result(json_t *id, json_t *result /* stolen */);
 json_t *gw_jsonrpc_error(json_t *id, int code, const char *message, json_t *data /* stolen, may be NULL */);
 /* gw_jsonrpc_request: id must not be NULL (a null request id is invalid JSON-RPC);

@@ -181,7 +181,12 @@ static struct gw_ureq *ureq_new(struct gw_uconn *c, const char *method, json_t *
 	r->cb = cb;
 	r->arg = arg;
 	r->timeout_ms = timeout_ms ? timeout_ms : (uint64_t)(c->up->conf->timeout * 1000.0);
-	r->msg = gw_jsonrpc_request(json_integer(r->id), method, params);
+	{
+		json_t *id = json_integer(r->id);
+
+		r->msg = gw_jsonrpc_request(id, method, params);
+		json_decref(id);
+	}
 	r->timer = evtimer_new(c->up->base, on_ureq_timeout, r);
 	if (!r->msg || !r->timer) {
 		ureq_free(r);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  startGateway, post, tempDir, connectClient, rpcErrorCode, listAll, directListing,
+  startGateway, post, tempDir, connectClient, rpcErrorCode, rpcError, listAll, directListing,
   EVERYTHING, FILESYSTEM,
 } from './lib.mjs';
 
@@ -142,7 +142,9 @@ describe('resources through /mcp', () => {
 
   test('reading an unknown URI gives -32002', T, async () => {
     const { client } = await open();
-    assert.equal(await rpcErrorCode(() => client.readResource({ uri: 'demo://no/such/resource' })), -32002);
+    const e = await rpcError(() => client.readResource({ uri: 'demo://no/such/resource' }));
+    assert.equal(e.code, -32002, e.message);
+    assert.equal(e.data?.uri, 'demo://no/such/resource', 'error.data.uri names the URI');
     assert.equal(await rpcErrorCode(() => client.readResource({ uri: 'file:///definitely/not/listed.txt' })), -32002);
   });
 });

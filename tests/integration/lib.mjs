@@ -271,3 +271,23 @@ export function pidAlive(pid) {
     return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch { return false; }
 }
+
+// Run fn (which should reject with an McpError) and return the error
+// ({ code, message, data }).
+export async function rpcError(fn) {
+  try {
+    await fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected the request to fail with a JSON-RPC error, but it succeeded');
+}
+
+// Resolve with p's value, or reject after ms with a message naming what hung.
+export function within(p, ms, what) {
+  let timer;
+  return Promise.race([
+    p,
+    new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,10 @@
+import { startGateway, buildEchoMcp, MISBEHAVE, initSession } from './lib.mjs';
+const echo = await buildEchoMcp();
+let t=Date.now();
+const gw = await startGateway(`servers:\n  echo:\n    command: "${echo}"\n  mis:\n    command: node\n    args: ["${MISBEHAVE}"]\n`);
+console.log('start', Date.now()-t);
+for (let i=0;i<20;i++) await initSession(gw.url);
+t=Date.now();
+await gw.stop();
+console.log('stop', Date.now()-t);
+console.log(gw.logs().split('\n').slice(-12).join('\n'));
