@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -798,7 +799,7 @@ static int get_seconds(struct cfg_ctx *c, const struct cnode *v, bool zero_ok, d
 		rc = cfg_fail(c, v->line, "must be at most %.0f seconds (a year), got '%s'",
 			      MAX_SECONDS, show(c, s, len));
 	else
-		*out = val;
+		*out = val + 0.0; /* "-0" becomes 0 */
 	free(s);
 	return rc;
 }
