@@ -129,6 +129,7 @@ static void on_page(void *arg, json_t *msg, int code, const char *message)
 	json_t *err = json_object_get(msg, "error");
 	const char *next;
 
+	lc->ureq = NULL;
 	if (lc->sup->s->closing)
 		return;
 	if (!msg || !json_is_object(result)) {
@@ -162,7 +163,7 @@ static void fetch_page(struct gw_list_cache *lc, const char *cursor)
 {
 	json_t *params = cursor ? json_pack("{s:s}", "cursor", cursor) : NULL;
 
-	gw_uconn_request(lc->sup->uc, kinds[lc->kind].method, params, 0, on_page, lc);
+	lc->ureq = gw_uconn_request(lc->sup->uc, kinds[lc->kind].method, params, 0, on_page, lc);
 }
 
 static bool upstream_lacks(struct gw_sup *sup, enum gw_list_kind kind)

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "http/server.h"
+#include "mcp/relay.h"
 #include "mcp/session.h"
 #include "upstream/curl_loop.h"
 #include "upstream/link.h"
@@ -81,7 +82,7 @@ static int start_upstreams(struct gw_gateway *gw)
 		up->base = gw->base;
 		up->curl = gw->curl;
 		/* The supervised shared session: probes health and capabilities. */
-		up->shared = gw_uconn_new(up, NULL, NULL, NULL, NULL);
+		up->shared = gw_uconn_new(up, &gw_relay_shared_ops, gw, NULL, NULL);
 		gw->ups[gw->n_ups++] = up;
 		gw_uconn_start(up->shared);
 	}

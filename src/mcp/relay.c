@@ -14,7 +14,7 @@
 /* Which downstream stream carries something related to upstream request r. */
 static struct gw_stream *related_stream(struct gw_ureq *r)
 {
-	struct gw_call *c = r ? gw_ureq_arg(r) : NULL;
+	struct gw_call *c = gw_call_of_ureq(r);
 
 	return c ? c->st : NULL;
 }
@@ -169,4 +169,83 @@ const struct gw_uconn_owner_ops gw_relay_uconn_ops = {
 	.on_notification = relay_notification,
 	.on_request = relay_request,
 	.on_state = relay_state,
+};
+
+/* ---- the shared upstream session ------------------------------------------
+ * One upstream session serves every client (server `session: shared`, and the
+ * supervised session of every server). Its messages belong to whichever call
+ * they relate to; list changes concern every session that uses it. */
+
+static struct gw_sup *sup_of_call(struct gw_ureq *related)
+{
+	struct gw_call *c = gw_call_of_ureq(related);
+
+	return c ? c->sup : NULL;
+}
+
+static void shared_notification(void *owner, struct gw_uconn *uc, json_t *msg,
+				struct gw_ureq *related)
+{
+	struct gw_gateway *gw = owner;
+	const char *method = json_string_value(json_object_get(msg, "method"));
+	struct gw_sup *sup = sup_of_call(related);
+	enum gw_list_kind kind;
+	size_t pos = 0;
+	struct gw_session *s;
+
+	if (strcmp(method, "notifications/progress") == 0) {
+		json_t *tok = json_object_get(json_object_get(msg, "params"), "progressToken");
+		int64_t key = json_is_integer(tok) ? (int64_t)json_integer_value(tok) : 0;
+		struct gw_call *c = key ? gw_map_get(&gw->progress, (const char *)&key, sizeof(key)) : NULL;
+
+		if (c)
+			relay_progress(c->s, msg);
+		return;
+	}
+	if (gw_catalog_list_changed_kind(method, &kind)) {
+		while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
+			for (size_t i = 0; i < s->n_sups; i++)
+				if (s->sups[i].uc == uc)
+					relay_notification(&s->sups[i], uc, msg, NULL);
+		return;
+	}
+	if (sup)
+		relay_notification(sup, uc, msg, related);
+}
+
+static void shared_request(void *owner, struct gw_uconn *uc, json_t *msg, struct gw_ureq *related)
+{
+	struct gw_sup *sup = sup_of_call(related);
+	json_t *id = json_object_get(msg, "id");
+	json_t *err;
+
+	(void)owner;
+	if (sup) {
+		relay_request(sup, uc, msg, related);
+		return;
+	}
+	err = gw_jsonrpc_error(id, GW_RPC_METHOD_NOT_FOUND,
+			       "no client to ask: request unrelated to a call on a shared session", NULL);
+	gw_uconn_respond(uc, id, err);
+	json_decref(err);
+}
+
+static void shared_state(void *owner, struct gw_uconn *uc)
+{
+	struct gw_gateway *gw = owner;
+	size_t pos = 0;
+	struct gw_session *s;
+
+	if (gw_uconn_state(uc) == GW_UC_READY)
+		return;
+	while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
+		for (size_t i = 0; i < s->n_sups; i++)
+			if (s->sups[i].uc == uc)
+				relay_state(&s->sups[i], uc);
+}
+
+const struct gw_uconn_owner_ops gw_relay_shared_ops = {
+	.on_notification = shared_notification,
+	.on_request = shared_request,
+	.on_state = shared_state,
 };

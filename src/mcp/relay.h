@@ -10,7 +10,10 @@
 
 struct gw_session;
 
+/* For a session's own upstream sessions (owner: struct gw_sup). */
 extern const struct gw_uconn_owner_ops gw_relay_uconn_ops;
+/* For an upstream's shared session (owner: struct gw_gateway). */
+extern const struct gw_uconn_owner_ops gw_relay_shared_ops;
 
 /* The client POSTed a response (result or error) to one of our requests:
  * hand it to the upstream that asked. GW_ENOENT if no such request. */

@@ -40,10 +40,16 @@ static void sup_init(struct gw_session *s, struct gw_sup *sup, struct gw_upstrea
 	sup->up = up;
 	sup->prefix = s->scope.kind == GW_SCOPE_SERVER ? "" : up->conf->prefix;
 	for (int k = 0; k < GW_LIST_N; k++) {
+		sup->lists[k].magic = GW_LIST_MAGIC;
 		sup->lists[k].sup = sup;
 		sup->lists[k].kind = (enum gw_list_kind)k;
 	}
-	sup->uc = gw_uconn_new(up, &gw_relay_uconn_ops, sup, caps, s->client_info);
+	if (up->conf->session == GW_SESSION_SHARED) {
+		sup->uc = up->shared;
+		sup->shared = true;
+	} else {
+		sup->uc = gw_uconn_new(up, &gw_relay_uconn_ops, sup, caps, s->client_info);
+	}
 	json_decref(caps);
 	if (sup->uc)
 		gw_uconn_start(sup->uc);
@@ -122,7 +128,11 @@ void gw_session_close(struct gw_session *s)
 		gw_call_free(c);
 	}
 	for (size_t i = 0; i < s->n_sups; i++) {
-		gw_uconn_free(s->sups[i].uc);
+		for (int k = 0; k < GW_LIST_N; k++)
+			if (s->sups[i].lists[k].ureq)
+				gw_ureq_cancel(s->sups[i].lists[k].ureq, "session ended");
+		if (!s->sups[i].shared)
+			gw_uconn_free(s->sups[i].uc);
 		for (int k = 0; k < GW_LIST_N; k++)
 			gw_catalog_cache_free(&s->sups[i].lists[k]);
 	}
@@ -219,6 +229,7 @@ struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *
 
 	if (!c)
 		return NULL;
+	c->magic = GW_CALL_MAGIC;
 	c->s = s;
 	c->st = st;
 	c->id = json_incref(id);
@@ -227,6 +238,13 @@ struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *
 	c->next = s->calls;
 	s->calls = c;
 	return c;
+}
+
+struct gw_call *gw_call_of_ureq(struct gw_ureq *r)
+{
+	struct gw_call *c = r ? gw_ureq_arg(r) : NULL;
+
+	return c && c->magic == GW_CALL_MAGIC ? c : NULL;
 }
 
 void gw_call_free(struct gw_call *c)
@@ -246,6 +264,7 @@ void gw_call_free(struct gw_call *c)
 	json_decref(c->params);
 	json_decref(c->progress_token);
 	free(c->method);
+	c->magic = 0;
 	free(c);
 }
 

@@ -22,6 +22,8 @@ struct gw_ureq;
 struct gw_stream;
 
 #define GW_SESSION_ID_BYTES 16
+#define GW_CALL_MAGIC 0x63616c6cu
+#define GW_LIST_MAGIC 0x6c697374u
 
 enum gw_scope_kind {
 	GW_SCOPE_ALL = 0,   /* /mcp: every enabled server, names prefixed */
@@ -57,12 +59,14 @@ struct gw_list_waiter;
 
 /* One list of one upstream as this session sees it. */
 struct gw_list_cache {
+	uint32_t magic;                 /* GW_LIST_MAGIC: ureq args are told apart by it */
 	struct gw_sup *sup;
 	enum gw_list_kind kind;
 	json_t *items;                  /* upstream's items, NULL until fetched */
 	json_t *names;                  /* tools/prompts: our name -> upstream name */
 	json_t *acc;                    /* pages gathered so far */
 	bool fetching;
+	struct gw_ureq *ureq;           /* the page request in flight */
 	unsigned pages;
 	char error[160];                /* last fetch failure */
 	struct gw_list_waiter *waiters;
@@ -72,13 +76,15 @@ struct gw_list_cache {
 struct gw_sup {
 	struct gw_session *s;
 	struct gw_upstream *up;
-	struct gw_uconn *uc;            /* this session's own upstream session */
+	struct gw_uconn *uc;            /* this session's own upstream session, or the shared one */
+	bool shared;                    /* uc is the upstream's shared session (not ours to free) */
 	const char *prefix;             /* "" when names are not prefixed */
 	struct gw_list_cache lists[GW_LIST_N];
 };
 
 /* One downstream request being served. */
 struct gw_call {
+	uint32_t magic;                 /* GW_CALL_MAGIC */
 	struct gw_session *s;
 	json_t *id;                     /* the client's id */
 	char *method;
@@ -146,6 +152,9 @@ bool gw_session_has_cap(const struct gw_session *s, const char *cap);
 void gw_session_send(struct gw_session *s, struct gw_stream *st, json_t *msg, bool final);
 /* Remember an event for replay; returns its sequence number. */
 uint64_t gw_session_record(struct gw_session *s, uint32_t stream, const char *data, size_t len);
+/* The call an upstream request was made for, or NULL (a list fetch, or
+ * a request nobody waits for). */
+struct gw_call *gw_call_of_ureq(struct gw_ureq *r);
 /* Drop a call (it must have no ureq in flight). */
 void gw_call_free(struct gw_call *c);
 struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *id,
