@@ -35,12 +35,15 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw_gateway *gw = arg;
 	static uint64_t deadline;
+	static int idle_ticks;
 
 	(void)fd;
 	(void)what;
 	if (!deadline)
 		deadline = gw_now_ms() + (uint64_t)(gw->cfg->shutdown_grace * 1000.0);
-	if (!has_calls(gw) || gw_now_ms() >= deadline)
+	/* One more tick after the last call: its answer may still be in flight
+	 * on the socket. */
+	if (gw_now_ms() >= deadline || (!has_calls(gw) && idle_ticks++ > 0))
 		event_base_loopbreak(gw->base);
 }
 

@@ -159,8 +159,8 @@ void gw_stream_free(struct gw_stream *st)
 
 void gw_stream_resume(struct gw_stream *st, struct evhttp_request *req, uint64_t after_seq)
 {
-	if (st->req)
-		stream_end(st);
+	if (st->req && st->req != req)
+		stream_end(st); /* a newer connection takes the stream over */
 	st->req = req;
 	st->sse = false;
 	watch_close(st, true);

@@ -266,7 +266,11 @@ describe('per-server and virtual endpoints', () => {
     assert.equal(text(r), 'Echo: virtual');
     // A tool outside the virtual server is not callable through it.
     assert.equal(await rpcErrorCode(() => client.callTool({ name: 'everything__get-sum', arguments: { a: 1, b: 2 } })), -32602);
-    // No prompts or resources were selected for it.
+    // No prompts or resources were selected for it, so none are shown or readable.
     assert.deepEqual((await client.listPrompts()).prompts, []);
+    assert.deepEqual((await client.listResources()).resources, []);
+    const hidden = direct.everything.resources[0];
+    assert.equal(await rpcErrorCode(() => client.readResource({ uri: hidden })), -32002);
+    assert.equal(await rpcErrorCode(() => client.getPrompt({ name: 'everything__simple-prompt' })), -32602);
   });
 });

@@ -84,11 +84,16 @@ test('logging: setLevel succeeds, a bad level is -32602, and server log messages
 
   const on = await client.callTool({ name: 'everything__toggle-simulated-logging', arguments: {} });
   assert.match(text(on), /Started simulated/);
+  // The first message is sent at once (during the call); the next ones every
+  // 5 s, unrelated to any request, so they travel on the GET stream.
+  const duringCall = logs.length;
   const deadline = Date.now() + 8000;
-  while (logs.length === 0 && Date.now() < deadline) await sleep(100);
+  while (logs.length <= duringCall && Date.now() < deadline) await sleep(100);
   const off = await client.callTool({ name: 'everything__toggle-simulated-logging', arguments: {} });
   assert.match(text(off), /Stopped simulated/);
   assert.ok(logs.length >= 1, 'at least one notifications/message reached the client');
+  assert.ok(logs.length > duringCall,
+    `a periodic log message sent after the tool call ended reached the client within 8 s (got ${logs.length}, ${duringCall} during the call)`);
   const levels = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
   for (const l of logs) assert.ok(levels.includes(l.level), `level ${l.level}`);
   assert.ok(logs.some((l) => /-level message|level-message/.test(String(l.data))), JSON.stringify(logs));
