@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "http/stream.h"
 #include "http/server.h"
 #include "mcp/relay.h"
 #include "mcp/session.h"
@@ -35,16 +36,26 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw_gateway *gw = arg;
 	static uint64_t deadline;
-	static int idle_ticks;
 
 	(void)fd;
 	(void)what;
 	if (!deadline)
 		deadline = gw_now_ms() + (uint64_t)(gw->cfg->shutdown_grace * 1000.0);
-	/* One more tick after the last call: its answer may still be in flight
-	 * on the socket. */
-	if (gw_now_ms() >= deadline || (!has_calls(gw) && idle_ticks++ > 0))
+	/* Done when no call is in flight and every answer is written out. */
+	if (gw_now_ms() >= deadline || (!has_calls(gw) && gw->replies_pending == 0))
 		event_base_loopbreak(gw->base);
+}
+
+/* Standalone GET streams never end by themselves: end them so the drain
+ * waits only for real work (clients reconnect elsewhere). */
+static void end_get_streams(struct gw_gateway *gw)
+{
+	size_t pos = 0;
+	struct gw_session *s;
+
+	while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
+		if (s->get_stream)
+			gw_stream_free(s->get_stream);
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -60,6 +71,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	GW_INFO("gateway", "signal %d: no new connections; finishing calls in flight (grace %.0f s)",
 		(int)sig, gw->cfg->shutdown_grace);
 	gw_http_stop_accepting(gw);
+	end_get_streams(gw);
 	ev = event_new(gw->base, -1, EV_PERSIST, on_drain_tick, gw);
 	event_add(ev, &tick);
 	drain_ev = ev;

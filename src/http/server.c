@@ -171,6 +171,14 @@ static bool scope_for_path(struct gw_gateway *gw, const char *path, struct gw_sc
 	return sc->vs != NULL;
 }
 
+static void on_reply_done(struct evhttp_request *req, void *arg)
+{
+	struct gw_gateway *gw = arg;
+
+	(void)req;
+	gw->replies_pending--;
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct gw_gateway *gw = arg;
@@ -180,6 +188,9 @@ static void on_request(struct evhttp_request *req, void *arg)
 	const char *why;
 	struct gw_scope sc;
 
+	/* Counted until written in full, so that shutdown does not cut it. */
+	gw->replies_pending++;
+	evhttp_request_set_on_complete_cb(req, on_reply_done, gw);
 	if (uri && strlen(uri) > HTTP_MAX_URI) {
 		gw_http_reply_error(req, 414, NULL, GW_RPC_INVALID_REQUEST, "URI too long");
 		return;

@@ -51,6 +51,7 @@ struct gw_gateway {
 	struct event *sweep;            /* idle-session expiry */
 	bool stopping;
 	uint64_t started_ms;
+	size_t replies_pending;         /* HTTP requests not yet fully answered */
 };
 
 enum gw_list_kind { GW_LIST_TOOLS = 0, GW_LIST_PROMPTS, GW_LIST_RESOURCES, GW_LIST_TEMPLATES, GW_LIST_N };

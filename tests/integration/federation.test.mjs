@@ -13,6 +13,19 @@ import {
 const NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const T = { timeout: 30000 };
 
+// On failure, show the tail of the gateway's log with the test's report.
+function logged(fn, which = () => gw) {
+  return async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      const g = which();
+      if (g) t.diagnostic(`gateway log (tail):\n${g.logs().split('\n').slice(-40).join('\n')}`);
+      throw e;
+    }
+  };
+}
+
 function config(fsDir, extra = '') {
   return `servers:
   everything:
@@ -59,7 +72,7 @@ after(async () => {
 });
 
 describe('tools through /mcp', () => {
-  test('listTools shows every tool of both upstreams, prefixed, with valid names', T, async () => {
+  test('listTools shows every tool of both upstreams, prefixed, with valid names', T, logged(async () => {
     const { client } = await open();
     const { items } = await listAll(client, 'tools');
     const names = items.map((t) => t.name);
@@ -77,16 +90,16 @@ describe('tools through /mcp', () => {
     const echo = items.find((t) => t.name === 'everything__echo');
     assert.equal(echo.inputSchema.type, 'object');
     assert.ok(echo.inputSchema.properties.message, 'echo keeps its inputSchema');
-  });
+  }));
 
-  test('callTool everything__echo returns the echoed text', T, async () => {
+  test('callTool everything__echo returns the echoed text', T, logged(async () => {
     const { client } = await open();
     const r = await client.callTool({ name: 'everything__echo', arguments: { message: 'hello gateway' } });
     assert.ok(!r.isError, JSON.stringify(r));
     assert.equal(text(r), 'Echo: hello gateway');
-  });
+  }));
 
-  test('filesystem write then read through the gateway', T, async () => {
+  test('filesystem write then read through the gateway', T, logged(async () => {
     const { client } = await open();
     const file = join(fsDir, 'written-through-mcpgw.txt');
     const content = `line one\nline two ${Date.now()}\n`;
@@ -103,19 +116,19 @@ describe('tools through /mcp', () => {
     writeFileSync(other, 'from disk');
     const r2 = await client.callTool({ name: 'fs__read_text_file', arguments: { path: other } });
     assert.equal(text(r2), 'from disk');
-  });
+  }));
 
-  test('an unknown tool is a JSON-RPC error -32602', T, async () => {
+  test('an unknown tool is a JSON-RPC error -32602', T, logged(async () => {
     const { client } = await open();
     assert.equal(await rpcErrorCode(() => client.callTool({ name: 'everything__no-such-tool', arguments: {} })), -32602);
     assert.equal(await rpcErrorCode(() => client.callTool({ name: 'nosuchprefix__echo', arguments: {} })), -32602);
     // The unprefixed upstream name is not a gateway name.
     assert.equal(await rpcErrorCode(() => client.callTool({ name: 'echo', arguments: { message: 'x' } })), -32602);
-  });
+  }));
 });
 
 describe('resources through /mcp', () => {
-  test('listResources shows the upstream resources and each reads back with the same uri', T, async () => {
+  test('listResources shows the upstream resources and each reads back with the same uri', T, logged(async () => {
     const { client } = await open();
     const { items } = await listAll(client, 'resources');
     const uris = items.map((r) => r.uri);
@@ -126,9 +139,9 @@ describe('resources through /mcp', () => {
     assert.ok(r.contents.length >= 1);
     assert.equal(r.contents[0].uri, uri);
     assert.ok(typeof r.contents[0].text === 'string' && r.contents[0].text.length > 0);
-  });
+  }));
 
-  test('resource templates are listed and a URI matching one can be read', T, async () => {
+  test('resource templates are listed and a URI matching one can be read', T, logged(async () => {
     const { client } = await open();
     const { items } = await listAll(client, 'resourceTemplates');
     const tpls = items.map((t) => t.uriTemplate);
@@ -138,19 +151,19 @@ describe('resources through /mcp', () => {
     const r = await client.readResource({ uri });
     assert.equal(r.contents[0].uri, uri);
     assert.match(r.contents[0].text, /^Resource 7: /);
-  });
+  }));
 
-  test('reading an unknown URI gives -32002', T, async () => {
+  test('reading an unknown URI gives -32002', T, logged(async () => {
     const { client } = await open();
     const e = await rpcError(() => client.readResource({ uri: 'demo://no/such/resource' }));
     assert.equal(e.code, -32002, e.message);
     assert.equal(e.data?.uri, 'demo://no/such/resource', 'error.data.uri names the URI');
     assert.equal(await rpcErrorCode(() => client.readResource({ uri: 'file:///definitely/not/listed.txt' })), -32002);
-  });
+  }));
 });
 
 describe('prompts through /mcp', () => {
-  test('listPrompts shows the upstream prompts prefixed', T, async () => {
+  test('listPrompts shows the upstream prompts prefixed', T, logged(async () => {
     const { client } = await open();
     const { items } = await listAll(client, 'prompts');
     const names = items.map((p) => p.name);
@@ -162,18 +175,18 @@ describe('prompts through /mcp', () => {
     const args = items.find((p) => p.name === 'everything__args-prompt');
     assert.ok(args, 'everything__args-prompt listed');
     assert.deepEqual(args.arguments.map((a) => a.name).sort(), ['city', 'state']);
-  });
+  }));
 
-  test('getPrompt without and with arguments', T, async () => {
+  test('getPrompt without and with arguments', T, logged(async () => {
     const { client } = await open();
     const simple = await client.getPrompt({ name: 'everything__simple-prompt' });
     assert.equal(simple.messages[0].content.text, 'This is a simple prompt without arguments.');
     const withArgs = await client.getPrompt({ name: 'everything__args-prompt', arguments: { city: 'Lyon', state: 'Rhone' } });
     assert.equal(withArgs.messages[0].content.text, "What's weather in Lyon, Rhone?");
     assert.equal(await rpcErrorCode(() => client.getPrompt({ name: 'everything__no-such-prompt' })), -32602);
-  });
+  }));
 
-  test('completion/complete for a prompt argument (and a resource template)', T, async () => {
+  test('completion/complete for a prompt argument (and a resource template)', T, logged(async () => {
     const { client } = await open();
     const dep = await client.complete({
       ref: { type: 'ref/prompt', name: 'everything__completable-prompt' },
@@ -192,7 +205,7 @@ describe('prompts through /mcp', () => {
       argument: { name: 'resourceId', value: '12' },
     });
     assert.deepEqual(rid.completion.values, ['12']);
-  });
+  }));
 });
 
 describe('pagination (page_size: 5)', () => {
@@ -204,7 +217,7 @@ describe('pagination (page_size: 5)', () => {
     if (pgw) await pgw.stop();
   });
 
-  test('listTools follows nextCursor to the full set, five at a time', T, async () => {
+  test('listTools follows nextCursor to the full set, five at a time', T, logged(async () => {
     const c = await connectClient(pgw.url);
     pclients.push(c);
     const first = await c.client.listTools();
@@ -224,19 +237,19 @@ describe('pagination (page_size: 5)', () => {
     const res = await listAll(c.client, 'resources');
     assert.ok(res.pages.length > 1);
     assert.deepEqual(sorted(res.items.map((r) => r.uri)), sorted(direct.everything.resources));
-  });
+  }, () => pgw));
 
-  test('a bogus cursor gives -32602', T, async () => {
+  test('a bogus cursor gives -32602', T, logged(async () => {
     const c = await connectClient(pgw.url);
     pclients.push(c);
     assert.equal(await rpcErrorCode(() => c.client.listTools({ cursor: 'bogus-cursor' })), -32602);
     assert.equal(await rpcErrorCode(() => c.client.listPrompts({ cursor: '!!' })), -32602);
     assert.equal(await rpcErrorCode(() => c.client.listResources({ cursor: 'gw.x' })), -32602);
-  });
+  }, () => pgw));
 });
 
 describe('per-server and virtual endpoints', () => {
-  test('/servers/everything/mcp shows unprefixed names and calling echo works', T, async () => {
+  test('/servers/everything/mcp shows unprefixed names and calling echo works', T, logged(async () => {
     const { client } = await open('/servers/everything/mcp');
     const { items } = await listAll(client, 'tools');
     const names = items.map((t) => t.name);
@@ -248,17 +261,17 @@ describe('per-server and virtual endpoints', () => {
     assert.equal(await rpcErrorCode(() => client.callTool({ name: 'read_text_file', arguments: { path: '/x' } })), -32602);
     const prompts = (await listAll(client, 'prompts')).items.map((p) => p.name);
     assert.deepEqual(sorted(prompts), sorted(direct.everything.prompts));
-  });
+  }));
 
-  test('/servers/nosuch/mcp gives 404', T, async () => {
+  test('/servers/nosuch/mcp gives 404', T, logged(async () => {
     const r = await post(`${gw.base}/servers/nosuch/mcp`, {
       jsonrpc: '2.0', id: 1, method: 'initialize',
       params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
     });
     assert.equal(r.status, 404);
-  });
+  }));
 
-  test('virtual server dev lists exactly everything__echo and the fs tools', T, async () => {
+  test('virtual server dev lists exactly everything__echo and the fs tools', T, logged(async () => {
     const { client } = await open('/servers/dev/mcp');
     const names = (await listAll(client, 'tools')).items.map((t) => t.name);
     assert.deepEqual(sorted(names), sorted(['everything__echo', ...direct.fs.tools.map((n) => `fs__${n}`)]));
@@ -272,5 +285,5 @@ describe('per-server and virtual endpoints', () => {
     const hidden = direct.everything.resources[0];
     assert.equal(await rpcErrorCode(() => client.readResource({ uri: hidden })), -32002);
     assert.equal(await rpcErrorCode(() => client.getPrompt({ name: 'everything__simple-prompt' })), -32602);
-  });
+  }));
 });

@@ -57,7 +57,9 @@ export async function startGateway(yaml, { args = [], env = {}, readyUpstreams =
     logs: () => log,
     async stop() {
       if (proc.exitCode === null) proc.kill('SIGTERM');
-      const r = await Promise.race([exited, new Promise((res) => setTimeout(() => res(null), 15000))]);
+      let timer;
+      const r = await Promise.race([exited, new Promise((res) => { timer = setTimeout(() => res(null), 15000); })]);
+      clearTimeout(timer);
       if (!r) { proc.kill('SIGKILL'); throw new Error(`mcpgw did not stop on SIGTERM:\n${log}`); }
       if (r.code !== 0) throw new Error(`mcpgw exited with ${r.code}/${r.sig} on SIGTERM:\n${log}`);
       return r;

@@ -10,6 +10,19 @@ import {
 import { startGateway, connectClient, rpcError, within, EVERYTHING } from './lib.mjs';
 
 const T = { timeout: 30000 };
+
+// On failure, show the tail of the gateway's log with the test's report.
+function logged(fn, which = () => gw) {
+  return async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      const g = which();
+      if (g) t.diagnostic(`gateway log (tail):\n${g.logs().split('\n').slice(-40).join('\n')}`);
+      throw e;
+    }
+  };
+}
 const ALL_CAPS = { sampling: {}, elicitation: {}, roots: {} };
 
 let gw;
@@ -39,7 +52,7 @@ after(async () => {
   if (gw) await gw.stop();
 });
 
-test('progress: increasing notifications with the client\'s own token, then the result', T, async () => {
+test('progress: increasing notifications with the client\'s own token, then the result', T, logged(async () => {
   // Two clients at once: both SDK clients number their first tools/call the
   // same way, so both use the same progressToken; each must get only its own.
   const a = await open({ name: 'progress-a' });
@@ -70,9 +83,9 @@ test('progress: increasing notifications with the client\'s own token, then the 
   });
   assert.match(text(rc), /Steps: 2\./);
   assert.deepEqual(raw.map((p) => [p.progressToken, p.progress]), [['client-chosen-token-7', 1], ['client-chosen-token-7', 2]]);
-});
+}));
 
-test('logging: setLevel succeeds, a bad level is -32602, and server log messages reach the client', T, async () => {
+test('logging: setLevel succeeds, a bad level is -32602, and server log messages reach the client', T, logged(async () => {
   const logs = [];
   const { client } = await open({
     name: 'logging',
@@ -97,9 +110,9 @@ test('logging: setLevel succeeds, a bad level is -32602, and server log messages
   const levels = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
   for (const l of logs) assert.ok(levels.includes(l.level), `level ${l.level}`);
   assert.ok(logs.some((l) => /-level message|level-message/.test(String(l.data))), JSON.stringify(logs));
-});
+}));
 
-test('sampling: the client handler gets the server\'s messages and its answer is in the tool result', T, async () => {
+test('sampling: the client handler gets the server\'s messages and its answer is in the tool result', T, logged(async () => {
   const calls = [];
   const { client } = await open({
     name: 'sampling',
@@ -120,9 +133,9 @@ test('sampling: the client handler gets the server\'s messages and its answer is
   assert.equal(calls[0].maxTokens, 33);
   assert.match(text(r), /sampled answer 4711/);
   assert.match(text(r), /itest-model/);
-});
+}));
 
-test('elicitation: the client handler gets the request; accept and decline reach the tool', T, async () => {
+test('elicitation: the client handler gets the request; accept and decline reach the tool', T, logged(async () => {
   const calls = [];
   let action = 'accept';
   const { client } = await open({
@@ -152,9 +165,9 @@ test('elicitation: the client handler gets the request; accept and decline reach
   const d = await client.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} });
   assert.equal(calls.length, 2);
   assert.match(text(d), /User declined/);
-});
+}));
 
-test('roots: get-roots-list returns the roots the client handler gave', T, async () => {
+test('roots: get-roots-list returns the roots the client handler gave', T, logged(async () => {
   let asked = 0;
   const roots = [
     { uri: 'file:///tmp/mcpgw-root-alpha', name: 'Alpha Root' },
@@ -172,9 +185,9 @@ test('roots: get-roots-list returns the roots the client handler gave', T, async
   assert.match(t, /Alpha Root\s+URI: file:\/\/\/tmp\/mcpgw-root-alpha/);
   assert.match(t, /Beta Root\s+URI: file:\/\/\/tmp\/mcpgw-root-beta/);
   assert.ok(asked >= 1, 'the client roots handler was asked');
-});
+}));
 
-test('a client without the sampling capability gets an error, not a hang', T, async () => {
+test('a client without the sampling capability gets an error, not a hang', T, logged(async () => {
   const { client } = await open({ name: 'no-sampling', capabilities: {} });
   let outcome;
   try {
@@ -191,9 +204,9 @@ test('a client without the sampling capability gets an error, not a hang', T, as
   // The session still works afterwards.
   const echo = await client.callTool({ name: 'everything__echo', arguments: { message: 'still here' } });
   assert.equal(text(echo), 'Echo: still here');
-});
+}));
 
-test('a client that refuses sampling: the refusal reaches the server, the call ends with an error', T, async () => {
+test('a client that refuses sampling: the refusal reaches the server, the call ends with an error', T, logged(async () => {
   let asked = 0;
   const { client } = await open({
     name: 'refuses',
@@ -218,9 +231,9 @@ test('a client that refuses sampling: the refusal reaches the server, the call e
   const what = outcome.result ? text(outcome.result) : outcome.error.message;
   if (outcome.result) assert.equal(outcome.result.isError, true, what);
   assert.match(what, /User rejected sampling request/);
-});
+}));
 
-test('sampling while another call of the same session is in flight', T, async () => {
+test('sampling while another call of the same session is in flight', T, logged(async () => {
   const got = [];
   const { client, errors } = await open({
     name: 'busy',
@@ -245,9 +258,9 @@ test('sampling while another call of the same session is in flight', T, async ()
   assert.match(text(l), /Steps: 2\./);
   assert.deepEqual(progress, [1, 2]);
   assert.deepEqual(misrouted(errors), []);
-});
+}));
 
-test('two clients at once each get their own sampling request', T, async () => {
+test('two clients at once each get their own sampling request', T, logged(async () => {
   const mk = (tag) => {
     const got = [];
     return {
@@ -275,4 +288,4 @@ test('two clients at once each get their own sampling request', T, async () => {
   assert.doesNotMatch(text(rb), /answer-from-A/);
   assert.deepEqual(misrouted(a.errors), []);
   assert.deepEqual(misrouted(b.errors), []);
-});
+}));
