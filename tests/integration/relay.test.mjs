@@ -47,8 +47,11 @@ before(async () => {
 `);
 });
 
+const extraGateways = [];
+
 after(async () => {
   for (const c of clients) await c.close();
+  for (const g of extraGateways) await g.stop();
   if (gw) await gw.stop();
 });
 
@@ -289,3 +292,40 @@ test('two clients at once each get their own sampling request', T, logged(async 
   assert.deepEqual(misrouted(a.errors), []);
   assert.deepEqual(misrouted(b.errors), []);
 }));
+
+test('session: shared — two clients calling at once each get their own progress and result', T, async (t) => {
+  const sgw = await startGateway(`servers:
+  shared:
+    command: node
+    args: [${JSON.stringify(EVERYTHING)}, "stdio"]
+    session: shared
+`);
+  extraGateways.push(sgw);
+  await logged(async () => {
+    const mk = async (name) => {
+      const c = await connectClient(sgw.url, { name });
+      clients.push(c);
+      return c;
+    };
+    const a = await mk('shared-a');
+    const b = await mk('shared-b');
+    const seenA = [];
+    const seenB = [];
+    const [ra, rb, ea, eb] = await Promise.all([
+      a.client.callTool({ name: 'shared__trigger-long-running-operation', arguments: { duration: 2, steps: 4 } },
+        undefined, { onprogress: (p) => seenA.push([p.progress, p.total]) }),
+      b.client.callTool({ name: 'shared__trigger-long-running-operation', arguments: { duration: 1.5, steps: 3 } },
+        undefined, { onprogress: (p) => seenB.push([p.progress, p.total]) }),
+      a.client.callTool({ name: 'shared__echo', arguments: { message: 'from A' } }),
+      b.client.callTool({ name: 'shared__echo', arguments: { message: 'from B' } }),
+    ]);
+    assert.match(text(ra), /Steps: 4\./);
+    assert.match(text(rb), /Steps: 3\./);
+    assert.equal(text(ea), 'Echo: from A');
+    assert.equal(text(eb), 'Echo: from B');
+    assert.deepEqual(seenA, [[1, 4], [2, 4], [3, 4], [4, 4]]);
+    assert.deepEqual(seenB, [[1, 3], [2, 3], [3, 3]]);
+    assert.deepEqual(misrouted(a.errors), []);
+    assert.deepEqual(misrouted(b.errors), []);
+  }, () => sgw)(t);
+});
