@@ -115,6 +115,87 @@ static bool body_checks(struct evhttp_request *req)
 	return true;
 }
 
+static bool batch_answers(json_t *el, bool *is_request)
+{
+	struct gw_rpc_error err = { 0 };
+	struct gw_msg em = { 0 };
+	bool answers;
+
+	if (gw_jsonrpc_classify(el, &em, &err) < 0) {
+		gw_rpc_error_clear(&err);
+		*is_request = false;
+		return true; /* an invalid element gets an error answer */
+	}
+	*is_request = em.kind == GW_MSG_REQUEST;
+	answers = *is_request;
+	gw_msg_clear(&em);
+	return answers;
+}
+
+/* One element of a batch; answers (if any) go to st. */
+static void batch_element(struct gw_session *s, struct gw_stream *st, json_t *el)
+{
+	struct gw_rpc_error err = { 0 };
+	struct gw_msg em = { 0 };
+	json_t *ans;
+
+	if (gw_jsonrpc_classify(el, &em, &err) < 0) {
+		ans = gw_jsonrpc_error(err.id, err.code, err.message, NULL);
+		gw_session_send(s, st, ans, true);
+		json_decref(ans);
+		gw_rpc_error_clear(&err);
+		return;
+	}
+	if (em.kind == GW_MSG_REQUEST && strcmp(em.method, "initialize") == 0) {
+		ans = gw_jsonrpc_error(em.id, GW_RPC_INVALID_REQUEST, "initialize must not be part of a batch", NULL);
+		gw_session_send(s, st, ans, true);
+		json_decref(ans);
+	} else if (em.kind == GW_MSG_REQUEST) {
+		gw_dispatch_request(s, st, &em);
+	} else if (em.kind == GW_MSG_NOTIFICATION) {
+		gw_dispatch_notification(s, &em);
+	} else {
+		gw_relay_client_response(s, em.root);
+	}
+	gw_msg_clear(&em);
+}
+
+/* A JSON array: only 2025-03-26 has batches. Its answers come back as one
+ * JSON array, or as SSE events when anything must precede them. */
+static void handle_batch(struct gw_gateway *gw, struct evhttp_request *req,
+			 const struct gw_scope *scope, json_t *arr)
+{
+	struct gw_session *s = require_session(gw, req, scope, NULL);
+	unsigned n = 0;
+	struct gw_stream *st = NULL;
+	size_t i;
+	json_t *el;
+	bool is_req;
+
+	if (!s)
+		return;
+	if (strcmp(s->proto, "2025-03-26") != 0) {
+		gw_http_reply_error(req, 400, NULL, GW_RPC_INVALID_REQUEST,
+				    "JSON-RPC batches exist only in protocol 2025-03-26");
+		return;
+	}
+	json_array_foreach(arr, i, el)
+		if (batch_answers(el, &is_req))
+			n++;
+	if (n > 0) {
+		st = gw_stream_new(s, req, false);
+		if (!st) {
+			gw_http_reply_error(req, 500, NULL, GW_RPC_INTERNAL_ERROR, "out of memory");
+			return;
+		}
+		gw_stream_expect_batch(st, n);
+	}
+	json_array_foreach(arr, i, el)
+		batch_element(s, st, el);
+	if (n == 0)
+		evhttp_send_reply(req, 202, "Accepted", NULL);
+}
+
 static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const struct gw_scope *scope)
 {
 	struct evbuffer *body = evhttp_request_get_input_buffer(req);
@@ -133,8 +214,7 @@ static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const
 		return;
 	}
 	if (m.kind == GW_MSG_BATCH) {
-		gw_http_reply_error(req, 400, NULL, GW_RPC_INVALID_REQUEST,
-				    "JSON-RPC batches are not supported (removed in 2025-06-18)");
+		handle_batch(gw, req, scope, m.root);
 		goto out;
 	}
 	if (m.kind == GW_MSG_REQUEST && strcmp(m.method, "initialize") == 0) {

@@ -15,10 +15,23 @@
 static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 {
 	struct gw_stream *st = arg;
+	struct evhttp_request *req = st->req;
 
 	(void)evcon;
 	/* A disconnect is not a cancellation: the call goes on, detached. */
 	st->req = NULL;
+	if (req) {
+		/* No completion callback comes for it now. libevent has either
+		 * detached the unanswered request (then finishing it frees it) or
+		 * frees it with the connection. */
+		st->s->gw->replies_pending--;
+		if (!evhttp_request_get_connection(req)) {
+			if (st->sse)
+				evhttp_send_reply_end(req);
+			else
+				evhttp_send_reply(req, 499, "Client Closed Request", NULL);
+		}
+	}
 	if (st->is_get && st->s->get_stream == st)
 		gw_stream_free(st);
 }
@@ -110,12 +123,62 @@ static void stream_end(struct gw_stream *st)
 	st->req = NULL;
 }
 
+void gw_stream_expect_batch(struct gw_stream *st, unsigned n)
+{
+	st->batch_pending = n;
+	st->batch_acc = json_array();
+}
+
+/* One answer of a batch: gathered while the reply can still be one JSON
+ * array; written as an event once the stream is SSE. */
+static bool batch_write(struct gw_stream *st, json_t *msg, bool final)
+{
+	json_t *all;
+	size_t i;
+	json_t *m;
+
+	if (!st->batch_acc)
+		return false;
+	if (final && !st->sse) {
+		json_array_append(st->batch_acc, msg);
+		if (--st->batch_pending > 0)
+			return true;
+		all = st->batch_acc;
+		st->batch_acc = NULL;
+		gw_stream_write(st, all, true);
+		json_decref(all);
+		return true;
+	}
+	if (!st->sse && st->req) {
+		/* Something must precede an answer: switch to SSE, flushing what
+		 * was gathered. */
+		all = st->batch_acc;
+		st->batch_acc = json_array();
+		start_sse(st);
+		json_array_foreach(all, i, m)
+			gw_stream_write(st, m, false);
+		json_decref(all);
+	}
+	if (final && --st->batch_pending > 0) {
+		gw_stream_write(st, msg, false);
+		return true;
+	}
+	if (final) {
+		json_decref(st->batch_acc);
+		st->batch_acc = NULL;
+	}
+	return false;
+}
+
 void gw_stream_write(struct gw_stream *st, json_t *msg, bool final)
 {
 	size_t len;
-	char *json = gw_json_dump(msg, &len);
+	char *json;
 	uint64_t seq;
 
+	if (batch_write(st, msg, final))
+		return;
+	json = gw_json_dump(msg, &len);
 	if (!json)
 		return;
 	if (!st->sse && final && !st->is_get) {
@@ -150,6 +213,7 @@ void gw_stream_free(struct gw_stream *st)
 	}
 	if (s->get_stream == st)
 		s->get_stream = NULL;
+	json_decref(st->batch_acc);
 	/* Calls answering on this stream now answer nowhere (or the GET stream). */
 	for (struct gw_call *c = s->calls; c; c = c->next)
 		if (c->st == st)

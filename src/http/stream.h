@@ -19,6 +19,8 @@ struct gw_stream {
 	bool sse;                     /* SSE headers sent */
 	bool done;                    /* the answer was delivered */
 	bool is_get;
+	unsigned batch_pending;       /* 2025-03-26 batch: answers still to come */
+	json_t *batch_acc;            /* batch answers gathered for one JSON reply */
 	struct gw_stream *next;       /* session's list */
 };
 
@@ -27,6 +29,8 @@ struct gw_stream *gw_stream_new(struct gw_session *s, struct evhttp_request *req
 /* Write one message; final delivers the answer and ends the HTTP exchange.
  * Messages of a detached stream go to the replay buffer only. */
 void gw_stream_write(struct gw_stream *st, json_t *msg, bool final);
+/* Make st the stream of a batch that expects n answers (n >= 1). */
+void gw_stream_expect_batch(struct gw_stream *st, unsigned n);
 /* End the HTTP exchange (if any), unlink from the session and free. */
 void gw_stream_free(struct gw_stream *st);
 /* Attach a resuming GET to stream st and replay what came after seq. */

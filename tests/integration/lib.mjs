@@ -2,7 +2,7 @@
 // free port with a config written to a temp dir, wait until /health answers,
 // and stop it with SIGTERM (checking it exits 0).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -175,7 +175,8 @@ export async function directListing(command, args, capabilities = {}) {
 import { readFileSync } from 'node:fs';
 
 export const MISBEHAVE = join(ROOT, 'tests', 'fixtures', 'misbehave-server.mjs');
-export const ECHO_MCP_SRC = process.env.ECHO_MCP_SRC || '/work/shared/bench/echo-mcp.c';
+export const ECHO_MCP_SRC = process.env.ECHO_MCP_SRC ||
+  [join(ROOT, '..', 'shared', 'bench', 'echo-mcp.c'), '/work/shared/bench/echo-mcp.c'].find((p) => existsSync(p));
 
 let echoMcpBin = null;
 // Compile the tiny C echo MCP server once per test process; returns its path.
