@@ -24,8 +24,7 @@ before(async () => {
 });
 
 after(async () => {
-  await gw?.stop();
-  upstream?.kill('SIGTERM');
+  try { await gw?.stop(); } finally { upstream?.kill('SIGTERM'); }
 });
 
 async function connect(caps = {}) {
