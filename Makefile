@@ -95,6 +95,8 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS:%.c=build/fuzz/obj/%.o)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
 fuzz-build: $(FUZZ_BINS)
+# keep the fuzz objects between runs
+.SECONDARY:
 fuzz: fuzz-build
 	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p build/fuzz/work/$$n; \
 		echo "== $$n ($(FUZZ_SECONDS)s)"; \
