@@ -1,0 +1,469 @@
+/* One HTTP exchange of a Streamable HTTP upstream link: request headers, the
+ * easy handle, the response captured by libcurl's header and write callbacks
+ * (bounded, SSE parsed incrementally) and the state kept across reconnects.
+ * Contracts in upstream/http_xfer.h; design notes in
+ * docs/internals/upstream-http.md. */
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "upstream/curl_loop.h"
+#include "upstream/http_xfer.h"
+#include "upstream/sse_parser.h"
+
+#define HTTP_MAX_EVENT (16u << 20)       /* one SSE line or event */
+#define HTTP_MAX_HEADERS (64u << 10)     /* all header lines of one response */
+#define HTTP_MAX_ERROR_BODY (1u << 20)   /* read (and dropped) from an HTTP error */
+#define HTTP_KEEP_ERROR_BODY 4096u       /* kept of it, to quote its message */
+#define HTTP_MAX_HEADER_LINE (16u << 10) /* one request header we send */
+#define HTTP_RETRY_MAX_MS 60000L
+#define HTTP_CONNECT_TIMEOUT_MS 10000L
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/* Event ids may hold spaces but nothing that ends a header line. */
+static bool event_id_ok(struct gw_str v)
+{
+	if (v.len == 0 || v.len > GW_HTTP_MAX_TOKEN)
+		return false;
+	for (size_t i = 0; i < v.len; i++) {
+		if ((unsigned char)v.ptr[i] < 0x20 || v.ptr[i] == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* Does the Content-Type value name this media type (parameters ignored)? */
+static bool media_type_is(const char *ct, const char *type)
+{
+	size_t n = strlen(type);
+
+	if (!ct || strncasecmp(ct, type, n) != 0)
+		return false;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t';
+}
+
+/* If line is "name: value" (name matched case-insensitively), the trimmed
+ * value. Header lines from curl end in CRLF and are not NUL-terminated. */
+static bool header_value(struct gw_str line, const char *name, struct gw_str *value)
+{
+	size_t n = strlen(name);
+	const char *p, *end;
+
+	if (line.len <= n || line.ptr[n] != ':' || strncasecmp(line.ptr, name, n) != 0)
+		return false;
+	p = line.ptr + n + 1;
+	end = line.ptr + line.len;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	while (end > p && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*value = (struct gw_str){ p, (size_t)(end - p) };
+	return true;
+}
+
+/* ---- request headers -------------------------------------------------- */
+
+static int hdr_line(struct curl_slist **list, const char *line)
+{
+	struct curl_slist *n = curl_slist_append(*list, line);
+
+	if (!n)
+		return GW_ENOMEM;
+	*list = n;
+	return 0;
+}
+
+/* Contract in upstream/http_xfer.h. */
+int gw_http_header_add(struct curl_slist **list, const char *name, const char *value)
+{
+	struct gw_buf line;
+	int rc;
+
+	gw_buf_init(&line, HTTP_MAX_HEADER_LINE);
+	/* "Name;" is how curl sends a header with an empty value. */
+	if (*value)
+		rc = gw_buf_printf(&line, "%s: %s", name, value);
+	else
+		rc = gw_buf_printf(&line, "%s;", name);
+	if (!rc)
+		rc = hdr_line(list, line.ptr);
+	gw_buf_free(&line);
+	return rc;
+}
+
+/* Contract in upstream/http_xfer.h. */
+int gw_http_session_headers(const struct gw_http_peer *p, struct curl_slist **list)
+{
+	int rc = 0;
+
+	if (p->session_id)
+		rc = gw_http_header_add(list, "Mcp-Session-Id", p->session_id);
+	if (!rc && p->version)
+		rc = gw_http_header_add(list, "MCP-Protocol-Version", p->version);
+	for (const struct curl_slist *c = p->conf_hdrs; !rc && c; c = c->next)
+		rc = hdr_line(list, c->data);
+	return rc;
+}
+
+static int hdrs_build(struct gw_http_xfer *x, struct curl_slist **out)
+{
+	struct curl_slist *h = NULL;
+	int rc;
+
+	if (x->kind == GW_XFER_POST) {
+		rc = hdr_line(&h, "Content-Type: application/json");
+		if (!rc)
+			rc = hdr_line(&h, "Accept: application/json, text/event-stream");
+		if (!rc) /* no 100-continue round trip before large bodies */
+			rc = hdr_line(&h, "Expect:");
+	} else {
+		rc = hdr_line(&h, "Accept: text/event-stream");
+		if (!rc && x->last_event_id)
+			rc = gw_http_header_add(&h, "Last-Event-ID", x->last_event_id);
+	}
+	if (!rc)
+		rc = gw_http_session_headers(x->peer, &h);
+	if (rc) {
+		curl_slist_free_all(h);
+		return rc;
+	}
+	x->sent_session = x->peer->session_id != NULL;
+	*out = h;
+	return 0;
+}
+
+/* ---- curl callbacks (no owner callbacks but the two, no multi calls) -- */
+
+static size_t on_header(char *buf, size_t size, size_t n, void *arg)
+{
+	struct gw_http_xfer *x = arg;
+	size_t len = size * n;
+	struct gw_str value;
+
+	x->header_bytes += len;
+	if (x->header_bytes > HTTP_MAX_HEADERS) {
+		x->fail_why = "response headers too large";
+		return 0;
+	}
+	if (header_value((struct gw_str){ buf, len }, "mcp-session-id", &value))
+		x->peer->ops->on_session_id(x->peer->owner, x, value);
+	return len;
+}
+
+static int on_event(void *arg, const struct gw_sse_event *ev)
+{
+	struct gw_http_xfer *x = arg;
+
+	/* Empty data is a priming event: it only carries an id to resume from. */
+	if (ev->data.len == 0 || !gw_str_eq_cstr(ev->event, "message"))
+		return 0;
+	/* A bad event is the owner's to log and skip; the stream goes on. */
+	x->peer->ops->on_message(x->peer->owner, x, ev->data.ptr, ev->data.len);
+	return 0;
+}
+
+static void classify_body(struct gw_http_xfer *x)
+{
+	char *ct = NULL;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+	curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
+	if (!gw_http_status_is_2xx(x->status)) {
+		x->body_kind = GW_BODY_ERROR;
+	} else if (media_type_is(ct, "application/json")) {
+		x->body_kind = GW_BODY_JSON;
+	} else if (media_type_is(ct, "text/event-stream")) {
+		x->body_kind = GW_BODY_SSE;
+		gw_sse_parser_init(&x->sse, HTTP_MAX_EVENT, on_event, x);
+		x->sse_live = true;
+	} else {
+		x->body_kind = GW_BODY_OTHER;
+	}
+}
+
+/* An error body is read to its end (bounded) so the connection can be
+ * reused; its start is kept to quote the upstream's message. */
+static int error_body(struct gw_http_xfer *x, const char *buf, size_t len)
+{
+	size_t room = HTTP_KEEP_ERROR_BODY - x->json.len;
+
+	x->error_bytes += len;
+	if (x->error_bytes > HTTP_MAX_ERROR_BODY)
+		return GW_ETOOBIG;
+	return gw_buf_append(&x->json, buf, len < room ? len : room);
+}
+
+static const char *append_failure(int rc, const char *too_big)
+{
+	return rc == GW_ETOOBIG ? too_big : "out of memory";
+}
+
+static size_t on_body(char *buf, size_t size, size_t n, void *arg)
+{
+	struct gw_http_xfer *x = arg;
+	size_t len = size * n;
+	int rc = 0;
+
+	if (x->body_kind == GW_BODY_NONE)
+		classify_body(x);
+	switch (x->body_kind) {
+	case GW_BODY_JSON:
+		rc = gw_buf_append(&x->json, buf, len);
+		if (rc)
+			x->fail_why = append_failure(rc, "response body too large");
+		break;
+	case GW_BODY_SSE:
+		rc = gw_sse_parser_feed(&x->sse, buf, len);
+		if (rc)
+			x->fail_why = append_failure(rc, "SSE event too large");
+		break;
+	case GW_BODY_ERROR:
+		rc = error_body(x, buf, len);
+		if (rc)
+			x->fail_why = "error body too large";
+		break;
+	default:
+		/* Dropped: GW_BODY_OTHER fails the request when the transfer ends. */
+		x->error_bytes += len;
+		if (x->error_bytes > HTTP_MAX_ERROR_BODY) {
+			x->fail_why = "unexpected content type";
+			rc = GW_ETOOBIG;
+		}
+		break;
+	}
+	return rc ? 0 : len;
+}
+
+/* ---- connecting and ending a connection -------------------------------- */
+
+static void reset_response(struct gw_http_xfer *x)
+{
+	x->body_kind = GW_BODY_NONE;
+	x->status = 0;
+	x->header_bytes = 0;
+	x->error_bytes = 0;
+	x->fail_why = NULL;
+	x->errbuf[0] = '\0';
+	x->progressed = false;
+	gw_buf_reset(&x->json);
+}
+
+/* Contract in upstream/http_xfer.h. */
+CURL *gw_http_easy_new(const char *url)
+{
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		return NULL;
+	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK) {
+		curl_easy_cleanup(e);
+		return NULL;
+	}
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	return e;
+}
+
+static CURL *easy_new(struct gw_http_xfer *x)
+{
+	CURL *e = gw_http_easy_new(x->peer->url);
+
+	if (!e)
+		return NULL;
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, HTTP_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	if (x->kind == GW_XFER_POST) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
+	} else {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	}
+	if (x->kind != GW_XFER_LISTEN) {
+		/* A request stream silent for this long is dead; the GET stream may
+		 * legitimately idle forever and relies on TCP keepalive instead. */
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, x->peer->idle_s);
+	}
+	return e;
+}
+
+static void remember_event_id(struct gw_http_xfer *x, struct gw_str id)
+{
+	char *copy;
+
+	if (!event_id_ok(id) || (x->last_event_id && gw_str_eq_cstr(id, x->last_event_id)))
+		return;
+	/* event_id_ok() let no NUL through: strndup() copies all of it. */
+	copy = strndup(id.ptr, id.len);
+	if (!copy)
+		return;
+	free(x->last_event_id);
+	x->last_event_id = copy;
+	x->progressed = true;
+}
+
+/* The connection is over: keep what resuming needs, drop the rest. */
+static void connection_end(struct gw_http_xfer *x)
+{
+	if (x->sse_live) {
+		long retry = gw_sse_parser_retry(&x->sse);
+
+		remember_event_id(x, gw_sse_parser_last_event_id(&x->sse));
+		if (retry >= 0)
+			x->retry_ms = retry < HTTP_RETRY_MAX_MS ? retry : HTTP_RETRY_MAX_MS;
+		gw_sse_parser_free(&x->sse);
+		x->sse_live = false;
+	}
+	if (x->easy) {
+		gw_curl_remove(x->peer->curl, x->easy);
+		curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+	}
+	curl_slist_free_all(x->hdrs);
+	x->hdrs = NULL;
+}
+
+static void on_done(void *arg, CURL *easy, CURLcode res)
+{
+	struct gw_http_xfer *x = arg;
+
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &x->status);
+	/* gw_curl already detached it: nothing to remove. */
+	curl_easy_cleanup(easy);
+	x->easy = NULL;
+	connection_end(x);
+	x->peer->ops->on_done(x->peer->owner, x, res);
+}
+
+/* Contract in upstream/http_xfer.h. */
+int gw_http_xfer_start(struct gw_http_xfer *x)
+{
+	int rc;
+
+	reset_response(x);
+	rc = hdrs_build(x, &x->hdrs);
+	if (rc)
+		return rc;
+	x->easy = easy_new(x);
+	if (!x->easy) {
+		rc = GW_ENOMEM;
+		goto out_hdrs;
+	}
+	rc = gw_curl_add(x->peer->curl, x->easy, on_done, x);
+	if (rc)
+		goto out_easy;
+	return 0;
+
+out_easy:
+	curl_easy_cleanup(x->easy);
+	x->easy = NULL;
+out_hdrs:
+	curl_slist_free_all(x->hdrs);
+	x->hdrs = NULL;
+	return rc;
+}
+
+/* ---- what the response was ------------------------------------------- */
+
+/* Contract in upstream/http_xfer.h. */
+bool gw_http_xfer_failed(const struct gw_http_xfer *x, CURLcode res, char *why, size_t cap)
+{
+	if (x->fail_why)
+		snprintf(why, cap, "%s", x->fail_why);
+	else if (res != CURLE_OK)
+		snprintf(why, cap, "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+	else if (!gw_http_status_is_2xx(x->status))
+		snprintf(why, cap, "HTTP %ld", x->status);
+	else if (x->body_kind == GW_BODY_OTHER)
+		snprintf(why, cap, "HTTP %ld with an unexpected content type", x->status);
+	else
+		return false;
+	return true;
+}
+
+/* Contract in upstream/http_xfer.h. */
+void gw_http_xfer_quote_error(const struct gw_http_xfer *x, char *why, size_t cap)
+{
+	json_t *root, *msg;
+	size_t used = strlen(why);
+
+	if (x->body_kind != GW_BODY_ERROR || x->json.len == 0)
+		return;
+	root = json_loadb(x->json.ptr, x->json.len, 0, NULL);
+	msg = json_object_get(json_object_get(root, "error"), "message");
+	if (json_is_string(msg) && used < cap)
+		snprintf(why + used, cap - used, ": %.200s", json_string_value(msg));
+	json_decref(root);
+}
+
+/* Contract in upstream/http_xfer.h. */
+bool gw_http_xfer_session_expired(const struct gw_http_xfer *x)
+{
+	return x->status == 404 && x->sent_session;
+}
+
+/* ---- lifetime of an exchange ------------------------------------------ */
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_http_xfer *x = arg;
+
+	(void)fd;
+	(void)what;
+	x->peer->ops->on_timer(x->peer->owner, x);
+}
+
+/* Contract in upstream/http_xfer.h. */
+void gw_http_xfer_retry_in(struct gw_http_xfer *x, long ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(x->timer, &tv);
+}
+
+/* Contract in upstream/http_xfer.h. */
+struct gw_http_xfer *gw_http_xfer_new(struct gw_http_peer *p, enum gw_xfer_kind kind)
+{
+	struct gw_http_xfer *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return NULL;
+	x->peer = p;
+	x->kind = kind;
+	x->retry_ms = -1;
+	gw_buf_init(&x->json, GW_HTTP_MAX_BODY);
+	x->pending = json_array();
+	x->timer = evtimer_new(p->evb, on_timer, x);
+	if (!x->pending || !x->timer) {
+		json_decref(x->pending);
+		if (x->timer)
+			event_free(x->timer);
+		free(x);
+		return NULL;
+	}
+	return x;
+}
+
+/* Contract in upstream/http_xfer.h. */
+void gw_http_xfer_free(struct gw_http_xfer *x)
+{
+	connection_end(x);
+	event_free(x->timer);
+	gw_buf_free(&x->json);
+	json_decref(x->pending);
+	free(x->body);
+	free(x->last_event_id);
+	free(x);
+}

@@ -1,0 +1,149 @@
+/* One HTTP exchange of a Streamable HTTP upstream link (link_http.c): a POST
+ * carrying one client message, a GET resuming that POST's SSE stream, or the
+ * standalone GET stream. It builds the request headers, runs the transfer on
+ * the loop's curl multi handle, captures the response (application/json
+ * buffered, text/event-stream parsed as it arrives, the start of an error
+ * body kept) and remembers across reconnects what resuming needs. What an
+ * answer means for the session is the link's business. Design notes:
+ * docs/internals/upstream-http.md. */
+#ifndef GW_UPSTREAM_HTTP_XFER_H
+#define GW_UPSTREAM_HTTP_XFER_H
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/str.h"
+#include "upstream/sse_parser.h"
+
+#define GW_HTTP_MAX_BODY (16u << 20) /* one application/json answer; one POST body */
+#define GW_HTTP_MAX_TOKEN 1024u      /* session id, event id */
+
+struct event;
+struct event_base;
+struct gw_curl;
+struct gw_http_xfer;
+
+enum gw_xfer_kind {
+	GW_XFER_POST,   /* one client message and its answer */
+	GW_XFER_RESUME, /* GET + Last-Event-ID continuing a POST's SSE stream */
+	GW_XFER_LISTEN, /* the standalone GET stream */
+};
+
+enum gw_xfer_body {
+	GW_BODY_NONE,  /* nothing received yet */
+	GW_BODY_JSON,  /* application/json, buffered whole */
+	GW_BODY_SSE,   /* text/event-stream, parsed as it arrives */
+	GW_BODY_ERROR, /* non-2xx: start kept for the message, rest dropped */
+	GW_BODY_OTHER, /* 2xx with a content type MCP does not allow */
+};
+
+/* How a transfer reports to its link (owner is gw_http_peer.owner).
+ * on_session_id and on_message run inside libcurl callbacks: they must not
+ * call gw_curl_add()/gw_curl_remove(), so nor start or free a transfer.
+ * on_done and on_timer run from the loop and may do anything. */
+struct gw_http_xfer_ops {
+	/* A Mcp-Session-Id response header; value trimmed, not yet checked. */
+	void (*on_session_id)(void *owner, struct gw_http_xfer *x, struct gw_str value);
+	/* The data of one SSE "message" event that has data: one JSON text. */
+	void (*on_message)(void *owner, struct gw_http_xfer *x, const char *json, size_t len);
+	/* The connection ended: x->status, body_kind, json and fail_why tell
+	 * how; the resumption state (last_event_id, retry_ms, progressed) is
+	 * updated. x stays the owner's to restart or free. */
+	void (*on_done)(void *owner, struct gw_http_xfer *x, CURLcode res);
+	/* The delay set by gw_http_xfer_retry_in() is over. */
+	void (*on_timer)(void *owner, struct gw_http_xfer *x);
+};
+
+/* The upstream as every transfer of one link sees it. The link owns it and
+ * its strings and keeps it until its last transfer is freed; transfers read
+ * the session id and version afresh each time they connect. */
+struct gw_http_peer {
+	struct event_base *evb;
+	struct gw_curl *curl;
+	char *url;                    /* never logged: it may carry a token */
+	struct curl_slist *conf_hdrs; /* "Name: value" from the config; values never logged */
+	char *session_id;             /* Mcp-Session-Id, once the server set one */
+	char *version;                /* MCP-Protocol-Version, once negotiated */
+	long idle_s;                  /* a request stream silent this long is cut */
+	const struct gw_http_xfer_ops *ops;
+	void *owner;
+};
+
+/* One HTTP exchange. RESUME and LISTEN survive reconnects: the struct stays,
+ * easy is NULL while the timer waits. */
+struct gw_http_xfer {
+	struct gw_http_xfer *prev;   /* the owner's list of its transfers */
+	struct gw_http_xfer *next;
+	struct gw_http_peer *peer;
+	enum gw_xfer_kind kind;      /* the owner may turn a POST into a RESUME */
+	CURL *easy;
+	struct curl_slist *hdrs;
+	struct event *timer;         /* reconnect delay */
+	char *body;                  /* POST payload (freed with x): curl does not copy it */
+	size_t body_len;
+	json_t *pending;             /* the owner's: ids of requests sent here not yet answered */
+	uint64_t ctx;                /* the owner's */
+	bool sent_session;           /* this connection carried Mcp-Session-Id */
+	/* the current response */
+	enum gw_xfer_body body_kind;
+	long status;
+	size_t header_bytes;
+	size_t error_bytes;
+	struct gw_buf json;          /* GW_BODY_JSON, or the kept part of GW_BODY_ERROR */
+	struct gw_sse_parser sse;
+	bool sse_live;
+	const char *fail_why;        /* set when we aborted the transfer */
+	char errbuf[CURL_ERROR_SIZE];
+	/* across reconnects */
+	char *last_event_id;
+	long retry_ms;               /* the server's retry: (capped), -1 if none */
+	unsigned attempts;           /* the owner's count of reconnects */
+	bool progressed;             /* the last connection brought a new event id */
+};
+
+static inline bool gw_http_status_is_2xx(long status)
+{
+	return status >= 200 && status <= 299;
+}
+
+/* A new idle exchange of p: no connection until gw_http_xfer_start(); its
+ * pending array is empty. NULL when out of memory. */
+struct gw_http_xfer *gw_http_xfer_new(struct gw_http_peer *p, enum gw_xfer_kind kind);
+/* Connect (again): reset the response state, build the headers for the
+ * kind (with the peer's session headers and, for GETs, Last-Event-ID) and
+ * add the transfer to the loop. 0, GW_ENOMEM or what gw_curl_add() returns.
+ * Not from inside a libcurl callback. */
+int gw_http_xfer_start(struct gw_http_xfer *x);
+/* Arm the reconnect timer: ops->on_timer runs in ms milliseconds. */
+void gw_http_xfer_retry_in(struct gw_http_xfer *x, long ms);
+/* Cancel the transfer and the timer and free x with its body, pending ids
+ * and event id. The owner takes x off its list first. Not from inside a
+ * libcurl callback. */
+void gw_http_xfer_free(struct gw_http_xfer *x);
+
+/* Why the last connection failed, written into why; false if the transport
+ * and the status were fine. */
+bool gw_http_xfer_failed(const struct gw_http_xfer *x, CURLcode res, char *why, size_t cap);
+/* Append the upstream's own JSON-RPC error message, if its error body had
+ * one, to why: "HTTP 400: Bad Request: No valid session ID provided". */
+void gw_http_xfer_quote_error(const struct gw_http_xfer *x, char *why, size_t cap);
+/* 404 to a connection that carried the session id: the server forgot it. */
+bool gw_http_xfer_session_expired(const struct gw_http_xfer *x);
+
+/* Append "name: value" to list ("name;" for an empty value, which is how
+ * curl sends it). 0, GW_ETOOBIG for a line over 16 KiB, or GW_ENOMEM; list
+ * is unchanged on error. */
+int gw_http_header_add(struct curl_slist **list, const char *name, const char *value);
+/* Append what every request of the session carries: Mcp-Session-Id and
+ * MCP-Protocol-Version once known, then the configured headers. 0 or a
+ * GW_E* code; on error *list may hold part of them (the caller frees it). */
+int gw_http_session_headers(const struct gw_http_peer *p, struct curl_slist **list);
+/* An easy handle for url with what all our requests share: http and https
+ * only, no signals. NULL when out of memory or curl refuses the URL. */
+CURL *gw_http_easy_new(const char *url);
+
+#endif
