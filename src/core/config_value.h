@@ -1,0 +1,150 @@
+/* The second stage of loading mcpgw.yaml: typed values from tree nodes.
+ *
+ * A mapping is read against a table of keys (struct gw_cfgval_key), as
+ * nginx reads its directives: each key names a setter and the field of the
+ * object being filled, and the GW_CFGVAL_* entry macros below refuse to
+ * compile a field whose type is not the one its setter writes. A setter
+ * checks the value's type and range after ${VAR} interpolation and reports
+ * anything wrong through the diag, which names the key path. Setters and
+ * getters return 0, or the negative GW_E* code of gw_yaml_fail /
+ * gw_yaml_nomem. Values that may hold secrets (env, headers, url) are
+ * described in messages, never echoed. Used only by config.c. */
+#ifndef GW_CORE_CONFIG_VALUE_H
+#define GW_CORE_CONFIG_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/config-t.h"
+#include "core/yaml_tree.h"
+
+#define GW_CFGVAL_MAX_NAME 32 /* server, virtual server and prefix names */
+
+struct gw_cfgval_key;
+
+/* Reads v into obj, as key says. */
+typedef int (*gw_cfgval_set_fn)(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+				const struct gw_cfgval_key *key, void *obj);
+/* A check on a string value after interpolation: 0, or the result of
+ * gw_yaml_fail. */
+typedef int (*gw_cfgval_check_fn)(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+				  const char *s, size_t len);
+
+/* One word of a fixed set and the value it stands for. */
+struct gw_cfgval_choice {
+	const char *name;           /* NULL ends a table */
+	int value;
+};
+
+enum gw_cfgval_kv_kind {
+	GW_CFGVAL_ENV,              /* names without '=' */
+	GW_CFGVAL_HEADERS,          /* HTTP field names (case-insensitive), no line breaks */
+};
+
+/* One key of a mapping; what a setter reads besides name, set and field
+ * depends on the setter. */
+struct gw_cfgval_key {
+	const char *name;
+	gw_cfgval_set_fn set;
+	size_t field;               /* offset in obj of what set fills */
+	size_t count;               /* kv: offset of the pair count */
+	enum gw_cfgval_kv_kind kv;  /* kv */
+	gw_cfgval_check_fn check;   /* string, strv: for each string, or NULL */
+	size_t min, max;            /* uint */
+	bool zero_ok;               /* seconds: 0 is allowed too */
+	const struct gw_cfgval_choice *choices; /* gw_cfgval_get_choice */
+	const char *list;           /* gw_cfgval_get_choice: how a message names them */
+};
+
+/* offsetof(type, member), which must be of type ftype, or no compile. */
+#define GW_CFGVAL_FIELD(type, member, ftype) \
+	_Generic(((type *)NULL)->member, ftype: offsetof(type, member))
+
+/* Entries of a key table: { "name", GW_CFGVAL_STRING(struct x, field, check) }. */
+#define GW_CFGVAL_STRING(type, member, chk) \
+	.set = gw_cfgval_set_string, .field = GW_CFGVAL_FIELD(type, member, char *), .check = (chk)
+#define GW_CFGVAL_STRV(type, member, chk)                                                    \
+	.set = gw_cfgval_set_strv, .field = GW_CFGVAL_FIELD(type, member, struct gw_strv),  \
+	.check = (chk)
+#define GW_CFGVAL_KV(type, member, n, kind)                                                  \
+	.set = gw_cfgval_set_kv, .field = GW_CFGVAL_FIELD(type, member, struct gw_kv *),    \
+	.count = GW_CFGVAL_FIELD(type, n, size_t), .kv = (kind)
+#define GW_CFGVAL_UINT(type, member, lo, hi)                                                 \
+	.set = gw_cfgval_set_uint, .field = GW_CFGVAL_FIELD(type, member, size_t),          \
+	.min = (lo), .max = (hi)
+#define GW_CFGVAL_SECONDS(type, member, zero)                                                \
+	.set = gw_cfgval_set_seconds, .field = GW_CFGVAL_FIELD(type, member, double),       \
+	.zero_ok = (zero)
+#define GW_CFGVAL_SIZE(type, member) \
+	.set = gw_cfgval_set_size, .field = GW_CFGVAL_FIELD(type, member, size_t)
+#define GW_CFGVAL_BOOL(type, member) \
+	.set = gw_cfgval_set_bool, .field = GW_CFGVAL_FIELD(type, member, bool)
+
+/* ---- setters (gw_cfgval_set_fn) ---------------------------------------- */
+
+/* A string (char *), replaced (the old one freed) only on success. */
+int gw_cfgval_set_string(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			 const struct gw_cfgval_key *key, void *obj);
+/* A list of strings (struct gw_strv); frees what it held first, and on
+ * error holds the items read so far. */
+int gw_cfgval_set_strv(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		       const struct gw_cfgval_key *key, void *obj);
+/* A mapping of names to strings (struct gw_kv *, with its count), checked
+ * as key->kv says; duplicates are refused. A non-empty mapping replaces
+ * what the field held; on error it holds the pairs allocated, partly
+ * filled. */
+int gw_cfgval_set_kv(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		     const struct gw_cfgval_key *key, void *obj);
+/* Decimal digits only, key->min..key->max (size_t). */
+int gw_cfgval_set_uint(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		       const struct gw_cfgval_key *key, void *obj);
+/* A finite decimal number of seconds up to a year, above 0 (or 0 too if
+ * key->zero_ok) (double). "inf", "nan" and hex are refused. */
+int gw_cfgval_set_seconds(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			  const struct gw_cfgval_key *key, void *obj);
+/* A body size: "4MiB", "512 KiB", "1048576", 1 byte to 1GiB (size_t). */
+int gw_cfgval_set_size(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		       const struct gw_cfgval_key *key, void *obj);
+/* true, True, TRUE, false, False, FALSE, not yes/no/on/off (bool). */
+int gw_cfgval_set_bool(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		       const struct gw_cfgval_key *key, void *obj);
+
+/* ---- getters for custom setters ---------------------------------------- */
+
+/* One of key->choices, into *out (an enum field is the caller's to set). */
+int gw_cfgval_get_choice(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			 const struct gw_cfgval_key *key, int *out);
+/* Check that map is a mapping (want names it for a type error) without
+ * duplicate keys, each one of the n keys, and call each key's setter on
+ * obj with the key pushed on the path. An unknown key is reported with the
+ * closest known one, or the list of them. */
+int gw_cfgval_walk_map(struct gw_yaml_diag *d, const struct gw_yaml_node *map, const char *want,
+		       const struct gw_cfgval_key *keys, size_t n, void *obj);
+
+void gw_cfgval_strv_free(struct gw_strv *sv);
+void gw_cfgval_kv_free(struct gw_kv *kv, size_t n);
+
+/* ---- string checks (gw_cfgval_check_fn) -------------------------------- */
+
+/* Is s min to GW_CFGVAL_MAX_NAME letters, digits, '_', '-' (or '.' if
+ * dot_ok)? */
+bool gw_cfgval_name_is_valid(const char *s, size_t len, size_t min, bool dot_ok);
+int gw_cfgval_check_nonempty(struct gw_yaml_diag *d, const struct gw_yaml_node *v, const char *s,
+			     size_t len);
+/* host:port, port 0..65535, an IPv6 host in brackets. */
+int gw_cfgval_check_listen(struct gw_yaml_diag *d, const struct gw_yaml_node *v, const char *s,
+			   size_t len);
+/* scheme://host[:port], no path. */
+int gw_cfgval_check_origin(struct gw_yaml_diag *d, const struct gw_yaml_node *v, const char *s,
+			   size_t len);
+/* A tool name prefix: a name with '.' allowed, "" for none. */
+int gw_cfgval_check_prefix(struct gw_yaml_diag *d, const struct gw_yaml_node *v, const char *s,
+			   size_t len);
+/* http:// or https:// with a host; never echoed (it may carry credentials). */
+int gw_cfgval_check_url(struct gw_yaml_diag *d, const struct gw_yaml_node *v, const char *s,
+			size_t len);
+/* debug, info, warn or error. */
+int gw_cfgval_check_log_level(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			      const char *s, size_t len);
+
+#endif
