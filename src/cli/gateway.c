@@ -12,6 +12,7 @@
 #include "http/server.h"
 #include "mcp/relay.h"
 #include "mcp/session.h"
+#include "mcp/stdio_downstream.h"
 #include "upstream/curl_loop.h"
 #include "upstream/link.h"
 #include "upstream/stdio_reaper.h"
@@ -42,7 +43,8 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 	if (!deadline)
 		deadline = gw_now_ms() + (uint64_t)(gw->cfg->shutdown_grace * 1000.0);
 	/* Done when no call is in flight and every answer is written out. */
-	if (gw_now_ms() >= deadline || (!has_calls(gw) && gw->replies_pending == 0))
+	if (gw_now_ms() >= deadline ||
+	    (!has_calls(gw) && gw->replies_pending == 0 && !gw_stdio_downstream_busy()))
 		event_base_loopbreak(gw->base);
 }
 
@@ -58,23 +60,32 @@ static void end_get_streams(struct gw_gateway *gw)
 			gw_stream_free(s->get_stream);
 }
 
-static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+static void begin_stop(struct gw_gateway *gw, const char *why)
 {
-	struct gw_gateway *gw = arg;
 	struct timeval tick = { 0, DRAIN_TICK_MS * 1000 };
 	struct event *ev;
 
-	(void)what;
 	if (gw->stopping)
 		return;
 	gw->stopping = true;
-	GW_INFO("gateway", "signal %d: no new connections; finishing calls in flight (grace %.0f s)",
-		(int)sig, gw->cfg->shutdown_grace);
+	GW_INFO("gateway", "%s: no new connections; finishing calls in flight (grace %.0f s)", why,
+		gw->cfg->shutdown_grace);
 	gw_http_stop_accepting(gw);
 	end_get_streams(gw);
 	ev = event_new(gw->base, -1, EV_PERSIST, on_drain_tick, gw);
 	event_add(ev, &tick);
 	drain_ev = ev;
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	begin_stop(arg, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void on_stdin_eof(struct gw_gateway *gw)
+{
+	begin_stop(gw, "stdin closed");
 }
 
 static int start_upstreams(struct gw_gateway *gw)
@@ -125,7 +136,7 @@ static void stop_everything(struct gw_gateway *gw)
 	gw_reaper_shutdown(gw->base, 3000);
 }
 
-int gw_gateway_run(struct gw_config *cfg)
+int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 {
 	struct gw_gateway gw = { 0 };
 	struct event *sigterm = NULL, *sigint = NULL;
@@ -140,7 +151,10 @@ int gw_gateway_run(struct gw_config *cfg)
 	if (!gw.base || gw_reaper_init(gw.base))
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
-	if (!gw.curl || start_upstreams(&gw) || gw_http_start(&gw))
+	if (!gw.curl || start_upstreams(&gw))
+		goto out_stop;
+	if (opts->stdio ? gw_stdio_downstream_start(&gw, opts->server, on_stdin_eof)
+			: gw_http_start(&gw))
 		goto out_stop;
 	sigterm = evsignal_new(gw.base, SIGTERM, on_stop_signal, &gw);
 	sigint = evsignal_new(gw.base, SIGINT, on_stop_signal, &gw);
@@ -153,6 +167,7 @@ int gw_gateway_run(struct gw_config *cfg)
 out_stop:
 	gw_http_free(&gw);
 	stop_everything(&gw);
+	gw_stdio_downstream_stop();
 	if (gw.sweep)
 		event_free(gw.sweep);
 	if (drain_ev)

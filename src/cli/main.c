@@ -14,12 +14,14 @@ static void usage(FILE *out)
 	fputs("usage:\n"
 	      "  mcpgw serve [-c FILE] [--listen HOST:PORT] [--log-level LEVEL]\n"
 	      "  mcpgw serve --listen HOST:PORT [--prefix P] -- COMMAND [ARGS...]\n"
+	      "  mcpgw stdio [-c FILE] [--server NAME] [--log-level LEVEL]\n"
 	      "  mcpgw config check [-c FILE]\n"
 	      "  mcpgw version\n"
 	      "  mcpgw help\n"
 	      "\n"
 	      "serve        run the gateway (default config: ./mcpgw.yaml)\n"
 	      "  -- CMD...  front one stdio MCP server with no config file\n"
+	      "stdio        speak MCP on stdin/stdout (for desktop clients that launch servers)\n"
 	      "config check load and check a config file, print what is wrong, serve nothing\n"
 	      "\n"
 	      "Logs are JSON lines on stderr. SIGTERM/SIGINT stop gracefully.\n",
@@ -118,7 +120,43 @@ static int cmd_serve(int argc, char **argv)
 		gw_config_free(cfg);
 		return 2;
 	}
-	return gw_gateway_run(cfg);
+	return gw_gateway_run(cfg, &(struct gw_run_opts){ 0 });
+}
+
+/* "mcpgw stdio -c FILE [--server NAME]": MCP on stdin/stdout. */
+static int cmd_stdio(int argc, char **argv)
+{
+	const char *path = "mcpgw.yaml", *server = NULL, *level = NULL;
+	struct gw_config *cfg;
+	char err[512];
+
+	for (int i = 0; i < argc; i++) {
+		if (i + 1 >= argc) {
+			usage(stderr);
+			return 2;
+		}
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)
+			path = argv[++i];
+		else if (strcmp(argv[i], "--server") == 0)
+			server = argv[++i];
+		else if (strcmp(argv[i], "--log-level") == 0)
+			level = argv[++i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	cfg = gw_config_load(path, err, sizeof(err));
+	if (!cfg) {
+		fprintf(stderr, "mcpgw: %s\n", err);
+		return 1;
+	}
+	if (gw_log_set_level(level ? level : cfg->log_level ? cfg->log_level : "info")) {
+		fprintf(stderr, "mcpgw: unknown log level\n");
+		gw_config_free(cfg);
+		return 2;
+	}
+	return gw_gateway_run(cfg, &(struct gw_run_opts){ .stdio = true, .server = server });
 }
 
 static int cmd_config_check(int argc, char **argv)
@@ -154,6 +192,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 2, argv + 2);
 	if (strncmp(cmd, "--", 2) == 0 || strcmp(cmd, "-c") == 0)
 		return cmd_serve(argc - 1, argv + 1); /* "mcpgw --listen A -- CMD" */
+	if (strcmp(cmd, "stdio") == 0)
+		return cmd_stdio(argc - 2, argv + 2);
 	if (strcmp(cmd, "config") == 0 && argc > 2 && strcmp(argv[2], "check") == 0)
 		return cmd_config_check(argc - 3, argv + 3);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

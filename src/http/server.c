@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/config.h"
 #include "core/util.h"
+#include "http/legacy_sse.h"
 #include "http/mcp_http.h"
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
@@ -136,39 +137,55 @@ static void reply_health(struct gw_gateway *gw, struct evhttp_request *req)
 	json_decref(body);
 }
 
-/* "/servers/<name>/mcp" -> scope; false if no such endpoint. */
-static bool scope_for_path(struct gw_gateway *gw, const char *path, struct gw_scope *sc)
+enum endpoint { EP_NONE = 0, EP_MCP, EP_SSE, EP_MESSAGES };
+
+static enum endpoint endpoint_of(const char *tail)
+{
+	if (strcmp(tail, "/mcp") == 0 || strcmp(tail, "/mcp/") == 0)
+		return EP_MCP;
+	if (strcmp(tail, "/sse") == 0)
+		return EP_SSE;
+	if (strcmp(tail, "/messages") == 0 || strcmp(tail, "/message") == 0)
+		return EP_MESSAGES;
+	return EP_NONE;
+}
+
+/* "/mcp", "/sse", "/messages", or the same under "/servers/<name>": the
+ * endpoint and its scope; base gets the "/servers/<name>" part. */
+static enum endpoint route(struct gw_gateway *gw, const char *path, struct gw_scope *sc,
+			   char *base, size_t basecap)
 {
 	const char *name, *slash;
 	char buf[64];
 	size_t n;
+	enum endpoint ep;
 
 	memset(sc, 0, sizeof(*sc));
-	if (strcmp(path, "/mcp") == 0 || strcmp(path, "/mcp/") == 0) {
+	base[0] = '\0';
+	if (strncmp(path, "/servers/", 9) != 0) {
 		sc->kind = GW_SCOPE_ALL;
-		return true;
+		return endpoint_of(path);
 	}
-	if (strncmp(path, "/servers/", 9) != 0)
-		return false;
 	name = path + 9;
 	slash = strchr(name, '/');
-	if (!slash || (strcmp(slash, "/mcp") != 0 && strcmp(slash, "/mcp/") != 0))
-		return false;
+	if (!slash || (ep = endpoint_of(slash)) == EP_NONE)
+		return EP_NONE;
 	n = (size_t)(slash - name);
 	if (n == 0 || n >= sizeof(buf))
-		return false;
+		return EP_NONE;
 	memcpy(buf, name, n);
 	buf[n] = '\0';
+	snprintf(base, basecap, "/servers/%s", buf);
 	for (size_t i = 0; i < gw->n_ups; i++) {
 		if (strcmp(gw->ups[i]->conf->name, buf) == 0) {
 			sc->kind = GW_SCOPE_SERVER;
 			sc->server = i;
-			return true;
+			return ep;
 		}
 	}
 	sc->vs = gw_config_vserver(gw->cfg, buf);
 	sc->kind = GW_SCOPE_VIRTUAL;
-	return sc->vs != NULL;
+	return sc->vs ? ep : EP_NONE;
 }
 
 static void on_reply_done(struct evhttp_request *req, void *arg)
@@ -187,6 +204,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	const char *path = pu ? evhttp_uri_get_path(pu) : NULL;
 	const char *why;
 	struct gw_scope sc;
+	enum endpoint ep;
+	char base[96];
 
 	/* Counted until written in full, so that shutdown does not cut it. */
 	gw->replies_pending++;
@@ -203,7 +222,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 		reply_health(gw, req);
 		return;
 	}
-	if (!scope_for_path(gw, path, &sc)) {
+	ep = route(gw, path, &sc, base, sizeof(base));
+	if (ep == EP_NONE) {
 		gw_http_reply_error(req, 404, NULL, GW_RPC_INVALID_REQUEST, "No such endpoint");
 		return;
 	}
@@ -213,7 +233,12 @@ static void on_request(struct evhttp_request *req, void *arg)
 		gw_http_reply_error(req, 403, NULL, GW_RPC_SERVER_ERROR, why);
 		return;
 	}
-	gw_mcp_http_handle(gw, req, &sc);
+	if (ep == EP_SSE)
+		gw_legacy_sse_open(gw, req, &sc, base);
+	else if (ep == EP_MESSAGES)
+		gw_legacy_sse_post(gw, req, &sc);
+	else
+		gw_mcp_http_handle(gw, req, &sc);
 }
 
 int gw_http_start(struct gw_gateway *gw)

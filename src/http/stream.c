@@ -1,11 +1,14 @@
 #include "http/stream.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "http/server.h"
@@ -20,6 +23,13 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 	(void)evcon;
 	/* A disconnect is not a cancellation: the call goes on, detached. */
 	st->req = NULL;
+	if (st->kind == GW_STREAM_LEGACY && req) {
+		st->s->gw->replies_pending--;
+		if (!evhttp_request_get_connection(req))
+			evhttp_send_reply_end(req);
+		gw_session_close(st->s); /* a legacy session lives as long as its stream */
+		return;
+	}
 	if (req) {
 		/* No completion callback comes for it now. libevent has either
 		 * detached the unanswered request (then finishing it frees it) or
@@ -53,6 +63,7 @@ struct gw_stream *gw_stream_new(struct gw_session *s, struct evhttp_request *req
 	st->s = s;
 	st->req = req;
 	st->is_get = is_get;
+	st->kind = is_get ? GW_STREAM_GET : GW_STREAM_POST;
 	st->num = is_get ? 0 : s->next_stream++;
 	st->next = s->streams;
 	s->streams = st;
@@ -86,14 +97,14 @@ static void start_sse(struct gw_stream *st)
 	evhttp_add_header(h, "Content-Type", "text/event-stream");
 	evhttp_add_header(h, "Cache-Control", "no-cache, no-store");
 	evhttp_add_header(h, "X-Accel-Buffering", "no");
-	if (!st->is_get)
+	if (st->kind == GW_STREAM_POST)
 		evhttp_add_header(h, "Mcp-Session-Id", st->s->id);
 	gw_http_security_headers(st->req);
 	evhttp_send_reply_start(st->req, 200, "OK");
 	st->sse = true;
 	/* Clients of 2025-11-25 and later learn an event id before anything
 	 * else, so even an empty stream can be resumed; older ones choke on it. */
-	if (strcmp(st->s->proto, "2025-11-25") >= 0)
+	if (st->kind != GW_STREAM_LEGACY && strcmp(st->s->proto, "2025-11-25") >= 0)
 		chunk_event(st, st->num, gw_session_record(st->s, st->num, "", 0), NULL, 0);
 }
 
@@ -170,12 +181,92 @@ static bool batch_write(struct gw_stream *st, json_t *msg, bool final)
 	return false;
 }
 
+struct gw_stream *gw_stream_new_legacy(struct gw_session *s, struct evhttp_request *req,
+				       const char *endpoint)
+{
+	struct gw_stream *st = gw_stream_new(s, req, true);
+	struct evbuffer *b;
+
+	if (!st)
+		return NULL;
+	st->kind = GW_STREAM_LEGACY;
+	start_sse(st);
+	b = evbuffer_new();
+	evbuffer_add_printf(b, "event: endpoint\ndata: %s\n\n", endpoint);
+	evhttp_send_reply_chunk(req, b);
+	evbuffer_free(b);
+	s->sink = st;
+	return st;
+}
+
+struct gw_stream *gw_stream_new_stdio(struct gw_session *s, struct bufferevent *out)
+{
+	struct gw_stream *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->kind = GW_STREAM_STDIO;
+	st->s = s;
+	st->out = out;
+	st->next = s->streams;
+	s->streams = st;
+	s->sink = st;
+	return st;
+}
+
+static void fd_write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Legacy SSE and stdio carry every message on one stream that never ends
+ * with an answer. */
+static void sink_write(struct gw_stream *st, const char *json, size_t len)
+{
+	struct evbuffer *b;
+
+	if (st->kind == GW_STREAM_STDIO) {
+		if (st->out) {
+			bufferevent_write(st->out, json, len);
+			bufferevent_write(st->out, "\n", 1);
+		} else {
+			fd_write_all(1, json, len); /* stdout is a file: no waiting */
+			fd_write_all(1, "\n", 1);
+		}
+		return;
+	}
+	if (!st->req)
+		return;
+	b = evbuffer_new();
+	evbuffer_add(b, "event: message\ndata: ", 21);
+	evbuffer_add(b, json, len);
+	evbuffer_add(b, "\n\n", 2);
+	evhttp_send_reply_chunk(st->req, b);
+	evbuffer_free(b);
+}
+
 void gw_stream_write(struct gw_stream *st, json_t *msg, bool final)
 {
 	size_t len;
 	char *json;
 	uint64_t seq;
 
+	if (st->kind == GW_STREAM_LEGACY || st->kind == GW_STREAM_STDIO) {
+		json = gw_json_dump(msg, &len);
+		if (json)
+			sink_write(st, json, len);
+		free(json);
+		return;
+	}
 	if (batch_write(st, msg, final))
 		return;
 	json = gw_json_dump(msg, &len);
@@ -213,6 +304,8 @@ void gw_stream_free(struct gw_stream *st)
 	}
 	if (s->get_stream == st)
 		s->get_stream = NULL;
+	if (s->sink == st)
+		s->sink = NULL;
 	json_decref(st->batch_acc);
 	/* Calls answering on this stream now answer nowhere (or the GET stream). */
 	for (struct gw_call *c = s->calls; c; c = c->next)

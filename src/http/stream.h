@@ -10,9 +10,19 @@
 #include <stdint.h>
 
 struct evhttp_request;
+struct bufferevent;
 struct gw_session;
 
+enum gw_stream_kind {
+	GW_STREAM_POST = 0,   /* Streamable HTTP: one request's answer */
+	GW_STREAM_GET,        /* Streamable HTTP: the standalone stream */
+	GW_STREAM_LEGACY,     /* 2024-11-05 HTTP+SSE: everything, answers included */
+	GW_STREAM_STDIO,      /* stdio downstream: newline-delimited JSON on stdout */
+};
+
 struct gw_stream {
+	enum gw_stream_kind kind;
+	struct bufferevent *out;      /* GW_STREAM_STDIO */
 	struct gw_session *s;
 	uint32_t num;                 /* 0 for GET streams */
 	struct evhttp_request *req;   /* NULL once the client went away */
@@ -26,6 +36,12 @@ struct gw_stream {
 
 /* A stream on req for session s, linked into s->streams. */
 struct gw_stream *gw_stream_new(struct gw_session *s, struct evhttp_request *req, bool is_get);
+/* The legacy SSE stream of s on req: sends the endpoint event (the POST
+ * URI) first. It becomes s->sink; its end ends the session. */
+struct gw_stream *gw_stream_new_legacy(struct gw_session *s, struct evhttp_request *req,
+				       const char *endpoint);
+/* stdio downstream: messages are written to out as JSON lines. */
+struct gw_stream *gw_stream_new_stdio(struct gw_session *s, struct bufferevent *out);
 /* Write one message; final delivers the answer and ends the HTTP exchange.
  * Messages of a detached stream go to the replay buffer only. */
 void gw_stream_write(struct gw_stream *st, json_t *msg, bool final);

@@ -5,6 +5,7 @@
 
 #include "catalog/catalog.h"
 #include "core/log.h"
+#include "mcp/relay.h"
 #include "upstream/upstream.h"
 
 static const char *const log_levels[] = { "debug", "info", "notice", "warning", "error",
@@ -233,4 +234,47 @@ void gw_dispatch_notification(struct gw_session *s, struct gw_msg *m)
 			gw_uconn_notify(s->sups[i].uc, m->method, NULL);
 	}
 	/* notifications/initialized and anything else: nothing to do. */
+}
+
+static void sink_initialize(struct gw_session *s, struct gw_msg *m)
+{
+	json_t *pv = json_object_get(m->params, "protocolVersion");
+	const char *proto;
+	json_t *reply;
+
+	if (s->started) {
+		reply = gw_jsonrpc_error(m->id, GW_RPC_INVALID_REQUEST, "session is already initialized", NULL);
+	} else if (!json_is_string(pv)) {
+		reply = gw_jsonrpc_error(m->id, GW_RPC_INVALID_PARAMS,
+					 "initialize needs params.protocolVersion (a string)", NULL);
+	} else {
+		proto = gw_dispatch_pick_version(json_string_value(pv));
+		gw_session_start(s, proto, json_object_get(m->params, "capabilities"),
+				 json_object_get(m->params, "clientInfo"));
+		reply = gw_jsonrpc_result(m->id, gw_dispatch_initialize_result(s->gw, &s->scope, proto));
+	}
+	gw_session_send(s, NULL, reply, true);
+	json_decref(reply);
+}
+
+void gw_dispatch_message(struct gw_session *s, struct gw_msg *m)
+{
+	gw_session_touch(s);
+	switch (m->kind) {
+	case GW_MSG_REQUEST:
+		if (strcmp(m->method, "initialize") == 0)
+			sink_initialize(s, m);
+		else
+			gw_dispatch_request(s, NULL, m);
+		break;
+	case GW_MSG_NOTIFICATION:
+		gw_dispatch_notification(s, m);
+		break;
+	case GW_MSG_RESULT:
+	case GW_MSG_ERROR:
+		gw_relay_client_response(s, m->root);
+		break;
+	default:
+		break;
+	}
 }

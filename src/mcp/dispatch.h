@@ -19,6 +19,9 @@ json_t *gw_dispatch_initialize_result(struct gw_gateway *gw, const struct gw_sco
 const char *gw_dispatch_pick_version(const char *requested);
 /* A request on stream st (the answer goes there). */
 void gw_dispatch_request(struct gw_session *s, struct gw_stream *st, struct gw_msg *m);
+/* A message for a session with one stream for everything (legacy HTTP+SSE,
+ * stdio): initialize starts the session; answers go to its sink. */
+void gw_dispatch_message(struct gw_session *s, struct gw_msg *m);
 /* A notification from the client. */
 void gw_dispatch_notification(struct gw_session *s, struct gw_msg *m);
 /* Send c upstream through sup with params (stolen); the answer completes c. */

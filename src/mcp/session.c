@@ -55,11 +55,9 @@ static void sup_init(struct gw_session *s, struct gw_sup *sup, struct gw_upstrea
 		gw_uconn_start(sup->uc);
 }
 
-struct gw_session *gw_session_new(struct gw_gateway *gw, const struct gw_scope *scope,
-				  const char *proto, json_t *caps, json_t *info)
+struct gw_session *gw_session_new_pending(struct gw_gateway *gw, const struct gw_scope *scope)
 {
 	struct gw_session *s;
-	size_t n = 0;
 
 	if (gw->sessions.live >= gw->cfg->max_sessions)
 		return NULL;
@@ -72,22 +70,51 @@ struct gw_session *gw_session_new(struct gw_gateway *gw, const struct gw_scope *
 	}
 	s->gw = gw;
 	s->scope = *scope;
-	snprintf(s->proto, sizeof(s->proto), "%s", proto);
-	s->client_caps = caps ? json_incref(caps) : json_object();
-	s->client_info = info ? json_incref(info) : json_object();
+	s->client_caps = json_object();
+	s->client_info = json_object();
 	s->outbox = json_array();
 	s->next_sreq = 1;
 	s->next_stream = 1;
 	s->next_event = 1;
 	gw_map_init(&s->sreqs);
 	s->sups = calloc(gw->n_ups ? gw->n_ups : 1, sizeof(*s->sups));
-	for (size_t i = 0; s->sups && i < gw->n_ups; i++)
-		if (scope_has_server(scope, i))
-			sup_init(s, &s->sups[n++], gw->ups[i]);
-	s->n_sups = n;
+	if (!s->sups) {
+		json_decref(s->client_caps);
+		json_decref(s->client_info);
+		json_decref(s->outbox);
+		free(s);
+		return NULL;
+	}
 	gw_session_touch(s);
 	gw_map_put(&gw->sessions, s->id, strlen(s->id), s);
+	return s;
+}
+
+void gw_session_start(struct gw_session *s, const char *proto, json_t *caps, json_t *info)
+{
+	struct gw_gateway *gw = s->gw;
+	size_t n = 0;
+
+	snprintf(s->proto, sizeof(s->proto), "%s", proto);
+	json_decref(s->client_caps);
+	json_decref(s->client_info);
+	s->client_caps = json_is_object(caps) ? json_incref(caps) : json_object();
+	s->client_info = json_is_object(info) ? json_incref(info) : json_object();
+	for (size_t i = 0; i < gw->n_ups; i++)
+		if (scope_has_server(&s->scope, i))
+			sup_init(s, &s->sups[n++], gw->ups[i]);
+	s->n_sups = n;
+	s->started = true;
 	GW_INFO("session", "session %.8s… opened (protocol %s, %zu upstreams)", s->id, proto, n);
+}
+
+struct gw_session *gw_session_new(struct gw_gateway *gw, const struct gw_scope *scope,
+				  const char *proto, json_t *caps, json_t *info)
+{
+	struct gw_session *s = gw_session_new_pending(gw, scope);
+
+	if (s)
+		gw_session_start(s, proto, caps, info);
 	return s;
 }
 
@@ -203,6 +230,11 @@ void gw_session_send(struct gw_session *s, struct gw_stream *st, json_t *msg, bo
 {
 	if (s->closing)
 		return;
+	/* Legacy SSE and stdio sessions have one stream for everything. */
+	if (s->sink) {
+		gw_stream_write(s->sink, msg, false);
+		return;
+	}
 	if (st && !st->done) {
 		gw_stream_write(st, msg, final);
 		return;
@@ -296,7 +328,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	while ((s = gw_map_next(&gw->sessions, &pos, NULL))) {
-		if (s->calls || s->get_stream || now - s->last_active_ms < idle)
+		if (s->calls || s->get_stream || s->sink || now - s->last_active_ms < idle)
 			continue;
 		GW_INFO("session", "session %.8s… idle for %.0f s: closing", s->id,
 			gw->cfg->session_idle_timeout);

@@ -127,6 +127,8 @@ struct gw_session {
 	size_t ev_count, ev_bytes;
 	json_t *outbox;                 /* unrelated messages waiting for a GET stream */
 	uint64_t last_active_ms;
+	struct gw_stream *sink;         /* legacy SSE / stdio: the one stream for all */
+	bool started;                   /* initialize seen (legacy SSE sessions exist before) */
 	bool closing;
 };
 
@@ -143,6 +145,11 @@ struct gw_event {
  * upstream sessions start at once. NULL when the maximum is reached. */
 struct gw_session *gw_session_new(struct gw_gateway *gw, const struct gw_scope *scope,
 				  const char *proto, json_t *caps, json_t *info);
+/* A session that exists before its initialize (legacy HTTP+SSE, stdio):
+ * no upstream sessions until gw_session_start(). */
+struct gw_session *gw_session_new_pending(struct gw_gateway *gw, const struct gw_scope *scope);
+/* Record what initialize said and start the upstream sessions. */
+void gw_session_start(struct gw_session *s, const char *proto, json_t *caps, json_t *info);
 struct gw_session *gw_session_find(struct gw_gateway *gw, const char *id);
 /* End a session: calls fail quietly, streams close, upstream sessions end. */
 void gw_session_close(struct gw_session *s);

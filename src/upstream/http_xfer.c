@@ -11,7 +11,9 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/config-t.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "upstream/curl_loop.h"
 #include "upstream/http_xfer.h"
 #include "upstream/sse_parser.h"
@@ -111,6 +113,66 @@ int gw_http_session_headers(const struct gw_http_peer *p, struct curl_slist **li
 	return rc;
 }
 
+static bool header_name_ok(const char *name)
+{
+	if (!*name)
+		return false;
+	for (const char *p = name; *p; p++) {
+		if (!strchr("!#$%&'*+-.^_`|~", *p) && !(*p >= '0' && *p <= '9') &&
+		    !((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
+			return false;
+	}
+	return true;
+}
+
+/* Headers the transports themselves own; a configured copy would confuse
+ * the server or break the protocol. */
+static bool header_reserved(const char *name)
+{
+	static const char *const reserved[] = {
+		"accept", "content-type", "content-length", "expect", "host",
+		"last-event-id", "mcp-protocol-version", "mcp-session-id", "transfer-encoding",
+	};
+
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		if (strcasecmp(name, reserved[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Contract in upstream/http_xfer.h. */
+int gw_http_conf_headers(const struct gw_server_conf *conf, struct curl_slist **list)
+{
+	const char *server = conf->name ? conf->name : "?";
+
+	for (size_t i = 0; i < conf->n_headers; i++) {
+		const struct gw_kv *kv = &conf->headers[i];
+		int rc;
+
+		if (!kv->key || !kv->value || !header_name_ok(kv->key) ||
+		    strpbrk(kv->value, "\r\n")) {
+			GW_WARN("upstream", "server '%s': header '%s' is malformed; not sent", server,
+				kv->key && header_name_ok(kv->key) ? kv->key : "?");
+			continue;
+		}
+		if (header_reserved(kv->key)) {
+			GW_WARN("upstream", "server '%s': header '%s' is set by the transport; not sent",
+				server, kv->key);
+			continue;
+		}
+		rc = gw_http_header_add(list, kv->key, kv->value);
+		if (rc == GW_ETOOBIG) {
+			GW_WARN("upstream", "server '%s': header '%s' is too long; not sent", server,
+				kv->key);
+			continue;
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int hdrs_build(struct gw_http_xfer *x, struct curl_slist **out)
 {
 	struct curl_slist *h = NULL;
@@ -151,7 +213,8 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
 		x->fail_why = "response headers too large";
 		return 0;
 	}
-	if (header_value((struct gw_str){ buf, len }, "mcp-session-id", &value))
+	if (x->peer->ops->on_session_id &&
+	    header_value((struct gw_str){ buf, len }, "mcp-session-id", &value))
 		x->peer->ops->on_session_id(x->peer->owner, x, value);
 	return len;
 }
@@ -160,6 +223,8 @@ static int on_event(void *arg, const struct gw_sse_event *ev)
 {
 	struct gw_http_xfer *x = arg;
 
+	if (x->peer->ops->on_event)
+		return x->peer->ops->on_event(x->peer->owner, x, ev);
 	/* Empty data is a priming event: it only carries an id to resume from. */
 	if (ev->data.len == 0 || !gw_str_eq_cstr(ev->event, "message"))
 		return 0;
@@ -220,7 +285,8 @@ static size_t on_body(char *buf, size_t size, size_t n, void *arg)
 		break;
 	case GW_BODY_SSE:
 		rc = gw_sse_parser_feed(&x->sse, buf, len);
-		if (rc)
+		/* An owner's on_event that stopped the stream said why itself. */
+		if (rc && !x->fail_why)
 			x->fail_why = append_failure(rc, "SSE event too large");
 		break;
 	case GW_BODY_ERROR:

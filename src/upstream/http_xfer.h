@@ -26,6 +26,7 @@ struct event;
 struct event_base;
 struct gw_curl;
 struct gw_http_xfer;
+struct gw_server_conf;
 
 enum gw_xfer_kind {
 	GW_XFER_POST,   /* one client message and its answer */
@@ -42,19 +43,28 @@ enum gw_xfer_body {
 };
 
 /* How a transfer reports to its link (owner is gw_http_peer.owner).
- * on_session_id and on_message run inside libcurl callbacks: they must not
- * call gw_curl_add()/gw_curl_remove(), so nor start or free a transfer.
- * on_done and on_timer run from the loop and may do anything. */
+ * on_session_id, on_message and on_event run inside libcurl callbacks: they
+ * must not call gw_curl_add()/gw_curl_remove(), so nor start or free a
+ * transfer. on_done and on_timer run from the loop and may do anything. */
 struct gw_http_xfer_ops {
-	/* A Mcp-Session-Id response header; value trimmed, not yet checked. */
+	/* A Mcp-Session-Id response header; value trimmed, not yet checked.
+	 * May be NULL: the header is then ignored. */
 	void (*on_session_id)(void *owner, struct gw_http_xfer *x, struct gw_str value);
-	/* The data of one SSE "message" event that has data: one JSON text. */
+	/* The data of one SSE "message" event that has data: one JSON text.
+	 * Not called when on_event is set. */
 	void (*on_message)(void *owner, struct gw_http_xfer *x, const char *json, size_t len);
+	/* May be NULL. If set, every dispatched SSE event of every transfer
+	 * comes here instead (whatever its type, empty data included), for a
+	 * link that needs more than "message" events (the legacy "endpoint"
+	 * event, link_sse.c). Non-zero stops the stream: set x->fail_why to say
+	 * why first; on_done follows as for any failed transfer. */
+	int (*on_event)(void *owner, struct gw_http_xfer *x, const struct gw_sse_event *ev);
 	/* The connection ended: x->status, body_kind, json and fail_why tell
 	 * how; the resumption state (last_event_id, retry_ms, progressed) is
 	 * updated. x stays the owner's to restart or free. */
 	void (*on_done)(void *owner, struct gw_http_xfer *x, CURLcode res);
-	/* The delay set by gw_http_xfer_retry_in() is over. */
+	/* The delay set by gw_http_xfer_retry_in() is over (NULL for a link
+	 * that never calls it). */
 	void (*on_timer)(void *owner, struct gw_http_xfer *x);
 };
 
@@ -142,6 +152,13 @@ int gw_http_header_add(struct curl_slist **list, const char *name, const char *v
  * MCP-Protocol-Version once known, then the configured headers. 0 or a
  * GW_E* code; on error *list may hold part of them (the caller frees it). */
 int gw_http_session_headers(const struct gw_http_peer *p, struct curl_slist **list);
+/* Append conf's configured headers (credentials, typically) to *list as
+ * ready-made lines. A header with a malformed name, CR/LF in its value, a
+ * line over 16 KiB, or a name the transport owns (Accept, Content-Type,
+ * Mcp-Session-Id, Last-Event-ID, ...) is dropped with a warning naming
+ * only the server and the header: values are never logged. 0, or
+ * GW_ENOMEM (*list may then hold part of them: the caller frees it). */
+int gw_http_conf_headers(const struct gw_server_conf *conf, struct curl_slist **list);
 /* An easy handle for url with what all our requests share: http and https
  * only, no signals. NULL when out of memory or curl refuses the URL. */
 CURL *gw_http_easy_new(const char *url);

@@ -1,0 +1,125 @@
+#include "http/legacy_sse.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <sys/queue.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http/server.h"
+#include "http/stream.h"
+#include "mcp/dispatch.h"
+#include "mcp/jsonrpc.h"
+#include "mcp/session.h"
+
+#define LEGACY_MAX_DEPTH 64
+
+void gw_legacy_sse_open(struct gw_gateway *gw, struct evhttp_request *req,
+			const struct gw_scope *scope, const char *base)
+{
+	const char *accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
+	struct gw_session *s;
+	char endpoint[160];
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+		gw_http_reply_error(req, 405, NULL, GW_RPC_SERVER_ERROR, "Method Not Allowed");
+		return;
+	}
+	if (accept && !strcasestr(accept, "text/event-stream") && !strstr(accept, "*/*")) {
+		gw_http_reply_error(req, 406, NULL, GW_RPC_SERVER_ERROR,
+				    "Not Acceptable: Accept must include text/event-stream");
+		return;
+	}
+	if (gw->stopping) {
+		gw_http_reply_error(req, 503, NULL, GW_RPC_SERVER_ERROR, "Gateway is shutting down");
+		return;
+	}
+	s = gw_session_new_pending(gw, scope);
+	if (!s) {
+		gw_http_reply_error(req, 503, NULL, GW_RPC_SERVER_ERROR, "Too many sessions");
+		return;
+	}
+	snprintf(endpoint, sizeof(endpoint), "%s/messages?sessionId=%s", base, s->id);
+	if (!gw_stream_new_legacy(s, req, endpoint)) {
+		gw_session_close(s);
+		gw_http_reply_error(req, 500, NULL, GW_RPC_INTERNAL_ERROR, "out of memory");
+	}
+}
+
+static struct gw_session *legacy_session(struct gw_gateway *gw, struct evhttp_request *req,
+					 const struct gw_scope *scope)
+{
+	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	struct evkeyvalq params;
+	struct gw_session *s = NULL;
+	const char *sid;
+
+	TAILQ_INIT(&params);
+	if (q && evhttp_parse_query_str(q, &params) == 0) {
+		sid = evhttp_find_header(&params, "sessionId");
+		s = sid ? gw_session_find(gw, sid) : NULL;
+	}
+	evhttp_clear_headers(&params);
+	if (s && (!s->sink || s->sink->kind != GW_STREAM_LEGACY || s->scope.kind != scope->kind ||
+		  s->scope.server != scope->server || s->scope.vs != scope->vs))
+		s = NULL;
+	return s;
+}
+
+void gw_legacy_sse_post(struct gw_gateway *gw, struct evhttp_request *req,
+			const struct gw_scope *scope)
+{
+	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	struct evbuffer *body = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(body), i;
+	struct gw_rpc_error err = { 0 };
+	struct gw_msg m = { 0 };
+	struct gw_session *s;
+	json_t *el;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+		gw_http_reply_error(req, 405, NULL, GW_RPC_SERVER_ERROR, "Method Not Allowed");
+		return;
+	}
+	s = legacy_session(gw, req, scope);
+	if (!s) {
+		gw_http_reply_error(req, 404, NULL, GW_RPC_SESSION_NOT_FOUND, "Session not found");
+		return;
+	}
+	if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
+		gw_http_reply_error(req, 415, NULL, GW_RPC_SERVER_ERROR,
+				    "Unsupported Media Type: Content-Type must be application/json");
+		return;
+	}
+	if (gw_jsonrpc_parse(len ? (const char *)evbuffer_pullup(body, -1) : "", len,
+			     LEGACY_MAX_DEPTH, &m, &err) < 0) {
+		gw_http_reply_error(req, 400, err.id, err.code, err.message);
+		gw_rpc_error_clear(&err);
+		return;
+	}
+	gw_http_security_headers(req);
+	evhttp_send_reply(req, 202, "Accepted", NULL);
+	if (m.kind != GW_MSG_BATCH) {
+		gw_dispatch_message(s, &m);
+	} else {
+		json_array_foreach(m.root, i, el) {
+			struct gw_msg em = { 0 };
+
+			if (gw_jsonrpc_classify(el, &em, &err) < 0) {
+				json_t *ans = gw_jsonrpc_error(err.id, err.code, err.message, NULL);
+
+				gw_session_send(s, NULL, ans, true);
+				json_decref(ans);
+				gw_rpc_error_clear(&err);
+				continue;
+			}
+			gw_dispatch_message(s, &em);
+			gw_msg_clear(&em);
+		}
+	}
+	gw_msg_clear(&m);
+}

@@ -1,0 +1,18 @@
+/* The 2024-11-05 HTTP+SSE transport, for older clients: GET /sse opens the
+ * event stream (its first event names the POST endpoint), POST
+ * /messages?sessionId=... carries each client message, and every server
+ * message, answers included, comes back as `event: message` on the stream. */
+#ifndef GW_HTTP_LEGACY_SSE_H
+#define GW_HTTP_LEGACY_SSE_H
+
+struct evhttp_request;
+struct gw_gateway;
+struct gw_scope;
+
+/* base is the endpoint prefix ("" or "/servers/<name>"). */
+void gw_legacy_sse_open(struct gw_gateway *gw, struct evhttp_request *req,
+			const struct gw_scope *scope, const char *base);
+void gw_legacy_sse_post(struct gw_gateway *gw, struct evhttp_request *req,
+			const struct gw_scope *scope);
+
+#endif

@@ -1,0 +1,204 @@
+#include "mcp/stdio_downstream.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "http/stream.h"
+#include "mcp/dispatch.h"
+#include "mcp/jsonrpc.h"
+#include "mcp/session.h"
+#include "upstream/upstream.h"
+
+#define STDIO_MAX_LINE (16u << 20)
+#define STDIO_MAX_DEPTH 64
+
+static struct {
+	struct gw_gateway *gw;
+	struct gw_session *s;
+	struct bufferevent *in, *out;
+	void (*on_eof)(struct gw_gateway *gw);
+	bool eof;
+	bool in_pollable;
+} sd;
+
+static void reply_error(struct gw_rpc_error *err)
+{
+	json_t *ans = gw_jsonrpc_error(err->id, err->code, err->message, NULL);
+
+	gw_session_send(sd.s, NULL, ans, true);
+	json_decref(ans);
+}
+
+static void handle_line(const char *line, size_t len)
+{
+	struct gw_rpc_error err = { 0 };
+	struct gw_msg m = { 0 };
+	size_t i;
+	json_t *el;
+
+	if (gw_jsonrpc_parse(line, len, STDIO_MAX_DEPTH, &m, &err) < 0) {
+		reply_error(&err);
+		gw_rpc_error_clear(&err);
+		return;
+	}
+	if (m.kind != GW_MSG_BATCH) {
+		gw_dispatch_message(sd.s, &m);
+	} else {
+		json_array_foreach(m.root, i, el) {
+			struct gw_msg em = { 0 };
+
+			if (gw_jsonrpc_classify(el, &em, &err) < 0) {
+				reply_error(&err);
+				gw_rpc_error_clear(&err);
+				continue;
+			}
+			gw_dispatch_message(sd.s, &em);
+			gw_msg_clear(&em);
+		}
+	}
+	gw_msg_clear(&m);
+}
+
+static void on_stdin(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	(void)arg;
+	for (;;) {
+		struct evbuffer_ptr p = evbuffer_search(in, "\n", 1, NULL);
+		size_t len;
+		const char *line;
+
+		if (p.pos < 0) {
+			if (evbuffer_get_length(in) > STDIO_MAX_LINE) {
+				struct gw_rpc_error err = { .code = GW_RPC_INVALID_REQUEST };
+
+				snprintf(err.message, sizeof(err.message), "message over 16 MiB");
+				reply_error(&err);
+				evbuffer_drain(in, evbuffer_get_length(in));
+			}
+			return;
+		}
+		len = (size_t)p.pos;
+		line = (const char *)evbuffer_pullup(in, (ev_ssize_t)len + 1);
+		while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
+			len--;
+		if (len)
+			handle_line(line, len);
+		evbuffer_drain(in, (size_t)p.pos + 1);
+	}
+}
+
+static void on_stdin_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)arg;
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) || sd.eof)
+		return;
+	on_stdin(bev, NULL);
+	sd.eof = true;
+	bufferevent_disable(bev, EV_READ);
+	GW_INFO("stdio", "stdin closed: stopping");
+	if (sd.on_eof)
+		sd.on_eof(sd.gw);
+}
+
+static int scope_for(struct gw_gateway *gw, const char *server, struct gw_scope *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	if (!server)
+		return 0;
+	for (size_t i = 0; i < gw->n_ups; i++) {
+		if (strcmp(gw->ups[i]->conf->name, server) == 0) {
+			sc->kind = GW_SCOPE_SERVER;
+			sc->server = i;
+			return 0;
+		}
+	}
+	sc->vs = gw_config_vserver(gw->cfg, server);
+	sc->kind = GW_SCOPE_VIRTUAL;
+	return sc->vs ? 0 : GW_ENOENT;
+}
+
+/* epoll cannot watch regular files (stdin or stdout redirected to a file):
+ * such fds are used with plain blocking calls, which do not wait there. */
+static bool fd_pollable(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode));
+}
+
+static void on_file_stdin_cb(evutil_socket_t fd, short what, void *arg);
+
+static void on_file_stdin(evutil_socket_t fd, short what, void *arg)
+{
+	char buf[65536];
+	ssize_t n;
+
+	(void)what;
+	(void)arg;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		evbuffer_add(bufferevent_get_input(sd.in), buf, (size_t)n);
+	on_stdin_event(sd.in, BEV_EVENT_EOF, NULL);
+}
+
+static void on_file_stdin_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	on_file_stdin(0, what, arg);
+}
+
+int gw_stdio_downstream_start(struct gw_gateway *gw, const char *server,
+			      void (*on_eof)(struct gw_gateway *gw))
+{
+	struct gw_scope sc;
+
+	if (scope_for(gw, server, &sc)) {
+		GW_ERROR("stdio", "no enabled server or virtual server named '%s'", server);
+		return GW_ENOENT;
+	}
+	sd.gw = gw;
+	sd.on_eof = on_eof;
+	sd.s = gw_session_new_pending(gw, &sc);
+	sd.in_pollable = fd_pollable(0);
+	if (sd.in_pollable)
+		evutil_make_socket_nonblocking(0);
+	sd.in = bufferevent_socket_new(gw->base, sd.in_pollable ? 0 : -1, 0);
+	if (fd_pollable(1)) {
+		evutil_make_socket_nonblocking(1);
+		sd.out = bufferevent_socket_new(gw->base, 1, 0);
+		if (sd.out)
+			bufferevent_enable(sd.out, EV_WRITE);
+	}
+	if (!sd.s || !sd.in || !gw_stream_new_stdio(sd.s, sd.out))
+		return GW_ENOMEM;
+	bufferevent_setcb(sd.in, on_stdin, NULL, on_stdin_event, NULL);
+	if (sd.in_pollable)
+		bufferevent_enable(sd.in, EV_READ);
+	else
+		event_base_once(gw->base, -1, EV_TIMEOUT, on_file_stdin_cb, NULL, NULL);
+	GW_INFO("stdio", "serving MCP on stdin/stdout (%s)", server ? server : "all servers");
+	return 0;
+}
+
+bool gw_stdio_downstream_busy(void)
+{
+	return sd.out && evbuffer_get_length(bufferevent_get_output(sd.out)) > 0;
+}
+
+void gw_stdio_downstream_stop(void)
+{
+	if (sd.in)
+		bufferevent_free(sd.in);
+	if (sd.out)
+		bufferevent_free(sd.out);
+	memset(&sd, 0, sizeof(sd));
+}
