@@ -11,6 +11,7 @@
 #include "core/util.h"
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
+#include "mcp/tasks.h"
 #include "upstream/upstream.h"
 
 #define CATALOG_MAX_PAGES 100
@@ -260,6 +261,15 @@ static void merge_one(struct gw_call *c, struct gw_sup *sup, enum gw_list_kind k
 			continue;
 		copy = json_copy(it);
 		json_object_set_new(copy, "name", json_string(name));
+		if (kind == GW_LIST_TOOLS && sup->up->conf->tasks == GW_TASKS_GATEWAY) {
+			json_t *ex = json_deep_copy(json_object_get(it, "execution"));
+
+			if (!json_is_object(ex))
+				ex = json_object();
+			if (!json_is_string(json_object_get(ex, "taskSupport")))
+				json_object_set_new(ex, "taskSupport", json_string("optional"));
+			json_object_set_new(copy, "execution", ex);
+		}
 		json_array_append_new(out, copy);
 	}
 }
@@ -395,6 +405,14 @@ static void route_named(struct gw_call *c)
 	sup = find_named(c->s, kind, name, &orig);
 	if (!sup) {
 		not_found(c, kind, name);
+		return;
+	}
+	if (kind == GW_LIST_TOOLS && json_object_get(c->params, "task")) {
+		if (sup->up->conf->tasks == GW_TASKS_GATEWAY)
+			gw_task_start(c, sup, orig);
+		else
+			gw_call_error(c, GW_RPC_METHOD_NOT_FOUND,
+				      "this tool does not support task-augmented calls", NULL);
 		return;
 	}
 	forward_renamed(c, sup, c->params, "name", orig);

@@ -13,6 +13,7 @@
 #include "mcp/relay.h"
 #include "mcp/session.h"
 #include "mcp/stdio_downstream.h"
+#include "mcp/tasks.h"
 #include "upstream/curl_loop.h"
 #include "upstream/link.h"
 #include "upstream/stdio_reaper.h"
@@ -147,6 +148,7 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	gw.started_ms = gw_now_ms();
 	gw_map_init(&gw.sessions);
 	gw_map_init(&gw.progress);
+	gw_map_init(&gw.tasks);
 	gw.base = event_base_new();
 	if (!gw.base || gw_reaper_init(gw.base))
 		goto out;
@@ -168,6 +170,7 @@ out_stop:
 	gw_http_free(&gw);
 	stop_everything(&gw);
 	gw_stdio_downstream_stop();
+	gw_tasks_free_all(&gw);
 	if (gw.sweep)
 		event_free(gw.sweep);
 	if (drain_ev)

@@ -18,6 +18,12 @@ enum gw_session_mode {
 	GW_SESSION_SHARED,         /* one upstream session for all downstream sessions */
 };
 
+/* Who runs a tools/call that asks to be a task (MCP tasks, 2025-11-25). */
+enum gw_tasks_mode {
+	GW_TASKS_NONE = 0,   /* a task-augmented call is refused (-32601) */
+	GW_TASKS_GATEWAY,    /* the gateway runs the call and keeps its status and result */
+};
+
 struct gw_kv {
 	char *key;
 	char *value;
@@ -48,6 +54,7 @@ struct gw_server_conf {
 	bool enabled;               /* default true */
 	struct gw_strv tools;       /* allow-list globs of upstream tool names; n=0: all */
 	enum gw_session_mode session;
+	enum gw_tasks_mode tasks;
 	int line;                   /* where it was defined, for messages */
 };
 

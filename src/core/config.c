@@ -108,7 +108,13 @@ static const struct gw_cfgval_choice session_modes[] = {
 	{ NULL, 0 },
 };
 
-/* The two enum fields: a key table can only fill plain types. */
+static const struct gw_cfgval_choice tasks_modes[] = {
+	{ "none", GW_TASKS_NONE },
+	{ "gateway", GW_TASKS_GATEWAY },
+	{ NULL, 0 },
+};
+
+/* The enum fields: a key table can only fill plain types. */
 static int set_transport(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 			 const struct gw_cfgval_key *key, void *obj)
 {
@@ -131,6 +137,17 @@ static int set_session(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 	return rc;
 }
 
+static int set_tasks(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		     const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_server_conf *s = obj;
+	int m = 0, rc = gw_cfgval_get_choice(d, v, key, &m);
+
+	if (rc == 0)
+		s->tasks = (enum gw_tasks_mode)m;
+	return rc;
+}
+
 static const struct gw_cfgval_key server_keys[] = {
 	{ "command", GW_CFGVAL_STRING(struct gw_server_conf, command, gw_cfgval_check_nonempty) },
 	{ "args", GW_CFGVAL_STRV(struct gw_server_conf, args, NULL) },
@@ -146,6 +163,7 @@ static const struct gw_cfgval_key server_keys[] = {
 	{ "enabled", GW_CFGVAL_BOOL(struct gw_server_conf, enabled) },
 	{ "tools", GW_CFGVAL_STRV(struct gw_server_conf, tools, gw_cfgval_check_nonempty) },
 	{ "session", .set = set_session, .choices = session_modes, .list = "per-client, shared" },
+	{ "tasks", .set = set_tasks, .choices = tasks_modes, .list = "none, gateway" },
 };
 
 static const char *transport_name(enum gw_transport t)

@@ -6,6 +6,7 @@
 #include "catalog/catalog.h"
 #include "core/log.h"
 #include "mcp/relay.h"
+#include "mcp/tasks.h"
 #include "upstream/upstream.h"
 
 static const char *const log_levels[] = { "debug", "info", "notice", "warning", "error",
@@ -24,6 +25,21 @@ static json_t *default_caps(void)
 	return json_pack("{s:{s:b},s:{s:b},s:{s:b,s:b},s:{},s:{}}", "tools", "listChanged", 1,
 			 "prompts", "listChanged", 1, "resources", "subscribe", 1, "listChanged", 1,
 			 "logging", "completions");
+}
+
+/* Tasks are the gateway's own (mcp/tasks.c) where a server has tasks: gateway. */
+static void add_task_caps(struct gw_gateway *gw, const struct gw_scope *scope, json_t *caps)
+{
+	for (size_t i = 0; i < gw->n_ups; i++) {
+		if (scope->kind == GW_SCOPE_SERVER && scope->server != i)
+			continue;
+		if (gw->ups[i]->conf->tasks == GW_TASKS_GATEWAY) {
+			json_object_set_new(caps, "tasks",
+					    json_pack("{s:{},s:{},s:{s:{s:{}}}}", "list", "cancel",
+						      "requests", "tools", "call"));
+			return;
+		}
+	}
 }
 
 /* Capabilities: the union of what the in-scope upstreams offered (all of
@@ -55,6 +71,7 @@ static json_t *merged_caps(struct gw_gateway *gw, const struct gw_scope *scope)
 		json_object_set_new(caps, "resources",
 				    json_pack("{s:b,s:b}", "subscribe", 1, "listChanged", 1));
 	json_object_set_new(caps, "logging", json_object());
+	add_task_caps(gw, scope, caps);
 	return caps;
 }
 
@@ -72,8 +89,9 @@ json_t *gw_dispatch_initialize_result(struct gw_gateway *gw, const struct gw_sco
 		if (init) {
 			json_t *caps = json_deep_copy(json_object_get(init, "capabilities"));
 
-			json_object_del(caps, "tasks"); /* not relayed yet */
+			json_object_del(caps, "tasks"); /* upstream tasks are not relayed yet */
 			json_object_set_new(caps, "logging", json_object());
+			add_task_caps(gw, scope, caps);
 			json_object_set_new(res, "capabilities", caps);
 			if (json_object_get(init, "serverInfo"))
 				json_object_set(res, "serverInfo", json_object_get(init, "serverInfo"));
@@ -93,6 +111,14 @@ static void on_forward_answer(void *arg, json_t *msg, int code, const char *mess
 	json_t *copy;
 
 	c->ureq = NULL;
+	if (c->task) {
+		struct gw_task *t = c->task;
+
+		c->task = NULL;
+		gw_call_free(c);
+		gw_task_finish(t, msg, code, message);
+		return;
+	}
 	if (!msg) {
 		gw_call_error(c, code, message, NULL);
 		return;
@@ -194,6 +220,8 @@ void gw_dispatch_request(struct gw_session *s, struct gw_stream *st, struct gw_m
 		set_level(c);
 		return;
 	}
+	if (gw_tasks_handle(c))
+		return;
 	for (size_t i = 0; i < sizeof(list_methods) / sizeof(list_methods[0]); i++) {
 		if (strcmp(m->method, list_methods[i].method) == 0) {
 			gw_catalog_list(c, list_methods[i].kind);

@@ -12,6 +12,7 @@
 #include "http/stream.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/relay.h"
+#include "mcp/tasks.h"
 #include "upstream/upstream.h"
 
 #define SESSION_REPLAY_MAX_EVENTS 1024
@@ -145,6 +146,7 @@ void gw_session_close(struct gw_session *s)
 		return;
 	s->closing = true;
 	gw_map_del(&s->gw->sessions, s->id, strlen(s->id));
+	gw_tasks_session_closed(s);
 	/* Calls first: freeing the upstream sessions would answer them. */
 	while (s->calls) {
 		struct gw_call *c = s->calls;

@@ -20,6 +20,7 @@ struct gw_upstream;
 struct gw_uconn;
 struct gw_ureq;
 struct gw_stream;
+struct gw_task;
 
 #define GW_SESSION_ID_BYTES 16
 #define GW_CALL_MAGIC 0x63616c6cu
@@ -47,6 +48,7 @@ struct gw_gateway {
 	size_t n_ups;
 	struct gw_map sessions;         /* id -> struct gw_session */
 	struct gw_map progress;         /* our progress token (int64 bytes) -> struct gw_call */
+	struct gw_map tasks;            /* task id -> struct gw_task (mcp/tasks.c) */
 	int64_t next_progress;
 	struct event *sweep;            /* idle-session expiry */
 	bool stopping;
@@ -96,6 +98,7 @@ struct gw_call {
 	json_t *progress_token;         /* the client's token, if any */
 	int64_t our_token;              /* ours upstream, 0 if none */
 	int waiting;                    /* list fetches outstanding */
+	struct gw_task *task;           /* the task this call runs for, if any */
 	bool failed_fetch;
 	struct gw_call *next;
 };

@@ -1,5 +1,5 @@
-/* One HTTP exchange of a Streamable HTTP upstream link: request headers, the
- * easy handle, the response captured by libcurl's header and write callbacks
+/* One HTTP exchange of an HTTP upstream link: request headers, the easy
+ * handle, the response captured by libcurl's header and write callbacks
  * (bounded, SSE parsed incrementally) and the state kept across reconnects.
  * Contracts in upstream/http_xfer.h; design notes in
  * docs/internals/upstream-http.md. */

@@ -1,10 +1,11 @@
-/* One HTTP exchange of a Streamable HTTP upstream link (link_http.c): a POST
- * carrying one client message, a GET resuming that POST's SSE stream, or the
- * standalone GET stream. It builds the request headers, runs the transfer on
- * the loop's curl multi handle, captures the response (application/json
- * buffered, text/event-stream parsed as it arrives, the start of an error
- * body kept) and remembers across reconnects what resuming needs. What an
- * answer means for the session is the link's business. Design notes:
+/* One HTTP exchange of an HTTP upstream link (link_http.c for Streamable
+ * HTTP, link_sse.c for legacy HTTP+SSE): a POST carrying one client message,
+ * a GET resuming that POST's SSE stream, or a long-lived GET stream. It
+ * builds the request headers, runs the transfer on the loop's curl multi
+ * handle, captures the response (application/json buffered,
+ * text/event-stream parsed as it arrives, the start of an error body kept)
+ * and remembers across reconnects what resuming needs. What an answer means
+ * for the session is the link's business. Design notes:
  * docs/internals/upstream-http.md. */
 #ifndef GW_UPSTREAM_HTTP_XFER_H
 #define GW_UPSTREAM_HTTP_XFER_H
@@ -31,7 +32,7 @@ struct gw_server_conf;
 enum gw_xfer_kind {
 	GW_XFER_POST,   /* one client message and its answer */
 	GW_XFER_RESUME, /* GET + Last-Event-ID continuing a POST's SSE stream */
-	GW_XFER_LISTEN, /* the standalone GET stream */
+	GW_XFER_LISTEN, /* the standalone GET stream (legacy: the SSE stream) */
 };
 
 enum gw_xfer_body {

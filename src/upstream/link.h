@@ -38,6 +38,15 @@ struct gw_link *gw_link_stdio_new(struct event_base *base, const struct gw_serve
 struct gw_link *gw_link_http_new(struct event_base *base, struct gw_curl *curl,
 				 const struct gw_server_conf *conf,
 				 const struct gw_link_cbs *cbs, void *arg);
+/* Legacy HTTP+SSE (2024-11-05) client for conf->url, the SSE endpoint,
+ * with conf->headers: opens the GET stream at once; messages sent before
+ * its "endpoint" event are queued (bounded, GW_EBUSY when full), then each
+ * is POSTed to that endpoint (same origin only). Every server message comes
+ * on the stream with ctx 0; the stream ending takes the link down (GW_EIO).
+ * NULL (logged) if conf->url is not http(s) or out of memory. */
+struct gw_link *gw_link_sse_new(struct event_base *base, struct gw_curl *curl,
+				const struct gw_server_conf *conf,
+				const struct gw_link_cbs *cbs, void *arg);
 /* Send one serialised JSON-RPC message (no trailing newline). ctx is an
  * opaque non-zero tag for requests (0 for notifications and responses) that
  * comes back with every message carried on that request's response stream.

@@ -433,6 +433,8 @@ static void uc_start(struct gw_uconn *c)
 		return;
 	if (conf->transport == GW_TRANSPORT_STDIO)
 		c->link = gw_link_stdio_new(c->up->base, conf, &uc_link_cbs, c);
+	else if (conf->transport == GW_TRANSPORT_SSE)
+		c->link = gw_link_sse_new(c->up->base, c->up->curl, conf, &uc_link_cbs, c);
 	else
 		c->link = gw_link_http_new(c->up->base, c->up->curl, conf, &uc_link_cbs, c);
 	if (!c->link) {

@@ -1,0 +1,32 @@
+/* MCP tasks (2025-11-25) run by the gateway for servers with `tasks:
+ * gateway`: a task-augmented tools/call is answered at once with a task; the
+ * call runs upstream; tasks/get, tasks/result, tasks/list and tasks/cancel
+ * work on it. A task belongs to the session that started it: any other
+ * session asking about it is told it does not exist. */
+#ifndef GW_MCP_TASKS_H
+#define GW_MCP_TASKS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct gw_call;
+struct gw_gateway;
+struct gw_session;
+struct gw_sup;
+struct gw_task;
+
+/* c is a tools/call with params.task, routed to sup, whose upstream name is
+ * orig: answer c with the new task and run the call. */
+void gw_task_start(struct gw_call *c, struct gw_sup *sup, const char *orig);
+/* The call run for a task ended with msg (a response), or with code and
+ * message when msg is NULL. */
+void gw_task_finish(struct gw_task *t, json_t *msg, int code, const char *message);
+/* tasks/get, tasks/result, tasks/list, tasks/cancel; false if c->method is
+ * none of them. */
+bool gw_tasks_handle(struct gw_call *c);
+/* Session s is closing: its tasks fail and stop waiting on its calls. */
+void gw_tasks_session_closed(struct gw_session *s);
+/* Forget every task (gateway exit). */
+void gw_tasks_free_all(struct gw_gateway *gw);
+
+#endif
