@@ -10,6 +10,7 @@
 #include "core/util.h"
 #include "http/stream.h"
 #include "http/server.h"
+#include "mcp/modern.h"
 #include "mcp/relay.h"
 #include "mcp/session.h"
 #include "mcp/stdio_downstream.h"
@@ -125,6 +126,7 @@ static void stop_everything(struct gw_gateway *gw)
 		gw_session_close(s);
 		pos = 0;
 	}
+	gw_modern_close_all(gw);
 	for (size_t i = 0; i < gw->n_ups; i++) {
 		gw_uconn_free(gw->ups[i]->shared);
 		json_decref(gw->ups[i]->init_result);
@@ -149,6 +151,7 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	gw_map_init(&gw.sessions);
 	gw_map_init(&gw.progress);
 	gw_map_init(&gw.tasks);
+	gw_modern_init(&gw);
 	gw.base = event_base_new();
 	if (!gw.base || gw_reaper_init(gw.base))
 		goto out;

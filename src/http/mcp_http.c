@@ -13,6 +13,7 @@
 #include "http/stream.h"
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
+#include "mcp/modern.h"
 #include "mcp/relay.h"
 #include "mcp/session.h"
 #include "upstream/upstream.h"
@@ -196,6 +197,15 @@ static void handle_batch(struct gw_gateway *gw, struct evhttp_request *req,
 		evhttp_send_reply(req, 202, "Accepted", NULL);
 }
 
+/* A header naming a version of the stateless era (a plain string compare,
+ * as the reference SDK does). */
+static bool claims_modern_header(struct evhttp_request *req)
+{
+	const char *v = in_header(req, "MCP-Protocol-Version");
+
+	return v && strcmp(v, GW_PROTOCOL_MODERN) >= 0;
+}
+
 static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const struct gw_scope *scope)
 {
 	struct evbuffer *body = evhttp_request_get_input_buffer(req);
@@ -212,6 +222,17 @@ static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const
 		gw_http_reply_error(req, 400, err.id, err.code, err.message);
 		gw_rpc_error_clear(&err);
 		return;
+	}
+	if (gw_modern_claims(&m)) {
+		gw_modern_http(gw, req, scope, &m);
+		goto out;
+	}
+	if (m.kind != GW_MSG_BATCH && m.kind != GW_MSG_RESULT && m.kind != GW_MSG_ERROR &&
+	    claims_modern_header(req)) {
+		gw_http_reply_error(req, 400, m.id, GW_RPC_INVALID_PARAMS,
+				    "MCP-Protocol-Version names 2026-07-28 but params._meta carries no "
+				    "io.modelcontextprotocol/protocolVersion envelope");
+		goto out;
 	}
 	if (m.kind == GW_MSG_BATCH) {
 		handle_batch(gw, req, scope, m.root);

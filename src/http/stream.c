@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "http/server.h"
 #include "mcp/jsonrpc.h"
+#include "mcp/modern.h"
 #include "mcp/session.h"
 
 static void on_conn_close(struct evhttp_connection *evcon, void *arg)
@@ -28,6 +29,13 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 		if (!evhttp_request_get_connection(req))
 			evhttp_send_reply_end(req);
 		gw_session_close(st->s); /* a legacy session lives as long as its stream */
+		return;
+	}
+	if (req && st->s->modern && st->kind == GW_STREAM_POST) {
+		st->s->gw->replies_pending--;
+		if (!evhttp_request_get_connection(req))
+			evhttp_send_reply(req, 499, "Client Closed Request", NULL);
+		gw_modern_stream_closed(st); /* closing the stream cancels (2026-07-28) */
 		return;
 	}
 	if (req) {
@@ -78,7 +86,8 @@ static void chunk_event(struct gw_stream *st, uint32_t stream, uint64_t seq, con
 
 	if (!b)
 		return;
-	evbuffer_add_printf(b, "id: %" PRIu32 "_%" PRIu64 "\n", stream, seq);
+	if (!st->s->modern) /* 2026-07-28 streams have no ids and no resumption */
+		evbuffer_add_printf(b, "id: %" PRIu32 "_%" PRIu64 "\n", stream, seq);
 	if (data) {
 		evbuffer_add(b, "event: message\ndata: ", 21);
 		evbuffer_add(b, data, len);
@@ -97,14 +106,14 @@ static void start_sse(struct gw_stream *st)
 	evhttp_add_header(h, "Content-Type", "text/event-stream");
 	evhttp_add_header(h, "Cache-Control", "no-cache, no-store");
 	evhttp_add_header(h, "X-Accel-Buffering", "no");
-	if (st->kind == GW_STREAM_POST)
+	if (st->kind == GW_STREAM_POST && !st->s->modern)
 		evhttp_add_header(h, "Mcp-Session-Id", st->s->id);
 	gw_http_security_headers(st->req);
 	evhttp_send_reply_start(st->req, 200, "OK");
 	st->sse = true;
 	/* Clients of 2025-11-25 and later learn an event id before anything
 	 * else, so even an empty stream can be resumed; older ones choke on it. */
-	if (st->kind != GW_STREAM_LEGACY && strcmp(st->s->proto, "2025-11-25") >= 0)
+	if (st->kind != GW_STREAM_LEGACY && !st->s->modern && strcmp(st->s->proto, "2025-11-25") >= 0)
 		chunk_event(st, st->num, gw_session_record(st->s, st->num, "", 0), NULL, 0);
 }
 

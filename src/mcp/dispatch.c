@@ -124,10 +124,8 @@ static void on_forward_answer(void *arg, json_t *msg, int code, const char *mess
 		return;
 	}
 	copy = json_copy(msg);
-	json_object_set(copy, "id", c->id);
-	gw_session_send(c->s, c->st, copy, true);
+	gw_call_answer(c, copy);
 	json_decref(copy);
-	gw_call_free(c);
 }
 
 void gw_dispatch_forward(struct gw_call *c, struct gw_sup *sup, json_t *params)
@@ -204,10 +202,16 @@ static const char *const routed_methods[] = { "tools/call", "prompts/get", "reso
 void gw_dispatch_request(struct gw_session *s, struct gw_stream *st, struct gw_msg *m)
 {
 	struct gw_call *c = gw_call_new(s, st, m->id, m->method, m->params);
+
+	if (c)
+		gw_dispatch_call(c);
+}
+
+void gw_dispatch_call(struct gw_call *c)
+{
+	const struct gw_call *m = c; /* the request as the client sent it */
 	char msg[200];
 
-	if (!c)
-		return;
 	if (strcmp(m->method, "ping") == 0) {
 		gw_call_reply(c, json_object());
 		return;

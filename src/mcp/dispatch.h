@@ -22,6 +22,8 @@ void gw_dispatch_request(struct gw_session *s, struct gw_stream *st, struct gw_m
 /* A message for a session with one stream for everything (legacy HTTP+SSE,
  * stdio): initialize starts the session; answers go to its sink. */
 void gw_dispatch_message(struct gw_session *s, struct gw_msg *m);
+/* Serve a call made by gw_call_new() (the answer completes it). */
+void gw_dispatch_call(struct gw_call *c);
 /* A notification from the client. */
 void gw_dispatch_notification(struct gw_session *s, struct gw_msg *m);
 /* Send c upstream through sup with params (stolen); the answer completes c. */

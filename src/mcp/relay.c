@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "mcp/jsonrpc.h"
+#include "mcp/modern.h"
 #include "mcp/session.h"
 
 /* Which downstream stream carries something related to upstream request r. */
@@ -45,6 +46,16 @@ static void relay_request(void *owner, struct gw_uconn *uc, json_t *msg, struct 
 
 		gw_uconn_respond(uc, uid, pong);
 		json_decref(pong);
+		return;
+	}
+	if (s->modern) {
+		if (!gw_modern_input_request(sup, msg, related)) {
+			json_t *err = gw_jsonrpc_error(uid, GW_RPC_METHOD_NOT_FOUND,
+						       "no client request to attach this to", NULL);
+
+			gw_uconn_respond(uc, uid, err);
+			json_decref(err);
+		}
 		return;
 	}
 	if (!client_can(s, method)) {
@@ -144,12 +155,15 @@ static void relay_notification(void *owner, struct gw_uconn *uc, json_t *msg,
 	(void)uc;
 	if (strcmp(method, "notifications/progress") == 0) {
 		relay_progress(s, msg);
-	} else if (strcmp(method, "notifications/cancelled") == 0) {
-		relay_cancelled(s, sup, msg);
 	} else if (gw_catalog_list_changed_kind(method, &kind)) {
 		/* Our list is the merge: re-list lazily and say ours changed. */
 		gw_catalog_invalidate(sup, kind);
-		gw_session_send(s, NULL, msg, false);
+		if (!s->modern)
+			gw_session_send(s, NULL, msg, false);
+	} else if (s->modern) {
+		gw_modern_notification(s, msg, related);
+	} else if (strcmp(method, "notifications/cancelled") == 0) {
+		relay_cancelled(s, sup, msg);
 	} else {
 		gw_session_send(s, related_stream(related), msg, false);
 	}

@@ -11,6 +11,7 @@
 #include "core/util.h"
 #include "http/stream.h"
 #include "mcp/jsonrpc.h"
+#include "mcp/modern.h"
 #include "mcp/relay.h"
 #include "mcp/tasks.h"
 #include "upstream/upstream.h"
@@ -241,6 +242,9 @@ void gw_session_send(struct gw_session *s, struct gw_stream *st, json_t *msg, bo
 		gw_stream_write(st, msg, final);
 		return;
 	}
+	/* 2026-07-28 has no GET stream: what has no request stream is dropped. */
+	if (s->modern && (!st || st->done))
+		return;
 	/* Answers never travel on the GET stream (spec: transports, GET). */
 	if (json_object_get(msg, "result") || json_object_get(msg, "error"))
 		return;
@@ -294,6 +298,7 @@ void gw_call_free(struct gw_call *c)
 	}
 	if (c->our_token)
 		gw_map_del(&s->gw->progress, (const char *)&c->our_token, sizeof(c->our_token));
+	gw_modern_call_free(c);
 	json_decref(c->id);
 	json_decref(c->params);
 	json_decref(c->progress_token);
@@ -302,22 +307,29 @@ void gw_call_free(struct gw_call *c)
 	free(c);
 }
 
+void gw_call_answer(struct gw_call *c, json_t *msg)
+{
+	json_object_set(msg, "id", c->id);
+	if (c->modern && gw_modern_answer(c, msg))
+		return; /* kept: it waits for the client's input (mcp/modern.c) */
+	gw_session_send(c->s, c->st, msg, true);
+	gw_call_free(c);
+}
+
 void gw_call_reply(struct gw_call *c, json_t *result)
 {
 	json_t *msg = gw_jsonrpc_result(c->id, result);
 
-	gw_session_send(c->s, c->st, msg, true);
+	gw_call_answer(c, msg);
 	json_decref(msg);
-	gw_call_free(c);
 }
 
 void gw_call_error(struct gw_call *c, int code, const char *message, json_t *data)
 {
 	json_t *msg = gw_jsonrpc_error(c->id, code, message, data);
 
-	gw_session_send(c->s, c->st, msg, true);
+	gw_call_answer(c, msg);
 	json_decref(msg);
-	gw_call_free(c);
 }
 
 static void on_sweep(evutil_socket_t fd, short what, void *arg)

@@ -21,6 +21,7 @@ struct gw_uconn;
 struct gw_ureq;
 struct gw_stream;
 struct gw_task;
+struct gw_modern_call;
 
 #define GW_SESSION_ID_BYTES 16
 #define GW_CALL_MAGIC 0x63616c6cu
@@ -49,6 +50,9 @@ struct gw_gateway {
 	struct gw_map sessions;         /* id -> struct gw_session */
 	struct gw_map progress;         /* our progress token (int64 bytes) -> struct gw_call */
 	struct gw_map tasks;            /* task id -> struct gw_task (mcp/tasks.c) */
+	struct gw_map modern;           /* scope key -> the session serving 2026-07-28 requests */
+	struct gw_map parked;           /* requestState token -> call waiting for input */
+	unsigned char state_key[32];    /* HMAC key sealing requestState */
 	int64_t next_progress;
 	struct event *sweep;            /* idle-session expiry */
 	bool stopping;
@@ -99,6 +103,7 @@ struct gw_call {
 	int64_t our_token;              /* ours upstream, 0 if none */
 	int waiting;                    /* list fetches outstanding */
 	struct gw_task *task;           /* the task this call runs for, if any */
+	struct gw_modern_call *modern;  /* 2026-07-28 request state (mcp/modern.c) */
 	bool failed_fetch;
 	struct gw_call *next;
 };
@@ -132,6 +137,7 @@ struct gw_session {
 	uint64_t last_active_ms;
 	struct gw_stream *sink;         /* legacy SSE / stdio: the one stream for all */
 	bool started;                   /* initialize seen (legacy SSE sessions exist before) */
+	bool modern;                    /* serves 2026-07-28 requests: no id, no GET stream */
 	bool closing;
 };
 
@@ -170,6 +176,9 @@ struct gw_call *gw_call_of_ureq(struct gw_ureq *r);
 void gw_call_free(struct gw_call *c);
 struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *id,
 			    const char *method, json_t *params);
+/* Answer a call with a whole response (borrowed; its id is set to the
+ * call's), then free it. */
+void gw_call_answer(struct gw_call *c, json_t *msg);
 /* Answer a call with a result (stolen) or an error, then free it. */
 void gw_call_reply(struct gw_call *c, json_t *result);
 void gw_call_error(struct gw_call *c, int code, const char *message, json_t *data);

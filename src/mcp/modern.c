@@ -1,0 +1,672 @@
+#include "mcp/modern.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "http/server.h"
+#include "http/stream.h"
+#include "mcp/dispatch.h"
+#include "mcp/jsonrpc.h"
+#include "mcp/session.h"
+#include "upstream/upstream.h"
+
+#define META_VERSION "io.modelcontextprotocol/protocolVersion"
+#define META_CAPS "io.modelcontextprotocol/clientCapabilities"
+#define META_INFO "io.modelcontextprotocol/clientInfo"
+#define META_LOGLEVEL "io.modelcontextprotocol/logLevel"
+#define META_SERVERINFO "io.modelcontextprotocol/serverInfo"
+#define RPC_HEADER_MISMATCH -32020
+#define RPC_MISSING_CAPABILITY -32021
+#define RPC_UNSUPPORTED_VERSION -32022
+#define MODERN_MAX_ROUNDS 16
+#define MODERN_PARK_S 300      /* a client has this long to answer input_required */
+
+static const char *const log_levels[] = { "debug", "info", "notice", "warning", "error",
+					  "critical", "alert", "emergency", NULL };
+
+/* An upstream request waiting for the client's answer. */
+struct modern_input {
+	char key[16];
+	struct gw_sup *sup;
+	json_t *upstream_id;
+	json_t *request;               /* {method, params} as the client sees it */
+	struct modern_input *next;
+};
+
+struct gw_modern_call {
+	json_t *caps;                  /* this request's clientCapabilities */
+	int log_level;                 /* index into log_levels, -1: no logs */
+	struct modern_input *inputs;
+	unsigned next_key, rounds;
+	char token[33];                /* while parked: the requestState handle */
+	bool parked;
+	json_t *final;                 /* the upstream answered while parked */
+	struct event *timer;
+};
+
+static int level_index(const char *l)
+{
+	for (int i = 0; l && log_levels[i]; i++)
+		if (strcmp(l, log_levels[i]) == 0)
+			return i;
+	return -1;
+}
+
+bool gw_modern_claims(const struct gw_msg *m)
+{
+	json_t *meta = json_object_get(m->params, "_meta");
+
+	return (m->kind == GW_MSG_REQUEST || m->kind == GW_MSG_NOTIFICATION) &&
+	       json_object_get(meta, META_VERSION) != NULL;
+}
+
+/* ---- answers on the 2026 wire ---------------------------------------------- */
+
+static bool is_cacheable(const char *method)
+{
+	static const char *const m[] = { "server/discover", "tools/list", "prompts/list",
+					  "resources/list", "resources/templates/list",
+					  "resources/read", NULL };
+
+	for (int i = 0; m[i]; i++)
+		if (strcmp(method, m[i]) == 0)
+			return true;
+	return false;
+}
+
+static void stamp_result(const char *method, json_t *res)
+{
+	json_t *meta = json_object_get(res, "_meta");
+
+	if (!json_object_get(res, "resultType"))
+		json_object_set_new(res, "resultType", json_string("complete"));
+	if (is_cacheable(method) && !json_object_get(res, "ttlMs")) {
+		json_object_set_new(res, "ttlMs", json_integer(0));
+		json_object_set_new(res, "cacheScope", json_string("private"));
+	}
+	if (!json_is_object(meta)) {
+		meta = json_object();
+		json_object_set_new(res, "_meta", meta);
+	}
+	json_object_set_new(meta, META_SERVERINFO,
+			    json_pack("{s:s,s:s}", "name", "mcpgw", "version", GW_VERSION));
+	/* Deleted on the 2026 wire: tasks (an extension now) and tool execution. */
+	if (strcmp(method, "tools/list") == 0) {
+		size_t i;
+		json_t *t;
+
+		json_array_foreach(json_object_get(res, "tools"), i, t)
+			json_object_del(t, "execution");
+	}
+}
+
+static void stamp(const char *method, json_t *msg)
+{
+	json_t *res = json_object_get(msg, "result");
+	json_t *err = json_object_get(msg, "error");
+
+	if (json_is_object(res))
+		stamp_result(method, res);
+	/* Resource not found is -32602 from 2026-07-28 on (SEP-2164). */
+	if (json_is_object(err) && json_integer_value(json_object_get(err, "code")) ==
+					   GW_RPC_RESOURCE_NOT_FOUND)
+		json_object_set_new(err, "code", json_integer(GW_RPC_INVALID_PARAMS));
+}
+
+bool gw_modern_answer(struct gw_call *c, json_t *msg)
+{
+	struct gw_modern_call *mc = c->modern;
+
+	stamp(c->method, msg);
+	if (mc->parked) {
+		json_decref(mc->final);
+		mc->final = json_incref(msg);
+		return true;
+	}
+	return false;
+}
+
+static void http_error(struct evhttp_request *req, int status, json_t *id, int code,
+		       const char *message, json_t *data)
+{
+	json_t *body = gw_jsonrpc_error(id, code, message, data);
+
+	gw_http_reply_json(req, status, body);
+	json_decref(body);
+}
+
+/* ---- input_required: parking a call until the client answers -------------- */
+
+static void seal(struct gw_gateway *gw, const char *token, const char *method, const char *name,
+		 char *out, size_t cap)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	char data[600];
+	int n = snprintf(data, sizeof(data), "%s|%s|%s", token, method, name ? name : "");
+
+	HMAC(EVP_sha256(), gw->state_key, sizeof(gw->state_key), (const unsigned char *)data,
+	     n < 0 ? 0 : (size_t)n, mac, &maclen);
+	snprintf(out, cap, "%s.", token);
+	for (unsigned i = 0; i < 16 && strlen(out) + 2 < cap; i++)
+		snprintf(out + strlen(out), cap - strlen(out), "%02x", mac[i]);
+}
+
+static const char *call_name(json_t *params)
+{
+	const char *n = json_string_value(json_object_get(params, "name"));
+
+	return n ? n : json_string_value(json_object_get(params, "uri"));
+}
+
+static void input_free(struct modern_input *in)
+{
+	json_decref(in->upstream_id);
+	json_decref(in->request);
+	free(in);
+}
+
+static void unpark(struct gw_call *c)
+{
+	struct gw_modern_call *mc = c->modern;
+
+	if (!mc->parked)
+		return;
+	gw_map_del(&c->s->gw->parked, mc->token, strlen(mc->token));
+	evtimer_del(mc->timer);
+	mc->parked = false;
+}
+
+static void on_park_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_call *c = arg;
+
+	(void)fd;
+	(void)what;
+	GW_INFO("modern", "input_required for %s not answered in %d s: cancelling", c->method,
+		MODERN_PARK_S);
+	unpark(c);
+	if (c->ureq)
+		gw_ureq_cancel(c->ureq, "the client did not answer input_required in time");
+	c->ureq = NULL;
+	gw_call_free(c);
+}
+
+/* Answer the client's request with input_required for every pending input,
+ * and keep the call until the retry. */
+static void ask(struct gw_call *c)
+{
+	struct gw_modern_call *mc = c->modern;
+	struct gw_gateway *gw = c->s->gw;
+	struct timeval tv = { MODERN_PARK_S, 0 };
+	json_t *reqs = json_object(), *res, *msg;
+	char state[128];
+
+	if (++mc->rounds > MODERN_MAX_ROUNDS) {
+		if (c->ureq)
+			gw_ureq_cancel(c->ureq, "too many input rounds");
+		c->ureq = NULL;
+		json_decref(reqs);
+		gw_call_error(c, GW_RPC_INTERNAL_ERROR, "too many input_required rounds", NULL);
+		return;
+	}
+	for (struct modern_input *in = mc->inputs; in; in = in->next)
+		json_object_set(reqs, in->key, in->request);
+	gw_random_hex(mc->token, sizeof(mc->token), 16);
+	seal(gw, mc->token, c->method, call_name(c->params), state, sizeof(state));
+	res = json_pack("{s:s,s:o,s:s}", "resultType", "input_required", "inputRequests", reqs,
+			"requestState", state);
+	json_object_set_new(res, "_meta", json_pack("{s:{s:s,s:s}}", META_SERVERINFO, "name",
+						     "mcpgw", "version", GW_VERSION));
+	msg = gw_jsonrpc_result(c->id, res);
+	gw_map_put(&gw->parked, mc->token, strlen(mc->token), c);
+	mc->parked = true;
+	evtimer_add(mc->timer, &tv);
+	gw_session_send(c->s, c->st, msg, true); /* ends this HTTP exchange */
+	c->st = NULL;
+	json_decref(msg);
+}
+
+static const char *needed_cap(const char *method)
+{
+	if (strcmp(method, "sampling/createMessage") == 0)
+		return "sampling";
+	if (strcmp(method, "elicitation/create") == 0)
+		return "elicitation";
+	if (strcmp(method, "roots/list") == 0)
+		return "roots";
+	return NULL;
+}
+
+bool gw_modern_input_request(struct gw_sup *sup, json_t *msg, struct gw_ureq *r)
+{
+	struct gw_call *c = gw_call_of_ureq(r);
+	const char *method = json_string_value(json_object_get(msg, "method"));
+	const char *cap = method ? needed_cap(method) : NULL;
+	struct gw_modern_call *mc;
+	struct modern_input *in, **tail;
+
+	if (!c || !c->modern || !cap)
+		return false;
+	mc = c->modern;
+	if (!json_object_get(mc->caps, cap)) {
+		/* The client cannot answer: say which capability it lacks. */
+		if (c->ureq)
+			gw_ureq_cancel(c->ureq, "client lacks a capability");
+		c->ureq = NULL;
+		gw_call_error(c, RPC_MISSING_CAPABILITY, "the upstream needs a capability the client did not declare",
+			      json_pack("{s:{s:{}}}", "requiredCapabilities", cap));
+		return true;
+	}
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		return false;
+	snprintf(in->key, sizeof(in->key), "in%u", ++mc->next_key);
+	in->sup = sup;
+	in->upstream_id = json_incref(json_object_get(msg, "id"));
+	in->request = json_pack("{s:s}", "method", method);
+	if (json_object_get(msg, "params"))
+		json_object_set(in->request, "params", json_object_get(msg, "params"));
+	for (tail = &mc->inputs; *tail; tail = &(*tail)->next)
+		;
+	*tail = in;
+	if (!mc->parked)
+		ask(c);
+	return true;
+}
+
+void gw_modern_notification(struct gw_session *s, json_t *msg, struct gw_ureq *related)
+{
+	const char *method = json_string_value(json_object_get(msg, "method"));
+	struct gw_call *c = gw_call_of_ureq(related);
+	int lvl;
+
+	(void)s;
+	/* Logs only where the request asked for them, at or above its level. */
+	if (strcmp(method, "notifications/message") != 0 || !c || !c->modern || c->modern->parked)
+		return;
+	lvl = level_index(json_string_value(json_object_get(json_object_get(msg, "params"), "level")));
+	if (c->modern->log_level < 0 || lvl < c->modern->log_level)
+		return;
+	gw_session_send(c->s, c->st, msg, false);
+}
+
+void gw_modern_stream_closed(struct gw_stream *st)
+{
+	struct gw_session *s = st->s;
+
+	/* 2026-07-28: closing the response stream cancels the request. */
+	for (struct gw_call *c = s->calls; c; c = c->next) {
+		if (c->st != st || !c->modern || c->modern->parked)
+			continue;
+		if (c->ureq)
+			gw_ureq_cancel(c->ureq, "the client closed the stream");
+		c->ureq = NULL;
+		gw_call_free(c);
+		break;
+	}
+	gw_stream_free(st);
+}
+
+void gw_modern_call_free(struct gw_call *c)
+{
+	struct gw_modern_call *mc = c->modern;
+
+	if (!mc)
+		return;
+	unpark(c);
+	while (mc->inputs) {
+		struct modern_input *in = mc->inputs;
+
+		mc->inputs = in->next;
+		input_free(in);
+	}
+	if (mc->timer)
+		event_free(mc->timer);
+	json_decref(mc->caps);
+	json_decref(mc->final);
+	free(mc);
+	c->modern = NULL;
+}
+
+/* ---- the retry: inputResponses for a parked call ---------------------------- */
+
+static struct gw_call *parked_call(struct gw_gateway *gw, const char *state, const char *method,
+				   json_t *params)
+{
+	char token[33], expect[128];
+	const char *dot = state ? strchr(state, '.') : NULL;
+	struct gw_call *c;
+
+	if (!dot || dot - state != 32)
+		return NULL;
+	memcpy(token, state, 32);
+	token[32] = '\0';
+	seal(gw, token, method, call_name(params), expect, sizeof(expect));
+	if (strlen(expect) != strlen(state) || CRYPTO_memcmp(expect, state, strlen(state)) != 0)
+		return NULL;
+	c = gw_map_get(&gw->parked, token, strlen(token));
+	return c && strcmp(c->method, method) == 0 ? c : NULL;
+}
+
+static void answer_inputs(struct gw_call *c, json_t *responses)
+{
+	struct gw_modern_call *mc = c->modern;
+	struct modern_input **pp = &mc->inputs;
+
+	while (*pp) {
+		struct modern_input *in = *pp;
+		json_t *v = json_object_get(responses, in->key), *msg;
+
+		if (!json_is_object(v)) {
+			pp = &in->next; /* not answered (or malformed): asked again */
+			continue;
+		}
+		msg = json_pack("{s:s,s:O}", "jsonrpc", "2.0", "result", v);
+		gw_uconn_respond(in->sup->uc, in->upstream_id, msg);
+		json_decref(msg);
+		*pp = in->next;
+		input_free(in);
+	}
+}
+
+static void retry(struct gw_call *c, struct gw_stream *st, struct gw_msg *m, json_t *caps, int lvl)
+{
+	struct gw_modern_call *mc = c->modern;
+
+	unpark(c);
+	json_decref(c->id);
+	c->id = json_incref(m->id);
+	c->st = st;
+	json_decref(mc->caps);
+	mc->caps = json_incref(caps);
+	mc->log_level = lvl;
+	answer_inputs(c, json_object_get(m->params, "inputResponses"));
+	if (mc->inputs) {
+		ask(c);
+		return;
+	}
+	if (mc->final) {
+		json_t *final = mc->final;
+
+		mc->final = NULL;
+		gw_call_answer(c, final);
+		json_decref(final);
+	}
+	/* else: the upstream goes on; its answer completes c on st */
+}
+
+/* ---- the HTTP side ------------------------------------------------------------ */
+
+static struct gw_session *modern_session(struct gw_gateway *gw, const struct gw_scope *sc)
+{
+	char key[80];
+	struct gw_session *s;
+	json_t *caps, *info;
+
+	if (sc->kind == GW_SCOPE_ALL)
+		snprintf(key, sizeof(key), "all");
+	else if (sc->kind == GW_SCOPE_SERVER)
+		snprintf(key, sizeof(key), "s:%zu", sc->server);
+	else
+		snprintf(key, sizeof(key), "v:%s", sc->vs->name);
+	s = gw_map_get(&gw->modern, key, strlen(key));
+	if (s)
+		return s;
+	/* One upstream session per upstream serves the scope's modern clients;
+	 * it may ask anything, and each request's own capabilities decide what
+	 * is passed on (docs/internals/eras.md). */
+	caps = json_pack("{s:{},s:{s:{},s:{}},s:{}}", "sampling", "elicitation", "form", "url",
+			 "roots");
+	info = json_pack("{s:s,s:s}", "name", "mcpgw", "version", GW_VERSION);
+	s = gw_session_new(gw, sc, GW_PROTOCOL_MODERN, caps, info);
+	json_decref(caps);
+	json_decref(info);
+	if (!s)
+		return NULL;
+	gw_map_del(&gw->sessions, s->id, strlen(s->id)); /* not reachable by session id */
+	s->modern = true;
+	gw_map_put(&gw->modern, key, strlen(key), s);
+	return s;
+}
+
+static json_t *discover_result(struct gw_gateway *gw, const struct gw_scope *sc)
+{
+	json_t *init = gw_dispatch_initialize_result(gw, sc, GW_PROTOCOL_MODERN);
+	json_t *caps = json_incref(json_object_get(init, "capabilities"));
+	json_t *res;
+	const char *keys[] = { "tools", "prompts", "resources" };
+
+	/* No subscriptions/listen yet: promise no list changes or updates. */
+	for (int i = 0; i < 3; i++)
+		if (json_object_get(caps, keys[i]))
+			json_object_set_new(caps, keys[i], json_object());
+	json_object_del(caps, "tasks");
+	res = json_pack("{s:[s],s:o}", "supportedVersions", GW_PROTOCOL_MODERN, "capabilities", caps);
+	if (json_object_get(init, "instructions"))
+		json_object_set(res, "instructions", json_object_get(init, "instructions"));
+	json_decref(init);
+	stamp_result("server/discover", res);
+	return res;
+}
+
+/* Header values may come as =?base64?...?= (non-ASCII); optional white
+ * space around them does not count. */
+static char *header_value(const char *v)
+{
+	size_t n, plen, pad = 0;
+	const char *p;
+	unsigned char *out;
+	int len;
+
+	if (!v)
+		return NULL;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	n = strlen(v);
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	if (n < 12 || strncmp(v, "=?base64?", 9) != 0 || strncmp(v + n - 2, "?=", 2) != 0)
+		return strndup(v, n);
+	p = v + 9;
+	plen = n - 11;
+	if (plen % 4 != 0)
+		return strndup(v, n);
+	while (pad < 2 && plen > pad && p[plen - 1 - pad] == '=')
+		pad++;
+	out = calloc(1, plen + 1);
+	if (!out)
+		return NULL;
+	len = EVP_DecodeBlock(out, (const unsigned char *)p, (int)plen);
+	if (len < (int)pad) {
+		free(out);
+		return strndup(v, n);
+	}
+	out[len - (int)pad] = '\0';
+	return (char *)out;
+}
+
+/* The validation ladder (docs/internals/protocol-2026-07-28.md section 3.6). */
+static bool check_envelope(struct evhttp_request *req, struct gw_msg *m)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	json_t *meta = json_object_get(m->params, "_meta");
+	const char *ver = json_string_value(json_object_get(meta, META_VERSION));
+	char *hv = header_value(evhttp_find_header(h, "MCP-Protocol-Version"));
+	char *hm = header_value(evhttp_find_header(h, "Mcp-Method"));
+	char msg[240];
+	bool ok = false;
+
+	if (!ver || !json_is_object(json_object_get(meta, META_CAPS))) {
+		http_error(req, 400, m->id, GW_RPC_INVALID_PARAMS,
+			   "params._meta needs io.modelcontextprotocol/protocolVersion (a string) and clientCapabilities (an object)",
+			   json_pack("{s:{s:[s,s]}}", "envelope", "required", META_VERSION, META_CAPS));
+		goto out;
+	}
+	if (hv && strcmp(hv, ver) != 0) {
+		snprintf(msg, sizeof(msg), "Header mismatch: MCP-Protocol-Version '%.40s' does not match the body's '%.40s'", hv, ver);
+		http_error(req, 400, m->id, RPC_HEADER_MISMATCH, msg, NULL);
+		goto out;
+	}
+	if (strcmp(ver, GW_PROTOCOL_MODERN) != 0) {
+		http_error(req, 400, m->id, RPC_UNSUPPORTED_VERSION, "Unsupported protocol version",
+			   json_pack("{s:[s],s:s}", "supported", GW_PROTOCOL_MODERN, "requested", ver));
+		goto out;
+	}
+	if (!hv || (m->kind == GW_MSG_REQUEST && (!hm || strcmp(hm, m->method) != 0))) {
+		snprintf(msg, sizeof(msg), "Header mismatch: %s header %s",
+			 !hv ? "MCP-Protocol-Version" : "Mcp-Method", (!hv || !hm) ? "is missing" : "does not match the body's method");
+		http_error(req, 400, m->id, RPC_HEADER_MISMATCH, msg, NULL);
+		goto out;
+	}
+	ok = true;
+out:
+	free(hv);
+	free(hm);
+	return ok;
+}
+
+static bool check_name_header(struct evhttp_request *req, struct gw_msg *m)
+{
+	const char *field = NULL, *body;
+	char *hn;
+	char msg[200];
+	bool ok;
+
+	if (strcmp(m->method, "tools/call") == 0 || strcmp(m->method, "prompts/get") == 0)
+		field = "name";
+	else if (strcmp(m->method, "resources/read") == 0)
+		field = "uri";
+	if (!field)
+		return true;
+	body = json_string_value(json_object_get(m->params, field));
+	hn = header_value(evhttp_find_header(evhttp_request_get_input_headers(req), "Mcp-Name"));
+	ok = body && hn && strcmp(hn, body) == 0;
+	if (!ok) {
+		snprintf(msg, sizeof(msg), "Header mismatch: Mcp-Name header %s params.%s",
+			 hn ? "does not match" : "is missing for", field);
+		http_error(req, 400, m->id, RPC_HEADER_MISMATCH, msg, NULL);
+	}
+	free(hn);
+	return ok;
+}
+
+static bool served_method(const char *m)
+{
+	static const char *const ok[] = { "tools/list", "tools/call", "prompts/list", "prompts/get",
+					  "resources/list", "resources/templates/list",
+					  "resources/read", "completion/complete", NULL };
+
+	for (int i = 0; ok[i]; i++)
+		if (strcmp(m, ok[i]) == 0)
+			return true;
+	return false;
+}
+
+static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
+			   const struct gw_scope *scope, struct gw_msg *m)
+{
+	json_t *meta = json_object_get(m->params, "_meta");
+	json_t *caps = json_object_get(meta, META_CAPS);
+	json_t *lvlj = json_object_get(meta, META_LOGLEVEL);
+	int lvl = lvlj ? level_index(json_string_value(lvlj)) : -1;
+	const char *state = json_string_value(json_object_get(m->params, "requestState"));
+	struct gw_session *s;
+	struct gw_stream *st;
+	struct gw_call *c;
+
+	if (strcmp(m->method, "server/discover") == 0) {
+		json_t *reply = gw_jsonrpc_result(m->id, discover_result(gw, scope));
+
+		gw_http_reply_json(req, 200, reply);
+		json_decref(reply);
+		return;
+	}
+	if (!served_method(m->method)) {
+		http_error(req, 404, m->id, GW_RPC_METHOD_NOT_FOUND, "Method not found", NULL);
+		return;
+	}
+	s = modern_session(gw, scope);
+	st = s ? gw_stream_new(s, req, false) : NULL;
+	if (!st) {
+		http_error(req, 503, m->id, GW_RPC_INTERNAL_ERROR, "gateway is at its session limit", NULL);
+		return;
+	}
+	if (lvlj && lvl < 0) {
+		json_t *e = gw_jsonrpc_error(m->id, GW_RPC_INVALID_PARAMS,
+					     "unknown io.modelcontextprotocol/logLevel", NULL);
+
+		gw_stream_write(st, e, true);
+		json_decref(e);
+		return;
+	}
+	if (state) {
+		c = parked_call(gw, state, m->method, m->params);
+		if (!c) {
+			json_t *e = gw_jsonrpc_error(m->id, GW_RPC_INVALID_PARAMS, "Invalid or expired requestState",
+						     json_pack("{s:s}", "reason", "invalid_request_state"));
+
+			gw_stream_write(st, e, true);
+			json_decref(e);
+			return;
+		}
+		retry(c, st, m, caps, lvl);
+		return;
+	}
+	c = gw_call_new(s, st, m->id, m->method, m->params);
+	if (!c || !(c->modern = calloc(1, sizeof(*c->modern)))) {
+		if (c)
+			gw_call_free(c);
+		gw_stream_free(st);
+		return;
+	}
+	c->modern->caps = json_incref(caps);
+	c->modern->log_level = lvl;
+	c->modern->timer = evtimer_new(gw->base, on_park_expired, c);
+	/* Retry fields of a request that was never asked anything are ignored. */
+	json_object_del(c->params, "inputResponses");
+	json_object_del(c->params, "requestState");
+	gw_dispatch_call(c);
+}
+
+void gw_modern_http(struct gw_gateway *gw, struct evhttp_request *req,
+		    const struct gw_scope *scope, struct gw_msg *m)
+{
+	if (!check_envelope(req, m))
+		return;
+	if (m->kind == GW_MSG_NOTIFICATION) {
+		gw_http_security_headers(req);
+		evhttp_send_reply(req, 202, "Accepted", NULL);
+		return;
+	}
+	if (!check_name_header(req, m))
+		return;
+	modern_request(gw, req, scope, m);
+}
+
+void gw_modern_init(struct gw_gateway *gw)
+{
+	gw_map_init(&gw->modern);
+	gw_map_init(&gw->parked);
+	gw_random_bytes(gw->state_key, sizeof(gw->state_key));
+}
+
+void gw_modern_close_all(struct gw_gateway *gw)
+{
+	size_t pos = 0;
+	struct gw_session *s;
+
+	while ((s = gw_map_next(&gw->modern, &pos, NULL)))
+		gw_session_close(s);
+	gw_map_free(&gw->modern);
+	gw_map_free(&gw->parked);
+}

@@ -1,0 +1,45 @@
+/* MCP 2026-07-28 downstream (docs/internals/eras.md): stateless requests
+ * that carry their own envelope in params._meta, served on the same
+ * endpoints as the 2025 era, and bridged to 2025-era upstreams. A request an
+ * upstream sends during a call (sampling, elicitation, roots) becomes an
+ * input_required result; the client's retry with inputResponses answers the
+ * held upstream request and the call goes on. */
+#ifndef GW_MCP_MODERN_H
+#define GW_MCP_MODERN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#define GW_PROTOCOL_MODERN "2026-07-28"
+
+struct evhttp_request;
+struct gw_call;
+struct gw_gateway;
+struct gw_msg;
+struct gw_scope;
+struct gw_session;
+struct gw_stream;
+struct gw_sup;
+struct gw_ureq;
+
+/* Does this message claim the 2026-07-28 era (params._meta protocolVersion)? */
+bool gw_modern_claims(const struct gw_msg *m);
+/* Serve one POSTed message that claims the modern era. */
+void gw_modern_http(struct gw_gateway *gw, struct evhttp_request *req,
+		    const struct gw_scope *scope, struct gw_msg *m);
+/* c is being answered with msg (its id already set): fix msg up for the
+ * 2026 wire. true when the call is kept (it waits for the client's input). */
+bool gw_modern_answer(struct gw_call *c, json_t *msg);
+/* An upstream asks the client something during modern call c (related
+ * request r): true when handled (turned into input_required or refused). */
+bool gw_modern_input_request(struct gw_sup *sup, json_t *msg, struct gw_ureq *r);
+/* A notification from an upstream for a modern session: delivered only
+ * where the 2026 rules allow (progress and opted-in logs on the call's stream). */
+void gw_modern_notification(struct gw_session *s, json_t *msg, struct gw_ureq *related);
+/* The client closed the response stream st of a modern request: cancel. */
+void gw_modern_stream_closed(struct gw_stream *st);
+void gw_modern_call_free(struct gw_call *c);
+void gw_modern_init(struct gw_gateway *gw);
+void gw_modern_close_all(struct gw_gateway *gw);
+
+#endif
