@@ -126,7 +126,7 @@ static void reply_json(struct gw_stream *st, const char *json, size_t len)
 	gw_http_security_headers(st->req);
 	evbuffer_add(b, json, len);
 	watch_close(st, false);
-	evhttp_send_reply(st->req, 200, "OK", b);
+	evhttp_send_reply(st->req, st->status ? st->status : 200, NULL, b);
 	evbuffer_free(b);
 	st->req = NULL;
 }

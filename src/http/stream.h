@@ -29,6 +29,7 @@ struct gw_stream {
 	bool sse;                     /* SSE headers sent */
 	bool done;                    /* the answer was delivered */
 	bool is_get;
+	int status;                   /* HTTP status of a JSON answer; 0: 200 */
 	unsigned batch_pending;       /* 2025-03-26 batch: answers still to come */
 	json_t *batch_acc;            /* batch answers gathered for one JSON reply */
 	struct gw_stream *next;       /* session's list */

@@ -263,6 +263,8 @@ bool gw_modern_input_request(struct gw_sup *sup, json_t *msg, struct gw_ureq *r)
 		if (c->ureq)
 			gw_ureq_cancel(c->ureq, "client lacks a capability");
 		c->ureq = NULL;
+		if (c->st)
+			c->st->status = 400; /* when nothing was streamed yet (spec) */
 		gw_call_error(c, RPC_MISSING_CAPABILITY, "the upstream needs a capability the client did not declare",
 			      json_pack("{s:{s:{}}}", "requiredCapabilities", cap));
 		return true;

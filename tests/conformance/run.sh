@@ -45,4 +45,18 @@ if [ "$rc" -ne 0 ]; then
   echo "conformance: suite failed (exit $rc); gateway log tail:"; tail -40 "$work/gateway.log"
   exit 1
 fi
-echo "conformance: passed (baseline: $HERE/expected-failures-0.1.16.yaml)"
+echo "conformance: 0.1.16 passed (baseline: $HERE/expected-failures-0.1.16.yaml)"
+
+# The 2026-07-28 requirements (0.2.0-alpha.12) on the same endpoint.
+set +e
+MCP_CONFORMANCE_VERSION=0.2.0-alpha.12 "$RUNNER" server --url "http://127.0.0.1:$port/servers/conf/mcp" \
+  --requirements 2026-07-28 --expected-failures "$HERE/expected-failures-2026-07-28.yaml" >"$work/suite26.log" 2>&1
+rc=$?
+set -e
+grep -E "^(✓|✗|Total)" "$work/suite26.log" | tail -60 || true
+tail -6 "$work/suite26.log"
+if [ "$rc" -ne 0 ]; then
+  echo "conformance: 2026-07-28 suite failed (exit $rc); gateway log tail:"; tail -40 "$work/gateway.log"
+  exit 1
+fi
+echo "conformance: 2026-07-28 passed (baseline: $HERE/expected-failures-2026-07-28.yaml)"
