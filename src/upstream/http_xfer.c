@@ -523,6 +523,27 @@ struct gw_http_xfer *gw_http_xfer_new(struct gw_http_peer *p, enum gw_xfer_kind 
 }
 
 /* Contract in upstream/http_xfer.h. */
+void gw_http_xfer_list_add(struct gw_http_xfer **head, struct gw_http_xfer *x)
+{
+	x->prev = NULL;
+	x->next = *head;
+	if (*head)
+		(*head)->prev = x;
+	*head = x;
+}
+
+/* Contract in upstream/http_xfer.h. */
+void gw_http_xfer_list_del(struct gw_http_xfer **head, struct gw_http_xfer *x)
+{
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		*head = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+}
+
+/* Contract in upstream/http_xfer.h. */
 void gw_http_xfer_free(struct gw_http_xfer *x)
 {
 	connection_end(x);
@@ -532,4 +553,35 @@ void gw_http_xfer_free(struct gw_http_xfer *x)
 	free(x->body);
 	free(x->last_event_id);
 	free(x);
+}
+
+/* ---- the peer: what every exchange of a link shares ------------------ */
+
+/* Contract in upstream/http_xfer.h. */
+int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw_curl *curl,
+		      const struct gw_server_conf *conf, const struct gw_http_xfer_ops *ops,
+		      void *owner)
+{
+	p->evb = base;
+	p->curl = curl;
+	p->ops = ops;
+	p->owner = owner;
+	/* Twice the request timeout: the layer above gives up first, this
+	 * only reclaims connections of servers that never answer. */
+	p->idle_s = conf->timeout > 0 ? (long)(conf->timeout * 2) : 60;
+	if (p->idle_s < 30)
+		p->idle_s = 30;
+	p->url = strdup(conf->url);
+	if (!p->url || gw_http_conf_headers(conf, &p->conf_hdrs))
+		return GW_ENOMEM;
+	return 0;
+}
+
+/* Contract in upstream/http_xfer.h. */
+void gw_http_peer_clear(struct gw_http_peer *p)
+{
+	curl_slist_free_all(p->conf_hdrs);
+	free(p->session_id);
+	free(p->version);
+	free(p->url);
 }

@@ -136,6 +136,11 @@ void gw_http_xfer_retry_in(struct gw_http_xfer *x, long ms);
  * libcurl callback. */
 void gw_http_xfer_free(struct gw_http_xfer *x);
 
+/* Put x at the head of an owner's list of transfers (x->prev, x->next). */
+void gw_http_xfer_list_add(struct gw_http_xfer **head, struct gw_http_xfer *x);
+/* Take x off the list headed by *head. */
+void gw_http_xfer_list_del(struct gw_http_xfer **head, struct gw_http_xfer *x);
+
 /* Why the last connection failed, written into why; false if the transport
  * and the status were fine. */
 bool gw_http_xfer_failed(const struct gw_http_xfer *x, CURLcode res, char *why, size_t cap);
@@ -163,5 +168,15 @@ int gw_http_conf_headers(const struct gw_server_conf *conf, struct curl_slist **
 /* An easy handle for url with what all our requests share: http and https
  * only, no signals. NULL when out of memory or curl refuses the URL. */
 CURL *gw_http_easy_new(const char *url);
+
+/* Fill in p (zeroed by the caller) for conf: base, curl, ops and owner as
+ * given, a copy of conf->url, conf's headers (gw_http_conf_headers()) and
+ * the idle limit of a request stream, twice conf->timeout and at least
+ * 30 s. 0 or GW_ENOMEM; on error gw_http_peer_clear() frees what was made. */
+int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw_curl *curl,
+		      const struct gw_server_conf *conf, const struct gw_http_xfer_ops *ops,
+		      void *owner);
+/* Free p's strings and header list; not p itself. */
+void gw_http_peer_clear(struct gw_http_peer *p);
 
 #endif

@@ -1,61 +1,39 @@
 /* Streamable HTTP upstream link (MCP 2025-03-26 and later): every client
  * message is its own POST, answered by one JSON body or an SSE stream; a
  * standalone GET stream carries server messages unrelated to any request.
- * This file is the session: its id, the delivery queue, what each answer
- * means, resumption and the GET stream's lifetime. One HTTP exchange (its
- * headers, easy handle and response capture) is http_xfer.c. All transfers
- * run on the shared curl multi handle (curl_loop.c). Design notes:
+ * This file is the session: its id, what each answer means, resumption and
+ * the GET stream's lifetime. The delivery queue and synthesised errors it
+ * shares with link_sse.c are link_common.c; one HTTP exchange (its headers,
+ * easy handle and response capture) is http_xfer.c. All transfers run on
+ * the shared curl multi handle (curl_loop.c). Design notes:
  * docs/internals/upstream-http.md. */
-#include <event2/event.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/err.h"
 #include "core/log.h"
 #include "mcp/jsonrpc.h"
 #include "upstream/curl_loop.h"
 #include "upstream/http_xfer.h"
-#include "upstream/link-impl.h"
+#include "upstream/link_common.h"
 
 #define HTTP_MAX_VERSION 64u
-#define HTTP_MAX_DEPTH 512      /* JSON nesting, as on stdio */
 #define HTTP_RESUME_ATTEMPTS 5u /* reconnects in a row without a new event */
 #define HTTP_RETRY_DEFAULT_MS 1000L
 #define HTTP_LISTEN_BACKOFF_MAX_MS 30000L
 #define HTTP_DELETE_TIMEOUT_MS 5000L
-#define HTTP_WHY_MAX 512
-
-/* A queued delivery: a message, or (msg NULL) the link going down. */
-struct http_item {
-	struct http_item *next;
-	json_t *msg;
-	uint64_t ctx;
-	int err;
-	const char *why;
-};
 
 struct http_link {
-	struct gw_link base;         /* first: gw_link_* cast to us */
+	struct gw_link_common c;     /* first: name, delivery queue, down/closed */
 	struct gw_http_peer peer;    /* url, headers, session id: what transfers use */
-	char *name;
 	struct gw_http_xfer *xfers;  /* every live exchange */
 	struct gw_http_xfer *listen; /* the GET stream, or NULL */
 	bool listen_stopped;         /* 405: the server has no GET stream */
 	bool session_warned;
-	/* Messages are delivered from the loop, never from inside a curl
-	 * callback: the owner may then send or close from on_message. */
-	struct http_item *q_head;
-	struct http_item **q_tail;
-	struct event *deliver_ev;
-	bool down;                   /* on_down queued: nothing more goes out */
-	bool down_told;              /* on_down delivered: nothing more comes in */
 	bool expired;                /* 404: no DELETE for a forgotten session */
-	bool delivering;
-	bool closed;
 };
 
 static struct http_link *link_of(const struct gw_http_xfer *x)
@@ -76,127 +54,7 @@ static bool token_ok(struct gw_str v, size_t max)
 	return true;
 }
 
-/* ---- delivery queue --------------------------------------------------- */
-
-static void queue_push(struct http_link *hl, struct http_item *it)
-{
-	*hl->q_tail = it;
-	hl->q_tail = &it->next;
-	event_active(hl->deliver_ev, EV_READ, 0);
-}
-
-static struct http_item *queue_pop(struct http_link *hl)
-{
-	struct http_item *it = hl->q_head;
-
-	hl->q_head = it->next;
-	if (!hl->q_head)
-		hl->q_tail = &hl->q_head;
-	return it;
-}
-
-static void item_free(struct http_item *it)
-{
-	json_decref(it->msg);
-	free(it);
-}
-
-/* Queue msg (stolen) for on_message. */
-static void enqueue_msg(struct http_link *hl, json_t *msg, uint64_t ctx)
-{
-	struct http_item *it;
-
-	if (!msg)
-		return;
-	if (hl->down) {
-		json_decref(msg);
-		return;
-	}
-	it = calloc(1, sizeof(*it));
-	if (!it) {
-		GW_ERROR("upstream", "server '%s': out of memory, a message was dropped", hl->name);
-		json_decref(msg);
-		return;
-	}
-	it->msg = msg;
-	it->ctx = ctx;
-	queue_push(hl, it);
-}
-
-/* The link is unusable: on_down once, after what is already queued. */
-static void link_down(struct http_link *hl, int err, const char *why)
-{
-	struct http_item *it;
-
-	if (hl->down)
-		return;
-	GW_WARN("upstream", "server '%s': %s", hl->name, why);
-	it = calloc(1, sizeof(*it));
-	hl->down = true;
-	if (!it)
-		return;
-	it->err = err;
-	it->why = why;
-	queue_push(hl, it);
-}
-
-static void link_free(struct http_link *hl);
-
-static void on_deliver(evutil_socket_t fd, short what, void *arg)
-{
-	struct http_link *hl = arg;
-
-	(void)fd;
-	(void)what;
-	hl->delivering = true;
-	while (hl->q_head && !hl->closed) {
-		struct http_item *it = queue_pop(hl);
-
-		if (hl->down_told) {
-			/* the contract: nothing after on_down */
-		} else if (it->msg) {
-			hl->base.cbs.on_message(hl->base.arg, it->msg, it->ctx);
-		} else {
-			hl->down_told = true;
-			hl->base.cbs.on_down(hl->base.arg, it->err, it->why);
-		}
-		item_free(it);
-	}
-	hl->delivering = false;
-	/* gw_link_close() from a callback leaves the free to us. */
-	if (hl->closed)
-		link_free(hl);
-}
-
 /* ---- messages from the upstream --------------------------------------- */
-
-static bool is_request(json_t *msg)
-{
-	return json_is_object(msg) && json_is_string(json_object_get(msg, "method")) &&
-	       json_object_get(msg, "id");
-}
-
-/* Ids of the requests in a message we send (a batch may hold several);
- * responses and notifications need no answer. */
-static json_t *request_ids(json_t *root)
-{
-	json_t *ids = json_array();
-	json_t *el;
-	size_t i;
-
-	if (!ids)
-		return NULL;
-	if (json_is_object(root)) {
-		if (is_request(root))
-			json_array_append(ids, json_object_get(root, "id"));
-		return ids;
-	}
-	json_array_foreach(root, i, el) {
-		if (is_request(el))
-			json_array_append(ids, json_object_get(el, "id"));
-	}
-	return ids;
-}
 
 /* A response to one of our requests settles it: it needs no error later. */
 static void settle(struct gw_http_xfer *x, json_t *msg)
@@ -221,29 +79,23 @@ static void take_msg(struct gw_http_xfer *x, json_t *msg)
 	struct http_link *hl = link_of(x);
 
 	if (!json_is_object(msg)) {
-		GW_WARN("upstream", "server '%s' sent a JSON value that is not a message", hl->name);
+		GW_WARN("upstream", "server '%s' sent a JSON value that is not a message",
+			hl->c.name);
 		return;
 	}
 	settle(x, msg);
-	enqueue_msg(hl, json_incref(msg), x->kind == GW_XFER_LISTEN ? 0 : x->ctx);
+	gw_link_common_deliver(&hl->c, json_incref(msg), x->kind == GW_XFER_LISTEN ? 0 : x->ctx);
 }
 
 /* Parse one JSON text (a message or a batch) and queue its messages. */
 static int take_json(struct gw_http_xfer *x, const char *buf, size_t len)
 {
-	json_error_t jerr;
-	json_t *root, *el;
+	json_t *root = gw_link_common_parse(&link_of(x)->c, buf, len);
+	json_t *el;
 	size_t i;
 
-	if (gw_json_depth(buf, len, HTTP_MAX_DEPTH) > HTTP_MAX_DEPTH) {
-		GW_WARN("upstream", "server '%s' sent JSON nested too deeply", link_of(x)->name);
+	if (!root)
 		return GW_EINVAL;
-	}
-	root = json_loadb(buf, len, 0, &jerr);
-	if (!root) {
-		GW_WARN("upstream", "server '%s' sent invalid JSON: %s", link_of(x)->name, jerr.text);
-		return GW_EINVAL;
-	}
 	if (json_is_array(root)) {
 		json_array_foreach(root, i, el)
 			take_msg(x, el);
@@ -254,21 +106,14 @@ static int take_json(struct gw_http_xfer *x, const char *buf, size_t len)
 	return 0;
 }
 
-/* Every request still unanswered gets a synthesised JSON-RPC error, so the
- * layer above never waits on a request the upstream will not answer. */
+/* Every request still unanswered gets a synthesised JSON-RPC error. */
 static void fail_pending(struct gw_http_xfer *x, const char *why)
 {
 	struct http_link *hl = link_of(x);
-	char text[HTTP_WHY_MAX + 160];
-	json_t *id;
-	size_t i;
 
-	snprintf(text, sizeof(text), "upstream '%s': %s", hl->name, why);
-	GW_WARN("upstream", "server '%s': %s (%zu request(s) failed)", hl->name, why,
+	GW_WARN("upstream", "server '%s': %s (%zu request(s) failed)", hl->c.name, why,
 		json_array_size(x->pending));
-	json_array_foreach(x->pending, i, id)
-		enqueue_msg(hl, gw_jsonrpc_error(id, GW_RPC_UPSTREAM_ERROR, text, NULL), x->ctx);
-	json_array_clear(x->pending);
+	gw_link_common_fail_pending(&hl->c, x, why);
 }
 
 /* ---- from inside curl callbacks: no owner callbacks, no multi calls ---- */
@@ -282,19 +127,21 @@ static void on_session_id(void *owner, struct gw_http_xfer *x, struct gw_str val
 	if (x->kind != GW_XFER_POST || !gw_http_status_is_2xx(status))
 		return;
 	if (!token_ok(value, GW_HTTP_MAX_TOKEN)) {
-		GW_WARN("upstream", "server '%s' sent an invalid Mcp-Session-Id; ignored", hl->name);
+		GW_WARN("upstream", "server '%s' sent an invalid Mcp-Session-Id; ignored",
+			hl->c.name);
 		return;
 	}
 	if (!hl->peer.session_id) {
 		/* token_ok() let no NUL through: strndup() copies all of it. */
 		hl->peer.session_id = strndup(value.ptr, value.len);
 		if (hl->peer.session_id)
-			GW_INFO("upstream", "server '%s': session established", hl->name);
+			GW_INFO("upstream", "server '%s': session established", hl->c.name);
 		return;
 	}
 	if (!gw_str_eq_cstr(value, hl->peer.session_id) && !hl->session_warned) {
 		hl->session_warned = true;
-		GW_WARN("upstream", "server '%s' changed its Mcp-Session-Id mid-session; ignored", hl->name);
+		GW_WARN("upstream", "server '%s' changed its Mcp-Session-Id mid-session; ignored",
+			hl->c.name);
 	}
 }
 
@@ -307,29 +154,11 @@ static void on_sse_message(void *owner, struct gw_http_xfer *x, const char *json
 
 /* ---- the set of exchanges --------------------------------------------- */
 
-static struct gw_http_xfer *xfer_new(struct http_link *hl, enum gw_xfer_kind kind)
-{
-	struct gw_http_xfer *x = gw_http_xfer_new(&hl->peer, kind);
-
-	if (!x)
-		return NULL;
-	x->next = hl->xfers;
-	if (hl->xfers)
-		hl->xfers->prev = x;
-	hl->xfers = x;
-	return x;
-}
-
 static void xfer_free(struct gw_http_xfer *x)
 {
 	struct http_link *hl = link_of(x);
 
-	if (x->prev)
-		x->prev->next = x->next;
-	else
-		hl->xfers = x->next;
-	if (x->next)
-		x->next->prev = x->prev;
+	gw_http_xfer_list_del(&hl->xfers, x);
 	if (hl->listen == x)
 		hl->listen = NULL;
 	gw_http_xfer_free(x);
@@ -348,7 +177,7 @@ static void session_expire(struct gw_http_xfer *x)
 	struct http_link *hl = link_of(x);
 
 	hl->expired = true;
-	link_down(hl, GW_ENOENT, "upstream session expired");
+	gw_link_common_down(&hl->c, GW_ENOENT, "upstream session expired");
 	xfer_free(x);
 }
 
@@ -356,7 +185,7 @@ static void session_expire(struct gw_http_xfer *x)
 
 static bool can_resume(const struct gw_http_xfer *x, CURLcode res)
 {
-	if (link_of(x)->down || !x->last_event_id || x->fail_why)
+	if (link_of(x)->c.down || !x->last_event_id || x->fail_why)
 		return false;
 	if (!x->progressed && x->attempts >= HTTP_RESUME_ATTEMPTS)
 		return false;
@@ -377,7 +206,7 @@ static void resume_later(struct gw_http_xfer *x)
 	x->kind = GW_XFER_RESUME;
 	/* Debug, not info: polling servers (SEP-1699) do this all the time. */
 	GW_DEBUG("upstream", "server '%s': response stream closed before the answer; resuming in %ld ms (attempt %u)",
-		link_of(x)->name, ms, x->attempts);
+		link_of(x)->c.name, ms, x->attempts);
 	gw_http_xfer_retry_in(x, ms);
 }
 
@@ -402,7 +231,7 @@ static void take_body(struct gw_http_xfer *x, CURLcode res)
 
 static void request_done(struct gw_http_xfer *x, CURLcode res)
 {
-	char why[HTTP_WHY_MAX + 64], detail[HTTP_WHY_MAX];
+	char why[GW_LINK_WHY_MAX + 64], detail[GW_LINK_WHY_MAX];
 	bool failed;
 
 	if (gw_http_xfer_session_expired(x)) {
@@ -415,8 +244,8 @@ static void request_done(struct gw_http_xfer *x, CURLcode res)
 		gw_http_xfer_quote_error(x, detail, sizeof(detail));
 	if (json_array_size(x->pending) == 0) {
 		if (failed)
-			GW_WARN("upstream", "server '%s': sending a message failed: %s", link_of(x)->name,
-				detail);
+			GW_WARN("upstream", "server '%s': sending a message failed: %s",
+				link_of(x)->c.name, detail);
 		xfer_free(x);
 		return;
 	}
@@ -459,7 +288,7 @@ static void listen_later(struct gw_http_xfer *x)
 static void listen_done(struct gw_http_xfer *x, CURLcode res)
 {
 	struct http_link *hl = link_of(x);
-	char why[HTTP_WHY_MAX];
+	char why[GW_LINK_WHY_MAX];
 
 	if (gw_http_xfer_session_expired(x)) {
 		session_expire(x);
@@ -468,29 +297,31 @@ static void listen_done(struct gw_http_xfer *x, CURLcode res)
 	if (x->status == 405 || (gw_http_status_is_2xx(x->status) && x->body_kind != GW_BODY_SSE &&
 				 x->body_kind != GW_BODY_NONE)) {
 		/* The server offers no GET stream; that is allowed. */
-		GW_INFO("upstream", "server '%s' has no standalone SSE stream (HTTP %ld)", hl->name,
-			x->status);
+		GW_INFO("upstream", "server '%s' has no standalone SSE stream (HTTP %ld)",
+			hl->c.name, x->status);
 		hl->listen_stopped = true;
 		xfer_free(x);
 		return;
 	}
-	if (hl->down) {
+	if (hl->c.down) {
 		xfer_free(x);
 		return;
 	}
 	if (gw_http_xfer_failed(x, res, why, sizeof(why)))
-		GW_INFO("upstream", "server '%s': SSE stream failed (%s); reconnecting", hl->name, why);
+		GW_INFO("upstream", "server '%s': SSE stream failed (%s); reconnecting",
+			hl->c.name, why);
 	else
-		GW_DEBUG("upstream", "server '%s': SSE stream closed; reconnecting", hl->name);
+		GW_DEBUG("upstream", "server '%s': SSE stream closed; reconnecting", hl->c.name);
 	listen_later(x);
 }
 
 static void listen_open(struct http_link *hl)
 {
-	struct gw_http_xfer *x = xfer_new(hl, GW_XFER_LISTEN);
+	struct gw_http_xfer *x = gw_http_xfer_new(&hl->peer, GW_XFER_LISTEN);
 
 	if (!x)
 		return;
+	gw_http_xfer_list_add(&hl->xfers, x);
 	hl->listen = x;
 	if (gw_http_xfer_start(x))
 		listen_later(x);
@@ -513,7 +344,7 @@ static void on_xfer_timer(void *owner, struct gw_http_xfer *x)
 	int rc;
 
 	/* After on_down nothing is delivered: no point in reconnecting. */
-	if (hl->down) {
+	if (hl->c.down) {
 		xfer_free(x);
 		return;
 	}
@@ -596,7 +427,7 @@ static void delete_send(const struct http_link *hl)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return;
-	d->name = strdup(hl->name);
+	d->name = strdup(hl->c.name);
 	if (!d->name || gw_http_session_headers(&hl->peer, &d->hdrs))
 		goto out_free;
 	e = delete_easy(hl, d);
@@ -616,39 +447,17 @@ static int http_send(struct gw_link *l, const char *json, size_t len, uint64_t c
 {
 	struct http_link *hl = (struct http_link *)l;
 	struct gw_http_xfer *x;
-	json_t *root;
 	int rc;
 
-	if (hl->down || hl->closed)
-		return GW_ESTATE;
-	if (len > GW_HTTP_MAX_BODY)
-		return GW_ETOOBIG;
-	root = json_loadb(json, len, 0, NULL);
-	if (!root)
-		return GW_EINVAL;
-	x = xfer_new(hl, GW_XFER_POST);
-	if (!x) {
-		json_decref(root);
-		return GW_ENOMEM;
-	}
-	json_decref(x->pending);
-	x->pending = request_ids(root);
-	json_decref(root);
-	x->ctx = ctx;
-	x->body = malloc(len ? len : 1);
-	if (!x->pending || !x->body) {
-		rc = GW_ENOMEM;
-		goto out_xfer;
-	}
-	memcpy(x->body, json, len);
-	x->body_len = len;
+	rc = gw_link_common_check_send(&hl->c, len);
+	if (!rc)
+		rc = gw_link_common_post_new(&hl->peer, json, len, ctx, &x);
+	if (rc)
+		return rc;
+	gw_http_xfer_list_add(&hl->xfers, x);
 	rc = gw_http_xfer_start(x);
 	if (rc)
-		goto out_xfer;
-	return 0;
-
-out_xfer:
-	xfer_free(x);
+		xfer_free(x);
 	return rc;
 }
 
@@ -658,7 +467,7 @@ static void http_set_protocol_version(struct gw_link *l, const char *version)
 	char *v;
 
 	if (!version || !token_ok(gw_str_from_cstr(version), HTTP_MAX_VERSION)) {
-		GW_WARN("upstream", "server '%s': invalid protocol version; not sent", hl->name);
+		GW_WARN("upstream", "server '%s': invalid protocol version; not sent", hl->c.name);
 		return;
 	}
 	v = strdup(version);
@@ -667,22 +476,18 @@ static void http_set_protocol_version(struct gw_link *l, const char *version)
 	free(hl->peer.version);
 	hl->peer.version = v;
 	/* Initialize is done: the session exists, its GET stream may open. */
-	if (!hl->listen && !hl->listen_stopped && !hl->down && !hl->closed)
+	if (!hl->listen && !hl->listen_stopped && !hl->c.down && !hl->c.closed)
 		listen_open(hl);
 }
 
-static void link_free(struct http_link *hl)
+/* Also gw_link_common's release: after a close from inside a delivery. */
+static void link_free(struct gw_link_common *c)
 {
+	struct http_link *hl = (struct http_link *)c;
+
 	xfers_free_all(hl);
-	while (hl->q_head)
-		item_free(queue_pop(hl));
-	if (hl->deliver_ev)
-		event_free(hl->deliver_ev);
-	curl_slist_free_all(hl->peer.conf_hdrs);
-	free(hl->peer.session_id);
-	free(hl->peer.version);
-	free(hl->peer.url);
-	free(hl->name);
+	gw_link_common_free(&hl->c);
+	gw_http_peer_clear(&hl->peer);
 	free(hl);
 }
 
@@ -690,11 +495,9 @@ static void http_close(struct gw_link *l)
 {
 	struct http_link *hl = (struct http_link *)l;
 
-	hl->closed = true;
 	xfers_free_all(hl);
 	delete_send(hl);
-	if (!hl->delivering)
-		link_free(hl);
+	gw_link_common_close(&hl->c);
 }
 
 static const struct gw_link_ops http_ops = {
@@ -705,70 +508,6 @@ static const struct gw_link_ops http_ops = {
 };
 
 /* ---- creation --------------------------------------------------------- */
-
-static bool header_name_ok(const char *name)
-{
-	if (!*name)
-		return false;
-	for (const char *p = name; *p; p++) {
-		if (!strchr("!#$%&'*+-.^_`|~", *p) && !(*p >= '0' && *p <= '9') &&
-		    !((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
-			return false;
-	}
-	return true;
-}
-
-/* Headers the transport itself owns; a configured copy would confuse the
- * server or break the protocol. */
-static bool header_reserved(const char *name)
-{
-	static const char *const reserved[] = {
-		"accept", "content-type", "content-length", "expect", "host",
-		"last-event-id", "mcp-protocol-version", "mcp-session-id", "transfer-encoding",
-	};
-
-	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
-		if (strcasecmp(name, reserved[i]) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Configured headers (credentials, typically) as ready-made lines. Their
- * values are never logged, only their names. */
-static int copy_conf_headers(struct http_link *hl, const struct gw_server_conf *conf)
-{
-	for (size_t i = 0; i < conf->n_headers; i++) {
-		const struct gw_kv *kv = &conf->headers[i];
-		int rc;
-
-		if (!kv->key || !kv->value || !header_name_ok(kv->key) ||
-		    strpbrk(kv->value, "\r\n")) {
-			GW_WARN("upstream", "server '%s': header '%s' is malformed; not sent", hl->name,
-				kv->key && header_name_ok(kv->key) ? kv->key : "?");
-			continue;
-		}
-		if (header_reserved(kv->key)) {
-			GW_WARN("upstream", "server '%s': header '%s' is set by the transport; not sent",
-				hl->name, kv->key);
-			continue;
-		}
-		rc = gw_http_header_add(&hl->peer.conf_hdrs, kv->key, kv->value);
-		if (rc == GW_ETOOBIG) {
-			GW_WARN("upstream", "server '%s': header '%s' is too long; not sent", hl->name,
-				kv->key);
-			continue;
-		}
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-static bool url_ok(const char *url)
-{
-	return url && (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0);
-}
 
 /* Contract in upstream/link.h. Copies what it needs from conf, so conf may
  * go away (config reload) while the link lives. No network traffic until
@@ -781,38 +520,12 @@ struct gw_link *gw_link_http_new(struct event_base *base, struct gw_curl *curl,
 
 	if (!hl)
 		goto out_fail;
-	hl->base.ops = &http_ops;
-	hl->base.cbs = *cbs;
-	hl->base.arg = arg;
-	hl->peer.evb = base;
-	hl->peer.curl = curl;
-	hl->peer.ops = &xfer_ops;
-	hl->peer.owner = hl;
-	hl->q_tail = &hl->q_head;
-	/* Twice the request timeout: the layer above gives up first, this
-	 * only reclaims connections of servers that never answer. */
-	hl->peer.idle_s = conf->timeout > 0 ? (long)(conf->timeout * 2) : 60;
-	if (hl->peer.idle_s < 30)
-		hl->peer.idle_s = 30;
-	hl->name = strdup(conf->name ? conf->name : "?");
-	if (!hl->name)
-		goto out_free;
-	if (!url_ok(conf->url)) {
-		GW_ERROR("upstream", "server '%s': url must be http:// or https://", hl->name);
-		goto out_free;
-	}
-	hl->peer.url = strdup(conf->url);
-	if (!hl->peer.url || copy_conf_headers(hl, conf))
-		goto out_free;
-	hl->deliver_ev = event_new(base, -1, 0, on_deliver, hl);
-	if (!hl->deliver_ev)
-		goto out_free;
-	return &hl->base;
+	if (gw_link_common_init(&hl->c, base, &http_ops, cbs, arg, conf, link_free) ||
+	    gw_http_peer_init(&hl->peer, base, curl, conf, &xfer_ops, hl))
+		goto out_fail;
+	return &hl->c.base;
 
-out_free:
-	link_free(hl);
 out_fail:
-	GW_ERROR("upstream", "server '%s': cannot create the HTTP link",
-		 conf->name ? conf->name : "?");
-	return NULL;
+	/* c is hl's first member: a NULL hl is a NULL c. */
+	return gw_link_common_new_failed((struct gw_link_common *)hl, conf, "HTTP");
 }

@@ -4,9 +4,11 @@
  * message, responses included, comes back as a "message" event on that one
  * stream. This file is the session: the endpoint, the queue of messages sent
  * before it was known, what a POST's answer means, and the stream's end
- * taking the link down (a legacy session cannot be resumed). The HTTP
- * exchanges themselves are http_xfer.c, run on the shared curl multi handle
- * (curl_loop.c). Design notes: docs/internals/upstream-http.md. */
+ * taking the link down (a legacy session cannot be resumed). The delivery
+ * queue and synthesised errors it shares with link_http.c are
+ * link_common.c; the HTTP exchanges themselves are http_xfer.c, run on the
+ * shared curl multi handle (curl_loop.c). Design notes:
+ * docs/internals/upstream-http.md. */
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <stdbool.h>
@@ -18,34 +20,22 @@
 
 #include "core/err.h"
 #include "core/log.h"
-#include "mcp/jsonrpc.h"
 #include "upstream/http_xfer.h"
-#include "upstream/link-impl.h"
+#include "upstream/link_common.h"
 
-#define SSE_MAX_DEPTH 512                  /* JSON nesting, as on stdio and HTTP */
 #define SSE_MAX_ENDPOINT 4096u             /* the endpoint event's data */
 #define SSE_MAX_WAITING 64u                /* messages sent before the endpoint came */
 #define SSE_MAX_WAITING_BYTES (16u << 20)  /* their bodies together */
 #define SSE_MAX_POSTS 1024u                /* POSTs in flight */
 #define SSE_ENDPOINT_TIMEOUT_MIN_S 10L
-#define SSE_WHY_MAX 512
-
-/* A queued delivery: a message, or (msg NULL) the link going down. */
-struct sse_item {
-	struct sse_item *next;
-	json_t *msg;
-	uint64_t ctx;
-	int err;
-};
 
 struct sse_link {
-	struct gw_link base;           /* first: gw_link_* cast to us */
+	struct gw_link_common c;       /* first: name, delivery queue, down/closed */
 	/* The two endpoints of a legacy server. Both peers report to this
 	 * link and share one list of configured headers (owned by stream_peer);
 	 * post_peer.url is NULL until the endpoint event named it. */
 	struct gw_http_peer stream_peer;
 	struct gw_http_peer post_peer;
-	char *name;
 	struct gw_http_xfer *stream;   /* the GET; NULL once it ended */
 	struct gw_http_xfer *posts;    /* POSTs in flight */
 	size_t n_posts;
@@ -58,16 +48,6 @@ struct sse_link {
 	struct event *endpoint_timer;  /* no endpoint event in time: down */
 	long endpoint_timeout_s;
 	bool endpoint_warned;
-	/* Messages are delivered from the loop, never from inside a curl
-	 * callback: the owner may then send or close from on_message. */
-	struct sse_item *q_head;
-	struct sse_item **q_tail;
-	struct event *deliver_ev;
-	char down_why[SSE_WHY_MAX];
-	bool down;                     /* on_down queued: nothing more goes out */
-	bool down_told;                /* on_down delivered: nothing more comes in */
-	bool delivering;
-	bool closed;
 };
 
 static struct sse_link *link_of(const struct gw_http_xfer *x)
@@ -75,90 +55,11 @@ static struct sse_link *link_of(const struct gw_http_xfer *x)
 	return x->peer->owner;
 }
 
-/* ---- delivery queue --------------------------------------------------- */
-
-static void queue_push(struct sse_link *sl, struct sse_item *it)
-{
-	*sl->q_tail = it;
-	sl->q_tail = &it->next;
-	event_active(sl->deliver_ev, EV_READ, 0);
-}
-
-static struct sse_item *queue_pop(struct sse_link *sl)
-{
-	struct sse_item *it = sl->q_head;
-
-	sl->q_head = it->next;
-	if (!sl->q_head)
-		sl->q_tail = &sl->q_head;
-	return it;
-}
-
-static void item_free(struct sse_item *it)
-{
-	json_decref(it->msg);
-	free(it);
-}
-
-/* Queue msg (stolen) for on_message. */
-static void enqueue_msg(struct sse_link *sl, json_t *msg, uint64_t ctx)
-{
-	struct sse_item *it;
-
-	if (!msg)
-		return;
-	if (sl->down) {
-		json_decref(msg);
-		return;
-	}
-	it = calloc(1, sizeof(*it));
-	if (!it) {
-		GW_ERROR("upstream", "server '%s': out of memory, a message was dropped", sl->name);
-		json_decref(msg);
-		return;
-	}
-	it->msg = msg;
-	it->ctx = ctx;
-	queue_push(sl, it);
-}
-
-static void link_free(struct sse_link *sl);
-
-static void on_deliver(evutil_socket_t fd, short what, void *arg)
-{
-	struct sse_link *sl = arg;
-
-	(void)fd;
-	(void)what;
-	sl->delivering = true;
-	while (sl->q_head && !sl->closed) {
-		struct sse_item *it = queue_pop(sl);
-
-		if (sl->down_told) {
-			/* the contract: nothing after on_down */
-		} else if (it->msg) {
-			sl->base.cbs.on_message(sl->base.arg, it->msg, it->ctx);
-		} else {
-			sl->down_told = true;
-			sl->base.cbs.on_down(sl->base.arg, it->err, sl->down_why);
-		}
-		item_free(it);
-	}
-	sl->delivering = false;
-	/* gw_link_close() from a callback leaves the free to us. */
-	if (sl->closed)
-		link_free(sl);
-}
-
 /* ---- the set of exchanges --------------------------------------------- */
 
 static void posts_add(struct sse_link *sl, struct gw_http_xfer *x)
 {
-	x->prev = NULL;
-	x->next = sl->posts;
-	if (sl->posts)
-		sl->posts->prev = x;
-	sl->posts = x;
+	gw_http_xfer_list_add(&sl->posts, x);
 	sl->n_posts++;
 }
 
@@ -166,12 +67,7 @@ static void post_free(struct gw_http_xfer *x)
 {
 	struct sse_link *sl = link_of(x);
 
-	if (x->prev)
-		x->prev->next = x->next;
-	else
-		sl->posts = x->next;
-	if (x->next)
-		x->next->prev = x->prev;
+	gw_http_xfer_list_del(&sl->posts, x);
 	sl->n_posts--;
 	gw_http_xfer_free(x);
 }
@@ -219,98 +115,49 @@ static void xfers_free_all(struct sse_link *sl)
  * From the loop only. */
 static void link_down(struct sse_link *sl, int err, const char *why)
 {
-	struct sse_item *it;
-
-	if (sl->down)
+	if (sl->c.down)
 		return;
-	sl->down = true;
-	snprintf(sl->down_why, sizeof(sl->down_why), "%s", why);
-	GW_WARN("upstream", "server '%s': %s", sl->name, sl->down_why);
+	gw_link_common_down(&sl->c, err, why);
 	event_del(sl->endpoint_timer);
 	xfers_free_all(sl);
-	it = calloc(1, sizeof(*it));
-	if (!it)
-		return;
-	it->err = err;
-	queue_push(sl, it);
 }
 
 /* ---- messages from the upstream --------------------------------------- */
-
-static bool is_request(json_t *msg)
-{
-	return json_is_object(msg) && json_is_string(json_object_get(msg, "method")) &&
-	       json_object_get(msg, "id");
-}
-
-/* Ids of the requests in a message we send (a batch may hold several);
- * a failed POST owes each of them an answer. */
-static json_t *request_ids(json_t *root)
-{
-	json_t *ids = json_array();
-	json_t *el;
-	size_t i;
-
-	if (!ids)
-		return NULL;
-	if (json_is_object(root)) {
-		if (is_request(root))
-			json_array_append(ids, json_object_get(root, "id"));
-		return ids;
-	}
-	json_array_foreach(root, i, el) {
-		if (is_request(el))
-			json_array_append(ids, json_object_get(el, "id"));
-	}
-	return ids;
-}
 
 /* One "message" event: a JSON-RPC message (or a batch of them). A bad one
  * is logged and skipped; the stream goes on. Legacy SSE has one stream for
  * everything, so nothing ties a message to a request: ctx 0. */
 static void take_json(struct sse_link *sl, struct gw_str data)
 {
-	json_error_t jerr;
-	json_t *root, *el;
+	json_t *root = gw_link_common_parse(&sl->c, data.ptr, data.len);
+	json_t *el;
 	size_t i;
 
-	if (gw_json_depth(data.ptr, data.len, SSE_MAX_DEPTH) > SSE_MAX_DEPTH) {
-		GW_WARN("upstream", "server '%s' sent JSON nested too deeply", sl->name);
+	if (!root)
 		return;
-	}
-	root = json_loadb(data.ptr, data.len, 0, &jerr);
-	if (!root) {
-		GW_WARN("upstream", "server '%s' sent invalid JSON: %s", sl->name, jerr.text);
-		return;
-	}
 	if (json_is_array(root)) {
 		json_array_foreach(root, i, el) {
 			if (json_is_object(el))
-				enqueue_msg(sl, json_incref(el), 0);
+				gw_link_common_deliver(&sl->c, json_incref(el), 0);
 		}
 	} else if (json_is_object(root)) {
-		enqueue_msg(sl, json_incref(root), 0);
+		gw_link_common_deliver(&sl->c, json_incref(root), 0);
 	} else {
-		GW_WARN("upstream", "server '%s' sent a JSON value that is not a message", sl->name);
+		GW_WARN("upstream", "server '%s' sent a JSON value that is not a message",
+			sl->c.name);
 	}
 	json_decref(root);
 }
 
-/* Every request a failed POST carried gets a synthesised JSON-RPC error,
- * so the layer above never waits on a request the upstream never saw. */
+/* Every request a failed POST carried gets a synthesised JSON-RPC error:
+ * the upstream never saw it. */
 static void fail_pending(struct gw_http_xfer *x, const char *why)
 {
 	struct sse_link *sl = link_of(x);
-	char text[SSE_WHY_MAX + 160];
-	json_t *id;
-	size_t i;
 
-	snprintf(text, sizeof(text), "upstream '%s': %s", sl->name, why);
 	GW_WARN("upstream", "server '%s': sending a message failed: %s (%zu request(s) failed)",
-		sl->name, why, json_array_size(x->pending));
-	json_array_foreach(x->pending, i, id)
-		enqueue_msg(sl, gw_jsonrpc_error(id, GW_RPC_UPSTREAM_ERROR, text, NULL), x->ctx);
-	json_array_clear(x->pending);
+		sl->c.name, why, json_array_size(x->pending));
+	gw_link_common_fail_pending(&sl->c, x, why);
 }
 
 /* ---- the endpoint ------------------------------------------------------- */
@@ -384,7 +231,8 @@ static int take_endpoint(struct sse_link *sl, struct gw_http_xfer *x, struct gw_
 	if (sl->post_peer.url) {
 		/* A session's endpoint does not move. */
 		if (!sl->endpoint_warned)
-			GW_WARN("upstream", "server '%s' sent another endpoint event; ignored", sl->name);
+			GW_WARN("upstream", "server '%s' sent another endpoint event; ignored",
+				sl->c.name);
 		sl->endpoint_warned = true;
 		return 0;
 	}
@@ -394,7 +242,7 @@ static int take_endpoint(struct sse_link *sl, struct gw_http_xfer *x, struct gw_
 		return GW_EINVAL;
 	}
 	/* The URL is never logged: it carries the session's id. */
-	GW_INFO("upstream", "server '%s': legacy SSE session established", sl->name);
+	GW_INFO("upstream", "server '%s': legacy SSE session established", sl->c.name);
 	event_del(sl->endpoint_timer);
 	event_active(sl->flush_ev, EV_READ, 0);
 	return 0;
@@ -409,7 +257,8 @@ static int on_sse_event(void *owner, struct gw_http_xfer *x, const struct gw_sse
 	/* Legacy servers answer POSTs with 202; an event stream in a POST's
 	 * answer is not theirs to send, and would deliver messages twice. */
 	if (x != sl->stream) {
-		GW_DEBUG("upstream", "server '%s': SSE event in a POST answer; ignored", sl->name);
+		GW_DEBUG("upstream", "server '%s': SSE event in a POST answer; ignored",
+			 sl->c.name);
 		return 0;
 	}
 	if (gw_str_eq_cstr(ev->event, "endpoint"))
@@ -421,7 +270,7 @@ static int on_sse_event(void *owner, struct gw_http_xfer *x, const struct gw_sse
 		return GW_EINVAL;
 	}
 	if (!gw_str_eq_cstr(ev->event, "message")) {
-		GW_DEBUG("upstream", "server '%s': SSE event of another type; ignored", sl->name);
+		GW_DEBUG("upstream", "server '%s': SSE event of another type; ignored", sl->c.name);
 		return 0;
 	}
 	take_json(sl, ev->data);
@@ -433,7 +282,7 @@ static int on_sse_event(void *owner, struct gw_http_xfer *x, const struct gw_sse
 /* The stream ended: the session is gone for good. */
 static void stream_done(struct sse_link *sl, struct gw_http_xfer *x, CURLcode res)
 {
-	char detail[SSE_WHY_MAX - 64], why[SSE_WHY_MAX];
+	char detail[GW_LINK_WHY_MAX - 64], why[GW_LINK_WHY_MAX];
 
 	if (gw_http_xfer_failed(x, res, detail, sizeof(detail))) {
 		gw_http_xfer_quote_error(x, detail, sizeof(detail));
@@ -455,7 +304,7 @@ static void stream_done(struct sse_link *sl, struct gw_http_xfer *x, CURLcode re
  * comes on the stream); anything else fails the requests it carried. */
 static void post_done(struct gw_http_xfer *x, CURLcode res)
 {
-	char why[SSE_WHY_MAX];
+	char why[GW_LINK_WHY_MAX];
 
 	if (res == CURLE_OK && !x->fail_why && gw_http_status_is_2xx(x->status)) {
 		post_free(x);
@@ -464,7 +313,8 @@ static void post_done(struct gw_http_xfer *x, CURLcode res)
 	gw_http_xfer_failed(x, res, why, sizeof(why));
 	gw_http_xfer_quote_error(x, why, sizeof(why));
 	if (json_array_size(x->pending) == 0)
-		GW_WARN("upstream", "server '%s': sending a message failed: %s", link_of(x)->name, why);
+		GW_WARN("upstream", "server '%s': sending a message failed: %s",
+			link_of(x)->c.name, why);
 	else
 		fail_pending(x, why);
 	post_free(x);
@@ -497,7 +347,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	while (sl->wait_head && !sl->down) {
+	while (sl->wait_head && !sl->c.down) {
 		struct gw_http_xfer *x = waiting_pop(sl);
 		int rc;
 
@@ -513,7 +363,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 static void on_endpoint_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct sse_link *sl = arg;
-	char why[SSE_WHY_MAX];
+	char why[GW_LINK_WHY_MAX];
 
 	(void)fd;
 	(void)what;
@@ -524,37 +374,6 @@ static void on_endpoint_timeout(evutil_socket_t fd, short what, void *arg)
 
 /* ---- gw_link ops ------------------------------------------------------ */
 
-/* A POST for one message, not started. NULL and *rc on failure. */
-static struct gw_http_xfer *post_new(struct sse_link *sl, const char *json, size_t len,
-				     uint64_t ctx, int *rc)
-{
-	struct gw_http_xfer *x;
-	json_t *root = json_loadb(json, len, 0, NULL);
-
-	*rc = GW_EINVAL;
-	if (!root)
-		return NULL;
-	*rc = GW_ENOMEM;
-	x = gw_http_xfer_new(&sl->post_peer, GW_XFER_POST);
-	if (!x)
-		goto out_root;
-	json_decref(x->pending);
-	x->pending = request_ids(root);
-	x->ctx = ctx;
-	x->body = malloc(len ? len : 1);
-	if (!x->pending || !x->body) {
-		gw_http_xfer_free(x);
-		x = NULL;
-		goto out_root;
-	}
-	memcpy(x->body, json, len);
-	x->body_len = len;
-	*rc = 0;
-out_root:
-	json_decref(root);
-	return x;
-}
-
 static int sse_send(struct gw_link *l, const char *json, size_t len, uint64_t ctx)
 {
 	struct sse_link *sl = (struct sse_link *)l;
@@ -564,17 +383,16 @@ static int sse_send(struct gw_link *l, const char *json, size_t len, uint64_t ct
 	struct gw_http_xfer *x;
 	int rc;
 
-	if (sl->down || sl->closed)
-		return GW_ESTATE;
-	if (len > GW_HTTP_MAX_BODY)
-		return GW_ETOOBIG;
+	rc = gw_link_common_check_send(&sl->c, len);
+	if (rc)
+		return rc;
 	if (must_wait && (sl->n_waiting >= SSE_MAX_WAITING ||
 		     len > SSE_MAX_WAITING_BYTES - sl->waiting_bytes))
 		return GW_EBUSY;
 	if (!must_wait && sl->n_posts >= SSE_MAX_POSTS)
 		return GW_EBUSY;
-	x = post_new(sl, json, len, ctx, &rc);
-	if (!x)
+	rc = gw_link_common_post_new(&sl->post_peer, json, len, ctx, &x);
+	if (rc)
 		return rc;
 	if (must_wait) {
 		waiting_push(sl, x);
@@ -587,21 +405,20 @@ static int sse_send(struct gw_link *l, const char *json, size_t len, uint64_t ct
 	return rc;
 }
 
-static void link_free(struct sse_link *sl)
+/* Also gw_link_common's release: after a close from inside a delivery. */
+static void link_free(struct gw_link_common *c)
 {
+	struct sse_link *sl = (struct sse_link *)c;
+
 	xfers_free_all(sl);
-	while (sl->q_head)
-		item_free(queue_pop(sl));
-	if (sl->deliver_ev)
-		event_free(sl->deliver_ev);
+	gw_link_common_free(&sl->c);
 	if (sl->flush_ev)
 		event_free(sl->flush_ev);
 	if (sl->endpoint_timer)
 		event_free(sl->endpoint_timer);
-	curl_slist_free_all(sl->stream_peer.conf_hdrs);
-	free(sl->stream_peer.url);
+	/* post_peer shares stream_peer's headers; neither has a session. */
+	gw_http_peer_clear(&sl->stream_peer);
 	free(sl->post_peer.url);
-	free(sl->name);
 	free(sl);
 }
 
@@ -610,10 +427,8 @@ static void sse_close(struct gw_link *l)
 {
 	struct sse_link *sl = (struct sse_link *)l;
 
-	sl->closed = true;
 	xfers_free_all(sl);
-	if (!sl->delivering)
-		link_free(sl);
+	gw_link_common_close(&sl->c);
 }
 
 static const struct gw_link_ops sse_ops = {
@@ -625,39 +440,23 @@ static const struct gw_link_ops sse_ops = {
 
 /* ---- creation --------------------------------------------------------- */
 
-static bool url_ok(const char *url)
-{
-	return url && (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0);
-}
-
+/* As for Streamable HTTP, the idle limit (twice the request timeout, at
+ * least 30 s) cuts a POST that hangs; the stream itself may idle forever. */
 static int peers_init(struct sse_link *sl, struct event_base *base, struct gw_curl *curl,
 		      const struct gw_server_conf *conf)
 {
-	struct gw_http_peer *p = &sl->stream_peer;
-
-	p->evb = base;
-	p->curl = curl;
-	p->ops = &xfer_ops;
-	p->owner = sl;
-	/* As for Streamable HTTP: twice the request timeout, at least 30 s,
-	 * cuts a POST that hangs; the stream itself may idle forever. */
-	p->idle_s = conf->timeout > 0 ? (long)(conf->timeout * 2) : 60;
-	if (p->idle_s < 30)
-		p->idle_s = 30;
-	p->url = strdup(conf->url);
-	if (!p->url || gw_http_conf_headers(conf, &p->conf_hdrs))
+	if (gw_http_peer_init(&sl->stream_peer, base, curl, conf, &xfer_ops, sl))
 		return GW_ENOMEM;
-	sl->post_peer = *p;
+	sl->post_peer = sl->stream_peer;
 	sl->post_peer.url = NULL;
 	return 0;
 }
 
 static int events_init(struct sse_link *sl, struct event_base *base)
 {
-	sl->deliver_ev = event_new(base, -1, 0, on_deliver, sl);
 	sl->flush_ev = event_new(base, -1, 0, on_flush, sl);
 	sl->endpoint_timer = evtimer_new(base, on_endpoint_timeout, sl);
-	return sl->deliver_ev && sl->flush_ev && sl->endpoint_timer ? 0 : GW_ENOMEM;
+	return sl->flush_ev && sl->endpoint_timer ? 0 : GW_ENOMEM;
 }
 
 /* Contract in upstream/link.h. Copies what it needs from conf, so conf may
@@ -671,34 +470,21 @@ struct gw_link *gw_link_sse_new(struct event_base *base, struct gw_curl *curl,
 
 	if (!sl)
 		goto out_fail;
-	sl->base.ops = &sse_ops;
-	sl->base.cbs = *cbs;
-	sl->base.arg = arg;
-	sl->q_tail = &sl->q_head;
-	sl->name = strdup(conf->name ? conf->name : "?");
-	if (!sl->name)
-		goto out_free;
-	if (!url_ok(conf->url)) {
-		GW_ERROR("upstream", "server '%s': url must be http:// or https://", sl->name);
-		goto out_free;
-	}
-	if (peers_init(sl, base, curl, conf) || events_init(sl, base))
-		goto out_free;
+	if (gw_link_common_init(&sl->c, base, &sse_ops, cbs, arg, conf, link_free) ||
+	    peers_init(sl, base, curl, conf) || events_init(sl, base))
+		goto out_fail;
 	sl->stream = gw_http_xfer_new(&sl->stream_peer, GW_XFER_LISTEN);
 	if (!sl->stream || gw_http_xfer_start(sl->stream))
-		goto out_free;
+		goto out_fail;
 	/* The endpoint comes at once from a live server; the request timeout
 	 * (at least 10 s) bounds how long messages may wait for it. */
 	sl->endpoint_timeout_s = conf->timeout > SSE_ENDPOINT_TIMEOUT_MIN_S ?
 		(long)conf->timeout : SSE_ENDPOINT_TIMEOUT_MIN_S;
 	tv.tv_sec = sl->endpoint_timeout_s;
 	evtimer_add(sl->endpoint_timer, &tv);
-	return &sl->base;
+	return &sl->c.base;
 
-out_free:
-	link_free(sl);
 out_fail:
-	GW_ERROR("upstream", "server '%s': cannot create the SSE link",
-		 conf->name ? conf->name : "?");
-	return NULL;
+	/* c is sl's first member: a NULL sl is a NULL c. */
+	return gw_link_common_new_failed((struct gw_link_common *)sl, conf, "SSE");
 }

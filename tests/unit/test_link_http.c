@@ -6,38 +6,7 @@
  *   closed before its answer (resumed with GET + Last-Event-ID), 405 on GET.
  * Set GW_TEST_LOG=debug (or info, warn) to see the link's log, and
  * GW_TEST_VERBOSE=1 to see the servers' stderr. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <arpa/inet.h>
-#include <errno.h>
-#include <event2/event.h>
-#include <fcntl.h>
-#include <jansson.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "core/config-t.h"
-#include "core/err.h"
-#include "core/log.h"
-#include "mcp/jsonrpc.h"
-#include "upstream/curl_loop.h"
-#include "upstream/link.h"
-
-#define EVERYTHING_JS "tests/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
-#define WAIT_MS 10000
+#include "upstream_test_util.h"
 
 /* One session, one id space: every POST is answered by the id it names. */
 static const char mock_js[] =
@@ -118,235 +87,26 @@ static const char mock_js[] =
 	"  });\n"
 	"}).listen(+process.env.PORT, '127.0.0.1');\n";
 
-struct server {
-	pid_t pid;
-	int port;
-	char url[64];
-};
-
-static struct server everything = { .pid = -1 };
-static struct server mock = { .pid = -1 };
-
-/* What the link delivered, in order. */
-struct recorder {
-	struct event_base *base;
-	struct gw_curl *curl;
-	json_t *msgs;   /* [{"ctx": n, "msg": {...}}] */
-	int downs;
-	int down_err;
-};
-
 /* ---- servers ---------------------------------------------------------- */
-
-static int free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int port = -1;
-
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
-static bool port_accepts(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* Test setup, not the gateway: blocking waits are fine here. */
-static int server_start(struct server *s, char *const argv[])
-{
-	char port[16];
-
-	s->port = free_port();
-	if (s->port < 0)
-		return -1;
-	snprintf(port, sizeof(port), "%d", s->port);
-	snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d/mcp", s->port);
-	s->pid = fork();
-	if (s->pid < 0)
-		return -1;
-	if (s->pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(devnull, 0);
-		dup2(devnull, 1);
-		if (!getenv("GW_TEST_VERBOSE"))
-			dup2(devnull, 2);
-		setenv("PORT", port, 1);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	for (int i = 0; i < 300; i++) {
-		if (port_accepts(s->port))
-			return 0;
-		if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
-			s->pid = -1;
-			return -1;
-		}
-		sleep_ms(50);
-	}
-	return -1;
-}
-
-static void server_stop(struct server *s)
-{
-	if (s->pid <= 0)
-		return;
-	kill(s->pid, SIGTERM);
-	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	s->pid = -1;
-}
 
 static int everything_setup(void **state)
 {
 	char *argv[] = { (char *)"node", (char *)EVERYTHING_JS, (char *)"streamableHttp", NULL };
 
-	(void)state;
-	if (server_start(&everything, argv)) {
-		fprintf(stderr, "cannot start server-everything (run scripts/bootstrap.sh)\n");
-		return -1;
-	}
-	return 0;
-}
-
-static int everything_teardown(void **state)
-{
-	(void)state;
-	server_stop(&everything);
-	return 0;
+	*state = &everything;
+	return server_start(&everything, argv, "/mcp",
+			    "server-everything (run scripts/bootstrap.sh)");
 }
 
 static int mock_setup(void **state)
 {
 	char *argv[] = { (char *)"node", (char *)"-e", (char *)mock_js, NULL };
 
-	(void)state;
-	if (server_start(&mock, argv)) {
-		fprintf(stderr, "cannot start the node mock server\n");
-		return -1;
-	}
-	return 0;
+	*state = &mock;
+	return server_start(&mock, argv, "/mcp", "the node mock server");
 }
 
-static int mock_teardown(void **state)
-{
-	(void)state;
-	server_stop(&mock);
-	return 0;
-}
-
-/* ---- the loop and the recorder ---------------------------------------- */
-
-static void rec_on_message(void *arg, json_t *msg, uint64_t ctx)
-{
-	struct recorder *r = arg;
-
-	json_array_append_new(r->msgs, json_pack("{s:I,s:O}", "ctx", (json_int_t)ctx, "msg", msg));
-}
-
-static void rec_on_down(void *arg, int err, const char *why)
-{
-	struct recorder *r = arg;
-
-	(void)why;
-	r->downs++;
-	r->down_err = err;
-}
-
-static const struct gw_link_cbs rec_cbs = { rec_on_message, rec_on_down };
-
-static int rec_setup(void **state)
-{
-	struct recorder *r = calloc(1, sizeof(*r));
-
-	assert_non_null(r);
-	r->base = event_base_new();
-	r->curl = gw_curl_new(r->base);
-	r->msgs = json_array();
-	assert_non_null(r->base);
-	assert_non_null(r->curl);
-	*state = r;
-	return 0;
-}
-
-static int rec_teardown(void **state)
-{
-	struct recorder *r = *state;
-
-	gw_curl_free(r->curl);
-	event_base_free(r->base);
-	json_decref(r->msgs);
-	free(r);
-	return 0;
-}
-
-static void tick(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-}
-
-typedef bool (*pred_fn)(struct recorder *r, const void *arg);
-
-/* Run the loop until pred holds; false after ms. */
-static bool run_until(struct recorder *r, pred_fn pred, const void *arg, long ms)
-{
-	struct timeval tv = { 0, 20000 };
-	struct event *wake = event_new(r->base, -1, EV_PERSIST, tick, NULL);
-	struct timespec start, now;
-	bool ok;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	event_add(wake, &tv);
-	for (;;) {
-		ok = pred(r, arg);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (ok || (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 > ms)
-			break;
-		event_base_loop(r->base, EVLOOP_ONCE);
-	}
-	event_free(wake);
-	return ok;
-}
-
-static bool never(struct recorder *r, const void *arg)
-{
-	(void)r;
-	(void)arg;
-	return false;
-}
-
-static void run_for(struct recorder *r, long ms)
-{
-	run_until(r, never, NULL, ms);
-}
+/* ---- the loop and the link ------------------------------------------- */
 
 static bool idle(struct recorder *r, const void *arg)
 {
@@ -354,109 +114,16 @@ static bool idle(struct recorder *r, const void *arg)
 	return gw_curl_active(r->curl) == 0;
 }
 
-/* The recorded entry answering request id, or NULL. */
-static json_t *find_response(struct recorder *r, json_int_t id)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(r->msgs, i, e) {
-		json_t *m = json_object_get(e, "msg");
-		json_t *mid = json_object_get(m, "id");
-
-		if (json_is_integer(mid) && json_integer_value(mid) == id && !json_object_get(m, "method"))
-			return e;
-	}
-	return NULL;
-}
-
-static bool has_response(struct recorder *r, const void *arg)
-{
-	return find_response(r, *(const json_int_t *)arg) != NULL;
-}
-
-/* Send, wait for the answer, check its ctx; returns the message (borrowed). */
 static json_t *call(struct recorder *r, struct gw_link *l, json_int_t id, const char *method,
 		    json_t *params, uint64_t ctx)
 {
-	json_t *jid = json_integer(id);
-	json_t *req = gw_jsonrpc_request(jid, method, params);
-	size_t len;
-	char *text;
-	json_t *e;
-
-	json_decref(jid);
-	assert_non_null(req);
-	text = gw_json_dump(req, &len);
-	json_decref(req);
-	assert_non_null(text);
-	assert_int_equal(gw_link_send(l, text, len, ctx), 0);
-	free(text);
-	assert_true(run_until(r, has_response, &id, WAIT_MS));
-	e = find_response(r, id);
-	assert_int_equal(json_integer_value(json_object_get(e, "ctx")), (json_int_t)ctx);
-	return json_object_get(e, "msg");
-}
-
-static void notify(struct gw_link *l, const char *method)
-{
-	json_t *n = gw_jsonrpc_notification(method, NULL);
-	size_t len;
-	char *text = gw_json_dump(n, &len);
-
-	assert_int_equal(gw_link_send(l, text, len, 0), 0);
-	free(text);
-	json_decref(n);
-}
-
-static json_t *result_of(json_t *msg)
-{
-	json_t *res = json_object_get(msg, "result");
-
-	if (!res) {
-		char *text = json_dumps(msg, 0);
-
-		fprintf(stderr, "not a result: %s\n", text ? text : "?");
-		free(text);
-	}
-	assert_non_null(res);
-	return res;
-}
-
-static void assert_upstream_error(json_t *msg, const char *needle)
-{
-	json_t *err = json_object_get(msg, "error");
-	const char *text = json_string_value(json_object_get(err, "message"));
-
-	assert_non_null(err);
-	assert_int_equal(json_integer_value(json_object_get(err, "code")), GW_RPC_UPSTREAM_ERROR);
-	assert_non_null(text);
-	if (!strstr(text, needle))
-		fprintf(stderr, "error message '%s' lacks '%s'\n", text, needle);
-	assert_non_null(strstr(text, needle));
+	return call_ctx(r, l, id, method, params, ctx, ctx);
 }
 
 static struct gw_link *open_link(struct recorder *r, const char *name, const char *url,
 				 struct gw_kv *headers, size_t n_headers)
 {
-	struct gw_server_conf conf = {
-		.name = (char *)name,
-		.transport = GW_TRANSPORT_STREAMABLE_HTTP,
-		.url = (char *)url,
-		.headers = headers,
-		.n_headers = n_headers,
-		.timeout = 30,
-	};
-	struct gw_link *l = gw_link_http_new(r->base, r->curl, &conf, &rec_cbs, r);
-
-	assert_non_null(l);
-	return l;
-}
-
-static json_t *init_params(const char *version, const char *client)
-{
-	return json_pack("{s:s,s:{},s:{s:s,s:s}}", "protocolVersion", version, "capabilities",
-			 "clientInfo", "name", client, "version", "0");
+	return link_open(r, &rec_cbs, GW_TRANSPORT_STREAMABLE_HTTP, name, url, headers, n_headers);
 }
 
 /* initialize + notifications/initialized + the version header, as the
@@ -502,18 +169,12 @@ static bool is_log_notification(struct recorder *r, const void *arg)
 	return false;
 }
 
-static json_t *echo_args(const char *text)
-{
-	return json_pack("{s:s,s:{s:s}}", "name", "echo", "arguments", "message", text);
-}
-
 static void test_everything_session(void **state)
 {
 	struct recorder *r = *state;
 	struct gw_link *l = open_link(r, "everything", everything.url, NULL, 0);
-	json_t *res, *tools, *tool;
-	bool found = false;
-	size_t i, before;
+	json_t *res, *tools;
+	size_t before;
 
 	res = result_of(call(r, l, 1, "initialize", init_params("2025-06-18", "mcpgw-test"), 101));
 	assert_string_equal(json_string_value(json_object_get(res, "protocolVersion")), "2025-06-18");
@@ -528,15 +189,9 @@ static void test_everything_session(void **state)
 	/* The server answers 400 to requests without the session id: these
 	 * results prove the link adopted and sent it. */
 	tools = json_object_get(result_of(call(r, l, 2, "tools/list", NULL, 102)), "tools");
-	json_array_foreach(tools, i, tool) {
-		if (strcmp(json_string_value(json_object_get(tool, "name")), "echo") == 0)
-			found = true;
-	}
-	assert_true(found);
+	assert_true(has_tool(tools, "echo"));
 	res = result_of(call(r, l, 3, "tools/call", echo_args("hello"), 103));
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(res, "content"), 0), "text")),
-			    "Echo: hello");
+	assert_string_equal(echo_text(res), "Echo: hello");
 
 	/* The simulated log goes to the standalone GET stream, with ctx 0. */
 	call(r, l, 4, "tools/call", json_pack("{s:s,s:{}}", "name", "toggle-simulated-logging",
@@ -576,9 +231,7 @@ static void test_everything_concurrent(void **state)
 		assert_int_equal(json_integer_value(json_object_get(e, "ctx")), 1000 + id);
 		res = result_of(json_object_get(e, "msg"));
 		snprintf(want, sizeof(want), "Echo: msg-%d", (int)id);
-		assert_string_equal(json_string_value(json_object_get(
-					    json_array_get(json_object_get(res, "content"), 0), "text")),
-				    want);
+		assert_string_equal(echo_text(res), want);
 	}
 	close_and_drain(r, l);
 }
@@ -594,9 +247,7 @@ static void test_everything_priming(void **state)
 	handshake(r, l, "2025-11-25");
 	before = json_array_size(r->msgs);
 	res = result_of(call(r, l, 5, "tools/call", echo_args("primed"), 105));
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(res, "content"), 0), "text")),
-			    "Echo: primed");
+	assert_string_equal(echo_text(res), "Echo: primed");
 	assert_int_equal(json_array_size(r->msgs), before + 1);
 	close_and_drain(r, l);
 }
@@ -725,21 +376,6 @@ static void test_mock_resume_lost(void **state)
 	close_and_drain(r, l);
 }
 
-static bool has_note(struct recorder *r, const void *arg)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(r->msgs, i, e) {
-		json_t *m = json_object_get(e, "msg");
-		const char *data = json_string_value(json_object_get(json_object_get(m, "params"), "data"));
-
-		if (data && strcmp(data, arg) == 0 && json_integer_value(json_object_get(e, "ctx")) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* The GET stream delivers with ctx 0; when the server closes it after an
  * event with an id, the link reconnects with Last-Event-ID. */
 static void test_mock_listen(void **state)
@@ -806,25 +442,20 @@ static void test_mock_close_in_flight(void **state)
 int main(void)
 {
 	const struct CMUnitTest everything_tests[] = {
-		cmocka_unit_test_setup_teardown(test_everything_session, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_everything_concurrent, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_everything_priming, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_dead_port, rec_setup, rec_teardown),
+		LINK_TEST(test_everything_session),
+		LINK_TEST(test_everything_concurrent),
+		LINK_TEST(test_everything_priming),
+		LINK_TEST(test_dead_port),
 	};
 	const struct CMUnitTest mock_tests[] = {
-		cmocka_unit_test_setup_teardown(test_mock_json, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_resume, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_resume_lost, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_listen, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_expired, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_close_in_flight, rec_setup, rec_teardown),
+		LINK_TEST(test_mock_json),
+		LINK_TEST(test_mock_resume),
+		LINK_TEST(test_mock_resume_lost),
+		LINK_TEST(test_mock_listen),
+		LINK_TEST(test_mock_expired),
+		LINK_TEST(test_mock_close_in_flight),
 	};
-	int failed;
 
-	gw_log_set_level(getenv("GW_TEST_LOG") ? getenv("GW_TEST_LOG") : "error");
-	signal(SIGPIPE, SIG_IGN);
-	failed = cmocka_run_group_tests_name("link_http/server-everything", everything_tests,
-					     everything_setup, everything_teardown);
-	failed += cmocka_run_group_tests_name("link_http/mock", mock_tests, mock_setup, mock_teardown);
-	return failed;
+	return RUN_LINK_GROUPS("link_http", everything_tests, everything_setup, mock_tests,
+			       mock_setup);
 }

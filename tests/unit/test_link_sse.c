@@ -9,39 +9,9 @@
  *   listening), the stream ending, 404 on the GET, an oversized event.
  * Set GW_TEST_LOG=debug (or info, warn) to see the link's log, and
  * GW_TEST_VERBOSE=1 to see the servers' stderr. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "upstream_test_util.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <event2/event.h>
-#include <fcntl.h>
-#include <jansson.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "core/config-t.h"
-#include "core/err.h"
-#include "core/log.h"
-#include "mcp/jsonrpc.h"
-#include "upstream/curl_loop.h"
-#include "upstream/link.h"
-
-#define EVERYTHING_JS "tests/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
 #define LOOPBACK_ONLY "./tests/fixtures/loopback-only.cjs"
-#define WAIT_MS 10000
 
 /* GET /legacy/sse?form=F opens session sN; F says how its endpoint event
  * looks. POSTs find their session by the "/sN" at the end of their path,
@@ -101,254 +71,48 @@ static const char mock_js[] =
 	"  req.on('end', () => req.method === 'GET' ? onGet(req, res) : onPost(req, res, body));\n"
 	"}).listen(port, '127.0.0.1');\n";
 
-struct server {
-	pid_t pid;
-	int port;
-};
-
-static struct server everything = { .pid = -1 };
-static struct server mock = { .pid = -1 };
-
-/* What the link delivered, in order. */
-struct recorder {
-	struct event_base *base;
-	struct gw_curl *curl;
-	json_t *msgs;   /* [{"ctx": n, "msg": {...}}] */
-	int downs;
-	int down_err;
-	char down_why[512];
-	size_t msgs_at_down;
-};
-
 /* ---- servers ---------------------------------------------------------- */
-
-static int free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int port = -1;
-
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
-static bool port_accepts(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* Test setup, not the gateway: blocking waits are fine here. */
-static int server_start(struct server *s, char *const argv[])
-{
-	char port[16];
-
-	s->port = free_port();
-	if (s->port < 0)
-		return -1;
-	snprintf(port, sizeof(port), "%d", s->port);
-	s->pid = fork();
-	if (s->pid < 0)
-		return -1;
-	if (s->pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(devnull, 0);
-		dup2(devnull, 1);
-		if (!getenv("GW_TEST_VERBOSE"))
-			dup2(devnull, 2);
-		setenv("PORT", port, 1);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	for (int i = 0; i < 300; i++) {
-		if (port_accepts(s->port))
-			return 0;
-		if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
-			s->pid = -1;
-			return -1;
-		}
-		sleep_ms(50);
-	}
-	return -1;
-}
-
-static void server_stop_with(struct server *s, int sig)
-{
-	if (s->pid <= 0)
-		return;
-	kill(s->pid, sig);
-	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	s->pid = -1;
-}
-
-static void server_stop(struct server *s)
-{
-	server_stop_with(s, SIGTERM);
-}
 
 static int everything_start(struct server *s)
 {
 	char *argv[] = { (char *)"node", (char *)"-r", (char *)LOOPBACK_ONLY, (char *)EVERYTHING_JS,
 			 (char *)"sse", NULL };
 
-	if (server_start(s, argv)) {
-		fprintf(stderr, "cannot start server-everything sse (run scripts/bootstrap.sh)\n");
-		return -1;
-	}
-	return 0;
+	return server_start(s, argv, "/sse", "server-everything sse (run scripts/bootstrap.sh)");
 }
 
+/* Its SSE URL is s->url plus "?form=" and how the endpoint event looks. */
 static int mock_start(struct server *s)
 {
 	char *argv[] = { (char *)"node", (char *)"-e", (char *)mock_js, NULL };
 
-	if (server_start(s, argv)) {
-		fprintf(stderr, "cannot start the node mock server\n");
-		return -1;
-	}
-	return 0;
+	return server_start(s, argv, "/legacy/sse", "the node mock server");
 }
 
 static int everything_setup(void **state)
 {
-	(void)state;
+	*state = &everything;
 	return everything_start(&everything);
-}
-
-static int everything_teardown(void **state)
-{
-	(void)state;
-	server_stop(&everything);
-	return 0;
 }
 
 static int mock_setup(void **state)
 {
-	(void)state;
+	*state = &mock;
 	return mock_start(&mock);
 }
 
-static int mock_teardown(void **state)
-{
-	(void)state;
-	server_stop(&mock);
-	return 0;
-}
+/* ---- the loop and the link ------------------------------------------- */
 
-/* ---- the loop and the recorder ---------------------------------------- */
-
-static void rec_on_message(void *arg, json_t *msg, uint64_t ctx)
+static void on_message_checked(void *arg, json_t *msg, uint64_t ctx)
 {
 	struct recorder *r = arg;
 
 	/* The contract: nothing after on_down. */
 	assert_int_equal(r->downs, 0);
-	json_array_append_new(r->msgs, json_pack("{s:I,s:O}", "ctx", (json_int_t)ctx, "msg", msg));
+	rec_on_message(r, msg, ctx);
 }
 
-static void rec_on_down(void *arg, int err, const char *why)
-{
-	struct recorder *r = arg;
-
-	r->downs++;
-	r->down_err = err;
-	r->msgs_at_down = json_array_size(r->msgs);
-	snprintf(r->down_why, sizeof(r->down_why), "%s", why);
-}
-
-static const struct gw_link_cbs rec_cbs = { rec_on_message, rec_on_down };
-
-static int rec_setup(void **state)
-{
-	struct recorder *r = calloc(1, sizeof(*r));
-
-	assert_non_null(r);
-	r->base = event_base_new();
-	r->curl = gw_curl_new(r->base);
-	r->msgs = json_array();
-	assert_non_null(r->base);
-	assert_non_null(r->curl);
-	*state = r;
-	return 0;
-}
-
-static int rec_teardown(void **state)
-{
-	struct recorder *r = *state;
-
-	gw_curl_free(r->curl);
-	event_base_free(r->base);
-	json_decref(r->msgs);
-	free(r);
-	return 0;
-}
-
-static void tick(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-}
-
-typedef bool (*pred_fn)(struct recorder *r, const void *arg);
-
-/* Run the loop until pred holds; false after ms. */
-static bool run_until(struct recorder *r, pred_fn pred, const void *arg, long ms)
-{
-	struct timeval tv = { 0, 20000 };
-	struct event *wake = event_new(r->base, -1, EV_PERSIST, tick, NULL);
-	struct timespec start, now;
-	bool ok;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	event_add(wake, &tv);
-	for (;;) {
-		ok = pred(r, arg);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (ok || (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 > ms)
-			break;
-		event_base_loop(r->base, EVLOOP_ONCE);
-	}
-	event_free(wake);
-	return ok;
-}
-
-static bool never(struct recorder *r, const void *arg)
-{
-	(void)r;
-	(void)arg;
-	return false;
-}
-
-static void run_for(struct recorder *r, long ms)
-{
-	run_until(r, never, NULL, ms);
-}
+static const struct gw_link_cbs checked_cbs = { on_message_checked, rec_on_down };
 
 static bool is_down(struct recorder *r, const void *arg)
 {
@@ -363,136 +127,25 @@ static bool only_stream(struct recorder *r, const void *arg)
 	return gw_curl_active(r->curl) == 1;
 }
 
-/* The recorded entry answering request id, or NULL. */
-static json_t *find_response(struct recorder *r, json_int_t id)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(r->msgs, i, e) {
-		json_t *m = json_object_get(e, "msg");
-		json_t *mid = json_object_get(m, "id");
-
-		if (json_is_integer(mid) && json_integer_value(mid) == id && !json_object_get(m, "method"))
-			return e;
-	}
-	return NULL;
-}
-
-static bool has_response(struct recorder *r, const void *arg)
-{
-	return find_response(r, *(const json_int_t *)arg) != NULL;
-}
-
-static void send_request(struct gw_link *l, json_int_t id, const char *method, json_t *params,
-			 uint64_t ctx)
-{
-	json_t *jid = json_integer(id);
-	json_t *req = gw_jsonrpc_request(jid, method, params);
-	size_t len;
-	char *text;
-
-	json_decref(jid);
-	assert_non_null(req);
-	text = gw_json_dump(req, &len);
-	json_decref(req);
-	assert_non_null(text);
-	assert_int_equal(gw_link_send(l, text, len, ctx), 0);
-	free(text);
-}
-
-/* Send, wait for the answer, check the ctx it came with (0 for whatever the
- * stream carried, the request's for a synthesised error); returns the
- * message (borrowed). */
-static json_t *call_ctx(struct recorder *r, struct gw_link *l, json_int_t id, const char *method,
-			json_t *params, uint64_t ctx, uint64_t want_ctx)
-{
-	json_t *e;
-
-	send_request(l, id, method, params, ctx);
-	assert_true(run_until(r, has_response, &id, WAIT_MS));
-	e = find_response(r, id);
-	assert_int_equal(json_integer_value(json_object_get(e, "ctx")), (json_int_t)want_ctx);
-	return json_object_get(e, "msg");
-}
-
+/* Send, wait for the answer: it comes on the stream, with ctx 0. */
 static json_t *call(struct recorder *r, struct gw_link *l, json_int_t id, const char *method,
 		    json_t *params)
 {
 	return call_ctx(r, l, id, method, params, 100 + (uint64_t)id, 0);
 }
 
-static void notify(struct gw_link *l, const char *method)
-{
-	json_t *n = gw_jsonrpc_notification(method, NULL);
-	size_t len;
-	char *text = gw_json_dump(n, &len);
-
-	assert_int_equal(gw_link_send(l, text, len, 0), 0);
-	free(text);
-	json_decref(n);
-}
-
-static json_t *result_of(json_t *msg)
-{
-	json_t *res = json_object_get(msg, "result");
-
-	if (!res) {
-		char *text = json_dumps(msg, 0);
-
-		fprintf(stderr, "not a result: %s\n", text ? text : "?");
-		free(text);
-	}
-	assert_non_null(res);
-	return res;
-}
-
-static void assert_contains(const char *text, const char *needle)
-{
-	assert_non_null(text);
-	if (!strstr(text, needle))
-		fprintf(stderr, "'%s' lacks '%s'\n", text, needle);
-	assert_non_null(strstr(text, needle));
-}
-
-static void assert_upstream_error(json_t *msg, const char *needle)
-{
-	json_t *err = json_object_get(msg, "error");
-
-	assert_non_null(err);
-	assert_int_equal(json_integer_value(json_object_get(err, "code")), GW_RPC_UPSTREAM_ERROR);
-	assert_contains(json_string_value(json_object_get(err, "message")), needle);
-}
-
 static struct gw_link *open_link(struct recorder *r, const char *name, const char *url,
 				 struct gw_kv *headers, size_t n_headers)
 {
-	struct gw_server_conf conf = {
-		.name = (char *)name,
-		.transport = GW_TRANSPORT_SSE,
-		.url = (char *)url,
-		.headers = headers,
-		.n_headers = n_headers,
-		.timeout = 30,
-	};
-	struct gw_link *l = gw_link_sse_new(r->base, r->curl, &conf, &rec_cbs, r);
-
-	assert_non_null(l);
-	return l;
+	return link_open(r, &checked_cbs, GW_TRANSPORT_SSE, name, url, headers, n_headers);
 }
 
 static struct gw_link *open_mock(struct recorder *r, const struct server *s, const char *form)
 {
 	char url[128];
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/legacy/sse?form=%s", s->port, form);
+	snprintf(url, sizeof(url), "%s?form=%s", s->url, form);
 	return open_link(r, "mock", url, NULL, 0);
-}
-
-static json_t *init_params(const char *version)
-{
-	return json_pack("{s:s,s:{},s:{s:s,s:s}}", "protocolVersion", version, "capabilities",
-			 "clientInfo", "name", "mcpgw-test", "version", "0");
 }
 
 /* The link went down with err and a reason containing needle. */
@@ -514,29 +167,11 @@ static void close_link(struct recorder *r, struct gw_link *l)
 
 /* ---- server-everything ------------------------------------------------ */
 
-static json_t *echo_args(const char *text)
-{
-	return json_pack("{s:s,s:{s:s}}", "name", "echo", "arguments", "message", text);
-}
-
-static const char *echo_text(json_t *res)
-{
-	return json_string_value(json_object_get(json_array_get(json_object_get(res, "content"), 0),
-						 "text"));
-}
-
-static char *everything_url(const struct server *s)
-{
-	static char url[64];
-
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/sse", s->port);
-	return url;
-}
-
 /* initialize + notifications/initialized, as the layer above does it. */
 static void handshake(struct recorder *r, struct gw_link *l)
 {
-	json_t *res = result_of(call(r, l, 1, "initialize", init_params("2025-06-18")));
+	json_t *res = result_of(call(r, l, 1, "initialize",
+				     init_params("2025-06-18", "mcpgw-test")));
 
 	assert_string_equal(json_string_value(json_object_get(res, "protocolVersion")), "2025-06-18");
 	notify(l, "notifications/initialized");
@@ -546,13 +181,12 @@ static void handshake(struct recorder *r, struct gw_link *l)
 static void test_everything_session(void **state)
 {
 	struct recorder *r = *state;
-	struct gw_link *l = open_link(r, "everything", everything_url(&everything), NULL, 0);
-	json_t *res, *tools, *tool;
-	bool found = false;
+	struct gw_link *l = open_link(r, "everything", everything.url, NULL, 0);
+	json_t *res, *tools;
 	size_t i, before;
 
 	/* Sent at once: it waits for the endpoint event, then goes out. */
-	res = result_of(call(r, l, 1, "initialize", init_params("2025-06-18")));
+	res = result_of(call(r, l, 1, "initialize", init_params("2025-06-18", "mcpgw-test")));
 	assert_string_equal(json_string_value(json_object_get(res, "protocolVersion")), "2025-06-18");
 	assert_non_null(json_object_get(res, "serverInfo"));
 	/* A notification is answered 202 and no answer comes back; the server
@@ -572,11 +206,7 @@ static void test_everything_session(void **state)
 	/* The server routes POSTs by the opaque sessionId the endpoint named:
 	 * these results prove the link POSTed where it was told. */
 	tools = json_object_get(result_of(call(r, l, 2, "tools/list", NULL)), "tools");
-	json_array_foreach(tools, i, tool) {
-		if (strcmp(json_string_value(json_object_get(tool, "name")), "echo") == 0)
-			found = true;
-	}
-	assert_true(found);
+	assert_true(has_tool(tools, "echo"));
 	res = result_of(call(r, l, 3, "tools/call", echo_args("hello")));
 	assert_string_equal(echo_text(res), "Echo: hello");
 	assert_int_equal(r->downs, 0);
@@ -589,7 +219,7 @@ static void test_everything_session(void **state)
 static void test_everything_concurrent(void **state)
 {
 	struct recorder *r = *state;
-	struct gw_link *l = open_link(r, "everything", everything_url(&everything), NULL, 0);
+	struct gw_link *l = open_link(r, "everything", everything.url, NULL, 0);
 
 	handshake(r, l);
 	for (json_int_t id = 10; id < 20; id++) {
@@ -620,12 +250,12 @@ static void test_everything_killed(void **state)
 	const char req[] = "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\"}";
 
 	assert_int_equal(everything_start(&s), 0);
-	l = open_link(r, "everything", everything_url(&s), NULL, 0);
+	l = open_link(r, "everything", s.url, NULL, 0);
 	handshake(r, l);
 	assert_true(run_until(r, only_stream, NULL, WAIT_MS));
 	server_stop_with(&s, SIGKILL);
 	assert_down(r, GW_EIO, "SSE stream failed");
-	/* rec_on_message checks nothing came after on_down */
+	/* on_message_checked checks nothing came after on_down */
 	assert_int_equal(json_array_size(r->msgs), r->msgs_at_down);
 	assert_int_equal(gw_curl_active(r->curl), 0);
 	assert_int_equal(gw_link_send(l, req, sizeof(req) - 1, 9), GW_ESTATE);
@@ -642,7 +272,7 @@ static void test_dead_port(void **state)
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/sse", free_port());
 	l = open_link(r, "dead", url, NULL, 0);
-	send_request(l, 1, "initialize", init_params("2025-06-18"), 101);
+	send_request(l, 1, "initialize", init_params("2025-06-18", "mcpgw-test"), 101);
 	assert_down(r, GW_EIO, "SSE stream failed");
 	assert_int_equal(json_array_size(r->msgs), 0);
 	close_link(r, l);
@@ -792,21 +422,6 @@ static void test_mock_queue(void **state)
 	close_link(r, l);
 }
 
-static bool has_note(struct recorder *r, const void *arg)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(r->msgs, i, e) {
-		json_t *m = json_object_get(e, "msg");
-		const char *data = json_string_value(json_object_get(json_object_get(m, "params"), "data"));
-
-		if (data && strcmp(data, arg) == 0 && json_integer_value(json_object_get(e, "ctx")) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* Server notifications and batches on the stream; bad events skipped. */
 static void test_mock_stream_messages(void **state)
 {
@@ -927,42 +542,37 @@ static void test_bad_url(void **state)
 
 	/* the refusal is logged as an error: keep the test output clean */
 	gw_log_set_level("off");
-	assert_null(gw_link_sse_new(r->base, r->curl, &conf, &rec_cbs, r));
-	gw_log_set_level(getenv("GW_TEST_LOG") ? getenv("GW_TEST_LOG") : "error");
+	assert_null(gw_link_sse_new(r->base, r->curl, &conf, &checked_cbs, r));
+	test_log_from_env();
 	assert_int_equal(gw_curl_active(r->curl), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest everything_tests[] = {
-		cmocka_unit_test_setup_teardown(test_everything_session, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_everything_concurrent, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_everything_killed, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_dead_port, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_bad_url, rec_setup, rec_teardown),
+		LINK_TEST(test_everything_session),
+		LINK_TEST(test_everything_concurrent),
+		LINK_TEST(test_everything_killed),
+		LINK_TEST(test_dead_port),
+		LINK_TEST(test_bad_url),
 	};
 	const struct CMUnitTest mock_tests[] = {
-		cmocka_unit_test_setup_teardown(test_mock_headers, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_endpoint_forms, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_other_origin, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_not_first, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_end_early, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_get_404, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_huge_event, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_queue, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_stream_messages, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_post_fails, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_post_dead_server, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_stream_ends, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_close_in_flight, rec_setup, rec_teardown),
-		cmocka_unit_test_setup_teardown(test_mock_close_waiting, rec_setup, rec_teardown),
+		LINK_TEST(test_mock_headers),
+		LINK_TEST(test_mock_endpoint_forms),
+		LINK_TEST(test_mock_other_origin),
+		LINK_TEST(test_mock_not_first),
+		LINK_TEST(test_mock_end_early),
+		LINK_TEST(test_mock_get_404),
+		LINK_TEST(test_mock_huge_event),
+		LINK_TEST(test_mock_queue),
+		LINK_TEST(test_mock_stream_messages),
+		LINK_TEST(test_mock_post_fails),
+		LINK_TEST(test_mock_post_dead_server),
+		LINK_TEST(test_mock_stream_ends),
+		LINK_TEST(test_mock_close_in_flight),
+		LINK_TEST(test_mock_close_waiting),
 	};
-	int failed;
 
-	gw_log_set_level(getenv("GW_TEST_LOG") ? getenv("GW_TEST_LOG") : "error");
-	signal(SIGPIPE, SIG_IGN);
-	failed = cmocka_run_group_tests_name("link_sse/server-everything", everything_tests,
-					     everything_setup, everything_teardown);
-	failed += cmocka_run_group_tests_name("link_sse/mock", mock_tests, mock_setup, mock_teardown);
-	return failed;
+	return RUN_LINK_GROUPS("link_sse", everything_tests, everything_setup, mock_tests,
+			       mock_setup);
 }

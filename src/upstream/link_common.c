@@ -1,0 +1,276 @@
+/* The half of an HTTP upstream link that link_http.c and link_sse.c share:
+ * the queue of deliveries to the owner, the link going down, synthesised
+ * errors, closing from inside a callback, and a client message as a POST.
+ * Contracts in upstream/link_common.h; design notes in
+ * docs/internals/upstream-http.md. */
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/config-t.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "mcp/jsonrpc.h"
+#include "upstream/http_xfer.h"
+#include "upstream/link_common.h"
+
+#define LINK_MAX_DEPTH 512 /* JSON nesting, as on stdio */
+
+/* A queued delivery: a message, or (msg NULL) the link going down. */
+struct gw_link_item {
+	struct gw_link_item *next;
+	json_t *msg;
+	uint64_t ctx;
+	int err;
+};
+
+/* ---- delivery queue --------------------------------------------------- */
+
+static void queue_push(struct gw_link_common *c, struct gw_link_item *it)
+{
+	*c->q_tail = it;
+	c->q_tail = &it->next;
+	event_active(c->deliver_ev, EV_READ, 0);
+}
+
+static struct gw_link_item *queue_pop(struct gw_link_common *c)
+{
+	struct gw_link_item *it = c->q_head;
+
+	c->q_head = it->next;
+	if (!c->q_head)
+		c->q_tail = &c->q_head;
+	return it;
+}
+
+static void item_free(struct gw_link_item *it)
+{
+	json_decref(it->msg);
+	free(it);
+}
+
+/* Contract in upstream/link_common.h. */
+void gw_link_common_deliver(struct gw_link_common *c, json_t *msg, uint64_t ctx)
+{
+	struct gw_link_item *it;
+
+	if (!msg)
+		return;
+	if (c->down) {
+		json_decref(msg);
+		return;
+	}
+	it = calloc(1, sizeof(*it));
+	if (!it) {
+		GW_ERROR("upstream", "server '%s': out of memory, a message was dropped", c->name);
+		json_decref(msg);
+		return;
+	}
+	it->msg = msg;
+	it->ctx = ctx;
+	queue_push(c, it);
+}
+
+/* Contract in upstream/link_common.h. */
+void gw_link_common_down(struct gw_link_common *c, int err, const char *why)
+{
+	struct gw_link_item *it;
+
+	if (c->down)
+		return;
+	c->down = true;
+	snprintf(c->down_why, sizeof(c->down_why), "%s", why);
+	GW_WARN("upstream", "server '%s': %s", c->name, c->down_why);
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return;
+	it->err = err;
+	queue_push(c, it);
+}
+
+static void on_deliver(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_link_common *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->delivering = true;
+	while (c->q_head && !c->closed) {
+		struct gw_link_item *it = queue_pop(c);
+
+		if (c->down_told) {
+			/* the contract: nothing after on_down */
+		} else if (it->msg) {
+			c->base.cbs.on_message(c->base.arg, it->msg, it->ctx);
+		} else {
+			c->down_told = true;
+			c->base.cbs.on_down(c->base.arg, it->err, c->down_why);
+		}
+		item_free(it);
+	}
+	c->delivering = false;
+	/* gw_link_close() from a callback leaves the free to us. */
+	if (c->closed)
+		c->release(c);
+}
+
+/* Contract in upstream/link_common.h. */
+void gw_link_common_fail_pending(struct gw_link_common *c, struct gw_http_xfer *x,
+				 const char *why)
+{
+	char text[GW_LINK_WHY_MAX + 160];
+	json_t *id;
+	size_t i;
+
+	snprintf(text, sizeof(text), "upstream '%s': %s", c->name, why);
+	json_array_foreach(x->pending, i, id)
+		gw_link_common_deliver(c, gw_jsonrpc_error(id, GW_RPC_UPSTREAM_ERROR, text, NULL),
+				       x->ctx);
+	json_array_clear(x->pending);
+}
+
+/* ---- lifetime --------------------------------------------------------- */
+
+static bool url_ok(const char *url)
+{
+	return url && (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0);
+}
+
+/* Contract in upstream/link_common.h. */
+int gw_link_common_init(struct gw_link_common *c, struct event_base *base,
+			const struct gw_link_ops *ops, const struct gw_link_cbs *cbs, void *arg,
+			const struct gw_server_conf *conf, gw_link_release_fn release)
+{
+	c->base.ops = ops;
+	c->base.cbs = *cbs;
+	c->base.arg = arg;
+	c->release = release;
+	c->q_tail = &c->q_head;
+	c->name = strdup(conf->name ? conf->name : "?");
+	if (!c->name)
+		return GW_ENOMEM;
+	if (!url_ok(conf->url)) {
+		GW_ERROR("upstream", "server '%s': url must be http:// or https://", c->name);
+		return GW_EINVAL;
+	}
+	c->deliver_ev = event_new(base, -1, 0, on_deliver, c);
+	return c->deliver_ev ? 0 : GW_ENOMEM;
+}
+
+/* Contract in upstream/link_common.h. */
+void gw_link_common_free(struct gw_link_common *c)
+{
+	while (c->q_head)
+		item_free(queue_pop(c));
+	if (c->deliver_ev)
+		event_free(c->deliver_ev);
+	free(c->name);
+}
+
+/* Contract in upstream/link_common.h. */
+struct gw_link *gw_link_common_new_failed(struct gw_link_common *c,
+					  const struct gw_server_conf *conf, const char *transport)
+{
+	if (c)
+		c->release(c);
+	GW_ERROR("upstream", "server '%s': cannot create the %s link",
+		 conf->name ? conf->name : "?", transport);
+	return NULL;
+}
+
+/* Contract in upstream/link_common.h. */
+void gw_link_common_close(struct gw_link_common *c)
+{
+	c->closed = true;
+	if (!c->delivering)
+		c->release(c);
+}
+
+/* ---- messages both ways ----------------------------------------------- */
+
+/* Contract in upstream/link_common.h. */
+int gw_link_common_check_send(const struct gw_link_common *c, size_t len)
+{
+	if (c->down || c->closed)
+		return GW_ESTATE;
+	if (len > GW_HTTP_MAX_BODY)
+		return GW_ETOOBIG;
+	return 0;
+}
+
+/* Contract in upstream/link_common.h. */
+json_t *gw_link_common_parse(const struct gw_link_common *c, const char *buf, size_t len)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	if (gw_json_depth(buf, len, LINK_MAX_DEPTH) > LINK_MAX_DEPTH) {
+		GW_WARN("upstream", "server '%s' sent JSON nested too deeply", c->name);
+		return NULL;
+	}
+	root = json_loadb(buf, len, 0, &jerr);
+	if (!root)
+		GW_WARN("upstream", "server '%s' sent invalid JSON: %s", c->name, jerr.text);
+	return root;
+}
+
+static bool is_request(json_t *msg)
+{
+	return json_is_object(msg) && json_is_string(json_object_get(msg, "method")) &&
+	       json_object_get(msg, "id");
+}
+
+/* Ids of the requests in a message we send (a batch may hold several). */
+static json_t *request_ids(json_t *root)
+{
+	json_t *ids = json_array();
+	json_t *el;
+	size_t i;
+
+	if (!ids)
+		return NULL;
+	if (json_is_object(root)) {
+		if (is_request(root))
+			json_array_append(ids, json_object_get(root, "id"));
+		return ids;
+	}
+	json_array_foreach(root, i, el) {
+		if (is_request(el))
+			json_array_append(ids, json_object_get(el, "id"));
+	}
+	return ids;
+}
+
+/* Contract in upstream/link_common.h. */
+int gw_link_common_post_new(struct gw_http_peer *p, const char *json, size_t len, uint64_t ctx,
+			    struct gw_http_xfer **out)
+{
+	json_t *root = json_loadb(json, len, 0, NULL);
+	struct gw_http_xfer *x;
+	int rc = GW_ENOMEM;
+
+	if (!root)
+		return GW_EINVAL;
+	x = gw_http_xfer_new(p, GW_XFER_POST);
+	if (!x)
+		goto out_root;
+	json_decref(x->pending);
+	x->pending = request_ids(root);
+	x->ctx = ctx;
+	x->body = malloc(len ? len : 1);
+	if (!x->pending || !x->body) {
+		gw_http_xfer_free(x);
+		goto out_root;
+	}
+	memcpy(x->body, json, len);
+	x->body_len = len;
+	*out = x;
+	rc = 0;
+out_root:
+	json_decref(root);
+	return rc;
+}
