@@ -24,6 +24,12 @@ enum gw_tasks_mode {
 	GW_TASKS_GATEWAY,    /* the gateway runs the call and keeps its status and result */
 };
 
+/* Which protocol era the gateway speaks to an upstream. */
+enum gw_upstream_era {
+	GW_ERA_SESSION = 0,  /* initialize and sessions (2024-11-05 .. 2025-11-25) */
+	GW_ERA_2026,         /* 2026-07-28: server/discover, an envelope on every request */
+};
+
 struct gw_kv {
 	char *key;
 	char *value;
@@ -55,6 +61,7 @@ struct gw_server_conf {
 	struct gw_strv tools;       /* allow-list globs of upstream tool names; n=0: all */
 	enum gw_session_mode session;
 	enum gw_tasks_mode tasks;
+	enum gw_upstream_era protocol;  /* key `protocol`: "2025" (default) or "2026-07-28" */
 	int line;                   /* where it was defined, for messages */
 };
 

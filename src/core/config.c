@@ -114,6 +114,12 @@ static const struct gw_cfgval_choice tasks_modes[] = {
 	{ NULL, 0 },
 };
 
+static const struct gw_cfgval_choice protocols[] = {
+	{ "2025", GW_ERA_SESSION },
+	{ "2026-07-28", GW_ERA_2026 },
+	{ NULL, 0 },
+};
+
 /* The enum fields: a key table can only fill plain types. */
 static int set_transport(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 			 const struct gw_cfgval_key *key, void *obj)
@@ -148,6 +154,17 @@ static int set_tasks(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 	return rc;
 }
 
+static int set_protocol(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_server_conf *s = obj;
+	int m = 0, rc = gw_cfgval_get_choice(d, v, key, &m);
+
+	if (rc == 0)
+		s->protocol = (enum gw_upstream_era)m;
+	return rc;
+}
+
 static const struct gw_cfgval_key server_keys[] = {
 	{ "command", GW_CFGVAL_STRING(struct gw_server_conf, command, gw_cfgval_check_nonempty) },
 	{ "args", GW_CFGVAL_STRV(struct gw_server_conf, args, NULL) },
@@ -164,6 +181,7 @@ static const struct gw_cfgval_key server_keys[] = {
 	{ "tools", GW_CFGVAL_STRV(struct gw_server_conf, tools, gw_cfgval_check_nonempty) },
 	{ "session", .set = set_session, .choices = session_modes, .list = "per-client, shared" },
 	{ "tasks", .set = set_tasks, .choices = tasks_modes, .list = "none, gateway" },
+	{ "protocol", .set = set_protocol, .choices = protocols, .list = "2025, 2026-07-28" },
 };
 
 static const char *transport_name(enum gw_transport t)

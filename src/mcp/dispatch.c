@@ -5,6 +5,7 @@
 
 #include "catalog/catalog.h"
 #include "core/log.h"
+#include "mcp/bridge.h"
 #include "mcp/relay.h"
 #include "mcp/tasks.h"
 #include "upstream/upstream.h"
@@ -123,6 +124,10 @@ static void on_forward_answer(void *arg, json_t *msg, int code, const char *mess
 		gw_call_error(c, code, message, NULL);
 		return;
 	}
+	if (!c->modern && gw_bridge_wants(msg)) {
+		gw_bridge_ask(c, msg); /* a 2026 upstream needs input this client gives */
+		return;
+	}
 	copy = json_copy(msg);
 	gw_call_answer(c, copy);
 	json_decref(copy);
@@ -143,9 +148,19 @@ void gw_dispatch_forward(struct gw_call *c, struct gw_sup *sup, json_t *params)
 		json_object_set_new(meta, "progressToken", json_integer(c->our_token));
 	}
 	c->sup = sup;
+	if (sup->up->conf->protocol == GW_ERA_2026 && !c->fwd_params)
+		c->fwd_params = json_deep_copy(params); /* its input_required retries repeat them */
 	r = gw_uconn_request(sup->uc, c->method, params, 0, on_forward_answer, c);
 	if (r)
 		c->ureq = r; /* else c was answered and freed already */
+}
+
+void gw_dispatch_reforward(struct gw_call *c, json_t *params)
+{
+	struct gw_ureq *r = gw_uconn_request(c->sup->uc, c->method, params, 0, on_forward_answer, c);
+
+	if (r)
+		c->ureq = r;
 }
 
 /* ---- methods answered here ------------------------------------------------- */

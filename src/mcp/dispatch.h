@@ -28,6 +28,8 @@ void gw_dispatch_call(struct gw_call *c);
 void gw_dispatch_notification(struct gw_session *s, struct gw_msg *m);
 /* Send c upstream through sup with params (stolen); the answer completes c. */
 void gw_dispatch_forward(struct gw_call *c, struct gw_sup *sup, json_t *params);
+/* Send c again to its upstream with params (stolen): an input_required retry. */
+void gw_dispatch_reforward(struct gw_call *c, json_t *params);
 /* Send a request upstream whose answer nobody waits for (params stolen). */
 void gw_dispatch_forward_quiet(struct gw_sup *sup, const char *method, json_t *params);
 

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #define RPC_UNSUPPORTED_VERSION -32022
 #define MODERN_MAX_ROUNDS 16
 #define MODERN_PARK_S 300      /* a client has this long to answer input_required */
+#define STATE_PREFIX "gw1."    /* our requestState; anything else is an upstream's */
 
 static const char *const log_levels[] = { "debug", "info", "notice", "warning", "error",
 					  "critical", "alert", "emergency", NULL };
@@ -156,7 +158,7 @@ static void seal(struct gw_gateway *gw, const char *token, const char *method, c
 
 	HMAC(EVP_sha256(), gw->state_key, sizeof(gw->state_key), (const unsigned char *)data,
 	     n < 0 ? 0 : (size_t)n, mac, &maclen);
-	snprintf(out, cap, "%s.", token);
+	snprintf(out, cap, STATE_PREFIX "%s.", token);
 	for (unsigned i = 0; i < 16 && strlen(out) + 2 < cap; i++)
 		snprintf(out + strlen(out), cap - strlen(out), "%02x", mac[i]);
 }
@@ -346,12 +348,12 @@ static struct gw_call *parked_call(struct gw_gateway *gw, const char *state, con
 				   json_t *params)
 {
 	char token[33], expect[128];
-	const char *dot = state ? strchr(state, '.') : NULL;
+	const char *dot = strchr(state + sizeof(STATE_PREFIX) - 1, '.');
 	struct gw_call *c;
 
-	if (!dot || dot - state != 32)
+	if (!dot || dot - state != 32 + (ptrdiff_t)sizeof(STATE_PREFIX) - 1)
 		return NULL;
-	memcpy(token, state, 32);
+	memcpy(token, state + sizeof(STATE_PREFIX) - 1, 32);
 	token[32] = '\0';
 	seal(gw, token, method, call_name(params), expect, sizeof(expect));
 	if (strlen(expect) != strlen(state) || CRYPTO_memcmp(expect, state, strlen(state)) != 0)
@@ -611,7 +613,7 @@ static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
 		json_decref(e);
 		return;
 	}
-	if (state) {
+	if (state && strncmp(state, STATE_PREFIX, sizeof(STATE_PREFIX) - 1) == 0) {
 		c = parked_call(gw, state, m->method, m->params);
 		if (!c) {
 			json_t *e = gw_jsonrpc_error(m->id, GW_RPC_INVALID_PARAMS, "Invalid or expired requestState",
@@ -634,9 +636,10 @@ static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
 	c->modern->caps = json_incref(caps);
 	c->modern->log_level = lvl;
 	c->modern->timer = evtimer_new(gw->base, on_park_expired, c);
-	/* Retry fields of a request that was never asked anything are ignored. */
-	json_object_del(c->params, "inputResponses");
-	json_object_del(c->params, "requestState");
+	/* Retry fields of a request that was never asked anything are ignored;
+	 * with an upstream's own requestState they go to it unchanged. */
+	if (!state)
+		json_object_del(c->params, "inputResponses");
 	gw_dispatch_call(c);
 }
 

@@ -8,6 +8,7 @@
 #include "catalog/catalog.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "mcp/bridge.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/modern.h"
 #include "mcp/session.h"
@@ -92,6 +93,11 @@ int gw_relay_client_response(struct gw_session *s, json_t *msg)
 	sr = gw_map_del(&s->sreqs, key, strlen(key));
 	if (!sr)
 		return GW_ENOENT;
+	if (sr->collect) {
+		gw_bridge_collect(sr->collect, sr->key, msg);
+		free(sr);
+		return 0;
+	}
 	gw_uconn_respond(sr->sup->uc, sr->upstream_id, msg);
 	json_decref(sr->upstream_id);
 	free(sr);

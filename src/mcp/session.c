@@ -11,6 +11,7 @@
 #include "core/util.h"
 #include "http/stream.h"
 #include "mcp/jsonrpc.h"
+#include "mcp/bridge.h"
 #include "mcp/modern.h"
 #include "mcp/relay.h"
 #include "mcp/tasks.h"
@@ -299,6 +300,8 @@ void gw_call_free(struct gw_call *c)
 	if (c->our_token)
 		gw_map_del(&s->gw->progress, (const char *)&c->our_token, sizeof(c->our_token));
 	gw_modern_call_free(c);
+	gw_bridge_free(c);
+	json_decref(c->fwd_params);
 	json_decref(c->id);
 	json_decref(c->params);
 	json_decref(c->progress_token);

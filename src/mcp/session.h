@@ -22,6 +22,7 @@ struct gw_ureq;
 struct gw_stream;
 struct gw_task;
 struct gw_modern_call;
+struct gw_bridge;
 
 #define GW_SESSION_ID_BYTES 16
 #define GW_CALL_MAGIC 0x63616c6cu
@@ -104,6 +105,8 @@ struct gw_call {
 	int waiting;                    /* list fetches outstanding */
 	struct gw_task *task;           /* the task this call runs for, if any */
 	struct gw_modern_call *modern;  /* 2026-07-28 request state (mcp/modern.c) */
+	json_t *fwd_params;             /* params sent to a 2026 upstream, for its retries */
+	struct gw_bridge *bridge;       /* input_required being asked of a session-era client */
 	bool failed_fetch;
 	struct gw_call *next;
 };
@@ -113,6 +116,8 @@ struct gw_sreq {
 	struct gw_sup *sup;
 	json_t *upstream_id;
 	int64_t our_id;
+	struct gw_call *collect;        /* bridge: the answer is an input response of this call */
+	char key[64];                   /* ... under this inputRequests key */
 };
 
 struct gw_session {

@@ -191,6 +191,8 @@ static int hdrs_build(struct gw_http_xfer *x, struct curl_slist **out)
 	}
 	if (!rc)
 		rc = gw_http_session_headers(x->peer, &h);
+	for (const struct curl_slist *e = x->extra_hdrs; !rc && e; e = e->next)
+		rc = hdr_line(&h, e->data);
 	if (rc) {
 		curl_slist_free_all(h);
 		return rc;
@@ -546,6 +548,8 @@ void gw_http_xfer_list_del(struct gw_http_xfer **head, struct gw_http_xfer *x)
 /* Contract in upstream/http_xfer.h. */
 void gw_http_xfer_free(struct gw_http_xfer *x)
 {
+	if (x)
+		curl_slist_free_all(x->extra_hdrs);
 	connection_end(x);
 	event_free(x->timer);
 	gw_buf_free(&x->json);

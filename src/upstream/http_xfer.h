@@ -99,6 +99,7 @@ struct gw_http_xfer {
 	json_t *pending;             /* the owner's: ids of requests sent here not yet answered */
 	uint64_t ctx;                /* the owner's */
 	bool sent_session;           /* this connection carried Mcp-Session-Id */
+	struct curl_slist *extra_hdrs; /* the owner's, per message (2026-07-28 Mcp-Method...) */
 	/* the current response */
 	enum gw_xfer_body body_kind;
 	long status;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <openssl/evp.h>
 #include <string.h>
 #include <strings.h>
 
@@ -246,6 +247,49 @@ static json_t *request_ids(json_t *root)
 }
 
 /* Contract in upstream/link_common.h. */
+/* 2026-07-28 wants the method, and the name or URI routed on, in headers;
+ * values that are not plain visible ASCII go as =?base64?...?=. */
+static int header_encoded(struct curl_slist **list, const char *name, const char *v)
+{
+	size_t n = strlen(v);
+	bool plain = n > 0 && v[0] != ' ' && v[n - 1] != ' ' && strncmp(v, "=?base64?", 9) != 0;
+	char *b64;
+	int rc;
+
+	for (size_t i = 0; plain && i < n; i++)
+		plain = (unsigned char)v[i] >= 0x20 && (unsigned char)v[i] < 0x7f;
+	if (plain)
+		return gw_http_header_add(list, name, v);
+	b64 = malloc(4 * (n / 3 + 1) + 12);
+	if (!b64)
+		return GW_ENOMEM;
+	memcpy(b64, "=?base64?", 9);
+	n = (size_t)EVP_EncodeBlock((unsigned char *)b64 + 9, (const unsigned char *)v, (int)n);
+	memcpy(b64 + 9 + n, "?=", 3);
+	rc = gw_http_header_add(list, name, b64);
+	free(b64);
+	return rc;
+}
+
+static int modern_headers(json_t *root, struct curl_slist **list)
+{
+	const char *method = json_string_value(json_object_get(root, "method"));
+	json_t *params = json_object_get(root, "params");
+	const char *name = NULL;
+	int rc;
+
+	if (!method)
+		return 0;
+	rc = header_encoded(list, "Mcp-Method", method);
+	if (strcmp(method, "tools/call") == 0 || strcmp(method, "prompts/get") == 0)
+		name = json_string_value(json_object_get(params, "name"));
+	else if (strcmp(method, "resources/read") == 0)
+		name = json_string_value(json_object_get(params, "uri"));
+	if (!rc && name)
+		rc = header_encoded(list, "Mcp-Name", name);
+	return rc;
+}
+
 int gw_link_common_post_new(struct gw_http_peer *p, const char *json, size_t len, uint64_t ctx,
 			    struct gw_http_xfer **out)
 {
@@ -268,6 +312,10 @@ int gw_link_common_post_new(struct gw_http_peer *p, const char *json, size_t len
 	}
 	memcpy(x->body, json, len);
 	x->body_len = len;
+	if (p->version && strcmp(p->version, "2026-07-28") >= 0 && modern_headers(root, &x->extra_hdrs)) {
+		gw_http_xfer_free(x);
+		goto out_root;
+	}
 	*out = x;
 	rc = 0;
 out_root:

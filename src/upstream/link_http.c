@@ -475,8 +475,10 @@ static void http_set_protocol_version(struct gw_link *l, const char *version)
 		return;
 	free(hl->peer.version);
 	hl->peer.version = v;
-	/* Initialize is done: the session exists, its GET stream may open. */
-	if (!hl->listen && !hl->listen_stopped && !hl->c.down && !hl->c.closed)
+	/* Initialize is done: the session exists, its GET stream may open
+	 * (2026-07-28 has neither sessions nor a GET stream). */
+	if (strcmp(v, "2026-07-28") < 0 && !hl->listen && !hl->listen_stopped && !hl->c.down &&
+	    !hl->c.closed)
 		listen_open(hl);
 }
 

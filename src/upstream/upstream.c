@@ -61,6 +61,7 @@ struct gw_uconn {
 	unsigned fails_in_row;
 	uint64_t ready_since;
 	char last_error[160];
+	bool modern;                  /* 2026-07-28 upstream: discover, envelope per request */
 };
 
 static void uc_start(struct gw_uconn *c);
@@ -165,6 +166,26 @@ static void on_ureq_timeout(evutil_socket_t fd, short what, void *arg)
 	ureq_finish(r, NULL, GW_RPC_UPSTREAM_TIMEOUT, msg);
 }
 
+/* 2026-07-28: every request carries who is asking and what it can answer. */
+static json_t *add_envelope(struct gw_uconn *c, json_t *params)
+{
+	json_t *meta;
+
+	if (!json_is_object(params)) {
+		json_decref(params);
+		params = json_object();
+	}
+	meta = json_object_get(params, "_meta");
+	if (!json_is_object(meta)) {
+		meta = json_object();
+		json_object_set_new(params, "_meta", meta);
+	}
+	json_object_set_new(meta, "io.modelcontextprotocol/protocolVersion", json_string(GW_ERA_2026_VERSION));
+	json_object_set(meta, "io.modelcontextprotocol/clientCapabilities", c->client_caps);
+	json_object_set(meta, "io.modelcontextprotocol/clientInfo", c->client_info);
+	return params;
+}
+
 static struct gw_ureq *ureq_new(struct gw_uconn *c, const char *method, json_t *params,
 				uint64_t timeout_ms, gw_ureq_cb cb, void *arg)
 {
@@ -181,6 +202,8 @@ static struct gw_ureq *ureq_new(struct gw_uconn *c, const char *method, json_t *
 	r->cb = cb;
 	r->arg = arg;
 	r->timeout_ms = timeout_ms ? timeout_ms : (uint64_t)(c->up->conf->timeout * 1000.0);
+	if (c->modern)
+		params = add_envelope(c, params);
 	{
 		json_t *id = json_integer(r->id);
 
@@ -388,6 +411,23 @@ static void uc_flush_waiting(struct gw_uconn *c)
 	}
 }
 
+/* The handshake is done: result is the InitializeResult (or its 2026 stand-in). */
+static void uc_ready(struct gw_uconn *c, json_t *result)
+{
+	json_decref(c->init_result);
+	c->init_result = json_incref(result);
+	json_decref(c->up->init_result);
+	c->up->init_result = json_incref(result);
+	c->state = GW_UC_READY;
+	c->ready_since = gw_now_ms();
+	c->last_error[0] = '\0';
+	GW_INFO("upstream", "server '%s' ready (protocol %s)", c->up->conf->name,
+		json_string_value(json_object_get(result, "protocolVersion")));
+	uc_flush_waiting(c);
+	if (c->ops && c->ops->on_state)
+		c->ops->on_state(c->owner, c);
+}
+
 static void on_init_answer(void *arg, json_t *msg, int code, const char *message)
 {
 	struct gw_uconn *c = arg;
@@ -409,19 +449,40 @@ static void on_init_answer(void *arg, json_t *msg, int code, const char *message
 		uc_fail(c, GW_EINVAL, why);
 		return;
 	}
-	json_decref(c->init_result);
-	c->init_result = json_incref(result);
-	json_decref(c->up->init_result);
-	c->up->init_result = json_incref(result);
 	gw_link_set_protocol_version(c->link, ver);
-	c->state = GW_UC_READY;
-	c->ready_since = gw_now_ms();
-	c->last_error[0] = '\0';
 	gw_uconn_notify(c, "notifications/initialized", NULL);
-	GW_INFO("upstream", "server '%s' ready (protocol %s)", c->up->conf->name, ver);
-	uc_flush_waiting(c);
-	if (c->ops && c->ops->on_state)
-		c->ops->on_state(c->owner, c);
+	uc_ready(c, result);
+}
+
+/* server/discover answered: the 2026-07-28 stand-in for initialize. */
+static void on_discover_answer(void *arg, json_t *msg, int code, const char *message)
+{
+	struct gw_uconn *c = arg;
+	json_t *result = json_object_get(msg, "result"), *v, *init;
+	const char *info_key = "io.modelcontextprotocol/serverInfo";
+	bool speaks = false;
+	size_t i;
+	char why[200];
+
+	c->init_req = NULL;
+	json_array_foreach(json_object_get(result, "supportedVersions"), i, v)
+		speaks = speaks || (json_is_string(v) && strcmp(json_string_value(v), GW_ERA_2026_VERSION) == 0);
+	if (!speaks) {
+		snprintf(why, sizeof(why), "failed server/discover: %s",
+			 msg ? "it does not support 2026-07-28" : message);
+		uc_fail(c, msg || code != GW_RPC_UPSTREAM_TIMEOUT ? GW_EIO : GW_ETIMEDOUT, why);
+		return;
+	}
+	init = json_pack("{s:s,s:O}", "protocolVersion", GW_ERA_2026_VERSION, "capabilities",
+			 json_is_object(json_object_get(result, "capabilities"))
+				 ? json_object_get(result, "capabilities") : json_object());
+	v = json_object_get(json_object_get(result, "_meta"), info_key);
+	json_object_set_new(init, "serverInfo", json_is_object(v) ? json_incref(v)
+			    : json_pack("{s:s,s:s}", "name", c->up->conf->name, "version", "unknown"));
+	if (json_object_get(result, "instructions"))
+		json_object_set(init, "instructions", json_object_get(result, "instructions"));
+	uc_ready(c, init);
+	json_decref(init);
 }
 
 static void uc_start(struct gw_uconn *c)
@@ -445,6 +506,17 @@ static void uc_start(struct gw_uconn *c)
 	c->state = GW_UC_STARTING;
 	if (c->fails_in_row > 0)
 		c->up->restarts++;
+	if (c->modern) {
+		gw_link_set_protocol_version(c->link, GW_ERA_2026_VERSION);
+		c->init_req = ureq_new(c, "server/discover", NULL, 0, on_discover_answer, c);
+		if (!c->init_req || ureq_send(c->init_req)) {
+			if (c->init_req)
+				ureq_free(c->init_req);
+			c->init_req = NULL;
+			uc_fail(c, GW_EIO, "could not be sent server/discover");
+		}
+		return;
+	}
 	params = json_pack("{s:s,s:O,s:O}", "protocolVersion", GW_PROTOCOL_LATEST, "capabilities",
 			   c->client_caps, "clientInfo", c->client_info);
 	c->init_req = ureq_new(c, "initialize", params, 0, on_init_answer, c);
@@ -469,6 +541,7 @@ struct gw_uconn *gw_uconn_new(struct gw_upstream *up, const struct gw_uconn_owne
 	c->ops = ops;
 	c->owner = owner;
 	c->next_id = 1;
+	c->modern = up->conf->protocol == GW_ERA_2026;
 	gw_map_init(&c->pending);
 	c->client_caps = client_caps ? json_deep_copy(client_caps) : json_object();
 	c->client_info = client_info ? json_deep_copy(client_info)

@@ -90,6 +90,7 @@ int gw_uconn_respond(struct gw_uconn *c, json_t *upstream_id, json_t *msg);
 /* The supported protocol versions, newest first, NULL-terminated. */
 extern const char *const gw_protocol_versions[];
 #define GW_PROTOCOL_LATEST "2025-11-25"
+#define GW_ERA_2026_VERSION "2026-07-28"
 bool gw_protocol_supported(const char *v);
 
 #endif
