@@ -149,3 +149,37 @@ test('one endpoint serves both eras at once', async () => {
     assert.match(b.content[0].text, /v2/);
   } finally { await v1.close(); await v2.close(); }
 });
+
+test('a requestState cannot be replayed, nor used for another tool', async () => {
+  const caps = { elicitation: { form: {} } };
+  const params = { name: 'everything__trigger-elicitation-request', arguments: {},
+    _meta: { ...ENVELOPE, 'io.modelcontextprotocol/clientCapabilities': caps } };
+  const first = await raw({ jsonrpc: '2.0', id: 1, method: 'tools/call', params }, { 'mcp-name': params.name });
+  const { requestState, inputRequests } = first.json.result;
+  const key = Object.keys(inputRequests)[0];
+  const other = { name: 'everything__echo', arguments: { message: 'x' }, _meta: params._meta,
+    inputResponses: { [key]: { action: 'decline' } }, requestState };
+  const wrongTool = await raw({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: other }, { 'mcp-name': other.name });
+  assert.equal(wrongTool.json.error?.code, -32602, 'state bound to its tool');
+  const retry = { ...params, inputResponses: { [key]: { action: 'decline' } }, requestState };
+  const ok = await raw({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: retry }, { 'mcp-name': params.name });
+  assert.equal(ok.json.result?.resultType, 'complete');
+  const replay = await raw({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: retry }, { 'mcp-name': params.name });
+  assert.equal(replay.json.error?.code, -32602, 'a used state is refused');
+  assert.match(replay.json.error.message, /requestState/);
+});
+
+test('mixed eras: a session id on a 2026 request is ignored, initialize with a 2026 header is refused', async () => {
+  const r = await raw({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: ENVELOPE } }, { 'mcp-session-id': 'not-a-session' });
+  assert.equal(r.status, 200);
+  assert.ok(r.json.result.tools.length > 0);
+  assert.equal(r.headers.get('mcp-session-id'), null);
+  const init = await raw({ jsonrpc: '2.0', id: 2, method: 'initialize',
+    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } });
+  assert.equal(init.status, 400);
+  assert.equal(init.json.error.code, -32602);
+  const initModern = await raw({ jsonrpc: '2.0', id: 3, method: 'initialize',
+    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' }, _meta: ENVELOPE } });
+  assert.equal(initModern.status, 404);
+  assert.equal(initModern.json.error.code, -32601);
+});

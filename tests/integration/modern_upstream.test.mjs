@@ -27,7 +27,7 @@ test('a session-era client lists and calls tools of a modern-only server', async
   const conn = await connectClient(gw.url);
   try {
     const { tools } = await conn.client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ['modern__ask', 'modern__echo', 'modern__slow']);
+    assert.deepEqual(tools.map((t) => t.name).sort(), ['modern__ask', 'modern__echo', 'modern__loop', 'modern__slow']);
     const r = await conn.client.callTool({ name: 'modern__echo', arguments: { text: 'hello' } });
     assert.equal(r.content[0].text, 'echo: hello');
   } finally { await conn.close(); }
@@ -76,4 +76,16 @@ test('a v2 client reaches the modern server through the gateway, input rounds pa
     const r = await client.callTool({ name: 'modern__ask', arguments: {} });
     assert.equal(r.content[0].text, 'name=Ada model=Hi Ada');
   } finally { await client.close(); }
+});
+
+test('an input_required loop that never ends is cut after a bounded number of rounds', async () => {
+  let rounds = 0;
+  const conn = await connectClient(gw.url, {
+    capabilities: { elicitation: {} },
+    handlers: { requests: [[ElicitRequestSchema, async () => { rounds++; return { action: 'accept', content: { ok: true } }; }]] },
+  });
+  try {
+    await assert.rejects(conn.client.callTool({ name: 'modern__loop', arguments: {} }), /too many input_required rounds/);
+    assert.equal(rounds, 16);
+  } finally { await conn.close(); }
 });
