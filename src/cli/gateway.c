@@ -60,6 +60,7 @@ static void end_get_streams(struct gw_gateway *gw)
 	while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
 		if (s->get_stream)
 			gw_stream_free(s->get_stream);
+	gw_modern_end_listeners(gw);
 }
 
 static void begin_stop(struct gw_gateway *gw, const char *why)

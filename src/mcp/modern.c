@@ -55,6 +55,16 @@ struct gw_modern_call {
 	struct event *timer;
 };
 
+/* A subscriptions/listen stream. */
+struct gw_listener {
+	struct gw_stream *st;
+	json_t *id;                    /* the listen request's id: the subscriptionId */
+	bool tools, prompts, resources;
+	struct gw_listener *next;
+};
+
+static void listener_free(struct gw_session *s, struct gw_listener *l);
+
 static int level_index(const char *l)
 {
 	for (int i = 0; l && log_levels[i]; i++)
@@ -308,6 +318,12 @@ void gw_modern_stream_closed(struct gw_stream *st)
 {
 	struct gw_session *s = st->s;
 
+	for (struct gw_listener *l = s->listeners; l; l = l->next) {
+		if (l->st == st) {
+			listener_free(s, l);
+			break;
+		}
+	}
 	/* 2026-07-28: closing the response stream cancels the request. */
 	for (struct gw_call *c = s->calls; c; c = c->next) {
 		if (c->st != st || !c->modern || c->modern->parked)
@@ -450,10 +466,11 @@ static json_t *discover_result(struct gw_gateway *gw, const struct gw_scope *sc)
 	json_t *res;
 	const char *keys[] = { "tools", "prompts", "resources" };
 
-	/* No subscriptions/listen yet: promise no list changes or updates. */
+	/* subscriptions/listen carries list changes; resource subscriptions are
+	 * not honoured yet. */
 	for (int i = 0; i < 3; i++)
 		if (json_object_get(caps, keys[i]))
-			json_object_set_new(caps, keys[i], json_object());
+			json_object_set_new(caps, keys[i], json_pack("{s:b}", "listChanged", 1));
 	json_object_del(caps, "tasks");
 	res = json_pack("{s:[s],s:o}", "supportedVersions", GW_PROTOCOL_MODERN, "capabilities", caps);
 	if (json_object_get(init, "instructions"))
@@ -576,6 +593,106 @@ static bool served_method(const char *m)
 	return false;
 }
 
+static json_t *subscription_meta(json_t *id)
+{
+	return json_pack("{s:O,s:{s:s,s:s}}", "io.modelcontextprotocol/subscriptionId", id,
+			 META_SERVERINFO, "name", "mcpgw", "version", GW_VERSION);
+}
+
+static void listener_send(struct gw_listener *l, const char *method, json_t *params, bool final)
+{
+	json_t *msg;
+
+	if (final) {
+		json_t *res = json_pack("{s:s,s:o}", "resultType", "complete", "_meta", subscription_meta(l->id));
+
+		msg = gw_jsonrpc_result(l->id, res);
+	} else {
+		if (!params)
+			params = json_object();
+		json_object_set_new(params, "_meta", subscription_meta(l->id));
+		msg = gw_jsonrpc_notification(method, params);
+	}
+	gw_stream_write(l->st, msg, final);
+	json_decref(msg);
+}
+
+/* subscriptions/listen: acknowledge what we honour, then keep the stream
+ * for list changes. Resource subscriptions are not honoured yet. */
+static void listen_open(struct gw_gateway *gw, struct evhttp_request *req,
+			const struct gw_scope *scope, struct gw_msg *m)
+{
+	json_t *want = json_object_get(m->params, "notifications"), *ack;
+	struct gw_session *s;
+	struct gw_listener *l;
+
+	if (!json_is_object(want)) {
+		http_error(req, 200, m->id, GW_RPC_INVALID_PARAMS, "params.notifications must be an object", NULL);
+		return;
+	}
+	s = modern_session(gw, scope);
+	l = calloc(1, sizeof(*l));
+	if (!s || !l || !(l->st = gw_stream_new(s, req, false))) {
+		free(l);
+		http_error(req, 503, m->id, GW_RPC_INTERNAL_ERROR, "gateway is at its session limit", NULL);
+		return;
+	}
+	l->id = json_incref(m->id);
+	l->tools = json_is_true(json_object_get(want, "toolsListChanged"));
+	l->prompts = json_is_true(json_object_get(want, "promptsListChanged"));
+	l->resources = json_is_true(json_object_get(want, "resourcesListChanged"));
+	l->next = s->listeners;
+	s->listeners = l;
+	ack = json_object();
+	if (l->tools)
+		json_object_set_new(ack, "toolsListChanged", json_true());
+	if (l->prompts)
+		json_object_set_new(ack, "promptsListChanged", json_true());
+	if (l->resources)
+		json_object_set_new(ack, "resourcesListChanged", json_true());
+	listener_send(l, "notifications/subscriptions/acknowledged",
+		      json_pack("{s:o}", "notifications", ack), false);
+}
+
+static void listener_free(struct gw_session *s, struct gw_listener *l)
+{
+	for (struct gw_listener **pp = &s->listeners; *pp; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	}
+	json_decref(l->id);
+	free(l);
+}
+
+void gw_modern_list_changed(struct gw_session *s, const char *method)
+{
+	for (struct gw_listener *l = s->listeners; l; l = l->next) {
+		bool want = (strstr(method, "/tools/") && l->tools) ||
+			    (strstr(method, "/prompts/") && l->prompts) ||
+			    (strstr(method, "/resources/") && l->resources);
+
+		if (want)
+			listener_send(l, method, NULL, false);
+	}
+}
+
+void gw_modern_end_listeners(struct gw_gateway *gw)
+{
+	size_t pos = 0;
+	struct gw_session *s;
+
+	while ((s = gw_map_next(&gw->modern, &pos, NULL))) {
+		while (s->listeners) {
+			struct gw_listener *l = s->listeners;
+
+			listener_send(l, NULL, NULL, true); /* ends and frees the stream */
+			listener_free(s, l);
+		}
+	}
+}
+
 static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
 			   const struct gw_scope *scope, struct gw_msg *m)
 {
@@ -593,6 +710,10 @@ static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
 
 		gw_http_reply_json(req, 200, reply);
 		json_decref(reply);
+		return;
+	}
+	if (strcmp(m->method, "subscriptions/listen") == 0) {
+		listen_open(gw, req, scope, m);
 		return;
 	}
 	if (!served_method(m->method)) {
@@ -670,6 +791,7 @@ void gw_modern_close_all(struct gw_gateway *gw)
 	size_t pos = 0;
 	struct gw_session *s;
 
+	gw_modern_end_listeners(gw);
 	while ((s = gw_map_next(&gw->modern, &pos, NULL)))
 		gw_session_close(s);
 	gw_map_free(&gw->modern);

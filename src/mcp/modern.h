@@ -36,6 +36,11 @@ bool gw_modern_input_request(struct gw_sup *sup, json_t *msg, struct gw_ureq *r)
 /* A notification from an upstream for a modern session: delivered only
  * where the 2026 rules allow (progress and opted-in logs on the call's stream). */
 void gw_modern_notification(struct gw_session *s, json_t *msg, struct gw_ureq *related);
+/* An upstream's list changed (method: its notifications/..._list_changed):
+ * tell the listen streams that asked for it. */
+void gw_modern_list_changed(struct gw_session *s, const char *method);
+/* End every listen stream gracefully (shutdown). */
+void gw_modern_end_listeners(struct gw_gateway *gw);
 /* The client closed the response stream st of a modern request: cancel. */
 void gw_modern_stream_closed(struct gw_stream *st);
 void gw_modern_call_free(struct gw_call *c);

@@ -164,7 +164,9 @@ static void relay_notification(void *owner, struct gw_uconn *uc, json_t *msg,
 	} else if (gw_catalog_list_changed_kind(method, &kind)) {
 		/* Our list is the merge: re-list lazily and say ours changed. */
 		gw_catalog_invalidate(sup, kind);
-		if (!s->modern)
+		if (s->modern)
+			gw_modern_list_changed(s, method);
+		else
 			gw_session_send(s, NULL, msg, false);
 	} else if (s->modern) {
 		gw_modern_notification(s, msg, related);

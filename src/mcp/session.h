@@ -23,6 +23,7 @@ struct gw_stream;
 struct gw_task;
 struct gw_modern_call;
 struct gw_bridge;
+struct gw_listener;
 
 #define GW_SESSION_ID_BYTES 16
 #define GW_CALL_MAGIC 0x63616c6cu
@@ -141,6 +142,7 @@ struct gw_session {
 	json_t *outbox;                 /* unrelated messages waiting for a GET stream */
 	uint64_t last_active_ms;
 	struct gw_stream *sink;         /* legacy SSE / stdio: the one stream for all */
+	struct gw_listener *listeners;  /* 2026-07-28 subscriptions/listen streams */
 	bool started;                   /* initialize seen (legacy SSE sessions exist before) */
 	bool modern;                    /* serves 2026-07-28 requests: no id, no GET stream */
 	bool closing;
