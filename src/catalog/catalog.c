@@ -410,6 +410,8 @@ static void route_named(struct gw_call *c)
 	if (kind == GW_LIST_TOOLS && json_object_get(c->params, "task")) {
 		if (sup->up->conf->tasks == GW_TASKS_GATEWAY)
 			gw_task_start(c, sup, orig);
+		else if (gw_tasks_upstream_runs(sup))
+			gw_task_relay(c, sup, orig);
 		else
 			gw_call_error(c, GW_RPC_METHOD_NOT_FOUND,
 				      "this tool does not support task-augmented calls", NULL);

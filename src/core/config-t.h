@@ -20,8 +20,9 @@ enum gw_session_mode {
 
 /* Who runs a tools/call that asks to be a task (MCP tasks, 2025-11-25). */
 enum gw_tasks_mode {
-	GW_TASKS_NONE = 0,   /* a task-augmented call is refused (-32601) */
+	GW_TASKS_AUTO = 0,   /* relayed when the upstream supports tasks, else refused */
 	GW_TASKS_GATEWAY,    /* the gateway runs the call and keeps its status and result */
+	GW_TASKS_NONE,       /* a task-augmented call is refused (-32601) */
 };
 
 /* Which protocol era the gateway speaks to an upstream. */

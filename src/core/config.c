@@ -109,8 +109,9 @@ static const struct gw_cfgval_choice session_modes[] = {
 };
 
 static const struct gw_cfgval_choice tasks_modes[] = {
-	{ "none", GW_TASKS_NONE },
+	{ "auto", GW_TASKS_AUTO },
 	{ "gateway", GW_TASKS_GATEWAY },
+	{ "none", GW_TASKS_NONE },
 	{ NULL, 0 },
 };
 
@@ -180,7 +181,7 @@ static const struct gw_cfgval_key server_keys[] = {
 	{ "enabled", GW_CFGVAL_BOOL(struct gw_server_conf, enabled) },
 	{ "tools", GW_CFGVAL_STRV(struct gw_server_conf, tools, gw_cfgval_check_nonempty) },
 	{ "session", .set = set_session, .choices = session_modes, .list = "per-client, shared" },
-	{ "tasks", .set = set_tasks, .choices = tasks_modes, .list = "none, gateway" },
+	{ "tasks", .set = set_tasks, .choices = tasks_modes, .list = "auto, gateway, none" },
 	{ "protocol", .set = set_protocol, .choices = protocols, .list = "2025, 2026-07-28" },
 };
 

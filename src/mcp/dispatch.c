@@ -34,7 +34,11 @@ static void add_task_caps(struct gw_gateway *gw, const struct gw_scope *scope, j
 	for (size_t i = 0; i < gw->n_ups; i++) {
 		if (scope->kind == GW_SCOPE_SERVER && scope->server != i)
 			continue;
-		if (gw->ups[i]->conf->tasks == GW_TASKS_GATEWAY) {
+		json_t *up_tasks = json_object_get(json_object_get(gw->ups[i]->init_result, "capabilities"), "tasks");
+		bool relays = gw->ups[i]->conf->tasks == GW_TASKS_AUTO &&
+			      json_object_get(json_object_get(json_object_get(up_tasks, "requests"), "tools"), "call");
+
+		if (gw->ups[i]->conf->tasks == GW_TASKS_GATEWAY || relays) {
 			json_object_set_new(caps, "tasks",
 					    json_pack("{s:{},s:{},s:{s:{s:{}}}}", "list", "cancel",
 						      "requests", "tools", "call"));
@@ -128,7 +132,9 @@ static void on_forward_answer(void *arg, json_t *msg, int code, const char *mess
 		gw_bridge_ask(c, msg); /* a 2026 upstream needs input this client gives */
 		return;
 	}
-	copy = json_copy(msg);
+	copy = json_deep_copy(msg);
+	if (c->task_relay || c->relayed)
+		gw_tasks_rewrite_answer(c, copy);
 	gw_call_answer(c, copy);
 	json_decref(copy);
 }

@@ -12,6 +12,7 @@
 #include "mcp/jsonrpc.h"
 #include "mcp/modern.h"
 #include "mcp/session.h"
+#include "mcp/tasks.h"
 
 /* Which downstream stream carries something related to upstream request r. */
 static struct gw_stream *related_stream(struct gw_ureq *r)
@@ -168,6 +169,9 @@ static void relay_notification(void *owner, struct gw_uconn *uc, json_t *msg,
 			gw_modern_list_changed(s, method);
 		else
 			gw_session_send(s, NULL, msg, false);
+	} else if (strcmp(method, "notifications/tasks/status") == 0) {
+		if (!s->modern)
+			gw_tasks_upstream_status(s, sup, msg);
 	} else if (s->modern) {
 		gw_modern_notification(s, msg, related);
 	} else if (strcmp(method, "notifications/cancelled") == 0) {

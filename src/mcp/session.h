@@ -105,6 +105,8 @@ struct gw_call {
 	int64_t our_token;              /* ours upstream, 0 if none */
 	int waiting;                    /* list fetches outstanding */
 	struct gw_task *task;           /* the task this call runs for, if any */
+	struct gw_task *relayed;        /* tasks/get|result|cancel of an upstream's task */
+	bool task_relay;                /* a task-augmented call relayed to its upstream */
 	struct gw_modern_call *modern;  /* 2026-07-28 request state (mcp/modern.c) */
 	json_t *fwd_params;             /* params sent to a 2026 upstream, for its retries */
 	struct gw_bridge *bridge;       /* input_required being asked of a session-era client */

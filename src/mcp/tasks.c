@@ -28,6 +28,9 @@ struct task_waiter {
 
 struct gw_task {
 	char id[33];
+	struct gw_sup *sup;           /* relayed: the owner's upstream that runs it */
+	json_t *upstream_id;          /* relayed: the upstream's task id */
+	json_t *last;                 /* relayed: the task as last seen */
 	char owner[2 * GW_SESSION_ID_BYTES + 1]; /* the session that started it */
 	struct gw_gateway *gw;
 	enum task_status status;
@@ -84,6 +87,8 @@ static void task_free(struct gw_task *t)
 	if (t->expiry)
 		event_free(t->expiry);
 	json_decref(t->final);
+	json_decref(t->upstream_id);
+	json_decref(t->last);
 	free(t);
 }
 
@@ -195,6 +200,122 @@ void gw_task_start(struct gw_call *c, struct gw_sup *sup, const char *orig)
 	gw_dispatch_forward(run, sup, json_deep_copy(run->params));
 }
 
+/* ---- tasks the upstream runs (relayed) ------------------------------------- */
+
+bool gw_tasks_upstream_runs(const struct gw_sup *sup)
+{
+	json_t *init = gw_uconn_init_result(sup->uc);
+	json_t *tasks = json_object_get(json_object_get(init, "capabilities"), "tasks");
+
+	return sup->up->conf->tasks == GW_TASKS_AUTO &&
+	       json_object_get(json_object_get(json_object_get(tasks, "requests"), "tools"), "call");
+}
+
+void gw_task_relay(struct gw_call *c, struct gw_sup *sup, const char *orig)
+{
+	json_t *params = json_deep_copy(c->params);
+
+	json_object_set_new(params, "name", json_string(orig));
+	c->task_relay = true;
+	gw_dispatch_forward(c, sup, params);
+}
+
+static struct gw_task *relay_record(struct gw_call *c, json_t *task)
+{
+	struct gw_gateway *gw = c->s->gw;
+	json_t *ttl = json_object_get(task, "ttl");
+	struct gw_task *t = calloc(1, sizeof(*t));
+	struct timeval tv;
+
+	if (!t || gw_random_hex(t->id, sizeof(t->id), 16)) {
+		free(t);
+		return NULL;
+	}
+	t->gw = gw;
+	snprintf(t->owner, sizeof(t->owner), "%s", c->s->id);
+	t->sup = c->sup;
+	t->upstream_id = json_incref(json_object_get(task, "taskId"));
+	t->ttl_ms = json_is_number(ttl) ? json_number_value(ttl) : TASK_DEFAULT_TTL_MS;
+	if (t->ttl_ms <= 0 || t->ttl_ms > TASK_MAX_TTL_MS)
+		t->ttl_ms = TASK_MAX_TTL_MS;
+	t->expiry = evtimer_new(gw->base, on_expiry, t);
+	tv.tv_sec = (time_t)(t->ttl_ms / 1000) + 60; /* the upstream forgets it first */
+	tv.tv_usec = 0;
+	evtimer_add(t->expiry, &tv);
+	gw_map_put(&gw->tasks, t->id, strlen(t->id), t);
+	return t;
+}
+
+static void remember(struct gw_task *t, json_t *task)
+{
+	json_t *copy = json_deep_copy(task);
+
+	json_object_set_new(copy, "taskId", json_string(t->id));
+	json_decref(t->last);
+	t->last = copy;
+}
+
+void gw_tasks_rewrite_answer(struct gw_call *c, json_t *msg)
+{
+	json_t *res = json_object_get(msg, "result"), *task, *meta, *rel;
+	struct gw_task *t = c->relayed;
+
+	if (!json_is_object(res))
+		return;
+	if (c->task_relay) {
+		task = json_object_get(res, "task");
+		if (!json_is_object(task) || !json_object_get(task, "taskId"))
+			return;
+		t = relay_record(c, task);
+		if (!t)
+			return;
+		json_object_set_new(task, "taskId", json_string(t->id));
+		remember(t, task);
+		return;
+	}
+	if (!t)
+		return;
+	if (json_object_get(res, "taskId")) { /* tasks/get and tasks/cancel: a Task */
+		json_object_set_new(res, "taskId", json_string(t->id));
+		remember(t, res);
+	}
+	meta = json_object_get(res, "_meta");
+	rel = json_object_get(meta, "io.modelcontextprotocol/related-task");
+	if (json_is_object(rel))
+		json_object_set_new(rel, "taskId", json_string(t->id));
+}
+
+void gw_tasks_upstream_status(struct gw_session *s, struct gw_sup *sup, json_t *msg)
+{
+	json_t *params = json_object_get(msg, "params");
+	json_t *uid = json_object_get(params, "taskId");
+	size_t pos = 0;
+	struct gw_task *t;
+
+	while ((t = gw_map_next(&s->gw->tasks, &pos, NULL))) {
+		json_t *copy;
+
+		if (t->sup != sup || strcmp(t->owner, s->id) != 0 || !json_equal(t->upstream_id, uid))
+			continue;
+		copy = json_deep_copy(msg);
+		json_object_set_new(json_object_get(copy, "params"), "taskId", json_string(t->id));
+		remember(t, json_object_get(copy, "params"));
+		gw_session_send(s, NULL, copy, false);
+		json_decref(copy);
+		return;
+	}
+}
+
+/* tasks/get|result|cancel on a relayed task: ask the upstream, with its id. */
+static void relay_op(struct gw_call *c, struct gw_task *t)
+{
+	json_t *params = json_deep_copy(c->params);
+
+	json_object_set(params, "taskId", t->upstream_id);
+	c->relayed = t;
+	gw_dispatch_forward(c, t->sup, params);
+}
+
 /* The task named by params.taskId, if this session may see it. */
 static struct gw_task *find_task(struct gw_call *c)
 {
@@ -268,9 +389,14 @@ static void tasks_list(struct gw_call *c)
 	size_t pos = 0;
 	struct gw_task *t;
 
-	while ((t = gw_map_next(&c->s->gw->tasks, &pos, NULL)))
-		if (strcmp(t->owner, c->s->id) == 0)
+	while ((t = gw_map_next(&c->s->gw->tasks, &pos, NULL))) {
+		if (strcmp(t->owner, c->s->id) != 0)
+			continue;
+		if (t->sup) /* relayed: as last seen (tasks/get refreshes it) */
+			json_array_append(list, t->last);
+		else
 			json_array_append_new(list, task_json(t));
+	}
 	gw_call_reply(c, json_pack("{s:o}", "tasks", list));
 }
 
@@ -288,6 +414,10 @@ bool gw_tasks_handle(struct gw_call *c)
 	t = find_task(c);
 	if (!t)
 		return true;
+	if (t->sup) {
+		relay_op(c, t);
+		return true;
+	}
 	if (strcmp(c->method, "tasks/get") == 0)
 		gw_call_reply(c, task_json(t));
 	else if (strcmp(c->method, "tasks/result") == 0)
@@ -305,6 +435,12 @@ void gw_tasks_session_closed(struct gw_session *s)
 	while ((t = gw_map_next(&s->gw->tasks, &pos, NULL))) {
 		if (strcmp(t->owner, s->id) != 0)
 			continue;
+		if (t->upstream_id) {
+			/* Relayed: its upstream session ends with this session. */
+			t->sup = NULL;
+			t->owner[0] = '\0'; /* nobody can ask about it any more */
+			continue;
+		}
 		while (t->waiters) { /* the calls themselves go with the session */
 			struct task_waiter *w = t->waiters;
 

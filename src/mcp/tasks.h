@@ -21,6 +21,16 @@ void gw_task_start(struct gw_call *c, struct gw_sup *sup, const char *orig);
 /* The call run for a task ended with msg (a response), or with code and
  * message when msg is NULL. */
 void gw_task_finish(struct gw_task *t, json_t *msg, int code, const char *message);
+/* Does this upstream run tasks itself (tasks: auto and it declared them)? */
+bool gw_tasks_upstream_runs(const struct gw_sup *sup);
+/* c is a task-augmented tools/call to an upstream that runs tasks: send it
+ * with orig as the tool's name; the task it creates gets a gateway id. */
+void gw_task_relay(struct gw_call *c, struct gw_sup *sup, const char *orig);
+/* An answer to a relayed call or a tasks request: upstream task ids in msg
+ * become ours (msg is modified). */
+void gw_tasks_rewrite_answer(struct gw_call *c, json_t *msg);
+/* notifications/tasks/status from an upstream: forwarded with our id. */
+void gw_tasks_upstream_status(struct gw_session *s, struct gw_sup *sup, json_t *msg);
 /* tasks/get, tasks/result, tasks/list, tasks/cancel; false if c->method is
  * none of them. */
 bool gw_tasks_handle(struct gw_call *c);

@@ -3,7 +3,7 @@
 // tasks/cancel work on it, and only for the session that started it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, initSession, rpc, MISBEHAVE } from './lib.mjs';
+import { startGateway, initSession, rpc, MISBEHAVE, EVERYTHING } from './lib.mjs';
 
 let gw;
 before(async () => {
@@ -15,6 +15,9 @@ before(async () => {
   plain:
     command: node
     args: ["${MISBEHAVE}"]
+  everything:
+    command: node
+    args: ["${EVERYTHING}", "stdio"]
 `);
 });
 after(async () => { await gw?.stop(); });
@@ -96,4 +99,23 @@ test('a task-augmented call to a server without tasks is refused with -32601', a
   const sid = await session();
   const r = await call(sid, 'tools/call', { name: 'plain__echo', arguments: { text: 'x' }, task: {} });
   assert.equal(r.error?.code, -32601);
+});
+
+test('a task of an upstream that runs tasks is relayed under a gateway id, for its session only', async () => {
+  const sid = await session();
+  const created = await call(sid, 'tools/call', { name: 'everything__simulate-research-query', arguments: { topic: 'gateways' }, task: { ttl: 60000 } });
+  const task = created.result?.task;
+  assert.ok(task, JSON.stringify(created));
+  assert.match(task.taskId, /^[0-9a-f]{32}$/, 'the gateway names the task');
+  const got = await call(sid, 'tasks/get', { taskId: task.taskId });
+  assert.equal(got.result.taskId, task.taskId);
+  assert.ok(['working', 'completed'].includes(got.result.status));
+  const other = await session();
+  const peek = await call(other, 'tasks/get', { taskId: task.taskId });
+  assert.equal(peek.error?.message, 'Unknown task');
+  const res = await call(sid, 'tasks/result', { taskId: task.taskId });
+  assert.match(JSON.stringify(res.result.content), /gateways/);
+  assert.equal(res.result._meta?.['io.modelcontextprotocol/related-task']?.taskId, task.taskId);
+  const list = await call(sid, 'tasks/list', {});
+  assert.ok(list.result.tasks.some((t) => t.taskId === task.taskId));
 });
