@@ -28,19 +28,6 @@ bool gw_bridge_wants(json_t *msg)
 	return rt && strcmp(rt, "input_required") == 0;
 }
 
-static const char *cap_for(const char *method)
-{
-	if (!method)
-		return NULL;
-	if (strcmp(method, "sampling/createMessage") == 0)
-		return "sampling";
-	if (strcmp(method, "elicitation/create") == 0)
-		return "elicitation";
-	if (strcmp(method, "roots/list") == 0)
-		return "roots";
-	return NULL;
-}
-
 /* Forget the requests still out with the client (the call is ending). */
 static void drop_sreqs(struct gw_call *c)
 {
@@ -97,7 +84,7 @@ static bool ask_one(struct gw_call *c, const char *key, json_t *req)
 {
 	struct gw_session *s = c->s;
 	const char *method = json_string_value(json_object_get(req, "method"));
-	const char *cap = cap_for(method);
+	const char *cap = gw_cap_for_method(method);
 	struct gw_sreq *sr;
 	json_t *msg, *id;
 	char k[24];

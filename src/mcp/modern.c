@@ -248,22 +248,11 @@ static void ask(struct gw_call *c)
 	json_decref(msg);
 }
 
-static const char *needed_cap(const char *method)
-{
-	if (strcmp(method, "sampling/createMessage") == 0)
-		return "sampling";
-	if (strcmp(method, "elicitation/create") == 0)
-		return "elicitation";
-	if (strcmp(method, "roots/list") == 0)
-		return "roots";
-	return NULL;
-}
-
 bool gw_modern_input_request(struct gw_sup *sup, json_t *msg, struct gw_ureq *r)
 {
 	struct gw_call *c = gw_call_of_ureq(r);
 	const char *method = json_string_value(json_object_get(msg, "method"));
-	const char *cap = method ? needed_cap(method) : NULL;
+	const char *cap = gw_cap_for_method(method);
 	struct gw_modern_call *mc;
 	struct modern_input *in, **tail;
 

@@ -24,13 +24,9 @@ static struct gw_stream *related_stream(struct gw_ureq *r)
 
 static bool client_can(struct gw_session *s, const char *method)
 {
-	if (strcmp(method, "sampling/createMessage") == 0)
-		return gw_session_has_cap(s, "sampling");
-	if (strcmp(method, "elicitation/create") == 0)
-		return gw_session_has_cap(s, "elicitation");
-	if (strcmp(method, "roots/list") == 0)
-		return gw_session_has_cap(s, "roots");
-	return false;
+	const char *cap = gw_cap_for_method(method);
+
+	return cap && gw_session_has_cap(s, cap);
 }
 
 static void relay_request(void *owner, struct gw_uconn *uc, json_t *msg, struct gw_ureq *related)

@@ -133,6 +133,18 @@ void gw_session_touch(struct gw_session *s)
 	s->last_active_ms = gw_now_ms();
 }
 
+const char *gw_cap_for_method(const char *method)
+{
+	static const char *const map[][2] = { { "sampling/createMessage", "sampling" },
+					       { "elicitation/create", "elicitation" },
+					       { "roots/list", "roots" } };
+
+	for (size_t i = 0; method && i < 3; i++)
+		if (strcmp(method, map[i][0]) == 0)
+			return map[i][1];
+	return NULL;
+}
+
 bool gw_session_has_cap(const struct gw_session *s, const char *cap)
 {
 	return json_object_get(s->client_caps, cap) != NULL;

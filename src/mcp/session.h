@@ -173,6 +173,9 @@ struct gw_session *gw_session_find(struct gw_gateway *gw, const char *id);
 void gw_session_close(struct gw_session *s);
 void gw_session_touch(struct gw_session *s);
 bool gw_session_has_cap(const struct gw_session *s, const char *cap);
+/* The client capability a server-to-client request needs ("sampling",
+ * "elicitation", "roots"), or NULL for any other method (or NULL). */
+const char *gw_cap_for_method(const char *method);
 /* Send msg (borrowed) on stream st, or when st is NULL on the GET stream (or
  * into the outbox until one opens). final ends st after msg. */
 void gw_session_send(struct gw_session *s, struct gw_stream *st, json_t *msg, bool final);

@@ -34,29 +34,24 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-set +e
-"$RUNNER" server --url "http://127.0.0.1:$port/servers/conf/mcp" \
-  --expected-failures "$HERE/expected-failures-0.1.16.yaml" >"$work/suite.log" 2>&1
-rc=$?
-set -e
-grep -E "^(Total|Passed|Failed|Summary|✓|✗|.*scenarios)" "$work/suite.log" | tail -60 || true
-tail -15 "$work/suite.log"
-if [ "$rc" -ne 0 ]; then
-  echo "conformance: suite failed (exit $rc); gateway log tail:"; tail -40 "$work/gateway.log"
-  exit 1
-fi
-echo "conformance: 0.1.16 passed (baseline: $HERE/expected-failures-0.1.16.yaml)"
+# run_suite LABEL LOG BASELINE [runner args...]: run, show the summary, fail loudly.
+run_suite() {
+  local label=$1 log=$2 baseline=$3 rc
+  shift 3
+  set +e
+  "$RUNNER" server --url "http://127.0.0.1:$port/servers/conf/mcp" --expected-failures "$baseline" "$@" >"$log" 2>&1
+  rc=$?
+  set -e
+  grep -E "^(✓|✗|Total)" "$log" | tail -60 || true
+  tail -6 "$log"
+  if [ "$rc" -ne 0 ]; then
+    echo "conformance: $label suite failed (exit $rc); gateway log tail:"; tail -40 "$work/gateway.log"
+    exit 1
+  fi
+  echo "conformance: $label passed (baseline: $baseline)"
+}
 
+run_suite 0.1.16 "$work/suite.log" "$HERE/expected-failures-0.1.16.yaml"
 # The 2026-07-28 requirements (0.2.0-alpha.12) on the same endpoint.
-set +e
-MCP_CONFORMANCE_VERSION=0.2.0-alpha.12 "$RUNNER" server --url "http://127.0.0.1:$port/servers/conf/mcp" \
-  --requirements 2026-07-28 --expected-failures "$HERE/expected-failures-2026-07-28.yaml" >"$work/suite26.log" 2>&1
-rc=$?
-set -e
-grep -E "^(✓|✗|Total)" "$work/suite26.log" | tail -60 || true
-tail -6 "$work/suite26.log"
-if [ "$rc" -ne 0 ]; then
-  echo "conformance: 2026-07-28 suite failed (exit $rc); gateway log tail:"; tail -40 "$work/gateway.log"
-  exit 1
-fi
-echo "conformance: 2026-07-28 passed (baseline: $HERE/expected-failures-2026-07-28.yaml)"
+MCP_CONFORMANCE_VERSION=0.2.0-alpha.12 run_suite 2026-07-28 "$work/suite26.log" \
+  "$HERE/expected-failures-2026-07-28.yaml" --requirements 2026-07-28
