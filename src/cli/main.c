@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/apikey_cmd.h"
 #include "cli/gateway.h"
+#include "cli/policy_cmd.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -16,6 +18,9 @@ static void usage(FILE *out)
 	      "  mcpgw serve --listen HOST:PORT [--prefix P] -- COMMAND [ARGS...]\n"
 	      "  mcpgw stdio [-c FILE] [--server NAME] [--log-level LEVEL]\n"
 	      "  mcpgw config check [-c FILE]\n"
+	      "  mcpgw apikey create|list|rotate|revoke|disable|enable [--name N] [--roles R,..] [--expires 90d] [-c FILE]\n"
+	      "  mcpgw policy check --policy FILE\n"
+	      "  mcpgw policy explain --policy FILE --principal P [--roles R1,R2] --tool SERVER__TOOL [--action A]\n"
 	      "  mcpgw version\n"
 	      "  mcpgw help\n"
 	      "\n"
@@ -194,6 +199,10 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1); /* "mcpgw --listen A -- CMD" */
 	if (strcmp(cmd, "stdio") == 0)
 		return cmd_stdio(argc - 2, argv + 2);
+	if (strcmp(cmd, "apikey") == 0)
+		return gw_cli_apikey(argc - 2, argv + 2);
+	if (strcmp(cmd, "policy") == 0)
+		return gw_cli_policy(argc - 2, argv + 2);
 	if (strcmp(cmd, "config") == 0 && argc > 2 && strcmp(argv[2], "check") == 0)
 		return cmd_config_check(argc - 3, argv + 3);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -88,6 +88,8 @@ struct gw_config {
 	size_t n_servers;
 	struct gw_vserver_conf *vservers;
 	size_t n_vservers;
+	char *store_path;           /* store.path: SQLite file; default "mcpgw.db" beside the
+	                             * config file (a relative path is taken from there) */
 };
 
 #endif

@@ -33,6 +33,7 @@
 #define DEFAULT_LOG_LEVEL "info"
 #define DEFAULT_PAGE_SIZE 100
 #define DEFAULT_SERVER_TIMEOUT 30.0
+#define DEFAULT_STORE_PATH "mcpgw.db"
 
 #define MAX_SESSIONS_LIMIT 1000000
 #define MAX_PAGE_SIZE 1000
@@ -372,6 +373,45 @@ static int check_vserver_names(struct gw_yaml_diag *d, const struct gw_config *c
 	return rc;
 }
 
+/* ---- store ------------------------------------------------------------- */
+
+static const struct gw_cfgval_key store_keys[] = {
+	{ "path", GW_CFGVAL_STRING(struct gw_config, store_path, gw_cfgval_check_nonempty) },
+};
+
+/* store: { path } fills fields of the config itself: there is one store. */
+static int set_store(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		     const struct gw_cfgval_key *key, void *obj)
+{
+	(void)key;
+	return gw_cfgval_walk_map(d, v, "a mapping with path", store_keys, N_ELEMS(store_keys),
+				  obj);
+}
+
+/* A relative store path is taken from the directory of the config file, so
+ * the gateway and "mcpgw apikey -c FILE" find the same database wherever
+ * they are started from. */
+static int resolve_store_path(struct gw_config *cfg, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	struct gw_buf b;
+	int rc;
+
+	if (!slash || cfg->store_path[0] == '/')
+		return 0;
+	gw_buf_init(&b, (size_t)(slash - path) + strlen(cfg->store_path) + 2);
+	rc = gw_buf_append(&b, path, (size_t)(slash - path) + 1);
+	if (rc == 0)
+		rc = gw_buf_append_str(&b, cfg->store_path);
+	if (rc) {
+		gw_buf_free(&b);
+		return rc;
+	}
+	free(cfg->store_path);
+	cfg->store_path = b.ptr;
+	return 0;
+}
+
 /* ---- top level --------------------------------------------------------- */
 
 static const struct gw_cfgval_key root_keys[] = {
@@ -387,6 +427,7 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "page_size", GW_CFGVAL_UINT(struct gw_config, page_size, 1, MAX_PAGE_SIZE) },
 	{ "servers", .set = set_servers },
 	{ "virtual_servers", .set = set_vservers },
+	{ "store", .set = set_store },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root,
@@ -414,7 +455,8 @@ struct gw_config *gw_config_new_default(void)
 		return NULL;
 	cfg->listen = strdup(DEFAULT_LISTEN);
 	cfg->log_level = strdup(DEFAULT_LOG_LEVEL);
-	if (!cfg->listen || !cfg->log_level) {
+	cfg->store_path = strdup(DEFAULT_STORE_PATH);
+	if (!cfg->listen || !cfg->log_level || !cfg->store_path) {
 		gw_config_free(cfg);
 		return NULL;
 	}
@@ -523,7 +565,7 @@ struct gw_config *gw_config_load(const char *path, char *err, size_t errlen)
 	if (!cfg)
 		goto out;
 	cfg->path = strdup(path);
-	if (!cfg->path) {
+	if (!cfg->path || resolve_store_path(cfg, path)) {
 		load_fail(err, errlen, path, "out of memory");
 		gw_config_free(cfg);
 		cfg = NULL;
@@ -571,6 +613,7 @@ void gw_config_free(struct gw_config *cfg)
 	free(cfg->listen);
 	gw_cfgval_strv_free(&cfg->allowed_origins);
 	free(cfg->log_level);
+	free(cfg->store_path);
 	free(cfg);
 }
 

@@ -1,0 +1,709 @@
+/* The embedded SQLite store (store.h): opening, schema migrations, and the
+ * prepared statements behind each table's functions.
+ *
+ * Every statement is prepared once, at open, and reset after each use; a
+ * change is one IMMEDIATE transaction, so the gateway and the CLI can work
+ * on the same file at once. Values are always bound, never formatted into
+ * SQL, so SQLite's messages never carry them. */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/log.h"
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Migration i takes the schema from version i to i + 1. Append only: a
+ * migration that has shipped is never edited. */
+static const char *const migrations[GW_STORE_SCHEMA_VERSION] = {
+	/* 1: meta values and API keys (issue 4) */
+	"CREATE TABLE meta ("
+	"  key   TEXT PRIMARY KEY NOT NULL,"
+	"  value NOT NULL"
+	");"
+	"CREATE TABLE api_keys ("
+	"  id         INTEGER PRIMARY KEY,"
+	"  name       TEXT NOT NULL,"
+	"  roles      TEXT NOT NULL DEFAULT '',"
+	"  prefix     TEXT NOT NULL UNIQUE,"
+	"  secret_mac BLOB NOT NULL CHECK (length(secret_mac) = 32),"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER,"
+	"  rotated_at INTEGER,"
+	"  revoked_at INTEGER,"
+	"  disabled   INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+	"  revoked    INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1))"
+	");"
+	/* a revoked key keeps its row (and its name) for the record */
+	"CREATE UNIQUE INDEX api_keys_live_name ON api_keys (name) WHERE revoked = 0;",
+};
+
+enum stmt_id {
+	ST_BEGIN_READ,
+	ST_BEGIN_WRITE,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_META_GET,
+	ST_META_ADD,
+	ST_GEN_GET,
+	ST_GEN_BUMP,
+	ST_KEY_NAME_TAKEN,
+	ST_KEY_PREFIX_TAKEN,
+	ST_KEY_INSERT,
+	ST_KEY_LIST,
+	ST_KEY_GET,
+	ST_KEY_SET_SECRET,
+	ST_KEY_REVOKE,
+	ST_KEY_SET_DISABLED,
+	ST_COUNT
+};
+
+#define KEY_COLUMNS                                                                   \
+	"id, name, roles, prefix, secret_mac, created_at, expires_at, rotated_at, " \
+	"revoked_at, disabled, revoked"
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN_READ] = "BEGIN DEFERRED",
+	[ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[ST_META_ADD] = "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+	[ST_GEN_GET] = "SELECT value FROM meta WHERE key = 'apikey_generation'",
+	[ST_GEN_BUMP] = "INSERT INTO meta (key, value) VALUES ('apikey_generation', 1) "
+			"ON CONFLICT (key) DO UPDATE SET value = value + 1",
+	[ST_KEY_NAME_TAKEN] = "SELECT 1 FROM api_keys WHERE name = ?1 AND revoked = 0",
+	[ST_KEY_PREFIX_TAKEN] = "SELECT 1 FROM api_keys WHERE prefix = ?1",
+	[ST_KEY_INSERT] = "INSERT INTO api_keys (name, roles, prefix, secret_mac, created_at, "
+			  "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_KEY_LIST] = "SELECT " KEY_COLUMNS " FROM api_keys ORDER BY name, id",
+	[ST_KEY_GET] = "SELECT " KEY_COLUMNS " FROM api_keys WHERE name = ?1 AND revoked = 0",
+	[ST_KEY_SET_SECRET] = "UPDATE api_keys SET secret_mac = ?2, rotated_at = ?3 "
+			      "WHERE prefix = ?1 AND revoked = 0",
+	[ST_KEY_REVOKE] = "UPDATE api_keys SET revoked = 1, revoked_at = ?2 "
+			  "WHERE name = ?1 AND revoked = 0",
+	[ST_KEY_SET_DISABLED] = "UPDATE api_keys SET disabled = ?2 WHERE name = ?1 AND revoked = 0",
+};
+
+struct gw_store {
+	sqlite3 *db;
+	int version;
+	sqlite3_stmt *stmt[ST_COUNT];
+	char errmsg[256];
+};
+
+/* ---- errors ------------------------------------------------------------ */
+
+static void open_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* "PATH: what", as the config loader reports a file. */
+static void open_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!err || errlen == 0)
+		return;
+	n = snprintf(err, errlen, "%s: ", path);
+	if (n < 0 || (size_t)n >= errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* Record what SQLite said about a failed call and turn its code into ours:
+ * a lock held too long is GW_EBUSY, anything else GW_EIO. */
+static int store_fail(struct gw_store *st, int sqlite_rc)
+{
+	snprintf(st->errmsg, sizeof(st->errmsg), "%s", sqlite3_errmsg(st->db));
+	switch (sqlite_rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return GW_EBUSY;
+	case SQLITE_NOMEM:
+		return GW_ENOMEM;
+	default:
+		return GW_EIO;
+	}
+}
+
+/* ---- statements -------------------------------------------------------- */
+
+/* Make s ready for its next use; drops the borrowed bound values. */
+static void stmt_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* Run s, which returns no rows, to the end. */
+static int step_done(struct gw_store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s), out = 0;
+
+	if (rc != SQLITE_DONE)
+		out = store_fail(st, rc);
+	stmt_done(s);
+	return out;
+}
+
+static int run(struct gw_store *st, enum stmt_id id)
+{
+	return step_done(st, st->stmt[id]);
+}
+
+/* Does the one-parameter query id return a row for arg? */
+static int query_has_row(struct gw_store *st, enum stmt_id id, const char *arg, bool *yes)
+{
+	sqlite3_stmt *s = st->stmt[id];
+	int rc = sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC), out = 0;
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		*yes = rc == SQLITE_ROW;
+	else
+		out = store_fail(st, rc);
+	stmt_done(s);
+	return out;
+}
+
+static int tx_begin(struct gw_store *st, bool write)
+{
+	return run(st, write ? ST_BEGIN_WRITE : ST_BEGIN_READ);
+}
+
+/* Commit if rc is 0, else (or if the commit fails) roll back; returns the
+ * first error. The message of that error is kept. */
+static int tx_end(struct gw_store *st, int rc)
+{
+	if (rc == 0)
+		rc = run(st, ST_COMMIT);
+	if (rc && !sqlite3_get_autocommit(st->db)) {
+		sqlite3_step(st->stmt[ST_ROLLBACK]);
+		stmt_done(st->stmt[ST_ROLLBACK]);
+	}
+	return rc;
+}
+
+/* ---- open and close ---------------------------------------------------- */
+
+/* SQLite would create the file with the umask's mode; the store holds the
+ * pepper and key hashes, so it is created private. SQLite gives the -wal
+ * and -shm files the database file's mode. */
+static int create_private(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+
+	if (fd < 0) {
+		open_fail(err, errlen, path, "cannot open: %s", strerror(errno));
+		return GW_EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+static int exec_sql(struct gw_store *st, const char *sql, const char *what, const char *path,
+		    char *err, size_t errlen)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	open_fail(err, errlen, path, "%s: %s", what, sqlite3_errmsg(st->db));
+	return store_fail(st, rc);
+}
+
+static int configure(struct gw_store *st, const char *path, char *err, size_t errlen)
+{
+	bool memory = strcmp(path, ":memory:") == 0;
+	sqlite3_stmt *s = NULL;
+	const char *mode;
+	int rc;
+
+	sqlite3_busy_timeout(st->db, GW_STORE_BUSY_MS);
+	/* a tampered file must not be able to run code or corrupt memory */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	/* FULL: a revoke that was reported done survives a power cut too */
+	rc = exec_sql(st, "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;"
+			  "PRAGMA synchronous = FULL;",
+		      "cannot configure the database", path, err, errlen);
+	if (rc)
+		return rc;
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		open_fail(err, errlen, path, "cannot switch to WAL mode: %s",
+			  sqlite3_errmsg(st->db));
+		rc = store_fail(st, rc);
+		goto out;
+	}
+	mode = (const char *)sqlite3_column_text(s, 0);
+	rc = 0;
+	if (!mode || strcmp(mode, memory ? "memory" : "wal") != 0) {
+		open_fail(err, errlen, path, "cannot switch to WAL mode (journal mode is %s)",
+			  mode ? mode : "unknown");
+		rc = GW_EIO;
+	}
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int read_version(struct gw_store *st, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, "SELECT coalesce(max(version), 0) FROM schema_version",
+				    -1, &s, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*version = sqlite3_column_int(s, 0);
+		rc = 0;
+	} else {
+		rc = store_fail(st, rc);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Apply the migrations the file lacks, all or none. */
+static int migrate(struct gw_store *st, const char *path, char *err, size_t errlen)
+{
+	char sql[128];
+	int rc;
+
+	rc = exec_sql(st, "BEGIN IMMEDIATE", "cannot lock the database", path, err, errlen);
+	if (rc)
+		return rc;
+	rc = exec_sql(st,
+		      "CREATE TABLE IF NOT EXISTS schema_version ("
+		      "  version    INTEGER PRIMARY KEY,"
+		      "  applied_at INTEGER NOT NULL)",
+		      "cannot create the schema", path, err, errlen);
+	if (rc == 0) {
+		rc = read_version(st, &st->version);
+		if (rc)
+			open_fail(err, errlen, path, "cannot read the schema version: %s",
+				  st->errmsg);
+	}
+	if (rc == 0 && (st->version < 0 || st->version > GW_STORE_SCHEMA_VERSION)) {
+		open_fail(err, errlen, path,
+			  "schema version %d is newer than this mcpgw knows (%d); use a newer mcpgw",
+			  st->version, GW_STORE_SCHEMA_VERSION);
+		rc = GW_ESTATE;
+	}
+	while (rc == 0 && st->version < GW_STORE_SCHEMA_VERSION) {
+		rc = exec_sql(st, migrations[st->version], "cannot migrate the schema", path, err,
+			      errlen);
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO schema_version (version, applied_at) VALUES (%d, %" PRId64 ")",
+			 st->version + 1, (int64_t)time(NULL));
+		if (rc == 0)
+			rc = exec_sql(st, sql, "cannot migrate the schema", path, err, errlen);
+		if (rc == 0)
+			st->version++;
+	}
+	if (rc == 0)
+		rc = exec_sql(st, "COMMIT", "cannot commit the schema", path, err, errlen);
+	if (rc && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int prepare_all(struct gw_store *st, const char *path, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < ST_COUNT; i++) {
+		int rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					    &st->stmt[i], NULL);
+
+		if (rc != SQLITE_OK) {
+			open_fail(err, errlen, path, "cannot prepare statement %zu: %s", i,
+				  sqlite3_errmsg(st->db));
+			return store_fail(st, rc);
+		}
+	}
+	return 0;
+}
+
+struct gw_store *gw_store_open(const char *path, char *err, size_t errlen)
+{
+	struct gw_store *st = NULL;
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!path || !*path) {
+		open_fail(err, errlen, "store", "the path is empty");
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		open_fail(err, errlen, path, "out of memory");
+		return NULL;
+	}
+	if (strcmp(path, ":memory:") != 0 && create_private(path, err, errlen))
+		goto fail;
+	rc = sqlite3_open_v2(path, &st->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+				     SQLITE_OPEN_EXRESCODE,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		open_fail(err, errlen, path, "cannot open: %s",
+			  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	if (configure(st, path, err, errlen) || migrate(st, path, err, errlen) ||
+	    prepare_all(st, path, err, errlen))
+		goto fail;
+	st->errmsg[0] = '\0';
+	return st;
+fail:
+	gw_store_close(st);
+	return NULL;
+}
+
+void gw_store_close(struct gw_store *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < N_ELEMS(st->stmt); i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int gw_store_schema_version(const struct gw_store *st)
+{
+	return st->version;
+}
+
+const char *gw_store_errmsg(const struct gw_store *st)
+{
+	return st->errmsg;
+}
+
+/* ---- meta -------------------------------------------------------------- */
+
+int gw_store_meta_get(struct gw_store *st, const char *key, void *out, size_t cap, size_t *len)
+{
+	sqlite3_stmt *s = st->stmt[ST_META_GET];
+	int rc = sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC), out_rc = 0;
+	const void *val;
+	size_t n;
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		val = sqlite3_column_blob(s, 0);
+		n = (size_t)sqlite3_column_bytes(s, 0);
+		if (n > cap) {
+			out_rc = GW_ETOOBIG;
+		} else {
+			if (n)
+				memcpy(out, val, n);
+			*len = n;
+		}
+	} else if (rc == SQLITE_DONE) {
+		out_rc = GW_ENOENT;
+	} else {
+		out_rc = store_fail(st, rc);
+	}
+	stmt_done(s);
+	return out_rc;
+}
+
+int gw_store_meta_add(struct gw_store *st, const char *key, const void *val, size_t len)
+{
+	sqlite3_stmt *s = st->stmt[ST_META_ADD];
+
+	if (len > GW_STORE_MAX_META)
+		return GW_ETOOBIG;
+	if (sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(s, 2, val, (int)len, SQLITE_STATIC) != SQLITE_OK) {
+		stmt_done(s);
+		return store_fail(st, sqlite3_errcode(st->db));
+	}
+	return step_done(st, s);
+}
+
+/* ---- API keys ---------------------------------------------------------- */
+
+static int read_generation(struct gw_store *st, int64_t *generation)
+{
+	sqlite3_stmt *s = st->stmt[ST_GEN_GET];
+	int rc = sqlite3_step(s), out = 0;
+
+	if (rc == SQLITE_ROW)
+		*generation = sqlite3_column_int64(s, 0);
+	else if (rc == SQLITE_DONE)
+		*generation = 0;
+	else
+		out = store_fail(st, rc);
+	stmt_done(s);
+	return out;
+}
+
+int gw_store_apikey_generation(struct gw_store *st, int64_t *generation)
+{
+	return read_generation(st, generation);
+}
+
+static int64_t column_time(sqlite3_stmt *s, int col)
+{
+	return sqlite3_column_type(s, col) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, col);
+}
+
+static char *column_strdup(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+void gw_store_apikey_clear(struct gw_store_apikey *k)
+{
+	free(k->name);
+	free(k->prefix);
+	free(k->roles);
+	memset(k, 0, sizeof(*k));
+}
+
+/* The current row of s (KEY_COLUMNS) into k. GW_EINVAL for a row the
+ * schema should have refused (NULLs, a mac of the wrong size). */
+static int read_key_row(sqlite3_stmt *s, struct gw_store_apikey *k)
+{
+	const void *mac;
+
+	memset(k, 0, sizeof(*k));
+	k->id = sqlite3_column_int64(s, 0);
+	mac = sqlite3_column_blob(s, 4);
+	if (!mac || sqlite3_column_bytes(s, 4) != GW_STORE_MAC_LEN ||
+	    sqlite3_column_type(s, 1) != SQLITE_TEXT || sqlite3_column_type(s, 2) != SQLITE_TEXT ||
+	    sqlite3_column_type(s, 3) != SQLITE_TEXT)
+		return GW_EINVAL;
+	memcpy(k->mac, mac, GW_STORE_MAC_LEN);
+	k->name = column_strdup(s, 1);
+	k->roles = column_strdup(s, 2);
+	k->prefix = column_strdup(s, 3);
+	if (!k->name || !k->roles || !k->prefix) {
+		gw_store_apikey_clear(k);
+		return GW_ENOMEM;
+	}
+	k->created_at = sqlite3_column_int64(s, 5);
+	k->expires_at = column_time(s, 6);
+	k->rotated_at = column_time(s, 7);
+	k->revoked_at = column_time(s, 8);
+	k->disabled = sqlite3_column_int64(s, 9) != 0;
+	k->revoked = sqlite3_column_int64(s, 10) != 0;
+	return 0;
+}
+
+int gw_store_apikey_insert(struct gw_store *st, const struct gw_store_apikey_new *k)
+{
+	sqlite3_stmt *s = st->stmt[ST_KEY_INSERT];
+	bool taken = false;
+	int rc;
+
+	rc = tx_begin(st, true);
+	if (rc)
+		return rc;
+	rc = query_has_row(st, ST_KEY_NAME_TAKEN, k->name, &taken);
+	if (rc == 0 && taken)
+		rc = GW_ESTATE;
+	if (rc == 0)
+		rc = query_has_row(st, ST_KEY_PREFIX_TAKEN, k->prefix, &taken);
+	if (rc == 0 && taken)
+		rc = GW_EAGAIN;
+	if (rc == 0) {
+		if (sqlite3_bind_text(s, 1, k->name, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(s, 2, k->roles ? k->roles : "", -1, SQLITE_STATIC) !=
+			    SQLITE_OK ||
+		    sqlite3_bind_text(s, 3, k->prefix, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_blob(s, 4, k->mac, GW_STORE_MAC_LEN, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 5, k->created_at) != SQLITE_OK ||
+		    (k->expires_at ? sqlite3_bind_int64(s, 6, k->expires_at)
+				   : sqlite3_bind_null(s, 6)) != SQLITE_OK) {
+			rc = store_fail(st, sqlite3_errcode(st->db));
+			stmt_done(s);
+		} else {
+			rc = step_done(st, s);
+		}
+	}
+	if (rc == 0)
+		rc = run(st, ST_GEN_BUMP);
+	return tx_end(st, rc);
+}
+
+/* Append the current row of s to *rows, skipping a malformed one. */
+static int list_add_row(sqlite3_stmt *s, struct gw_store_apikey **rows, size_t *n, size_t *cap)
+{
+	struct gw_store_apikey *grown;
+	int rc;
+
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+
+		if (*cap >= GW_STORE_MAX_APIKEYS)
+			return GW_ETOOBIG;
+		if (ncap > GW_STORE_MAX_APIKEYS)
+			ncap = GW_STORE_MAX_APIKEYS;
+		grown = realloc(*rows, ncap * sizeof(**rows));
+		if (!grown)
+			return GW_ENOMEM;
+		*rows = grown;
+		*cap = ncap;
+	}
+	rc = read_key_row(s, &(*rows)[*n]);
+	if (rc == GW_EINVAL) {
+		GW_WARN("store", "api_keys row %" PRId64 " is malformed; skipped",
+			(int64_t)sqlite3_column_int64(s, 0));
+		return 0;
+	}
+	if (rc == 0)
+		(*n)++;
+	return rc;
+}
+
+int gw_store_apikey_list(struct gw_store *st, struct gw_store_apikey **rows, size_t *n,
+			 int64_t *generation)
+{
+	sqlite3_stmt *s = st->stmt[ST_KEY_LIST];
+	struct gw_store_apikey *out = NULL;
+	size_t count = 0, cap = 0;
+	int64_t gen = 0;
+	int rc, step;
+
+	*rows = NULL;
+	*n = 0;
+	rc = tx_begin(st, false);
+	if (rc)
+		return rc;
+	rc = read_generation(st, &gen);
+	while (rc == 0) {
+		step = sqlite3_step(s);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW)
+			rc = store_fail(st, step);
+		else
+			rc = list_add_row(s, &out, &count, &cap);
+	}
+	stmt_done(s);
+	rc = tx_end(st, rc);
+	if (rc) {
+		gw_store_apikey_list_free(out, count);
+		return rc;
+	}
+	if (count == 0) {
+		free(out);
+		out = NULL;
+	}
+	*rows = out;
+	*n = count;
+	if (generation)
+		*generation = gen;
+	return 0;
+}
+
+void gw_store_apikey_list_free(struct gw_store_apikey *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		gw_store_apikey_clear(&rows[i]);
+	free(rows);
+}
+
+int gw_store_apikey_get(struct gw_store *st, const char *name, struct gw_store_apikey *out)
+{
+	sqlite3_stmt *s = st->stmt[ST_KEY_GET];
+	int rc = sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC), out_rc;
+
+	memset(out, 0, sizeof(*out));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out_rc = read_key_row(s, out);
+		if (out_rc == GW_EINVAL) {
+			snprintf(st->errmsg, sizeof(st->errmsg), "api_keys row %" PRId64 " is malformed",
+				 (int64_t)sqlite3_column_int64(s, 0));
+			out_rc = GW_EIO;
+		}
+	} else if (rc == SQLITE_DONE) {
+		out_rc = GW_ENOENT;
+	} else {
+		out_rc = store_fail(st, rc);
+	}
+	stmt_done(s);
+	return out_rc;
+}
+
+/* Run the bound UPDATE s in its own transaction; GW_ENOENT if it matched
+ * no row. */
+static int key_change(struct gw_store *st, sqlite3_stmt *s)
+{
+	int rc = tx_begin(st, true);
+
+	if (rc) {
+		stmt_done(s);
+		return rc;
+	}
+	rc = step_done(st, s);
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = GW_ENOENT;
+	if (rc == 0)
+		rc = run(st, ST_GEN_BUMP);
+	return tx_end(st, rc);
+}
+
+int gw_store_apikey_set_secret(struct gw_store *st, const char *prefix,
+			       const unsigned char mac[GW_STORE_MAC_LEN], int64_t now)
+{
+	sqlite3_stmt *s = st->stmt[ST_KEY_SET_SECRET];
+
+	if (sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(s, 2, mac, GW_STORE_MAC_LEN, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, now) != SQLITE_OK) {
+		stmt_done(s);
+		return store_fail(st, sqlite3_errcode(st->db));
+	}
+	return key_change(st, s);
+}
+
+int gw_store_apikey_revoke(struct gw_store *st, const char *name, int64_t now)
+{
+	sqlite3_stmt *s = st->stmt[ST_KEY_REVOKE];
+
+	if (sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK) {
+		stmt_done(s);
+		return store_fail(st, sqlite3_errcode(st->db));
+	}
+	return key_change(st, s);
+}
+
+int gw_store_apikey_set_disabled(struct gw_store *st, const char *name, bool disabled)
+{
+	sqlite3_stmt *s = st->stmt[ST_KEY_SET_DISABLED];
+
+	if (sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, disabled ? 1 : 0) != SQLITE_OK) {
+		stmt_done(s);
+		return store_fail(st, sqlite3_errcode(st->db));
+	}
+	return key_change(st, s);
+}
