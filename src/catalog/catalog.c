@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/authn.h"
 #include "catalog/naming.h"
 #include "catalog/uri_template.h"
 #include "core/log.h"
@@ -12,6 +13,7 @@
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/tasks.h"
+#include "policy/policy.h"
 #include "upstream/upstream.h"
 
 #define CATALOG_MAX_PAGES 100
@@ -217,6 +219,20 @@ static void ensure_lists(struct gw_call *c, unsigned mask, lists_done_cb done)
 
 /* ---- filters and merging -------------------------------------------------- */
 
+/* Policy (issue 4): what the caller may not use, it does not see, and a
+ * call to it is answered as if it did not exist. No authentication: no
+ * policy (development mode, logged at start). */
+static bool policy_allows(const struct gw_call *c, enum gw_action act, const struct gw_sup *sup,
+			  const char *name)
+{
+	struct gw_gateway *gw = c->s->gw;
+
+	if (!gw_authn_required(gw))
+		return true;
+	return gw_policy_decide(gw->policy, c->who, act, sup->up->conf->name, name, NULL) ==
+	       GW_DECISION_ALLOW;
+}
+
 static bool upstream_allows_tool(const struct gw_sup *sup, const char *orig)
 {
 	const struct gw_strv *allow = &sup->up->conf->tools;
@@ -250,11 +266,14 @@ static void merge_one(struct gw_call *c, struct gw_sup *sup, enum gw_list_kind k
 			const char *uri = json_string_value(json_object_get(
 				it, kind == GW_LIST_RESOURCES ? "uri" : "uriTemplate"));
 
-			if (scope_shows(c->s, kind, uri))
+			if (scope_shows(c->s, kind, uri) && policy_allows(c, GW_ACTION_READ_RESOURCE, sup, uri))
 				json_array_append(out, it);
 			continue;
 		}
 		if (!n || (kind == GW_LIST_TOOLS && !upstream_allows_tool(sup, n)))
+			continue;
+		if (!policy_allows(c, kind == GW_LIST_TOOLS ? GW_ACTION_LIST_TOOLS : GW_ACTION_GET_PROMPT,
+				   sup, n))
 			continue;
 		gw_name_make(sup->prefix, n, name, sizeof(name));
 		if (!scope_shows(c->s, kind, name))
@@ -332,9 +351,11 @@ void gw_catalog_list(struct gw_call *c, enum gw_list_kind kind)
 /* ---- routing -------------------------------------------------------------- */
 
 /* Which upstream answers a name of this kind; fills *orig with its own name. */
-static struct gw_sup *find_named(struct gw_session *s, enum gw_list_kind kind, const char *name,
+static struct gw_sup *find_named(struct gw_call *c, enum gw_list_kind kind, const char *name,
 				 const char **orig)
 {
+	struct gw_session *s = c->s;
+
 	for (size_t i = 0; i < s->n_sups; i++) {
 		struct gw_sup *sup = &s->sups[i];
 		const char *o = json_string_value(json_object_get(sup->lists[kind].names, name));
@@ -342,6 +363,9 @@ static struct gw_sup *find_named(struct gw_session *s, enum gw_list_kind kind, c
 		if (!o || (kind == GW_LIST_TOOLS && !upstream_allows_tool(sup, o)))
 			continue;
 		if (!scope_shows(s, kind, name))
+			continue;
+		if (!policy_allows(c, kind == GW_LIST_TOOLS ? GW_ACTION_INVOKE_TOOL : GW_ACTION_GET_PROMPT,
+				   sup, o))
 			continue;
 		*orig = o;
 		return sup;
@@ -402,7 +426,7 @@ static void route_named(struct gw_call *c)
 		gw_call_error(c, GW_RPC_INVALID_PARAMS, "params.name must be a string", NULL);
 		return;
 	}
-	sup = find_named(c->s, kind, name, &orig);
+	sup = find_named(c, kind, name, &orig);
 	if (!sup) {
 		not_found(c, kind, name);
 		return;
@@ -450,7 +474,8 @@ static void route_uri(struct gw_call *c)
 		return;
 	}
 	sup = find_uri(c->s, uri);
-	if (!sup || !scope_shows(c->s, GW_LIST_RESOURCES, uri)) {
+	if (!sup || !scope_shows(c->s, GW_LIST_RESOURCES, uri) ||
+	    !policy_allows(c, GW_ACTION_READ_RESOURCE, sup, uri)) {
 		gw_call_error(c, GW_RPC_RESOURCE_NOT_FOUND, "Resource not found",
 			      json_pack("{s:s}", "uri", uri));
 		return;
@@ -468,7 +493,7 @@ static void route_completion(struct gw_call *c)
 	if (type && strcmp(type, "ref/prompt") == 0) {
 		const char *name = json_string_value(json_object_get(ref, "name"));
 
-		sup = name ? find_named(c->s, GW_LIST_PROMPTS, name, &orig) : NULL;
+		sup = name ? find_named(c, GW_LIST_PROMPTS, name, &orig) : NULL;
 		if (!sup) {
 			not_found(c, GW_LIST_PROMPTS, name ? name : "");
 			return;
@@ -480,7 +505,7 @@ static void route_completion(struct gw_call *c)
 		const char *uri = json_string_value(json_object_get(ref, "uri"));
 
 		sup = uri ? find_uri(c->s, uri) : NULL;
-		if (!sup) {
+		if (!sup || !policy_allows(c, GW_ACTION_READ_RESOURCE, sup, uri)) {
 			gw_call_error(c, GW_RPC_INVALID_PARAMS, "Unknown resource reference", NULL);
 			return;
 		}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/authn.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -157,7 +158,7 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	if (!gw.base || gw_reaper_init(gw.base))
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
-	if (!gw.curl || start_upstreams(&gw))
+	if (!gw.curl || gw_authn_init(&gw) || start_upstreams(&gw))
 		goto out_stop;
 	if (opts->stdio ? gw_stdio_downstream_start(&gw, opts->server, on_stdin_eof)
 			: gw_http_start(&gw))
@@ -175,6 +176,7 @@ out_stop:
 	stop_everything(&gw);
 	gw_stdio_downstream_stop();
 	gw_tasks_free_all(&gw);
+	gw_authn_free(&gw);
 	if (gw.sweep)
 		event_free(gw.sweep);
 	if (drain_ev)

@@ -14,7 +14,7 @@
 static void usage(FILE *out)
 {
 	fputs("usage:\n"
-	      "  mcpgw serve [-c FILE] [--listen HOST:PORT] [--log-level LEVEL]\n"
+	      "  mcpgw serve [-c FILE] [--listen HOST:PORT] [--log-level LEVEL] [--no-auth]\n"
 	      "  mcpgw serve --listen HOST:PORT [--prefix P] -- COMMAND [ARGS...]\n"
 	      "  mcpgw stdio [-c FILE] [--server NAME] [--log-level LEVEL]\n"
 	      "  mcpgw config check [-c FILE]\n"
@@ -38,6 +38,7 @@ struct serve_opts {
 	const char *listen;
 	const char *log_level;
 	const char *prefix;
+	bool no_auth;
 	char **cmd;
 	int ncmd;
 };
@@ -47,6 +48,10 @@ static int parse_serve(int argc, char **argv, struct serve_opts *o)
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
+		if (strcmp(a, "--no-auth") == 0) {
+			o->no_auth = true;
+			continue;
+		}
 		if (strcmp(a, "--") == 0) {
 			o->cmd = argv + i + 1;
 			o->ncmd = argc - i - 1;
@@ -116,6 +121,8 @@ static int cmd_serve(int argc, char **argv)
 	}
 	if (!cfg)
 		return 1;
+	if (o.no_auth)
+		cfg->auth.none = true; /* development only: logged loudly at start */
 	if (o.listen) {
 		free(cfg->listen);
 		cfg->listen = gw_xstrdup(o.listen);

@@ -74,6 +74,27 @@ struct gw_vserver_conf {
 	int line;
 };
 
+/* One trusted token issuer (auth.issuers[]). */
+struct gw_issuer_conf {
+	char *issuer;               /* exact iss; discovery base */
+	char *jwks_uri;             /* NULL: discovered */
+	struct gw_strv audience;    /* accepted aud values; none: auth.resource */
+	struct gw_strv roles_claims;/* dotted claim paths holding roles */
+	int line;
+};
+
+/* Who may call (auth:). Authentication is required as soon as there is an
+ * identity source (api_keys or an issuer), unless none is set. */
+struct gw_auth_conf {
+	bool none;                  /* `auth: none` or --no-auth: development only */
+	bool api_keys;              /* accept API keys from the store */
+	char *resource;             /* this gateway's canonical URI (RFC 8707/9728) */
+	struct gw_strv scopes;      /* scopes_supported in the resource metadata */
+	struct gw_strv authorization_servers; /* for the metadata; default: the issuers */
+	struct gw_issuer_conf *issuers;
+	size_t n_issuers;
+};
+
 struct gw_config {
 	char *path;                 /* file it came from, NULL for --listen mode */
 	char *listen;               /* "host:port", default "127.0.0.1:8080" */
@@ -88,6 +109,8 @@ struct gw_config {
 	size_t n_servers;
 	struct gw_vserver_conf *vservers;
 	size_t n_vservers;
+	struct gw_auth_conf auth;
+	char *policy_path;          /* policy.yaml (relative: beside the config) */
 	char *store_path;           /* store.path: SQLite file; default "mcpgw.db" beside the
 	                             * config file (a relative path is taken from there) */
 };

@@ -373,6 +373,8 @@ static int check_vserver_names(struct gw_yaml_diag *d, const struct gw_config *c
 	return rc;
 }
 
+static void auth_free(struct gw_auth_conf *a);
+
 /* ---- store ------------------------------------------------------------- */
 
 static const struct gw_cfgval_key store_keys[] = {
@@ -391,25 +393,126 @@ static int set_store(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 /* A relative store path is taken from the directory of the config file, so
  * the gateway and "mcpgw apikey -c FILE" find the same database wherever
  * they are started from. */
-static int resolve_store_path(struct gw_config *cfg, const char *path)
+static int resolve_beside(char **field, const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	struct gw_buf b;
 	int rc;
 
-	if (!slash || cfg->store_path[0] == '/')
+	if (!*field || !slash || (*field)[0] == '/')
 		return 0;
-	gw_buf_init(&b, (size_t)(slash - path) + strlen(cfg->store_path) + 2);
+	gw_buf_init(&b, (size_t)(slash - path) + strlen(*field) + 2);
 	rc = gw_buf_append(&b, path, (size_t)(slash - path) + 1);
 	if (rc == 0)
-		rc = gw_buf_append_str(&b, cfg->store_path);
+		rc = gw_buf_append_str(&b, *field);
 	if (rc) {
 		gw_buf_free(&b);
 		return rc;
 	}
-	free(cfg->store_path);
-	cfg->store_path = b.ptr;
+	free(*field);
+	*field = b.ptr;
 	return 0;
+}
+
+/* ---- auth and policy ----------------------------------------------------- */
+
+/* audience: one string or a list of them. */
+static int set_strv_or_string(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			      const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_strv *sv = (struct gw_strv *)((char *)obj + key->field);
+	char *s = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (v->kind != GW_YAML_SCALAR)
+		return gw_cfgval_set_strv(d, v, key, obj);
+	rc = gw_yaml_interpolate(d, v, "a string or a list of strings", &s, &len);
+	if (rc)
+		return rc;
+	gw_cfgval_strv_free(sv);
+	sv->v = calloc(1, sizeof(char *));
+	if (!sv->v) {
+		free(s);
+		return gw_yaml_nomem(d, v->line);
+	}
+	sv->v[0] = s;
+	sv->n = 1;
+	return 0;
+}
+
+static const struct gw_cfgval_key issuer_keys[] = {
+	{ "issuer", GW_CFGVAL_STRING(struct gw_issuer_conf, issuer, gw_cfgval_check_url) },
+	{ "jwks_uri", GW_CFGVAL_STRING(struct gw_issuer_conf, jwks_uri, gw_cfgval_check_url) },
+	{ "audience", .set = set_strv_or_string,
+	  .field = GW_CFGVAL_FIELD(struct gw_issuer_conf, audience, struct gw_strv),
+	  .check = gw_cfgval_check_nonempty },
+	{ "roles_claims",
+	  GW_CFGVAL_STRV(struct gw_issuer_conf, roles_claims, gw_cfgval_check_nonempty) },
+};
+
+static int set_issuers(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		       const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_auth_conf *a = obj;
+	int rc = 0;
+
+	(void)key;
+	if (v->kind != GW_YAML_SEQ)
+		return gw_yaml_type_fail(d, v, "a list of issuers");
+	a->issuers = calloc(v->n ? v->n : 1, sizeof(*a->issuers));
+	if (!a->issuers)
+		return gw_yaml_nomem(d, v->line);
+	for (size_t i = 0; i < v->n && rc == 0; i++) {
+		size_t old = gw_yaml_path_push_index(d, i);
+
+		a->issuers[i].line = v->items[i]->line;
+		a->n_issuers = i + 1;
+		rc = gw_cfgval_walk_map(d, v->items[i], "a mapping with issuer, jwks_uri, audience, roles_claims",
+					issuer_keys, N_ELEMS(issuer_keys), &a->issuers[i]);
+		if (!rc && !a->issuers[i].issuer)
+			rc = gw_yaml_fail(d, v->items[i]->line, "an issuer needs issuer: (its URL)");
+		gw_yaml_path_pop(d, old);
+	}
+	return rc;
+}
+
+static const struct gw_cfgval_key auth_keys[] = {
+	{ "api_keys", GW_CFGVAL_BOOL(struct gw_auth_conf, api_keys) },
+	{ "resource", GW_CFGVAL_STRING(struct gw_auth_conf, resource, gw_cfgval_check_url) },
+	{ "scopes", GW_CFGVAL_STRV(struct gw_auth_conf, scopes, gw_cfgval_check_nonempty) },
+	{ "authorization_servers",
+	  GW_CFGVAL_STRV(struct gw_auth_conf, authorization_servers, gw_cfgval_check_url) },
+	{ "issuers", .set = set_issuers },
+};
+
+/* auth: none, or a mapping. */
+static int set_auth(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		    const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_config *cfg = obj;
+
+	(void)key;
+	if (v->kind == GW_YAML_SCALAR && v->text && strcmp(v->text, "none") == 0) {
+		cfg->auth.none = true;
+		return 0;
+	}
+	return gw_cfgval_walk_map(d, v, "none, or a mapping with api_keys, issuers, resource",
+				  auth_keys, N_ELEMS(auth_keys), &cfg->auth);
+}
+
+static void auth_free(struct gw_auth_conf *a)
+{
+	for (size_t i = 0; i < a->n_issuers; i++) {
+		free(a->issuers[i].issuer);
+		free(a->issuers[i].jwks_uri);
+		gw_cfgval_strv_free(&a->issuers[i].audience);
+		gw_cfgval_strv_free(&a->issuers[i].roles_claims);
+	}
+	free(a->issuers);
+	free(a->resource);
+	gw_cfgval_strv_free(&a->scopes);
+	gw_cfgval_strv_free(&a->authorization_servers);
 }
 
 /* ---- top level --------------------------------------------------------- */
@@ -428,6 +531,8 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "servers", .set = set_servers },
 	{ "virtual_servers", .set = set_vservers },
 	{ "store", .set = set_store },
+	{ "auth", .set = set_auth },
+	{ "policy", GW_CFGVAL_STRING(struct gw_config, policy_path, gw_cfgval_check_nonempty) },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root,
@@ -565,7 +670,7 @@ struct gw_config *gw_config_load(const char *path, char *err, size_t errlen)
 	if (!cfg)
 		goto out;
 	cfg->path = strdup(path);
-	if (!cfg->path || resolve_store_path(cfg, path)) {
+	if (!cfg->path || resolve_beside(&cfg->store_path, path) || resolve_beside(&cfg->policy_path, path)) {
 		load_fail(err, errlen, path, "out of memory");
 		gw_config_free(cfg);
 		cfg = NULL;
@@ -614,6 +719,8 @@ void gw_config_free(struct gw_config *cfg)
 	gw_cfgval_strv_free(&cfg->allowed_origins);
 	free(cfg->log_level);
 	free(cfg->store_path);
+	free(cfg->policy_path);
+	auth_free(&cfg->auth);
 	free(cfg);
 }
 

@@ -64,7 +64,8 @@ static struct gw_session *legacy_session(struct gw_gateway *gw, struct evhttp_re
 	}
 	evhttp_clear_headers(&params);
 	if (s && (!s->sink || s->sink->kind != GW_STREAM_LEGACY || s->scope.kind != scope->kind ||
-		  s->scope.server != scope->server || s->scope.vs != scope->vs))
+		  s->scope.server != scope->server || s->scope.vs != scope->vs ||
+		  !gw_session_is_callers(s)))
 		s = NULL;
 	return s;
 }

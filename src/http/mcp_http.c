@@ -52,7 +52,7 @@ static struct gw_session *require_session(struct gw_gateway *gw, struct evhttp_r
 		return NULL;
 	}
 	s = gw_session_find(gw, sid);
-	if (!s || !same_scope(&s->scope, scope)) {
+	if (!s || !same_scope(&s->scope, scope) || !gw_session_is_callers(s)) {
 		gw_http_reply_error(req, 404, id, GW_RPC_SESSION_NOT_FOUND, "Session not found");
 		return NULL;
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/authn.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/config.h"
@@ -129,7 +130,8 @@ static void reply_health(struct gw_gateway *gw, struct evhttp_request *req)
 		all_ready = all_ready && st == GW_UC_READY;
 		json_array_append_new(ups, o);
 	}
-	body = json_pack("{s:s,s:s,s:I,s:I,s:b,s:o}", "status", gw->stopping ? "stopping" : "ok",
+	body = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:o}", "status", gw->stopping ? "stopping" : "ok",
+			 "auth", gw_authn_required(gw) ? "required" : "none (development only)",
 			 "version", GW_VERSION, "uptime_s",
 			 (json_int_t)((gw_now_ms() - gw->started_ms) / 1000), "sessions",
 			 (json_int_t)gw->sessions.live, "upstreams_ready", all_ready, "upstreams", ups);
@@ -188,6 +190,31 @@ static enum endpoint route(struct gw_gateway *gw, const char *path, struct gw_sc
 	return sc->vs ? ep : EP_NONE;
 }
 
+/* Where an authenticated request goes. */
+struct route_ctx {
+	enum endpoint ep;
+	struct gw_scope sc;
+	char base[96];
+};
+
+static void on_authed(struct gw_gateway *gw, struct evhttp_request *req,
+		      const struct gw_principal *who, bool ok, void *arg)
+{
+	struct route_ctx *ctx = arg;
+
+	if (ok && req) {
+		gw->who = who; /* for what this request creates or looks up */
+		if (ctx->ep == EP_SSE)
+			gw_legacy_sse_open(gw, req, &ctx->sc, ctx->base);
+		else if (ctx->ep == EP_MESSAGES)
+			gw_legacy_sse_post(gw, req, &ctx->sc);
+		else
+			gw_mcp_http_handle(gw, req, &ctx->sc);
+		gw->who = NULL;
+	}
+	free(ctx);
+}
+
 static void on_reply_done(struct evhttp_request *req, void *arg)
 {
 	struct gw_gateway *gw = arg;
@@ -206,6 +233,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 	struct gw_scope sc;
 	enum endpoint ep;
 	char base[96];
+	struct route_ctx *ctx;
 
 	/* Counted until written in full, so that shutdown does not cut it. */
 	gw->replies_pending++;
@@ -222,6 +250,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 		reply_health(gw, req);
 		return;
 	}
+	if (gw_authn_metadata(gw, req, path))
+		return;
 	ep = route(gw, path, &sc, base, sizeof(base));
 	if (ep == EP_NONE) {
 		gw_http_reply_error(req, 404, NULL, GW_RPC_INVALID_REQUEST, "No such endpoint");
@@ -233,12 +263,15 @@ static void on_request(struct evhttp_request *req, void *arg)
 		gw_http_reply_error(req, 403, NULL, GW_RPC_SERVER_ERROR, why);
 		return;
 	}
-	if (ep == EP_SSE)
-		gw_legacy_sse_open(gw, req, &sc, base);
-	else if (ep == EP_MESSAGES)
-		gw_legacy_sse_post(gw, req, &sc);
-	else
-		gw_mcp_http_handle(gw, req, &sc);
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx) {
+		gw_http_reply_error(req, 500, NULL, GW_RPC_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	ctx->ep = ep;
+	ctx->sc = sc;
+	snprintf(ctx->base, sizeof(ctx->base), "%s", base);
+	gw_authn_request(gw, req, path, on_authed, ctx);
 }
 
 int gw_http_start(struct gw_gateway *gw)

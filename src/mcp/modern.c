@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/principal-t.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "http/server.h"
@@ -53,6 +54,7 @@ struct gw_modern_call {
 	bool parked;
 	json_t *final;                 /* the upstream answered while parked */
 	struct event *timer;
+	struct gw_principal *who;      /* the caller (auth in force), else NULL */
 };
 
 /* A subscriptions/listen stream. */
@@ -343,6 +345,7 @@ void gw_modern_call_free(struct gw_call *c)
 		event_free(mc->timer);
 	json_decref(mc->caps);
 	json_decref(mc->final);
+	free(mc->who);
 	free(mc);
 	c->modern = NULL;
 }
@@ -725,6 +728,11 @@ static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
 	}
 	if (state && strncmp(state, STATE_PREFIX, sizeof(STATE_PREFIX) - 1) == 0) {
 		c = parked_call(gw, state, m->method, m->params);
+		/* A state is bound to the caller who was asked. */
+		if (c && (!c->modern->who) != (!gw->who))
+			c = NULL;
+		if (c && gw->who && strcmp(c->modern->who->subject, gw->who->subject) != 0)
+			c = NULL;
 		if (!c) {
 			json_t *e = gw_jsonrpc_error(m->id, GW_RPC_INVALID_PARAMS, "Invalid or expired requestState",
 						     json_pack("{s:s}", "reason", "invalid_request_state"));
@@ -745,6 +753,12 @@ static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
 	}
 	c->modern->caps = json_incref(caps);
 	c->modern->log_level = lvl;
+	if (gw->who) { /* 2026 requests carry their caller each time */
+		c->modern->who = malloc(sizeof(*c->modern->who));
+		if (c->modern->who)
+			*c->modern->who = *gw->who;
+		c->who = c->modern->who;
+	}
 	c->modern->timer = evtimer_new(gw->base, on_park_expired, c);
 	/* Retry fields of a request that was never asked anything are ignored;
 	 * with an upstream's own requestState they go to it unchanged. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/principal-t.h"
 #include "catalog/catalog.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -88,9 +89,24 @@ struct gw_session *gw_session_new_pending(struct gw_gateway *gw, const struct gw
 		free(s);
 		return NULL;
 	}
+	if (gw->who) {
+		s->owner = malloc(sizeof(*s->owner));
+		if (s->owner)
+			*s->owner = *gw->who;
+	}
 	gw_session_touch(s);
 	gw_map_put(&gw->sessions, s->id, strlen(s->id), s);
 	return s;
+}
+
+bool gw_session_is_callers(const struct gw_session *s)
+{
+	const struct gw_principal *who = s->gw->who;
+
+	if (!s->owner && !who)
+		return true;
+	/* Bound to its user: another caller is told it does not exist. */
+	return s->owner && who && strcmp(s->owner->subject, who->subject) == 0;
 }
 
 void gw_session_start(struct gw_session *s, const char *proto, json_t *caps, json_t *info)
@@ -197,6 +213,7 @@ void gw_session_close(struct gw_session *s)
 	json_decref(s->client_caps);
 	json_decref(s->client_info);
 	json_decref(s->outbox);
+	free(s->owner);
 	free(s->sups);
 	free(s);
 }
@@ -282,6 +299,7 @@ struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *
 		return NULL;
 	c->magic = GW_CALL_MAGIC;
 	c->s = s;
+	c->who = s->owner;
 	c->st = st;
 	c->id = json_incref(id);
 	c->method = gw_xstrdup(method);

@@ -24,6 +24,9 @@ struct gw_task;
 struct gw_modern_call;
 struct gw_bridge;
 struct gw_listener;
+struct gw_principal;
+struct gw_authn;
+struct gw_policy;
 
 #define GW_SESSION_ID_BYTES 16
 #define GW_CALL_MAGIC 0x63616c6cu
@@ -60,6 +63,11 @@ struct gw_gateway {
 	bool stopping;
 	uint64_t started_ms;
 	size_t replies_pending;         /* HTTP requests not yet fully answered */
+	struct gw_authn *authn;         /* auth/authn.c */
+	/* The caller of the request being dispatched right now (set and cleared
+	 * around the synchronous handling of one request), or NULL. */
+	const struct gw_principal *who;
+	struct gw_policy *policy;       /* NULL: no policy (see gw_authn_init) */
 };
 
 enum gw_list_kind { GW_LIST_TOOLS = 0, GW_LIST_PROMPTS, GW_LIST_RESOURCES, GW_LIST_TEMPLATES, GW_LIST_N };
@@ -95,6 +103,7 @@ struct gw_sup {
 struct gw_call {
 	uint32_t magic;                 /* GW_CALL_MAGIC */
 	struct gw_session *s;
+	const struct gw_principal *who; /* the caller (session's owner, or the 2026 request's) */
 	json_t *id;                     /* the client's id */
 	char *method;
 	json_t *params;                 /* the request's params (owned ref) */
@@ -144,6 +153,7 @@ struct gw_session {
 	json_t *outbox;                 /* unrelated messages waiting for a GET stream */
 	uint64_t last_active_ms;
 	struct gw_stream *sink;         /* legacy SSE / stdio: the one stream for all */
+	struct gw_principal *owner;     /* who opened it (auth in force), else NULL */
 	struct gw_listener *listeners;  /* 2026-07-28 subscriptions/listen streams */
 	bool started;                   /* initialize seen (legacy SSE sessions exist before) */
 	bool modern;                    /* serves 2026-07-28 requests: no id, no GET stream */
@@ -173,6 +183,8 @@ struct gw_session *gw_session_find(struct gw_gateway *gw, const char *id);
 void gw_session_close(struct gw_session *s);
 void gw_session_touch(struct gw_session *s);
 bool gw_session_has_cap(const struct gw_session *s, const char *cap);
+/* May the caller of the current request use s? (Always without auth.) */
+bool gw_session_is_callers(const struct gw_session *s);
 /* The client capability a server-to-client request needs ("sampling",
  * "elicitation", "roots"), or NULL for any other method (or NULL). */
 const char *gw_cap_for_method(const char *method);

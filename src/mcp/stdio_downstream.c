@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/authn.h"
+#include "auth/principal-t.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -167,7 +169,18 @@ int gw_stdio_downstream_start(struct gw_gateway *gw, const char *server,
 	}
 	sd.gw = gw;
 	sd.on_eof = on_eof;
-	sd.s = gw_session_new_pending(gw, &sc);
+	if (gw_authn_required(gw)) {
+		/* Launched by a desktop client: who it is comes from the environment. */
+		struct gw_principal who;
+
+		if (gw_authn_verify_key(gw, getenv("MCPGW_API_KEY"), &who))
+			return GW_EINVAL;
+		gw->who = &who;
+		sd.s = gw_session_new_pending(gw, &sc);
+		gw->who = NULL;
+	} else {
+		sd.s = gw_session_new_pending(gw, &sc);
+	}
 	sd.in_pollable = fd_pollable(0);
 	if (sd.in_pollable)
 		evutil_make_socket_nonblocking(0);

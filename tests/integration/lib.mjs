@@ -29,9 +29,11 @@ export function tempDir(prefix = 'mcpgw-test-') {
 }
 
 // yaml: the config text without `listen:`; returns { url, base, proc, logs(), stop() }.
-export async function startGateway(yaml, { args = [], env = {}, readyUpstreams = true } = {}) {
-  const port = await freePort();
-  const dir = tempDir();
+// dir/port: reuse a directory (a store or policy beside the config) and a
+// port chosen in advance (a config that names its own URL).
+export async function startGateway(yaml, { args = [], env = {}, readyUpstreams = true, dir: inDir, port: inPort } = {}) {
+  const port = inPort || await freePort();
+  const dir = inDir || tempDir();
   const cfg = join(dir, 'mcpgw.yaml');
   writeFileSync(cfg, `listen: "127.0.0.1:${port}"\n${yaml}`);
   const proc = spawn(BIN, ['serve', '-c', cfg, ...args], {

@@ -1,0 +1,376 @@
+#include "auth/authn.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth/apikey.h"
+#include "auth/jwt.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "http/server.h"
+#include "mcp/jsonrpc.h"
+#include "mcp/session.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+#define AUTHN_MAX_TOKEN 8192
+#define AUTHN_RELOAD_S 2          /* how often key changes in the store are picked up */
+
+struct gw_authn {
+	bool required;
+	struct gw_store *store;
+	struct gw_apikeys *keys;
+	struct event *reload;
+	struct gw_jwt_issuer **issuers;
+	size_t n_issuers;
+};
+
+/* One request waiting for a token's keys. */
+struct authn_wait {
+	struct gw_gateway *gw;
+	struct evhttp_request *req;
+	struct gw_jwt_issuer *iss;
+	gw_authn_done done;
+	void *arg;
+	char path[128];
+};
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static void on_reload(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_authn *a = arg;
+	int64_t gen = 0;
+	struct gw_apikeys *fresh;
+
+	(void)fd;
+	(void)what;
+	/* A one-row read of a local SQLite file; the key set itself is
+	 * reloaded only when `mcpgw apikey` changed something. */
+	if (gw_store_apikey_generation(a->store, &gen) || gen == gw_apikeys_generation(a->keys))
+		return;
+	fresh = gw_apikeys_load(a->store);
+	if (!fresh)
+		return;
+	gw_apikeys_free(a->keys);
+	a->keys = fresh;
+	GW_INFO("auth", "API keys reloaded (%zu keys)", gw_apikeys_count(fresh));
+}
+
+static int open_keys(struct gw_gateway *gw, struct gw_authn *a)
+{
+	struct timeval tv = { AUTHN_RELOAD_S, 0 };
+	char err[512];
+
+	a->store = gw_store_open(gw->cfg->store_path, err, sizeof(err));
+	if (!a->store) {
+		GW_ERROR("auth", "cannot open the key store: %s", err);
+		return GW_EINVAL;
+	}
+	a->keys = gw_apikeys_load(a->store);
+	if (!a->keys) {
+		GW_ERROR("auth", "cannot load API keys from %s", gw->cfg->store_path);
+		return GW_EINVAL;
+	}
+	a->reload = event_new(gw->base, -1, EV_PERSIST, on_reload, a);
+	event_add(a->reload, &tv);
+	GW_INFO("auth", "API keys: %zu loaded from %s", gw_apikeys_count(a->keys), gw->cfg->store_path);
+	return 0;
+}
+
+static int open_issuers(struct gw_gateway *gw, struct gw_authn *a)
+{
+	const struct gw_auth_conf *ac = &gw->cfg->auth;
+
+	a->issuers = calloc(ac->n_issuers ? ac->n_issuers : 1, sizeof(*a->issuers));
+	if (!a->issuers)
+		return GW_ENOMEM;
+	for (size_t i = 0; i < ac->n_issuers; i++) {
+		const struct gw_issuer_conf *ic = &ac->issuers[i];
+		const char *res[1] = { ac->resource };
+		struct gw_jwt_conf c;
+
+		gw_jwt_conf_init(&c);
+		c.issuer = ic->issuer;
+		c.jwks_uri = ic->jwks_uri;
+		/* RFC 8707: by default only tokens issued for this resource. */
+		c.audiences = ic->audience.n ? (const char *const *)ic->audience.v : res;
+		c.n_audiences = ic->audience.n ? ic->audience.n : (ac->resource ? 1 : 0);
+		c.role_claims = (const char *const *)ic->roles_claims.v;
+		c.n_role_claims = ic->roles_claims.n;
+		a->issuers[i] = gw_jwt_issuer_new(gw->curl, &c);
+		if (!a->issuers[i]) {
+			GW_ERROR("auth", "issuer %s: unusable configuration (an audience or auth.resource is needed)",
+				 ic->issuer);
+			return GW_EINVAL;
+		}
+		a->n_issuers = i + 1;
+		gw_jwt_issuer_prefetch(a->issuers[i]);
+	}
+	return 0;
+}
+
+int gw_authn_init(struct gw_gateway *gw)
+{
+	const struct gw_auth_conf *ac = &gw->cfg->auth;
+	struct gw_authn *a = calloc(1, sizeof(*a));
+	char err[512];
+
+	if (!a)
+		return GW_ENOMEM;
+	gw->authn = a;
+	a->required = !ac->none && (ac->api_keys || ac->n_issuers > 0);
+	if (!a->required)
+		GW_WARN("auth", "NO AUTHENTICATION: every client may call every tool. "
+			"Development only; configure auth: for anything else");
+	if (!ac->none && ac->api_keys && open_keys(gw, a))
+		return GW_EINVAL;
+	if (!ac->none && open_issuers(gw, a))
+		return GW_EINVAL;
+	if (gw->cfg->policy_path) {
+		gw->policy = gw_policy_load(gw->cfg->policy_path, err, sizeof(err));
+		if (!gw->policy) {
+			GW_ERROR("auth", "%s", err);
+			return GW_EINVAL;
+		}
+	} else if (a->required) {
+		GW_WARN("auth", "no policy: configured; every authenticated call is denied (default deny)");
+	}
+	return 0;
+}
+
+void gw_authn_free(struct gw_gateway *gw)
+{
+	struct gw_authn *a = gw->authn;
+
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n_issuers; i++)
+		gw_jwt_issuer_free(a->issuers[i]);
+	free(a->issuers);
+	if (a->reload)
+		event_free(a->reload);
+	gw_apikeys_free(a->keys);
+	gw_store_close(a->store);
+	gw_policy_free(gw->policy);
+	gw->policy = NULL;
+	free(a);
+	gw->authn = NULL;
+}
+
+bool gw_authn_required(const struct gw_gateway *gw)
+{
+	return gw->authn && gw->authn->required;
+}
+
+/* ---- refusing -------------------------------------------------------------- */
+
+/* The origin clients reach us at: auth.resource's, else from Host. */
+static void public_origin(struct gw_gateway *gw, struct evhttp_request *req, char *out, size_t cap)
+{
+	const char *res = gw->cfg->auth.resource;
+	const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+	const char *p;
+
+	if (res && (p = strstr(res, "://")) && (p = strchr(p + 3, '/'))) {
+		snprintf(out, cap, "%.*s", (int)(p - res), res);
+		return;
+	}
+	if (res) {
+		snprintf(out, cap, "%s", res);
+		return;
+	}
+	snprintf(out, cap, "http://%s", host ? host : gw->cfg->listen);
+}
+
+static void refuse(struct gw_gateway *gw, struct evhttp_request *req, const char *path, int status,
+		   const char *error, const char *message)
+{
+	char origin[256], hdr[640];
+
+	public_origin(gw, req, origin, sizeof(origin));
+	if (status == 401) {
+		snprintf(hdr, sizeof(hdr), "Bearer resource_metadata=\"%s/.well-known/oauth-protected-resource%s\"%s%s%s",
+			 origin, path, error ? ", error=\"" : "", error ? error : "", error ? "\"" : "");
+		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", hdr);
+	}
+	gw_http_reply_error(req, status, NULL, GW_RPC_SERVER_ERROR, message);
+}
+
+/* ---- credentials ------------------------------------------------------------ */
+
+/* The credential of req: "Authorization: Bearer X" or "X-API-Key: X". */
+static struct gw_str credential(struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *v = evhttp_find_header(h, "Authorization");
+
+	if (v && strncasecmp(v, "Bearer ", 7) == 0) {
+		v += 7;
+		while (*v == ' ')
+			v++;
+		return gw_str_from_cstr(v);
+	}
+	v = evhttp_find_header(h, "X-API-Key");
+	return v ? gw_str_from_cstr(v) : GW_STR_NULL;
+}
+
+static struct gw_jwt_issuer *issuer_for(struct gw_authn *a, struct gw_str token)
+{
+	char iss[512];
+
+	if (a->n_issuers == 1)
+		return a->issuers[0];
+	if (!gw_jwt_peek_issuer(token, iss, sizeof(iss)))
+		return NULL;
+	for (size_t i = 0; i < a->n_issuers; i++)
+		if (strcmp(gw_jwt_issuer_url(a->issuers[i]), iss) == 0)
+			return a->issuers[i];
+	return NULL;
+}
+
+static void on_wait_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct authn_wait *w = arg;
+
+	(void)evcon;
+	gw_jwt_cancel(w->iss, w);
+	w->gw->replies_pending--;
+	if (!evhttp_request_get_connection(w->req))
+		evhttp_send_reply(w->req, 499, "Client Closed Request", NULL);
+	w->done(w->gw, NULL, NULL, false, w->arg); /* only to free what arg holds */
+	free(w);
+}
+
+static void on_jwt(void *arg, const struct gw_jwt_result *r)
+{
+	struct authn_wait *w = arg;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(w->req);
+	struct gw_principal who;
+
+	if (evcon)
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	if (r->err != GW_JWT_OK) {
+		GW_WARN("auth", "bearer token refused: %s (%s)", gw_jwt_strerror(r->err), r->reason);
+		if (r->err == GW_JWT_EKEYS)
+			refuse(w->gw, w->req, w->path, 503, NULL, "Service Unavailable: the token issuer's keys cannot be fetched");
+		else
+			refuse(w->gw, w->req, w->path, 401, "invalid_token", "Unauthorized: invalid or expired token");
+		w->done(w->gw, w->req, NULL, false, w->arg);
+		free(w);
+		return;
+	}
+	who = r->principal;
+	snprintf(who.email, sizeof(who.email), "%s", r->email);
+	w->done(w->gw, w->req, &who, true, w->arg);
+	free(w);
+}
+
+void gw_authn_request(struct gw_gateway *gw, struct evhttp_request *req, const char *path,
+		      gw_authn_done done, void *arg)
+{
+	struct gw_authn *a = gw->authn;
+	struct gw_str tok = credential(req);
+	struct gw_principal who;
+	struct authn_wait *w;
+	int rc;
+
+	if (!a || !a->required) {
+		done(gw, req, NULL, true, arg);
+		return;
+	}
+	if (!tok.len) {
+		refuse(gw, req, path, 401, NULL, "Unauthorized: a credential is required (Authorization: Bearer, or X-API-Key)");
+		done(gw, req, NULL, false, arg);
+		return;
+	}
+	if (tok.len > AUTHN_MAX_TOKEN) {
+		refuse(gw, req, path, 401, "invalid_token", "Unauthorized: credential too large");
+		done(gw, req, NULL, false, arg);
+		return;
+	}
+	if (a->keys && gw_apikey_looks_like_key(tok)) {
+		rc = gw_apikeys_verify(a->keys, tok, &who);
+		if (rc) {
+			struct gw_str id = gw_apikey_log_id(tok);
+
+			GW_WARN("auth", "API key %.*s refused: %s", (int)id.len, id.ptr, gw_apikey_strerror(rc));
+			refuse(gw, req, path, 401, "invalid_token", "Unauthorized: invalid API key");
+			done(gw, req, NULL, false, arg);
+			return;
+		}
+		done(gw, req, &who, true, arg);
+		return;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->iss = issuer_for(a, tok))) {
+		free(w);
+		refuse(gw, req, path, 401, "invalid_token", "Unauthorized: invalid credential");
+		done(gw, req, NULL, false, arg);
+		return;
+	}
+	w->gw = gw;
+	w->req = req;
+	w->done = done;
+	w->arg = arg;
+	snprintf(w->path, sizeof(w->path), "%s", path);
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_wait_closed, w);
+	gw_jwt_validate(w->iss, tok, on_jwt, w);
+}
+
+int gw_authn_verify_key(struct gw_gateway *gw, const char *key, struct gw_principal *out)
+{
+	struct gw_authn *a = gw->authn;
+	int rc;
+
+	if (!a || !a->keys) {
+		GW_ERROR("auth", "an API key was given but auth.api_keys is not enabled");
+		return GW_EINVAL;
+	}
+	rc = gw_apikeys_verify(a->keys, gw_str_from_cstr(key ? key : ""), out);
+	if (rc)
+		GW_ERROR("auth", "MCPGW_API_KEY refused: %s", gw_apikey_strerror(rc));
+	return rc;
+}
+
+/* ---- RFC 9728 protected resource metadata ------------------------------------ */
+
+bool gw_authn_metadata(struct gw_gateway *gw, struct evhttp_request *req, const char *path)
+{
+	static const char prefix[] = "/.well-known/oauth-protected-resource";
+	const struct gw_auth_conf *ac = &gw->cfg->auth;
+	const char *rest;
+	char origin[256], resource[512];
+	json_t *body, *servers;
+
+	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	rest = path + sizeof(prefix) - 1;
+	if (!*rest)
+		rest = "/mcp";
+	public_origin(gw, req, origin, sizeof(origin));
+	snprintf(resource, sizeof(resource), "%s%s", origin, rest);
+	servers = json_array();
+	for (size_t i = 0; i < ac->authorization_servers.n; i++)
+		json_array_append_new(servers, json_string(ac->authorization_servers.v[i]));
+	for (size_t i = 0; !ac->authorization_servers.n && i < ac->n_issuers; i++)
+		json_array_append_new(servers, json_string(ac->issuers[i].issuer));
+	body = json_pack("{s:s,s:o,s:[s]}", "resource", resource, "authorization_servers", servers,
+			 "bearer_methods_supported", "header");
+	if (ac->scopes.n) {
+		json_t *sc = json_array();
+
+		for (size_t i = 0; i < ac->scopes.n; i++)
+			json_array_append_new(sc, json_string(ac->scopes.v[i]));
+		json_object_set_new(body, "scopes_supported", sc);
+	}
+	gw_http_reply_json(req, 200, body);
+	json_decref(body);
+	return true;
+}

@@ -1,0 +1,138 @@
+// Identity and access: API keys from the store, the policy deciding what
+// each caller sees and may call, 401 with resource metadata, sessions bound
+// to the key that opened them, and `mcpgw apikey` / `mcpgw policy explain`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { startGateway, tempDir, freePort, post, BIN, MISBEHAVE, buildEchoMcp } from './lib.mjs';
+
+const POLICY = `
+roles:
+  viewer:
+    permissions:
+      - resource: "mcp:echo:*"
+        actions: [list_tools, invoke_tool]
+  developer:
+    permissions:
+      - resource: "mcp:echo:*"
+        actions: [list_tools, invoke_tool]
+      - resource: "mcp:mb:*"
+        actions: [list_tools, invoke_tool]
+  admin:
+    permissions:
+      - resource: "mcp:*"
+        actions: ["*"]
+rules:
+  - name: no-hang-for-developers
+    condition: { mcp_server: "mb", tool_name_pattern: "hang|crash|garbage", role: developer }
+    priority: 10
+    action: deny
+default_policy: deny
+`;
+
+let gw, dir, cfg;
+const keys = {};
+const mcpgw = (...args) => execFileSync(BIN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+before(async () => {
+  const echo = await buildEchoMcp();
+  dir = tempDir();
+  cfg = join(dir, 'mcpgw.yaml');
+  const port = await freePort();
+  const body = `servers:\n  echo:\n    command: "${echo}"\n  mb:\n    command: node\n    args: ["${MISBEHAVE}"]\n` +
+    `auth:\n  api_keys: true\n  resource: "http://127.0.0.1:${port}/mcp"\npolicy: policy.yaml\n`;
+  writeFileSync(join(dir, 'policy.yaml'), POLICY);
+  // Keys are made with the CLI against the same store the gateway reads.
+  writeFileSync(cfg, `listen: "127.0.0.1:${port}"\n${body}`);
+  for (const [name, roles] of [['vera', 'viewer'], ['dev', 'developer'], ['root', 'admin'], ['gone', 'admin']]) {
+    keys[name] = mcpgw('apikey', 'create', '--name', name, '--roles', roles, '-c', cfg);
+  }
+  gw = await startGateway(body, { dir, port });
+});
+after(async () => { await gw?.stop(); });
+
+async function clientWith(key) {
+  const client = new Client({ name: 'auth-test', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(gw.url),
+    { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
+  return client;
+}
+
+async function toolsOf(key) {
+  const client = await clientWith(key);
+  try {
+    return (await client.listTools()).tools.map((t) => t.name).sort();
+  } finally { await client.close(); }
+}
+
+test('each role sees exactly the tools its policy allows', async () => {
+  assert.deepEqual(await toolsOf(keys.vera), ['echo__echo']);
+  assert.deepEqual(await toolsOf(keys.dev), ['echo__echo', 'mb__echo', 'mb__pid', 'mb__slow']);
+  assert.deepEqual(await toolsOf(keys.root),
+    ['echo__echo', 'mb__crash', 'mb__echo', 'mb__garbage', 'mb__hang', 'mb__pid', 'mb__slow']);
+});
+
+test('a hidden or denied tool answers exactly like an unknown one', async () => {
+  const client = await clientWith(keys.vera);
+  try {
+    const r = await client.callTool({ name: 'echo__echo', arguments: { text: 'allowed' } });
+    assert.equal(r.content[0].text, 'allowed');
+    const errs = [];
+    for (const name of ['mb__echo', 'mb__hang', 'nosuch__tool']) {
+      try { await client.callTool({ name, arguments: {} }); } catch (e) { errs.push([e.code, e.message.replace(name, 'X')]); }
+    }
+    assert.equal(errs.length, 3);
+    assert.deepEqual(errs[0], errs[2]);
+    assert.deepEqual(errs[1], errs[2]);
+    assert.equal(errs[0][0], -32602);
+  } finally { await client.close(); }
+});
+
+test('no credential, a bad key, or a revoked key: 401 with resource metadata', async () => {
+  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+  const none = await post(gw.url, init);
+  assert.equal(none.status, 401);
+  assert.match(none.headers.get('www-authenticate'), /^Bearer resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"$/);
+  const bad = await post(gw.url, init, { authorization: `Bearer ${keys.vera.slice(0, -4)}AAAA` });
+  assert.equal(bad.status, 401);
+  assert.match(bad.headers.get('www-authenticate'), /error="invalid_token"/);
+  assert.doesNotMatch(bad.body, /vera|prefix|secret/i, 'says nothing about what matched');
+  mcpgw('apikey', 'revoke', '--name', 'gone', '-c', cfg);
+  let status = 0;
+  for (let i = 0; i < 40 && status !== 401; i++) { // picked up within a few seconds
+    status = (await post(gw.url, init, { 'x-api-key': keys.gone })).status;
+    if (status !== 401) await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.equal(status, 401);
+  const meta = await (await fetch(`${gw.base}/.well-known/oauth-protected-resource/mcp`)).json();
+  assert.match(meta.resource, /\/mcp$/);
+});
+
+test('a session belongs to the key that opened it', async () => {
+  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+  const r = await post(gw.url, init, { 'x-api-key': keys.vera });
+  const sid = r.headers.get('mcp-session-id');
+  const list = { jsonrpc: '2.0', id: 2, method: 'tools/list' };
+  assert.equal((await post(gw.url, list, { 'x-api-key': keys.vera, 'mcp-session-id': sid })).status, 200);
+  const other = await post(gw.url, list, { 'x-api-key': keys.root, 'mcp-session-id': sid });
+  assert.equal(other.status, 404, 'another caller is told the session does not exist');
+  const noKey = await post(gw.url, list, { 'mcp-session-id': sid });
+  assert.equal(noKey.status, 401, 'a session id is not a credential');
+});
+
+test('mcpgw apikey list shows no secrets; mcpgw policy explain says why', async () => {
+  const list = mcpgw('apikey', 'list', '-c', cfg);
+  assert.match(list, /vera\s+\S+\s+active\s+viewer/);
+  assert.match(list, /gone\s+\S+\s+revoked/);
+  for (const k of Object.values(keys)) assert.ok(!list.includes(k.slice(15)), 'no secret in the list');
+  const pol = join(dir, 'policy.yaml');
+  assert.equal(mcpgw('policy', 'explain', '--policy', pol, '--principal', 'apikey:dev', '--roles', 'developer', '--tool', 'mb__hang'),
+    "DENY invoke_tool mcp:mb:hang for apikey:dev: rule 'no-hang-for-developers' (priority 10, deny)");
+  assert.match(mcpgw('policy', 'explain', '--policy', pol, '--principal', 'apikey:vera', '--roles', 'viewer', '--tool', 'echo__echo'),
+    /^ALLOW invoke_tool mcp:echo:echo for apikey:vera: role 'viewer' grants invoke_tool on 'mcp:echo:\*'$/);
+  assert.match(mcpgw('policy', 'explain', '--policy', pol, '--principal', 'nobody', '--tool', 'echo__echo'), /^DENY .*default_policy deny/);
+});
