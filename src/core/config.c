@@ -11,18 +11,14 @@
  * error stops everything. */
 #include "core/config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/config_value.h"
 #include "core/err.h"
+#include "core/file.h"
 #include "core/yaml_tree.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
@@ -41,43 +37,6 @@
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- named sections (servers:, virtual_servers:) ----------------------- */
-
-struct named_section {
-	const char *want;   /* the whole mapping, for a type error */
-	size_t size;        /* of one entry */
-	int (*parse)(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
-		     const struct gw_yaml_node *v, void *entry);
-};
-
-/* Read a mapping of names to settings into a new zeroed array, one entry
- * per name in file order. *arr and *n are set as soon as the array exists,
- * so after an error the caller still owns (and frees) what was read. */
-static int get_named_section(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
-			     const struct named_section *sec, void **arr, size_t *n)
-{
-	size_t npairs = v->n / 2, old;
-	char *entries;
-	int rc;
-
-	if (v->kind != GW_YAML_MAP)
-		return gw_yaml_type_fail(d, v, sec->want);
-	rc = gw_yaml_check_unique_keys(d, v, false);
-	if (rc || npairs == 0)
-		return rc;
-	entries = calloc(npairs, sec->size);
-	if (!entries)
-		return gw_yaml_nomem(d, v->line);
-	*arr = entries;
-	*n = npairs;
-	for (size_t i = 0; i < npairs && rc == 0; i++) {
-		const struct gw_yaml_node *key = v->items[2 * i];
-
-		old = gw_yaml_path_push(d, key->text, key->len);
-		rc = sec->parse(d, key, v->items[2 * i + 1], entries + i * sec->size);
-		gw_yaml_path_pop(d, old);
-	}
-	return rc;
-}
 
 /* The key of an entry as its name; what says what it names in a message. */
 static int get_entry_name(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
@@ -247,11 +206,13 @@ static int server_check_transport(struct gw_yaml_diag *d, const struct gw_yaml_n
 }
 
 static int server_parse(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
-			const struct gw_yaml_node *v, void *entry)
+			const struct gw_yaml_node *v, size_t i, void *entry, const void *ctx)
 {
 	struct gw_server_conf *s = entry;
 	int rc;
 
+	(void)i;
+	(void)ctx;
 	s->line = key->line;
 	s->enabled = true;
 	s->timeout = DEFAULT_SERVER_TIMEOUT;
@@ -270,7 +231,7 @@ static int server_parse(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
 	return rc;
 }
 
-static const struct named_section servers_section = {
+static const struct gw_cfgval_entries servers_section = {
 	.want = "a mapping of server names to server settings",
 	.size = sizeof(struct gw_server_conf),
 	.parse = server_parse,
@@ -281,7 +242,7 @@ static int set_servers(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 {
 	struct gw_config *cfg = obj;
 	void *arr = NULL;
-	int rc = get_named_section(d, v, &servers_section, &arr, &cfg->n_servers);
+	int rc = gw_cfgval_get_named(d, v, &servers_section, NULL, &arr, &cfg->n_servers);
 
 	(void)key;
 	cfg->servers = arr;
@@ -298,11 +259,13 @@ static const struct gw_cfgval_key vserver_keys[] = {
 };
 
 static int vserver_parse(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
-			 const struct gw_yaml_node *v, void *entry)
+			 const struct gw_yaml_node *v, size_t i, void *entry, const void *ctx)
 {
 	struct gw_vserver_conf *vs = entry;
 	int rc;
 
+	(void)i;
+	(void)ctx;
 	vs->line = key->line;
 	rc = get_entry_name(d, key, "virtual server", &vs->name);
 	if (rc)
@@ -311,7 +274,7 @@ static int vserver_parse(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
 				  vserver_keys, N_ELEMS(vserver_keys), vs);
 }
 
-static const struct named_section vservers_section = {
+static const struct gw_cfgval_entries vservers_section = {
 	.want = "a mapping of virtual server names to their settings",
 	.size = sizeof(struct gw_vserver_conf),
 	.parse = vserver_parse,
@@ -322,7 +285,7 @@ static int set_vservers(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 {
 	struct gw_config *cfg = obj;
 	void *arr = NULL;
-	int rc = get_named_section(d, v, &vservers_section, &arr, &cfg->n_vservers);
+	int rc = gw_cfgval_get_named(d, v, &vservers_section, NULL, &arr, &cfg->n_vservers);
 
 	(void)key;
 	cfg->vservers = arr;
@@ -535,9 +498,9 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "policy", GW_CFGVAL_STRING(struct gw_config, policy_path, gw_cfgval_check_nonempty) },
 };
 
-static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root,
-		     struct gw_config *cfg)
+static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)
 {
+	struct gw_config *cfg = obj;
 	int rc;
 
 	/* an empty file, or one holding only comments or "---", means defaults */
@@ -573,112 +536,42 @@ struct gw_config *gw_config_new_default(void)
 	return cfg;
 }
 
+static void *config_create(void)
+{
+	return gw_config_new_default();
+}
+
+static void config_destroy(void *obj)
+{
+	gw_config_free(obj);
+}
+
+static const struct gw_yaml_doc config_doc = {
+	.name = "<config>",
+	.max = GW_CONFIG_MAX_FILE,
+	.create = config_create,
+	.fill = walk_root,
+	.destroy = config_destroy,
+};
+
 struct gw_config *gw_config_parse(const char *text, size_t len, const char *name,
 				  char *err, size_t errlen)
 {
-	struct gw_yaml_diag d;
-	struct gw_yaml_node *root = NULL;
-	struct gw_config *cfg;
-	int rc;
-
-	gw_yaml_diag_init(&d, name ? name : "<config>", err, errlen);
-	if (len > GW_CONFIG_MAX_FILE || (!text && len)) {
-		gw_yaml_fail(&d, 0, "larger than %d bytes", GW_CONFIG_MAX_FILE);
-		return NULL;
-	}
-	cfg = gw_config_new_default();
-	if (!cfg) {
-		gw_yaml_nomem(&d, 0);
-		return NULL;
-	}
-	rc = gw_yaml_parse(&d, text ? text : "", len, &root);
-	if (rc == 0)
-		rc = walk_root(&d, root, cfg);
-	gw_yaml_free(root);
-	if (rc) {
-		gw_config_free(cfg);
-		cfg = NULL;
-	}
-	return cfg;
-}
-
-static void load_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/* Messages about the file as a whole have no line: "FILE: what". */
-static void load_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!err || errlen == 0)
-		return;
-	n = snprintf(err, errlen, "%s: ", path);
-	if (n < 0 || (size_t)n >= errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-}
-
-/* Read all of fd into b; GW_ETOOBIG past its maximum, GW_EIO with errno. */
-static int read_all(int fd, struct gw_buf *b)
-{
-	char chunk[16384];
-	ssize_t n;
-	int rc;
-
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return GW_EIO;
-		if (n == 0)
-			return 0;
-		rc = gw_buf_append(b, chunk, (size_t)n);
-		if (rc)
-			return rc;
-	}
+	return gw_yaml_load_text(&config_doc, text, len, name, err, errlen);
 }
 
 struct gw_config *gw_config_load(const char *path, char *err, size_t errlen)
 {
-	struct gw_config *cfg = NULL;
-	struct gw_buf b;
-	int fd = -1, rc;
+	struct gw_config *cfg = gw_yaml_load_file(&config_doc, path, err, errlen);
 
-	gw_buf_init(&b, GW_CONFIG_MAX_FILE);
-	if (err && errlen)
-		err[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		load_fail(err, errlen, path, "cannot open: %s", strerror(errno));
-		goto out;
-	}
-	rc = read_all(fd, &b);
-	if (rc == GW_ETOOBIG) {
-		load_fail(err, errlen, path, "larger than %d bytes", GW_CONFIG_MAX_FILE);
-		goto out;
-	}
-	if (rc) {
-		load_fail(err, errlen, path, "cannot read: %s",
-			  rc == GW_EIO ? strerror(errno) : gw_strerror(rc));
-		goto out;
-	}
-	cfg = gw_config_parse(b.ptr ? b.ptr : "", b.len, path, err, errlen);
 	if (!cfg)
-		goto out;
+		return NULL;
 	cfg->path = strdup(path);
 	if (!cfg->path || resolve_beside(&cfg->store_path, path) || resolve_beside(&cfg->policy_path, path)) {
-		load_fail(err, errlen, path, "out of memory");
+		gw_file_fail(err, errlen, path, "out of memory");
 		gw_config_free(cfg);
 		cfg = NULL;
 	}
-out:
-	if (fd >= 0)
-		close(fd);
-	gw_buf_free(&b);
 	return cfg;
 }
 

@@ -60,28 +60,26 @@ void gw_cfgval_strv_free(struct gw_strv *sv)
 	sv->n = 0;
 }
 
+static int strv_item(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
+		     const struct gw_yaml_node *v, size_t i, void *entry, const void *ctx)
+{
+	const struct gw_cfgval_key *spec = ctx;
+
+	(void)key;
+	(void)i;
+	return get_string(d, v, spec->check, entry);
+}
+
+static const struct gw_cfgval_entries strings = {
+	.want = "a list of strings",
+	.size = sizeof(char *),
+	.parse = strv_item,
+};
+
 int gw_cfgval_set_strv(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 		       const struct gw_cfgval_key *key, void *obj)
 {
-	struct gw_strv *out = field_of(obj, key->field);
-	size_t old;
-	int rc = 0;
-
-	if (v->kind != GW_YAML_SEQ)
-		return gw_yaml_type_fail(d, v, "a list of strings");
-	gw_cfgval_strv_free(out);
-	if (v->n == 0)
-		return 0;
-	out->v = calloc(v->n, sizeof(*out->v));
-	if (!out->v)
-		return gw_yaml_nomem(d, v->line);
-	out->n = v->n;
-	for (size_t i = 0; i < v->n && rc == 0; i++) {
-		old = gw_yaml_path_push_index(d, i);
-		rc = get_string(d, v->items[i], key->check, &out->v[i]);
-		gw_yaml_path_pop(d, old);
-	}
-	return rc;
+	return gw_cfgval_get_strv(d, v, &strings, key, field_of(obj, key->field));
 }
 
 /* ---- values parsed from text ------------------------------------------- */
@@ -538,6 +536,76 @@ int gw_cfgval_walk_map(struct gw_yaml_diag *d, const struct gw_yaml_node *map, c
 			rc = unknown_key(d, key, keys, n);
 		gw_yaml_path_pop(d, old);
 	}
+	return rc;
+}
+
+/* ---- arrays of entries ------------------------------------------------- */
+
+/* The entries of v: a mapping's pairs (step 2, named by their keys) or a
+ * list's items (step 1). */
+static int get_entries(struct gw_yaml_diag *d, const struct gw_yaml_node *v, size_t step,
+		       const struct gw_cfgval_entries *e, const void *ctx, void **arr, size_t *n)
+{
+	size_t count = v->n / step, old;
+	char *entries;
+	int rc = 0;
+
+	if (count == 0)
+		return 0;
+	entries = calloc(count, e->size);
+	if (!entries)
+		return gw_yaml_nomem(d, v->line);
+	*arr = entries;
+	*n = count;
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		const struct gw_yaml_node *key = step == 2 ? v->items[2 * i] : NULL;
+
+		if (key)
+			old = gw_yaml_path_push(d, key->text, key->len);
+		else
+			old = gw_yaml_path_push_index(d, i);
+		rc = e->parse(d, key, v->items[step * i + step - 1], i, entries + i * e->size, ctx);
+		gw_yaml_path_pop(d, old);
+	}
+	if (rc == 0 && e->cmp)
+		qsort(entries, count, e->size, e->cmp);
+	return rc;
+}
+
+int gw_cfgval_get_named(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			const struct gw_cfgval_entries *e, const void *ctx, void **arr, size_t *n)
+{
+	int rc;
+
+	if (v->kind != GW_YAML_MAP)
+		return gw_yaml_type_fail(d, v, e->want);
+	rc = gw_yaml_check_unique_keys(d, v, false);
+	if (rc)
+		return rc;
+	return get_entries(d, v, 2, e, ctx, arr, n);
+}
+
+int gw_cfgval_get_list(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		       const struct gw_cfgval_entries *e, const void *ctx, void **arr, size_t *n)
+{
+	if (v->kind != GW_YAML_SEQ)
+		return gw_yaml_type_fail(d, v, e->want);
+	return get_entries(d, v, 1, e, ctx, arr, n);
+}
+
+int gw_cfgval_get_strv(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		       const struct gw_cfgval_entries *e, const void *ctx, struct gw_strv *out)
+{
+	void *arr = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (v->kind != GW_YAML_SEQ)
+		return gw_yaml_type_fail(d, v, e->want);
+	gw_cfgval_strv_free(out);
+	rc = gw_cfgval_get_list(d, v, e, ctx, &arr, &n);
+	out->v = arr;
+	out->n = n;
 	return rc;
 }
 

@@ -8,7 +8,8 @@
  * anything wrong through the diag, which names the key path. Setters and
  * getters return 0, or the negative GW_E* code of gw_yaml_fail /
  * gw_yaml_nomem. Values that may hold secrets (env, headers, url) are
- * described in messages, never echoed. Used only by config.c. */
+ * described in messages, never echoed. Used by config.c, and by the policy
+ * loader for its key tables and arrays of entries. */
 #ifndef GW_CORE_CONFIG_VALUE_H
 #define GW_CORE_CONFIG_VALUE_H
 
@@ -120,6 +121,35 @@ int gw_cfgval_get_choice(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
  * closest known one, or the list of them. */
 int gw_cfgval_walk_map(struct gw_yaml_diag *d, const struct gw_yaml_node *map, const char *want,
 		       const struct gw_cfgval_key *keys, size_t n, void *obj);
+
+/* How gw_cfgval_get_named() and gw_cfgval_get_list() read a mapping of
+ * names, or a list, into an array of entries. */
+struct gw_cfgval_entries {
+	const char *want;           /* the whole mapping or list, for a type error */
+	size_t size;                /* of one entry */
+	/* Read entry i (zeroed) from v; key is its name in a mapping, NULL in a
+	 * list; ctx is the caller's. */
+	int (*parse)(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
+		     const struct gw_yaml_node *v, size_t i, void *entry, const void *ctx);
+	/* NULL (file order), or the order of the entries once all are read */
+	int (*cmp)(const void *a, const void *b);
+};
+
+/* Read mapping v (no name twice) into a new zeroed array, one entry per
+ * name (in file order, or sorted by e->cmp on success), each parsed with its
+ * name on the path. An empty mapping leaves *arr and *n alone. *arr and *n
+ * are set as soon as the array exists, so after an error the caller still
+ * owns (and frees) what was read. */
+int gw_cfgval_get_named(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			const struct gw_cfgval_entries *e, const void *ctx, void **arr, size_t *n);
+/* As gw_cfgval_get_named, for the items of list v ("[i]" on the path). */
+int gw_cfgval_get_list(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		       const struct gw_cfgval_entries *e, const void *ctx, void **arr, size_t *n);
+/* A list of strings read by e (entries of char *) into out: what out held is
+ * freed once v is known to be a list; on error it holds the items read so
+ * far. */
+int gw_cfgval_get_strv(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		       const struct gw_cfgval_entries *e, const void *ctx, struct gw_strv *out);
 
 void gw_cfgval_strv_free(struct gw_strv *sv);
 void gw_cfgval_kv_free(struct gw_kv *kv, size_t n);

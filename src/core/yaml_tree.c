@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/str.h"
 
@@ -626,4 +627,47 @@ int gw_yaml_interpolate(struct gw_yaml_diag *d, const struct gw_yaml_node *v, co
 out_free:
 	gw_buf_free(&b);
 	return rc;
+}
+
+/* ---- whole documents --------------------------------------------------- */
+
+void *gw_yaml_load_text(const struct gw_yaml_doc *doc, const char *text, size_t len,
+			const char *name, char *err, size_t errlen)
+{
+	struct gw_yaml_diag d;
+	struct gw_yaml_node *root = NULL;
+	void *obj;
+	int rc;
+
+	gw_yaml_diag_init(&d, name ? name : doc->name, err, errlen);
+	if (len > doc->max || (!text && len)) {
+		gw_yaml_fail(&d, 0, "larger than %zu bytes", doc->max);
+		return NULL;
+	}
+	obj = doc->create();
+	if (!obj) {
+		gw_yaml_nomem(&d, 0);
+		return NULL;
+	}
+	rc = gw_yaml_parse(&d, text ? text : "", len, &root);
+	if (rc == 0)
+		rc = doc->fill(&d, root, obj);
+	gw_yaml_free(root);
+	if (rc) {
+		doc->destroy(obj);
+		obj = NULL;
+	}
+	return obj;
+}
+
+void *gw_yaml_load_file(const struct gw_yaml_doc *doc, const char *path, char *err,
+			size_t errlen)
+{
+	struct gw_buf b;
+	void *obj = NULL;
+
+	if (gw_file_read(path, doc->max, &b, err, errlen) == 0)
+		obj = gw_yaml_load_text(doc, b.ptr, b.len, path, err, errlen);
+	gw_buf_free(&b);
+	return obj;
 }

@@ -6,8 +6,10 @@
  * its line, so a later stage can still report a problem as
  * "FILE:LINE: key 'a.b': what is wrong" through a struct gw_yaml_diag, which
  * also tracks the key path being checked. Scalars are kept as written;
- * gw_yaml_interpolate() hands them out with ${VAR} expanded. Used only by
- * the configuration loader (config.c, config_value.c). */
+ * gw_yaml_interpolate() hands them out with ${VAR} expanded. A whole file
+ * is read into an object through gw_yaml_load_file(). Used by the
+ * configuration loader (config.c, config_value.c) and the policy loader
+ * (src/policy), which takes its values literally. */
 #ifndef GW_CORE_YAML_TREE_H
 #define GW_CORE_YAML_TREE_H
 
@@ -89,5 +91,30 @@ const struct gw_yaml_node *gw_yaml_map_key(const struct gw_yaml_node *map, const
  * NUL byte. *out is NULL on error. */
 int gw_yaml_interpolate(struct gw_yaml_diag *d, const struct gw_yaml_node *v, const char *want,
 			char **out, size_t *outlen);
+
+/* ---- whole documents --------------------------------------------------- */
+
+/* What one kind of file (mcpgw.yaml, policy.yaml) is read into. */
+struct gw_yaml_doc {
+	const char *name;            /* in messages when the caller names none */
+	size_t max;                  /* bytes of text; a longer one is refused */
+	void *(*create)(void);       /* a new object with its defaults; NULL: out of memory */
+	/* Fill obj from root (NULL for an empty document): 0, or the result of
+	 * gw_yaml_fail / gw_yaml_nomem. */
+	int (*fill)(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj);
+	void (*destroy)(void *obj);  /* after a failed fill */
+};
+
+/* Parse len bytes of text (need not be NUL-terminated; NULL only with len
+ * 0) into a new object as doc says; name (NULL: doc->name) is used in
+ * messages only. Returns the object (the caller owns it), or NULL with
+ * "NAME:LINE: key 'a.b': what is wrong" (or "NAME: larger than MAX bytes")
+ * in err (errlen bytes, may be NULL; "" on success). */
+void *gw_yaml_load_text(const struct gw_yaml_doc *doc, const char *text, size_t len,
+			const char *name, char *err, size_t errlen);
+/* Read the file at path (gw_file_read, at most doc->max bytes) and parse it
+ * as gw_yaml_load_text does, named path. Blocks on the disk. */
+void *gw_yaml_load_file(const struct gw_yaml_doc *doc, const char *path, char *err,
+			size_t errlen);
 
 #endif

@@ -1,4 +1,4 @@
-/* The compiled policy, shared by the loader (policy_load.c) and the
+/* The compiled policy, shared by the loader (policy_load.c, policy_rules.c) and the
  * evaluator (policy.c) only. Everything is built once at load; after that
  * only the regex scratch space changes. */
 #ifndef GW_POLICY_POLICY_IMPL_H

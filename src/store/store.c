@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/file.h"
 #include "core/log.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -103,25 +103,6 @@ struct gw_store {
 };
 
 /* ---- errors ------------------------------------------------------------ */
-
-static void open_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/* "PATH: what", as the config loader reports a file. */
-static void open_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!err || errlen == 0)
-		return;
-	n = snprintf(err, errlen, "%s: ", path);
-	if (n < 0 || (size_t)n >= errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-}
 
 /* Record what SQLite said about a failed call and turn its code into ours:
  * a lock held too long is GW_EBUSY, anything else GW_EIO. */
@@ -208,7 +189,7 @@ static int create_private(const char *path, char *err, size_t errlen)
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 
 	if (fd < 0) {
-		open_fail(err, errlen, path, "cannot open: %s", strerror(errno));
+		gw_file_fail(err, errlen, path, "cannot open: %s", strerror(errno));
 		return GW_EIO;
 	}
 	close(fd);
@@ -222,7 +203,7 @@ static int exec_sql(struct gw_store *st, const char *sql, const char *what, cons
 
 	if (rc == SQLITE_OK)
 		return 0;
-	open_fail(err, errlen, path, "%s: %s", what, sqlite3_errmsg(st->db));
+	gw_file_fail(err, errlen, path, "%s: %s", what, sqlite3_errmsg(st->db));
 	return store_fail(st, rc);
 }
 
@@ -247,16 +228,16 @@ static int configure(struct gw_store *st, const char *path, char *err, size_t er
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
-		open_fail(err, errlen, path, "cannot switch to WAL mode: %s",
-			  sqlite3_errmsg(st->db));
+		gw_file_fail(err, errlen, path, "cannot switch to WAL mode: %s",
+			     sqlite3_errmsg(st->db));
 		rc = store_fail(st, rc);
 		goto out;
 	}
 	mode = (const char *)sqlite3_column_text(s, 0);
 	rc = 0;
 	if (!mode || strcmp(mode, memory ? "memory" : "wal") != 0) {
-		open_fail(err, errlen, path, "cannot switch to WAL mode (journal mode is %s)",
-			  mode ? mode : "unknown");
+		gw_file_fail(err, errlen, path, "cannot switch to WAL mode (journal mode is %s)",
+			     mode ? mode : "unknown");
 		rc = GW_EIO;
 	}
 out:
@@ -299,13 +280,13 @@ static int migrate(struct gw_store *st, const char *path, char *err, size_t errl
 	if (rc == 0) {
 		rc = read_version(st, &st->version);
 		if (rc)
-			open_fail(err, errlen, path, "cannot read the schema version: %s",
-				  st->errmsg);
+			gw_file_fail(err, errlen, path, "cannot read the schema version: %s",
+				     st->errmsg);
 	}
 	if (rc == 0 && (st->version < 0 || st->version > GW_STORE_SCHEMA_VERSION)) {
-		open_fail(err, errlen, path,
-			  "schema version %d is newer than this mcpgw knows (%d); use a newer mcpgw",
-			  st->version, GW_STORE_SCHEMA_VERSION);
+		gw_file_fail(err, errlen, path,
+			     "schema version %d is newer than this mcpgw knows (%d); use a newer mcpgw",
+			     st->version, GW_STORE_SCHEMA_VERSION);
 		rc = GW_ESTATE;
 	}
 	while (rc == 0 && st->version < GW_STORE_SCHEMA_VERSION) {
@@ -333,8 +314,8 @@ static int prepare_all(struct gw_store *st, const char *path, char *err, size_t 
 					    &st->stmt[i], NULL);
 
 		if (rc != SQLITE_OK) {
-			open_fail(err, errlen, path, "cannot prepare statement %zu: %s", i,
-				  sqlite3_errmsg(st->db));
+			gw_file_fail(err, errlen, path, "cannot prepare statement %zu: %s", i,
+				     sqlite3_errmsg(st->db));
 			return store_fail(st, rc);
 		}
 	}
@@ -349,12 +330,12 @@ struct gw_store *gw_store_open(const char *path, char *err, size_t errlen)
 	if (err && errlen)
 		err[0] = '\0';
 	if (!path || !*path) {
-		open_fail(err, errlen, "store", "the path is empty");
+		gw_file_fail(err, errlen, "store", "the path is empty");
 		return NULL;
 	}
 	st = calloc(1, sizeof(*st));
 	if (!st) {
-		open_fail(err, errlen, path, "out of memory");
+		gw_file_fail(err, errlen, path, "out of memory");
 		return NULL;
 	}
 	if (strcmp(path, ":memory:") != 0 && create_private(path, err, errlen))
@@ -364,8 +345,8 @@ struct gw_store *gw_store_open(const char *path, char *err, size_t errlen)
 				     SQLITE_OPEN_EXRESCODE,
 			     NULL);
 	if (rc != SQLITE_OK) {
-		open_fail(err, errlen, path, "cannot open: %s",
-			  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		gw_file_fail(err, errlen, path, "cannot open: %s",
+			     st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
 	if (configure(st, path, err, errlen) || migrate(st, path, err, errlen) ||
