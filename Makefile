@@ -112,6 +112,7 @@ run: bootstrap
 bench: bootstrap
 	$(MAKE) all
 	bench/run.sh
+	bench/auth.sh
 
 clean:
 	rm -rf build
