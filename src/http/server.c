@@ -18,6 +18,7 @@
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/session.h"
+#include "policy/policy.h"
 #include "upstream/upstream.h"
 
 #define HTTP_MAX_URI 8192
@@ -197,11 +198,41 @@ struct route_ctx {
 	char base[96];
 };
 
+/* The policy's limits for this caller (clients: in policy.yaml): a smaller
+ * body limit and its own allowed origins. Answers and returns false past them. */
+static bool client_limits_ok(struct gw_gateway *gw, struct evhttp_request *req,
+			     const struct gw_principal *who)
+{
+	const struct gw_policy_client *cl = who && gw->policy ? gw_policy_client(gw->policy, who) : NULL;
+	const char *origin;
+	bool listed = false;
+
+	if (!cl)
+		return true;
+	if (cl->max_request_size &&
+	    evbuffer_get_length(evhttp_request_get_input_buffer(req)) > cl->max_request_size) {
+		gw_http_reply_error(req, 413, NULL, GW_RPC_SERVER_ERROR,
+				    "Payload Too Large: over this client's max_request_size");
+		return false;
+	}
+	origin = evhttp_find_header(evhttp_request_get_input_headers(req), "Origin");
+	if (!origin || cl->allowed_origins.n == 0)
+		return true;
+	for (size_t i = 0; i < cl->allowed_origins.n; i++)
+		listed = listed || strcasecmp(origin, cl->allowed_origins.v[i]) == 0;
+	if (!listed)
+		gw_http_reply_error(req, 403, NULL, GW_RPC_SERVER_ERROR,
+				    "Origin is not allowed for this client");
+	return listed;
+}
+
 static void on_authed(struct gw_gateway *gw, struct evhttp_request *req,
 		      const struct gw_principal *who, bool ok, void *arg)
 {
 	struct route_ctx *ctx = arg;
 
+	if (ok && req && !client_limits_ok(gw, req, who))
+		ok = false;
 	if (ok && req) {
 		gw->who = who; /* for what this request creates or looks up */
 		if (ctx->ep == EP_SSE)

@@ -32,6 +32,10 @@ rules:
     priority: 10
     action: deny
 default_policy: deny
+clients:
+  "apikey:vera":
+    max_request_size: 400B
+    allowed_origins: ["http://localhost:3000"]
 `;
 
 let gw, dir, cfg;
@@ -135,4 +139,15 @@ test('mcpgw apikey list shows no secrets; mcpgw policy explain says why', async 
   assert.match(mcpgw('policy', 'explain', '--policy', pol, '--principal', 'apikey:vera', '--roles', 'viewer', '--tool', 'echo__echo'),
     /^ALLOW invoke_tool mcp:echo:echo for apikey:vera: role 'viewer' grants invoke_tool on 'mcp:echo:\*'$/);
   assert.match(mcpgw('policy', 'explain', '--policy', pol, '--principal', 'nobody', '--tool', 'echo__echo'), /^DENY .*default_policy deny/);
+});
+
+test('per-client limits from the policy: a smaller body limit and its own origins', async () => {
+  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+  const big = { ...init, params: { ...init.params, clientInfo: { name: 'x'.repeat(600), version: '1' } } };
+  assert.equal((await post(gw.url, big, { 'x-api-key': keys.vera })).status, 413, 'over vera\'s max_request_size');
+  assert.equal((await post(gw.url, big, { 'x-api-key': keys.root })).status, 200, 'root has no such limit');
+  const other = await post(gw.url, init, { 'x-api-key': keys.vera, origin: 'http://localhost:4000' });
+  assert.equal(other.status, 403);
+  const mine = await post(gw.url, init, { 'x-api-key': keys.vera, origin: 'http://localhost:3000' });
+  assert.equal(mine.status, 200);
 });
