@@ -62,6 +62,10 @@ static int get_role_name(struct gw_yaml_diag *d, const struct gw_yaml_node *v, c
 					  "a role name is printable ASCII without blanks or ',', got '%s'",
 					  gw_yaml_show(d, v->text, v->len));
 	}
+	if (rc) { /* found by fuzz_policy: the name was leaked on refusal */
+		free(*out);
+		*out = NULL;
+	}
 	return rc;
 }
 
