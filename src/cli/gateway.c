@@ -18,6 +18,7 @@
 #include "mcp/tasks.h"
 #include "upstream/curl_loop.h"
 #include "upstream/link.h"
+#include "upstream/oauth2.h"
 #include "upstream/stdio_reaper.h"
 #include "upstream/upstream.h"
 
@@ -111,9 +112,15 @@ static int start_upstreams(struct gw_gateway *gw)
 		up->index = gw->n_ups;
 		up->base = gw->base;
 		up->curl = gw->curl;
+		gw->ups[gw->n_ups++] = up;
+		/* before the first link: links find it by the server's conf */
+		if (up->conf->auth.method == GW_UPAUTH_OAUTH2) {
+			up->oauth2 = gw_oauth2_new(gw->base, gw->curl, up->conf);
+			if (!up->oauth2)
+				return -1;
+		}
 		/* The supervised shared session: probes health and capabilities. */
 		up->shared = gw_uconn_new(up, &gw_relay_shared_ops, gw, NULL, NULL);
-		gw->ups[gw->n_ups++] = up;
 		gw_uconn_start(up->shared);
 	}
 	return 0;
@@ -131,6 +138,7 @@ static void stop_everything(struct gw_gateway *gw)
 	gw_modern_close_all(gw);
 	for (size_t i = 0; i < gw->n_ups; i++) {
 		gw_uconn_free(gw->ups[i]->shared);
+		gw_oauth2_free(gw->ups[i]->oauth2);
 		json_decref(gw->ups[i]->init_result);
 		free(gw->ups[i]);
 	}

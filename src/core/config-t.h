@@ -41,6 +41,69 @@ struct gw_strv {          /* a list of owned strings */
 	size_t n;
 };
 
+/* How the gateway proves itself to an HTTP upstream (servers.<name>.auth,
+ * the original gateway's names). */
+enum gw_upauth_method {
+	GW_UPAUTH_NONE = 0,
+	GW_UPAUTH_API_KEY,
+	GW_UPAUTH_BEARER,
+	GW_UPAUTH_BASIC,            /* base64(username:credential) */
+	GW_UPAUTH_CUSTOM,           /* name required */
+	GW_UPAUTH_OAUTH2,           /* client-credentials tokens (upstream/oauth2.c) */
+};
+
+enum gw_upauth_location {
+	GW_UPAUTH_HEADER = 0,
+	GW_UPAUTH_QUERY,            /* a query parameter of every request URL */
+};
+
+enum gw_upauth_format {
+	GW_UPAUTH_RAW = 0,          /* the credential as it is */
+	GW_UPAUTH_PREFIX,           /* prefix + credential */
+	GW_UPAUTH_TEMPLATE,         /* template with each {credential} replaced */
+};
+
+/* How the client authenticates to the token endpoint (RFC 6749 2.3.1). */
+enum gw_oauth2_client_auth {
+	GW_OAUTH2_CLIENT_BASIC = 0, /* client_secret_basic */
+	GW_OAUTH2_CLIENT_POST,      /* client_secret_post */
+};
+
+/* servers.<name>.auth.oauth2: the client-credentials grant. */
+struct gw_oauth2_conf {
+	char *token_url;
+	char *client_id;
+	char *client_secret;        /* resolved from client_secret_ref at load; never logged */
+	char *scope;                /* NULL: not sent */
+	char *audience;             /* NULL: not sent */
+	char *resource;             /* RFC 8707; NULL: not sent */
+	enum gw_oauth2_client_auth client_auth;
+};
+
+/* servers.<name>.auth, checked and completed at load: name and format hold
+ * the method's defaults when not given. */
+struct gw_upstream_auth {
+	enum gw_upauth_method method;
+	enum gw_upauth_location location;
+	enum gw_upauth_format format;
+	char *name;                 /* header or query parameter */
+	char *prefix;               /* GW_UPAUTH_PREFIX */
+	char *tmpl;                 /* GW_UPAUTH_TEMPLATE: holds "{credential}" */
+	char *username;             /* basic: the credential is the password */
+	char *credential;           /* resolved from credential_ref; never logged */
+	char *value;                /* what is sent (static methods); never logged */
+	struct gw_oauth2_conf oauth2;
+	int line;                   /* of auth:, for messages */
+};
+
+/* servers.<name>.tls: client certificate and trust for the upstream and
+ * its token endpoint (relative paths are beside the config file). */
+struct gw_upstream_tls {
+	char *cert;                 /* PEM client certificate (mTLS) */
+	char *key;                  /* its PEM private key */
+	char *ca;                   /* PEM CA bundle instead of the system's */
+};
+
 struct gw_server_conf {
 	char *name;                 /* key under servers:, [A-Za-z0-9_-]{1,32} */
 	enum gw_transport transport;
@@ -54,6 +117,8 @@ struct gw_server_conf {
 	char *url;
 	struct gw_kv *headers;
 	size_t n_headers;
+	struct gw_upstream_auth auth;
+	struct gw_upstream_tls tls;
 	/* common */
 	struct gw_strv tags;
 	char *prefix;               /* "" = no prefix; default: the name */

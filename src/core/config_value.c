@@ -3,7 +3,8 @@
  *
  * Every value is interpolated first (gw_yaml_interpolate), so a number may
  * come from ${VAR}; then its text is checked strictly: strtod and friends
- * alone would accept blanks, hex, "inf" and "nan". */
+ * alone would accept blanks, hex, "inf" and "nan". Secrets are read from
+ * where a reference points (env://, file://) and never echoed. */
 #include "core/config_value.h"
 
 #include <math.h>
@@ -12,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
+#include "core/buf.h"
 #include "core/err.h"
+#include "core/file.h"
 
 #define MAX_BODY_LIMIT ((size_t)1024 * 1024 * 1024)
 #define MAX_SECONDS 31536000.0 /* a year: anything longer is a typo */
@@ -607,6 +611,179 @@ int gw_cfgval_get_strv(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 	out->v = arr;
 	out->n = n;
 	return rc;
+}
+
+/* ---- credentials ------------------------------------------------------- */
+
+#define MAX_SECRET_FILE ((size_t)64 * 1024) /* a credential file, read whole */
+
+/* Contract in core/config_value.h. */
+void gw_cfgval_secret_free(char *s)
+{
+	if (!s)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+static bool has_control_char(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* A secret as read: not empty, not too long, no control characters (it
+ * goes into a header line). Never echoed; from names where it came from. */
+static int secret_check(struct gw_yaml_diag *d, const struct gw_yaml_node *v, const char *from,
+			const char *s, size_t len)
+{
+	if (len == 0)
+		return gw_yaml_fail(d, v->line, "%s is empty", from);
+	if (len > GW_CFGVAL_MAX_SECRET)
+		return gw_yaml_fail(d, v->line, "the credential from %s is longer than %d bytes", from,
+				    GW_CFGVAL_MAX_SECRET);
+	if (has_control_char(s, len))
+		return gw_yaml_fail(d, v->line, "the credential from %s contains a control character",
+				    from);
+	return 0;
+}
+
+static bool env_name_is_valid(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return false;
+	for (; *s; s++) {
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	}
+	return true;
+}
+
+static int secret_from_env(struct gw_yaml_diag *d, const struct gw_yaml_node *v, const char *name,
+			   char **out)
+{
+	char from[GW_CFGVAL_MAX_NAME * 4];
+	const char *val;
+	int rc;
+
+	if (!env_name_is_valid(name) || strlen(name) > GW_CFGVAL_MAX_NAME * 2)
+		return gw_yaml_fail(d, v->line,
+				    "env:// needs a variable name (letters, digits and '_')");
+	val = getenv(name);
+	if (!val)
+		return gw_yaml_fail(d, v->line, "environment variable '%s' is not set", name);
+	snprintf(from, sizeof(from), "environment variable '%s'", name);
+	rc = secret_check(d, v, from, val, strlen(val));
+	if (rc)
+		return rc;
+	*out = strdup(val);
+	return *out ? 0 : gw_yaml_nomem(d, v->line);
+}
+
+/* The first line of the file, blanks around it trimmed. Blocks on the
+ * disk: the config is loaded before the loop runs. */
+static int secret_from_file(struct gw_yaml_diag *d, const struct gw_yaml_node *v, const char *path,
+			    char **out)
+{
+	char err[512], from[300];
+	const char *s, *end;
+	struct gw_buf b;
+	struct stat st;
+	int rc;
+
+	if (path[0] != '/')
+		return gw_yaml_fail(d, v->line, "file:// needs an absolute path: file:///path/to/secret");
+	/* a FIFO or a device could block the load, or never end */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return gw_yaml_fail(d, v->line, "the credential file %.256s is not a regular file",
+				    path);
+	rc = gw_file_read(path, MAX_SECRET_FILE, &b, err, sizeof(err));
+	if (rc) {
+		gw_buf_free(&b);
+		return gw_yaml_fail(d, v->line, "cannot read the credential file %s", err);
+	}
+	s = b.ptr ? b.ptr : "";
+	end = memchr(s, '\n', b.len);
+	if (!end)
+		end = s + b.len;
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		end--;
+	snprintf(from, sizeof(from), "the first line of %.256s", path);
+	rc = secret_check(d, v, from, s, (size_t)(end - s));
+	if (rc == 0) {
+		*out = strndup(s, (size_t)(end - s));
+		if (!*out)
+			rc = gw_yaml_nomem(d, v->line);
+	}
+	if (b.ptr)
+		explicit_bzero(b.ptr, b.len);
+	gw_buf_free(&b);
+	return rc;
+}
+
+/* Contract in core/config_value.h. The reference is never echoed: a
+ * secret written there by mistake must not end up in a message. */
+int gw_cfgval_set_secret(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			  const struct gw_cfgval_key *key, void *obj)
+{
+	char **field = (char **)((char *)obj + key->field);
+	char *ref = NULL, *secret = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = gw_yaml_interpolate(d, v, "a credential reference (env://VAR or file:///path)", &ref,
+				 &len);
+	if (rc)
+		return rc;
+	if (strncmp(ref, "env://", 6) == 0)
+		rc = secret_from_env(d, v, ref + 6, &secret);
+	else if (strncmp(ref, "file://", 7) == 0)
+		rc = secret_from_file(d, v, ref + 7, &secret);
+	else
+		rc = gw_yaml_fail(d, v->line,
+				  "expected a reference such as env://VAR or file:///path/to/secret (the value is not shown)");
+	gw_cfgval_secret_free(ref);
+	if (rc)
+		return rc;
+	gw_cfgval_secret_free(*field);
+	*field = secret;
+	return 0;
+}
+
+
+/* Contract in core/config_value.h. */
+int gw_cfgval_auth_format(const struct gw_upstream_auth *auth, const char *cred, size_t len,
+			  struct gw_buf *out)
+{
+	static const char mark[] = "{credential}";
+	const char *t, *hit;
+	int rc = 0;
+
+	switch (auth->format) {
+	case GW_UPAUTH_PREFIX:
+		rc = gw_buf_append_str(out, auth->prefix ? auth->prefix : "");
+		break;
+	case GW_UPAUTH_TEMPLATE:
+		t = auth->tmpl;
+		hit = strstr(t, mark);
+		while (rc == 0 && hit) {
+			rc = gw_buf_append(out, t, (size_t)(hit - t));
+			if (rc == 0)
+				rc = gw_buf_append(out, cred, len);
+			t = hit + strlen(mark);
+			hit = strstr(t, mark);
+		}
+		return rc ? rc : gw_buf_append_str(out, t);
+	case GW_UPAUTH_RAW:
+		break;
+	}
+	return rc ? rc : gw_buf_append(out, cred, len);
 }
 
 /* ---- name/value mappings (env, headers) -------------------------------- */

@@ -16,10 +16,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/config-t.h"
 #include "core/yaml_tree.h"
 
 #define GW_CFGVAL_MAX_NAME 32 /* server, virtual server and prefix names */
+#define GW_CFGVAL_MAX_SECRET 8192 /* one credential read through a reference */
 
 struct gw_cfgval_key;
 
@@ -80,6 +82,8 @@ struct gw_cfgval_key {
 	.set = gw_cfgval_set_size, .field = GW_CFGVAL_FIELD(type, member, size_t)
 #define GW_CFGVAL_BOOL(type, member) \
 	.set = gw_cfgval_set_bool, .field = GW_CFGVAL_FIELD(type, member, bool)
+#define GW_CFGVAL_SECRET(type, member) \
+	.set = gw_cfgval_set_secret, .field = GW_CFGVAL_FIELD(type, member, char *)
 
 /* ---- setters (gw_cfgval_set_fn) ---------------------------------------- */
 
@@ -109,6 +113,16 @@ int gw_cfgval_set_size(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 /* true, True, TRUE, false, False, FALSE, not yes/no/on/off (bool). */
 int gw_cfgval_set_bool(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 		       const struct gw_cfgval_key *key, void *obj);
+
+/* A secret (char *) read now from the reference the value holds:
+ * env://VAR (the variable), or file:///path (the first line of the file,
+ * blanks around it trimmed; the file is read at once, blocking). Empty,
+ * longer than GW_CFGVAL_MAX_SECRET, holding a control character, an unset
+ * variable or an unreadable file is an error naming the variable or the
+ * file, never the value; neither is a reference of another form echoed.
+ * Replaces (wipes and frees) what the field held only on success. */
+int gw_cfgval_set_secret(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			 const struct gw_cfgval_key *key, void *obj);
 
 /* ---- getters for custom setters ---------------------------------------- */
 
@@ -151,6 +165,15 @@ int gw_cfgval_get_list(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 int gw_cfgval_get_strv(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 		       const struct gw_cfgval_entries *e, const void *ctx, struct gw_strv *out);
 
+/* Append credential cred (len bytes) to out as auth->format says: as it
+ * is, after auth->prefix, or in place of each {credential} of auth->tmpl.
+ * Shared by the loader (fixed credentials) and upstream/oauth2.c (tokens).
+ * 0, GW_ETOOBIG past out's maximum, or GW_ENOMEM. */
+int gw_cfgval_auth_format(const struct gw_upstream_auth *auth, const char *cred, size_t len,
+			  struct gw_buf *out);
+
+/* Wipe and free a string that may hold a secret; NULL is a no-op. */
+void gw_cfgval_secret_free(char *s);
 void gw_cfgval_strv_free(struct gw_strv *sv);
 void gw_cfgval_kv_free(struct gw_kv *kv, size_t n);
 

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "upstream/curl_loop.h"
 #include "upstream/http_xfer.h"
+#include "upstream/oauth2.h"
 #include "upstream/sse_parser.h"
 
 #define HTTP_MAX_EVENT (16u << 20)       /* one SSE line or event */
@@ -102,6 +103,7 @@ int gw_http_header_add(struct curl_slist **list, const char *name, const char *v
 /* Contract in upstream/http_xfer.h. */
 int gw_http_session_headers(const struct gw_http_peer *p, struct curl_slist **list)
 {
+	const char *token = NULL;
 	int rc = 0;
 
 	if (p->session_id)
@@ -110,6 +112,8 @@ int gw_http_session_headers(const struct gw_http_peer *p, struct curl_slist **li
 		rc = gw_http_header_add(list, "MCP-Protocol-Version", p->version);
 	for (const struct curl_slist *c = p->conf_hdrs; !rc && c; c = c->next)
 		rc = hdr_line(list, c->data);
+	if (!rc && p->oauth2 && !p->auth_in_query && gw_oauth2_value(p->oauth2, &token, NULL))
+		rc = gw_http_header_add(list, p->auth_name, token);
 	return rc;
 }
 
@@ -198,6 +202,9 @@ static int hdrs_build(struct gw_http_xfer *x, struct curl_slist **out)
 		return rc;
 	}
 	x->sent_session = x->peer->session_id != NULL;
+	x->auth_gen = 0;
+	if (x->peer->oauth2)
+		gw_oauth2_value(x->peer->oauth2, NULL, &x->auth_gen);
 	*out = h;
 	return 0;
 }
@@ -338,9 +345,74 @@ CURL *gw_http_easy_new(const char *url)
 	return e;
 }
 
+/* Contract in upstream/http_xfer.h. */
+void gw_http_tls_apply(CURL *e, const struct gw_upstream_tls *tls)
+{
+	if (tls->cert)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, tls->cert);
+	if (tls->key)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, tls->key);
+	if (tls->ca)
+		curl_easy_setopt(e, CURLOPT_CAINFO, tls->ca);
+}
+
+/* p->url with the credential as a query parameter, in *out (curl_free
+ * it), or NULL in *out when the credential does not go there. */
+static int credential_url(const struct gw_http_peer *p, char **out)
+{
+	const char *value = p->auth_query;
+	struct gw_buf param;
+	CURLU *u;
+	int rc = GW_ENOMEM;
+
+	*out = NULL;
+	if (!p->auth_in_query)
+		return 0;
+	if (p->oauth2 && !gw_oauth2_value(p->oauth2, &value, NULL))
+		return 0; /* no token: the server will say 401 */
+	gw_buf_init(&param, 2 * HTTP_MAX_HEADER_LINE);
+	u = curl_url();
+	if (!u || gw_buf_printf(&param, "%s=%s", p->auth_name, value))
+		goto out;
+	/* URLENCODE leaves the first '=' alone and encodes the rest */
+	if (curl_url_set(u, CURLUPART_URL, p->url, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_QUERY, param.ptr, CURLU_APPENDQUERY | CURLU_URLENCODE) !=
+		    CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, out, 0) != CURLUE_OK) {
+		*out = NULL;
+		rc = GW_EINVAL;
+		goto out;
+	}
+	rc = 0;
+out:
+	if (param.ptr)
+		explicit_bzero(param.ptr, param.len);
+	gw_buf_free(&param);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* Contract in upstream/http_xfer.h. */
+CURL *gw_http_peer_easy_new(const struct gw_http_peer *p)
+{
+	char *url = NULL;
+	CURL *e;
+
+	if (credential_url(p, &url))
+		return NULL;
+	e = gw_http_easy_new(url ? url : p->url);
+	if (url) {
+		explicit_bzero(url, strlen(url));
+		curl_free(url);
+	}
+	if (e)
+		gw_http_tls_apply(e, &p->tls);
+	return e;
+}
+
 static CURL *easy_new(struct gw_http_xfer *x)
 {
-	CURL *e = gw_http_easy_new(x->peer->url);
+	CURL *e = gw_http_peer_easy_new(x->peer);
 
 	if (!e)
 		return NULL;
@@ -403,6 +475,28 @@ static void connection_end(struct gw_http_xfer *x)
 	x->hdrs = NULL;
 }
 
+/* 401 to an OAuth token: the token may have been revoked or expired
+ * early. Get a new one and try once more (the request was not taken). */
+static bool retry_with_new_token(struct gw_http_xfer *x, CURLcode res)
+{
+	int rc;
+
+	if (gw_http_status_is_2xx(x->status))
+		x->auth_retried = false;
+	if (res != CURLE_OK || x->status != 401 || !x->auth_gen || x->auth_retried || x->fail_why)
+		return false;
+	x->auth_retried = true;
+	gw_oauth2_rejected(x->peer->oauth2, x->auth_gen);
+	rc = gw_http_xfer_start(x);
+	if (rc == 0)
+		return true;
+	/* the 401 is gone with the reset: say why the retry did not happen */
+	snprintf(x->errbuf, sizeof(x->errbuf), "HTTP 401; retrying with a new token: %s",
+		 gw_strerror(rc));
+	x->fail_why = x->errbuf;
+	return false;
+}
+
 static void on_done(void *arg, CURL *easy, CURLcode res)
 {
 	struct gw_http_xfer *x = arg;
@@ -412,7 +506,28 @@ static void on_done(void *arg, CURL *easy, CURLcode res)
 	curl_easy_cleanup(easy);
 	x->easy = NULL;
 	connection_end(x);
+	if (retry_with_new_token(x, res))
+		return;
 	x->peer->ops->on_done(x->peer->owner, x, res);
+}
+
+/* The wait for a token is over: connect, or report why not as a
+ * connection that failed. From the loop. */
+static void on_token(void *arg, bool ok, const char *why)
+{
+	struct gw_http_xfer *x = arg;
+	int rc = GW_EIO;
+
+	x->auth_wait = NULL;
+	if (ok) {
+		rc = gw_http_xfer_start(x);
+		if (rc == 0)
+			return;
+		why = gw_strerror(rc);
+	}
+	snprintf(x->errbuf, sizeof(x->errbuf), "%s", why ? why : "no OAuth access token");
+	x->fail_why = x->errbuf;
+	x->peer->ops->on_done(x->peer->owner, x, CURLE_LOGIN_DENIED);
 }
 
 /* Contract in upstream/http_xfer.h. */
@@ -420,7 +535,13 @@ int gw_http_xfer_start(struct gw_http_xfer *x)
 {
 	int rc;
 
+	gw_oauth2_wait_cancel(x->auth_wait);
+	x->auth_wait = NULL;
 	reset_response(x);
+	if (x->peer->oauth2 && !gw_oauth2_value(x->peer->oauth2, NULL, NULL)) {
+		x->auth_wait = gw_oauth2_wait(x->peer->oauth2, x->peer->auth_wait_ms, on_token, x);
+		return x->auth_wait ? 0 : GW_ENOMEM;
+	}
 	rc = hdrs_build(x, &x->hdrs);
 	if (rc)
 		return rc;
@@ -550,6 +671,7 @@ void gw_http_xfer_free(struct gw_http_xfer *x)
 {
 	if (x)
 		curl_slist_free_all(x->extra_hdrs);
+	gw_oauth2_wait_cancel(x->auth_wait);
 	connection_end(x);
 	event_free(x->timer);
 	gw_buf_free(&x->json);
@@ -560,6 +682,49 @@ void gw_http_xfer_free(struct gw_http_xfer *x)
 }
 
 /* ---- the peer: what every exchange of a link shares ------------------ */
+
+static int strdup_opt(char **dst, const char *src)
+{
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : GW_ENOMEM;
+}
+
+static int peer_tls_init(struct gw_http_peer *p, const struct gw_upstream_tls *tls)
+{
+	if (strdup_opt(&p->tls.cert, tls->cert) || strdup_opt(&p->tls.key, tls->key) ||
+	    strdup_opt(&p->tls.ca, tls->ca))
+		return GW_ENOMEM;
+	return 0;
+}
+
+/* The credential of conf as the transfers send it (the loader made the
+ * value and checked the name). */
+static int peer_auth_init(struct gw_http_peer *p, const struct gw_server_conf *conf)
+{
+	const struct gw_upstream_auth *a = &conf->auth;
+
+	p->auth_wait_ms = conf->timeout >= 1.0 ? (uint64_t)(conf->timeout * 1000.0) : 1000;
+	if (a->method == GW_UPAUTH_NONE || !a->name)
+		return 0;
+	p->auth_in_query = a->location == GW_UPAUTH_QUERY;
+	if (a->method == GW_UPAUTH_OAUTH2) {
+		p->oauth2 = gw_oauth2_get(conf);
+		if (!p->oauth2) {
+			GW_ERROR("upstream", "server '%s': no OAuth token source", conf->name);
+			return GW_ESTATE;
+		}
+		return strdup_opt(&p->auth_name, a->name);
+	}
+	if (!a->value)
+		return GW_ESTATE;
+	if (!p->auth_in_query)
+		return gw_http_header_add(&p->conf_hdrs, a->name, a->value);
+	if (strdup_opt(&p->auth_name, a->name) || strdup_opt(&p->auth_query, a->value))
+		return GW_ENOMEM;
+	return 0;
+}
 
 /* Contract in upstream/http_xfer.h. */
 int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw_curl *curl,
@@ -576,14 +741,26 @@ int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw
 	if (p->idle_s < 30)
 		p->idle_s = 30;
 	p->url = strdup(conf->url);
-	if (!p->url || gw_http_conf_headers(conf, &p->conf_hdrs))
+	if (!p->url || gw_http_conf_headers(conf, &p->conf_hdrs) || peer_tls_init(p, &conf->tls))
 		return GW_ENOMEM;
-	return 0;
+	return peer_auth_init(p, conf);
 }
 
 /* Contract in upstream/http_xfer.h. */
 void gw_http_peer_clear(struct gw_http_peer *p)
 {
+	gw_oauth2_put(p->oauth2);
+	p->oauth2 = NULL;
+	free(p->auth_name);
+	if (p->auth_query)
+		explicit_bzero(p->auth_query, strlen(p->auth_query));
+	free(p->auth_query);
+	free(p->tls.cert);
+	free(p->tls.key);
+	free(p->tls.ca);
+	/* conf_hdrs may hold the credential */
+	for (struct curl_slist *c = p->conf_hdrs; c; c = c->next)
+		explicit_bzero(c->data, strlen(c->data));
 	curl_slist_free_all(p->conf_hdrs);
 	free(p->session_id);
 	free(p->version);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/config-t.h"
 #include "core/str.h"
 #include "upstream/sse_parser.h"
 
@@ -27,6 +28,8 @@ struct event;
 struct event_base;
 struct gw_curl;
 struct gw_http_xfer;
+struct gw_oauth2;
+struct gw_oauth2_wait;
 struct gw_server_conf;
 
 enum gw_xfer_kind {
@@ -71,7 +74,15 @@ struct gw_http_xfer_ops {
 
 /* The upstream as every transfer of one link sees it. The link owns it and
  * its strings and keeps it until its last transfer is freed; transfers read
- * the session id and version afresh each time they connect. */
+ * the session id and version afresh each time they connect.
+ *
+ * The server's credential (servers.<name>.auth) goes out with every
+ * request, DELETE included: a fixed header is one of conf_hdrs, a fixed
+ * query parameter is added to each URL, and an OAuth token is asked of
+ * oauth2 each time a transfer connects (a transfer with no token yet waits
+ * for one, at most auth_wait_ms, before connecting). Nothing of the
+ * client's own request (its Authorization header above all) ever reaches
+ * here. */
 struct gw_http_peer {
 	struct event_base *evb;
 	struct gw_curl *curl;
@@ -80,6 +91,12 @@ struct gw_http_peer {
 	char *session_id;             /* Mcp-Session-Id, once the server set one */
 	char *version;                /* MCP-Protocol-Version, once negotiated */
 	long idle_s;                  /* a request stream silent this long is cut */
+	struct gw_oauth2 *oauth2;     /* a reference: tokens (method oauth2), or NULL */
+	char *auth_name;              /* query parameter, or oauth2's header; NULL: none */
+	char *auth_query;             /* a fixed credential for the query; never logged */
+	bool auth_in_query;
+	uint64_t auth_wait_ms;        /* a transfer waits this long for a first token */
+	struct gw_upstream_tls tls;   /* copies of the server's certificate files */
 	const struct gw_http_xfer_ops *ops;
 	void *owner;
 };
@@ -100,6 +117,9 @@ struct gw_http_xfer {
 	uint64_t ctx;                /* the owner's */
 	bool sent_session;           /* this connection carried Mcp-Session-Id */
 	struct curl_slist *extra_hdrs; /* the owner's, per message (2026-07-28 Mcp-Method...) */
+	struct gw_oauth2_wait *auth_wait; /* waiting for a token before connecting */
+	uint64_t auth_gen;           /* the token this connection carried (0: none) */
+	bool auth_retried;           /* a 401 made us get a new token already */
 	/* the current response */
 	enum gw_xfer_body body_kind;
 	long status;
@@ -128,7 +148,10 @@ struct gw_http_xfer *gw_http_xfer_new(struct gw_http_peer *p, enum gw_xfer_kind 
 /* Connect (again): reset the response state, build the headers for the
  * kind (with the peer's session headers and, for GETs, Last-Event-ID) and
  * add the transfer to the loop. 0, GW_ENOMEM or what gw_curl_add() returns.
- * Not from inside a libcurl callback. */
+ * Not from inside a libcurl callback. A peer with OAuth tokens and none
+ * yet: 0, and the transfer connects once there is one; if none comes in
+ * time, ops->on_done reports the failure (fail_why says why). An answer of
+ * 401 to a token gets a new token and one more try before on_done. */
 int gw_http_xfer_start(struct gw_http_xfer *x);
 /* Arm the reconnect timer: ops->on_timer runs in ms milliseconds. */
 void gw_http_xfer_retry_in(struct gw_http_xfer *x, long ms);
@@ -156,8 +179,9 @@ bool gw_http_xfer_session_expired(const struct gw_http_xfer *x);
  * is unchanged on error. */
 int gw_http_header_add(struct curl_slist **list, const char *name, const char *value);
 /* Append what every request of the session carries: Mcp-Session-Id and
- * MCP-Protocol-Version once known, then the configured headers. 0 or a
- * GW_E* code; on error *list may hold part of them (the caller frees it). */
+ * MCP-Protocol-Version once known, then the configured headers and the
+ * credential (an OAuth token only if there is one now). 0 or a GW_E* code;
+ * on error *list may hold part of them (the caller frees it). */
 int gw_http_session_headers(const struct gw_http_peer *p, struct curl_slist **list);
 /* Append conf's configured headers (credentials, typically) to *list as
  * ready-made lines. A header with a malformed name, CR/LF in its value, a
@@ -169,15 +193,24 @@ int gw_http_conf_headers(const struct gw_server_conf *conf, struct curl_slist **
 /* An easy handle for url with what all our requests share: http and https
  * only, no signals. NULL when out of memory or curl refuses the URL. */
 CURL *gw_http_easy_new(const char *url);
+/* gw_http_easy_new() for p->url with the credential's query parameter, if
+ * the server's goes there, and the server's certificate files. */
+CURL *gw_http_peer_easy_new(const struct gw_http_peer *p);
+/* Set the client certificate, its key and the CA bundle of tls (each when
+ * given) on e. */
+void gw_http_tls_apply(CURL *e, const struct gw_upstream_tls *tls);
 
 /* Fill in p (zeroed by the caller) for conf: base, curl, ops and owner as
- * given, a copy of conf->url, conf's headers (gw_http_conf_headers()) and
- * the idle limit of a request stream, twice conf->timeout and at least
- * 30 s. 0 or GW_ENOMEM; on error gw_http_peer_clear() frees what was made. */
+ * given, a copy of conf->url, conf's headers (gw_http_conf_headers()), its
+ * credential and certificate files, and the idle limit of a request stream,
+ * twice conf->timeout and at least 30 s. 0, GW_ENOMEM, or GW_ESTATE for
+ * method oauth2 without a token source (gw_oauth2_new() for conf); on error
+ * gw_http_peer_clear() frees what was made. */
 int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw_curl *curl,
 		      const struct gw_server_conf *conf, const struct gw_http_xfer_ops *ops,
 		      void *owner);
-/* Free p's strings and header list; not p itself. */
+/* Free p's strings and header list and drop its token source; not p
+ * itself. */
 void gw_http_peer_clear(struct gw_http_peer *p);
 
 #endif

@@ -405,7 +405,7 @@ static void on_delete_done(void *arg, CURL *easy, CURLcode res)
 
 static CURL *delete_easy(const struct http_link *hl, struct http_delete *d)
 {
-	CURL *e = gw_http_easy_new(hl->peer.url);
+	CURL *e = gw_http_peer_easy_new(&hl->peer);
 
 	if (!e)
 		return NULL;

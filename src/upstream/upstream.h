@@ -14,6 +14,7 @@
 struct event_base;
 struct gw_curl;
 struct gw_link;
+struct gw_oauth2;
 struct gw_uconn;
 struct gw_ureq;
 
@@ -31,6 +32,7 @@ struct gw_upstream {
 	struct event_base *base;
 	struct gw_curl *curl;
 	struct gw_uconn *shared;     /* the supervised shared session */
+	struct gw_oauth2 *oauth2;    /* auth method oauth2: the token source, else NULL */
 	json_t *init_result;         /* last InitializeResult seen (any uconn) */
 	uint64_t restarts;
 	uint64_t calls, failures, timeouts;
