@@ -356,6 +356,24 @@ static bool has_blank_or_control(const char *s, size_t len)
 	return false;
 }
 
+static bool has_control_char(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* Contract in core/config_value.h. */
+int gw_cfgval_check_no_control(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			       const char *s, size_t len)
+{
+	if (has_control_char(s, len))
+		return gw_yaml_fail(d, v->line, "must not contain control characters");
+	return 0;
+}
+
 static bool listen_is_valid(const char *s, size_t len)
 {
 	const char *colon = memrchr(s, ':', len);
@@ -543,6 +561,25 @@ int gw_cfgval_walk_map(struct gw_yaml_diag *d, const struct gw_yaml_node *map, c
 	return rc;
 }
 
+/* Contract in core/config_value.h. */
+int gw_cfgval_forbid_keys(struct gw_yaml_diag *d, const struct gw_yaml_node *map,
+			  const char *const *names, const char *why)
+{
+	const struct gw_yaml_node *key;
+	size_t old;
+
+	for (size_t i = 0; names[i]; i++) {
+		key = gw_yaml_map_key(map, names[i]);
+		if (!key)
+			continue;
+		old = gw_yaml_path_push(d, key->text, key->len);
+		gw_yaml_fail(d, key->line, "%s", why);
+		gw_yaml_path_pop(d, old);
+		return GW_EINVAL;
+	}
+	return 0;
+}
+
 /* ---- arrays of entries ------------------------------------------------- */
 
 /* The entries of v: a mapping's pairs (step 2, named by their keys) or a
@@ -624,15 +661,6 @@ void gw_cfgval_secret_free(char *s)
 		return;
 	explicit_bzero(s, strlen(s));
 	free(s);
-}
-
-static bool has_control_char(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return true;
-	}
-	return false;
 }
 
 /* A secret as read: not empty, not too long, no control characters (it

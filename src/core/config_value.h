@@ -8,8 +8,8 @@
  * anything wrong through the diag, which names the key path. Setters and
  * getters return 0, or the negative GW_E* code of gw_yaml_fail /
  * gw_yaml_nomem. Values that may hold secrets (env, headers, url) are
- * described in messages, never echoed. Used by config.c, and by the policy
- * loader for its key tables and arrays of entries. */
+ * described in messages, never echoed. Used by config.c and config_auth.c,
+ * and by the policy loader for its key tables and arrays of entries. */
 #ifndef GW_CORE_CONFIG_VALUE_H
 #define GW_CORE_CONFIG_VALUE_H
 
@@ -135,6 +135,11 @@ int gw_cfgval_get_choice(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
  * closest known one, or the list of them. */
 int gw_cfgval_walk_map(struct gw_yaml_diag *d, const struct gw_yaml_node *map, const char *want,
 		       const struct gw_cfgval_key *keys, size_t n, void *obj);
+/* Report the first of names (NULL-terminated) that mapping map holds as
+ * wrong for why, with that key on the path: GW_EINVAL; 0 if map holds none
+ * of them. For keys that only some other key's value allows. */
+int gw_cfgval_forbid_keys(struct gw_yaml_diag *d, const struct gw_yaml_node *map,
+			  const char *const *names, const char *why);
 
 /* How gw_cfgval_get_named() and gw_cfgval_get_list() read a mapping of
  * names, or a list, into an array of entries. */
@@ -184,6 +189,9 @@ void gw_cfgval_kv_free(struct gw_kv *kv, size_t n);
 bool gw_cfgval_name_is_valid(const char *s, size_t len, size_t min, bool dot_ok);
 int gw_cfgval_check_nonempty(struct gw_yaml_diag *d, const struct gw_yaml_node *v, const char *s,
 			     size_t len);
+/* No control characters (below 0x20, or DEL): text sent in a request. */
+int gw_cfgval_check_no_control(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			       const char *s, size_t len);
 /* host:port, port 0..65535, an IPv6 host in brackets. */
 int gw_cfgval_check_listen(struct gw_yaml_diag *d, const struct gw_yaml_node *v, const char *s,
 			   size_t len);
