@@ -7,7 +7,7 @@
 #   make bench                         side-by-side benchmark into bench/RESULTS.md
 
 CC      ?= cc
-PKGS    := libevent libevent_pthreads jansson libcurl yaml-0.1 libcrypto sqlite3 cjose libpcre2-8
+PKGS    := libevent libevent_pthreads libevent_openssl jansson libcurl yaml-0.1 libssl libcrypto sqlite3 cjose libpcre2-8
 SANITIZE ?=
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

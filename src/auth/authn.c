@@ -3,10 +3,13 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "auth/apikey.h"
 #include "auth/jwt.h"
@@ -14,6 +17,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/session.h"
 #include "policy/policy.h"
@@ -125,7 +129,8 @@ int gw_authn_init(struct gw_gateway *gw)
 	if (!a)
 		return GW_ENOMEM;
 	gw->authn = a;
-	a->required = !ac->none && (ac->api_keys || ac->n_issuers > 0);
+	/* a verified client certificate (tls.client_ca) is an identity source too */
+	a->required = !ac->none && (ac->api_keys || ac->n_issuers > 0 || gw->cfg->tls.client_ca);
 	if (!a->required)
 		GW_WARN("auth", "NO AUTHENTICATION: every client may call every tool. "
 			"Development only; configure auth: for anything else");
@@ -186,7 +191,7 @@ static void public_origin(struct gw_gateway *gw, struct evhttp_request *req, cha
 		snprintf(out, cap, "%s", res);
 		return;
 	}
-	snprintf(out, cap, "http://%s", host ? host : gw->cfg->listen);
+	snprintf(out, cap, "%s://%s", gw->cfg->tls.cert ? "https" : "http", host ? host : gw->cfg->listen);
 }
 
 static void refuse(struct gw_gateway *gw, struct evhttp_request *req, const char *path, int status,
@@ -272,6 +277,123 @@ static void on_jwt(void *arg, const struct gw_jwt_result *r)
 	free(w);
 }
 
+/* ---- client certificates ------------------------------------------------------ */
+
+#define CERT_SUBJECT_PREFIX "cert:"
+
+/* "cert:" and the subject of cert in RFC 2253 form, as `openssl x509
+ * -noout -subject -nameopt RFC2253` prints it (non-ASCII bytes and controls
+ * escaped as \XX, so the subject is plain ASCII), into who->subject. 0,
+ * GW_EINVAL for an empty subject, GW_ETOOBIG for one that does not fit: a
+ * cut subject could name someone else. */
+static int cert_subject(X509 *cert, struct gw_principal *who)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	size_t pre = strlen(CERT_SUBJECT_PREFIX);
+	char *dn = NULL;
+	long n;
+	int rc = 0;
+
+	if (!bio)
+		return GW_ENOMEM;
+	if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) < 0)
+		rc = GW_ENOMEM;
+	n = BIO_get_mem_data(bio, &dn);
+	if (rc == 0 && n <= 0)
+		rc = GW_EINVAL;
+	else if (rc == 0 && pre + (size_t)n >= sizeof(who->subject))
+		rc = GW_ETOOBIG;
+	if (rc == 0) {
+		memcpy(who->subject, CERT_SUBJECT_PREFIX, pre);
+		memcpy(who->subject + pre, dn, (size_t)n);
+		who->subject[pre + (size_t)n] = '\0';
+	}
+	BIO_free(bio);
+	return rc;
+}
+
+/* The first email address among the subject alternative names of cert
+ * into who->email; "" when there is none or it is not plain printable
+ * ASCII of a size that fits. */
+static void cert_email(X509 *cert, struct gw_principal *who)
+{
+	GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	const unsigned char *p = NULL;
+	int len = 0;
+
+	who->email[0] = '\0';
+	for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+
+		if (gn->type == GEN_EMAIL) {
+			p = ASN1_STRING_get0_data(gn->d.rfc822Name);
+			len = ASN1_STRING_length(gn->d.rfc822Name);
+			break;
+		}
+	}
+	for (int i = 0; i < len; i++)
+		if (p[i] <= ' ' || p[i] >= 0x7f)
+			len = 0;
+	if (len > 0 && (size_t)len < sizeof(who->email)) {
+		memcpy(who->email, p, (size_t)len);
+		who->email[len] = '\0';
+	}
+	GENERAL_NAMES_free(names);
+}
+
+/* The caller a verified client certificate proves: its subject, its email,
+ * no roles of its own (policy user_roles gives them), valid until the
+ * certificate expires. 0, or the code of cert_subject(). */
+static int cert_principal(X509 *cert, struct gw_principal *who)
+{
+	struct tm tm;
+	int rc;
+
+	who->method = GW_AUTH_MTLS;
+	who->n_roles = 0;
+	who->expires_at = 0;
+	rc = cert_subject(cert, who);
+	if (rc)
+		return rc;
+	cert_email(cert, who);
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1)
+		who->expires_at = (int64_t)timegm(&tm);
+	return 0;
+}
+
+/* A request without a token: the verified client certificate of its
+ * connection, if there is one, is the caller. */
+static void authn_by_cert(struct gw_gateway *gw, struct evhttp_request *req, const char *path,
+			  gw_authn_done done, void *arg)
+{
+	const struct gw_auth_conf *ac = &gw->cfg->auth;
+	X509 *cert = gw->cfg->tls.client_ca ? gw_tls_client_cert(req) : NULL;
+	struct gw_principal who;
+	int rc;
+
+	if (!cert) {
+		if (!gw->cfg->tls.client_ca)
+			refuse(gw, req, path, 401, NULL, "Unauthorized: a credential is required (Authorization: Bearer, or X-API-Key)");
+		else if (ac->api_keys || ac->n_issuers)
+			refuse(gw, req, path, 401, NULL, "Unauthorized: a credential is required (a client certificate, Authorization: Bearer, or X-API-Key)");
+		else
+			refuse(gw, req, path, 401, NULL, "Unauthorized: a client certificate is required");
+		done(gw, req, NULL, false, arg);
+		return;
+	}
+	rc = cert_principal(cert, &who);
+	if (rc) {
+		GW_WARN("auth", "client certificate refused: %s",
+			rc == GW_EINVAL	    ? "its subject is empty"
+			: rc == GW_ETOOBIG ? "its subject is too long to be a principal"
+					    : "out of memory");
+		refuse(gw, req, path, 401, NULL, "Unauthorized: the client certificate's subject cannot name a caller");
+		done(gw, req, NULL, false, arg);
+		return;
+	}
+	done(gw, req, &who, true, arg);
+}
+
 void gw_authn_request(struct gw_gateway *gw, struct evhttp_request *req, const char *path,
 		      gw_authn_done done, void *arg)
 {
@@ -286,8 +408,7 @@ void gw_authn_request(struct gw_gateway *gw, struct evhttp_request *req, const c
 		return;
 	}
 	if (!tok.len) {
-		refuse(gw, req, path, 401, NULL, "Unauthorized: a credential is required (Authorization: Bearer, or X-API-Key)");
-		done(gw, req, NULL, false, arg);
+		authn_by_cert(gw, req, path, done, arg);
 		return;
 	}
 	if (tok.len > AUTHN_MAX_TOKEN) {

@@ -160,6 +160,16 @@ struct gw_auth_conf {
 	size_t n_issuers;
 };
 
+/* tls: at the top level: HTTPS on the gateway's own listener (relative paths
+ * beside the config file). Unset (cert NULL): plain HTTP. */
+struct gw_listen_tls {
+	char *cert;                 /* PEM certificate chain, leaf first */
+	char *key;                  /* its PEM private key (not encrypted) */
+	char *client_ca;            /* PEM CA bundle for client certificates; NULL: none asked */
+	bool require_client_cert;   /* default: true when client_ca is set */
+	int line;                   /* of tls:, for messages */
+};
+
 struct gw_config {
 	char *path;                 /* file it came from, NULL for --listen mode */
 	char *listen;               /* "host:port", default "127.0.0.1:8080" */
@@ -175,6 +185,7 @@ struct gw_config {
 	struct gw_vserver_conf *vservers;
 	size_t n_vservers;
 	struct gw_auth_conf auth;
+	struct gw_listen_tls tls;   /* tls: (HTTPS, client certificates) */
 	char *policy_path;          /* policy.yaml (relative: beside the config) */
 	char *store_path;           /* store.path: SQLite file; default "mcpgw.db" beside the
 	                             * config file (a relative path is taken from there) */

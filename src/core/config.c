@@ -5,8 +5,8 @@
  * config_value.c reads typed values out of its nodes; this file is the
  * schema: the keys of each mapping, the defaults, the rules that span keys
  * (a server's transport, names shared by servers and virtual servers) and
- * the public API; the keys about credentials (auth:, and a server's auth:
- * and tls:) are in config_auth.c. The tree keeps each node's line, so a
+ * the public API; the keys about credentials (auth:, tls:, and a server's
+ * auth: and tls:) are in config_auth.c. The tree keeps each node's line, so a
  * problem found only after parsing (a server with both command and url, a
  * duplicate key) can still be reported as "FILE:LINE: key 'a.b': what is
  * wrong". The first error stops everything. */
@@ -362,9 +362,12 @@ static int resolve_beside(char **field, const char *path)
 	return 0;
 }
 
-/* Certificate files of the servers, as the store path. */
+/* Certificate files of the listener and of the servers, as the store path. */
 static int resolve_tls_beside(struct gw_config *cfg, const char *path)
 {
+	if (resolve_beside(&cfg->tls.cert, path) || resolve_beside(&cfg->tls.key, path) ||
+	    resolve_beside(&cfg->tls.client_ca, path))
+		return GW_ENOMEM;
 	for (size_t i = 0; i < cfg->n_servers; i++) {
 		struct gw_upstream_tls *t = &cfg->servers[i].tls;
 
@@ -392,6 +395,7 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "virtual_servers", .set = set_vservers },
 	{ "store", .set = set_store },
 	{ "auth", .set = gw_cfgauth_set_auth },
+	{ "tls", .set = gw_cfgauth_set_listen_tls },
 	{ "policy", GW_CFGVAL_STRING(struct gw_config, policy_path, gw_cfgval_check_nonempty) },
 };
 
@@ -513,6 +517,7 @@ void gw_config_free(struct gw_config *cfg)
 	free(cfg->store_path);
 	free(cfg->policy_path);
 	gw_cfgauth_free(&cfg->auth);
+	gw_cfgauth_listen_tls_free(&cfg->tls);
 	free(cfg);
 }
 

@@ -593,6 +593,46 @@ int gw_cfgauth_set_auth(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 				  auth_keys, N_ELEMS(auth_keys), &cfg->auth);
 }
 
+/* ---- tls: (the gateway's own listener) ---------------------------------- */
+
+static const struct gw_cfgval_key listen_tls_keys[] = {
+	{ "cert", GW_CFGVAL_STRING(struct gw_listen_tls, cert, gw_cfgval_check_nonempty) },
+	{ "key", GW_CFGVAL_STRING(struct gw_listen_tls, key, gw_cfgval_check_nonempty) },
+	{ "client_ca", GW_CFGVAL_STRING(struct gw_listen_tls, client_ca, gw_cfgval_check_nonempty) },
+	{ "require_client_cert", GW_CFGVAL_BOOL(struct gw_listen_tls, require_client_cert) },
+};
+
+/* Contract in core/config_auth.h. */
+int gw_cfgauth_set_listen_tls(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			      const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_listen_tls *t = &((struct gw_config *)obj)->tls;
+	int rc;
+
+	(void)key;
+	t->line = v->line;
+	rc = gw_cfgval_walk_map(d, v, "a mapping with cert, key, client_ca, require_client_cert",
+				listen_tls_keys, N_ELEMS(listen_tls_keys), t);
+	if (rc)
+		return rc;
+	if (!t->cert || !t->key)
+		return gw_yaml_fail(d, t->line, "needs cert: and key: (PEM files)");
+	if (!map_value(v, "require_client_cert"))
+		t->require_client_cert = t->client_ca != NULL;
+	else if (!t->client_ca)
+		return fail_key(d, v, "require_client_cert",
+				"only used with client_ca: (the CA that signs client certificates)");
+	return 0;
+}
+
+/* Contract in core/config_auth.h. */
+void gw_cfgauth_listen_tls_free(struct gw_listen_tls *t)
+{
+	free(t->cert);
+	free(t->key);
+	free(t->client_ca);
+}
+
 /* Contract in core/config_auth.h. */
 void gw_cfgauth_free(struct gw_auth_conf *a)
 {

@@ -1,5 +1,5 @@
 /* The credential keys of mcpgw.yaml, for config.c only: the top-level auth:
- * section and each server's upstream auth: and tls:. Setters follow the
+ * and tls: sections and each server's upstream auth: and tls:. Setters follow the
  * contract of gw_cfgval_set_fn (core/config_value.h): 0, or the negative
  * GW_E* code of gw_yaml_fail / gw_yaml_nomem. */
 #ifndef GW_CORE_CONFIG_AUTH_H
@@ -14,6 +14,12 @@
  * authorization_servers. Every issuer needs issuer:. */
 int gw_cfgauth_set_auth(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 			const struct gw_cfgval_key *key, void *obj);
+/* tls: at the top level, into ((struct gw_config *)obj)->tls: a mapping with
+ * cert and key (both needed), client_ca and require_client_cert (only with
+ * client_ca; default true when client_ca is given). Paths as written; the
+ * files are read when the gateway starts (http/tls.c). */
+int gw_cfgauth_set_listen_tls(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			      const struct gw_cfgval_key *key, void *obj);
 /* servers.<name>.auth, into ((struct gw_server_conf *)obj)->auth: none, no
  * value, or a mapping of method, location, name, format, prefix, template,
  * username, credential_ref and oauth2; credentials are read now. Keys are
@@ -36,6 +42,7 @@ int gw_cfgauth_check_server(struct gw_yaml_diag *d, const struct gw_yaml_node *m
 /* Free (wiping secrets) what the functions above allocated into a, or into
  * s->auth and s->tls; the structs themselves are the caller's. */
 void gw_cfgauth_free(struct gw_auth_conf *a);
+void gw_cfgauth_listen_tls_free(struct gw_listen_tls *t);
 void gw_cfgauth_server_free(struct gw_server_conf *s);
 
 #endif

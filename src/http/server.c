@@ -3,6 +3,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "core/util.h"
 #include "http/legacy_sse.h"
 #include "http/mcp_http.h"
+#include "http/tls.h"
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/session.h"
@@ -24,8 +26,10 @@
 #define HTTP_MAX_URI 8192
 #define HTTP_MAX_HEADERS_SIZE (64u << 10)
 #define HTTP_TIMEOUT_S 600
+#define HSTS_VALUE "max-age=31536000"
 
 static struct evhttp_bound_socket *bound;
+static SSL_CTX *tls_ctx;        /* tls: configured: every connection is TLS */
 
 void gw_http_security_headers(struct evhttp_request *req)
 {
@@ -36,6 +40,9 @@ void gw_http_security_headers(struct evhttp_request *req)
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	if (!evhttp_find_header(h, "Cache-Control"))
 		evhttp_add_header(h, "Cache-Control", "no-store");
+	/* RFC 6797: only over a secure transport */
+	if (gw_tls_request_is_secure(req))
+		evhttp_add_header(h, "Strict-Transport-Security", HSTS_VALUE);
 }
 
 void gw_http_reply_json(struct evhttp_request *req, int status, json_t *body)
@@ -269,6 +276,12 @@ static void on_request(struct evhttp_request *req, void *arg)
 	/* Counted until written in full, so that shutdown does not cut it. */
 	gw->replies_pending++;
 	evhttp_request_set_on_complete_cb(req, on_reply_done, gw);
+	if (tls_ctx && !gw_tls_request_is_secure(req)) {
+		/* only when making the TLS end of a connection ran out of memory */
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		gw_http_reply_error(req, 400, NULL, GW_RPC_INVALID_REQUEST, "This listener takes HTTPS only");
+		return;
+	}
 	if (uri && strlen(uri) > HTTP_MAX_URI) {
 		gw_http_reply_error(req, 414, NULL, GW_RPC_INVALID_REQUEST, "URI too long");
 		return;
@@ -308,7 +321,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 int gw_http_start(struct gw_gateway *gw)
 {
 	char host[256];
-	const char *colon = strrchr(gw->cfg->listen, ':');
+	const char *colon = strrchr(gw->cfg->listen, ':'), *certs;
 	long port;
 	size_t hl;
 
@@ -326,9 +339,16 @@ int gw_http_start(struct gw_gateway *gw)
 		host[hl - 2] = '\0';
 	}
 	port = strtol(colon + 1, NULL, 10);
+	if (gw->cfg->tls.cert) {
+		tls_ctx = gw_tls_context_new(&gw->cfg->tls);
+		if (!tls_ctx)
+			return GW_EINVAL;
+	}
 	gw->http = evhttp_new(gw->base);
 	if (!gw->http)
 		return GW_ENOMEM;
+	if (tls_ctx)
+		gw_tls_serve(gw->http, tls_ctx);
 	evhttp_set_max_body_size(gw->http, (ev_ssize_t)gw->cfg->max_body);
 	evhttp_set_max_headers_size(gw->http, HTTP_MAX_HEADERS_SIZE);
 	evhttp_set_timeout(gw->http, HTTP_TIMEOUT_S);
@@ -341,7 +361,14 @@ int gw_http_start(struct gw_gateway *gw)
 		GW_ERROR("http", "cannot listen on %s", gw->cfg->listen);
 		return GW_EIO;
 	}
-	GW_INFO("http", "listening on http://%s (MCP endpoint /mcp)", gw->cfg->listen);
+	if (!gw->cfg->tls.client_ca)
+		certs = "";
+	else if (gw->cfg->tls.require_client_cert)
+		certs = ", client certificates required";
+	else
+		certs = ", client certificates accepted";
+	GW_INFO("http", "listening on %s://%s (MCP endpoint /mcp%s)", tls_ctx ? "https" : "http",
+		gw->cfg->listen, certs);
 	return 0;
 }
 
@@ -358,4 +385,6 @@ void gw_http_free(struct gw_gateway *gw)
 		evhttp_free(gw->http);
 	gw->http = NULL;
 	bound = NULL;
+	SSL_CTX_free(tls_ctx);
+	tls_ctx = NULL;
 }

@@ -8,7 +8,8 @@
 struct evhttp_request;
 struct gw_gateway;
 
-/* Bind cfg->listen and serve. 0, or GW_EIO with the reason logged. */
+/* Bind cfg->listen (with TLS when tls: is set) and serve. 0, or a GW_E*
+ * code with the reason logged. */
 int gw_http_start(struct gw_gateway *gw);
 /* Stop accepting new connections (open ones finish). */
 void gw_http_stop_accepting(struct gw_gateway *gw);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
+import { request as httpsRequest } from 'node:https';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = process.env.MCPGW_BIN || join(ROOT, 'build', 'mcpgw');
@@ -31,7 +32,10 @@ export function tempDir(prefix = 'mcpgw-test-') {
 // yaml: the config text without `listen:`; returns { url, base, proc, logs(), stop() }.
 // dir/port: reuse a directory (a store or policy beside the config) and a
 // port chosen in advance (a config that names its own URL).
-export async function startGateway(yaml, { args = [], env = {}, readyUpstreams = true, dir: inDir, port: inPort } = {}) {
+// https: { ca, cert?, key? } (PEM text) for a config with `tls:`: base and url
+// are https://, and readiness is probed over TLS trusting ca (presenting the
+// client certificate cert/key, when the gateway requires one).
+export async function startGateway(yaml, { args = [], env = {}, readyUpstreams = true, dir: inDir, port: inPort, https } = {}) {
   const port = inPort || await freePort();
   const dir = inDir || tempDir();
   const cfg = join(dir, 'mcpgw.yaml');
@@ -42,13 +46,13 @@ export async function startGateway(yaml, { args = [], env = {}, readyUpstreams =
   let log = '';
   proc.stderr.on('data', (d) => { log += d.toString(); });
   const exited = new Promise((res) => proc.on('exit', (code, sig) => res({ code, sig })));
-  const base = `http://127.0.0.1:${port}`;
+  const base = `${https ? 'https' : 'http'}://127.0.0.1:${port}`;
   const deadline = Date.now() + 30000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`mcpgw exited early (${proc.exitCode}):\n${log}`);
     try {
-      const r = await fetch(`${base}/health`);
-      const h = await r.json();
+      const h = https ? JSON.parse((await httpsGet(`${base}/health`, https)).body)
+        : await (await fetch(`${base}/health`)).json();
       if (!readyUpstreams || h.upstreams_ready) break;
     } catch { /* not listening yet */ }
     if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`mcpgw not ready:\n${log}`); }
@@ -295,4 +299,46 @@ export function within(p, ms, what) {
     p,
     new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms); }),
   ]).finally(() => clearTimeout(timer));
+}
+
+// ---- helpers for the TLS tests -------------------------------------------------
+
+// GET url with node's https module, trusting tls.ca and presenting
+// tls.cert/tls.key if given (PEM text); a fresh connection each time.
+// Resolves { status, headers (lowercased), body }; rejects on a TLS or
+// connection error (e.g. a refused handshake) or after timeoutMs.
+export function httpsGet(url, tls = {}, { headers = {}, timeoutMs = 5000 } = {}) {
+  return new Promise((res, rej) => {
+    const req = httpsRequest(url, { method: 'GET', headers, agent: false, ...tls }, (r) => {
+      let body = '';
+      r.setEncoding('utf8');
+      r.on('data', (d) => { body += d; });
+      r.on('end', () => res({ status: r.statusCode, headers: r.headers, body }));
+      r.on('error', rej);
+    });
+    req.on('error', rej);
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${url}: no answer within ${timeoutMs} ms`)));
+    req.end();
+  });
+}
+
+// A fetch (for the SDK's `fetch` transport option) whose connections trust
+// tls.ca and present tls.cert/tls.key (PEM text). Node 20 bundles undici as
+// the engine of the global fetch but does not export it: its Agent class is
+// taken from the global dispatcher (an undici Agent), unless the undici
+// package is installed.
+export async function tlsFetch(tls) {
+  let Agent;
+  try {
+    ({ Agent } = await import('undici'));
+  } catch {
+    const key = Symbol.for('undici.globalDispatcher.1');
+    if (!globalThis[key]) await fetch('http://127.0.0.1:1/').catch(() => {});
+    Agent = globalThis[key]?.constructor;
+    if (!Agent) throw new Error('no undici Agent: install the undici package');
+  }
+  const dispatcher = new Agent({ connect: { ...tls } });
+  const f = (url, init = {}) => fetch(url, { ...init, dispatcher });
+  f.close = () => dispatcher.close();
+  return f;
 }
