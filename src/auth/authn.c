@@ -253,6 +253,52 @@ static void on_wait_closed(struct evhttp_connection *evcon, void *arg)
 	free(w);
 }
 
+/* Does the token carry every scope the configuration requires? Its
+ * "scope" claim is a space-separated string (RFC 8693/9068); "scp" a list. */
+static bool has_scopes(const struct gw_auth_conf *ac, const json_t *claims)
+{
+	const char *scope = json_string_value(json_object_get(claims, "scope"));
+	json_t *scp = json_object_get(claims, "scp");
+
+	for (size_t i = 0; i < ac->required_scopes.n; i++) {
+		const char *want = ac->required_scopes.v[i];
+		size_t wl = strlen(want), j;
+		bool found = false;
+		json_t *v;
+
+		for (const char *p = scope; p && *p && !found;) {
+			size_t n = strcspn(p, " ");
+
+			found = n == wl && strncmp(p, want, wl) == 0;
+			p += n;
+			p += strspn(p, " ");
+		}
+		json_array_foreach(scp, j, v)
+			found = found || (json_is_string(v) && strcmp(json_string_value(v), want) == 0);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* 403 insufficient_scope: a valid token without a required scope (RFC 6750
+ * section 3.1; the MCP spec's step-up challenge). */
+static void refuse_scope(struct gw_gateway *gw, struct evhttp_request *req, const char *path)
+{
+	const struct gw_auth_conf *ac = &gw->cfg->auth;
+	char origin[256], scopes[512] = "", hdr[1024];
+
+	public_origin(gw, req, origin, sizeof(origin));
+	for (size_t i = 0; i < ac->required_scopes.n; i++)
+		snprintf(scopes + strlen(scopes), sizeof(scopes) - strlen(scopes), "%s%s", i ? " " : "",
+			 ac->required_scopes.v[i]);
+	snprintf(hdr, sizeof(hdr),
+		 "Bearer error=\"insufficient_scope\", scope=\"%s\", resource_metadata=\"%s/.well-known/oauth-protected-resource%s\"",
+		 scopes, origin, path);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", hdr);
+	gw_http_reply_error(req, 403, NULL, GW_RPC_SERVER_ERROR, "Forbidden: the token lacks a required scope");
+}
+
 static void on_jwt(void *arg, const struct gw_jwt_result *r)
 {
 	struct authn_wait *w = arg;
@@ -267,6 +313,13 @@ static void on_jwt(void *arg, const struct gw_jwt_result *r)
 			refuse(w->gw, w->req, w->path, 503, NULL, "Service Unavailable: the token issuer's keys cannot be fetched");
 		else
 			refuse(w->gw, w->req, w->path, 401, "invalid_token", "Unauthorized: invalid or expired token");
+		w->done(w->gw, w->req, NULL, false, w->arg);
+		free(w);
+		return;
+	}
+	if (!has_scopes(&w->gw->cfg->auth, r->claims)) {
+		GW_WARN("auth", "bearer token of %s refused: a required scope is missing", r->principal.subject);
+		refuse_scope(w->gw, w->req, w->path);
 		w->done(w->gw, w->req, NULL, false, w->arg);
 		free(w);
 		return;

@@ -155,6 +155,7 @@ struct gw_auth_conf {
 	bool api_keys;              /* accept API keys from the store */
 	char *resource;             /* this gateway's canonical URI (RFC 8707/9728) */
 	struct gw_strv scopes;      /* scopes_supported in the resource metadata */
+	struct gw_strv required_scopes; /* every bearer token must carry these */
 	struct gw_strv authorization_servers; /* for the metadata; default: the issuers */
 	struct gw_issuer_conf *issuers;
 	size_t n_issuers;

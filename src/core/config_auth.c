@@ -573,6 +573,8 @@ static const struct gw_cfgval_key auth_keys[] = {
 	{ "api_keys", GW_CFGVAL_BOOL(struct gw_auth_conf, api_keys) },
 	{ "resource", GW_CFGVAL_STRING(struct gw_auth_conf, resource, gw_cfgval_check_url) },
 	{ "scopes", GW_CFGVAL_STRV(struct gw_auth_conf, scopes, gw_cfgval_check_nonempty) },
+	{ "required_scopes",
+	  GW_CFGVAL_STRV(struct gw_auth_conf, required_scopes, gw_cfgval_check_nonempty) },
 	{ "authorization_servers",
 	  GW_CFGVAL_STRV(struct gw_auth_conf, authorization_servers, gw_cfgval_check_url) },
 	{ "issuers", .set = set_issuers },
@@ -645,5 +647,6 @@ void gw_cfgauth_free(struct gw_auth_conf *a)
 	free(a->issuers);
 	free(a->resource);
 	gw_cfgval_strv_free(&a->scopes);
+	gw_cfgval_strv_free(&a->required_scopes);
 	gw_cfgval_strv_free(&a->authorization_servers);
 }

@@ -313,3 +313,32 @@ test('tokens with unknown kids are refused without hammering the IdP JWKS', asyn
   // And the real tokens still work.
   assert.deepEqual(await toolsOf(tokens['viewer-app']), ['echo__echo']);
 });
+
+test('required_scopes: a valid token without the scope gets 403 insufficient_scope', async () => {
+  const echo = await buildEchoMcp();
+  const dir = tempDir('mcpgw-scope-');
+  const port = await freePort();
+  const res = resource; // the audience the IdP issues tokens for
+  writeFileSync(join(dir, 'policy.yaml'), POLICY);
+  const body = `servers:\n  echo:\n    command: "${echo}"\n` +
+    `auth:\n  resource: "${res}"\n  required_scopes: ["mcp"]\n  issuers:\n    - issuer: "${issuer}"\n` +
+    '      roles_claims: ["realm_access.roles"]\npolicy: policy.yaml\n';
+  const gw2 = await startGateway(body, { dir, port });
+  try {
+    const real = await tokenFor('viewer-app', res);
+    assert.equal(real.status, 200);
+    const { header, payload } = parts(real.body.access_token);
+    assert.match(payload.scope ?? '', /\bmcp\b/, 'the IdP grants scope mcp');
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+    const ok = await post(`${gw2.base}/mcp`, init, { authorization: `Bearer ${real.body.access_token}` });
+    assert.equal(ok.status, 200);
+    const { scope, ...noScope } = payload;
+    const without = signJwt(header, noScope, signingKey);
+    const r = await post(`${gw2.base}/mcp`, init, { authorization: `Bearer ${without}` });
+    assert.equal(r.status, 403);
+    const h = r.headers.get('www-authenticate');
+    assert.match(h, /error="insufficient_scope"/);
+    assert.match(h, /scope="mcp"/);
+    assert.match(h, /resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"/);
+  } finally { await gw2.stop(); }
+});
