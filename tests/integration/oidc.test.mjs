@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -341,4 +341,32 @@ test('required_scopes: a valid token without the scope gets 403 insufficient_sco
     assert.match(h, /scope="mcp"/);
     assert.match(h, /resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"/);
   } finally { await gw2.stop(); }
+});
+
+test('each kind of bad token is refused with 401 invalid_token, and logged with its reason', async () => {
+  const { header, payload } = parts(tokens['viewer-app']);
+  const now = Math.floor(Date.now() / 1000);
+  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+  const pubPem = createPublicKey(signingKey).export({ type: 'spki', format: 'pem' });
+  const hsWithRsaKey = (() => {
+    const h = { ...header, alg: 'HS256' };
+    const input = `${b64u(JSON.stringify(h))}.${b64u(JSON.stringify(payload))}`;
+    return `${input}.${createHmac('sha256', pubPem).update(input).digest('base64url')}`;
+  })();
+  const cases = [
+    ['wrong issuer', signJwt(header, { ...payload, iss: 'http://127.0.0.1:1/evil' }, signingKey), 'wrong_issuer'],
+    ['not yet valid', signJwt(header, { ...payload, nbf: now + 3600 }, signingKey), 'not_yet_valid'],
+    ['alg none', `${b64u(JSON.stringify({ ...header, alg: 'none' }))}.${b64u(JSON.stringify(payload))}.`, 'alg_not_allowed'],
+    ['HS256 signed with the RSA public key', hsWithRsaKey, 'alg_not_allowed'],
+    ['malformed', 'not.a.jwt', 'malformed'],
+  ];
+  for (const [what, token, reason] of cases) {
+    const before = refusals(reason);
+    const r = await post(gw.url, init, { authorization: `Bearer ${token}` });
+    assert.equal(r.status, 401, what);
+    assert.match(r.headers.get('www-authenticate'), /error="invalid_token"/, what);
+    await expectRefusals(reason, before + 1);
+  }
+  const huge = await post(gw.url, init, { authorization: `Bearer ${'a'.repeat(9000)}` });
+  assert.equal(huge.status, 401, 'a token over 8 KiB');
 });
