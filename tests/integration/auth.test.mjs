@@ -8,31 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startGateway, tempDir, freePort, post, BIN, MISBEHAVE, buildEchoMcp } from './lib.mjs';
+import { startGateway, tempDir, freePort, post, BIN, MISBEHAVE, buildEchoMcp, THREE_ROLE_POLICY } from './lib.mjs';
 
-const POLICY = `
-roles:
-  viewer:
-    permissions:
-      - resource: "mcp:echo:*"
-        actions: [list_tools, invoke_tool]
-  developer:
-    permissions:
-      - resource: "mcp:echo:*"
-        actions: [list_tools, invoke_tool]
-      - resource: "mcp:mb:*"
-        actions: [list_tools, invoke_tool]
-  admin:
-    permissions:
-      - resource: "mcp:*"
-        actions: ["*"]
-rules:
-  - name: no-hang-for-developers
-    condition: { mcp_server: "mb", tool_name_pattern: "hang|crash|garbage", role: developer }
-    priority: 10
-    action: deny
-default_policy: deny
-clients:
+const POLICY = `${THREE_ROLE_POLICY}clients:
   "apikey:vera":
     max_request_size: 400B
     allowed_origins: ["http://localhost:3000"]

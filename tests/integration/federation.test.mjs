@@ -8,23 +8,14 @@ import { join } from 'node:path';
 import {
   startGateway, post, tempDir, connectClient, rpcErrorCode, rpcError, listAll, directListing,
   EVERYTHING, FILESYSTEM,
+  withGatewayLog,
 } from './lib.mjs';
 
 const NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const T = { timeout: 30000 };
 
 // On failure, show the tail of the gateway's log with the test's report.
-function logged(fn, which = () => gw) {
-  return async (t) => {
-    try {
-      await fn(t);
-    } catch (e) {
-      const g = which();
-      if (g) t.diagnostic(`gateway log (tail):\n${g.logs().split('\n').slice(-40).join('\n')}`);
-      throw e;
-    }
-  };
-}
+const logged = (f, which = () => gw) => withGatewayLog(f, which);
 
 function config(fsDir, extra = '') {
   return `servers:

@@ -342,3 +342,44 @@ export async function tlsFetch(tls) {
   f.close = () => dispatcher.close();
   return f;
 }
+
+// The three-role policy of the auth tests (auth, oidc): viewer sees echo
+// only; developer also the misbehave server minus hang/crash/garbage (a deny
+// rule); admin everything.
+export const THREE_ROLE_POLICY = `
+roles:
+  viewer:
+    permissions:
+      - resource: "mcp:echo:*"
+        actions: [list_tools, invoke_tool]
+  developer:
+    permissions:
+      - resource: "mcp:echo:*"
+        actions: [list_tools, invoke_tool]
+      - resource: "mcp:mb:*"
+        actions: [list_tools, invoke_tool]
+  admin:
+    permissions:
+      - resource: "mcp:*"
+        actions: ["*"]
+rules:
+  - name: no-hang-for-developers
+    condition: { mcp_server: "mb", tool_name_pattern: "hang|crash|garbage", role: developer }
+    priority: 10
+    action: deny
+default_policy: deny
+`;
+
+// Wrap a test body so that, when it fails, the tail of the gateway's log
+// (which() returns the gateway) is shown with the report.
+export function withGatewayLog(fn, which) {
+  return async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      const g = which();
+      if (g) t.diagnostic(`gateway log (tail):\n${g.logs().split('\n').slice(-40).join('\n')}`);
+      throw e;
+    }
+  };
+}

@@ -12,34 +12,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startGateway, tempDir, freePort, post, ROOT, MISBEHAVE, buildEchoMcp, within } from './lib.mjs';
+import { startGateway, tempDir, freePort, post, ROOT, MISBEHAVE, buildEchoMcp, within, THREE_ROLE_POLICY } from './lib.mjs';
 
 const IDP = join(ROOT, 'tests', 'fixtures', 'oidc-idp.mjs');
 const OTHER_RESOURCE = 'http://127.0.0.1/other-service'; // the fixture's other audience
 
-const POLICY = `
-roles:
-  viewer:
-    permissions:
-      - resource: "mcp:echo:*"
-        actions: [list_tools, invoke_tool]
-  developer:
-    permissions:
-      - resource: "mcp:echo:*"
-        actions: [list_tools, invoke_tool]
-      - resource: "mcp:mb:*"
-        actions: [list_tools, invoke_tool]
-  admin:
-    permissions:
-      - resource: "mcp:*"
-        actions: ["*"]
-rules:
-  - name: no-hang-for-developers
-    condition: { mcp_server: "mb", tool_name_pattern: "hang|crash|garbage", role: developer }
-    priority: 10
-    action: deny
-default_policy: deny
-`;
+const POLICY = THREE_ROLE_POLICY;
 
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize',
   params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'oidc-raw', version: '1' } } };

@@ -7,22 +7,12 @@ import {
   CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema,
   LoggingMessageNotificationSchema, ProgressNotificationSchema, EmptyResultSchema, McpError,
 } from '@modelcontextprotocol/sdk/types.js';
-import { startGateway, connectClient, rpcError, within, EVERYTHING } from './lib.mjs';
+import { startGateway, connectClient, rpcError, within, EVERYTHING, withGatewayLog } from './lib.mjs';
 
 const T = { timeout: 30000 };
 
 // On failure, show the tail of the gateway's log with the test's report.
-function logged(fn, which = () => gw) {
-  return async (t) => {
-    try {
-      await fn(t);
-    } catch (e) {
-      const g = which();
-      if (g) t.diagnostic(`gateway log (tail):\n${g.logs().split('\n').slice(-40).join('\n')}`);
-      throw e;
-    }
-  };
-}
+const logged = (f, which = () => gw) => withGatewayLog(f, which);
 const ALL_CAPS = { sampling: {}, elicitation: {}, roots: {} };
 
 let gw;
