@@ -33,6 +33,8 @@ struct gw_authn {
 	struct event *reload;
 	struct gw_jwt_issuer **issuers;
 	size_t n_issuers;
+	char **audiences;              /* auth.resource, then one per endpoint */
+	size_t n_audiences;
 };
 
 /* One request waiting for a token's keys. */
@@ -88,24 +90,84 @@ static int open_keys(struct gw_gateway *gw, struct gw_authn *a)
 	return 0;
 }
 
+/* RFC 8707 audiences by default: auth.resource names the whole gateway;
+ * "<origin>/servers/<name>/mcp" names one endpoint (a server or a virtual
+ * server), and a token for it is good there only (check_endpoint). */
+static int endpoint_audiences(const struct gw_config *cfg, struct gw_authn *a)
+{
+	const char *res = cfg->auth.resource, *p = res ? strstr(res, "://") : NULL;
+	size_t olen, n = 1 + cfg->n_servers + cfg->n_vservers;
+
+	if (!res)
+		return 0;
+	p = p ? strchr(p + 3, '/') : NULL;
+	olen = p ? (size_t)(p - res) : strlen(res);
+	a->audiences = calloc(n, sizeof(char *));
+	if (!a->audiences)
+		return GW_ENOMEM;
+	a->audiences[a->n_audiences++] = strdup(res);
+	for (size_t i = 0; i < cfg->n_servers + cfg->n_vservers; i++) {
+		const char *name = i < cfg->n_servers ? cfg->servers[i].name
+						      : cfg->vservers[i - cfg->n_servers].name;
+		size_t len = olen + strlen(name) + 16;
+		char *aud = malloc(len);
+
+		if (!aud)
+			return GW_ENOMEM;
+		snprintf(aud, len, "%.*s/servers/%s/mcp", (int)olen, res, name);
+		a->audiences[a->n_audiences++] = aud;
+	}
+	return 0;
+}
+
+/* A token issued for one endpoint is refused at the others: an audience
+ * that names one of our endpoints must name this one (origin + path) or the
+ * whole gateway (auth.resource). Audiences configured explicitly on an
+ * issuer are the issuer's check alone. */
+static bool check_endpoint(const struct gw_authn *a, const json_t *claims, const char *path)
+{
+	const json_t *aud = json_object_get(claims, "aud");
+	const char *res = a->n_audiences ? a->audiences[0] : NULL, *p;
+	char here[640];
+	bool ours = false, ok = false;
+	size_t i;
+
+	if (!res)
+		return true;
+	p = strstr(res, "://");
+	p = p ? strchr(p + 3, '/') : NULL;
+	snprintf(here, sizeof(here), "%.*s%s", (int)(p ? (size_t)(p - res) : strlen(res)), res, path);
+	for (i = 0; i < (json_is_array(aud) ? json_array_size(aud) : 1); i++) {
+		const char *s = json_string_value(json_is_array(aud) ? json_array_get(aud, i) : aud);
+
+		for (size_t k = 0; s && k < a->n_audiences; k++)
+			ours = ours || strcmp(s, a->audiences[k]) == 0;
+		ok = ok || (s && (strcmp(s, res) == 0 || strcmp(s, here) == 0));
+	}
+	return !ours || ok;
+}
+
 static int open_issuers(struct gw_gateway *gw, struct gw_authn *a)
 {
 	const struct gw_auth_conf *ac = &gw->cfg->auth;
+
+	if (endpoint_audiences(gw->cfg, a))
+		return GW_ENOMEM;
 
 	a->issuers = calloc(ac->n_issuers ? ac->n_issuers : 1, sizeof(*a->issuers));
 	if (!a->issuers)
 		return GW_ENOMEM;
 	for (size_t i = 0; i < ac->n_issuers; i++) {
 		const struct gw_issuer_conf *ic = &ac->issuers[i];
-		const char *res[1] = { ac->resource };
 		struct gw_jwt_conf c;
 
 		gw_jwt_conf_init(&c);
 		c.issuer = ic->issuer;
 		c.jwks_uri = ic->jwks_uri;
-		/* RFC 8707: by default only tokens issued for this resource. */
-		c.audiences = ic->audience.n ? (const char *const *)ic->audience.v : res;
-		c.n_audiences = ic->audience.n ? ic->audience.n : (ac->resource ? 1 : 0);
+		/* RFC 8707: by default only tokens issued for this gateway or one of its endpoints. */
+		c.audiences = ic->audience.n ? (const char *const *)ic->audience.v
+					     : (const char *const *)a->audiences;
+		c.n_audiences = ic->audience.n ? ic->audience.n : a->n_audiences;
 		c.role_claims = (const char *const *)ic->roles_claims.v;
 		c.n_role_claims = ic->roles_claims.n;
 		a->issuers[i] = gw_jwt_issuer_new(gw->curl, &c);
@@ -163,6 +225,9 @@ void gw_authn_free(struct gw_gateway *gw)
 		event_free(a->reload);
 	gw_apikeys_free(a->keys);
 	gw_store_close(a->store);
+	for (size_t i = 0; i < a->n_audiences; i++)
+		free(a->audiences[i]);
+	free(a->audiences);
 	gw_policy_free(gw->policy);
 	gw->policy = NULL;
 	free(a);
@@ -313,6 +378,13 @@ static void on_jwt(void *arg, const struct gw_jwt_result *r)
 			refuse(w->gw, w->req, w->path, 503, NULL, "Service Unavailable: the token issuer's keys cannot be fetched");
 		else
 			refuse(w->gw, w->req, w->path, 401, "invalid_token", "Unauthorized: invalid or expired token");
+		w->done(w->gw, w->req, NULL, false, w->arg);
+		free(w);
+		return;
+	}
+	if (!check_endpoint(w->gw->authn, r->claims, w->path)) {
+		GW_WARN("auth", "bearer token of %s refused: issued for another endpoint", r->principal.subject);
+		refuse(w->gw, w->req, w->path, 401, "invalid_token", "Unauthorized: invalid or expired token");
 		w->done(w->gw, w->req, NULL, false, w->arg);
 		free(w);
 		return;

@@ -348,3 +348,16 @@ test('each kind of bad token is refused with 401 invalid_token, and logged with 
   const huge = await post(gw.url, init, { authorization: `Bearer ${'a'.repeat(9000)}` });
   assert.equal(huge.status, 401, 'a token over 8 KiB');
 });
+
+test('a token issued for one endpoint is refused at the others', async () => {
+  const { header, payload } = parts(tokens['viewer-app']);
+  const origin = new URL(resource).origin;
+  const forEcho = signJwt(header, { ...payload, aud: `${origin}/servers/echo/mcp` }, signingKey);
+  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+  const auth = { authorization: `Bearer ${forEcho}` };
+  assert.equal((await post(`${gw.base}/servers/echo/mcp`, init, auth)).status, 200, 'its own endpoint');
+  assert.equal((await post(`${gw.base}/servers/mb/mcp`, init, auth)).status, 401, 'another server endpoint');
+  assert.equal((await post(gw.url, init, auth)).status, 401, 'the all-servers endpoint');
+  const whole = { authorization: `Bearer ${tokens['viewer-app']}` }; // aud = the gateway as a whole
+  assert.equal((await post(`${gw.base}/servers/mb/mcp`, init, whole)).status, 200, 'a gateway-wide token works everywhere');
+});
