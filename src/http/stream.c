@@ -2,12 +2,14 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -16,12 +18,15 @@
 #include "mcp/modern.h"
 #include "mcp/session.h"
 
+static void peer_watch_stop(struct gw_stream *st);
+
 static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 {
 	struct gw_stream *st = arg;
 	struct evhttp_request *req = st->req;
 
 	(void)evcon;
+	peer_watch_stop(st);
 	/* A disconnect is not a cancellation: the call goes on, detached. */
 	st->req = NULL;
 	if (st->kind == GW_STREAM_LEGACY && req) {
@@ -54,12 +59,64 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 		gw_stream_free(st);
 }
 
+static void peer_watch_stop(struct gw_stream *st)
+{
+	if (st->peer)
+		event_free(st->peer);
+	st->peer = NULL;
+}
+
+/* The client of a 2026 request hung up. libevent does not read a connection
+ * while its request waits for an answer, so it would notice only when we
+ * write; for 2026-07-28 a closed stream is a cancellation and must be seen
+ * now. evhttp is told by an answer it will fail to write. */
+static void on_peer_gone(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_stream *st = arg;
+	struct evhttp_request *req = st->req;
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	(void)what;
+	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) {
+		peer_watch_stop(st); /* a pipelined request, not a hang-up: stop watching */
+		return;
+	}
+	peer_watch_stop(st);
+	if (req) {
+		evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
+		evhttp_request_set_on_complete_cb(req, NULL, NULL);
+		st->s->gw->replies_pending--;
+		st->req = NULL;
+		evhttp_send_reply(req, 499, "Client Closed Request", NULL);
+	}
+	gw_modern_stream_closed(st);
+}
+
+/* Watch the socket for the peer's close, where the backend can (epoll). */
+static void peer_watch_start(struct gw_stream *st, struct evhttp_connection *evcon)
+{
+	struct event_base *base = st->s->gw->base;
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+
+	if (st->peer || fd < 0 || !(event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE))
+		return;
+	st->peer = event_new(base, fd, EV_CLOSED, on_peer_gone, st);
+	if (st->peer)
+		event_add(st->peer, NULL);
+}
+
 static void watch_close(struct gw_stream *st, bool on)
 {
 	struct evhttp_connection *evcon = st->req ? evhttp_request_get_connection(st->req) : NULL;
 
 	if (evcon)
 		evhttp_connection_set_closecb(evcon, on ? on_conn_close : NULL, on ? st : NULL);
+	if (!on)
+		peer_watch_stop(st);
+	else if (evcon && st->s->modern && st->kind == GW_STREAM_POST)
+		peer_watch_start(st, evcon);
 }
 
 struct gw_stream *gw_stream_new(struct gw_session *s, struct evhttp_request *req, bool is_get)
@@ -305,6 +362,7 @@ void gw_stream_free(struct gw_stream *st)
 	struct gw_session *s = st->s;
 
 	stream_end(st);
+	peer_watch_stop(st);
 	for (struct gw_stream **pp = &s->streams; *pp; pp = &(*pp)->next) {
 		if (*pp == st) {
 			*pp = st->next;

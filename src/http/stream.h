@@ -11,6 +11,7 @@
 
 struct evhttp_request;
 struct bufferevent;
+struct event;
 struct gw_session;
 
 enum gw_stream_kind {
@@ -30,6 +31,7 @@ struct gw_stream {
 	bool done;                    /* the answer was delivered */
 	bool is_get;
 	int status;                   /* HTTP status of a JSON answer; 0: 200 */
+	struct event *peer;           /* 2026-07-28: notices the client hanging up */
 	unsigned batch_pending;       /* 2025-03-26 batch: answers still to come */
 	json_t *batch_acc;            /* batch answers gathered for one JSON reply */
 	struct gw_stream *next;       /* session's list */

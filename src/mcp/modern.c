@@ -685,6 +685,62 @@ void gw_modern_end_listeners(struct gw_gateway *gw)
 	}
 }
 
+/* Answer a 2026 request on its stream with an error (in-band). */
+static void answer_error(struct gw_stream *st, json_t *id, int code, const char *message, json_t *data)
+{
+	json_t *e = gw_jsonrpc_error(id, code, message, data);
+
+	gw_stream_write(st, e, true);
+	json_decref(e);
+}
+
+/* A retry carrying our requestState: the parked call it names goes on,
+ * provided the same caller asks. */
+static void resume(struct gw_gateway *gw, struct gw_stream *st, struct gw_msg *m, const char *state,
+		   json_t *caps, int lvl)
+{
+	struct gw_call *c = parked_call(gw, state, m->method, m->params);
+
+	if (c && (!c->modern->who) != (!gw->who))
+		c = NULL;
+	if (c && gw->who && strcmp(c->modern->who->subject, gw->who->subject) != 0)
+		c = NULL;
+	if (!c) {
+		answer_error(st, m->id, GW_RPC_INVALID_PARAMS, "Invalid or expired requestState",
+			     json_pack("{s:s}", "reason", "invalid_request_state"));
+		return;
+	}
+	retry(c, st, m, caps, lvl);
+}
+
+/* A new 2026 call: it carries its own capabilities, log level and caller. */
+static void start_call(struct gw_gateway *gw, struct gw_session *s, struct gw_stream *st,
+		       struct gw_msg *m, json_t *caps, int lvl)
+{
+	struct gw_call *c = gw_call_new(s, st, m->id, m->method, m->params);
+
+	if (!c || !(c->modern = calloc(1, sizeof(*c->modern)))) {
+		if (c)
+			gw_call_free(c);
+		gw_stream_free(st);
+		return;
+	}
+	c->modern->caps = json_incref(caps);
+	c->modern->log_level = lvl;
+	if (gw->who) {
+		c->modern->who = malloc(sizeof(*c->modern->who));
+		if (c->modern->who)
+			*c->modern->who = *gw->who;
+		c->who = c->modern->who;
+	}
+	c->modern->timer = evtimer_new(gw->base, on_park_expired, c);
+	/* Retry fields of a request that was never asked anything are ignored;
+	 * with an upstream's own requestState they go to it unchanged. */
+	if (!json_object_get(m->params, "requestState"))
+		json_object_del(c->params, "inputResponses");
+	gw_dispatch_call(c);
+}
+
 static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
 			   const struct gw_scope *scope, struct gw_msg *m)
 {
@@ -695,7 +751,6 @@ static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
 	const char *state = json_string_value(json_object_get(m->params, "requestState"));
 	struct gw_session *s;
 	struct gw_stream *st;
-	struct gw_call *c;
 
 	if (strcmp(m->method, "server/discover") == 0) {
 		json_t *reply = gw_jsonrpc_result(m->id, discover_result(gw, scope));
@@ -719,52 +774,13 @@ static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
 		return;
 	}
 	if (lvlj && lvl < 0) {
-		json_t *e = gw_jsonrpc_error(m->id, GW_RPC_INVALID_PARAMS,
-					     "unknown io.modelcontextprotocol/logLevel", NULL);
-
-		gw_stream_write(st, e, true);
-		json_decref(e);
+		answer_error(st, m->id, GW_RPC_INVALID_PARAMS, "unknown io.modelcontextprotocol/logLevel", NULL);
 		return;
 	}
-	if (state && strncmp(state, STATE_PREFIX, sizeof(STATE_PREFIX) - 1) == 0) {
-		c = parked_call(gw, state, m->method, m->params);
-		/* A state is bound to the caller who was asked. */
-		if (c && (!c->modern->who) != (!gw->who))
-			c = NULL;
-		if (c && gw->who && strcmp(c->modern->who->subject, gw->who->subject) != 0)
-			c = NULL;
-		if (!c) {
-			json_t *e = gw_jsonrpc_error(m->id, GW_RPC_INVALID_PARAMS, "Invalid or expired requestState",
-						     json_pack("{s:s}", "reason", "invalid_request_state"));
-
-			gw_stream_write(st, e, true);
-			json_decref(e);
-			return;
-		}
-		retry(c, st, m, caps, lvl);
-		return;
-	}
-	c = gw_call_new(s, st, m->id, m->method, m->params);
-	if (!c || !(c->modern = calloc(1, sizeof(*c->modern)))) {
-		if (c)
-			gw_call_free(c);
-		gw_stream_free(st);
-		return;
-	}
-	c->modern->caps = json_incref(caps);
-	c->modern->log_level = lvl;
-	if (gw->who) { /* 2026 requests carry their caller each time */
-		c->modern->who = malloc(sizeof(*c->modern->who));
-		if (c->modern->who)
-			*c->modern->who = *gw->who;
-		c->who = c->modern->who;
-	}
-	c->modern->timer = evtimer_new(gw->base, on_park_expired, c);
-	/* Retry fields of a request that was never asked anything are ignored;
-	 * with an upstream's own requestState they go to it unchanged. */
-	if (!state)
-		json_object_del(c->params, "inputResponses");
-	gw_dispatch_call(c);
+	if (state && strncmp(state, STATE_PREFIX, sizeof(STATE_PREFIX) - 1) == 0)
+		resume(gw, st, m, state, caps, lvl);
+	else
+		start_call(gw, s, st, m, caps, lvl);
 }
 
 void gw_modern_http(struct gw_gateway *gw, struct evhttp_request *req,

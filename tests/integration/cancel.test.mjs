@@ -50,3 +50,20 @@ test('a client that only disconnects does not cancel its call upstream', async (
     { 'mcp-session-id': sid });
   assert.equal(r.json.result.content[0].text, 'ok');
 });
+
+test('2026-07-28: closing the response stream cancels the call upstream', async () => {
+  const before = (gw.logs().match(/cancelled request/g) || []).length;
+  const ctl = new AbortController();
+  const pending = fetch(gw.url, {
+    method: 'POST', signal: ctl.signal,
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'mb__hang' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'mb__hang', arguments: {},
+      _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } } }),
+  }).catch(() => null);
+  await new Promise((r) => setTimeout(r, 400));
+  ctl.abort();
+  await pending;
+  assert.ok(await waitFor(() => (gw.logs().match(/cancelled request \d+/g) || []).length > before, 3000),
+    `the upstream was not told:\n${gw.logs().slice(-1500)}`);
+});

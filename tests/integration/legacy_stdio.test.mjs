@@ -43,6 +43,25 @@ test('legacy endpoint of one server shows its own names', async () => {
   } finally { await client.close(); }
 });
 
+test('a legacy session ends with its event stream', async () => {
+  const ctl = new AbortController();
+  const r = await fetch(`${gw.base}/sse`, { headers: { accept: 'text/event-stream' }, signal: ctl.signal });
+  const reader = r.body.getReader();
+  let text = '';
+  while (!/data: (\S+)/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+  const endpoint = /data: (\S+)/.exec(text)[1];
+  const ping = () => fetch(`${gw.base}${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+  assert.equal((await ping()).status, 202);
+  ctl.abort();
+  let status = 202;
+  for (let i = 0; i < 40 && status !== 404; i++) {
+    await new Promise((res) => setTimeout(res, 50));
+    status = (await ping()).status;
+  }
+  assert.equal(status, 404, 'the session is gone once its stream closed');
+});
+
 test('a POST to /messages with an unknown sessionId is 404', async () => {
   const r = await fetch(`${gw.base}/messages?sessionId=nope`, { method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });

@@ -29,6 +29,19 @@ test('a 2025-03-26 batch gets one JSON array with an answer per request', async 
   assert.equal(r.json.length, 3);
 });
 
+test('initialize inside a batch is refused for that element only', async () => {
+  const sid = await initSession(gw.url, '2025-03-26');
+  const r = await post(gw.url, [
+    { jsonrpc: '2.0', id: 'i', method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'x', version: '1' } } },
+    { jsonrpc: '2.0', id: 'p', method: 'ping' },
+  ], H(sid, '2025-03-26'));
+  assert.equal(r.status, 200);
+  const byId = Object.fromEntries(r.json.map((m) => [m.id, m]));
+  assert.equal(byId.i.error.code, -32600);
+  assert.match(byId.i.error.message, /batch/);
+  assert.deepEqual(byId.p.result, {});
+});
+
 test('a batch of notifications only is accepted with 202', async () => {
   const sid = await initSession(gw.url, '2025-03-26');
   const r = await post(gw.url, [{ jsonrpc: '2.0', method: 'notifications/initialized' }], H(sid, '2025-03-26'));
