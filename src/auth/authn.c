@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "auth/apikey.h"
@@ -31,6 +32,8 @@ struct gw_authn {
 	struct gw_store *store;
 	struct gw_apikeys *keys;
 	struct event *reload;
+	const char *store_path;
+	char stamp[128];               /* size and mtime of the store's files, last seen */
 	struct gw_jwt_issuer **issuers;
 	size_t n_issuers;
 	char **audiences;              /* auth.resource, then one per endpoint */
@@ -49,6 +52,26 @@ struct authn_wait {
 
 /* ---- setup ---------------------------------------------------------------- */
 
+/* Has the store file or its write-ahead log changed since the last look? */
+static bool store_touched(struct gw_authn *a)
+{
+	struct stat db, wal;
+	char walpath[4096], stamp[sizeof(a->stamp)];
+
+	snprintf(walpath, sizeof(walpath), "%s-wal", a->store_path);
+	if (stat(a->store_path, &db) != 0)
+		return true;
+	if (stat(walpath, &wal) != 0)
+		memset(&wal, 0, sizeof(wal));
+	snprintf(stamp, sizeof(stamp), "%lld.%ld/%lld.%lld.%ld/%lld", (long long)db.st_mtim.tv_sec,
+		 db.st_mtim.tv_nsec, (long long)db.st_size, (long long)wal.st_mtim.tv_sec,
+		 wal.st_mtim.tv_nsec, (long long)wal.st_size);
+	if (strcmp(stamp, a->stamp) == 0)
+		return false;
+	memcpy(a->stamp, stamp, sizeof(stamp));
+	return true;
+}
+
 static void on_reload(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw_authn *a = arg;
@@ -57,8 +80,10 @@ static void on_reload(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	/* A one-row read of a local SQLite file; the key set itself is
-	 * reloaded only when `mcpgw apikey` changed something. */
+	/* Two stat() calls decide whether the store was written at all; only
+	 * then is SQLite asked (a one-row read) whether the keys changed. */
+	if (!store_touched(a))
+		return;
 	if (gw_store_apikey_generation(a->store, &gen) || gen == gw_apikeys_generation(a->keys))
 		return;
 	fresh = gw_apikeys_load(a->store);
@@ -79,6 +104,8 @@ static int open_keys(struct gw_gateway *gw, struct gw_authn *a)
 		GW_ERROR("auth", "cannot open the key store: %s", err);
 		return GW_EINVAL;
 	}
+	a->store_path = gw->cfg->store_path;
+	store_touched(a); /* before loading: a change after this is seen */
 	a->keys = gw_apikeys_load(a->store);
 	if (!a->keys) {
 		GW_ERROR("auth", "cannot load API keys from %s", gw->cfg->store_path);

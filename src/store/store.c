@@ -665,26 +665,25 @@ int gw_store_apikey_set_secret(struct gw_store *st, const char *prefix,
 	return key_change(st, s);
 }
 
-int gw_store_apikey_revoke(struct gw_store *st, const char *name, int64_t now)
+/* The statements that change one key by name and one number. */
+static int key_change_by_name(struct gw_store *st, int stmt, const char *name, int64_t value)
 {
-	sqlite3_stmt *s = st->stmt[ST_KEY_REVOKE];
+	sqlite3_stmt *s = st->stmt[stmt];
 
 	if (sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK) {
+	    sqlite3_bind_int64(s, 2, value) != SQLITE_OK) {
 		stmt_done(s);
 		return store_fail(st, sqlite3_errcode(st->db));
 	}
 	return key_change(st, s);
 }
 
+int gw_store_apikey_revoke(struct gw_store *st, const char *name, int64_t now)
+{
+	return key_change_by_name(st, ST_KEY_REVOKE, name, now);
+}
+
 int gw_store_apikey_set_disabled(struct gw_store *st, const char *name, bool disabled)
 {
-	sqlite3_stmt *s = st->stmt[ST_KEY_SET_DISABLED];
-
-	if (sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, disabled ? 1 : 0) != SQLITE_OK) {
-		stmt_done(s);
-		return store_fail(st, sqlite3_errcode(st->db));
-	}
-	return key_change(st, s);
+	return key_change_by_name(st, ST_KEY_SET_DISABLED, name, disabled ? 1 : 0);
 }

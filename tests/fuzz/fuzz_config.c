@@ -7,9 +7,9 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#define FUZZ_CUSTOM_INIT /* also sets variables for ${...} */
+#include "fuzz_quiet.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

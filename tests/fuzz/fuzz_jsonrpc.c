@@ -8,11 +8,10 @@
 
 #include "core/log.h"
 #include "mcp/jsonrpc.h"
+#include "fuzz_quiet.h"
 
 #define FUZZ_DEPTH 64
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check(int cond)
 {
@@ -118,14 +117,6 @@ static void check_message(const struct gw_msg *m)
 		check_batch(m->root);
 	else
 		check_rebuild(m);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	gw_log_threshold = GW_LOG_OFF;
-	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -8,17 +8,8 @@
 #include "auth/jwks.h"
 #include "auth/jwt.h"
 #include "core/log.h"
+#include "fuzz_quiet.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	gw_log_threshold = GW_LOG_OFF;
-	return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -9,17 +9,8 @@
 #include "auth/principal-t.h"
 #include "core/log.h"
 #include "policy/policy.h"
+#include "fuzz_quiet.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	gw_log_threshold = GW_LOG_OFF;
-	return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -12,13 +12,12 @@
 
 #include "core/log.h"
 #include "upstream/sse_parser.h"
+#include "fuzz_quiet.h"
 
 #define FUZZ_MAX_EVENT 4096
 #define FUZZ_SMALL_EVENT 48
 #define FUZZ_STOP_RC 7
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Events are folded into a hash (FNV-1a) rather than stored: a short input
  * can still yield megabytes of repeated ids. */
@@ -123,14 +122,6 @@ static void check_splits(const uint8_t *data, size_t size, size_t max_event)
 	r = feed(data, size, many, n, max_event);
 	same(&whole, &r);
 	free(many);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	gw_log_threshold = GW_LOG_OFF;
-	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "catalog/uri_template.h"
+#include "fuzz_quiet.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
