@@ -171,6 +171,31 @@ struct gw_listen_tls {
 	int line;                   /* of tls:, for messages */
 };
 
+/* Where rate-limit buckets live (limits.backend). */
+enum gw_limits_backend {
+	GW_LIMITS_LOCAL = 0,        /* in this process */
+	GW_LIMITS_REDIS,            /* shared by every instance on one Redis */
+};
+
+/* limits: (core/config_limits.c has the defaults). */
+struct gw_limits_conf {
+	enum gw_limits_backend backend;
+	char *redis_url;            /* redis://[:password@]host[:port][/db]; redis default 127.0.0.1:6379 */
+	char *redis_prefix;         /* key prefix in Redis; NULL: "mcpgw:" */
+	size_t max_depth;           /* JSON nesting of a message, default 64 */
+	size_t max_headers;         /* header lines of a request, default 100 */
+	size_t max_header_size;     /* bytes of a request's headers, default 16 KiB */
+	size_t max_url;             /* bytes of the request target, default 8 KiB */
+	size_t max_connections;     /* open client connections, default 10000 */
+	size_t max_sessions_per_principal; /* default 1000 */
+	size_t max_inflight_per_session;   /* requests awaiting an answer, default 64 */
+	size_t max_inflight_per_upstream;  /* sent to one upstream, unanswered, default 256 */
+	size_t max_queue_per_upstream;     /* waiting to be sent beyond that, default 1024 */
+	size_t max_sse_buffer;      /* bytes queued for one stream's reader, default 4 MiB */
+	double read_timeout;        /* seconds to receive a whole request, default 30 */
+	double idle_timeout;        /* seconds a connection may sit idle between requests, default 120 */
+};
+
 struct gw_config {
 	char *path;                 /* file it came from, NULL for --listen mode */
 	char *listen;               /* "host:port", default "127.0.0.1:8080" */
@@ -187,6 +212,7 @@ struct gw_config {
 	size_t n_vservers;
 	struct gw_auth_conf auth;
 	struct gw_listen_tls tls;   /* tls: (HTTPS, client certificates) */
+	struct gw_limits_conf limits; /* limits: */
 	char *policy_path;          /* policy.yaml (relative: beside the config) */
 	char *store_path;           /* store.path: SQLite file; default "mcpgw.db" beside the
 	                             * config file (a relative path is taken from there) */

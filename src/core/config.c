@@ -18,6 +18,7 @@
 
 #include "core/buf.h"
 #include "core/config_auth.h"
+#include "core/config_limits.h"
 #include "core/config_value.h"
 #include "core/err.h"
 #include "core/file.h"
@@ -397,6 +398,7 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "auth", .set = gw_cfgauth_set_auth },
 	{ "tls", .set = gw_cfgauth_set_listen_tls },
 	{ "policy", GW_CFGVAL_STRING(struct gw_config, policy_path, gw_cfgval_check_nonempty) },
+	{ "limits", .set = gw_cfglimits_set },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)
@@ -434,6 +436,7 @@ struct gw_config *gw_config_new_default(void)
 	cfg->session_idle_timeout = DEFAULT_IDLE_TIMEOUT;
 	cfg->shutdown_grace = DEFAULT_SHUTDOWN_GRACE;
 	cfg->page_size = DEFAULT_PAGE_SIZE;
+	gw_cfglimits_defaults(&cfg->limits);
 	return cfg;
 }
 
@@ -518,6 +521,7 @@ void gw_config_free(struct gw_config *cfg)
 	free(cfg->policy_path);
 	gw_cfgauth_free(&cfg->auth);
 	gw_cfgauth_listen_tls_free(&cfg->tls);
+	gw_cfglimits_free(&cfg->limits);
 	free(cfg);
 }
 
