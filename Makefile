@@ -5,9 +5,10 @@
 #   make fuzz                          libFuzzer harnesses (clang), short runs
 #   make run                           bootstrap, build, serve examples/mcpgw.yaml
 #   make bench                         side-by-side benchmark into bench/RESULTS.md
+#   make chaos                         chaos test (long form) into bench/RESULTS.md
 
 CC      ?= cc
-PKGS    := libevent libevent_pthreads libevent_openssl jansson libcurl yaml-0.1 libssl libcrypto sqlite3 cjose libpcre2-8
+PKGS    := libevent libevent_pthreads libevent_openssl jansson libcurl yaml-0.1 libssl libcrypto sqlite3 cjose libpcre2-8 hiredis
 SANITIZE ?=
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -35,7 +36,7 @@ BIN      := $(BUILD)/mcpgw
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: all bootstrap test test-unit test-integration test-conformance lint fuzz fuzz-build run bench clean
+.PHONY: all bootstrap test test-unit test-integration test-conformance test-chaos chaos lint fuzz fuzz-build run bench clean
 
 all: $(BIN)
 
@@ -70,6 +71,8 @@ test: bootstrap
 	$(MAKE) SANITIZE=address,undefined test-unit
 	$(MAKE) SANITIZE=address,undefined test-integration
 	$(MAKE) SANITIZE=address,undefined test-conformance
+	$(MAKE) all
+	$(MAKE) test-chaos
 	$(MAKE) fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-10}
 
 unit-bins: $(UNIT_BINS)
@@ -82,6 +85,15 @@ test-integration: $(BIN)
 
 test-conformance: $(BIN)
 	MCPGW_BIN=$(abspath $(BIN)) tests/conformance/run.sh
+
+# Chaos tier on the release build (latency figures mean nothing under ASan):
+# short in make test, long in make chaos (figures into bench/RESULTS.md).
+test-chaos: $(BIN)
+	CHAOS_SECONDS=$${CHAOS_SECONDS:-8} MCPGW_BIN=$(abspath $(BIN)) tests/chaos/run.sh
+
+chaos: bootstrap
+	$(MAKE) all
+	CHAOS_SECONDS=$${CHAOS_SECONDS:-30} CHAOS_WRITE=1 MCPGW_BIN=$(abspath $(BIN)) tests/chaos/run.sh
 
 # libFuzzer harnesses: tests/fuzz/fuzz_*.c, seeds in tests/fuzz/corpus/<name>/.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/config_value.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/map.h"
@@ -37,6 +38,8 @@
 _Static_assert(GW_APIKEY_MAX_ROLE <= GW_PRINCIPAL_MAX_ROLE, "an API key role fits a principal");
 _Static_assert(sizeof(SUBJECT_TAG) - 1 + GW_APIKEY_MAX_NAME <= GW_PRINCIPAL_MAX_SUBJECT,
 	       "an API key subject fits a principal");
+_Static_assert(GW_APIKEY_MAX_SERVER == GW_CFGVAL_MAX_NAME,
+	       "a key may name any server or virtual server the config allows");
 _Static_assert(SHA256_DIGEST_LENGTH == GW_STORE_MAC_LEN, "the store keeps HMAC-SHA256");
 
 /* One key of a snapshot: everything verify needs, nothing it must fetch. */
@@ -45,6 +48,7 @@ struct apikey_entry {
 	unsigned char mac[GW_STORE_MAC_LEN];
 	char subject[GW_PRINCIPAL_MAX_SUBJECT + 1]; /* "apikey:<name>" */
 	char *roles;                                /* checked comma list */
+	char *servers;                              /* checked comma list; "": all */
 	int64_t expires_at;
 	bool disabled;
 	bool revoked;
@@ -151,20 +155,25 @@ bool gw_apikey_name_is_valid(const char *name)
 	return true;
 }
 
-bool gw_apikey_roles_are_valid(const char *roles)
+/* Is list "" or a comma list of 1..max_items distinct names, each
+ * 1..max_len of [0-9A-Za-z] and the characters in extra? */
+static bool comma_list_is_valid(const char *list, size_t max_items, size_t max_len,
+				const char *extra)
 {
-	const char *seen[GW_APIKEY_MAX_ROLES];
-	size_t seen_len[GW_APIKEY_MAX_ROLES], n = 0, len;
-	const char *r = roles;
+	const char *seen[GW_APIKEY_MAX_ROLES > GW_APIKEY_MAX_SERVERS ? GW_APIKEY_MAX_ROLES
+								     : GW_APIKEY_MAX_SERVERS];
+	size_t seen_len[sizeof(seen) / sizeof(seen[0])], n = 0, len;
+	const char *r = list;
 
-	if (!roles)
+	GW_BUG_ON(max_items > sizeof(seen) / sizeof(seen[0]));
+	if (!list)
 		return false;
 	while (*r) {
 		len = strcspn(r, ",");
-		if (len == 0 || len > GW_APIKEY_MAX_ROLE || n == GW_APIKEY_MAX_ROLES)
+		if (len == 0 || len > max_len || n == max_items)
 			return false;
 		for (size_t i = 0; i < len; i++) {
-			if (!is_name_char(r[i], "_.:-"))
+			if (!is_name_char(r[i], extra))
 				return false;
 		}
 		for (size_t i = 0; i < n; i++) {
@@ -181,6 +190,36 @@ bool gw_apikey_roles_are_valid(const char *roles)
 		}
 	}
 	return true;
+}
+
+bool gw_apikey_roles_are_valid(const char *roles)
+{
+	return comma_list_is_valid(roles, GW_APIKEY_MAX_ROLES, GW_APIKEY_MAX_ROLE, "_.:-");
+}
+
+bool gw_apikey_servers_are_valid(const char *servers)
+{
+	return comma_list_is_valid(servers, GW_APIKEY_MAX_SERVERS, GW_APIKEY_MAX_SERVER, "_-");
+}
+
+/* Is endpoint (a server or virtual server name; empty: gateway-wide) one
+ * that a key scoped to servers may be used at? */
+static bool scope_allows(const char *servers, struct gw_str endpoint)
+{
+	const char *r = servers;
+	size_t len;
+
+	if (!*servers)
+		return true;
+	while (endpoint.len && *r) {
+		len = strcspn(r, ",");
+		if (len == endpoint.len && memcmp(r, endpoint.ptr, len) == 0)
+			return true;
+		r += len;
+		if (*r == ',')
+			r++;
+	}
+	return false;
 }
 
 /* ---- the keyed hash ---------------------------------------------------- */
@@ -264,6 +303,12 @@ static void mac_secret(const struct gw_apikeys *ks, struct gw_str secret,
 int gw_apikey_create(struct gw_store *st, const char *name, const char *roles,
 		     int64_t expires_in, char key[GW_APIKEY_BUF])
 {
+	return gw_apikey_create_scoped(st, name, roles, "", expires_in, key);
+}
+
+int gw_apikey_create_scoped(struct gw_store *st, const char *name, const char *roles,
+			    const char *servers, int64_t expires_in, char key[GW_APIKEY_BUF])
+{
 	unsigned char pepper[PEPPER_LEN], mac[GW_STORE_MAC_LEN];
 	char prefix[GW_APIKEY_PREFIX_LEN + 1], secret[GW_APIKEY_SECRET_LEN + 1];
 	int64_t now = (int64_t)time(NULL);
@@ -271,7 +316,8 @@ int gw_apikey_create(struct gw_store *st, const char *name, const char *roles,
 
 	key[0] = '\0';
 	if (!gw_apikey_name_is_valid(name) || !gw_apikey_roles_are_valid(roles) ||
-	    expires_in < 0 || expires_in > GW_APIKEY_MAX_LIFETIME)
+	    !gw_apikey_servers_are_valid(servers) || expires_in < 0 ||
+	    expires_in > GW_APIKEY_MAX_LIFETIME)
 		return GW_EINVAL;
 	rc = load_pepper(st, pepper);
 	for (int i = 0; rc == 0 && i < CREATE_TRIES; i++) {
@@ -284,6 +330,7 @@ int gw_apikey_create(struct gw_store *st, const char *name, const char *roles,
 				st, &(struct gw_store_apikey_new){
 					    .name = name,
 					    .roles = roles,
+					    .servers = servers,
 					    .prefix = prefix,
 					    .mac = mac,
 					    .created_at = now,
@@ -377,7 +424,8 @@ int gw_apikey_list(struct gw_store *st, struct gw_apikey_info **keys, size_t *n)
 		/* the strings move over; the hash stays behind */
 		k->name = rows[i].name;
 		k->roles = rows[i].roles;
-		rows[i].name = rows[i].roles = NULL;
+		k->servers = rows[i].servers;
+		rows[i].name = rows[i].roles = rows[i].servers = NULL;
 		snprintf(k->prefix, sizeof(k->prefix), "%s", rows[i].prefix);
 		k->created_at = rows[i].created_at;
 		k->expires_at = rows[i].expires_at;
@@ -397,6 +445,7 @@ void gw_apikey_list_free(struct gw_apikey_info *keys, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(keys[i].name);
 		free(keys[i].roles);
+		free(keys[i].servers);
 	}
 	free(keys);
 }
@@ -421,7 +470,7 @@ static int snapshot_add(struct gw_apikeys *ks, const struct gw_store_apikey *row
 	struct apikey_entry *e = &ks->entries[ks->n];
 
 	if (!gw_apikey_name_is_valid(row->name) || !gw_apikey_roles_are_valid(row->roles) ||
-	    strlen(row->prefix) != GW_APIKEY_PREFIX_LEN ||
+	    !gw_apikey_servers_are_valid(row->servers) || strlen(row->prefix) != GW_APIKEY_PREFIX_LEN ||
 	    !all_base62(row->prefix, GW_APIKEY_PREFIX_LEN)) {
 		GW_WARN("apikey", "API key row %lld breaks the format rules; left out",
 			(long long)row->id);
@@ -431,8 +480,13 @@ static int snapshot_add(struct gw_apikeys *ks, const struct gw_store_apikey *row
 	memcpy(e->mac, row->mac, sizeof(e->mac));
 	snprintf(e->subject, sizeof(e->subject), "%s%s", SUBJECT_TAG, row->name);
 	e->roles = strdup(row->roles);
-	if (!e->roles)
+	e->servers = strdup(row->servers);
+	if (!e->roles || !e->servers) {
+		free(e->roles);
+		free(e->servers);
+		e->roles = e->servers = NULL;
 		return GW_ENOMEM;
+	}
 	e->expires_at = row->expires_at;
 	e->disabled = row->disabled;
 	e->revoked = row->revoked;
@@ -482,8 +536,10 @@ void gw_apikeys_free(struct gw_apikeys *ks)
 {
 	if (!ks)
 		return;
-	for (size_t i = 0; i < ks->n; i++)
+	for (size_t i = 0; i < ks->n; i++) {
 		free(ks->entries[i].roles);
+		free(ks->entries[i].servers);
+	}
 	if (ks->entries)
 		OPENSSL_cleanse(ks->entries, ks->n * sizeof(*ks->entries));
 	free(ks->entries);
@@ -535,8 +591,8 @@ static void principal_fill(struct gw_principal *p, const struct apikey_entry *e)
 	p->expires_at = e->expires_at;
 }
 
-int gw_apikeys_verify_at(const struct gw_apikeys *ks, struct gw_str key, int64_t now,
-			 struct gw_principal *out)
+int gw_apikeys_verify_for(const struct gw_apikeys *ks, struct gw_str key, struct gw_str endpoint,
+			  int64_t now, struct gw_principal *out)
 {
 	unsigned char mac[GW_STORE_MAC_LEN];
 	const struct apikey_entry *e;
@@ -564,13 +620,21 @@ int gw_apikeys_verify_at(const struct gw_apikeys *ks, struct gw_str key, int64_t
 		return GW_APIKEY_EDISABLED;
 	if (e->expires_at && now >= e->expires_at)
 		return GW_APIKEY_EEXPIRED;
+	if (!scope_allows(e->servers, endpoint))
+		return GW_APIKEY_ESCOPE;
 	principal_fill(out, e);
 	return 0;
 }
 
+int gw_apikeys_verify_at(const struct gw_apikeys *ks, struct gw_str key, int64_t now,
+			 struct gw_principal *out)
+{
+	return gw_apikeys_verify_for(ks, key, GW_STR_NULL, now, out);
+}
+
 int gw_apikeys_verify(const struct gw_apikeys *ks, struct gw_str key, struct gw_principal *out)
 {
-	return gw_apikeys_verify_at(ks, key, (int64_t)time(NULL), out);
+	return gw_apikeys_verify_for(ks, key, GW_STR_NULL, (int64_t)time(NULL), out);
 }
 
 const char *gw_apikey_strerror(int code)
@@ -582,6 +646,7 @@ const char *gw_apikey_strerror(int code)
 	case GW_APIKEY_EREVOKED: return "API key revoked";
 	case GW_APIKEY_EDISABLED: return "API key disabled";
 	case GW_APIKEY_EEXPIRED: return "API key expired";
+	case GW_APIKEY_ESCOPE: return "API key not valid for this endpoint";
 	default: return gw_strerror(code);
 	}
 }

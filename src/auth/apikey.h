@@ -36,6 +36,8 @@ struct gw_apikeys;
 #define GW_APIKEY_MAX_NAME 64                     /* [A-Za-z0-9_.@-]{1,64} */
 #define GW_APIKEY_MAX_ROLE 64                     /* [A-Za-z0-9_.:-]{1,64} each */
 #define GW_APIKEY_MAX_ROLES GW_PRINCIPAL_MAX_ROLES
+#define GW_APIKEY_MAX_SERVER 32                   /* [A-Za-z0-9_-]{1,32}: a config name */
+#define GW_APIKEY_MAX_SERVERS 32                  /* endpoints one key may name */
 #define GW_APIKEY_MAX_LIFETIME ((int64_t)100 * 365 * 86400) /* seconds */
 
 /* Why gw_apikeys_verify() refused a key. For logs only: the client gets the
@@ -47,12 +49,14 @@ enum {
 	GW_APIKEY_EREVOKED = -103,   /* right secret, key revoked */
 	GW_APIKEY_EDISABLED = -104,  /* right secret, key disabled */
 	GW_APIKEY_EEXPIRED = -105,   /* right secret, key past its expiry */
+	GW_APIKEY_ESCOPE = -106,     /* right secret, valid key, not for this endpoint */
 };
 
 /* A key as "mcpgw apikey list" shows it: everything but the hash. */
 struct gw_apikey_info {
 	char *name;
 	char *roles;                /* comma-separated, "" for none */
+	char *servers;              /* endpoints it is good for, comma-separated; "": all */
 	char prefix[GW_APIKEY_PREFIX_LEN + 1];
 	int64_t created_at;         /* unix seconds */
 	int64_t expires_at;         /* 0: never */
@@ -69,6 +73,10 @@ bool gw_apikey_name_is_valid(const char *name);
 /* Is roles "" or a comma list of 1..GW_APIKEY_MAX_ROLES distinct names, each
  * 1..GW_APIKEY_MAX_ROLE of [A-Za-z0-9_.:-], no spaces? */
 bool gw_apikey_roles_are_valid(const char *roles);
+/* Is servers "" (every endpoint) or a comma list of 1..GW_APIKEY_MAX_SERVERS
+ * distinct names, each 1..GW_APIKEY_MAX_SERVER of [A-Za-z0-9_-] (the names
+ * the config allows for servers and virtual servers)? */
+bool gw_apikey_servers_are_valid(const char *servers);
 
 /* Create a key named name with roles (a comma list, "" for none) that
  * expires expires_in seconds from now (0: never; at most
@@ -78,8 +86,14 @@ bool gw_apikey_roles_are_valid(const char *roles);
  * not revoked already has this name; store errors as store.h. */
 int gw_apikey_create(struct gw_store *st, const char *name, const char *roles,
 		     int64_t expires_in, char key[GW_APIKEY_BUF]);
+/* As gw_apikey_create, for the endpoints named in servers only (a comma
+ * list of server and virtual server names, "" for every endpoint; see
+ * gw_apikeys_verify_for). GW_EINVAL also for a bad servers list. Whether
+ * the names exist in a config is the caller's check: the store has none. */
+int gw_apikey_create_scoped(struct gw_store *st, const char *name, const char *roles,
+			    const char *servers, int64_t expires_in, char key[GW_APIKEY_BUF]);
 /* Give the key named name a new secret, written into key as for create;
- * its prefix, name, roles, expiry and flags stay, the old secret stops
+ * its prefix, name, roles, servers, expiry and flags stay, the old secret stops
  * matching at the next gw_apikeys_load(). GW_ENOENT if no key that is not
  * revoked has this name. */
 int gw_apikey_rotate(struct gw_store *st, const char *name, char key[GW_APIKEY_BUF]);
@@ -116,15 +130,22 @@ int64_t gw_apikeys_generation(const struct gw_apikeys *ks);
 size_t gw_apikeys_count(const struct gw_apikeys *ks);
 
 /* Check key (as sent: not NUL-terminated, any length) against the
- * snapshot at the current time. 0 and *out filled (method GW_AUTH_APIKEY,
- * subject "apikey:<name>", the key's roles and expiry), or a negative
- * GW_APIKEY_E* code and *out emptied (method GW_AUTH_NONE, no roles). The
- * secret is always hashed and compared with CRYPTO_memcmp over the whole
- * MAC, whether the prefix exists or not, so timing tells nothing; the
- * state of a key (revoked, disabled, expired) is only reported once its
+ * snapshot at time now (unix seconds), for a request to endpoint: the
+ * server or virtual server name of /servers/<name>/..., or an empty slice
+ * for the gateway-wide endpoints (/mcp, /sse, /messages). 0 and *out
+ * filled (method GW_AUTH_APIKEY, subject "apikey:<name>", the key's roles
+ * and expiry), or a negative GW_APIKEY_E* code and *out emptied (method
+ * GW_AUTH_NONE, no roles). A key scoped to servers is good at
+ * /servers/<one of them>/... only: anywhere else (the gateway-wide
+ * endpoints included) it gets GW_APIKEY_ESCOPE. The secret is always
+ * hashed and compared with CRYPTO_memcmp over the whole MAC, whether the
+ * prefix exists or not, so timing tells nothing; the state of a key
+ * (revoked, disabled, expired) and its scope are only reported once its
  * secret matched. */
+int gw_apikeys_verify_for(const struct gw_apikeys *ks, struct gw_str key, struct gw_str endpoint,
+			  int64_t now, struct gw_principal *out);
+/* gw_apikeys_verify_for a gateway-wide endpoint, now or at now. */
 int gw_apikeys_verify(const struct gw_apikeys *ks, struct gw_str key, struct gw_principal *out);
-/* As gw_apikeys_verify, at now (unix seconds). */
 int gw_apikeys_verify_at(const struct gw_apikeys *ks, struct gw_str key, int64_t now,
 			 struct gw_principal *out);
 

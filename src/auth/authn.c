@@ -546,14 +546,54 @@ static void authn_by_cert(struct gw_gateway *gw, struct evhttp_request *req, con
 	done(gw, req, &who, true, arg);
 }
 
+/* The server or virtual server name of "/servers/<name>/...", or an empty
+ * slice for the gateway-wide endpoints: what an API key's scope is matched
+ * against. */
+static struct gw_str endpoint_of_path(const char *path)
+{
+	static const char prefix[] = "/servers/";
+	const char *name, *slash;
+
+	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
+		return GW_STR_NULL;
+	name = path + sizeof(prefix) - 1;
+	slash = strchr(name, '/');
+	return (struct gw_str){ name, slash ? (size_t)(slash - name) : strlen(name) };
+}
+
+/* An API key: checked at once against the snapshot. A valid key used
+ * outside its scope gets the same 401 invalid_token as a token issued for
+ * another endpoint (RFC 8707), with a message that says so: only the
+ * holder of the whole key can get that far. */
+static void authn_by_key(struct gw_gateway *gw, struct evhttp_request *req, const char *path,
+			 struct gw_str tok, gw_authn_done done, void *arg)
+{
+	struct gw_principal who;
+	struct gw_str id;
+	int rc = gw_apikeys_verify_for(gw->authn->keys, tok, endpoint_of_path(path),
+				       (int64_t)time(NULL), &who);
+
+	if (rc == 0) {
+		done(gw, req, &who, true, arg);
+		return;
+	}
+	id = gw_apikey_log_id(tok);
+	GW_WARN("auth", "API key %.*s refused at %s: %s", (int)id.len, id.ptr, path,
+		gw_apikey_strerror(rc));
+	if (rc == GW_APIKEY_ESCOPE)
+		refuse(gw, req, path, 401, "invalid_token",
+		       "Unauthorized: this API key is not valid for this endpoint (it is scoped to other servers)");
+	else
+		refuse(gw, req, path, 401, "invalid_token", "Unauthorized: invalid API key");
+	done(gw, req, NULL, false, arg);
+}
+
 void gw_authn_request(struct gw_gateway *gw, struct evhttp_request *req, const char *path,
 		      gw_authn_done done, void *arg)
 {
 	struct gw_authn *a = gw->authn;
 	struct gw_str tok = credential(req);
-	struct gw_principal who;
 	struct authn_wait *w;
-	int rc;
 
 	if (!a || !a->required) {
 		done(gw, req, NULL, true, arg);
@@ -569,16 +609,7 @@ void gw_authn_request(struct gw_gateway *gw, struct evhttp_request *req, const c
 		return;
 	}
 	if (a->keys && gw_apikey_looks_like_key(tok)) {
-		rc = gw_apikeys_verify(a->keys, tok, &who);
-		if (rc) {
-			struct gw_str id = gw_apikey_log_id(tok);
-
-			GW_WARN("auth", "API key %.*s refused: %s", (int)id.len, id.ptr, gw_apikey_strerror(rc));
-			refuse(gw, req, path, 401, "invalid_token", "Unauthorized: invalid API key");
-			done(gw, req, NULL, false, arg);
-			return;
-		}
-		done(gw, req, &who, true, arg);
+		authn_by_key(gw, req, path, tok, done, arg);
 		return;
 	}
 	w = calloc(1, sizeof(*w));
@@ -597,7 +628,8 @@ void gw_authn_request(struct gw_gateway *gw, struct evhttp_request *req, const c
 	gw_jwt_validate(w->iss, tok, on_jwt, w);
 }
 
-int gw_authn_verify_key(struct gw_gateway *gw, const char *key, struct gw_principal *out)
+int gw_authn_verify_key(struct gw_gateway *gw, const char *key, const char *server,
+			struct gw_principal *out)
 {
 	struct gw_authn *a = gw->authn;
 	int rc;
@@ -606,8 +638,15 @@ int gw_authn_verify_key(struct gw_gateway *gw, const char *key, struct gw_princi
 		GW_ERROR("auth", "an API key was given but auth.api_keys is not enabled");
 		return GW_EINVAL;
 	}
-	rc = gw_apikeys_verify(a->keys, gw_str_from_cstr(key ? key : ""), out);
-	if (rc)
+	rc = gw_apikeys_verify_for(a->keys, gw_str_from_cstr(key ? key : ""),
+				   gw_str_from_cstr(server), (int64_t)time(NULL), out);
+	if (rc == GW_APIKEY_ESCOPE && !server)
+		GW_ERROR("auth", "MCPGW_API_KEY refused: the key is scoped to some servers; "
+			 "run mcpgw stdio --server NAME with one of them");
+	else if (rc == GW_APIKEY_ESCOPE)
+		GW_ERROR("auth", "MCPGW_API_KEY refused: the key is not valid for server '%s' "
+			 "(it is scoped to other servers)", server);
+	else if (rc)
 		GW_ERROR("auth", "MCPGW_API_KEY refused: %s", gw_apikey_strerror(rc));
 	return rc;
 }

@@ -28,9 +28,12 @@ bool gw_authn_required(const struct gw_gateway *gw);
 /* Authenticate req for the endpoint at path; answers 401 itself. */
 void gw_authn_request(struct gw_gateway *gw, struct evhttp_request *req, const char *path,
 		      gw_authn_done done, void *arg);
-/* Verify an API key at once (stdio downstream: MCPGW_API_KEY); 0 or a
- * negative code, with the reason logged. */
-int gw_authn_verify_key(struct gw_gateway *gw, const char *key, struct gw_principal *out);
+/* Verify an API key at once (stdio downstream: MCPGW_API_KEY) for the
+ * endpoint of server (a server or virtual server name; NULL: all of them,
+ * where a key scoped to servers is refused); 0 or a negative code, with
+ * the reason logged. */
+int gw_authn_verify_key(struct gw_gateway *gw, const char *key, const char *server,
+			struct gw_principal *out);
 /* RFC 9728 metadata for the endpoint at path; false if none applies. */
 bool gw_authn_metadata(struct gw_gateway *gw, struct evhttp_request *req, const char *path);
 

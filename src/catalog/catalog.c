@@ -12,11 +12,14 @@
 #include "core/util.h"
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
+#include "mcp/modern.h"
+#include "mcp/modern_params.h"
 #include "mcp/tasks.h"
 #include "policy/policy.h"
 #include "upstream/upstream.h"
 
 #define CATALOG_MAX_PAGES 100
+#define CATALOG_MIN_TTL_MS 1000   /* a 2026 list is fetched again no sooner than this */
 
 static const struct {
 	const char *method;     /* list request */
@@ -57,6 +60,7 @@ static void cache_reset(struct gw_list_cache *lc)
 	json_decref(lc->acc);
 	lc->items = lc->names = lc->acc = NULL;
 	lc->pages = 0;
+	lc->expires_ms = 0;
 }
 
 void gw_catalog_invalidate(struct gw_sup *sup, enum gw_list_kind kind)
@@ -125,6 +129,22 @@ static void fetch_finish(struct gw_list_cache *lc)
 
 static void fetch_page(struct gw_list_cache *lc, const char *cursor);
 
+/* A page of a 2026 upstream's list: the list is kept for the shortest
+ * ttlMs of its pages (at least CATALOG_MIN_TTL_MS, so that a ttlMs of 0 does
+ * not cost a list per call), and tools teach their Mcp-Param-* headers. */
+static void note_modern_page(struct gw_list_cache *lc, json_t *result)
+{
+	json_t *ttl = json_object_get(result, "ttlMs");
+	uint64_t ms = json_is_integer(ttl) && json_integer_value(ttl) > 0 ? (uint64_t)json_integer_value(ttl) : 0;
+	uint64_t until = gw_now_ms() + (ms < CATALOG_MIN_TTL_MS ? CATALOG_MIN_TTL_MS : ms);
+
+	if (lc->pages == 0 || until < lc->expires_ms)
+		lc->expires_ms = until;
+	if (lc->kind == GW_LIST_TOOLS)
+		gw_modern_params_learn(gw_modern_params_of(lc->sup->up->conf->name, true),
+				       json_object_get(result, "tools"));
+}
+
 static void on_page(void *arg, json_t *msg, int code, const char *message)
 {
 	struct gw_list_cache *lc = arg;
@@ -150,6 +170,8 @@ static void on_page(void *arg, json_t *msg, int code, const char *message)
 		return;
 	}
 	json_array_extend(lc->acc, json_object_get(result, kinds[lc->kind].key));
+	if (lc->sup->up->conf->protocol == GW_ERA_2026)
+		note_modern_page(lc, result);
 	next = json_string_value(json_object_get(result, "nextCursor"));
 	if (next && ++lc->pages < CATALOG_MAX_PAGES) {
 		fetch_page(lc, next);
@@ -176,21 +198,40 @@ static bool upstream_lacks(struct gw_sup *sup, enum gw_list_kind kind)
 	return init && !json_object_get(json_object_get(init, "capabilities"), kinds[kind].cap);
 }
 
-/* Make sure every in-scope list of the kinds in mask is fetched, then call
- * done(c) (at once if nothing was missing). */
-static void ensure_lists(struct gw_call *c, unsigned mask, lists_done_cb done)
+/* Could the gateway name belong to sup? Names are "<prefix>__<tool>" (or
+ * bare with an empty prefix), so only those upstreams need their lists to
+ * route it; the others, perhaps restarting after a crash, must not hold up
+ * a call that is not theirs. NULL name: every upstream. */
+static bool sup_may_own(const struct gw_sup *sup, const char *name)
+{
+	size_t plen = strlen(sup->prefix);
+
+	return !name || plen == 0 ||
+	       (strncmp(name, sup->prefix, plen) == 0 && name[plen] == '_' && name[plen + 1] == '_');
+}
+
+/* Make sure every in-scope list of the kinds in mask is fetched (of the
+ * upstreams that may own name, when it is not NULL), then call done(c) (at
+ * once if nothing was missing). */
+static void ensure_lists(struct gw_call *c, unsigned mask, const char *name, lists_done_cb done)
 {
 	struct gw_session *s = c->s;
 
 	c->waiting = 1; /* held until every fetch has been started */
 	for (size_t i = 0; i < s->n_sups; i++) {
-		struct gw_sup *sup = &s->sups[i];
+		struct gw_sup *sup = s->sups[i];
 
+		if (!sup_may_own(sup, name))
+			continue;
 		for (int k = 0; k < GW_LIST_N; k++) {
 			struct gw_list_cache *lc = &sup->lists[k];
 			struct gw_list_waiter *w;
 
-			if (!(mask & (1u << k)) || lc->items)
+			if (!(mask & (1u << k)))
+				continue;
+			if (lc->items && lc->expires_ms && !lc->fetching && gw_now_ms() >= lc->expires_ms)
+				cache_reset(lc); /* a 2026 list past its ttlMs */
+			if (lc->items)
 				continue;
 			if (upstream_lacks(sup, (enum gw_list_kind)k)) {
 				lc->items = json_array();
@@ -329,7 +370,7 @@ static void list_done(struct gw_call *c)
 		return;
 	}
 	for (size_t i = 0; i < c->s->n_sups; i++)
-		merge_one(c, &c->s->sups[i], kind, all);
+		merge_one(c, c->s->sups[i], kind, all);
 	total = json_array_size(all);
 	page = json_array();
 	for (size_t i = offset; i < total && i < offset + size; i++)
@@ -345,7 +386,7 @@ static void list_done(struct gw_call *c)
 
 void gw_catalog_list(struct gw_call *c, enum gw_list_kind kind)
 {
-	ensure_lists(c, 1u << kind, list_done);
+	ensure_lists(c, 1u << kind, NULL, list_done);
 }
 
 /* ---- routing -------------------------------------------------------------- */
@@ -357,7 +398,7 @@ static struct gw_sup *find_named(struct gw_call *c, enum gw_list_kind kind, cons
 	struct gw_session *s = c->s;
 
 	for (size_t i = 0; i < s->n_sups; i++) {
-		struct gw_sup *sup = &s->sups[i];
+		struct gw_sup *sup = s->sups[i];
 		const char *o = json_string_value(json_object_get(sup->lists[kind].names, name));
 
 		if (!o || (kind == GW_LIST_TOOLS && !upstream_allows_tool(sup, o)))
@@ -378,7 +419,7 @@ static struct gw_sup *find_failed_owner(struct gw_session *s, enum gw_list_kind 
 					const char *name)
 {
 	for (size_t i = 0; i < s->n_sups; i++) {
-		struct gw_sup *sup = &s->sups[i];
+		struct gw_sup *sup = s->sups[i];
 		size_t pl = strlen(sup->prefix);
 
 		if (!sup->lists[kind].error[0])
@@ -431,16 +472,10 @@ static void route_named(struct gw_call *c)
 		not_found(c, kind, name);
 		return;
 	}
-	if (kind == GW_LIST_TOOLS && json_object_get(c->params, "task")) {
-		if (sup->up->conf->tasks == GW_TASKS_GATEWAY)
-			gw_task_start(c, sup, orig);
-		else if (gw_tasks_upstream_runs(sup))
-			gw_task_relay(c, sup, orig);
-		else
-			gw_call_error(c, GW_RPC_METHOD_NOT_FOUND,
-				      "this tool does not support task-augmented calls", NULL);
-		return;
-	}
+	if (!gw_modern_route(c, sup, kind == GW_LIST_TOOLS ? orig : NULL))
+		return; /* a 2026 client's Mcp-Param-* header disagreed (mcp/modern_params.c) */
+	if (kind == GW_LIST_TOOLS && gw_tasks_route(c, sup, orig))
+		return; /* taken as a task (mcp/tasks.c) */
 	forward_renamed(c, sup, c->params, "name", orig);
 }
 
@@ -448,20 +483,20 @@ static void route_named(struct gw_call *c)
 static struct gw_sup *find_uri(struct gw_session *s, const char *uri)
 {
 	for (size_t i = 0; i < s->n_sups; i++)
-		if (json_object_get(s->sups[i].lists[GW_LIST_RESOURCES].names, uri))
-			return &s->sups[i];
+		if (json_object_get(s->sups[i]->lists[GW_LIST_RESOURCES].names, uri))
+			return s->sups[i];
 	for (size_t i = 0; i < s->n_sups; i++) {
 		size_t k;
 		json_t *t;
 
-		json_array_foreach(s->sups[i].lists[GW_LIST_TEMPLATES].items, k, t) {
+		json_array_foreach(s->sups[i]->lists[GW_LIST_TEMPLATES].items, k, t) {
 			const char *tpl = json_string_value(json_object_get(t, "uriTemplate"));
 
 			if (tpl && (strcmp(tpl, uri) == 0 || gw_uri_template_match(tpl, uri)))
-				return &s->sups[i];
+				return s->sups[i];
 		}
 	}
-	return s->n_sups == 1 ? &s->sups[0] : NULL;
+	return s->n_sups == 1 ? s->sups[0] : NULL;
 }
 
 static void route_uri(struct gw_call *c)
@@ -480,6 +515,7 @@ static void route_uri(struct gw_call *c)
 			      json_pack("{s:s}", "uri", uri));
 		return;
 	}
+	gw_modern_route(c, sup, NULL);
 	gw_dispatch_forward(c, sup, json_deep_copy(c->params));
 }
 
@@ -528,18 +564,19 @@ static void route_done(struct gw_call *c)
 void gw_catalog_route(struct gw_call *c)
 {
 	unsigned mask;
+	const char *name = NULL;
 
 	if (!json_is_object(c->params)) {
 		gw_call_error(c, GW_RPC_INVALID_PARAMS, "params must be an object", NULL);
 		return;
 	}
-	if (strcmp(c->method, "tools/call") == 0)
-		mask = 1u << GW_LIST_TOOLS;
-	else if (strcmp(c->method, "prompts/get") == 0)
-		mask = 1u << GW_LIST_PROMPTS;
+	if (strcmp(c->method, "tools/call") == 0 || strcmp(c->method, "prompts/get") == 0) {
+		mask = c->method[0] == 't' ? 1u << GW_LIST_TOOLS : 1u << GW_LIST_PROMPTS;
+		name = json_string_value(json_object_get(c->params, "name"));
+	}
 	else if (strcmp(c->method, "completion/complete") == 0)
 		mask = (1u << GW_LIST_PROMPTS) | (1u << GW_LIST_RESOURCES) | (1u << GW_LIST_TEMPLATES);
 	else
 		mask = (1u << GW_LIST_RESOURCES) | (1u << GW_LIST_TEMPLATES);
-	ensure_lists(c, mask, route_done);
+	ensure_lists(c, mask, name, route_done);
 }

@@ -21,6 +21,7 @@ enum {
 	OPT_NAME = 1 << 0,
 	OPT_ROLES = 1 << 1,
 	OPT_EXPIRES = 1 << 2,
+	OPT_SERVERS = 1 << 3,
 };
 
 struct apikey_opts {
@@ -28,6 +29,7 @@ struct apikey_opts {
 	const char *name;
 	const char *roles;
 	const char *expires;
+	const char *servers;
 };
 
 struct apikey_ctx {
@@ -47,7 +49,8 @@ struct subcommand {
 static void usage(FILE *out)
 {
 	fputs("usage:\n"
-	      "  mcpgw apikey create  --name NAME [--roles R1,R2] [--expires DURATION] [-c FILE]\n"
+	      "  mcpgw apikey create  --name NAME [--roles R1,R2] [--servers S1,S2]\n"
+	      "                       [--expires DURATION] [-c FILE]\n"
 	      "  mcpgw apikey list    [-c FILE]\n"
 	      "  mcpgw apikey rotate  --name NAME [-c FILE]\n"
 	      "  mcpgw apikey revoke  --name NAME [-c FILE]\n"
@@ -58,7 +61,9 @@ static void usage(FILE *out)
 	      "the config file; config default ./mcpgw.yaml). create and rotate print the key\n"
 	      "once, on stdout: it is not stored and cannot be shown again. DURATION is a\n"
 	      "whole number and a unit: 45s, 30m, 12h, 90d. Names are 1 to 64 of A-Z a-z 0-9\n"
-	      "_ . @ -; roles 1 to 64 of A-Z a-z 0-9 _ . : -, at most 32.\n",
+	      "_ . @ -; roles 1 to 64 of A-Z a-z 0-9 _ . : -, at most 32. --servers limits\n"
+	      "the key to /servers/<S>/mcp (and /sse, /messages) of those servers or virtual\n"
+	      "servers of the config; without it the key is good at every endpoint.\n",
 	      out);
 }
 
@@ -107,6 +112,8 @@ static int parse_opts(int argc, char **argv, unsigned allowed, struct apikey_opt
 			slot = &o->roles;
 		else if ((allowed & OPT_EXPIRES) && strcmp(a, "--expires") == 0)
 			slot = &o->expires;
+		else if ((allowed & OPT_SERVERS) && strcmp(a, "--servers") == 0)
+			slot = &o->servers;
 		if (!slot) {
 			fprintf(stderr, "mcpgw apikey: unknown option '%s'\n", a);
 			return -1;
@@ -167,12 +174,13 @@ static int run_create(struct apikey_ctx *c)
 {
 	char key[GW_APIKEY_BUF], when[32];
 	const char *roles = c->o.roles ? c->o.roles : "";
-	int rc = gw_apikey_create(c->st, c->o.name, roles, c->expires_in, key);
+	const char *servers = c->o.servers ? c->o.servers : "";
+	int rc = gw_apikey_create_scoped(c->st, c->o.name, roles, servers, c->expires_in, key);
 
 	if (rc)
 		return report(c, "create the key", rc);
-	fprintf(stderr, "mcpgw: created API key '%s' (roles %s, expires %s) in %s\n", c->o.name,
-		*roles ? roles : "none",
+	fprintf(stderr, "mcpgw: created API key '%s' (roles %s, servers %s, expires %s) in %s\n",
+		c->o.name, *roles ? roles : "none", *servers ? servers : "all",
 		fmt_time(c->expires_in ? (int64_t)time(NULL) + c->expires_in : 0, when,
 			 sizeof(when)),
 		c->cfg->store_path);
@@ -233,7 +241,8 @@ static void print_cell(const char *s, size_t width)
 		putchar(' ');
 }
 
-enum { COL_NAME, COL_PREFIX, COL_STATUS, COL_ROLES, COL_CREATED, COL_EXPIRES, N_COLS };
+enum { COL_NAME, COL_PREFIX, COL_STATUS, COL_ROLES, COL_SERVERS, COL_CREATED, COL_EXPIRES,
+       N_COLS };
 
 static void list_row_cells(const struct gw_apikey_info *k, int64_t now, const char *cells[N_COLS],
 			   char created[32], char expires[32])
@@ -242,14 +251,15 @@ static void list_row_cells(const struct gw_apikey_info *k, int64_t now, const ch
 	cells[COL_PREFIX] = k->prefix;
 	cells[COL_STATUS] = gw_apikey_status(k, now);
 	cells[COL_ROLES] = *k->roles ? k->roles : "-";
+	cells[COL_SERVERS] = *k->servers ? k->servers : "*";
 	cells[COL_CREATED] = fmt_time(k->created_at, created, 32);
 	cells[COL_EXPIRES] = fmt_time(k->expires_at, expires, 32);
 }
 
 static int run_list(struct apikey_ctx *c)
 {
-	static const char *const head[N_COLS] = { "NAME",  "PREFIX",  "STATUS",
-						  "ROLES", "CREATED", "EXPIRES" };
+	static const char *const head[N_COLS] = { "NAME",    "PREFIX",  "STATUS",  "ROLES",
+						  "SERVERS", "CREATED", "EXPIRES" };
 	const char *cells[N_COLS];
 	char created[32], expires[32];
 	struct gw_apikey_info *keys = NULL;
@@ -286,7 +296,7 @@ static int run_list(struct apikey_ctx *c)
 }
 
 static const struct subcommand subcommands[] = {
-	{ "create", OPT_NAME | OPT_ROLES | OPT_EXPIRES, true, run_create },
+	{ "create", OPT_NAME | OPT_ROLES | OPT_SERVERS | OPT_EXPIRES, true, run_create },
 	{ "list", 0, false, run_list },
 	{ "rotate", OPT_NAME, true, run_rotate },
 	{ "revoke", OPT_NAME, true, run_revoke },
@@ -313,6 +323,13 @@ static int check_opts(const struct subcommand *sc, struct apikey_ctx *c)
 			sc->name, GW_APIKEY_MAX_ROLES, GW_APIKEY_MAX_ROLE);
 		return -1;
 	}
+	if (c->o.servers && (!*c->o.servers || !gw_apikey_servers_are_valid(c->o.servers))) {
+		fprintf(stderr,
+			"mcpgw apikey %s: --servers must be a comma list (no spaces) of at most %d "
+			"distinct server or virtual server names, each 1 to %d of A-Z a-z 0-9 _ -\n",
+			sc->name, GW_APIKEY_MAX_SERVERS, GW_APIKEY_MAX_SERVER);
+		return -1;
+	}
 	if (c->o.expires && gw_cli_parse_duration(c->o.expires, &c->expires_in)) {
 		fprintf(stderr,
 			"mcpgw apikey %s: --expires takes a whole number and a unit (s, m, h, d), "
@@ -321,6 +338,27 @@ static int check_opts(const struct subcommand *sc, struct apikey_ctx *c)
 		return -1;
 	}
 	return 0;
+}
+
+/* A key for a server the config does not have would be refused
+ * everywhere: say so now rather than hand out a useless key. */
+static bool servers_exist(const struct apikey_ctx *c)
+{
+	const char *r = c->o.servers;
+	char name[GW_APIKEY_MAX_SERVER + 1];
+	size_t len;
+
+	while (r && *r) {
+		len = strcspn(r, ",");
+		snprintf(name, sizeof(name), "%.*s", (int)len, r);
+		if (!gw_config_server(c->cfg, name) && !gw_config_vserver(c->cfg, name)) {
+			fprintf(stderr, "mcpgw: --servers: no server or virtual server named '%s' in %s\n",
+				name, c->o.config ? c->o.config : "mcpgw.yaml");
+			return false;
+		}
+		r += len + (r[len] == ',');
+	}
+	return true;
 }
 
 int gw_cli_apikey(int argc, char **argv)
@@ -355,6 +393,10 @@ int gw_cli_apikey(int argc, char **argv)
 	c.cfg = gw_config_load(c.o.config ? c.o.config : "mcpgw.yaml", err, sizeof(err));
 	if (!c.cfg) {
 		fprintf(stderr, "mcpgw: %s\n", err);
+		return 1;
+	}
+	if (!servers_exist(&c)) {
+		gw_config_free(c.cfg);
 		return 1;
 	}
 	c.st = gw_store_open(c.cfg->store_path, err, sizeof(err));

@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "auth/authn.h"
+#include "cli/reload.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "http/stream.h"
 #include "http/server.h"
+#include "limits/hooks.h"
 #include "mcp/modern.h"
 #include "mcp/relay.h"
 #include "mcp/session.h"
@@ -93,6 +95,41 @@ static void on_stdin_eof(struct gw_gateway *gw)
 	begin_stop(gw, "stdin closed");
 }
 
+struct gw_upstream *gw_gateway_upstream_new(struct gw_gateway *gw, struct gw_server_conf *conf,
+					    size_t index)
+{
+	struct gw_upstream *up = calloc(1, sizeof(*up));
+
+	if (!up)
+		return NULL;
+	up->conf = conf;
+	up->index = index;
+	up->base = gw->base;
+	up->curl = gw->curl;
+	/* before the first link: links find it by the server's conf */
+	if (up->conf->auth.method == GW_UPAUTH_OAUTH2) {
+		up->oauth2 = gw_oauth2_new(gw->base, gw->curl, up->conf);
+		if (!up->oauth2) {
+			free(up);
+			return NULL;
+		}
+	}
+	/* The supervised shared session: probes health and capabilities. */
+	up->shared = gw_uconn_new(up, &gw_relay_shared_ops, gw, NULL, NULL);
+	gw_uconn_start(up->shared);
+	return up;
+}
+
+void gw_gateway_upstream_free(struct gw_upstream *up)
+{
+	if (!up)
+		return;
+	gw_uconn_free(up->shared);
+	gw_oauth2_free(up->oauth2);
+	json_decref(up->init_result);
+	free(up);
+}
+
 static int start_upstreams(struct gw_gateway *gw)
 {
 	struct gw_config *cfg = gw->cfg;
@@ -105,23 +142,10 @@ static int start_upstreams(struct gw_gateway *gw)
 
 		if (!cfg->servers[i].enabled)
 			continue;
-		up = calloc(1, sizeof(*up));
+		up = gw_gateway_upstream_new(gw, &cfg->servers[i], gw->n_ups);
 		if (!up)
 			return -1;
-		up->conf = &cfg->servers[i];
-		up->index = gw->n_ups;
-		up->base = gw->base;
-		up->curl = gw->curl;
 		gw->ups[gw->n_ups++] = up;
-		/* before the first link: links find it by the server's conf */
-		if (up->conf->auth.method == GW_UPAUTH_OAUTH2) {
-			up->oauth2 = gw_oauth2_new(gw->base, gw->curl, up->conf);
-			if (!up->oauth2)
-				return -1;
-		}
-		/* The supervised shared session: probes health and capabilities. */
-		up->shared = gw_uconn_new(up, &gw_relay_shared_ops, gw, NULL, NULL);
-		gw_uconn_start(up->shared);
 	}
 	return 0;
 }
@@ -136,13 +160,11 @@ static void stop_everything(struct gw_gateway *gw)
 		pos = 0;
 	}
 	gw_modern_close_all(gw);
-	for (size_t i = 0; i < gw->n_ups; i++) {
-		gw_uconn_free(gw->ups[i]->shared);
-		gw_oauth2_free(gw->ups[i]->oauth2);
-		json_decref(gw->ups[i]->init_result);
-		free(gw->ups[i]);
-	}
+	gw_reload_stop(gw); /* sessions a reload orphaned, servers still draining */
+	for (size_t i = 0; i < gw->n_ups; i++)
+		gw_gateway_upstream_free(gw->ups[i]);
 	free(gw->ups);
+	gw_reload_free(gw); /* the configurations those servers ran on */
 	/* Let the upstream DELETEs of closed HTTP sessions go out. */
 	for (uint64_t end = gw_now_ms() + 1000; gw->curl && gw_curl_active(gw->curl) > 0 && gw_now_ms() < end;)
 		event_base_loop(gw->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
@@ -166,10 +188,13 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	if (!gw.base || gw_reaper_init(gw.base))
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
-	if (!gw.curl || gw_authn_init(&gw) || start_upstreams(&gw))
+	if (!gw.curl || gw_authn_init(&gw) || gw_limits_start(&gw, opts->stdio) ||
+	    start_upstreams(&gw))
 		goto out_stop;
 	if (opts->stdio ? gw_stdio_downstream_start(&gw, opts->server, on_stdin_eof)
 			: gw_http_start(&gw))
+		goto out_stop;
+	if (gw_reload_init(&gw, opts))
 		goto out_stop;
 	sigterm = evsignal_new(gw.base, SIGTERM, on_stop_signal, &gw);
 	sigint = evsignal_new(gw.base, SIGINT, on_stop_signal, &gw);
@@ -184,6 +209,7 @@ out_stop:
 	stop_everything(&gw);
 	gw_stdio_downstream_stop();
 	gw_tasks_free_all(&gw);
+	gw_limits_stop(&gw); /* after every call and request that could wait on it */
 	gw_authn_free(&gw);
 	if (gw.sweep)
 		event_free(gw.sweep);
@@ -199,7 +225,7 @@ out_stop:
 	gw_map_free(&gw.progress);
 	event_base_free(gw.base);
 out:
-	gw_config_free(cfg);
+	gw_config_free(gw.cfg); /* cfg, or what a reload put in its place */
 	GW_INFO("gateway", "stopped");
 	return rc;
 }

@@ -3,16 +3,33 @@
 #define GW_CLI_GATEWAY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct gw_config;
+struct gw_gateway;
+struct gw_server_conf;
+struct gw_upstream;
 
 struct gw_run_opts {
 	bool stdio;              /* serve MCP on stdin/stdout instead of HTTP */
 	const char *server;      /* stdio: one server or virtual server (NULL: all) */
+	const char *pid_file;    /* --pid-file: instead of the config's pid_file */
+	bool listen_from_cli;    /* --listen: a reload keeps it without a word */
+	bool no_auth_from_cli;   /* --no-auth: likewise */
 };
 
 /* Serve cfg (owned) until SIGTERM/SIGINT (or stdin EOF in stdio mode);
  * returns the exit status. */
 int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts);
+
+/* One configured server brought up: its token source and its supervised
+ * shared session start at once. conf is borrowed and must outlive it (the
+ * config generation it belongs to is kept, cli/reload.c). Everything an
+ * upstream needs (breaker, health checks, limits) is set up here, at start
+ * and when a reload adds or changes a server. NULL if out of memory. */
+struct gw_upstream *gw_gateway_upstream_new(struct gw_gateway *gw, struct gw_server_conf *conf,
+					    size_t index);
+/* Free an upstream no session uses any more; NULL is a no-op. */
+void gw_gateway_upstream_free(struct gw_upstream *up);
 
 #endif

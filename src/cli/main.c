@@ -6,6 +6,7 @@
 #include "cli/apikey_cmd.h"
 #include "cli/gateway.h"
 #include "cli/policy_cmd.h"
+#include "cli/reload_cmd.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -14,10 +15,11 @@
 static void usage(FILE *out)
 {
 	fputs("usage:\n"
-	      "  mcpgw serve [-c FILE] [--listen HOST:PORT] [--log-level LEVEL] [--no-auth]\n"
+	      "  mcpgw serve [-c FILE] [--listen HOST:PORT] [--log-level LEVEL] [--no-auth] [--pid-file PATH]\n"
 	      "  mcpgw serve --listen HOST:PORT [--prefix P] -- COMMAND [ARGS...]\n"
-	      "  mcpgw stdio [-c FILE] [--server NAME] [--log-level LEVEL]\n"
+	      "  mcpgw stdio [-c FILE] [--server NAME] [--log-level LEVEL] [--pid-file PATH]\n"
 	      "  mcpgw config check [-c FILE]\n"
+	      "  mcpgw reload [-c FILE] [--pid-file PATH]\n"
 	      "  mcpgw apikey create|list|rotate|revoke|disable|enable [--name N] [--roles R,..] [--expires 90d] [-c FILE]\n"
 	      "  mcpgw policy check --policy FILE\n"
 	      "  mcpgw policy explain --policy FILE --principal P [--roles R1,R2] --tool SERVER__TOOL [--action A]\n"
@@ -28,8 +30,10 @@ static void usage(FILE *out)
 	      "  -- CMD...  front one stdio MCP server with no config file\n"
 	      "stdio        speak MCP on stdin/stdout (for desktop clients that launch servers)\n"
 	      "config check load and check a config file, print what is wrong, serve nothing\n"
+	      "reload       check a config and its policy, then make the gateway serving it\n"
+	      "             read them again (as SIGHUP does); it finds it by its pid file\n"
 	      "\n"
-	      "Logs are JSON lines on stderr. SIGTERM/SIGINT stop gracefully.\n",
+	      "Logs are JSON lines on stderr. SIGTERM/SIGINT stop gracefully; SIGHUP reloads.\n",
 	      out);
 }
 
@@ -38,6 +42,7 @@ struct serve_opts {
 	const char *listen;
 	const char *log_level;
 	const char *prefix;
+	const char *pid_file;
 	bool no_auth;
 	char **cmd;
 	int ncmd;
@@ -67,6 +72,8 @@ static int parse_serve(int argc, char **argv, struct serve_opts *o)
 			o->log_level = argv[++i];
 		else if (strcmp(a, "--prefix") == 0)
 			o->prefix = argv[++i];
+		else if (strcmp(a, "--pid-file") == 0)
+			o->pid_file = argv[++i];
 		else
 			return -1;
 	}
@@ -132,13 +139,15 @@ static int cmd_serve(int argc, char **argv)
 		gw_config_free(cfg);
 		return 2;
 	}
-	return gw_gateway_run(cfg, &(struct gw_run_opts){ 0 });
+	return gw_gateway_run(cfg, &(struct gw_run_opts){ .pid_file = o.pid_file,
+							   .listen_from_cli = o.listen != NULL,
+							   .no_auth_from_cli = o.no_auth });
 }
 
 /* "mcpgw stdio -c FILE [--server NAME]": MCP on stdin/stdout. */
 static int cmd_stdio(int argc, char **argv)
 {
-	const char *path = "mcpgw.yaml", *server = NULL, *level = NULL;
+	const char *path = "mcpgw.yaml", *server = NULL, *level = NULL, *pid_file = NULL;
 	struct gw_config *cfg;
 	char err[512];
 
@@ -153,6 +162,8 @@ static int cmd_stdio(int argc, char **argv)
 			server = argv[++i];
 		else if (strcmp(argv[i], "--log-level") == 0)
 			level = argv[++i];
+		else if (strcmp(argv[i], "--pid-file") == 0)
+			pid_file = argv[++i];
 		else {
 			usage(stderr);
 			return 2;
@@ -168,7 +179,8 @@ static int cmd_stdio(int argc, char **argv)
 		gw_config_free(cfg);
 		return 2;
 	}
-	return gw_gateway_run(cfg, &(struct gw_run_opts){ .stdio = true, .server = server });
+	return gw_gateway_run(cfg, &(struct gw_run_opts){ .stdio = true, .server = server,
+							   .pid_file = pid_file });
 }
 
 static int cmd_config_check(int argc, char **argv)
@@ -210,6 +222,8 @@ int main(int argc, char **argv)
 		return gw_cli_apikey(argc - 2, argv + 2);
 	if (strcmp(cmd, "policy") == 0)
 		return gw_cli_policy(argc - 2, argv + 2);
+	if (strcmp(cmd, "reload") == 0)
+		return gw_cli_reload(argc - 2, argv + 2);
 	if (strcmp(cmd, "config") == 0 && argc > 2 && strcmp(argv[2], "check") == 0)
 		return cmd_config_check(argc - 3, argv + 3);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

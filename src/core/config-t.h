@@ -55,6 +55,7 @@ enum gw_upauth_method {
 enum gw_upauth_location {
 	GW_UPAUTH_HEADER = 0,
 	GW_UPAUTH_QUERY,            /* a query parameter of every request URL */
+	GW_UPAUTH_ENV,              /* stdio: a variable of the child's environment */
 };
 
 enum gw_upauth_format {
@@ -104,6 +105,45 @@ struct gw_upstream_tls {
 	char *ca;                   /* PEM CA bundle instead of the system's */
 };
 
+/* The kinds of request that have their own time limit (timeouts:, the
+ * Enkrypt gateway's set). */
+enum gw_op {
+	GW_OP_DEFAULT = 0,          /* anything not below (ping, resources/read, prompts/get, ...) */
+	GW_OP_TOOL,                 /* tools/call */
+	GW_OP_DISCOVERY,            /* initialize, server/discover, the lists */
+	GW_OP_CONNECT,              /* starting a session: spawning or connecting until the handshake */
+	GW_OP_AUTH,                 /* an OAuth token fetch */
+	GW_OP_COUNT,
+};
+
+/* timeouts: at the top level and per server, seconds; 0: not given at this
+ * level. After loading, each server's holds every limit resolved
+ * (core/config_resilience.c says in which order). */
+struct gw_timeouts_conf {
+	double op[GW_OP_COUNT];
+	double warn_fraction;       /* a warning once a request has used this much of its limit */
+};
+
+/* servers.<name>.retries: failed requests that may be sent again. */
+struct gw_retries_conf {
+	size_t max;                 /* attempts after the first; 0: none */
+	double base_delay;          /* seconds before the first retry, doubled each time */
+	double max_delay;           /* the largest wait between two attempts */
+};
+
+/* servers.<name>.breaker: the circuit breaker (upstream/breaker.c). */
+struct gw_breaker_conf {
+	size_t failures;            /* consecutive failures that open it; 0: no breaker */
+	double open_seconds;        /* how long it fails fast before a probe */
+};
+
+/* servers.<name>.health_check: pings on the server's shared session. */
+struct gw_health_conf {
+	double interval;            /* seconds between pings; 0: none */
+	double timeout;             /* a ping's own limit */
+	bool required;              /* GET /ready waits for this server */
+};
+
 struct gw_server_conf {
 	char *name;                 /* key under servers:, [A-Za-z0-9_-]{1,32} */
 	enum gw_transport transport;
@@ -128,6 +168,20 @@ struct gw_server_conf {
 	enum gw_session_mode session;
 	enum gw_tasks_mode tasks;
 	enum gw_upstream_era protocol;  /* key `protocol`: "2025" (default) or "2026-07-28" */
+	/* resilience (docs/internals/upstream-resilience.md); a server built
+	 * without the loader (serve -- CMD) has zeros: no retries, breaker,
+	 * health checks or in-flight bound, and `timeout` for every limit */
+	struct gw_timeouts_conf timeouts;
+	struct gw_retries_conf retries;
+	bool retry_calls;           /* tools/call may be retried too (it is idempotent) */
+	struct gw_breaker_conf breaker;
+	struct gw_health_conf health;
+	size_t max_inflight;        /* limits.max_inflight_per_upstream; 0: unbounded */
+	size_t max_queue;           /* limits.max_queue_per_upstream */
+	/* SHA-256 of its YAML as written and of the secrets its refs resolved
+	 * to: a reload restarts a server whose fingerprint changed (what it
+	 * inherits from the top level is compared field by field, cli/reload.c) */
+	unsigned char fingerprint[32];
 	int line;                   /* where it was defined, for messages */
 };
 
@@ -213,7 +267,10 @@ struct gw_config {
 	struct gw_auth_conf auth;
 	struct gw_listen_tls tls;   /* tls: (HTTPS, client certificates) */
 	struct gw_limits_conf limits; /* limits: */
+	struct gw_timeouts_conf timeouts; /* timeouts: at the top level, for every server */
 	char *policy_path;          /* policy.yaml (relative: beside the config) */
+	char *pid_file;             /* pid_file: where `mcpgw reload` finds the gateway; default
+	                             * "mcpgw.pid" beside the config file; NULL without one */
 	char *store_path;           /* store.path: SQLite file; default "mcpgw.db" beside the
 	                             * config file (a relative path is taken from there) */
 };

@@ -12,6 +12,7 @@
  * wrong". The first error stops everything. */
 #include "core/config.h"
 
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "core/buf.h"
 #include "core/config_auth.h"
 #include "core/config_limits.h"
+#include "core/config_resilience.h"
 #include "core/config_value.h"
 #include "core/err.h"
 #include "core/file.h"
@@ -31,8 +33,8 @@
 #define DEFAULT_SHUTDOWN_GRACE 10.0
 #define DEFAULT_LOG_LEVEL "info"
 #define DEFAULT_PAGE_SIZE 100
-#define DEFAULT_SERVER_TIMEOUT 30.0
 #define DEFAULT_STORE_PATH "mcpgw.db"
+#define DEFAULT_PID_FILE "mcpgw.pid"
 
 #define MAX_SESSIONS_LIMIT 1000000
 #define MAX_PAGE_SIZE 1000
@@ -148,6 +150,11 @@ static const struct gw_cfgval_key server_keys[] = {
 	{ "protocol", .set = set_protocol, .choices = protocols, .list = "2025, 2026-07-28" },
 	{ "auth", .set = gw_cfgauth_set_upstream },
 	{ "tls", .set = gw_cfgauth_set_tls },
+	{ "timeouts", .set = gw_cfgres_set_server_timeouts },
+	{ "retries", .set = gw_cfgres_set_retries },
+	{ "retry_calls", GW_CFGVAL_BOOL(struct gw_server_conf, retry_calls) },
+	{ "breaker", .set = gw_cfgres_set_breaker },
+	{ "health_check", .set = gw_cfgres_set_health },
 };
 
 static const char *transport_name(enum gw_transport t)
@@ -191,6 +198,53 @@ static int server_check_transport(struct gw_yaml_diag *d, const struct gw_yaml_n
 				     "only allowed for a stdio server (one with 'command')");
 }
 
+/* Feed a subtree to the digest: kinds, lengths and bytes, so that two
+ * different trees never feed the same stream. */
+static void hash_node(EVP_MD_CTX *md, const struct gw_yaml_node *n)
+{
+	unsigned char head[1 + 2 * sizeof(size_t)] = { (unsigned char)n->kind };
+
+	memcpy(head + 1, &n->len, sizeof(size_t));
+	memcpy(head + 1 + sizeof(size_t), &n->n, sizeof(size_t));
+	EVP_DigestUpdate(md, head, sizeof(head));
+	if (n->text)
+		EVP_DigestUpdate(md, n->text, n->len);
+	for (size_t i = 0; i < n->n; i++)
+		hash_node(md, n->items[i]);
+}
+
+static void hash_str(EVP_MD_CTX *md, const char *s)
+{
+	size_t len = s ? strlen(s) + 1 : 0; /* NULL and "" differ */
+
+	EVP_DigestUpdate(md, &len, sizeof(len));
+	if (s)
+		EVP_DigestUpdate(md, s, len);
+}
+
+/* What a reload compares (struct gw_server_conf.fingerprint): the server's
+ * YAML as written (every key, whoever adds it) and the secrets that
+ * file:// refs resolved to, which can change under the same text. */
+static int server_fingerprint(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			      struct gw_server_conf *s)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int rc = 0;
+
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		rc = gw_yaml_nomem(d, s->line);
+		goto out;
+	}
+	hash_node(md, v);
+	hash_str(md, s->auth.credential);
+	hash_str(md, s->auth.oauth2.client_secret);
+	if (!EVP_DigestFinal_ex(md, s->fingerprint, NULL))
+		rc = gw_yaml_nomem(d, s->line);
+out:
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
 static int server_parse(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
 			const struct gw_yaml_node *v, size_t i, void *entry, const void *ctx)
 {
@@ -201,7 +255,7 @@ static int server_parse(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
 	(void)ctx;
 	s->line = key->line;
 	s->enabled = true;
-	s->timeout = DEFAULT_SERVER_TIMEOUT;
+	gw_cfgres_server_defaults(s); /* timeout: resolved once the file is read */
 	s->session = GW_SESSION_PER_CLIENT;
 	rc = get_entry_name(d, key, "server", &s->name);
 	if (rc == 0)
@@ -211,11 +265,15 @@ static int server_parse(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
 		rc = server_check_transport(d, v, s);
 	if (rc == 0)
 		rc = gw_cfgauth_check_server(d, v, s);
+	if (rc == 0)
+		rc = gw_cfgres_check_server(d, v, s);
 	if (rc == 0 && !s->prefix) {
 		s->prefix = strdup(s->name);
 		if (!s->prefix)
 			rc = gw_yaml_nomem(d, key->line);
 	}
+	if (rc == 0)
+		rc = server_fingerprint(d, v, s);
 	return rc;
 }
 
@@ -398,7 +456,9 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "auth", .set = gw_cfgauth_set_auth },
 	{ "tls", .set = gw_cfgauth_set_listen_tls },
 	{ "policy", GW_CFGVAL_STRING(struct gw_config, policy_path, gw_cfgval_check_nonempty) },
+	{ "pid_file", GW_CFGVAL_STRING(struct gw_config, pid_file, gw_cfgval_check_nonempty) },
 	{ "limits", .set = gw_cfglimits_set },
+	{ "timeouts", .set = gw_cfgres_set_root_timeouts },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)
@@ -413,6 +473,8 @@ static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, vo
 				N_ELEMS(root_keys), cfg);
 	if (rc == 0)
 		rc = check_vserver_names(d, cfg);
+	if (rc == 0)
+		gw_cfgres_resolve(cfg);
 	return rc;
 }
 
@@ -471,7 +533,10 @@ struct gw_config *gw_config_load(const char *path, char *err, size_t errlen)
 	if (!cfg)
 		return NULL;
 	cfg->path = strdup(path);
-	if (!cfg->path || resolve_beside(&cfg->store_path, path) || resolve_beside(&cfg->policy_path, path) ||
+	if (!cfg->pid_file)
+		cfg->pid_file = strdup(DEFAULT_PID_FILE); /* only a file's gateway can be found */
+	if (!cfg->path || !cfg->pid_file || resolve_beside(&cfg->pid_file, path) ||
+	    resolve_beside(&cfg->store_path, path) || resolve_beside(&cfg->policy_path, path) ||
 	    resolve_tls_beside(cfg, path)) {
 		gw_file_fail(err, errlen, path, "out of memory");
 		gw_config_free(cfg);
@@ -518,6 +583,7 @@ void gw_config_free(struct gw_config *cfg)
 	gw_cfgval_strv_free(&cfg->allowed_origins);
 	free(cfg->log_level);
 	free(cfg->store_path);
+	free(cfg->pid_file);
 	free(cfg->policy_path);
 	gw_cfgauth_free(&cfg->auth);
 	gw_cfgauth_listen_tls_free(&cfg->tls);

@@ -35,6 +35,7 @@ static const struct gw_cfgval_choice upauth_methods[] = {
 static const struct gw_cfgval_choice upauth_locations[] = {
 	{ "header", GW_UPAUTH_HEADER },
 	{ "query", GW_UPAUTH_QUERY },
+	{ "env", GW_UPAUTH_ENV },
 	{ NULL, 0 },
 };
 
@@ -128,7 +129,7 @@ static const struct gw_cfgval_key upauth_keys[] = {
 	{ "method", .set = set_upauth_method, .choices = upauth_methods,
 	  .list = "api_key, bearer, basic, custom, oauth2, none" },
 	{ "location", .set = set_upauth_location, .choices = upauth_locations,
-	  .list = "header, query" },
+	  .list = "header, query, env" },
 	{ "name", GW_CFGVAL_STRING(struct gw_upstream_auth, name, gw_cfgval_check_nonempty) },
 	{ "format", .set = set_upauth_format, .choices = upauth_formats,
 	  .list = "raw, prefix, template" },
@@ -234,7 +235,22 @@ static bool query_name_is_valid(const char *s)
 	return true;
 }
 
-/* The method's defaults for name (header or query) and format. */
+/* Environment variable names as POSIX shells take them. */
+static bool env_name_is_valid(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return false;
+	for (s++; *s; s++) {
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	}
+	return true;
+}
+
+/* The method's defaults for name (header or query) and format. In the
+ * environment the value is formatted as in a header ("Bearer ...",
+ * "Basic ..."), but the variable has no default name. */
 static int auth_defaults(struct gw_yaml_diag *d, const struct gw_yaml_node *am,
 			 struct gw_upstream_auth *a)
 {
@@ -258,6 +274,8 @@ static int auth_defaults(struct gw_yaml_diag *d, const struct gw_yaml_node *am,
 	default:
 		break;
 	}
+	if (!a->name && a->location == GW_UPAUTH_ENV)
+		return gw_yaml_fail(d, a->line, "location env needs name: (the environment variable to set)");
 	if (!a->name && !name)
 		return gw_yaml_fail(d, a->line, "method custom needs name: (the %s to send)",
 				    query ? "query parameter" : "header");
@@ -296,6 +314,18 @@ static int auth_check_name(struct gw_yaml_diag *d, const struct gw_yaml_node *am
 	const struct gw_upstream_auth *a = &s->auth;
 	int line = map_value(am, "name") ? map_value(am, "name")->line : a->line;
 
+	if (a->location == GW_UPAUTH_ENV) {
+		if (!env_name_is_valid(a->name))
+			return gw_yaml_fail(d, line,
+					    "an environment variable name is letters, digits and '_', not starting with a digit");
+		for (size_t i = 0; i < s->n_env; i++) {
+			if (strcmp(s->env[i].key, a->name) == 0)
+				return gw_yaml_fail(d, line,
+						    "variable '%s' is also given under env: set it one way only",
+						    a->name);
+		}
+		return 0;
+	}
 	if (a->location == GW_UPAUTH_QUERY) {
 		if (!query_name_is_valid(a->name))
 			return gw_yaml_fail(d, line,
@@ -459,24 +489,48 @@ static int auth_complete(struct gw_yaml_diag *d, const struct gw_yaml_node *am,
 	return rc;
 }
 
-/* Contract in core/config_auth.h. stdio servers take credentials through
- * env: instead. */
+/* auth: of a stdio server: only what can be put into the child's
+ * environment when it starts (location env). */
+static int stdio_auth_check(struct gw_yaml_diag *d, const struct gw_yaml_node *am,
+			    const struct gw_upstream_auth *a)
+{
+	if (a->method == GW_UPAUTH_NONE)
+		return 0;
+	if (a->method == GW_UPAUTH_OAUTH2)
+		return fail_key(d, am, "method",
+				"method oauth2 is for HTTP servers: a stdio server's environment is set once, "
+				"when it starts, and cannot follow a token that expires");
+	if (a->location == GW_UPAUTH_ENV)
+		return 0;
+	if (map_value(am, "location"))
+		return fail_key(d, am, "location",
+				"a stdio server has no headers or query string: use location: env");
+	return gw_yaml_fail(d, a->line,
+			    "a stdio server has no headers: use location: env and name: (the environment variable to set)");
+}
+
+/* Contract in core/config_auth.h. */
 int gw_cfgauth_check_server(struct gw_yaml_diag *d, const struct gw_yaml_node *map,
 			    struct gw_server_conf *s)
 {
+	const struct gw_yaml_node *am = map_value(map, "auth");
 	size_t old;
 	int rc;
 
-	if (s->transport == GW_TRANSPORT_STDIO) {
-		if (s->auth.method != GW_UPAUTH_NONE || map_value(map, "tls"))
-			return gw_cfgval_forbid_keys(d, map, (const char *const[]){ "auth", "tls", NULL },
-						     "only for HTTP servers; give a stdio server its credential in env: (e.g. API_KEY: \"${API_KEY}\")");
-		return 0;
-	}
-	if ((s->tls.cert == NULL) != (s->tls.key == NULL))
+	if (s->transport == GW_TRANSPORT_STDIO && map_value(map, "tls"))
+		return fail_key(d, map, "tls", "only for HTTP servers (a stdio server has no connection to secure)");
+	if (s->transport != GW_TRANSPORT_STDIO && (s->tls.cert == NULL) != (s->tls.key == NULL))
 		return fail_key(d, map, "tls", "cert and key go together");
 	old = gw_yaml_path_push(d, "auth", strlen("auth"));
-	rc = auth_complete(d, map_value(map, "auth"), s);
+	if (s->transport == GW_TRANSPORT_STDIO)
+		rc = stdio_auth_check(d, am, &s->auth);
+	else if (s->auth.location == GW_UPAUTH_ENV)
+		rc = fail_key(d, am, "location",
+			      "location env is for stdio servers: send an HTTP server its credential in a header or the query");
+	else
+		rc = 0;
+	if (rc == 0)
+		rc = auth_complete(d, am, s);
 	gw_yaml_path_pop(d, old);
 	return rc;
 }

@@ -32,10 +32,12 @@ int gw_cfgauth_set_tls(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 		       const struct gw_cfgval_key *key, void *obj);
 
 /* auth: and tls: of server s, read from its mapping map, once its transport
- * is known: refused on a stdio server; cert and key together; what the
- * method needs, and nothing it does not use. Fills in the method's default
- * name, format and prefix and, for methods other than oauth2, s->auth.value
- * (what is sent). 0, or the result of gw_yaml_fail / gw_yaml_nomem. */
+ * is known: tls: only on HTTP servers, cert and key together; auth: on a
+ * stdio server only with location env (an environment variable of the
+ * child, not oauth2), and location env only there; what the method needs,
+ * and nothing it does not use. Fills in the method's default name, format
+ * and prefix and, for methods other than oauth2, s->auth.value (what is
+ * sent). 0, or the result of gw_yaml_fail / gw_yaml_nomem. */
 int gw_cfgauth_check_server(struct gw_yaml_diag *d, const struct gw_yaml_node *map,
 			    struct gw_server_conf *s);
 

@@ -8,19 +8,19 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/log.h"
 #include "http/server.h"
 #include "http/stream.h"
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/session.h"
 
-#define LEGACY_MAX_DEPTH 64
-
 void gw_legacy_sse_open(struct gw_gateway *gw, struct evhttp_request *req,
 			const struct gw_scope *scope, const char *base)
 {
 	const char *accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
 	struct gw_session *s;
+	struct gw_limit_hit hit;
 	char endpoint[160];
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
@@ -37,9 +37,14 @@ void gw_legacy_sse_open(struct gw_gateway *gw, struct evhttp_request *req,
 		gw_http_reply_error(req, 503, NULL, GW_RPC_SERVER_ERROR, "Gateway is shutting down");
 		return;
 	}
+	if (!gw_session_admits(gw, &hit)) {
+		GW_WARN("limits", "legacy SSE session refused: %s", hit.message);
+		gw_http_reply_limit(req, NULL, &hit, 1);
+		return;
+	}
 	s = gw_session_new_pending(gw, scope);
 	if (!s) {
-		gw_http_reply_error(req, 503, NULL, GW_RPC_SERVER_ERROR, "Too many sessions");
+		gw_http_reply_error(req, 500, NULL, GW_RPC_INTERNAL_ERROR, "out of memory");
 		return;
 	}
 	snprintf(endpoint, sizeof(endpoint), "%s/messages?sessionId=%s", base, s->id);
@@ -70,6 +75,22 @@ static struct gw_session *legacy_session(struct gw_gateway *gw, struct evhttp_re
 	return s;
 }
 
+/* One message of a batch: past the in-flight bound a request is answered
+ * with the error on the event stream, like any answer of this transport. */
+static void legacy_element(struct gw_session *s, struct gw_msg *m)
+{
+	struct gw_limit_hit hit;
+	json_t *ans;
+
+	if (m->kind != GW_MSG_REQUEST || gw_session_takes_call(s, &hit)) {
+		gw_dispatch_message(s, m);
+		return;
+	}
+	ans = gw_limit_error(m->id, &hit);
+	gw_session_send(s, NULL, ans, true);
+	json_decref(ans);
+}
+
 void gw_legacy_sse_post(struct gw_gateway *gw, struct evhttp_request *req,
 			const struct gw_scope *scope)
 {
@@ -78,6 +99,7 @@ void gw_legacy_sse_post(struct gw_gateway *gw, struct evhttp_request *req,
 	size_t len = evbuffer_get_length(body), i;
 	struct gw_rpc_error err = { 0 };
 	struct gw_msg m = { 0 };
+	struct gw_limit_hit hit;
 	struct gw_session *s;
 	json_t *el;
 
@@ -97,10 +119,15 @@ void gw_legacy_sse_post(struct gw_gateway *gw, struct evhttp_request *req,
 		return;
 	}
 	if (gw_jsonrpc_parse(len ? (const char *)evbuffer_pullup(body, -1) : "", len,
-			     LEGACY_MAX_DEPTH, &m, &err) < 0) {
+			     gw->cfg->limits.max_depth, &m, &err) < 0) {
 		gw_http_reply_error(req, 400, err.id, err.code, err.message);
 		gw_rpc_error_clear(&err);
 		return;
+	}
+	if (m.kind == GW_MSG_REQUEST && !gw_session_takes_call(s, &hit)) {
+		GW_INFO("limits", "session %.8s…: request refused: %s", s->id, hit.message);
+		gw_http_reply_limit(req, m.id, &hit, 1);
+		goto out;
 	}
 	gw_http_security_headers(req);
 	evhttp_send_reply(req, 202, "Accepted", NULL);
@@ -118,9 +145,10 @@ void gw_legacy_sse_post(struct gw_gateway *gw, struct evhttp_request *req,
 				gw_rpc_error_clear(&err);
 				continue;
 			}
-			gw_dispatch_message(s, &em);
+			legacy_element(s, &em);
 			gw_msg_clear(&em);
 		}
 	}
+out:
 	gw_msg_clear(&m);
 }

@@ -18,8 +18,6 @@
 #include "mcp/session.h"
 #include "upstream/upstream.h"
 
-#define MCP_MAX_DEPTH 64
-
 static const char *in_header(struct evhttp_request *req, const char *name)
 {
 	return evhttp_find_header(evhttp_request_get_input_headers(req), name);
@@ -73,6 +71,7 @@ static void handle_initialize(struct gw_gateway *gw, struct evhttp_request *req,
 	json_t *pv = json_object_get(m->params, "protocolVersion");
 	json_t *result, *reply;
 	struct gw_session *s;
+	struct gw_limit_hit hit;
 	const char *proto;
 
 	if (!json_is_object(m->params) || !json_is_string(pv)) {
@@ -84,11 +83,16 @@ static void handle_initialize(struct gw_gateway *gw, struct evhttp_request *req,
 		gw_http_reply_error(req, 503, m->id, GW_RPC_SERVER_ERROR, "Gateway is shutting down");
 		return;
 	}
+	if (!gw_session_admits(gw, &hit)) {
+		GW_WARN("limits", "initialize refused: %s", hit.message);
+		gw_http_reply_limit(req, m->id, &hit, 1);
+		return;
+	}
 	proto = gw_dispatch_pick_version(json_string_value(pv));
 	s = gw_session_new(gw, scope, proto, json_object_get(m->params, "capabilities"),
 			   json_object_get(m->params, "clientInfo"));
 	if (!s) {
-		gw_http_reply_error(req, 503, m->id, GW_RPC_SERVER_ERROR, "Too many sessions");
+		gw_http_reply_error(req, 500, m->id, GW_RPC_INTERNAL_ERROR, "out of memory");
 		return;
 	}
 	result = gw_dispatch_initialize_result(gw, scope, proto);
@@ -138,6 +142,7 @@ static void batch_element(struct gw_session *s, struct gw_stream *st, json_t *el
 {
 	struct gw_rpc_error err = { 0 };
 	struct gw_msg em = { 0 };
+	struct gw_limit_hit hit;
 	json_t *ans;
 
 	if (gw_jsonrpc_classify(el, &em, &err) < 0) {
@@ -149,6 +154,10 @@ static void batch_element(struct gw_session *s, struct gw_stream *st, json_t *el
 	}
 	if (em.kind == GW_MSG_REQUEST && strcmp(em.method, "initialize") == 0) {
 		ans = gw_jsonrpc_error(em.id, GW_RPC_INVALID_REQUEST, "initialize must not be part of a batch", NULL);
+		gw_session_send(s, st, ans, true);
+		json_decref(ans);
+	} else if (em.kind == GW_MSG_REQUEST && !gw_session_takes_call(s, &hit)) {
+		ans = gw_limit_error(em.id, &hit);
 		gw_session_send(s, st, ans, true);
 		json_decref(ans);
 	} else if (em.kind == GW_MSG_REQUEST) {
@@ -206,6 +215,21 @@ static bool claims_modern_header(struct evhttp_request *req)
 	return v && strcmp(v, GW_PROTOCOL_MODERN) >= 0;
 }
 
+/* A new 2026-07-28 call past the in-flight bound of its caller is refused;
+ * a retry carrying a requestState continues a call already counted, and a
+ * listen stream is not a call. */
+static bool modern_refused(struct gw_gateway *gw, struct evhttp_request *req, struct gw_msg *m)
+{
+	struct gw_limit_hit hit;
+
+	if (m->kind != GW_MSG_REQUEST || strcmp(m->method, "subscriptions/listen") == 0 ||
+	    json_object_get(m->params, "requestState") || gw_caller_takes_call(gw, &hit))
+		return false;
+	GW_INFO("limits", "2026-07-28 request refused: %s", hit.message);
+	gw_http_reply_limit(req, m->id, &hit, 1);
+	return true;
+}
+
 static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const struct gw_scope *scope)
 {
 	struct evbuffer *body = evhttp_request_get_input_buffer(req);
@@ -218,12 +242,14 @@ static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const
 	if (!body_checks(req))
 		return;
 	data = len ? (const char *)evbuffer_pullup(body, -1) : "";
-	if (gw_jsonrpc_parse(data, len, MCP_MAX_DEPTH, &m, &err) < 0) {
+	if (gw_jsonrpc_parse(data, len, gw->cfg->limits.max_depth, &m, &err) < 0) {
 		gw_http_reply_error(req, 400, err.id, err.code, err.message);
 		gw_rpc_error_clear(&err);
 		return;
 	}
 	if (gw_modern_claims(&m)) {
+		if (modern_refused(gw, req, &m))
+			goto out;
 		gw_modern_http(gw, req, scope, &m);
 		goto out;
 	}
@@ -247,8 +273,15 @@ static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const
 		goto out;
 	switch (m.kind) {
 	case GW_MSG_REQUEST: {
-		struct gw_stream *st = gw_stream_new(s, req, false);
+		struct gw_limit_hit hit;
+		struct gw_stream *st;
 
+		if (!gw_session_takes_call(s, &hit)) {
+			GW_INFO("limits", "session %.8s…: request refused: %s", s->id, hit.message);
+			gw_http_reply_limit(req, m.id, &hit, 1);
+			break;
+		}
+		st = gw_stream_new(s, req, false);
 		if (!st) {
 			gw_http_reply_error(req, 500, m.id, GW_RPC_INTERNAL_ERROR, "out of memory");
 			break;

@@ -14,18 +14,20 @@
 #include "core/log.h"
 #include "core/config.h"
 #include "core/util.h"
+#include "http/conn.h"
 #include "http/legacy_sse.h"
 #include "http/mcp_http.h"
 #include "http/tls.h"
+#include "limits/hooks.h"
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/session.h"
 #include "policy/policy.h"
+#include "upstream/status.h"
 #include "upstream/upstream.h"
 
-#define HTTP_MAX_URI 8192
-#define HTTP_MAX_HEADERS_SIZE (64u << 10)
 #define HTTP_TIMEOUT_S 600
+
 #define HSTS_VALUE "max-age=31536000"
 
 static struct evhttp_bound_socket *bound;
@@ -66,6 +68,20 @@ void gw_http_reply_error(struct evhttp_request *req, int status, json_t *id, int
 	json_t *body = gw_jsonrpc_error(id, code, message, NULL);
 
 	gw_http_reply_json(req, status, body);
+	json_decref(body);
+}
+
+void gw_http_reply_limit(struct evhttp_request *req, json_t *id, const struct gw_limit_hit *hit,
+			 unsigned retry_s)
+{
+	json_t *body = gw_limit_error(id, hit);
+	char v[16];
+
+	if (retry_s) {
+		snprintf(v, sizeof(v), "%u", retry_s);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", v);
+	}
+	gw_http_reply_json(req, hit->status, body);
 	json_decref(body);
 }
 
@@ -121,29 +137,47 @@ static const char *check_origin(struct gw_gateway *gw, struct evhttp_request *re
 static void reply_health(struct gw_gateway *gw, struct evhttp_request *req)
 {
 	json_t *ups = json_array(), *body;
-	static const char *const states[] = { "idle", "starting", "ready", "backoff" };
 	bool all_ready = true;
 
+	/* each upstream's state (upstream/status.c); liveness is the answer itself */
 	for (size_t i = 0; i < gw->n_ups; i++) {
-		struct gw_upstream *up = gw->ups[i];
-		enum gw_uconn_state st = up->shared ? gw_uconn_state(up->shared) : GW_UC_IDLE;
-		const char *err = up->shared ? gw_uconn_last_error(up->shared) : NULL;
-		json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "name", up->conf->name, "state",
-				      states[st], "restarts", (json_int_t)up->restarts, "calls",
-				      (json_int_t)up->calls, "failures", (json_int_t)up->failures,
-				      "timeouts", (json_int_t)up->timeouts);
-
-		if (err)
-			json_object_set_new(o, "last_error", json_string(err));
-		all_ready = all_ready && st == GW_UC_READY;
-		json_array_append_new(ups, o);
+		all_ready = all_ready && gw_upstream_is_ready(gw->ups[i]);
+		json_array_append_new(ups, gw_upstream_status_json(gw->ups[i]));
 	}
 	body = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:o}", "status", gw->stopping ? "stopping" : "ok",
 			 "auth", gw_authn_required(gw) ? "required" : "none (development only)",
 			 "version", GW_VERSION, "uptime_s",
 			 (json_int_t)((gw_now_ms() - gw->started_ms) / 1000), "sessions",
 			 (json_int_t)gw->sessions.live, "upstreams_ready", all_ready, "upstreams", ups);
+	json_object_set_new(body, "rate_limits", gw_limits_health(gw));
+	json_object_set_new(body, "connections", json_integer((json_int_t)gw_conn_count()));
 	gw_http_reply_json(req, gw->stopping ? 503 : 200, body);
+	json_decref(body);
+}
+
+/* Readiness: 200 when every required upstream is ready, else 503 naming
+ * the ones that are not (docs/internals/upstream-resilience.md). */
+static void reply_ready(struct gw_gateway *gw, struct evhttp_request *req)
+{
+	json_t *waiting = json_array(), *body;
+
+	for (size_t i = 0; i < gw->n_ups; i++) {
+		struct gw_upstream *up = gw->ups[i];
+		const char *err = up->shared ? gw_uconn_last_error(up->shared) : NULL;
+		json_t *o;
+
+		if (!up->conf->health.required || gw_upstream_is_ready(up))
+			continue;
+		o = json_pack("{s:s,s:s}", "name", up->conf->name, "state", gw_upstream_state_name(up));
+		if (o && up->health.failing)
+			err = up->health.last_error;
+		if (o && err)
+			json_object_set_new(o, "last_error", json_string(err));
+		json_array_append_new(waiting, o);
+	}
+	body = json_pack("{s:b,s:s,s:o}", "ready", !gw->stopping && json_array_size(waiting) == 0,
+			 "status", gw->stopping ? "stopping" : "ok", "not_ready", waiting);
+	gw_http_reply_json(req, json_is_true(json_object_get(body, "ready")) ? 200 : 503, body);
 	json_decref(body);
 }
 
@@ -233,13 +267,12 @@ static bool client_limits_ok(struct gw_gateway *gw, struct evhttp_request *req,
 	return listed;
 }
 
-static void on_authed(struct gw_gateway *gw, struct evhttp_request *req,
-		      const struct gw_principal *who, bool ok, void *arg)
+/* Past the rate limiter (limits/hooks.h): route the request. */
+static void on_admitted(struct gw_gateway *gw, struct evhttp_request *req,
+			const struct gw_principal *who, bool ok, void *arg)
 {
 	struct route_ctx *ctx = arg;
 
-	if (ok && req && !client_limits_ok(gw, req, who))
-		ok = false;
 	if (ok && req) {
 		gw->who = who; /* for what this request creates or looks up */
 		if (ctx->ep == EP_SSE)
@@ -253,18 +286,29 @@ static void on_authed(struct gw_gateway *gw, struct evhttp_request *req,
 	free(ctx);
 }
 
+static void on_authed(struct gw_gateway *gw, struct evhttp_request *req,
+		      const struct gw_principal *who, bool ok, void *arg)
+{
+	if (ok && req && !client_limits_ok(gw, req, who))
+		ok = false;
+	if (ok && req) {
+		gw_limits_admit(gw, req, who, on_admitted, arg);
+		return;
+	}
+	free(arg);
+}
+
 static void on_reply_done(struct evhttp_request *req, void *arg)
 {
 	struct gw_gateway *gw = arg;
 
-	(void)req;
 	gw->replies_pending--;
+	gw_conn_request_done(req);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct gw_gateway *gw = arg;
-	const char *uri = evhttp_request_get_uri(req);
 	const struct evhttp_uri *pu = evhttp_request_get_evhttp_uri(req);
 	const char *path = pu ? evhttp_uri_get_path(pu) : NULL;
 	const char *why;
@@ -276,14 +320,12 @@ static void on_request(struct evhttp_request *req, void *arg)
 	/* Counted until written in full, so that shutdown does not cut it. */
 	gw->replies_pending++;
 	evhttp_request_set_on_complete_cb(req, on_reply_done, gw);
+	if (gw_conn_answer_refused(req))
+		return; /* a bound crossed while it was read (http/conn.c) */
 	if (tls_ctx && !gw_tls_request_is_secure(req)) {
 		/* only when making the TLS end of a connection ran out of memory */
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 		gw_http_reply_error(req, 400, NULL, GW_RPC_INVALID_REQUEST, "This listener takes HTTPS only");
-		return;
-	}
-	if (uri && strlen(uri) > HTTP_MAX_URI) {
-		gw_http_reply_error(req, 414, NULL, GW_RPC_INVALID_REQUEST, "URI too long");
 		return;
 	}
 	if (!path) {
@@ -292,6 +334,10 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 	if (strcmp(path, "/health") == 0) {
 		reply_health(gw, req);
+		return;
+	}
+	if (strcmp(path, "/ready") == 0) {
+		reply_ready(gw, req);
 		return;
 	}
 	if (gw_authn_metadata(gw, req, path))
@@ -347,10 +393,10 @@ int gw_http_start(struct gw_gateway *gw)
 	gw->http = evhttp_new(gw->base);
 	if (!gw->http)
 		return GW_ENOMEM;
-	if (tls_ctx)
-		gw_tls_serve(gw->http, tls_ctx);
-	evhttp_set_max_body_size(gw->http, (ev_ssize_t)gw->cfg->max_body);
-	evhttp_set_max_headers_size(gw->http, HTTP_MAX_HEADERS_SIZE);
+	/* Sizes, read_timeout and idle_timeout are the connection guards'
+	 * (http/conn.c); evhttp's own timeout stays as the last resort against
+	 * a peer that stops taking an answer. */
+	gw_conn_serve(gw, gw->http, tls_ctx);
 	evhttp_set_timeout(gw->http, HTTP_TIMEOUT_S);
 	evhttp_set_allowed_methods(gw->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
 						     EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
@@ -383,6 +429,7 @@ void gw_http_free(struct gw_gateway *gw)
 {
 	if (gw->http)
 		evhttp_free(gw->http);
+	gw_conn_free_all();
 	gw->http = NULL;
 	bound = NULL;
 	SSL_CTX_free(tls_ctx);

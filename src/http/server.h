@@ -19,6 +19,11 @@ void gw_http_security_headers(struct evhttp_request *req);
 /* Answer with an HTTP status and a JSON-RPC error body (id may be NULL). */
 void gw_http_reply_error(struct evhttp_request *req, int status, json_t *id, int code,
 			 const char *message);
+/* Answer a request a bound refused: hit->status, its JSON-RPC error (id
+ * may be NULL), Retry-After when retry_s > 0. */
+struct gw_limit_hit;
+void gw_http_reply_limit(struct evhttp_request *req, json_t *id, const struct gw_limit_hit *hit,
+			 unsigned retry_s);
 /* Answer with a JSON body (borrowed). */
 void gw_http_reply_json(struct evhttp_request *req, int status, json_t *body);
 

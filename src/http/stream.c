@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "http/conn.h"
 #include "http/server.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/modern.h"
@@ -136,11 +137,36 @@ struct gw_stream *gw_stream_new(struct gw_session *s, struct evhttp_request *req
 	return st;
 }
 
+/* A reader that stopped reading must not make us keep its output without
+ * end: past limits.max_sse_buffer of unsent bytes its connection is cut,
+ * and the close callback then handles the stream as a client that went
+ * away. What was not sent stays in the replay buffer. A resumption's replay
+ * is exempt: it is bounded by that buffer. */
+static bool over_buffer(struct gw_stream *st, size_t adding)
+{
+	size_t max = st->s->gw->cfg->limits.max_sse_buffer;
+	char why[200];
+
+	if (st->cut)
+		return true;
+	if (!max || st->replaying || gw_conn_unsent(st->req) + adding <= max)
+		return false;
+	snprintf(why, sizeof(why),
+		 "session %.8s…: its SSE reader left more than limits.max_sse_buffer (%zu bytes) "
+		 "unread", st->s->id, max);
+	gw_conn_cut(st->req, why);
+	st->cut = true;
+	return true;
+}
+
 static void chunk_event(struct gw_stream *st, uint32_t stream, uint64_t seq, const char *data,
 			size_t len)
 {
-	struct evbuffer *b = evbuffer_new();
+	struct evbuffer *b;
 
+	if (over_buffer(st, len))
+		return;
+	b = evbuffer_new();
 	if (!b)
 		return;
 	if (!st->s->modern) /* 2026-07-28 streams have no ids and no resumption */
@@ -310,7 +336,7 @@ static void sink_write(struct gw_stream *st, const char *json, size_t len)
 		}
 		return;
 	}
-	if (!st->req)
+	if (!st->req || over_buffer(st, len))
 		return;
 	b = evbuffer_new();
 	evbuffer_add(b, "event: message\ndata: ", 21);
@@ -387,9 +413,12 @@ void gw_stream_resume(struct gw_stream *st, struct evhttp_request *req, uint64_t
 		stream_end(st); /* a newer connection takes the stream over */
 	st->req = req;
 	st->sse = false;
+	st->cut = false;
 	watch_close(st, true);
 	start_sse(st);
+	st->replaying = true;
 	for (struct gw_event *e = st->s->ev_head; e; e = e->next)
 		if (e->stream == st->num && e->seq > after_seq && e->len > 0)
 			chunk_event(st, e->stream, e->seq, e->data, e->len);
+	st->replaying = false;
 }

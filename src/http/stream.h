@@ -30,6 +30,8 @@ struct gw_stream {
 	bool sse;                     /* SSE headers sent */
 	bool done;                    /* the answer was delivered */
 	bool is_get;
+	bool cut;                     /* over limits.max_sse_buffer: its connection is being closed */
+	bool replaying;               /* a resumption's replay is being written */
 	int status;                   /* HTTP status of a JSON answer; 0: 200 */
 	struct event *peer;           /* 2026-07-28: notices the client hanging up */
 	unsigned batch_pending;       /* 2025-03-26 batch: answers still to come */

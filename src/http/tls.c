@@ -191,12 +191,10 @@ out_free:
 	return NULL;
 }
 
-/* evhttp's bufferevent factory: a TLS server end for the socket evhttp
- * sets on it next. NULL (out of memory) makes evhttp fall back to a plain
- * socket; server.c refuses requests that arrive that way. */
-static struct bufferevent *on_connection(struct event_base *base, void *arg)
+/* Contract in http/tls.h. */
+struct bufferevent *gw_tls_bufferevent_new(struct event_base *base, SSL_CTX *ctx)
 {
-	SSL *ssl = SSL_new(arg);
+	SSL *ssl = SSL_new(ctx);
 	struct bufferevent *bev;
 
 	if (!ssl)
@@ -212,18 +210,16 @@ static struct bufferevent *on_connection(struct event_base *base, void *arg)
 	return bev;
 }
 
-/* Contract in http/tls.h. */
-void gw_tls_serve(struct evhttp *http, SSL_CTX *ctx)
-{
-	evhttp_set_bevcb(http, on_connection, ctx);
-}
-
+/* The TLS end is under the connection's guard (http/conn.c). */
 static SSL *request_ssl(struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	struct bufferevent *under = bev ? bufferevent_get_underlying(bev) : NULL;
 
-	return bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	if (!bev)
+		return NULL;
+	return bufferevent_openssl_get_ssl(under ? under : bev);
 }
 
 /* Contract in http/tls.h. */

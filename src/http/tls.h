@@ -9,7 +9,8 @@
 #include <openssl/types.h>
 #include <stdbool.h>
 
-struct evhttp;
+struct bufferevent;
+struct event_base;
 struct evhttp_request;
 struct gw_listen_tls;
 
@@ -23,9 +24,10 @@ struct gw_listen_tls;
  * certificate, with the reason logged naming the file. The caller frees it
  * with SSL_CTX_free(). */
 SSL_CTX *gw_tls_context_new(const struct gw_listen_tls *conf);
-/* Make every connection http accepts from now on a TLS server connection
- * on ctx. http must not outlive ctx. */
-void gw_tls_serve(struct evhttp *http, SSL_CTX *ctx);
+/* The TLS server end, on ctx, of a connection evhttp is accepting: a
+ * bufferevent whose socket is set next (by evhttp). NULL when out of
+ * memory. */
+struct bufferevent *gw_tls_bufferevent_new(struct event_base *base, SSL_CTX *ctx);
 /* Did req arrive on a TLS connection? */
 bool gw_tls_request_is_secure(struct evhttp_request *req);
 /* The client certificate of req's connection when one was sent and

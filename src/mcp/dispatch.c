@@ -5,6 +5,7 @@
 
 #include "catalog/catalog.h"
 #include "core/log.h"
+#include "limits/hooks.h"
 #include "mcp/bridge.h"
 #include "mcp/relay.h"
 #include "mcp/tasks.h"
@@ -139,7 +140,8 @@ static void on_forward_answer(void *arg, json_t *msg, int code, const char *mess
 	json_decref(copy);
 }
 
-void gw_dispatch_forward(struct gw_call *c, struct gw_sup *sup, json_t *params)
+/* gw_dispatch_forward once the rate limiter let c through. */
+static void forward_admitted(struct gw_call *c, struct gw_sup *sup, json_t *params)
 {
 	struct gw_gateway *gw = c->s->gw;
 	json_t *meta = json_object_get(params, "_meta");
@@ -159,6 +161,12 @@ void gw_dispatch_forward(struct gw_call *c, struct gw_sup *sup, json_t *params)
 	r = gw_uconn_request(sup->uc, c->method, params, 0, on_forward_answer, c);
 	if (r)
 		c->ureq = r; /* else c was answered and freed already */
+}
+
+void gw_dispatch_forward(struct gw_call *c, struct gw_sup *sup, json_t *params)
+{
+	if (gw_limits_call_admit(c, sup, params, forward_admitted))
+		forward_admitted(c, sup, params);
 }
 
 void gw_dispatch_reforward(struct gw_call *c, json_t *params)
@@ -183,7 +191,7 @@ static void set_level(struct gw_call *c)
 		return;
 	}
 	for (size_t i = 0; i < c->s->n_sups; i++) {
-		struct gw_sup *sup = &c->s->sups[i];
+		struct gw_sup *sup = c->s->sups[i];
 		json_t *init = gw_uconn_init_result(sup->uc);
 
 		if (init && !json_object_get(json_object_get(init, "capabilities"), "logging"))
@@ -228,7 +236,8 @@ void gw_dispatch_request(struct gw_session *s, struct gw_stream *st, struct gw_m
 		gw_dispatch_call(c);
 }
 
-void gw_dispatch_call(struct gw_call *c)
+/* gw_dispatch_call once the rate limiter let c through. */
+static void call_admitted(struct gw_call *c)
 {
 	const struct gw_call *m = c; /* the request as the client sent it */
 	char msg[200];
@@ -263,6 +272,20 @@ void gw_dispatch_call(struct gw_call *c)
 	gw_call_error(c, GW_RPC_METHOD_NOT_FOUND, msg, NULL);
 }
 
+static void call_resume(struct gw_call *c, struct gw_sup *sup, json_t *params)
+{
+	(void)sup;
+	(void)params;
+	call_admitted(c);
+}
+
+void gw_dispatch_call(struct gw_call *c)
+{
+	/* only on `mcpgw stdio`: over HTTP the whole request was charged */
+	if (gw_limits_message_admit(c, call_resume))
+		call_admitted(c);
+}
+
 static void client_cancelled(struct gw_session *s, json_t *params)
 {
 	json_t *rid = json_object_get(params, "requestId");
@@ -284,7 +307,7 @@ void gw_dispatch_notification(struct gw_session *s, struct gw_msg *m)
 		client_cancelled(s, m->params);
 	} else if (strcmp(m->method, "notifications/roots/list_changed") == 0) {
 		for (size_t i = 0; i < s->n_sups; i++)
-			gw_uconn_notify(s->sups[i].uc, m->method, NULL);
+			gw_uconn_notify(s->sups[i]->uc, m->method, NULL);
 	}
 	/* notifications/initialized and anything else: nothing to do. */
 }

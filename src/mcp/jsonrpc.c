@@ -203,7 +203,7 @@ int gw_jsonrpc_parse(const char *buf, size_t len, size_t max_depth, struct gw_ms
 	memset(err, 0, sizeof(*err));
 	if (gw_json_depth(buf, len, max_depth) > max_depth) {
 		rc = rpc_fail(err, GW_RPC_INVALID_REQUEST,
-			      "nesting deeper than the depth limit of %zu", max_depth);
+			      "JSON nesting deeper than the depth limit of %zu (limits.max_depth)", max_depth);
 		goto out;
 	}
 	root = json_loadb(buf, len, GW_JSON_LOAD_FLAGS, &jerr);

@@ -19,6 +19,7 @@
 #define GW_RPC_UPSTREAM_ERROR -32010   /* mcpgw: an upstream failed (exit, garbage) */
 #define GW_RPC_UPSTREAM_TIMEOUT -32011 /* mcpgw: an upstream exceeded its timeout */
 #define GW_RPC_UPSTREAM_UNAVAILABLE -32012 /* mcpgw: upstream not running / restarting */
+#define GW_RPC_LIMIT_EXCEEDED -32013   /* mcpgw: a bound of limits: (sessions, in flight) */
 
 enum gw_msg_kind {
 	GW_MSG_REQUEST = 0,  /* method + id */

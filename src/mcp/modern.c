@@ -18,7 +18,10 @@
 #include "http/stream.h"
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
+#include "mcp/modern_listen.h"
+#include "mcp/modern_params.h"
 #include "mcp/session.h"
+#include "mcp/tasks.h"
 #include "upstream/upstream.h"
 
 #define META_VERSION "io.modelcontextprotocol/protocolVersion"
@@ -55,17 +58,8 @@ struct gw_modern_call {
 	json_t *final;                 /* the upstream answered while parked */
 	struct event *timer;
 	struct gw_principal *who;      /* the caller (auth in force), else NULL */
+	json_t *param_hdrs;            /* its Mcp-Param-* headers (mcp/modern_params.c) */
 };
-
-/* A subscriptions/listen stream. */
-struct gw_listener {
-	struct gw_stream *st;
-	json_t *id;                    /* the listen request's id: the subscriptionId */
-	bool tools, prompts, resources;
-	struct gw_listener *next;
-};
-
-static void listener_free(struct gw_session *s, struct gw_listener *l);
 
 static int level_index(const char *l)
 {
@@ -139,8 +133,14 @@ static void stamp(const char *method, json_t *msg)
 bool gw_modern_answer(struct gw_call *c, json_t *msg)
 {
 	struct gw_modern_call *mc = c->modern;
+	json_t *err = json_object_get(msg, "error");
 
 	stamp(c->method, msg);
+	/* A 2026 upstream's missing-capability refusal is HTTP 400 here too,
+	 * as long as nothing was streamed on the request (spec). */
+	if (json_integer_value(json_object_get(err, "code")) == RPC_MISSING_CAPABILITY && c->st &&
+	    !c->st->sse)
+		c->st->status = 400;
 	if (mc->parked) {
 		json_decref(mc->final);
 		mc->final = json_incref(msg);
@@ -258,6 +258,8 @@ bool gw_modern_input_request(struct gw_sup *sup, json_t *msg, struct gw_ureq *r)
 	struct gw_modern_call *mc;
 	struct modern_input *in, **tail;
 
+	if (gw_tasks_input_request(sup, msg, r))
+		return true; /* asked through a task's tasks/get (mcp/tasks_modern.c) */
 	if (!c || !c->modern || !cap)
 		return false;
 	mc = c->modern;
@@ -295,7 +297,10 @@ void gw_modern_notification(struct gw_session *s, json_t *msg, struct gw_ureq *r
 	struct gw_call *c = gw_call_of_ureq(related);
 	int lvl;
 
-	(void)s;
+	if (strcmp(method, "notifications/resources/updated") == 0) {
+		gw_modern_listen_updated(s, msg);
+		return;
+	}
 	/* Logs only where the request asked for them, at or above its level. */
 	if (strcmp(method, "notifications/message") != 0 || !c || !c->modern || c->modern->parked)
 		return;
@@ -309,12 +314,7 @@ void gw_modern_stream_closed(struct gw_stream *st)
 {
 	struct gw_session *s = st->s;
 
-	for (struct gw_listener *l = s->listeners; l; l = l->next) {
-		if (l->st == st) {
-			listener_free(s, l);
-			break;
-		}
-	}
+	gw_modern_listen_closed(s, st);
 	/* 2026-07-28: closing the response stream cancels the request. */
 	for (struct gw_call *c = s->calls; c; c = c->next) {
 		if (c->st != st || !c->modern || c->modern->parked)
@@ -345,9 +345,21 @@ void gw_modern_call_free(struct gw_call *c)
 		event_free(mc->timer);
 	json_decref(mc->caps);
 	json_decref(mc->final);
+	json_decref(mc->param_hdrs);
 	free(mc->who);
 	free(mc);
 	c->modern = NULL;
+}
+
+bool gw_modern_route(struct gw_call *c, struct gw_sup *sup, const char *tool)
+{
+	if (!c->modern)
+		return true;
+	/* Retry fields of a request that was never asked anything mean nothing
+	 * to a 2025 server (ours were taken by resume()). */
+	if (sup->up->conf->protocol != GW_ERA_2026 && !json_object_get(c->params, "requestState"))
+		json_object_del(c->params, "inputResponses");
+	return !tool || gw_modern_params_ok(c, sup, tool, c->modern->param_hdrs);
 }
 
 /* ---- the retry: inputResponses for a parked call ---------------------------- */
@@ -427,8 +439,8 @@ static struct gw_session *modern_session(struct gw_gateway *gw, const struct gw_
 
 	if (sc->kind == GW_SCOPE_ALL)
 		snprintf(key, sizeof(key), "all");
-	else if (sc->kind == GW_SCOPE_SERVER)
-		snprintf(key, sizeof(key), "s:%zu", sc->server);
+	else if (sc->kind == GW_SCOPE_SERVER) /* by name: a reload renumbers servers */
+		snprintf(key, sizeof(key), "s:%s", gw->ups[sc->server]->conf->name);
 	else
 		snprintf(key, sizeof(key), "v:%s", sc->vs->name);
 	s = gw_map_get(&gw->modern, key, strlen(key));
@@ -458,12 +470,15 @@ static json_t *discover_result(struct gw_gateway *gw, const struct gw_scope *sc)
 	json_t *res;
 	const char *keys[] = { "tools", "prompts", "resources" };
 
-	/* subscriptions/listen carries list changes; resource subscriptions are
-	 * not honoured yet. */
+	/* subscriptions/listen carries list changes, and resource updates
+	 * where a 2025 upstream offers subscriptions (mcp/modern_listen.c). */
 	for (int i = 0; i < 3; i++)
 		if (json_object_get(caps, keys[i]))
 			json_object_set_new(caps, keys[i], json_pack("{s:b}", "listChanged", 1));
+	if (json_object_get(caps, "resources") && gw_modern_listen_can_subscribe(gw, sc))
+		json_object_set_new(json_object_get(caps, "resources"), "subscribe", json_true());
 	json_object_del(caps, "tasks");
+	gw_tasks_discover_caps(gw, sc, caps); /* the tasks extension, if offered */
 	res = json_pack("{s:[s],s:o}", "supportedVersions", GW_PROTOCOL_MODERN, "capabilities", caps);
 	if (json_object_get(init, "instructions"))
 		json_object_set(res, "instructions", json_object_get(init, "instructions"));
@@ -559,6 +574,8 @@ static bool check_name_header(struct evhttp_request *req, struct gw_msg *m)
 		field = "name";
 	else if (strcmp(m->method, "resources/read") == 0)
 		field = "uri";
+	else if (gw_tasks_named_by_id(m->method))
+		field = "taskId"; /* the tasks extension routes by task id */
 	if (!field)
 		return true;
 	body = json_string_value(json_object_get(m->params, field));
@@ -582,107 +599,7 @@ static bool served_method(const char *m)
 	for (int i = 0; ok[i]; i++)
 		if (strcmp(m, ok[i]) == 0)
 			return true;
-	return false;
-}
-
-static json_t *subscription_meta(json_t *id)
-{
-	return json_pack("{s:O,s:{s:s,s:s}}", "io.modelcontextprotocol/subscriptionId", id,
-			 META_SERVERINFO, "name", "mcpgw", "version", GW_VERSION);
-}
-
-static void listener_send(struct gw_listener *l, const char *method, json_t *params, bool final)
-{
-	json_t *msg;
-
-	if (final) {
-		json_t *res = json_pack("{s:s,s:o}", "resultType", "complete", "_meta", subscription_meta(l->id));
-
-		msg = gw_jsonrpc_result(l->id, res);
-	} else {
-		if (!params)
-			params = json_object();
-		json_object_set_new(params, "_meta", subscription_meta(l->id));
-		msg = gw_jsonrpc_notification(method, params);
-	}
-	gw_stream_write(l->st, msg, final);
-	json_decref(msg);
-}
-
-/* subscriptions/listen: acknowledge what we honour, then keep the stream
- * for list changes. Resource subscriptions are not honoured yet. */
-static void listen_open(struct gw_gateway *gw, struct evhttp_request *req,
-			const struct gw_scope *scope, struct gw_msg *m)
-{
-	json_t *want = json_object_get(m->params, "notifications"), *ack;
-	struct gw_session *s;
-	struct gw_listener *l;
-
-	if (!json_is_object(want)) {
-		http_error(req, 200, m->id, GW_RPC_INVALID_PARAMS, "params.notifications must be an object", NULL);
-		return;
-	}
-	s = modern_session(gw, scope);
-	l = calloc(1, sizeof(*l));
-	if (!s || !l || !(l->st = gw_stream_new(s, req, false))) {
-		free(l);
-		http_error(req, 503, m->id, GW_RPC_INTERNAL_ERROR, "gateway is at its session limit", NULL);
-		return;
-	}
-	l->id = json_incref(m->id);
-	l->tools = json_is_true(json_object_get(want, "toolsListChanged"));
-	l->prompts = json_is_true(json_object_get(want, "promptsListChanged"));
-	l->resources = json_is_true(json_object_get(want, "resourcesListChanged"));
-	l->next = s->listeners;
-	s->listeners = l;
-	ack = json_object();
-	if (l->tools)
-		json_object_set_new(ack, "toolsListChanged", json_true());
-	if (l->prompts)
-		json_object_set_new(ack, "promptsListChanged", json_true());
-	if (l->resources)
-		json_object_set_new(ack, "resourcesListChanged", json_true());
-	listener_send(l, "notifications/subscriptions/acknowledged",
-		      json_pack("{s:o}", "notifications", ack), false);
-}
-
-static void listener_free(struct gw_session *s, struct gw_listener *l)
-{
-	for (struct gw_listener **pp = &s->listeners; *pp; pp = &(*pp)->next) {
-		if (*pp == l) {
-			*pp = l->next;
-			break;
-		}
-	}
-	json_decref(l->id);
-	free(l);
-}
-
-void gw_modern_list_changed(struct gw_session *s, const char *method)
-{
-	for (struct gw_listener *l = s->listeners; l; l = l->next) {
-		bool want = (strstr(method, "/tools/") && l->tools) ||
-			    (strstr(method, "/prompts/") && l->prompts) ||
-			    (strstr(method, "/resources/") && l->resources);
-
-		if (want)
-			listener_send(l, method, NULL, false);
-	}
-}
-
-void gw_modern_end_listeners(struct gw_gateway *gw)
-{
-	size_t pos = 0;
-	struct gw_session *s;
-
-	while ((s = gw_map_next(&gw->modern, &pos, NULL))) {
-		while (s->listeners) {
-			struct gw_listener *l = s->listeners;
-
-			listener_send(l, NULL, NULL, true); /* ends and frees the stream */
-			listener_free(s, l);
-		}
-	}
+	return gw_tasks_named_by_id(m); /* tasks/result and tasks/list are gone */
 }
 
 /* Answer a 2026 request on its stream with an error (in-band). */
@@ -715,7 +632,7 @@ static void resume(struct gw_gateway *gw, struct gw_stream *st, struct gw_msg *m
 
 /* A new 2026 call: it carries its own capabilities, log level and caller. */
 static void start_call(struct gw_gateway *gw, struct gw_session *s, struct gw_stream *st,
-		       struct gw_msg *m, json_t *caps, int lvl)
+		       struct gw_msg *m, json_t *caps, int lvl, json_t *param_hdrs)
 {
 	struct gw_call *c = gw_call_new(s, st, m->id, m->method, m->params);
 
@@ -727,6 +644,7 @@ static void start_call(struct gw_gateway *gw, struct gw_session *s, struct gw_st
 	}
 	c->modern->caps = json_incref(caps);
 	c->modern->log_level = lvl;
+	c->modern->param_hdrs = json_incref(param_hdrs);
 	if (gw->who) {
 		c->modern->who = malloc(sizeof(*c->modern->who));
 		if (c->modern->who)
@@ -734,10 +652,8 @@ static void start_call(struct gw_gateway *gw, struct gw_session *s, struct gw_st
 		c->who = c->modern->who;
 	}
 	c->modern->timer = evtimer_new(gw->base, on_park_expired, c);
-	/* Retry fields of a request that was never asked anything are ignored;
-	 * with an upstream's own requestState they go to it unchanged. */
-	if (!json_object_get(m->params, "requestState"))
-		json_object_del(c->params, "inputResponses");
+	/* Retry fields go to a 2026 upstream unchanged (its own requestState,
+	 * or answers it asked for); gw_modern_route() drops them for others. */
 	gw_dispatch_call(c);
 }
 
@@ -760,7 +676,7 @@ static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
 		return;
 	}
 	if (strcmp(m->method, "subscriptions/listen") == 0) {
-		listen_open(gw, req, scope, m);
+		gw_modern_listen_open(modern_session(gw, scope), req, m);
 		return;
 	}
 	if (!served_method(m->method)) {
@@ -777,10 +693,14 @@ static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
 		answer_error(st, m->id, GW_RPC_INVALID_PARAMS, "unknown io.modelcontextprotocol/logLevel", NULL);
 		return;
 	}
-	if (state && strncmp(state, STATE_PREFIX, sizeof(STATE_PREFIX) - 1) == 0)
+	if (state && strncmp(state, STATE_PREFIX, sizeof(STATE_PREFIX) - 1) == 0) {
 		resume(gw, st, m, state, caps, lvl);
-	else
-		start_call(gw, s, st, m, caps, lvl);
+	} else {
+		json_t *hdrs = gw_modern_params_capture(evhttp_request_get_input_headers(req));
+
+		start_call(gw, s, st, m, caps, lvl, hdrs);
+		json_decref(hdrs);
+	}
 }
 
 void gw_modern_http(struct gw_gateway *gw, struct evhttp_request *req,
@@ -811,6 +731,7 @@ void gw_modern_close_all(struct gw_gateway *gw)
 	struct gw_session *s;
 
 	gw_modern_end_listeners(gw);
+	gw_modern_params_forget();
 	while ((s = gw_map_next(&gw->modern, &pos, NULL)))
 		gw_session_close(s);
 	gw_map_free(&gw->modern);

@@ -30,6 +30,10 @@ void gw_modern_http(struct gw_gateway *gw, struct evhttp_request *req,
 /* c is being answered with msg (its id already set): fix msg up for the
  * 2026 wire. true when the call is kept (it waits for the client's input). */
 bool gw_modern_answer(struct gw_call *c, json_t *msg);
+/* Modern call c goes to sup (tool: its upstream tool name for tools/call,
+ * else NULL): fit its params for that upstream and check its Mcp-Param-*
+ * headers. false when c was answered (400, -32020). */
+bool gw_modern_route(struct gw_call *c, struct gw_sup *sup, const char *tool);
 /* An upstream asks the client something during modern call c (related
  * request r): true when handled (turned into input_required or refused). */
 bool gw_modern_input_request(struct gw_sup *sup, json_t *msg, struct gw_ureq *r);

@@ -227,8 +227,8 @@ static void shared_notification(void *owner, struct gw_uconn *uc, json_t *msg,
 	if (gw_catalog_list_changed_kind(method, &kind)) {
 		while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
 			for (size_t i = 0; i < s->n_sups; i++)
-				if (s->sups[i].uc == uc)
-					relay_notification(&s->sups[i], uc, msg, NULL);
+				if (s->sups[i]->uc == uc)
+					relay_notification(s->sups[i], uc, msg, NULL);
 		return;
 	}
 	if (sup)
@@ -262,8 +262,8 @@ static void shared_state(void *owner, struct gw_uconn *uc)
 		return;
 	while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
 		for (size_t i = 0; i < s->n_sups; i++)
-			if (s->sups[i].uc == uc)
-				relay_state(&s->sups[i], uc);
+			if (s->sups[i]->uc == uc)
+				relay_state(s->sups[i], uc);
 }
 
 const struct gw_uconn_owner_ops gw_relay_shared_ops = {

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "http/stream.h"
+#include "limits/hooks.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/bridge.h"
 #include "mcp/modern.h"
@@ -28,11 +29,15 @@ static bool scope_has_server(const struct gw_scope *sc, size_t i)
 	return sc->kind != GW_SCOPE_SERVER || sc->server == i;
 }
 
-static void sup_init(struct gw_session *s, struct gw_sup *sup, struct gw_upstream *up)
+struct gw_sup *gw_session_sup_new(struct gw_session *s, struct gw_upstream *up)
 {
-	json_t *caps = json_object();
+	struct gw_sup *sup = calloc(1, sizeof(*sup));
+	json_t *caps;
 	const char *keep[] = { "sampling", "elicitation", "roots" };
 
+	if (!sup)
+		return NULL;
+	caps = json_object();
 	/* Declare upstream only what the client declared (spec brief 6.4). */
 	for (size_t i = 0; i < 3; i++) {
 		json_t *v = json_object_get(s->client_caps, keep[i]);
@@ -57,6 +62,109 @@ static void sup_init(struct gw_session *s, struct gw_sup *sup, struct gw_upstrea
 	json_decref(caps);
 	if (sup->uc)
 		gw_uconn_start(sup->uc);
+	return sup;
+}
+
+void gw_session_sup_free(struct gw_session *s, struct gw_sup *sup)
+{
+	size_t pos = 0;
+	const char *key;
+	struct gw_sreq *sr;
+
+	for (int k = 0; k < GW_LIST_N; k++)
+		if (sup->lists[k].ureq)
+			gw_ureq_cancel(sup->lists[k].ureq, "session ended");
+	if (!sup->shared)
+		gw_uconn_free(sup->uc);
+	for (int k = 0; k < GW_LIST_N; k++)
+		gw_catalog_cache_free(&sup->lists[k]);
+	/* What it asked the client can no longer be answered to it. */
+	while ((sr = gw_map_next(&s->sreqs, &pos, &key))) {
+		if (sr->sup != sup)
+			continue;
+		gw_map_del(&s->sreqs, key, strlen(key));
+		json_decref(sr->upstream_id);
+		free(sr);
+		pos = 0;
+	}
+	gw_tasks_sup_gone(s, sup);
+	free(sup);
+}
+
+static bool limit_hit(struct gw_limit_hit *hit, int status, const char *limit, size_t max,
+		      const char *what)
+{
+	hit->status = status;
+	hit->code = GW_RPC_LIMIT_EXCEEDED;
+	hit->limit = limit;
+	hit->max = max;
+	snprintf(hit->message, sizeof(hit->message), "%s (%s: %zu)", what, limit, max);
+	return false;
+}
+
+/* Sessions already held by this subject. A scan, not a counter: it runs
+ * once per initialize, and a counter would have to follow every way a
+ * session ends. The 2026 scope sessions belong to no caller. */
+static size_t sessions_of(struct gw_gateway *gw, const char *subject)
+{
+	size_t pos = 0, n = 0;
+	struct gw_session *s;
+
+	while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
+		if (!s->modern && s->owner && strcmp(s->owner->subject, subject) == 0)
+			n++;
+	return n;
+}
+
+bool gw_session_admits(struct gw_gateway *gw, struct gw_limit_hit *hit)
+{
+	size_t per = gw->cfg->limits.max_sessions_per_principal;
+
+	if (gw->sessions.live >= gw->cfg->max_sessions)
+		return limit_hit(hit, 503, "max_sessions", gw->cfg->max_sessions,
+				 "Too many sessions on this gateway");
+	if (gw->who && per && sessions_of(gw, gw->who->subject) >= per)
+		return limit_hit(hit, 429, "max_sessions_per_principal", per,
+				 "Too many sessions for this caller");
+	return true;
+}
+
+bool gw_session_takes_call(const struct gw_session *s, struct gw_limit_hit *hit)
+{
+	size_t max = s->gw->cfg->limits.max_inflight_per_session;
+
+	if (!max || s->n_calls < max)
+		return true;
+	return limit_hit(hit, 429, "max_inflight_per_session", max,
+			 "Too many requests in flight on this session");
+}
+
+static bool same_caller(const struct gw_principal *a, const struct gw_principal *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a->subject, b->subject) == 0;
+}
+
+bool gw_caller_takes_call(struct gw_gateway *gw, struct gw_limit_hit *hit)
+{
+	size_t max = gw->cfg->limits.max_inflight_per_session, n = 0, pos = 0;
+	struct gw_session *s;
+
+	while (max && (s = gw_map_next(&gw->modern, &pos, NULL)))
+		for (struct gw_call *c = s->calls; c; c = c->next)
+			n += same_caller(c->who, gw->who);
+	if (!max || n < max)
+		return true;
+	return limit_hit(hit, 429, "max_inflight_per_session", max,
+			 "Too many requests in flight for this caller");
+}
+
+json_t *gw_limit_error(json_t *id, const struct gw_limit_hit *hit)
+{
+	return gw_jsonrpc_error(id, hit->code, hit->message,
+				json_pack("{s:s,s:I}", "limit", hit->limit, "max",
+					  (json_int_t)hit->max));
 }
 
 struct gw_session *gw_session_new_pending(struct gw_gateway *gw, const struct gw_scope *scope)
@@ -81,7 +189,7 @@ struct gw_session *gw_session_new_pending(struct gw_gateway *gw, const struct gw
 	s->next_stream = 1;
 	s->next_event = 1;
 	gw_map_init(&s->sreqs);
-	s->sups = calloc(gw->n_ups ? gw->n_ups : 1, sizeof(*s->sups));
+	s->sups = calloc(gw->n_ups ? gw->n_ups : 1, sizeof(*s->sups)); /* grown by a reload */
 	if (!s->sups) {
 		json_decref(s->client_caps);
 		json_decref(s->client_info);
@@ -119,9 +227,15 @@ void gw_session_start(struct gw_session *s, const char *proto, json_t *caps, jso
 	json_decref(s->client_info);
 	s->client_caps = json_is_object(caps) ? json_incref(caps) : json_object();
 	s->client_info = json_is_object(info) ? json_incref(info) : json_object();
-	for (size_t i = 0; i < gw->n_ups; i++)
-		if (scope_has_server(&s->scope, i))
-			sup_init(s, &s->sups[n++], gw->ups[i]);
+	for (size_t i = 0; i < gw->n_ups; i++) {
+		struct gw_sup *sup;
+
+		if (!scope_has_server(&s->scope, i))
+			continue;
+		sup = gw_session_sup_new(s, gw->ups[i]);
+		if (sup)
+			s->sups[n++] = sup;
+	}
 	s->n_sups = n;
 	s->started = true;
 	GW_INFO("session", "session %.8s… opened (protocol %s, %zu upstreams)", s->id, proto, n);
@@ -186,15 +300,10 @@ void gw_session_close(struct gw_session *s)
 		c->ureq = NULL;
 		gw_call_free(c);
 	}
-	for (size_t i = 0; i < s->n_sups; i++) {
-		for (int k = 0; k < GW_LIST_N; k++)
-			if (s->sups[i].lists[k].ureq)
-				gw_ureq_cancel(s->sups[i].lists[k].ureq, "session ended");
-		if (!s->sups[i].shared)
-			gw_uconn_free(s->sups[i].uc);
-		for (int k = 0; k < GW_LIST_N; k++)
-			gw_catalog_cache_free(&s->sups[i].lists[k]);
-	}
+	for (size_t i = 0; i < s->n_sups; i++)
+		gw_session_sup_free(s, s->sups[i]);
+	for (size_t i = 0; i < s->n_draining; i++)
+		gw_session_sup_free(s, s->draining[i]);
 	while ((sr = gw_map_next(&s->sreqs, &pos, NULL))) {
 		json_decref(sr->upstream_id);
 		free(sr);
@@ -215,6 +324,7 @@ void gw_session_close(struct gw_session *s)
 	json_decref(s->outbox);
 	free(s->owner);
 	free(s->sups);
+	free(s->draining);
 	free(s);
 }
 
@@ -306,6 +416,7 @@ struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *
 	c->params = params ? json_incref(params) : NULL;
 	c->next = s->calls;
 	s->calls = c;
+	s->n_calls++;
 	return c;
 }
 
@@ -324,6 +435,7 @@ void gw_call_free(struct gw_call *c)
 	for (struct gw_call **pp = &s->calls; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
+			s->n_calls--;
 			break;
 		}
 	}
@@ -331,6 +443,7 @@ void gw_call_free(struct gw_call *c)
 		gw_map_del(&s->gw->progress, (const char *)&c->our_token, sizeof(c->our_token));
 	gw_modern_call_free(c);
 	gw_bridge_free(c);
+	gw_limits_call_free(c);
 	json_decref(c->fwd_params);
 	json_decref(c->id);
 	json_decref(c->params);

@@ -27,6 +27,9 @@ struct gw_listener;
 struct gw_principal;
 struct gw_authn;
 struct gw_policy;
+struct gw_limits;
+struct gw_limits_hold;
+struct gw_reload;
 
 #define GW_SESSION_ID_BYTES 16
 #define GW_CALL_MAGIC 0x63616c6cu
@@ -68,6 +71,8 @@ struct gw_gateway {
 	 * around the synchronous handling of one request), or NULL. */
 	const struct gw_principal *who;
 	struct gw_policy *policy;       /* NULL: no policy (see gw_authn_init) */
+	struct gw_limits *limits;       /* rate limiter (limits/hooks.c), or NULL */
+	struct gw_reload *reload;       /* hot reload state (cli/reload.c), or NULL */
 };
 
 enum gw_list_kind { GW_LIST_TOOLS = 0, GW_LIST_PROMPTS, GW_LIST_RESOURCES, GW_LIST_TEMPLATES, GW_LIST_N };
@@ -86,6 +91,7 @@ struct gw_list_cache {
 	struct gw_ureq *ureq;           /* the page request in flight */
 	unsigned pages;
 	char error[160];                /* last fetch failure */
+	uint64_t expires_ms;            /* 2026 upstream: its ttlMs runs out (0: kept) */
 	struct gw_list_waiter *waiters;
 };
 
@@ -119,6 +125,7 @@ struct gw_call {
 	struct gw_modern_call *modern;  /* 2026-07-28 request state (mcp/modern.c) */
 	json_t *fwd_params;             /* params sent to a 2026 upstream, for its retries */
 	struct gw_bridge *bridge;       /* input_required being asked of a session-era client */
+	struct gw_limits_hold *limits_hold; /* waiting for a rate-limit verdict (limits/hooks.c) */
 	bool failed_fetch;
 	struct gw_call *next;
 };
@@ -139,8 +146,11 @@ struct gw_session {
 	char proto[16];
 	json_t *client_caps;
 	json_t *client_info;
-	struct gw_sup *sups;            /* in-scope upstreams */
+	struct gw_sup **sups;           /* in-scope upstreams, config order (each its own
+	                                 * allocation: calls and caches point at them) */
 	size_t n_sups;
+	struct gw_sup **draining;       /* removed by a reload, calls still in flight (cli/reload.c) */
+	size_t n_draining;
 	struct gw_call *calls;
 	struct gw_map sreqs;            /* our id (decimal) -> struct gw_sreq */
 	int64_t next_sreq;
@@ -155,6 +165,7 @@ struct gw_session {
 	struct gw_stream *sink;         /* legacy SSE / stdio: the one stream for all */
 	struct gw_principal *owner;     /* who opened it (auth in force), else NULL */
 	struct gw_listener *listeners;  /* 2026-07-28 subscriptions/listen streams */
+	size_t n_calls;                 /* length of calls: requests awaiting an answer */
 	bool started;                   /* initialize seen (legacy SSE sessions exist before) */
 	bool modern;                    /* serves 2026-07-28 requests: no id, no GET stream */
 	bool closing;
@@ -169,6 +180,31 @@ struct gw_event {
 	struct gw_event *next;
 };
 
+/* A bound of limits: that refused something: the HTTP status to answer
+ * with (when a whole HTTP request is refused), the JSON-RPC code, the
+ * config key, its value, and a message naming both. */
+struct gw_limit_hit {
+	int status;
+	int code;
+	const char *limit;
+	size_t max;
+	char message[160];
+};
+
+/* May the caller of the current request (gw->who) open one more session?
+ * False past max_sessions (503) or, for an authenticated caller, past
+ * limits.max_sessions_per_principal (429); hit says which. */
+bool gw_session_admits(struct gw_gateway *gw, struct gw_limit_hit *hit);
+/* May s take one more request now (limits.max_inflight_per_session)? When
+ * not, hit holds the 429 and the JSON-RPC error to answer with. */
+bool gw_session_takes_call(const struct gw_session *s, struct gw_limit_hit *hit);
+/* The same bound for 2026-07-28 requests, which have no session: counted
+ * per caller (gw->who; all anonymous callers are one) over the calls of
+ * every endpoint scope. */
+bool gw_caller_takes_call(struct gw_gateway *gw, struct gw_limit_hit *hit);
+/* The JSON-RPC error for hit (id borrowed, NULL: null), data naming the
+ * limit and its value. New reference; NULL when out of memory. */
+json_t *gw_limit_error(json_t *id, const struct gw_limit_hit *hit);
 /* Create a session for scope with what the client sent in initialize; its
  * upstream sessions start at once. NULL when the maximum is reached. */
 struct gw_session *gw_session_new(struct gw_gateway *gw, const struct gw_scope *scope,
@@ -179,6 +215,13 @@ struct gw_session *gw_session_new_pending(struct gw_gateway *gw, const struct gw
 /* Record what initialize said and start the upstream sessions. */
 void gw_session_start(struct gw_session *s, const char *proto, json_t *caps, json_t *info);
 struct gw_session *gw_session_find(struct gw_gateway *gw, const char *id);
+/* A new view of up for s (its upstream session starts at once), not yet in
+ * s->sups; NULL if out of memory. */
+struct gw_sup *gw_session_sup_new(struct gw_session *s, struct gw_upstream *up);
+/* Free a view of s that no call uses any more: list fetches are cancelled,
+ * its own upstream session ends, requests it sent the client are forgotten.
+ * The caller has taken it out of s->sups or s->draining. */
+void gw_session_sup_free(struct gw_session *s, struct gw_sup *sup);
 /* End a session: calls fail quietly, streams close, upstream sessions end. */
 void gw_session_close(struct gw_session *s);
 void gw_session_touch(struct gw_session *s);

@@ -20,7 +20,6 @@
 #include "upstream/upstream.h"
 
 #define STDIO_MAX_LINE (16u << 20)
-#define STDIO_MAX_DEPTH 64
 
 static struct {
 	struct gw_gateway *gw;
@@ -39,6 +38,22 @@ static void reply_error(struct gw_rpc_error *err)
 	json_decref(ans);
 }
 
+/* Past limits.max_inflight_per_session a request is answered at once
+ * with the error instead of being dispatched. */
+static void take_message(struct gw_msg *m)
+{
+	struct gw_limit_hit hit;
+	json_t *ans;
+
+	if (m->kind != GW_MSG_REQUEST || gw_session_takes_call(sd.s, &hit)) {
+		gw_dispatch_message(sd.s, m);
+		return;
+	}
+	ans = gw_limit_error(m->id, &hit);
+	gw_session_send(sd.s, NULL, ans, true);
+	json_decref(ans);
+}
+
 static void handle_line(const char *line, size_t len)
 {
 	struct gw_rpc_error err = { 0 };
@@ -46,13 +61,13 @@ static void handle_line(const char *line, size_t len)
 	size_t i;
 	json_t *el;
 
-	if (gw_jsonrpc_parse(line, len, STDIO_MAX_DEPTH, &m, &err) < 0) {
+	if (gw_jsonrpc_parse(line, len, sd.gw->cfg->limits.max_depth, &m, &err) < 0) {
 		reply_error(&err);
 		gw_rpc_error_clear(&err);
 		return;
 	}
 	if (m.kind != GW_MSG_BATCH) {
-		gw_dispatch_message(sd.s, &m);
+		take_message(&m);
 	} else {
 		json_array_foreach(m.root, i, el) {
 			struct gw_msg em = { 0 };
@@ -62,7 +77,7 @@ static void handle_line(const char *line, size_t len)
 				gw_rpc_error_clear(&err);
 				continue;
 			}
-			gw_dispatch_message(sd.s, &em);
+			take_message(&em);
 			gw_msg_clear(&em);
 		}
 	}
@@ -173,7 +188,7 @@ int gw_stdio_downstream_start(struct gw_gateway *gw, const char *server,
 		/* Launched by a desktop client: who it is comes from the environment. */
 		struct gw_principal who;
 
-		if (gw_authn_verify_key(gw, getenv("MCPGW_API_KEY"), &who))
+		if (gw_authn_verify_key(gw, getenv("MCPGW_API_KEY"), server, &who))
 			return GW_EINVAL;
 		gw->who = &who;
 		sd.s = gw_session_new_pending(gw, &sc);

@@ -11,39 +11,12 @@
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/session.h"
+#include "mcp/tasks-impl.h"
 #include "upstream/upstream.h"
 
-#define TASK_DEFAULT_TTL_MS 3600000.0
-#define TASK_MAX_TTL_MS 86400000.0
-#define TASK_POLL_MS 1000
-#define TASKS_MAX_PER_SESSION 256
-
-enum task_status { TASK_WORKING = 0, TASK_COMPLETED, TASK_FAILED, TASK_CANCELLED };
 static const char *const status_names[] = { "working", "completed", "failed", "cancelled" };
 
-struct task_waiter {
-	struct gw_call *call;         /* a tasks/result waiting for the end */
-	struct task_waiter *next;
-};
-
-struct gw_task {
-	char id[33];
-	struct gw_sup *sup;           /* relayed: the owner's upstream that runs it */
-	json_t *upstream_id;          /* relayed: the upstream's task id */
-	json_t *last;                 /* relayed: the task as last seen */
-	char owner[2 * GW_SESSION_ID_BYTES + 1]; /* the session that started it */
-	struct gw_gateway *gw;
-	enum task_status status;
-	char status_message[160];
-	json_t *final;                /* the response the call would have had (no id) */
-	time_t created, updated;
-	double ttl_ms;
-	struct gw_call *run;          /* the call running upstream, until it ends */
-	struct task_waiter *waiters;
-	struct event *expiry;
-};
-
-static void iso8601(time_t t, char *out, size_t cap)
+void gw_task_iso8601(time_t t, char *out, size_t cap)
 {
 	struct tm tm;
 
@@ -51,41 +24,149 @@ static void iso8601(time_t t, char *out, size_t cap)
 	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The 2025-11-25 Task object. */
 static json_t *task_json(const struct gw_task *t)
 {
 	char created[32], updated[32];
 	json_t *o;
 
-	iso8601(t->created, created, sizeof(created));
-	iso8601(t->updated, updated, sizeof(updated));
+	gw_task_iso8601(t->created, created, sizeof(created));
+	gw_task_iso8601(t->updated, updated, sizeof(updated));
 	o = json_pack("{s:s,s:s,s:s,s:s,s:f,s:i}", "taskId", t->id, "status", status_names[t->status],
 		      "createdAt", created, "lastUpdatedAt", updated, "ttl", t->ttl_ms, "pollInterval",
-		      TASK_POLL_MS);
+		      GW_TASK_POLL_MS);
 	if (t->status_message[0])
 		json_object_set_new(o, "statusMessage", json_string(t->status_message));
 	return o;
 }
 
-static size_t tasks_of(struct gw_gateway *gw, const char *owner)
+/* ---- the store: who owns a task, how many, how long ------------------------ */
+
+bool gw_task_visible(const struct gw_task *t, const struct gw_call *c)
 {
-	size_t pos = 0, n = 0;
+	const struct gw_principal *who = c->who;
+
+	if (!t->s || t->s != c->s || t->modern != c->s->modern)
+		return false;
+	if (t->authed != (who != NULL))
+		return false;
+	return !who || strcmp(t->subject, who->subject) == 0;
+}
+
+/* Tasks count against their principal; without authentication a session
+ * (2025) or the scope's anonymous principal (2026) stands in for it. */
+static bool same_principal(const struct gw_task *t, const struct gw_call *c)
+{
+	if (c->who)
+		return t->authed && strcmp(t->subject, c->who->subject) == 0;
+	return gw_task_visible(t, c);
+}
+
+bool gw_task_may_create(struct gw_call *c)
+{
+	struct gw_gateway *gw = c->s->gw;
+	size_t pos = 0, mine = 0;
 	struct gw_task *t;
+	char msg[160];
 
 	while ((t = gw_map_next(&gw->tasks, &pos, NULL)))
-		n += strcmp(t->owner, owner) == 0;
-	return n;
+		mine += same_principal(t, c);
+	if (mine < GW_TASKS_MAX_PER_PRINCIPAL && gw->tasks.live < GW_TASKS_MAX)
+		return true;
+	snprintf(msg, sizeof(msg), "too many tasks: at most %d are kept per caller (%d in all); finished ones are dropped when their ttl ends",
+		 GW_TASKS_MAX_PER_PRINCIPAL, GW_TASKS_MAX);
+	gw_call_error(c, GW_RPC_INVALID_REQUEST, msg, NULL);
+	return false;
+}
+
+static void on_expiry(evutil_socket_t fd, short what, void *arg);
+
+struct gw_task *gw_task_alloc(struct gw_call *c, double ttl_ms)
+{
+	struct gw_gateway *gw = c->s->gw;
+	struct gw_task *t = calloc(1, sizeof(*t));
+
+	if (!t || gw_random_hex(t->id, sizeof(t->id), 16)) {
+		free(t);
+		return NULL;
+	}
+	t->magic = GW_TASK_MAGIC;
+	t->gw = gw;
+	t->s = c->s;
+	t->modern = c->s->modern;
+	if (c->who) {
+		t->authed = true;
+		snprintf(t->subject, sizeof(t->subject), "%s", c->who->subject);
+	}
+	t->created = t->updated = time(NULL);
+	t->ttl_ms = ttl_ms > 0 && ttl_ms <= GW_TASK_MAX_TTL_MS ? ttl_ms : GW_TASK_MAX_TTL_MS;
+	t->expiry = evtimer_new(gw->base, on_expiry, t);
+	if (!t->expiry || gw_map_put(&gw->tasks, t->id, strlen(t->id), t)) {
+		if (t->expiry)
+			event_free(t->expiry);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+struct gw_task *gw_task_lookup(struct gw_call *c)
+{
+	const char *id = json_string_value(json_object_get(c->params, "taskId"));
+	struct gw_task *t = id ? gw_map_get(&c->s->gw->tasks, id, strlen(id)) : NULL;
+
+	/* Another caller's task is answered exactly like an unknown one. */
+	if (!t || !gw_task_visible(t, c)) {
+		gw_call_error(c, GW_RPC_INVALID_PARAMS, "Unknown task", NULL);
+		return NULL;
+	}
+	return t;
+}
+
+void gw_task_expire_later(struct gw_task *t)
+{
+	struct timeval tv = { (time_t)(t->ttl_ms / 1000), 0 };
+
+	evtimer_add(t->expiry, &tv);
+}
+
+void gw_task_inputs_drop(struct gw_task *t, const char *why)
+{
+	while (t->inputs) {
+		struct gw_task_input *in = t->inputs;
+
+		t->inputs = in->next;
+		if (why) {
+			json_t *err = gw_jsonrpc_error(in->upstream_id, GW_RPC_INTERNAL_ERROR, why, NULL);
+
+			gw_uconn_respond(in->sup->uc, in->upstream_id, err);
+			json_decref(err);
+		}
+		json_decref(in->upstream_id);
+		json_decref(in->request);
+		free(in);
+	}
+	t->n_inputs = 0;
 }
 
 static void task_free(struct gw_task *t)
 {
+	if (t->s) /* a relayed tasks request in flight must not come back to it */
+		for (struct gw_call *c = t->s->calls; c; c = c->next)
+			if (c->relayed == t)
+				c->relayed = NULL;
 	while (t->waiters) {
-		struct task_waiter *w = t->waiters;
+		struct gw_task_waiter *w = t->waiters;
 
 		t->waiters = w->next;
 		free(w);
 	}
+	if (t->held)
+		gw_ureq_cancel(t->held, "task expired");
+	gw_task_inputs_drop(t, NULL);
 	if (t->expiry)
 		event_free(t->expiry);
+	json_decref(t->caps);
 	json_decref(t->final);
 	json_decref(t->upstream_id);
 	json_decref(t->last);
@@ -98,9 +179,15 @@ static void on_expiry(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (t->run) { /* still running (relayed ttl): it ends first */
+		gw_task_expire_later(t);
+		return;
+	}
 	gw_map_del(&t->gw->tasks, t->id, strlen(t->id));
 	task_free(t);
 }
+
+/* ---- gateway-run tasks ------------------------------------------------------ */
 
 /* Answer a tasks/result with the task's final response. */
 static void answer_result(struct gw_call *c, struct gw_task *t)
@@ -115,8 +202,7 @@ static void answer_result(struct gw_call *c, struct gw_task *t)
 			meta = json_object();
 			json_object_set_new(res, "_meta", meta);
 		}
-		json_object_set_new(meta, "io.modelcontextprotocol/related-task",
-				    json_pack("{s:s}", "taskId", t->id));
+		json_object_set_new(meta, GW_TASK_RELATED, json_pack("{s:s}", "taskId", t->id));
 	}
 	gw_session_send(c->s, c->st, msg, true);
 	json_decref(msg);
@@ -128,69 +214,49 @@ void gw_task_finish(struct gw_task *t, json_t *msg, int code, const char *messag
 	json_t *res = json_object_get(msg, "result");
 
 	t->run = NULL;
-	if (t->status == TASK_CANCELLED)
+	gw_task_inputs_drop(t, NULL); /* the upstream is done asking */
+	if (t->status == GW_TASK_CANCELLED)
 		return;
 	if (msg) {
 		t->final = json_copy(msg);
 		json_object_del(t->final, "id");
+		/* 2025-11-25: a tool error fails the task (the 2026 wire shows it
+		 * as completed with isError, see tasks_modern.c). */
 		t->status = json_is_object(res) && !json_is_true(json_object_get(res, "isError"))
-				    ? TASK_COMPLETED : TASK_FAILED;
+				    ? GW_TASK_COMPLETED : GW_TASK_FAILED;
 	} else {
 		t->final = json_pack("{s:s,s:{s:i,s:s}}", "jsonrpc", "2.0", "error", "code", code,
 				     "message", message);
-		t->status = TASK_FAILED;
+		t->status = GW_TASK_FAILED;
 		snprintf(t->status_message, sizeof(t->status_message), "%s", message);
 	}
 	t->updated = time(NULL);
 	while (t->waiters) {
-		struct task_waiter *w = t->waiters;
+		struct gw_task_waiter *w = t->waiters;
 
 		t->waiters = w->next;
 		answer_result(w->call, t);
 		free(w);
 	}
-	{
-		struct timeval tv = { (time_t)(t->ttl_ms / 1000), 0 };
-
-		evtimer_add(t->expiry, &tv);
-	}
+	gw_task_expire_later(t);
+	if (t->modern)
+		gw_tasks_modern_changed(t);
 }
 
-void gw_task_start(struct gw_call *c, struct gw_sup *sup, const char *orig)
+void gw_task_run(struct gw_task *t, struct gw_call *c, struct gw_sup *sup, const char *orig,
+		 json_t *result)
 {
-	struct gw_gateway *gw = c->s->gw;
-	json_t *ttl = json_object_get(json_object_get(c->params, "task"), "ttl");
-	struct gw_task *t;
+	json_t *params = json_deep_copy(c->params);
 	struct gw_call *run;
-	json_t *params;
 
-	if (tasks_of(gw, c->s->id) >= TASKS_MAX_PER_SESSION) {
-		gw_call_error(c, GW_RPC_INVALID_REQUEST, "too many tasks in this session", NULL);
-		return;
-	}
-	t = calloc(1, sizeof(*t));
-	if (!t || gw_random_hex(t->id, sizeof(t->id), 16)) {
-		free(t);
-		gw_call_error(c, GW_RPC_INTERNAL_ERROR, "cannot create a task", NULL);
-		return;
-	}
-	t->gw = gw;
-	snprintf(t->owner, sizeof(t->owner), "%s", c->s->id);
-	t->created = t->updated = time(NULL);
-	t->ttl_ms = json_is_number(ttl) ? json_number_value(ttl) : TASK_DEFAULT_TTL_MS;
-	if (t->ttl_ms <= 0 || t->ttl_ms > TASK_MAX_TTL_MS)
-		t->ttl_ms = TASK_MAX_TTL_MS;
-	t->expiry = evtimer_new(gw->base, on_expiry, t);
-	gw_map_put(&gw->tasks, t->id, strlen(t->id), t);
-
-	/* The call itself runs as a call of the session with no stream: its
-	 * progress goes to the GET stream, its answer to the task. */
-	params = json_deep_copy(c->params);
+	/* The call runs as a call of the session with no stream and no id (a
+	 * notifications/cancelled naming the client's id must not reach it):
+	 * its progress goes to the GET stream, its answer to the task. */
 	json_object_del(params, "task");
 	json_object_set_new(params, "name", json_string(orig));
-	run = gw_call_new(c->s, NULL, c->id, "tools/call", params);
+	run = gw_call_new(c->s, NULL, NULL, "tools/call", params);
 	json_decref(params);
-	gw_call_reply(c, json_pack("{s:o}", "task", task_json(t)));
+	gw_call_reply(c, result);
 	if (!run) {
 		gw_task_finish(t, NULL, GW_RPC_INTERNAL_ERROR, "out of memory");
 		return;
@@ -198,6 +264,50 @@ void gw_task_start(struct gw_call *c, struct gw_sup *sup, const char *orig)
 	run->task = t;
 	t->run = run;
 	gw_dispatch_forward(run, sup, json_deep_copy(run->params));
+}
+
+void gw_task_stop(struct gw_task *t, const char *why)
+{
+	t->status = GW_TASK_CANCELLED;
+	t->updated = time(NULL);
+	gw_task_inputs_drop(t, why);
+	if (t->run) {
+		struct gw_call *run = t->run;
+
+		t->run = NULL;
+		run->task = NULL;
+		if (run->ureq)
+			gw_ureq_cancel(run->ureq, why);
+		run->ureq = NULL;
+		gw_call_free(run);
+	}
+	if (t->held) {
+		gw_ureq_cancel(t->held, why);
+		t->held = NULL;
+	}
+	while (t->waiters) {
+		struct gw_task_waiter *w = t->waiters;
+
+		t->waiters = w->next;
+		gw_call_error(w->call, GW_RPC_INVALID_PARAMS, "Task was cancelled", NULL);
+		free(w);
+	}
+	gw_task_expire_later(t);
+}
+
+static void start_task(struct gw_call *c, struct gw_sup *sup, const char *orig)
+{
+	json_t *ttl = json_object_get(json_object_get(c->params, "task"), "ttl");
+	struct gw_task *t;
+
+	if (!gw_task_may_create(c))
+		return;
+	t = gw_task_alloc(c, json_is_number(ttl) ? json_number_value(ttl) : GW_TASK_DEFAULT_TTL_MS);
+	if (!t) {
+		gw_call_error(c, GW_RPC_INTERNAL_ERROR, "cannot create a task", NULL);
+		return;
+	}
+	gw_task_run(t, c, sup, orig, json_pack("{s:o}", "task", task_json(t)));
 }
 
 /* ---- tasks the upstream runs (relayed) ------------------------------------- */
@@ -211,10 +321,13 @@ bool gw_tasks_upstream_runs(const struct gw_sup *sup)
 	       json_object_get(json_object_get(json_object_get(tasks, "requests"), "tools"), "call");
 }
 
-void gw_task_relay(struct gw_call *c, struct gw_sup *sup, const char *orig)
+static void relay_task(struct gw_call *c, struct gw_sup *sup, const char *orig)
 {
-	json_t *params = json_deep_copy(c->params);
+	json_t *params;
 
+	if (!gw_task_may_create(c))
+		return;
+	params = json_deep_copy(c->params);
 	json_object_set_new(params, "name", json_string(orig));
 	c->task_relay = true;
 	gw_dispatch_forward(c, sup, params);
@@ -222,27 +335,18 @@ void gw_task_relay(struct gw_call *c, struct gw_sup *sup, const char *orig)
 
 static struct gw_task *relay_record(struct gw_call *c, json_t *task)
 {
-	struct gw_gateway *gw = c->s->gw;
 	json_t *ttl = json_object_get(task, "ttl");
-	struct gw_task *t = calloc(1, sizeof(*t));
+	struct gw_task *t = gw_task_alloc(c, json_is_number(ttl) ? json_number_value(ttl)
+								 : GW_TASK_DEFAULT_TTL_MS);
 	struct timeval tv;
 
-	if (!t || gw_random_hex(t->id, sizeof(t->id), 16)) {
-		free(t);
+	if (!t)
 		return NULL;
-	}
-	t->gw = gw;
-	snprintf(t->owner, sizeof(t->owner), "%s", c->s->id);
 	t->sup = c->sup;
 	t->upstream_id = json_incref(json_object_get(task, "taskId"));
-	t->ttl_ms = json_is_number(ttl) ? json_number_value(ttl) : TASK_DEFAULT_TTL_MS;
-	if (t->ttl_ms <= 0 || t->ttl_ms > TASK_MAX_TTL_MS)
-		t->ttl_ms = TASK_MAX_TTL_MS;
-	t->expiry = evtimer_new(gw->base, on_expiry, t);
 	tv.tv_sec = (time_t)(t->ttl_ms / 1000) + 60; /* the upstream forgets it first */
 	tv.tv_usec = 0;
 	evtimer_add(t->expiry, &tv);
-	gw_map_put(&gw->tasks, t->id, strlen(t->id), t);
 	return t;
 }
 
@@ -265,10 +369,14 @@ void gw_tasks_rewrite_answer(struct gw_call *c, json_t *msg)
 	if (c->task_relay) {
 		task = json_object_get(res, "task");
 		if (!json_is_object(task) || !json_object_get(task, "taskId"))
-			return;
+			return; /* the upstream chose to answer at once */
 		t = relay_record(c, task);
 		if (!t)
 			return;
+		if (c->s->modern) {
+			gw_tasks_modern_created(c, t, msg);
+			return;
+		}
 		json_object_set_new(task, "taskId", json_string(t->id));
 		remember(t, task);
 		return;
@@ -280,7 +388,7 @@ void gw_tasks_rewrite_answer(struct gw_call *c, json_t *msg)
 		remember(t, res);
 	}
 	meta = json_object_get(res, "_meta");
-	rel = json_object_get(meta, "io.modelcontextprotocol/related-task");
+	rel = json_object_get(meta, GW_TASK_RELATED);
 	if (json_is_object(rel))
 		json_object_set_new(rel, "taskId", json_string(t->id));
 }
@@ -295,7 +403,7 @@ void gw_tasks_upstream_status(struct gw_session *s, struct gw_sup *sup, json_t *
 	while ((t = gw_map_next(&s->gw->tasks, &pos, NULL))) {
 		json_t *copy;
 
-		if (t->sup != sup || strcmp(t->owner, s->id) != 0 || !json_equal(t->upstream_id, uid))
+		if (t->sup != sup || t->s != s || !json_equal(t->upstream_id, uid))
 			continue;
 		copy = json_deep_copy(msg);
 		json_object_set_new(json_object_get(copy, "params"), "taskId", json_string(t->id));
@@ -316,25 +424,14 @@ static void relay_op(struct gw_call *c, struct gw_task *t)
 	gw_dispatch_forward(c, t->sup, params);
 }
 
-/* The task named by params.taskId, if this session may see it. */
-static struct gw_task *find_task(struct gw_call *c)
-{
-	const char *id = json_string_value(json_object_get(c->params, "taskId"));
-	struct gw_task *t = id ? gw_map_get(&c->s->gw->tasks, id, strlen(id)) : NULL;
-
-	if (!t || strcmp(t->owner, c->s->id) != 0) {
-		gw_call_error(c, GW_RPC_INVALID_PARAMS, "Unknown task", NULL);
-		return NULL;
-	}
-	return t;
-}
+/* ---- the 2025-11-25 methods ---------------------------------------------------- */
 
 static void tasks_result(struct gw_call *c, struct gw_task *t)
 {
-	struct task_waiter *w;
+	struct gw_task_waiter *w;
 
-	if (t->status != TASK_WORKING) {
-		if (t->status == TASK_CANCELLED)
+	if (t->status != GW_TASK_WORKING) {
+		if (t->status == GW_TASK_CANCELLED)
 			gw_call_error(c, GW_RPC_INVALID_PARAMS, "Task was cancelled", NULL);
 		else
 			answer_result(c, t);
@@ -352,34 +449,11 @@ static void tasks_result(struct gw_call *c, struct gw_task *t)
 
 static void tasks_cancel(struct gw_call *c, struct gw_task *t)
 {
-	if (t->status != TASK_WORKING) {
+	if (t->status != GW_TASK_WORKING) {
 		gw_call_error(c, GW_RPC_INVALID_PARAMS, "Task is already in a terminal state", NULL);
 		return;
 	}
-	t->status = TASK_CANCELLED;
-	t->updated = time(NULL);
-	if (t->run) {
-		struct gw_call *run = t->run;
-
-		t->run = NULL;
-		run->task = NULL;
-		if (run->ureq)
-			gw_ureq_cancel(run->ureq, "task cancelled");
-		run->ureq = NULL;
-		gw_call_free(run);
-	}
-	while (t->waiters) {
-		struct task_waiter *w = t->waiters;
-
-		t->waiters = w->next;
-		gw_call_error(w->call, GW_RPC_INVALID_PARAMS, "Task was cancelled", NULL);
-		free(w);
-	}
-	{
-		struct timeval tv = { (time_t)(t->ttl_ms / 1000), 0 };
-
-		evtimer_add(t->expiry, &tv);
-	}
+	gw_task_stop(t, "task cancelled");
 	gw_call_reply(c, task_json(t));
 }
 
@@ -390,7 +464,7 @@ static void tasks_list(struct gw_call *c)
 	struct gw_task *t;
 
 	while ((t = gw_map_next(&c->s->gw->tasks, &pos, NULL))) {
-		if (strcmp(t->owner, c->s->id) != 0)
+		if (!gw_task_visible(t, c))
 			continue;
 		if (t->sup) /* relayed: as last seen (tasks/get refreshes it) */
 			json_array_append(list, t->last);
@@ -404,6 +478,12 @@ bool gw_tasks_handle(struct gw_call *c)
 {
 	struct gw_task *t;
 
+	if (strncmp(c->method, "tasks/", 6) != 0)
+		return false;
+	if (c->s->modern) {
+		gw_tasks_modern_handle(c);
+		return true;
+	}
 	if (strcmp(c->method, "tasks/list") == 0) {
 		tasks_list(c);
 		return true;
@@ -411,7 +491,7 @@ bool gw_tasks_handle(struct gw_call *c)
 	if (strcmp(c->method, "tasks/get") != 0 && strcmp(c->method, "tasks/result") != 0 &&
 	    strcmp(c->method, "tasks/cancel") != 0)
 		return false;
-	t = find_task(c);
+	t = gw_task_lookup(c);
 	if (!t)
 		return true;
 	if (t->sup) {
@@ -427,22 +507,89 @@ bool gw_tasks_handle(struct gw_call *c)
 	return true;
 }
 
+bool gw_tasks_route(struct gw_call *c, struct gw_sup *sup, const char *orig)
+{
+	if (c->s->modern)
+		return gw_tasks_modern_route(c, sup, orig);
+	if (!json_object_get(c->params, "task"))
+		return false;
+	if (sup->up->conf->tasks == GW_TASKS_GATEWAY)
+		start_task(c, sup, orig);
+	else if (gw_tasks_upstream_runs(sup))
+		relay_task(c, sup, orig);
+	else
+		gw_call_error(c, GW_RPC_METHOD_NOT_FOUND, "this tool does not support task-augmented calls",
+			      NULL);
+	return true;
+}
+
+/* Forget the questions sup asked through t (its upstream session is gone). */
+static void inputs_of_sup_drop(struct gw_task *t, const struct gw_sup *sup)
+{
+	struct gw_task_input **pp = &t->inputs;
+
+	while (*pp) {
+		struct gw_task_input *in = *pp;
+
+		if (in->sup != sup) {
+			pp = &in->next;
+			continue;
+		}
+		*pp = in->next;
+		json_decref(in->upstream_id);
+		json_decref(in->request);
+		free(in);
+		t->n_inputs--;
+	}
+}
+
+void gw_tasks_sup_gone(struct gw_session *s, struct gw_sup *sup)
+{
+	size_t pos = 0;
+	struct gw_task *t;
+
+	while ((t = gw_map_next(&s->gw->tasks, &pos, NULL))) {
+		if (t->s != s)
+			continue;
+		inputs_of_sup_drop(t, sup);
+		if (t->sup != sup)
+			continue;
+		t->sup = NULL;
+		if (t->held) {
+			gw_ureq_cancel(t->held, "server removed");
+			t->held = NULL;
+		}
+		if (t->status == GW_TASK_WORKING && !t->final) {
+			t->final = json_pack("{s:s,s:{s:i,s:s}}", "jsonrpc", "2.0", "error", "code",
+					     GW_RPC_UPSTREAM_UNAVAILABLE, "message",
+					     "the server that ran the task was removed");
+			t->status = GW_TASK_FAILED;
+			t->updated = time(NULL);
+			gw_task_expire_later(t);
+		}
+	}
+}
+
 void gw_tasks_session_closed(struct gw_session *s)
 {
 	size_t pos = 0;
 	struct gw_task *t;
 
 	while ((t = gw_map_next(&s->gw->tasks, &pos, NULL))) {
-		if (strcmp(t->owner, s->id) != 0)
+		if (t->s != s)
 			continue;
+		t->s = NULL; /* nobody can ask about it any more */
+		if (t->held) {
+			gw_ureq_cancel(t->held, "session ended");
+			t->held = NULL;
+		}
+		gw_task_inputs_drop(t, NULL);
 		if (t->upstream_id) {
-			/* Relayed: its upstream session ends with this session. */
-			t->sup = NULL;
-			t->owner[0] = '\0'; /* nobody can ask about it any more */
+			t->sup = NULL; /* its upstream session ends with this session */
 			continue;
 		}
 		while (t->waiters) { /* the calls themselves go with the session */
-			struct task_waiter *w = t->waiters;
+			struct gw_task_waiter *w = t->waiters;
 
 			t->waiters = w->next;
 			free(w);
@@ -460,7 +607,9 @@ void gw_tasks_free_all(struct gw_gateway *gw)
 	size_t pos = 0;
 	struct gw_task *t;
 
-	while ((t = gw_map_next(&gw->tasks, &pos, NULL)))
+	while ((t = gw_map_next(&gw->tasks, &pos, NULL))) {
+		t->s = NULL; /* sessions are gone */
 		task_free(t);
+	}
 	gw_map_free(&gw->tasks);
 }

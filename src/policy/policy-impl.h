@@ -24,6 +24,7 @@ struct gw_policy_role {
 	struct gw_policy_perm *perms;
 	size_t n_perms;
 	size_t requests_per_minute; /* 0: not set */
+	size_t burst;               /* 0: requests_per_minute */
 	int line;
 };
 
@@ -70,6 +71,12 @@ struct gw_policy {
 	size_t n_clients;
 	enum gw_decision default_decision;
 	struct gw_policy_scratch *scratch;
+	/* quotas (policy_quota.c) */
+	struct gw_policy_named_quota *tool_quotas;   /* per caller on one tool */
+	size_t n_tool_quotas;
+	struct gw_policy_named_quota *server_quotas; /* per upstream, all callers */
+	size_t n_server_quotas;
+	struct gw_policy_quota global_quota;         /* the whole gateway */
 };
 
 /* The role called name, or NULL (policy.c; the loader needs it too). */

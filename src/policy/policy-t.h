@@ -45,6 +45,21 @@ struct gw_policy_why {
 	bool role_from_map;         /* permission: the role came from user_roles, not the principal */
 };
 
+/* A rate quota (docs/policy.md, "Quotas"): a token bucket that holds
+ * burst requests and refills per_minute a minute. per_minute == 0: none. */
+struct gw_policy_quota {
+	size_t per_minute;
+	size_t burst;               /* 1..; defaults to per_minute */
+	int line;
+};
+
+/* A quota with a name: "<server>__<tool>" (tool_quotas) or "<server>"
+ * (server_quotas). Arrays of these are sorted by name. */
+struct gw_policy_named_quota {
+	char *name;
+	struct gw_policy_quota q;
+};
+
 /* Per-client limits (`clients:` in policy.yaml), keyed by the principal's
  * subject. Lists with n == 0 do not restrict. */
 struct gw_policy_client {
@@ -53,6 +68,9 @@ struct gw_policy_client {
 	struct gw_strv allowed_resources;  /* globs; "mcp:..." match "mcp:<server>:<uri>", others the URI */
 	size_t max_request_size;           /* bytes; 0: the gateway's max_body */
 	size_t max_requests_per_minute;    /* 0: not set */
+	size_t burst;                      /* 0: max_requests_per_minute */
+	struct gw_policy_named_quota *tool_quotas; /* override the top-level ones */
+	size_t n_tool_quotas;
 	struct gw_strv allowed_origins;    /* n == 0: the gateway's allowed_origins */
 	int line;
 };

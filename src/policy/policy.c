@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "policy/glob.h"
 #include "policy/policy-impl.h"
+#include "policy/policy_load.h"
 
 #define SHOW_MAX 200 /* bytes of a server, name or caller in an explanation */
 
@@ -348,37 +349,59 @@ const struct gw_policy_client *gw_policy_client(const struct gw_policy *p,
 	return p ? client_find(p, who_subject(who)) : NULL;
 }
 
-static size_t user_rpm(const struct gw_policy *p, const struct gw_policy_user *u, size_t best)
+/* The role with the larger max_requests_per_minute of best and role. */
+static const struct gw_policy_role *faster(const struct gw_policy_role *best,
+					   const struct gw_policy_role *role)
 {
-	for (size_t i = 0; u && i < u->n_roles; i++) {
-		size_t rpm = p->roles[u->roles[i]].requests_per_minute;
-
-		if (rpm > best)
-			best = rpm;
-	}
+	if (role && role->requests_per_minute &&
+	    (!best || role->requests_per_minute > best->requests_per_minute))
+		return role;
 	return best;
+}
+
+static const struct gw_policy_role *user_fastest(const struct gw_policy *p,
+						 const struct gw_policy_user *u,
+						 const struct gw_policy_role *best)
+{
+	for (size_t i = 0; u && i < u->n_roles; i++)
+		best = faster(best, &p->roles[u->roles[i]]);
+	return best;
+}
+
+bool gw_policy_principal_quota(const struct gw_policy *p, const struct gw_principal *who,
+			       struct gw_policy_quota *out)
+{
+	const struct gw_policy_client *cl;
+	const struct gw_policy_role *best = NULL;
+	struct request rq;
+
+	if (!p)
+		return false;
+	cl = client_find(p, who_subject(who));
+	if (cl && cl->max_requests_per_minute) {
+		out->per_minute = cl->max_requests_per_minute;
+		out->burst = cl->burst ? cl->burst : cl->max_requests_per_minute;
+		out->line = cl->line;
+		return true;
+	}
+	request_init(&rq, p, who, GW_ACTION_INVOKE_TOOL, NULL, NULL);
+	for (size_t i = 0; i < who_n_roles(who); i++)
+		best = faster(best, gw_policy_role_find(p, who->roles[i]));
+	best = user_fastest(p, rq.by_subject, best);
+	best = user_fastest(p, rq.by_email, best);
+	if (!best)
+		return false;
+	out->per_minute = best->requests_per_minute;
+	out->burst = best->burst ? best->burst : best->requests_per_minute;
+	out->line = best->line;
+	return true;
 }
 
 size_t gw_policy_requests_per_minute(const struct gw_policy *p, const struct gw_principal *who)
 {
-	const struct gw_policy_client *cl;
-	struct request rq;
-	size_t best = 0;
+	struct gw_policy_quota q;
 
-	if (!p)
-		return 0;
-	cl = client_find(p, who_subject(who));
-	if (cl && cl->max_requests_per_minute)
-		return cl->max_requests_per_minute;
-	request_init(&rq, p, who, GW_ACTION_INVOKE_TOOL, NULL, NULL);
-	for (size_t i = 0; i < who_n_roles(who); i++) {
-		const struct gw_policy_role *role = gw_policy_role_find(p, who->roles[i]);
-
-		if (role && role->requests_per_minute > best)
-			best = role->requests_per_minute;
-	}
-	best = user_rpm(p, rq.by_subject, best);
-	return user_rpm(p, rq.by_email, best);
+	return gw_policy_principal_quota(p, who, &q) ? q.per_minute : 0;
 }
 
 size_t gw_policy_match_errors(const struct gw_policy *p)
@@ -561,8 +584,11 @@ void gw_policy_free(struct gw_policy *p)
 		gw_cfgval_strv_free(&cl->allowed_tools);
 		gw_cfgval_strv_free(&cl->allowed_resources);
 		gw_cfgval_strv_free(&cl->allowed_origins);
+		gw_policy_quotas_free(cl->tool_quotas, cl->n_tool_quotas);
 	}
 	free(p->clients);
+	gw_policy_quotas_free(p->tool_quotas, p->n_tool_quotas);
+	gw_policy_quotas_free(p->server_quotas, p->n_server_quotas);
 	scratch_free(p->scratch);
 	free(p);
 }

@@ -94,6 +94,23 @@ const struct gw_policy_client *gw_policy_client(const struct gw_policy *p,
  * if set, else the largest max_requests_per_minute among its roles (step 3)
  * that set one; 0 if none does (no limit from the policy). */
 size_t gw_policy_requests_per_minute(const struct gw_policy *p, const struct gw_principal *who);
+/* The caller's own rate quota (docs/policy.md, "Quotas"): its client
+ * entry's max_requests_per_minute and burst if set, else those of the role
+ * (step 3) with the largest max_requests_per_minute. false: none. */
+bool gw_policy_principal_quota(const struct gw_policy *p, const struct gw_principal *who,
+			       struct gw_policy_quota *out);
+/* The quota of who on "<server>__<tool>" (server: its name in mcpgw.yaml,
+ * tool: the upstream's name): the client's tool_quotas entry, else the
+ * top-level one. false: none. Allocates nothing. */
+bool gw_policy_tool_quota(const struct gw_policy *p, const struct gw_principal *who,
+			  const char *server, const char *tool, struct gw_policy_quota *out);
+/* server_quotas.<server>, shared by every caller. false: none. */
+bool gw_policy_server_quota(const struct gw_policy *p, const char *server,
+			    struct gw_policy_quota *out);
+/* global_quota, shared by every request. false: none. */
+bool gw_policy_global_quota(const struct gw_policy *p, struct gw_policy_quota *out);
+/* Does p set any quota at all? (NULL: no.) */
+bool gw_policy_has_quotas(const struct gw_policy *p);
 /* How many regex matches hit a limit since load (a counted warning). */
 size_t gw_policy_match_errors(const struct gw_policy *p);
 void gw_policy_count(const struct gw_policy *p, struct gw_policy_counts *out);

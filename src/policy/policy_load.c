@@ -236,6 +236,7 @@ static const struct gw_cfgval_key role_keys[] = {
 	{ "permissions", .set = set_role_permissions },
 	{ "max_requests_per_minute",
 	  GW_CFGVAL_UINT(struct gw_policy_role, requests_per_minute, 1, MAX_PER_MINUTE) },
+	{ "burst", GW_CFGVAL_UINT(struct gw_policy_role, burst, 1, MAX_PER_MINUTE) },
 };
 
 static int role_parse(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
@@ -252,6 +253,8 @@ static int role_parse(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
 	if (rc == 0 && !(v->kind == GW_YAML_SCALAR && v->is_null))
 		rc = gw_cfgval_walk_map(d, v, "a mapping with permissions", role_keys,
 					N_ELEMS(role_keys), role);
+	if (rc == 0)
+		rc = gw_policy_check_burst(d, v->line, role->requests_per_minute, role->burst);
 	return rc;
 }
 
@@ -405,6 +408,10 @@ static const struct gw_cfgval_key client_keys[] = {
 	{ "max_request_size", GW_CFGVAL_SIZE(struct gw_policy_client, max_request_size) },
 	{ "max_requests_per_minute",
 	  GW_CFGVAL_UINT(struct gw_policy_client, max_requests_per_minute, 1, MAX_PER_MINUTE) },
+	{ "burst", GW_CFGVAL_UINT(struct gw_policy_client, burst, 1, MAX_PER_MINUTE) },
+	{ "tool_quotas", .set = gw_policy_set_tool_quotas,
+	  .field = GW_CFGVAL_FIELD(struct gw_policy_client, tool_quotas, struct gw_policy_named_quota *),
+	  .count = GW_CFGVAL_FIELD(struct gw_policy_client, n_tool_quotas, size_t) },
 	{ "allowed_origins",
 	  GW_CFGVAL_STRV(struct gw_policy_client, allowed_origins, gw_cfgval_check_origin) },
 	{ "require_auth", .set = set_require_auth },
@@ -425,6 +432,8 @@ static int client_parse(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
 		rc = gw_cfgval_walk_map(d, v,
 					"a mapping of limits (allowed_tools, allowed_resources, max_request_size, ...)",
 					client_keys, N_ELEMS(client_keys), cl);
+	if (rc == 0)
+		rc = gw_policy_check_burst(d, v->line, cl->max_requests_per_minute, cl->burst);
 	return rc;
 }
 
@@ -491,6 +500,11 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "default_policy", .set = set_default_policy, .choices = default_policies,
 	  .list = "deny, allow" },
 	{ "clients", .set = set_clients },
+	{ "tool_quotas", .set = gw_policy_set_tool_quotas,
+	  .field = GW_CFGVAL_FIELD(struct gw_policy, tool_quotas, struct gw_policy_named_quota *),
+	  .count = GW_CFGVAL_FIELD(struct gw_policy, n_tool_quotas, size_t) },
+	{ "server_quotas", .set = gw_policy_set_server_quotas },
+	{ "global_quota", .set = gw_policy_set_global_quota },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, struct gw_policy *p)

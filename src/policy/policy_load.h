@@ -52,4 +52,22 @@ int gw_policy_set_rules(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 /* Make p->scratch, the regex match space of decisions, for p's rules. */
 int gw_policy_scratch_new(struct gw_yaml_diag *d, struct gw_policy *p);
 
+/* ---- policy_quota.c ---------------------------------------------------- */
+
+/* tool_quotas: a mapping of "<server>__<tool>" to quotas, into the array at
+ * key->field (struct gw_policy_named_quota *) and its count at key->count,
+ * sorted by name (a gw_cfgval_set_fn, for the top level and clients). */
+int gw_policy_set_tool_quotas(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			      const struct gw_cfgval_key *key, void *obj);
+/* server_quotas: the same keyed by server name, into a struct gw_policy. */
+int gw_policy_set_server_quotas(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+				const struct gw_cfgval_key *key, void *obj);
+/* global_quota: one quota, into a struct gw_policy. */
+int gw_policy_set_global_quota(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			       const struct gw_cfgval_key *key, void *obj);
+/* A burst needs a rate: refuse burst without max_requests_per_minute at
+ * line (of the mapping that holds them). */
+int gw_policy_check_burst(struct gw_yaml_diag *d, int line, size_t per_minute, size_t burst);
+void gw_policy_quotas_free(struct gw_policy_named_quota *q, size_t n);
+
 #endif

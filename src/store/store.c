@@ -46,6 +46,9 @@ static const char *const migrations[GW_STORE_SCHEMA_VERSION] = {
 	");"
 	/* a revoked key keeps its row (and its name) for the record */
 	"CREATE UNIQUE INDEX api_keys_live_name ON api_keys (name) WHERE revoked = 0;",
+	/* 2: the endpoints a key is good for (issue 4): a comma list of server
+	 * and virtual server names; '' (every key made before) is every endpoint */
+	"ALTER TABLE api_keys ADD COLUMN servers TEXT NOT NULL DEFAULT '';",
 };
 
 enum stmt_id {
@@ -70,7 +73,7 @@ enum stmt_id {
 
 #define KEY_COLUMNS                                                                   \
 	"id, name, roles, prefix, secret_mac, created_at, expires_at, rotated_at, " \
-	"revoked_at, disabled, revoked"
+	"revoked_at, disabled, revoked, servers"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN_READ] = "BEGIN DEFERRED",
@@ -85,7 +88,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_KEY_NAME_TAKEN] = "SELECT 1 FROM api_keys WHERE name = ?1 AND revoked = 0",
 	[ST_KEY_PREFIX_TAKEN] = "SELECT 1 FROM api_keys WHERE prefix = ?1",
 	[ST_KEY_INSERT] = "INSERT INTO api_keys (name, roles, prefix, secret_mac, created_at, "
-			  "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			  "expires_at, servers) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_KEY_LIST] = "SELECT " KEY_COLUMNS " FROM api_keys ORDER BY name, id",
 	[ST_KEY_GET] = "SELECT " KEY_COLUMNS " FROM api_keys WHERE name = ?1 AND revoked = 0",
 	[ST_KEY_SET_SECRET] = "UPDATE api_keys SET secret_mac = ?2, rotated_at = ?3 "
@@ -462,6 +465,7 @@ void gw_store_apikey_clear(struct gw_store_apikey *k)
 	free(k->name);
 	free(k->prefix);
 	free(k->roles);
+	free(k->servers);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -476,13 +480,14 @@ static int read_key_row(sqlite3_stmt *s, struct gw_store_apikey *k)
 	mac = sqlite3_column_blob(s, 4);
 	if (!mac || sqlite3_column_bytes(s, 4) != GW_STORE_MAC_LEN ||
 	    sqlite3_column_type(s, 1) != SQLITE_TEXT || sqlite3_column_type(s, 2) != SQLITE_TEXT ||
-	    sqlite3_column_type(s, 3) != SQLITE_TEXT)
+	    sqlite3_column_type(s, 3) != SQLITE_TEXT || sqlite3_column_type(s, 11) != SQLITE_TEXT)
 		return GW_EINVAL;
 	memcpy(k->mac, mac, GW_STORE_MAC_LEN);
 	k->name = column_strdup(s, 1);
 	k->roles = column_strdup(s, 2);
 	k->prefix = column_strdup(s, 3);
-	if (!k->name || !k->roles || !k->prefix) {
+	k->servers = column_strdup(s, 11);
+	if (!k->name || !k->roles || !k->prefix || !k->servers) {
 		gw_store_apikey_clear(k);
 		return GW_ENOMEM;
 	}
@@ -519,7 +524,9 @@ int gw_store_apikey_insert(struct gw_store *st, const struct gw_store_apikey_new
 		    sqlite3_bind_blob(s, 4, k->mac, GW_STORE_MAC_LEN, SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_bind_int64(s, 5, k->created_at) != SQLITE_OK ||
 		    (k->expires_at ? sqlite3_bind_int64(s, 6, k->expires_at)
-				   : sqlite3_bind_null(s, 6)) != SQLITE_OK) {
+				   : sqlite3_bind_null(s, 6)) != SQLITE_OK ||
+		    sqlite3_bind_text(s, 7, k->servers ? k->servers : "", -1, SQLITE_STATIC) !=
+			    SQLITE_OK) {
 			rc = store_fail(st, sqlite3_errcode(st->db));
 			stmt_done(s);
 		} else {

@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #define GW_STORE_BUSY_MS 5000           /* wait at most this for a lock */
-#define GW_STORE_SCHEMA_VERSION 1       /* migrations this build knows */
+#define GW_STORE_SCHEMA_VERSION 2       /* migrations this build knows */
 #define GW_STORE_MAC_LEN 32             /* HMAC-SHA256 */
 #define GW_STORE_MAX_APIKEYS 100000     /* rows gw_store_apikey_list() reads */
 #define GW_STORE_MAX_META 4096          /* bytes of one meta value */
@@ -71,6 +71,7 @@ struct gw_store_apikey {
 	char *name;                 /* unique among keys not revoked */
 	char *roles;                /* comma-separated, "" for none */
 	char *prefix;               /* unique among all keys; not secret, used for lookup */
+	char *servers;              /* endpoints it is good for, comma-separated; "": all */
 	unsigned char mac[GW_STORE_MAC_LEN];
 	int64_t created_at;         /* unix seconds */
 	int64_t expires_at;         /* unix seconds; 0: never */
@@ -85,6 +86,7 @@ struct gw_store_apikey_new {
 	const char *name;
 	const char *roles;          /* comma-separated, "" for none */
 	const char *prefix;
+	const char *servers;        /* comma-separated server names; NULL or "": all */
 	const unsigned char *mac;   /* GW_STORE_MAC_LEN bytes */
 	int64_t created_at;         /* unix seconds */
 	int64_t expires_at;         /* unix seconds; 0: never */

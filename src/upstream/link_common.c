@@ -16,6 +16,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "mcp/jsonrpc.h"
+#include "mcp/modern_params.h"
 #include "upstream/http_xfer.h"
 #include "upstream/link_common.h"
 
@@ -271,7 +272,12 @@ static int header_encoded(struct curl_slist **list, const char *name, const char
 	return rc;
 }
 
-static int modern_headers(json_t *root, struct curl_slist **list)
+static int add_param_header(void *arg, const char *name, const char *value)
+{
+	return header_encoded(arg, name, value);
+}
+
+static int modern_headers(const char *server, json_t *root, struct curl_slist **list)
 {
 	const char *method = json_string_value(json_object_get(root, "method"));
 	json_t *params = json_object_get(root, "params");
@@ -287,11 +293,13 @@ static int modern_headers(json_t *root, struct curl_slist **list)
 		name = json_string_value(json_object_get(params, "uri"));
 	if (!rc && name)
 		rc = header_encoded(list, "Mcp-Name", name);
+	if (!rc)
+		rc = gw_modern_params_each(gw_modern_params_of(server, false), root, add_param_header, list);
 	return rc;
 }
 
-int gw_link_common_post_new(struct gw_http_peer *p, const char *json, size_t len, uint64_t ctx,
-			    struct gw_http_xfer **out)
+int gw_link_common_post_new(struct gw_http_peer *p, const char *server, const char *json,
+			    size_t len, uint64_t ctx, struct gw_http_xfer **out)
 {
 	json_t *root = json_loadb(json, len, 0, NULL);
 	struct gw_http_xfer *x;
@@ -312,7 +320,7 @@ int gw_link_common_post_new(struct gw_http_peer *p, const char *json, size_t len
 	}
 	memcpy(x->body, json, len);
 	x->body_len = len;
-	if (p->version && strcmp(p->version, "2026-07-28") >= 0 && modern_headers(root, &x->extra_hdrs)) {
+	if (p->version && strcmp(p->version, "2026-07-28") >= 0 && modern_headers(server, root, &x->extra_hdrs)) {
 		gw_http_xfer_free(x);
 		goto out_root;
 	}

@@ -220,13 +220,36 @@ static void unanswered_why(const struct gw_http_xfer *x, char *why, size_t cap)
 		snprintf(why, cap, "HTTP %ld without an answer", x->status);
 }
 
-/* An application/json answer is complete: deliver what it holds. */
-static void take_body(struct gw_http_xfer *x, CURLcode res)
+/* 2026-07-28 refuses a request (-32020, -32021, -32022, -32601...) with a
+ * 4xx whose body is the JSON-RPC error for it: that error is the answer. */
+static bool take_modern_refusal(struct gw_http_xfer *x)
 {
-	if (x->fail_why || res != CURLE_OK || x->body_kind != GW_BODY_JSON)
-		return;
+	const char *v = x->peer->version;
+	json_t *root;
+	bool is_answer;
+
+	if (!v || strcmp(v, "2026-07-28") < 0 || x->status < 400 || x->status > 499 || !x->json.len)
+		return false;
+	root = json_loadb(x->json.ptr, x->json.len, 0, NULL);
+	is_answer = json_is_object(json_object_get(root, "error")) &&
+		    json_is_integer(json_object_get(root, "id"));
+	json_decref(root);
+	return is_answer && take_json(x, x->json.ptr, x->json.len) == 0;
+}
+
+/* An application/json answer is complete: deliver what it holds. True when
+ * a 2026 refusal was the answer. */
+static bool take_body(struct gw_http_xfer *x, CURLcode res)
+{
+	if (x->fail_why || res != CURLE_OK)
+		return false;
+	if (x->body_kind == GW_BODY_ERROR)
+		return take_modern_refusal(x);
+	if (x->body_kind != GW_BODY_JSON)
+		return false;
 	if (take_json(x, x->json.ptr ? x->json.ptr : "", x->json.len))
 		x->fail_why = "invalid JSON in the response";
+	return false;
 }
 
 static void request_done(struct gw_http_xfer *x, CURLcode res)
@@ -238,8 +261,7 @@ static void request_done(struct gw_http_xfer *x, CURLcode res)
 		session_expire(x);
 		return;
 	}
-	take_body(x, res);
-	failed = gw_http_xfer_failed(x, res, detail, sizeof(detail));
+	failed = !take_body(x, res) && gw_http_xfer_failed(x, res, detail, sizeof(detail));
 	if (failed)
 		gw_http_xfer_quote_error(x, detail, sizeof(detail));
 	if (json_array_size(x->pending) == 0) {
@@ -451,7 +473,7 @@ static int http_send(struct gw_link *l, const char *json, size_t len, uint64_t c
 
 	rc = gw_link_common_check_send(&hl->c, len);
 	if (!rc)
-		rc = gw_link_common_post_new(&hl->peer, json, len, ctx, &x);
+		rc = gw_link_common_post_new(&hl->peer, hl->c.name, json, len, ctx, &x);
 	if (rc)
 		return rc;
 	gw_http_xfer_list_add(&hl->xfers, x);

@@ -391,7 +391,7 @@ static int sse_send(struct gw_link *l, const char *json, size_t len, uint64_t ct
 		return GW_EBUSY;
 	if (!must_wait && sl->n_posts >= SSE_MAX_POSTS)
 		return GW_EBUSY;
-	rc = gw_link_common_post_new(&sl->post_peer, json, len, ctx, &x);
+	rc = gw_link_common_post_new(&sl->post_peer, sl->c.name, json, len, ctx, &x);
 	if (rc)
 		return rc;
 	if (must_wait) {

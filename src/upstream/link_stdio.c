@@ -42,7 +42,64 @@ struct stdio_link {
 
 static void stdio_down(struct stdio_link *sl, int err, const char *why);
 
-static char **build_env(const struct gw_server_conf *conf)
+/* The credential a client of "mcpgw stdio" gave the gateway: it is the
+ * gateway's, never an upstream's, so children do not inherit it. */
+#define STDIO_CLIENT_KEY_VAR "MCPGW_API_KEY"
+
+static bool auth_in_env(const struct gw_server_conf *conf)
+{
+	return conf->auth.method != GW_UPAUTH_NONE && conf->auth.location == GW_UPAUTH_ENV &&
+	       conf->auth.name && conf->auth.value;
+}
+
+/* Does the inherited entry "K=V" name a variable that is dropped or set
+ * by the configuration? */
+static bool env_is_replaced(const char *entry, const struct gw_server_conf *conf)
+{
+	const char *eq = strchr(entry, '=');
+	size_t kl = eq ? (size_t)(eq - entry) : strlen(entry);
+
+#define ENTRY_IS(name) (strlen(name) == kl && strncmp(entry, (name), kl) == 0)
+	if (ENTRY_IS(STDIO_CLIENT_KEY_VAR))
+		return true;
+	if (auth_in_env(conf) && ENTRY_IS(conf->auth.name))
+		return true;
+	for (size_t j = 0; j < conf->n_env; j++) {
+		if (ENTRY_IS(conf->env[j].key))
+			return true;
+	}
+#undef ENTRY_IS
+	return false;
+}
+
+static char *env_pair(const char *key, const char *value)
+{
+	size_t len = strlen(key) + strlen(value) + 2;
+	char *kv = malloc(len);
+
+	if (kv)
+		snprintf(kv, len, "%s=%s", key, value);
+	return kv;
+}
+
+/* Free envp; the entries from first_owned on are ours (and may hold a
+ * credential: wiped). */
+static void free_env(char **envp, size_t first_owned)
+{
+	if (!envp)
+		return;
+	for (size_t k = first_owned; envp[k]; k++) {
+		explicit_bzero(envp[k], strlen(envp[k]));
+		free(envp[k]);
+	}
+	free(envp);
+}
+
+/* The child's environment: the gateway's own, less MCPGW_API_KEY and what
+ * the configuration replaces, then env: and the auth: variable (location
+ * env). *first_owned: where the entries we allocated start. NULL when out
+ * of memory. */
+static char **build_env(const struct gw_server_conf *conf, size_t *first_owned)
 {
 	extern char **environ;
 	size_t n = 0, k = 0;
@@ -50,45 +107,28 @@ static char **build_env(const struct gw_server_conf *conf)
 
 	while (environ[n])
 		n++;
-	envp = calloc(n + conf->n_env + 1, sizeof(*envp));
+	envp = calloc(n + conf->n_env + 2, sizeof(*envp));
 	if (!envp)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		bool overridden = false;
-
-		for (size_t j = 0; j < conf->n_env; j++) {
-			size_t kl = strlen(conf->env[j].key);
-
-			if (strncmp(environ[i], conf->env[j].key, kl) == 0 && environ[i][kl] == '=')
-				overridden = true;
-		}
-		if (!overridden)
+		if (!env_is_replaced(environ[i], conf))
 			envp[k++] = environ[i];
 	}
+	*first_owned = k;
 	for (size_t j = 0; j < conf->n_env; j++) {
-		size_t len = strlen(conf->env[j].key) + strlen(conf->env[j].value) + 2;
-		char *kv = malloc(len);
-
-		if (!kv)
-			break;
-		snprintf(kv, len, "%s=%s", conf->env[j].key, conf->env[j].value);
-		envp[k++] = kv;
+		envp[k] = env_pair(conf->env[j].key, conf->env[j].value);
+		if (!envp[k++])
+			goto fail;
+	}
+	if (auth_in_env(conf)) {
+		envp[k] = env_pair(conf->auth.name, conf->auth.value);
+		if (!envp[k])
+			goto fail;
 	}
 	return envp;
-}
-
-static void free_env(char **envp, const struct gw_server_conf *conf)
-{
-	size_t k = 0;
-
-	if (!envp)
-		return;
-	while (envp[k])
-		k++;
-	/* the last n_env entries are ours */
-	for (size_t j = 0; j < conf->n_env && j < k; j++)
-		free(envp[k - 1 - j]);
-	free(envp);
+fail:
+	free_env(envp, *first_owned);
+	return NULL;
 }
 
 /* Runs in the child between fork and exec: only async-signal-safe calls. */
@@ -119,9 +159,10 @@ static pid_t spawn_child(const struct gw_server_conf *conf, int *fd_in, int *fd_
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	char **argv = NULL, **envp = NULL;
 	pid_t pid = -1, parent = getpid();
+	size_t first_owned = 0;
 
 	argv = calloc(conf->args.n + 2, sizeof(*argv));
-	envp = build_env(conf);
+	envp = build_env(conf, &first_owned);
 	if (!argv || !envp)
 		goto out;
 	argv[0] = conf->command;
@@ -149,7 +190,7 @@ out:
 			close(perr[i]);
 	}
 	free(argv);
-	free_env(envp, conf);
+	free_env(envp, first_owned);
 	return pid;
 }
 

@@ -77,6 +77,7 @@ struct gw_oauth2 {
 	struct gw_oauth2_wait *w_head;
 	struct gw_oauth2_wait *w_tail;
 	uint64_t epoch;
+	uint64_t timeouts;           /* fetches past timeouts.auth (GET /health) */
 };
 
 static struct gw_oauth2 *registry;
@@ -219,6 +220,8 @@ static long expires_in_of(const json_t *v)
 		s = strtod(json_string_value(v), NULL);
 	if (!isfinite(s) || s <= 0)
 		return OAUTH2_DEFAULT_EXPIRES_S;
+	if (s < 1)
+		return 1; /* a fraction would truncate to 0: a token that is never valid */
 	return s > 31536000 ? 31536000 : (long)s;
 }
 
@@ -270,19 +273,50 @@ static int take_token(struct gw_oauth2 *o, char *why, size_t cap, long *expires_
 	return rc;
 }
 
+/* Does text hold the client secret, as it is or form-encoded (some
+ * endpoints echo what they were sent)? */
+static bool holds_secret(const struct gw_oauth2 *o, const char *text)
+{
+	const char *secret = o->conf->auth.oauth2.client_secret;
+	char *esc;
+	bool found;
+
+	if (!secret || !*secret)
+		return false;
+	if (strstr(text, secret))
+		return true;
+	esc = curl_easy_escape(NULL, secret, 0);
+	found = !esc || strstr(text, esc) != NULL; /* out of memory: assume the worst */
+	if (esc) {
+		explicit_bzero(esc, strlen(esc));
+		curl_free(esc);
+	}
+	return found;
+}
+
+/* One of the endpoint's own words for a message, unless it repeats the
+ * client secret. */
+static void append_endpoint_words(const struct gw_oauth2 *o, char *why, size_t cap,
+				  const json_t *v)
+{
+	if (!json_is_string(v))
+		return;
+	if (holds_secret(o, json_string_value(v)))
+		append_quoted(why, cap, ": ", "(withheld: it repeats the client secret)");
+	else
+		append_quoted(why, cap, ": ", json_string_value(v));
+}
+
 /* A refusal: the status and the endpoint's error code and description
- * (RFC 6749 5.2), which name what is wrong but hold no secret. */
+ * (RFC 6749 5.2), which name what is wrong; a part that repeats the
+ * client secret is left out. */
 static void refusal_why(struct gw_oauth2 *o, long status, char *why, size_t cap)
 {
 	json_t *root = json_loadb(o->resp.ptr ? o->resp.ptr : "", o->resp.len, 0, NULL);
-	json_t *err = json_object_get(root, "error");
-	json_t *desc = json_object_get(root, "error_description");
 
 	snprintf(why, cap, "the token endpoint answered HTTP %ld", status);
-	if (json_is_string(err))
-		append_quoted(why, cap, ": ", json_string_value(err));
-	if (json_is_string(desc))
-		append_quoted(why, cap, ": ", json_string_value(desc));
+	append_endpoint_words(o, why, cap, json_object_get(root, "error"));
+	append_endpoint_words(o, why, cap, json_object_get(root, "error_description"));
 	json_decref(root);
 }
 
@@ -348,6 +382,8 @@ static void on_fetch_done(void *arg, CURL *easy, CURLcode res)
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(easy);
 	o->easy = NULL;
+	if (res == CURLE_OPERATION_TIMEDOUT)
+		o->timeouts++;
 	if (res != CURLE_OK) {
 		snprintf(o->last_error, sizeof(o->last_error), "token endpoint: %.200s",
 			 o->errbuf[0] ? o->errbuf : curl_easy_strerror(res));
@@ -489,7 +525,10 @@ static CURL *fetch_easy(struct gw_oauth2 *o)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, o);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, o->errbuf);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, OAUTH2_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, OAUTH2_TIMEOUT_MS);
+	/* the server's timeouts.auth, once the loader resolved it */
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+			 conf->timeouts.op[GW_OP_AUTH] > 0
+				 ? (long)(conf->timeouts.op[GW_OP_AUTH] * 1000.0) : OAUTH2_TIMEOUT_MS);
 	gw_http_tls_apply(e, &conf->tls);
 	return e;
 }
@@ -658,6 +697,12 @@ void gw_oauth2_wait_cancel(struct gw_oauth2_wait *w)
 {
 	if (w)
 		wait_free(w);
+}
+
+/* Contract in upstream/oauth2.h. */
+uint64_t gw_oauth2_timeouts(const struct gw_oauth2 *o)
+{
+	return o ? o->timeouts : 0;
 }
 
 /* Contract in upstream/oauth2.h. */

@@ -59,5 +59,7 @@ void gw_oauth2_wait_cancel(struct gw_oauth2_wait *w);
  * is still the current token, drop it and fetch a new one (at most one
  * fetch per few seconds, however many requests were refused). */
 void gw_oauth2_rejected(struct gw_oauth2 *o, uint64_t gen);
+/* Token fetches that ran past the server's timeouts.auth (0 for NULL). */
+uint64_t gw_oauth2_timeouts(const struct gw_oauth2 *o);
 
 #endif

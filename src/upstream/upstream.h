@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/config-t.h"
+#include "upstream/breaker-t.h"
 
 struct event_base;
 struct gw_curl;
@@ -25,7 +26,22 @@ enum gw_uconn_state {
 	GW_UC_BACKOFF,      /* went down; waits before the next start */
 };
 
-/* One configured server. */
+/* Requests in order (intrusive, doubly linked through the requests). */
+struct gw_ureq_list {
+	struct gw_ureq *head, *tail;
+	size_t n;
+};
+
+/* What the health checks saw: pings on the shared session. */
+struct gw_upstream_health {
+	uint64_t checks, failures;   /* pings answered or failed; those that failed */
+	bool failing;                /* the last ping failed */
+	uint64_t last_ok_ms;         /* gw_now_ms() of the last answer; 0: none yet */
+	char last_error[160];
+};
+
+/* One configured server. Allocated zeroed by its owner; the resilience
+ * fields below need no other set-up (docs/internals/upstream-resilience.md). */
 struct gw_upstream {
 	struct gw_server_conf *conf;
 	size_t index;                /* position in the config */
@@ -36,6 +52,13 @@ struct gw_upstream {
 	json_t *init_result;         /* last InitializeResult seen (any uconn) */
 	uint64_t restarts;
 	uint64_t calls, failures, timeouts;
+	uint64_t timeouts_by_op[GW_OP_COUNT]; /* the metrics issue exports these */
+	uint64_t retries;            /* requests sent again after a failure */
+	uint64_t refused;            /* refused by the in-flight bound (queue full) */
+	struct gw_breaker breaker;   /* fed by every session of this server */
+	size_t inflight;             /* sent on any of its sessions, unanswered */
+	struct gw_ureq_list queue;   /* waiting for an in-flight slot (conf->max_queue) */
+	struct gw_upstream_health health;
 };
 
 /* Answer to one request: msg is the upstream's whole response (result or
@@ -68,11 +91,17 @@ struct gw_upstream *gw_uconn_upstream(const struct gw_uconn *c);
 json_t *gw_uconn_init_result(const struct gw_uconn *c);
 /* Last start failure, or NULL. */
 const char *gw_uconn_last_error(const struct gw_uconn *c);
+/* Starts that failed since it was last ready for a while (0: healthy). */
+unsigned gw_uconn_failures_in_row(const struct gw_uconn *c);
 
 /* Send a request; params stolen (may be NULL). The id is ours. If the uconn
  * is not READY the request waits (bounded) and starts it. timeout_ms 0 uses
- * the server's timeout. Returns the request handle, or NULL if it was
- * refused at once (cb has then already been called). */
+ * the server's limit for the kind of request (timeouts:). Refused at once
+ * (-32012) while the server's breaker is open, or when its in-flight bound
+ * and queue are full; a request that failed on the way may be sent again
+ * (retries:, docs/internals/upstream-resilience.md). Returns the request
+ * handle, or NULL if it was refused at once (cb has then already been
+ * called). cb is never called from inside this function otherwise. */
 struct gw_ureq *gw_uconn_request(struct gw_uconn *c, const char *method, json_t *params,
 				 uint64_t timeout_ms, gw_ureq_cb cb, void *arg);
 /* The caller lost interest: notifications/cancelled goes upstream (if the

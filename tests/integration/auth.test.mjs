@@ -3,12 +3,13 @@
 // to the key that opened them, and `mcpgw apikey` / `mcpgw policy explain`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startGateway, tempDir, freePort, post, BIN, MISBEHAVE, buildEchoMcp, THREE_ROLE_POLICY } from './lib.mjs';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { startGateway, tempDir, freePort, post, BIN, MISBEHAVE, buildEchoMcp, THREE_ROLE_POLICY, withGatewayLog } from './lib.mjs';
 
 const POLICY = `${THREE_ROLE_POLICY}clients:
   "apikey:vera":
@@ -26,6 +27,7 @@ before(async () => {
   cfg = join(dir, 'mcpgw.yaml');
   const port = await freePort();
   const body = `servers:\n  echo:\n    command: "${echo}"\n  mb:\n    command: node\n    args: ["${MISBEHAVE}"]\n` +
+    `virtual_servers:\n  team-a:\n    tools: ["echo__*"]\n  team-b:\n    tools: ["mb__*"]\n` +
     `auth:\n  api_keys: true\n  resource: "http://127.0.0.1:${port}/mcp"\npolicy: policy.yaml\n`;
   writeFileSync(join(dir, 'policy.yaml'), POLICY);
   // Keys are made with the CLI against the same store the gateway reads.
@@ -33,13 +35,15 @@ before(async () => {
   for (const [name, roles] of [['vera', 'viewer'], ['dev', 'developer'], ['root', 'admin'], ['gone', 'admin']]) {
     keys[name] = mcpgw('apikey', 'create', '--name', name, '--roles', roles, '-c', cfg);
   }
+  // Good at the team-a virtual server only.
+  keys.teamA = mcpgw('apikey', 'create', '--name', 'team-a-bot', '--roles', 'admin', '--servers', 'team-a', '-c', cfg);
   gw = await startGateway(body, { dir, port });
 });
 after(async () => { await gw?.stop(); });
 
-async function clientWith(key) {
+async function clientWith(key, url = gw.url) {
   const client = new Client({ name: 'auth-test', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(gw.url),
+  await client.connect(new StreamableHTTPClientTransport(new URL(url),
     { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
   return client;
 }
@@ -128,4 +132,49 @@ test('per-client limits from the policy: a smaller body limit and its own origin
   assert.equal(other.status, 403);
   const mine = await post(gw.url, init, { 'x-api-key': keys.vera, origin: 'http://localhost:3000' });
   assert.equal(mine.status, 200);
+});
+
+test('a key valid for one virtual server used on another', withGatewayLog(async () => {
+  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+  // At its own endpoint: the SDK client sees that virtual server's tools.
+  const client = await clientWith(keys.teamA, `${gw.base}/servers/team-a/mcp`);
+  try {
+    assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['echo__echo']);
+  } finally { await client.close(); }
+  // Anywhere else: 401 invalid_token, as a token issued for another endpoint.
+  for (const path of ['/servers/team-b/mcp', '/servers/echo/mcp', '/mcp']) {
+    const r = await post(`${gw.base}${path}`, init, { authorization: `Bearer ${keys.teamA}` });
+    assert.equal(r.status, 401, path);
+    assert.equal(r.headers.get('www-authenticate'),
+      `Bearer resource_metadata="${gw.base}/.well-known/oauth-protected-resource${path}", error="invalid_token"`);
+    assert.deepEqual(r.json.error, { code: -32000,
+      message: 'Unauthorized: this API key is not valid for this endpoint (it is scoped to other servers)' });
+  }
+  // The legacy SSE endpoints are endpoints of the same servers.
+  const sse = await fetch(`${gw.base}/servers/team-b/sse`, { headers: { 'x-api-key': keys.teamA, accept: 'text/event-stream' } });
+  assert.equal(sse.status, 401);
+  const ac = new AbortController();
+  const ok = await fetch(`${gw.base}/servers/team-a/sse`, { headers: { 'x-api-key': keys.teamA, accept: 'text/event-stream' }, signal: ac.signal });
+  assert.equal(ok.status, 200);
+  ac.abort();
+  // An unscoped key of the same role is good at both.
+  assert.equal((await post(`${gw.base}/servers/team-b/mcp`, init, { 'x-api-key': keys.root })).status, 200);
+  assert.match(gw.logs(), /API key \w{8} refused at \/servers\/team-b\/mcp: API key not valid for this endpoint/);
+  assert.match(mcpgw('apikey', 'list', '-c', cfg), /team-a-bot\s+\S+\s+active\s+admin\s+team-a\s/);
+}, () => gw));
+
+test('mcpgw stdio honours the scope of MCPGW_API_KEY', async () => {
+  const env = { ...process.env, MCPGW_API_KEY: keys.teamA };
+  const client = new Client({ name: 'desktop', version: '1' });
+  await client.connect(new StdioClientTransport({ command: BIN, args: ['stdio', '-c', cfg, '--server', 'team-a'], env, stderr: 'ignore' }));
+  try {
+    assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['echo__echo']);
+  } finally { await client.close(); }
+  for (const [args, why] of [[['--server', 'team-b'], /MCPGW_API_KEY refused: the key is not valid for server 'team-b' \(it is scoped to other servers\)/],
+    [[], /MCPGW_API_KEY refused: the key is scoped to some servers; run mcpgw stdio --server NAME with one of them/]]) {
+    const r = spawnSync(BIN, ['stdio', '-c', cfg, ...args], { env, input: '', encoding: 'utf8', timeout: 10000 });
+    assert.notEqual(r.status, 0, `exit status with ${args}`);
+    assert.match(r.stderr, why);
+    assert.equal(r.stdout, '');
+  }
 });

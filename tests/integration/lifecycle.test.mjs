@@ -187,13 +187,14 @@ servers:
     sock.on('data', (d) => chunks.push(d));
     sock.on('error', () => {});
     const closed = new Promise((res) => sock.on('close', res));
-    sock.pause(); // do not read yet
+    // read until the answer has started, then stop reading
+    const started = new Promise((res) => sock.once('data', () => { sock.pause(); res(); }));
     sock.write(`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
       `Accept: application/json, text/event-stream\r\nMcp-Session-Id: ${sid}\r\n` +
       `MCP-Protocol-Version: 2025-06-18\r\nConnection: close\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
     sock.write(body);
-    await sleep(700); // the echo answer is produced and partly written
+    await Promise.race([started, sleep(15000)]); // the echo answer is produced and partly written
     gw.proc.kill('SIGTERM');
     await sleep(500); // several drain ticks pass while the client is not reading
     sock.resume();

@@ -1,6 +1,8 @@
 // subscriptions/listen (2026-07-28): the acknowledgement comes first, list
 // changes of a 2025-era upstream reach the listeners that asked for them
-// (tagged with the subscription id), and no others.
+// (tagged with the subscription id), and no others; resourceSubscriptions
+// become resources/subscribe upstream (and unsubscribe when the last
+// listener of a URI goes), and updates reach the listeners of that URI.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -61,11 +63,13 @@ test('discover advertises list changes, and listen acknowledges first', async ()
   const d = await fetch(gw.url, { method: 'POST', headers: headers('server/discover'),
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: { _meta: ENVELOPE } }) }).then((r) => r.json());
   assert.equal(d.result.capabilities.tools.listChanged, true);
-  const l = await listen(7, { toolsListChanged: true, resourceSubscriptions: ['test://static-text'] });
+  assert.deepEqual(d.result.capabilities.resources, { listChanged: true, subscribe: true });
+  const l = await listen(7, { toolsListChanged: true, resourceSubscriptions: ['test://static-text', 42, 'x'.repeat(3000)] });
   try {
     const ack = await l.next();
     assert.equal(ack.method, 'notifications/subscriptions/acknowledged');
-    assert.deepEqual(ack.params.notifications, { toolsListChanged: true }, 'resource subscriptions are not promised');
+    assert.deepEqual(ack.params.notifications, { toolsListChanged: true, resourceSubscriptions: ['test://static-text'] },
+      'what is not a URI string of a sane length is not promised');
     assert.equal(ack.params._meta['io.modelcontextprotocol/subscriptionId'], 7);
   } finally { await l.close(); }
 });
@@ -85,4 +89,37 @@ test('a tool list change reaches the listener that asked for it, not the one tha
     await call('conf__test_trigger_prompt_change');
     assert.equal((await prompts.next())?.method, 'notifications/prompts/list_changed');
   } finally { await tools.close(); await prompts.close(); }
+});
+
+test('resourceSubscriptions: updates of the URI reach its listeners only; the upstream is unsubscribed when the last one goes', async () => {
+  const uri = 'test://watched-resource';
+  const a = await listen('a', { resourceSubscriptions: [uri] });
+  const b = await listen('b', { resourceSubscriptions: [uri] });
+  const other = await listen('o', { resourceSubscriptions: ['test://static-text'] });
+  try {
+    assert.deepEqual((await a.next()).params.notifications, { resourceSubscriptions: [uri] });
+    await b.next();
+    await other.next();
+    const r = await call('conf__test_touch_watched');
+    assert.equal(r.result.content[0].text, 'subscribed=true', 'the gateway subscribed upstream');
+    for (const [l, id] of [[a, 'a'], [b, 'b']]) {
+      const n = await l.next();
+      assert.equal(n?.method, 'notifications/resources/updated');
+      assert.equal(n.params.uri, uri);
+      assert.equal(n.params._meta['io.modelcontextprotocol/subscriptionId'], id);
+    }
+    assert.equal(await other.next(500), null, 'a listener of another URI hears nothing');
+    await a.close();
+    await new Promise((res) => setTimeout(res, 200));
+    assert.equal((await call('conf__test_touch_watched')).result.content[0].text, 'subscribed=true', 'b still listens');
+    assert.equal((await b.next())?.params?.uri, uri);
+  } finally { await b.close(); await other.close(); }
+  // The last listener of the URI went: unsubscribed upstream.
+  let text;
+  for (let i = 0; i < 50; i++) {
+    text = (await call('conf__test_touch_watched')).result.content[0].text;
+    if (text === 'subscribed=false') break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  assert.equal(text, 'subscribed=false');
 });

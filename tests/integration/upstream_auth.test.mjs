@@ -15,10 +15,12 @@ import https from 'node:https';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startGateway, tempDir, ROOT, BIN } from './lib.mjs';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { startGateway, tempDir, ROOT, BIN, THREE_ROLE_POLICY } from './lib.mjs';
 
 const RECORDER = join(ROOT, 'tests', 'fixtures', 'header-recorder.mjs');
 const IDP = join(ROOT, 'tests', 'fixtures', 'oidc-idp.mjs');
+const ENV_SERVER = join(ROOT, 'tests', 'fixtures', 'env-server.mjs');
 const CLIENT_TOKEN = 'client-token-xyz';
 
 const SECRETS = {
@@ -418,7 +420,8 @@ test('config check: an unresolvable credential is an error naming file, line and
 
   r = configCheck('servers:\n  s:\n    command: node\n    auth: { method: bearer, credential_ref: "env://UP_SET" }\n', { UP_SET: 'set-secret' });
   assert.equal(r.status, 1);
-  assert.match(r.out, /:4: key 'servers\.s\.auth': only for HTTP servers/);
+  assert.ok(r.out.includes(`${r.cfg}:4: key 'servers.s.auth': a stdio server has no headers: use location: env and name: (the environment variable to set)`), r.out);
+  assert.ok(!r.out.includes('set-secret'));
 
   r = configCheck('servers:\n  s:\n    url: "http://127.0.0.1:9/mcp"\n    auth: { method: custom, credential_ref: "env://UP_SET" }\n', { UP_SET: 'set-secret' });
   assert.equal(r.status, 1);
@@ -428,4 +431,77 @@ test('config check: an unresolvable credential is an error naming file, line and
   r = configCheck('servers:\n  s:\n    url: "http://127.0.0.1:9/mcp"\n    auth: { method: bearer, credential_ref: "env://UP_SET" }\n', { UP_SET: 'set-secret' });
   assert.equal(r.status, 0, r.out);
   assert.ok(!r.out.includes('set-secret'));
+});
+
+// stdio servers take their credential in the environment (location: env),
+// formatted as the method says. Run through `mcpgw stdio` with a client API
+// key in MCPGW_API_KEY: the key is the gateway's and must not reach them.
+test('stdio servers: the credential in the environment, never the client key', async () => {
+  const d = tempDir();
+  const cfg = join(d, 'mcpgw.yaml');
+  const srv = (name, auth, extra = '') => `  ${name}:\n    command: node\n    args: ["${ENV_SERVER}"]\n${extra}    auth: ${auth}\n`;
+  writeFileSync(join(d, 'policy.yaml'), THREE_ROLE_POLICY);
+  writeFileSync(cfg, `servers:\n${
+    srv('envbearer', '{ method: bearer, location: env, name: UPSTREAM_TOKEN, credential_ref: "env://UP_API_KEY" }')
+  }${srv('envbasic', '{ method: basic, location: env, name: UP_BASIC, username: alice, credential_ref: "env://UP_BASIC_PASS" }')
+  }${srv('envraw', '{ method: api_key, location: env, name: SERVICE_KEY, credential_ref: "env://UP_CUSTOM" }', '    env: { OTHER: "kept" }\n')
+  }${srv('envtpl', '{ method: custom, location: env, name: CUSTOM_VAR, format: template, template: "key={credential};", credential_ref: "file://' + join(dir, 'bearer.txt') + '" }')
+  }auth:\n  api_keys: true\npolicy: policy.yaml\n`);
+  // The CLI reads the whole config, credential references included.
+  const made = spawnSync(BIN, ['apikey', 'create', '--name', 'desk', '--roles', 'admin', '-c', cfg],
+    { encoding: 'utf8', env: { ...process.env, ...SECRETS } });
+  const key = made.stdout.trim();
+  assert.match(key, /^mcpgw_/, made.stderr);
+  // UPSTREAM_TOKEN in the gateway's own environment is replaced, not inherited.
+  const env = { ...process.env, ...SECRETS, MCPGW_API_KEY: key, UPSTREAM_TOKEN: 'inherited-must-not-win' };
+  const client = new Client({ name: 'desktop', version: '1' });
+  await client.connect(new StdioClientTransport({ command: BIN, args: ['stdio', '-c', cfg], env, stderr: 'ignore' }));
+  const envOf = async (server) => {
+    const r = await client.callTool({ name: `${server}__environment`, arguments: {} });
+    assert.ok(!r.isError, JSON.stringify(r));
+    const text = r.content[0].text;
+    assert.ok(!text.includes(key), `${server} saw the client's API key`);
+    const e = JSON.parse(text);
+    assert.equal(e.MCPGW_API_KEY, undefined, `${server} inherited MCPGW_API_KEY`);
+    return e;
+  };
+  try {
+    assert.equal((await envOf('envbearer')).UPSTREAM_TOKEN, `Bearer ${SECRETS.UP_API_KEY}`);
+    assert.equal((await envOf('envbasic')).UP_BASIC, `Basic ${Buffer.from(`alice:${SECRETS.UP_BASIC_PASS}`).toString('base64')}`);
+    const raw = await envOf('envraw');
+    assert.equal(raw.SERVICE_KEY, SECRETS.UP_CUSTOM);
+    assert.equal(raw.OTHER, 'kept');
+    assert.equal(raw.UPSTREAM_TOKEN, 'inherited-must-not-win', 'other servers inherit the environment as before');
+    assert.equal((await envOf('envtpl')).CUSTOM_VAR, `key=${BEARER_SECRET};`);
+  } finally { await client.close(); }
+});
+
+test('config check: location env is for stdio servers, and stdio servers take no other', () => {
+  const stdio = (auth, extra = '') => `servers:\n  s:\n    command: node\n${extra}    auth: ${auth}\n`;
+  const env = { UP_SET: 'set-secret' };
+  const cases = [
+    [stdio('{ method: api_key, location: query, credential_ref: "env://UP_SET" }'),
+      ":4: key 'servers.s.auth.location': a stdio server has no headers or query string: use location: env"],
+    [stdio('{ method: oauth2, location: env, name: T, oauth2: { token_url: "http://127.0.0.1:9/t", client_id: c, client_secret_ref: "env://UP_SET" } }'),
+      ":4: key 'servers.s.auth.method': method oauth2 is for HTTP servers: a stdio server's environment is set once, when it starts, and cannot follow a token that expires"],
+    [stdio('{ method: bearer, location: env, credential_ref: "env://UP_SET" }'),
+      ":4: key 'servers.s.auth': location env needs name: (the environment variable to set)"],
+    [stdio('{ method: bearer, location: env, name: "1BAD", credential_ref: "env://UP_SET" }'),
+      ":4: key 'servers.s.auth': an environment variable name is letters, digits and '_', not starting with a digit"],
+    [stdio('{ method: bearer, location: env, name: TOKEN, credential_ref: "env://UP_SET" }', '    env: { TOKEN: "x" }\n'),
+      ":5: key 'servers.s.auth': variable 'TOKEN' is also given under env: set it one way only"],
+    ['servers:\n  s:\n    url: "http://127.0.0.1:9/mcp"\n    auth: { method: bearer, location: env, name: T, credential_ref: "env://UP_SET" }\n',
+      ":4: key 'servers.s.auth.location': location env is for stdio servers: send an HTTP server its credential in a header or the query"],
+    [stdio('{ method: bearer, credential_ref: "env://UP_SET" }').replace('    auth:', '    tls: { ca: x.pem }\n    auth:'),
+      ":4: key 'servers.s.tls': only for HTTP servers (a stdio server has no connection to secure)"],
+  ];
+  for (const [yaml, want] of cases) {
+    const r = configCheck(yaml, env);
+    assert.equal(r.status, 1, yaml);
+    assert.ok(r.out.includes(`${r.cfg}${want}`), `${yaml}\n${r.out}`);
+    assert.ok(!r.out.includes('set-secret'));
+  }
+  const ok = configCheck(stdio('{ method: bearer, location: env, name: TOKEN, credential_ref: "env://UP_SET" }'), env);
+  assert.equal(ok.status, 0, ok.out);
+  assert.ok(!ok.out.includes('set-secret'));
 });

@@ -1,30 +1,8 @@
-/* Unit tests for the store (src/store/store.c), API keys
- * (src/auth/apikey.c), "mcpgw apikey" (src/cli/apikey_cmd.c) and the
- * store: config key. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <fcntl.h>
-#include <ftw.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <sqlite3.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "auth/apikey.h"
-#include "cli/apikey_cmd.h"
-#include "core/config.h"
-#include "core/err.h"
-#include "store/store.h"
+/* Unit tests for API keys (src/auth/apikey.c): creating, verifying from
+ * the snapshot, states, rotation, what the store holds, constant time and
+ * no allocation, endpoint scopes. The store itself is test_store.c, the
+ * CLI test_apikey_cmd.c. */
+#include "apikey_test_util.h"
 
 /* ---- instrumentation ---------------------------------------------------- */
 
@@ -72,73 +50,6 @@ static void count_free(void *p, const char *file, int line)
 	free(p);
 }
 
-/* ---- fixture ------------------------------------------------------------ */
-
-struct fx {
-	char dir[64];
-	char db[128];
-	struct gw_store *st;
-};
-
-static char err[1024];
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/mcpgw-apikey-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db, sizeof(f->db), "%s/mcpgw.db", f->dir);
-	f->st = gw_store_open(f->db, err, sizeof(err));
-	if (!f->st)
-		print_error("open: %s\n", err);
-	assert_non_null(f->st);
-	*state = f;
-	return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	gw_store_close(f->st);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
-}
-
-static void create_ok(struct fx *f, const char *name, const char *roles, int64_t expires_in,
-		      char key[GW_APIKEY_BUF])
-{
-	int rc = gw_apikey_create(f->st, name, roles, expires_in, key);
-
-	if (rc)
-		print_error("create %s: %s (%s)\n", name, gw_strerror(rc), gw_store_errmsg(f->st));
-	assert_int_equal(rc, 0);
-}
-
-static struct gw_apikeys *load_ok(struct fx *f)
-{
-	struct gw_apikeys *ks = gw_apikeys_load(f->st);
-
-	assert_non_null(ks);
-	return ks;
-}
-
-static int verify(const struct gw_apikeys *ks, const char *key, struct gw_principal *p)
-{
-	return gw_apikeys_verify(ks, gw_str_from_cstr(key), p);
-}
-
 /* Fill p with junk so a test can see what verify wrote. */
 static void principal_dirty(struct gw_principal *p)
 {
@@ -163,104 +74,6 @@ static void flip_secret(char key[GW_APIKEY_BUF], size_t at)
 	char *c = &key[GW_APIKEY_LEN - GW_APIKEY_SECRET_LEN + at];
 
 	*c = *c == 'a' ? 'b' : 'a';
-}
-
-/* ---- store -------------------------------------------------------------- */
-
-static sqlite3 *raw_open(const char *path)
-{
-	sqlite3 *db = NULL;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	return db;
-}
-
-static int64_t raw_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *s = NULL;
-	int64_t v;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
-static void test_store_open(void **state)
-{
-	struct fx *f = *state;
-	struct gw_store *again;
-	struct stat sb;
-	sqlite3 *db;
-	sqlite3_stmt *s = NULL;
-	char path[160];
-	FILE *fp;
-
-	assert_int_equal(gw_store_schema_version(f->st), GW_STORE_SCHEMA_VERSION);
-	assert_string_equal(gw_store_errmsg(f->st), "");
-	assert_int_equal(stat(f->db, &sb), 0);
-	assert_int_equal(sb.st_mode & 0777, 0600);
-
-	db = raw_open(f->db);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
-	sqlite3_finalize(s);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM schema_version"), 1);
-	assert_int_equal(raw_int(db, "SELECT max(version) FROM schema_version"), 1);
-
-	/* reopening applies nothing twice */
-	again = gw_store_open(f->db, err, sizeof(err));
-	assert_non_null(again);
-	gw_store_close(again);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM schema_version"), 1);
-
-	/* a file from a newer mcpgw is refused */
-	assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version VALUES (99, 0)", NULL, NULL,
-				      NULL),
-			 SQLITE_OK);
-	assert_null(gw_store_open(f->db, err, sizeof(err)));
-	assert_non_null(strstr(err, "schema version 99 is newer than this mcpgw knows (1)"));
-	assert_int_equal(strncmp(err, f->db, strlen(f->db)), 0);
-	sqlite3_close(db);
-
-	/* not a database */
-	snprintf(path, sizeof(path), "%s/junk.db", f->dir);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	for (int i = 0; i < 200; i++)
-		fputs("this is not a database file ", fp);
-	fclose(fp);
-	assert_null(gw_store_open(path, err, sizeof(err)));
-	assert_non_null(strstr(err, "not a database"));
-
-	snprintf(path, sizeof(path), "%s/no/such/dir/x.db", f->dir);
-	assert_null(gw_store_open(path, err, sizeof(err)));
-	assert_non_null(strstr(err, "cannot open: No such file or directory"));
-	assert_null(gw_store_open("", err, sizeof(err)));
-	assert_null(gw_store_open(NULL, NULL, 0));
-
-	again = gw_store_open(":memory:", err, sizeof(err));
-	assert_non_null(again);
-	gw_store_close(again);
-	gw_store_close(NULL);
-}
-
-static void test_store_meta(void **state)
-{
-	struct fx *f = *state;
-	char buf[16];
-	size_t len = 0;
-
-	assert_int_equal(gw_store_meta_get(f->st, "k", buf, sizeof(buf), &len), GW_ENOENT);
-	assert_int_equal(gw_store_meta_add(f->st, "k", "first", 5), 0);
-	assert_int_equal(gw_store_meta_add(f->st, "k", "second", 6), 0); /* kept */
-	assert_int_equal(gw_store_meta_get(f->st, "k", buf, sizeof(buf), &len), 0);
-	assert_int_equal(len, 5);
-	assert_memory_equal(buf, "first", 5);
-	assert_int_equal(gw_store_meta_get(f->st, "k", buf, 4, &len), GW_ETOOBIG);
-	assert_int_equal(gw_store_meta_add(f->st, "big", buf, GW_STORE_MAX_META + 1), GW_ETOOBIG);
 }
 
 /* ---- create and verify --------------------------------------------------- */
@@ -852,293 +665,133 @@ static void test_list_and_generation(void **state)
 	gw_apikey_list_free(keys, n);
 }
 
-/* ---- CLI ------------------------------------------------------------------ */
+/* ---- endpoint scopes ------------------------------------------------------ */
 
-static void test_parse_duration(void **state)
+static int verify_at_endpoint(const struct gw_apikeys *ks, const char *key, const char *endpoint,
+			      struct gw_principal *p)
 {
-	static const char *const bad[] = {
-		"", "d", "90", "0d", "0s", "-1d", "+1d", "1.5d", "90D", "90dd", " 90d", "90d ",
-		"1w", "99999999999999999999d", "36501d", "3153600001s",
-	};
-	int64_t s = -1;
-
-	(void)state;
-	assert_int_equal(gw_cli_parse_duration("45s", &s), 0);
-	assert_int_equal(s, 45);
-	assert_int_equal(gw_cli_parse_duration("30m", &s), 0);
-	assert_int_equal(s, 1800);
-	assert_int_equal(gw_cli_parse_duration("12h", &s), 0);
-	assert_int_equal(s, 43200);
-	assert_int_equal(gw_cli_parse_duration("90d", &s), 0);
-	assert_int_equal(s, 90 * 86400);
-	assert_int_equal(gw_cli_parse_duration("36500d", &s), 0);
-	assert_int_equal(s, GW_APIKEY_MAX_LIFETIME);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (gw_cli_parse_duration(bad[i], &s) != GW_EINVAL)
-			print_error("accepted duration '%s'\n", bad[i]);
-		assert_int_equal(gw_cli_parse_duration(bad[i], &s), GW_EINVAL);
-	}
-	assert_int_equal(gw_cli_parse_duration(NULL, &s), GW_EINVAL);
+	return gw_apikeys_verify_for(ks, gw_str_from_cstr(key), gw_str_from_cstr(endpoint),
+				     (int64_t)time(NULL), p);
 }
 
-struct cli_out {
-	int status;
-	char out[8192];
-	char err[8192];
-};
-
-static void read_file(const char *path, char *buf, size_t cap)
-{
-	FILE *fp = fopen(path, "rb");
-	size_t n;
-
-	assert_non_null(fp);
-	n = fread(buf, 1, cap - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-}
-
-/* Run "mcpgw apikey ARGS... -c <dir>/gw.yaml" with stdout and stderr
- * captured. args is NULL-terminated. */
-static void cli(struct fx *f, struct cli_out *r, const char *const *args)
-{
-	char out_path[160], err_path[160], cfg[160], *argv[16];
-	int argc = 0, saved_out, saved_err, fo, fe;
-
-	snprintf(out_path, sizeof(out_path), "%s/stdout", f->dir);
-	snprintf(err_path, sizeof(err_path), "%s/stderr", f->dir);
-	snprintf(cfg, sizeof(cfg), "%s/gw.yaml", f->dir);
-	for (; args[argc]; argc++)
-		argv[argc] = strdup(args[argc]);
-	argv[argc++] = strdup("-c");
-	argv[argc++] = strdup(cfg);
-	argv[argc] = NULL;
-
-	fflush(stdout);
-	fflush(stderr);
-	saved_out = dup(1);
-	saved_err = dup(2);
-	fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(saved_out >= 0 && saved_err >= 0 && fo >= 0 && fe >= 0);
-	dup2(fo, 1);
-	dup2(fe, 2);
-	r->status = gw_cli_apikey(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(saved_out, 1);
-	dup2(saved_err, 2);
-	close(saved_out);
-	close(saved_err);
-	close(fo);
-	close(fe);
-	read_file(out_path, r->out, sizeof(r->out));
-	read_file(err_path, r->err, sizeof(r->err));
-	for (int i = 0; i < argc; i++)
-		free(argv[i]);
-}
-
-#define CLI(f, r, ...) cli((f), (r), (const char *const[]){ __VA_ARGS__, NULL })
-
-static void write_config(struct fx *f, const char *body)
-{
-	char path[160];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/gw.yaml", f->dir);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(body, fp);
-	fclose(fp);
-}
-
-/* The key printed by create/rotate: stdout is the key and a newline. */
-static void cli_key(const struct cli_out *r, char key[GW_APIKEY_BUF])
-{
-	assert_int_equal(strlen(r->out), GW_APIKEY_LEN + 1);
-	assert_int_equal(r->out[GW_APIKEY_LEN], '\n');
-	memcpy(key, r->out, GW_APIKEY_LEN);
-	key[GW_APIKEY_LEN] = '\0';
-}
-
-static void test_cli(void **state)
+static void test_scope(void **state)
 {
 	struct fx *f = *state;
-	struct cli_out *r = calloc(1, sizeof(*r));
-	char key[GW_APIKEY_BUF], rotated[GW_APIKEY_BUF], db[160], cfg_err[200];
+	char one[GW_APIKEY_BUF], two[GW_APIKEY_BUF], all[GW_APIKEY_BUF], rotated[GW_APIKEY_BUF];
+	struct gw_apikey_info *keys = NULL;
 	struct gw_principal p;
 	struct gw_apikeys *ks;
-	struct gw_store *st;
+	size_t n = 0;
 
-	assert_non_null(r);
-	/* relative to the config file's directory, wherever we run from */
-	write_config(f, "store:\n  path: keys.db\n");
-	snprintf(db, sizeof(db), "%s/keys.db", f->dir);
+	assert_int_equal(gw_apikey_create_scoped(f->st, "one", "viewer", "alpha", 0, one), 0);
+	assert_int_equal(gw_apikey_create_scoped(f->st, "two", "viewer", "alpha,beta_2", 0, two), 0);
+	assert_int_equal(gw_apikey_create_scoped(f->st, "all", "viewer", "", 0, all), 0);
+	ks = load_ok(f);
 
-	CLI(f, r, "create", "--name", "ci", "--roles", "reader,writer", "--expires", "90d");
-	if (r->status)
-		print_error("%s", r->err);
-	assert_int_equal(r->status, 0);
-	cli_key(r, key);
-	assert_non_null(strstr(r->err, "created API key 'ci'"));
-	assert_non_null(strstr(r->err, "only time the key is shown"));
-	assert_null(strstr(r->err, key + 15));
+	/* at its own endpoint, the principal as for any key */
+	principal_dirty(&p);
+	assert_int_equal(verify_at_endpoint(ks, one, "alpha", &p), 0);
+	assert_string_equal(p.subject, "apikey:one");
+	assert_int_equal(p.n_roles, 1);
+	assert_int_equal(verify_at_endpoint(ks, two, "beta_2", &p), 0);
+	assert_int_equal(verify_at_endpoint(ks, two, "alpha", &p), 0);
 
-	st = gw_store_open(db, err, sizeof(err));
-	assert_non_null(st);
-	ks = gw_apikeys_load(st);
-	assert_non_null(ks);
-	assert_int_equal(verify(ks, key, &p), 0);
-	assert_string_equal(p.subject, "apikey:ci");
-	assert_true(p.expires_at > (int64_t)time(NULL) + 89 * 86400);
+	/* elsewhere, and at the gateway-wide endpoints: refused, nothing filled */
+	principal_dirty(&p);
+	assert_int_equal(verify_at_endpoint(ks, one, "beta_2", &p), GW_APIKEY_ESCOPE);
+	assert_principal_empty(&p);
+	assert_int_equal(verify_at_endpoint(ks, one, NULL, &p), GW_APIKEY_ESCOPE);
+	assert_int_equal(verify(ks, one, &p), GW_APIKEY_ESCOPE);
+	/* names are whole: neither a prefix, an extension nor a list item */
+	assert_int_equal(verify_at_endpoint(ks, one, "alph", &p), GW_APIKEY_ESCOPE);
+	assert_int_equal(verify_at_endpoint(ks, one, "alpha2", &p), GW_APIKEY_ESCOPE);
+	assert_int_equal(verify_at_endpoint(ks, two, "beta", &p), GW_APIKEY_ESCOPE);
+	assert_int_equal(verify_at_endpoint(ks, two, "alpha,beta_2", &p), GW_APIKEY_ESCOPE);
+	assert_int_equal(verify_at_endpoint(ks, one, "ALPHA", &p), GW_APIKEY_ESCOPE);
+	/* an endpoint slice that is not NUL-terminated */
+	assert_int_equal(gw_apikeys_verify_for(ks, gw_str_from_cstr(one),
+					       (struct gw_str){ "alphabet", 5 }, (int64_t)time(NULL), &p),
+			 0);
+	assert_string_equal(gw_apikey_strerror(GW_APIKEY_ESCOPE), "API key not valid for this endpoint");
+
+	/* an unscoped key is good everywhere */
+	assert_int_equal(verify_at_endpoint(ks, all, "alpha", &p), 0);
+	assert_int_equal(verify(ks, all, &p), 0);
+
+	/* the scope is only told once the secret matched, and after the state */
+	memcpy(rotated, one, sizeof(one));
+	flip_secret(rotated, 3);
+	assert_int_equal(verify_at_endpoint(ks, rotated, "beta_2", &p), GW_APIKEY_EMISMATCH);
 	gw_apikeys_free(ks);
-
-	CLI(f, r, "list");
-	assert_int_equal(r->status, 0);
-	assert_int_equal(strncmp(r->out, "NAME", 4), 0);
-	assert_non_null(strstr(r->out, "ci "));
-	assert_non_null(strstr(r->out, "reader,writer"));
-	assert_non_null(strstr(r->out, "active"));
-	assert_non_null(strstr(r->out, "PREFIX"));
-	{
-		char prefix[9];
-
-		memcpy(prefix, key + 6, 8);
-		prefix[8] = '\0';
-		assert_non_null(strstr(r->out, prefix));
-	}
-	assert_null(strstr(r->out, key + 15));
-
-	CLI(f, r, "create", "--name", "ci");
-	assert_int_equal(r->status, 1);
-	assert_non_null(strstr(r->err, "exists already"));
-	assert_string_equal(r->out, "");
-
-	CLI(f, r, "rotate", "--name", "ci");
-	assert_int_equal(r->status, 0);
-	cli_key(r, rotated);
-	assert_string_not_equal(key, rotated);
-	ks = gw_apikeys_load(st);
-	assert_int_equal(verify(ks, key, &p), GW_APIKEY_EMISMATCH);
-	assert_int_equal(verify(ks, rotated, &p), 0);
+	assert_int_equal(gw_apikey_disable(f->st, "one"), 0);
+	ks = load_ok(f);
+	assert_int_equal(verify_at_endpoint(ks, one, "beta_2", &p), GW_APIKEY_EDISABLED);
 	gw_apikeys_free(ks);
+	assert_int_equal(gw_apikey_enable(f->st, "one"), 0);
 
-	CLI(f, r, "disable", "--name", "ci");
-	assert_int_equal(r->status, 0);
-	CLI(f, r, "list");
-	assert_non_null(strstr(r->out, "disabled"));
-	CLI(f, r, "enable", "--name", "ci");
-	assert_int_equal(r->status, 0);
-	CLI(f, r, "revoke", "--name", "ci");
-	assert_int_equal(r->status, 0);
-	CLI(f, r, "list");
-	assert_non_null(strstr(r->out, "revoked"));
-	CLI(f, r, "revoke", "--name", "ci");
-	assert_int_equal(r->status, 1);
-	assert_non_null(strstr(r->err, "no API key named 'ci'"));
-	ks = gw_apikeys_load(st);
-	assert_int_equal(verify(ks, rotated, &p), GW_APIKEY_EREVOKED);
+	/* rotation keeps the scope; the list shows it */
+	assert_int_equal(gw_apikey_rotate(f->st, "two", rotated), 0);
+	ks = load_ok(f);
+	assert_int_equal(verify_at_endpoint(ks, rotated, "beta_2", &p), 0);
+	assert_int_equal(verify_at_endpoint(ks, rotated, NULL, &p), GW_APIKEY_ESCOPE);
+	assert_int_equal(verify_at_endpoint(ks, two, "beta_2", &p), GW_APIKEY_EMISMATCH);
 	gw_apikeys_free(ks);
-	gw_store_close(st);
-
-	/* usage errors: 2, nothing created */
-	CLI(f, r, "create", "--roles", "r");
-	assert_int_equal(r->status, 2);
-	assert_non_null(strstr(r->err, "--name is required"));
-	CLI(f, r, "create", "--name", "x", "--expires", "90");
-	assert_int_equal(r->status, 2);
-	CLI(f, r, "create", "--name", "x", "--roles", "a,,b");
-	assert_int_equal(r->status, 2);
-	CLI(f, r, "create", "--name", "bad name");
-	assert_int_equal(r->status, 2);
-	CLI(f, r, "create", "--name", "x", "--name", "y");
-	assert_int_equal(r->status, 2);
-	CLI(f, r, "list", "--name", "x");
-	assert_int_equal(r->status, 2);
-	CLI(f, r, "frobnicate");
-	assert_int_equal(r->status, 2);
-	CLI(f, r, "create", "--name");
-	assert_int_equal(r->status, 2);
-	CLI(f, r, "help");
-	assert_int_equal(r->status, 0);
-	assert_int_equal(strncmp(r->out, "usage:", 6), 0);
-
-	/* a broken config: 1, with the loader's message */
-	write_config(f, "store:\n  pth: x.db\n");
-	CLI(f, r, "list");
-	assert_int_equal(r->status, 1);
-	snprintf(cfg_err, sizeof(cfg_err), "%s/gw.yaml:2: key 'store.pth'", f->dir);
-	assert_non_null(strstr(r->err, cfg_err));
-	free(r);
+	assert_int_equal(gw_apikey_list(f->st, &keys, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(keys[0].name, "all");
+	assert_string_equal(keys[0].servers, "");
+	assert_string_equal(keys[1].servers, "alpha");
+	assert_string_equal(keys[2].servers, "alpha,beta_2");
+	gw_apikey_list_free(keys, n);
 }
 
-/* ---- the store: config key ------------------------------------------------ */
-
-static void test_config_store(void **state)
+static void test_scope_validation(void **state)
 {
+	static const char *const bad[] = {
+		",", "a,", ",a", "a,,b", "a,a", "a b", "a.b", "a/b", "a:b", "\xc3\xa9",
+		"123456789012345678901234567890123", /* 33 */
+	};
 	struct fx *f = *state;
-	struct gw_config *cfg;
-	char want[160], path[160];
-	const char *yaml;
+	char key[GW_APIKEY_BUF], list[40 * 3 + 1] = "";
+	struct gw_apikeys *ks;
 
-	yaml = "";
-	cfg = gw_config_parse(yaml, strlen(yaml), "t.yaml", err, sizeof(err));
-	assert_non_null(cfg);
-	assert_string_equal(cfg->store_path, "mcpgw.db");
-	gw_config_free(cfg);
-	cfg = gw_config_new_default();
-	assert_string_equal(cfg->store_path, "mcpgw.db");
-	gw_config_free(cfg);
+	assert_true(gw_apikey_servers_are_valid(""));
+	assert_true(gw_apikey_servers_are_valid("a"));
+	assert_true(gw_apikey_servers_are_valid("a-b_C9,x"));
+	assert_true(gw_apikey_servers_are_valid("12345678901234567890123456789012"));
+	assert_false(gw_apikey_servers_are_valid(NULL));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (gw_apikey_servers_are_valid(bad[i]))
+			print_error("accepted servers '%s'\n", bad[i]);
+		assert_false(gw_apikey_servers_are_valid(bad[i]));
+		assert_int_equal(gw_apikey_create_scoped(f->st, "k", "", bad[i], 0, key), GW_EINVAL);
+		assert_string_equal(key, "");
+	}
+	/* at most GW_APIKEY_MAX_SERVERS names */
+	for (int i = 0; i < GW_APIKEY_MAX_SERVERS; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%ss%d", i ? "," : "", i);
+	assert_true(gw_apikey_servers_are_valid(list));
+	snprintf(list + strlen(list), sizeof(list) - strlen(list), ",s99");
+	assert_false(gw_apikey_servers_are_valid(list));
 
-	yaml = "store:\n  path: /var/lib/mcpgw/keys.db\n";
-	cfg = gw_config_parse(yaml, strlen(yaml), "t.yaml", err, sizeof(err));
-	assert_non_null(cfg);
-	assert_string_equal(cfg->store_path, "/var/lib/mcpgw/keys.db");
-	gw_config_free(cfg);
+	/* a row whose scope breaks the rules (a tampered file) is left out */
+	assert_int_equal(gw_apikey_create_scoped(f->st, "k", "", "a", 0, key), 0);
+	{
+		sqlite3 *db = raw_open(f->db);
 
-	yaml = "store: {}\n";
-	cfg = gw_config_parse(yaml, strlen(yaml), "t.yaml", err, sizeof(err));
-	assert_non_null(cfg);
-	assert_string_equal(cfg->store_path, "mcpgw.db");
-	gw_config_free(cfg);
-
-	yaml = "store:\n  pat: x.db\n";
-	assert_null(gw_config_parse(yaml, strlen(yaml), "t.yaml", err, sizeof(err)));
-	assert_string_equal(err, "t.yaml:2: key 'store.pat': unknown key (did you mean 'path'?)");
-	yaml = "store: x.db\n";
-	assert_null(gw_config_parse(yaml, strlen(yaml), "t.yaml", err, sizeof(err)));
-	assert_int_equal(strncmp(err, "t.yaml:1: key 'store': expected a mapping with path", 51),
-			 0);
-	yaml = "store:\n  path: \"\"\n";
-	assert_null(gw_config_parse(yaml, strlen(yaml), "t.yaml", err, sizeof(err)));
-	assert_string_equal(err, "t.yaml:2: key 'store.path': must not be empty");
-
-	/* loaded from a file: relative to its directory */
-	snprintf(path, sizeof(path), "%s/gw.yaml", f->dir);
-	write_config(f, "listen: 127.0.0.1:1\n");
-	cfg = gw_config_load(path, err, sizeof(err));
-	assert_non_null(cfg);
-	snprintf(want, sizeof(want), "%s/mcpgw.db", f->dir);
-	assert_string_equal(cfg->store_path, want);
-	gw_config_free(cfg);
-	write_config(f, "store:\n  path: data/k.db\n");
-	cfg = gw_config_load(path, err, sizeof(err));
-	assert_non_null(cfg);
-	snprintf(want, sizeof(want), "%s/data/k.db", f->dir);
-	assert_string_equal(cfg->store_path, want);
-	gw_config_free(cfg);
-	write_config(f, "store:\n  path: /abs/k.db\n");
-	cfg = gw_config_load(path, err, sizeof(err));
-	assert_non_null(cfg);
-	assert_string_equal(cfg->store_path, "/abs/k.db");
-	gw_config_free(cfg);
+		assert_int_equal(sqlite3_exec(db, "UPDATE api_keys SET servers = 'a,,b'", NULL, NULL,
+					      NULL),
+				 SQLITE_OK);
+		sqlite3_close(db);
+	}
+	ks = load_ok(f);
+	assert_int_equal(gw_apikeys_count(ks), 0);
+	gw_apikeys_free(ks);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_store_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_nul_terminated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_secret, setup, teardown),
@@ -1152,9 +805,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_generation, setup, teardown),
-		cmocka_unit_test(test_parse_duration),
-		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scope, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scope_validation, setup, teardown),
 	};
 
 	/* before libcrypto allocates anything */

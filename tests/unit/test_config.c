@@ -374,7 +374,8 @@ static void test_unknown_key(void **state)
 		{ "listen: 127.0.0.1:1\nlisten_addr: x\n",
 		  "2: key 'listen_addr': unknown key (expected one of: listen, max_body, "
 		  "allowed_origins, max_sessions, session_idle_timeout, shutdown_grace, log_level, "
-		  "page_size, servers, virtual_servers, store, auth, tls, policy)" },
+		  "page_size, servers, virtual_servers, store, auth, tls, policy, pid_file, limits, "
+		  "timeouts)" },
 		{ "server:\n  a: {}\n", "1: key 'server': unknown key (did you mean 'servers'?)" },
 		{ "servers:\n  search:\n    command: x\n    tiemout: 3\n",
 		  "4: key 'servers.search.tiemout': unknown key (did you mean 'timeout'?)" },
@@ -769,6 +770,94 @@ static void test_limits(void **state)
 	assert_null(cfg);
 }
 
+/* timeouts:, retries:, breaker:, health_check: (config_resilience.c). */
+static void test_resilience_defaults(void **state)
+{
+	struct gw_config *cfg = parse_ok("servers:\n  a:\n    command: x\n");
+	const struct gw_server_conf *a = &cfg->servers[0];
+
+	(void)state;
+	for (int op = 0; op < GW_OP_COUNT; op++)
+		assert_true(a->timeouts.op[op] == 30.0);
+	assert_true(a->timeout == 30.0);
+	assert_true(a->timeouts.warn_fraction == 0.8);
+	assert_int_equal(a->retries.max, 2);
+	assert_true(a->retries.base_delay == 0.1 && a->retries.max_delay == 2.0);
+	assert_false(a->retry_calls);
+	assert_int_equal(a->breaker.failures, 5);
+	assert_true(a->breaker.open_seconds == 30.0);
+	assert_true(a->health.interval == 30.0 && a->health.timeout == 5.0);
+	assert_true(a->health.required);
+	assert_int_equal(a->max_inflight, 256);
+	assert_int_equal(a->max_queue, 1024);
+	gw_config_free(cfg);
+}
+
+static void test_resilience_resolution(void **state)
+{
+	/* servers come first, timeouts: and limits: after: order does not matter */
+	struct gw_config *cfg = parse_ok(
+		"servers:\n"
+		"  a:\n    command: x\n    timeout: 5\n"
+		"  b:\n    command: x\n    timeouts: { discovery: 2, warn_fraction: 0.5 }\n"
+		"    retries: { max: 0, base_delay: 0.2, max_delay: 0.2 }\n"
+		"    retry_calls: true\n"
+		"    breaker: { failures: 0, open_seconds: 1.5 }\n"
+		"    health_check: { interval: 0, timeout: 0.5, required: false }\n"
+		"timeouts: { default: 10, tool: 60, auth: 3, warn_fraction: 0.9 }\n"
+		"limits: { max_inflight_per_upstream: 7, max_queue_per_upstream: 0 }\n");
+	const struct gw_server_conf *a = &cfg->servers[0], *b = &cfg->servers[1];
+
+	(void)state;
+	/* the operation's own limit first (server, then top), then the defaults */
+	assert_true(a->timeouts.op[GW_OP_TOOL] == 60.0);
+	assert_true(a->timeouts.op[GW_OP_DISCOVERY] == 5.0);
+	assert_true(a->timeouts.op[GW_OP_CONNECT] == 5.0);
+	assert_true(a->timeouts.op[GW_OP_AUTH] == 3.0);
+	assert_true(a->timeouts.op[GW_OP_DEFAULT] == 5.0 && a->timeout == 5.0);
+	assert_true(a->timeouts.warn_fraction == 0.9);
+	assert_true(a->health.timeout == 5.0);
+	assert_true(b->timeouts.op[GW_OP_DISCOVERY] == 2.0);
+	assert_true(b->timeouts.op[GW_OP_TOOL] == 60.0);
+	assert_true(b->timeouts.op[GW_OP_DEFAULT] == 10.0 && b->timeout == 10.0);
+	assert_true(b->timeouts.warn_fraction == 0.5);
+	assert_int_equal(b->retries.max, 0);
+	assert_true(b->retry_calls);
+	assert_int_equal(b->breaker.failures, 0);
+	assert_true(b->breaker.open_seconds == 1.5);
+	assert_true(b->health.interval == 0.0 && b->health.timeout == 0.5);
+	assert_false(b->health.required);
+	assert_int_equal(b->max_inflight, 7);
+	assert_int_equal(b->max_queue, 0);
+	gw_config_free(cfg);
+}
+
+static void test_resilience_errors(void **state)
+{
+	(void)state;
+	expect_error_prefix("timeouts: { tool: 0 }\n",
+			    "t.yaml:1: key 'timeouts.tool': ");
+	expect_error_prefix("timeouts: { tol: 1 }\n",
+			    "t.yaml:1: key 'timeouts.tol': unknown key (did you mean 'tool'?)");
+	expect_error_prefix("timeouts: { warn_fraction: 1.5 }\n",
+			    "t.yaml:1: key 'timeouts.warn_fraction': a fraction of the limit");
+	expect_error_prefix("timeouts: 5\n", "t.yaml:1: key 'timeouts': expected a mapping");
+	expect_error_prefix("servers:\n  a:\n    command: x\n    timeout: 5\n"
+			    "    timeouts: { default: 6 }\n",
+			    "t.yaml:4: key 'servers.a': 'timeout' and 'timeouts.default' are the same setting");
+	expect_error_prefix("servers:\n  a:\n    command: x\n"
+			    "    retries: { base_delay: 3, max_delay: 1 }\n",
+			    "t.yaml:4: key 'servers.a.retries': max_delay (1 s) is less than base_delay (3 s)");
+	expect_error_prefix("servers:\n  a:\n    command: x\n    retries: { max: 11 }\n",
+			    "t.yaml:4: key 'servers.a.retries.max': ");
+	expect_error_prefix("servers:\n  a:\n    command: x\n    breaker: { failures: -1 }\n",
+			    "t.yaml:4: key 'servers.a.breaker.failures': ");
+	expect_error_prefix("servers:\n  a:\n    command: x\n    health_check: { required: yes }\n",
+			    "t.yaml:4: key 'servers.a.health_check.required': ");
+	expect_error_prefix("servers:\n  a:\n    command: x\n    retry_calls: 1\n",
+			    "t.yaml:4: key 'servers.a.retry_calls': ");
+}
+
 static void test_not_nul_terminated(void **state)
 {
 	static const char text[] = "listen: \"1.2.3.4:5\"XXXX";
@@ -850,6 +939,9 @@ int main(void)
 		cmocka_unit_test(test_vserver_collision),
 		cmocka_unit_test(test_yaml_features_refused),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_resilience_defaults),
+		cmocka_unit_test(test_resilience_resolution),
+		cmocka_unit_test(test_resilience_errors),
 		cmocka_unit_test(test_not_nul_terminated),
 		cmocka_unit_test(test_load),
 	};

@@ -1,0 +1,778 @@
+/* Hot reload: the gateway side (docs/internals/reload.md).
+ *
+ * SIGHUP -> a worker thread reads and checks the config file and the policy
+ * it names (disk only; nothing shared is touched) -> a byte on a pipe wakes
+ * the loop -> the loop applies the result in one go, between two events, so
+ * no request ever sees half a reload. What cannot change while running
+ * (listen, tls, store, auth, the limits backend, the pid file) keeps its
+ * running value, said in the log. Servers are matched by name and compared
+ * by fingerprint (core/config.c) and by what they inherit; the sessions
+ * follow (catalog/rescope.c). Upstreams and sessions keep pointers into the
+ * configuration they started with, so a replaced config is kept as a
+ * "generation" until no upstream points into it. */
+#include "cli/reload.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <fcntl.h>
+#include <openssl/sha.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog/rescope.h"
+#include "cli/gateway.h"
+#include "cli/pidfile.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/file.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "mcp/session.h"
+#include "policy/policy.h"
+#include "upstream/upstream.h"
+
+#define RELOAD_DRAIN_TICK_MS 250
+#define RELOAD_DRAIN_SLACK_MS 2000
+
+/* One re-read, done off the loop. */
+struct reload_job {
+	char *path;
+	struct gw_config *cfg;          /* NULL: refused, err says why */
+	struct gw_policy *policy;       /* NULL when cfg names no policy */
+	unsigned char policy_hash[SHA256_DIGEST_LENGTH];
+	char err[640];
+};
+
+/* A server a reload took out, until no session uses it. */
+struct retired {
+	struct gw_upstream *up;
+	uint64_t deadline_ms;           /* past it, the wait is logged (once) */
+	bool warned;
+	struct retired *next;
+};
+
+/* A configuration no longer current, kept while upstreams point into it. */
+struct generation {
+	struct gw_config *cfg;
+	struct generation *next;
+};
+
+struct gw_reload {
+	struct gw_gateway *gw;
+	struct event *sighup;
+	int wake[2];                    /* worker -> loop */
+	struct event *wake_ev;
+	pthread_t thread;
+	bool running, again;
+	struct reload_job *job;
+	struct retired *retired;
+	struct generation *gens;
+	struct gw_session **orphans;    /* 2026 sessions whose endpoint went away */
+	size_t n_orphans;
+	struct event *drain;
+	bool draining;
+	unsigned char policy_hash[SHA256_DIGEST_LENGTH];
+	bool listen_from_cli, no_auth_from_cli;
+	char *pid_path;
+	int pid_fd;
+	unsigned long applied;
+};
+
+/* ---- reading, on the worker thread ---------------------------------------- */
+
+static int read_policy(struct reload_job *job, const char *path)
+{
+	struct gw_buf b;
+	char err[512];
+	int rc = gw_file_read(path, GW_CONFIG_MAX_FILE, &b, err, sizeof(err));
+
+	if (rc == 0) {
+		SHA256((const unsigned char *)(b.ptr ? b.ptr : ""), b.len, job->policy_hash);
+		job->policy = gw_policy_parse(b.ptr ? b.ptr : "", b.len, path, err, sizeof(err));
+		rc = job->policy ? 0 : GW_EINVAL;
+	}
+	gw_buf_free(&b);
+	if (rc)
+		snprintf(job->err, sizeof(job->err), "%s", err);
+	return rc;
+}
+
+static void *reload_worker(void *arg)
+{
+	struct gw_reload *r = arg;
+	struct reload_job *job = r->job;
+	ssize_t w;
+
+	job->cfg = gw_config_load(job->path, job->err, sizeof(job->err));
+	if (job->cfg && job->cfg->policy_path && read_policy(job, job->cfg->policy_path)) {
+		gw_config_free(job->cfg);
+		job->cfg = NULL;
+	}
+	do {
+		w = write(r->wake[1], "", 1);
+	} while (w < 0 && errno == EINTR);
+	return NULL;
+}
+
+static void job_free(struct reload_job *job)
+{
+	if (!job)
+		return;
+	free(job->path);
+	gw_config_free(job->cfg);
+	gw_policy_free(job->policy);
+	free(job);
+}
+
+static void start_job(struct gw_reload *r)
+{
+	struct reload_job *job = calloc(1, sizeof(*job));
+	sigset_t all, old;
+	int rc;
+
+	if (!job || !(job->path = strdup(r->gw->cfg->path))) {
+		free(job);
+		GW_ERROR("reload", "out of memory: not reloaded");
+		return;
+	}
+	r->job = job;
+	/* Signals stay with the loop's thread: the reader takes none. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&r->thread, NULL, reload_worker, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		GW_ERROR("reload", "cannot start the reader thread: not reloaded");
+		r->job = NULL;
+		job_free(job);
+		return;
+	}
+	r->running = true;
+}
+
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	struct gw_reload *r = arg;
+
+	(void)sig;
+	(void)what;
+	if (r->gw->stopping)
+		return;
+	if (!r->gw->cfg->path) {
+		GW_WARN("reload", "SIGHUP: no config file to read again (serve -- CMD); ignored");
+		return;
+	}
+	GW_INFO("reload", "SIGHUP: reading %s again", r->gw->cfg->path);
+	if (r->running) {
+		r->again = true; /* once this read is applied: it may predate the edit */
+		return;
+	}
+	start_job(r);
+}
+
+/* ---- what cannot change while running --------------------------------------- */
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_strv(const struct gw_strv *a, const struct gw_strv *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool same_auth(const struct gw_auth_conf *a, const struct gw_auth_conf *b, bool no_auth_cli)
+{
+	if ((!no_auth_cli && a->none != b->none) || a->api_keys != b->api_keys ||
+	    !same_str(a->resource, b->resource) || a->n_issuers != b->n_issuers ||
+	    !same_strv(&a->scopes, &b->scopes) || !same_strv(&a->required_scopes, &b->required_scopes))
+		return false;
+	for (size_t i = 0; i < a->n_issuers; i++)
+		if (!same_str(a->issuers[i].issuer, b->issuers[i].issuer) ||
+		    !same_str(a->issuers[i].jwks_uri, b->issuers[i].jwks_uri) ||
+		    !same_strv(&a->issuers[i].audience, &b->issuers[i].audience) ||
+		    !same_strv(&a->issuers[i].roles_claims, &b->issuers[i].roles_claims))
+			return false;
+	return true;
+}
+
+static bool same_tls(const struct gw_listen_tls *a, const struct gw_listen_tls *b)
+{
+	return same_str(a->cert, b->cert) && same_str(a->key, b->key) &&
+	       same_str(a->client_ca, b->client_ca) && a->require_client_cert == b->require_client_cert;
+}
+
+static void swap_ptr(char **a, char **b)
+{
+	char *t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+static void kept(const char *key)
+{
+	GW_WARN("reload", "'%s' changed: it needs a restart; the running value stays", key);
+}
+
+/* The running values move into nc (and nc's into old, which goes away with
+ * them): the listener, the key store, token issuers and the limits backend
+ * hold pointers into them, and none of them can be rebuilt in place. */
+static void keep_running(struct gw_reload *r, struct gw_config *old, struct gw_config *nc)
+{
+	struct gw_auth_conf auth;
+	struct gw_listen_tls tls;
+
+	if (!r->listen_from_cli && !same_str(old->listen, nc->listen))
+		kept("listen");
+	swap_ptr(&old->listen, &nc->listen);
+	if (!same_tls(&old->tls, &nc->tls))
+		kept("tls");
+	tls = old->tls;
+	old->tls = nc->tls;
+	nc->tls = tls;
+	if (!same_str(old->store_path, nc->store_path))
+		kept("store.path");
+	swap_ptr(&old->store_path, &nc->store_path);
+	if (!same_auth(&old->auth, &nc->auth, r->no_auth_from_cli))
+		kept("auth");
+	auth = old->auth;
+	old->auth = nc->auth;
+	nc->auth = auth;
+	if (old->limits.backend != nc->limits.backend ||
+	    !same_str(old->limits.redis_url, nc->limits.redis_url) ||
+	    !same_str(old->limits.redis_prefix, nc->limits.redis_prefix))
+		kept("limits.backend, limits.redis_url, limits.redis_prefix");
+	nc->limits.backend = old->limits.backend;
+	swap_ptr(&old->limits.redis_url, &nc->limits.redis_url);
+	swap_ptr(&old->limits.redis_prefix, &nc->limits.redis_prefix);
+	if (!same_str(old->pid_file, nc->pid_file))
+		kept("pid_file");
+	swap_ptr(&old->pid_file, &nc->pid_file);
+}
+
+/* ---- servers ------------------------------------------------------------------ */
+
+/* Same settings: the same YAML and secrets (fingerprint), and the same
+ * values inherited from the top level (timeouts:, limits:). */
+static bool same_server(const struct gw_server_conf *a, const struct gw_server_conf *b)
+{
+	return memcmp(a->fingerprint, b->fingerprint, sizeof(a->fingerprint)) == 0 &&
+	       a->timeout == b->timeout &&
+	       memcmp(a->timeouts.op, b->timeouts.op, sizeof(a->timeouts.op)) == 0 &&
+	       a->timeouts.warn_fraction == b->timeouts.warn_fraction &&
+	       a->retries.max == b->retries.max && a->retries.base_delay == b->retries.base_delay &&
+	       a->retries.max_delay == b->retries.max_delay && a->retry_calls == b->retry_calls &&
+	       a->breaker.failures == b->breaker.failures &&
+	       a->breaker.open_seconds == b->breaker.open_seconds &&
+	       a->health.interval == b->health.interval && a->health.timeout == b->health.timeout &&
+	       a->health.required == b->health.required && a->max_inflight == b->max_inflight &&
+	       a->max_queue == b->max_queue;
+}
+
+static struct gw_upstream *find_up(struct gw_gateway *gw, const char *name, size_t *at)
+{
+	for (size_t i = 0; i < gw->n_ups; i++) {
+		if (strcmp(gw->ups[i]->conf->name, name) == 0) {
+			*at = i;
+			return gw->ups[i];
+		}
+	}
+	return NULL;
+}
+
+/* The longest a call to up may take: past it, its drain is overdue. */
+static uint64_t drain_deadline(const struct gw_upstream *up)
+{
+	double s = up->conf->timeout;
+
+	for (int k = 0; k < GW_OP_COUNT; k++)
+		if (up->conf->timeouts.op[k] > s)
+			s = up->conf->timeouts.op[k];
+	s *= (double)(up->conf->retries.max + 1);
+	return gw_now_ms() + (uint64_t)(s * 1000.0) + RELOAD_DRAIN_SLACK_MS;
+}
+
+static int retire(struct gw_reload *r, struct gw_upstream *up)
+{
+	struct retired *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return GW_ENOMEM;
+	t->up = up;
+	t->deadline_ms = drain_deadline(up);
+	t->next = r->retired;
+	r->retired = t;
+	return 0;
+}
+
+struct server_plan {
+	struct gw_upstream **ups;       /* the new gw->ups */
+	size_t n;
+	bool *kept;                     /* per old upstream: still in use */
+	unsigned added, removed, changed, unchanged;
+};
+
+static void plan_free(struct server_plan *p)
+{
+	free(p->ups);
+	free(p->kept);
+}
+
+/* Build the new server list: old upstreams for unchanged servers, new ones
+ * (started at once) for the rest. 0, or GW_ENOMEM with nothing changed. */
+static int plan_servers(struct gw_gateway *gw, struct gw_config *nc, struct server_plan *p)
+{
+	size_t at = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->ups = calloc(nc->n_servers ? nc->n_servers : 1, sizeof(*p->ups));
+	p->kept = calloc(gw->n_ups ? gw->n_ups : 1, sizeof(*p->kept));
+	if (!p->ups || !p->kept)
+		goto out_nomem;
+	for (size_t i = 0; i < nc->n_servers; i++) {
+		struct gw_server_conf *sc = &nc->servers[i];
+		struct gw_upstream *old, *up;
+
+		if (!sc->enabled)
+			continue;
+		old = find_up(gw, sc->name, &at);
+		if (old && same_server(old->conf, sc)) {
+			p->kept[at] = true;
+			p->ups[p->n++] = old;
+			p->unchanged++;
+			continue;
+		}
+		up = gw_gateway_upstream_new(gw, sc, p->n);
+		if (!up)
+			goto out_nomem;
+		p->ups[p->n++] = up;
+		if (old)
+			p->changed++;
+		else
+			p->added++;
+	}
+	return 0;
+out_nomem:
+	/* Undo: only the upstreams made here go (the old ones are not kept[]). */
+	for (size_t i = 0; p->ups && i < p->n; i++) {
+		bool reused = false;
+
+		for (size_t k = 0; k < gw->n_ups; k++)
+			reused = reused || (p->kept[k] && gw->ups[k] == p->ups[i]);
+		if (!reused)
+			gw_gateway_upstream_free(p->ups[i]);
+	}
+	plan_free(p);
+	return GW_ENOMEM;
+}
+
+/* ---- applying, on the loop ------------------------------------------------------ */
+
+static void drain_arm(struct gw_reload *r)
+{
+	struct timeval tv = { 0, RELOAD_DRAIN_TICK_MS * 1000 };
+
+	if (!r->draining) {
+		event_add(r->drain, &tv);
+		r->draining = true;
+	}
+}
+
+static int add_orphan(struct gw_reload *r, struct gw_session *s)
+{
+	struct gw_session **o = realloc(r->orphans, (r->n_orphans + 1) * sizeof(*o));
+
+	if (!o)
+		return GW_ENOMEM;
+	r->orphans = o;
+	r->orphans[r->n_orphans++] = s;
+	return 0;
+}
+
+/* Every live session follows the new servers (catalog/rescope.c). A 2026
+ * session whose endpoint went away leaves the scope map, so a server added
+ * later under that name gets a fresh one. */
+static void rescope_sessions(struct gw_reload *r, const struct gw_rescope *rs)
+{
+	struct gw_gateway *gw = r->gw;
+	struct gw_session *s;
+	const char *key;
+	size_t pos = 0;
+
+	size_t first = r->n_orphans;
+
+	while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
+		gw_catalog_rescope(s, rs);
+	/* Each session exactly once: the map is changed only after the walk. */
+	pos = 0;
+	while ((s = gw_map_next(&gw->modern, &pos, NULL)))
+		if (!gw_catalog_rescope(s, rs) && add_orphan(r, s))
+			GW_ERROR("reload", "out of memory: session %.8s… stays in the scope map", s->id);
+	for (size_t i = first; i < r->n_orphans; i++) {
+		pos = 0;
+		while ((s = gw_map_next(&gw->modern, &pos, &key))) {
+			if (s == r->orphans[i]) {
+				gw_map_del(&gw->modern, key, strlen(key));
+				break;
+			}
+		}
+	}
+}
+
+static void apply_settings(struct gw_gateway *gw, const struct gw_config *old)
+{
+	if (gw->http && gw->cfg->max_body != old->max_body)
+		evhttp_set_max_body_size(gw->http, (ev_ssize_t)gw->cfg->max_body);
+	if (gw->cfg->log_level && !same_str(gw->cfg->log_level, old->log_level))
+		gw_log_set_level(gw->cfg->log_level);
+}
+
+static int keep_generation(struct gw_reload *r, struct gw_config *cfg)
+{
+	struct generation *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return GW_ENOMEM;
+	g->cfg = cfg;
+	g->next = r->gens;
+	r->gens = g;
+	return 0;
+}
+
+static void apply(struct gw_reload *r, struct reload_job *job)
+{
+	struct gw_gateway *gw = r->gw;
+	struct gw_config *old = gw->cfg, *nc = job->cfg;
+	struct gw_upstream **old_ups = gw->ups;
+	size_t n_old = gw->n_ups;
+	struct server_plan p;
+	struct gw_rescope rs;
+	bool policy_changed;
+
+	if (keep_generation(r, old) || plan_servers(gw, nc, &p)) {
+		if (r->gens && r->gens->cfg == old) {
+			struct generation *g = r->gens;
+
+			r->gens = g->next;
+			free(g);
+		}
+		GW_ERROR("reload", "out of memory: not reloaded; the running configuration stays");
+		return;
+	}
+	keep_running(r, old, nc);
+	policy_changed = (gw->policy != NULL) != (job->policy != NULL) ||
+			 (job->policy && memcmp(job->policy_hash, r->policy_hash, sizeof(r->policy_hash)));
+	/* The swap: from here on every new request sees the new settings. */
+	gw->cfg = nc;
+	job->cfg = NULL;
+	gw->ups = p.ups;
+	gw->n_ups = p.n;
+	p.ups = NULL;
+	for (size_t i = 0; i < gw->n_ups; i++)
+		gw->ups[i]->index = i;
+	if (policy_changed) {
+		gw_policy_free(gw->policy);
+		gw->policy = job->policy;
+		job->policy = NULL;
+		memcpy(r->policy_hash, job->policy_hash, sizeof(r->policy_hash));
+	}
+	rs = (struct gw_rescope){ .old_ups = old_ups, .n_old = n_old, .policy_changed = policy_changed };
+	rescope_sessions(r, &rs);
+	for (size_t i = 0; i < n_old; i++) {
+		if (p.kept[i])
+			continue;
+		p.removed += 1;
+		if (retire(r, old_ups[i]))
+			GW_ERROR("reload", "out of memory: server '%s' is left running unused",
+				 old_ups[i]->conf->name);
+	}
+	free(old_ups);
+	apply_settings(gw, old);
+	r->applied++;
+	GW_INFO("reload", "reload %lu applied from %s: %u servers added, %u changed (restarted), "
+		"%u removed, %u unchanged; policy %s", r->applied, gw->cfg->path, p.added, p.changed,
+		p.removed - p.changed, p.unchanged,
+		policy_changed ? (gw->policy ? "replaced" : "removed (default deny)") : "unchanged");
+	plan_free(&p);
+	drain_arm(r);
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_reload *r = arg;
+	struct reload_job *job;
+	char buf[16];
+
+	(void)what;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	if (!r->running)
+		return;
+	pthread_join(r->thread, NULL);
+	r->running = false;
+	job = r->job;
+	r->job = NULL;
+	if (!job->cfg)
+		GW_ERROR("reload", "refused: %s; the running configuration and policy stay", job->err);
+	else if (!r->gw->stopping)
+		apply(r, job);
+	job_free(job);
+	if (r->again && !r->gw->stopping) {
+		r->again = false;
+		start_job(r);
+	}
+}
+
+/* ---- draining ------------------------------------------------------------------- */
+
+/* Free the draining views nothing uses; close orphans with nothing in flight
+ * (legacy SSE and stdio sessions end with their stream instead). */
+static void drain_sessions(struct gw_reload *r)
+{
+	struct gw_gateway *gw = r->gw;
+	struct gw_session *s;
+	size_t pos = 0, n = 0;
+
+	while ((s = gw_map_next(&gw->sessions, &pos, NULL))) {
+		gw_catalog_drain(s);
+		if (gw_catalog_is_orphan(s) && !s->calls && !s->sink) {
+			GW_INFO("reload", "session %.8s…: its endpoint was removed; closing it", s->id);
+			gw_session_close(s);
+			pos = 0; /* the map changed under us */
+		}
+	}
+	pos = 0;
+	while ((s = gw_map_next(&gw->modern, &pos, NULL)))
+		gw_catalog_drain(s);
+	for (size_t i = 0; i < r->n_orphans; i++) {
+		s = r->orphans[i];
+		gw_catalog_drain(s);
+		if (s->calls)
+			r->orphans[n++] = s;
+		else
+			gw_session_close(s);
+	}
+	r->n_orphans = n;
+}
+
+static bool up_in_use(struct gw_reload *r, const struct gw_upstream *up)
+{
+	struct gw_gateway *gw = r->gw;
+	struct gw_session *s;
+	size_t pos = 0;
+
+	while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
+		if (gw_catalog_drains(s, up))
+			return true;
+	pos = 0;
+	while ((s = gw_map_next(&gw->modern, &pos, NULL)))
+		if (gw_catalog_drains(s, up))
+			return true;
+	for (size_t i = 0; i < r->n_orphans; i++)
+		if (gw_catalog_drains(r->orphans[i], up))
+			return true;
+	return false;
+}
+
+static void drain_upstreams(struct gw_reload *r)
+{
+	uint64_t now = gw_now_ms();
+
+	for (struct retired **pp = &r->retired; *pp;) {
+		struct retired *t = *pp;
+
+		if (up_in_use(r, t->up)) {
+			if (now > t->deadline_ms && !t->warned) {
+				GW_WARN("reload", "retired server '%s' still has calls in flight; waiting for them",
+					t->up->conf->name);
+				t->warned = true;
+			}
+			pp = &t->next;
+			continue;
+		}
+		GW_INFO("reload", "retired server '%s' drained: stopped", t->up->conf->name);
+		*pp = t->next;
+		gw_gateway_upstream_free(t->up);
+		free(t);
+	}
+}
+
+static bool points_into(const struct gw_config *cfg, const struct gw_upstream *up)
+{
+	return up->conf >= cfg->servers && up->conf < cfg->servers + cfg->n_servers;
+}
+
+/* A replaced configuration goes once no upstream runs on its settings. */
+static void drain_generations(struct gw_reload *r)
+{
+	for (struct generation **pp = &r->gens; *pp;) {
+		struct generation *g = *pp;
+		bool used = false;
+
+		for (size_t i = 0; i < r->gw->n_ups && !used; i++)
+			used = points_into(g->cfg, r->gw->ups[i]);
+		for (struct retired *t = r->retired; t && !used; t = t->next)
+			used = points_into(g->cfg, t->up);
+		if (used) {
+			pp = &g->next;
+			continue;
+		}
+		*pp = g->next;
+		gw_config_free(g->cfg);
+		free(g);
+	}
+}
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_reload *r = arg;
+	struct timeval tv = { 0, RELOAD_DRAIN_TICK_MS * 1000 };
+
+	(void)fd;
+	(void)what;
+	r->draining = false;
+	drain_sessions(r);
+	drain_upstreams(r);
+	drain_generations(r);
+	/* Generations still in use are held by running servers: they are looked
+	 * at again when a reload retires those. */
+	if (r->retired || r->n_orphans) {
+		event_add(r->drain, &tv);
+		r->draining = true;
+	}
+}
+
+/* ---- life cycle ----------------------------------------------------------------- */
+
+static void hash_policy_now(struct gw_reload *r, const char *path)
+{
+	struct gw_buf b;
+	char err[512];
+
+	if (!path)
+		return;
+	/* Before the loop runs: the one read that may block. */
+	if (gw_file_read(path, GW_CONFIG_MAX_FILE, &b, err, sizeof(err)) == 0)
+		SHA256((const unsigned char *)(b.ptr ? b.ptr : ""), b.len, r->policy_hash);
+	gw_buf_free(&b);
+}
+
+static void take_pid_file(struct gw_reload *r, const struct gw_run_opts *opts)
+{
+	const char *path = opts->pid_file ? opts->pid_file : r->gw->cfg->pid_file;
+	char err[600];
+	int fd;
+
+	if (!path || (opts->stdio && !opts->pid_file))
+		return; /* stdio: many desktop clients may start one each */
+	fd = gw_pidfile_acquire(path, err, sizeof(err));
+	if (fd < 0) {
+		GW_WARN("reload", "no pid file (%s): `mcpgw reload` cannot find this gateway; "
+			"SIGHUP still works", err);
+		return;
+	}
+	r->pid_fd = fd;
+	r->pid_path = strdup(path);
+}
+
+static int open_wake(struct gw_reload *r)
+{
+	if (pipe2(r->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		r->wake[0] = r->wake[1] = -1; /* pipe2 may have written them */
+		return GW_EIO;
+	}
+	r->wake_ev = event_new(r->gw->base, r->wake[0], EV_READ | EV_PERSIST, on_wake, r);
+	if (!r->wake_ev || event_add(r->wake_ev, NULL))
+		return GW_EIO;
+	return 0;
+}
+
+int gw_reload_init(struct gw_gateway *gw, const struct gw_run_opts *opts)
+{
+	struct gw_reload *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return GW_ENOMEM;
+	gw->reload = r;
+	r->gw = gw;
+	r->pid_fd = -1;
+	r->wake[0] = r->wake[1] = -1;
+	r->listen_from_cli = opts->listen_from_cli;
+	r->no_auth_from_cli = opts->no_auth_from_cli;
+	if (open_wake(r)) {
+		GW_ERROR("reload", "cannot set up reloading: %s", strerror(errno));
+		return GW_EIO;
+	}
+	r->drain = event_new(gw->base, -1, 0, on_drain_tick, r);
+	r->sighup = evsignal_new(gw->base, SIGHUP, on_sighup, r);
+	if (!r->drain || !r->sighup || evsignal_add(r->sighup, NULL))
+		return GW_EIO;
+	hash_policy_now(r, gw->cfg->policy_path);
+	take_pid_file(r, opts);
+	return 0;
+}
+
+void gw_reload_stop(struct gw_gateway *gw)
+{
+	struct gw_reload *r = gw->reload;
+
+	if (!r)
+		return;
+	if (r->running)
+		pthread_join(r->thread, NULL);
+	r->running = false;
+	job_free(r->job);
+	r->job = NULL;
+	for (size_t i = 0; i < r->n_orphans; i++)
+		gw_session_close(r->orphans[i]);
+	r->n_orphans = 0;
+	while (r->retired) {
+		struct retired *t = r->retired;
+
+		r->retired = t->next;
+		gw_gateway_upstream_free(t->up);
+		free(t);
+	}
+}
+
+void gw_reload_free(struct gw_gateway *gw)
+{
+	struct gw_reload *r = gw->reload;
+
+	if (!r)
+		return;
+	gw_reload_stop(gw);
+	free(r->orphans);
+	while (r->gens) {
+		struct generation *g = r->gens;
+
+		r->gens = g->next;
+		gw_config_free(g->cfg);
+		free(g);
+	}
+	if (r->sighup)
+		event_free(r->sighup);
+	if (r->drain)
+		event_free(r->drain);
+	if (r->wake_ev)
+		event_free(r->wake_ev);
+	for (int i = 0; i < 2; i++)
+		if (r->wake[i] >= 0)
+			close(r->wake[i]);
+	gw_pidfile_release(r->pid_path, r->pid_fd);
+	free(r->pid_path);
+	free(r);
+	gw->reload = NULL;
+}

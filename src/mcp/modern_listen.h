@@ -1,0 +1,36 @@
+/* subscriptions/listen for 2026-07-28 clients (docs/internals/eras.md): a
+ * held SSE stream that is acknowledged first, then carries the list changes
+ * and resource updates the client asked for, each tagged with the listen
+ * request's id. For modern.c only; the hooks other modules call are in
+ * modern.h. */
+#ifndef GW_MCP_MODERN_LISTEN_H
+#define GW_MCP_MODERN_LISTEN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#define GW_LISTEN_MAX_URIS 64      /* resourceSubscriptions honoured per stream */
+#define GW_LISTEN_MAX_URI_LEN 2048
+
+struct evhttp_request;
+struct gw_gateway;
+struct gw_scope;
+struct gw_msg;
+struct gw_session;
+struct gw_stream;
+
+/* Open a listen stream for request m on req in modern session s (NULL: at
+ * the session limit, answered 503). Resource subscriptions are made at the
+ * in-scope 2025 upstreams that offer them, once per URI and session. */
+void gw_modern_listen_open(struct gw_session *s, struct evhttp_request *req, struct gw_msg *m);
+/* Does an upstream in scope sc offer resource subscriptions we can relay? */
+bool gw_modern_listen_can_subscribe(struct gw_gateway *gw, const struct gw_scope *sc);
+/* notifications/resources/updated (msg, borrowed) from an upstream of s:
+ * to each listener that subscribed to its URI. */
+void gw_modern_listen_updated(struct gw_session *s, json_t *msg);
+/* Stream st of s was closed by the client: if it was a listen stream, end
+ * that subscription (its last listener gone, a URI is unsubscribed
+ * upstream) and return true. The stream itself stays the caller's. */
+bool gw_modern_listen_closed(struct gw_session *s, struct gw_stream *st);
+
+#endif
