@@ -36,6 +36,12 @@ writeFileSync(join(dir, 'policy.yaml'), `roles:
         actions: ["*"]
     max_requests_per_minute: 600
     burst: 20
+  tester:
+    permissions:
+      - resource: "*"
+        actions: ["*"]
+    max_requests_per_minute: 6000
+    burst: 100
 default_policy: deny
 `);
 writeFileSync(cfg, `listen: "127.0.0.1:${port}"
@@ -54,8 +60,8 @@ limits:
 const apikey = (name, role) => execFileSync(BIN, ['apikey', 'create', '--name', name, '--roles', role, '-c', cfg],
   { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 const KEY = apikey('steady', 'caller');
-const KEYS = { flood: apikey('flood', 'flooder'), crash: apikey('crash', 'caller'),
-  hang: apikey('hang', 'caller'), loris: '' };
+const KEYS = { flood: apikey('flood', 'flooder'), crash: apikey('crash', 'tester'),
+  hang: apikey('hang', 'tester'), loris: '' };
 const gw = spawn(BIN, ['serve', '-c', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
 let gwlog = '';
 gw.stderr.on('data', (d) => { gwlog = (gwlog + d).slice(-20000); });

@@ -4,6 +4,7 @@
 //   flood  one client sending tools/call as fast as the answers come (8 in flight)
 //   crash  calls crashy__crash once a second: the upstream dies every second
 //   hang   keeps 8 calls to hang__hang outstanding: the upstream never answers
+//          (once its breaker is open each caller waits 200 ms after an error)
 //   loris  holds 500 connections open, each sending a header byte every 2 s
 // Runs until SIGTERM; then prints one JSON line of counts on stdout.
 import http from 'node:http';
@@ -52,6 +53,9 @@ async function caller(sid, tool, args, pauseMs) {
     counts.statuses[r.status] = (counts.statuses[r.status] || 0) + 1;
     if (r.status === 404) sid = await session(); // session dropped: start another
     if (pauseMs) await new Promise((ok) => setTimeout(ok, pauseMs));
+    // A hung upstream's breaker answers at once: a client backs off from
+    // errors rather than spinning (spinning is the flood disturbance).
+    else if (tool === 'hang__hang' && r.text.includes('"error"')) await new Promise((ok) => setTimeout(ok, 200));
   }
 }
 

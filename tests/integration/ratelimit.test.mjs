@@ -90,6 +90,28 @@ test('a caller past its own quota gets 429 with Retry-After; others are not affe
   } finally { await bob.close(); }
 }, () => gw));
 
+test('a caller that keeps firing past its quota is answered no faster than its bucket refills; others promptly', async () => {
+  // tiny's bucket (a token a minute) is empty since the first test: each
+  // refusal waits until a token would be back, but never more than a second.
+  const t0 = Date.now();
+  const r = await post(gw.url, { jsonrpc: '2.0', id: 1, method: 'ping' }, { authorization: `Bearer ${keys.tiny}` });
+  const waited = Date.now() - t0;
+  assert.equal(r.status, 429, r.body);
+  assert.ok(waited >= 900 && waited < 5000, `the refusal waited ${waited} ms (expected about 1 s)`);
+  // meanwhile another caller is answered at once, and 8 refusals in parallel
+  // for tiny still take about a second in all, not 8
+  const t1 = Date.now();
+  const [bobR, ...tinyR] = await Promise.all([
+    post(gw.url, { jsonrpc: '2.0', id: 2, method: 'ping' }, { authorization: `Bearer ${keys.bob}` }).then((x) => ({ ...x, ms: Date.now() - t1 })),
+    ...Array.from({ length: 8 }, (_, i) => post(gw.url, { jsonrpc: '2.0', id: 3 + i, method: 'ping' }, { authorization: `Bearer ${keys.tiny}` })),
+  ]);
+  // (no session: the endpoint's own 400, past the limiter)
+  assert.equal(bobR.status, 400, bobR.body);
+  assert.ok(bobR.ms < 500, `bob waited ${bobR.ms} ms`);
+  assert.deepEqual(tinyR.map((x) => x.status), Array(8).fill(429));
+  assert.ok(Date.now() - t1 < 5000);
+});
+
 test('a caller past a tool quota gets -32029 with data.retryAfterSeconds; others still call it', withGatewayLog(async () => {
   const alice = await clientWith(keys.alice);
   const bob = await clientWith(keys.bob);
