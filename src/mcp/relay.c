@@ -205,6 +205,33 @@ static struct gw_sup *sup_of_call(struct gw_ureq *related)
 	return c ? c->sup : NULL;
 }
 
+/* Does sup hear the list changes uc reports? Those of its own upstream
+ * session, and, for a 2026 upstream, those of its listen stream (on the
+ * shared session, ulisten.c): a stateless server's lists are the server's. */
+static bool sup_hears(const struct gw_sup *sup, struct gw_uconn *uc)
+{
+	const struct gw_upstream *up = gw_uconn_upstream(uc);
+
+	return sup->uc == uc || (up->conf->protocol == GW_ERA_2026 && sup->up == up);
+}
+
+/* A list changed: every session that hears it, of both eras, re-lists and
+ * tells its client (relay_notification). */
+static void shared_list_changed(struct gw_gateway *gw, struct gw_uconn *uc, json_t *msg)
+{
+	struct gw_map *maps[] = { &gw->sessions, &gw->modern };
+
+	for (size_t m = 0; m < sizeof(maps) / sizeof(maps[0]); m++) {
+		size_t pos = 0;
+		struct gw_session *s;
+
+		while ((s = gw_map_next(maps[m], &pos, NULL)))
+			for (size_t i = 0; i < s->n_sups; i++)
+				if (sup_hears(s->sups[i], uc))
+					relay_notification(s->sups[i], uc, msg, NULL);
+	}
+}
+
 static void shared_notification(void *owner, struct gw_uconn *uc, json_t *msg,
 				struct gw_ureq *related)
 {
@@ -212,8 +239,6 @@ static void shared_notification(void *owner, struct gw_uconn *uc, json_t *msg,
 	const char *method = json_string_value(json_object_get(msg, "method"));
 	struct gw_sup *sup = sup_of_call(related);
 	enum gw_list_kind kind;
-	size_t pos = 0;
-	struct gw_session *s;
 
 	if (strcmp(method, "notifications/progress") == 0) {
 		json_t *tok = json_object_get(json_object_get(msg, "params"), "progressToken");
@@ -225,10 +250,7 @@ static void shared_notification(void *owner, struct gw_uconn *uc, json_t *msg,
 		return;
 	}
 	if (gw_catalog_list_changed_kind(method, &kind)) {
-		while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
-			for (size_t i = 0; i < s->n_sups; i++)
-				if (s->sups[i]->uc == uc)
-					relay_notification(s->sups[i], uc, msg, NULL);
+		shared_list_changed(gw, uc, msg);
 		return;
 	}
 	if (sup)

@@ -430,9 +430,10 @@ static CURL *easy_new(struct gw_http_xfer *x)
 	} else {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	}
-	if (x->kind != GW_XFER_LISTEN) {
-		/* A request stream silent for this long is dead; the GET stream may
-		 * legitimately idle forever and relies on TCP keepalive instead. */
+	if (x->kind != GW_XFER_LISTEN && !x->quiet_ok) {
+		/* A request stream silent for this long is dead; the GET stream and
+		 * a 2026 listen stream may legitimately idle forever and rely on TCP
+		 * keepalive instead. */
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, x->peer->idle_s);
 	}

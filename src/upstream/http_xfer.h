@@ -115,6 +115,7 @@ struct gw_http_xfer {
 	size_t body_len;
 	json_t *pending;             /* the owner's: ids of requests sent here not yet answered */
 	uint64_t ctx;                /* the owner's */
+	bool quiet_ok;               /* may stay silent for long (2026 subscriptions/listen) */
 	bool sent_session;           /* this connection carried Mcp-Session-Id */
 	struct curl_slist *extra_hdrs; /* the owner's, per message (2026-07-28 Mcp-Method...) */
 	struct gw_oauth2_wait *auth_wait; /* waiting for a token before connecting */

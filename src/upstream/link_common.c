@@ -298,6 +298,15 @@ static int modern_headers(const char *server, json_t *root, struct curl_slist **
 	return rc;
 }
 
+/* A 2026 subscriptions/listen request: its answer is a stream that may
+ * carry nothing for as long as nothing changes. */
+static bool is_listen(json_t *root)
+{
+	const char *m = json_string_value(json_object_get(root, "method"));
+
+	return m && strcmp(m, "subscriptions/listen") == 0;
+}
+
 int gw_link_common_post_new(struct gw_http_peer *p, const char *server, const char *json,
 			    size_t len, uint64_t ctx, struct gw_http_xfer **out)
 {
@@ -313,6 +322,7 @@ int gw_link_common_post_new(struct gw_http_peer *p, const char *server, const ch
 	json_decref(x->pending);
 	x->pending = request_ids(root);
 	x->ctx = ctx;
+	x->quiet_ok = is_listen(root);
 	x->body = malloc(len ? len : 1);
 	if (!x->pending || !x->body) {
 		gw_http_xfer_free(x);

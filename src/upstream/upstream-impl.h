@@ -29,6 +29,8 @@ enum ureq_where {
 #define UREQ_HANDSHAKE 1u     /* initialize / server/discover: outside the bound; its outcome
                                * is the session's (uc_ready, gw_uconn_fail), not a request's */
 #define UREQ_HEALTH 2u        /* a health ping: outside the bound */
+#define UREQ_LISTEN 4u        /* a 2026 subscriptions/listen stream: no deadline, outside
+                               * the bound and the breaker, never sent again (ulisten.c) */
 
 struct gw_ureq {
 	struct gw_uconn *c;
@@ -76,6 +78,11 @@ struct gw_uconn {
 	bool modern;                  /* 2026-07-28 upstream: discover, envelope per request */
 	uint64_t discover_expires_ms; /* 2026: its discovery's ttlMs runs out (upstream.c) */
 	struct gw_ureq *rediscover;   /* 2026: the background server/discover under way */
+	struct gw_ureq *listen;       /* 2026, shared session: its subscriptions/listen (ulisten.c) */
+	struct event *listen_ev;      /* ...opened again after this backoff */
+	unsigned listen_fails;        /* listen streams in a row that ended soon */
+	uint64_t listen_since;        /* gw_now_ms() when the current one was opened */
+	bool listen_refused;          /* the server has no subscriptions/listen (-32601) */
 };
 
 /* ---- ureq.c ---- */
@@ -112,6 +119,16 @@ void gw_ureq_breaker_failure(struct gw_upstream *up, bool probe, const char *why
 /* The messages of the two refusals, naming the server. */
 void gw_ureq_breaker_refusal(struct gw_upstream *up, char *buf, size_t n);
 void gw_ureq_bound_refusal(struct gw_upstream *up, char *buf, size_t n);
+
+/* ---- ulisten.c ---- */
+
+/* Open the subscriptions/listen stream of c if c is the shared session of a
+ * 2026 upstream that is READY and offers list changes, none is open and
+ * the server did not refuse it. Its notifications reach c's owner like any
+ * other; when it ends it is opened again after a backoff. */
+void gw_ulisten_start(struct gw_uconn *c);
+/* Drop the stream (no callback, nothing sent) and its timer: c is freed. */
+void gw_ulisten_stop(struct gw_uconn *c);
 
 /* ---- upstream.c ---- */
 

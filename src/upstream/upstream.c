@@ -68,14 +68,21 @@ static struct gw_ureq *uc_related(struct gw_uconn *c, uint64_t ctx)
 	size_t pos = 0;
 	struct gw_ureq *only = NULL, *r;
 	int64_t id = (int64_t)ctx;
+	bool listening;
 
-	if (ctx)
-		return gw_map_get(&c->pending, (const char *)&id, sizeof(id));
+	if (ctx) {
+		r = gw_map_get(&c->pending, (const char *)&id, sizeof(id));
+		return r == c->listen ? NULL : r; /* a listen stream relates to no call */
+	}
 	/* stdio carries no stream context: attribute to the request in flight
-	 * only when there is exactly one (docs/internals/sessions.md). */
-	if (c->pending.live != 1)
+	 * only when there is exactly one besides a listen stream
+	 * (docs/internals/sessions.md). */
+	listening = c->listen && c->listen->where == UR_SENT;
+	if (c->pending.live != 1u + listening)
 		return NULL;
-	only = gw_map_next(&c->pending, &pos, NULL);
+	do
+		only = gw_map_next(&c->pending, &pos, NULL);
+	while (only && only == c->listen);
 	r = only;
 	return r == c->init_req ? NULL : r;
 }
@@ -326,6 +333,8 @@ static void uc_ready(struct gw_uconn *c, json_t *result)
 	GW_INFO("upstream", "server '%s' ready (protocol %s)", c->up->conf->name,
 		json_string_value(json_object_get(result, "protocolVersion")));
 	uc_flush_waiting(c);
+	c->listen_refused = false;
+	gw_ulisten_start(c);
 	if (c->ops && c->ops->on_state)
 		c->ops->on_state(c->owner, c);
 }
@@ -616,6 +625,7 @@ void gw_uconn_free(struct gw_uconn *c)
 		gw_ureq_free(c->health_req);
 		c->health_req = NULL;
 	}
+	gw_ulisten_stop(c);
 	uc_fail_all(c, msg);
 	gw_link_close(c->link);
 	gw_link_close(c->dead_link);

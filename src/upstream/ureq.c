@@ -69,15 +69,16 @@ void gw_ureq_list_put(struct gw_ureq *r, enum ureq_where where, bool front)
 
 bool gw_ureq_bounded(const struct gw_ureq *r)
 {
-	return !(r->flags & (UREQ_HANDSHAKE | UREQ_HEALTH));
+	return !(r->flags & (UREQ_HANDSHAKE | UREQ_HEALTH | UREQ_LISTEN));
 }
 
 /* A health ping that fails only marks the server failing: a server busy
  * with long calls may be slow to answer pings, and that must not open the
- * breaker for everyone. As the half-open probe it counts like any request. */
+ * breaker for everyone. As the half-open probe it counts like any request.
+ * A listen stream that drops has its own backoff (ulisten.c). */
 bool gw_ureq_counts_failure(const struct gw_ureq *r)
 {
-	return !(r->flags & UREQ_HEALTH) || r->probe;
+	return !(r->flags & (UREQ_HEALTH | UREQ_LISTEN)) || r->probe;
 }
 
 bool gw_ureq_breaker_closed(struct gw_upstream *up)
@@ -422,6 +423,8 @@ struct gw_ureq *gw_ureq_new(struct gw_uconn *c, const char *method, json_t *para
 		gw_ureq_free(r);
 		return NULL;
 	}
+	if (flags & UREQ_LISTEN)
+		return r; /* lives as long as the server keeps it open */
 	warn = gw_reqpolicy_warn_ms(conf, r->timeout_ms);
 	r->warned = warn == 0;
 	ureq_arm(r, warn ? warn : r->timeout_ms);
