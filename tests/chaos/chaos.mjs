@@ -3,8 +3,10 @@
 // then while four disturbers run at once, each in its own process
 // (disturb.mjs): one client floods, one upstream crashes every second, one
 // upstream never answers, and a slow-loris client holds 500 connections.
-// Checks that the steady sessions lose no answer, that their p99 stays within
-// 2x the baseline p99, and that the gateway's memory stays bounded.
+// Checks that the steady sessions lose no answer, that the flood is refused
+// (429) and the slow-loris connections dropped, that the gateway's memory
+// stays bounded, and (CHAOS_STRICT=1, make chaos) that their p99 stays within
+// 2x the baseline p99.
 // Usage: node chaos.mjs  (env: MCPGW_BIN, CHAOS_SESSIONS=200, CHAOS_SECONDS=10,
 // CHAOS_RATE=5, CHAOS_JSON=path to write the figures to)
 import { spawn, execFileSync } from 'node:child_process';
@@ -167,7 +169,10 @@ try {
   console.log(JSON.stringify(fig, null, 1));
   if (process.env.CHAOS_JSON) writeFileSync(process.env.CHAOS_JSON, JSON.stringify(fig));
   if (lost.length) failed.push(`${lost.length} steady calls lost, first: ${JSON.stringify(lost.slice(0, 3))}`);
-  if (!(disturbed.p99 <= 2 * base.p99)) failed.push(`p99 ${disturbed.p99.toFixed(2)} ms > 2 x baseline ${base.p99.toFixed(2)} ms`);
+  // The latency target is a benchmark figure (make chaos sets CHAOS_STRICT=1):
+  // make test checks behaviour only and prints the ratio, since a shared CI
+  // machine makes any timed assertion flaky.
+  if (process.env.CHAOS_STRICT === '1' && !(disturbed.p99 <= 2 * base.p99)) failed.push(`p99 ${disturbed.p99.toFixed(2)} ms > 2 x baseline ${base.p99.toFixed(2)} ms`);
   const dm = Object.fromEntries(dcounts.map((d) => [d.mode, d]));
   if (dm.flood && !(dm.flood.statuses?.['429'] > 0)) failed.push(`the flooding client was never refused (429): ${JSON.stringify(dm.flood)}`);
   if (dm.loris && !(dm.loris.loris?.closedByGateway > 0)) failed.push(`no slow-loris connection was dropped: ${JSON.stringify(dm.loris)}`);
