@@ -18,20 +18,11 @@ bool gw_catalog_is_orphan(const struct gw_session *s)
 	       (s->scope.kind == GW_SCOPE_VIRTUAL && !s->scope.vs);
 }
 
-static bool strv_same(const struct gw_strv *a, const struct gw_strv *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]) != 0)
-			return false;
-	return true;
-}
-
 static bool vserver_same(const struct gw_vserver_conf *a, const struct gw_vserver_conf *b)
 {
-	return strv_same(&a->tools, &b->tools) && strv_same(&a->prompts, &b->prompts) &&
-	       strv_same(&a->resources, &b->resources);
+	return gw_config_strv_equal(&a->tools, &b->tools) &&
+	       gw_config_strv_equal(&a->prompts, &b->prompts) &&
+	       gw_config_strv_equal(&a->resources, &b->resources);
 }
 
 /* Point the scope of s at the new configuration, by name: server indexes

@@ -182,27 +182,18 @@ static bool same_str(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-static bool same_strv(const struct gw_strv *a, const struct gw_strv *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]) != 0)
-			return false;
-	return true;
-}
-
 static bool same_auth(const struct gw_auth_conf *a, const struct gw_auth_conf *b, bool no_auth_cli)
 {
 	if ((!no_auth_cli && a->none != b->none) || a->api_keys != b->api_keys ||
 	    !same_str(a->resource, b->resource) || a->n_issuers != b->n_issuers ||
-	    !same_strv(&a->scopes, &b->scopes) || !same_strv(&a->required_scopes, &b->required_scopes))
+	    !gw_config_strv_equal(&a->scopes, &b->scopes) ||
+	    !gw_config_strv_equal(&a->required_scopes, &b->required_scopes))
 		return false;
 	for (size_t i = 0; i < a->n_issuers; i++)
 		if (!same_str(a->issuers[i].issuer, b->issuers[i].issuer) ||
 		    !same_str(a->issuers[i].jwks_uri, b->issuers[i].jwks_uri) ||
-		    !same_strv(&a->issuers[i].audience, &b->issuers[i].audience) ||
-		    !same_strv(&a->issuers[i].roles_claims, &b->issuers[i].roles_claims))
+		    !gw_config_strv_equal(&a->issuers[i].audience, &b->issuers[i].audience) ||
+		    !gw_config_strv_equal(&a->issuers[i].roles_claims, &b->issuers[i].roles_claims))
 			return false;
 	return true;
 }

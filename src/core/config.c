@@ -612,3 +612,13 @@ struct gw_vserver_conf *gw_config_vserver(const struct gw_config *cfg, const cha
 	}
 	return NULL;
 }
+
+bool gw_config_strv_equal(const struct gw_strv *a, const struct gw_strv *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return false;
+	return true;
+}

@@ -2,6 +2,7 @@
 #ifndef GW_CORE_CONFIG_H
 #define GW_CORE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/config-t.h"
@@ -35,5 +36,7 @@ void gw_config_free(struct gw_config *cfg);
  * is borrowed from cfg. */
 struct gw_server_conf *gw_config_server(const struct gw_config *cfg, const char *name);
 struct gw_vserver_conf *gw_config_vserver(const struct gw_config *cfg, const char *name);
+/* Whether a and b hold the same strings in the same order. */
+bool gw_config_strv_equal(const struct gw_strv *a, const struct gw_strv *b);
 
 #endif

@@ -338,6 +338,17 @@ static void refuse_call(struct gw_call *c, const struct gw_limit_verdict *v)
 	gw_call_error(c, GW_RPC_RATE_LIMITED, msg, refusal_data(v));
 }
 
+/* Whether the call may go on, as v says; a refused call is answered (or
+ * its task failed) here and params released. */
+static bool call_decided(struct gw_call *c, json_t *params, const struct gw_limit_verdict *v)
+{
+	if (v->allowed)
+		return true;
+	json_decref(params);
+	refuse_call(c, v);
+	return false;
+}
+
 static void on_call_verdict(void *arg, const struct gw_limit_verdict *v)
 {
 	struct gw_limits_hold *h = arg;
@@ -348,12 +359,8 @@ static void on_call_verdict(void *arg, const struct gw_limit_verdict *v)
 
 	c->limits_hold = NULL;
 	free(h);
-	if (v->allowed) {
+	if (call_decided(c, params, v))
 		resume(c, sup, params);
-		return;
-	}
-	json_decref(params);
-	refuse_call(c, v);
 }
 
 static bool call_check(struct gw_call *c, struct gw_sup *sup, json_t *params,
@@ -368,11 +375,7 @@ static bool call_check(struct gw_call *c, struct gw_sup *sup, json_t *params,
 	if (!gw_limiter_may_wait(lm->lim)) {
 		/* local: decided now, nothing allocated */
 		gw_limiter_check(lm->lim, ask, &v, NULL, NULL);
-		if (v.allowed)
-			return true;
-		json_decref(params);
-		refuse_call(c, &v);
-		return false;
+		return call_decided(c, params, &v);
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h)
@@ -380,11 +383,7 @@ static bool call_check(struct gw_call *c, struct gw_sup *sup, json_t *params,
 	h->wait = gw_limiter_check(lm->lim, ask, &v, on_call_verdict, h);
 	if (!h->wait) {
 		free(h);
-		if (v.allowed)
-			return true;
-		json_decref(params);
-		refuse_call(c, &v);
-		return false;
+		return call_decided(c, params, &v);
 	}
 	h->c = c;
 	h->sup = sup;

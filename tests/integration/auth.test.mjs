@@ -3,13 +3,14 @@
 // to the key that opened them, and `mcpgw apikey` / `mcpgw policy explain`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { startGateway, tempDir, freePort, post, BIN, MISBEHAVE, buildEchoMcp, THREE_ROLE_POLICY, withGatewayLog } from './lib.mjs';
+import {
+  startGateway, tempDir, freePort, post, BIN, MISBEHAVE, buildEchoMcp, THREE_ROLE_POLICY, withGatewayLog, mcpgw,
+  apikeyCreate, writeGatewayFiles, bearerClient,
+} from './lib.mjs';
 
 const POLICY = `${THREE_ROLE_POLICY}clients:
   "apikey:vera":
@@ -19,34 +20,26 @@ const POLICY = `${THREE_ROLE_POLICY}clients:
 
 let gw, dir, cfg;
 const keys = {};
-const mcpgw = (...args) => execFileSync(BIN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 before(async () => {
   const echo = await buildEchoMcp();
   dir = tempDir();
-  cfg = join(dir, 'mcpgw.yaml');
   const port = await freePort();
   const body = `servers:\n  echo:\n    command: "${echo}"\n  mb:\n    command: node\n    args: ["${MISBEHAVE}"]\n` +
     `virtual_servers:\n  team-a:\n    tools: ["echo__*"]\n  team-b:\n    tools: ["mb__*"]\n` +
     `auth:\n  api_keys: true\n  resource: "http://127.0.0.1:${port}/mcp"\npolicy: policy.yaml\n`;
-  writeFileSync(join(dir, 'policy.yaml'), POLICY);
   // Keys are made with the CLI against the same store the gateway reads.
-  writeFileSync(cfg, `listen: "127.0.0.1:${port}"\n${body}`);
+  cfg = writeGatewayFiles(dir, port, body, POLICY);
   for (const [name, roles] of [['vera', 'viewer'], ['dev', 'developer'], ['root', 'admin'], ['gone', 'admin']]) {
-    keys[name] = mcpgw('apikey', 'create', '--name', name, '--roles', roles, '-c', cfg);
+    keys[name] = apikeyCreate(cfg, name, roles);
   }
   // Good at the team-a virtual server only.
-  keys.teamA = mcpgw('apikey', 'create', '--name', 'team-a-bot', '--roles', 'admin', '--servers', 'team-a', '-c', cfg);
+  keys.teamA = apikeyCreate(cfg, 'team-a-bot', 'admin', 'team-a');
   gw = await startGateway(body, { dir, port });
 });
 after(async () => { await gw?.stop(); });
 
-async function clientWith(key, url = gw.url) {
-  const client = new Client({ name: 'auth-test', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url),
-    { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
-  return client;
-}
+const clientWith = (key, url = gw.url) => bearerClient(url, key, 'auth-test');
 
 async function toolsOf(key) {
   const client = await clientWith(key);

@@ -6,11 +6,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  startGateway, post, initSession, rpc, rawHttp, within, tempDir, freePort, BIN, ROOT, withGatewayLog,
+  startGateway, post, initSession, rpc, rawHttp, within, tempDir, freePort, ROOT, withGatewayLog, apikeyCreate,
+  writeGatewayFiles, allowAllRole,
 } from './lib.mjs';
 
 const PROTO = '2025-06-18';
@@ -387,13 +386,10 @@ test('past max_connections: 503 with Retry-After and JSON naming the limit, then
 test('sessions per principal (429) and in total (503), each naming its limit', withGatewayLog(async () => {
   const dir = tempDir();
   const port = await freePort();
-  const cfg = join(dir, 'mcpgw.yaml');
   const body = `max_sessions: 3\nlimits:\n  max_sessions_per_principal: 2\n${SERVERS}` +
     `auth:\n  api_keys: true\n  resource: "http://127.0.0.1:${port}/mcp"\npolicy: policy.yaml\n`;
-  writeFileSync(join(dir, 'policy.yaml'), 'roles:\n  admin:\n    permissions:\n      - resource: "mcp:*"\n        actions: ["*"]\ndefault_policy: deny\n');
-  writeFileSync(cfg, `listen: "127.0.0.1:${port}"\n${body}`);
-  const key = (name) => execFileSync(BIN, ['apikey', 'create', '--name', name, '--roles', 'admin', '-c', cfg],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const cfg = writeGatewayFiles(dir, port, body, `roles:\n${allowAllRole('admin')}default_policy: deny\n`);
+  const key = (name) => apikeyCreate(cfg, name, 'admin');
   const ka = key('alice');
   const kb = key('bob');
   const kc = key('carol');

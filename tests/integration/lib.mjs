@@ -1,7 +1,7 @@
 // Shared helpers for integration tests: start the real mcpgw binary on a
 // free port with a config written to a temp dir, wait until /health answers,
 // and stop it with SIGTERM (checking it exits 0).
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -382,4 +382,43 @@ export function withGatewayLog(fn, which) {
       throw e;
     }
   };
+}
+
+// ---- gateways with API keys ---------------------------------------------------
+
+// Run `mcpgw ARGS...` to completion; its stdout, trimmed. Throws (with stderr)
+// when it exits non-zero.
+export function mcpgw(...args) {
+  return execFileSync(BIN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+// Create an API key with the CLI in the store cfg names; roles and servers
+// (optional) are comma-separated lists. Returns the key.
+export function apikeyCreate(cfg, name, roles, servers) {
+  const scope = servers ? ['--servers', servers] : [];
+  return mcpgw('apikey', 'create', '--name', name, '--roles', roles, ...scope, '-c', cfg);
+}
+
+// Write policy.yaml and mcpgw.yaml (body listening on port) into dir, so that
+// keys can be made with apikeyCreate() before startGateway(body, { dir, port })
+// reads the same store. Returns the config's path.
+export function writeGatewayFiles(dir, port, body, policy) {
+  const cfg = join(dir, 'mcpgw.yaml');
+  writeFileSync(join(dir, 'policy.yaml'), policy);
+  writeFileSync(cfg, `listen: "127.0.0.1:${port}"\n${body}`);
+  return cfg;
+}
+
+// A policy role (under `roles:`) allowed everything on every server.
+export const allowAllRole = (role) =>
+  `  ${role}:\n    permissions:\n      - resource: "mcp:*"\n        actions: ["*"]\n`;
+
+// An SDK v1 client connected to url with `Authorization: Bearer token`.
+export async function bearerClient(url, token, name = 'itest') {
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+  const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+  const client = new Client({ name, version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url),
+    { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  return client;
 }

@@ -10,9 +10,9 @@ import { spawn } from 'node:child_process';
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startGateway, tempDir, freePort, post, ROOT, MISBEHAVE, buildEchoMcp, within, THREE_ROLE_POLICY } from './lib.mjs';
+import {
+  startGateway, tempDir, freePort, post, ROOT, MISBEHAVE, buildEchoMcp, within, THREE_ROLE_POLICY, bearerClient,
+} from './lib.mjs';
 
 const IDP = join(ROOT, 'tests', 'fixtures', 'oidc-idp.mjs');
 const OTHER_RESOURCE = 'http://127.0.0.1/other-service'; // the fixture's other audience
@@ -116,12 +116,7 @@ after(async () => {
   }
 });
 
-async function clientWith(token) {
-  const client = new Client({ name: 'oidc-test', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(gw.url),
-    { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
-  return client;
-}
+const clientWith = (token) => bearerClient(gw.url, token, 'oidc-test');
 
 async function toolsOf(token) {
   const client = await clientWith(token);

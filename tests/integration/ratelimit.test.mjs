@@ -6,22 +6,20 @@
 // policy stops the start with file and line.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { startGateway, tempDir, freePort, post, rpcMessages, BIN, buildEchoMcp, withGatewayLog } from './lib.mjs';
+import {
+  startGateway, tempDir, freePort, post, rpcMessages, BIN, buildEchoMcp, withGatewayLog, apikeyCreate,
+  writeGatewayFiles, allowAllRole, bearerClient,
+} from './lib.mjs';
 
 const RATE_LIMITED = -32029;
 const POLICY = `
 roles:
-  user:
-    permissions:
-      - resource: "mcp:*"
-        actions: ["*"]
-    max_requests_per_minute: 6000
+${allowAllRole('user')}    max_requests_per_minute: 6000
 clients:
   "apikey:tiny":
     max_requests_per_minute: 1
@@ -33,30 +31,20 @@ default_policy: deny
 
 let gw, dir, cfg;
 const keys = {};
-const mcpgw = (...args) => execFileSync(BIN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 before(async () => {
   const echo = await buildEchoMcp();
   dir = tempDir();
-  cfg = join(dir, 'mcpgw.yaml');
   const port = await freePort();
   const body = `servers:\n  echo:\n    command: "${echo}"\n` +
     `auth:\n  api_keys: true\n  resource: "http://127.0.0.1:${port}/mcp"\npolicy: policy.yaml\n`;
-  writeFileSync(join(dir, 'policy.yaml'), POLICY);
-  writeFileSync(cfg, `listen: "127.0.0.1:${port}"\n${body}`);
-  for (const name of ['tiny', 'alice', 'bob', 'carol', 'desk']) {
-    keys[name] = mcpgw('apikey', 'create', '--name', name, '--roles', 'user', '-c', cfg);
-  }
+  cfg = writeGatewayFiles(dir, port, body, POLICY);
+  for (const name of ['tiny', 'alice', 'bob', 'carol', 'desk']) keys[name] = apikeyCreate(cfg, name, 'user');
   gw = await startGateway(body, { dir, port });
 });
 after(async () => { await gw?.stop(); });
 
-async function clientWith(key) {
-  const client = new Client({ name: 'ratelimit-test', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(gw.url),
-    { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
-  return client;
-}
+const clientWith = (key) => bearerClient(gw.url, key, 'ratelimit-test');
 
 async function rejection(p) {
   try { await p; } catch (e) { return e; }

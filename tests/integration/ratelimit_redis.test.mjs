@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startGateway, tempDir, freePort, BIN, buildEchoMcp } from './lib.mjs';
+import {
+  startGateway, tempDir, freePort, buildEchoMcp, apikeyCreate, writeGatewayFiles, allowAllRole, bearerClient,
+} from './lib.mjs';
 
 const RATE_LIMITED = -32029;
 const PER_MINUTE = 60;         // one token a second ...
@@ -22,11 +22,7 @@ const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].fi
 
 const POLICY = `
 roles:
-  user:
-    permissions:
-      - resource: "mcp:*"
-        actions: ["*"]
-clients:
+${allowAllRole('user')}clients:
   "apikey:small":
     tool_quotas:
       "echo__echo": { requests_per_minute: 1, burst: 2 }
@@ -76,13 +72,8 @@ before(async () => {
   const body = (port) => `servers:\n  echo:\n    command: "${echo}"\n` +
     `auth:\n  api_keys: true\n  resource: "http://127.0.0.1:${port}/mcp"\npolicy: policy.yaml\nstore:\n  path: keys.db\n` +
     `limits:\n  backend: redis\n  redis_url: "redis://127.0.0.1:${redisPort}/0"\n  redis_prefix: "itest:"\n`;
-  writeFileSync(join(dir, 'policy.yaml'), POLICY);
-  const cfg = join(dir, 'mcpgw.yaml');
-  writeFileSync(cfg, `listen: "127.0.0.1:${ports[0]}"\n${body(ports[0])}`);
-  for (const name of ['shared', 'small']) {
-    keys[name] = execFileSync(BIN, ['apikey', 'create', '--name', name, '--roles', 'user', '-c', cfg],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  }
+  const cfg = writeGatewayFiles(dir, ports[0], body(ports[0]), POLICY);
+  for (const name of ['shared', 'small']) keys[name] = apikeyCreate(cfg, name, 'user');
   for (const port of ports) {
     const gdir = tempDir('mcpgw-redis-gw-');
     writeFileSync(join(gdir, 'policy.yaml'), POLICY);
@@ -97,12 +88,7 @@ after(async () => {
   if (redis && redis.exitCode === null) redis.kill('SIGKILL');
 });
 
-async function clientWith(g, key) {
-  const client = new Client({ name: 'redis-test', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(g.url),
-    { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
-  return client;
-}
+const clientWith = (g, key) => bearerClient(g.url, key, 'redis-test');
 
 // Call echo__echo in a loop until deadline; count what passed and what the quota refused.
 async function hammer(client, deadline, tally) {

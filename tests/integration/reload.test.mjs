@@ -8,15 +8,16 @@
 // ones keep working.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { startGateway, tempDir, freePort, BIN, MISBEHAVE, pidAlive, rpcError, withGatewayLog } from './lib.mjs';
+import {
+  startGateway, tempDir, freePort, BIN, MISBEHAVE, pidAlive, rpcError, withGatewayLog, mcpgw, apikeyCreate,
+} from './lib.mjs';
 
-const mcpgw = (...args) => execFileSync(BIN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 const server = (extra = '') => `    command: node\n    args: ["${MISBEHAVE}"]\n${extra}`;
 
 // dev may list and call every tool but those the rule denies.
@@ -107,7 +108,7 @@ before(async () => {
   writeFileSync(join(dir, 'policy.yaml'), policy('garbage'));
   // b first: removing it renumbers a, whose own endpoint must not notice.
   writeFileSync(cfg, config({ servers: { b: '', a: '', c: '' }, vservers: { team: ['a__echo'], old: ['a__*'] } }));
-  key = mcpgw('apikey', 'create', '--name', 'dev', '--roles', 'dev', '-c', cfg);
+  key = apikeyCreate(cfg, 'dev', 'dev');
   const body = readFileSync(cfg, 'utf8').replace(/^listen:.*\n/, '');
   gw = await startGateway(body, { dir, port });
 });

@@ -5,18 +5,11 @@
 // one principal keeps, and finished tasks dropped when their ttl ends.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { startGateway, tempDir, freePort, post, BIN, MISBEHAVE } from './lib.mjs';
+import {
+  startGateway, tempDir, freePort, post, MISBEHAVE, apikeyCreate, writeGatewayFiles, allowAllRole,
+} from './lib.mjs';
 
-const POLICY = `roles:
-  worker:
-    permissions:
-      - resource: "mcp:*"
-        actions: ["*"]
-default_policy: deny
-`;
+const POLICY = `roles:\n${allowAllRole('worker')}default_policy: deny\n`;
 const EXT = 'io.modelcontextprotocol/tasks';
 const P = '2025-11-25';
 
@@ -24,16 +17,11 @@ let gw;
 const keys = {};
 before(async () => {
   const dir = tempDir();
-  const cfg = join(dir, 'mcpgw.yaml');
   const port = await freePort();
   const body = `servers:\n  mb:\n    command: node\n    args: ["${MISBEHAVE}"]\n    tasks: gateway\n` +
     `auth:\n  api_keys: true\n  resource: "http://127.0.0.1:${port}/mcp"\npolicy: policy.yaml\n`;
-  writeFileSync(join(dir, 'policy.yaml'), POLICY);
-  writeFileSync(cfg, `listen: "127.0.0.1:${port}"\n${body}`);
-  for (const name of ['alice', 'bob']) {
-    keys[name] = execFileSync(BIN, ['apikey', 'create', '--name', name, '--roles', 'worker', '-c', cfg],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  }
+  const cfg = writeGatewayFiles(dir, port, body, POLICY);
+  for (const name of ['alice', 'bob']) keys[name] = apikeyCreate(cfg, name, 'worker');
   gw = await startGateway(body, { dir, port });
 });
 after(async () => { await gw?.stop(); });

@@ -28,6 +28,7 @@
 
 #include "auth/apikey.h"
 #include "cli/apikey_cmd.h"
+#include "cli_test_util.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "store/store.h"
@@ -145,7 +146,7 @@ static inline void read_file(const char *path, char *buf, size_t cap)
 static inline void cli(struct fx *f, struct cli_out *r, const char *const *args)
 {
 	char out_path[160], err_path[160], cfg[160], *argv[16];
-	int argc = 0, saved_out, saved_err, fo, fe;
+	int argc = 0, fo, fe;
 
 	snprintf(out_path, sizeof(out_path), "%s/stdout", f->dir);
 	snprintf(err_path, sizeof(err_path), "%s/stderr", f->dir);
@@ -156,22 +157,10 @@ static inline void cli(struct fx *f, struct cli_out *r, const char *const *args)
 	argv[argc++] = strdup(cfg);
 	argv[argc] = NULL;
 
-	fflush(stdout);
-	fflush(stderr);
-	saved_out = dup(1);
-	saved_err = dup(2);
 	fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(saved_out >= 0 && saved_err >= 0 && fo >= 0 && fe >= 0);
-	dup2(fo, 1);
-	dup2(fe, 2);
-	r->status = gw_cli_apikey(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(saved_out, 1);
-	dup2(saved_err, 2);
-	close(saved_out);
-	close(saved_err);
+	assert_true(fo >= 0 && fe >= 0);
+	r->status = cli_run_redirected(gw_cli_apikey, argc, argv, fo, fe);
 	close(fo);
 	close(fe);
 	read_file(out_path, r->out, sizeof(r->out));

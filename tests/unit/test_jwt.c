@@ -37,6 +37,8 @@
 #include "auth/jwks.h"
 #include "auth/jwt.h"
 #include "core/log.h"
+#include "core/util.h"
+#include "evhttp_test_util.h"
 #include "upstream/link.h"
 
 #define AUDIENCE "mcpgw"
@@ -296,32 +298,24 @@ static void on_result(void *arg, const struct gw_jwt_result *r)
 	snprintf(o->client_id, sizeof(o->client_id), "%s", cid ? cid : "");
 }
 
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-}
+struct calls_reach {
+	const int *calls;
+	int want;
+};
 
-static uint64_t mono_ms(void)
+static bool calls_reached(void *arg)
 {
-	struct timespec ts;
+	const struct calls_reach *r = arg;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return *r->calls >= r->want;
 }
 
 /* Run the loop until *calls reaches want, or for ms when want is 0. */
 static void run_loop(const int *calls, int want, long ms)
 {
-	struct event *tick = event_new(idp.base, -1, EV_PERSIST, on_tick, NULL);
-	struct timeval tv = { 0, 10000 };
-	uint64_t end = mono_ms() + (uint64_t)ms;
+	struct calls_reach r = { calls, want };
 
-	event_add(tick, &tv);
-	while (mono_ms() < end && !(want && *calls >= want))
-		event_base_loop(idp.base, EVLOOP_ONCE);
-	event_free(tick);
+	loop_run_until(idp.base, want ? calls_reached : NULL, &r, ms);
 }
 
 /* Validate and wait for the answer. */
@@ -393,20 +387,13 @@ static EVP_PKEY *rsa_key(void)
 
 static int group_setup(void **state)
 {
-	struct evhttp_bound_socket *bound;
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-
 	(void)state;
 	gw_log_set_level(getenv("GW_TEST_LOG") ? getenv("GW_TEST_LOG") : "error");
 	idp.base = event_base_new();
 	idp.http = evhttp_new(idp.base);
-	bound = evhttp_bind_socket_with_handle(idp.http, "127.0.0.1", 0);
-	if (!bound)
+	idp.port = evhttp_bind_loopback(idp.http);
+	if (idp.port < 0)
 		return -1;
-	getsockname(evconnlistener_get_fd(evhttp_bound_socket_get_listener(bound)),
-		    (struct sockaddr *)&sa, &len);
-	idp.port = ntohs(sa.sin_port);
 	snprintf(idp.issuer, sizeof(idp.issuer), "http://127.0.0.1:%d", idp.port);
 	evhttp_set_gencb(idp.http, on_request, &idp);
 	idp.curl = gw_curl_new(idp.base);
@@ -762,7 +749,7 @@ static void test_unknown_kid_parks_on_one_fetch(void **state)
 		free(tok);   /* parked validations keep their own copy */
 		assert_int_equal(o[i].calls, 0);
 	}
-	for (uint64_t end = mono_ms() + WAIT_MS; answered < 50 && mono_ms() < end;) {
+	for (uint64_t end = gw_now_ms() + WAIT_MS; answered < 50 && gw_now_ms() < end;) {
 		run_loop(&answered, 0, 10);
 		answered = 0;
 		for (int i = 0; i < 50; i++)

@@ -30,6 +30,7 @@
 #include "core/config-t.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "evhttp_test_util.h"
 #include "upstream/link.h"
 #include "upstream/oauth2.h"
 
@@ -110,26 +111,10 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 /* ---- the loop ------------------------------------------------------------------- */
 
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-}
-
 /* Run the loop until done(arg) holds or ms have passed; whether it held. */
 static bool run_until(bool (*done)(void *), void *arg, long ms)
 {
-	struct event *tick = event_new(ep.base, -1, EV_PERSIST, on_tick, NULL);
-	struct timeval tv = { 0, 10000 };
-	uint64_t end = gw_now_ms() + (uint64_t)ms;
-	bool held = false;
-
-	event_add(tick, &tv);
-	while (!(held = done && done(arg)) && gw_now_ms() < end)
-		event_base_loop(ep.base, EVLOOP_ONCE);
-	event_free(tick);
-	return held;
+	return loop_run_until(ep.base, done, arg, ms);
 }
 
 static void run_for(long ms)
@@ -504,20 +489,16 @@ static void test_rejected_token(void **state)
 
 static int group_setup(void **state)
 {
-	struct evhttp_bound_socket *bound;
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
+	int port;
 
 	(void)state;
 	gw_log_set_level(getenv("GW_TEST_LOG") ? getenv("GW_TEST_LOG") : "error");
 	ep.base = event_base_new();
 	ep.http = evhttp_new(ep.base);
-	bound = evhttp_bind_socket_with_handle(ep.http, "127.0.0.1", 0);
-	if (!bound)
+	port = evhttp_bind_loopback(ep.http);
+	if (port < 0)
 		return -1;
-	getsockname(evconnlistener_get_fd(evhttp_bound_socket_get_listener(bound)),
-		    (struct sockaddr *)&sa, &len);
-	snprintf(ep.url, sizeof(ep.url), "http://127.0.0.1:%d/token", ntohs(sa.sin_port));
+	snprintf(ep.url, sizeof(ep.url), "http://127.0.0.1:%d/token", port);
 	evhttp_set_gencb(ep.http, on_request, NULL);
 	ep.curl = gw_curl_new(ep.base);
 	return ep.curl ? 0 : -1;

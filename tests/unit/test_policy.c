@@ -12,80 +12,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc_count_test_util.h"
 #include "auth/principal-t.h"
 #include "cli/policy_cmd.h"
+#include "cli_test_util.h"
 #include "core/err.h"
 #include "policy/glob.h"
 #include "policy/policy.h"
 
 #define FILE_NAME "t.yaml"
-
-/* ---- counting allocations ------------------------------------------------
- * Under ASan its allocator reports every malloc to a hook; otherwise this
- * program puts its own malloc in front of glibc's. Either way allocations
- * made by the library, libc and PCRE2 are seen while `counting` is on. */
-static volatile int counting;
-static volatile size_t allocations;
-
-#if defined(__SANITIZE_ADDRESS__)
-#define COUNT_VIA "ASan malloc hook"
-int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t),
-					      void (*f)(const volatile void *));
-
-static void on_malloc(const volatile void *ptr, size_t size)
-{
-	(void)ptr;
-	(void)size;
-	if (counting)
-		allocations++;
-}
-
-static void on_free(const volatile void *ptr)
-{
-	(void)ptr;
-}
-
-static void count_setup(void)
-{
-	__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
-}
-#else
-#define COUNT_VIA "malloc interposed on glibc"
-void *__libc_malloc(size_t size);
-void *__libc_calloc(size_t n, size_t size);
-void *__libc_realloc(void *p, size_t size);
-void __libc_free(void *p);
-
-void *malloc(size_t size)
-{
-	if (counting)
-		allocations++;
-	return __libc_malloc(size);
-}
-
-void *calloc(size_t n, size_t size)
-{
-	if (counting)
-		allocations++;
-	return __libc_calloc(n, size);
-}
-
-void *realloc(void *p, size_t size)
-{
-	if (counting)
-		allocations++;
-	return __libc_realloc(p, size);
-}
-
-void free(void *p)
-{
-	__libc_free(p);
-}
-
-static void count_setup(void)
-{
-}
-#endif
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -691,26 +626,14 @@ static void test_explain_strings(void **state)
 static int run_cli(char *out, size_t cap, int argc, const char **args)
 {
 	char path[] = "/tmp/test_policy_out_XXXXXX";
-	int fd = mkstemp(path), saved_out, saved_err, rc;
+	int fd = mkstemp(path), rc;
 	char *argv[16];
 	ssize_t n;
 
 	assert_true(fd >= 0 && argc <= 16);
 	for (int i = 0; i < argc; i++)
 		argv[i] = (char *)args[i]; /* the CLI does not write its arguments */
-	fflush(stdout);
-	fflush(stderr);
-	saved_out = dup(1);
-	saved_err = dup(2);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	rc = gw_cli_policy(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(saved_out, 1);
-	dup2(saved_err, 2);
-	close(saved_out);
-	close(saved_err);
+	rc = cli_run_redirected(gw_cli_policy, argc, argv, fd, fd);
 	n = pread(fd, out, cap - 1, 0);
 	out[n > 0 ? n : 0] = '\0';
 	close(fd);

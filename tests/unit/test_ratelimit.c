@@ -12,71 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_count_test_util.h"
 #include "auth/principal-t.h"
 #include "limits/bucket.h"
 #include "policy/policy.h"
-
-/* ---- counting allocations (as in test_policy.c) -------------------------- */
-static volatile int counting;
-static volatile size_t allocations;
-
-#if defined(__SANITIZE_ADDRESS__)
-int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t),
-					      void (*f)(const volatile void *));
-
-static void on_malloc(const volatile void *ptr, size_t size)
-{
-	(void)ptr;
-	(void)size;
-	if (counting)
-		allocations++;
-}
-
-static void on_free(const volatile void *ptr)
-{
-	(void)ptr;
-}
-
-static void count_setup(void)
-{
-	__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
-}
-#else
-void *__libc_malloc(size_t size);
-void *__libc_calloc(size_t n, size_t size);
-void *__libc_realloc(void *p, size_t size);
-void __libc_free(void *p);
-
-void *malloc(size_t size)
-{
-	if (counting)
-		allocations++;
-	return __libc_malloc(size);
-}
-
-void *calloc(size_t n, size_t size)
-{
-	if (counting)
-		allocations++;
-	return __libc_calloc(n, size);
-}
-
-void *realloc(void *p, size_t size)
-{
-	if (counting)
-		allocations++;
-	return __libc_realloc(p, size);
-}
-
-void free(void *p)
-{
-	__libc_free(p);
-}
-
-static void count_setup(void)
-{
-}
-#endif
 
 /* ---- helpers ------------------------------------------------------------- */
 
