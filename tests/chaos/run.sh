@@ -20,9 +20,11 @@ const section = `## Chaos (\`make chaos\`, tests/chaos/)
 
 Produced on ${new Date().toISOString().slice(0, 10)} on this project's 2-core machine, release build.
 ${f.sessions} steady sessions each calling \`echo__echo\` ${f.rate_per_session} times a second, ${f.seconds} s per phase;
-the disturbed phase runs, at once and each in its own process: one client flooding with 8 calls in flight,
-an upstream that crashes every second, an upstream that never answers (8 calls outstanding, 2 s timeout),
-and a slow-loris client holding 500 connections.
+the disturbed phase runs, at once and each in its own (niced) process: one client flooding with 8 calls in
+flight (its API key's role has a quota of 600 a minute, burst 20: it gets 429s, each held until its bucket
+refills), an upstream that crashes every second, an upstream that never answers (8 calls outstanding, 2 s
+timeout, then its breaker answers at once and the client backs off 200 ms), and a slow-loris client holding
+500 connections (dropped after `read_timeout`, 5 s, and reopened). Every session authenticates with an API key.
 
 | phase | steady calls | calls/s | p50 ms | p99 ms | max ms | gateway RSS MiB |
 |---|---|---|---|---|---|---|
