@@ -23,6 +23,11 @@ ratio=$(awk -F, 'NR>1 && $3==16 && $4=="ok" { s[$2]+=$5; n[$2]++ }
   END { if (n["gateway"] && n["mcp-proxy"]) printf "%.1f", (s["gateway"]/n["gateway"])/(s["mcp-proxy"]/n["mcp-proxy"]); else print "n/a" }' "$OUT/raw.csv")
 sessions=$(node "$ROOT/bench/sessions.mjs" "$BIN" "$WORK/harness/echo-mcp")
 
+# The chaos figures (make chaos) live in the same file: keep them.
+chaos=""
+[ -f "$ROOT/bench/RESULTS.md" ] &&
+  chaos="$(awk '/^## /{p = ($0 ~ /^## Chaos/)} p' "$ROOT/bench/RESULTS.md")"
+
 {
   echo "# mcpgw benchmark results"
   echo
@@ -43,5 +48,6 @@ sessions=$(node "$ROOT/bench/sessions.mjs" "$BIN" "$WORK/harness/echo-mcp")
   echo '```'
   echo "$sessions"
   echo '```'
+  if [ -n "$chaos" ]; then echo; echo "$chaos"; fi
 } >"$ROOT/bench/RESULTS.md"
 echo "bench: wrote bench/RESULTS.md (ratio ${ratio}x)"
