@@ -120,7 +120,8 @@ static bool body_checks(struct evhttp_request *req)
 	return true;
 }
 
-static bool batch_answers(json_t *el, bool *is_request)
+/* Does this batch element get an answer (a request, or an invalid element)? */
+static bool batch_answers(json_t *el)
 {
 	struct gw_rpc_error err = { 0 };
 	struct gw_msg em = { 0 };
@@ -128,11 +129,9 @@ static bool batch_answers(json_t *el, bool *is_request)
 
 	if (gw_jsonrpc_classify(el, &em, &err) < 0) {
 		gw_rpc_error_clear(&err);
-		*is_request = false;
 		return true; /* an invalid element gets an error answer */
 	}
-	*is_request = em.kind == GW_MSG_REQUEST;
-	answers = *is_request;
+	answers = em.kind == GW_MSG_REQUEST;
 	gw_msg_clear(&em);
 	return answers;
 }
@@ -180,7 +179,6 @@ static void handle_batch(struct gw_gateway *gw, struct evhttp_request *req,
 	struct gw_stream *st = NULL;
 	size_t i;
 	json_t *el;
-	bool is_req;
 
 	if (!s)
 		return;
@@ -190,7 +188,7 @@ static void handle_batch(struct gw_gateway *gw, struct evhttp_request *req,
 		return;
 	}
 	json_array_foreach(arr, i, el)
-		if (batch_answers(el, &is_req))
+		if (batch_answers(el))
 			n++;
 	if (n > 0) {
 		st = gw_stream_new(s, req, false);
@@ -230,13 +228,56 @@ static bool modern_refused(struct gw_gateway *gw, struct evhttp_request *req, st
 	return true;
 }
 
+/* A request of a session-era client: refused past the session's in-flight
+ * bound before a stream or call is made. */
+static void session_request(struct evhttp_request *req, struct gw_session *s, struct gw_msg *m)
+{
+	struct gw_limit_hit hit;
+	struct gw_stream *st;
+
+	if (!gw_session_takes_call(s, &hit)) {
+		GW_INFO("limits", "session %.8s…: request refused: %s", s->id, hit.message);
+		gw_http_reply_limit(req, m->id, &hit, 1);
+		return;
+	}
+	st = gw_stream_new(s, req, false);
+	if (!st) {
+		gw_http_reply_error(req, 500, m->id, GW_RPC_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	gw_dispatch_request(s, st, m);
+}
+
+/* One message (not a batch, not initialize) of the session it names. */
+static void session_message(struct gw_gateway *gw, struct evhttp_request *req,
+			    const struct gw_scope *scope, struct gw_msg *m)
+{
+	struct gw_session *s = require_session(gw, req, scope, m->id);
+
+	if (!s)
+		return;
+	switch (m->kind) {
+	case GW_MSG_REQUEST:
+		session_request(req, s, m);
+		break;
+	case GW_MSG_NOTIFICATION:
+		gw_dispatch_notification(s, m);
+		evhttp_send_reply(req, 202, "Accepted", NULL);
+		break;
+	default:
+		if (gw_relay_client_response(s, m->root) < 0)
+			GW_DEBUG("http", "response to an unknown request id; ignored");
+		evhttp_send_reply(req, 202, "Accepted", NULL);
+		break;
+	}
+}
+
 static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const struct gw_scope *scope)
 {
 	struct evbuffer *body = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(body);
 	struct gw_rpc_error err = { 0 };
 	struct gw_msg m = { 0 };
-	struct gw_session *s;
 	const char *data;
 
 	if (!body_checks(req))
@@ -248,62 +289,25 @@ static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const
 		return;
 	}
 	if (gw_modern_claims(&m)) {
-		if (modern_refused(gw, req, &m))
-			goto out;
-		gw_modern_http(gw, req, scope, &m);
-		goto out;
-	}
-	if (m.kind != GW_MSG_BATCH && m.kind != GW_MSG_RESULT && m.kind != GW_MSG_ERROR &&
-	    claims_modern_header(req)) {
+		if (!modern_refused(gw, req, &m))
+			gw_modern_http(gw, req, scope, &m);
+	} else if (m.kind != GW_MSG_BATCH && m.kind != GW_MSG_RESULT && m.kind != GW_MSG_ERROR &&
+		   claims_modern_header(req)) {
 		gw_http_reply_error(req, 400, m.id, GW_RPC_INVALID_PARAMS,
 				    "MCP-Protocol-Version names 2026-07-28 but params._meta carries no "
 				    "io.modelcontextprotocol/protocolVersion envelope");
-		goto out;
-	}
-	if (m.kind == GW_MSG_BATCH) {
+	} else if (m.kind == GW_MSG_BATCH) {
 		handle_batch(gw, req, scope, m.root);
-		goto out;
-	}
-	if (m.kind == GW_MSG_REQUEST && strcmp(m.method, "initialize") == 0) {
+	} else if (m.kind == GW_MSG_REQUEST && strcmp(m.method, "initialize") == 0) {
 		handle_initialize(gw, req, scope, &m);
-		goto out;
+	} else {
+		session_message(gw, req, scope, &m);
 	}
-	s = require_session(gw, req, scope, m.id);
-	if (!s)
-		goto out;
-	switch (m.kind) {
-	case GW_MSG_REQUEST: {
-		struct gw_limit_hit hit;
-		struct gw_stream *st;
-
-		if (!gw_session_takes_call(s, &hit)) {
-			GW_INFO("limits", "session %.8s…: request refused: %s", s->id, hit.message);
-			gw_http_reply_limit(req, m.id, &hit, 1);
-			break;
-		}
-		st = gw_stream_new(s, req, false);
-		if (!st) {
-			gw_http_reply_error(req, 500, m.id, GW_RPC_INTERNAL_ERROR, "out of memory");
-			break;
-		}
-		gw_dispatch_request(s, st, &m);
-		break;
-	}
-	case GW_MSG_NOTIFICATION:
-		gw_dispatch_notification(s, &m);
-		evhttp_send_reply(req, 202, "Accepted", NULL);
-		break;
-	default:
-		if (gw_relay_client_response(s, m.root) < 0)
-			GW_DEBUG("http", "response to an unknown request id; ignored");
-		evhttp_send_reply(req, 202, "Accepted", NULL);
-		break;
-	}
-out:
 	gw_msg_clear(&m);
 }
 
-/* Last-Event-ID "<stream>_<seq>": resume that stream only. */
+/* Last-Event-ID "<stream>_<seq>": resume that stream only. False, with
+ * nothing answered, when it names no stream of s. */
 static bool resume(struct gw_session *s, struct evhttp_request *req, const char *leid)
 {
 	unsigned long stream;
@@ -321,7 +325,10 @@ static bool resume(struct gw_session *s, struct evhttp_request *req, const char 
 			gw_stream_free(s->get_stream);
 		st = gw_stream_new(s, req, true);
 		s->get_stream = st;
-		gw_stream_resume(st, req, seq);
+		if (st)
+			gw_stream_resume(st, req, seq);
+		else
+			gw_http_reply_error(req, 500, NULL, GW_RPC_INTERNAL_ERROR, "out of memory");
 		return true;
 	}
 	if (!st)
@@ -372,6 +379,10 @@ static void handle_get(struct gw_gateway *gw, struct evhttp_request *req, const 
 		gw_stream_free(s->get_stream);
 	st = gw_stream_new(s, req, true);
 	s->get_stream = st;
+	if (!st) {
+		gw_http_reply_error(req, 500, NULL, GW_RPC_INTERNAL_ERROR, "out of memory");
+		return;
+	}
 	gw_stream_resume(st, req, UINT64_MAX); /* open it; nothing to replay */
 	flush_outbox(s);
 }

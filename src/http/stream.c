@@ -371,7 +371,9 @@ void gw_stream_write(struct gw_stream *st, json_t *msg, bool final)
 	}
 	if (st->req && !st->sse)
 		start_sse(st);
-	seq = gw_session_record(st->s, st->num, json, len);
+	/* 2026-07-28 streams cannot be resumed: keeping their events would only
+	 * copy each one into a buffer nobody reads. */
+	seq = st->s->modern ? 0 : gw_session_record(st->s, st->num, json, len);
 	if (st->req)
 		chunk_event(st, st->num, seq, json, len);
 	if (!final)

@@ -265,3 +265,32 @@ test('notification: 202 with an empty body', async () => {
   assert.equal(r2.body, '');
   await stillWorks();
 });
+
+test('a method other than GET, POST, DELETE on /mcp: 405 with Allow', async () => {
+  // PUT is refused by the connection guard, HEAD (a method it passes) by the endpoint.
+  const r = await fetch(gw.url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(r.status, 405);
+  assert.equal(r.headers.get('allow'), 'GET, POST, DELETE, OPTIONS, HEAD');
+  const json = await r.json();
+  assert.equal(json.error?.code, -32000);
+  assert.match(json.error.message, /^Method Not Allowed/);
+  const h = await fetch(gw.url, { method: 'HEAD' });
+  assert.equal(h.status, 405);
+  assert.equal(h.headers.get('allow'), 'GET, POST, DELETE');
+  await stillWorks();
+});
+
+test('initialize without params.protocolVersion: 400, -32602, no session made', async () => {
+  const r = await post(gw.url, { jsonrpc: '2.0', id: 29, method: 'initialize', params: { capabilities: {} } });
+  assertError(r, 400, -32602, /^initialize needs params\.protocolVersion \(a string\)$/, 29);
+  assert.equal(r.headers.get('mcp-session-id'), null);
+  await stillWorks();
+});
+
+test('MCP-Protocol-Version 2026-07-28 without the _meta envelope: 400, -32602', async () => {
+  const sid = await initSession(gw.url, PROTO);
+  const r = await post(gw.url, { jsonrpc: '2.0', id: 30, method: 'ping' },
+    { 'mcp-session-id': sid, 'mcp-protocol-version': '2026-07-28' });
+  assertError(r, 400, -32602, /^MCP-Protocol-Version names 2026-07-28 but params\._meta carries no/, 30);
+  await stillWorks();
+});

@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   startGateway, post, initSession, rpc, rawHttp, within, tempDir, freePort, ROOT, withGatewayLog, apikeyCreate,
@@ -15,7 +16,7 @@ import {
 const PROTO = '2025-06-18';
 const SERVER = join(ROOT, 'tests', 'fixtures', 'bounds-server.mjs');
 const SERVERS = `servers:\n  b:\n    command: node\n    args: ["${SERVER}"]\n`;
-let A, B, C;
+let A, B, C, D;
 let witness; // a healthy session on A
 
 before(async () => {
@@ -41,6 +42,7 @@ after(async () => {
   await A?.stop();
   await B?.stop();
   await C?.stop();
+  await D?.stop();
 });
 
 let nextId = 1000;
@@ -125,6 +127,7 @@ test('JSON nested past max_depth: 400, -32600 naming the limit', async () => {
   assert.equal(r.status, 400, r.body);
   assert.equal(r.json.error.code, -32600);
   assert.equal(r.json.error.message, 'JSON nesting deeper than the depth limit of 8 (limits.max_depth)');
+  assert.equal(r.json.id, null); // measured before parsing: the id is not read
   // Within the limit is fine.
   const ok = await rpc(A.url, sid, 3, 'tools/call', { name: 'b__echo', arguments: { text: 'shallow', d: [[1]] } });
   assert.equal(ok.msg?.result?.content?.[0]?.text, 'shallow');
@@ -300,6 +303,67 @@ test('the GET stream and a legacy /sse stream are cut the same way', withGateway
   await expectCut(l, before);
   await stillWorks();
 }, () => A));
+
+// A 2025 upstream offering resource subscriptions: `updates {uri, count}`
+// answers, then reports count updates of uri (notifications/resources/updated).
+const UPDATES_SERVER = `import readline from 'node:readline';
+const send = (m) => process.stdout.write(JSON.stringify({ jsonrpc: '2.0', ...m }) + '\\n');
+readline.createInterface({ input: process.stdin }).on('line', (line) => {
+  const { id, method, params } = JSON.parse(line);
+  if (id === undefined) return;
+  if (method === 'initialize') return send({ id, result: { protocolVersion: params.protocolVersion,
+    capabilities: { tools: {}, resources: { subscribe: true } }, serverInfo: { name: 'u', version: '1' } } });
+  if (method === 'tools/list') return send({ id, result: { tools: [{ name: 'updates', inputSchema: { type: 'object' } }] } });
+  if (method === 'tools/call') {
+    send({ id, result: { content: [{ type: 'text', text: 'sent' }] } });
+    const { uri, count } = params.arguments;
+    for (let i = 0; i < count; i++) send({ method: 'notifications/resources/updated', params: { uri } });
+    return undefined;
+  }
+  return send({ id, result: {} });
+});
+`;
+
+test('a 2026 listen stream whose reader stops is cut past max_sse_buffer; others are served', withGatewayLog(async () => {
+  const dir = tempDir();
+  const script = join(dir, 'updates-server.mjs');
+  writeFileSync(script, UPDATES_SERVER);
+  D = await startGateway(`limits:\n  max_sse_buffer: 64KiB\nservers:\n  u:\n    command: node\n    args: ["${script}"]\n`);
+  const ENVELOPE = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+  const uri = `file:///${'z'.repeat(1900)}`;
+  const listenBody = (id) => JSON.stringify({ jsonrpc: '2.0', id, method: 'subscriptions/listen',
+    params: { notifications: { resourceSubscriptions: [uri] }, _meta: ENVELOPE } });
+  const call = (name, args) => fetch(D.url, { method: 'POST', headers: { 'content-type': 'application/json',
+    accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name },
+  body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name, arguments: args, _meta: ENVELOPE } }) });
+  const listenReq = (id) => { const b = listenBody(id); return 'POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+    'Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: subscriptions/listen\r\n' +
+    `Content-Length: ${b.length}\r\n\r\n${b}`; };
+  const before = countOf(D.logs(), 'limits.max_sse_buffer');
+  const c = rawConn(D.base);
+  await c.ready;
+  c.sock.write(listenReq(1));
+  await until(() => /subscriptions\/acknowledged/.test(c.data), 10000, 'the acknowledgement');
+  assert.match(c.data, new RegExp(`"resourceSubscriptions":\\["${uri}"\\]`));
+  c.sock.pause();
+  const r = await call('u__updates', { uri, count: 6000 });
+  assert.equal(r.status, 200);
+  assert.match(await r.text(), /sent/);
+  await until(() => countOf(D.logs(), 'limits.max_sse_buffer') > before, 20000, 'the cut');
+  assert.match(D.logs(), /connection cut: session [0-9a-f]{8}…: its SSE reader left more than limits.max_sse_buffer \(65536 bytes\) unread/);
+  c.sock.resume();
+  await within(c.closedP, 5000, 'the stalled listen connection closed');
+  assert.ok(c.data.length < 20 * 1024 * 1024);
+  // The gateway serves other callers meanwhile; a new listener still gets its updates.
+  const l2 = rawConn(D.base);
+  await l2.ready;
+  l2.sock.write(listenReq(2));
+  await until(() => /subscriptions\/acknowledged/.test(l2.data), 10000, 'a second acknowledgement');
+  const r2 = await call('u__updates', { uri, count: 2 });
+  assert.equal(r2.status, 200);
+  await until(() => countOf(l2.data, 'notifications/resources/updated') >= 2, 10000, 'updates on the new listener');
+  l2.sock.destroy();
+}, () => D));
 
 // ---- gateway B: connections and timeouts ------------------------------------
 

@@ -121,3 +121,30 @@ test('Last-Event-ID of no stream of this session is refused', async () => {
   assert.equal(r.status, 404);
   await r.text();
 });
+
+test('a malformed Last-Event-ID is refused (404), not read as a number', async () => {
+  const sid = await initSession(gw.url, '2025-11-25');
+  for (const leid of ['garbage', '1_2x', '_5', '1-2']) {
+    const r = await fetch(gw.url, { headers: { accept: 'text/event-stream', 'last-event-id': leid, ...H(sid, '2025-11-25') } });
+    assert.equal(r.status, 404, leid);
+    const json = await r.json();
+    assert.equal(json.error?.code, -32000);
+    assert.equal(json.error.message, 'Bad Last-Event-ID: no such stream in this session');
+  }
+});
+
+test('a second GET stream on one session is refused with 409; the first stays open', async () => {
+  const sid = await initSession(gw.url, '2025-06-18');
+  const ctl = new AbortController();
+  const first = await fetch(gw.url, { signal: ctl.signal, headers: { accept: 'text/event-stream', ...H(sid, '2025-06-18') } });
+  assert.equal(first.status, 200);
+  assert.match(first.headers.get('content-type'), /text\/event-stream/);
+  const second = await fetch(gw.url, { headers: { accept: 'text/event-stream', ...H(sid, '2025-06-18') } });
+  assert.equal(second.status, 409);
+  assert.match((await second.json()).error.message, /^Conflict: only one GET stream is allowed per session$/);
+  // The session still answers.
+  const ok = await post(gw.url, { jsonrpc: '2.0', id: 5, method: 'ping' }, H(sid, '2025-06-18'));
+  assert.equal(ok.status, 200);
+  ctl.abort();
+  await first.body?.cancel().catch(() => {});
+});
