@@ -99,7 +99,5 @@ void gw_tasks_modern_handle(struct gw_call *c);
 /* The upstream created t (relayed) for modern call c; msg is its answer,
  * rewritten into a CreateTaskResult. */
 void gw_tasks_modern_created(struct gw_call *c, struct gw_task *t, json_t *msg);
-/* t changed: tell whoever listens. */
-void gw_tasks_modern_changed(struct gw_task *t);
 
 #endif

@@ -239,8 +239,6 @@ void gw_task_finish(struct gw_task *t, json_t *msg, int code, const char *messag
 		free(w);
 	}
 	gw_task_expire_later(t);
-	if (t->modern)
-		gw_tasks_modern_changed(t);
 }
 
 void gw_task_run(struct gw_task *t, struct gw_call *c, struct gw_sup *sup, const char *orig,

@@ -119,13 +119,6 @@ static json_t *detailed_task(const struct gw_task *t)
 	return o;
 }
 
-void gw_tasks_modern_changed(struct gw_task *t)
-{
-	/* notifications/tasks on subscriptions/listen streams is not offered:
-	 * the listen acknowledgement leaves taskIds out, and clients poll. */
-	(void)t;
-}
-
 /* ---- creating tasks ------------------------------------------------------------- */
 
 static void start_gateway_task(struct gw_call *c, struct gw_sup *sup, const char *orig)
@@ -205,7 +198,6 @@ static void on_held_result(void *arg, json_t *msg, int code, const char *message
 	t->status = json_is_object(res) ? GW_TASK_COMPLETED : GW_TASK_FAILED;
 	t->updated = time(NULL);
 	gw_task_expire_later(t);
-	gw_tasks_modern_changed(t);
 }
 
 void gw_tasks_modern_created(struct gw_call *c, struct gw_task *t, json_t *msg)
@@ -307,7 +299,6 @@ bool gw_tasks_input_request(struct gw_sup *sup, json_t *msg, struct gw_ureq *rel
 	*tail = in;
 	t->n_inputs++;
 	t->updated = time(NULL);
-	gw_tasks_modern_changed(t);
 	return true;
 }
 
@@ -343,10 +334,8 @@ static void task_update(struct gw_call *c, struct gw_task *t)
 		t->n_inputs--;
 		changed = true;
 	}
-	if (changed) {
+	if (changed)
 		t->updated = time(NULL);
-		gw_tasks_modern_changed(t);
-	}
 	gw_call_reply(c, json_object());
 }
 
@@ -358,7 +347,6 @@ static void task_cancel(struct gw_call *c, struct gw_task *t)
 			gw_dispatch_forward_quiet(t->sup, "tasks/cancel",
 						  json_pack("{s:O}", "taskId", t->upstream_id));
 		gw_task_stop(t, "task cancelled");
-		gw_tasks_modern_changed(t);
 	}
 	gw_call_reply(c, json_object());
 }

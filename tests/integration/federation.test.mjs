@@ -254,6 +254,26 @@ describe('per-server and virtual endpoints', () => {
     assert.deepEqual(sorted(prompts), sorted(direct.everything.prompts));
   }));
 
+  // A call before any list makes the gateway fetch only the lists of the
+  // upstreams that may own the name: with an empty prefix (a per-server
+  // endpoint) every name may be its upstream's, so echo must still resolve.
+  test('/servers/everything/mcp: a call before any list resolves the unprefixed name', T, logged(async () => {
+    const { client } = await open('/servers/everything/mcp');
+    const r = await client.callTool({ name: 'echo', arguments: { message: 'cold' } });
+    assert.equal(text(r), 'Echo: cold');
+    assert.equal(await rpcErrorCode(() => client.callTool({ name: 'everything__echo', arguments: { message: 'x' } })), -32602);
+  }));
+
+  test('/mcp: a call before any list resolves the prefixed name of either upstream', T, logged(async () => {
+    const first = await open();
+    const r = await first.client.callTool({ name: 'everything__echo', arguments: { message: 'cold' } });
+    assert.equal(text(r), 'Echo: cold');
+    const second = await open();
+    const fs = await second.client.callTool({ name: 'fs__list_allowed_directories', arguments: {} });
+    assert.ok(!fs.isError);
+    assert.equal(await rpcErrorCode(() => second.client.callTool({ name: 'echo', arguments: { message: 'x' } })), -32602);
+  }));
+
   test('/servers/nosuch/mcp gives 404', T, logged(async () => {
     const r = await post(`${gw.base}/servers/nosuch/mcp`, {
       jsonrpc: '2.0', id: 1, method: 'initialize',

@@ -123,3 +123,24 @@ test('resourceSubscriptions: updates of the URI reach its listeners only; the up
   }
   assert.equal(text, 'subscribed=false');
 });
+
+test('a listen whose notifications is missing or not an object is refused with -32602, and opens no stream', async () => {
+  for (const [id, notifications] of [[31, undefined], [32, ['toolsListChanged']], [33, 'all'], [34, null]]) {
+    const params = { _meta: ENVELOPE, ...(notifications === undefined ? {} : { notifications }) };
+    const r = await fetch(gw.url, { method: 'POST', headers: headers('subscriptions/listen'),
+      body: JSON.stringify({ jsonrpc: '2.0', id, method: 'subscriptions/listen', params }) });
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type'), /application\/json/);
+    const msg = await r.json();
+    assert.equal(msg.id, id);
+    assert.equal(msg.error?.code, -32602, JSON.stringify(msg));
+  }
+  // The gateway still serves listens after the refusals; taskIds is not
+  // offered (docs/internals/tasks.md), so the acknowledgement leaves it out.
+  const l = await listen(35, { toolsListChanged: true, taskIds: ['t-1'] });
+  try {
+    const ack = await l.next();
+    assert.equal(ack.method, 'notifications/subscriptions/acknowledged');
+    assert.deepEqual(ack.params.notifications, { toolsListChanged: true });
+  } finally { await l.close(); }
+});
