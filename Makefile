@@ -127,6 +127,7 @@ bench: bootstrap
 	$(MAKE) all
 	bench/run.sh
 	bench/auth.sh
+	bench/breaker.sh
 
 clean:
 	rm -rf build

@@ -17,6 +17,7 @@
 #include "upstream/curl_loop.h"
 #include "upstream/http_xfer.h"
 #include "upstream/oauth2.h"
+#include "upstream/reqpolicy.h"
 #include "upstream/sse_parser.h"
 
 #define HTTP_MAX_EVENT (16u << 20)       /* one SSE line or event */
@@ -25,7 +26,6 @@
 #define HTTP_KEEP_ERROR_BODY 4096u       /* kept of it, to quote its message */
 #define HTTP_MAX_HEADER_LINE (16u << 10) /* one request header we send */
 #define HTTP_RETRY_MAX_MS 60000L
-#define HTTP_CONNECT_TIMEOUT_MS 10000L
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -416,7 +416,7 @@ static CURL *easy_new(struct gw_http_xfer *x)
 
 	if (!e)
 		return NULL;
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, HTTP_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, x->peer->connect_ms);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -741,6 +741,9 @@ int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw
 	p->idle_s = conf->timeout > 0 ? (long)(conf->timeout * 2) : 60;
 	if (p->idle_s < 30)
 		p->idle_s = 30;
+	/* Connecting is part of starting a session, so timeouts.connect bounds
+	 * it, for the handshake's connection and every later one alike. */
+	p->connect_ms = (long)gw_reqpolicy_timeout_ms(conf, GW_OP_CONNECT);
 	p->url = strdup(conf->url);
 	if (!p->url || gw_http_conf_headers(conf, &p->conf_hdrs) || peer_tls_init(p, &conf->tls))
 		return GW_ENOMEM;

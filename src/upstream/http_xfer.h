@@ -91,6 +91,7 @@ struct gw_http_peer {
 	char *session_id;             /* Mcp-Session-Id, once the server set one */
 	char *version;                /* MCP-Protocol-Version, once negotiated */
 	long idle_s;                  /* a request stream silent this long is cut */
+	long connect_ms;              /* TCP and TLS connect: the server's timeouts.connect */
 	struct gw_oauth2 *oauth2;     /* a reference: tokens (method oauth2), or NULL */
 	char *auth_name;              /* query parameter, or oauth2's header; NULL: none */
 	char *auth_query;             /* a fixed credential for the query; never logged */
@@ -203,8 +204,9 @@ void gw_http_tls_apply(CURL *e, const struct gw_upstream_tls *tls);
 
 /* Fill in p (zeroed by the caller) for conf: base, curl, ops and owner as
  * given, a copy of conf->url, conf's headers (gw_http_conf_headers()), its
- * credential and certificate files, and the idle limit of a request stream,
- * twice conf->timeout and at least 30 s. 0, GW_ENOMEM, or GW_ESTATE for
+ * credential and certificate files, the idle limit of a request stream,
+ * twice conf->timeout and at least 30 s, and the connect limit of every
+ * connection, conf's timeouts.connect. 0, GW_ENOMEM, or GW_ESTATE for
  * method oauth2 without a token source (gw_oauth2_new() for conf); on error
  * gw_http_peer_clear() frees what was made. */
 int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw_curl *curl,

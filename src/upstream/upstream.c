@@ -625,6 +625,11 @@ void gw_uconn_free(struct gw_uconn *c)
 		gw_ureq_free(c->health_req);
 		c->health_req = NULL;
 	}
+	if (c->rediscover) { /* dropped quietly, not logged as a failed refresh */
+		gw_ureq_unlink(c->rediscover);
+		gw_ureq_free(c->rediscover);
+		c->rediscover = NULL;
+	}
 	gw_ulisten_stop(c);
 	uc_fail_all(c, msg);
 	gw_link_close(c->link);

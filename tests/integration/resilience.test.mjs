@@ -149,7 +149,12 @@ test('breaker: opens after 3 failures, fails fast while open, probes, closes whe
   assert.equal(br.breaker.opens, 1);
   assert.match(gw.logs(), /upstream 'br': circuit breaker open/);
 
-  // While open: an immediate error naming the server and when it tries again.
+  // While open: an immediate error naming the server and when it tries again,
+  // without the upstream being asked (fast_fails counts each one). The < 5 ms
+  // target is a benchmark figure (bench/breaker.mjs in make bench, release
+  // build): under ASan on a shared machine a timed assertion only flakes, so
+  // here each answer must only come well before the 0.3 s the upstream would take.
+  const fastBefore = br.breaker.fast_fails;
   const times = [];
   for (let i = 0; i < 7; i++) {
     const t0 = performance.now();
@@ -159,7 +164,8 @@ test('breaker: opens after 3 failures, fails fast while open, probes, closes whe
   }
   times.sort((a, b) => a - b);
   t.diagnostic(`answers while open: ${times.map((x) => x.toFixed(2)).join(', ')} ms`);
-  assert.ok(times[3] < 5, `median answer while open: ${times[3].toFixed(2)} ms (all: ${times.map((t) => t.toFixed(1))})`);
+  assert.ok(times[6] < 150, `answers while open: ${times.map((x) => x.toFixed(1))} ms (the upstream would take 300)`);
+  assert.equal((await upstream('br')).breaker.fast_fails, fastBefore + 7, 'each answer while open was a fast fail');
 
   // Still down when the open time is over: the one probe fails and it reopens.
   await sleep(1600);
@@ -231,6 +237,29 @@ ${server('late', '', { FLAKY_INIT_DELAY_MS: 2500 })}
     assert.equal(broken.required, false);
     assert.match(broken.last_error, /closed its stdout|exited with status 1/);
     assert.equal(h.upstreams.find((u) => u.name === 'late').state, 'ready');
+  } finally {
+    await g.stop();
+  }
+});
+
+test('a server slower to initialize than timeouts.connect fails its start, counted as connect', async () => {
+  const g = await startGateway(`servers:
+${server('slowinit', `    timeouts: { connect: 0.5, default: 20 }
+    health_check: { interval: 0 }
+`, { FLAKY_INIT_DELAY_MS: 3000 })}
+`, { readyUpstreams: false });
+  try {
+    const end = Date.now() + 10000;
+    let u;
+    do {
+      await sleep(100);
+      u = (await health(g.base)).upstreams.find((x) => x.name === 'slowinit');
+    } while (u.timeouts_by_operation.connect < 1 && Date.now() < end);
+    assert.equal(u.timeouts_by_operation.connect >= 1, true, g.logs());
+    assert.equal(u.timeouts_by_operation.default, 0);
+    assert.notEqual(u.state, 'ready');
+    assert.match(u.last_error, /did not answer the handshake in time/);
+    assert.match(g.logs(), /upstream 'slowinit' did not answer initialize within 0\.5 s \(timeouts\.connect\)/);
   } finally {
     await g.stop();
   }

@@ -8,6 +8,8 @@
  * GW_TEST_VERBOSE=1 to see the servers' stderr. */
 #include "upstream_test_util.h"
 
+#include "upstream/http_xfer.h"
+
 /* One session, one id space: every POST is answered by the id it names. */
 static const char mock_js[] =
 	"const http = require('http');\n"
@@ -439,6 +441,33 @@ static void test_mock_close_in_flight(void **state)
 	assert_true(run_until(r, idle, NULL, WAIT_MS));
 }
 
+/* curl's connect timeout is the server's timeouts.connect, not a fixed
+ * 10 s: a limit of 60 s must not fail a slow connect at 10 s. */
+static void test_peer_connect_limit(void **state)
+{
+	struct recorder *r = *state;
+	struct gw_server_conf conf = {
+		.name = (char *)"slow",
+		.transport = GW_TRANSPORT_STREAMABLE_HTTP,
+		.url = mock.url,
+		.timeout = 30,
+	};
+	struct gw_http_peer p;
+
+	conf.timeouts.op[GW_OP_CONNECT] = 60;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(gw_http_peer_init(&p, r->base, r->curl, &conf, NULL, NULL), 0);
+	assert_int_equal(p.connect_ms, 60000);
+	gw_http_peer_clear(&p);
+	/* No connect limit of its own: the server's default one. */
+	conf.timeouts.op[GW_OP_CONNECT] = 0;
+	conf.timeout = 2.5;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(gw_http_peer_init(&p, r->base, r->curl, &conf, NULL, NULL), 0);
+	assert_int_equal(p.connect_ms, 2500);
+	gw_http_peer_clear(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest everything_tests[] = {
@@ -454,6 +483,7 @@ int main(void)
 		LINK_TEST(test_mock_listen),
 		LINK_TEST(test_mock_expired),
 		LINK_TEST(test_mock_close_in_flight),
+		LINK_TEST(test_peer_connect_limit),
 	};
 
 	return RUN_LINK_GROUPS("link_http", everything_tests, everything_setup, mock_tests,
