@@ -20,7 +20,7 @@ static void usage(FILE *out)
 	      "  mcpgw stdio [-c FILE] [--server NAME] [--log-level LEVEL] [--pid-file PATH]\n"
 	      "  mcpgw config check [-c FILE]\n"
 	      "  mcpgw reload [-c FILE] [--pid-file PATH]\n"
-	      "  mcpgw apikey create|list|rotate|revoke|disable|enable [--name N] [--roles R,..] [--expires 90d] [-c FILE]\n"
+	      "  mcpgw apikey create|list|rotate|revoke|disable|enable [--name N] [--roles R,..] [--servers S,..] [--expires 90d] [-c FILE]\n"
 	      "  mcpgw policy check --policy FILE\n"
 	      "  mcpgw policy explain --policy FILE --principal P [--roles R1,R2] --tool SERVER__TOOL [--action A]\n"
 	      "  mcpgw version\n"

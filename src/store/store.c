@@ -384,6 +384,13 @@ const char *gw_store_errmsg(const struct gw_store *st)
 
 /* ---- meta -------------------------------------------------------------- */
 
+/* What a one-row lookup that did not get its row returns: GW_ENOENT when
+ * there is none, else the store's error. */
+static int no_row(struct gw_store *st, int rc)
+{
+	return rc == SQLITE_DONE ? GW_ENOENT : store_fail(st, rc);
+}
+
 int gw_store_meta_get(struct gw_store *st, const char *key, void *out, size_t cap, size_t *len)
 {
 	sqlite3_stmt *s = st->stmt[ST_META_GET];
@@ -403,10 +410,8 @@ int gw_store_meta_get(struct gw_store *st, const char *key, void *out, size_t ca
 				memcpy(out, val, n);
 			*len = n;
 		}
-	} else if (rc == SQLITE_DONE) {
-		out_rc = GW_ENOENT;
 	} else {
-		out_rc = store_fail(st, rc);
+		out_rc = no_row(st, rc);
 	}
 	stmt_done(s);
 	return out_rc;
@@ -631,10 +636,8 @@ int gw_store_apikey_get(struct gw_store *st, const char *name, struct gw_store_a
 				 (int64_t)sqlite3_column_int64(s, 0));
 			out_rc = GW_EIO;
 		}
-	} else if (rc == SQLITE_DONE) {
-		out_rc = GW_ENOENT;
 	} else {
-		out_rc = store_fail(st, rc);
+		out_rc = no_row(st, rc);
 	}
 	stmt_done(s);
 	return out_rc;

@@ -9,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import {
   startGateway, tempDir, freePort, post, BIN, MISBEHAVE, buildEchoMcp, THREE_ROLE_POLICY, withGatewayLog, mcpgw,
-  apikeyCreate, writeGatewayFiles, bearerClient,
+  apikeyCreate, writeGatewayFiles, bearerClient, apiKeyAuthYaml,
 } from './lib.mjs';
 
 const POLICY = `${THREE_ROLE_POLICY}clients:
@@ -27,7 +27,7 @@ before(async () => {
   const port = await freePort();
   const body = `servers:\n  echo:\n    command: "${echo}"\n  mb:\n    command: node\n    args: ["${MISBEHAVE}"]\n` +
     `virtual_servers:\n  team-a:\n    tools: ["echo__*"]\n  team-b:\n    tools: ["mb__*"]\n` +
-    `auth:\n  api_keys: true\n  resource: "http://127.0.0.1:${port}/mcp"\npolicy: policy.yaml\n`;
+    apiKeyAuthYaml(port);
   // Keys are made with the CLI against the same store the gateway reads.
   cfg = writeGatewayFiles(dir, port, body, POLICY);
   for (const [name, roles] of [['vera', 'viewer'], ['dev', 'developer'], ['root', 'admin'], ['gone', 'admin']]) {

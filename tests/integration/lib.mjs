@@ -409,6 +409,11 @@ export function writeGatewayFiles(dir, port, body, policy) {
   return cfg;
 }
 
+// The auth: and policy: keys of a gateway on port that takes API keys and
+// reads policy.yaml beside its config (as writeGatewayFiles() writes it).
+export const apiKeyAuthYaml = (port) =>
+  `auth:\n  api_keys: true\n  resource: "http://127.0.0.1:${port}/mcp"\npolicy: policy.yaml\n`;
+
 // A policy role (under `roles:`) allowed everything on every server.
 export const allowAllRole = (role) =>
   `  ${role}:\n    permissions:\n      - resource: "mcp:*"\n        actions: ["*"]\n`;

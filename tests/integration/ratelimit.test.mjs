@@ -13,7 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import {
   startGateway, tempDir, freePort, post, rpcMessages, BIN, buildEchoMcp, withGatewayLog, apikeyCreate,
-  writeGatewayFiles, allowAllRole, bearerClient,
+  writeGatewayFiles, allowAllRole, bearerClient, apiKeyAuthYaml,
 } from './lib.mjs';
 
 const RATE_LIMITED = -32029;
@@ -37,7 +37,7 @@ before(async () => {
   dir = tempDir();
   const port = await freePort();
   const body = `servers:\n  echo:\n    command: "${echo}"\n` +
-    `auth:\n  api_keys: true\n  resource: "http://127.0.0.1:${port}/mcp"\npolicy: policy.yaml\n`;
+    apiKeyAuthYaml(port);
   cfg = writeGatewayFiles(dir, port, body, POLICY);
   for (const name of ['tiny', 'alice', 'bob', 'carol', 'desk']) keys[name] = apikeyCreate(cfg, name, 'user');
   gw = await startGateway(body, { dir, port });

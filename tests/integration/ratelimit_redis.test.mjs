@@ -10,7 +10,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  startGateway, tempDir, freePort, buildEchoMcp, apikeyCreate, writeGatewayFiles, allowAllRole, bearerClient,
+  startGateway, tempDir, freePort, buildEchoMcp, apikeyCreate, writeGatewayFiles, allowAllRole, bearerClient, apiKeyAuthYaml,
 } from './lib.mjs';
 
 const RATE_LIMITED = -32029;
@@ -70,7 +70,7 @@ before(async () => {
   // Both instances read one key store and one policy, as replicas would.
   const ports = [await freePort(), await freePort()];
   const body = (port) => `servers:\n  echo:\n    command: "${echo}"\n` +
-    `auth:\n  api_keys: true\n  resource: "http://127.0.0.1:${port}/mcp"\npolicy: policy.yaml\nstore:\n  path: keys.db\n` +
+    `${apiKeyAuthYaml(port)}store:\n  path: keys.db\n` +
     `limits:\n  backend: redis\n  redis_url: "redis://127.0.0.1:${redisPort}/0"\n  redis_prefix: "itest:"\n`;
   const cfg = writeGatewayFiles(dir, ports[0], body(ports[0]), POLICY);
   for (const name of ['shared', 'small']) keys[name] = apikeyCreate(cfg, name, 'user');

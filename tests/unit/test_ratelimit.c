@@ -336,6 +336,42 @@ static void test_policy_quota_errors(void **state)
 		     "q.yaml:4: key 'clients.c.burst': expected a whole number, got '-1'");
 }
 
+/* Out-of-range values and malformed names: each stops the load with its line. */
+static void test_policy_quota_bad_values(void **state)
+{
+	(void)state;
+	expect_error("tool_quotas:\n  \"db__q\": { requests_per_minute: 1000001 }\n",
+		     "q.yaml:2: key 'tool_quotas.db__q.requests_per_minute': must be between 1 and 1000000, got '1000001'");
+	expect_error("tool_quotas:\n  \"db__q\": { requests_per_minute: 5, burst: 0 }\n",
+		     "q.yaml:2: key 'tool_quotas.db__q.burst': must be between 1 and 1000000, got '0'");
+	expect_error("roles:\n  r:\n    max_requests_per_minute: 5\n    burst: 1000001\n",
+		     "q.yaml:4: key 'roles.r.burst': must be between 1 and 1000000, got '1000001'");
+	expect_error("tool_quotas:\n  \"db__\": { requests_per_minute: 5 }\n",
+		     "q.yaml:2: key 'tool_quotas.db__': 'db__' is not \"<server>__<tool>\"");
+	expect_error("tool_quotas:\n  \"__q\": { requests_per_minute: 5 }\n",
+		     "q.yaml:2: key 'tool_quotas.__q': '__q' is not \"<server>__<tool>\"");
+	expect_error("tool_quotas:\n  \"db__a b\": { requests_per_minute: 5 }\n",
+		     "q.yaml:2: key 'tool_quotas.db__a b': 'db__a b' has a tool name with a blank or a control character");
+	expect_error("tool_quotas:\n  \"abcdefghijabcdefghijabcdefghijabc__q\": { requests_per_minute: 5 }\n",
+		     "q.yaml:2: key 'tool_quotas.abcdefghijabcdefghijabcdefghijabc__q': "
+		     "'abcdefghijabcdefghijabcdefghijabc__q' names a server over 32 bytes or a tool over 128 bytes");
+	expect_error("server_quotas:\n  \"d.b\": { requests_per_minute: 5 }\n",
+		     "q.yaml:2: key 'server_quotas.d.b': 'd.b' is not a server name ([A-Za-z0-9_-])");
+	expect_error("server_quotas:\n  abcdefghijabcdefghijabcdefghijabc: { requests_per_minute: 5 }\n",
+		     "q.yaml:2: key 'server_quotas.abcdefghijabcdefghijabcdefghijabc': "
+		     "'abcdefghijabcdefghijabcdefghijabc' is longer than 32 bytes");
+	expect_error("global_quota: { burst: 5 }\n",
+		     "q.yaml:1: key 'global_quota': a quota needs requests_per_minute (1 to 1000000)");
+	expect_error("tool_quotas: [1]\n",
+		     "q.yaml:1: key 'tool_quotas': expected a mapping of \"<server>__<tool>\" to "
+		     "{requests_per_minute, burst}, got a list");
+	expect_error("clients:\n  c:\n    tool_quotas:\n      \"dbq\": { requests_per_minute: 2 }\n",
+		     "q.yaml:4: key 'clients.c.tool_quotas.dbq': 'dbq' is not \"<server>__<tool>\"");
+	expect_error("tool_quotas:\n  \"db__q\": { requests_per_minute: 5 }\n"
+		     "  \"db__q\": { requests_per_minute: 6 }\n",
+		     "q.yaml:3: key 'tool_quotas.db__q': duplicate key (first defined on line 2)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_no_allocation_per_check),
 		cmocka_unit_test(test_policy_quotas),
 		cmocka_unit_test(test_policy_quota_errors),
+		cmocka_unit_test(test_policy_quota_bad_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

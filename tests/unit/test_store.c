@@ -79,6 +79,33 @@ static void test_store_meta(void **state)
 	assert_int_equal(gw_store_meta_add(f->st, "big", buf, GW_STORE_MAX_META + 1), GW_ETOOBIG);
 }
 
+/* One key by name: found, not found, and a row the store cannot trust. */
+static void test_store_apikey_get(void **state)
+{
+	struct fx *f = *state;
+	char key[GW_APIKEY_BUF];
+	struct gw_store_apikey row;
+	sqlite3 *db;
+
+	create_ok(f, "svc", "viewer", 0, key);
+	assert_int_equal(gw_store_apikey_get(f->st, "svc", &row), 0);
+	assert_string_equal(row.name, "svc");
+	assert_string_equal(row.roles, "viewer");
+	assert_memory_equal(row.prefix, key + 6, GW_APIKEY_PREFIX_LEN);
+	gw_store_apikey_clear(&row);
+	assert_int_equal(gw_store_apikey_get(f->st, "nobody", &row), GW_ENOENT);
+	assert_null(row.name);
+	/* roles that are not text: refused as malformed, not handed on */
+	db = raw_open(f->db);
+	assert_int_equal(sqlite3_exec(db, "UPDATE api_keys SET roles = x'00' WHERE name = 'svc'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(gw_store_apikey_get(f->st, "svc", &row), GW_EIO);
+	assert_non_null(strstr(gw_store_errmsg(f->st), "is malformed"));
+	assert_null(row.name);
+}
+
 /* A file written by an mcpgw of schema 1 (keys without a scope) is brought
  * to the current schema on open, its keys kept and good at every endpoint. */
 static void test_store_migrate_v1(void **state)
@@ -137,6 +164,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_store_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_apikey_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_migrate_v1, setup, teardown),
 	};
 
