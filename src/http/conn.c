@@ -261,22 +261,31 @@ out_free:
 static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct gw_conn *c = arg;
-	struct evbuffer *before;
+	struct evbuffer *before = NULL;
+	size_t unread;
 
+	/* evhttp's every drain lands here too: leave those at once */
 	if (c->in_cb || info->n_added == 0)
 		return;
+	unread = evbuffer_get_length(in) - info->n_added;
 	if (conn_is_gone(c)) {
 		bufferevent_disable(c->bev, EV_READ);
 		return;
 	}
 	c->in_cb = true;
-	before = evbuffer_new();
-	if (before) {
+	/* Usually evhttp has read all it had: the new bytes move to hold as
+	 * they are, with no buffer to set up per read. */
+	if (unread > 0)
+		before = evbuffer_new();
+	if (unread == 0 || before) {
 		/* evhttp's own unread bytes stay first; the new ones are held */
-		evbuffer_remove_buffer(in, before, evbuffer_get_length(in) - info->n_added);
+		if (before)
+			evbuffer_remove_buffer(in, before, unread);
 		evbuffer_add_buffer(c->hold, in);
-		evbuffer_add_buffer(in, before);
-		evbuffer_free(before);
+		if (before) {
+			evbuffer_add_buffer(in, before);
+			evbuffer_free(before);
+		}
 		if (c->over) /* the request came before the timer: the 503 goes first */
 			refuse_over_capacity(c, false);
 		while (evbuffer_get_length(c->hold) > 0 &&

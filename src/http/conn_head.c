@@ -18,6 +18,7 @@
 #define CHUNK_LINE_MAX 32   /* hex digits of a chunk size, and its line end */
 #define CHUNK_HEX_MAX 15    /* digits: no overflow of 64 bits */
 #define CL_DIGITS_MAX 18
+#define REQLINE_STACK 256   /* a request line this short is read without malloc */
 
 void gw_conn_head_reset(struct gw_conn *c)
 {
@@ -92,20 +93,22 @@ static int request_line_parse(struct gw_conn *c, struct evbuffer *dst, char *lin
 static int request_line(struct gw_conn *c, struct evbuffer *src, struct evbuffer *dst, size_t len,
 			const struct gw_limits_conf *l)
 {
-	char *line;
+	char small[REQLINE_STACK], *line = small;
 	int rc;
 
 	if (len > l->max_url + REQLINE_SLACK)
 		return gw_conn_refuse(c, dst, 414, "max_url", l->max_url,
 				      "URI Too Long: the request target is longer than "
 				      "limits.max_url (%zu bytes)", l->max_url);
-	line = malloc(len + 1);
+	if (len >= sizeof(small))
+		line = malloc(len + 1);
 	if (!line)
 		return gw_conn_refuse(c, dst, 503, NULL, 0, "Service Unavailable: out of memory");
 	evbuffer_copyout(src, line, len);
 	line[len] = '\0';
 	rc = request_line_parse(c, dst, line, len, l);
-	free(line);
+	if (line != small)
+		free(line);
 	return rc;
 }
 
@@ -171,14 +174,27 @@ static bool is_framing_name(const char *name, size_t nlen)
 	       (nlen == 6 && strncasecmp(name, "Expect", 6) == 0);
 }
 
+/* The len bytes at a when they sit in one piece of src (the usual case:
+ * a whole head read at once), else NULL. */
+static const char *line_in_place(struct evbuffer *src, struct evbuffer_ptr *a, size_t len)
+{
+	struct evbuffer_ptr at = *a;
+	struct evbuffer_iovec v;
+
+	if (evbuffer_peek(src, (ev_ssize_t)len, &at, &v, 1) != 1 || v.iov_len < len)
+		return NULL;
+	return v.iov_base;
+}
+
 /* A header (or trailer) line of len bytes at c->off, its line end eol. */
 static int field_line(struct gw_conn *c, struct evbuffer *src, struct evbuffer *dst, size_t len,
 		      size_t eol, const struct gw_limits_conf *l)
 {
-	char buf[FIELD_PEEK];
-	size_t peek = len < sizeof(buf) ? len : sizeof(buf), nlen, vlen;
+	char copy[FIELD_PEEK];
+	size_t peek = len < sizeof(copy) ? len : sizeof(copy), nlen, vlen;
 	struct evbuffer_ptr a, b;
-	const char *colon, *v;
+	const char *buf, *colon, *v;
+	bool bad;
 
 	c->fields++;
 	c->field_bytes += len + eol;
@@ -191,12 +207,21 @@ static int field_line(struct gw_conn *c, struct evbuffer *src, struct evbuffer *
 				      "Request Header Fields Too Large: headers larger than "
 				      "limits.max_header_size (%zu bytes)", l->max_header_size);
 	evbuffer_ptr_set(src, &a, c->off, EVBUFFER_PTR_SET);
-	evbuffer_ptr_set(src, &b, c->off + len, EVBUFFER_PTR_SET);
-	if (evbuffer_search_range(src, "\r", 1, &a, &b).pos >= 0 ||
-	    evbuffer_search_range(src, "\0", 1, &a, &b).pos >= 0)
+	buf = line_in_place(src, &a, len);
+	if (buf) {
+		bad = memchr(buf, '\r', len) || memchr(buf, '\0', len);
+	} else {
+		evbuffer_ptr_set(src, &b, c->off + len, EVBUFFER_PTR_SET);
+		bad = evbuffer_search_range(src, "\r", 1, &a, &b).pos >= 0 ||
+		      evbuffer_search_range(src, "\0", 1, &a, &b).pos >= 0;
+	}
+	if (bad)
 		return gw_conn_refuse(c, dst, 400, NULL, 0,
 				      "Bad Request: a header line holds a CR or NUL byte");
-	evbuffer_copyout_from(src, &a, buf, peek);
+	if (!buf) {
+		evbuffer_copyout_from(src, &a, copy, peek);
+		buf = copy;
+	}
 	colon = memchr(buf, ':', peek);
 	if (buf[0] == ' ' || buf[0] == '\t')
 		return gw_conn_refuse(c, dst, 400, NULL, 0,
@@ -207,7 +232,7 @@ static int field_line(struct gw_conn *c, struct evbuffer *src, struct evbuffer *
 	nlen = (size_t)(colon - buf);
 	if (c->phase != GW_PH_HEAD || !is_framing_name(buf, nlen))
 		return 0; /* trailers frame nothing */
-	if (len > sizeof(buf))
+	if (len > sizeof(copy))
 		return gw_conn_refuse(c, dst, 400, NULL, 0, "Bad Request: %.*s header too long",
 				      (int)nlen, buf);
 	field_value(colon + 1, len - nlen - 1, &v, &vlen);

@@ -288,6 +288,10 @@ void gw_limits_admit(struct gw_gateway *gw, struct evhttp_request *req,
 		return;
 	}
 	ask_request(gw->policy, who, &ask);
+	if (ask.n == 0) { /* no quota applies: nothing to charge or to wait for */
+		next(gw, req, who, true, arg);
+		return;
+	}
 	if (!gw_limiter_may_wait(gw->limits->lim)) {
 		/* local: decided now, nothing allocated */
 		gw_limiter_check(gw->limits->lim, &ask, &v, NULL, NULL);
