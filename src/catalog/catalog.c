@@ -1,6 +1,7 @@
 #include "catalog/catalog.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "catalog/uri_template.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "mcp/call.h"
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/modern.h"
@@ -36,11 +38,42 @@ static const struct {
 
 typedef void (*lists_done_cb)(struct gw_call *c);
 
+/* A call waiting for one list: on the cache's waiters list (doubly linked,
+ * so that a call that ends first unlinks its own) and registered with the
+ * call, whose end frees it. */
 struct gw_list_waiter {
 	struct gw_call *call;
 	lists_done_cb done;
-	struct gw_list_waiter *next;
+	struct gw_list_waiter *next, **pprev;
+	struct gw_call_cleanup cleanup;
 };
+
+static void waiter_unlink(struct gw_list_waiter *w)
+{
+	*w->pprev = w->next;
+	if (w->next)
+		w->next->pprev = w->pprev;
+}
+
+static void waiter_push(struct gw_list_waiter **head, struct gw_list_waiter *w)
+{
+	w->next = *head;
+	if (w->next)
+		w->next->pprev = &w->next;
+	w->pprev = head;
+	*head = w;
+}
+
+/* The call ended while it waited (client gone, cancelled, session
+ * closing): the list fetch goes on for the others, without it. */
+static void waiter_call_ended(struct gw_call *c, struct gw_call_cleanup *cl)
+{
+	struct gw_list_waiter *w = (struct gw_list_waiter *)((char *)cl - offsetof(struct gw_list_waiter, cleanup));
+
+	(void)c;
+	waiter_unlink(w);
+	free(w);
+}
 
 bool gw_catalog_list_changed_kind(const char *method, enum gw_list_kind *kind)
 {
@@ -78,7 +111,8 @@ void gw_catalog_cache_free(struct gw_list_cache *lc)
 	while (lc->waiters) {
 		struct gw_list_waiter *w = lc->waiters;
 
-		lc->waiters = w->next;
+		waiter_unlink(w);
+		gw_call_cleanup_drop(&w->cleanup);
 		free(w);
 	}
 	cache_reset(lc);
@@ -111,19 +145,28 @@ static void build_names(struct gw_list_cache *lc)
 	}
 }
 
+/* Wake the waiters of lc. They are moved to a list of our own first: a
+ * waiter's done() may end other calls (whose waiters then unlink
+ * themselves from it) or start a new fetch of lc (whose waiters must wait
+ * for that one). */
 static void fetch_finish(struct gw_list_cache *lc)
 {
-	struct gw_list_waiter *w = lc->waiters;
+	struct gw_list_waiter *woken = NULL, *w;
 
-	lc->waiters = NULL;
 	lc->fetching = false;
-	while (w) {
-		struct gw_list_waiter *next = w->next;
+	while ((w = lc->waiters)) {
+		waiter_unlink(w);
+		waiter_push(&woken, w);
+	}
+	while ((w = woken)) {
+		struct gw_call *c = w->call;
+		lists_done_cb done = w->done;
 
-		if (--w->call->waiting == 0)
-			w->done(w->call);
+		waiter_unlink(w);
+		gw_call_cleanup_drop(&w->cleanup);
 		free(w);
-		w = next;
+		if (--c->waiting == 0)
+			done(c);
 	}
 }
 
@@ -243,8 +286,8 @@ static void ensure_lists(struct gw_call *c, unsigned mask, const char *name, lis
 				continue;
 			w->call = c;
 			w->done = done;
-			w->next = lc->waiters;
-			lc->waiters = w;
+			waiter_push(&lc->waiters, w);
+			gw_call_on_end(c, &w->cleanup, waiter_call_ended);
 			c->waiting++;
 			if (!lc->fetching) {
 				lc->fetching = true;

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "http/server.h"
 #include "limits/limiter.h"
+#include "mcp/call.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/session.h"
 #include "mcp/tasks.h"
@@ -51,6 +52,7 @@ struct gw_limits_hold {
 	json_t *params;
 	gw_limits_resume resume;
 	struct gw_limit_wait *wait;
+	struct gw_call_cleanup cleanup; /* the call ended first: stop waiting */
 };
 
 /* An HTTP request waiting for Redis. */
@@ -362,10 +364,13 @@ static void on_call_verdict(void *arg, const struct gw_limit_verdict *v)
 	gw_limits_resume resume = h->resume;
 
 	c->limits_hold = NULL;
+	gw_call_cleanup_drop(&h->cleanup);
 	free(h);
 	if (call_decided(c, params, v))
 		resume(c, sup, params);
 }
+
+static void call_wait_end(struct gw_call *c, struct gw_call_cleanup *cl);
 
 static bool call_check(struct gw_call *c, struct gw_sup *sup, json_t *params,
 		       const struct gw_limit_ask *ask, gw_limits_resume resume)
@@ -394,6 +399,7 @@ static bool call_check(struct gw_call *c, struct gw_sup *sup, json_t *params,
 	h->params = params;
 	h->resume = resume;
 	c->limits_hold = h;
+	gw_call_on_end(c, &h->cleanup, call_wait_end);
 	return false;
 }
 
@@ -421,12 +427,11 @@ bool gw_limits_message_admit(struct gw_call *c, gw_limits_resume resume)
 	return call_check(c, NULL, NULL, &ask, resume);
 }
 
-void gw_limits_call_free(struct gw_call *c)
+static void call_wait_end(struct gw_call *c, struct gw_call_cleanup *cl)
 {
 	struct gw_limits_hold *h = c->limits_hold;
 
-	if (!h)
-		return;
+	(void)cl;
 	c->limits_hold = NULL;
 	gw_limiter_cancel(h->wait);
 	json_decref(h->params);

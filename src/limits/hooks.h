@@ -51,8 +51,6 @@ bool gw_limits_call_admit(struct gw_call *c, struct gw_sup *sup, json_t *params,
  * stdio` (true at once on HTTP, where gw_limits_admit charged them);
  * resume gets sup and params NULL. */
 bool gw_limits_message_admit(struct gw_call *c, gw_limits_resume resume);
-/* c is being freed: stop any wait it has. */
-void gw_limits_call_free(struct gw_call *c);
 
 /* "rate_limits" of /health (new reference). */
 json_t *gw_limits_health(const struct gw_gateway *gw);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "mcp/call.h"
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/session.h"
@@ -19,6 +20,7 @@ struct gw_bridge {
 	json_t *state;              /* the upstream's requestState, if any */
 	unsigned waiting, rounds;
 	struct event *timer;        /* the client must answer within the server's timeout */
+	struct gw_call_cleanup cleanup; /* frees this when the call ends */
 };
 
 bool gw_bridge_wants(json_t *msg)
@@ -45,12 +47,11 @@ static void drop_sreqs(struct gw_call *c)
 	}
 }
 
-void gw_bridge_free(struct gw_call *c)
+static void bridge_end(struct gw_call *c, struct gw_call_cleanup *cl)
 {
 	struct gw_bridge *b = c->bridge;
 
-	if (!b)
-		return;
+	(void)cl;
 	drop_sreqs(c);
 	if (b->timer)
 		event_free(b->timer);
@@ -73,8 +74,10 @@ static struct gw_bridge *bridge_of(struct gw_call *c)
 {
 	if (!c->bridge) {
 		c->bridge = calloc(1, sizeof(*c->bridge));
-		if (c->bridge)
+		if (c->bridge) {
 			c->bridge->timer = evtimer_new(c->s->gw->base, on_bridge_timeout, c);
+			gw_call_on_end(c, &c->bridge->cleanup, bridge_end);
+		}
 	}
 	return c->bridge;
 }

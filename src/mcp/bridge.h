@@ -17,6 +17,5 @@ bool gw_bridge_wants(json_t *msg);
 void gw_bridge_ask(struct gw_call *c, json_t *msg);
 /* The client answered the input request under key (msg: its response). */
 void gw_bridge_collect(struct gw_call *c, const char *key, json_t *msg);
-void gw_bridge_free(struct gw_call *c);
 
 #endif

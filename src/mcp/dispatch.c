@@ -6,6 +6,7 @@
 #include "catalog/catalog.h"
 #include "core/log.h"
 #include "limits/hooks.h"
+#include "mcp/call.h"
 #include "mcp/bridge.h"
 #include "mcp/relay.h"
 #include "mcp/tasks.h"
@@ -291,9 +292,12 @@ static void client_cancelled(struct gw_session *s, json_t *params)
 	json_t *rid = json_object_get(params, "requestId");
 
 	for (struct gw_call *c = s->calls; c; c = c->next) {
-		if (!json_equal(c->id, rid) || !c->ureq)
+		if (!c->id || !json_equal(c->id, rid))
 			continue;
-		gw_ureq_cancel(c->ureq, json_string_value(json_object_get(params, "reason")));
+		/* Wherever it is parked (a list fetch, a limiter wait, the
+		 * upstream): the upstream hears of it only if it has the request. */
+		if (c->ureq)
+			gw_ureq_cancel(c->ureq, json_string_value(json_object_get(params, "reason")));
 		c->ureq = NULL;
 		/* The client stops listening; end the exchange without more. */
 		gw_call_error(c, GW_RPC_INVALID_REQUEST, "Request cancelled by the client", NULL);

@@ -16,6 +16,7 @@
 #include "core/util.h"
 #include "http/server.h"
 #include "http/stream.h"
+#include "mcp/call.h"
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/modern_listen.h"
@@ -59,6 +60,7 @@ struct gw_modern_call {
 	struct event *timer;
 	struct gw_principal *who;      /* the caller (auth in force), else NULL */
 	json_t *param_hdrs;            /* its Mcp-Param-* headers (mcp/modern_params.c) */
+	struct gw_call_cleanup cleanup; /* frees this when the call ends */
 };
 
 static int level_index(const char *l)
@@ -209,10 +211,7 @@ static void on_park_expired(evutil_socket_t fd, short what, void *arg)
 	GW_INFO("modern", "input_required for %s not answered in %d s: cancelling", c->method,
 		MODERN_PARK_S);
 	unpark(c);
-	if (c->ureq)
-		gw_ureq_cancel(c->ureq, "the client did not answer input_required in time");
-	c->ureq = NULL;
-	gw_call_free(c);
+	gw_call_cancel(c, "the client did not answer input_required in time");
 }
 
 /* Answer the client's request with input_required for every pending input,
@@ -319,21 +318,17 @@ void gw_modern_stream_closed(struct gw_stream *st)
 	for (struct gw_call *c = s->calls; c; c = c->next) {
 		if (c->st != st || !c->modern || c->modern->parked)
 			continue;
-		if (c->ureq)
-			gw_ureq_cancel(c->ureq, "the client closed the stream");
-		c->ureq = NULL;
-		gw_call_free(c);
+		gw_call_cancel(c, "the client closed the stream");
 		break;
 	}
 	gw_stream_free(st);
 }
 
-void gw_modern_call_free(struct gw_call *c)
+static void modern_call_end(struct gw_call *c, struct gw_call_cleanup *cl)
 {
 	struct gw_modern_call *mc = c->modern;
 
-	if (!mc)
-		return;
+	(void)cl;
 	unpark(c);
 	while (mc->inputs) {
 		struct modern_input *in = mc->inputs;
@@ -642,6 +637,7 @@ static void start_call(struct gw_gateway *gw, struct gw_session *s, struct gw_st
 		gw_stream_free(st);
 		return;
 	}
+	gw_call_on_end(c, &c->modern->cleanup, modern_call_end);
 	c->modern->caps = json_incref(caps);
 	c->modern->log_level = lvl;
 	c->modern->param_hdrs = json_incref(param_hdrs);

@@ -47,7 +47,6 @@ void gw_modern_list_changed(struct gw_session *s, const char *method);
 void gw_modern_end_listeners(struct gw_gateway *gw);
 /* The client closed the response stream st of a modern request: cancel. */
 void gw_modern_stream_closed(struct gw_stream *st);
-void gw_modern_call_free(struct gw_call *c);
 void gw_modern_init(struct gw_gateway *gw);
 void gw_modern_close_all(struct gw_gateway *gw);
 

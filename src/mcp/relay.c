@@ -8,6 +8,7 @@
 #include "catalog/catalog.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "mcp/call.h"
 #include "mcp/bridge.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/modern.h"

@@ -12,6 +12,7 @@
 #include "core/util.h"
 #include "http/stream.h"
 #include "limits/hooks.h"
+#include "mcp/call.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/bridge.h"
 #include "mcp/modern.h"
@@ -292,14 +293,8 @@ void gw_session_close(struct gw_session *s)
 	gw_map_del(&s->gw->sessions, s->id, strlen(s->id));
 	gw_tasks_session_closed(s);
 	/* Calls first: freeing the upstream sessions would answer them. */
-	while (s->calls) {
-		struct gw_call *c = s->calls;
-
-		if (c->ureq)
-			gw_ureq_cancel(c->ureq, "session ended");
-		c->ureq = NULL;
-		gw_call_free(c);
-	}
+	while (s->calls)
+		gw_call_cancel(s->calls, "session ended");
 	for (size_t i = 0; i < s->n_sups; i++)
 		gw_session_sup_free(s, s->sups[i]);
 	for (size_t i = 0; i < s->n_draining; i++)
@@ -398,84 +393,6 @@ void gw_session_send(struct gw_session *s, struct gw_stream *st, json_t *msg, bo
 		return;
 	}
 	json_array_append(s->outbox, msg);
-}
-
-struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *id,
-			    const char *method, json_t *params)
-{
-	struct gw_call *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return NULL;
-	c->magic = GW_CALL_MAGIC;
-	c->s = s;
-	c->who = s->owner;
-	c->st = st;
-	c->id = json_incref(id);
-	c->method = gw_xstrdup(method);
-	c->params = params ? json_incref(params) : NULL;
-	c->next = s->calls;
-	s->calls = c;
-	s->n_calls++;
-	return c;
-}
-
-struct gw_call *gw_call_of_ureq(struct gw_ureq *r)
-{
-	struct gw_call *c = r ? gw_ureq_arg(r) : NULL;
-
-	return c && c->magic == GW_CALL_MAGIC ? c : NULL;
-}
-
-void gw_call_free(struct gw_call *c)
-{
-	struct gw_session *s = c->s;
-
-	GW_BUG_ON(c->ureq != NULL);
-	for (struct gw_call **pp = &s->calls; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			s->n_calls--;
-			break;
-		}
-	}
-	if (c->our_token)
-		gw_map_del(&s->gw->progress, (const char *)&c->our_token, sizeof(c->our_token));
-	gw_modern_call_free(c);
-	gw_bridge_free(c);
-	gw_limits_call_free(c);
-	json_decref(c->fwd_params);
-	json_decref(c->id);
-	json_decref(c->params);
-	json_decref(c->progress_token);
-	free(c->method);
-	c->magic = 0;
-	free(c);
-}
-
-void gw_call_answer(struct gw_call *c, json_t *msg)
-{
-	json_object_set(msg, "id", c->id);
-	if (c->modern && gw_modern_answer(c, msg))
-		return; /* kept: it waits for the client's input (mcp/modern.c) */
-	gw_session_send(c->s, c->st, msg, true);
-	gw_call_free(c);
-}
-
-void gw_call_reply(struct gw_call *c, json_t *result)
-{
-	json_t *msg = gw_jsonrpc_result(c->id, result);
-
-	gw_call_answer(c, msg);
-	json_decref(msg);
-}
-
-void gw_call_error(struct gw_call *c, int code, const char *message, json_t *data)
-{
-	json_t *msg = gw_jsonrpc_error(c->id, code, message, data);
-
-	gw_call_answer(c, msg);
-	json_decref(msg);
 }
 
 static void on_sweep(evutil_socket_t fd, short what, void *arg)

@@ -105,6 +105,18 @@ struct gw_sup {
 	struct gw_list_cache lists[GW_LIST_N];
 };
 
+/* Something that still refers to a call (a list fetch it waits for, a
+ * limiter wait, a task, a bridge round): registered with gw_call_on_end(),
+ * run exactly once when the call ends, unless dropped first
+ * (mcp/call.h). Embedded in the referrer's own state: no allocation. */
+struct gw_call;
+struct gw_call_cleanup;
+typedef void (*gw_call_cleanup_fn)(struct gw_call *c, struct gw_call_cleanup *cl);
+struct gw_call_cleanup {
+	gw_call_cleanup_fn fn;
+	struct gw_call_cleanup *next, **pprev;
+};
+
 /* One downstream request being served. */
 struct gw_call {
 	uint32_t magic;                 /* GW_CALL_MAGIC */
@@ -127,6 +139,8 @@ struct gw_call {
 	struct gw_bridge *bridge;       /* input_required being asked of a session-era client */
 	struct gw_limits_hold *limits_hold; /* waiting for a rate-limit verdict (limits/hooks.c) */
 	bool failed_fetch;
+	bool ending;                    /* gw_call_free() is running its cleanups */
+	struct gw_call_cleanup *cleanups; /* run once when the call ends */
 	struct gw_call *next;
 };
 
@@ -236,19 +250,6 @@ const char *gw_cap_for_method(const char *method);
 void gw_session_send(struct gw_session *s, struct gw_stream *st, json_t *msg, bool final);
 /* Remember an event for replay; returns its sequence number. */
 uint64_t gw_session_record(struct gw_session *s, uint32_t stream, const char *data, size_t len);
-/* The call an upstream request was made for, or NULL (a list fetch, or
- * a request nobody waits for). */
-struct gw_call *gw_call_of_ureq(struct gw_ureq *r);
-/* Drop a call (it must have no ureq in flight). */
-void gw_call_free(struct gw_call *c);
-struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *id,
-			    const char *method, json_t *params);
-/* Answer a call with a whole response (borrowed; its id is set to the
- * call's), then free it. */
-void gw_call_answer(struct gw_call *c, json_t *msg);
-/* Answer a call with a result (stolen) or an error, then free it. */
-void gw_call_reply(struct gw_call *c, json_t *result);
-void gw_call_error(struct gw_call *c, int code, const char *message, json_t *data);
 /* Idle expiry of sessions; started by gw_gateway code. */
 void gw_sessions_sweep_start(struct gw_gateway *gw);
 

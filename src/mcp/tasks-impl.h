@@ -38,6 +38,8 @@ struct gw_task_input {
 struct gw_task_waiter {
 	struct gw_call *call;         /* a tasks/result waiting for the end (2025 wire) */
 	struct gw_task_waiter *next;
+	struct gw_task *task;
+	struct gw_call_cleanup cleanup; /* the call ended first: unlink and free */
 };
 
 struct gw_task {
@@ -62,6 +64,7 @@ struct gw_task {
 	time_t created, updated;
 	double ttl_ms;
 	struct gw_call *run;          /* gateway-run: the call upstream, until it ends */
+	struct gw_call_cleanup run_cleanup; /* registered with run */
 	struct gw_task_waiter *waiters;
 	struct gw_task_input *inputs;
 	unsigned n_inputs, next_key;

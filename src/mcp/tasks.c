@@ -1,6 +1,7 @@
 #include "mcp/tasks.h"
 
 #include <event2/event.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "mcp/call.h"
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/session.h"
@@ -159,6 +161,7 @@ static void task_free(struct gw_task *t)
 		struct gw_task_waiter *w = t->waiters;
 
 		t->waiters = w->next;
+		gw_call_cleanup_drop(&w->cleanup);
 		free(w);
 	}
 	if (t->held)
@@ -209,11 +212,35 @@ static void answer_result(struct gw_call *c, struct gw_task *t)
 	gw_call_free(c);
 }
 
+/* t no longer runs as a call (the call ended or is ending). */
+static void task_unrun(struct gw_task *t)
+{
+	if (!t->run)
+		return;
+	gw_call_cleanup_drop(&t->run_cleanup);
+	t->run->task = NULL;
+	t->run = NULL;
+}
+
+/* The call running t ends. A path that ends it for the task clears
+ * c->task and finishes the task itself; any other end fails the task rather
+ * than leave it working forever. */
+static void run_call_ended(struct gw_call *c, struct gw_call_cleanup *cl)
+{
+	struct gw_task *t = (struct gw_task *)((char *)cl - offsetof(struct gw_task, run_cleanup));
+
+	t->run = NULL;
+	if (!c->task)
+		return; /* whoever ended it finishes the task (with the answer) */
+	c->task = NULL;
+	gw_task_finish(t, NULL, GW_RPC_INTERNAL_ERROR, "the call running the task ended");
+}
+
 void gw_task_finish(struct gw_task *t, json_t *msg, int code, const char *message)
 {
 	json_t *res = json_object_get(msg, "result");
 
-	t->run = NULL;
+	task_unrun(t);
 	gw_task_inputs_drop(t, NULL); /* the upstream is done asking */
 	if (t->status == GW_TASK_CANCELLED)
 		return;
@@ -235,6 +262,7 @@ void gw_task_finish(struct gw_task *t, json_t *msg, int code, const char *messag
 		struct gw_task_waiter *w = t->waiters;
 
 		t->waiters = w->next;
+		gw_call_cleanup_drop(&w->cleanup);
 		answer_result(w->call, t);
 		free(w);
 	}
@@ -261,6 +289,7 @@ void gw_task_run(struct gw_task *t, struct gw_call *c, struct gw_sup *sup, const
 	}
 	run->task = t;
 	t->run = run;
+	gw_call_on_end(run, &t->run_cleanup, run_call_ended);
 	gw_dispatch_forward(run, sup, json_deep_copy(run->params));
 }
 
@@ -272,12 +301,8 @@ void gw_task_stop(struct gw_task *t, const char *why)
 	if (t->run) {
 		struct gw_call *run = t->run;
 
-		t->run = NULL;
-		run->task = NULL;
-		if (run->ureq)
-			gw_ureq_cancel(run->ureq, why);
-		run->ureq = NULL;
-		gw_call_free(run);
+		task_unrun(t);
+		gw_call_cancel(run, why);
 	}
 	if (t->held) {
 		gw_ureq_cancel(t->held, why);
@@ -287,6 +312,7 @@ void gw_task_stop(struct gw_task *t, const char *why)
 		struct gw_task_waiter *w = t->waiters;
 
 		t->waiters = w->next;
+		gw_call_cleanup_drop(&w->cleanup);
 		gw_call_error(w->call, GW_RPC_INVALID_PARAMS, "Task was cancelled", NULL);
 		free(w);
 	}
@@ -424,6 +450,20 @@ static void relay_op(struct gw_call *c, struct gw_task *t)
 
 /* ---- the 2025-11-25 methods ---------------------------------------------------- */
 
+/* A tasks/result that waited ended first (its client went away). */
+static void waiter_call_ended(struct gw_call *c, struct gw_call_cleanup *cl)
+{
+	struct gw_task_waiter *w = (struct gw_task_waiter *)((char *)cl - offsetof(struct gw_task_waiter, cleanup));
+	struct gw_task_waiter **pp = &w->task->waiters;
+
+	(void)c;
+	while (*pp && *pp != w)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = w->next;
+	free(w);
+}
+
 static void tasks_result(struct gw_call *c, struct gw_task *t)
 {
 	struct gw_task_waiter *w;
@@ -441,8 +481,10 @@ static void tasks_result(struct gw_call *c, struct gw_task *t)
 		return;
 	}
 	w->call = c; /* no timeout: tasks/result waits for the end */
+	w->task = t;
 	w->next = t->waiters;
 	t->waiters = w;
+	gw_call_on_end(c, &w->cleanup, waiter_call_ended);
 }
 
 static void tasks_cancel(struct gw_call *c, struct gw_task *t)
@@ -590,11 +632,11 @@ void gw_tasks_session_closed(struct gw_session *s)
 			struct gw_task_waiter *w = t->waiters;
 
 			t->waiters = w->next;
+			gw_call_cleanup_drop(&w->cleanup);
 			free(w);
 		}
 		if (t->run) {
-			t->run->task = NULL;
-			t->run = NULL;
+			task_unrun(t);
 			gw_task_finish(t, NULL, GW_RPC_UPSTREAM_UNAVAILABLE, "the session that ran the task ended");
 		}
 	}

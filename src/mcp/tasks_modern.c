@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "http/stream.h"
+#include "mcp/call.h"
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/session.h"
