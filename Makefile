@@ -36,7 +36,7 @@ BIN      := $(BUILD)/mcpgw
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: all bootstrap test test-unit test-integration test-conformance test-chaos chaos lint fuzz fuzz-build run bench clean
+.PHONY: all bootstrap test test-lint test-unit test-integration test-conformance test-chaos chaos lint fuzz fuzz-build run bench clean
 
 all: $(BIN)
 
@@ -60,13 +60,20 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libmcpgw.a
 bootstrap:
 	@scripts/bootstrap.sh
 
-# Unsafe libc calls are banned (STYLE.md rule 12).
+# Unsafe libc calls are banned (STYLE.md rule 12); includes point down the
+# layers (DESIGN.md, scripts/check-layers.sh).
 lint:
 	@! grep -nE '\b(strcpy|sprintf|strtok|atoi|gets|strcat)\s*\(' $(SRCS) || \
 		{ echo "lint: unsafe libc call (see STYLE.md rule 12)"; exit 1; }
+	@scripts/check-layers.sh
+
+# The layer check itself: passes on the tree, fails on each wrong include.
+test-lint:
+	tests/lint/run.sh
 
 test: bootstrap
 	$(MAKE) lint
+	$(MAKE) test-lint
 	$(MAKE) SANITIZE=address,undefined all unit-bins
 	$(MAKE) SANITIZE=address,undefined test-unit
 	$(MAKE) SANITIZE=address,undefined test-integration

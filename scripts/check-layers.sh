@@ -14,7 +14,12 @@ LAYERS=(
 )
 # Usage: scripts/check-layers.sh [ROOT]   (ROOT defaults to the checkout)
 # Exit 1 naming each include that goes up, each cycle across folders of one
-# layer, and each folder under src/ that has no layer.
+# layer (types-only "-t.h" headers do not count there), and each folder
+# under src/ that has no layer.
+#
+# Known debt: scripts/layers-debt.txt lists upward includes that are still
+# to be removed ("FILE -> INCLUDE" lines). They are reported but pass; a
+# listed include that no longer exists fails, so the list only shrinks.
 set -euo pipefail
 root="${1:-$(cd "$(dirname "$0")/.." && pwd)}"
 cd "$root"
@@ -23,6 +28,16 @@ declare -A layer
 for i in "${!LAYERS[@]}"; do
   for d in ${LAYERS[$i]}; do layer[$d]=$i; done
 done
+
+debt_file=scripts/layers-debt.txt
+declare -A debt seen_debt
+if [ -f "$debt_file" ]; then
+  while read -r line; do
+    case "$line" in ''|'#'*) continue ;; esac
+    debt[$line]=1
+  done < "$debt_file"
+fi
+ndebt=0
 
 fail=0
 for d in src/*/; do
@@ -45,9 +60,12 @@ while read -r file from to inc; do
   fi
   [ -z "${layer[$from]+x}" ] && continue
   if [ "${layer[$to]}" -gt "${layer[$from]}" ]; then
+    if [ -n "${debt["$file -> $inc"]+x}" ]; then
+      seen_debt["$file -> $inc"]=1; ndebt=$((ndebt + 1)); continue
+    fi
     echo "layers: $file includes \"$inc\": $to (layer ${layer[$to]}) is above $from (layer ${layer[$from]})"
     fail=1
-  elif [ "${layer[$to]}" -eq "${layer[$from]}" ]; then
+  elif [ "${layer[$to]}" -eq "${layer[$from]}" ] && [ "${inc%-t.h}" = "$inc" ]; then
     across["$from $to"]="$file includes \"$inc\""
   fi
 done <<< "$edges"
@@ -71,4 +89,10 @@ visit() {
 for d in "${!layer[@]}"; do
   [ "${state[$d]:-0}" = 0 ] && visit "$d" "$d"
 done
+for k in "${!debt[@]}"; do
+  if [ -z "${seen_debt[$k]+x}" ]; then
+    echo "layers: $debt_file lists \"$k\", which is gone: remove the line"; fail=1
+  fi
+done
+[ "$ndebt" -gt 0 ] && echo "layers: $ndebt upward include(s) still listed in $debt_file"
 exit $fail

@@ -19,7 +19,7 @@
 #include "core/log.h"
 #include "http/server.h"
 #include "http/tls.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/session.h"
 #include "policy/policy.h"
 #include "store/store.h"

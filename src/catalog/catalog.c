@@ -13,7 +13,7 @@
 #include "core/util.h"
 #include "mcp/call.h"
 #include "mcp/dispatch.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/modern.h"
 #include "mcp/modern_params.h"
 #include "mcp/tasks.h"
@@ -429,6 +429,7 @@ static void list_done(struct gw_call *c)
 
 void gw_catalog_list(struct gw_call *c, enum gw_list_kind kind)
 {
+	c->stage = GW_STAGE_RESOLVE;
 	ensure_lists(c, 1u << kind, NULL, list_done);
 }
 
@@ -609,6 +610,7 @@ void gw_catalog_route(struct gw_call *c)
 	unsigned mask;
 	const char *name = NULL;
 
+	c->stage = GW_STAGE_RESOLVE;
 	if (!json_is_object(c->params)) {
 		gw_call_error(c, GW_RPC_INVALID_PARAMS, "params must be an object", NULL);
 		return;

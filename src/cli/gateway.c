@@ -14,6 +14,7 @@
 #include "http/server.h"
 #include "limits/hooks.h"
 #include "mcp/modern.h"
+#include "mcp/stage_test.h"
 #include "mcp/relay.h"
 #include "mcp/session.h"
 #include "mcp/stdio_downstream.h"
@@ -184,6 +185,7 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	gw_map_init(&gw.progress);
 	gw_map_init(&gw.tasks);
 	gw_modern_init(&gw);
+	gw_stage_test_init(&gw);
 	gw.base = event_base_new();
 	if (!gw.base || gw_reaper_init(gw.base))
 		goto out;
@@ -211,6 +213,7 @@ out_stop:
 	gw_tasks_free_all(&gw);
 	gw_limits_stop(&gw); /* after every call and request that could wait on it */
 	gw_authn_free(&gw);
+	gw_stage_test_free(&gw);
 	if (gw.sweep)
 		event_free(gw.sweep);
 	if (drain_ev)

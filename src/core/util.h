@@ -8,6 +8,8 @@
 
 /* Monotonic clock in milliseconds. */
 uint64_t gw_now_ms(void);
+/* The same clock in microseconds. */
+uint64_t gw_now_us(void);
 /* Fill out with n random bytes from the kernel CSPRNG; 0 or GW_EIO. */
 int gw_random_bytes(void *out, size_t n);
 /* A new session/event identifier: 2*nbytes lowercase hex chars + NUL into

@@ -25,7 +25,7 @@
 #include "http/conn_head.h"
 #include "http/server.h"
 #include "http/tls.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/session.h"
 
 #define EVHTTP_SLACK 4096          /* evhttp's own limits sit this far above ours */

@@ -12,7 +12,7 @@
 #include "http/server.h"
 #include "http/stream.h"
 #include "mcp/dispatch.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/session.h"
 
 void gw_legacy_sse_open(struct gw_gateway *gw, struct evhttp_request *req,

@@ -12,7 +12,7 @@
 #include "http/server.h"
 #include "http/stream.h"
 #include "mcp/dispatch.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/modern.h"
 #include "mcp/relay.h"
 #include "mcp/session.h"
@@ -38,7 +38,7 @@ static bool same_scope(const struct gw_scope *a, const struct gw_scope *b)
 
 /* The session a non-initialize request names, or NULL after answering. */
 static struct gw_session *require_session(struct gw_gateway *gw, struct evhttp_request *req,
-					  const struct gw_scope *scope, json_t *id)
+					  const struct gw_scope *scope, json_t *id, const char *method)
 {
 	const char *sid = in_header(req, "Mcp-Session-Id");
 	const char *ver = in_header(req, "MCP-Protocol-Version");
@@ -47,11 +47,15 @@ static struct gw_session *require_session(struct gw_gateway *gw, struct evhttp_r
 	if (!sid) {
 		gw_http_reply_error(req, 400, id, GW_RPC_SERVER_ERROR,
 				    "Bad Request: Mcp-Session-Id header is required");
+		gw_http_record_refusal(gw, req, gw->who, method, GW_STAGE_SESSION, GW_OUTCOME_ERROR,
+				       "no Mcp-Session-Id");
 		return NULL;
 	}
 	s = gw_session_find(gw, sid);
 	if (!s || !same_scope(&s->scope, scope) || !gw_session_is_callers(s)) {
 		gw_http_reply_error(req, 404, id, GW_RPC_SESSION_NOT_FOUND, "Session not found");
+		gw_http_record_refusal(gw, req, gw->who, method, GW_STAGE_SESSION, GW_OUTCOME_ERROR,
+				       "session not found");
 		return NULL;
 	}
 	if (ver && !gw_protocol_supported(ver)) {
@@ -86,6 +90,8 @@ static void handle_initialize(struct gw_gateway *gw, struct evhttp_request *req,
 	if (!gw_session_admits(gw, &hit)) {
 		GW_WARN("limits", "initialize refused: %s", hit.message);
 		gw_http_reply_limit(req, m->id, &hit, 1);
+		gw_http_record_refusal(gw, req, gw->who, m->method, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED,
+				       hit.limit);
 		return;
 	}
 	proto = gw_dispatch_pick_version(json_string_value(pv));
@@ -174,7 +180,7 @@ static void batch_element(struct gw_session *s, struct gw_stream *st, json_t *el
 static void handle_batch(struct gw_gateway *gw, struct evhttp_request *req,
 			 const struct gw_scope *scope, json_t *arr)
 {
-	struct gw_session *s = require_session(gw, req, scope, NULL);
+	struct gw_session *s = require_session(gw, req, scope, NULL, NULL);
 	unsigned n = 0;
 	struct gw_stream *st = NULL;
 	size_t i;
@@ -225,6 +231,7 @@ static bool modern_refused(struct gw_gateway *gw, struct evhttp_request *req, st
 		return false;
 	GW_INFO("limits", "2026-07-28 request refused: %s", hit.message);
 	gw_http_reply_limit(req, m->id, &hit, 1);
+	gw_http_record_refusal(gw, req, gw->who, m->method, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED, hit.limit);
 	return true;
 }
 
@@ -238,6 +245,8 @@ static void session_request(struct evhttp_request *req, struct gw_session *s, st
 	if (!gw_session_takes_call(s, &hit)) {
 		GW_INFO("limits", "session %.8s…: request refused: %s", s->id, hit.message);
 		gw_http_reply_limit(req, m->id, &hit, 1);
+		gw_http_record_refusal(s->gw, req, s->owner, m->method, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED,
+				       hit.limit);
 		return;
 	}
 	st = gw_stream_new(s, req, false);
@@ -252,7 +261,7 @@ static void session_request(struct evhttp_request *req, struct gw_session *s, st
 static void session_message(struct gw_gateway *gw, struct evhttp_request *req,
 			    const struct gw_scope *scope, struct gw_msg *m)
 {
-	struct gw_session *s = require_session(gw, req, scope, m->id);
+	struct gw_session *s = require_session(gw, req, scope, m->id, m->method);
 
 	if (!s)
 		return;
@@ -285,6 +294,7 @@ static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const
 	data = len ? (const char *)evbuffer_pullup(body, -1) : "";
 	if (gw_jsonrpc_parse(data, len, gw->cfg->limits.max_depth, &m, &err) < 0) {
 		gw_http_reply_error(req, 400, err.id, err.code, err.message);
+		gw_http_record_refusal(gw, req, gw->who, NULL, GW_STAGE_PARSE, GW_OUTCOME_ERROR, err.message);
 		gw_rpc_error_clear(&err);
 		return;
 	}
@@ -360,7 +370,7 @@ static void handle_get(struct gw_gateway *gw, struct evhttp_request *req, const 
 				    "Not Acceptable: Accept must include text/event-stream");
 		return;
 	}
-	s = require_session(gw, req, scope, NULL);
+	s = require_session(gw, req, scope, NULL, NULL);
 	if (!s)
 		return;
 	leid = in_header(req, "Last-Event-ID");
@@ -389,7 +399,7 @@ static void handle_get(struct gw_gateway *gw, struct evhttp_request *req, const 
 
 static void handle_delete(struct gw_gateway *gw, struct evhttp_request *req, const struct gw_scope *scope)
 {
-	struct gw_session *s = require_session(gw, req, scope, NULL);
+	struct gw_session *s = require_session(gw, req, scope, NULL, NULL);
 
 	if (!s)
 		return;

@@ -20,7 +20,8 @@
 #include "http/tls.h"
 #include "limits/hooks.h"
 #include "mcp/dispatch.h"
-#include "mcp/jsonrpc.h"
+#include "mcp/pipeline.h"
+#include "core/jsonrpc.h"
 #include "mcp/session.h"
 #include "policy/policy.h"
 #include "upstream/status.h"
@@ -267,12 +268,37 @@ static bool client_limits_ok(struct gw_gateway *gw, struct evhttp_request *req,
 	return listed;
 }
 
+void gw_http_record_refusal(struct gw_gateway *gw, struct evhttp_request *req,
+			    const struct gw_principal *who, const char *method,
+			    enum gw_stage_id stage, enum gw_outcome outcome, const char *reason)
+{
+	struct gw_exchange x = { 0 };
+	const struct evhttp_uri *uri = req ? evhttp_request_get_evhttp_uri(req) : NULL;
+
+	if (!gw->stages)
+		return;
+	x.endpoint = uri ? evhttp_uri_get_path(uri) : NULL;
+	x.subject = who ? who->subject : NULL;
+	x.method = method;
+	x.stage = stage;
+	x.outcome = outcome;
+	x.http_status = req ? evhttp_request_get_response_code(req) : 0;
+	if (!x.http_status && outcome == GW_OUTCOME_RATE_LIMITED && req)
+		x.http_status = 429; /* answered after a wait (limits/hooks.c) */
+	x.reason = reason;
+	gw_pipeline_record(gw, &x);
+}
+
 /* Past the rate limiter (limits/hooks.h): route the request. */
 static void on_admitted(struct gw_gateway *gw, struct evhttp_request *req,
 			const struct gw_principal *who, bool ok, void *arg)
 {
 	struct route_ctx *ctx = arg;
 
+	if (!ok)
+		gw_http_record_refusal(gw, req, NULL, NULL, GW_STAGE_ADMIT,
+				       req ? GW_OUTCOME_RATE_LIMITED : GW_OUTCOME_CANCELLED,
+				       req ? "rate limited" : "the client went away during admission");
 	if (ok && req) {
 		gw->who = who; /* for what this request creates or looks up */
 		if (ctx->ep == EP_SSE)
@@ -289,8 +315,14 @@ static void on_admitted(struct gw_gateway *gw, struct evhttp_request *req,
 static void on_authed(struct gw_gateway *gw, struct evhttp_request *req,
 		      const struct gw_principal *who, bool ok, void *arg)
 {
-	if (ok && req && !client_limits_ok(gw, req, who))
+	if (!ok) {
+		gw_http_record_refusal(gw, req, NULL, NULL, GW_STAGE_AUTHENTICATE, GW_OUTCOME_UNAUTHENTICATED,
+				       "no valid credential");
+	} else if (req && !client_limits_ok(gw, req, who)) {
+		gw_http_record_refusal(gw, req, who, NULL, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED,
+				       "over this client's limits");
 		ok = false;
+	}
 	if (ok && req) {
 		gw_limits_admit(gw, req, who, on_admitted, arg);
 		return;

@@ -5,8 +5,11 @@
 
 #include <jansson.h>
 
+#include "core/exchange-t.h"
+
 struct evhttp_request;
 struct gw_gateway;
+struct gw_principal;
 
 /* Bind cfg->listen (with TLS when tls: is set) and serve. 0, or a GW_E*
  * code with the reason logged. */
@@ -26,5 +29,11 @@ void gw_http_reply_limit(struct evhttp_request *req, json_t *id, const struct gw
 			 unsigned retry_s);
 /* Answer with a JSON body (borrowed). */
 void gw_http_reply_json(struct evhttp_request *req, int status, json_t *body);
+/* Hand the record stages an exchange refused before it became a call
+ * (req already answered, or NULL when the client went away; who NULL when
+ * not known). reason is short and never holds a credential. */
+void gw_http_record_refusal(struct gw_gateway *gw, struct evhttp_request *req,
+			    const struct gw_principal *who, const char *method,
+			    enum gw_stage_id stage, enum gw_outcome outcome, const char *reason);
 
 #endif

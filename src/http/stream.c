@@ -15,7 +15,7 @@
 #include "core/log.h"
 #include "http/conn.h"
 #include "http/server.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/modern.h"
 #include "mcp/session.h"
 

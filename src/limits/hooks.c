@@ -16,7 +16,7 @@
 #include "http/server.h"
 #include "limits/limiter.h"
 #include "mcp/call.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/session.h"
 #include "mcp/tasks.h"
 #include "policy/policy.h"

@@ -9,7 +9,7 @@
 #include "core/log.h"
 #include "mcp/call.h"
 #include "mcp/dispatch.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/session.h"
 #include "upstream/upstream.h"
 

@@ -4,8 +4,9 @@
 
 #include "core/log.h"
 #include "core/util.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/modern.h"
+#include "mcp/pipeline.h"
 #include "upstream/upstream.h"
 
 struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *id,
@@ -22,6 +23,8 @@ struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *
 	c->id = json_incref(id);
 	c->method = gw_xstrdup(method);
 	c->params = params ? json_incref(params) : NULL;
+	c->stage = GW_STAGE_ADMIT;
+	c->started_us = gw_now_us();
 	c->next = s->calls;
 	s->calls = c;
 	s->n_calls++;
@@ -77,6 +80,7 @@ void gw_call_free(struct gw_call *c)
 
 	GW_BUG_ON(c->ureq != NULL);
 	GW_BUG_ON(c->ending);
+	gw_pipeline_record_call(c, NULL); /* no-op when answered: recorded then */
 	run_cleanups(c);
 	for (struct gw_call **pp = &s->calls; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
@@ -109,6 +113,9 @@ void gw_call_answer(struct gw_call *c, json_t *msg)
 	json_object_set(msg, "id", c->id);
 	if (c->modern && gw_modern_answer(c, msg))
 		return; /* kept: it waits for the client's input (mcp/modern.c) */
+	c->answer = msg; /* for the cleanups (a task takes its run's answer) */
+	gw_pipeline_record_call(c, msg);
+	c->stage = GW_STAGE_REPLY;
 	gw_session_send(c->s, c->st, msg, true);
 	gw_call_free(c);
 }

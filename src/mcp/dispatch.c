@@ -8,6 +8,7 @@
 #include "limits/hooks.h"
 #include "mcp/call.h"
 #include "mcp/bridge.h"
+#include "mcp/pipeline.h"
 #include "mcp/relay.h"
 #include "mcp/tasks.h"
 #include "upstream/upstream.h"
@@ -137,6 +138,7 @@ static void on_forward_answer(void *arg, json_t *msg, int code, const char *mess
 	copy = json_deep_copy(msg);
 	if (c->task_relay || c->relayed)
 		gw_tasks_rewrite_answer(c, copy);
+	gw_pipeline_guard_out(c, copy);
 	gw_call_answer(c, copy);
 	json_decref(copy);
 }
@@ -157,6 +159,11 @@ static void forward_admitted(struct gw_call *c, struct gw_sup *sup, json_t *para
 		json_object_set_new(meta, "progressToken", json_integer(c->our_token));
 	}
 	c->sup = sup;
+	if (gw_pipeline_guard_in(c, params) != GW_VERDICT_PASS) {
+		json_decref(params);
+		return; /* c was answered (the refusal is recorded) */
+	}
+	c->stage = GW_STAGE_SEND;
 	if (sup->up->conf->protocol == GW_ERA_2026 && !c->fwd_params)
 		c->fwd_params = json_deep_copy(params); /* its input_required retries repeat them */
 	r = gw_uconn_request(sup->uc, c->method, params, 0, on_forward_answer, c);
@@ -166,6 +173,8 @@ static void forward_admitted(struct gw_call *c, struct gw_sup *sup, json_t *para
 
 void gw_dispatch_forward(struct gw_call *c, struct gw_sup *sup, json_t *params)
 {
+	c->stage = GW_STAGE_ADMIT;
+	c->sup = sup;
 	if (gw_limits_call_admit(c, sup, params, forward_admitted))
 		forward_admitted(c, sup, params);
 }
@@ -299,6 +308,7 @@ static void client_cancelled(struct gw_session *s, json_t *params)
 		if (c->ureq)
 			gw_ureq_cancel(c->ureq, json_string_value(json_object_get(params, "reason")));
 		c->ureq = NULL;
+		c->outcome = GW_OUTCOME_CANCELLED;
 		/* The client stops listening; end the exchange without more. */
 		gw_call_error(c, GW_RPC_INVALID_REQUEST, "Request cancelled by the client", NULL);
 		return;

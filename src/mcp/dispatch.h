@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/session.h"
 
 #define GW_VERSION "0.1.0"

@@ -18,7 +18,7 @@
 #include "http/stream.h"
 #include "mcp/call.h"
 #include "mcp/dispatch.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/modern_listen.h"
 #include "mcp/modern_params.h"
 #include "mcp/session.h"

@@ -9,7 +9,7 @@
 #include "http/server.h"
 #include "http/stream.h"
 #include "mcp/dispatch.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/modern.h"
 #include "mcp/session.h"
 #include "policy/policy.h"

@@ -14,7 +14,7 @@
 
 #include "http/stream.h"
 #include "mcp/call.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/session.h"
 
 #define RPC_HEADER_MISMATCH -32020

@@ -10,7 +10,7 @@
 #include "core/log.h"
 #include "mcp/call.h"
 #include "mcp/bridge.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/modern.h"
 #include "mcp/session.h"
 #include "mcp/tasks.h"

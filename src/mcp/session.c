@@ -13,7 +13,7 @@
 #include "http/stream.h"
 #include "limits/hooks.h"
 #include "mcp/call.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/bridge.h"
 #include "mcp/modern.h"
 #include "mcp/relay.h"

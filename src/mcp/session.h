@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/config-t.h"
+#include "core/exchange-t.h"
 #include "core/map.h"
 
 struct event_base;
@@ -73,6 +74,7 @@ struct gw_gateway {
 	struct gw_policy *policy;       /* NULL: no policy (see gw_authn_init) */
 	struct gw_limits *limits;       /* rate limiter (limits/hooks.c), or NULL */
 	struct gw_reload *reload;       /* hot reload state (cli/reload.c), or NULL */
+	struct gw_stage *stages;        /* guard and record stages, in order (mcp/pipeline.h) */
 };
 
 enum gw_list_kind { GW_LIST_TOOLS = 0, GW_LIST_PROMPTS, GW_LIST_RESOURCES, GW_LIST_TEMPLATES, GW_LIST_N };
@@ -139,6 +141,12 @@ struct gw_call {
 	struct gw_bridge *bridge;       /* input_required being asked of a session-era client */
 	struct gw_limits_hold *limits_hold; /* waiting for a rate-limit verdict (limits/hooks.c) */
 	bool failed_fetch;
+	/* Where it is in the walk and how it ended, for the record stage. */
+	enum gw_stage_id stage;
+	enum gw_outcome outcome;
+	bool recorded;
+	json_t *answer;                 /* while it is being answered: the answer (borrowed) */
+	uint64_t started_us;
 	bool ending;                    /* gw_call_free() is running its cleanups */
 	struct gw_call_cleanup *cleanups; /* run once when the call ends */
 	struct gw_call *next;

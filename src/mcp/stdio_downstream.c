@@ -15,7 +15,7 @@
 #include "core/log.h"
 #include "http/stream.h"
 #include "mcp/dispatch.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/session.h"
 #include "upstream/upstream.h"
 

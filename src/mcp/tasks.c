@@ -11,7 +11,7 @@
 #include "core/util.h"
 #include "mcp/call.h"
 #include "mcp/dispatch.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/session.h"
 #include "mcp/tasks-impl.h"
 #include "upstream/upstream.h"
@@ -233,6 +233,16 @@ static void run_call_ended(struct gw_call *c, struct gw_call_cleanup *cl)
 	if (!c->task)
 		return; /* whoever ended it finishes the task (with the answer) */
 	c->task = NULL;
+	if (c->answer) { /* answered by a stage (a guard, the limiter) */
+		json_t *err = json_object_get(c->answer, "error");
+
+		if (!err)
+			gw_task_finish(t, c->answer, 0, NULL);
+		else
+			gw_task_finish(t, NULL, (int)json_integer_value(json_object_get(err, "code")),
+				       json_string_value(json_object_get(err, "message")));
+		return;
+	}
 	gw_task_finish(t, NULL, GW_RPC_INTERNAL_ERROR, "the call running the task ended");
 }
 

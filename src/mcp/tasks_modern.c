@@ -14,7 +14,7 @@
 #include "http/stream.h"
 #include "mcp/call.h"
 #include "mcp/dispatch.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/session.h"
 #include "mcp/tasks-impl.h"
 #include "mcp/tasks.h"

@@ -15,7 +15,7 @@
 #include "core/config-t.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "mcp/modern_params.h"
 #include "upstream/http_xfer.h"
 #include "upstream/link_common.h"

@@ -15,7 +15,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "upstream/curl_loop.h"
 #include "upstream/http_xfer.h"
 #include "upstream/link_common.h"

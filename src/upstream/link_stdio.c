@@ -18,7 +18,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "upstream/link-impl.h"
 #include "upstream/stdio_reaper.h"
 

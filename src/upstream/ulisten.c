@@ -10,7 +10,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "upstream/upstream-impl.h"
 
 #define UL_BACKOFF_MIN_MS 1000

@@ -14,7 +14,7 @@
 #include "core/log.h"
 #include "core/map.h"
 #include "core/util.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "upstream/breaker.h"
 #include "upstream/link.h"
 #include "upstream/reqpolicy.h"

@@ -9,7 +9,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "upstream/breaker.h"
 #include "upstream/reqpolicy.h"
 #include "upstream/upstream-impl.h"

@@ -1,4 +1,4 @@
-/* libFuzzer harness for src/mcp/jsonrpc.c. Beyond "no crash, no leak" it
+/* libFuzzer harness for src/core/jsonrpc.c. Beyond "no crash, no leak" it
  * checks the parser's promises: a parsed message dumps to text that parses
  * back to an equal message of the same kind; a refusal carries a known code,
  * a message that fits in a JSON string, and an id that is a valid id. */
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "fuzz_quiet.h"
 
 #define FUZZ_DEPTH 64

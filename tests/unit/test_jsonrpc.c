@@ -1,4 +1,4 @@
-/* Unit tests for src/mcp/jsonrpc.c: classification, every refusal with its
+/* Unit tests for src/core/jsonrpc.c: classification, every refusal with its
  * code and message, the depth guard, builders' exact text, id helpers. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "core/log.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 
 #define DEPTH 64
 

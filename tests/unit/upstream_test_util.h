@@ -34,7 +34,7 @@
 #include "core/config-t.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 #include "upstream/curl_loop.h"
 #include "upstream/link.h"
 

@@ -1,7 +1,7 @@
 /* JSON-RPC 2.0 framing for MCP: parse and classify one message, build
  * answers. Messages are jansson values; a parsed message owns its root. */
-#ifndef GW_MCP_JSONRPC_H
-#define GW_MCP_JSONRPC_H
+#ifndef GW_CORE_JSONRPC_H
+#define GW_CORE_JSONRPC_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -20,6 +20,7 @@
 #define GW_RPC_UPSTREAM_TIMEOUT -32011 /* mcpgw: an upstream exceeded its timeout */
 #define GW_RPC_UPSTREAM_UNAVAILABLE -32012 /* mcpgw: upstream not running / restarting */
 #define GW_RPC_LIMIT_EXCEEDED -32013   /* mcpgw: a bound of limits: (sessions, in flight) */
+#define GW_RPC_GUARD_REFUSED -32030    /* mcpgw: a guard stage refused the request */
 
 enum gw_msg_kind {
 	GW_MSG_REQUEST = 0,  /* method + id */

@@ -1,4 +1,4 @@
-#include "mcp/jsonrpc.h"
+#include "core/jsonrpc.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,0 +1,96 @@
+/* What a stage of the call pipeline sees of one exchange (a request and
+ * its outcome), and the contract every stage keeps
+ * (docs/internals/pipeline.md). Types only: modules of any layer (guard,
+ * audit, obs) implement stages against these without knowing the
+ * pipeline's own structures (mcp/call.h, mcp/pipeline.h). */
+#ifndef GW_CORE_EXCHANGE_T_H
+#define GW_CORE_EXCHANGE_T_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* What a stage returns. PASS: go on to the next stage. ANSWERED: the call
+ * is done (with an error or a result of the stage's own); the walk goes
+ * straight to record and reply. PARKED: an event resumes the call later;
+ * until then the stage holds it through a cleanup (mcp/call.h). */
+enum gw_verdict {
+	GW_VERDICT_PASS = 0,
+	GW_VERDICT_ANSWERED,
+	GW_VERDICT_PARKED,
+};
+
+/* The walk of a request, in order (DESIGN.md). */
+enum gw_stage_id {
+	GW_STAGE_TRANSPORT = 0, /* bytes to a message: bounds of the connection, framing */
+	GW_STAGE_AUTHENTICATE,  /* who is calling */
+	GW_STAGE_SESSION,       /* which session (session era) */
+	GW_STAGE_ADMIT,         /* rate limits, in-flight bounds, sessions bound */
+	GW_STAGE_PARSE,         /* JSON-RPC */
+	GW_STAGE_RESOLVE,       /* gateway name -> upstream and its own name */
+	GW_STAGE_AUTHORIZE,     /* the policy */
+	GW_STAGE_GUARD_IN,      /* guard stages on the request */
+	GW_STAGE_SEND,          /* with the upstream */
+	GW_STAGE_GUARD_OUT,     /* guard stages on the answer */
+	GW_STAGE_RECORD,        /* record stages see the outcome */
+	GW_STAGE_REPLY,         /* the transport writes the answer */
+	GW_STAGE_N,
+};
+
+enum gw_outcome {
+	GW_OUTCOME_PENDING = 0,
+	GW_OUTCOME_SUCCESS,         /* a result */
+	GW_OUTCOME_TOOL_ERROR,      /* a result with isError: true */
+	GW_OUTCOME_ERROR,           /* a JSON-RPC error (upstream or gateway) */
+	GW_OUTCOME_DENIED,          /* refused by the policy or a guard stage */
+	GW_OUTCOME_UNAUTHENTICATED, /* no valid credential */
+	GW_OUTCOME_RATE_LIMITED,    /* over a quota */
+	GW_OUTCOME_REFUSED,         /* over a bound (sessions, calls in flight, sizes) */
+	GW_OUTCOME_TIMEOUT,         /* the upstream did not answer in time */
+	GW_OUTCOME_CANCELLED,       /* ended without an answer (client cancel, gone) */
+};
+
+/* One exchange as the stages see it. Strings and JSON are borrowed for the
+ * length of the stage's call; NULL where not known (yet). */
+struct gw_exchange {
+	const char *method;
+	const char *endpoint;         /* "/mcp", "/servers/<name>/mcp", "stdio" */
+	const char *session_id;       /* NULL: no session (2026-07-28, refused before one) */
+	const char *proto;            /* the protocol version spoken */
+	const char *subject;          /* the caller; NULL: anonymous */
+	const char *target;           /* the tool or prompt name or resource URI the client used */
+	const char *server;           /* the upstream it resolved to */
+	json_t *id;                   /* the client's request id; NULL for a notification */
+	json_t *params;               /* guard in: the params going upstream (may be edited) */
+	json_t *response;             /* guard out: the answer (may be edited); record: the answer */
+	enum gw_stage_id stage;       /* record: the stage that answered */
+	enum gw_outcome outcome;      /* record: how it ended */
+	int error_code;               /* record: the JSON-RPC error code, 0 if none */
+	int http_status;              /* record: set for refusals answered with an HTTP status */
+	const char *reason;           /* record: why it was refused or failed, short */
+	uint64_t started_ms;          /* wall clock, ms */
+	uint64_t duration_us;         /* record: from the call's start to its end */
+};
+
+/* A stage's own answer when it returns ANSWERED: a JSON-RPC error. */
+struct gw_refusal {
+	int code;
+	char message[200];            /* what was refused and by whom; never the matched text */
+};
+
+/* A stage plugged into the walk. Each hook may be NULL. guard_in runs
+ * once the call is resolved, authorized and admitted, just before it is
+ * sent; guard_out runs on the upstream's answer before the client sees
+ * it; record runs once for every exchange, whatever ended it (including
+ * refusals before a call existed). guard_in/guard_out return PASS or
+ * ANSWERED (then *r says why); they may edit x->params / x->response in
+ * place. */
+struct gw_stage {
+	const char *name;
+	void *self;
+	enum gw_verdict (*guard_in)(void *self, struct gw_exchange *x, struct gw_refusal *r);
+	enum gw_verdict (*guard_out)(void *self, struct gw_exchange *x, struct gw_refusal *r);
+	void (*record)(void *self, const struct gw_exchange *x);
+	struct gw_stage *next;
+};
+
+#endif

@@ -1,0 +1,224 @@
+#include "mcp/pipeline.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/principal-t.h"
+#include "core/jsonrpc.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "limits/limiter.h"
+#include "mcp/call.h"
+#include "mcp/session.h"
+#include "upstream/upstream.h"
+
+static const char *const stage_names[GW_STAGE_N] = {
+	"transport", "authenticate", "session", "admit", "parse", "resolve",
+	"authorize", "guard_in", "send", "guard_out", "record", "reply",
+};
+
+static const char *const outcome_names[] = {
+	"pending", "success", "tool_error", "error", "denied", "unauthenticated",
+	"rate_limited", "refused", "timeout", "cancelled",
+};
+
+const char *gw_stage_name(enum gw_stage_id s)
+{
+	return (unsigned)s < GW_STAGE_N ? stage_names[s] : "?";
+}
+
+const char *gw_outcome_name(enum gw_outcome o)
+{
+	return (unsigned)o < sizeof(outcome_names) / sizeof(outcome_names[0]) ? outcome_names[o] : "?";
+}
+
+void gw_pipeline_add(struct gw_gateway *gw, struct gw_stage *st)
+{
+	struct gw_stage **pp = &gw->stages;
+
+	while (*pp)
+		pp = &(*pp)->next;
+	st->next = NULL;
+	*pp = st;
+}
+
+struct gw_stage *gw_pipeline_remove(struct gw_gateway *gw, const char *name)
+{
+	for (struct gw_stage **pp = &gw->stages; *pp; pp = &(*pp)->next) {
+		struct gw_stage *st = *pp;
+
+		if (strcmp(st->name, name) == 0) {
+			*pp = st->next;
+			st->next = NULL;
+			return st;
+		}
+	}
+	return NULL;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The name or URI the client asked for, as it wrote it. */
+static const char *target_of(const struct gw_call *c)
+{
+	json_t *p = c->params;
+	const char *t = json_string_value(json_object_get(p, "name"));
+
+	if (!t)
+		t = json_string_value(json_object_get(p, "uri"));
+	if (!t)
+		t = json_string_value(json_object_get(json_object_get(p, "ref"), "name"));
+	return t;
+}
+
+static void exchange_of(const struct gw_call *c, struct gw_exchange *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->method = c->method;
+	x->endpoint = NULL;
+	x->session_id = c->s->modern ? NULL : c->s->id;
+	x->proto = c->modern ? "2026-07-28" : c->s->proto;
+	x->subject = c->who ? c->who->subject : NULL;
+	x->target = target_of(c);
+	x->server = c->sup ? c->sup->up->conf->name : NULL;
+	x->id = c->id;
+	x->stage = c->stage;
+	x->started_ms = 0;
+}
+
+enum gw_verdict gw_pipeline_guard_in(struct gw_call *c, json_t *params)
+{
+	struct gw_gateway *gw = c->s->gw;
+	struct gw_exchange x;
+	struct gw_refusal r;
+
+	c->stage = GW_STAGE_GUARD_IN;
+	if (!gw->stages)
+		return GW_VERDICT_PASS;
+	exchange_of(c, &x);
+	x.params = params;
+	for (struct gw_stage *st = gw->stages; st; st = st->next) {
+		if (!st->guard_in)
+			continue;
+		memset(&r, 0, sizeof(r));
+		if (st->guard_in(st->self, &x, &r) == GW_VERDICT_PASS)
+			continue;
+		GW_INFO("pipeline", "%s %s refused by stage %s: %s", c->method, x.target ? x.target : "",
+			st->name, r.message);
+		c->outcome = GW_OUTCOME_DENIED;
+		gw_call_error(c, r.code ? r.code : GW_RPC_GUARD_REFUSED, r.message, NULL);
+		return GW_VERDICT_ANSWERED;
+	}
+	return GW_VERDICT_PASS;
+}
+
+/* A refused answer: what the client gets instead (id kept). */
+static void refuse_answer(const struct gw_call *c, json_t *msg, const struct gw_refusal *r)
+{
+	json_object_del(msg, "result");
+	json_object_del(msg, "error");
+	if (strcmp(c->method, "tools/call") == 0) {
+		json_object_set_new(msg, "result",
+				    json_pack("{s:[{s:s,s:s}],s:b}", "content", "type", "text", "text",
+					      r->message, "isError", 1));
+		return;
+	}
+	json_object_set_new(msg, "error", json_pack("{s:i,s:s}", "code",
+						    r->code ? r->code : GW_RPC_GUARD_REFUSED,
+						    "message", r->message));
+}
+
+enum gw_verdict gw_pipeline_guard_out(struct gw_call *c, json_t *msg)
+{
+	struct gw_gateway *gw = c->s->gw;
+	struct gw_exchange x;
+	struct gw_refusal r;
+
+	c->stage = GW_STAGE_GUARD_OUT;
+	if (!gw->stages)
+		return GW_VERDICT_PASS;
+	exchange_of(c, &x);
+	x.response = msg;
+	for (struct gw_stage *st = gw->stages; st; st = st->next) {
+		if (!st->guard_out)
+			continue;
+		memset(&r, 0, sizeof(r));
+		if (st->guard_out(st->self, &x, &r) == GW_VERDICT_PASS)
+			continue;
+		GW_INFO("pipeline", "answer to %s %s refused by stage %s: %s", c->method,
+			x.target ? x.target : "", st->name, r.message);
+		refuse_answer(c, msg, &r);
+		c->outcome = GW_OUTCOME_DENIED;
+		return GW_VERDICT_ANSWERED;
+	}
+	return GW_VERDICT_PASS;
+}
+
+enum gw_outcome gw_pipeline_outcome_of(json_t *msg)
+{
+	json_t *err = json_object_get(msg, "error");
+
+	if (!msg)
+		return GW_OUTCOME_CANCELLED;
+	if (!err)
+		return json_is_true(json_object_get(json_object_get(msg, "result"), "isError"))
+			       ? GW_OUTCOME_TOOL_ERROR : GW_OUTCOME_SUCCESS;
+	switch (json_integer_value(json_object_get(err, "code"))) {
+	case GW_RPC_RATE_LIMITED:
+		return GW_OUTCOME_RATE_LIMITED;
+	case GW_RPC_UPSTREAM_TIMEOUT:
+		return GW_OUTCOME_TIMEOUT;
+	case GW_RPC_LIMIT_EXCEEDED:
+		return GW_OUTCOME_REFUSED;
+	case GW_RPC_GUARD_REFUSED:
+		return GW_OUTCOME_DENIED;
+	default:
+		return GW_OUTCOME_ERROR;
+	}
+}
+
+static void run_record(struct gw_gateway *gw, const struct gw_exchange *x)
+{
+	for (struct gw_stage *st = gw->stages; st; st = st->next)
+		if (st->record)
+			st->record(st->self, x);
+}
+
+void gw_pipeline_record_call(struct gw_call *c, json_t *msg)
+{
+	struct gw_gateway *gw = c->s->gw;
+	struct gw_exchange x;
+	json_t *err = json_object_get(msg, "error");
+
+	if (c->recorded)
+		return;
+	c->recorded = true;
+	if (c->outcome == GW_OUTCOME_PENDING)
+		c->outcome = gw_pipeline_outcome_of(msg);
+	if (!gw->stages)
+		return;
+	exchange_of(c, &x);
+	x.response = msg;
+	x.outcome = c->outcome;
+	x.error_code = err ? (int)json_integer_value(json_object_get(err, "code")) : 0;
+	x.reason = err ? json_string_value(json_object_get(err, "message")) : NULL;
+	x.started_ms = wall_ms() - (gw_now_us() - c->started_us) / 1000u;
+	x.duration_us = gw_now_us() - c->started_us;
+	run_record(gw, &x);
+}
+
+void gw_pipeline_record(struct gw_gateway *gw, struct gw_exchange *x)
+{
+	if (!gw->stages)
+		return;
+	if (!x->started_ms)
+		x->started_ms = wall_ms();
+	run_record(gw, x);
+}

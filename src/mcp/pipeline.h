@@ -1,0 +1,50 @@
+/* The call pipeline (docs/internals/pipeline.md): the stages a request
+ * walks, and the slots where guard and record stages plug in.
+ *
+ *   transport in -> authenticate -> session -> admit -> parse -> resolve ->
+ *   authorize -> guard in -> send -> guard out -> record -> reply
+ *
+ * Each stage takes the call and returns PASS, ANSWERED or PARKED
+ * (core/exchange-t.h). Stages never write HTTP: the transports adapt
+ * bytes to calls and write what the pipeline answers. The slots below run
+ * the stages registered with gw_pipeline_add(), in order; with none
+ * registered they cost a pointer test. */
+#ifndef GW_MCP_PIPELINE_H
+#define GW_MCP_PIPELINE_H
+
+#include <jansson.h>
+
+#include "core/exchange-t.h"
+
+struct gw_gateway;
+struct gw_call;
+
+/* Append st (owned by the caller, alive until gw_pipeline_clear) to the
+ * stages of gw. */
+void gw_pipeline_add(struct gw_gateway *gw, struct gw_stage *st);
+/* Take the stage called name out of gw's stages; it, or NULL. */
+struct gw_stage *gw_pipeline_remove(struct gw_gateway *gw, const char *name);
+/* Guard in: c is about to go to its upstream (c->sup) with params (owned
+ * by the caller; stages may edit it). PASS: send it. ANSWERED: c was
+ * answered with the refusing stage's error (and may be freed). */
+enum gw_verdict gw_pipeline_guard_in(struct gw_call *c, json_t *params);
+/* Guard out: msg (owned by the caller) is the upstream's answer to c;
+ * stages may edit it in place. A stage that refuses it turns it into the
+ * refusal: a tool result with isError for tools/call, else a JSON-RPC
+ * error. Always PASS or ANSWERED; c is not answered here. */
+enum gw_verdict gw_pipeline_guard_out(struct gw_call *c, json_t *msg);
+/* Record: c ends with msg (its answer, borrowed; NULL: no answer).
+ * Classifies the outcome and runs the record stages, once per call. */
+void gw_pipeline_record_call(struct gw_call *c, json_t *msg);
+/* Record an exchange that is not a call: one refused before it became a
+ * call (authentication, admission, session, transport bounds), or one the
+ * transport answered itself (initialize). The transport fills in what it
+ * knows; outcome and stage must be set. */
+void gw_pipeline_record(struct gw_gateway *gw, struct gw_exchange *x);
+/* The outcome an answer means: SUCCESS, TOOL_ERROR, or by error code. */
+enum gw_outcome gw_pipeline_outcome_of(json_t *msg);
+/* Stage and outcome names, for logs and records. */
+const char *gw_stage_name(enum gw_stage_id s);
+const char *gw_outcome_name(enum gw_outcome o);
+
+#endif

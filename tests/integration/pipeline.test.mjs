@@ -1,0 +1,161 @@
+// The pipeline's guard-in, guard-out and record slots are real: a
+// test-only stage (MCPGW_TEST_STAGE, src/mcp/stage_test.c) denies one tool
+// before it is sent, rewrites the answer of another, and records every
+// exchange with its outcome, including those refused at authentication and
+// admission before they became calls (docs/internals/pipeline.md).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import {
+  startGateway, tempDir, freePort, post, ROOT, apikeyCreate, writeGatewayFiles, allowAllRole,
+  bearerClient, apiKeyAuthYaml,
+} from './lib.mjs';
+
+const FLAKY = join(ROOT, 'tests', 'fixtures', 'flaky-server.mjs');
+const POLICY = `
+roles:
+${allowAllRole('user')}
+clients:
+  "apikey:tiny":
+    max_requests_per_minute: 1
+    burst: 3
+default_policy: deny
+`;
+
+let gw;
+const keys = {};
+before(async () => {
+  const dir = tempDir();
+  const port = await freePort();
+  const body = `servers:\n  fl:\n    command: node\n    args: ["${FLAKY}"]\n    env:\n      FLAKY_STATE: "${tempDir()}"\n` +
+    apiKeyAuthYaml(port);
+  const cfg = writeGatewayFiles(dir, port, body, POLICY);
+  keys.alice = apikeyCreate(cfg, 'alice', 'user');
+  keys.tiny = apikeyCreate(cfg, 'tiny', 'user');
+  gw = await startGateway(body, { dir, port,
+    env: { MCPGW_TEST_STAGE: 'deny=fl__pid,rewrite=fl__echo,record=1' } });
+});
+after(async () => { await gw?.stop(); });
+
+// The exchanges the record slot saw so far, oldest first.
+function records() {
+  const out = [];
+  for (const line of gw.logs().split('\n')) {
+    if (!line.includes('"comp":"teststage"')) continue;
+    const msg = JSON.parse(line).msg;
+    if (msg.startsWith('record ')) out.push(JSON.parse(msg.slice(7).replaceAll("'", '"')));
+  }
+  return out;
+}
+
+async function recordAfter(n, pred) {
+  for (let i = 0; i < 100; i++) {
+    const r = records().slice(n).find(pred);
+    if (r) return r;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  assert.fail(`no such record; saw:\n${JSON.stringify(records().slice(n), null, 1)}`);
+}
+
+test('a call that passes every stage is recorded once with its outcome, server and caller', async () => {
+  const client = await bearerClient(gw.url, keys.alice);
+  try {
+    const n = records().length;
+    const r = await client.callTool({ name: 'fl__slow', arguments: { ms: 10 } });
+    assert.equal(r.content[0].text, 'slept 10');
+    const rec = await recordAfter(n, (x) => x.target === 'fl__slow');
+    assert.deepEqual({ ...rec }, { method: 'tools/call', target: 'fl__slow', server: 'fl', subject: 'apikey:alice',
+      session: rec.session, stage: 'guard_out', outcome: 'success', code: 0, status: 0, has_id: true });
+    assert.equal(records().slice(n).filter((x) => x.target === 'fl__slow').length, 1, 'recorded once');
+  } finally { await client.close(); }
+});
+
+test('guard in: a denied call is answered with the stage\'s error and recorded as denied', async () => {
+  const client = await bearerClient(gw.url, keys.alice);
+  try {
+    const n = records().length;
+    await assert.rejects(client.callTool({ name: 'fl__pid', arguments: {} }),
+      (e) => e.code === -32030 && /refused by guard stage 'test'/.test(e.message));
+    const rec = await recordAfter(n, (x) => x.target === 'fl__pid');
+    assert.equal(rec.outcome, 'denied');
+    assert.equal(rec.stage, 'guard_in');
+    assert.equal(rec.code, -32030);
+    // the session goes on
+    const ok = await client.callTool({ name: 'fl__slow', arguments: { ms: 1 } });
+    assert.equal(ok.content[0].text, 'slept 1');
+  } finally { await client.close(); }
+});
+
+test('guard out: the answer is rewritten before the client sees it', async () => {
+  const client = await bearerClient(gw.url, keys.alice);
+  try {
+    const r = await client.callTool({ name: 'fl__echo', arguments: { text: 'original' } });
+    assert.equal(r.content[0].text, 'rewritten by the test stage');
+  } finally { await client.close(); }
+});
+
+test('a name nobody has is recorded at resolve with its error', async () => {
+  const client = await bearerClient(gw.url, keys.alice);
+  try {
+    const n = records().length;
+    await assert.rejects(client.callTool({ name: 'fl__nothing', arguments: {} }), (e) => e.code === -32602);
+    const rec = await recordAfter(n, (x) => x.target === 'fl__nothing');
+    assert.equal(rec.stage, 'resolve');
+    assert.equal(rec.outcome, 'error');
+    assert.equal(rec.code, -32602);
+  } finally { await client.close(); }
+});
+
+test('refused at authentication: recorded, without a credential in the record', async () => {
+  const n = records().length;
+  const r = await post(gw.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { authorization: 'Bearer not-a-key' });
+  assert.equal(r.status, 401);
+  const rec = await recordAfter(n, (x) => x.stage === 'authenticate');
+  assert.equal(rec.outcome, 'unauthenticated');
+  assert.equal(rec.status, 401);
+  assert.equal(rec.subject, null);
+  assert.ok(!gw.logs().includes('not-a-key'), 'the presented token is in no log or record');
+});
+
+test('refused at admission (a caller over its quota): recorded as rate limited', async () => {
+  const n = records().length;
+  let status = 0;
+  for (let i = 0; i < 6 && status !== 429; i++) {
+    const resp = await post(gw.url, { jsonrpc: '2.0', id: i, method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } },
+    { authorization: `Bearer ${keys.tiny}` });
+    status = resp.status;
+  }
+  assert.equal(status, 429);
+  const rec = await recordAfter(n, (x) => x.stage === 'admit');
+  assert.equal(rec.outcome, 'rate_limited');
+  assert.equal(rec.status, 429);
+});
+
+test('a call the client cancels is recorded as cancelled', async () => {
+  const client = await bearerClient(gw.url, keys.alice);
+  try {
+    const n = records().length;
+    const ctl = new AbortController();
+    const call = client.callTool({ name: 'fl__slow', arguments: { ms: 3000 } }, undefined, { signal: ctl.signal });
+    await new Promise((r) => setTimeout(r, 200)); // wherever it is then: the list fetch or upstream
+    ctl.abort('gave up');
+    await assert.rejects(call);
+    const rec = await recordAfter(n, (x) => x.target === 'fl__slow');
+    assert.equal(rec.outcome, 'cancelled');
+  } finally { await client.close(); }
+});
+
+test('2026-07-28 requests walk the same stages: denied in, rewritten out, recorded', async () => {
+  const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+  const call = (name, args) => post(gw.url, { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name, arguments: args, _meta: meta } },
+    { authorization: `Bearer ${keys.alice}`, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name });
+  const n = records().length;
+  const denied = await call('fl__pid', {});
+  assert.equal(denied.json.error.code, -32030, denied.body);
+  const rewritten = await call('fl__echo', { text: 'original' });
+  assert.equal(rewritten.json.result.content[0].text, 'rewritten by the test stage', rewritten.body);
+  const rec = await recordAfter(n, (x) => x.target === 'fl__pid');
+  assert.equal(rec.outcome, 'denied');
+  assert.equal(rec.session, null, '2026-07-28 requests have no session');
+});
