@@ -8,11 +8,12 @@
 #include "auth/authn.h"
 #include "cli/reload.h"
 #include "core/config.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "http/stream.h"
 #include "http/server.h"
-#include "limits/hooks.h"
+#include "limits/quota.h"
 #include "mcp/modern.h"
 #include "mcp/stage_test.h"
 #include "mcp/relay.h"
@@ -172,6 +173,17 @@ static void stop_everything(struct gw_gateway *gw)
 	gw_reaper_shutdown(gw->base, 3000);
 }
 
+static int start_limits(struct gw_gateway *gw, bool stdio)
+{
+	char err[300] = "";
+
+	gw->limits = gw_limits_new(gw->base, &gw->cfg->limits, stdio, err, sizeof(err));
+	if (gw->limits)
+		return 0;
+	GW_ERROR("limits", "cannot start the rate limiter: %s", err);
+	return GW_EINVAL;
+}
+
 int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 {
 	struct gw_gateway gw = { 0 };
@@ -190,7 +202,7 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	if (!gw.base || gw_reaper_init(gw.base))
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
-	if (!gw.curl || gw_authn_init(&gw) || gw_limits_start(&gw, opts->stdio) ||
+	if (!gw.curl || gw_authn_init(&gw) || start_limits(&gw, opts->stdio) ||
 	    start_upstreams(&gw))
 		goto out_stop;
 	if (opts->stdio ? gw_stdio_downstream_start(&gw, opts->server, on_stdin_eof)
@@ -211,7 +223,8 @@ out_stop:
 	stop_everything(&gw);
 	gw_stdio_downstream_stop();
 	gw_tasks_free_all(&gw);
-	gw_limits_stop(&gw); /* after every call and request that could wait on it */
+	gw_limits_free(gw.limits); /* after every call and request that could wait on it */
+	gw.limits = NULL;
 	gw_authn_free(&gw);
 	gw_stage_test_free(&gw);
 	if (gw.sweep)

@@ -14,11 +14,12 @@
 #include "core/log.h"
 #include "core/config.h"
 #include "core/util.h"
+#include "http/admit.h"
 #include "http/conn.h"
 #include "http/legacy_sse.h"
 #include "http/mcp_http.h"
 #include "http/tls.h"
-#include "limits/hooks.h"
+#include "limits/quota.h"
 #include "mcp/dispatch.h"
 #include "mcp/pipeline.h"
 #include "core/jsonrpc.h"
@@ -150,7 +151,7 @@ static void reply_health(struct gw_gateway *gw, struct evhttp_request *req)
 			 "version", GW_VERSION, "uptime_s",
 			 (json_int_t)((gw_now_ms() - gw->started_ms) / 1000), "sessions",
 			 (json_int_t)gw->sessions.live, "upstreams_ready", all_ready, "upstreams", ups);
-	json_object_set_new(body, "rate_limits", gw_limits_health(gw));
+	json_object_set_new(body, "rate_limits", gw_limits_health(gw->limits));
 	json_object_set_new(body, "connections", json_integer((json_int_t)gw_conn_count()));
 	gw_http_reply_json(req, gw->stopping ? 503 : 200, body);
 	json_decref(body);
@@ -284,12 +285,12 @@ void gw_http_record_refusal(struct gw_gateway *gw, struct evhttp_request *req,
 	x.outcome = outcome;
 	x.http_status = req ? evhttp_request_get_response_code(req) : 0;
 	if (!x.http_status && outcome == GW_OUTCOME_RATE_LIMITED && req)
-		x.http_status = 429; /* answered after a wait (limits/hooks.c) */
+		x.http_status = 429; /* answered after a wait (http/admit.c) */
 	x.reason = reason;
 	gw_pipeline_record(gw, &x);
 }
 
-/* Past the rate limiter (limits/hooks.h): route the request. */
+/* Past the rate limiter (http/admit.h): route the request. */
 static void on_admitted(struct gw_gateway *gw, struct evhttp_request *req,
 			const struct gw_principal *who, bool ok, void *arg)
 {
@@ -324,7 +325,7 @@ static void on_authed(struct gw_gateway *gw, struct evhttp_request *req,
 		ok = false;
 	}
 	if (ok && req) {
-		gw_limits_admit(gw, req, who, on_admitted, arg);
+		gw_http_admit(gw, req, who, on_admitted, arg);
 		return;
 	}
 	free(arg);

@@ -5,8 +5,8 @@
 
 #include "catalog/catalog.h"
 #include "core/log.h"
-#include "limits/hooks.h"
 #include "mcp/call.h"
+#include "mcp/admit.h"
 #include "mcp/bridge.h"
 #include "mcp/pipeline.h"
 #include "mcp/relay.h"
@@ -175,7 +175,7 @@ void gw_dispatch_forward(struct gw_call *c, struct gw_sup *sup, json_t *params)
 {
 	c->stage = GW_STAGE_ADMIT;
 	c->sup = sup;
-	if (gw_limits_call_admit(c, sup, params, forward_admitted))
+	if (gw_admit_call(c, sup, params, forward_admitted))
 		forward_admitted(c, sup, params);
 }
 
@@ -292,7 +292,7 @@ static void call_resume(struct gw_call *c, struct gw_sup *sup, json_t *params)
 void gw_dispatch_call(struct gw_call *c)
 {
 	/* only on `mcpgw stdio`: over HTTP the whole request was charged */
-	if (gw_limits_message_admit(c, call_resume))
+	if (gw_admit_message(c, call_resume))
 		call_admitted(c);
 }
 

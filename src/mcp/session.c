@@ -11,7 +11,6 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "http/stream.h"
-#include "limits/hooks.h"
 #include "mcp/call.h"
 #include "core/jsonrpc.h"
 #include "mcp/bridge.h"

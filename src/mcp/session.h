@@ -72,7 +72,7 @@ struct gw_gateway {
 	 * around the synchronous handling of one request), or NULL. */
 	const struct gw_principal *who;
 	struct gw_policy *policy;       /* NULL: no policy (see gw_authn_init) */
-	struct gw_limits *limits;       /* rate limiter (limits/hooks.c), or NULL */
+	struct gw_limits *limits;       /* rate limiter (limits/quota.h), or NULL */
 	struct gw_reload *reload;       /* hot reload state (cli/reload.c), or NULL */
 	struct gw_stage *stages;        /* guard and record stages, in order (mcp/pipeline.h) */
 };
@@ -139,7 +139,7 @@ struct gw_call {
 	struct gw_modern_call *modern;  /* 2026-07-28 request state (mcp/modern.c) */
 	json_t *fwd_params;             /* params sent to a 2026 upstream, for its retries */
 	struct gw_bridge *bridge;       /* input_required being asked of a session-era client */
-	struct gw_limits_hold *limits_hold; /* waiting for a rate-limit verdict (limits/hooks.c) */
+	struct gw_limits_hold *limits_hold; /* waiting for a rate-limit verdict (mcp/admit.c) */
 	bool failed_fetch;
 	/* Where it is in the walk and how it ended, for the record stage. */
 	enum gw_stage_id stage;
