@@ -1,27 +1,19 @@
 #include "auth/authn.h"
 
-#include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "auth/apikey.h"
 #include "auth/jwt.h"
-#include "core/config.h"
+#include "core/config-t.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "http/server.h"
-#include "http/tls.h"
-#include "core/jsonrpc.h"
-#include "mcp/session.h"
-#include "policy/policy.h"
 #include "store/store.h"
 
 #define AUTHN_MAX_TOKEN 8192
@@ -29,6 +21,9 @@
 
 struct gw_authn {
 	bool required;
+	bool client_ca;                /* tls.client_ca: certificates are an identity source */
+	bool api_keys;                 /* auth.api_keys */
+	const struct gw_auth_conf *conf;
 	struct gw_store *store;
 	struct gw_apikeys *keys;
 	struct event *reload;
@@ -41,12 +36,13 @@ struct gw_authn {
 };
 
 /* One request waiting for a token's keys. */
-struct authn_wait {
-	struct gw_gateway *gw;
-	struct evhttp_request *req;
+struct gw_authn_wait {
+	struct gw_authn *a;
 	struct gw_jwt_issuer *iss;
-	gw_authn_done done;
+	gw_authn_cb cb;
 	void *arg;
+	bool checking;                 /* inside gw_authn_check: it frees the wait */
+	bool answered;                 /* the verdict came while checking */
 	char path[128];
 };
 
@@ -94,26 +90,26 @@ static void on_reload(evutil_socket_t fd, short what, void *arg)
 	GW_INFO("auth", "API keys reloaded (%zu keys)", gw_apikeys_count(fresh));
 }
 
-static int open_keys(struct gw_gateway *gw, struct gw_authn *a)
+static int open_keys(const struct gw_config *cfg, struct event_base *base, struct gw_authn *a)
 {
 	struct timeval tv = { AUTHN_RELOAD_S, 0 };
 	char err[512];
 
-	a->store = gw_store_open(gw->cfg->store_path, err, sizeof(err));
+	a->store = gw_store_open(cfg->store_path, err, sizeof(err));
 	if (!a->store) {
 		GW_ERROR("auth", "cannot open the key store: %s", err);
 		return GW_EINVAL;
 	}
-	a->store_path = gw->cfg->store_path;
+	a->store_path = cfg->store_path;
 	store_touched(a); /* before loading: a change after this is seen */
 	a->keys = gw_apikeys_load(a->store);
 	if (!a->keys) {
-		GW_ERROR("auth", "cannot load API keys from %s", gw->cfg->store_path);
+		GW_ERROR("auth", "cannot load API keys from %s", cfg->store_path);
 		return GW_EINVAL;
 	}
-	a->reload = event_new(gw->base, -1, EV_PERSIST, on_reload, a);
+	a->reload = event_new(base, -1, EV_PERSIST, on_reload, a);
 	event_add(a->reload, &tv);
-	GW_INFO("auth", "API keys: %zu loaded from %s", gw_apikeys_count(a->keys), gw->cfg->store_path);
+	GW_INFO("auth", "API keys: %zu loaded from %s", gw_apikeys_count(a->keys), cfg->store_path);
 	return 0;
 }
 
@@ -174,11 +170,11 @@ static bool check_endpoint(const struct gw_authn *a, const json_t *claims, const
 	return !ours || ok;
 }
 
-static int open_issuers(struct gw_gateway *gw, struct gw_authn *a)
+static int open_issuers(const struct gw_config *cfg, struct gw_curl *curl, struct gw_authn *a)
 {
-	const struct gw_auth_conf *ac = &gw->cfg->auth;
+	const struct gw_auth_conf *ac = &cfg->auth;
 
-	if (endpoint_audiences(gw->cfg, a))
+	if (endpoint_audiences(cfg, a))
 		return GW_ENOMEM;
 
 	a->issuers = calloc(ac->n_issuers ? ac->n_issuers : 1, sizeof(*a->issuers));
@@ -197,7 +193,7 @@ static int open_issuers(struct gw_gateway *gw, struct gw_authn *a)
 		c.n_audiences = ic->audience.n ? ic->audience.n : a->n_audiences;
 		c.role_claims = (const char *const *)ic->roles_claims.v;
 		c.n_role_claims = ic->roles_claims.n;
-		a->issuers[i] = gw_jwt_issuer_new(gw->curl, &c);
+		a->issuers[i] = gw_jwt_issuer_new(curl, &c);
 		if (!a->issuers[i]) {
 			GW_ERROR("auth", "issuer %s: unusable configuration (an audience or auth.resource is needed)",
 				 ic->issuer);
@@ -209,40 +205,32 @@ static int open_issuers(struct gw_gateway *gw, struct gw_authn *a)
 	return 0;
 }
 
-int gw_authn_init(struct gw_gateway *gw)
+struct gw_authn *gw_authn_new(const struct gw_config *cfg, struct event_base *base,
+			      struct gw_curl *curl)
 {
-	const struct gw_auth_conf *ac = &gw->cfg->auth;
+	const struct gw_auth_conf *ac = &cfg->auth;
 	struct gw_authn *a = calloc(1, sizeof(*a));
-	char err[512];
 
 	if (!a)
-		return GW_ENOMEM;
-	gw->authn = a;
+		return NULL;
+	a->conf = ac;
+	a->client_ca = cfg->tls.client_ca != NULL;
+	a->api_keys = ac->api_keys;
 	/* a verified client certificate (tls.client_ca) is an identity source too */
-	a->required = !ac->none && (ac->api_keys || ac->n_issuers > 0 || gw->cfg->tls.client_ca);
+	a->required = !ac->none && (ac->api_keys || ac->n_issuers > 0 || cfg->tls.client_ca);
 	if (!a->required)
 		GW_WARN("auth", "NO AUTHENTICATION: every client may call every tool. "
 			"Development only; configure auth: for anything else");
-	if (!ac->none && ac->api_keys && open_keys(gw, a))
-		return GW_EINVAL;
-	if (!ac->none && open_issuers(gw, a))
-		return GW_EINVAL;
-	if (gw->cfg->policy_path) {
-		gw->policy = gw_policy_load(gw->cfg->policy_path, err, sizeof(err));
-		if (!gw->policy) {
-			GW_ERROR("auth", "%s", err);
-			return GW_EINVAL;
-		}
-	} else if (a->required) {
-		GW_WARN("auth", "no policy: configured; every authenticated call is denied (default deny)");
+	if ((!ac->none && ac->api_keys && open_keys(cfg, base, a)) ||
+	    (!ac->none && open_issuers(cfg, curl, a))) {
+		gw_authn_free(a);
+		return NULL;
 	}
-	return 0;
+	return a;
 }
 
-void gw_authn_free(struct gw_gateway *gw)
+void gw_authn_free(struct gw_authn *a)
 {
-	struct gw_authn *a = gw->authn;
-
 	if (!a)
 		return;
 	for (size_t i = 0; i < a->n_issuers; i++)
@@ -255,68 +243,31 @@ void gw_authn_free(struct gw_gateway *gw)
 	for (size_t i = 0; i < a->n_audiences; i++)
 		free(a->audiences[i]);
 	free(a->audiences);
-	gw_policy_free(gw->policy);
-	gw->policy = NULL;
 	free(a);
-	gw->authn = NULL;
 }
 
-bool gw_authn_required(const struct gw_gateway *gw)
+bool gw_authn_required(const struct gw_authn *a)
 {
-	return gw->authn && gw->authn->required;
+	return a && a->required;
 }
 
-/* ---- refusing -------------------------------------------------------------- */
+/* ---- verdicts ---------------------------------------------------------------- */
 
-/* The origin clients reach us at: auth.resource's, else from Host. */
-static void public_origin(struct gw_gateway *gw, struct evhttp_request *req, char *out, size_t cap)
+static void refuse(gw_authn_cb cb, void *arg, int status, const char *error, const char *message)
 {
-	const char *res = gw->cfg->auth.resource;
-	const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
-	const char *p;
+	struct gw_authn_verdict v = { .ok = false, .status = status, .error = error, .message = message };
 
-	if (res && (p = strstr(res, "://")) && (p = strchr(p + 3, '/'))) {
-		snprintf(out, cap, "%.*s", (int)(p - res), res);
-		return;
-	}
-	if (res) {
-		snprintf(out, cap, "%s", res);
-		return;
-	}
-	snprintf(out, cap, "%s://%s", gw->cfg->tls.cert ? "https" : "http", host ? host : gw->cfg->listen);
+	cb(arg, &v);
 }
 
-static void refuse(struct gw_gateway *gw, struct evhttp_request *req, const char *path, int status,
-		   const char *error, const char *message)
+static void accept_caller(gw_authn_cb cb, void *arg, const struct gw_principal *who)
 {
-	char origin[256], hdr[640];
+	struct gw_authn_verdict v = { .ok = true, .who = who };
 
-	public_origin(gw, req, origin, sizeof(origin));
-	if (status == 401) {
-		snprintf(hdr, sizeof(hdr), "Bearer resource_metadata=\"%s/.well-known/oauth-protected-resource%s\"%s%s%s",
-			 origin, path, error ? ", error=\"" : "", error ? error : "", error ? "\"" : "");
-		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", hdr);
-	}
-	gw_http_reply_error(req, status, NULL, GW_RPC_SERVER_ERROR, message);
+	cb(arg, &v);
 }
 
-/* ---- credentials ------------------------------------------------------------ */
-
-/* The credential of req: "Authorization: Bearer X" or "X-API-Key: X". */
-static struct gw_str credential(struct evhttp_request *req)
-{
-	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
-	const char *v = evhttp_find_header(h, "Authorization");
-
-	if (v && strncasecmp(v, "Bearer ", 7) == 0) {
-		v += 7;
-		while (*v == ' ')
-			v++;
-		return gw_str_from_cstr(v);
-	}
-	v = evhttp_find_header(h, "X-API-Key");
-	return v ? gw_str_from_cstr(v) : GW_STR_NULL;
-}
+/* ---- bearer tokens -------------------------------------------------------------- */
 
 static struct gw_jwt_issuer *issuer_for(struct gw_authn *a, struct gw_str token)
 {
@@ -330,19 +281,6 @@ static struct gw_jwt_issuer *issuer_for(struct gw_authn *a, struct gw_str token)
 		if (strcmp(gw_jwt_issuer_url(a->issuers[i]), iss) == 0)
 			return a->issuers[i];
 	return NULL;
-}
-
-static void on_wait_closed(struct evhttp_connection *evcon, void *arg)
-{
-	struct authn_wait *w = arg;
-
-	(void)evcon;
-	gw_jwt_cancel(w->iss, w);
-	w->gw->replies_pending--;
-	if (!evhttp_request_get_connection(w->req))
-		evhttp_send_reply(w->req, 499, "Client Closed Request", NULL);
-	w->done(w->gw, NULL, NULL, false, w->arg); /* only to free what arg holds */
-	free(w);
 }
 
 /* Does the token carry every scope the configuration requires? Its
@@ -373,59 +311,55 @@ static bool has_scopes(const struct gw_auth_conf *ac, const json_t *claims)
 	return true;
 }
 
-/* 403 insufficient_scope: a valid token without a required scope (RFC 6750
- * section 3.1; the MCP spec's step-up challenge). */
-static void refuse_scope(struct gw_gateway *gw, struct evhttp_request *req, const char *path)
+/* The verdict is in: free w, unless gw_authn_check() is still running
+ * (the issuer answered from its cache), which frees it on return. */
+static void wait_done(struct gw_authn_wait *w)
 {
-	const struct gw_auth_conf *ac = &gw->cfg->auth;
-	char origin[256], scopes[512] = "", hdr[1024];
-
-	public_origin(gw, req, origin, sizeof(origin));
-	for (size_t i = 0; i < ac->required_scopes.n; i++)
-		snprintf(scopes + strlen(scopes), sizeof(scopes) - strlen(scopes), "%s%s", i ? " " : "",
-			 ac->required_scopes.v[i]);
-	snprintf(hdr, sizeof(hdr),
-		 "Bearer error=\"insufficient_scope\", scope=\"%s\", resource_metadata=\"%s/.well-known/oauth-protected-resource%s\"",
-		 scopes, origin, path);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", hdr);
-	gw_http_reply_error(req, 403, NULL, GW_RPC_SERVER_ERROR, "Forbidden: the token lacks a required scope");
+	if (w->checking)
+		w->answered = true;
+	else
+		free(w);
 }
 
 static void on_jwt(void *arg, const struct gw_jwt_result *r)
 {
-	struct authn_wait *w = arg;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(w->req);
+	struct gw_authn_wait *w = arg;
+	gw_authn_cb cb = w->cb;
+	void *cb_arg = w->arg;
 	struct gw_principal who;
 
-	if (evcon)
-		evhttp_connection_set_closecb(evcon, NULL, NULL);
 	if (r->err != GW_JWT_OK) {
 		GW_WARN("auth", "bearer token refused: %s (%s)", gw_jwt_strerror(r->err), r->reason);
+		wait_done(w);
 		if (r->err == GW_JWT_EKEYS)
-			refuse(w->gw, w->req, w->path, 503, NULL, "Service Unavailable: the token issuer's keys cannot be fetched");
+			refuse(cb, cb_arg, 503, NULL, "Service Unavailable: the token issuer's keys cannot be fetched");
 		else
-			refuse(w->gw, w->req, w->path, 401, "invalid_token", "Unauthorized: invalid or expired token");
-		w->done(w->gw, w->req, NULL, false, w->arg);
-		free(w);
+			refuse(cb, cb_arg, 401, "invalid_token", "Unauthorized: invalid or expired token");
 		return;
 	}
-	if (!check_endpoint(w->gw->authn, r->claims, w->path)) {
+	if (!check_endpoint(w->a, r->claims, w->path)) {
 		GW_WARN("auth", "bearer token of %s refused: issued for another endpoint", r->principal.subject);
-		refuse(w->gw, w->req, w->path, 401, "invalid_token", "Unauthorized: invalid or expired token");
-		w->done(w->gw, w->req, NULL, false, w->arg);
-		free(w);
+		wait_done(w);
+		refuse(cb, cb_arg, 401, "invalid_token", "Unauthorized: invalid or expired token");
 		return;
 	}
-	if (!has_scopes(&w->gw->cfg->auth, r->claims)) {
+	if (!has_scopes(w->a->conf, r->claims)) {
 		GW_WARN("auth", "bearer token of %s refused: a required scope is missing", r->principal.subject);
-		refuse_scope(w->gw, w->req, w->path);
-		w->done(w->gw, w->req, NULL, false, w->arg);
-		free(w);
+		wait_done(w);
+		refuse(cb, cb_arg, 403, "insufficient_scope", "Forbidden: the token lacks a required scope");
 		return;
 	}
 	who = r->principal;
 	snprintf(who.email, sizeof(who.email), "%s", r->email);
-	w->done(w->gw, w->req, &who, true, w->arg);
+	wait_done(w);
+	accept_caller(cb, cb_arg, &who);
+}
+
+void gw_authn_cancel(struct gw_authn_wait *w)
+{
+	if (!w)
+		return;
+	gw_jwt_cancel(w->iss, w);
 	free(w);
 }
 
@@ -515,22 +449,20 @@ static int cert_principal(X509 *cert, struct gw_principal *who)
 
 /* A request without a token: the verified client certificate of its
  * connection, if there is one, is the caller. */
-static void authn_by_cert(struct gw_gateway *gw, struct evhttp_request *req, const char *path,
-			  gw_authn_done done, void *arg)
+static void authn_by_cert(struct gw_authn *a, X509 *cert, gw_authn_cb cb, void *arg)
 {
-	const struct gw_auth_conf *ac = &gw->cfg->auth;
-	X509 *cert = gw->cfg->tls.client_ca ? gw_tls_client_cert(req) : NULL;
 	struct gw_principal who;
 	int rc;
 
+	if (!a->client_ca)
+		cert = NULL;
 	if (!cert) {
-		if (!gw->cfg->tls.client_ca)
-			refuse(gw, req, path, 401, NULL, "Unauthorized: a credential is required (Authorization: Bearer, or X-API-Key)");
-		else if (ac->api_keys || ac->n_issuers)
-			refuse(gw, req, path, 401, NULL, "Unauthorized: a credential is required (a client certificate, Authorization: Bearer, or X-API-Key)");
+		if (!a->client_ca)
+			refuse(cb, arg, 401, NULL, "Unauthorized: a credential is required (Authorization: Bearer, or X-API-Key)");
+		else if (a->api_keys || a->n_issuers)
+			refuse(cb, arg, 401, NULL, "Unauthorized: a credential is required (a client certificate, Authorization: Bearer, or X-API-Key)");
 		else
-			refuse(gw, req, path, 401, NULL, "Unauthorized: a client certificate is required");
-		done(gw, req, NULL, false, arg);
+			refuse(cb, arg, 401, NULL, "Unauthorized: a client certificate is required");
 		return;
 	}
 	rc = cert_principal(cert, &who);
@@ -539,12 +471,13 @@ static void authn_by_cert(struct gw_gateway *gw, struct evhttp_request *req, con
 			rc == GW_EINVAL	    ? "its subject is empty"
 			: rc == GW_ETOOBIG ? "its subject is too long to be a principal"
 					    : "out of memory");
-		refuse(gw, req, path, 401, NULL, "Unauthorized: the client certificate's subject cannot name a caller");
-		done(gw, req, NULL, false, arg);
+		refuse(cb, arg, 401, NULL, "Unauthorized: the client certificate's subject cannot name a caller");
 		return;
 	}
-	done(gw, req, &who, true, arg);
+	accept_caller(cb, arg, &who);
 }
+
+/* ---- API keys --------------------------------------------------------------------- */
 
 /* The server or virtual server name of "/servers/<name>/...", or an empty
  * slice for the gateway-wide endpoints: what an API key's scope is matched
@@ -565,73 +498,71 @@ static struct gw_str endpoint_of_path(const char *path)
  * outside its scope gets the same 401 invalid_token as a token issued for
  * another endpoint (RFC 8707), with a message that says so: only the
  * holder of the whole key can get that far. */
-static void authn_by_key(struct gw_gateway *gw, struct evhttp_request *req, const char *path,
-			 struct gw_str tok, gw_authn_done done, void *arg)
+static void authn_by_key(struct gw_authn *a, const char *path, struct gw_str tok, gw_authn_cb cb,
+			 void *arg)
 {
 	struct gw_principal who;
 	struct gw_str id;
-	int rc = gw_apikeys_verify_for(gw->authn->keys, tok, endpoint_of_path(path),
-				       (int64_t)time(NULL), &who);
+	int rc = gw_apikeys_verify_for(a->keys, tok, endpoint_of_path(path), (int64_t)time(NULL), &who);
 
 	if (rc == 0) {
-		done(gw, req, &who, true, arg);
+		accept_caller(cb, arg, &who);
 		return;
 	}
 	id = gw_apikey_log_id(tok);
 	GW_WARN("auth", "API key %.*s refused at %s: %s", (int)id.len, id.ptr, path,
 		gw_apikey_strerror(rc));
 	if (rc == GW_APIKEY_ESCOPE)
-		refuse(gw, req, path, 401, "invalid_token",
+		refuse(cb, arg, 401, "invalid_token",
 		       "Unauthorized: this API key is not valid for this endpoint (it is scoped to other servers)");
 	else
-		refuse(gw, req, path, 401, "invalid_token", "Unauthorized: invalid API key");
-	done(gw, req, NULL, false, arg);
+		refuse(cb, arg, 401, "invalid_token", "Unauthorized: invalid API key");
 }
 
-void gw_authn_request(struct gw_gateway *gw, struct evhttp_request *req, const char *path,
-		      gw_authn_done done, void *arg)
+struct gw_authn_wait *gw_authn_check(struct gw_authn *a, const struct gw_credentials *cr,
+				     gw_authn_cb cb, void *arg)
 {
-	struct gw_authn *a = gw->authn;
-	struct gw_str tok = credential(req);
-	struct authn_wait *w;
+	struct gw_authn_wait *w;
 
 	if (!a || !a->required) {
-		done(gw, req, NULL, true, arg);
-		return;
+		accept_caller(cb, arg, NULL);
+		return NULL;
 	}
-	if (!tok.len) {
-		authn_by_cert(gw, req, path, done, arg);
-		return;
+	if (!cr->token.len) {
+		authn_by_cert(a, cr->cert, cb, arg);
+		return NULL;
 	}
-	if (tok.len > AUTHN_MAX_TOKEN) {
-		refuse(gw, req, path, 401, "invalid_token", "Unauthorized: credential too large");
-		done(gw, req, NULL, false, arg);
-		return;
+	if (cr->token.len > AUTHN_MAX_TOKEN) {
+		refuse(cb, arg, 401, "invalid_token", "Unauthorized: credential too large");
+		return NULL;
 	}
-	if (a->keys && gw_apikey_looks_like_key(tok)) {
-		authn_by_key(gw, req, path, tok, done, arg);
-		return;
+	if (a->keys && gw_apikey_looks_like_key(cr->token)) {
+		authn_by_key(a, cr->path, cr->token, cb, arg);
+		return NULL;
 	}
 	w = calloc(1, sizeof(*w));
-	if (!w || !(w->iss = issuer_for(a, tok))) {
+	if (!w || !(w->iss = issuer_for(a, cr->token))) {
 		free(w);
-		refuse(gw, req, path, 401, "invalid_token", "Unauthorized: invalid credential");
-		done(gw, req, NULL, false, arg);
-		return;
+		refuse(cb, arg, 401, "invalid_token", "Unauthorized: invalid credential");
+		return NULL;
 	}
-	w->gw = gw;
-	w->req = req;
-	w->done = done;
+	w->a = a;
+	w->cb = cb;
 	w->arg = arg;
-	snprintf(w->path, sizeof(w->path), "%s", path);
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_wait_closed, w);
-	gw_jwt_validate(w->iss, tok, on_jwt, w);
+	snprintf(w->path, sizeof(w->path), "%s", cr->path);
+	w->checking = true;
+	gw_jwt_validate(w->iss, cr->token, on_jwt, w);
+	w->checking = false;
+	if (w->answered) {
+		free(w);
+		return NULL;
+	}
+	return w;
 }
 
-int gw_authn_verify_key(struct gw_gateway *gw, const char *key, const char *server,
+int gw_authn_verify_key(struct gw_authn *a, const char *key, const char *server,
 			struct gw_principal *out)
 {
-	struct gw_authn *a = gw->authn;
 	int rc;
 
 	if (!a || !a->keys) {
@@ -649,40 +580,4 @@ int gw_authn_verify_key(struct gw_gateway *gw, const char *key, const char *serv
 	else if (rc)
 		GW_ERROR("auth", "MCPGW_API_KEY refused: %s", gw_apikey_strerror(rc));
 	return rc;
-}
-
-/* ---- RFC 9728 protected resource metadata ------------------------------------ */
-
-bool gw_authn_metadata(struct gw_gateway *gw, struct evhttp_request *req, const char *path)
-{
-	static const char prefix[] = "/.well-known/oauth-protected-resource";
-	const struct gw_auth_conf *ac = &gw->cfg->auth;
-	const char *rest;
-	char origin[256], resource[512];
-	json_t *body, *servers;
-
-	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
-		return false;
-	rest = path + sizeof(prefix) - 1;
-	if (!*rest)
-		rest = "/mcp";
-	public_origin(gw, req, origin, sizeof(origin));
-	snprintf(resource, sizeof(resource), "%s%s", origin, rest);
-	servers = json_array();
-	for (size_t i = 0; i < ac->authorization_servers.n; i++)
-		json_array_append_new(servers, json_string(ac->authorization_servers.v[i]));
-	for (size_t i = 0; !ac->authorization_servers.n && i < ac->n_issuers; i++)
-		json_array_append_new(servers, json_string(ac->issuers[i].issuer));
-	body = json_pack("{s:s,s:o,s:[s]}", "resource", resource, "authorization_servers", servers,
-			 "bearer_methods_supported", "header");
-	if (ac->scopes.n) {
-		json_t *sc = json_array();
-
-		for (size_t i = 0; i < ac->scopes.n; i++)
-			json_array_append_new(sc, json_string(ac->scopes.v[i]));
-		json_object_set_new(body, "scopes_supported", sc);
-	}
-	gw_http_reply_json(req, 200, body);
-	json_decref(body);
-	return true;
 }

@@ -311,7 +311,7 @@ static bool policy_allows(const struct gw_call *c, enum gw_action act, const str
 {
 	struct gw_gateway *gw = c->s->gw;
 
-	if (!gw_authn_required(gw))
+	if (!gw_authn_required(gw->authn))
 		return true;
 	return gw_policy_decide(gw->policy, c->who, act, sup->up->conf->name, name, NULL) ==
 	       GW_DECISION_ALLOW;

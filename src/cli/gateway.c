@@ -16,6 +16,7 @@
 #include "limits/quota.h"
 #include "mcp/modern.h"
 #include "mcp/stage_test.h"
+#include "policy/policy.h"
 #include "mcp/relay.h"
 #include "mcp/session.h"
 #include "mcp/stdio_downstream.h"
@@ -173,6 +174,26 @@ static void stop_everything(struct gw_gateway *gw)
 	gw_reaper_shutdown(gw->base, 3000);
 }
 
+/* Authentication, and the policy that decides for the callers it proves. */
+static int start_auth(struct gw_gateway *gw)
+{
+	char err[512];
+
+	gw->authn = gw_authn_new(gw->cfg, gw->base, gw->curl);
+	if (!gw->authn)
+		return GW_EINVAL;
+	if (gw->cfg->policy_path) {
+		gw->policy = gw_policy_load(gw->cfg->policy_path, err, sizeof(err));
+		if (!gw->policy) {
+			GW_ERROR("auth", "%s", err);
+			return GW_EINVAL;
+		}
+	} else if (gw_authn_required(gw->authn)) {
+		GW_WARN("auth", "no policy: configured; every authenticated call is denied (default deny)");
+	}
+	return 0;
+}
+
 static int start_limits(struct gw_gateway *gw, bool stdio)
 {
 	char err[300] = "";
@@ -202,7 +223,7 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	if (!gw.base || gw_reaper_init(gw.base))
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
-	if (!gw.curl || gw_authn_init(&gw) || start_limits(&gw, opts->stdio) ||
+	if (!gw.curl || start_auth(&gw) || start_limits(&gw, opts->stdio) ||
 	    start_upstreams(&gw))
 		goto out_stop;
 	if (opts->stdio ? gw_stdio_downstream_start(&gw, opts->server, on_stdin_eof)
@@ -225,7 +246,10 @@ out_stop:
 	gw_tasks_free_all(&gw);
 	gw_limits_free(gw.limits); /* after every call and request that could wait on it */
 	gw.limits = NULL;
-	gw_authn_free(&gw);
+	gw_authn_free(gw.authn);
+	gw.authn = NULL;
+	gw_policy_free(gw.policy);
+	gw.policy = NULL;
 	gw_stage_test_free(&gw);
 	if (gw.sweep)
 		event_free(gw.sweep);

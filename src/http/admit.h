@@ -6,7 +6,7 @@
 #ifndef GW_HTTP_ADMIT_H
 #define GW_HTTP_ADMIT_H
 
-#include "auth/authn.h"
+#include "http/authn_http.h"
 
 struct gw_gateway;
 struct evhttp_request;

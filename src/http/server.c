@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/util.h"
 #include "http/admit.h"
+#include "http/authn_http.h"
 #include "http/conn.h"
 #include "http/legacy_sse.h"
 #include "http/mcp_http.h"
@@ -147,7 +148,7 @@ static void reply_health(struct gw_gateway *gw, struct evhttp_request *req)
 		json_array_append_new(ups, gw_upstream_status_json(gw->ups[i]));
 	}
 	body = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:o}", "status", gw->stopping ? "stopping" : "ok",
-			 "auth", gw_authn_required(gw) ? "required" : "none (development only)",
+			 "auth", gw_authn_required(gw->authn) ? "required" : "none (development only)",
 			 "version", GW_VERSION, "uptime_s",
 			 (json_int_t)((gw_now_ms() - gw->started_ms) / 1000), "sessions",
 			 (json_int_t)gw->sessions.live, "upstreams_ready", all_ready, "upstreams", ups);
@@ -373,7 +374,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 		reply_ready(gw, req);
 		return;
 	}
-	if (gw_authn_metadata(gw, req, path))
+	if (gw_http_authn_metadata(gw, req, path))
 		return;
 	ep = route(gw, path, &sc, base, sizeof(base));
 	if (ep == EP_NONE) {
@@ -394,7 +395,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 	ctx->ep = ep;
 	ctx->sc = sc;
 	snprintf(ctx->base, sizeof(ctx->base), "%s", base);
-	gw_authn_request(gw, req, path, on_authed, ctx);
+	gw_http_authn(gw, req, path, on_authed, ctx);
 }
 
 int gw_http_start(struct gw_gateway *gw)

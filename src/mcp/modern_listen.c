@@ -90,7 +90,7 @@ static bool sup_subscribes(const struct gw_session *s, const struct gw_sup *sup,
 		return false;
 	if (s->scope.kind == GW_SCOPE_VIRTUAL && !gw_glob_any(vs->resources.v, vs->resources.n, uri))
 		return false;
-	return !caller || !gw_authn_required(gw) ||
+	return !caller || !gw_authn_required(gw->authn) ||
 	       gw_policy_decide(gw->policy, gw->who, GW_ACTION_READ_RESOURCE, sup->up->conf->name, uri,
 				NULL) == GW_DECISION_ALLOW;
 }

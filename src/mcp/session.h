@@ -71,7 +71,7 @@ struct gw_gateway {
 	/* The caller of the request being dispatched right now (set and cleared
 	 * around the synchronous handling of one request), or NULL. */
 	const struct gw_principal *who;
-	struct gw_policy *policy;       /* NULL: no policy (see gw_authn_init) */
+	struct gw_policy *policy;       /* NULL: no policy (cli/gateway.c start_auth) */
 	struct gw_limits *limits;       /* rate limiter (limits/quota.h), or NULL */
 	struct gw_reload *reload;       /* hot reload state (cli/reload.c), or NULL */
 	struct gw_stage *stages;        /* guard and record stages, in order (mcp/pipeline.h) */

@@ -184,11 +184,11 @@ int gw_stdio_downstream_start(struct gw_gateway *gw, const char *server,
 	}
 	sd.gw = gw;
 	sd.on_eof = on_eof;
-	if (gw_authn_required(gw)) {
+	if (gw_authn_required(gw->authn)) {
 		/* Launched by a desktop client: who it is comes from the environment. */
 		struct gw_principal who;
 
-		if (gw_authn_verify_key(gw, getenv("MCPGW_API_KEY"), server, &who))
+		if (gw_authn_verify_key(gw->authn, getenv("MCPGW_API_KEY"), server, &who))
 			return GW_EINVAL;
 		gw->who = &who;
 		sd.s = gw_session_new_pending(gw, &sc);

@@ -1,0 +1,182 @@
+#include "http/authn_http.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth/authn.h"
+#include "core/config-t.h"
+#include "core/jsonrpc.h"
+#include "http/server.h"
+#include "http/tls.h"
+#include "mcp/session.h"
+
+/* A request being authenticated. */
+struct authn_req {
+	struct gw_gateway *gw;
+	struct evhttp_request *req;
+	gw_authn_done done;
+	void *arg;
+	struct gw_authn_wait *wait;    /* parked on a token's keys */
+	bool closecb;                  /* on_closed is set on the connection */
+	char path[128];
+};
+
+/* The origin clients reach us at: auth.resource's, else from Host. */
+static void public_origin(struct gw_gateway *gw, struct evhttp_request *req, char *out, size_t cap)
+{
+	const char *res = gw->cfg->auth.resource;
+	const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+	const char *p;
+
+	if (res && (p = strstr(res, "://")) && (p = strchr(p + 3, '/'))) {
+		snprintf(out, cap, "%.*s", (int)(p - res), res);
+		return;
+	}
+	if (res) {
+		snprintf(out, cap, "%s", res);
+		return;
+	}
+	snprintf(out, cap, "%s://%s", gw->cfg->tls.cert ? "https" : "http", host ? host : gw->cfg->listen);
+}
+
+/* The challenge of a refusal: where the metadata is, the error and, for a
+ * missing scope, the scopes required (the MCP spec's step-up challenge). */
+static void challenge(struct gw_gateway *gw, struct evhttp_request *req, const char *path,
+		      const struct gw_authn_verdict *v)
+{
+	const struct gw_auth_conf *ac = &gw->cfg->auth;
+	char origin[256], scopes[512] = "", hdr[1024];
+
+	public_origin(gw, req, origin, sizeof(origin));
+	if (v->status == 403) {
+		for (size_t i = 0; i < ac->required_scopes.n; i++)
+			snprintf(scopes + strlen(scopes), sizeof(scopes) - strlen(scopes), "%s%s",
+				 i ? " " : "", ac->required_scopes.v[i]);
+		snprintf(hdr, sizeof(hdr),
+			 "Bearer error=\"insufficient_scope\", scope=\"%s\", resource_metadata=\"%s/.well-known/oauth-protected-resource%s\"",
+			 scopes, origin, path);
+	} else if (v->status == 401) {
+		snprintf(hdr, sizeof(hdr), "Bearer resource_metadata=\"%s/.well-known/oauth-protected-resource%s\"%s%s%s",
+			 origin, path, v->error ? ", error=\"" : "", v->error ? v->error : "",
+			 v->error ? "\"" : "");
+	} else {
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", hdr);
+}
+
+static void on_verdict(void *arg, const struct gw_authn_verdict *v)
+{
+	struct authn_req *ar = arg;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(ar->req);
+
+	if (ar->closecb && evcon)
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	if (!v->ok) {
+		challenge(ar->gw, ar->req, ar->path, v);
+		gw_http_reply_error(ar->req, v->status, NULL, GW_RPC_SERVER_ERROR, v->message);
+	}
+	ar->done(ar->gw, ar->req, v->who, v->ok, ar->arg);
+	free(ar);
+}
+
+/* The client went away while a token's keys were fetched. */
+static void on_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct authn_req *ar = arg;
+
+	(void)evcon;
+	gw_authn_cancel(ar->wait);
+	ar->gw->replies_pending--;
+	if (!evhttp_request_get_connection(ar->req))
+		evhttp_send_reply(ar->req, 499, "Client Closed Request", NULL);
+	ar->done(ar->gw, NULL, NULL, false, ar->arg); /* only to free what arg holds */
+	free(ar);
+}
+
+/* The credential of req: "Authorization: Bearer X" or "X-API-Key: X". */
+static struct gw_str credential(struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *v = evhttp_find_header(h, "Authorization");
+
+	if (v && strncasecmp(v, "Bearer ", 7) == 0) {
+		v += 7;
+		while (*v == ' ')
+			v++;
+		return gw_str_from_cstr(v);
+	}
+	v = evhttp_find_header(h, "X-API-Key");
+	return v ? gw_str_from_cstr(v) : GW_STR_NULL;
+}
+
+void gw_http_authn(struct gw_gateway *gw, struct evhttp_request *req, const char *path,
+		   gw_authn_done done, void *arg)
+{
+	struct gw_credentials cr = { .path = path };
+	struct authn_req *ar;
+	struct gw_authn_wait *w;
+
+	if (!gw_authn_required(gw->authn)) {
+		done(gw, req, NULL, true, arg);
+		return;
+	}
+	ar = calloc(1, sizeof(*ar));
+	if (!ar) {
+		gw_http_reply_error(req, 500, NULL, GW_RPC_INTERNAL_ERROR, "out of memory");
+		done(gw, req, NULL, false, arg);
+		return;
+	}
+	ar->gw = gw;
+	ar->req = req;
+	ar->done = done;
+	ar->arg = arg;
+	snprintf(ar->path, sizeof(ar->path), "%s", path);
+	cr.token = credential(req);
+	cr.cert = gw->cfg->tls.client_ca && !cr.token.len ? gw_tls_client_cert(req) : NULL;
+	cr.path = ar->path;
+	w = gw_authn_check(gw->authn, &cr, on_verdict, ar);
+	if (!w)
+		return; /* decided: on_verdict ran */
+	ar->wait = w;
+	ar->closecb = true;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_closed, ar);
+}
+
+bool gw_http_authn_metadata(struct gw_gateway *gw, struct evhttp_request *req, const char *path)
+{
+	static const char prefix[] = "/.well-known/oauth-protected-resource";
+	const struct gw_auth_conf *ac = &gw->cfg->auth;
+	const char *rest;
+	char origin[256], resource[512];
+	json_t *body, *servers;
+
+	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	rest = path + sizeof(prefix) - 1;
+	if (!*rest)
+		rest = "/mcp";
+	public_origin(gw, req, origin, sizeof(origin));
+	snprintf(resource, sizeof(resource), "%s%s", origin, rest);
+	servers = json_array();
+	for (size_t i = 0; i < ac->authorization_servers.n; i++)
+		json_array_append_new(servers, json_string(ac->authorization_servers.v[i]));
+	for (size_t i = 0; !ac->authorization_servers.n && i < ac->n_issuers; i++)
+		json_array_append_new(servers, json_string(ac->issuers[i].issuer));
+	body = json_pack("{s:s,s:o,s:[s]}", "resource", resource, "authorization_servers", servers,
+			 "bearer_methods_supported", "header");
+	if (ac->scopes.n) {
+		json_t *sc = json_array();
+
+		for (size_t i = 0; i < ac->scopes.n; i++)
+			json_array_append_new(sc, json_string(ac->scopes.v[i]));
+		json_object_set_new(body, "scopes_supported", sc);
+	}
+	gw_http_reply_json(req, 200, body);
+	json_decref(body);
+	return true;
+}
