@@ -9,6 +9,7 @@
 #include "catalog/naming.h"
 #include "catalog/uri_template.h"
 #include "core/log.h"
+#include "core/uri.h"
 #include "core/util.h"
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
@@ -499,6 +500,30 @@ static struct gw_sup *find_uri(struct gw_session *s, const char *uri)
 	return s->n_sups == 1 ? s->sups[0] : NULL;
 }
 
+/* Scope and policy must show the URI both as written and normalised (core/
+ * uri.h): "file:///data/../etc/passwd" matches a glob of the files under
+ * file:///data/ only as written. One with no safe normal form (an encoded
+ * '/', a double escape) is refused in every mode (docs/policy.md, "Resource
+ * URIs"). */
+static bool uri_allowed(const struct gw_call *c, const struct gw_sup *sup, const json_t *juri)
+{
+	const char *uri = json_string_value(juri);
+	size_t n = json_string_length(juri), len;
+	char *norm = malloc(n + 1);
+	/* a NUL would cut the URI the policy sees short of the one forwarded */
+	bool ok = norm && strlen(uri) == n &&
+		  gw_uri_normalize((struct gw_str){ uri, n }, norm, n + 1, &len) == 0;
+
+	for (int i = 0; ok && i < (strcmp(norm, uri) ? 2 : 1); i++) {
+		const char *u = i == 0 ? uri : norm;
+
+		ok = scope_shows(c->s, GW_LIST_RESOURCES, u) &&
+		     policy_allows(c, GW_ACTION_READ_RESOURCE, sup, u);
+	}
+	free(norm);
+	return ok;
+}
+
 static void route_uri(struct gw_call *c)
 {
 	const char *uri = json_string_value(json_object_get(c->params, "uri"));
@@ -509,10 +534,9 @@ static void route_uri(struct gw_call *c)
 		return;
 	}
 	sup = find_uri(c->s, uri);
-	if (!sup || !scope_shows(c->s, GW_LIST_RESOURCES, uri) ||
-	    !policy_allows(c, GW_ACTION_READ_RESOURCE, sup, uri)) {
+	if (!sup || !uri_allowed(c, sup, json_object_get(c->params, "uri"))) {
 		gw_call_error(c, GW_RPC_RESOURCE_NOT_FOUND, "Resource not found",
-			      json_pack("{s:s}", "uri", uri));
+			      json_pack("{s:O}", "uri", json_object_get(c->params, "uri")));
 		return;
 	}
 	gw_modern_route(c, sup, NULL);
