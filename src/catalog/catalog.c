@@ -10,6 +10,7 @@
 #include "catalog/naming.h"
 #include "catalog/uri_template.h"
 #include "core/log.h"
+#include "core/uri.h"
 #include "core/util.h"
 #include "mcp/call.h"
 #include "mcp/dispatch.h"
@@ -121,6 +122,8 @@ void gw_catalog_cache_free(struct gw_list_cache *lc)
 
 /* ---- fetching one upstream's list, all pages ----------------------------- */
 
+static void warn_shared_names(const struct gw_list_cache *lc);
+
 static void build_names(struct gw_list_cache *lc)
 {
 	size_t i;
@@ -143,6 +146,7 @@ static void build_names(struct gw_list_cache *lc)
 		gw_name_make(lc->sup->prefix, n, name, sizeof(name));
 		json_object_set_new(lc->names, name, json_string(n));
 	}
+	warn_shared_names(lc);
 }
 
 /* Wake the waiters of lc. They are moved to a list of our own first: a
@@ -336,6 +340,56 @@ static bool scope_shows(const struct gw_session *s, enum gw_list_kind kind, cons
 	return key && gw_glob_any(g->v, g->n, key);
 }
 
+/* ---- one owner per gateway name (docs/configuration.md, "Name clashes") ---- */
+
+/* Does sup offer this gateway name of kind, whoever asks? */
+static bool sup_offers(const struct gw_sup *sup, enum gw_list_kind kind, const char *name)
+{
+	const char *o = json_string_value(json_object_get(sup->lists[kind].names, name));
+
+	return o && (kind != GW_LIST_TOOLS || upstream_allows_tool(sup, o));
+}
+
+/* Two servers offering one name must not be routed by chance: the first in
+ * config order owns it, for every caller (what the policy lets a caller see
+ * does not move a name to another server). NULL: nobody offers it. */
+static const struct gw_sup *name_owner(const struct gw_session *s, enum gw_list_kind kind,
+				       const char *name)
+{
+	for (size_t i = 0; i < s->n_sups; i++)
+		if (s->sups[i] && sup_offers(s->sups[i], kind, name))
+			return s->sups[i];
+	return NULL;
+}
+
+/* A list just fetched: name each clash with another server's list, once
+ * per fetch, with the server that keeps the name. */
+static void warn_shared_names(const struct gw_list_cache *lc)
+{
+	const struct gw_session *s = lc->sup->s;
+	const char *name, *what = lc->kind == GW_LIST_TOOLS ? "tool" : "prompt";
+	json_t *v;
+
+	if ((lc->kind != GW_LIST_TOOLS && lc->kind != GW_LIST_PROMPTS) ||
+	    GW_LOG_WARN < gw_log_threshold)
+		return;
+	json_object_foreach(lc->names, name, v) {
+		const struct gw_sup *owner = name_owner(s, lc->kind, name);
+
+		for (size_t i = 0; owner && i < s->n_sups; i++) {
+			const struct gw_sup *o = s->sups[i];
+
+			if (!o || o == owner || (o != lc->sup && owner != lc->sup) ||
+			    !sup_offers(o, lc->kind, name))
+				continue;
+			GW_WARN("catalog", "%s '%s' is offered by servers '%s' and '%s'; '%s' (first in "
+				"the configuration) keeps the name and the %s of '%s' is hidden", what,
+				name, owner->up->conf->name, o->up->conf->name, owner->up->conf->name,
+				what, o->up->conf->name);
+		}
+	}
+}
+
 static void merge_one(struct gw_call *c, struct gw_sup *sup, enum gw_list_kind kind, json_t *out)
 {
 	json_t *items = sup->lists[kind].items, *it;
@@ -360,7 +414,7 @@ static void merge_one(struct gw_call *c, struct gw_sup *sup, enum gw_list_kind k
 				   sup, n))
 			continue;
 		gw_name_make(sup->prefix, n, name, sizeof(name));
-		if (!scope_shows(c->s, kind, name))
+		if (!scope_shows(c->s, kind, name) || name_owner(c->s, kind, name) != sup)
 			continue;
 		copy = json_copy(it);
 		json_object_set_new(copy, "name", json_string(name));
@@ -447,11 +501,12 @@ static struct gw_sup *find_named(struct gw_call *c, enum gw_list_kind kind, cons
 
 		if (!o || (kind == GW_LIST_TOOLS && !upstream_allows_tool(sup, o)))
 			continue;
+		/* the owner (name_owner()); a later server's same name is hidden */
 		if (!scope_shows(s, kind, name))
-			continue;
+			return NULL;
 		if (!policy_allows(c, kind == GW_LIST_TOOLS ? GW_ACTION_INVOKE_TOOL : GW_ACTION_GET_PROMPT,
 				   sup, o))
-			continue;
+			return NULL;
 		*orig = o;
 		return sup;
 	}
@@ -543,6 +598,30 @@ static struct gw_sup *find_uri(struct gw_session *s, const char *uri)
 	return s->n_sups == 1 ? s->sups[0] : NULL;
 }
 
+/* Scope and policy must show the URI both as written and normalised (core/
+ * uri.h): "file:///data/../etc/passwd" matches a glob of the files under
+ * file:///data/ only as written. One with no safe normal form (an encoded
+ * '/', a double escape) is refused in every mode (docs/policy.md, "Resource
+ * URIs"). */
+static bool uri_allowed(const struct gw_call *c, const struct gw_sup *sup, const json_t *juri)
+{
+	const char *uri = json_string_value(juri);
+	size_t n = json_string_length(juri), len;
+	char *norm = malloc(n + 1);
+	/* a NUL would cut the URI the policy sees short of the one forwarded */
+	bool ok = norm && strlen(uri) == n &&
+		  gw_uri_normalize((struct gw_str){ uri, n }, norm, n + 1, &len) == 0;
+
+	for (int i = 0; ok && i < (strcmp(norm, uri) ? 2 : 1); i++) {
+		const char *u = i == 0 ? uri : norm;
+
+		ok = scope_shows(c->s, GW_LIST_RESOURCES, u) &&
+		     policy_allows(c, GW_ACTION_READ_RESOURCE, sup, u);
+	}
+	free(norm);
+	return ok;
+}
+
 static void route_uri(struct gw_call *c)
 {
 	const char *uri = json_string_value(json_object_get(c->params, "uri"));
@@ -553,10 +632,9 @@ static void route_uri(struct gw_call *c)
 		return;
 	}
 	sup = find_uri(c->s, uri);
-	if (!sup || !scope_shows(c->s, GW_LIST_RESOURCES, uri) ||
-	    !policy_allows(c, GW_ACTION_READ_RESOURCE, sup, uri)) {
+	if (!sup || !uri_allowed(c, sup, json_object_get(c->params, "uri"))) {
 		gw_call_error(c, GW_RPC_RESOURCE_NOT_FOUND, "Resource not found",
-			      json_pack("{s:s}", "uri", uri));
+			      json_pack("{s:O}", "uri", json_object_get(c->params, "uri")));
 		return;
 	}
 	gw_modern_route(c, sup, NULL);

@@ -137,6 +137,7 @@ static int start_upstreams(struct gw_gateway *gw)
 {
 	struct gw_config *cfg = gw->cfg;
 
+	gw_config_warn_prefixes(cfg);
 	gw->ups = calloc(cfg->n_servers ? cfg->n_servers : 1, sizeof(*gw->ups));
 	if (!gw->ups)
 		return -1;

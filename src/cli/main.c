@@ -202,6 +202,7 @@ static int cmd_config_check(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	gw_config_warn_prefixes(cfg);
 	printf("%s: ok (%zu servers, %zu virtual servers, listen %s)\n", path, cfg->n_servers,
 	       cfg->n_vservers, cfg->listen);
 	gw_config_free(cfg);

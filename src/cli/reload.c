@@ -491,6 +491,7 @@ static void apply(struct gw_reload *r, struct reload_job *job)
 	}
 	free(old_ups);
 	apply_settings(gw, old);
+	gw_config_warn_prefixes(gw->cfg);
 	r->applied++;
 	GW_INFO("reload", "reload %lu applied from %s: %u servers added, %u changed (restarted), "
 		"%u removed, %u unchanged; policy %s", r->applied, gw->cfg->path, p.added, p.changed,

@@ -24,6 +24,7 @@
 #include "core/config_value.h"
 #include "core/err.h"
 #include "core/file.h"
+#include "core/log.h"
 #include "core/yaml_tree.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
@@ -380,6 +381,26 @@ static int check_vserver_names(struct gw_yaml_diag *d, const struct gw_config *c
 	}
 	free(sorted);
 	return rc;
+}
+
+/* Two servers with one prefix (two "" included) can offer the same gateway
+ * name; the catalog then gives it to the first (docs/configuration.md, "Name
+ * clashes"). Not an error: a tool name only clashes if both have it. */
+void gw_config_warn_prefixes(const struct gw_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_servers; i++) {
+		const struct gw_server_conf *a = &cfg->servers[i];
+
+		for (size_t k = i + 1; a->enabled && k < cfg->n_servers; k++) {
+			const struct gw_server_conf *b = &cfg->servers[k];
+
+			if (!b->enabled || !a->prefix || !b->prefix || strcmp(a->prefix, b->prefix) != 0)
+				continue;
+			GW_WARN("config", "servers '%s' and '%s' have the same prefix '%s': a tool or "
+				"prompt name both offer goes to '%s' (first in the configuration) and the "
+				"other is hidden", a->name, b->name, a->prefix, a->name);
+		}
+	}
 }
 
 /* ---- store ------------------------------------------------------------- */

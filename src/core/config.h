@@ -36,6 +36,10 @@ void gw_config_free(struct gw_config *cfg);
  * is borrowed from cfg. */
 struct gw_server_conf *gw_config_server(const struct gw_config *cfg, const char *name);
 struct gw_vserver_conf *gw_config_vserver(const struct gw_config *cfg, const char *name);
+/* Log a warning for each pair of enabled servers with the same prefix
+ * ("" included): their tool and prompt names can clash. At start, reload
+ * and `config check`; never fails. */
+void gw_config_warn_prefixes(const struct gw_config *cfg);
 /* Whether a and b hold the same strings in the same order. */
 bool gw_config_strv_equal(const struct gw_strv *a, const struct gw_strv *b);
 

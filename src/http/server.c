@@ -17,6 +17,7 @@
 #include "http/admit.h"
 #include "http/authn_http.h"
 #include "http/conn.h"
+#include "http/hostport.h"
 #include "http/legacy_sse.h"
 #include "http/mcp_http.h"
 #include "http/tls.h"
@@ -88,18 +89,25 @@ void gw_http_reply_limit(struct evhttp_request *req, json_t *id, const struct gw
 	json_decref(body);
 }
 
-/* host[:port] names a loopback address? */
-static bool host_is_local(const char *h, size_t n)
+/* Exactly host[:port], naming a loopback host (http/hostport.h): anything
+ * after the host but ":digits" makes it a foreign host. */
+static bool host_is_local(const char *h)
 {
-	static const char *const names[] = { "localhost", "127.0.0.1", "[::1]" };
+	struct gw_hostport hp;
 
-	for (int i = 0; i < 3; i++) {
-		size_t l = strlen(names[i]);
+	return gw_hostport_parse(gw_str_from_cstr(h), &hp) == 0 && gw_hostport_is_loopback(&hp);
+}
 
-		if (n >= l && strncasecmp(h, names[i], l) == 0 && (n == l || h[l] == ':'))
-			return true;
-	}
-	return false;
+/* An origin http(s)://host[:port] of a loopback host? */
+static bool origin_is_local(const char *origin)
+{
+	struct gw_hostport hp;
+	struct gw_str scheme;
+
+	if (gw_hostport_parse_origin(gw_str_from_cstr(origin), &scheme, &hp))
+		return false;
+	return (gw_str_eq_cstr(scheme, "http") || gw_str_eq_cstr(scheme, "https")) &&
+	       gw_hostport_is_loopback(&hp);
 }
 
 static bool listen_is_local(const struct gw_gateway *gw)
@@ -120,7 +128,7 @@ static const char *check_origin(struct gw_gateway *gw, struct evhttp_request *re
 	const char *host = evhttp_find_header(h, "Host");
 	const struct gw_strv *allow = &gw->cfg->allowed_origins;
 
-	if (listen_is_local(gw) && host && !host_is_local(host, strlen(host)))
+	if (listen_is_local(gw) && host && !host_is_local(host))
 		return "Host header is not allowed";
 	if (!origin)
 		return NULL;
@@ -130,11 +138,7 @@ static const char *check_origin(struct gw_gateway *gw, struct evhttp_request *re
 				return NULL;
 		return "Origin is not allowed";
 	}
-	if (strncmp(origin, "http://", 7) == 0 && host_is_local(origin + 7, strlen(origin + 7)))
-		return NULL;
-	if (strncmp(origin, "https://", 8) == 0 && host_is_local(origin + 8, strlen(origin + 8)))
-		return NULL;
-	return "Origin is not allowed";
+	return origin_is_local(origin) ? NULL : "Origin is not allowed";
 }
 
 static void reply_health(struct gw_gateway *gw, struct evhttp_request *req)

@@ -234,6 +234,43 @@ test('Host: evil.example.com: 403', async () => {
   await stillWorks();
 });
 
+// A ping on sid with this Host and (when given) Origin, sent raw: fetch()
+// would not send an odd Host.
+function pingWith(sid, host, origin) {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 30, method: 'ping' });
+  return rawHttp(gw.base,
+    `POST /mcp HTTP/1.1\r\nHost: ${host}\r\n${origin ? `Origin: ${origin}\r\n` : ''}` +
+    `Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n` +
+    `Mcp-Session-Id: ${sid}\r\nMCP-Protocol-Version: ${PROTO}\r\n` +
+    `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+test('Host or Origin that only starts like loopback (port not digits, userinfo): 403', async () => {
+  const sid = await initSession(gw.url, PROTO);
+  const port = new URL(gw.base).port;
+  const here = `127.0.0.1:${port}`;
+  for (const host of ['localhost:evil.com', `127.0.0.1:${port}@evil.com`, '[::1]:x', 'localhost:',
+    '127.0.0.1:65536', `localhost:${port}evil`, `user@localhost:${port}`]) {
+    const r = await pingWith(sid, host);
+    assert.equal(r.status, 403, `Host: ${host}\n${r.raw}`);
+    assert.match(JSON.parse(r.body).error.message, /Host/, r.body);
+  }
+  for (const origin of ['http://localhost:evil.com', `http://localhost:${port}@evil.com`,
+    `http://127.0.0.1:${port}@evil.com`, 'http://[::1]:x', 'http://localhost:', 'http://localhost:99999',
+    `http://user@localhost:${port}`, `http://localhost:${port}/path`]) {
+    const r = await pingWith(sid, here, origin);
+    assert.equal(r.status, 403, `Origin: ${origin}\n${r.raw}`);
+    assert.match(JSON.parse(r.body).error.message, /Origin/, r.body);
+  }
+  // The real loopback names, with and without a port, still pass.
+  for (const [host, origin] of [[here, `http://localhost:${port}`], [`localhost:${port}`, 'http://127.0.0.1'],
+    ['[::1]', `https://[::1]:${port}`], ['LOCALHOST', undefined]]) {
+    const r = await pingWith(sid, host, origin);
+    assert.equal(r.status, 200, `Host: ${host}, Origin: ${origin}\n${r.raw}`);
+  }
+  await stillWorks();
+});
+
 test('MCP-Protocol-Version: 1999-01-01: 400', async () => {
   const sid = await initSession(gw.url, PROTO);
   const r = await post(gw.url, { jsonrpc: '2.0', id: 27, method: 'ping' },
