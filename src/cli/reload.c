@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "catalog/rescope.h"
+#include "mcp/rescope.h"
 #include "cli/gateway.h"
 #include "cli/pidfile.h"
 #include "core/buf.h"
@@ -405,11 +405,11 @@ static void rescope_sessions(struct gw_reload *r, const struct gw_rescope *rs)
 	size_t first = r->n_orphans;
 
 	while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
-		gw_catalog_rescope(s, rs);
+		gw_rescope_session(s, rs);
 	/* Each session exactly once: the map is changed only after the walk. */
 	pos = 0;
 	while ((s = gw_map_next(&gw->modern, &pos, NULL)))
-		if (!gw_catalog_rescope(s, rs) && add_orphan(r, s))
+		if (!gw_rescope_session(s, rs) && add_orphan(r, s))
 			GW_ERROR("reload", "out of memory: session %.8s… stays in the scope map", s->id);
 	for (size_t i = first; i < r->n_orphans; i++) {
 		pos = 0;
@@ -538,8 +538,8 @@ static void drain_sessions(struct gw_reload *r)
 	size_t pos = 0, n = 0;
 
 	while ((s = gw_map_next(&gw->sessions, &pos, NULL))) {
-		gw_catalog_drain(s);
-		if (gw_catalog_is_orphan(s) && !s->calls && !s->sink) {
+		gw_rescope_drain(s);
+		if (gw_rescope_is_orphan(s) && !s->calls && !s->sink) {
 			GW_INFO("reload", "session %.8s…: its endpoint was removed; closing it", s->id);
 			gw_session_close(s);
 			pos = 0; /* the map changed under us */
@@ -547,10 +547,10 @@ static void drain_sessions(struct gw_reload *r)
 	}
 	pos = 0;
 	while ((s = gw_map_next(&gw->modern, &pos, NULL)))
-		gw_catalog_drain(s);
+		gw_rescope_drain(s);
 	for (size_t i = 0; i < r->n_orphans; i++) {
 		s = r->orphans[i];
-		gw_catalog_drain(s);
+		gw_rescope_drain(s);
 		if (s->calls)
 			r->orphans[n++] = s;
 		else
@@ -566,14 +566,14 @@ static bool up_in_use(struct gw_reload *r, const struct gw_upstream *up)
 	size_t pos = 0;
 
 	while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
-		if (gw_catalog_drains(s, up))
+		if (gw_rescope_drains(s, up))
 			return true;
 	pos = 0;
 	while ((s = gw_map_next(&gw->modern, &pos, NULL)))
-		if (gw_catalog_drains(s, up))
+		if (gw_rescope_drains(s, up))
 			return true;
 	for (size_t i = 0; i < r->n_orphans; i++)
-		if (gw_catalog_drains(r->orphans[i], up))
+		if (gw_rescope_drains(r->orphans[i], up))
 			return true;
 	return false;
 }

@@ -4,15 +4,15 @@
  * that stayed is kept as it is (same upstream session, same caches); one of
  * a server that was removed or changed moves to the session's draining list
  * until no call uses it; one of a new server is created. */
-#ifndef GW_CATALOG_RESCOPE_H
-#define GW_CATALOG_RESCOPE_H
+#ifndef GW_MCP_RESCOPE_H
+#define GW_MCP_RESCOPE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "mcp/session.h"
 
-/* What a reload changed, for gw_catalog_rescope(). */
+/* What a reload changed, for gw_rescope_session(). */
 struct gw_rescope {
 	struct gw_upstream *const *old_ups; /* gw->ups before the swap (still allocated) */
 	size_t n_old;
@@ -23,14 +23,14 @@ struct gw_rescope {
  * swapped; tell its client that lists changed where they may have (for the
  * kinds its capabilities announce list changes of). Returns false when the
  * endpoint of s is gone (its server or virtual server was removed): s then
- * has no views left but draining ones and is an orphan (gw_catalog_is_orphan). */
-bool gw_catalog_rescope(struct gw_session *s, const struct gw_rescope *rs);
+ * has no views left but draining ones and is an orphan (gw_rescope_is_orphan). */
+bool gw_rescope_session(struct gw_session *s, const struct gw_rescope *rs);
 /* Has s lost its endpoint to a reload? */
-bool gw_catalog_is_orphan(const struct gw_session *s);
+bool gw_rescope_is_orphan(const struct gw_session *s);
 /* Free the draining views of s that nothing uses any more (no call, no list
  * fetch). Returns how many remain. */
-size_t gw_catalog_drain(struct gw_session *s);
+size_t gw_rescope_drain(struct gw_session *s);
 /* Does a draining view of s still use up? */
-bool gw_catalog_drains(const struct gw_session *s, const struct gw_upstream *up);
+bool gw_rescope_drains(const struct gw_session *s, const struct gw_upstream *up);
 
 #endif

@@ -1,4 +1,4 @@
-#include "catalog/rescope.h"
+#include "mcp/rescope.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 
 #define ORPHAN_SERVER SIZE_MAX
 
-bool gw_catalog_is_orphan(const struct gw_session *s)
+bool gw_rescope_is_orphan(const struct gw_session *s)
 {
 	return (s->scope.kind == GW_SCOPE_SERVER && s->scope.server == ORPHAN_SERVER) ||
 	       (s->scope.kind == GW_SCOPE_VIRTUAL && !s->scope.vs);
@@ -33,7 +33,7 @@ static void rescope_endpoint(struct gw_session *s, const struct gw_rescope *rs, 
 	struct gw_gateway *gw = s->gw;
 	struct gw_scope *sc = &s->scope;
 
-	if (gw_catalog_is_orphan(s))
+	if (gw_rescope_is_orphan(s))
 		return;
 	if (sc->kind == GW_SCOPE_SERVER) {
 		const char *name = sc->server < rs->n_old ? rs->old_ups[sc->server]->conf->name : "";
@@ -53,7 +53,7 @@ static void rescope_endpoint(struct gw_session *s, const struct gw_rescope *rs, 
 
 static bool in_scope(const struct gw_session *s, size_t i)
 {
-	if (gw_catalog_is_orphan(s))
+	if (gw_rescope_is_orphan(s))
 		return false;
 	return s->scope.kind != GW_SCOPE_SERVER || s->scope.server == i;
 }
@@ -143,13 +143,13 @@ static void notify_lists(struct gw_session *s)
 	json_decref(init);
 }
 
-bool gw_catalog_rescope(struct gw_session *s, const struct gw_rescope *rs)
+bool gw_rescope_session(struct gw_session *s, const struct gw_rescope *rs)
 {
 	bool changed = rs->policy_changed;
 
 	rescope_endpoint(s, rs, &changed);
 	rescope_sups(s, &changed);
-	if (gw_catalog_is_orphan(s))
+	if (gw_rescope_is_orphan(s))
 		return false;
 	if (changed)
 		notify_lists(s);
@@ -169,7 +169,7 @@ static bool sup_busy(const struct gw_session *s, const struct gw_sup *sup)
 	return false;
 }
 
-size_t gw_catalog_drain(struct gw_session *s)
+size_t gw_rescope_drain(struct gw_session *s)
 {
 	size_t n = 0;
 
@@ -186,7 +186,7 @@ size_t gw_catalog_drain(struct gw_session *s)
 	return n;
 }
 
-bool gw_catalog_drains(const struct gw_session *s, const struct gw_upstream *up)
+bool gw_rescope_drains(const struct gw_session *s, const struct gw_upstream *up)
 {
 	for (size_t i = 0; i < s->n_draining; i++)
 		if (s->draining[i]->up == up)
