@@ -1,24 +1,23 @@
+/* Federation (catalog.h): each session's lists of every in-scope upstream,
+ * fetched page by page and cached, merged under gateway names, and the
+ * owner of a name or URI. It decides nothing about callers: what a caller
+ * may see or call is the pipeline's authorize stage (mcp/resolve.c), which
+ * hands its decision in as a filter. */
 #include "catalog/catalog.h"
 
 #include <inttypes.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/authn.h"
 #include "catalog/naming.h"
 #include "catalog/uri_template.h"
-#include "core/log.h"
-#include "core/uri.h"
-#include "core/util.h"
-#include "mcp/call.h"
-#include "mcp/dispatch.h"
+#include "core/config-t.h"
 #include "core/jsonrpc.h"
-#include "mcp/modern.h"
+#include "core/log.h"
+#include "core/util.h"
 #include "mcp/modern_params.h"
-#include "mcp/tasks.h"
-#include "policy/policy.h"
+#include "policy/glob.h"
 #include "upstream/upstream.h"
 
 #define CATALOG_MAX_PAGES 100
@@ -37,43 +36,61 @@ static const struct {
 	  "resources" },
 };
 
-typedef void (*lists_done_cb)(struct gw_call *c);
-
-/* A call waiting for one list: on the cache's waiters list (doubly linked,
- * so that a call that ends first unlinks its own) and registered with the
- * call, whose end frees it. */
+/* One list a wait waits for: on the cache's waiters list and on the
+ * wait's own (both doubly linked: either side may go first). */
 struct gw_list_waiter {
-	struct gw_call *call;
-	lists_done_cb done;
-	struct gw_list_waiter *next, **pprev;
-	struct gw_call_cleanup cleanup;
+	struct gw_catalog_wait *wait;
+	struct gw_list_cache *lc;
+	struct gw_list_waiter *next, **pprev;     /* lc->waiters */
+	struct gw_list_waiter *wnext, **wpprev;   /* wait->waiters */
 };
 
-static void waiter_unlink(struct gw_list_waiter *w)
+static void waiter_free(struct gw_list_waiter *w)
 {
 	*w->pprev = w->next;
 	if (w->next)
 		w->next->pprev = w->pprev;
+	*w->wpprev = w->wnext;
+	if (w->wnext)
+		w->wnext->wpprev = w->wpprev;
+	free(w);
 }
 
-static void waiter_push(struct gw_list_waiter **head, struct gw_list_waiter *w)
+static struct gw_list_waiter *waiter_new(struct gw_list_cache *lc, struct gw_catalog_wait *wait)
 {
-	w->next = *head;
+	struct gw_list_waiter *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->wait = wait;
+	w->lc = lc;
+	w->next = lc->waiters;
 	if (w->next)
 		w->next->pprev = &w->next;
-	w->pprev = head;
-	*head = w;
+	w->pprev = &lc->waiters;
+	lc->waiters = w;
+	w->wnext = wait->waiters;
+	if (w->wnext)
+		w->wnext->wpprev = &w->wnext;
+	w->wpprev = &wait->waiters;
+	wait->waiters = w;
+	return w;
 }
 
-/* The call ended while it waited (client gone, cancelled, session
- * closing): the list fetch goes on for the others, without it. */
-static void waiter_call_ended(struct gw_call *c, struct gw_call_cleanup *cl)
+const char *gw_catalog_list_key(enum gw_list_kind kind)
 {
-	struct gw_list_waiter *w = (struct gw_list_waiter *)((char *)cl - offsetof(struct gw_list_waiter, cleanup));
+	return kinds[kind].key;
+}
 
-	(void)c;
-	waiter_unlink(w);
-	free(w);
+bool gw_catalog_list_method(const char *method, enum gw_list_kind *kind)
+{
+	for (int k = 0; k < GW_LIST_N; k++) {
+		if (strcmp(method, kinds[k].method) == 0) {
+			*kind = (enum gw_list_kind)k;
+			return true;
+		}
+	}
+	return false;
 }
 
 bool gw_catalog_list_changed_kind(const char *method, enum gw_list_kind *kind)
@@ -109,20 +126,26 @@ void gw_catalog_invalidate(struct gw_sup *sup, enum gw_list_kind kind)
 
 void gw_catalog_cache_free(struct gw_list_cache *lc)
 {
+	/* the waits stay; each just has one list less to wait for (its owner
+	 * ends it: the session is going) */
 	while (lc->waiters) {
 		struct gw_list_waiter *w = lc->waiters;
 
-		waiter_unlink(w);
-		gw_call_cleanup_drop(&w->cleanup);
-		free(w);
+		w->wait->pending--;
+		waiter_free(w);
 	}
 	cache_reset(lc);
 	lc->fetching = false;
 }
 
-/* ---- fetching one upstream's list, all pages ----------------------------- */
+void gw_catalog_wait_cancel(struct gw_catalog_wait *wait)
+{
+	while (wait->waiters)
+		waiter_free(wait->waiters);
+	wait->pending = 0;
+}
 
-static void warn_shared_names(const struct gw_list_cache *lc);
+/* ---- fetching one upstream's list, all pages ----------------------------- */
 
 static void build_names(struct gw_list_cache *lc)
 {
@@ -146,31 +169,34 @@ static void build_names(struct gw_list_cache *lc)
 		gw_name_make(lc->sup->prefix, n, name, sizeof(name));
 		json_object_set_new(lc->names, name, json_string(n));
 	}
-	warn_shared_names(lc);
+	lc->fresh = true; /* gw_catalog_warn_clashes() looks at it */
 }
 
 /* Wake the waiters of lc. They are moved to a list of our own first: a
  * waiter's done() may end other calls (whose waiters then unlink
  * themselves from it) or start a new fetch of lc (whose waiters must wait
  * for that one). */
+/* Wake the waits on lc. Each waiter is taken off before its wait's done()
+ * runs: done() may end other waits (whose waiters then unlink themselves)
+ * or start a new fetch of lc (whose waiters wait for that one, so only the
+ * waiters present now are woken). */
 static void fetch_finish(struct gw_list_cache *lc)
 {
-	struct gw_list_waiter *woken = NULL, *w;
+	struct gw_list_waiter *w, *woken = NULL;
 
 	lc->fetching = false;
-	while ((w = lc->waiters)) {
-		waiter_unlink(w);
-		waiter_push(&woken, w);
+	/* move the current waiters to a list of our own, keeping the wait links */
+	if (lc->waiters) {
+		woken = lc->waiters;
+		woken->pprev = &woken;
+		lc->waiters = NULL;
 	}
 	while ((w = woken)) {
-		struct gw_call *c = w->call;
-		lists_done_cb done = w->done;
+		struct gw_catalog_wait *wait = w->wait;
 
-		waiter_unlink(w);
-		gw_call_cleanup_drop(&w->cleanup);
-		free(w);
-		if (--c->waiting == 0)
-			done(c);
+		waiter_free(w);
+		if (--wait->pending == 0)
+			wait->done(wait);
 	}
 }
 
@@ -200,7 +226,7 @@ static void on_page(void *arg, json_t *msg, int code, const char *message)
 	const char *next;
 
 	lc->ureq = NULL;
-	if (lc->sup->s->closing)
+	if (lc->sup->closing)
 		return;
 	if (!msg || !json_is_object(result)) {
 		int ecode = err ? (int)json_integer_value(json_object_get(err, "code")) : code;
@@ -257,22 +283,19 @@ static bool sup_may_own(const struct gw_sup *sup, const char *name)
 	       (strncmp(name, sup->prefix, plen) == 0 && name[plen] == '_' && name[plen + 1] == '_');
 }
 
-/* Make sure every in-scope list of the kinds in mask is fetched (of the
- * upstreams that may own name, when it is not NULL), then call done(c) (at
- * once if nothing was missing). */
-static void ensure_lists(struct gw_call *c, unsigned mask, const char *name, lists_done_cb done)
+bool gw_catalog_ensure(const struct gw_catalog_view *v, unsigned mask, const char *name,
+		       struct gw_catalog_wait *wait, void (*done)(struct gw_catalog_wait *wait))
 {
-	struct gw_session *s = c->s;
-
-	c->waiting = 1; /* held until every fetch has been started */
-	for (size_t i = 0; i < s->n_sups; i++) {
-		struct gw_sup *sup = s->sups[i];
+	wait->done = done;
+	wait->pending = 1; /* held until every fetch has been started */
+	wait->waiters = NULL;
+	for (size_t i = 0; i < v->n_sups; i++) {
+		struct gw_sup *sup = v->sups[i];
 
 		if (!sup_may_own(sup, name))
 			continue;
 		for (int k = 0; k < GW_LIST_N; k++) {
 			struct gw_list_cache *lc = &sup->lists[k];
-			struct gw_list_waiter *w;
 
 			if (!(mask & (1u << k)))
 				continue;
@@ -285,14 +308,9 @@ static void ensure_lists(struct gw_call *c, unsigned mask, const char *name, lis
 				build_names(lc);
 				continue;
 			}
-			w = calloc(1, sizeof(*w));
-			if (!w)
+			if (!waiter_new(lc, wait))
 				continue;
-			w->call = c;
-			w->done = done;
-			waiter_push(&lc->waiters, w);
-			gw_call_on_end(c, &w->cleanup, waiter_call_ended);
-			c->waiting++;
+			wait->pending++;
 			if (!lc->fetching) {
 				lc->fetching = true;
 				lc->acc = json_array();
@@ -301,25 +319,10 @@ static void ensure_lists(struct gw_call *c, unsigned mask, const char *name, lis
 			}
 		}
 	}
-	if (--c->waiting == 0)
-		done(c);
+	return --wait->pending == 0;
 }
 
-/* ---- filters and merging -------------------------------------------------- */
-
-/* Policy (issue 4): what the caller may not use, it does not see, and a
- * call to it is answered as if it did not exist. No authentication: no
- * policy (development mode, logged at start). */
-static bool policy_allows(const struct gw_call *c, enum gw_action act, const struct gw_sup *sup,
-			  const char *name)
-{
-	struct gw_gateway *gw = c->s->gw;
-
-	if (!gw_authn_required(gw->authn))
-		return true;
-	return gw_policy_decide(gw->policy, c->who, act, sup->up->conf->name, name, NULL) ==
-	       GW_DECISION_ALLOW;
-}
+/* ---- names, owners and merging ------------------------------------------------ */
 
 static bool upstream_allows_tool(const struct gw_sup *sup, const char *orig)
 {
@@ -328,19 +331,16 @@ static bool upstream_allows_tool(const struct gw_sup *sup, const char *orig)
 	return allow->n == 0 || gw_glob_any(allow->v, allow->n, orig);
 }
 
-/* Does the session's scope show this item (gateway name or URI)? */
-static bool scope_shows(const struct gw_session *s, enum gw_list_kind kind, const char *key)
+bool gw_catalog_scope_shows(const struct gw_catalog_view *v, enum gw_list_kind kind, const char *key)
 {
-	const struct gw_vserver_conf *vs = s->scope.vs;
+	const struct gw_vserver_conf *vs = v->scope->vs;
 	const struct gw_strv *g;
 
-	if (s->scope.kind != GW_SCOPE_VIRTUAL)
+	if (v->scope->kind != GW_SCOPE_VIRTUAL)
 		return true;
 	g = kind == GW_LIST_TOOLS ? &vs->tools : kind == GW_LIST_PROMPTS ? &vs->prompts : &vs->resources;
 	return key && gw_glob_any(g->v, g->n, key);
 }
-
-/* ---- one owner per gateway name (docs/configuration.md, "Name clashes") ---- */
 
 /* Does sup offer this gateway name of kind, whoever asks? */
 static bool sup_offers(const struct gw_sup *sup, enum gw_list_kind kind, const char *name)
@@ -353,31 +353,27 @@ static bool sup_offers(const struct gw_sup *sup, enum gw_list_kind kind, const c
 /* Two servers offering one name must not be routed by chance: the first in
  * config order owns it, for every caller (what the policy lets a caller see
  * does not move a name to another server). NULL: nobody offers it. */
-static const struct gw_sup *name_owner(const struct gw_session *s, enum gw_list_kind kind,
+static const struct gw_sup *name_owner(const struct gw_catalog_view *v, enum gw_list_kind kind,
 				       const char *name)
 {
-	for (size_t i = 0; i < s->n_sups; i++)
-		if (s->sups[i] && sup_offers(s->sups[i], kind, name))
-			return s->sups[i];
+	for (size_t i = 0; i < v->n_sups; i++)
+		if (v->sups[i] && sup_offers(v->sups[i], kind, name))
+			return v->sups[i];
 	return NULL;
 }
 
-/* A list just fetched: name each clash with another server's list, once
- * per fetch, with the server that keeps the name. */
-static void warn_shared_names(const struct gw_list_cache *lc)
+/* A list fetched since the last look: name each clash with another
+ * server's list, once, with the server that keeps the name. */
+static void warn_list_clashes(const struct gw_catalog_view *v, struct gw_list_cache *lc)
 {
-	const struct gw_session *s = lc->sup->s;
 	const char *name, *what = lc->kind == GW_LIST_TOOLS ? "tool" : "prompt";
-	json_t *v;
+	json_t *val;
 
-	if ((lc->kind != GW_LIST_TOOLS && lc->kind != GW_LIST_PROMPTS) ||
-	    GW_LOG_WARN < gw_log_threshold)
-		return;
-	json_object_foreach(lc->names, name, v) {
-		const struct gw_sup *owner = name_owner(s, lc->kind, name);
+	json_object_foreach(lc->names, name, val) {
+		const struct gw_sup *owner = name_owner(v, lc->kind, name);
 
-		for (size_t i = 0; owner && i < s->n_sups; i++) {
-			const struct gw_sup *o = s->sups[i];
+		for (size_t i = 0; owner && i < v->n_sups; i++) {
+			const struct gw_sup *o = v->sups[i];
 
 			if (!o || o == owner || (o != lc->sup && owner != lc->sup) ||
 			    !sup_offers(o, lc->kind, name))
@@ -390,7 +386,25 @@ static void warn_shared_names(const struct gw_list_cache *lc)
 	}
 }
 
-static void merge_one(struct gw_call *c, struct gw_sup *sup, enum gw_list_kind kind, json_t *out)
+void gw_catalog_warn_clashes(const struct gw_catalog_view *v)
+{
+	for (size_t i = 0; i < v->n_sups; i++) {
+		for (int k = GW_LIST_TOOLS; k <= GW_LIST_PROMPTS; k++) {
+			struct gw_list_cache *lc = &v->sups[i]->lists[k];
+
+			if (!lc->fresh)
+				continue;
+			lc->fresh = false;
+			if (GW_LOG_WARN >= gw_log_threshold)
+				warn_list_clashes(v, lc);
+		}
+	}
+}
+
+/* The items of sup's list of kind that the filter lets through, as the
+ * client sees them, appended to out. */
+static void merge_one(const struct gw_catalog_view *v, struct gw_sup *sup, enum gw_list_kind kind,
+		      gw_catalog_filter allowed, void *arg, json_t *out)
 {
 	json_t *items = sup->lists[kind].items, *it;
 	char name[GW_NAME_MAX + 1];
@@ -404,17 +418,16 @@ static void merge_one(struct gw_call *c, struct gw_sup *sup, enum gw_list_kind k
 			const char *uri = json_string_value(json_object_get(
 				it, kind == GW_LIST_RESOURCES ? "uri" : "uriTemplate"));
 
-			if (scope_shows(c->s, kind, uri) && policy_allows(c, GW_ACTION_READ_RESOURCE, sup, uri))
+			if (gw_catalog_scope_shows(v, kind, uri) && allowed(arg, kind, sup, uri))
 				json_array_append(out, it);
 			continue;
 		}
 		if (!n || (kind == GW_LIST_TOOLS && !upstream_allows_tool(sup, n)))
 			continue;
-		if (!policy_allows(c, kind == GW_LIST_TOOLS ? GW_ACTION_LIST_TOOLS : GW_ACTION_GET_PROMPT,
-				   sup, n))
+		if (!allowed(arg, kind, sup, n))
 			continue;
 		gw_name_make(sup->prefix, n, name, sizeof(name));
-		if (!scope_shows(c->s, kind, name) || name_owner(c->s, kind, name) != sup)
+		if (!gw_catalog_scope_shows(v, kind, name) || name_owner(v, kind, name) != sup)
 			continue;
 		copy = json_copy(it);
 		json_object_set_new(copy, "name", json_string(name));
@@ -431,7 +444,17 @@ static void merge_one(struct gw_call *c, struct gw_sup *sup, enum gw_list_kind k
 	}
 }
 
-static int parse_cursor(json_t *params, size_t *offset)
+json_t *gw_catalog_merge(const struct gw_catalog_view *v, enum gw_list_kind kind,
+			 gw_catalog_filter allowed, void *arg)
+{
+	json_t *all = json_array();
+
+	for (size_t i = 0; all && i < v->n_sups; i++)
+		merge_one(v, v->sups[i], kind, allowed, arg, all);
+	return all;
+}
+
+int gw_catalog_parse_cursor(json_t *params, size_t *offset)
 {
 	json_t *cur = json_object_get(params, "cursor");
 	const char *s;
@@ -451,74 +474,25 @@ static int parse_cursor(json_t *params, size_t *offset)
 	return 0;
 }
 
-static void list_done(struct gw_call *c)
+/* ---- owners ------------------------------------------------------------------------ */
+
+struct gw_sup *gw_catalog_owner(const struct gw_catalog_view *v, enum gw_list_kind kind,
+				const char *name, const char **orig)
 {
-	enum gw_list_kind kind = GW_LIST_TOOLS;
-	json_t *all = json_array(), *page, *result;
-	size_t offset, size = c->s->gw->cfg->page_size, total;
-	char next[32];
+	struct gw_sup *sup = (struct gw_sup *)name_owner(v, kind, name);
 
-	for (int k = 0; k < GW_LIST_N; k++)
-		if (strcmp(c->method, kinds[k].method) == 0)
-			kind = (enum gw_list_kind)k;
-	if (parse_cursor(c->params, &offset) < 0) {
-		json_decref(all);
-		gw_call_error(c, GW_RPC_INVALID_PARAMS, "Invalid cursor", NULL);
-		return;
-	}
-	for (size_t i = 0; i < c->s->n_sups; i++)
-		merge_one(c, c->s->sups[i], kind, all);
-	total = json_array_size(all);
-	page = json_array();
-	for (size_t i = offset; i < total && i < offset + size; i++)
-		json_array_append(page, json_array_get(all, i));
-	result = json_pack("{s:o}", kinds[kind].key, page);
-	if (offset + size < total) {
-		snprintf(next, sizeof(next), "gw.%zu", offset + size);
-		json_object_set_new(result, "nextCursor", json_string(next));
-	}
-	json_decref(all);
-	gw_call_reply(c, result);
-}
-
-void gw_catalog_list(struct gw_call *c, enum gw_list_kind kind)
-{
-	c->stage = GW_STAGE_RESOLVE;
-	ensure_lists(c, 1u << kind, NULL, list_done);
-}
-
-/* ---- routing -------------------------------------------------------------- */
-
-/* Which upstream answers a name of this kind; fills *orig with its own name. */
-static struct gw_sup *find_named(struct gw_call *c, enum gw_list_kind kind, const char *name,
-				 const char **orig)
-{
-	struct gw_session *s = c->s;
-
-	for (size_t i = 0; i < s->n_sups; i++) {
-		struct gw_sup *sup = s->sups[i];
-		const char *o = json_string_value(json_object_get(sup->lists[kind].names, name));
-
-		if (!o || (kind == GW_LIST_TOOLS && !upstream_allows_tool(sup, o)))
-			continue;
-		/* the owner (name_owner()); a later server's same name is hidden */
-		if (!scope_shows(s, kind, name))
-			return NULL;
-		if (!policy_allows(c, kind == GW_LIST_TOOLS ? GW_ACTION_INVOKE_TOOL : GW_ACTION_GET_PROMPT,
-				   sup, o))
-			return NULL;
-		*orig = o;
-		return sup;
-	}
-	return NULL;
+	if (!sup || !gw_catalog_scope_shows(v, kind, name))
+		return NULL;
+	*orig = json_string_value(json_object_get(sup->lists[kind].names, name));
+	return sup;
 }
 
 /* A name we cannot find may belong to an upstream that failed to list. */
-static struct gw_sup *find_failed_owner(struct gw_session *s, enum gw_list_kind kind,
-					const char *name)
+struct gw_sup *gw_catalog_failed_owner(const struct gw_catalog_view *v, enum gw_list_kind kind,
+				       const char *name)
 {
-	for (size_t i = 0; i < s->n_sups; i++) {
-		struct gw_sup *sup = s->sups[i];
+	for (size_t i = 0; i < v->n_sups; i++) {
+		struct gw_sup *sup = v->sups[i];
 		size_t pl = strlen(sup->prefix);
 
 		if (!sup->lists[kind].error[0])
@@ -529,177 +503,22 @@ static struct gw_sup *find_failed_owner(struct gw_session *s, enum gw_list_kind 
 	return NULL;
 }
 
-static void forward_renamed(struct gw_call *c, struct gw_sup *sup, json_t *obj, const char *key,
-			    const char *orig)
-{
-	json_t *params = json_deep_copy(c->params);
-	json_t *target = obj == c->params ? params : json_object_get(params, "ref");
-
-	json_object_set_new(target, key, json_string(orig));
-	gw_dispatch_forward(c, sup, params);
-}
-
-static void not_found(struct gw_call *c, enum gw_list_kind kind, const char *name)
-{
-	struct gw_sup *owner = find_failed_owner(c->s, kind, name);
-	char msg[300];
-
-	if (owner) {
-		snprintf(msg, sizeof(msg), "upstream '%s' is unavailable: %s", owner->up->conf->name,
-			 owner->lists[kind].error);
-		gw_call_error(c, GW_RPC_UPSTREAM_UNAVAILABLE, msg, NULL);
-		return;
-	}
-	snprintf(msg, sizeof(msg), "Unknown %s: %.200s", kind == GW_LIST_TOOLS ? "tool" : "prompt",
-		 name);
-	gw_call_error(c, GW_RPC_INVALID_PARAMS, msg, NULL);
-}
-
-static void route_named(struct gw_call *c)
-{
-	enum gw_list_kind kind = strcmp(c->method, "tools/call") == 0 ? GW_LIST_TOOLS : GW_LIST_PROMPTS;
-	const char *name = json_string_value(json_object_get(c->params, "name"));
-	const char *orig = NULL;
-	struct gw_sup *sup;
-
-	if (!name) {
-		gw_call_error(c, GW_RPC_INVALID_PARAMS, "params.name must be a string", NULL);
-		return;
-	}
-	sup = find_named(c, kind, name, &orig);
-	if (!sup) {
-		not_found(c, kind, name);
-		return;
-	}
-	if (!gw_modern_route(c, sup, kind == GW_LIST_TOOLS ? orig : NULL))
-		return; /* a 2026 client's Mcp-Param-* header disagreed (mcp/modern_params.c) */
-	if (kind == GW_LIST_TOOLS && gw_tasks_route(c, sup, orig))
-		return; /* taken as a task (mcp/tasks.c) */
-	forward_renamed(c, sup, c->params, "name", orig);
-}
-
 /* The upstream that listed uri, or whose template matches it. */
-static struct gw_sup *find_uri(struct gw_session *s, const char *uri)
+struct gw_sup *gw_catalog_uri_owner(const struct gw_catalog_view *v, const char *uri)
 {
-	for (size_t i = 0; i < s->n_sups; i++)
-		if (json_object_get(s->sups[i]->lists[GW_LIST_RESOURCES].names, uri))
-			return s->sups[i];
-	for (size_t i = 0; i < s->n_sups; i++) {
+	for (size_t i = 0; i < v->n_sups; i++)
+		if (json_object_get(v->sups[i]->lists[GW_LIST_RESOURCES].names, uri))
+			return v->sups[i];
+	for (size_t i = 0; i < v->n_sups; i++) {
 		size_t k;
 		json_t *t;
 
-		json_array_foreach(s->sups[i]->lists[GW_LIST_TEMPLATES].items, k, t) {
+		json_array_foreach(v->sups[i]->lists[GW_LIST_TEMPLATES].items, k, t) {
 			const char *tpl = json_string_value(json_object_get(t, "uriTemplate"));
 
 			if (tpl && (strcmp(tpl, uri) == 0 || gw_uri_template_match(tpl, uri)))
-				return s->sups[i];
+				return v->sups[i];
 		}
 	}
-	return s->n_sups == 1 ? s->sups[0] : NULL;
-}
-
-/* Scope and policy must show the URI both as written and normalised (core/
- * uri.h): "file:///data/../etc/passwd" matches a glob of the files under
- * file:///data/ only as written. One with no safe normal form (an encoded
- * '/', a double escape) is refused in every mode (docs/policy.md, "Resource
- * URIs"). */
-static bool uri_allowed(const struct gw_call *c, const struct gw_sup *sup, const json_t *juri)
-{
-	const char *uri = json_string_value(juri);
-	size_t n = json_string_length(juri), len;
-	char *norm = malloc(n + 1);
-	/* a NUL would cut the URI the policy sees short of the one forwarded */
-	bool ok = norm && strlen(uri) == n &&
-		  gw_uri_normalize((struct gw_str){ uri, n }, norm, n + 1, &len) == 0;
-
-	for (int i = 0; ok && i < (strcmp(norm, uri) ? 2 : 1); i++) {
-		const char *u = i == 0 ? uri : norm;
-
-		ok = scope_shows(c->s, GW_LIST_RESOURCES, u) &&
-		     policy_allows(c, GW_ACTION_READ_RESOURCE, sup, u);
-	}
-	free(norm);
-	return ok;
-}
-
-static void route_uri(struct gw_call *c)
-{
-	const char *uri = json_string_value(json_object_get(c->params, "uri"));
-	struct gw_sup *sup;
-
-	if (!uri) {
-		gw_call_error(c, GW_RPC_INVALID_PARAMS, "params.uri must be a string", NULL);
-		return;
-	}
-	sup = find_uri(c->s, uri);
-	if (!sup || !uri_allowed(c, sup, json_object_get(c->params, "uri"))) {
-		gw_call_error(c, GW_RPC_RESOURCE_NOT_FOUND, "Resource not found",
-			      json_pack("{s:O}", "uri", json_object_get(c->params, "uri")));
-		return;
-	}
-	gw_modern_route(c, sup, NULL);
-	gw_dispatch_forward(c, sup, json_deep_copy(c->params));
-}
-
-static void route_completion(struct gw_call *c)
-{
-	json_t *ref = json_object_get(c->params, "ref");
-	const char *type = json_string_value(json_object_get(ref, "type"));
-	const char *orig = NULL;
-	struct gw_sup *sup;
-
-	if (type && strcmp(type, "ref/prompt") == 0) {
-		const char *name = json_string_value(json_object_get(ref, "name"));
-
-		sup = name ? find_named(c, GW_LIST_PROMPTS, name, &orig) : NULL;
-		if (!sup) {
-			not_found(c, GW_LIST_PROMPTS, name ? name : "");
-			return;
-		}
-		forward_renamed(c, sup, ref, "name", orig);
-		return;
-	}
-	if (type && strcmp(type, "ref/resource") == 0) {
-		const char *uri = json_string_value(json_object_get(ref, "uri"));
-
-		sup = uri ? find_uri(c->s, uri) : NULL;
-		if (!sup || !policy_allows(c, GW_ACTION_READ_RESOURCE, sup, uri)) {
-			gw_call_error(c, GW_RPC_INVALID_PARAMS, "Unknown resource reference", NULL);
-			return;
-		}
-		gw_dispatch_forward(c, sup, json_deep_copy(c->params));
-		return;
-	}
-	gw_call_error(c, GW_RPC_INVALID_PARAMS, "params.ref must be a ref/prompt or ref/resource", NULL);
-}
-
-static void route_done(struct gw_call *c)
-{
-	if (strcmp(c->method, "tools/call") == 0 || strcmp(c->method, "prompts/get") == 0)
-		route_named(c);
-	else if (strcmp(c->method, "completion/complete") == 0)
-		route_completion(c);
-	else
-		route_uri(c);
-}
-
-void gw_catalog_route(struct gw_call *c)
-{
-	unsigned mask;
-	const char *name = NULL;
-
-	c->stage = GW_STAGE_RESOLVE;
-	if (!json_is_object(c->params)) {
-		gw_call_error(c, GW_RPC_INVALID_PARAMS, "params must be an object", NULL);
-		return;
-	}
-	if (strcmp(c->method, "tools/call") == 0 || strcmp(c->method, "prompts/get") == 0) {
-		mask = c->method[0] == 't' ? 1u << GW_LIST_TOOLS : 1u << GW_LIST_PROMPTS;
-		name = json_string_value(json_object_get(c->params, "name"));
-	}
-	else if (strcmp(c->method, "completion/complete") == 0)
-		mask = (1u << GW_LIST_PROMPTS) | (1u << GW_LIST_RESOURCES) | (1u << GW_LIST_TEMPLATES);
-	else
-		mask = (1u << GW_LIST_RESOURCES) | (1u << GW_LIST_TEMPLATES);
-	ensure_lists(c, mask, name, route_done);
+	return v->n_sups == 1 ? v->sups[0] : NULL;
 }

@@ -1,23 +1,65 @@
-/* Federation: each session's lists of every in-scope upstream, merged under
- * gateway names with our own cursors, and the routing of name- and URI-based
- * requests to the upstream that owns the name or URI. */
+/* Federation: each session's lists of every in-scope upstream, fetched
+ * (all pages) and cached per session view, merged under gateway names with
+ * our own cursors, and the owner of a gateway name or URI. The resolve
+ * stage of the pipeline (mcp/resolve.c) drives it; the catalog never
+ * decides what a caller may see or call (the authorize stage does, and
+ * hands its decision to gw_catalog_merge as a filter). */
 #ifndef GW_CATALOG_CATALOG_H
 #define GW_CATALOG_CATALOG_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
-#include "mcp/session.h"
+#include "catalog/catalog-t.h"
 
 /* Is method a list_changed notification, and for which list? */
 bool gw_catalog_list_changed_kind(const char *method, enum gw_list_kind *kind);
+/* Is method a list request (tools/list ...), and of which list? */
+bool gw_catalog_list_method(const char *method, enum gw_list_kind *kind);
+/* The result key of a list ("tools", "resourceTemplates", ...). */
+const char *gw_catalog_list_key(enum gw_list_kind kind);
 /* Forget a list (it will be fetched again on next use). */
 void gw_catalog_invalidate(struct gw_sup *sup, enum gw_list_kind kind);
-/* Free a cache without calling its waiters (session teardown). */
+/* Free a cache (session teardown); waits on it lose it without being
+ * woken: their owners are ending too. */
 void gw_catalog_cache_free(struct gw_list_cache *lc);
-/* tools/list, prompts/list, resources/list, resources/templates/list. */
-void gw_catalog_list(struct gw_call *c, enum gw_list_kind kind);
-/* tools/call, prompts/get, resources/read|subscribe|unsubscribe,
- * completion/complete: find the upstream and forward, or answer the error. */
-void gw_catalog_route(struct gw_call *c);
+
+/* Make sure every list of v of the kinds in mask is fetched (only of the
+ * upstreams that may own name, when name is not NULL). true: they are
+ * (PASS: nothing parked, done not called). false: wait is parked (PARKED),
+ * and done(wait) is called once they are, unless gw_catalog_wait_cancel()
+ * comes first. wait is embedded in the caller's state. */
+bool gw_catalog_ensure(const struct gw_catalog_view *v, unsigned mask, const char *name,
+		       struct gw_catalog_wait *wait, void (*done)(struct gw_catalog_wait *wait));
+/* Stop waiting (the waiter ends first); a no-op when nothing waits. */
+void gw_catalog_wait_cancel(struct gw_catalog_wait *wait);
+/* Warn, once per fetch, of each tool or prompt name two servers of v offer
+ * (the first in config order keeps it: docs/configuration.md). */
+void gw_catalog_warn_clashes(const struct gw_catalog_view *v);
+
+/* May the caller see this item of sup (its upstream name, or URI)? */
+typedef bool (*gw_catalog_filter)(void *arg, enum gw_list_kind kind, const struct gw_sup *sup,
+				  const char *name);
+/* Every item of kind of the views of v that scope, owner and allowed let
+ * through, as the client sees them (gateway names): a new array. */
+json_t *gw_catalog_merge(const struct gw_catalog_view *v, enum gw_list_kind kind,
+			 gw_catalog_filter allowed, void *arg);
+/* The offset a list request's params.cursor names (ours: "gw.<n>"); 0
+ * without one, -1 for a cursor we did not make. */
+int gw_catalog_parse_cursor(json_t *params, size_t *offset);
+
+/* The view that owns gateway name of kind (the first in config order that
+ * offers it; in scope), with *orig its own name for it; NULL: nobody. */
+struct gw_sup *gw_catalog_owner(const struct gw_catalog_view *v, enum gw_list_kind kind,
+				const char *name, const char **orig);
+/* The view whose list of kind failed to be fetched and that could own
+ * name (by its prefix), or NULL. */
+struct gw_sup *gw_catalog_failed_owner(const struct gw_catalog_view *v, enum gw_list_kind kind,
+				       const char *name);
+/* The view that listed uri or has a template matching it (the only view,
+ * when there is one); NULL: none. */
+struct gw_sup *gw_catalog_uri_owner(const struct gw_catalog_view *v, const char *uri);
+/* Does the scope of v show this item (gateway name or URI)? */
+bool gw_catalog_scope_shows(const struct gw_catalog_view *v, enum gw_list_kind kind, const char *key);
 
 #endif

@@ -10,6 +10,7 @@
 #include "mcp/bridge.h"
 #include "mcp/pipeline.h"
 #include "mcp/relay.h"
+#include "mcp/resolve.h"
 #include "mcp/tasks.h"
 #include "upstream/upstream.h"
 
@@ -268,13 +269,13 @@ static void call_admitted(struct gw_call *c)
 		return;
 	for (size_t i = 0; i < sizeof(list_methods) / sizeof(list_methods[0]); i++) {
 		if (strcmp(m->method, list_methods[i].method) == 0) {
-			gw_catalog_list(c, list_methods[i].kind);
+			gw_resolve_list(c, list_methods[i].kind);
 			return;
 		}
 	}
 	for (int i = 0; routed_methods[i]; i++) {
 		if (strcmp(m->method, routed_methods[i]) == 0) {
-			gw_catalog_route(c);
+			gw_resolve_route(c);
 			return;
 		}
 	}

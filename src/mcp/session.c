@@ -292,6 +292,8 @@ void gw_session_close(struct gw_session *s)
 	gw_map_del(&s->gw->sessions, s->id, strlen(s->id));
 	gw_tasks_session_closed(s);
 	/* Calls first: freeing the upstream sessions would answer them. */
+	for (size_t i = 0; i < s->n_sups; i++)
+		s->sups[i]->closing = true;
 	while (s->calls)
 		gw_call_cancel(s->calls, "session ended");
 	for (size_t i = 0; i < s->n_sups; i++)

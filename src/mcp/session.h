@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "catalog/catalog-t.h"
 #include "core/config-t.h"
 #include "core/exchange-t.h"
 #include "core/map.h"
@@ -34,19 +35,6 @@ struct gw_reload;
 
 #define GW_SESSION_ID_BYTES 16
 #define GW_CALL_MAGIC 0x63616c6cu
-#define GW_LIST_MAGIC 0x6c697374u
-
-enum gw_scope_kind {
-	GW_SCOPE_ALL = 0,   /* /mcp: every enabled server, names prefixed */
-	GW_SCOPE_SERVER,    /* /servers/<name>/mcp: one upstream, names as it has them */
-	GW_SCOPE_VIRTUAL,   /* /servers/<vname>/mcp: a virtual server's selection */
-};
-
-struct gw_scope {
-	enum gw_scope_kind kind;
-	size_t server;                  /* GW_SCOPE_SERVER: index into gw->ups */
-	const struct gw_vserver_conf *vs;
-};
 
 /* The gateway: configuration, loop, upstreams, sessions. */
 struct gw_gateway {
@@ -77,36 +65,6 @@ struct gw_gateway {
 	struct gw_stage *stages;        /* guard and record stages, in order (mcp/pipeline.h) */
 };
 
-enum gw_list_kind { GW_LIST_TOOLS = 0, GW_LIST_PROMPTS, GW_LIST_RESOURCES, GW_LIST_TEMPLATES, GW_LIST_N };
-
-struct gw_list_waiter;
-
-/* One list of one upstream as this session sees it. */
-struct gw_list_cache {
-	uint32_t magic;                 /* GW_LIST_MAGIC: ureq args are told apart by it */
-	struct gw_sup *sup;
-	enum gw_list_kind kind;
-	json_t *items;                  /* upstream's items, NULL until fetched */
-	json_t *names;                  /* tools/prompts: our name -> upstream name */
-	json_t *acc;                    /* pages gathered so far */
-	bool fetching;
-	struct gw_ureq *ureq;           /* the page request in flight */
-	unsigned pages;
-	char error[160];                /* last fetch failure */
-	uint64_t expires_ms;            /* 2026 upstream: its ttlMs runs out (0: kept) */
-	struct gw_list_waiter *waiters;
-};
-
-/* A session's view of one upstream. */
-struct gw_sup {
-	struct gw_session *s;
-	struct gw_upstream *up;
-	struct gw_uconn *uc;            /* this session's own upstream session, or the shared one */
-	bool shared;                    /* uc is the upstream's shared session (not ours to free) */
-	const char *prefix;             /* "" when names are not prefixed */
-	struct gw_list_cache lists[GW_LIST_N];
-};
-
 /* Something that still refers to a call (a list fetch it waits for, a
  * limiter wait, a task, a bridge round): registered with gw_call_on_end(),
  * run exactly once when the call ends, unless dropped first
@@ -132,7 +90,9 @@ struct gw_call {
 	struct gw_ureq *ureq;
 	json_t *progress_token;         /* the client's token, if any */
 	int64_t our_token;              /* ours upstream, 0 if none */
-	int waiting;                    /* list fetches outstanding */
+	struct gw_catalog_wait lists;   /* parked on list fetches (mcp/resolve.c) */
+	struct gw_call_cleanup lists_cleanup;
+	void (*lists_next)(struct gw_call *c); /* ... and where it goes on from then */
 	struct gw_task *task;           /* the task this call runs for, if any */
 	struct gw_task *relayed;        /* tasks/get|result|cancel of an upstream's task */
 	bool task_relay;                /* a task-augmented call relayed to its upstream */
