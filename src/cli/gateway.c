@@ -39,6 +39,13 @@ static bool has_calls(struct gw_gateway *gw)
 	while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
 		if (s->calls)
 			return true;
+	/* 2026-07-28 calls whose client still waits on a stream (a parked
+	 * call has none: its client was answered input_required). */
+	pos = 0;
+	while ((s = gw_map_next(&gw->modern, &pos, NULL)))
+		for (const struct gw_call *c = s->calls; c; c = c->next)
+			if (c->st)
+				return true;
 	return false;
 }
 
