@@ -251,7 +251,7 @@ static int cmd_config_check(int argc, char **argv)
 {
 	const char *path = "mcpgw.yaml";
 	struct gw_config *cfg;
-	char err[512];
+	char err[1024];
 
 	if (gw_cli_wants_help(argc, argv))
 		return command_usage(config_check_usage, true);
@@ -261,9 +261,15 @@ static int cmd_config_check(int argc, char **argv)
 		else
 			return bad_option("config check", argv[i], config_check_usage);
 	}
+	/* Messages as serve gives them: it would stop on the same ones. */
 	cfg = gw_config_load(path, err, sizeof(err));
 	if (!cfg) {
-		fprintf(stderr, "%s\n", err);
+		fprintf(stderr, "mcpgw: %s\n", err);
+		return 1;
+	}
+	if (gw_gateway_check_files(cfg, err, sizeof(err))) {
+		fprintf(stderr, "mcpgw: %s\n", err);
+		gw_config_free(cfg);
 		return 1;
 	}
 	printf("%s: ok (%zu servers, %zu virtual servers, listen %s)\n", path, cfg->n_servers,

@@ -1,9 +1,11 @@
 // The command line on bad or odd input: `--help` of every command, unknown
-// options.
+// options, and `config check` on a config whose files are missing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { BIN } from './lib.mjs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, freePort, tempDir } from './lib.mjs';
 
 // Run the binary to completion: { code, stdout, stderr }.
 function run(args) {
@@ -86,3 +88,51 @@ for (const [cmd, what] of [[['bogus'], "unknown command 'bogus'"], [['apikey', '
     assert.ok(r.stderr.includes(what), r.stderr);
   });
 }
+
+// ---- config check fails where serve would ------------------------------------
+
+// The error serve stopped on: its plain "mcpgw: ..." line (the config
+// itself), or the message of its error log line (what it read at start).
+function serveError(stderr) {
+  for (const line of stderr.split('\n')) {
+    if (line.startsWith('mcpgw: ')) return line.slice(7);
+    try {
+      const o = JSON.parse(line);
+      if (o.level === 'error') return o.msg;
+    } catch { /* not a log line */ }
+  }
+  return null;
+}
+
+test('config check on a config whose policy, TLS or credential file is missing: serve\'s error, exit 1', async () => {
+  const dir = tempDir();
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', 'server.key', '-out', 'server.pem', '-days', '2', '-subj', '/CN=127.0.0.1'], { cwd: dir, stdio: 'ignore' });
+  const port = await freePort();
+  const cases = [
+    ['policy', 'policy: missing-policy.yaml\n', 'missing-policy.yaml'],
+    ['tls.cert', 'tls:\n  cert: missing.pem\n  key: server.key\n', 'missing.pem'],
+    ['tls.key', 'tls:\n  cert: server.pem\n  key: missing.key\n', 'missing.key'],
+    ['tls.client_ca', 'tls:\n  cert: server.pem\n  key: server.key\n  client_ca: missing-ca.pem\n', 'missing-ca.pem'],
+    ['credential_ref', `servers:\n  api:\n    url: http://127.0.0.1:9/mcp\n    auth:\n      method: bearer\n      credential_ref: file://${dir}/missing-secret\n`, 'missing-secret'],
+  ];
+  for (const [what, yaml, file] of cases) {
+    const cfg = join(dir, `${what}.yaml`);
+    writeFileSync(cfg, `listen: "127.0.0.1:${port}"\n${yaml}`);
+    const serve = run(['serve', '-c', cfg]);
+    assert.equal(serve.code, 1, `${what}: serve ${serve.stderr}`);
+    const msg = serveError(serve.stderr);
+    assert.ok(msg?.includes(file), `${what}: serve names ${file}: ${serve.stderr}`);
+    const check = run(['config', 'check', '-c', cfg]);
+    assert.equal(check.code, 1, `${what}: config check ${check.stdout}${check.stderr}`);
+    assert.equal(check.stdout, '');
+    assert.equal(check.stderr, `mcpgw: ${msg}\n`, what);
+  }
+  // With the files in place, config check passes.
+  writeFileSync(join(dir, 'policy.yaml'), 'default_policy: deny\n');
+  const good = join(dir, 'good.yaml');
+  writeFileSync(good, `listen: "127.0.0.1:${port}"\npolicy: policy.yaml\ntls:\n  cert: server.pem\n  key: server.key\n  client_ca: server.pem\n`);
+  const ok = run(['config', 'check', '-c', good]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /good\.yaml: ok/);
+});
