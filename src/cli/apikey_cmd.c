@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "auth/apikey.h"
+#include "cli/help.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "store/store.h"
@@ -44,28 +45,8 @@ struct subcommand {
 	unsigned opts;       /* OPT_* it accepts besides -c */
 	bool needs_name;
 	int (*run)(struct apikey_ctx *c);
+	const char *synopsis; /* its usage line(s) */
 };
-
-static void usage(FILE *out)
-{
-	fputs("usage:\n"
-	      "  mcpgw apikey create  --name NAME [--roles R1,R2] [--servers S1,S2]\n"
-	      "                       [--expires DURATION] [-c FILE]\n"
-	      "  mcpgw apikey list    [-c FILE]\n"
-	      "  mcpgw apikey rotate  --name NAME [-c FILE]\n"
-	      "  mcpgw apikey revoke  --name NAME [-c FILE]\n"
-	      "  mcpgw apikey disable --name NAME [-c FILE]\n"
-	      "  mcpgw apikey enable  --name NAME [-c FILE]\n"
-	      "\n"
-	      "The keys live in the store of the config (store.path, default mcpgw.db beside\n"
-	      "the config file; config default ./mcpgw.yaml). create and rotate print the key\n"
-	      "once, on stdout: it is not stored and cannot be shown again. DURATION is a\n"
-	      "whole number and a unit: 45s, 30m, 12h, 90d. Names are 1 to 64 of A-Z a-z 0-9\n"
-	      "_ . @ -; roles 1 to 64 of A-Z a-z 0-9 _ . : -, at most 32. --servers limits\n"
-	      "the key to /servers/<S>/mcp (and /sse, /messages) of those servers or virtual\n"
-	      "servers of the config; without it the key is good at every endpoint.\n",
-	      out);
-}
 
 int gw_cli_parse_duration(const char *s, int64_t *seconds)
 {
@@ -296,13 +277,34 @@ static int run_list(struct apikey_ctx *c)
 }
 
 static const struct subcommand subcommands[] = {
-	{ "create", OPT_NAME | OPT_ROLES | OPT_SERVERS | OPT_EXPIRES, true, run_create },
-	{ "list", 0, false, run_list },
-	{ "rotate", OPT_NAME, true, run_rotate },
-	{ "revoke", OPT_NAME, true, run_revoke },
-	{ "disable", OPT_NAME, true, run_disable },
-	{ "enable", OPT_NAME, true, run_enable },
+	{ "create", OPT_NAME | OPT_ROLES | OPT_SERVERS | OPT_EXPIRES, true, run_create,
+	  "  mcpgw apikey create  --name NAME [--roles R1,R2] [--servers S1,S2]\n"
+	  "                       [--expires DURATION] [-c FILE]\n" },
+	{ "list", 0, false, run_list, "  mcpgw apikey list    [-c FILE]\n" },
+	{ "rotate", OPT_NAME, true, run_rotate, "  mcpgw apikey rotate  --name NAME [-c FILE]\n" },
+	{ "revoke", OPT_NAME, true, run_revoke, "  mcpgw apikey revoke  --name NAME [-c FILE]\n" },
+	{ "disable", OPT_NAME, true, run_disable, "  mcpgw apikey disable --name NAME [-c FILE]\n" },
+	{ "enable", OPT_NAME, true, run_enable, "  mcpgw apikey enable  --name NAME [-c FILE]\n" },
 };
+static const size_t n_subcommands = sizeof(subcommands) / sizeof(subcommands[0]);
+
+/* The usage of one subcommand, or of them all (sc NULL). */
+static void usage(FILE *out, const struct subcommand *sc)
+{
+	fputs("usage:\n", out);
+	for (size_t i = 0; i < n_subcommands; i++)
+		if (!sc || sc == &subcommands[i])
+			fputs(subcommands[i].synopsis, out);
+	fputs("\n"
+	      "The keys live in the store of the config (store.path, default mcpgw.db beside\n"
+	      "the config file; config default ./mcpgw.yaml). create and rotate print the key\n"
+	      "once, on stdout: it is not stored and cannot be shown again. DURATION is a\n"
+	      "whole number and a unit: 45s, 30m, 12h, 90d. Names are 1 to 64 of A-Z a-z 0-9\n"
+	      "_ . @ -; roles 1 to 64 of A-Z a-z 0-9 _ . : -, at most 32. --servers limits\n"
+	      "the key to /servers/<S>/mcp (and /sse, /messages) of those servers or virtual\n"
+	      "servers of the config; without it the key is good at every endpoint.\n",
+	      out);
+}
 
 /* Refuse what the library would refuse, but say why. */
 static int check_opts(const struct subcommand *sc, struct apikey_ctx *c)
@@ -369,25 +371,24 @@ int gw_cli_apikey(int argc, char **argv)
 	int status;
 
 	if (argc < 1) {
-		usage(stderr);
+		usage(stderr, NULL);
 		return 2;
 	}
-	if (strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0 ||
-	    strcmp(argv[0], "-h") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]) && !sc; i++) {
+	for (size_t i = 0; i < n_subcommands && !sc; i++) {
 		if (strcmp(argv[0], subcommands[i].name) == 0)
 			sc = &subcommands[i];
 	}
+	if (gw_cli_wants_help(argc, argv) || (!sc && strcmp(argv[0], "help") == 0)) {
+		usage(stdout, sc);
+		return 0;
+	}
 	if (!sc) {
 		fprintf(stderr, "mcpgw apikey: unknown subcommand '%s'\n", argv[0]);
-		usage(stderr);
+		usage(stderr, NULL);
 		return 2;
 	}
 	if (parse_opts(argc - 1, argv + 1, sc->opts, &c.o) || check_opts(sc, &c)) {
-		usage(stderr);
+		usage(stderr, sc);
 		return 2;
 	}
 	c.cfg = gw_config_load(c.o.config ? c.o.config : "mcpgw.yaml", err, sizeof(err));

@@ -1,6 +1,7 @@
 #include "cli/gateway.h"
 
 #include <event2/event.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "core/util.h"
 #include "http/stream.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "limits/quota.h"
 #include "mcp/modern.h"
 #include "mcp/stage_test.h"
@@ -39,6 +41,13 @@ static bool has_calls(struct gw_gateway *gw)
 	while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
 		if (s->calls)
 			return true;
+	/* 2026-07-28 calls whose client still waits on a stream (a parked
+	 * call has none: its client was answered input_required). */
+	pos = 0;
+	while ((s = gw_map_next(&gw->modern, &pos, NULL)))
+		for (const struct gw_call *c = s->calls; c; c = c->next)
+			if (c->st)
+				return true;
 	return false;
 }
 
@@ -204,6 +213,28 @@ static int start_limits(struct gw_gateway *gw, bool stdio)
 		return 0;
 	GW_ERROR("limits", "cannot start the rate limiter: %s", err);
 	return GW_EINVAL;
+}
+
+/* Contract in cli/gateway.h. The order is the start's: the policy
+ * (start_auth), then the listener's TLS (gw_http_start). */
+int gw_gateway_check_files(const struct gw_config *cfg, char *err, size_t cap)
+{
+	struct gw_policy *p;
+	SSL_CTX *ctx;
+
+	if (cfg->policy_path) {
+		p = gw_policy_load(cfg->policy_path, err, cap);
+		if (!p)
+			return GW_EINVAL;
+		gw_policy_free(p);
+	}
+	if (cfg->tls.cert) {
+		ctx = gw_tls_context_new(&cfg->tls, err, cap);
+		if (!ctx)
+			return GW_EINVAL;
+		SSL_CTX_free(ctx);
+	}
+	return 0;
 }
 
 int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)

@@ -18,6 +18,12 @@ struct gw_run_opts {
 	bool no_auth_from_cli;   /* --no-auth: likewise */
 };
 
+/* The files besides the config itself that serve reads at start (the
+ * config's credential files are read when it is loaded): the policy, and
+ * the TLS certificate, key and client CA of the listener, read by the
+ * same loaders, so that a check fails as the start would. 0, or GW_EINVAL
+ * with the start's message in err. Blocks on the disk. */
+int gw_gateway_check_files(const struct gw_config *cfg, char *err, size_t cap);
 /* Serve cfg (owned) until SIGTERM/SIGINT (or stdin EOF in stdio mode);
  * returns the exit status. */
 int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts);

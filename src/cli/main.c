@@ -5,6 +5,7 @@
 
 #include "cli/apikey_cmd.h"
 #include "cli/gateway.h"
+#include "cli/help.h"
 #include "cli/policy_cmd.h"
 #include "cli/reload_cmd.h"
 #include "core/config.h"
@@ -33,8 +34,70 @@ static void usage(FILE *out)
 	      "reload       check a config and its policy, then make the gateway serving it\n"
 	      "             read them again (as SIGHUP does); it finds it by its pid file\n"
 	      "\n"
-	      "Logs are JSON lines on stderr. SIGTERM/SIGINT stop gracefully; SIGHUP reloads.\n",
+	      "Logs are JSON lines on stderr. SIGTERM/SIGINT stop gracefully; SIGHUP reloads.\n"
+	      "'mcpgw COMMAND --help' describes one command and its options.\n",
 	      out);
+}
+
+#define OPT_CONFIG "  -c, --config FILE    the config file (default ./mcpgw.yaml)\n"
+#define OPT_LOG_LEVEL "  --log-level LEVEL    debug, info, warn, error or off (default: the config's\n" \
+		      "                       log_level, else info)\n"
+#define OPT_PID_FILE "  --pid-file PATH      where to write the pid, for 'mcpgw reload' (default: the\n" \
+		     "                       config's pid_file, else mcpgw.pid beside the config)\n"
+
+static const char serve_usage[] =
+	"usage:\n"
+	"  mcpgw serve [-c FILE] [--listen HOST:PORT] [--log-level LEVEL] [--no-auth] [--pid-file PATH]\n"
+	"  mcpgw serve --listen HOST:PORT [--prefix P] [--log-level LEVEL] -- COMMAND [ARGS...]\n"
+	"\n"
+	"Run the gateway on a config file, or in front of one stdio MCP server with no\n"
+	"config file (names as that server has them).\n"
+	OPT_CONFIG
+	"  --listen HOST:PORT   listen there instead of the config's listen\n"
+	OPT_LOG_LEVEL
+	"  --no-auth            turn authentication off (development only; announced at\n"
+	"                       start and on /health)\n"
+	OPT_PID_FILE
+	"  --prefix P           with -- COMMAND: put P__ before its names\n"
+	"  -- COMMAND [ARGS...] the stdio MCP server to front\n";
+
+static const char stdio_usage[] =
+	"usage: mcpgw stdio [-c FILE] [--server NAME] [--log-level LEVEL] [--pid-file PATH]\n"
+	"\n"
+	"Speak MCP on stdin/stdout, for desktop clients that launch local servers: the\n"
+	"session era after initialize, and 2026-07-28 message by message. Logs go to\n"
+	"stderr only; stdin EOF stops the gateway.\n"
+	OPT_CONFIG
+	"  --server NAME        serve only this server or virtual server, names as it has\n"
+	"                       them (default: every server, names prefixed)\n"
+	OPT_LOG_LEVEL
+	OPT_PID_FILE;
+
+static const char config_check_usage[] =
+	"usage: mcpgw config check [-c FILE]\n"
+	"\n"
+	"Load and check a config file and the files it names (policy, TLS certificate,\n"
+	"key and client CA, credential files) as serve would, print what is wrong, serve\n"
+	"nothing. Exit 1 on an error.\n"
+	OPT_CONFIG;
+
+static const char version_usage[] =
+	"usage: mcpgw version\n"
+	"\n"
+	"Print the version of mcpgw.\n";
+
+/* A command's own usage on stdout (--help), or on stderr after a message
+ * saying what was wrong with its arguments. */
+static int command_usage(const char *text, bool asked)
+{
+	fputs(text, asked ? stdout : stderr);
+	return asked ? 0 : 2;
+}
+
+static int bad_option(const char *cmd, const char *arg, const char *text)
+{
+	fprintf(stderr, "mcpgw %s: unknown option or missing value: '%s'\n", cmd, arg);
+	return command_usage(text, false);
 }
 
 struct serve_opts {
@@ -48,11 +111,13 @@ struct serve_opts {
 	int ncmd;
 };
 
-static int parse_serve(int argc, char **argv, struct serve_opts *o)
+/* -1 with *bad set to the argument in error. */
+static int parse_serve(int argc, char **argv, struct serve_opts *o, const char **bad)
 {
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
+		*bad = a;
 		if (strcmp(a, "--no-auth") == 0) {
 			o->no_auth = true;
 			continue;
@@ -111,12 +176,13 @@ static int cmd_serve(int argc, char **argv)
 {
 	struct serve_opts o = { 0 };
 	struct gw_config *cfg;
+	const char *bad = NULL;
 	char err[512];
 
-	if (parse_serve(argc, argv, &o) < 0) {
-		usage(stderr);
-		return 2;
-	}
+	if (gw_cli_wants_help(argc, argv))
+		return command_usage(serve_usage, true);
+	if (parse_serve(argc, argv, &o, &bad) < 0)
+		return bad_option("serve", bad, serve_usage);
 	if (o.cmd) {
 		cfg = config_for_command(&o);
 	} else {
@@ -151,11 +217,11 @@ static int cmd_stdio(int argc, char **argv)
 	struct gw_config *cfg;
 	char err[512];
 
+	if (gw_cli_wants_help(argc, argv))
+		return command_usage(stdio_usage, true);
 	for (int i = 0; i < argc; i++) {
-		if (i + 1 >= argc) {
-			usage(stderr);
-			return 2;
-		}
+		if (i + 1 >= argc)
+			return bad_option("stdio", argv[i], stdio_usage);
 		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)
 			path = argv[++i];
 		else if (strcmp(argv[i], "--server") == 0)
@@ -164,10 +230,8 @@ static int cmd_stdio(int argc, char **argv)
 			level = argv[++i];
 		else if (strcmp(argv[i], "--pid-file") == 0)
 			pid_file = argv[++i];
-		else {
-			usage(stderr);
-			return 2;
-		}
+		else
+			return bad_option("stdio", argv[i], stdio_usage);
 	}
 	cfg = gw_config_load(path, err, sizeof(err));
 	if (!cfg) {
@@ -187,19 +251,25 @@ static int cmd_config_check(int argc, char **argv)
 {
 	const char *path = "mcpgw.yaml";
 	struct gw_config *cfg;
-	char err[512];
+	char err[1024];
 
+	if (gw_cli_wants_help(argc, argv))
+		return command_usage(config_check_usage, true);
 	for (int i = 0; i < argc; i++) {
 		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
 			path = argv[++i];
-		else {
-			usage(stderr);
-			return 2;
-		}
+		else
+			return bad_option("config check", argv[i], config_check_usage);
 	}
+	/* Messages as serve gives them: it would stop on the same ones. */
 	cfg = gw_config_load(path, err, sizeof(err));
 	if (!cfg) {
-		fprintf(stderr, "%s\n", err);
+		fprintf(stderr, "mcpgw: %s\n", err);
+		return 1;
+	}
+	if (gw_gateway_check_files(cfg, err, sizeof(err))) {
+		fprintf(stderr, "mcpgw: %s\n", err);
+		gw_config_free(cfg);
 		return 1;
 	}
 	gw_config_warn_prefixes(cfg);
@@ -209,10 +279,42 @@ static int cmd_config_check(int argc, char **argv)
 	return 0;
 }
 
+/* "mcpgw config ...": check is its only subcommand. */
+static int cmd_config(int argc, char **argv)
+{
+	if (argc >= 1 && strcmp(argv[0], "check") == 0)
+		return cmd_config_check(argc - 1, argv + 1);
+	if (gw_cli_wants_help(argc, argv))
+		return command_usage(config_check_usage, true);
+	fprintf(stderr, "mcpgw config: unknown subcommand '%s'\n", argc >= 1 ? argv[0] : "");
+	return command_usage(config_check_usage, false);
+}
+
+static bool is_help(const char *a)
+{
+	return strcmp(a, "help") == 0 || strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	if (gw_cli_wants_help(argc, argv))
+		return command_usage(version_usage, true);
+	if (argc > 0)
+		return bad_option("version", argv[0], version_usage);
+	printf("mcpgw %s\n", GW_VERSION);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "help";
 
+	if (is_help(cmd)) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
+		return cmd_version(argc - 2, argv + 2);
 	if (strcmp(cmd, "serve") == 0)
 		return cmd_serve(argc - 2, argv + 2);
 	if (strncmp(cmd, "--", 2) == 0 || strcmp(cmd, "-c") == 0)
@@ -225,16 +327,8 @@ int main(int argc, char **argv)
 		return gw_cli_policy(argc - 2, argv + 2);
 	if (strcmp(cmd, "reload") == 0)
 		return gw_cli_reload(argc - 2, argv + 2);
-	if (strcmp(cmd, "config") == 0 && argc > 2 && strcmp(argv[2], "check") == 0)
-		return cmd_config_check(argc - 3, argv + 3);
-	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-		printf("mcpgw %s\n", GW_VERSION);
-		return 0;
-	}
-	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-		usage(stdout);
-		return 0;
-	}
+	if (strcmp(cmd, "config") == 0)
+		return cmd_config(argc - 2, argv + 2);
 	fprintf(stderr, "mcpgw: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

@@ -8,23 +8,28 @@
 #include <string.h>
 
 #include "auth/principal-t.h"
+#include "cli/help.h"
 #include "core/err.h"
 #include "policy/policy.h"
 
+#define CHECK_SYNOPSIS "  mcpgw policy check --policy FILE\n"
+#define CHECK_ABOUT "check    load and compile FILE, print what is wrong\n"
+#define EXPLAIN_SYNOPSIS                                                                      \
+	"  mcpgw policy explain --policy FILE --principal P [--email E] [--roles R1,R2]\n"      \
+	"                       --tool SERVER__TOOL [--action ACTION]\n"                         \
+	"  mcpgw policy explain ... --server SERVER --tool NAME\n"
+#define EXPLAIN_ABOUT                                                                         \
+	"explain  print the decision for one request and the rule, role permission or\n"         \
+	"         default that made it. P is the subject (also the email if it has '@');\n"     \
+	"         --roles are the roles its credential carries; ACTION is list_tools,\n"        \
+	"         invoke_tool (default), read_resource, get_prompt or admin\n"
+
+static const char check_usage[] = "usage:\n" CHECK_SYNOPSIS "\n" CHECK_ABOUT;
+static const char explain_usage[] = "usage:\n" EXPLAIN_SYNOPSIS "\n" EXPLAIN_ABOUT;
+
 static void usage(FILE *out)
 {
-	fputs("usage:\n"
-	      "  mcpgw policy check --policy FILE\n"
-	      "  mcpgw policy explain --policy FILE --principal P [--email E] [--roles R1,R2]\n"
-	      "                       --tool SERVER__TOOL [--action ACTION]\n"
-	      "  mcpgw policy explain ... --server SERVER --tool NAME\n"
-	      "\n"
-	      "check    load and compile FILE, print what is wrong\n"
-	      "explain  print the decision for one request and the rule, role permission or\n"
-	      "         default that made it. P is the subject (also the email if it has '@');\n"
-	      "         --roles are the roles its credential carries; ACTION is list_tools,\n"
-	      "         invoke_tool (default), read_resource, get_prompt or admin\n",
-	      out);
+	fputs("usage:\n" CHECK_SYNOPSIS EXPLAIN_SYNOPSIS "\n" CHECK_ABOUT EXPLAIN_ABOUT, out);
 }
 
 struct explain_opts {
@@ -153,6 +158,10 @@ static int cmd_explain(int argc, char **argv)
 	char server[256], line[1024], err[512];
 	const char *name = NULL;
 
+	if (gw_cli_wants_help(argc, argv)) {
+		fputs(explain_usage, stdout);
+		return 0;
+	}
 	if (parse_explain(argc, argv, &o) || principal_from_opts(&o, &who) ||
 	    split_tool(&o, server, sizeof(server), &name))
 		return 2;
@@ -179,8 +188,13 @@ static int cmd_check(int argc, char **argv)
 	struct gw_policy *p;
 	char err[512];
 
+	if (gw_cli_wants_help(argc, argv)) {
+		fputs(check_usage, stdout);
+		return 0;
+	}
 	if (argc != 2 || strcmp(argv[0], "--policy") != 0) {
-		usage(stderr);
+		fputs("mcpgw policy check: takes --policy FILE and nothing else\n", stderr);
+		fputs(check_usage, stderr);
 		return 2;
 	}
 	p = gw_policy_load(argv[1], err, sizeof(err));
@@ -202,10 +216,12 @@ int gw_cli_policy(int argc, char **argv)
 		return cmd_explain(argc - 1, argv + 1);
 	if (argc >= 1 && strcmp(argv[0], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
-	if (argc >= 1 && (strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0)) {
+	if (argc >= 1 && (strcmp(argv[0], "help") == 0 || gw_cli_wants_help(argc, argv))) {
 		usage(stdout);
 		return 0;
 	}
+	if (argc >= 1)
+		fprintf(stderr, "mcpgw policy: unknown subcommand '%s'\n", argv[0]);
 	usage(stderr);
 	return 2;
 }

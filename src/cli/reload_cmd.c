@@ -5,26 +5,40 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/help.h"
 #include "cli/pidfile.h"
 #include "core/config.h"
 #include "policy/policy.h"
+
+static const char reload_usage[] =
+	"usage: mcpgw reload [-c FILE] [--pid-file PATH]\n"
+	"\n"
+	"Check a config and its policy (errors as FILE:LINE: ..., exit 1, nothing is\n"
+	"signalled), then make the gateway serving it read both again, as SIGHUP does.\n"
+	"  -c, --config FILE    the config file (default ./mcpgw.yaml)\n"
+	"  --pid-file PATH      the gateway's pid file (default: the config's pid_file,\n"
+	"                       else mcpgw.pid beside the config)\n";
 
 struct reload_opts {
 	const char *config;
 	const char *pid_file;
 };
 
+/* -1 (said on stderr) for an unknown option or a missing value. */
 static int parse(int argc, char **argv, struct reload_opts *o)
 {
 	for (int i = 0; i < argc; i++) {
-		if (i + 1 >= argc)
-			return -1;
+		const char **slot = NULL;
+
 		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)
-			o->config = argv[++i];
+			slot = &o->config;
 		else if (strcmp(argv[i], "--pid-file") == 0)
-			o->pid_file = argv[++i];
-		else
+			slot = &o->pid_file;
+		if (!slot || i + 1 >= argc) {
+			fprintf(stderr, "mcpgw reload: unknown option or missing value: '%s'\n", argv[i]);
 			return -1;
+		}
+		*slot = argv[++i];
 	}
 	return 0;
 }
@@ -72,8 +86,12 @@ int gw_cli_reload(int argc, char **argv)
 	char err[640];
 	int rc;
 
+	if (gw_cli_wants_help(argc, argv)) {
+		fputs(reload_usage, stdout);
+		return 0;
+	}
 	if (parse(argc, argv, &o) < 0) {
-		fputs("usage: mcpgw reload [-c FILE] [--pid-file PATH]\n", stderr);
+		fputs(reload_usage, stderr);
 		return 2;
 	}
 	cfg = gw_config_load(o.config, err, sizeof(err));

@@ -226,8 +226,7 @@ static bool modern_refused(struct gw_gateway *gw, struct evhttp_request *req, st
 {
 	struct gw_limit_hit hit;
 
-	if (m->kind != GW_MSG_REQUEST || strcmp(m->method, "subscriptions/listen") == 0 ||
-	    json_object_get(m->params, "requestState") || gw_caller_takes_call(gw, &hit))
+	if (!gw_modern_is_new_call(m) || gw_caller_takes_call(gw, &hit))
 		return false;
 	GW_INFO("limits", "2026-07-28 request refused: %s", hit.message);
 	gw_http_reply_limit(req, m->id, &hit, 1);

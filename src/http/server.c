@@ -404,7 +404,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 int gw_http_start(struct gw_gateway *gw)
 {
-	char host[256];
+	char host[256], err[1024];
 	const char *colon = strrchr(gw->cfg->listen, ':'), *certs;
 	long port;
 	size_t hl;
@@ -424,9 +424,11 @@ int gw_http_start(struct gw_gateway *gw)
 	}
 	port = strtol(colon + 1, NULL, 10);
 	if (gw->cfg->tls.cert) {
-		tls_ctx = gw_tls_context_new(&gw->cfg->tls);
-		if (!tls_ctx)
+		tls_ctx = gw_tls_context_new(&gw->cfg->tls, err, sizeof(err));
+		if (!tls_ctx) {
+			GW_ERROR("tls", "%s", err);
 			return GW_EINVAL;
+		}
 	}
 	gw->http = evhttp_new(gw->base);
 	if (!gw->http)

@@ -291,7 +291,7 @@ struct gw_stream *gw_stream_new_legacy(struct gw_session *s, struct evhttp_reque
 	return st;
 }
 
-struct gw_stream *gw_stream_new_stdio(struct gw_session *s, struct bufferevent *out)
+struct gw_stream *gw_stream_new_stdio_request(struct gw_session *s, struct bufferevent *out)
 {
 	struct gw_stream *st = calloc(1, sizeof(*st));
 
@@ -302,7 +302,15 @@ struct gw_stream *gw_stream_new_stdio(struct gw_session *s, struct bufferevent *
 	st->out = out;
 	st->next = s->streams;
 	s->streams = st;
-	s->sink = st;
+	return st;
+}
+
+struct gw_stream *gw_stream_new_stdio(struct gw_session *s, struct bufferevent *out)
+{
+	struct gw_stream *st = gw_stream_new_stdio_request(s, out);
+
+	if (st)
+		s->sink = st;
 	return st;
 }
 
@@ -357,6 +365,11 @@ void gw_stream_write(struct gw_stream *st, json_t *msg, bool final)
 		if (json)
 			sink_write(st, json, len);
 		free(json);
+		/* The stream of one stdio request ends with its answer. */
+		if (final && st->kind == GW_STREAM_STDIO && st->s->sink != st) {
+			st->done = true;
+			gw_stream_free(st);
+		}
 		return;
 	}
 	if (batch_write(st, msg, final))

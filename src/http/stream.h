@@ -45,8 +45,12 @@ struct gw_stream *gw_stream_new(struct gw_session *s, struct evhttp_request *req
  * URI) first. It becomes s->sink; its end ends the session. */
 struct gw_stream *gw_stream_new_legacy(struct gw_session *s, struct evhttp_request *req,
 				       const char *endpoint);
-/* stdio downstream: messages are written to out as JSON lines. */
+/* stdio downstream: messages are written to out as JSON lines (to fd 1
+ * when out is NULL). The stream becomes s->sink and carries everything. */
 struct gw_stream *gw_stream_new_stdio(struct gw_session *s, struct bufferevent *out);
+/* stdio downstream, 2026-07-28: the stream of one request of s, written to
+ * out like the sink; its final message ends and frees it. */
+struct gw_stream *gw_stream_new_stdio_request(struct gw_session *s, struct bufferevent *out);
 /* Write one message; final delivers the answer and ends the HTTP exchange.
  * Messages of a detached stream go to the replay buffer only. */
 void gw_stream_write(struct gw_stream *st, json_t *msg, bool final);

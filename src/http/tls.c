@@ -43,13 +43,14 @@ static const char *ssl_reason(char *buf, size_t cap)
 	return buf;
 }
 
-/* Can path be opened for reading? Logs why not, naming what it is for. */
-static bool file_is_readable(const char *path, const char *key)
+/* Can path be opened for reading? Says why not in err, naming what it is
+ * for. */
+static bool file_is_readable(const char *path, const char *key, char *err, size_t cap)
 {
 	FILE *f = fopen(path, "r");
 
 	if (!f) {
-		GW_ERROR("tls", "tls.%s: cannot read %s: %s", key, path, strerror(errno));
+		snprintf(err, cap, "tls.%s: cannot read %s: %s", key, path, strerror(errno));
 		return false;
 	}
 	fclose(f);
@@ -95,30 +96,30 @@ static EVP_PKEY *read_key(const char *path)
 	return pkey;
 }
 
-static int load_identity(SSL_CTX *ctx, const struct gw_listen_tls *conf)
+static int load_identity(SSL_CTX *ctx, const struct gw_listen_tls *conf, char *err, size_t cap)
 {
 	EVP_PKEY *pkey;
 	char why[256];
 	X509 *leaf;
 	int rc;
 
-	if (!file_is_readable(conf->cert, "cert") || !file_is_readable(conf->key, "key"))
+	if (!file_is_readable(conf->cert, "cert", err, cap) || !file_is_readable(conf->key, "key", err, cap))
 		return -1;
 	if (SSL_CTX_use_certificate_chain_file(ctx, conf->cert) != 1) {
-		GW_ERROR("tls", "tls.cert: no usable PEM certificate in %s (%s)", conf->cert,
+		snprintf(err, cap, "tls.cert: no usable PEM certificate in %s (%s)", conf->cert,
 			 ssl_reason(why, sizeof(why)));
 		return -1;
 	}
 	pkey = read_key(conf->key);
 	if (!pkey) {
-		GW_ERROR("tls", "tls.key: no usable PEM private key in %s (%s; encrypted keys are not supported)",
+		snprintf(err, cap, "tls.key: no usable PEM private key in %s (%s; encrypted keys are not supported)",
 			 conf->key, ssl_reason(why, sizeof(why)));
 		return -1;
 	}
 	rc = SSL_CTX_use_PrivateKey(ctx, pkey) == 1 && SSL_CTX_check_private_key(ctx) == 1 ? 0 : -1;
 	EVP_PKEY_free(pkey);
 	if (rc) {
-		GW_ERROR("tls", "tls.key: the key in %s does not match the certificate in %s (%s)",
+		snprintf(err, cap, "tls.key: the key in %s does not match the certificate in %s (%s)",
 			 conf->key, conf->cert, ssl_reason(why, sizeof(why)));
 		return -1;
 	}
@@ -129,16 +130,16 @@ static int load_identity(SSL_CTX *ctx, const struct gw_listen_tls *conf)
 	return 0;
 }
 
-static int load_client_ca(SSL_CTX *ctx, const struct gw_listen_tls *conf)
+static int load_client_ca(SSL_CTX *ctx, const struct gw_listen_tls *conf, char *err, size_t cap)
 {
 	STACK_OF(X509_NAME) *names;
 	char why[256];
 	int mode = SSL_VERIFY_PEER;
 
-	if (!file_is_readable(conf->client_ca, "client_ca"))
+	if (!file_is_readable(conf->client_ca, "client_ca", err, cap))
 		return -1;
 	if (SSL_CTX_load_verify_locations(ctx, conf->client_ca, NULL) != 1) {
-		GW_ERROR("tls", "tls.client_ca: no usable PEM certificate in %s (%s)", conf->client_ca,
+		snprintf(err, cap, "tls.client_ca: no usable PEM certificate in %s (%s)", conf->client_ca,
 			 ssl_reason(why, sizeof(why)));
 		return -1;
 	}
@@ -146,7 +147,7 @@ static int load_client_ca(SSL_CTX *ctx, const struct gw_listen_tls *conf)
 	 * several certificates pick the right one. */
 	names = SSL_load_client_CA_file(conf->client_ca);
 	if (!names) {
-		GW_ERROR("tls", "tls.client_ca: no usable PEM certificate in %s (%s)", conf->client_ca,
+		snprintf(err, cap, "tls.client_ca: no usable PEM certificate in %s (%s)", conf->client_ca,
 			 ssl_reason(why, sizeof(why)));
 		return -1;
 	}
@@ -159,18 +160,18 @@ static int load_client_ca(SSL_CTX *ctx, const struct gw_listen_tls *conf)
 }
 
 /* Contract in http/tls.h. */
-SSL_CTX *gw_tls_context_new(const struct gw_listen_tls *conf)
+SSL_CTX *gw_tls_context_new(const struct gw_listen_tls *conf, char *err, size_t cap)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	char why[256];
 
 	if (!ctx) {
-		GW_ERROR("tls", "cannot create a TLS context: %s", ssl_reason(why, sizeof(why)));
+		snprintf(err, cap, "cannot create a TLS context: %s", ssl_reason(why, sizeof(why)));
 		return NULL;
 	}
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
 	    SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1) {
-		GW_ERROR("tls", "cannot set the TLS versions and ciphers: %s",
+		snprintf(err, cap, "cannot set the TLS versions and ciphers: %s",
 			 ssl_reason(why, sizeof(why)));
 		goto out_free;
 	}
@@ -181,9 +182,9 @@ SSL_CTX *gw_tls_context_new(const struct gw_listen_tls *conf)
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)TLS_SESSION_CONTEXT,
 				       sizeof(TLS_SESSION_CONTEXT) - 1);
 	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
-	if (load_identity(ctx, conf))
+	if (load_identity(ctx, conf, err, cap))
 		goto out_free;
-	if (conf->client_ca && load_client_ca(ctx, conf))
+	if (conf->client_ca && load_client_ca(ctx, conf, err, cap))
 		goto out_free;
 	return ctx;
 out_free:

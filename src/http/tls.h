@@ -8,6 +8,7 @@
 
 #include <openssl/types.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct bufferevent;
 struct event_base;
@@ -19,11 +20,11 @@ struct gw_listen_tls;
  * chain, leaf first), conf->key (PEM, not encrypted) and, when set,
  * conf->client_ca (the CAs client certificates must chain to; asked for
  * from every client, required if conf->require_client_cert). Blocks on the
- * disk: call it at start, before binding. NULL when a file is missing,
- * unreadable, not PEM, an encrypted key, or a key that does not match the
- * certificate, with the reason logged naming the file. The caller frees it
- * with SSL_CTX_free(). */
-SSL_CTX *gw_tls_context_new(const struct gw_listen_tls *conf);
+ * disk: call it at start, before binding (or to check a config). NULL when
+ * a file is missing, unreadable, not PEM, an encrypted key, or a key that
+ * does not match the certificate, with the reason in err (cap bytes)
+ * naming the key and the file. The caller frees it with SSL_CTX_free(). */
+SSL_CTX *gw_tls_context_new(const struct gw_listen_tls *conf, char *err, size_t cap);
 /* The TLS server end, on ctx, of a connection evhttp is accepting: a
  * bufferevent whose socket is set next (by evhttp). NULL when out of
  * memory. */

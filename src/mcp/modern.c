@@ -354,7 +354,8 @@ bool gw_modern_route(struct gw_call *c, struct gw_sup *sup, const char *tool)
 	 * to a 2025 server (ours were taken by resume()). */
 	if (sup->up->conf->protocol != GW_ERA_2026 && !json_object_get(c->params, "requestState"))
 		json_object_del(c->params, "inputResponses");
-	return !tool || gw_modern_params_ok(c, sup, tool, c->modern->param_hdrs);
+	/* Mcp-Param-* headers exist only on HTTP (param_hdrs NULL: stdio). */
+	return !tool || !c->modern->param_hdrs || gw_modern_params_ok(c, sup, tool, c->modern->param_hdrs);
 }
 
 /* ---- the retry: inputResponses for a parked call ---------------------------- */
@@ -518,6 +519,32 @@ static char *header_value(const char *v)
 	return (char *)out;
 }
 
+/* The envelope's own rungs of the validation ladder, checked on every
+ * transport: its keys (envelope_error) and, once HTTP has compared its
+ * header with it, its version (version_error). NULL when m passes; else
+ * the error answer (new reference). */
+static json_t *envelope_error(struct gw_msg *m)
+{
+	json_t *meta = json_object_get(m->params, "_meta");
+
+	if (json_is_string(json_object_get(meta, META_VERSION)) &&
+	    json_is_object(json_object_get(meta, META_CAPS)))
+		return NULL;
+	return gw_jsonrpc_error(m->id, GW_RPC_INVALID_PARAMS,
+				"params._meta needs io.modelcontextprotocol/protocolVersion (a string) and clientCapabilities (an object)",
+				json_pack("{s:{s:[s,s]}}", "envelope", "required", META_VERSION, META_CAPS));
+}
+
+static json_t *version_error(struct gw_msg *m)
+{
+	const char *ver = json_string_value(json_object_get(json_object_get(m->params, "_meta"), META_VERSION));
+
+	if (strcmp(ver, GW_PROTOCOL_MODERN) == 0)
+		return NULL;
+	return gw_jsonrpc_error(m->id, RPC_UNSUPPORTED_VERSION, "Unsupported protocol version",
+				json_pack("{s:[s],s:s}", "supported", GW_PROTOCOL_MODERN, "requested", ver));
+}
+
 /* The validation ladder (docs/internals/protocol-2026-07-28.md section 3.6). */
 static bool check_envelope(struct evhttp_request *req, struct gw_msg *m)
 {
@@ -528,11 +555,10 @@ static bool check_envelope(struct evhttp_request *req, struct gw_msg *m)
 	char *hm = header_value(evhttp_find_header(h, "Mcp-Method"));
 	char msg[240];
 	bool ok = false;
+	json_t *e = envelope_error(m);
 
-	if (!ver || !json_is_object(json_object_get(meta, META_CAPS))) {
-		http_error(req, 400, m->id, GW_RPC_INVALID_PARAMS,
-			   "params._meta needs io.modelcontextprotocol/protocolVersion (a string) and clientCapabilities (an object)",
-			   json_pack("{s:{s:[s,s]}}", "envelope", "required", META_VERSION, META_CAPS));
+	if (e) {
+		gw_http_reply_json(req, 400, e);
 		goto out;
 	}
 	if (hv && strcmp(hv, ver) != 0) {
@@ -540,9 +566,9 @@ static bool check_envelope(struct evhttp_request *req, struct gw_msg *m)
 		http_error(req, 400, m->id, RPC_HEADER_MISMATCH, msg, NULL);
 		goto out;
 	}
-	if (strcmp(ver, GW_PROTOCOL_MODERN) != 0) {
-		http_error(req, 400, m->id, RPC_UNSUPPORTED_VERSION, "Unsupported protocol version",
-			   json_pack("{s:[s],s:s}", "supported", GW_PROTOCOL_MODERN, "requested", ver));
+	e = version_error(m);
+	if (e) {
+		gw_http_reply_json(req, 400, e);
 		goto out;
 	}
 	if (!hv || (m->kind == GW_MSG_REQUEST && (!hm || strcmp(hm, m->method) != 0))) {
@@ -553,6 +579,7 @@ static bool check_envelope(struct evhttp_request *req, struct gw_msg *m)
 	}
 	ok = true;
 out:
+	json_decref(e);
 	free(hv);
 	free(hm);
 	return ok;
@@ -653,16 +680,31 @@ static void start_call(struct gw_gateway *gw, struct gw_session *s, struct gw_st
 	gw_dispatch_call(c);
 }
 
-static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
-			   const struct gw_scope *scope, struct gw_msg *m)
+/* A request for a served method on st, its own stream of the modern
+ * session st->s: a new call, or the retry of a parked one. param_hdrs: its
+ * Mcp-Param-* headers (NULL: a transport without headers). */
+static void serve_call(struct gw_gateway *gw, struct gw_stream *st, struct gw_msg *m, json_t *param_hdrs)
 {
 	json_t *meta = json_object_get(m->params, "_meta");
 	json_t *caps = json_object_get(meta, META_CAPS);
 	json_t *lvlj = json_object_get(meta, META_LOGLEVEL);
 	int lvl = lvlj ? level_index(json_string_value(lvlj)) : -1;
 	const char *state = json_string_value(json_object_get(m->params, "requestState"));
+
+	if (lvlj && lvl < 0)
+		answer_error(st, m->id, GW_RPC_INVALID_PARAMS, "unknown io.modelcontextprotocol/logLevel", NULL);
+	else if (state && strncmp(state, STATE_PREFIX, sizeof(STATE_PREFIX) - 1) == 0)
+		resume(gw, st, m, state, caps, lvl);
+	else
+		start_call(gw, st->s, st, m, caps, lvl, param_hdrs);
+}
+
+static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
+			   const struct gw_scope *scope, struct gw_msg *m)
+{
 	struct gw_session *s;
 	struct gw_stream *st;
+	json_t *hdrs;
 
 	if (strcmp(m->method, "server/discover") == 0) {
 		json_t *reply = gw_jsonrpc_result(m->id, discover_result(gw, scope));
@@ -685,18 +727,9 @@ static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
 		http_error(req, 503, m->id, GW_RPC_INTERNAL_ERROR, "gateway is at its session limit", NULL);
 		return;
 	}
-	if (lvlj && lvl < 0) {
-		answer_error(st, m->id, GW_RPC_INVALID_PARAMS, "unknown io.modelcontextprotocol/logLevel", NULL);
-		return;
-	}
-	if (state && strncmp(state, STATE_PREFIX, sizeof(STATE_PREFIX) - 1) == 0) {
-		resume(gw, st, m, state, caps, lvl);
-	} else {
-		json_t *hdrs = gw_modern_params_capture(evhttp_request_get_input_headers(req));
-
-		start_call(gw, s, st, m, caps, lvl, hdrs);
-		json_decref(hdrs);
-	}
+	hdrs = gw_modern_params_capture(evhttp_request_get_input_headers(req));
+	serve_call(gw, st, m, hdrs);
+	json_decref(hdrs);
 }
 
 void gw_modern_http(struct gw_gateway *gw, struct evhttp_request *req,
@@ -712,6 +745,60 @@ void gw_modern_http(struct gw_gateway *gw, struct evhttp_request *req,
 	if (!check_name_header(req, m))
 		return;
 	modern_request(gw, req, scope, m);
+}
+
+/* ---- without HTTP (stdio) ------------------------------------------------------ */
+
+struct gw_session *gw_modern_session(struct gw_gateway *gw, const struct gw_scope *scope)
+{
+	return modern_session(gw, scope);
+}
+
+bool gw_modern_is_new_call(const struct gw_msg *m)
+{
+	return m->kind == GW_MSG_REQUEST && strcmp(m->method, "subscriptions/listen") != 0 &&
+	       !json_object_get(m->params, "requestState");
+}
+
+/* notifications/cancelled on stdio does what closing the response stream
+ * does on HTTP, for a call in flight or a listen stream. */
+static void cancelled(struct gw_session *s, json_t *rid)
+{
+	struct gw_stream *st = gw_modern_listen_stream(s, rid);
+
+	for (struct gw_call *c = s->calls; c && !st; c = c->next)
+		if (c->modern && !c->modern->parked && c->st && json_equal(c->id, rid))
+			st = c->st;
+	if (st && st->kind == GW_STREAM_STDIO)
+		gw_modern_stream_closed(st);
+}
+
+void gw_modern_serve(struct gw_session *s, struct gw_stream *st, struct gw_msg *m)
+{
+	json_t *e = envelope_error(m), *reply;
+
+	if (!e)
+		e = version_error(m);
+	if (m->kind == GW_MSG_NOTIFICATION) {
+		if (!e && strcmp(m->method, "notifications/cancelled") == 0)
+			cancelled(s, json_object_get(m->params, "requestId"));
+		json_decref(e);
+		return;
+	}
+	if (e) {
+		gw_stream_write(st, e, true);
+		json_decref(e);
+	} else if (strcmp(m->method, "server/discover") == 0) {
+		reply = gw_jsonrpc_result(m->id, discover_result(s->gw, &s->scope));
+		gw_stream_write(st, reply, true);
+		json_decref(reply);
+	} else if (strcmp(m->method, "subscriptions/listen") == 0) {
+		gw_modern_listen_on(st, m);
+	} else if (!served_method(m->method)) {
+		answer_error(st, m->id, GW_RPC_METHOD_NOT_FOUND, "Method not found", NULL);
+	} else {
+		serve_call(s->gw, st, m, NULL);
+	}
 }
 
 void gw_modern_init(struct gw_gateway *gw)

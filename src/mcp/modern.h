@@ -27,6 +27,19 @@ bool gw_modern_claims(const struct gw_msg *m);
 /* Serve one POSTed message that claims the modern era. */
 void gw_modern_http(struct gw_gateway *gw, struct evhttp_request *req,
 		    const struct gw_scope *scope, struct gw_msg *m);
+/* The session serving the 2026-07-28 requests of scope (made at first
+ * use; not reachable by any session id); NULL at the session limit. */
+struct gw_session *gw_modern_session(struct gw_gateway *gw, const struct gw_scope *scope);
+/* Is m a request that starts a new call (counted against the in-flight
+ * bound)? Not a listen stream, not the retry of a call already counted. */
+bool gw_modern_is_new_call(const struct gw_msg *m);
+/* Serve one message m that claims the modern era on a transport without
+ * HTTP (stdio): no header rungs, no HTTP status. s is gw_modern_session()
+ * of the transport's scope. A request is answered on st, a stream of s the
+ * transport made for it alone (its final message ends it); for a
+ * notification st is NULL, and notifications/cancelled cancels the call or
+ * listen stream of s whose id it names, as closing its stream would. */
+void gw_modern_serve(struct gw_session *s, struct gw_stream *st, struct gw_msg *m);
 /* c is being answered with msg (its id already set): fix msg up for the
  * 2026 wire. true when the call is kept (it waits for the client's input). */
 bool gw_modern_answer(struct gw_call *c, json_t *msg);

@@ -180,21 +180,20 @@ static void listen_refuse(struct evhttp_request *req, int status, json_t *id, in
 	json_decref(body);
 }
 
-void gw_modern_listen_open(struct gw_session *s, struct evhttp_request *req, struct gw_msg *m)
+/* Start listener on st (its stream, now its own) for request m, whose
+ * params.notifications is an object: the acknowledgement goes out first. */
+static void listen_start(struct gw_session *s, struct gw_stream *st, struct gw_msg *m)
 {
 	json_t *want = json_object_get(m->params, "notifications"), *ack;
-	struct gw_listener *l;
+	struct gw_listener *l = calloc(1, sizeof(*l));
 
-	if (!json_is_object(want)) {
-		listen_refuse(req, 200, m->id, GW_RPC_INVALID_PARAMS, "params.notifications must be an object");
+	if (!l) {
+		ack = gw_jsonrpc_error(m->id, GW_RPC_INTERNAL_ERROR, "out of memory", NULL);
+		gw_stream_write(st, ack, true);
+		json_decref(ack);
 		return;
 	}
-	l = s ? calloc(1, sizeof(*l)) : NULL;
-	if (!l || !(l->st = gw_stream_new(s, req, false))) {
-		free(l);
-		listen_refuse(req, 503, m->id, GW_RPC_INTERNAL_ERROR, "gateway is at its session limit");
-		return;
-	}
+	l->st = st;
 	l->id = json_incref(m->id);
 	l->tools = json_is_true(json_object_get(want, "toolsListChanged"));
 	l->prompts = json_is_true(json_object_get(want, "promptsListChanged"));
@@ -215,6 +214,37 @@ void gw_modern_listen_open(struct gw_session *s, struct evhttp_request *req, str
 		      false);
 }
 
+#define LISTEN_BAD_PARAMS "params.notifications must be an object"
+
+void gw_modern_listen_open(struct gw_session *s, struct evhttp_request *req, struct gw_msg *m)
+{
+	struct gw_stream *st;
+
+	if (!json_is_object(json_object_get(m->params, "notifications"))) {
+		listen_refuse(req, 200, m->id, GW_RPC_INVALID_PARAMS, LISTEN_BAD_PARAMS);
+		return;
+	}
+	st = s ? gw_stream_new(s, req, false) : NULL;
+	if (!st) {
+		listen_refuse(req, 503, m->id, GW_RPC_INTERNAL_ERROR, "gateway is at its session limit");
+		return;
+	}
+	listen_start(s, st, m);
+}
+
+void gw_modern_listen_on(struct gw_stream *st, struct gw_msg *m)
+{
+	json_t *e;
+
+	if (json_is_object(json_object_get(m->params, "notifications"))) {
+		listen_start(st->s, st, m);
+		return;
+	}
+	e = gw_jsonrpc_error(m->id, GW_RPC_INVALID_PARAMS, LISTEN_BAD_PARAMS, NULL);
+	gw_stream_write(st, e, true);
+	json_decref(e);
+}
+
 /* Unlink and free l; the URIs nobody else listens to are unsubscribed. */
 static void listener_free(struct gw_session *s, struct gw_listener *l)
 {
@@ -233,6 +263,14 @@ static void listener_free(struct gw_session *s, struct gw_listener *l)
 	json_decref(l->uris);
 	json_decref(l->id);
 	free(l);
+}
+
+struct gw_stream *gw_modern_listen_stream(struct gw_session *s, json_t *id)
+{
+	for (struct gw_listener *l = s->listeners; l; l = l->next)
+		if (json_equal(l->id, id))
+			return l->st;
+	return NULL;
 }
 
 bool gw_modern_listen_closed(struct gw_session *s, struct gw_stream *st)

@@ -23,6 +23,12 @@ struct gw_stream;
  * the session limit, answered 503). Resource subscriptions are made at the
  * in-scope 2025 upstreams that offer them, once per URI and session. */
 void gw_modern_listen_open(struct gw_session *s, struct evhttp_request *req, struct gw_msg *m);
+/* The same on st, a stream of a modern session made for m by a transport
+ * without HTTP (stdio): st carries the acknowledgement and what follows,
+ * or the error that ends it. */
+void gw_modern_listen_on(struct gw_stream *st, struct gw_msg *m);
+/* The stream of the listen request of s whose id is id, or NULL. */
+struct gw_stream *gw_modern_listen_stream(struct gw_session *s, json_t *id);
 /* Does an upstream in scope sc offer resource subscriptions we can relay? */
 bool gw_modern_listen_can_subscribe(struct gw_gateway *gw, const struct gw_scope *sc);
 /* notifications/resources/updated (msg, borrowed) from an upstream of s:

@@ -16,6 +16,7 @@
 #include "http/stream.h"
 #include "mcp/dispatch.h"
 #include "core/jsonrpc.h"
+#include "mcp/modern.h"
 #include "mcp/session.h"
 #include "upstream/upstream.h"
 
@@ -38,6 +39,43 @@ static void reply_error(struct gw_rpc_error *err)
 	json_decref(ans);
 }
 
+/* An answer (stolen) that no session serves: written on the sink. */
+static void reply(json_t *ans)
+{
+	gw_session_send(sd.s, NULL, ans, true);
+	json_decref(ans);
+}
+
+/* A 2026-07-28 message (its params._meta claims the era): served by the
+ * scope's modern session, as on HTTP, each request on a stream of its own
+ * that ends with its answer. The caller is the one the key in the
+ * environment named. */
+static void take_modern(struct gw_msg *m)
+{
+	struct gw_gateway *gw = sd.gw;
+	struct gw_limit_hit hit;
+	struct gw_session *ms;
+	struct gw_stream *st = NULL;
+
+	gw->who = sd.s->owner;
+	if (gw_modern_is_new_call(m) && !gw_caller_takes_call(gw, &hit)) {
+		GW_INFO("limits", "2026-07-28 request refused: %s", hit.message);
+		reply(gw_limit_error(m->id, &hit));
+		goto out;
+	}
+	ms = gw_modern_session(gw, &sd.s->scope);
+	if (ms && m->kind == GW_MSG_REQUEST)
+		st = gw_stream_new_stdio_request(ms, sd.out);
+	if (!ms || (m->kind == GW_MSG_REQUEST && !st)) {
+		if (m->kind == GW_MSG_REQUEST)
+			reply(gw_jsonrpc_error(m->id, GW_RPC_INTERNAL_ERROR, "gateway is at its session limit", NULL));
+		goto out;
+	}
+	gw_modern_serve(ms, st, m);
+out:
+	gw->who = NULL;
+}
+
 /* Past limits.max_inflight_per_session a request is answered at once
  * with the error instead of being dispatched. */
 static void take_message(struct gw_msg *m)
@@ -45,6 +83,10 @@ static void take_message(struct gw_msg *m)
 	struct gw_limit_hit hit;
 	json_t *ans;
 
+	if (gw_modern_claims(m)) {
+		take_modern(m);
+		return;
+	}
 	if (m->kind != GW_MSG_REQUEST || gw_session_takes_call(sd.s, &hit)) {
 		gw_dispatch_message(sd.s, m);
 		return;
@@ -77,7 +119,11 @@ static void handle_line(const char *line, size_t len)
 				gw_rpc_error_clear(&err);
 				continue;
 			}
-			take_message(&em);
+			if (!gw_modern_claims(&em))
+				take_message(&em);
+			else if (em.kind == GW_MSG_REQUEST) /* 2026-07-28 has no batches */
+				reply(gw_jsonrpc_error(em.id, GW_RPC_INVALID_REQUEST,
+						       "a 2026-07-28 request cannot be part of a batch", NULL));
 			gw_msg_clear(&em);
 		}
 	}
