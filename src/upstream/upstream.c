@@ -571,8 +571,8 @@ struct gw_uconn *gw_uconn_new(struct gw_upstream *up, const struct gw_uconn_owne
 	c->owner = owner;
 	c->next_id = 1;
 	c->modern = up->conf->protocol == GW_ERA_2026;
-	/* Counted from creation, not from spawn: a session's slot holds while
-	 * its child is not started yet or restarting (docs/internals/children.md). */
+	/* Counted from creation to free, not per spawn: the slot holds while
+	 * the child is restarting (docs/internals/children.md). */
 	c->child = up->conf->transport == GW_TRANSPORT_STDIO;
 	up->children += c->child;
 	gw_map_init(&c->pending);

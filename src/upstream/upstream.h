@@ -58,7 +58,7 @@ struct gw_upstream {
 	struct gw_breaker breaker;   /* fed by every session of this server */
 	size_t inflight;             /* sent on any of its sessions, unanswered */
 	size_t children;             /* stdio: its uconns, each one child process running or to
-	                              * be started (docs/internals/children.md); 0 otherwise */
+	                              * be started again (docs/internals/children.md); else 0 */
 	struct gw_ureq_list queue;   /* waiting for an in-flight slot (conf->max_queue) */
 	struct gw_upstream_health health;
 };
