@@ -242,6 +242,7 @@ struct gw_limits_conf {
 	size_t max_url;             /* bytes of the request target, default 8 KiB */
 	size_t max_connections;     /* open client connections, default 10000 */
 	size_t max_sessions_per_principal; /* default 1000 */
+	size_t max_children;        /* stdio child processes, counted as in docs/internals/children.md; default 256 */
 	size_t max_inflight_per_session;   /* requests awaiting an answer, default 64 */
 	size_t max_inflight_per_upstream;  /* sent to one upstream, unanswered, default 256 */
 	size_t max_queue_per_upstream;     /* waiting to be sent beyond that, default 1024 */
@@ -256,7 +257,7 @@ struct gw_config {
 	size_t max_body;            /* bytes, default 4 MiB; accepts 4MiB, 512KiB, 1048576 */
 	struct gw_strv allowed_origins; /* exact origins; n=0: only localhost origins */
 	size_t max_sessions;        /* default 10000 */
-	double session_idle_timeout; /* seconds, default 3600 */
+	double session_idle_timeout; /* seconds, default 300 */
 	double shutdown_grace;      /* seconds, default 10 */
 	char *log_level;            /* debug|info|warn|error, default info */
 	size_t page_size;           /* list page size downstream, default 100 */

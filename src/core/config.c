@@ -30,7 +30,7 @@
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define DEFAULT_MAX_BODY ((size_t)4 * 1024 * 1024)
 #define DEFAULT_MAX_SESSIONS 10000
-#define DEFAULT_IDLE_TIMEOUT 3600.0
+#define DEFAULT_IDLE_TIMEOUT 300.0 /* short: a session holds child processes (docs/internals/children.md) */
 #define DEFAULT_SHUTDOWN_GRACE 10.0
 #define DEFAULT_LOG_LEVEL "info"
 #define DEFAULT_PAGE_SIZE 100

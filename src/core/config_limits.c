@@ -27,6 +27,7 @@ void gw_cfglimits_defaults(struct gw_limits_conf *l)
 	l->max_url = 8 * KIB;
 	l->max_connections = 10000;
 	l->max_sessions_per_principal = 1000;
+	l->max_children = 256;
 	l->max_inflight_per_session = 64;
 	l->max_inflight_per_upstream = 256;
 	l->max_queue_per_upstream = 1024;
@@ -70,6 +71,7 @@ static const struct gw_cfgval_key limit_keys[] = {
 	  GW_CFGVAL_UINT(struct gw_config, LIM(max_connections), 1, 1000000) },
 	{ "max_sessions_per_principal",
 	  GW_CFGVAL_UINT(struct gw_config, LIM(max_sessions_per_principal), 1, 1000000) },
+	{ "max_children", GW_CFGVAL_UINT(struct gw_config, LIM(max_children), 1, 1000000) },
 	{ "max_inflight_per_session",
 	  GW_CFGVAL_UINT(struct gw_config, LIM(max_inflight_per_session), 1, 100000) },
 	{ "max_inflight_per_upstream",

@@ -37,7 +37,7 @@ void gw_legacy_sse_open(struct gw_gateway *gw, struct evhttp_request *req,
 		gw_http_reply_error(req, 503, NULL, GW_RPC_SERVER_ERROR, "Gateway is shutting down");
 		return;
 	}
-	if (!gw_session_admits(gw, &hit)) {
+	if (!gw_session_admits(gw, scope, &hit)) {
 		GW_WARN("limits", "legacy SSE session refused: %s", hit.message);
 		gw_http_reply_limit(req, NULL, &hit, 1);
 		return;

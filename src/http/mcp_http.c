@@ -87,7 +87,7 @@ static void handle_initialize(struct gw_gateway *gw, struct evhttp_request *req,
 		gw_http_reply_error(req, 503, m->id, GW_RPC_SERVER_ERROR, "Gateway is shutting down");
 		return;
 	}
-	if (!gw_session_admits(gw, &hit)) {
+	if (!gw_session_admits(gw, scope, &hit)) {
 		GW_WARN("limits", "initialize refused: %s", hit.message);
 		gw_http_reply_limit(req, m->id, &hit, 1);
 		gw_http_record_refusal(gw, req, gw->who, m->method, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED,

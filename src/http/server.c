@@ -28,6 +28,7 @@
 #include "mcp/session.h"
 #include "policy/policy.h"
 #include "upstream/status.h"
+#include "upstream/stdio_reaper.h"
 #include "upstream/upstream.h"
 
 #define HTTP_TIMEOUT_S 600
@@ -158,6 +159,10 @@ static void reply_health(struct gw_gateway *gw, struct evhttp_request *req)
 			 (json_int_t)gw->sessions.live, "upstreams_ready", all_ready, "upstreams", ups);
 	json_object_set_new(body, "rate_limits", gw_limits_health(gw->limits));
 	json_object_set_new(body, "connections", json_integer((json_int_t)gw_conn_count()));
+	json_object_set_new(body, "children",
+			    json_pack("{s:I,s:I,s:I}", "counted", (json_int_t)gw_session_children(gw),
+				      "max", (json_int_t)gw->cfg->limits.max_children, "running",
+				      (json_int_t)gw_reaper_live()));
 	gw_http_reply_json(req, gw->stopping ? 503 : 200, body);
 	json_decref(body);
 }

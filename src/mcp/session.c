@@ -22,7 +22,8 @@
 #define SESSION_REPLAY_MAX_EVENTS 1024
 #define SESSION_REPLAY_MAX_BYTES (4u << 20)
 #define SESSION_OUTBOX_MAX 256
-#define SWEEP_INTERVAL_S 10
+#define SWEEP_MIN_MS 100
+#define SWEEP_MAX_MS 10000
 
 static bool scope_has_server(const struct gw_scope *sc, size_t i)
 {
@@ -116,9 +117,35 @@ static size_t sessions_of(struct gw_gateway *gw, const char *subject)
 	return n;
 }
 
-bool gw_session_admits(struct gw_gateway *gw, struct gw_limit_hit *hit)
+size_t gw_session_children(const struct gw_gateway *gw)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < gw->n_ups; i++)
+		n += gw->ups[i]->children;
+	return n;
+}
+
+/* Children a new session of scope would add: one per in-scope stdio server
+ * that gives each session its own (a shared one is already counted). */
+static size_t children_needed(const struct gw_gateway *gw, const struct gw_scope *scope)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < gw->n_ups; i++) {
+		const struct gw_server_conf *conf = gw->ups[i]->conf;
+
+		n += scope_has_server(scope, i) && conf->transport == GW_TRANSPORT_STDIO &&
+		     conf->session != GW_SESSION_SHARED;
+	}
+	return n;
+}
+
+bool gw_session_admits(struct gw_gateway *gw, const struct gw_scope *scope,
+		       struct gw_limit_hit *hit)
 {
 	size_t per = gw->cfg->limits.max_sessions_per_principal;
+	size_t max_children = gw->cfg->limits.max_children, need = children_needed(gw, scope);
 
 	if (gw->sessions.live >= gw->cfg->max_sessions)
 		return limit_hit(hit, 503, "max_sessions", gw->cfg->max_sessions,
@@ -126,6 +153,9 @@ bool gw_session_admits(struct gw_gateway *gw, struct gw_limit_hit *hit)
 	if (gw->who && per && sessions_of(gw, gw->who->subject) >= per)
 		return limit_hit(hit, 429, "max_sessions_per_principal", per,
 				 "Too many sessions for this caller");
+	if (need && gw_session_children(gw) + need > max_children)
+		return limit_hit(hit, 503, "limits.max_children", max_children,
+				 "Too many child processes on this gateway");
 	return true;
 }
 
@@ -396,6 +426,20 @@ void gw_session_send(struct gw_session *s, struct gw_stream *st, json_t *msg, bo
 	json_array_append(s->outbox, msg);
 }
 
+/* The next sweep: a quarter of the idle timeout, so a session (and its
+ * children) outlives it by at most that, between SWEEP_MIN_MS and
+ * SWEEP_MAX_MS; read again each time, as a reload may change it. */
+static void sweep_arm(struct gw_gateway *gw)
+{
+	uint64_t ms = (uint64_t)(gw->cfg->session_idle_timeout * 250.0);
+	struct timeval tv;
+
+	ms = ms < SWEEP_MIN_MS ? SWEEP_MIN_MS : ms > SWEEP_MAX_MS ? SWEEP_MAX_MS : ms;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	event_add(gw->sweep, &tv);
+}
+
 static void on_sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw_gateway *gw = arg;
@@ -408,17 +452,17 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 	while ((s = gw_map_next(&gw->sessions, &pos, NULL))) {
 		if (s->calls || s->get_stream || s->sink || now - s->last_active_ms < idle)
 			continue;
-		GW_INFO("session", "session %.8s… idle for %.0f s: closing", s->id,
+		GW_INFO("session", "session %.8s… idle for %g s: closing", s->id,
 			gw->cfg->session_idle_timeout);
 		gw_session_close(s);
 		pos = 0; /* the map changed under us */
 	}
+	sweep_arm(gw);
 }
 
 void gw_sessions_sweep_start(struct gw_gateway *gw)
 {
-	struct timeval tv = { SWEEP_INTERVAL_S, 0 };
-
-	gw->sweep = event_new(gw->base, -1, EV_PERSIST, on_sweep, gw);
-	event_add(gw->sweep, &tv);
+	gw->sweep = evtimer_new(gw->base, on_sweep, gw);
+	if (gw->sweep)
+		sweep_arm(gw);
 }

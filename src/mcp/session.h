@@ -173,10 +173,17 @@ struct gw_limit_hit {
 	char message[160];
 };
 
-/* May the caller of the current request (gw->who) open one more session?
- * False past max_sessions (503) or, for an authenticated caller, past
- * limits.max_sessions_per_principal (429); hit says which. */
-bool gw_session_admits(struct gw_gateway *gw, struct gw_limit_hit *hit);
+/* May the caller of the current request (gw->who) open one more session
+ * of scope? False past max_sessions (503), for an authenticated caller past
+ * limits.max_sessions_per_principal (429), or when the session's own stdio
+ * children would take the gateway's past limits.max_children (503); hit
+ * says which. */
+bool gw_session_admits(struct gw_gateway *gw, const struct gw_scope *scope,
+		       struct gw_limit_hit *hit);
+/* Child processes counted against limits.max_children: one per uconn of a
+ * current stdio server, running or waiting for a restart
+ * (docs/internals/children.md). */
+size_t gw_session_children(const struct gw_gateway *gw);
 /* May s take one more request now (limits.max_inflight_per_session)? When
  * not, hit holds the 429 and the JSON-RPC error to answer with. */
 bool gw_session_takes_call(const struct gw_session *s, struct gw_limit_hit *hit);

@@ -571,6 +571,10 @@ struct gw_uconn *gw_uconn_new(struct gw_upstream *up, const struct gw_uconn_owne
 	c->owner = owner;
 	c->next_id = 1;
 	c->modern = up->conf->protocol == GW_ERA_2026;
+	/* Counted from creation to free, not per spawn: the slot holds while
+	 * the child is restarting (docs/internals/children.md). */
+	c->child = up->conf->transport == GW_TRANSPORT_STDIO;
+	up->children += c->child;
 	gw_map_init(&c->pending);
 	c->client_caps = client_caps ? json_deep_copy(client_caps) : json_object();
 	c->client_info = client_info ? json_deep_copy(client_info)
@@ -614,6 +618,7 @@ void gw_uconn_free(struct gw_uconn *c)
 	if (!c)
 		return;
 	snprintf(msg, sizeof(msg), "upstream '%s' session closed", c->up->conf->name);
+	c->up->children -= c->child;
 	c->ops = NULL;
 	if (c->init_req) {
 		gw_ureq_unlink(c->init_req);

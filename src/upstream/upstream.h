@@ -57,6 +57,8 @@ struct gw_upstream {
 	uint64_t refused;            /* refused by the in-flight bound (queue full) */
 	struct gw_breaker breaker;   /* fed by every session of this server */
 	size_t inflight;             /* sent on any of its sessions, unanswered */
+	size_t children;             /* stdio: its uconns, each one child process running or to
+	                              * be started again (docs/internals/children.md); else 0 */
 	struct gw_ureq_list queue;   /* waiting for an in-flight slot (conf->max_queue) */
 	struct gw_upstream_health health;
 };

@@ -51,7 +51,8 @@ static void assert_defaults(const struct gw_config *cfg)
 	assert_int_equal(cfg->max_body, 4 * 1024 * 1024);
 	assert_int_equal(cfg->allowed_origins.n, 0);
 	assert_int_equal(cfg->max_sessions, 10000);
-	assert_true(cfg->session_idle_timeout == 3600.0);
+	assert_true(cfg->session_idle_timeout == 300.0);
+	assert_int_equal(cfg->limits.max_children, 256);
 	assert_true(cfg->shutdown_grace == 10.0);
 	assert_string_equal(cfg->log_level, "info");
 	assert_int_equal(cfg->page_size, 100);
@@ -770,6 +771,30 @@ static void test_limits(void **state)
 	assert_null(cfg);
 }
 
+/* limits.max_children: the cap on stdio child processes (config_limits.c). */
+static void test_max_children(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ "limits: { max_children: 0 }\n",
+		  "1: key 'limits.max_children': must be between 1 and 1000000, got '0'" },
+		{ "limits: { max_children: 1000001 }\n",
+		  "1: key 'limits.max_children': must be between 1 and 1000000, got '1000001'" },
+		{ "limits: { max_children: -3 }\n",
+		  "1: key 'limits.max_children': expected a whole number, got '-3'" },
+		{ "limits: { max_children: lots }\n",
+		  "1: key 'limits.max_children': expected a whole number, got 'lots'" },
+	};
+	struct gw_config *cfg = parse_ok("limits:\n  max_children: 30\n");
+
+	(void)state;
+	assert_int_equal(cfg->limits.max_children, 30);
+	gw_config_free(cfg);
+	cfg = parse_ok("limits: { max_children: 1 }\n");
+	assert_int_equal(cfg->limits.max_children, 1);
+	gw_config_free(cfg);
+	run_bad(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
 /* timeouts:, retries:, breaker:, health_check: (config_resilience.c). */
 static void test_resilience_defaults(void **state)
 {
@@ -939,6 +964,7 @@ int main(void)
 		cmocka_unit_test(test_vserver_collision),
 		cmocka_unit_test(test_yaml_features_refused),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_max_children),
 		cmocka_unit_test(test_resilience_defaults),
 		cmocka_unit_test(test_resilience_resolution),
 		cmocka_unit_test(test_resilience_errors),
