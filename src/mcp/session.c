@@ -122,7 +122,7 @@ size_t gw_session_children(const struct gw_gateway *gw)
 	size_t n = 0;
 
 	for (size_t i = 0; i < gw->n_ups; i++)
-		n += gw->ups[i]->children;
+		n += gw->ups[i]->session_children;
 	return n;
 }
 

@@ -77,6 +77,7 @@ struct gw_uconn {
 	char last_error[160];
 	bool modern;                  /* 2026-07-28 upstream: discover, envelope per request */
 	bool child;                   /* counted in up->children (a stdio server's uconn) */
+	bool session_child;           /* ... and in up->session_children (not the shared uconn) */
 	uint64_t discover_expires_ms; /* 2026: its discovery's ttlMs runs out (upstream.c) */
 	struct gw_ureq *rediscover;   /* 2026: the background server/discover under way */
 	struct gw_ureq *listen;       /* 2026, shared session: its subscriptions/listen (ulisten.c) */

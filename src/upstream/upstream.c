@@ -575,6 +575,10 @@ struct gw_uconn *gw_uconn_new(struct gw_upstream *up, const struct gw_uconn_owne
 	 * the child is restarting (docs/internals/children.md). */
 	c->child = up->conf->transport == GW_TRANSPORT_STDIO;
 	up->children += c->child;
+	/* the gateway's own shared session is made first (cli/gateway.c) and
+	 * is not a session's: the cap is on what clients make us hold */
+	c->session_child = c->child && up->shared != NULL;
+	up->session_children += c->session_child;
 	gw_map_init(&c->pending);
 	c->client_caps = client_caps ? json_deep_copy(client_caps) : json_object();
 	c->client_info = client_info ? json_deep_copy(client_info)
@@ -619,6 +623,7 @@ void gw_uconn_free(struct gw_uconn *c)
 		return;
 	snprintf(msg, sizeof(msg), "upstream '%s' session closed", c->up->conf->name);
 	c->up->children -= c->child;
+	c->up->session_children -= c->session_child;
 	c->ops = NULL;
 	if (c->init_req) {
 		gw_ureq_unlink(c->init_req);

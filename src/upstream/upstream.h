@@ -59,6 +59,8 @@ struct gw_upstream {
 	size_t inflight;             /* sent on any of its sessions, unanswered */
 	size_t children;             /* stdio: its uconns, each one child process running or to
 	                              * be started again (docs/internals/children.md); else 0 */
+	size_t session_children;     /* of those, the ones sessions hold (not the shared uconn):
+	                              * what limits.max_children caps */
 	struct gw_ureq_list queue;   /* waiting for an in-flight slot (conf->max_queue) */
 	struct gw_upstream_health health;
 };

@@ -73,7 +73,7 @@ ${server('common', '    session: shared\n')}`);
     const base = childrenOf(gwPid);
     assert.equal(base.length, 2, 'one supervised child per server');
     let h = await health(gw);
-    assert.deepEqual(h.children, { counted: 2, max: 256, running: 2 });
+    assert.deepEqual(h.children, { counted: 0, max: 256, running: 2 });
 
     // A session that only initializes has its child too, and is reaped
     // like the others.
@@ -94,7 +94,7 @@ ${server('common', '    session: shared\n')}`);
     // supervised children run.
     const gone = await eventually(async () => {
       const hh = await health(gw);
-      return hh.sessions === 0 && hh.children.counted === 2 && hh.children.running === 2 &&
+      return hh.sessions === 0 && hh.children.counted === 0 && hh.children.running === 2 &&
         pids.every((p) => !pidAlive(p)) && childrenOf(gwPid).length === 2;
     }, 2000 + 5000);
     h = await health(gw);
@@ -108,18 +108,19 @@ ${server('common', '    session: shared\n')}`);
   }
 });
 
-test('past limits.max_children a new session is refused with 503 -32013; open sessions go on', async () => {
+test('the 31st session past limits.max_children: 30 is refused with 503 -32013; open sessions go on', async () => {
   const gw = await startGateway(`limits: { max_children: 30 }
 servers:
 ${server('own')}`);
   const clients = [];
   try {
-    // 30 children: the server's supervised child and one per session.
-    for (let i = 0; i < 29; i++) clients.push(await connectClient(gw.url));
+    // 30 sessions, one child each; the server's own supervised child is
+    // the gateway's, not counted against the cap.
+    for (let i = 0; i < 30; i++) clients.push(await connectClient(gw.url));
     const pids = [];
     for (const c of clients) pids.push(pidOf(await c.client.callTool({ name: 'own__pid', arguments: {} })));
-    assert.equal(new Set(pids).size, 29);
-    assert.deepEqual((await health(gw)).children, { counted: 30, max: 30, running: 30 });
+    assert.equal(new Set(pids).size, 30);
+    assert.deepEqual((await health(gw)).children, { counted: 30, max: 30, running: 31 });
 
     const r = await post(gw.url, { jsonrpc: '2.0', id: 7, method: 'initialize',
       params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'late', version: '1' } } });
@@ -129,10 +130,10 @@ ${server('own')}`);
     assert.equal(r.json.error.code, -32013);
     assert.match(r.json.error.message, /limits\.max_children: 30/);
     assert.deepEqual(r.json.error.data, { limit: 'limits.max_children', max: 30 });
-    assert.equal((await health(gw)).children.running, 30, 'the refused session started nothing');
+    assert.equal((await health(gw)).children.running, 31, 'the refused session started nothing');
 
     // The sessions already open are unaffected: they list and call.
-    for (const c of [clients[0], clients[28]]) {
+    for (const c of [clients[0], clients[29]]) {
       const { tools } = await c.client.listTools();
       assert.ok(tools.some((t) => t.name === 'own__echo'));
       const res = await c.client.callTool({ name: 'own__echo', arguments: { text: 'still here' } });
@@ -177,7 +178,7 @@ ${server('own')}`;
   try {
     for (let i = 0; i < 3; i++) clients.push(await connectClient(gw.url));
     for (const c of clients) await c.client.callTool({ name: 'own__pid', arguments: {} });
-    assert.equal((await health(gw)).children.counted, 4);
+    assert.equal((await health(gw)).children.counted, 3);
 
     const applied = (gw.logs().match(/"reload \d+ applied/g) || []).length;
     writeFileSync(gw.cfg, `listen: "${new URL(gw.base).host}"\n${yaml(3)}`);
@@ -193,7 +194,7 @@ ${server('own')}`;
       const res = await c.client.callTool({ name: 'own__echo', arguments: { text: 'kept' } });
       assert.equal(res.content[0].text, 'kept');
     }
-    assert.deepEqual((await health(gw)).children, { counted: 4, max: 3, running: 4 });
+    assert.deepEqual((await health(gw)).children, { counted: 3, max: 3, running: 4 });
   } finally {
     for (const c of clients) await c.close();
     await gw.stop();
