@@ -16,7 +16,8 @@
 #include "mcp/session.h"
 
 void gw_legacy_sse_open(struct gw_gateway *gw, struct evhttp_request *req,
-			const struct gw_scope *scope, const char *base)
+			const struct gw_scope *scope, const struct gw_principal *who,
+			const char *base)
 {
 	const char *accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
 	struct gw_session *s;
@@ -37,12 +38,12 @@ void gw_legacy_sse_open(struct gw_gateway *gw, struct evhttp_request *req,
 		gw_http_reply_error(req, 503, NULL, GW_RPC_SERVER_ERROR, "Gateway is shutting down");
 		return;
 	}
-	if (!gw_session_admits(gw, scope, &hit)) {
+	if (!gw_session_admits(gw, who, scope, &hit)) {
 		GW_WARN("limits", "legacy SSE session refused: %s", hit.message);
 		gw_http_reply_limit(req, NULL, &hit, 1);
 		return;
 	}
-	s = gw_session_new_pending(gw, scope);
+	s = gw_session_new_pending(gw, scope, who);
 	if (!s) {
 		gw_http_reply_error(req, 500, NULL, GW_RPC_INTERNAL_ERROR, "out of memory");
 		return;
@@ -55,7 +56,7 @@ void gw_legacy_sse_open(struct gw_gateway *gw, struct evhttp_request *req,
 }
 
 static struct gw_session *legacy_session(struct gw_gateway *gw, struct evhttp_request *req,
-					 const struct gw_scope *scope)
+					 const struct gw_scope *scope, const struct gw_principal *who)
 {
 	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
 	struct evkeyvalq params;
@@ -70,7 +71,7 @@ static struct gw_session *legacy_session(struct gw_gateway *gw, struct evhttp_re
 	evhttp_clear_headers(&params);
 	if (s && (!s->sink || s->sink->kind != GW_STREAM_LEGACY || s->scope.kind != scope->kind ||
 		  s->scope.server != scope->server || s->scope.vs != scope->vs ||
-		  !gw_session_is_callers(s)))
+		  !gw_session_is_callers(s, who)))
 		s = NULL;
 	return s;
 }
@@ -92,7 +93,7 @@ static void legacy_element(struct gw_session *s, struct gw_msg *m)
 }
 
 void gw_legacy_sse_post(struct gw_gateway *gw, struct evhttp_request *req,
-			const struct gw_scope *scope)
+			const struct gw_scope *scope, const struct gw_principal *who)
 {
 	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
 	struct evbuffer *body = evhttp_request_get_input_buffer(req);
@@ -108,7 +109,7 @@ void gw_legacy_sse_post(struct gw_gateway *gw, struct evhttp_request *req,
 		gw_http_reply_error(req, 405, NULL, GW_RPC_SERVER_ERROR, "Method Not Allowed");
 		return;
 	}
-	s = legacy_session(gw, req, scope);
+	s = legacy_session(gw, req, scope, who);
 	if (!s) {
 		gw_http_reply_error(req, 404, NULL, GW_RPC_SESSION_NOT_FOUND, "Session not found");
 		return;

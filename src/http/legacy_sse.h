@@ -7,12 +7,16 @@
 
 struct evhttp_request;
 struct gw_gateway;
+struct gw_principal;
 struct gw_scope;
 
-/* base is the endpoint prefix ("" or "/servers/<name>"). */
+/* GET /sse for caller who (NULL: anonymous): a new session whose event
+ * stream is req; base is the endpoint prefix ("" or "/servers/<name>"). */
 void gw_legacy_sse_open(struct gw_gateway *gw, struct evhttp_request *req,
-			const struct gw_scope *scope, const char *base);
+			const struct gw_scope *scope, const struct gw_principal *who,
+			const char *base);
+/* POST /messages?sessionId= of caller who: the session must be its own. */
 void gw_legacy_sse_post(struct gw_gateway *gw, struct evhttp_request *req,
-			const struct gw_scope *scope);
+			const struct gw_scope *scope, const struct gw_principal *who);
 
 #endif

@@ -38,7 +38,8 @@ static bool same_scope(const struct gw_scope *a, const struct gw_scope *b)
 
 /* The session a non-initialize request names, or NULL after answering. */
 static struct gw_session *require_session(struct gw_gateway *gw, struct evhttp_request *req,
-					  const struct gw_scope *scope, json_t *id, const char *method)
+					  const struct gw_scope *scope, const struct gw_principal *who,
+					  json_t *id, const char *method)
 {
 	const char *sid = in_header(req, "Mcp-Session-Id");
 	const char *ver = in_header(req, "MCP-Protocol-Version");
@@ -47,14 +48,14 @@ static struct gw_session *require_session(struct gw_gateway *gw, struct evhttp_r
 	if (!sid) {
 		gw_http_reply_error(req, 400, id, GW_RPC_SERVER_ERROR,
 				    "Bad Request: Mcp-Session-Id header is required");
-		gw_http_record_refusal(gw, req, gw->who, method, GW_STAGE_SESSION, GW_OUTCOME_ERROR,
+		gw_http_record_refusal(gw, req, who, method, GW_STAGE_SESSION, GW_OUTCOME_ERROR,
 				       "no Mcp-Session-Id");
 		return NULL;
 	}
 	s = gw_session_find(gw, sid);
-	if (!s || !same_scope(&s->scope, scope) || !gw_session_is_callers(s)) {
+	if (!s || !same_scope(&s->scope, scope) || !gw_session_is_callers(s, who)) {
 		gw_http_reply_error(req, 404, id, GW_RPC_SESSION_NOT_FOUND, "Session not found");
-		gw_http_record_refusal(gw, req, gw->who, method, GW_STAGE_SESSION, GW_OUTCOME_ERROR,
+		gw_http_record_refusal(gw, req, who, method, GW_STAGE_SESSION, GW_OUTCOME_ERROR,
 				       "session not found");
 		return NULL;
 	}
@@ -70,7 +71,8 @@ static struct gw_session *require_session(struct gw_gateway *gw, struct evhttp_r
 }
 
 static void handle_initialize(struct gw_gateway *gw, struct evhttp_request *req,
-			      const struct gw_scope *scope, struct gw_msg *m)
+			      const struct gw_scope *scope, const struct gw_principal *who,
+			      struct gw_msg *m)
 {
 	json_t *pv = json_object_get(m->params, "protocolVersion");
 	json_t *result, *reply;
@@ -87,15 +89,15 @@ static void handle_initialize(struct gw_gateway *gw, struct evhttp_request *req,
 		gw_http_reply_error(req, 503, m->id, GW_RPC_SERVER_ERROR, "Gateway is shutting down");
 		return;
 	}
-	if (!gw_session_admits(gw, scope, &hit)) {
+	if (!gw_session_admits(gw, who, scope, &hit)) {
 		GW_WARN("limits", "initialize refused: %s", hit.message);
 		gw_http_reply_limit(req, m->id, &hit, 1);
-		gw_http_record_refusal(gw, req, gw->who, m->method, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED,
+		gw_http_record_refusal(gw, req, who, m->method, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED,
 				       hit.limit);
 		return;
 	}
 	proto = gw_dispatch_pick_version(json_string_value(pv));
-	s = gw_session_new(gw, scope, proto, json_object_get(m->params, "capabilities"),
+	s = gw_session_new(gw, scope, who, proto, json_object_get(m->params, "capabilities"),
 			   json_object_get(m->params, "clientInfo"));
 	if (!s) {
 		gw_http_reply_error(req, 500, m->id, GW_RPC_INTERNAL_ERROR, "out of memory");
@@ -178,9 +180,9 @@ static void batch_element(struct gw_session *s, struct gw_stream *st, json_t *el
 /* A JSON array: only 2025-03-26 has batches. Its answers come back as one
  * JSON array, or as SSE events when anything must precede them. */
 static void handle_batch(struct gw_gateway *gw, struct evhttp_request *req,
-			 const struct gw_scope *scope, json_t *arr)
+			 const struct gw_scope *scope, const struct gw_principal *who, json_t *arr)
 {
-	struct gw_session *s = require_session(gw, req, scope, NULL, NULL);
+	struct gw_session *s = require_session(gw, req, scope, who, NULL, NULL);
 	unsigned n = 0;
 	struct gw_stream *st = NULL;
 	size_t i;
@@ -222,15 +224,16 @@ static bool claims_modern_header(struct evhttp_request *req)
 /* A new 2026-07-28 call past the in-flight bound of its caller is refused;
  * a retry carrying a requestState continues a call already counted, and a
  * listen stream is not a call. */
-static bool modern_refused(struct gw_gateway *gw, struct evhttp_request *req, struct gw_msg *m)
+static bool modern_refused(struct gw_gateway *gw, struct evhttp_request *req,
+			   const struct gw_principal *who, struct gw_msg *m)
 {
 	struct gw_limit_hit hit;
 
-	if (!gw_modern_is_new_call(m) || gw_caller_takes_call(gw, &hit))
+	if (!gw_modern_is_new_call(m) || gw_caller_takes_call(gw, who, &hit))
 		return false;
 	GW_INFO("limits", "2026-07-28 request refused: %s", hit.message);
 	gw_http_reply_limit(req, m->id, &hit, 1);
-	gw_http_record_refusal(gw, req, gw->who, m->method, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED, hit.limit);
+	gw_http_record_refusal(gw, req, who, m->method, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED, hit.limit);
 	return true;
 }
 
@@ -258,9 +261,10 @@ static void session_request(struct evhttp_request *req, struct gw_session *s, st
 
 /* One message (not a batch, not initialize) of the session it names. */
 static void session_message(struct gw_gateway *gw, struct evhttp_request *req,
-			    const struct gw_scope *scope, struct gw_msg *m)
+			    const struct gw_scope *scope, const struct gw_principal *who,
+			    struct gw_msg *m)
 {
-	struct gw_session *s = require_session(gw, req, scope, m->id, m->method);
+	struct gw_session *s = require_session(gw, req, scope, who, m->id, m->method);
 
 	if (!s)
 		return;
@@ -280,7 +284,8 @@ static void session_message(struct gw_gateway *gw, struct evhttp_request *req,
 	}
 }
 
-static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const struct gw_scope *scope)
+static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const struct gw_scope *scope,
+			const struct gw_principal *who)
 {
 	struct evbuffer *body = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(body);
@@ -293,24 +298,24 @@ static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const
 	data = len ? (const char *)evbuffer_pullup(body, -1) : "";
 	if (gw_jsonrpc_parse(data, len, gw->cfg->limits.max_depth, &m, &err) < 0) {
 		gw_http_reply_error(req, 400, err.id, err.code, err.message);
-		gw_http_record_refusal(gw, req, gw->who, NULL, GW_STAGE_PARSE, GW_OUTCOME_ERROR, err.message);
+		gw_http_record_refusal(gw, req, who, NULL, GW_STAGE_PARSE, GW_OUTCOME_ERROR, err.message);
 		gw_rpc_error_clear(&err);
 		return;
 	}
 	if (gw_modern_claims(&m)) {
-		if (!modern_refused(gw, req, &m))
-			gw_modern_http(gw, req, scope, &m);
+		if (!modern_refused(gw, req, who, &m))
+			gw_modern_http(gw, req, scope, who, &m);
 	} else if (m.kind != GW_MSG_BATCH && m.kind != GW_MSG_RESULT && m.kind != GW_MSG_ERROR &&
 		   claims_modern_header(req)) {
 		gw_http_reply_error(req, 400, m.id, GW_RPC_INVALID_PARAMS,
 				    "MCP-Protocol-Version names 2026-07-28 but params._meta carries no "
 				    "io.modelcontextprotocol/protocolVersion envelope");
 	} else if (m.kind == GW_MSG_BATCH) {
-		handle_batch(gw, req, scope, m.root);
+		handle_batch(gw, req, scope, who, m.root);
 	} else if (m.kind == GW_MSG_REQUEST && strcmp(m.method, "initialize") == 0) {
-		handle_initialize(gw, req, scope, &m);
+		handle_initialize(gw, req, scope, who, &m);
 	} else {
-		session_message(gw, req, scope, &m);
+		session_message(gw, req, scope, who, &m);
 	}
 	gw_msg_clear(&m);
 }
@@ -358,7 +363,8 @@ static void flush_outbox(struct gw_session *s)
 	json_decref(box);
 }
 
-static void handle_get(struct gw_gateway *gw, struct evhttp_request *req, const struct gw_scope *scope)
+static void handle_get(struct gw_gateway *gw, struct evhttp_request *req, const struct gw_scope *scope,
+		       const struct gw_principal *who)
 {
 	struct gw_session *s;
 	const char *leid;
@@ -369,7 +375,7 @@ static void handle_get(struct gw_gateway *gw, struct evhttp_request *req, const 
 				    "Not Acceptable: Accept must include text/event-stream");
 		return;
 	}
-	s = require_session(gw, req, scope, NULL, NULL);
+	s = require_session(gw, req, scope, who, NULL, NULL);
 	if (!s)
 		return;
 	leid = in_header(req, "Last-Event-ID");
@@ -396,9 +402,10 @@ static void handle_get(struct gw_gateway *gw, struct evhttp_request *req, const 
 	flush_outbox(s);
 }
 
-static void handle_delete(struct gw_gateway *gw, struct evhttp_request *req, const struct gw_scope *scope)
+static void handle_delete(struct gw_gateway *gw, struct evhttp_request *req,
+			  const struct gw_scope *scope, const struct gw_principal *who)
 {
-	struct gw_session *s = require_session(gw, req, scope, NULL, NULL);
+	struct gw_session *s = require_session(gw, req, scope, who, NULL, NULL);
 
 	if (!s)
 		return;
@@ -408,17 +415,17 @@ static void handle_delete(struct gw_gateway *gw, struct evhttp_request *req, con
 }
 
 void gw_mcp_http_handle(struct gw_gateway *gw, struct evhttp_request *req,
-			const struct gw_scope *scope)
+			const struct gw_scope *scope, const struct gw_principal *who)
 {
 	switch (evhttp_request_get_command(req)) {
 	case EVHTTP_REQ_POST:
-		handle_post(gw, req, scope);
+		handle_post(gw, req, scope, who);
 		break;
 	case EVHTTP_REQ_GET:
-		handle_get(gw, req, scope);
+		handle_get(gw, req, scope, who);
 		break;
 	case EVHTTP_REQ_DELETE:
-		handle_delete(gw, req, scope);
+		handle_delete(gw, req, scope, who);
 		break;
 	default:
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, POST, DELETE");

@@ -6,9 +6,11 @@
 
 struct evhttp_request;
 struct gw_gateway;
+struct gw_principal;
 struct gw_scope;
 
+/* Serve req at the endpoint of scope for caller who (NULL: anonymous). */
 void gw_mcp_http_handle(struct gw_gateway *gw, struct evhttp_request *req,
-			const struct gw_scope *scope);
+			const struct gw_scope *scope, const struct gw_principal *who);
 
 #endif

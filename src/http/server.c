@@ -311,14 +311,12 @@ static void on_admitted(struct gw_gateway *gw, struct evhttp_request *req,
 				       req ? GW_OUTCOME_RATE_LIMITED : GW_OUTCOME_CANCELLED,
 				       req ? "rate limited" : "the client went away during admission");
 	if (ok && req) {
-		gw->who = who; /* for what this request creates or looks up */
 		if (ctx->ep == EP_SSE)
-			gw_legacy_sse_open(gw, req, &ctx->sc, ctx->base);
+			gw_legacy_sse_open(gw, req, &ctx->sc, who, ctx->base);
 		else if (ctx->ep == EP_MESSAGES)
-			gw_legacy_sse_post(gw, req, &ctx->sc);
+			gw_legacy_sse_post(gw, req, &ctx->sc, who);
 		else
-			gw_mcp_http_handle(gw, req, &ctx->sc);
-		gw->who = NULL;
+			gw_mcp_http_handle(gw, req, &ctx->sc, who);
 	}
 	free(ctx);
 }

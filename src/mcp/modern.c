@@ -448,7 +448,7 @@ static struct gw_session *modern_session(struct gw_gateway *gw, const struct gw_
 	caps = json_pack("{s:{},s:{s:{},s:{}},s:{}}", "sampling", "elicitation", "form", "url",
 			 "roots");
 	info = json_pack("{s:s,s:s}", "name", "mcpgw", "version", GW_VERSION);
-	s = gw_session_new(gw, sc, GW_PROTOCOL_MODERN, caps, info);
+	s = gw_session_new(gw, sc, NULL, GW_PROTOCOL_MODERN, caps, info); /* everyone's */
 	json_decref(caps);
 	json_decref(info);
 	if (!s)
@@ -636,13 +636,13 @@ static void answer_error(struct gw_stream *st, json_t *id, int code, const char 
 /* A retry carrying our requestState: the parked call it names goes on,
  * provided the same caller asks. */
 static void resume(struct gw_gateway *gw, struct gw_stream *st, struct gw_msg *m, const char *state,
-		   json_t *caps, int lvl)
+		   json_t *caps, int lvl, const struct gw_principal *who)
 {
 	struct gw_call *c = parked_call(gw, state, m->method, m->params);
 
-	if (c && (!c->modern->who) != (!gw->who))
+	if (c && (!c->modern->who) != (!who))
 		c = NULL;
-	if (c && gw->who && strcmp(c->modern->who->subject, gw->who->subject) != 0)
+	if (c && who && strcmp(c->modern->who->subject, who->subject) != 0)
 		c = NULL;
 	if (!c) {
 		answer_error(st, m->id, GW_RPC_INVALID_PARAMS, "Invalid or expired requestState",
@@ -654,7 +654,8 @@ static void resume(struct gw_gateway *gw, struct gw_stream *st, struct gw_msg *m
 
 /* A new 2026 call: it carries its own capabilities, log level and caller. */
 static void start_call(struct gw_gateway *gw, struct gw_session *s, struct gw_stream *st,
-		       struct gw_msg *m, json_t *caps, int lvl, json_t *param_hdrs)
+		       struct gw_msg *m, json_t *caps, int lvl, json_t *param_hdrs,
+		       const struct gw_principal *who)
 {
 	struct gw_call *c = gw_call_new(s, st, m->id, m->method, m->params);
 
@@ -668,10 +669,11 @@ static void start_call(struct gw_gateway *gw, struct gw_session *s, struct gw_st
 	c->modern->caps = json_incref(caps);
 	c->modern->log_level = lvl;
 	c->modern->param_hdrs = json_incref(param_hdrs);
-	if (gw->who) {
+	c->who = NULL; /* the session is everyone's: the caller is the request's */
+	if (who) {
 		c->modern->who = malloc(sizeof(*c->modern->who));
 		if (c->modern->who)
-			*c->modern->who = *gw->who;
+			*c->modern->who = *who;
 		c->who = c->modern->who;
 	}
 	c->modern->timer = evtimer_new(gw->base, on_park_expired, c);
@@ -683,7 +685,8 @@ static void start_call(struct gw_gateway *gw, struct gw_session *s, struct gw_st
 /* A request for a served method on st, its own stream of the modern
  * session st->s: a new call, or the retry of a parked one. param_hdrs: its
  * Mcp-Param-* headers (NULL: a transport without headers). */
-static void serve_call(struct gw_gateway *gw, struct gw_stream *st, struct gw_msg *m, json_t *param_hdrs)
+static void serve_call(struct gw_gateway *gw, struct gw_stream *st, struct gw_msg *m, json_t *param_hdrs,
+		       const struct gw_principal *who)
 {
 	json_t *meta = json_object_get(m->params, "_meta");
 	json_t *caps = json_object_get(meta, META_CAPS);
@@ -694,13 +697,14 @@ static void serve_call(struct gw_gateway *gw, struct gw_stream *st, struct gw_ms
 	if (lvlj && lvl < 0)
 		answer_error(st, m->id, GW_RPC_INVALID_PARAMS, "unknown io.modelcontextprotocol/logLevel", NULL);
 	else if (state && strncmp(state, STATE_PREFIX, sizeof(STATE_PREFIX) - 1) == 0)
-		resume(gw, st, m, state, caps, lvl);
+		resume(gw, st, m, state, caps, lvl, who);
 	else
-		start_call(gw, st->s, st, m, caps, lvl, param_hdrs);
+		start_call(gw, st->s, st, m, caps, lvl, param_hdrs, who);
 }
 
 static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
-			   const struct gw_scope *scope, struct gw_msg *m)
+			   const struct gw_scope *scope, const struct gw_principal *who,
+			   struct gw_msg *m)
 {
 	struct gw_session *s;
 	struct gw_stream *st;
@@ -714,7 +718,7 @@ static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
 		return;
 	}
 	if (strcmp(m->method, "subscriptions/listen") == 0) {
-		gw_modern_listen_open(modern_session(gw, scope), req, m);
+		gw_modern_listen_open(modern_session(gw, scope), req, m, who);
 		return;
 	}
 	if (!served_method(m->method)) {
@@ -728,12 +732,12 @@ static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
 		return;
 	}
 	hdrs = gw_modern_params_capture(evhttp_request_get_input_headers(req));
-	serve_call(gw, st, m, hdrs);
+	serve_call(gw, st, m, hdrs, who);
 	json_decref(hdrs);
 }
 
 void gw_modern_http(struct gw_gateway *gw, struct evhttp_request *req,
-		    const struct gw_scope *scope, struct gw_msg *m)
+		    const struct gw_scope *scope, const struct gw_principal *who, struct gw_msg *m)
 {
 	if (!check_envelope(req, m))
 		return;
@@ -744,7 +748,7 @@ void gw_modern_http(struct gw_gateway *gw, struct evhttp_request *req,
 	}
 	if (!check_name_header(req, m))
 		return;
-	modern_request(gw, req, scope, m);
+	modern_request(gw, req, scope, who, m);
 }
 
 /* ---- without HTTP (stdio) ------------------------------------------------------ */
@@ -773,7 +777,8 @@ static void cancelled(struct gw_session *s, json_t *rid)
 		gw_modern_stream_closed(st);
 }
 
-void gw_modern_serve(struct gw_session *s, struct gw_stream *st, struct gw_msg *m)
+void gw_modern_serve(struct gw_session *s, struct gw_stream *st, struct gw_msg *m,
+		     const struct gw_principal *who)
 {
 	json_t *e = envelope_error(m), *reply;
 
@@ -793,11 +798,11 @@ void gw_modern_serve(struct gw_session *s, struct gw_stream *st, struct gw_msg *
 		gw_stream_write(st, reply, true);
 		json_decref(reply);
 	} else if (strcmp(m->method, "subscriptions/listen") == 0) {
-		gw_modern_listen_on(st, m);
+		gw_modern_listen_on(st, m, who);
 	} else if (!served_method(m->method)) {
 		answer_error(st, m->id, GW_RPC_METHOD_NOT_FOUND, "Method not found", NULL);
 	} else {
-		serve_call(s->gw, st, m, NULL);
+		serve_call(s->gw, st, m, NULL, who);
 	}
 }
 

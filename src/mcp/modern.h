@@ -17,6 +17,7 @@ struct gw_call;
 struct gw_gateway;
 struct gw_msg;
 struct gw_scope;
+struct gw_principal;
 struct gw_session;
 struct gw_stream;
 struct gw_sup;
@@ -24,9 +25,10 @@ struct gw_ureq;
 
 /* Does this message claim the 2026-07-28 era (params._meta protocolVersion)? */
 bool gw_modern_claims(const struct gw_msg *m);
-/* Serve one POSTed message that claims the modern era. */
+/* Serve one POSTed message that claims the modern era, from caller who
+ * (NULL: anonymous); each request carries its own caller. */
 void gw_modern_http(struct gw_gateway *gw, struct evhttp_request *req,
-		    const struct gw_scope *scope, struct gw_msg *m);
+		    const struct gw_scope *scope, const struct gw_principal *who, struct gw_msg *m);
 /* The session serving the 2026-07-28 requests of scope (made at first
  * use; not reachable by any session id); NULL at the session limit. */
 struct gw_session *gw_modern_session(struct gw_gateway *gw, const struct gw_scope *scope);
@@ -38,8 +40,10 @@ bool gw_modern_is_new_call(const struct gw_msg *m);
  * of the transport's scope. A request is answered on st, a stream of s the
  * transport made for it alone (its final message ends it); for a
  * notification st is NULL, and notifications/cancelled cancels the call or
- * listen stream of s whose id it names, as closing its stream would. */
-void gw_modern_serve(struct gw_session *s, struct gw_stream *st, struct gw_msg *m);
+ * listen stream of s whose id it names, as closing its stream would. who
+ * is the caller (NULL: anonymous). */
+void gw_modern_serve(struct gw_session *s, struct gw_stream *st, struct gw_msg *m,
+		     const struct gw_principal *who);
 /* c is being answered with msg (its id already set): fix msg up for the
  * 2026 wire. true when the call is kept (it waits for the client's input). */
 bool gw_modern_answer(struct gw_call *c, json_t *msg);

@@ -79,7 +79,7 @@ static bool uri_held(const struct gw_session *s, const struct gw_listener *skip,
  * resource subscriptions, inside the scope, and (caller set) the policy
  * lets the caller of this request read it. */
 static bool sup_subscribes(const struct gw_session *s, const struct gw_sup *sup, const char *uri,
-			   bool caller)
+			   bool caller, const struct gw_principal *who)
 {
 	struct gw_gateway *gw = s->gw;
 	json_t *caps = json_object_get(sup->up->init_result, "capabilities");
@@ -91,7 +91,7 @@ static bool sup_subscribes(const struct gw_session *s, const struct gw_sup *sup,
 	if (s->scope.kind == GW_SCOPE_VIRTUAL && !gw_glob_any(vs->resources.v, vs->resources.n, uri))
 		return false;
 	return !caller || !gw_authn_required(gw->authn) ||
-	       gw_policy_decide(gw->policy, gw->who, GW_ACTION_READ_RESOURCE, sup->up->conf->name, uri,
+	       gw_policy_decide(gw->policy, who, GW_ACTION_READ_RESOURCE, sup->up->conf->name, uri,
 				NULL) == GW_DECISION_ALLOW;
 }
 
@@ -110,10 +110,10 @@ bool gw_modern_listen_can_subscribe(struct gw_gateway *gw, const struct gw_scope
 }
 
 /* Can the caller of this request have updates of uri from some upstream? */
-static bool uri_allowed(const struct gw_session *s, const char *uri)
+static bool uri_allowed(const struct gw_session *s, const char *uri, const struct gw_principal *who)
 {
 	for (size_t i = 0; i < s->n_sups; i++)
-		if (sup_subscribes(s, s->sups[i], uri, true))
+		if (sup_subscribes(s, s->sups[i], uri, true, who))
 			return true;
 	return false;
 }
@@ -121,12 +121,13 @@ static bool uri_allowed(const struct gw_session *s, const char *uri)
 /* Subscribe (or unsubscribe) uri at every upstream of s that may report
  * it. The answers do not matter: an upstream that does not know the URI
  * refuses, the one that does reports. */
-static void upstream_subscription(struct gw_session *s, const char *uri, bool on)
+static void upstream_subscription(struct gw_session *s, const char *uri, bool on,
+				  const struct gw_principal *who)
 {
 	for (size_t i = 0; i < s->n_sups; i++) {
 		struct gw_sup *sup = s->sups[i];
 
-		if (sup_subscribes(s, sup, uri, on))
+		if (sup_subscribes(s, sup, uri, on, who))
 			gw_dispatch_forward_quiet(sup, on ? "resources/subscribe" : "resources/unsubscribe",
 						  json_pack("{s:s}", "uri", uri));
 	}
@@ -134,7 +135,8 @@ static void upstream_subscription(struct gw_session *s, const char *uri, bool on
 
 /* The URIs of want that this gateway can honour for l, subscribed upstream
  * where no other listener had them yet. */
-static void subscribe_uris(struct gw_session *s, struct gw_listener *l, json_t *want)
+static void subscribe_uris(struct gw_session *s, struct gw_listener *l, json_t *want,
+			   const struct gw_principal *who)
 {
 	size_t i;
 	json_t *u;
@@ -144,10 +146,10 @@ static void subscribe_uris(struct gw_session *s, struct gw_listener *l, json_t *
 		const char *uri = json_string_value(u);
 
 		if (!uri || json_string_length(u) > GW_LISTEN_MAX_URI_LEN || has_uri(l, uri) ||
-		    json_array_size(l->uris) >= GW_LISTEN_MAX_URIS || !uri_allowed(s, uri))
+		    json_array_size(l->uris) >= GW_LISTEN_MAX_URIS || !uri_allowed(s, uri, who))
 			continue;
 		if (!uri_held(s, l, uri))
-			upstream_subscription(s, uri, true);
+			upstream_subscription(s, uri, true, who);
 		json_array_append(l->uris, u);
 	}
 }
@@ -182,7 +184,8 @@ static void listen_refuse(struct evhttp_request *req, int status, json_t *id, in
 
 /* Start listener on st (its stream, now its own) for request m, whose
  * params.notifications is an object: the acknowledgement goes out first. */
-static void listen_start(struct gw_session *s, struct gw_stream *st, struct gw_msg *m)
+static void listen_start(struct gw_session *s, struct gw_stream *st, struct gw_msg *m,
+			 const struct gw_principal *who)
 {
 	json_t *want = json_object_get(m->params, "notifications"), *ack;
 	struct gw_listener *l = calloc(1, sizeof(*l));
@@ -198,7 +201,7 @@ static void listen_start(struct gw_session *s, struct gw_stream *st, struct gw_m
 	l->tools = json_is_true(json_object_get(want, "toolsListChanged"));
 	l->prompts = json_is_true(json_object_get(want, "promptsListChanged"));
 	l->resources = json_is_true(json_object_get(want, "resourcesListChanged"));
-	subscribe_uris(s, l, json_object_get(want, "resourceSubscriptions"));
+	subscribe_uris(s, l, json_object_get(want, "resourceSubscriptions"), who);
 	l->next = s->listeners;
 	s->listeners = l;
 	ack = json_object();
@@ -216,7 +219,8 @@ static void listen_start(struct gw_session *s, struct gw_stream *st, struct gw_m
 
 #define LISTEN_BAD_PARAMS "params.notifications must be an object"
 
-void gw_modern_listen_open(struct gw_session *s, struct evhttp_request *req, struct gw_msg *m)
+void gw_modern_listen_open(struct gw_session *s, struct evhttp_request *req, struct gw_msg *m,
+			   const struct gw_principal *who)
 {
 	struct gw_stream *st;
 
@@ -229,15 +233,15 @@ void gw_modern_listen_open(struct gw_session *s, struct evhttp_request *req, str
 		listen_refuse(req, 503, m->id, GW_RPC_INTERNAL_ERROR, "gateway is at its session limit");
 		return;
 	}
-	listen_start(s, st, m);
+	listen_start(s, st, m, who);
 }
 
-void gw_modern_listen_on(struct gw_stream *st, struct gw_msg *m)
+void gw_modern_listen_on(struct gw_stream *st, struct gw_msg *m, const struct gw_principal *who)
 {
 	json_t *e;
 
 	if (json_is_object(json_object_get(m->params, "notifications"))) {
-		listen_start(st->s, st, m);
+		listen_start(st->s, st, m, who);
 		return;
 	}
 	e = gw_jsonrpc_error(m->id, GW_RPC_INVALID_PARAMS, LISTEN_BAD_PARAMS, NULL);
@@ -259,7 +263,7 @@ static void listener_free(struct gw_session *s, struct gw_listener *l)
 	}
 	json_array_foreach(l->uris, i, u)
 		if (!s->closing && !s->gw->stopping && !uri_held(s, l, json_string_value(u)))
-			upstream_subscription(s, json_string_value(u), false);
+			upstream_subscription(s, json_string_value(u), false, NULL);
 	json_decref(l->uris);
 	json_decref(l->id);
 	free(l);

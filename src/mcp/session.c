@@ -141,8 +141,8 @@ static size_t children_needed(const struct gw_gateway *gw, const struct gw_scope
 	return n;
 }
 
-bool gw_session_admits(struct gw_gateway *gw, const struct gw_scope *scope,
-		       struct gw_limit_hit *hit)
+bool gw_session_admits(struct gw_gateway *gw, const struct gw_principal *who,
+		       const struct gw_scope *scope, struct gw_limit_hit *hit)
 {
 	size_t per = gw->cfg->limits.max_sessions_per_principal;
 	size_t max_children = gw->cfg->limits.max_children, need = children_needed(gw, scope);
@@ -150,7 +150,7 @@ bool gw_session_admits(struct gw_gateway *gw, const struct gw_scope *scope,
 	if (gw->sessions.live >= gw->cfg->max_sessions)
 		return limit_hit(hit, 503, "max_sessions", gw->cfg->max_sessions,
 				 "Too many sessions on this gateway");
-	if (gw->who && per && sessions_of(gw, gw->who->subject) >= per)
+	if (who && per && sessions_of(gw, who->subject) >= per)
 		return limit_hit(hit, 429, "max_sessions_per_principal", per,
 				 "Too many sessions for this caller");
 	if (need && gw_session_children(gw) + need > max_children)
@@ -176,14 +176,15 @@ static bool same_caller(const struct gw_principal *a, const struct gw_principal 
 	return strcmp(a->subject, b->subject) == 0;
 }
 
-bool gw_caller_takes_call(struct gw_gateway *gw, struct gw_limit_hit *hit)
+bool gw_caller_takes_call(struct gw_gateway *gw, const struct gw_principal *who,
+			  struct gw_limit_hit *hit)
 {
 	size_t max = gw->cfg->limits.max_inflight_per_session, n = 0, pos = 0;
 	struct gw_session *s;
 
 	while (max && (s = gw_map_next(&gw->modern, &pos, NULL)))
 		for (struct gw_call *c = s->calls; c; c = c->next)
-			n += same_caller(c->who, gw->who);
+			n += same_caller(c->who, who);
 	if (!max || n < max)
 		return true;
 	return limit_hit(hit, 429, "max_inflight_per_session", max,
@@ -197,7 +198,8 @@ json_t *gw_limit_error(json_t *id, const struct gw_limit_hit *hit)
 					  (json_int_t)hit->max));
 }
 
-struct gw_session *gw_session_new_pending(struct gw_gateway *gw, const struct gw_scope *scope)
+struct gw_session *gw_session_new_pending(struct gw_gateway *gw, const struct gw_scope *scope,
+					  const struct gw_principal *owner)
 {
 	struct gw_session *s;
 
@@ -227,20 +229,18 @@ struct gw_session *gw_session_new_pending(struct gw_gateway *gw, const struct gw
 		free(s);
 		return NULL;
 	}
-	if (gw->who) {
+	if (owner) {
 		s->owner = malloc(sizeof(*s->owner));
 		if (s->owner)
-			*s->owner = *gw->who;
+			*s->owner = *owner;
 	}
 	gw_session_touch(s);
 	gw_map_put(&gw->sessions, s->id, strlen(s->id), s);
 	return s;
 }
 
-bool gw_session_is_callers(const struct gw_session *s)
+bool gw_session_is_callers(const struct gw_session *s, const struct gw_principal *who)
 {
-	const struct gw_principal *who = s->gw->who;
-
 	if (!s->owner && !who)
 		return true;
 	/* Bound to its user: another caller is told it does not exist. */
@@ -272,9 +272,10 @@ void gw_session_start(struct gw_session *s, const char *proto, json_t *caps, jso
 }
 
 struct gw_session *gw_session_new(struct gw_gateway *gw, const struct gw_scope *scope,
-				  const char *proto, json_t *caps, json_t *info)
+				  const struct gw_principal *owner, const char *proto, json_t *caps,
+				  json_t *info)
 {
-	struct gw_session *s = gw_session_new_pending(gw, scope);
+	struct gw_session *s = gw_session_new_pending(gw, scope, owner);
 
 	if (s)
 		gw_session_start(s, proto, caps, info);

@@ -56,9 +56,6 @@ struct gw_gateway {
 	uint64_t started_ms;
 	size_t replies_pending;         /* HTTP requests not yet fully answered */
 	struct gw_authn *authn;         /* auth/authn.c */
-	/* The caller of the request being dispatched right now (set and cleared
-	 * around the synchronous handling of one request), or NULL. */
-	const struct gw_principal *who;
 	struct gw_policy *policy;       /* NULL: no policy (cli/gateway.c start_auth) */
 	struct gw_limits *limits;       /* rate limiter (limits/quota.h), or NULL */
 	struct gw_reload *reload;       /* hot reload state (cli/reload.c), or NULL */
@@ -173,13 +170,12 @@ struct gw_limit_hit {
 	char message[160];
 };
 
-/* May the caller of the current request (gw->who) open one more session
- * of scope? False past max_sessions (503), for an authenticated caller past
+/* May caller who (NULL: anonymous) open one more session of scope? False past max_sessions (503), for an authenticated caller past
  * limits.max_sessions_per_principal (429), or when the session's own stdio
  * children would take the gateway's past limits.max_children (503); hit
  * says which. */
-bool gw_session_admits(struct gw_gateway *gw, const struct gw_scope *scope,
-		       struct gw_limit_hit *hit);
+bool gw_session_admits(struct gw_gateway *gw, const struct gw_principal *who,
+		       const struct gw_scope *scope, struct gw_limit_hit *hit);
 /* Child processes counted against limits.max_children: one per uconn of a
  * current stdio server, running or waiting for a restart
  * (docs/internals/children.md). */
@@ -188,19 +184,23 @@ size_t gw_session_children(const struct gw_gateway *gw);
  * not, hit holds the 429 and the JSON-RPC error to answer with. */
 bool gw_session_takes_call(const struct gw_session *s, struct gw_limit_hit *hit);
 /* The same bound for 2026-07-28 requests, which have no session: counted
- * per caller (gw->who; all anonymous callers are one) over the calls of
- * every endpoint scope. */
-bool gw_caller_takes_call(struct gw_gateway *gw, struct gw_limit_hit *hit);
+ * per caller (who; all anonymous callers are one) over the calls of every
+ * endpoint scope. */
+bool gw_caller_takes_call(struct gw_gateway *gw, const struct gw_principal *who,
+			  struct gw_limit_hit *hit);
 /* The JSON-RPC error for hit (id borrowed, NULL: null), data naming the
  * limit and its value. New reference; NULL when out of memory. */
 json_t *gw_limit_error(json_t *id, const struct gw_limit_hit *hit);
-/* Create a session for scope with what the client sent in initialize; its
- * upstream sessions start at once. NULL when the maximum is reached. */
+/* Create a session for scope with what the client sent in initialize,
+ * belonging to owner (copied; NULL: anonymous, or no authentication); its
+ * upstream sessions start at once. NULL when out of memory. */
 struct gw_session *gw_session_new(struct gw_gateway *gw, const struct gw_scope *scope,
-				  const char *proto, json_t *caps, json_t *info);
+				  const struct gw_principal *owner, const char *proto, json_t *caps,
+				  json_t *info);
 /* A session that exists before its initialize (legacy HTTP+SSE, stdio):
  * no upstream sessions until gw_session_start(). */
-struct gw_session *gw_session_new_pending(struct gw_gateway *gw, const struct gw_scope *scope);
+struct gw_session *gw_session_new_pending(struct gw_gateway *gw, const struct gw_scope *scope,
+					  const struct gw_principal *owner);
 /* Record what initialize said and start the upstream sessions. */
 void gw_session_start(struct gw_session *s, const char *proto, json_t *caps, json_t *info);
 struct gw_session *gw_session_find(struct gw_gateway *gw, const char *id);
@@ -215,8 +215,8 @@ void gw_session_sup_free(struct gw_session *s, struct gw_sup *sup);
 void gw_session_close(struct gw_session *s);
 void gw_session_touch(struct gw_session *s);
 bool gw_session_has_cap(const struct gw_session *s, const char *cap);
-/* May the caller of the current request use s? (Always without auth.) */
-bool gw_session_is_callers(const struct gw_session *s);
+/* May caller who use s? (Always without auth.) */
+bool gw_session_is_callers(const struct gw_session *s, const struct gw_principal *who);
 /* The client capability a server-to-client request needs ("sampling",
  * "elicitation", "roots"), or NULL for any other method (or NULL). */
 const char *gw_cap_for_method(const char *method);

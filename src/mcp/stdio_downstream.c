@@ -57,11 +57,10 @@ static void take_modern(struct gw_msg *m)
 	struct gw_session *ms;
 	struct gw_stream *st = NULL;
 
-	gw->who = sd.s->owner;
-	if (gw_modern_is_new_call(m) && !gw_caller_takes_call(gw, &hit)) {
+	if (gw_modern_is_new_call(m) && !gw_caller_takes_call(gw, sd.s->owner, &hit)) {
 		GW_INFO("limits", "2026-07-28 request refused: %s", hit.message);
 		reply(gw_limit_error(m->id, &hit));
-		goto out;
+		return;
 	}
 	ms = gw_modern_session(gw, &sd.s->scope);
 	if (ms && m->kind == GW_MSG_REQUEST)
@@ -69,11 +68,9 @@ static void take_modern(struct gw_msg *m)
 	if (!ms || (m->kind == GW_MSG_REQUEST && !st)) {
 		if (m->kind == GW_MSG_REQUEST)
 			reply(gw_jsonrpc_error(m->id, GW_RPC_INTERNAL_ERROR, "gateway is at its session limit", NULL));
-		goto out;
+		return;
 	}
-	gw_modern_serve(ms, st, m);
-out:
-	gw->who = NULL;
+	gw_modern_serve(ms, st, m, sd.s->owner);
 }
 
 /* Past limits.max_inflight_per_session a request is answered at once
@@ -236,11 +233,9 @@ int gw_stdio_downstream_start(struct gw_gateway *gw, const char *server,
 
 		if (gw_authn_verify_key(gw->authn, getenv("MCPGW_API_KEY"), server, &who))
 			return GW_EINVAL;
-		gw->who = &who;
-		sd.s = gw_session_new_pending(gw, &sc);
-		gw->who = NULL;
+		sd.s = gw_session_new_pending(gw, &sc, &who);
 	} else {
-		sd.s = gw_session_new_pending(gw, &sc);
+		sd.s = gw_session_new_pending(gw, &sc, NULL);
 	}
 	sd.in_pollable = fd_pollable(0);
 	if (sd.in_pollable)
