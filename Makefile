@@ -135,6 +135,7 @@ bench: bootstrap
 	bench/run.sh
 	bench/auth.sh
 	bench/breaker.sh
+	bench/baseline.sh
 
 clean:
 	rm -rf build
