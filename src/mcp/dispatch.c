@@ -148,6 +148,11 @@ static void forward_admitted(struct gw_call *c, struct gw_sup *sup, json_t *para
 	json_t *tok = json_object_get(meta, "progressToken");
 	struct gw_ureq *r;
 
+	if (c->cancelled) { /* while parked before here: the upstream never sees it */
+		json_decref(params);
+		gw_call_error(c, GW_RPC_INVALID_REQUEST, "Request cancelled by the client", NULL);
+		return;
+	}
 	/* Progress tokens are ours upstream: several clients may pick the same. */
 	if (tok) {
 		c->progress_token = json_incref(tok);
@@ -291,7 +296,15 @@ static void client_cancelled(struct gw_session *s, json_t *params)
 	json_t *rid = json_object_get(params, "requestId");
 
 	for (struct gw_call *c = s->calls; c; c = c->next) {
-		if (!json_equal(c->id, rid) || !c->ureq)
+		if (!json_equal(c->id, rid))
+			continue;
+		if (!c->ureq && !c->sup) {
+			/* Parked before its upstream (catalog fetch, rate-limit
+			 * wait): it ends where it would be sent (forward_admitted). */
+			c->cancelled = true;
+			return;
+		}
+		if (!c->ureq)
 			continue;
 		gw_ureq_cancel(c->ureq, json_string_value(json_object_get(params, "reason")));
 		c->ureq = NULL;

@@ -322,6 +322,13 @@ void gw_modern_stream_closed(struct gw_stream *st)
 		if (c->ureq)
 			gw_ureq_cancel(c->ureq, "the client closed the stream");
 		c->ureq = NULL;
+		if (c->waiting) {
+			/* Its catalog fetch holds it: it ends when the fetch does,
+			 * unsent (dispatch.c forward_admitted), its answer dropped. */
+			c->cancelled = true;
+			c->st = NULL;
+			break;
+		}
 		gw_call_free(c);
 		break;
 	}

@@ -127,6 +127,7 @@ struct gw_call {
 	struct gw_bridge *bridge;       /* input_required being asked of a session-era client */
 	struct gw_limits_hold *limits_hold; /* waiting for a rate-limit verdict (limits/hooks.c) */
 	bool failed_fetch;
+	bool cancelled;                 /* the client cancelled it before it was sent upstream */
 	struct gw_call *next;
 };
 
