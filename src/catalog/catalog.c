@@ -39,8 +39,12 @@ typedef void (*lists_done_cb)(struct gw_call *c);
 struct gw_list_waiter {
 	struct gw_call *call;
 	lists_done_cb done;
+	unsigned mask;                  /* what ensure_lists was asked, to ask again */
+	const char *name;               /* (the call's own string) */
 	struct gw_list_waiter *next;
 };
+
+static void ensure_lists(struct gw_call *c, unsigned mask, const char *name, lists_done_cb done);
 
 bool gw_catalog_list_changed_kind(const char *method, enum gw_list_kind *kind)
 {
@@ -120,8 +124,10 @@ static void fetch_finish(struct gw_list_cache *lc)
 	while (w) {
 		struct gw_list_waiter *next = w->next;
 
+		/* Ask again rather than go on: a reload may have given the
+		 * session new servers meanwhile, whose lists it has not got. */
 		if (--w->call->waiting == 0)
-			w->done(w->call);
+			ensure_lists(w->call, w->mask, w->name, w->done);
 		free(w);
 		w = next;
 	}
@@ -243,6 +249,8 @@ static void ensure_lists(struct gw_call *c, unsigned mask, const char *name, lis
 				continue;
 			w->call = c;
 			w->done = done;
+			w->mask = mask;
+			w->name = name;
 			w->next = lc->waiters;
 			lc->waiters = w;
 			c->waiting++;

@@ -11,7 +11,8 @@ secs="${STRESS_SECONDS:-2400}"
 command -v stress-ng >/dev/null || { echo "test-stress: stress-ng missing (make bootstrap)" >&2; exit 1; }
 
 # Its own process group, so the trap stops the stressors with their parent.
-setsid stress-ng --cpu "$cpus" --cpu-method matrixprod --timeout "${secs}s" --quiet &
+# Its warning that it was stopped before its timeout is expected: quiet.
+setsid stress-ng --cpu "$cpus" --cpu-method matrixprod --timeout "${secs}s" --quiet >/dev/null 2>&1 &
 hog=$!
 stop_hog() {
   kill -TERM -- "-$hog" 2>/dev/null || true
@@ -19,5 +20,10 @@ stop_hog() {
 }
 trap stop_hog EXIT
 trap 'exit 130' INT TERM
+sleep 1
+kill -0 "$hog" 2>/dev/null || { echo "test-stress: stress-ng did not start" >&2; exit 1; }
 echo "test-stress: stress-ng --cpu $cpus (pid $hog, at most ${secs}s) while the integration tier runs" >&2
-"$HERE/../integration/run.sh"
+rc=0
+"$HERE/../integration/run.sh" || rc=$?
+echo "test-stress: integration tier exit status $rc" >&2
+exit "$rc"
