@@ -6,6 +6,7 @@
 #   make run                           bootstrap, build, serve examples/mcpgw.yaml
 #   make bench                         side-by-side benchmark into bench/RESULTS.md
 #   make chaos                         chaos test (long form) into bench/RESULTS.md
+#   make test-stress                   integration tier (sanitized) under a CPU hog
 
 CC      ?= cc
 PKGS    := libevent libevent_pthreads libevent_openssl jansson libcurl yaml-0.1 libssl libcrypto sqlite3 cjose libpcre2-8 hiredis
@@ -36,7 +37,7 @@ BIN      := $(BUILD)/mcpgw
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: all bootstrap test test-lint test-unit test-integration test-conformance test-chaos chaos lint fuzz fuzz-build run bench clean
+.PHONY: all bootstrap test test-lint test-unit test-integration test-conformance test-stress test-chaos chaos lint fuzz fuzz-build run bench clean
 
 all: $(BIN)
 
@@ -92,6 +93,13 @@ test-integration: $(BIN)
 
 test-conformance: $(BIN)
 	MCPGW_BIN=$(abspath $(BIN)) tests/conformance/run.sh
+
+# The integration tier on the sanitized binary while stress-ng keeps both
+# cores busy (tests/stress/run.sh); not in make test, it takes about twice
+# as long as test-integration.
+test-stress:
+	$(MAKE) SANITIZE=address,undefined all
+	MCPGW_BIN=$(abspath build/san/mcpgw) tests/stress/run.sh
 
 # Chaos tier on the release build (latency figures mean nothing under ASan):
 # short in make test (behaviour: no lost answer, flood refused, slow-loris

@@ -262,6 +262,11 @@ bool gw_modern_input_request(struct gw_sup *sup, json_t *msg, struct gw_ureq *r)
 	if (!c || !c->modern || !cap)
 		return false;
 	mc = c->modern;
+	/* Servers also ask roots/list outside any request (after initialize, on
+	 * roots list_changed), and on stdio the call it is pinned to is a guess
+	 * (upstream.c uc_related): the upstream is refused, the call goes on. */
+	if (!json_object_get(mc->caps, cap) && strcmp(cap, "roots") == 0)
+		return false;
 	if (!json_object_get(mc->caps, cap)) {
 		/* The client cannot answer: say which capability it lacks. */
 		if (c->ureq)

@@ -35,15 +35,17 @@ static void lists_call_ended(struct gw_call *c, struct gw_call_cleanup *cl)
 	gw_catalog_wait_cancel(&c->lists);
 }
 
+static void with_lists(struct gw_call *c, unsigned mask, const char *name, resolved_fn next);
+
+/* The lists came: ask again rather than go on, since a reload may have
+ * given the session new servers meanwhile, whose lists it has not got (a
+ * call would otherwise be routed against none: "Unknown tool"). */
 static void lists_fetched(struct gw_catalog_wait *w)
 {
 	struct gw_call *c = (struct gw_call *)((char *)w - offsetof(struct gw_call, lists));
-	resolved_fn next = c->lists_next;
-	struct gw_catalog_view v = view_of(c->s);
 
 	gw_call_cleanup_drop(&c->lists_cleanup);
-	gw_catalog_warn_clashes(&v);
-	next(c);
+	with_lists(c, c->lists_mask, c->lists_name, c->lists_next);
 }
 
 /* The lists of kinds mask that name may be in, then next(c): now, or once
@@ -59,6 +61,8 @@ static void with_lists(struct gw_call *c, unsigned mask, const char *name, resol
 		return;
 	}
 	c->lists_next = next;
+	c->lists_mask = mask;
+	c->lists_name = name;
 	gw_call_on_end(c, &c->lists_cleanup, lists_call_ended);
 }
 

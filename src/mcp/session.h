@@ -90,6 +90,8 @@ struct gw_call {
 	struct gw_catalog_wait lists;   /* parked on list fetches (mcp/resolve.c) */
 	struct gw_call_cleanup lists_cleanup;
 	void (*lists_next)(struct gw_call *c); /* ... and where it goes on from then */
+	unsigned lists_mask;            /* ... the lists it asked for */
+	const char *lists_name;         /* ... and the name they are for (in params) */
 	struct gw_task *task;           /* the task this call runs for, if any */
 	struct gw_task *relayed;        /* tasks/get|result|cancel of an upstream's task */
 	bool task_relay;                /* a task-augmented call relayed to its upstream */

@@ -7,6 +7,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 export MCPGW_BIN="${MCPGW_BIN:-$ROOT/build/mcpgw}"
 fig="$(mktemp)"
+trap 'rm -f "$fig"' EXIT
 CHAOS_JSON="$fig" node "$HERE/chaos.mjs"
 [ "${CHAOS_WRITE:-0}" = 1 ] || exit 0
 node - "$fig" "$ROOT/bench/RESULTS.md" <<'JS'
@@ -24,7 +25,7 @@ the disturbed phase runs, at once and each in its own (niced) process: one clien
 flight (its API key's role has a quota of 600 a minute, burst 20: it gets 429s, each held until its bucket
 refills), an upstream that crashes every second, an upstream that never answers (8 calls outstanding, 2 s
 timeout, then its breaker answers at once and the client backs off 200 ms), and a slow-loris client holding
-500 connections (dropped after `read_timeout`, 5 s, and reopened). Every session authenticates with an API key.
+500 connections (dropped after \`read_timeout\`, 5 s, and reopened). Every session authenticates with an API key.
 
 | phase | steady calls | calls/s | p50 ms | p99 ms | max ms | gateway RSS MiB |
 |---|---|---|---|---|---|---|
@@ -39,7 +40,7 @@ let md = fs.readFileSync(out, 'utf8');
 const start = md.indexOf('## Chaos');
 if (start >= 0) {
   const next = md.indexOf('\n## ', start + 1);
-  md = md.slice(0, start) + section + (next >= 0 ? md.slice(next + 1) : '');
+  md = md.slice(0, start) + section + (next >= 0 ? md.slice(next) : '');
 } else {
   md = `${md.trimEnd()}\n\n${section}`;
 }

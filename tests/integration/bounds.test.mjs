@@ -194,9 +194,12 @@ test('past max_inflight_per_session: 429, -32013; the session works again once c
   const sid = await initSession(A.url, PROTO);
   const ac = new AbortController();
   const hang = (id) => rpc(A.url, sid, id, 'tools/call', { name: 'b__hang', arguments: {} }, { signal: ac.signal }).catch(() => {});
+  const hanging = countOf(A.logs(), 'hanging on request');
   const h1 = hang(101);
   const h2 = hang(102);
-  await new Promise((r) => setTimeout(r, 300));
+  // Both upstream, so that cancelling one ends it at once (a call still
+  // waiting for the tool list ends only when the list comes).
+  await until(() => countOf(A.logs(), 'hanging on request') >= hanging + 2, 30000, 'both calls upstream');
   const r = await rpc(A.url, sid, 103, 'tools/call', { name: 'b__echo', arguments: { text: 'third' } });
   assert.equal(r.status, 429, r.res.body);
   assert.equal(r.res.headers.get('retry-after'), '1');
@@ -223,8 +226,9 @@ test('2026-07-28 requests: the same bound per caller; closing a stream frees its
   body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args,
     _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } } }) });
   const ac = new AbortController();
+  const hanging = countOf(A.logs(), 'hanging on request');
   const hung = [call(1, 'b__hang', {}, ac.signal).catch(() => {}), call(2, 'b__hang', {}, ac.signal).catch(() => {})];
-  await new Promise((r) => setTimeout(r, 300));
+  await until(() => countOf(A.logs(), 'hanging on request') >= hanging + 2, 30000, 'both calls upstream');
   const r = await call(3, 'b__echo', { text: 'third' });
   const json = await r.json();
   assertBound(r.status, json, { httpStatus: 429, code: -32013, limit: 'max_inflight_per_session', max: 2,

@@ -5,11 +5,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
-import { startGateway, connectClient, EVERYTHING } from './lib.mjs';
+import { startGateway, connectClient, EVERYTHING, MISBEHAVE } from './lib.mjs';
 
 let gw;
 before(async () => {
-  gw = await startGateway(`servers:\n  everything:\n    command: node\n    args: ["${EVERYTHING}", "stdio"]\n    timeout: 30\n`);
+  gw = await startGateway(`servers:\n  everything:\n    command: node\n    args: ["${EVERYTHING}", "stdio"]\n    timeout: 30\n` +
+    `  mb:\n    command: node\n    args: ["${MISBEHAVE}"]\n    env: { MB_ROOTS: "1" }\n`);
 });
 after(async () => { await gw?.stop(); });
 
@@ -52,6 +53,17 @@ test('elicitation from the 2025 server becomes input_required, answered by the v
     const r = await client.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} });
     assert.ok(asked?.requestedSchema, 'the client was asked');
     assert.match(JSON.stringify(r.content), /Ada Lovelace/);
+  } finally { await client.close(); }
+});
+
+// server-everything asks roots/list 350 ms after initialize, tied to no
+// request; on a busy machine a call was in flight then and was refused
+// -32021 for a capability it never needed. mb__roots asks the same way.
+test('a roots/list while a call of a client without roots is in flight is refused upstream; the call goes on', async () => {
+  const client = await modernClient({ elicitation: { form: {} } });
+  try {
+    const r = await client.callTool({ name: 'mb__roots', arguments: {} });
+    assert.match(r.content[0].text, /^roots: .*"code":-32601/, r.content[0].text);
   } finally { await client.close(); }
 });
 

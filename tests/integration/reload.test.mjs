@@ -16,6 +16,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
   startGateway, tempDir, freePort, BIN, MISBEHAVE, pidAlive, rpcError, withGatewayLog, mcpgw, apikeyCreate,
+  initSession, rpc,
 } from './lib.mjs';
 
 const server = (extra = '') => `    command: node\n    args: ["${MISBEHAVE}"]\n${extra}`;
@@ -180,6 +181,36 @@ test('SIGHUP under load: server added, removed and changed; unrelated sessions s
   for (const c of [...clients, own, team]) assert.deepEqual(c.errors, []);
   await Promise.all([...clients, own, team].map((c) => c.client.close()));
 }, () => gw));
+
+// Found by make test-stress in the test above: a load client's first c__echo
+// waited for the old c's tool list across the reload, and was then looked up
+// in the new servers' lists, which it had not waited for: "Unknown tool".
+// Here the old c's tools/list is held (MB_HOLD_LIST) until after the reload.
+test('a call waiting for a tool list while a reload restarts its server goes to the new one', async () => {
+  const gate = join(tempDir(), 'open');
+  const g = await startGateway(`servers:\n  c:\n${server(`    env: { MB_HOLD_LIST: "${gate}" }\n`)}`);
+  const seen = (re) => (g.logs().match(re) || []).length;
+  const grows = async (re, n) => {
+    for (const end = Date.now() + 30000; seen(re) <= n;) {
+      assert.ok(Date.now() < end, `no new ${re} in the log:\n${g.logs()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  try {
+    const sid = await initSession(g.url);
+    const held = seen(/tools\/list held/g);
+    const call = rpc(g.url, sid, 1, 'tools/call', { name: 'c__echo', arguments: { text: 'across' } });
+    await grows(/tools\/list held/g, held);
+    const applied = seen(RELOADED);
+    writeFileSync(g.cfg, readFileSync(g.cfg, 'utf8').replace('    env:', '    timeout: 31\n    env:'));
+    g.proc.kill('SIGHUP');
+    await grows(RELOADED, applied);
+    assert.match(g.logs(), /1 changed \(restarted\)/);
+    writeFileSync(gate, '');
+    const { msg } = await call;
+    assert.equal(msg?.result?.content?.[0]?.text, 'across', JSON.stringify(msg));
+  } finally { await g.stop(); }
+});
 
 test('`mcpgw reload` swaps the policy for new requests: a role gains one tool and loses another', withGatewayLog(async () => {
   const clients = await Promise.all([1, 2, 3].map((i) => connect(`policy-${i}`)));

@@ -3,7 +3,9 @@
 // tasks/cancel work on it, and only for the session that started it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, initSession, rpc, MISBEHAVE, EVERYTHING } from './lib.mjs';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startGateway, initSession, rpc, tempDir, MISBEHAVE, EVERYTHING } from './lib.mjs';
 
 let gw;
 before(async () => {
@@ -46,17 +48,20 @@ test('the gateway advertises tasks and marks the tools of a tasks: gateway serve
 
 test('a task runs, can be polled, and tasks/result returns the call result', async () => {
   const sid = await session();
-  // Created at once: the answer comes while the call still runs upstream
-  // (status working, and still working when polled), not after it.
-  const created = await call(sid, 'tools/call', { name: 'mb__slow', arguments: { ms: 2500 }, task: { ttl: 60000 } });
+  // The tool answers only once the test creates the file: the task is
+  // answered while its call runs, whatever the machine's load.
+  const release = join(tempDir(), 'release');
+  const created = await call(sid, 'tools/call', { name: 'mb__slow', arguments: { until: release }, task: { ttl: 60000 } });
   const task = created.result.task;
   assert.equal(task.status, 'working');
   assert.ok(task.taskId && task.createdAt && task.lastUpdatedAt);
   assert.equal(task.ttl, 60000);
   const got = await call(sid, 'tasks/get', { taskId: task.taskId });
   assert.equal(got.result.status, 'working');
-  const res = await call(sid, 'tasks/result', { taskId: task.taskId });
-  assert.deepEqual(res.result.content, [{ type: 'text', text: 'slept 2500' }]);
+  const result = call(sid, 'tasks/result', { taskId: task.taskId });
+  writeFileSync(release, '');
+  const res = await result;
+  assert.deepEqual(res.result.content, [{ type: 'text', text: 'released' }]);
   assert.equal(res.result._meta['io.modelcontextprotocol/related-task'].taskId, task.taskId);
   const done = await call(sid, 'tasks/get', { taskId: task.taskId });
   assert.equal(done.result.status, 'completed');
@@ -67,7 +72,8 @@ test('a task runs, can be polled, and tasks/result returns the call result', asy
 test('another session can neither read, poll, list nor cancel the task', async () => {
   const owner = await session();
   const other = await session();
-  const { result } = await call(owner, 'tools/call', { name: 'mb__slow', arguments: { ms: 800 }, task: {} });
+  const release = join(tempDir(), 'release');
+  const { result } = await call(owner, 'tools/call', { name: 'mb__slow', arguments: { until: release }, task: {} });
   const id = result.task.taskId;
   for (const m of ['tasks/get', 'tasks/result', 'tasks/cancel']) {
     const r = await call(other, m, { taskId: id });
@@ -80,6 +86,7 @@ test('another session can neither read, poll, list nor cancel the task', async (
   assert.equal(unknown.error.message, 'Unknown task', 'same answer as for a task of another session');
   const still = await call(owner, 'tasks/get', { taskId: id });
   assert.equal(still.result.status, 'working');
+  writeFileSync(release, '');
 });
 
 test('tasks/cancel cancels a working task; a terminal one cannot be cancelled', async () => {
