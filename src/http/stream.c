@@ -20,6 +20,10 @@
 #include "mcp/session.h"
 
 static void peer_watch_stop(struct gw_stream *st);
+static void stream_write(struct gw_stream *st, json_t *msg, bool final);
+static void stream_free(struct gw_stream *st);
+
+static const struct gw_stream_ops stream_ops = { stream_write, stream_free };
 
 static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 {
@@ -126,6 +130,7 @@ struct gw_stream *gw_stream_new(struct gw_session *s, struct evhttp_request *req
 
 	if (!st)
 		return NULL;
+	st->ops = &stream_ops;
 	st->s = s;
 	st->req = req;
 	st->is_get = is_get;
@@ -297,6 +302,7 @@ struct gw_stream *gw_stream_new_stdio_request(struct gw_session *s, struct buffe
 
 	if (!st)
 		return NULL;
+	st->ops = &stream_ops;
 	st->kind = GW_STREAM_STDIO;
 	st->s = s;
 	st->out = out;
@@ -354,7 +360,7 @@ static void sink_write(struct gw_stream *st, const char *json, size_t len)
 	evbuffer_free(b);
 }
 
-void gw_stream_write(struct gw_stream *st, json_t *msg, bool final)
+static void stream_write(struct gw_stream *st, json_t *msg, bool final)
 {
 	size_t len;
 	char *json;
@@ -398,7 +404,7 @@ out:
 	free(json);
 }
 
-void gw_stream_free(struct gw_stream *st)
+static void stream_free(struct gw_stream *st)
 {
 	struct gw_session *s = st->s;
 

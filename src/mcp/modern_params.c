@@ -12,7 +12,7 @@
 
 #include <event2/keyvalq_struct.h> /* after sys/queue.h: it uses TAILQ */
 
-#include "http/stream.h"
+#include "mcp/stream.h"
 #include "mcp/call.h"
 #include "core/jsonrpc.h"
 #include "mcp/session.h"

@@ -10,7 +10,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "http/stream.h"
+#include "mcp/stream.h"
 #include "mcp/call.h"
 #include "core/jsonrpc.h"
 #include "mcp/bridge.h"

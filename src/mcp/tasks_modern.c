@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "core/log.h"
-#include "http/stream.h"
+#include "mcp/stream.h"
 #include "mcp/call.h"
 #include "mcp/dispatch.h"
 #include "core/jsonrpc.h"
