@@ -9,7 +9,7 @@ LAYERS=(
   "upstream auth policy limits guard audit obs"
   "catalog"
   "mcp"
-  "http admin"
+  "http stdio admin"
   "cli"
 )
 # Usage: scripts/check-layers.sh [ROOT]   (ROOT defaults to the checkout)

@@ -21,7 +21,7 @@
 #include "policy/policy.h"
 #include "mcp/relay.h"
 #include "mcp/session.h"
-#include "mcp/stdio_downstream.h"
+#include "stdio/downstream.h"
 #include "mcp/tasks.h"
 #include "upstream/curl_loop.h"
 #include "upstream/link.h"

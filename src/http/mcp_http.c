@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "http/modern_http.h"
 #include "http/server.h"
 #include "http/stream.h"
 #include "mcp/dispatch.h"
@@ -304,7 +305,7 @@ static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const
 	}
 	if (gw_modern_claims(&m)) {
 		if (!modern_refused(gw, req, who, &m))
-			gw_modern_http(gw, req, scope, who, &m);
+			gw_http_modern(gw, req, scope, who, &m);
 	} else if (m.kind != GW_MSG_BATCH && m.kind != GW_MSG_RESULT && m.kind != GW_MSG_ERROR &&
 		   claims_modern_header(req)) {
 		gw_http_reply_error(req, 400, m.id, GW_RPC_INVALID_PARAMS,

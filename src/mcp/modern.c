@@ -2,7 +2,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -14,8 +13,7 @@
 #include "auth/principal-t.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "http/server.h"
-#include "http/stream.h"
+#include "mcp/stream.h"
 #include "mcp/call.h"
 #include "mcp/dispatch.h"
 #include "core/jsonrpc.h"
@@ -149,15 +147,6 @@ bool gw_modern_answer(struct gw_call *c, json_t *msg)
 		return true;
 	}
 	return false;
-}
-
-static void http_error(struct evhttp_request *req, int status, json_t *id, int code,
-		       const char *message, json_t *data)
-{
-	json_t *body = gw_jsonrpc_error(id, code, message, data);
-
-	gw_http_reply_json(req, status, body);
-	json_decref(body);
 }
 
 /* ---- input_required: parking a call until the client answers -------------- */
@@ -430,7 +419,7 @@ static void retry(struct gw_call *c, struct gw_stream *st, struct gw_msg *m, jso
 	/* else: the upstream goes on; its answer completes c on st */
 }
 
-/* ---- the HTTP side ------------------------------------------------------------ */
+/* ---- the session of a scope, and what both transports share ------------------- */
 
 static struct gw_session *modern_session(struct gw_gateway *gw, const struct gw_scope *sc)
 {
@@ -464,7 +453,7 @@ static struct gw_session *modern_session(struct gw_gateway *gw, const struct gw_
 	return s;
 }
 
-static json_t *discover_result(struct gw_gateway *gw, const struct gw_scope *sc)
+json_t *gw_modern_discover_result(struct gw_gateway *gw, const struct gw_scope *sc)
 {
 	json_t *init = gw_dispatch_initialize_result(gw, sc, GW_PROTOCOL_MODERN);
 	json_t *caps = json_incref(json_object_get(init, "capabilities"));
@@ -488,47 +477,11 @@ static json_t *discover_result(struct gw_gateway *gw, const struct gw_scope *sc)
 	return res;
 }
 
-/* Header values may come as =?base64?...?= (non-ASCII); optional white
- * space around them does not count. */
-static char *header_value(const char *v)
-{
-	size_t n, plen, pad = 0;
-	const char *p;
-	unsigned char *out;
-	int len;
-
-	if (!v)
-		return NULL;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	n = strlen(v);
-	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-		n--;
-	if (n < 12 || strncmp(v, "=?base64?", 9) != 0 || strncmp(v + n - 2, "?=", 2) != 0)
-		return strndup(v, n);
-	p = v + 9;
-	plen = n - 11;
-	if (plen % 4 != 0)
-		return strndup(v, n);
-	while (pad < 2 && plen > pad && p[plen - 1 - pad] == '=')
-		pad++;
-	out = calloc(1, plen + 1);
-	if (!out)
-		return NULL;
-	len = EVP_DecodeBlock(out, (const unsigned char *)p, (int)plen);
-	if (len < (int)pad) {
-		free(out);
-		return strndup(v, n);
-	}
-	out[len - (int)pad] = '\0';
-	return (char *)out;
-}
-
 /* The envelope's own rungs of the validation ladder, checked on every
  * transport: its keys (envelope_error) and, once HTTP has compared its
  * header with it, its version (version_error). NULL when m passes; else
  * the error answer (new reference). */
-static json_t *envelope_error(struct gw_msg *m)
+json_t *gw_modern_envelope_error(struct gw_msg *m)
 {
 	json_t *meta = json_object_get(m->params, "_meta");
 
@@ -540,7 +493,7 @@ static json_t *envelope_error(struct gw_msg *m)
 				json_pack("{s:{s:[s,s]}}", "envelope", "required", META_VERSION, META_CAPS));
 }
 
-static json_t *version_error(struct gw_msg *m)
+json_t *gw_modern_version_error(struct gw_msg *m)
 {
 	const char *ver = json_string_value(json_object_get(json_object_get(m->params, "_meta"), META_VERSION));
 
@@ -550,74 +503,7 @@ static json_t *version_error(struct gw_msg *m)
 				json_pack("{s:[s],s:s}", "supported", GW_PROTOCOL_MODERN, "requested", ver));
 }
 
-/* The validation ladder (docs/internals/protocol-2026-07-28.md section 3.6). */
-static bool check_envelope(struct evhttp_request *req, struct gw_msg *m)
-{
-	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
-	json_t *meta = json_object_get(m->params, "_meta");
-	const char *ver = json_string_value(json_object_get(meta, META_VERSION));
-	char *hv = header_value(evhttp_find_header(h, "MCP-Protocol-Version"));
-	char *hm = header_value(evhttp_find_header(h, "Mcp-Method"));
-	char msg[240];
-	bool ok = false;
-	json_t *e = envelope_error(m);
-
-	if (e) {
-		gw_http_reply_json(req, 400, e);
-		goto out;
-	}
-	if (hv && strcmp(hv, ver) != 0) {
-		snprintf(msg, sizeof(msg), "Header mismatch: MCP-Protocol-Version '%.40s' does not match the body's '%.40s'", hv, ver);
-		http_error(req, 400, m->id, RPC_HEADER_MISMATCH, msg, NULL);
-		goto out;
-	}
-	e = version_error(m);
-	if (e) {
-		gw_http_reply_json(req, 400, e);
-		goto out;
-	}
-	if (!hv || (m->kind == GW_MSG_REQUEST && (!hm || strcmp(hm, m->method) != 0))) {
-		snprintf(msg, sizeof(msg), "Header mismatch: %s header %s",
-			 !hv ? "MCP-Protocol-Version" : "Mcp-Method", (!hv || !hm) ? "is missing" : "does not match the body's method");
-		http_error(req, 400, m->id, RPC_HEADER_MISMATCH, msg, NULL);
-		goto out;
-	}
-	ok = true;
-out:
-	json_decref(e);
-	free(hv);
-	free(hm);
-	return ok;
-}
-
-static bool check_name_header(struct evhttp_request *req, struct gw_msg *m)
-{
-	const char *field = NULL, *body;
-	char *hn;
-	char msg[200];
-	bool ok;
-
-	if (strcmp(m->method, "tools/call") == 0 || strcmp(m->method, "prompts/get") == 0)
-		field = "name";
-	else if (strcmp(m->method, "resources/read") == 0)
-		field = "uri";
-	else if (gw_tasks_named_by_id(m->method))
-		field = "taskId"; /* the tasks extension routes by task id */
-	if (!field)
-		return true;
-	body = json_string_value(json_object_get(m->params, field));
-	hn = header_value(evhttp_find_header(evhttp_request_get_input_headers(req), "Mcp-Name"));
-	ok = body && hn && strcmp(hn, body) == 0;
-	if (!ok) {
-		snprintf(msg, sizeof(msg), "Header mismatch: Mcp-Name header %s params.%s",
-			 hn ? "does not match" : "is missing for", field);
-		http_error(req, 400, m->id, RPC_HEADER_MISMATCH, msg, NULL);
-	}
-	free(hn);
-	return ok;
-}
-
-static bool served_method(const char *m)
+bool gw_modern_serves(const char *m)
 {
 	static const char *const ok[] = { "tools/list", "tools/call", "prompts/list", "prompts/get",
 					  "resources/list", "resources/templates/list",
@@ -690,14 +576,15 @@ static void start_call(struct gw_gateway *gw, struct gw_session *s, struct gw_st
 /* A request for a served method on st, its own stream of the modern
  * session st->s: a new call, or the retry of a parked one. param_hdrs: its
  * Mcp-Param-* headers (NULL: a transport without headers). */
-static void serve_call(struct gw_gateway *gw, struct gw_stream *st, struct gw_msg *m, json_t *param_hdrs,
-		       const struct gw_principal *who)
+void gw_modern_serve_call(struct gw_stream *st, struct gw_msg *m, json_t *param_hdrs,
+			  const struct gw_principal *who)
 {
 	json_t *meta = json_object_get(m->params, "_meta");
 	json_t *caps = json_object_get(meta, META_CAPS);
 	json_t *lvlj = json_object_get(meta, META_LOGLEVEL);
 	int lvl = lvlj ? level_index(json_string_value(lvlj)) : -1;
 	const char *state = json_string_value(json_object_get(m->params, "requestState"));
+	struct gw_gateway *gw = st->s->gw;
 
 	if (lvlj && lvl < 0)
 		answer_error(st, m->id, GW_RPC_INVALID_PARAMS, "unknown io.modelcontextprotocol/logLevel", NULL);
@@ -707,56 +594,8 @@ static void serve_call(struct gw_gateway *gw, struct gw_stream *st, struct gw_ms
 		start_call(gw, st->s, st, m, caps, lvl, param_hdrs, who);
 }
 
-static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
-			   const struct gw_scope *scope, const struct gw_principal *who,
-			   struct gw_msg *m)
-{
-	struct gw_session *s;
-	struct gw_stream *st;
-	json_t *hdrs;
-
-	if (strcmp(m->method, "server/discover") == 0) {
-		json_t *reply = gw_jsonrpc_result(m->id, discover_result(gw, scope));
-
-		gw_http_reply_json(req, 200, reply);
-		json_decref(reply);
-		return;
-	}
-	if (strcmp(m->method, "subscriptions/listen") == 0) {
-		gw_modern_listen_open(modern_session(gw, scope), req, m, who);
-		return;
-	}
-	if (!served_method(m->method)) {
-		http_error(req, 404, m->id, GW_RPC_METHOD_NOT_FOUND, "Method not found", NULL);
-		return;
-	}
-	s = modern_session(gw, scope);
-	st = s ? gw_stream_new(s, req, false) : NULL;
-	if (!st) {
-		http_error(req, 503, m->id, GW_RPC_INTERNAL_ERROR, "gateway is at its session limit", NULL);
-		return;
-	}
-	hdrs = gw_modern_params_capture(evhttp_request_get_input_headers(req));
-	serve_call(gw, st, m, hdrs, who);
-	json_decref(hdrs);
-}
-
-void gw_modern_http(struct gw_gateway *gw, struct evhttp_request *req,
-		    const struct gw_scope *scope, const struct gw_principal *who, struct gw_msg *m)
-{
-	if (!check_envelope(req, m))
-		return;
-	if (m->kind == GW_MSG_NOTIFICATION) {
-		gw_http_security_headers(req);
-		evhttp_send_reply(req, 202, "Accepted", NULL);
-		return;
-	}
-	if (!check_name_header(req, m))
-		return;
-	modern_request(gw, req, scope, who, m);
-}
-
 /* ---- without HTTP (stdio) ------------------------------------------------------ */
+
 
 struct gw_session *gw_modern_session(struct gw_gateway *gw, const struct gw_scope *scope)
 {
@@ -785,10 +624,10 @@ static void cancelled(struct gw_session *s, json_t *rid)
 void gw_modern_serve(struct gw_session *s, struct gw_stream *st, struct gw_msg *m,
 		     const struct gw_principal *who)
 {
-	json_t *e = envelope_error(m), *reply;
+	json_t *e = gw_modern_envelope_error(m), *reply;
 
 	if (!e)
-		e = version_error(m);
+		e = gw_modern_version_error(m);
 	if (m->kind == GW_MSG_NOTIFICATION) {
 		if (!e && strcmp(m->method, "notifications/cancelled") == 0)
 			cancelled(s, json_object_get(m->params, "requestId"));
@@ -799,15 +638,15 @@ void gw_modern_serve(struct gw_session *s, struct gw_stream *st, struct gw_msg *
 		gw_stream_write(st, e, true);
 		json_decref(e);
 	} else if (strcmp(m->method, "server/discover") == 0) {
-		reply = gw_jsonrpc_result(m->id, discover_result(s->gw, &s->scope));
+		reply = gw_jsonrpc_result(m->id, gw_modern_discover_result(s->gw, &s->scope));
 		gw_stream_write(st, reply, true);
 		json_decref(reply);
 	} else if (strcmp(m->method, "subscriptions/listen") == 0) {
 		gw_modern_listen_on(st, m, who);
-	} else if (!served_method(m->method)) {
+	} else if (!gw_modern_serves(m->method)) {
 		answer_error(st, m->id, GW_RPC_METHOD_NOT_FOUND, "Method not found", NULL);
 	} else {
-		serve_call(s->gw, st, m, NULL, who);
+		gw_modern_serve_call(st, m, NULL, who);
 	}
 }
 

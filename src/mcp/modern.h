@@ -12,7 +12,6 @@
 
 #define GW_PROTOCOL_MODERN "2026-07-28"
 
-struct evhttp_request;
 struct gw_call;
 struct gw_gateway;
 struct gw_msg;
@@ -25,10 +24,23 @@ struct gw_ureq;
 
 /* Does this message claim the 2026-07-28 era (params._meta protocolVersion)? */
 bool gw_modern_claims(const struct gw_msg *m);
-/* Serve one POSTed message that claims the modern era, from caller who
- * (NULL: anonymous); each request carries its own caller. */
-void gw_modern_http(struct gw_gateway *gw, struct evhttp_request *req,
-		    const struct gw_scope *scope, const struct gw_principal *who, struct gw_msg *m);
+/* The envelope's own rungs of the validation ladder, checked on every
+ * transport (docs/internals/protocol-2026-07-28.md section 3.6): its keys,
+ * and (once HTTP compared its header with it) its version. NULL when m
+ * passes; else the error answer (new reference). */
+json_t *gw_modern_envelope_error(struct gw_msg *m);
+json_t *gw_modern_version_error(struct gw_msg *m);
+/* The result of server/discover at the endpoint of scope (new reference). */
+json_t *gw_modern_discover_result(struct gw_gateway *gw, const struct gw_scope *scope);
+/* Is method one the 2026-07-28 era serves as a call (lists, tools/call,
+ * prompts/get, resources/read, completion/complete)? */
+bool gw_modern_serves(const char *method);
+/* Serve request m of caller who (NULL: anonymous) for such a method on st,
+ * its own stream of the modern session st->s: a new call, or the retry of a
+ * parked one. param_hdrs: its Mcp-Param-* headers (NULL: a transport
+ * without headers). */
+void gw_modern_serve_call(struct gw_stream *st, struct gw_msg *m, json_t *param_hdrs,
+			  const struct gw_principal *who);
 /* The session serving the 2026-07-28 requests of scope (made at first
  * use; not reachable by any session id); NULL at the session limit. */
 struct gw_session *gw_modern_session(struct gw_gateway *gw, const struct gw_scope *scope);

@@ -1,13 +1,11 @@
 #include "mcp/modern_listen.h"
 
-#include <event2/http.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth/authn.h"
 #include "core/util.h"
-#include "http/server.h"
-#include "http/stream.h"
+#include "mcp/stream.h"
 #include "mcp/dispatch.h"
 #include "core/jsonrpc.h"
 #include "mcp/modern.h"
@@ -174,14 +172,6 @@ void gw_modern_listen_updated(struct gw_session *s, json_t *msg)
 
 /* ---- opening and closing -------------------------------------------------------- */
 
-static void listen_refuse(struct evhttp_request *req, int status, json_t *id, int code, const char *message)
-{
-	json_t *body = gw_jsonrpc_error(id, code, message, NULL);
-
-	gw_http_reply_json(req, status, body);
-	json_decref(body);
-}
-
 /* Start listener on st (its stream, now its own) for request m, whose
  * params.notifications is an object: the acknowledgement goes out first. */
 static void listen_start(struct gw_session *s, struct gw_stream *st, struct gw_msg *m,
@@ -217,25 +207,6 @@ static void listen_start(struct gw_session *s, struct gw_stream *st, struct gw_m
 		      false);
 }
 
-#define LISTEN_BAD_PARAMS "params.notifications must be an object"
-
-void gw_modern_listen_open(struct gw_session *s, struct evhttp_request *req, struct gw_msg *m,
-			   const struct gw_principal *who)
-{
-	struct gw_stream *st;
-
-	if (!json_is_object(json_object_get(m->params, "notifications"))) {
-		listen_refuse(req, 200, m->id, GW_RPC_INVALID_PARAMS, LISTEN_BAD_PARAMS);
-		return;
-	}
-	st = s ? gw_stream_new(s, req, false) : NULL;
-	if (!st) {
-		listen_refuse(req, 503, m->id, GW_RPC_INTERNAL_ERROR, "gateway is at its session limit");
-		return;
-	}
-	listen_start(s, st, m, who);
-}
-
 void gw_modern_listen_on(struct gw_stream *st, struct gw_msg *m, const struct gw_principal *who)
 {
 	json_t *e;
@@ -244,7 +215,7 @@ void gw_modern_listen_on(struct gw_stream *st, struct gw_msg *m, const struct gw
 		listen_start(st->s, st, m, who);
 		return;
 	}
-	e = gw_jsonrpc_error(m->id, GW_RPC_INVALID_PARAMS, LISTEN_BAD_PARAMS, NULL);
+	e = gw_jsonrpc_error(m->id, GW_RPC_INVALID_PARAMS, GW_LISTEN_BAD_PARAMS, NULL);
 	gw_stream_write(st, e, true);
 	json_decref(e);
 }

@@ -12,7 +12,6 @@
 #define GW_LISTEN_MAX_URIS 64      /* resourceSubscriptions honoured per stream */
 #define GW_LISTEN_MAX_URI_LEN 2048
 
-struct evhttp_request;
 struct gw_gateway;
 struct gw_scope;
 struct gw_msg;
@@ -20,15 +19,13 @@ struct gw_principal;
 struct gw_session;
 struct gw_stream;
 
-/* Open a listen stream for request m of caller who on req in modern
- * session s (NULL: at the session limit, answered 503). Resource
+#define GW_LISTEN_BAD_PARAMS "params.notifications must be an object"
+
+/* Start a listen stream for request m of caller who on st, a stream of a
+ * modern session the transport made for m alone: st carries the
+ * acknowledgement and what follows, or the error that ends it. Resource
  * subscriptions are made, for the URIs the caller may read, at the
  * in-scope 2025 upstreams that offer them, once per URI and session. */
-void gw_modern_listen_open(struct gw_session *s, struct evhttp_request *req, struct gw_msg *m,
-			   const struct gw_principal *who);
-/* The same on st, a stream of a modern session made for m by a transport
- * without HTTP (stdio): st carries the acknowledgement and what follows,
- * or the error that ends it. */
 void gw_modern_listen_on(struct gw_stream *st, struct gw_msg *m, const struct gw_principal *who);
 /* The stream of the listen request of s whose id is id, or NULL. */
 struct gw_stream *gw_modern_listen_stream(struct gw_session *s, json_t *id);

@@ -1,8 +1,8 @@
 /* stdio downstream: mcpgw itself launched by a desktop client as a local MCP
  * server. One session; newline-delimited JSON-RPC on stdin/stdout; logs on
  * stderr only. stdin EOF stops the gateway like SIGTERM. */
-#ifndef GW_MCP_STDIO_DOWNSTREAM_H
-#define GW_MCP_STDIO_DOWNSTREAM_H
+#ifndef GW_STDIO_DOWNSTREAM_H
+#define GW_STDIO_DOWNSTREAM_H
 
 #include <stdbool.h>
 

@@ -1,4 +1,4 @@
-#include "mcp/stdio_downstream.h"
+#include "stdio/downstream.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
