@@ -1,5 +1,9 @@
 /* JSON-RPC 2.0 framing for MCP: parse and classify one message, build
- * answers. Messages are jansson values; a parsed message owns its root. */
+ * answers. Messages are jansson values; a parsed message owns its root.
+ *
+ * The parse stage of the pipeline (docs/internals/pipeline.md): a body
+ * PASSes as one classified message, or the transport ANSWERS it with the error
+ * gw_jsonrpc_parse() returns (400, -32700 or -32600). */
 #ifndef GW_CORE_JSONRPC_H
 #define GW_CORE_JSONRPC_H
 

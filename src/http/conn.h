@@ -8,7 +8,11 @@
  * read_timeout to send a request or sits idle past idle_timeout. A request
  * the guard refuses is replaced by a small stand-in request that reaches
  * the server's request callback, so the refusal is answered in order, as
- * JSON, by gw_conn_answer_refused(). */
+ * JSON, by gw_conn_answer_refused().
+ *
+ * The transport-in stage of the pipeline (docs/internals/pipeline.md):
+ * each request head and body PASSes to evhttp, or is ANSWERED here (413,
+ * 414, 431, 503) before anything is parsed; a connection never parks. */
 #ifndef GW_HTTP_CONN_H
 #define GW_HTTP_CONN_H
 

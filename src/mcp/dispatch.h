@@ -1,6 +1,13 @@
-/* What the gateway does with each downstream message once the HTTP layer
- * has framed it and found its session: answer it here (initialize, ping,
- * logging/setLevel, lists), route it to an upstream, or relay it. */
+/* What the gateway does with each downstream message once a transport has
+ * framed it and found its session: answer it here (initialize, ping,
+ * logging/setLevel), resolve and route it (mcp/resolve.h), or relay it.
+ *
+ * Of the pipeline's walk (docs/internals/pipeline.md) this is where a call
+ * starts (gw_dispatch_call), and the send stage: gw_dispatch_forward()
+ * admits the call at its upstream's buckets (mcp/admit.h: PASS, ANSWERED
+ * or PARKED on Redis), runs the guard-in stages (mcp/pipeline.h), and
+ * sends it: the call PARKS on its upstream request until the answer, which
+ * walks guard out and record before it is written. */
 #ifndef GW_MCP_DISPATCH_H
 #define GW_MCP_DISPATCH_H
 
