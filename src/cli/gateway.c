@@ -31,7 +31,13 @@
 
 #define DRAIN_TICK_MS 100
 
-static struct event *drain_ev;
+/* The shutdown drain: ticks until no call is in flight or the grace is
+ * over, whichever comes first. */
+struct gw_drain {
+	struct gw_gateway *gw;
+	struct event *tick;
+	uint64_t deadline;            /* gw_now_ms(); 0 until the first tick */
+};
 
 static bool has_calls(struct gw_gateway *gw)
 {
@@ -53,15 +59,15 @@ static bool has_calls(struct gw_gateway *gw)
 
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct gw_gateway *gw = arg;
-	static uint64_t deadline;
+	struct gw_drain *d = arg;
+	struct gw_gateway *gw = d->gw;
 
 	(void)fd;
 	(void)what;
-	if (!deadline)
-		deadline = gw_now_ms() + (uint64_t)(gw->cfg->shutdown_grace * 1000.0);
+	if (!d->deadline)
+		d->deadline = gw_now_ms() + (uint64_t)(gw->cfg->shutdown_grace * 1000.0);
 	/* Done when no call is in flight and every answer is written out. */
-	if (gw_now_ms() >= deadline ||
+	if (gw_now_ms() >= d->deadline ||
 	    (!has_calls(gw) && gw->replies_pending == 0 && !gw_stdio_downstream_busy()))
 		event_base_loopbreak(gw->base);
 }
@@ -82,7 +88,7 @@ static void end_get_streams(struct gw_gateway *gw)
 static void begin_stop(struct gw_gateway *gw, const char *why)
 {
 	struct timeval tick = { 0, DRAIN_TICK_MS * 1000 };
-	struct event *ev;
+	struct gw_drain *d;
 
 	if (gw->stopping)
 		return;
@@ -91,9 +97,18 @@ static void begin_stop(struct gw_gateway *gw, const char *why)
 		gw->cfg->shutdown_grace);
 	gw_http_stop_accepting(gw);
 	end_get_streams(gw);
-	ev = event_new(gw->base, -1, EV_PERSIST, on_drain_tick, gw);
-	event_add(ev, &tick);
-	drain_ev = ev;
+	d = calloc(1, sizeof(*d));
+	if (d) {
+		d->gw = gw;
+		d->tick = event_new(gw->base, -1, EV_PERSIST, on_drain_tick, d);
+	}
+	if (!d || !d->tick) {
+		free(d);
+		event_base_loopbreak(gw->base); /* no drain without memory */
+		return;
+	}
+	event_add(d->tick, &tick);
+	gw->drain = d;
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -285,8 +300,10 @@ out_stop:
 	gw_stage_test_free(&gw);
 	if (gw.sweep)
 		event_free(gw.sweep);
-	if (drain_ev)
-		event_free(drain_ev);
+	if (gw.drain) {
+		event_free(gw.drain->tick);
+		free(gw.drain);
+	}
 	if (sigterm)
 		event_free(sigterm);
 	if (sigint)
