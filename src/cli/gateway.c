@@ -133,10 +133,17 @@ struct gw_upstream *gw_gateway_upstream_new(struct gw_gateway *gw, struct gw_ser
 	up->index = index;
 	up->base = gw->base;
 	up->curl = gw->curl;
+	up->reaper = gw->reaper;
+	up->params = json_object();
+	if (!up->params) {
+		free(up);
+		return NULL;
+	}
 	/* before the first link: links find it by the server's conf */
 	if (up->conf->auth.method == GW_UPAUTH_OAUTH2) {
 		up->oauth2 = gw_oauth2_new(gw->base, gw->curl, up->conf);
 		if (!up->oauth2) {
+			json_decref(up->params);
 			free(up);
 			return NULL;
 		}
@@ -154,6 +161,7 @@ void gw_gateway_upstream_free(struct gw_upstream *up)
 	gw_uconn_free(up->shared);
 	gw_oauth2_free(up->oauth2);
 	json_decref(up->init_result);
+	json_decref(up->params);
 	free(up);
 }
 
@@ -196,7 +204,7 @@ static void stop_everything(struct gw_gateway *gw)
 	/* Let the upstream DELETEs of closed HTTP sessions go out. */
 	for (uint64_t end = gw_now_ms() + 1000; gw->curl && gw_curl_active(gw->curl) > 0 && gw_now_ms() < end;)
 		event_base_loop(gw->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-	gw_reaper_shutdown(gw->base, 3000);
+	gw_reaper_shutdown(gw->reaper, 3000);
 }
 
 /* Authentication, and the policy that decides for the callers it proves. */
@@ -267,7 +275,8 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	gw_modern_init(&gw);
 	gw_stage_test_init(&gw);
 	gw.base = event_base_new();
-	if (!gw.base || gw_reaper_init(gw.base))
+	gw.reaper = gw.base ? gw_reaper_new(gw.base) : NULL;
+	if (!gw.reaper)
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
 	if (!gw.curl || start_auth(&gw) || start_limits(&gw, opts->stdio) ||
@@ -309,7 +318,7 @@ out_stop:
 	if (sigint)
 		event_free(sigint);
 	gw_curl_free(gw.curl);
-	gw_reaper_free();
+	gw_reaper_free(gw.reaper);
 	gw_map_free(&gw.sessions);
 	gw_map_free(&gw.progress);
 	event_base_free(gw.base);

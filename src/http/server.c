@@ -162,7 +162,7 @@ static void reply_health(struct gw_gateway *gw, struct evhttp_request *req)
 	json_object_set_new(body, "children",
 			    json_pack("{s:I,s:I,s:I}", "counted", (json_int_t)gw_session_children(gw),
 				      "max", (json_int_t)gw->cfg->limits.max_children, "running",
-				      (json_int_t)gw_reaper_live()));
+				      (json_int_t)gw_reaper_live(gw->reaper)));
 	gw_http_reply_json(req, gw->stopping ? 503 : 200, body);
 	json_decref(body);
 }
