@@ -139,7 +139,7 @@ struct gw_upstream *gw_gateway_upstream_new(struct gw_gateway *gw, struct gw_ser
 		free(up);
 		return NULL;
 	}
-	/* before the first link: links find it by the server's conf */
+	/* before the first link: the upstream hands it to its links */
 	if (up->conf->auth.method == GW_UPAUTH_OAUTH2) {
 		up->oauth2 = gw_oauth2_new(gw->base, gw->curl, up->conf);
 		if (!up->oauth2) {
