@@ -62,13 +62,16 @@ bootstrap:
 	@scripts/bootstrap.sh
 
 # Unsafe libc calls are banned (STYLE.md rule 12); includes point down the
-# layers (DESIGN.md, scripts/check-layers.sh).
+# layers (DESIGN.md, scripts/check-layers.sh); no mutable globals but the
+# allowed ones (scripts/check-globals.sh, scripts/globals-allowed.txt).
 lint:
 	@! grep -nE '\b(strcpy|sprintf|strtok|atoi|gets|strcat)\s*\(' $(SRCS) || \
 		{ echo "lint: unsafe libc call (see STYLE.md rule 12)"; exit 1; }
 	@scripts/check-layers.sh
+	@scripts/check-globals.sh
 
-# The layer check itself: passes on the tree, fails on each wrong include.
+# The layer and globals checks themselves: pass on the tree, fail on each
+# wrong include and on a mutable global.
 test-lint:
 	tests/lint/run.sh
 

@@ -16,8 +16,8 @@
 #include "core/jsonrpc.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "mcp/modern_params.h"
 #include "policy/glob.h"
+#include "upstream/params.h"
 #include "upstream/upstream.h"
 
 #define CATALOG_MAX_PAGES 100
@@ -214,8 +214,7 @@ static void note_modern_page(struct gw_list_cache *lc, json_t *result)
 	if (lc->pages == 0 || until < lc->expires_ms)
 		lc->expires_ms = until;
 	if (lc->kind == GW_LIST_TOOLS)
-		gw_modern_params_learn(gw_modern_params_of(lc->sup->up->conf->name, true),
-				       json_object_get(result, "tools"));
+		gw_params_learn(lc->sup->up->params, json_object_get(result, "tools"));
 }
 
 static void on_page(void *arg, json_t *msg, int code, const char *message)

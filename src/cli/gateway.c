@@ -31,7 +31,13 @@
 
 #define DRAIN_TICK_MS 100
 
-static struct event *drain_ev;
+/* The shutdown drain: ticks until no call is in flight or the grace is
+ * over, whichever comes first. */
+struct gw_drain {
+	struct gw_gateway *gw;
+	struct event *tick;
+	uint64_t deadline;            /* gw_now_ms(); 0 until the first tick */
+};
 
 static bool has_calls(struct gw_gateway *gw)
 {
@@ -53,15 +59,15 @@ static bool has_calls(struct gw_gateway *gw)
 
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct gw_gateway *gw = arg;
-	static uint64_t deadline;
+	struct gw_drain *d = arg;
+	struct gw_gateway *gw = d->gw;
 
 	(void)fd;
 	(void)what;
-	if (!deadline)
-		deadline = gw_now_ms() + (uint64_t)(gw->cfg->shutdown_grace * 1000.0);
+	if (!d->deadline)
+		d->deadline = gw_now_ms() + (uint64_t)(gw->cfg->shutdown_grace * 1000.0);
 	/* Done when no call is in flight and every answer is written out. */
-	if (gw_now_ms() >= deadline ||
+	if (gw_now_ms() >= d->deadline ||
 	    (!has_calls(gw) && gw->replies_pending == 0 && !gw_stdio_downstream_busy()))
 		event_base_loopbreak(gw->base);
 }
@@ -82,7 +88,7 @@ static void end_get_streams(struct gw_gateway *gw)
 static void begin_stop(struct gw_gateway *gw, const char *why)
 {
 	struct timeval tick = { 0, DRAIN_TICK_MS * 1000 };
-	struct event *ev;
+	struct gw_drain *d;
 
 	if (gw->stopping)
 		return;
@@ -91,9 +97,18 @@ static void begin_stop(struct gw_gateway *gw, const char *why)
 		gw->cfg->shutdown_grace);
 	gw_http_stop_accepting(gw);
 	end_get_streams(gw);
-	ev = event_new(gw->base, -1, EV_PERSIST, on_drain_tick, gw);
-	event_add(ev, &tick);
-	drain_ev = ev;
+	d = calloc(1, sizeof(*d));
+	if (d) {
+		d->gw = gw;
+		d->tick = event_new(gw->base, -1, EV_PERSIST, on_drain_tick, d);
+	}
+	if (!d || !d->tick) {
+		free(d);
+		event_base_loopbreak(gw->base); /* no drain without memory */
+		return;
+	}
+	event_add(d->tick, &tick);
+	gw->drain = d;
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -118,10 +133,17 @@ struct gw_upstream *gw_gateway_upstream_new(struct gw_gateway *gw, struct gw_ser
 	up->index = index;
 	up->base = gw->base;
 	up->curl = gw->curl;
-	/* before the first link: links find it by the server's conf */
+	up->reaper = gw->reaper;
+	up->params = json_object();
+	if (!up->params) {
+		free(up);
+		return NULL;
+	}
+	/* before the first link: the upstream hands it to its links */
 	if (up->conf->auth.method == GW_UPAUTH_OAUTH2) {
 		up->oauth2 = gw_oauth2_new(gw->base, gw->curl, up->conf);
 		if (!up->oauth2) {
+			json_decref(up->params);
 			free(up);
 			return NULL;
 		}
@@ -139,6 +161,7 @@ void gw_gateway_upstream_free(struct gw_upstream *up)
 	gw_uconn_free(up->shared);
 	gw_oauth2_free(up->oauth2);
 	json_decref(up->init_result);
+	json_decref(up->params);
 	free(up);
 }
 
@@ -181,7 +204,7 @@ static void stop_everything(struct gw_gateway *gw)
 	/* Let the upstream DELETEs of closed HTTP sessions go out. */
 	for (uint64_t end = gw_now_ms() + 1000; gw->curl && gw_curl_active(gw->curl) > 0 && gw_now_ms() < end;)
 		event_base_loop(gw->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-	gw_reaper_shutdown(gw->base, 3000);
+	gw_reaper_shutdown(gw->reaper, 3000);
 }
 
 /* Authentication, and the policy that decides for the callers it proves. */
@@ -252,7 +275,8 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	gw_modern_init(&gw);
 	gw_stage_test_init(&gw);
 	gw.base = event_base_new();
-	if (!gw.base || gw_reaper_init(gw.base))
+	gw.reaper = gw.base ? gw_reaper_new(gw.base) : NULL;
+	if (!gw.reaper)
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
 	if (!gw.curl || start_auth(&gw) || start_limits(&gw, opts->stdio) ||
@@ -285,14 +309,16 @@ out_stop:
 	gw_stage_test_free(&gw);
 	if (gw.sweep)
 		event_free(gw.sweep);
-	if (drain_ev)
-		event_free(drain_ev);
+	if (gw.drain) {
+		event_free(gw.drain->tick);
+		free(gw.drain);
+	}
 	if (sigterm)
 		event_free(sigterm);
 	if (sigint)
 		event_free(sigint);
 	gw_curl_free(gw.curl);
-	gw_reaper_free();
+	gw_reaper_free(gw.reaper);
 	gw_map_free(&gw.sessions);
 	gw_map_free(&gw.progress);
 	event_base_free(gw.base);

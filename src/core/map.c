@@ -6,8 +6,10 @@
 
 #include "core/err.h"
 
-static char tomb;
-#define GW_MAP_TOMB (&tomb)
+/* The deleted-slot marker: only its address is used, it is never written
+ * (const: it sits in read-only memory, so a stray write would fault). */
+static const char tomb;
+#define GW_MAP_TOMB ((char *)&tomb)
 
 static uint64_t map_hash(const char *key, size_t len)
 {

@@ -33,16 +33,17 @@
 
 #define SWEEP_S 1                  /* how soon a closed connection's guard is released */
 
-static struct {
-	struct gw_gateway *gw;
+/* The guards of one listener (gw_conn_serve() to gw_conn_free_all()). */
+struct gw_conns {
+	struct gw_gateway *gw;     /* its cfg, as a reload leaves it, has the limits */
 	SSL_CTX *tls;
 	struct gw_map conns;       /* evhttp's bufferevent (pointer bytes) -> struct gw_conn */
 	struct event *sweep;
-} g;
+};
 
-static const struct gw_limits_conf *limits(void)
+static const struct gw_limits_conf *limits(const struct gw_conn *c)
 {
-	return &g.gw->cfg->limits;
+	return &c->cs->gw->cfg->limits;
 }
 
 static void timer_arm(struct gw_conn *c, double seconds, bool request)
@@ -63,7 +64,7 @@ static void timer_arm(struct gw_conn *c, double seconds, bool request)
 void gw_conn_head_started(struct gw_conn *c)
 {
 	if (!c->timing_request)
-		timer_arm(c, limits()->read_timeout, true);
+		timer_arm(c, limits(c)->read_timeout, true);
 }
 
 /* Contract in http/conn_head.h. */
@@ -100,7 +101,7 @@ int gw_conn_refuse(struct gw_conn *c, struct evbuffer *dst, int status, const ch
 	va_end(ap);
 	evbuffer_add(dst, end, strlen(end));
 	c->phase = GW_PH_DISCARD;
-	timer_arm(c, limits()->read_timeout, true); /* the refusal, too, must be taken */
+	timer_arm(c, limits(c)->read_timeout, true); /* the refusal, too, must be taken */
 	GW_INFO("limits", "request refused with %d: %s", status, c->why.message);
 	return -1;
 }
@@ -138,9 +139,9 @@ static void refuse_over_capacity(struct gw_conn *c, bool from_timer)
 	c->over = false;
 	c->phase = GW_PH_HEAD;
 	c->in_cb = true;
-	gw_conn_refuse(c, in, 503, "max_connections", limits()->max_connections,
+	gw_conn_refuse(c, in, 503, "max_connections", limits(c)->max_connections,
 		       "Service Unavailable: too many connections (limits.max_connections: %zu)",
-		       limits()->max_connections);
+		       limits(c)->max_connections);
 	c->in_cb = in_cb;
 	if (from_timer)
 		bufferevent_trigger(c->bev, EV_READ, 0);
@@ -166,16 +167,16 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->timing_request)
 		GW_INFO("limits", "connection dropped: no complete request within read_timeout (%g s)",
-			limits()->read_timeout);
+			limits(c)->read_timeout);
 	else
 		GW_DEBUG("limits", "connection closed: idle for idle_timeout (%g s)",
-			 limits()->idle_timeout);
+			 limits(c)->idle_timeout);
 	shut(c);
 }
 
 static void conn_release(struct gw_conn *c)
 {
-	gw_map_del(&g.conns, (const char *)&c->bev, sizeof(c->bev));
+	gw_map_del(&c->cs->conns, (const char *)&c->bev, sizeof(c->bev));
 	event_free(c->timer);
 	evbuffer_free(c->hold);
 	bufferevent_decref(c->bev); /* its socket is closed now */
@@ -183,12 +184,12 @@ static void conn_release(struct gw_conn *c)
 }
 
 /* Release the guards of connections evhttp has freed (all: at the end). */
-static void sweep(bool all)
+static void sweep(struct gw_conns *cs, bool all)
 {
 	struct gw_conn *dead = NULL, *c;
 	size_t pos = 0;
 
-	while ((c = gw_map_next(&g.conns, &pos, NULL))) {
+	while ((c = gw_map_next(&cs->conns, &pos, NULL))) {
 		if (all || conn_is_gone(c)) {
 			c->next_dead = dead;
 			dead = c;
@@ -205,8 +206,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	(void)arg;
-	sweep(false);
+	sweep(arg, false);
 }
 
 /* evhttp's bufferevent factory: the socket's (or its TLS end's) bufferevent,
@@ -214,36 +214,37 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
  * gw_conn_answer_refused() refuses. */
 static struct bufferevent *on_accept(struct event_base *base, void *arg)
 {
+	struct gw_conns *cs = arg;
 	struct gw_conn *c = calloc(1, sizeof(*c));
 
-	(void)arg;
 	if (!c)
 		return NULL;
+	c->cs = cs;
 	/* Some may be closed already. Not after c is in: evhttp has not set
 	 * its callbacks yet, and the sweep would take it for closed. */
-	if (g.conns.live >= limits()->max_connections)
-		sweep(false);
-	c->bev = g.tls ? gw_tls_bufferevent_new(base, g.tls)
+	if (cs->conns.live >= limits(c)->max_connections)
+		sweep(cs, false);
+	c->bev = cs->tls ? gw_tls_bufferevent_new(base, cs->tls)
 		       : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(base, on_timer, c);
 	c->hold = evbuffer_new();
 	if (!c->bev || !c->timer || !c->hold ||
 	    !evbuffer_add_cb(bufferevent_get_input(c->bev), on_input, c) ||
-	    gw_map_put(&g.conns, (const char *)&c->bev, sizeof(c->bev), c))
+	    gw_map_put(&cs->conns, (const char *)&c->bev, sizeof(c->bev), c))
 		goto out_free;
 	bufferevent_incref(c->bev); /* released by the sweep, after evhttp's free */
-	if (g.conns.live > limits()->max_connections) {
+	if (cs->conns.live > limits(c)->max_connections) {
 		/* The socket is not set yet: answer from the loop. */
 		c->over = true;
 		timer_arm(c, 1e-6, false);
 	} else {
-		timer_arm(c, limits()->read_timeout, true);
+		timer_arm(c, limits(c)->read_timeout, true);
 	}
 	return c->bev;
 
 out_free:
 	if (c->bev)
-		gw_map_del(&g.conns, (const char *)&c->bev, sizeof(c->bev));
+		gw_map_del(&cs->conns, (const char *)&c->bev, sizeof(c->bev));
 	if (c->bev)
 		bufferevent_free(c->bev);
 	if (c->timer)
@@ -289,7 +290,7 @@ static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, v
 		if (c->over) /* the request came before the timer: the 503 goes first */
 			refuse_over_capacity(c, false);
 		while (evbuffer_get_length(c->hold) > 0 &&
-		       gw_conn_head_step(c, c->hold, in, g.gw->cfg) > 0)
+		       gw_conn_head_step(c, c->hold, in, c->cs->gw->cfg) > 0)
 			;
 	} else {
 		shut(c); /* cannot guard it: drop it */
@@ -297,30 +298,36 @@ static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, v
 	c->in_cb = false;
 }
 
-void gw_conn_serve(struct gw_gateway *gw, struct evhttp *http, SSL_CTX *tls)
+struct gw_conns *gw_conn_serve(struct gw_gateway *gw, struct evhttp *http, SSL_CTX *tls)
 {
 	const struct gw_limits_conf *l = &gw->cfg->limits;
-
+	struct gw_conns *cs = calloc(1, sizeof(*cs));
 	struct timeval tv = { SWEEP_S, 0 };
 
-	g.gw = gw;
-	g.tls = tls;
-	gw_map_init(&g.conns);
-	g.sweep = event_new(gw->base, -1, EV_PERSIST, on_sweep, NULL);
-	if (g.sweep)
-		event_add(g.sweep, &tv);
-	evhttp_set_bevcb(http, on_accept, NULL);
+	if (!cs)
+		return NULL;
+	cs->gw = gw;
+	cs->tls = tls;
+	gw_map_init(&cs->conns);
+	cs->sweep = event_new(gw->base, -1, EV_PERSIST, on_sweep, cs);
+	if (!cs->sweep) {
+		free(cs);
+		return NULL;
+	}
+	event_add(cs->sweep, &tv);
+	evhttp_set_bevcb(http, on_accept, cs);
 	/* Backstops only: the guard refuses first, with our own answers. */
 	evhttp_set_max_headers_size(http, (ev_ssize_t)(l->max_url + l->max_header_size + EVHTTP_SLACK));
 	evhttp_set_max_body_size(http, (ev_ssize_t)gw->cfg->max_body);
+	return cs;
 }
 
-static struct gw_conn *conn_of(struct evhttp_request *req)
+static struct gw_conn *conn_of(struct gw_conns *cs, struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
 
-	return bev ? gw_map_get(&g.conns, (const char *)&bev, sizeof(bev)) : NULL;
+	return bev && cs ? gw_map_get(&cs->conns, (const char *)&bev, sizeof(bev)) : NULL;
 }
 
 static void answer(struct evhttp_request *req, const struct gw_limit_hit *why)
@@ -341,9 +348,9 @@ static void answer(struct evhttp_request *req, const struct gw_limit_hit *why)
 	json_decref(body);
 }
 
-bool gw_conn_answer_refused(struct evhttp_request *req)
+bool gw_conn_answer_refused(struct gw_conns *cs, struct evhttp_request *req)
 {
-	struct gw_conn *c = conn_of(req);
+	struct gw_conn *c = conn_of(cs, req);
 	struct gw_limit_hit oom = { 503, GW_RPC_INTERNAL_ERROR, NULL, 0, "out of memory" };
 
 	if (!c) {
@@ -357,9 +364,9 @@ bool gw_conn_answer_refused(struct evhttp_request *req)
 	return true;
 }
 
-void gw_conn_request_done(struct evhttp_request *req)
+void gw_conn_request_done(struct gw_conns *cs, struct evhttp_request *req)
 {
-	struct gw_conn *c = conn_of(req);
+	struct gw_conn *c = conn_of(cs, req);
 
 	if (!c)
 		return;
@@ -367,9 +374,9 @@ void gw_conn_request_done(struct evhttp_request *req)
 	if (c->done < c->passed || c->phase == GW_PH_DISCARD)
 		return;
 	if (c->phase == GW_PH_HEAD && !c->timing_request && !c->head_started)
-		timer_arm(c, limits()->idle_timeout, false);
+		timer_arm(c, limits(c)->idle_timeout, false);
 	else
-		timer_arm(c, limits()->read_timeout, true); /* a head that waited for us */
+		timer_arm(c, limits(c)->read_timeout, true); /* a head that waited for us */
 }
 
 size_t gw_conn_unsent(struct evhttp_request *req)
@@ -380,26 +387,27 @@ size_t gw_conn_unsent(struct evhttp_request *req)
 	return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
 }
 
-void gw_conn_cut(struct evhttp_request *req, const char *why)
+void gw_conn_cut(struct gw_conns *cs, struct evhttp_request *req, const char *why)
 {
-	struct gw_conn *c = conn_of(req);
+	struct gw_conn *c = conn_of(cs, req);
 
 	GW_WARN("limits", "connection cut: %s", why);
 	if (c)
 		shut(c);
 }
 
-size_t gw_conn_count(void)
+size_t gw_conn_count(const struct gw_conns *cs)
 {
-	return g.conns.live;
+	return cs ? cs->conns.live : 0;
 }
 
-void gw_conn_free_all(void)
+void gw_conn_free_all(struct gw_conns *cs)
 {
+	if (!cs)
+		return;
 	/* evhttp_free() has let go of every connection */
-	sweep(true);
-	if (g.sweep)
-		event_free(g.sweep);
-	g.sweep = NULL;
-	gw_map_free(&g.conns);
+	sweep(cs, true);
+	event_free(cs->sweep);
+	gw_map_free(&cs->conns);
+	free(cs);
 }

@@ -14,6 +14,7 @@
 struct bufferevent;
 struct event;
 struct evbuffer;
+struct gw_conns;
 
 enum gw_conn_phase {
 	GW_PH_HEAD = 0,     /* a request head: held until complete, then checked */
@@ -25,6 +26,7 @@ enum gw_conn_phase {
 };
 
 struct gw_conn {
+	struct gw_conns *cs;        /* the listener's guards: limits, the map this is in */
 	struct bufferevent *bev;    /* evhttp's (socket or TLS); we hold a reference */
 	struct evbuffer *hold;      /* read from the socket, not yet given to evhttp */
 	struct event *timer;        /* read_timeout or idle_timeout, or the over-capacity answer */

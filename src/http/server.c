@@ -35,8 +35,13 @@
 
 #define HSTS_VALUE "max-age=31536000"
 
-static struct evhttp_bound_socket *bound;
-static SSL_CTX *tls_ctx;        /* tls: configured: every connection is TLS */
+/* What the listener owns, hung off the gateway (gw->http_state) from
+ * gw_http_start() to gw_http_free(). */
+struct gw_http {
+	struct evhttp_bound_socket *bound;
+	SSL_CTX *tls;               /* tls: configured: every connection is TLS */
+	struct gw_conns *conns;     /* the connection guards (http/conn.c) */
+};
 
 void gw_http_security_headers(struct evhttp_request *req)
 {
@@ -158,11 +163,12 @@ static void reply_health(struct gw_gateway *gw, struct evhttp_request *req)
 			 (json_int_t)((gw_now_ms() - gw->started_ms) / 1000), "sessions",
 			 (json_int_t)gw->sessions.live, "upstreams_ready", all_ready, "upstreams", ups);
 	json_object_set_new(body, "rate_limits", gw_limits_health(gw->limits));
-	json_object_set_new(body, "connections", json_integer((json_int_t)gw_conn_count()));
+	json_object_set_new(body, "connections",
+			    json_integer((json_int_t)gw_conn_count(gw_http_conns(gw))));
 	json_object_set_new(body, "children",
 			    json_pack("{s:I,s:I,s:I}", "counted", (json_int_t)gw_session_children(gw),
 				      "max", (json_int_t)gw->cfg->limits.max_children, "running",
-				      (json_int_t)gw_reaper_live()));
+				      (json_int_t)gw_reaper_live(gw->reaper)));
 	gw_http_reply_json(req, gw->stopping ? 503 : 200, body);
 	json_decref(body);
 }
@@ -344,7 +350,7 @@ static void on_reply_done(struct evhttp_request *req, void *arg)
 	struct gw_gateway *gw = arg;
 
 	gw->replies_pending--;
-	gw_conn_request_done(req);
+	gw_conn_request_done(gw_http_conns(gw), req);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -361,9 +367,9 @@ static void on_request(struct evhttp_request *req, void *arg)
 	/* Counted until written in full, so that shutdown does not cut it. */
 	gw->replies_pending++;
 	evhttp_request_set_on_complete_cb(req, on_reply_done, gw);
-	if (gw_conn_answer_refused(req))
+	if (gw_conn_answer_refused(gw->http_state->conns, req))
 		return; /* a bound crossed while it was read (http/conn.c) */
-	if (tls_ctx && !gw_tls_request_is_secure(req)) {
+	if (gw->http_state->tls && !gw_tls_request_is_secure(req)) {
 		/* only when making the TLS end of a connection ran out of memory */
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 		gw_http_reply_error(req, 400, NULL, GW_RPC_INVALID_REQUEST, "This listener takes HTTPS only");
@@ -409,6 +415,7 @@ int gw_http_start(struct gw_gateway *gw)
 {
 	char host[256], err[1024];
 	const char *colon = strrchr(gw->cfg->listen, ':'), *certs;
+	struct gw_http *h;
 	long port;
 	size_t hl;
 
@@ -426,9 +433,13 @@ int gw_http_start(struct gw_gateway *gw)
 		host[hl - 2] = '\0';
 	}
 	port = strtol(colon + 1, NULL, 10);
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return GW_ENOMEM;
+	gw->http_state = h;
 	if (gw->cfg->tls.cert) {
-		tls_ctx = gw_tls_context_new(&gw->cfg->tls, err, sizeof(err));
-		if (!tls_ctx) {
+		h->tls = gw_tls_context_new(&gw->cfg->tls, err, sizeof(err));
+		if (!h->tls) {
 			GW_ERROR("tls", "%s", err);
 			return GW_EINVAL;
 		}
@@ -439,14 +450,16 @@ int gw_http_start(struct gw_gateway *gw)
 	/* Sizes, read_timeout and idle_timeout are the connection guards'
 	 * (http/conn.c); evhttp's own timeout stays as the last resort against
 	 * a peer that stops taking an answer. */
-	gw_conn_serve(gw, gw->http, tls_ctx);
+	h->conns = gw_conn_serve(gw, gw->http, h->tls);
+	if (!h->conns)
+		return GW_ENOMEM;
 	evhttp_set_timeout(gw->http, HTTP_TIMEOUT_S);
 	evhttp_set_allowed_methods(gw->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
 						     EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
 	evhttp_set_default_content_type(gw->http, "application/json");
 	evhttp_set_gencb(gw->http, on_request, gw);
-	bound = evhttp_bind_socket_with_handle(gw->http, host, (ev_uint16_t)port);
-	if (!bound) {
+	h->bound = evhttp_bind_socket_with_handle(gw->http, host, (ev_uint16_t)port);
+	if (!h->bound) {
 		GW_ERROR("http", "cannot listen on %s", gw->cfg->listen);
 		return GW_EIO;
 	}
@@ -456,25 +469,37 @@ int gw_http_start(struct gw_gateway *gw)
 		certs = ", client certificates required";
 	else
 		certs = ", client certificates accepted";
-	GW_INFO("http", "listening on %s://%s (MCP endpoint /mcp%s)", tls_ctx ? "https" : "http",
+	GW_INFO("http", "listening on %s://%s (MCP endpoint /mcp%s)", h->tls ? "https" : "http",
 		gw->cfg->listen, certs);
 	return 0;
 }
 
 void gw_http_stop_accepting(struct gw_gateway *gw)
 {
-	if (bound)
-		evhttp_del_accept_socket(gw->http, bound);
-	bound = NULL;
+	struct gw_http *h = gw->http_state;
+
+	if (h && h->bound)
+		evhttp_del_accept_socket(gw->http, h->bound);
+	if (h)
+		h->bound = NULL;
 }
 
 void gw_http_free(struct gw_gateway *gw)
 {
+	struct gw_http *h = gw->http_state;
+
 	if (gw->http)
 		evhttp_free(gw->http);
-	gw_conn_free_all();
 	gw->http = NULL;
-	bound = NULL;
-	SSL_CTX_free(tls_ctx);
-	tls_ctx = NULL;
+	if (!h)
+		return;
+	gw_conn_free_all(h->conns);
+	SSL_CTX_free(h->tls);
+	free(h);
+	gw->http_state = NULL;
+}
+
+struct gw_conns *gw_http_conns(const struct gw_gateway *gw)
+{
+	return gw->http_state ? gw->http_state->conns : NULL;
 }

@@ -8,6 +8,7 @@
 #include "core/exchange-t.h"
 
 struct evhttp_request;
+struct gw_conns;
 struct gw_gateway;
 struct gw_principal;
 
@@ -16,7 +17,12 @@ struct gw_principal;
 int gw_http_start(struct gw_gateway *gw);
 /* Stop accepting new connections (open ones finish). */
 void gw_http_stop_accepting(struct gw_gateway *gw);
+/* Free what gw_http_start() made (gw->http, gw->http_state); safe when it
+ * made nothing. */
 void gw_http_free(struct gw_gateway *gw);
+/* The connection guards of gw's listener (http/conn.h), or NULL when
+ * there is none (stdio, or not started). */
+struct gw_conns *gw_http_conns(const struct gw_gateway *gw);
 /* The headers every answer carries. */
 void gw_http_security_headers(struct evhttp_request *req);
 /* Answer with an HTTP status and a JSON-RPC error body (id may be NULL). */

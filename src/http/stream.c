@@ -159,7 +159,7 @@ static bool over_buffer(struct gw_stream *st, size_t adding)
 	snprintf(why, sizeof(why),
 		 "session %.8s…: its SSE reader left more than limits.max_sse_buffer (%zu bytes) "
 		 "unread", st->s->id, max);
-	gw_conn_cut(st->req, why);
+	gw_conn_cut(gw_http_conns(st->s->gw), st->req, why);
 	st->cut = true;
 	return true;
 }

@@ -663,7 +663,6 @@ void gw_modern_close_all(struct gw_gateway *gw)
 	struct gw_session *s;
 
 	gw_modern_end_listeners(gw);
-	gw_modern_params_forget();
 	while ((s = gw_map_next(&gw->modern, &pos, NULL)))
 		gw_session_close(s);
 	gw_map_free(&gw->modern);

@@ -60,6 +60,9 @@ struct gw_gateway {
 	struct gw_limits *limits;       /* rate limiter (limits/quota.h), or NULL */
 	struct gw_reload *reload;       /* hot reload state (cli/reload.c), or NULL */
 	struct gw_stage *stages;        /* guard and record stages, in order (mcp/pipeline.h) */
+	struct gw_http *http_state;     /* listener, TLS, connection guards (http/server.c) */
+	struct gw_reaper *reaper;       /* stdio children (upstream/stdio_reaper.h) */
+	struct gw_drain *drain;         /* the shutdown drain, once stopping (cli/gateway.c) */
 };
 
 /* Something that still refers to a call (a list fetch it waits for, a

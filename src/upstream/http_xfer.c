@@ -702,7 +702,8 @@ static int peer_tls_init(struct gw_http_peer *p, const struct gw_upstream_tls *t
 
 /* The credential of conf as the transfers send it (the loader made the
  * value and checked the name). */
-static int peer_auth_init(struct gw_http_peer *p, const struct gw_server_conf *conf)
+static int peer_auth_init(struct gw_http_peer *p, const struct gw_server_conf *conf,
+			  struct gw_oauth2 *oauth2)
 {
 	const struct gw_upstream_auth *a = &conf->auth;
 
@@ -711,7 +712,7 @@ static int peer_auth_init(struct gw_http_peer *p, const struct gw_server_conf *c
 		return 0;
 	p->auth_in_query = a->location == GW_UPAUTH_QUERY;
 	if (a->method == GW_UPAUTH_OAUTH2) {
-		p->oauth2 = gw_oauth2_get(conf);
+		p->oauth2 = gw_oauth2_ref(oauth2);
 		if (!p->oauth2) {
 			GW_ERROR("upstream", "server '%s': no OAuth token source", conf->name);
 			return GW_ESTATE;
@@ -729,8 +730,8 @@ static int peer_auth_init(struct gw_http_peer *p, const struct gw_server_conf *c
 
 /* Contract in upstream/http_xfer.h. */
 int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw_curl *curl,
-		      const struct gw_server_conf *conf, const struct gw_http_xfer_ops *ops,
-		      void *owner)
+		      const struct gw_server_conf *conf, struct gw_oauth2 *oauth2,
+		      const struct gw_http_xfer_ops *ops, void *owner)
 {
 	p->evb = base;
 	p->curl = curl;
@@ -747,7 +748,7 @@ int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw
 	p->url = strdup(conf->url);
 	if (!p->url || gw_http_conf_headers(conf, &p->conf_hdrs) || peer_tls_init(p, &conf->tls))
 		return GW_ENOMEM;
-	return peer_auth_init(p, conf);
+	return peer_auth_init(p, conf, oauth2);
 }
 
 /* Contract in upstream/http_xfer.h. */

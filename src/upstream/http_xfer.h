@@ -206,12 +206,13 @@ void gw_http_tls_apply(CURL *e, const struct gw_upstream_tls *tls);
  * given, a copy of conf->url, conf's headers (gw_http_conf_headers()), its
  * credential and certificate files, the idle limit of a request stream,
  * twice conf->timeout and at least 30 s, and the connect limit of every
- * connection, conf's timeouts.connect. 0, GW_ENOMEM, or GW_ESTATE for
- * method oauth2 without a token source (gw_oauth2_new() for conf); on error
- * gw_http_peer_clear() frees what was made. */
+ * connection, conf's timeouts.connect. For method oauth2, oauth2 is the
+ * server's token source (p takes a reference). 0, GW_ENOMEM, or GW_ESTATE
+ * for method oauth2 without a token source; on error gw_http_peer_clear()
+ * frees what was made. */
 int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw_curl *curl,
-		      const struct gw_server_conf *conf, const struct gw_http_xfer_ops *ops,
-		      void *owner);
+		      const struct gw_server_conf *conf, struct gw_oauth2 *oauth2,
+		      const struct gw_http_xfer_ops *ops, void *owner);
 /* Free p's strings and header list and drop its token source; not p
  * itself. */
 void gw_http_peer_clear(struct gw_http_peer *p);

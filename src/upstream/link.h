@@ -13,6 +13,8 @@
 struct event_base;
 struct gw_link;
 struct gw_curl;
+struct gw_oauth2;
+struct gw_reaper;
 
 struct gw_link_cbs {
 	/* A message from the upstream (borrowed for the call). ctx is the ctx
@@ -30,22 +32,28 @@ struct gw_link_cbs {
 
 /* Spawn conf->command with conf->args, conf->env and conf->cwd; messages are
  * newline-delimited JSON on its stdin/stdout; stderr lines go to our log.
- * Returns NULL (and logs why) if the spawn fails. */
-struct gw_link *gw_link_stdio_new(struct event_base *base, const struct gw_server_conf *conf,
+ * The child is watched, and stopped when the link closes, by reaper (which
+ * must outlive the link). Returns NULL (and logs why) if the spawn fails. */
+struct gw_link *gw_link_stdio_new(struct event_base *base, struct gw_reaper *reaper,
+				  const struct gw_server_conf *conf,
 				  const struct gw_link_cbs *cbs, void *arg);
 /* Streamable HTTP client for conf->url with conf->headers, driven by the
- * libcurl multi handle attached to the loop. */
+ * libcurl multi handle attached to the loop. oauth2: the server's token
+ * source (auth method oauth2, else NULL); params: its Mcp-Param table
+ * (upstream/params.h), whose headers go with 2026-07-28 tools/calls, or
+ * NULL. The link holds a reference to each. */
 struct gw_link *gw_link_http_new(struct event_base *base, struct gw_curl *curl,
-				 const struct gw_server_conf *conf,
-				 const struct gw_link_cbs *cbs, void *arg);
+				 const struct gw_server_conf *conf, struct gw_oauth2 *oauth2,
+				 json_t *params, const struct gw_link_cbs *cbs, void *arg);
 /* Legacy HTTP+SSE (2024-11-05) client for conf->url, the SSE endpoint,
  * with conf->headers: opens the GET stream at once; messages sent before
  * its "endpoint" event are queued (bounded, GW_EBUSY when full), then each
  * is POSTed to that endpoint (same origin only). Every server message comes
  * on the stream with ctx 0; the stream ending takes the link down (GW_EIO).
- * NULL (logged) if conf->url is not http(s) or out of memory. */
+ * oauth2 as for gw_link_http_new(). NULL (logged) if conf->url is not
+ * http(s) or out of memory. */
 struct gw_link *gw_link_sse_new(struct event_base *base, struct gw_curl *curl,
-				const struct gw_server_conf *conf,
+				const struct gw_server_conf *conf, struct gw_oauth2 *oauth2,
 				const struct gw_link_cbs *cbs, void *arg);
 /* Send one serialised JSON-RPC message (no trailing newline). ctx is an
  * opaque non-zero tag for requests (0 for notifications and responses) that

@@ -16,9 +16,9 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/jsonrpc.h"
-#include "mcp/modern_params.h"
 #include "upstream/http_xfer.h"
 #include "upstream/link_common.h"
+#include "upstream/params.h"
 
 #define LINK_MAX_DEPTH 512 /* JSON nesting, as on stdio */
 
@@ -277,7 +277,7 @@ static int add_param_header(void *arg, const char *name, const char *value)
 	return header_encoded(arg, name, value);
 }
 
-static int modern_headers(const char *server, json_t *root, struct curl_slist **list)
+static int modern_headers(json_t *table, json_t *root, struct curl_slist **list)
 {
 	const char *method = json_string_value(json_object_get(root, "method"));
 	json_t *params = json_object_get(root, "params");
@@ -294,7 +294,7 @@ static int modern_headers(const char *server, json_t *root, struct curl_slist **
 	if (!rc && name)
 		rc = header_encoded(list, "Mcp-Name", name);
 	if (!rc)
-		rc = gw_modern_params_each(gw_modern_params_of(server, false), root, add_param_header, list);
+		rc = gw_params_each(table, root, add_param_header, list);
 	return rc;
 }
 
@@ -307,7 +307,7 @@ static bool is_listen(json_t *root)
 	return m && strcmp(m, "subscriptions/listen") == 0;
 }
 
-int gw_link_common_post_new(struct gw_http_peer *p, const char *server, const char *json,
+int gw_link_common_post_new(struct gw_http_peer *p, json_t *params, const char *json,
 			    size_t len, uint64_t ctx, struct gw_http_xfer **out)
 {
 	json_t *root = json_loadb(json, len, 0, NULL);
@@ -330,7 +330,7 @@ int gw_link_common_post_new(struct gw_http_peer *p, const char *server, const ch
 	}
 	memcpy(x->body, json, len);
 	x->body_len = len;
-	if (p->version && strcmp(p->version, "2026-07-28") >= 0 && modern_headers(server, root, &x->extra_hdrs)) {
+	if (p->version && strcmp(p->version, "2026-07-28") >= 0 && modern_headers(params, root, &x->extra_hdrs)) {
 		gw_http_xfer_free(x);
 		goto out_root;
 	}

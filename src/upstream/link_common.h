@@ -90,10 +90,11 @@ json_t *gw_link_common_parse(const struct gw_link_common *c, const char *buf, si
 /* A POST of p carrying one client message (copied), not started: its
  * pending array holds the ids of the requests in it (a batch may hold
  * several; responses and notifications need no answer), its ctx is ctx.
- * To a 2026-07-28 server it carries the routing headers, Mcp-Param-* of
- * server's tools included (mcp/modern_params.c).
+ * To a 2026-07-28 server it carries the routing headers, Mcp-Param-*
+ * included as the server's table params (upstream/params.h; NULL: none)
+ * declares them.
  * 0 and *out, GW_EINVAL if json does not parse, or GW_ENOMEM. */
-int gw_link_common_post_new(struct gw_http_peer *p, const char *server, const char *json,
+int gw_link_common_post_new(struct gw_http_peer *p, json_t *params, const char *json,
 			    size_t len, uint64_t ctx, struct gw_http_xfer **out);
 
 #endif

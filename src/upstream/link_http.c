@@ -34,6 +34,7 @@ struct http_link {
 	bool listen_stopped;         /* 405: the server has no GET stream */
 	bool session_warned;
 	bool expired;                /* 404: no DELETE for a forgotten session */
+	json_t *params;              /* the server's Mcp-Param table (a reference), or NULL */
 };
 
 static struct http_link *link_of(const struct gw_http_xfer *x)
@@ -473,7 +474,7 @@ static int http_send(struct gw_link *l, const char *json, size_t len, uint64_t c
 
 	rc = gw_link_common_check_send(&hl->c, len);
 	if (!rc)
-		rc = gw_link_common_post_new(&hl->peer, hl->c.name, json, len, ctx, &x);
+		rc = gw_link_common_post_new(&hl->peer, hl->params, json, len, ctx, &x);
 	if (rc)
 		return rc;
 	gw_http_xfer_list_add(&hl->xfers, x);
@@ -512,6 +513,7 @@ static void link_free(struct gw_link_common *c)
 	xfers_free_all(hl);
 	gw_link_common_free(&hl->c);
 	gw_http_peer_clear(&hl->peer);
+	json_decref(hl->params);
 	free(hl);
 }
 
@@ -537,15 +539,16 @@ static const struct gw_link_ops http_ops = {
  * go away (config reload) while the link lives. No network traffic until
  * the first gw_link_send(). */
 struct gw_link *gw_link_http_new(struct event_base *base, struct gw_curl *curl,
-				 const struct gw_server_conf *conf,
-				 const struct gw_link_cbs *cbs, void *arg)
+				 const struct gw_server_conf *conf, struct gw_oauth2 *oauth2,
+				 json_t *params, const struct gw_link_cbs *cbs, void *arg)
 {
 	struct http_link *hl = calloc(1, sizeof(*hl));
 
 	if (!hl)
 		goto out_fail;
+	hl->params = json_incref(params);
 	if (gw_link_common_init(&hl->c, base, &http_ops, cbs, arg, conf, link_free) ||
-	    gw_http_peer_init(&hl->peer, base, curl, conf, &xfer_ops, hl))
+	    gw_http_peer_init(&hl->peer, base, curl, conf, oauth2, &xfer_ops, hl))
 		goto out_fail;
 	return &hl->c.base;
 

@@ -391,7 +391,7 @@ static int sse_send(struct gw_link *l, const char *json, size_t len, uint64_t ct
 		return GW_EBUSY;
 	if (!must_wait && sl->n_posts >= SSE_MAX_POSTS)
 		return GW_EBUSY;
-	rc = gw_link_common_post_new(&sl->post_peer, sl->c.name, json, len, ctx, &x);
+	rc = gw_link_common_post_new(&sl->post_peer, NULL, json, len, ctx, &x);
 	if (rc)
 		return rc;
 	if (must_wait) {
@@ -443,9 +443,9 @@ static const struct gw_link_ops sse_ops = {
 /* As for Streamable HTTP, the idle limit (twice the request timeout, at
  * least 30 s) cuts a POST that hangs; the stream itself may idle forever. */
 static int peers_init(struct sse_link *sl, struct event_base *base, struct gw_curl *curl,
-		      const struct gw_server_conf *conf)
+		      const struct gw_server_conf *conf, struct gw_oauth2 *oauth2)
 {
-	if (gw_http_peer_init(&sl->stream_peer, base, curl, conf, &xfer_ops, sl))
+	if (gw_http_peer_init(&sl->stream_peer, base, curl, conf, oauth2, &xfer_ops, sl))
 		return GW_ENOMEM;
 	sl->post_peer = sl->stream_peer;
 	sl->post_peer.url = NULL;
@@ -462,7 +462,7 @@ static int events_init(struct sse_link *sl, struct event_base *base)
 /* Contract in upstream/link.h. Copies what it needs from conf, so conf may
  * go away (config reload) while the link lives. */
 struct gw_link *gw_link_sse_new(struct event_base *base, struct gw_curl *curl,
-				const struct gw_server_conf *conf,
+				const struct gw_server_conf *conf, struct gw_oauth2 *oauth2,
 				const struct gw_link_cbs *cbs, void *arg)
 {
 	struct sse_link *sl = calloc(1, sizeof(*sl));
@@ -471,7 +471,7 @@ struct gw_link *gw_link_sse_new(struct event_base *base, struct gw_curl *curl,
 	if (!sl)
 		goto out_fail;
 	if (gw_link_common_init(&sl->c, base, &sse_ops, cbs, arg, conf, link_free) ||
-	    peers_init(sl, base, curl, conf) || events_init(sl, base))
+	    peers_init(sl, base, curl, conf, oauth2) || events_init(sl, base))
 		goto out_fail;
 	sl->stream = gw_http_xfer_new(&sl->stream_peer, GW_XFER_LISTEN);
 	if (!sl->stream || gw_http_xfer_start(sl->stream))

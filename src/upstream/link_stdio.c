@@ -31,6 +31,7 @@ struct stdio_link {
 	struct gw_link base;
 	const struct gw_server_conf *conf;
 	struct event_base *evb;
+	struct gw_reaper *reaper;  /* watches the child; outlives the link */
 	pid_t pid;
 	struct bufferevent *in;   /* child's stdin (we write) */
 	struct bufferevent *out;  /* child's stdout (we read) */
@@ -338,7 +339,7 @@ static void stdio_close(struct gw_link *l)
 	if (sl->err)
 		bufferevent_free(sl->err);
 	if (sl->pid > 0)
-		gw_reaper_stop(sl->pid);
+		gw_reaper_stop(sl->reaper, sl->pid);
 	free(sl);
 }
 
@@ -365,7 +366,8 @@ static struct bufferevent *pipe_bev(struct event_base *base, int fd, struct stdi
 	return bev;
 }
 
-struct gw_link *gw_link_stdio_new(struct event_base *base, const struct gw_server_conf *conf,
+struct gw_link *gw_link_stdio_new(struct event_base *base, struct gw_reaper *reaper,
+				  const struct gw_server_conf *conf,
 				  const struct gw_link_cbs *cbs, void *arg)
 {
 	struct stdio_link *sl = calloc(1, sizeof(*sl));
@@ -378,6 +380,7 @@ struct gw_link *gw_link_stdio_new(struct event_base *base, const struct gw_serve
 	sl->base.arg = arg;
 	sl->conf = conf;
 	sl->evb = base;
+	sl->reaper = reaper;
 	sl->pid = spawn_child(conf, &fin, &fout, &ferr);
 	if (sl->pid < 0) {
 		GW_ERROR("upstream", "server '%s': cannot spawn '%s': %s", conf->name,
@@ -390,7 +393,7 @@ struct gw_link *gw_link_stdio_new(struct event_base *base, const struct gw_serve
 	sl->err = pipe_bev(base, ferr, sl, on_stderr);
 	if (sl->in)
 		bufferevent_enable(sl->in, EV_WRITE);
-	gw_reaper_watch(sl->pid, on_child_exit, sl);
+	gw_reaper_watch(reaper, sl->pid, on_child_exit, sl);
 	GW_INFO("upstream", "server '%s': started '%s' (pid %d)", conf->name, conf->command,
 		(int)sl->pid);
 	if (!sl->in || !sl->out || !sl->err) {

@@ -51,7 +51,6 @@ struct gw_oauth2_wait {
 };
 
 struct gw_oauth2 {
-	struct gw_oauth2 *reg_next;  /* the registry gw_oauth2_get() searches */
 	const struct gw_server_conf *conf; /* borrowed until retired */
 	char *name;                  /* the server's, for logs */
 	struct event_base *base;
@@ -79,8 +78,6 @@ struct gw_oauth2 {
 	uint64_t epoch;
 	uint64_t timeouts;           /* fetches past timeouts.auth (GET /health) */
 };
-
-static struct gw_oauth2 *registry;
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -588,20 +585,8 @@ struct gw_oauth2 *gw_oauth2_new(struct event_base *base, struct gw_curl *curl,
 		free(o);
 		return NULL;
 	}
-	o->reg_next = registry;
-	registry = o;
 	schedule(o, 0);
 	return o;
-}
-
-static void registry_del(struct gw_oauth2 *o)
-{
-	for (struct gw_oauth2 **p = &registry; *p; p = &(*p)->reg_next) {
-		if (*p == o) {
-			*p = o->reg_next;
-			return;
-		}
-	}
 }
 
 /* Contract in upstream/oauth2.h. */
@@ -622,7 +607,6 @@ void gw_oauth2_free(struct gw_oauth2 *o)
 {
 	if (!o)
 		return;
-	registry_del(o);
 	fetch_end(o);
 	evtimer_del(o->timer);
 	o->retired = true;
@@ -631,15 +615,11 @@ void gw_oauth2_free(struct gw_oauth2 *o)
 }
 
 /* Contract in upstream/oauth2.h. */
-struct gw_oauth2 *gw_oauth2_get(const struct gw_server_conf *conf)
+struct gw_oauth2 *gw_oauth2_ref(struct gw_oauth2 *o)
 {
-	for (struct gw_oauth2 *o = registry; o; o = o->reg_next) {
-		if (o->conf == conf) {
-			o->refs++;
-			return o;
-		}
-	}
-	return NULL;
+	if (o)
+		o->refs++;
+	return o;
 }
 
 /* Contract in upstream/oauth2.h. */

@@ -8,9 +8,8 @@
  * token, the client secret nor the token endpoint's URL is ever logged.
  *
  * One per configured server, owned by its struct gw_upstream (created and
- * freed by the gateway); links find it by their server's configuration
- * (gw_oauth2_get) and hold a reference, so it outlives the links that use
- * it. Configuration: docs/configuration.md, "Upstream credentials". */
+ * freed by the gateway), which hands it to the links it makes; they hold a
+ * reference, so it outlives the links that use it. Configuration: docs/configuration.md, "Upstream credentials". */
 #ifndef GW_UPSTREAM_OAUTH2_H
 #define GW_UPSTREAM_OAUTH2_H
 
@@ -29,17 +28,16 @@ struct gw_server_conf;
 typedef void (*gw_oauth2_ready_fn)(void *arg, bool ok, const char *why);
 
 /* The token source for conf (borrowed: conf must outlive it), method
- * oauth2; its first fetch starts from the loop at once. It is found by
- * gw_oauth2_get(conf) until gw_oauth2_free(). NULL when out of memory. */
+ * oauth2; its first fetch starts from the loop at once. NULL when out of
+ * memory. */
 struct gw_oauth2 *gw_oauth2_new(struct event_base *base, struct gw_curl *curl,
 				const struct gw_server_conf *conf);
-/* The owner is done with o: no more fetches, not found any more; memory
- * stays until the last link's reference goes (gw_oauth2_put). NULL is a
- * no-op. */
+/* The owner is done with o: no more fetches; memory stays until the last
+ * link's reference goes (gw_oauth2_put). NULL is a no-op. */
 void gw_oauth2_free(struct gw_oauth2 *o);
-/* A new reference to the token source of conf, or NULL if there is none. */
-struct gw_oauth2 *gw_oauth2_get(const struct gw_server_conf *conf);
-/* Drop a reference from gw_oauth2_get(). NULL is a no-op. */
+/* A new reference to o (returned; NULL for NULL). */
+struct gw_oauth2 *gw_oauth2_ref(struct gw_oauth2 *o);
+/* Drop a reference from gw_oauth2_ref(). NULL is a no-op. */
 void gw_oauth2_put(struct gw_oauth2 *o);
 
 /* Is there a token to send now? If so, *value (borrowed until the next

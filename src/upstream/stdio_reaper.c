@@ -20,16 +20,16 @@ struct child {
 	struct child *next;
 };
 
-static struct {
+struct gw_reaper {
 	struct event_base *base;
 	struct event *sigchld;
 	struct child *children;
 	int live;
-} reaper;
+};
 
-static struct child *child_find(pid_t pid, struct child ***linkp)
+static struct child *child_find(struct gw_reaper *r, pid_t pid, struct child ***linkp)
 {
-	struct child **pp = &reaper.children;
+	struct child **pp = &r->children;
 
 	for (; *pp; pp = &(*pp)->next) {
 		if ((*pp)->pid == pid) {
@@ -41,16 +41,16 @@ static struct child *child_find(pid_t pid, struct child ***linkp)
 	return NULL;
 }
 
-static void child_exited(pid_t pid, int status)
+static void child_exited(struct gw_reaper *r, pid_t pid, int status)
 {
-	struct child **pp, *c = child_find(pid, &pp);
+	struct child **pp, *c = child_find(r, pid, &pp);
 
 	/* The group may outlive its leader (npx and its node); end it too. */
 	kill(-pid, SIGTERM);
 	if (!c)
 		return;
 	*pp = c->next;
-	reaper.live--;
+	r->live--;
 	if (c->timer)
 		event_free(c->timer);
 	if (c->cb)
@@ -60,34 +60,42 @@ static void child_exited(pid_t pid, int status)
 
 static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 {
+	struct gw_reaper *r = arg;
 	int status;
 	pid_t pid;
 
 	(void)sig;
 	(void)what;
-	(void)arg;
 	for (;;) {
 		pid = waitpid(-1, &status, WNOHANG);
 		if (pid < 0 && errno == EINTR)
 			continue;
 		if (pid <= 0)
 			break;
-		child_exited(pid, status);
+		child_exited(r, pid, status);
 	}
 }
 
-int gw_reaper_init(struct event_base *base)
+/* Contract in upstream/stdio_reaper.h. */
+struct gw_reaper *gw_reaper_new(struct event_base *base)
 {
-	reaper.base = base;
+	struct gw_reaper *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->base = base;
 	/* Orphaned grandchildren (a launcher's children) come to us to reap. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	reaper.sigchld = evsignal_new(base, SIGCHLD, on_sigchld, NULL);
-	if (!reaper.sigchld || evsignal_add(reaper.sigchld, NULL))
-		return GW_EIO;
-	return 0;
+	r->sigchld = evsignal_new(base, SIGCHLD, on_sigchld, r);
+	if (!r->sigchld || evsignal_add(r->sigchld, NULL)) {
+		gw_reaper_free(r);
+		return NULL;
+	}
+	return r;
 }
 
-int gw_reaper_watch(pid_t pid, gw_reaper_cb cb, void *arg)
+/* Contract in upstream/stdio_reaper.h. */
+int gw_reaper_watch(struct gw_reaper *r, pid_t pid, gw_reaper_cb cb, void *arg)
 {
 	struct child *c = calloc(1, sizeof(*c));
 
@@ -96,9 +104,9 @@ int gw_reaper_watch(pid_t pid, gw_reaper_cb cb, void *arg)
 	c->pid = pid;
 	c->cb = cb;
 	c->arg = arg;
-	c->next = reaper.children;
-	reaper.children = c;
-	reaper.live++;
+	c->next = r->children;
+	r->children = c;
+	r->live++;
 	return 0;
 }
 
@@ -122,71 +130,77 @@ static void on_escalate(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-void gw_reaper_stop(pid_t pid)
+/* Contract in upstream/stdio_reaper.h. */
+void gw_reaper_stop(struct gw_reaper *r, pid_t pid)
 {
-	struct child *c = child_find(pid, NULL);
+	struct child *c = child_find(r, pid, NULL);
 	struct timeval tv = { 1, 0 };
 
 	if (!c || c->stage > 0)
 		return;
 	c->cb = NULL;
 	c->stage = 1;
-	c->timer = evtimer_new(reaper.base, on_escalate, c);
+	c->timer = evtimer_new(r->base, on_escalate, c);
 	if (c->timer)
 		evtimer_add(c->timer, &tv);
 }
 
-int gw_reaper_live(void)
+/* Contract in upstream/stdio_reaper.h. */
+int gw_reaper_live(const struct gw_reaper *r)
 {
-	return reaper.live;
+	return r->live;
 }
 
 static void on_shutdown_tick(evutil_socket_t fd, short what, void *arg)
 {
+	struct gw_reaper *r = arg;
+
 	(void)fd;
 	(void)what;
-	(void)arg;
-	on_sigchld(SIGCHLD, 0, NULL);
-	if (reaper.live == 0)
-		event_base_loopbreak(reaper.base);
+	on_sigchld(SIGCHLD, 0, r);
+	if (r->live == 0)
+		event_base_loopbreak(r->base);
 }
 
-void gw_reaper_shutdown(struct event_base *base, int grace_ms)
+/* Contract in upstream/stdio_reaper.h. */
+void gw_reaper_shutdown(struct gw_reaper *r, int grace_ms)
 {
 	uint64_t deadline = gw_now_ms() + (uint64_t)grace_ms;
 	struct timeval tick = { 0, 50 * 1000 };
 	struct event *ev;
 
-	for (struct child *c = reaper.children; c; c = c->next) {
+	for (struct child *c = r->children; c; c = c->next) {
 		c->cb = NULL;
 		kill(-c->pid, SIGTERM);
 		kill(c->pid, SIGTERM);
 	}
-	ev = event_new(base, -1, EV_PERSIST, on_shutdown_tick, NULL);
+	ev = event_new(r->base, -1, EV_PERSIST, on_shutdown_tick, r);
 	event_add(ev, &tick);
-	while (reaper.live > 0 && gw_now_ms() < deadline)
-		event_base_loop(base, EVLOOP_ONCE);
-	for (struct child *c = reaper.children; c; c = c->next) {
+	while (r->live > 0 && gw_now_ms() < deadline)
+		event_base_loop(r->base, EVLOOP_ONCE);
+	for (struct child *c = r->children; c; c = c->next) {
 		kill(-c->pid, SIGKILL);
 		kill(c->pid, SIGKILL);
 	}
-	while (reaper.live > 0 && gw_now_ms() < deadline + 2000)
-		event_base_loop(base, EVLOOP_ONCE);
+	while (r->live > 0 && gw_now_ms() < deadline + 2000)
+		event_base_loop(r->base, EVLOOP_ONCE);
 	event_free(ev);
 }
 
-void gw_reaper_free(void)
+/* Contract in upstream/stdio_reaper.h. */
+void gw_reaper_free(struct gw_reaper *r)
 {
-	while (reaper.children) {
-		struct child *c = reaper.children;
+	if (!r)
+		return;
+	while (r->children) {
+		struct child *c = r->children;
 
-		reaper.children = c->next;
+		r->children = c->next;
 		if (c->timer)
 			event_free(c->timer);
 		free(c);
 	}
-	reaper.live = 0;
-	if (reaper.sigchld)
-		event_free(reaper.sigchld);
-	reaper.sigchld = NULL;
+	if (r->sigchld)
+		event_free(r->sigchld);
+	free(r);
 }

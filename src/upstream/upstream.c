@@ -461,11 +461,13 @@ static void uc_start(struct gw_uconn *c)
 	if (c->state != GW_UC_IDLE)
 		return;
 	if (conf->transport == GW_TRANSPORT_STDIO)
-		c->link = gw_link_stdio_new(c->up->base, conf, &uc_link_cbs, c);
+		c->link = gw_link_stdio_new(c->up->base, c->up->reaper, conf, &uc_link_cbs, c);
 	else if (conf->transport == GW_TRANSPORT_SSE)
-		c->link = gw_link_sse_new(c->up->base, c->up->curl, conf, &uc_link_cbs, c);
+		c->link = gw_link_sse_new(c->up->base, c->up->curl, conf, c->up->oauth2, &uc_link_cbs,
+					  c);
 	else
-		c->link = gw_link_http_new(c->up->base, c->up->curl, conf, &uc_link_cbs, c);
+		c->link = gw_link_http_new(c->up->base, c->up->curl, conf, c->up->oauth2,
+					   c->up->params, &uc_link_cbs, c);
 	if (!c->link) {
 		c->state = GW_UC_STARTING;
 		gw_uconn_fail(c, GW_EIO, "could not be started");

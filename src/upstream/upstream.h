@@ -16,6 +16,7 @@ struct event_base;
 struct gw_curl;
 struct gw_link;
 struct gw_oauth2;
+struct gw_reaper;
 struct gw_uconn;
 struct gw_ureq;
 
@@ -47,9 +48,12 @@ struct gw_upstream {
 	size_t index;                /* position in the config */
 	struct event_base *base;
 	struct gw_curl *curl;
+	struct gw_reaper *reaper;    /* stdio: the gateway's, which watches its children */
 	struct gw_uconn *shared;     /* the supervised shared session */
 	struct gw_oauth2 *oauth2;    /* auth method oauth2: the token source, else NULL */
 	json_t *init_result;         /* last InitializeResult seen (any uconn) */
+	json_t *params;              /* 2026: its tools' Mcp-Param table (upstream/params.h);
+	                              * made and freed by the owner, NULL: none kept */
 	uint64_t restarts;
 	uint64_t calls, failures, timeouts;
 	uint64_t timeouts_by_op[GW_OP_COUNT]; /* the metrics issue exports these */

@@ -53,6 +53,7 @@ static struct {
 	struct event *timer;
 	struct gw_config cfg;
 	struct gw_gateway gw;
+	struct gw_conns *conns;
 } fz;
 
 /* What one feed ends with. */
@@ -101,7 +102,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz.gw.base = fz.base;
 	fz.gw.cfg = &fz.cfg;
 	fz.gw.http = fz.http;
-	gw_conn_serve(&fz.gw, fz.http, NULL);
+	fz.conns = gw_conn_serve(&fz.gw, fz.http, NULL);
+	if (!fz.conns)
+		abort();
 	return 0;
 }
 
@@ -414,6 +417,7 @@ static void feed(struct run *r, const uint8_t *p, size_t n, const size_t *cuts, 
 	r->out = evbuffer_new();
 	r->held = evbuffer_new();
 	check(c && r->out && r->held);
+	c->cs = fz.conns;
 	c->timer = fz.timer;
 	c->phase = GW_PH_HEAD;
 	gw_conn_head_reset(c);

@@ -456,14 +456,14 @@ static void test_peer_connect_limit(void **state)
 
 	conf.timeouts.op[GW_OP_CONNECT] = 60;
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(gw_http_peer_init(&p, r->base, r->curl, &conf, NULL, NULL), 0);
+	assert_int_equal(gw_http_peer_init(&p, r->base, r->curl, &conf, NULL, NULL, NULL), 0);
 	assert_int_equal(p.connect_ms, 60000);
 	gw_http_peer_clear(&p);
 	/* No connect limit of its own: the server's default one. */
 	conf.timeouts.op[GW_OP_CONNECT] = 0;
 	conf.timeout = 2.5;
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(gw_http_peer_init(&p, r->base, r->curl, &conf, NULL, NULL), 0);
+	assert_int_equal(gw_http_peer_init(&p, r->base, r->curl, &conf, NULL, NULL, NULL), 0);
 	assert_int_equal(p.connect_ms, 2500);
 	gw_http_peer_clear(&p);
 }

@@ -542,7 +542,7 @@ static void test_bad_url(void **state)
 
 	/* the refusal is logged as an error: keep the test output clean */
 	gw_log_set_level("off");
-	assert_null(gw_link_sse_new(r->base, r->curl, &conf, &checked_cbs, r));
+	assert_null(gw_link_sse_new(r->base, r->curl, &conf, NULL, &checked_cbs, r));
 	test_log_from_env();
 	assert_int_equal(gw_curl_active(r->curl), 0);
 }

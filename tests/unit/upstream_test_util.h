@@ -352,8 +352,8 @@ static inline struct gw_link *link_open(struct recorder *r, const struct gw_link
 		.timeout = 30,
 	};
 	struct gw_link *l = transport == GW_TRANSPORT_SSE ?
-		gw_link_sse_new(r->base, r->curl, &conf, cbs, r) :
-		gw_link_http_new(r->base, r->curl, &conf, cbs, r);
+		gw_link_sse_new(r->base, r->curl, &conf, NULL, cbs, r) :
+		gw_link_http_new(r->base, r->curl, &conf, NULL, NULL, cbs, r);
 
 	assert_non_null(l);
 	return l;

@@ -1,8 +1,8 @@
-/* Unit tests for Mcp-Param-* headers (src/mcp/modern_params.c): which
+/* Unit tests for Mcp-Param-* headers (src/upstream/params.c): which
  * x-mcp-header declarations a schema makes, the header form of argument
- * values, the per-server table and the headers sent upstream. The checks
- * against a client's headers run through the gateway in
- * tests/integration/modern_params.test.mjs. */
+ * values, a server's table and the headers sent upstream. The checks
+ * against a client's headers (src/mcp/modern_params.c) run through the
+ * gateway in tests/integration/modern_params.test.mjs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mcp/modern_params.h"
+#include "upstream/params.h"
 
 static json_t *parse(const char *s)
 {
@@ -35,7 +35,7 @@ static void test_declarations_follow_properties_only(void **state)
 		"\"list\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"x-mcp-header\":\"Item\"}},"
 		"\"alt\":{\"anyOf\":[{\"type\":\"string\",\"x-mcp-header\":\"Alt\"}]}},"
 		"\"x-mcp-header\":\"Root\"}");
-	json_t *d = gw_modern_params_decls(schema);
+	json_t *d = gw_params_decls(schema);
 	char *got = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
 
 	(void)state;
@@ -48,7 +48,7 @@ static void test_declarations_follow_properties_only(void **state)
 	free(got);
 	json_decref(d);
 	json_decref(schema);
-	d = gw_modern_params_decls(NULL);
+	d = gw_params_decls(NULL);
 	assert_int_equal(json_array_size(d), 0);
 	json_decref(d);
 }
@@ -56,7 +56,7 @@ static void test_declarations_follow_properties_only(void **state)
 static void expect_text(const char *json, const char *want)
 {
 	json_t *v = json_loads(json, JSON_DECODE_ANY, NULL);
-	char *t = gw_modern_params_text(v);
+	char *t = gw_params_text(v);
 
 	if (want) {
 		assert_non_null(t);
@@ -111,33 +111,34 @@ static void test_headers_for_a_call(void **state)
 	struct sent s = { .n = 0 };
 
 	(void)state;
-	assert_null(gw_modern_params_of("unit-server", false));
-	table = gw_modern_params_of("unit-server", true);
-	gw_modern_params_learn(table, tools);
-	assert_ptr_equal(gw_modern_params_of("unit-server", false), table);
+	table = json_object();
+	gw_params_learn(NULL, tools); /* no table: nothing kept, nothing breaks */
+	gw_params_learn(table, tools);
 	assert_non_null(json_object_get(table, "t"));
 	assert_null(json_object_get(table, "plain")); /* nothing declared: not kept */
 
 	call = parse("{\"method\":\"tools/call\",\"params\":{\"name\":\"t\",\"arguments\":{\"region\":\"eu\",\"n\":null}}}");
-	assert_int_equal(gw_modern_params_each(table, call, collect, &s), 0);
+	assert_int_equal(gw_params_each(table, call, collect, &s), 0);
 	assert_int_equal(s.n, 1); /* a null argument has no header */
 	assert_string_equal(s.lines[0], "Mcp-Param-Region: eu");
+	s.n = 0;
+	assert_int_equal(gw_params_each(NULL, call, collect, &s), 0);
+	assert_int_equal(s.n, 0); /* a server without a table sends none */
 	json_decref(call);
 
 	s.n = 0;
 	call = parse("{\"method\":\"tools/list\",\"params\":{\"name\":\"t\",\"arguments\":{\"region\":\"eu\"}}}");
-	assert_int_equal(gw_modern_params_each(table, call, collect, &s), 0);
+	assert_int_equal(gw_params_each(table, call, collect, &s), 0);
 	assert_int_equal(s.n, 0); /* only tools/call carries them */
 	json_decref(call);
 
 	/* A tool that no longer declares any is dropped from the table. */
 	json_decref(tools);
 	tools = parse("[{\"name\":\"t\",\"inputSchema\":{\"type\":\"object\"}}]");
-	gw_modern_params_learn(table, tools);
+	gw_params_learn(table, tools);
 	assert_null(json_object_get(table, "t"));
 	json_decref(tools);
-	gw_modern_params_forget();
-	assert_null(gw_modern_params_of("unit-server", false));
+	json_decref(table);
 }
 
 int main(void)
