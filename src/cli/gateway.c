@@ -68,7 +68,7 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 		d->deadline = gw_now_ms() + (uint64_t)(gw->cfg->shutdown_grace * 1000.0);
 	/* Done when no call is in flight and every answer is written out. */
 	if (gw_now_ms() >= d->deadline ||
-	    (!has_calls(gw) && gw->replies_pending == 0 && !gw_stdio_downstream_busy()))
+	    (!has_calls(gw) && gw->replies_pending == 0 && !gw_stdio_downstream_busy(gw)))
 		event_base_loopbreak(gw->base);
 }
 
@@ -298,7 +298,7 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 out_stop:
 	gw_http_free(&gw);
 	stop_everything(&gw);
-	gw_stdio_downstream_stop();
+	gw_stdio_downstream_stop(&gw);
 	gw_tasks_free_all(&gw);
 	gw_limits_free(gw.limits); /* after every call and request that could wait on it */
 	gw.limits = NULL;

@@ -32,6 +32,7 @@ struct gw_policy;
 struct gw_limits;
 struct gw_limits_hold;
 struct gw_reload;
+struct gw_stdio;
 
 #define GW_SESSION_ID_BYTES 16
 #define GW_CALL_MAGIC 0x63616c6cu
@@ -60,6 +61,7 @@ struct gw_gateway {
 	struct gw_limits *limits;       /* rate limiter (limits/quota.h), or NULL */
 	struct gw_reload *reload;       /* hot reload state (cli/reload.c), or NULL */
 	struct gw_stage *stages;        /* guard and record stages, in order (mcp/pipeline.h) */
+	struct gw_stdio *stdio;         /* the stdio downstream (stdio/downstream.c), or NULL */
 	struct gw_http *http_state;     /* listener, TLS, connection guards (http/server.c) */
 	struct gw_reaper *reaper;       /* stdio children (upstream/stdio_reaper.h) */
 	struct gw_drain *drain;         /* the shutdown drain, once stopping (cli/gateway.c) */

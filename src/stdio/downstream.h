@@ -13,7 +13,7 @@ struct gw_gateway;
 int gw_stdio_downstream_start(struct gw_gateway *gw, const char *server,
 			      void (*on_eof)(struct gw_gateway *gw));
 /* Is output still waiting to be written to stdout? */
-bool gw_stdio_downstream_busy(void);
-void gw_stdio_downstream_stop(void);
+bool gw_stdio_downstream_busy(const struct gw_gateway *gw);
+void gw_stdio_downstream_stop(struct gw_gateway *gw);
 
 #endif
