@@ -7,13 +7,10 @@
 # connection count, and writes it to bench/out/<stamp>/baseline.txt.
 # Knobs: BASELINE, DURATION (10), BASE_ROUNDS (3), CONNS ("16").
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-SHARED="$ROOT/../shared/bench"
-[ -d "$SHARED" ] || SHARED=/work/shared/bench
+. "$(dirname "$0")/harness.sh"
 BASELINE="${BASELINE:-076910b}"
-WORK="$ROOT/build/bench"
 OUT="$ROOT/bench/out/$(date -u +%Y%m%d-%H%M%S)-baseline"
-NEW="${MCPGW_BIN:-$ROOT/build/mcpgw}"
+NEW="$BIN"
 OLD="$WORK/baseline/build/mcpgw"
 
 # The baseline binary, built from a clean export of that revision.
@@ -24,14 +21,13 @@ if [ ! -x "$OLD" ] || [ "$(cat "$WORK/baseline/.rev" 2>/dev/null)" != "$BASELINE
   echo "$BASELINE" >"$WORK/baseline/.rev"
 fi
 
-rm -rf "$WORK/harness" && mkdir -p "$WORK" "$OUT" && cp -r "$SHARED" "$WORK/harness"
-export GATEWAY_URL='http://127.0.0.1:{PORT}/mcp'
+mkdir -p "$OUT"
 export DURATION="${DURATION:-10}" CONNS="${CONNS:-16}" ROUNDS=1
 for r in $(seq 1 "${BASE_ROUNDS:-3}"); do
   for build in new base; do
     bin=$NEW; [ "$build" = base ] && bin=$OLD
     GATEWAY_CMD="$bin --listen 127.0.0.1:{PORT} --log-level warn -- {ECHO}" \
-      OUTDIR="$OUT/$build-$r" "$WORK/harness/run.sh" gateway >/dev/null 2>&1
+      OUTDIR="$OUT/$build-$r" "$HARNESS" gateway >/dev/null 2>&1
     awk -F, -v b="$build" 'NR > 1 && $2 == "gateway" && $4 == "ok" { print b "," $3 "," $5 "," $18 }' \
       "$OUT/$build-$r/raw.csv" >>"$OUT/rows.csv"
   done

@@ -4,20 +4,12 @@
 # 100-session load (sessions.mjs); writes bench/RESULTS.md.
 # Knobs: DURATION (10), ROUNDS (2), CONNS ("1 16"), SYSTEMS.
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-SHARED="$ROOT/../shared/bench"
-[ -d "$SHARED" ] || SHARED=/work/shared/bench
-WORK="$ROOT/build/bench"
-BIN="${MCPGW_BIN:-$ROOT/build/mcpgw}"
+. "$(dirname "$0")/harness.sh"
 STAMP="$(date -u +%Y%m%d-%H%M%S)"
 OUT="$ROOT/bench/out/$STAMP"
-
-# The harness builds echo-mcp beside itself; shared/ is read-only, so run a copy.
-rm -rf "$WORK/harness" && mkdir -p "$WORK" && cp -r "$SHARED" "$WORK/harness"
 export GATEWAY_CMD="$BIN --listen 127.0.0.1:{PORT} --log-level warn -- {ECHO}"
-export GATEWAY_URL='http://127.0.0.1:{PORT}/mcp'
 export DURATION="${DURATION:-10}" ROUNDS="${ROUNDS:-2}" CONNS="${CONNS:-1 16}" OUTDIR="$OUT"
-"$WORK/harness/run.sh" ${SYSTEMS:-direct gateway mcp-proxy supergateway}
+"$HARNESS" ${SYSTEMS:-direct gateway mcp-proxy supergateway}
 
 ratio=$(awk -F, 'NR>1 && $3==16 && $4=="ok" { s[$2]+=$5; n[$2]++ }
   END { if (n["gateway"] && n["mcp-proxy"]) printf "%.1f", (s["gateway"]/n["gateway"])/(s["mcp-proxy"]/n["mcp-proxy"]); else print "n/a" }' "$OUT/raw.csv")

@@ -93,30 +93,45 @@ static void exchange_of(const struct gw_call *c, struct gw_exchange *x)
 	x->started_ms = 0;
 }
 
+/* Run the guard hook of each stage (out: the guard-out ones) on x until
+ * one refuses; its refusal in *r and its name returned, or NULL when all
+ * passed. */
+static const char *run_guards(struct gw_gateway *gw, struct gw_exchange *x, bool out,
+			      struct gw_refusal *r)
+{
+	for (struct gw_stage *st = gw->stages; st; st = st->next) {
+		enum gw_verdict (*guard)(void *, struct gw_exchange *, struct gw_refusal *) =
+			out ? st->guard_out : st->guard_in;
+
+		if (!guard)
+			continue;
+		memset(r, 0, sizeof(*r));
+		if (guard(st->self, x, r) != GW_VERDICT_PASS)
+			return st->name;
+	}
+	return NULL;
+}
+
 enum gw_verdict gw_pipeline_guard_in(struct gw_call *c, json_t *params)
 {
 	struct gw_gateway *gw = c->s->gw;
 	struct gw_exchange x;
 	struct gw_refusal r;
+	const char *by;
 
 	c->stage = GW_STAGE_GUARD_IN;
 	if (!gw->stages)
 		return GW_VERDICT_PASS;
 	exchange_of(c, &x);
 	x.params = params;
-	for (struct gw_stage *st = gw->stages; st; st = st->next) {
-		if (!st->guard_in)
-			continue;
-		memset(&r, 0, sizeof(r));
-		if (st->guard_in(st->self, &x, &r) == GW_VERDICT_PASS)
-			continue;
-		GW_INFO("pipeline", "%s %s refused by stage %s: %s", c->method, x.target ? x.target : "",
-			st->name, r.message);
-		c->outcome = GW_OUTCOME_DENIED;
-		gw_call_error(c, r.code ? r.code : GW_RPC_GUARD_REFUSED, r.message, NULL);
-		return GW_VERDICT_ANSWERED;
-	}
-	return GW_VERDICT_PASS;
+	by = run_guards(gw, &x, false, &r);
+	if (!by)
+		return GW_VERDICT_PASS;
+	GW_INFO("pipeline", "%s %s refused by stage %s: %s", c->method, x.target ? x.target : "", by,
+		r.message);
+	c->outcome = GW_OUTCOME_DENIED;
+	gw_call_error(c, r.code ? r.code : GW_RPC_GUARD_REFUSED, r.message, NULL);
+	return GW_VERDICT_ANSWERED;
 }
 
 /* A refused answer: what the client gets instead (id kept). */
@@ -140,25 +155,21 @@ enum gw_verdict gw_pipeline_guard_out(struct gw_call *c, json_t *msg)
 	struct gw_gateway *gw = c->s->gw;
 	struct gw_exchange x;
 	struct gw_refusal r;
+	const char *by;
 
 	c->stage = GW_STAGE_GUARD_OUT;
 	if (!gw->stages)
 		return GW_VERDICT_PASS;
 	exchange_of(c, &x);
 	x.response = msg;
-	for (struct gw_stage *st = gw->stages; st; st = st->next) {
-		if (!st->guard_out)
-			continue;
-		memset(&r, 0, sizeof(r));
-		if (st->guard_out(st->self, &x, &r) == GW_VERDICT_PASS)
-			continue;
-		GW_INFO("pipeline", "answer to %s %s refused by stage %s: %s", c->method,
-			x.target ? x.target : "", st->name, r.message);
-		refuse_answer(c, msg, &r);
-		c->outcome = GW_OUTCOME_DENIED;
-		return GW_VERDICT_ANSWERED;
-	}
-	return GW_VERDICT_PASS;
+	by = run_guards(gw, &x, true, &r);
+	if (!by)
+		return GW_VERDICT_PASS;
+	GW_INFO("pipeline", "answer to %s %s refused by stage %s: %s", c->method,
+		x.target ? x.target : "", by, r.message);
+	refuse_answer(c, msg, &r);
+	c->outcome = GW_OUTCOME_DENIED;
+	return GW_VERDICT_ANSWERED;
 }
 
 enum gw_outcome gw_pipeline_outcome_of(json_t *msg)

@@ -21,6 +21,16 @@ const waitFor = async (pred, ms) => {
   return true;
 };
 const count = (g, re) => (g.logs().match(re) || []).length;
+
+// A 2026-07-28 tools/call of mb__hang on gateway g whose response stream
+// the client closes with ctl.abort(); resolves to null once closed.
+const hangModern = (g, ctl) => fetch(g.url, {
+  method: 'POST', signal: ctl.signal,
+  headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream',
+    'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'mb__hang' },
+  body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'mb__hang', arguments: {},
+    _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } } }),
+}).catch(() => null);
 // The ids the upstream logged for hang requests and for cancellations.
 const ids = (g, word) => [...g.logs().matchAll(new RegExp(`${word} request (\\d+)`, 'g'))].map((m) => m[1]);
 
@@ -65,13 +75,7 @@ test('2026-07-28: closing the response stream cancels the call upstream', async 
   const before = count(gw, /cancelled request/g);
   const hanging = count(gw, /hanging on request/g);
   const ctl = new AbortController();
-  const pending = fetch(gw.url, {
-    method: 'POST', signal: ctl.signal,
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'mb__hang' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'mb__hang', arguments: {},
-      _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } } }),
-  }).catch(() => null);
+  const pending = hangModern(gw, ctl);
   assert.ok(await waitFor(() => count(gw, /hanging on request/g) > hanging, 30000), 'the upstream got the call');
   ctl.abort();
   await pending;
@@ -117,13 +121,7 @@ test('2026-07-28: closing the stream while the call waits for the tool list', as
     const conns = async () => (await (await fetch(`${g.base}/health`)).json()).connections;
     const held = count(g, /tools\/list held/g);
     const ctl = new AbortController();
-    const pending = fetch(g.url, {
-      method: 'POST', signal: ctl.signal,
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'mb__hang' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'mb__hang', arguments: {},
-        _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } } }),
-    }).catch(() => null);
+    const pending = hangModern(g, ctl);
     assert.ok(await waitFor(() => count(g, /tools\/list held/g) > held, 30000), 'the call waits for the tool list');
     const open = await conns();
     ctl.abort();
