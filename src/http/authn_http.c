@@ -10,6 +10,7 @@
 #include "auth/authn.h"
 #include "core/config-t.h"
 #include "core/jsonrpc.h"
+#include "http/hostport.h"
 #include "http/server.h"
 #include "http/tls.h"
 #include "mcp/session.h"
@@ -30,6 +31,7 @@ static void public_origin(struct gw_gateway *gw, struct evhttp_request *req, cha
 {
 	const char *res = gw->cfg->auth.resource;
 	const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+	struct gw_hostport hp;
 	const char *p;
 
 	if (res && (p = strstr(res, "://")) && (p = strchr(p + 3, '/'))) {
@@ -40,6 +42,10 @@ static void public_origin(struct gw_gateway *gw, struct evhttp_request *req, cha
 		snprintf(out, cap, "%s", res);
 		return;
 	}
+	/* Host is the client's: only a well-formed host[:port] is echoed back
+	 * (no path, no userinfo, nothing to inject into the challenge). */
+	if (host && gw_hostport_parse(gw_str_from_cstr(host), &hp) != 0)
+		host = NULL;
 	snprintf(out, cap, "%s://%s", gw->cfg->tls.cert ? "https" : "http", host ? host : gw->cfg->listen);
 }
 
