@@ -54,7 +54,8 @@ void *__libc_pvalloc(size_t size);
 
 static uint64_t *slots;       /* NULL: not counting */
 static int trace_fd = -1;
-static __thread int in_shim;  /* a jansson call or a trace under way on this thread */
+static __thread int in_trace; /* a trace under way on this thread */
+static __thread int in_json;  /* depth of wrapped jansson calls on this thread */
 
 static void bump(enum slot s)
 {
@@ -70,13 +71,13 @@ static void trace(void)
 	int n;
 
 	if (trace_fd < 0 || !slots || !__atomic_load_n(&slots[SLOT_TRACE], __ATOMIC_RELAXED) ||
-	    in_shim)
+	    in_trace)
 		return;
-	in_shim = 1;
+	in_trace = 1;
 	n = backtrace(frames, 32);
 	if (write(trace_fd, "=\n", 2) == 2)
 		backtrace_symbols_fd(frames + 2, n > 2 ? n - 2 : 0, trace_fd);
-	in_shim = 0;
+	in_trace = 0;
 }
 
 static void counted(enum slot s)
@@ -156,11 +157,11 @@ void *pvalloc(size_t size)
 			*(void **)&real = dlsym(RTLD_NEXT, #name);     \
 		if (!real)                                             \
 			abort();                                       \
-		if (!in_shim)                                          \
+		if (!in_json)                                          \
 			bump(slot);                                    \
-		in_shim++;                                             \
+		in_json++;                                             \
 		r = real args;                                         \
-		in_shim--;                                             \
+		in_json--;                                             \
 		return r;                                              \
 	}
 
