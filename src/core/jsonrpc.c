@@ -1,5 +1,6 @@
 #include "core/jsonrpc.h"
 
+#include <event2/buffer.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,6 +404,18 @@ char *gw_json_dump(const json_t *v, size_t *len)
 	if (len)
 		*len = s ? strlen(s) : 0;
 	return s;
+}
+
+static int dump_to_evbuffer(const char *buf, size_t n, void *arg)
+{
+	return evbuffer_add(arg, buf, n);
+}
+
+/* Written as jansson produces it, piece by piece: no string of the whole
+ * message is made and copied. */
+int gw_json_dump_evbuffer(const json_t *v, struct evbuffer *out)
+{
+	return json_dump_callback(v, dump_to_evbuffer, out, GW_JSON_DUMP_FLAGS) ? -1 : 0;
 }
 
 /* Integers order by value and strings bytewise; values of different types
