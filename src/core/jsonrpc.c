@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_out.h"
+
 /* Longest id text gw_jsonrpc_id_str() hands to a log line: ids come from
  * peers and may be megabytes long. */
 #define GW_ID_STR_MAX 80
@@ -394,28 +396,65 @@ json_t *gw_jsonrpc_notification(const char *method, json_t *params)
 	return rpc_call(NULL, false, method, params);
 }
 
-/* One line of compact JSON: jansson escapes control characters inside
- * strings, leaves "/" alone, and writes no newline between tokens. The
- * result comes from jansson's allocator (malloc): free() it. */
-char *gw_json_dump(const json_t *v, size_t *len)
-{
-	char *s = v ? json_dumps(v, GW_JSON_DUMP_FLAGS) : NULL;
+struct text_out {
+	char *p;
+	size_t len;
+};
 
-	if (len)
-		*len = s ? strlen(s) : 0;
-	return s;
+static int count_bytes(void *arg, const char *buf, size_t n)
+{
+	(void)buf;
+	((struct text_out *)arg)->len += n;
+	return 0;
 }
 
-static int dump_to_evbuffer(const char *buf, size_t n, void *arg)
+static int copy_bytes(void *arg, const char *buf, size_t n)
+{
+	struct text_out *t = arg;
+
+	memcpy(t->p + t->len, buf, n);
+	t->len += n;
+	return 0;
+}
+
+/* One line of compact JSON, as json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)
+ * writes it (core/json_out.h): control characters inside strings escaped,
+ * "/" left alone, no newline between tokens. Measured first, so the text
+ * is one allocation of its exact size. free() it. */
+char *gw_json_dump(const json_t *v, size_t *len)
+{
+	struct text_out t = { NULL, 0 };
+	size_t n;
+
+	if (len)
+		*len = 0;
+	if (!v || gw_json_write(v, count_bytes, &t))
+		return NULL;
+	n = t.len;
+	t.p = malloc(n + 1);
+	t.len = 0;
+	if (!t.p)
+		return NULL;
+	if (gw_json_write(v, copy_bytes, &t) || t.len != n) {
+		free(t.p); /* reals are written by jansson: only memory can fail */
+		return NULL;
+	}
+	t.p[n] = '\0';
+	if (len)
+		*len = n;
+	return t.p;
+}
+
+static int put_evbuffer(void *arg, const char *buf, size_t n)
 {
 	return evbuffer_add(arg, buf, n);
 }
 
-/* Written as jansson produces it, piece by piece: no string of the whole
- * message is made and copied. */
+/* Written piece by piece: no string of the whole message is made and
+ * copied. */
 int gw_json_dump_evbuffer(const json_t *v, struct evbuffer *out)
 {
-	return json_dump_callback(v, dump_to_evbuffer, out, GW_JSON_DUMP_FLAGS) ? -1 : 0;
+	return gw_json_write(v, put_evbuffer, out);
 }
 
 /* Integers order by value and strings bytewise; values of different types
