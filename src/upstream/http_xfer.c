@@ -25,6 +25,7 @@
 #define HTTP_MAX_ERROR_BODY (1u << 20)   /* read (and dropped) from an HTTP error */
 #define HTTP_KEEP_ERROR_BODY 4096u       /* kept of it, to quote its message */
 #define HTTP_MAX_HEADER_LINE (16u << 10) /* one request header we send */
+#define HTTP_HEADER_LINE_STACK 512       /* one this short is made without malloc */
 #define HTTP_RETRY_MAX_MS 60000L
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -82,12 +83,21 @@ static int hdr_line(struct curl_slist **list, const char *line)
 	return 0;
 }
 
-/* Contract in upstream/http_xfer.h. */
+/* Contract in upstream/http_xfer.h. A short line is made on the stack (and
+ * wiped: it may carry a credential); curl copies it. */
 int gw_http_header_add(struct curl_slist **list, const char *name, const char *value)
 {
+	char small[HTTP_HEADER_LINE_STACK];
 	struct gw_buf line;
-	int rc;
+	int n, rc;
 
+	n = *value ? snprintf(small, sizeof(small), "%s: %s", name, value)
+		   : snprintf(small, sizeof(small), "%s;", name);
+	if (n >= 0 && (size_t)n < sizeof(small)) {
+		rc = hdr_line(list, small);
+		explicit_bzero(small, (size_t)n);
+		return rc;
+	}
 	gw_buf_init(&line, HTTP_MAX_HEADER_LINE);
 	/* "Name;" is how curl sends a header with an empty value. */
 	if (*value)
