@@ -420,10 +420,40 @@ CURL *gw_http_peer_easy_new(const struct gw_http_peer *p)
 	return e;
 }
 
+/* A POST reuses the handle of the one before, when it ended well: curl
+ * then keeps what it built for it (buffers, the parsed URL) instead of
+ * making it again. Its options are the peer's, and those set below for
+ * every transfer. Not when the URL carries a credential that may change. */
+static bool reusable_post(const struct gw_http_xfer *x)
+{
+	return x->kind == GW_XFER_POST && !x->peer->auth_in_query;
+}
+
+/* The transfer is over (res): keep easy for the next POST, or clean it up.
+ * Nothing of x stays behind in it. */
+static void easy_done(struct gw_http_xfer *x, CURL *easy, CURLcode res)
+{
+	if (res != CURLE_OK || !reusable_post(x) || x->peer->idle_post) {
+		curl_easy_cleanup(easy);
+		return;
+	}
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, NULL);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
+	x->peer->idle_post = easy;
+}
+
 static CURL *easy_new(struct gw_http_xfer *x)
 {
-	CURL *e = gw_http_peer_easy_new(x->peer);
+	CURL *e = NULL;
 
+	if (reusable_post(x)) {
+		e = x->peer->idle_post;
+		x->peer->idle_post = NULL;
+	}
+	if (!e)
+		e = gw_http_peer_easy_new(x->peer);
 	if (!e)
 		return NULL;
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, x->peer->connect_ms);
@@ -446,6 +476,8 @@ static CURL *easy_new(struct gw_http_xfer *x)
 		 * keepalive instead. */
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, x->peer->idle_s);
+	} else {
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 0L); /* a reused handle's */
 	}
 	return e;
 }
@@ -514,8 +546,8 @@ static void on_done(void *arg, CURL *easy, CURLcode res)
 
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &x->status);
 	/* gw_curl already detached it: nothing to remove. */
-	curl_easy_cleanup(easy);
 	x->easy = NULL;
+	easy_done(x, easy, res);
 	connection_end(x);
 	if (retry_with_new_token(x, res))
 		return;
@@ -764,6 +796,9 @@ int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw
 /* Contract in upstream/http_xfer.h. */
 void gw_http_peer_clear(struct gw_http_peer *p)
 {
+	if (p->idle_post)
+		curl_easy_cleanup(p->idle_post);
+	p->idle_post = NULL;
 	gw_oauth2_put(p->oauth2);
 	p->oauth2 = NULL;
 	free(p->auth_name);

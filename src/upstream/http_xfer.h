@@ -98,6 +98,7 @@ struct gw_http_peer {
 	bool auth_in_query;
 	uint64_t auth_wait_ms;        /* a transfer waits this long for a first token */
 	struct gw_upstream_tls tls;   /* copies of the server's certificate files */
+	CURL *idle_post;              /* a finished POST's handle, kept for the next POST */
 	const struct gw_http_xfer_ops *ops;
 	void *owner;
 };
