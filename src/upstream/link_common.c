@@ -222,25 +222,20 @@ static bool is_request(json_t *msg)
 	       json_object_get(msg, "id");
 }
 
-/* Ids of the requests in a message we send (a batch may hold several). */
-static json_t *request_ids(json_t *root)
+/* Add to ids those of the requests in a message we send (a batch may hold
+ * several). 0 or -1 when out of memory. */
+static int request_ids(json_t *root, json_t *ids)
 {
-	json_t *ids = json_array();
 	json_t *el;
 	size_t i;
 
-	if (!ids)
-		return NULL;
-	if (json_is_object(root)) {
-		if (is_request(root))
-			json_array_append(ids, json_object_get(root, "id"));
-		return ids;
-	}
+	if (json_is_object(root))
+		return is_request(root) ? json_array_append(ids, json_object_get(root, "id")) : 0;
 	json_array_foreach(root, i, el) {
-		if (is_request(el))
-			json_array_append(ids, json_object_get(el, "id"));
+		if (is_request(el) && json_array_append(ids, json_object_get(el, "id")))
+			return -1;
 	}
-	return ids;
+	return 0;
 }
 
 /* Contract in upstream/link_common.h. */
@@ -313,12 +308,10 @@ int gw_link_common_post_new(struct gw_http_peer *p, json_t *params, json_t *msg,
 
 	if (!x)
 		return GW_ENOMEM;
-	json_decref(x->pending);
-	x->pending = request_ids(msg);
 	x->ctx = ctx;
 	x->quiet_ok = is_listen(msg);
 	x->body = gw_json_dump(msg, &x->body_len);
-	if (!x->pending || !x->body)
+	if (request_ids(msg, x->pending) || !x->body)
 		goto out_free;
 	rc = GW_ETOOBIG;
 	if (x->body_len > GW_HTTP_MAX_BODY)
