@@ -219,6 +219,111 @@ static int hdrs_build(struct gw_http_xfer *x, struct curl_slist **out)
 	return 0;
 }
 
+static int strdup_opt(char **dst, const char *src)
+{
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : GW_ENOMEM;
+}
+
+/* The header list of plain POSTs (no per-message headers): the same for
+ * every POST of a session until its id, version or token changes, so one
+ * list serves them all. Each transfer using it holds a reference, the peer
+ * one while it is current. */
+struct gw_http_hdrs {
+	unsigned refs;
+	struct curl_slist *list;
+	char *session_id;            /* what it was made for */
+	char *version;
+	uint64_t auth_gen;
+};
+
+static void hdrs_put(struct gw_http_hdrs *h)
+{
+	if (!h || --h->refs > 0)
+		return;
+	curl_slist_free_all(h->list);
+	free(h->session_id);
+	free(h->version);
+	free(h);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool hdrs_current(const struct gw_http_hdrs *h, const struct gw_http_peer *p, uint64_t gen)
+{
+	return h && h->auth_gen == gen && same_str(h->session_id, p->session_id) &&
+	       same_str(h->version, p->version);
+}
+
+/* A new shared list for x's peer as it is now. */
+static int hdrs_shared_new(struct gw_http_xfer *x, struct gw_http_hdrs **out)
+{
+	const struct gw_http_peer *p = x->peer;
+	struct gw_http_hdrs *h = calloc(1, sizeof(*h));
+	int rc;
+
+	if (!h)
+		return GW_ENOMEM;
+	h->refs = 1;
+	rc = hdrs_build(x, &h->list);
+	if (!rc)
+		rc = strdup_opt(&h->session_id, p->session_id);
+	if (!rc)
+		rc = strdup_opt(&h->version, p->version);
+	h->auth_gen = x->auth_gen;
+	if (rc) {
+		hdrs_put(h);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
+/* x->hdrs for this connection: the peer's shared list for a plain POST,
+ * x's own otherwise. */
+static int hdrs_take(struct gw_http_xfer *x)
+{
+	struct gw_http_peer *p = x->peer;
+	uint64_t gen = 0;
+	int rc;
+
+	if (x->kind != GW_XFER_POST || x->extra_hdrs)
+		return hdrs_build(x, &x->hdrs);
+	if (p->oauth2)
+		gw_oauth2_value(p->oauth2, NULL, &gen);
+	if (hdrs_current(p->post_hdrs, p, gen)) {
+		x->sent_session = p->session_id != NULL;
+		x->auth_gen = gen;
+	} else {
+		struct gw_http_hdrs *h;
+
+		rc = hdrs_shared_new(x, &h);
+		if (rc)
+			return rc;
+		hdrs_put(p->post_hdrs);
+		p->post_hdrs = h;
+	}
+	p->post_hdrs->refs++;
+	x->shared_hdrs = p->post_hdrs;
+	x->hdrs = p->post_hdrs->list;
+	return 0;
+}
+
+static void hdrs_drop(struct gw_http_xfer *x)
+{
+	if (x->shared_hdrs)
+		hdrs_put(x->shared_hdrs);
+	else
+		curl_slist_free_all(x->hdrs);
+	x->shared_hdrs = NULL;
+	x->hdrs = NULL;
+}
+
 /* ---- curl callbacks (no owner callbacks but the two, no multi calls) -- */
 
 static size_t on_header(char *buf, size_t size, size_t n, void *arg)
@@ -514,8 +619,7 @@ static void connection_end(struct gw_http_xfer *x)
 		curl_easy_cleanup(x->easy);
 		x->easy = NULL;
 	}
-	curl_slist_free_all(x->hdrs);
-	x->hdrs = NULL;
+	hdrs_drop(x);
 }
 
 /* 401 to an OAuth token: the token may have been revoked or expired
@@ -585,7 +689,7 @@ int gw_http_xfer_start(struct gw_http_xfer *x)
 		x->auth_wait = gw_oauth2_wait(x->peer->oauth2, x->peer->auth_wait_ms, on_token, x);
 		return x->auth_wait ? 0 : GW_ENOMEM;
 	}
-	rc = hdrs_build(x, &x->hdrs);
+	rc = hdrs_take(x);
 	if (rc)
 		return rc;
 	x->easy = easy_new(x);
@@ -602,8 +706,7 @@ out_easy:
 	curl_easy_cleanup(x->easy);
 	x->easy = NULL;
 out_hdrs:
-	curl_slist_free_all(x->hdrs);
-	x->hdrs = NULL;
+	hdrs_drop(x);
 	return rc;
 }
 
@@ -726,14 +829,6 @@ void gw_http_xfer_free(struct gw_http_xfer *x)
 
 /* ---- the peer: what every exchange of a link shares ------------------ */
 
-static int strdup_opt(char **dst, const char *src)
-{
-	if (!src)
-		return 0;
-	*dst = strdup(src);
-	return *dst ? 0 : GW_ENOMEM;
-}
-
 static int peer_tls_init(struct gw_http_peer *p, const struct gw_upstream_tls *tls)
 {
 	if (strdup_opt(&p->tls.cert, tls->cert) || strdup_opt(&p->tls.key, tls->key) ||
@@ -794,11 +889,19 @@ int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw
 }
 
 /* Contract in upstream/http_xfer.h. */
-void gw_http_peer_clear(struct gw_http_peer *p)
+void gw_http_peer_drop_reuse(struct gw_http_peer *p)
 {
 	if (p->idle_post)
 		curl_easy_cleanup(p->idle_post);
 	p->idle_post = NULL;
+	hdrs_put(p->post_hdrs);
+	p->post_hdrs = NULL;
+}
+
+/* Contract in upstream/http_xfer.h. */
+void gw_http_peer_clear(struct gw_http_peer *p)
+{
+	gw_http_peer_drop_reuse(p);
 	gw_oauth2_put(p->oauth2);
 	p->oauth2 = NULL;
 	free(p->auth_name);

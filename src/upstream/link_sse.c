@@ -421,8 +421,7 @@ static void link_free(struct gw_link_common *c)
 		event_free(sl->endpoint_timer);
 	/* post_peer shares stream_peer's headers; neither has a session. */
 	gw_http_peer_clear(&sl->stream_peer);
-	if (sl->post_peer.idle_post)
-		curl_easy_cleanup(sl->post_peer.idle_post);
+	gw_http_peer_drop_reuse(&sl->post_peer);
 	free(sl->post_peer.url);
 	free(sl);
 }
