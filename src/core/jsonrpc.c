@@ -270,17 +270,6 @@ void gw_rpc_error_clear(struct gw_rpc_error *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* The "2.0" of every message the gateway builds: one value, shared (jansson
- * counts its references atomically), made at the first use and kept. */
-static json_t *rpc_version(void)
-{
-	static json_t *v;
-
-	if (!v)
-		v = json_string("2.0");
-	return v;
-}
-
 /* {"jsonrpc":"2.0"} plus "id" when with_id (a NULL id is written as null). */
 static json_t *rpc_envelope(json_t *id, bool with_id)
 {
@@ -288,7 +277,7 @@ static json_t *rpc_envelope(json_t *id, bool with_id)
 
 	if (!msg)
 		return NULL;
-	if (json_object_set(msg, "jsonrpc", rpc_version()))
+	if (json_object_set_new(msg, "jsonrpc", json_string("2.0")))
 		goto out_msg;
 	if (with_id && json_object_set(msg, "id", id ? id : json_null()))
 		goto out_msg;
