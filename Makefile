@@ -56,6 +56,15 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libmcpgw.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libmcpgw.a $(LDFLAGS_SAN) $(LIBS) -lcmocka
 
+# LD_PRELOAD shim counting the gateway's allocations (tests/integration/
+# allocs.test.mjs); never sanitized: it measures the release build.
+ALLOC_SHIM := build/alloccount.so
+$(ALLOC_SHIM): tests/tools/alloccount.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -O2 -fPIC -shared -o $@ $< -ldl
+.PHONY: alloc-shim
+alloc-shim: $(ALLOC_SHIM)
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 bootstrap:
@@ -91,7 +100,9 @@ unit-bins: $(UNIT_BINS)
 test-unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
+# allocs.test.mjs measures the release build under the shim, whatever BIN is.
 test-integration: $(BIN)
+	$(MAKE) SANITIZE= all alloc-shim
 	MCPGW_BIN=$(abspath $(BIN)) tests/integration/run.sh
 
 test-conformance: $(BIN)

@@ -1,9 +1,12 @@
 #include "core/jsonrpc.h"
 
+#include <event2/buffer.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/json_out.h"
 
 /* Longest id text gw_jsonrpc_id_str() hands to a log line: ids come from
  * peers and may be megabytes long. */
@@ -393,16 +396,65 @@ json_t *gw_jsonrpc_notification(const char *method, json_t *params)
 	return rpc_call(NULL, false, method, params);
 }
 
-/* One line of compact JSON: jansson escapes control characters inside
- * strings, leaves "/" alone, and writes no newline between tokens. The
- * result comes from jansson's allocator (malloc): free() it. */
+struct text_out {
+	char *p;
+	size_t len;
+};
+
+static int count_bytes(void *arg, const char *buf, size_t n)
+{
+	(void)buf;
+	((struct text_out *)arg)->len += n;
+	return 0;
+}
+
+static int copy_bytes(void *arg, const char *buf, size_t n)
+{
+	struct text_out *t = arg;
+
+	memcpy(t->p + t->len, buf, n);
+	t->len += n;
+	return 0;
+}
+
+/* One line of compact JSON, as json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)
+ * writes it (core/json_out.h): control characters inside strings escaped,
+ * "/" left alone, no newline between tokens. Measured first, so the text
+ * is one allocation of its exact size. free() it. */
 char *gw_json_dump(const json_t *v, size_t *len)
 {
-	char *s = v ? json_dumps(v, GW_JSON_DUMP_FLAGS) : NULL;
+	struct text_out t = { NULL, 0 };
+	size_t n;
 
 	if (len)
-		*len = s ? strlen(s) : 0;
-	return s;
+		*len = 0;
+	if (!v || gw_json_write(v, count_bytes, &t))
+		return NULL;
+	n = t.len;
+	t.p = malloc(n + 1);
+	t.len = 0;
+	if (!t.p)
+		return NULL;
+	if (gw_json_write(v, copy_bytes, &t) || t.len != n) {
+		free(t.p); /* reals are written by jansson: only memory can fail */
+		return NULL;
+	}
+	t.p[n] = '\0';
+	if (len)
+		*len = n;
+	return t.p;
+}
+
+static int put_evbuffer(void *arg, const char *buf, size_t n)
+{
+	return evbuffer_add(arg, buf, n);
+}
+
+/* Written piece by piece: no string of the whole message is made and
+ * copied. */
+int gw_json_dump_evbuffer(const json_t *v, struct evbuffer *out)
+{
+	return gw_json_write(v, put_evbuffer, out);
 }
 
 /* Integers order by value and strings bytewise; values of different types

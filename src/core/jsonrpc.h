@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct evbuffer;
+
 /* Standard and MCP error codes. */
 #define GW_RPC_PARSE_ERROR -32700
 #define GW_RPC_INVALID_REQUEST -32600
@@ -79,6 +81,9 @@ json_t *gw_jsonrpc_request(json_t *id, const char *method, json_t *params /* sto
 json_t *gw_jsonrpc_notification(const char *method, json_t *params /* stolen, may be NULL */);
 /* Compact serialisation (no newlines, as stdio framing needs); caller frees. */
 char *gw_json_dump(const json_t *v, size_t *len);
+/* The same text appended to out, without a copy of the whole: 0, or -1
+ * when out of memory (out may then hold part of it: the caller drops it). */
+int gw_json_dump_evbuffer(const json_t *v, struct evbuffer *out);
 
 /* Compare two ids: 0 when they have the same type and value (1 and "1"
  * differ). Integers order by value, strings bytewise, different types by

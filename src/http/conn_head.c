@@ -38,6 +38,23 @@ static void pass(struct evbuffer *src, struct evbuffer *dst, size_t n)
 
 /* ---- the request line ------------------------------------------------- */
 
+/* "/mcp" and its like: a path of letters, digits and "/-._~" that any URI
+ * parser takes, so the check by evhttp_uri_parse (three allocations) is
+ * left for the targets that need it. */
+static bool plain_path(const char *t)
+{
+	if (*t != '/')
+		return false;
+	for (; *t; t++) {
+		unsigned char ch = (unsigned char)*t;
+
+		if (!((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') && !(ch >= '0' && ch <= '9') &&
+		    !strchr("/-._~", ch))
+			return false;
+	}
+	return true;
+}
+
 /* The methods evhttp knows (case-sensitive, as it reads them), and whether
  * we serve them. HEAD is the only one without a body. */
 static bool method_allowed(const char *m, size_t n, bool *has_body)
@@ -82,10 +99,13 @@ static int request_line_parse(struct gw_conn *c, struct evbuffer *dst, char *lin
 		return gw_conn_refuse(c, dst, 414, "max_url", l->max_url,
 				      "URI Too Long: the request target is longer than "
 				      "limits.max_url (%zu bytes)", l->max_url);
-	u = evhttp_uri_parse_with_flags(sp1 + 1, EVHTTP_URI_NONCONFORMANT);
-	if (!u)
-		return gw_conn_refuse(c, dst, 400, NULL, 0, "Bad Request: malformed request target");
-	evhttp_uri_free(u);
+	if (!plain_path(sp1 + 1)) {
+		u = evhttp_uri_parse_with_flags(sp1 + 1, EVHTTP_URI_NONCONFORMANT);
+		if (!u)
+			return gw_conn_refuse(c, dst, 400, NULL, 0,
+					      "Bad Request: malformed request target");
+		evhttp_uri_free(u);
+	}
 	c->request_line_seen = true;
 	return 0;
 }

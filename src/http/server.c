@@ -57,19 +57,16 @@ void gw_http_security_headers(struct evhttp_request *req)
 		evhttp_add_header(h, "Strict-Transport-Security", HSTS_VALUE);
 }
 
+/* The body goes straight into the request's own output buffer. */
 void gw_http_reply_json(struct evhttp_request *req, int status, json_t *body)
 {
-	struct evbuffer *b = evbuffer_new();
-	size_t len = 0;
-	char *s = body ? gw_json_dump(body, &len) : NULL;
+	struct evbuffer *b = evhttp_request_get_output_buffer(req);
 
+	if (body && gw_json_dump_evbuffer(body, b))
+		evbuffer_drain(b, evbuffer_get_length(b)); /* out of memory: an empty body, as before */
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
 	gw_http_security_headers(req);
-	if (s)
-		evbuffer_add(b, s, len);
-	evhttp_send_reply(req, status, NULL, b);
-	evbuffer_free(b);
-	free(s);
+	evhttp_send_reply(req, status, NULL, NULL);
 }
 
 void gw_http_reply_error(struct evhttp_request *req, int status, json_t *id, int code,

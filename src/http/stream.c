@@ -205,18 +205,23 @@ static void start_sse(struct gw_stream *st)
 		chunk_event(st, st->num, gw_session_record(st->s, st->num, "", 0), NULL, 0);
 }
 
-static void reply_json(struct gw_stream *st, const char *json, size_t len)
+/* msg is written straight into the request's own output buffer: no text
+ * of it is made and copied. -1 (nothing sent) when out of memory. */
+static int reply_json(struct gw_stream *st, const json_t *msg)
 {
-	struct evbuffer *b = evbuffer_new();
+	struct evbuffer *b = evhttp_request_get_output_buffer(st->req);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(st->req);
 
+	if (gw_json_dump_evbuffer(msg, b)) {
+		evbuffer_drain(b, evbuffer_get_length(b));
+		return -1;
+	}
 	evhttp_add_header(h, "Content-Type", "application/json");
 	gw_http_security_headers(st->req);
-	evbuffer_add(b, json, len);
 	watch_close(st, false);
-	evhttp_send_reply(st->req, st->status ? st->status : 200, NULL, b);
-	evbuffer_free(b);
+	evhttp_send_reply(st->req, st->status ? st->status : 200, NULL, NULL);
 	st->req = NULL;
+	return 0;
 }
 
 static void stream_end(struct gw_stream *st)
@@ -380,14 +385,16 @@ static void stream_write(struct gw_stream *st, json_t *msg, bool final)
 	}
 	if (batch_write(st, msg, final))
 		return;
+	if (!st->sse && final && !st->is_get) {
+		if (st->req && reply_json(st, msg))
+			return;
+		st->done = true;
+		gw_stream_free(st);
+		return;
+	}
 	json = gw_json_dump(msg, &len);
 	if (!json)
 		return;
-	if (!st->sse && final && !st->is_get) {
-		if (st->req)
-			reply_json(st, json, len);
-		goto out_done;
-	}
 	if (st->req && !st->sse)
 		start_sse(st);
 	/* 2026-07-28 streams cannot be resumed: keeping their events would only
@@ -395,12 +402,10 @@ static void stream_write(struct gw_stream *st, json_t *msg, bool final)
 	seq = st->s->modern ? 0 : gw_session_record(st->s, st->num, json, len);
 	if (st->req)
 		chunk_event(st, st->num, seq, json, len);
-	if (!final)
-		goto out;
-out_done:
-	st->done = true;
-	gw_stream_free(st);
-out:
+	if (final) {
+		st->done = true;
+		gw_stream_free(st);
+	}
 	free(json);
 }
 

@@ -117,7 +117,6 @@ json_t *gw_dispatch_initialize_result(struct gw_gateway *gw, const struct gw_sco
 static void on_forward_answer(void *arg, json_t *msg, int code, const char *message)
 {
 	struct gw_call *c = arg;
-	json_t *copy;
 
 	c->ureq = NULL;
 	if (c->task) {
@@ -136,12 +135,11 @@ static void on_forward_answer(void *arg, json_t *msg, int code, const char *mess
 		gw_bridge_ask(c, msg); /* a 2026 upstream needs input this client gives */
 		return;
 	}
-	copy = json_deep_copy(msg);
+	/* The answer is ours to change (gw_ureq_cb): no copy. */
 	if (c->task_relay || c->relayed)
-		gw_tasks_rewrite_answer(c, copy);
-	gw_pipeline_guard_out(c, copy);
-	gw_call_answer(c, copy);
-	json_decref(copy);
+		gw_tasks_rewrite_answer(c, msg);
+	gw_pipeline_guard_out(c, msg);
+	gw_call_answer(c, msg);
 }
 
 /* gw_dispatch_forward once the rate limiter let c through. */

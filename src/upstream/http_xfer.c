@@ -25,6 +25,7 @@
 #define HTTP_MAX_ERROR_BODY (1u << 20)   /* read (and dropped) from an HTTP error */
 #define HTTP_KEEP_ERROR_BODY 4096u       /* kept of it, to quote its message */
 #define HTTP_MAX_HEADER_LINE (16u << 10) /* one request header we send */
+#define HTTP_HEADER_LINE_STACK 512       /* one this short is made without malloc */
 #define HTTP_RETRY_MAX_MS 60000L
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -82,12 +83,21 @@ static int hdr_line(struct curl_slist **list, const char *line)
 	return 0;
 }
 
-/* Contract in upstream/http_xfer.h. */
+/* Contract in upstream/http_xfer.h. A short line is made on the stack (and
+ * wiped: it may carry a credential); curl copies it. */
 int gw_http_header_add(struct curl_slist **list, const char *name, const char *value)
 {
+	char small[HTTP_HEADER_LINE_STACK];
 	struct gw_buf line;
-	int rc;
+	int n, rc;
 
+	n = *value ? snprintf(small, sizeof(small), "%s: %s", name, value)
+		   : snprintf(small, sizeof(small), "%s;", name);
+	if (n >= 0 && (size_t)n < sizeof(small)) {
+		rc = hdr_line(list, small);
+		explicit_bzero(small, (size_t)n);
+		return rc;
+	}
 	gw_buf_init(&line, HTTP_MAX_HEADER_LINE);
 	/* "Name;" is how curl sends a header with an empty value. */
 	if (*value)
@@ -207,6 +217,111 @@ static int hdrs_build(struct gw_http_xfer *x, struct curl_slist **out)
 		gw_oauth2_value(x->peer->oauth2, NULL, &x->auth_gen);
 	*out = h;
 	return 0;
+}
+
+static int strdup_opt(char **dst, const char *src)
+{
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : GW_ENOMEM;
+}
+
+/* The header list of plain POSTs (no per-message headers): the same for
+ * every POST of a session until its id, version or token changes, so one
+ * list serves them all. Each transfer using it holds a reference, the peer
+ * one while it is current. */
+struct gw_http_hdrs {
+	unsigned refs;
+	struct curl_slist *list;
+	char *session_id;            /* what it was made for */
+	char *version;
+	uint64_t auth_gen;
+};
+
+static void hdrs_put(struct gw_http_hdrs *h)
+{
+	if (!h || --h->refs > 0)
+		return;
+	curl_slist_free_all(h->list);
+	free(h->session_id);
+	free(h->version);
+	free(h);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool hdrs_current(const struct gw_http_hdrs *h, const struct gw_http_peer *p, uint64_t gen)
+{
+	return h && h->auth_gen == gen && same_str(h->session_id, p->session_id) &&
+	       same_str(h->version, p->version);
+}
+
+/* A new shared list for x's peer as it is now. */
+static int hdrs_shared_new(struct gw_http_xfer *x, struct gw_http_hdrs **out)
+{
+	const struct gw_http_peer *p = x->peer;
+	struct gw_http_hdrs *h = calloc(1, sizeof(*h));
+	int rc;
+
+	if (!h)
+		return GW_ENOMEM;
+	h->refs = 1;
+	rc = hdrs_build(x, &h->list);
+	if (!rc)
+		rc = strdup_opt(&h->session_id, p->session_id);
+	if (!rc)
+		rc = strdup_opt(&h->version, p->version);
+	h->auth_gen = x->auth_gen;
+	if (rc) {
+		hdrs_put(h);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
+/* x->hdrs for this connection: the peer's shared list for a plain POST,
+ * x's own otherwise. */
+static int hdrs_take(struct gw_http_xfer *x)
+{
+	struct gw_http_peer *p = x->peer;
+	uint64_t gen = 0;
+	int rc;
+
+	if (x->kind != GW_XFER_POST || x->extra_hdrs)
+		return hdrs_build(x, &x->hdrs);
+	if (p->oauth2)
+		gw_oauth2_value(p->oauth2, NULL, &gen);
+	if (hdrs_current(p->post_hdrs, p, gen)) {
+		x->sent_session = p->session_id != NULL;
+		x->auth_gen = gen;
+	} else {
+		struct gw_http_hdrs *h;
+
+		rc = hdrs_shared_new(x, &h);
+		if (rc)
+			return rc;
+		hdrs_put(p->post_hdrs);
+		p->post_hdrs = h;
+	}
+	p->post_hdrs->refs++;
+	x->shared_hdrs = p->post_hdrs;
+	x->hdrs = p->post_hdrs->list;
+	return 0;
+}
+
+static void hdrs_drop(struct gw_http_xfer *x)
+{
+	if (x->shared_hdrs)
+		hdrs_put(x->shared_hdrs);
+	else
+		curl_slist_free_all(x->hdrs);
+	x->shared_hdrs = NULL;
+	x->hdrs = NULL;
 }
 
 /* ---- curl callbacks (no owner callbacks but the two, no multi calls) -- */
@@ -410,10 +525,40 @@ CURL *gw_http_peer_easy_new(const struct gw_http_peer *p)
 	return e;
 }
 
+/* A POST reuses the handle of the one before, when it ended well: curl
+ * then keeps what it built for it (buffers, the parsed URL) instead of
+ * making it again. Its options are the peer's, and those set below for
+ * every transfer. Not when the URL carries a credential that may change. */
+static bool reusable_post(const struct gw_http_xfer *x)
+{
+	return x->kind == GW_XFER_POST && !x->peer->auth_in_query;
+}
+
+/* The transfer is over (res): keep easy for the next POST, or clean it up.
+ * Nothing of x stays behind in it. */
+static void easy_done(struct gw_http_xfer *x, CURL *easy, CURLcode res)
+{
+	if (res != CURLE_OK || !reusable_post(x) || x->peer->idle_post) {
+		curl_easy_cleanup(easy);
+		return;
+	}
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, NULL);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
+	x->peer->idle_post = easy;
+}
+
 static CURL *easy_new(struct gw_http_xfer *x)
 {
-	CURL *e = gw_http_peer_easy_new(x->peer);
+	CURL *e = NULL;
 
+	if (reusable_post(x)) {
+		e = x->peer->idle_post;
+		x->peer->idle_post = NULL;
+	}
+	if (!e)
+		e = gw_http_peer_easy_new(x->peer);
 	if (!e)
 		return NULL;
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, x->peer->connect_ms);
@@ -436,6 +581,8 @@ static CURL *easy_new(struct gw_http_xfer *x)
 		 * keepalive instead. */
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, x->peer->idle_s);
+	} else {
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 0L); /* a reused handle's */
 	}
 	return e;
 }
@@ -472,8 +619,7 @@ static void connection_end(struct gw_http_xfer *x)
 		curl_easy_cleanup(x->easy);
 		x->easy = NULL;
 	}
-	curl_slist_free_all(x->hdrs);
-	x->hdrs = NULL;
+	hdrs_drop(x);
 }
 
 /* 401 to an OAuth token: the token may have been revoked or expired
@@ -504,8 +650,8 @@ static void on_done(void *arg, CURL *easy, CURLcode res)
 
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &x->status);
 	/* gw_curl already detached it: nothing to remove. */
-	curl_easy_cleanup(easy);
 	x->easy = NULL;
+	easy_done(x, easy, res);
 	connection_end(x);
 	if (retry_with_new_token(x, res))
 		return;
@@ -543,7 +689,7 @@ int gw_http_xfer_start(struct gw_http_xfer *x)
 		x->auth_wait = gw_oauth2_wait(x->peer->oauth2, x->peer->auth_wait_ms, on_token, x);
 		return x->auth_wait ? 0 : GW_ENOMEM;
 	}
-	rc = hdrs_build(x, &x->hdrs);
+	rc = hdrs_take(x);
 	if (rc)
 		return rc;
 	x->easy = easy_new(x);
@@ -560,8 +706,7 @@ out_easy:
 	curl_easy_cleanup(x->easy);
 	x->easy = NULL;
 out_hdrs:
-	curl_slist_free_all(x->hdrs);
-	x->hdrs = NULL;
+	hdrs_drop(x);
 	return rc;
 }
 
@@ -684,14 +829,6 @@ void gw_http_xfer_free(struct gw_http_xfer *x)
 
 /* ---- the peer: what every exchange of a link shares ------------------ */
 
-static int strdup_opt(char **dst, const char *src)
-{
-	if (!src)
-		return 0;
-	*dst = strdup(src);
-	return *dst ? 0 : GW_ENOMEM;
-}
-
 static int peer_tls_init(struct gw_http_peer *p, const struct gw_upstream_tls *tls)
 {
 	if (strdup_opt(&p->tls.cert, tls->cert) || strdup_opt(&p->tls.key, tls->key) ||
@@ -752,8 +889,19 @@ int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw
 }
 
 /* Contract in upstream/http_xfer.h. */
+void gw_http_peer_drop_reuse(struct gw_http_peer *p)
+{
+	if (p->idle_post)
+		curl_easy_cleanup(p->idle_post);
+	p->idle_post = NULL;
+	hdrs_put(p->post_hdrs);
+	p->post_hdrs = NULL;
+}
+
+/* Contract in upstream/http_xfer.h. */
 void gw_http_peer_clear(struct gw_http_peer *p)
 {
+	gw_http_peer_drop_reuse(p);
 	gw_oauth2_put(p->oauth2);
 	p->oauth2 = NULL;
 	free(p->auth_name);

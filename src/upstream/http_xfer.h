@@ -50,6 +50,8 @@ enum gw_xfer_body {
  * on_session_id, on_message and on_event run inside libcurl callbacks: they
  * must not call gw_curl_add()/gw_curl_remove(), so nor start or free a
  * transfer. on_done and on_timer run from the loop and may do anything. */
+struct gw_http_hdrs;
+
 struct gw_http_xfer_ops {
 	/* A Mcp-Session-Id response header; value trimmed, not yet checked.
 	 * May be NULL: the header is then ignored. */
@@ -98,6 +100,8 @@ struct gw_http_peer {
 	bool auth_in_query;
 	uint64_t auth_wait_ms;        /* a transfer waits this long for a first token */
 	struct gw_upstream_tls tls;   /* copies of the server's certificate files */
+	CURL *idle_post;              /* a finished POST's handle, kept for the next POST */
+	struct gw_http_hdrs *post_hdrs; /* the headers of a plain POST, shared (http_xfer.c) */
 	const struct gw_http_xfer_ops *ops;
 	void *owner;
 };
@@ -111,6 +115,7 @@ struct gw_http_xfer {
 	enum gw_xfer_kind kind;      /* the owner may turn a POST into a RESUME */
 	CURL *easy;
 	struct curl_slist *hdrs;
+	struct gw_http_hdrs *shared_hdrs; /* hdrs is this shared list's, not x's own */
 	struct event *timer;         /* reconnect delay */
 	char *body;                  /* POST payload (freed with x): curl does not copy it */
 	size_t body_len;
@@ -216,5 +221,8 @@ int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw
 /* Free p's strings and header list and drop its token source; not p
  * itself. */
 void gw_http_peer_clear(struct gw_http_peer *p);
+/* Drop what p keeps for its next POSTs (a curl handle, a header list);
+ * part of gw_http_peer_clear(), for a peer whose strings are another's. */
+void gw_http_peer_drop_reuse(struct gw_http_peer *p);
 
 #endif

@@ -6,7 +6,7 @@
 #include "upstream/link.h"
 
 struct gw_link_ops {
-	int (*send)(struct gw_link *l, const char *json, size_t len, uint64_t ctx);
+	int (*send)(struct gw_link *l, json_t *msg, uint64_t ctx);
 	void (*set_protocol_version)(struct gw_link *l, const char *version);
 	int (*pid)(const struct gw_link *l);
 	void (*close)(struct gw_link *l);

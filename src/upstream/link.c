@@ -1,8 +1,8 @@
 #include "upstream/link-impl.h"
 
-int gw_link_send(struct gw_link *l, const char *json, size_t len, uint64_t ctx)
+int gw_link_send(struct gw_link *l, json_t *msg, uint64_t ctx)
 {
-	return l->ops->send(l, json, len, ctx);
+	return l->ops->send(l, msg, ctx);
 }
 
 void gw_link_set_protocol_version(struct gw_link *l, const char *version)

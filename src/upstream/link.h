@@ -55,11 +55,15 @@ struct gw_link *gw_link_http_new(struct event_base *base, struct gw_curl *curl,
 struct gw_link *gw_link_sse_new(struct event_base *base, struct gw_curl *curl,
 				const struct gw_server_conf *conf, struct gw_oauth2 *oauth2,
 				const struct gw_link_cbs *cbs, void *arg);
-/* Send one serialised JSON-RPC message (no trailing newline). ctx is an
- * opaque non-zero tag for requests (0 for notifications and responses) that
- * comes back with every message carried on that request's response stream.
- * Returns 0 or a GW_E* code (GW_ESTATE once the link is down). */
-int gw_link_send(struct gw_link *l, const char *json, size_t len, uint64_t ctx);
+/* Send one JSON-RPC message (or batch), borrowed: the link serialises it
+ * straight into what it sends (stdio's pipe buffer, the POST body) and
+ * reads what it needs from the value itself (the request ids an HTTP
+ * response must answer, 2026-07-28 routing headers), never by parsing its
+ * own text again. ctx is an opaque non-zero tag for requests (0 for
+ * notifications and responses) that comes back with every message carried
+ * on that request's response stream. Returns 0 or a GW_E* code (GW_ESTATE
+ * once the link is down, GW_ETOOBIG or GW_EBUSY past a bound). */
+int gw_link_send(struct gw_link *l, json_t *msg, uint64_t ctx);
 /* After initialize: the negotiated version (HTTP sends MCP-Protocol-Version). */
 void gw_link_set_protocol_version(struct gw_link *l, const char *version);
 /* pid of a stdio child (0 for HTTP), for logs and tests. */

@@ -195,13 +195,9 @@ void gw_link_common_close(struct gw_link_common *c)
 /* ---- messages both ways ----------------------------------------------- */
 
 /* Contract in upstream/link_common.h. */
-int gw_link_common_check_send(const struct gw_link_common *c, size_t len)
+int gw_link_common_check_send(const struct gw_link_common *c)
 {
-	if (c->down || c->closed)
-		return GW_ESTATE;
-	if (len > GW_HTTP_MAX_BODY)
-		return GW_ETOOBIG;
-	return 0;
+	return c->down || c->closed ? GW_ESTATE : 0;
 }
 
 /* Contract in upstream/link_common.h. */
@@ -226,25 +222,20 @@ static bool is_request(json_t *msg)
 	       json_object_get(msg, "id");
 }
 
-/* Ids of the requests in a message we send (a batch may hold several). */
-static json_t *request_ids(json_t *root)
+/* Add to ids those of the requests in a message we send (a batch may hold
+ * several). 0 or -1 when out of memory. */
+static int request_ids(json_t *root, json_t *ids)
 {
-	json_t *ids = json_array();
 	json_t *el;
 	size_t i;
 
-	if (!ids)
-		return NULL;
-	if (json_is_object(root)) {
-		if (is_request(root))
-			json_array_append(ids, json_object_get(root, "id"));
-		return ids;
-	}
+	if (json_is_object(root))
+		return is_request(root) ? json_array_append(ids, json_object_get(root, "id")) : 0;
 	json_array_foreach(root, i, el) {
-		if (is_request(el))
-			json_array_append(ids, json_object_get(el, "id"));
+		if (is_request(el) && json_array_append(ids, json_object_get(el, "id")))
+			return -1;
 	}
-	return ids;
+	return 0;
 }
 
 /* Contract in upstream/link_common.h. */
@@ -307,36 +298,32 @@ static bool is_listen(json_t *root)
 	return m && strcmp(m, "subscriptions/listen") == 0;
 }
 
-int gw_link_common_post_new(struct gw_http_peer *p, json_t *params, const char *json,
-			    size_t len, uint64_t ctx, struct gw_http_xfer **out)
+/* Contract in upstream/link_common.h. The body is jansson's text itself,
+ * handed to the transfer; ids and headers come from msg. */
+int gw_link_common_post_new(struct gw_http_peer *p, json_t *params, json_t *msg,
+			    uint64_t ctx, struct gw_http_xfer **out)
 {
-	json_t *root = json_loadb(json, len, 0, NULL);
-	struct gw_http_xfer *x;
+	struct gw_http_xfer *x = gw_http_xfer_new(p, GW_XFER_POST);
 	int rc = GW_ENOMEM;
 
-	if (!root)
-		return GW_EINVAL;
-	x = gw_http_xfer_new(p, GW_XFER_POST);
 	if (!x)
-		goto out_root;
-	json_decref(x->pending);
-	x->pending = request_ids(root);
+		return GW_ENOMEM;
 	x->ctx = ctx;
-	x->quiet_ok = is_listen(root);
-	x->body = malloc(len ? len : 1);
-	if (!x->pending || !x->body) {
-		gw_http_xfer_free(x);
-		goto out_root;
-	}
-	memcpy(x->body, json, len);
-	x->body_len = len;
-	if (p->version && strcmp(p->version, "2026-07-28") >= 0 && modern_headers(params, root, &x->extra_hdrs)) {
-		gw_http_xfer_free(x);
-		goto out_root;
-	}
+	x->quiet_ok = is_listen(msg);
+	x->body = gw_json_dump(msg, &x->body_len);
+	if (request_ids(msg, x->pending) || !x->body)
+		goto out_free;
+	rc = GW_ETOOBIG;
+	if (x->body_len > GW_HTTP_MAX_BODY)
+		goto out_free;
+	rc = GW_ENOMEM;
+	if (p->version && strcmp(p->version, "2026-07-28") >= 0 &&
+	    modern_headers(params, msg, &x->extra_hdrs))
+		goto out_free;
 	*out = x;
-	rc = 0;
-out_root:
-	json_decref(root);
+	return 0;
+
+out_free:
+	gw_http_xfer_free(x);
 	return rc;
 }

@@ -62,9 +62,9 @@ void gw_link_common_free(struct gw_link_common *c);
 struct gw_link *gw_link_common_new_failed(struct gw_link_common *c,
 					  const struct gw_server_conf *conf, const char *transport);
 
-/* Check that the link takes a message of len bytes now: 0, GW_ESTATE once
- * it is down or closed, GW_ETOOBIG over GW_HTTP_MAX_BODY. */
-int gw_link_common_check_send(const struct gw_link_common *c, size_t len);
+/* Check that the link takes a message now: 0, GW_ESTATE once it is down
+ * or closed. */
+int gw_link_common_check_send(const struct gw_link_common *c);
 
 /* Queue msg (stolen; NULL is ignored) for on_message with ctx. Dropped
  * once the link is down. */
@@ -87,14 +87,14 @@ void gw_link_common_close(struct gw_link_common *c);
 /* One JSON text from the upstream (a message or a batch), at most 512
  * levels deep. NULL, with a warning naming the server, if it is not. */
 json_t *gw_link_common_parse(const struct gw_link_common *c, const char *buf, size_t len);
-/* A POST of p carrying one client message (copied), not started: its
- * pending array holds the ids of the requests in it (a batch may hold
- * several; responses and notifications need no answer), its ctx is ctx.
- * To a 2026-07-28 server it carries the routing headers, Mcp-Param-*
- * included as the server's table params (upstream/params.h; NULL: none)
- * declares them.
- * 0 and *out, GW_EINVAL if json does not parse, or GW_ENOMEM. */
-int gw_link_common_post_new(struct gw_http_peer *p, json_t *params, const char *json,
-			    size_t len, uint64_t ctx, struct gw_http_xfer **out);
+/* A POST of p carrying one client message msg (borrowed; serialised into
+ * the body), not started: its pending array holds the ids of the requests
+ * in it (a batch may hold several; responses and notifications need no
+ * answer), its ctx is ctx. To a 2026-07-28 server it carries the routing
+ * headers, Mcp-Param-* included as the server's table params
+ * (upstream/params.h; NULL: none) declares them.
+ * 0 and *out, GW_ETOOBIG for a body over GW_HTTP_MAX_BODY, or GW_ENOMEM. */
+int gw_link_common_post_new(struct gw_http_peer *p, json_t *params, json_t *msg,
+			    uint64_t ctx, struct gw_http_xfer **out);
 
 #endif

@@ -466,15 +466,15 @@ out_free:
 
 /* ---- gw_link ops ------------------------------------------------------ */
 
-static int http_send(struct gw_link *l, const char *json, size_t len, uint64_t ctx)
+static int http_send(struct gw_link *l, json_t *msg, uint64_t ctx)
 {
 	struct http_link *hl = (struct http_link *)l;
 	struct gw_http_xfer *x;
 	int rc;
 
-	rc = gw_link_common_check_send(&hl->c, len);
+	rc = gw_link_common_check_send(&hl->c);
 	if (!rc)
-		rc = gw_link_common_post_new(&hl->peer, hl->params, json, len, ctx, &x);
+		rc = gw_link_common_post_new(&hl->peer, hl->params, msg, ctx, &x);
 	if (rc)
 		return rc;
 	gw_http_xfer_list_add(&hl->xfers, x);

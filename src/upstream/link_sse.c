@@ -374,7 +374,7 @@ static void on_endpoint_timeout(evutil_socket_t fd, short what, void *arg)
 
 /* ---- gw_link ops ------------------------------------------------------ */
 
-static int sse_send(struct gw_link *l, const char *json, size_t len, uint64_t ctx)
+static int sse_send(struct gw_link *l, json_t *msg, uint64_t ctx)
 {
 	struct sse_link *sl = (struct sse_link *)l;
 	/* Until the endpoint is known, and until what waited for it is
@@ -383,17 +383,20 @@ static int sse_send(struct gw_link *l, const char *json, size_t len, uint64_t ct
 	struct gw_http_xfer *x;
 	int rc;
 
-	rc = gw_link_common_check_send(&sl->c, len);
+	rc = gw_link_common_check_send(&sl->c);
 	if (rc)
 		return rc;
-	if (must_wait && (sl->n_waiting >= SSE_MAX_WAITING ||
-		     len > SSE_MAX_WAITING_BYTES - sl->waiting_bytes))
+	if (must_wait && sl->n_waiting >= SSE_MAX_WAITING)
 		return GW_EBUSY;
 	if (!must_wait && sl->n_posts >= SSE_MAX_POSTS)
 		return GW_EBUSY;
-	rc = gw_link_common_post_new(&sl->post_peer, NULL, json, len, ctx, &x);
+	rc = gw_link_common_post_new(&sl->post_peer, NULL, msg, ctx, &x);
 	if (rc)
 		return rc;
+	if (must_wait && x->body_len > SSE_MAX_WAITING_BYTES - sl->waiting_bytes) {
+		gw_http_xfer_free(x);
+		return GW_EBUSY;
+	}
 	if (must_wait) {
 		waiting_push(sl, x);
 		return 0;
@@ -418,6 +421,7 @@ static void link_free(struct gw_link_common *c)
 		event_free(sl->endpoint_timer);
 	/* post_peer shares stream_peer's headers; neither has a session. */
 	gw_http_peer_clear(&sl->stream_peer);
+	gw_http_peer_drop_reuse(&sl->post_peer);
 	free(sl->post_peer.url);
 	free(sl);
 }

@@ -36,6 +36,7 @@ struct stdio_link {
 	struct bufferevent *in;   /* child's stdin (we write) */
 	struct bufferevent *out;  /* child's stdout (we read) */
 	struct bufferevent *err;  /* child's stderr (we log) */
+	struct evbuffer *stage;   /* one message being written, before it joins in's output */
 	bool down;
 	bool in_callback;
 	bool close_requested;
@@ -305,20 +306,27 @@ static void stdio_down(struct stdio_link *sl, int err, const char *why)
 	sl->base.cbs.on_down(sl->base.arg, err, why);
 }
 
-static int stdio_send(struct gw_link *l, const char *json, size_t len, uint64_t ctx)
+/* The message is written into the stage, then its chains move to the
+ * pipe's output buffer whole (no copy): a message that fails half-way or
+ * goes past the bound never reaches the child. */
+static int stdio_send(struct gw_link *l, json_t *msg, uint64_t ctx)
 {
 	struct stdio_link *sl = (struct stdio_link *)l;
 	struct evbuffer *out;
+	int rc = 0;
 
 	(void)ctx;
 	if (sl->down || !sl->in)
 		return GW_ESTATE;
 	out = bufferevent_get_output(sl->in);
-	if (evbuffer_get_length(out) + len > STDIO_MAX_PENDING_OUT)
-		return GW_EBUSY;
-	if (evbuffer_add(out, json, len) || evbuffer_add(out, "\n", 1))
-		return GW_ENOMEM;
-	return 0;
+	if (gw_json_dump_evbuffer(msg, sl->stage) || evbuffer_add(sl->stage, "\n", 1))
+		rc = GW_ENOMEM;
+	else if (evbuffer_get_length(out) + evbuffer_get_length(sl->stage) > STDIO_MAX_PENDING_OUT)
+		rc = GW_EBUSY;
+	else if (evbuffer_add_buffer(out, sl->stage))
+		rc = GW_ENOMEM;
+	evbuffer_drain(sl->stage, evbuffer_get_length(sl->stage));
+	return rc;
 }
 
 static int stdio_pid(const struct gw_link *l)
@@ -340,6 +348,8 @@ static void stdio_close(struct gw_link *l)
 		bufferevent_free(sl->err);
 	if (sl->pid > 0)
 		gw_reaper_stop(sl->reaper, sl->pid);
+	if (sl->stage)
+		evbuffer_free(sl->stage);
 	free(sl);
 }
 
@@ -381,10 +391,16 @@ struct gw_link *gw_link_stdio_new(struct event_base *base, struct gw_reaper *rea
 	sl->conf = conf;
 	sl->evb = base;
 	sl->reaper = reaper;
+	sl->stage = evbuffer_new();
+	if (!sl->stage) {
+		free(sl);
+		return NULL;
+	}
 	sl->pid = spawn_child(conf, &fin, &fout, &ferr);
 	if (sl->pid < 0) {
 		GW_ERROR("upstream", "server '%s': cannot spawn '%s': %s", conf->name,
 			 conf->command, strerror(errno));
+		evbuffer_free(sl->stage);
 		free(sl);
 		return NULL;
 	}

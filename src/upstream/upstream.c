@@ -50,15 +50,7 @@ void gw_uconn_start_soon(struct gw_uconn *c)
 
 int gw_uconn_send_json(struct gw_uconn *c, json_t *msg, uint64_t ctx)
 {
-	size_t len;
-	char *s = gw_json_dump(msg, &len);
-	int rc;
-
-	if (!s)
-		return GW_ENOMEM;
-	rc = c->link ? gw_link_send(c->link, s, len, ctx) : GW_ESTATE;
-	free(s);
-	return rc;
+	return c->link ? gw_link_send(c->link, msg, ctx) : GW_ESTATE;
 }
 
 /* ---- link callbacks ----------------------------------------------------- */

@@ -72,7 +72,9 @@ struct gw_upstream {
 /* Answer to one request: msg is the upstream's whole response (result or
  * error, id already restored to nothing in particular) or NULL when the
  * request failed locally, with code/message saying why. Called exactly once
- * unless the request was cancelled. */
+ * unless the request was cancelled. msg is borrowed, but nothing reads it
+ * after the call: the callee may change it in place (set its id, rewrite
+ * its result) and keep references into it instead of copying. */
 typedef void (*gw_ureq_cb)(void *arg, json_t *msg, int code, const char *message);
 
 /* What the upstream starts, delivered to the uconn's owner. related is the

@@ -1,6 +1,7 @@
 /* libFuzzer harness for src/core/jsonrpc.c. Beyond "no crash, no leak" it
  * checks the parser's promises: a parsed message dumps to text that parses
- * back to an equal message of the same kind; a refusal carries a known code,
+ * back to an equal message of the same kind, the very text jansson's own
+ * dump writes; a refusal carries a known code,
  * a message that fits in a JSON string, and an id that is a valid id. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -100,8 +101,12 @@ static void check_message(const struct gw_msg *m)
 	struct gw_rpc_error e2;
 	size_t len;
 	char *s = gw_json_dump(m->root, &len);
+	char *j = json_dumps(m->root, JSON_COMPACT | JSON_ENCODE_ANY);
 
-	check(s != NULL && memchr(s, '\n', len) == NULL);
+	/* our writer (core/json_out.c) says exactly what jansson's dump says */
+	check(s != NULL && j != NULL && strcmp(s, j) == 0 && strlen(j) == len);
+	free(j);
+	check(memchr(s, '\n', len) == NULL);
 	check(gw_jsonrpc_parse(s, len, FUZZ_DEPTH, &m2, &e2) == 0);
 	check(m2.kind == m->kind);
 	check(json_equal(m2.root, m->root));

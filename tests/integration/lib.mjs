@@ -35,12 +35,13 @@ export function tempDir(prefix = 'mcpgw-test-') {
 // https: { ca, cert?, key? } (PEM text) for a config with `tls:`: base and url
 // are https://, and readiness is probed over TLS trusting ca (presenting the
 // client certificate cert/key, when the gateway requires one).
-export async function startGateway(yaml, { args = [], env = {}, readyUpstreams = true, dir: inDir, port: inPort, https } = {}) {
+// bin: another binary than BIN (the release build, for measurements).
+export async function startGateway(yaml, { args = [], env = {}, readyUpstreams = true, dir: inDir, port: inPort, https, bin = BIN } = {}) {
   const port = inPort || await freePort();
   const dir = inDir || tempDir();
   const cfg = join(dir, 'mcpgw.yaml');
   writeFileSync(cfg, `listen: "127.0.0.1:${port}"\n${yaml}`);
-  const proc = spawn(BIN, ['serve', '-c', cfg, ...args], {
+  const proc = spawn(bin, ['serve', '-c', cfg, ...args], {
     env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

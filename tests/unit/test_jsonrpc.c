@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <event2/buffer.h>
 
 #include "core/log.h"
 #include "core/jsonrpc.h"
@@ -549,6 +550,65 @@ static void test_dump(void **state)
 	assert_int_equal(len, 0);
 }
 
+/* gw_json_dump and gw_json_dump_evbuffer write exactly what jansson's
+ * json_dumps(JSON_COMPACT | JSON_ENCODE_ANY) writes, for every kind of
+ * value and every character a string may hold. */
+static void expect_same_text(json_t *v)
+{
+	char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	struct evbuffer *b = evbuffer_new();
+	size_t len;
+	char *got = gw_json_dump(v, &len);
+
+	assert_non_null(want);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	assert_int_equal(len, strlen(want));
+	assert_int_equal(gw_json_dump_evbuffer(v, b), 0);
+	assert_int_equal(evbuffer_get_length(b), len);
+	assert_memory_equal(evbuffer_pullup(b, -1), want, len);
+	evbuffer_free(b);
+	free(got);
+	free(want);
+	json_decref(v);
+}
+
+static void test_dump_matches_jansson(void **state)
+{
+	char all[160];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 128; i++)
+		all[i] = (char)i; /* every ASCII byte, NUL first */
+	memcpy(all + 128, "\xc3\xa9\xe2\x80\xa8\xf0\x9f\x98\x80/\\\"", 12);
+	expect_same_text(json_stringn(all, 140));
+	expect_same_text(json_string(""));
+	expect_same_text(json_integer(0));
+	expect_same_text(json_integer(INT64_MIN));
+	expect_same_text(json_integer(INT64_MAX));
+	expect_same_text(json_real(1.5));
+	expect_same_text(json_real(-0.1));
+	expect_same_text(json_real(1e300));
+	expect_same_text(json_true());
+	expect_same_text(json_false());
+	expect_same_text(json_null());
+	expect_same_text(json_object());
+	expect_same_text(json_array());
+	expect_same_text(json_pack("{s:[i,f,s,n,b,{},[]],s:{s:{s:s}},s:s}", "z\n\"key\"", 1, 2.25, "x",
+				   0, "a", "b", "c", "\x01", "m\xc3\xa9", "tab\tend"));
+	/* insertion order, a key with a NUL in it */
+	{
+		json_t *o = json_object();
+
+		json_object_set_new(o, "b", json_integer(1));
+		json_object_set_new(o, "a", json_integer(2));
+		json_object_setn_new(o, "n\0ul", 4, json_string("v"));
+		json_object_set_new(o, "b", json_integer(3));
+		expect_same_text(o);
+	}
+}
+
 /* What we build, we accept: dump -> parse gives the same message back. */
 static void test_build_round_trip(void **state)
 {
@@ -680,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_build_error),
 		cmocka_unit_test(test_build_request_notification),
 		cmocka_unit_test(test_dump),
+		cmocka_unit_test(test_dump_matches_jansson),
 		cmocka_unit_test(test_build_round_trip),
 		cmocka_unit_test(test_id_cmp),
 		cmocka_unit_test(test_id_str),

@@ -213,15 +213,12 @@ static void test_everything_concurrent(void **state)
 	handshake(r, l, "2025-06-18");
 	for (json_int_t id = 10; id < 20; id++) {
 		json_t *req, *jid = json_integer(id);
-		char text[32], *s;
-		size_t len;
+		char text[32];
 
 		snprintf(text, sizeof(text), "msg-%d", (int)id);
 		req = gw_jsonrpc_request(jid, "tools/call", echo_args(text));
 		json_decref(jid);
-		s = gw_json_dump(req, &len);
-		assert_int_equal(gw_link_send(l, s, len, 1000 + (uint64_t)id), 0);
-		free(s);
+		assert_int_equal(gw_link_send(l, req, 1000 + (uint64_t)id), 0);
 		json_decref(req);
 	}
 	for (json_int_t id = 10; id < 20; id++) {
@@ -410,14 +407,14 @@ static void test_mock_expired(void **state)
 	handshake(r, l, "2025-06-18");
 	result_of(call(r, l, 9, "expire", NULL, 109));
 	before = json_array_size(r->msgs);
-	assert_int_equal(gw_link_send(l, req, sizeof(req) - 1, 120), 0);
-	assert_int_equal(gw_link_send(l, req2, sizeof(req2) - 1, 121), 0);
+	assert_int_equal(send_text(l, req, 120), 0);
+	assert_int_equal(send_text(l, req2, 121), 0);
 	assert_true(run_until(r, idle, NULL, WAIT_MS));
 	run_for(r, 50);
 	assert_int_equal(r->downs, 1);
 	assert_int_equal(r->down_err, GW_ENOENT);
 	assert_int_equal(json_array_size(r->msgs), before);
-	assert_int_equal(gw_link_send(l, req, sizeof(req) - 1, 122), GW_ESTATE);
+	assert_int_equal(send_text(l, req, 122), GW_ESTATE);
 	gw_link_close(l);
 	assert_int_equal(gw_curl_active(r->curl), 0);
 	assert_int_equal(mock_stat(r, "deletes"), deletes);
@@ -433,7 +430,7 @@ static void test_mock_close_in_flight(void **state)
 
 	handshake(r, l, "2025-06-18");
 	before = json_array_size(r->msgs);
-	assert_int_equal(gw_link_send(l, req, sizeof(req) - 1, 130), 0);
+	assert_int_equal(send_text(l, req, 130), 0);
 	run_for(r, 20);
 	gw_link_close(l);
 	run_for(r, 100);

@@ -258,7 +258,7 @@ static void test_everything_killed(void **state)
 	/* on_message_checked checks nothing came after on_down */
 	assert_int_equal(json_array_size(r->msgs), r->msgs_at_down);
 	assert_int_equal(gw_curl_active(r->curl), 0);
-	assert_int_equal(gw_link_send(l, req, sizeof(req) - 1, 9), GW_ESTATE);
+	assert_int_equal(send_text(l, req, 9), GW_ESTATE);
 	gw_link_close(l);
 }
 
@@ -398,7 +398,7 @@ static void test_mock_queue(void **state)
 	send_request(l, 1, "first", NULL, 101);
 	send_request(l, 2, "second", NULL, 102);
 	while (n < 1000) {
-		rc = gw_link_send(l, note, sizeof(note) - 1, 0);
+		rc = send_text(l, note, 0);
 		if (rc)
 			break;
 		n++;
@@ -496,7 +496,7 @@ static void test_mock_stream_ends(void **state)
 	assert_true(has_note(r, "bye"));
 	assert_int_equal(r->msgs_at_down, json_array_size(r->msgs));
 	assert_int_equal(gw_curl_active(r->curl), 0);
-	assert_int_equal(gw_link_send(l, req, sizeof(req) - 1, 9), GW_ESTATE);
+	assert_int_equal(send_text(l, req, 9), GW_ESTATE);
 	close_link(r, l);
 }
 
