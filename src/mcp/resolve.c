@@ -196,18 +196,27 @@ static struct gw_sup *resolve_named(struct gw_call *c, enum gw_list_kind kind, c
 	return sup;
 }
 
-/* c->params stay as the client sent them (they are read again later). The
- * forwarded params share their values, not a deep copy: only the objects
- * that change on the way are new, the one renamed here and _meta (progress
- * token, 2026 envelope). */
-static void forward_renamed(struct gw_call *c, struct gw_sup *sup, json_t *obj, const char *key,
-			    const char *orig)
+/* The params to forward for c. c->params stay as the client sent them
+ * (they are read again later, by the record stage too). The forwarded
+ * params share their values, not a deep copy: only the objects that change
+ * on the way are new, _meta here (progress token, 2026 envelope) and what
+ * the caller renames. */
+static json_t *forward_params(const struct gw_call *c)
 {
 	json_t *params = json_copy(c->params);
-	json_t *target = params, *meta = json_object_get(params, "_meta");
+	json_t *meta = json_object_get(params, "_meta");
 
 	if (json_is_object(meta))
 		json_object_set_new(params, "_meta", json_copy(meta));
+	return params;
+}
+
+static void forward_renamed(struct gw_call *c, struct gw_sup *sup, json_t *obj, const char *key,
+			    const char *orig)
+{
+	json_t *params = forward_params(c);
+	json_t *target = params;
+
 	if (obj != c->params) {
 		target = json_copy(obj);
 		json_object_set_new(params, "ref", target);
@@ -254,7 +263,7 @@ static void route_uri(struct gw_call *c)
 		return;
 	}
 	gw_modern_route(c, sup, NULL);
-	gw_dispatch_forward(c, sup, json_copy(c->params));
+	gw_dispatch_forward(c, sup, forward_params(c));
 }
 
 static void route_completion(struct gw_call *c)
@@ -281,7 +290,7 @@ static void route_completion(struct gw_call *c)
 			gw_call_error(c, GW_RPC_INVALID_PARAMS, "Unknown resource reference", NULL);
 			return;
 		}
-		gw_dispatch_forward(c, sup, json_copy(c->params));
+		gw_dispatch_forward(c, sup, forward_params(c));
 		return;
 	}
 	gw_call_error(c, GW_RPC_INVALID_PARAMS, "params.ref must be a ref/prompt or ref/resource", NULL);

@@ -24,7 +24,7 @@ const RELEASE_BIN = join(ROOT, 'build', 'mcpgw');
 const SHIM = join(ROOT, 'build', 'alloccount.so');
 const N = 200;
 const WARMUP = 20;
-const GUARD = { stdio: 160, http: 215 };
+const GUARD = { stdio: 165, http: 220 }; // a few above today: timers (health pings, an upstream's log notices) add a little per window on a slow machine
 const TARGET = { stdio: 100, http: 150 };
 // Slots of the counter file (enum slot in tests/tools/alloccount.c).
 const SLOT = { trace: 1, malloc: 2, calloc: 3, realloc: 4, memalign: 5, load: 6, dump: 7, deepCopy: 8 };
