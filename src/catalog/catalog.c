@@ -282,7 +282,7 @@ static bool sup_may_own(const struct gw_sup *sup, const char *name)
 	       (strncmp(name, sup->prefix, plen) == 0 && name[plen] == '_' && name[plen + 1] == '_');
 }
 
-bool gw_catalog_ensure(const struct gw_catalog_view *v, unsigned mask, const char *name,
+bool gw_catalog_ensure(const struct gw_catalog_view *v, unsigned mask, const char *name, bool again,
 		       struct gw_catalog_wait *wait, void (*done)(struct gw_catalog_wait *wait))
 {
 	wait->done = done;
@@ -298,7 +298,8 @@ bool gw_catalog_ensure(const struct gw_catalog_view *v, unsigned mask, const cha
 
 			if (!(mask & (1u << k)))
 				continue;
-			if (lc->items && lc->expires_ms && !lc->fetching && gw_now_ms() >= lc->expires_ms)
+			if (!again && lc->items && lc->expires_ms && !lc->fetching &&
+			    gw_now_ms() >= lc->expires_ms)
 				cache_reset(lc); /* a 2026 list past its ttlMs */
 			if (lc->items)
 				continue;

@@ -28,8 +28,11 @@ void gw_catalog_cache_free(struct gw_list_cache *lc);
  * upstreams that may own name, when name is not NULL). true: they are
  * (PASS: nothing parked, done not called). false: wait is parked (PARKED),
  * and done(wait) is called once they are, unless gw_catalog_wait_cancel()
- * comes first. wait is embedded in the caller's state. */
-bool gw_catalog_ensure(const struct gw_catalog_view *v, unsigned mask, const char *name,
+ * comes first. wait is embedded in the caller's state. again: the caller
+ * has just waited for these lists and uses them even if a 2026 upstream's
+ * ttlMs ran out while their pages came (else a slow list of many pages
+ * would be fetched for ever). */
+bool gw_catalog_ensure(const struct gw_catalog_view *v, unsigned mask, const char *name, bool again,
 		       struct gw_catalog_wait *wait, void (*done)(struct gw_catalog_wait *wait));
 /* Stop waiting (the waiter ends first); a no-op when nothing waits. */
 void gw_catalog_wait_cancel(struct gw_catalog_wait *wait);

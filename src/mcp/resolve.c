@@ -35,7 +35,8 @@ static void lists_call_ended(struct gw_call *c, struct gw_call_cleanup *cl)
 	gw_catalog_wait_cancel(&c->lists);
 }
 
-static void with_lists(struct gw_call *c, unsigned mask, const char *name, resolved_fn next);
+static void with_lists(struct gw_call *c, unsigned mask, const char *name, bool again,
+		       resolved_fn next);
 
 /* The lists came: ask again rather than go on, since a reload may have
  * given the session new servers meanwhile, whose lists it has not got (a
@@ -45,17 +46,19 @@ static void lists_fetched(struct gw_catalog_wait *w)
 	struct gw_call *c = (struct gw_call *)((char *)w - offsetof(struct gw_call, lists));
 
 	gw_call_cleanup_drop(&c->lists_cleanup);
-	with_lists(c, c->lists_mask, c->lists_name, c->lists_next);
+	with_lists(c, c->lists_mask, c->lists_name, true, c->lists_next);
 }
 
 /* The lists of kinds mask that name may be in, then next(c): now, or once
- * they are fetched. */
-static void with_lists(struct gw_call *c, unsigned mask, const char *name, resolved_fn next)
+ * they are fetched (again: c has just waited for them, see
+ * gw_catalog_ensure). */
+static void with_lists(struct gw_call *c, unsigned mask, const char *name, bool again,
+		       resolved_fn next)
 {
 	struct gw_catalog_view v = view_of(c->s);
 
 	c->stage = GW_STAGE_RESOLVE;
-	if (gw_catalog_ensure(&v, mask, name, &c->lists, lists_fetched)) {
+	if (gw_catalog_ensure(&v, mask, name, again, &c->lists, lists_fetched)) {
 		gw_catalog_warn_clashes(&v);
 		next(c);
 		return;
@@ -152,7 +155,7 @@ static void list_ready(struct gw_call *c)
 
 void gw_resolve_list(struct gw_call *c, enum gw_list_kind kind)
 {
-	with_lists(c, 1u << kind, NULL, list_ready);
+	with_lists(c, 1u << kind, NULL, false, list_ready);
 }
 
 /* ---- names ----------------------------------------------------------------------------- */
@@ -324,5 +327,5 @@ void gw_resolve_route(struct gw_call *c)
 	} else {
 		mask = (1u << GW_LIST_RESOURCES) | (1u << GW_LIST_TEMPLATES);
 	}
-	with_lists(c, mask, name, route_ready);
+	with_lists(c, mask, name, false, route_ready);
 }
