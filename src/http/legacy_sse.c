@@ -12,6 +12,7 @@
 #include "http/server.h"
 #include "http/stream.h"
 #include "mcp/dispatch.h"
+#include "mcp/pipeline.h"
 #include "core/jsonrpc.h"
 #include "mcp/session.h"
 
@@ -90,6 +91,7 @@ static void legacy_element(struct gw_session *s, struct gw_msg *m)
 	ans = gw_limit_error(m->id, &hit);
 	gw_session_send(s, NULL, ans, true);
 	json_decref(ans);
+	gw_pipeline_record_refused_msg(s, m, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED, hit.limit);
 }
 
 void gw_legacy_sse_post(struct gw_gateway *gw, struct evhttp_request *req,

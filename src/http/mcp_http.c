@@ -15,6 +15,7 @@
 #include "mcp/dispatch.h"
 #include "core/jsonrpc.h"
 #include "mcp/modern.h"
+#include "mcp/pipeline.h"
 #include "mcp/relay.h"
 #include "mcp/session.h"
 #include "upstream/upstream.h"
@@ -168,6 +169,7 @@ static void batch_element(struct gw_session *s, struct gw_stream *st, json_t *el
 		ans = gw_limit_error(em.id, &hit);
 		gw_session_send(s, st, ans, true);
 		json_decref(ans);
+		gw_pipeline_record_refused_msg(s, &em, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED, hit.limit);
 	} else if (em.kind == GW_MSG_REQUEST) {
 		gw_dispatch_request(s, st, &em);
 	} else if (em.kind == GW_MSG_NOTIFICATION) {

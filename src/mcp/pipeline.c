@@ -225,6 +225,25 @@ void gw_pipeline_record_call(struct gw_call *c, json_t *msg)
 	run_record(gw, &x);
 }
 
+void gw_pipeline_record_refused_msg(struct gw_session *s, const struct gw_msg *m,
+				    enum gw_stage_id stage, enum gw_outcome outcome, const char *reason)
+{
+	struct gw_exchange x = { 0 };
+
+	if (!s->gw->stages)
+		return;
+	x.method = m->method;
+	x.session_id = s->modern ? NULL : s->id;
+	x.proto = s->proto;
+	x.subject = s->owner ? s->owner->subject : NULL;
+	x.id = m->id;
+	x.stage = stage;
+	x.outcome = outcome;
+	x.error_code = GW_RPC_LIMIT_EXCEEDED;
+	x.reason = reason;
+	gw_pipeline_record(s->gw, &x);
+}
+
 void gw_pipeline_record(struct gw_gateway *gw, struct gw_exchange *x)
 {
 	if (!gw->stages)

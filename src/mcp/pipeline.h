@@ -18,6 +18,8 @@
 
 struct gw_gateway;
 struct gw_call;
+struct gw_msg;
+struct gw_session;
 
 /* Append st (owned by the caller, alive until gw_pipeline_clear) to the
  * stages of gw. */
@@ -41,6 +43,12 @@ void gw_pipeline_record_call(struct gw_call *c, json_t *msg);
  * transport answered itself (initialize). The transport fills in what it
  * knows; outcome and stage must be set. */
 void gw_pipeline_record(struct gw_gateway *gw, struct gw_exchange *x);
+/* Record request m of session s (its caller: the session's owner),
+ * refused at stage with outcome before it became a call (a bound of the
+ * session, on a transport that answers in-band: stdio, batches, legacy
+ * SSE). reason: the limit or why, never a credential. */
+void gw_pipeline_record_refused_msg(struct gw_session *s, const struct gw_msg *m,
+				    enum gw_stage_id stage, enum gw_outcome outcome, const char *reason);
 /* The outcome an answer means: SUCCESS, TOOL_ERROR, or by error code. */
 enum gw_outcome gw_pipeline_outcome_of(json_t *msg);
 /* Stage and outcome names, for logs and records. */

@@ -17,6 +17,7 @@
 #include "mcp/dispatch.h"
 #include "core/jsonrpc.h"
 #include "mcp/modern.h"
+#include "mcp/pipeline.h"
 #include "mcp/session.h"
 #include "upstream/upstream.h"
 
@@ -61,6 +62,7 @@ static void take_modern(struct gw_stdio *sd, struct gw_msg *m)
 	if (gw_modern_is_new_call(m) && !gw_caller_takes_call(gw, sd->s->owner, &hit)) {
 		GW_INFO("limits", "2026-07-28 request refused: %s", hit.message);
 		reply(sd, gw_limit_error(m->id, &hit));
+		gw_pipeline_record_refused_msg(sd->s, m, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED, hit.limit);
 		return;
 	}
 	ms = gw_modern_session(gw, &sd->s->scope);
@@ -92,6 +94,7 @@ static void take_message(struct gw_stdio *sd, struct gw_msg *m)
 	ans = gw_limit_error(m->id, &hit);
 	gw_session_send(sd->s, NULL, ans, true);
 	json_decref(ans);
+	gw_pipeline_record_refused_msg(sd->s, m, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED, hit.limit);
 }
 
 static void handle_line(struct gw_stdio *sd, const char *line, size_t len)

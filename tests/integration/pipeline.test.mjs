@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  startGateway, tempDir, freePort, post, ROOT, apikeyCreate, writeGatewayFiles, allowAllRole,
+  startGateway, tempDir, freePort, post, ROOT, BIN, apikeyCreate, writeGatewayFiles, allowAllRole,
   bearerClient, apiKeyAuthYaml,
 } from './lib.mjs';
 
@@ -158,4 +158,42 @@ test('2026-07-28 requests walk the same stages: denied in, rewritten out, record
   const rec = await recordAfter(n, (x) => x.target === 'fl__pid');
   assert.equal(rec.outcome, 'denied');
   assert.equal(rec.session, null, '2026-07-28 requests have no session');
+});
+
+test('mcpgw stdio: a request refused by a session bound is recorded at admit', async () => {
+  const { spawn } = await import('node:child_process');
+  const { createInterface } = await import('node:readline');
+  const { writeFileSync } = await import('node:fs');
+  const dir = tempDir();
+  const cfg = join(dir, 'mcpgw.yaml');
+  writeFileSync(cfg, `limits: { max_inflight_per_session: 1 }\nservers:\n  fl:\n    command: node\n    args: ["${FLAKY}"]\n`);
+  const proc = spawn(BIN, ['stdio', '-c', cfg], { stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, MCPGW_TEST_STAGE: 'record=1' } });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise((res) => proc.once('close', (code) => res(code)));
+  const answers = new Map();
+  createInterface({ input: proc.stdout }).on('line', (line) => {
+    const m = JSON.parse(line);
+    if (m.id !== undefined) answers.set(m.id, m);
+  });
+  const send = (m) => proc.stdin.write(`${JSON.stringify(m)}\n`);
+  const until = async (pred) => { for (let i = 0; i < 400 && !pred(); i++) await new Promise((r) => setTimeout(r, 50)); };
+  send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+  await until(() => answers.has(1));
+  send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'fl__slow', arguments: { ms: 1500 } } });
+  send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'fl__slow', arguments: { ms: 1 } } });
+  await until(() => answers.has(2) && answers.has(3));
+  assert.equal(answers.get(3).error?.code, -32013, JSON.stringify(answers.get(3)));
+  assert.equal(answers.get(2).result?.content?.[0]?.text, 'slept 1500');
+  proc.stdin.end();
+  assert.equal(await exited, 0, log.slice(-2000));
+  const recs = log.split('\n').filter((l) => l.includes('"comp":"teststage"') && l.includes('record '))
+    .map((l) => JSON.parse(JSON.parse(l).msg.slice(7).replaceAll("'", '"')));
+  const refused = recs.find((x) => x.stage === 'admit');
+  assert.ok(refused, JSON.stringify(recs));
+  assert.equal(refused.outcome, 'refused');
+  assert.equal(refused.method, 'tools/call');
+  assert.ok(recs.some((x) => x.target === 'fl__slow' && x.outcome === 'success'), JSON.stringify(recs));
 });
