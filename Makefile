@@ -158,6 +158,7 @@ bench: bootstrap
 	bench/auth.sh
 	bench/breaker.sh
 	bench/baseline.sh
+	bench/instructions.sh
 
 clean:
 	rm -rf build

@@ -445,16 +445,47 @@ char *gw_json_dump(const json_t *v, size_t *len)
 	return t.p;
 }
 
-static int put_evbuffer(void *arg, const char *buf, size_t n)
+/* The writer's small pieces gathered into chunks for the buffer: one
+ * evbuffer_add per chunk, not per token (each add runs the buffer's
+ * callbacks). */
+struct evbuffer_sink {
+	struct evbuffer *out;
+	size_t n;
+	char chunk[4096];
+};
+
+static int sink_flush(struct evbuffer_sink *k)
 {
-	return evbuffer_add(arg, buf, n);
+	int rc = k->n ? evbuffer_add(k->out, k->chunk, k->n) : 0;
+
+	k->n = 0;
+	return rc;
 }
 
-/* Written piece by piece: no string of the whole message is made and
+static int put_evbuffer(void *arg, const char *buf, size_t n)
+{
+	struct evbuffer_sink *k = arg;
+
+	if (k->n + n > sizeof(k->chunk) && sink_flush(k))
+		return -1;
+	if (n > sizeof(k->chunk))
+		return evbuffer_add(k->out, buf, n);
+	memcpy(k->chunk + k->n, buf, n);
+	k->n += n;
+	return 0;
+}
+
+/* Written chunk by chunk: no string of the whole message is made and
  * copied. */
 int gw_json_dump_evbuffer(const json_t *v, struct evbuffer *out)
 {
-	return gw_json_write(v, put_evbuffer, out);
+	struct evbuffer_sink k;
+
+	k.out = out;
+	k.n = 0;
+	if (gw_json_write(v, put_evbuffer, &k))
+		return -1;
+	return sink_flush(&k);
 }
 
 /* Integers order by value and strings bytewise; values of different types
