@@ -44,7 +44,8 @@ struct gw_list_waiter {
 	struct gw_list_waiter *next;
 };
 
-static void ensure_lists(struct gw_call *c, unsigned mask, const char *name, lists_done_cb done);
+static void ensure_lists(struct gw_call *c, unsigned mask, const char *name, lists_done_cb done,
+			 bool again);
 
 bool gw_catalog_list_changed_kind(const char *method, enum gw_list_kind *kind)
 {
@@ -127,7 +128,7 @@ static void fetch_finish(struct gw_list_cache *lc)
 		/* Ask again rather than go on: a reload may have given the
 		 * session new servers meanwhile, whose lists it has not got. */
 		if (--w->call->waiting == 0)
-			ensure_lists(w->call, w->mask, w->name, w->done);
+			ensure_lists(w->call, w->mask, w->name, w->done, true);
 		free(w);
 		w = next;
 	}
@@ -218,8 +219,11 @@ static bool sup_may_own(const struct gw_sup *sup, const char *name)
 
 /* Make sure every in-scope list of the kinds in mask is fetched (of the
  * upstreams that may own name, when it is not NULL), then call done(c) (at
- * once if nothing was missing). */
-static void ensure_lists(struct gw_call *c, unsigned mask, const char *name, lists_done_cb done)
+ * once if nothing was missing). again: c has just waited for lists, which it
+ * uses even if their ttlMs ran out while their pages came (else a slow list
+ * of many pages would be fetched for ever). */
+static void ensure_lists(struct gw_call *c, unsigned mask, const char *name, lists_done_cb done,
+			 bool again)
 {
 	struct gw_session *s = c->s;
 
@@ -235,7 +239,8 @@ static void ensure_lists(struct gw_call *c, unsigned mask, const char *name, lis
 
 			if (!(mask & (1u << k)))
 				continue;
-			if (lc->items && lc->expires_ms && !lc->fetching && gw_now_ms() >= lc->expires_ms)
+			if (!again && lc->items && lc->expires_ms && !lc->fetching &&
+			    gw_now_ms() >= lc->expires_ms)
 				cache_reset(lc); /* a 2026 list past its ttlMs */
 			if (lc->items)
 				continue;
@@ -394,7 +399,7 @@ static void list_done(struct gw_call *c)
 
 void gw_catalog_list(struct gw_call *c, enum gw_list_kind kind)
 {
-	ensure_lists(c, 1u << kind, NULL, list_done);
+	ensure_lists(c, 1u << kind, NULL, list_done, false);
 }
 
 /* ---- routing -------------------------------------------------------------- */
@@ -586,5 +591,5 @@ void gw_catalog_route(struct gw_call *c)
 		mask = (1u << GW_LIST_PROMPTS) | (1u << GW_LIST_RESOURCES) | (1u << GW_LIST_TEMPLATES);
 	else
 		mask = (1u << GW_LIST_RESOURCES) | (1u << GW_LIST_TEMPLATES);
-	ensure_lists(c, mask, name, route_done);
+	ensure_lists(c, mask, name, route_done, false);
 }
