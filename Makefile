@@ -109,8 +109,8 @@ test-conformance: $(BIN)
 	MCPGW_BIN=$(abspath $(BIN)) tests/conformance/run.sh
 
 # The integration tier on the sanitized binary while stress-ng keeps both
-# cores busy (tests/stress/run.sh); not in make test, it takes about twice
-# as long as test-integration.
+# cores busy (tests/stress/run.sh); not in make test, to keep its time down
+# (3-4 min on the 2-core machine).
 test-stress:
 	$(MAKE) SANITIZE=address,undefined all
 	MCPGW_BIN=$(abspath build/san/mcpgw) tests/stress/run.sh

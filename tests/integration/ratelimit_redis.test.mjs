@@ -103,31 +103,44 @@ async function hammer(client, deadline, tally) {
   }
 }
 
+// The claim holds while Redis answers every check within its 250 ms bound.
+// On a loaded machine it may not: the gateway then rightly decides locally
+// (redis_timeouts, local_fallbacks on /health), which a sum cannot match. Such
+// a round is measured again, from a fresh bucket, up to three times.
 test('two instances on one Redis share one quota (within 5%)', async (t) => {
   const clients = [];
   for (const g of gws) for (let i = 0; i < CLIENTS_PER_GATEWAY; i++) clients.push(await clientWith(g, keys.shared));
-  const tallies = gws.map(() => ({ allowed: 0, refused: 0 }));
-  const t0 = Date.now();
-  const deadline = t0 + HAMMER_MS;
-  await Promise.all(clients.map((c, i) => hammer(c, deadline, tallies[Math.floor(i / CLIENTS_PER_GATEWAY)])));
-  const elapsed = (Date.now() - t0) / 1000;
+  for (let round = 1; ; round++) {
+    const before = await Promise.all(gws.map(health));
+    const tallies = gws.map(() => ({ allowed: 0, refused: 0 }));
+    const t0 = Date.now();
+    const deadline = t0 + HAMMER_MS;
+    await Promise.all(clients.map((c, i) => hammer(c, deadline, tallies[Math.floor(i / CLIENTS_PER_GATEWAY)])));
+    const elapsed = (Date.now() - t0) / 1000;
+    const after = await Promise.all(gws.map(health));
+    const local = after.map((h, i) => h.local_fallbacks - before[i].local_fallbacks);
+    const allowed = tallies[0].allowed + tallies[1].allowed;
+    const expected = BURST + (PER_MINUTE / 60) * elapsed;
+    const msg = `round ${round}: allowed ${allowed} (${tallies[0].allowed} + ${tallies[1].allowed}), expected ` +
+      `${expected.toFixed(1)} in ${elapsed.toFixed(2)} s; refused ${tallies[0].refused} + ${tallies[1].refused}; ` +
+      `decided locally ${local[0]} + ${local[1]}`;
+    t.diagnostic(msg);
+    if (local.some((n) => n > 0) && round < 3) {
+      for (const g of gws) await until('redis connected again', async () => (await health(g)).enforcing === 'redis', 10000);
+      execFileSync('redis-cli', ['-p', String(redisPort), 'FLUSHALL']);
+      continue;
+    }
+    for (const h of after) {
+      assert.equal(h.backend, 'redis');
+      assert.equal(h.enforcing, 'redis', msg);
+      assert.equal(h.redis_timeouts, before[after.indexOf(h)].redis_timeouts, msg);
+    }
+    assert.ok(Math.abs(allowed - expected) <= 0.05 * expected, msg);
+    // both instances took part and both were refused: the bucket is one
+    for (const x of tallies) assert.ok(x.allowed > 0 && x.refused > 0, msg);
+    break;
+  }
   for (const c of clients) await c.close();
-  const allowed = tallies[0].allowed + tallies[1].allowed;
-  const expected = BURST + (PER_MINUTE / 60) * elapsed;
-  const msg = `allowed ${allowed} (${tallies[0].allowed} + ${tallies[1].allowed}), expected ${expected.toFixed(1)} ` +
-    `in ${elapsed.toFixed(2)} s; refused ${tallies[0].refused} + ${tallies[1].refused}`;
-  t.diagnostic(msg);
-  assert.ok(Math.abs(allowed - expected) <= 0.05 * expected, msg);
-  // both instances took part and both were refused: the bucket is one
-  for (const t of tallies) {
-    assert.ok(t.allowed > 0 && t.refused > 0, msg);
-  }
-  for (const g of gws) {
-    const h = await health(g);
-    assert.equal(h.backend, 'redis');
-    assert.equal(h.enforcing, 'redis');
-    assert.equal(h.redis_timeouts, 0);
-  }
 });
 
 test('Redis hanging: a call waits at most the bounded time, then Redis is used again', async () => {
