@@ -7,7 +7,7 @@
  * (listen, tls, store, auth, the limits backend, the pid file) keeps its
  * running value, said in the log. Servers are matched by name and compared
  * by fingerprint (core/config.c) and by what they inherit; the sessions
- * follow (catalog/rescope.c). Upstreams and sessions keep pointers into the
+ * follow (mcp/rescope.c). Upstreams and sessions keep pointers into the
  * configuration they started with, so a replaced config is kept as a
  * "generation" until no upstream points into it. */
 #include "cli/reload.h"
@@ -392,7 +392,7 @@ static int add_orphan(struct gw_reload *r, struct gw_session *s)
 	return 0;
 }
 
-/* Every live session follows the new servers (catalog/rescope.c). A 2026
+/* Every live session follows the new servers (mcp/rescope.c). A 2026
  * session whose endpoint went away leaves the scope map, so a server added
  * later under that name gets a fresh one. */
 static void rescope_sessions(struct gw_reload *r, const struct gw_rescope *rs)
