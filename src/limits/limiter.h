@@ -1,8 +1,8 @@
 /* The rate limiter: token buckets per principal, principal x tool, server
  * and gateway, kept in this process or in Redis (limits.backend), with the
  * local buckets standing in whenever Redis cannot answer in time
- * (docs/internals/ratelimit.md). Knows nothing of HTTP or MCP: hooks.c
- * puts it in the request path. */
+ * (docs/internals/ratelimit.md). Knows nothing of HTTP or MCP: the admit
+ * stages (http/admit.c, mcp/admit.c) put it in the request path. */
 #ifndef GW_LIMITS_LIMITER_H
 #define GW_LIMITS_LIMITER_H
 
