@@ -44,3 +44,4 @@ done
     END { for (k in nn) if (bn[k]) printf "conns %s: req/s x%.2f, CPU us/req %+.1f%%\n", k,
             (nr[k] / nn[k]) / (br[k] / bn[k]), 100 * ((nc[k] / nn[k]) / (bc[k] / bn[k]) - 1) }' "$OUT/rows.csv"
 } | tee "$OUT/baseline.txt"
+{ echo '```'; cat "$OUT/baseline.txt"; echo '```'; } | results_section "Against the baseline build (bench/baseline.sh)"

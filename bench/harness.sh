@@ -9,3 +9,15 @@ BIN="${MCPGW_BIN:-$ROOT/build/mcpgw}"
 HARNESS="$WORK/harness/run.sh"
 rm -rf "$WORK/harness" && mkdir -p "$WORK" && cp -r "$SHARED" "$WORK/harness"
 export GATEWAY_URL='http://127.0.0.1:{PORT}/mcp'
+
+# Put section "## TITLE" with the text on stdin into bench/RESULTS.md,
+# replacing a section of that title (the other sections stay).
+results_section() {
+  local title=$1 file="$ROOT/bench/RESULTS.md" body tmp
+  body=$(cat)
+  tmp=$(mktemp)
+  [ -f "$file" ] || echo "# mcpgw benchmark results" >"$file"
+  awk -v t="## $title" '$0 == t { skip = 1; next } /^## / { skip = 0 } !skip' "$file" >"$tmp"
+  { cat "$tmp"; [ -n "$(tail -n1 "$tmp")" ] && echo; echo "## $title"; echo; echo "$body"; } >"$file"
+  rm -f "$tmp"
+}

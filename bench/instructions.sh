@@ -41,4 +41,6 @@ for build in base new; do
   echo "$build $(( (b - a) / (N2 - N1) ))"
 done | awk -v rev="$BASELINE" '{ v[$1] = $2 }
   END { printf "instructions per tools/call (stdio upstream): %s %d, this build %d (%+.1f%%)\n",
-        rev, v["base"], v["new"], 100 * (v["new"] / v["base"] - 1) }'
+        rev, v["base"], v["new"], 100 * (v["new"] / v["base"] - 1) }' | tee "$WORK/instructions.txt"
+{ echo '```'; cat "$WORK/instructions.txt"; echo "(callgrind, $N1 and $N2 calls through one session, the difference per call)"; echo '```'; } |
+  results_section "Instructions per call (bench/instructions.sh)"
