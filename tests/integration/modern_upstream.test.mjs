@@ -89,3 +89,27 @@ test('an input_required loop that never ends is cut after a bounded number of ro
     assert.equal(rounds, 16);
   } finally { await conn.close(); }
 });
+
+test('a client that cancels while the gateway asks it for input (a bridge round) ends the call; its late answer is ignored', async () => {
+  const ctl = new AbortController();
+  let asked = 0;
+  const conn = await connectClient(gw.url, {
+    capabilities: { elicitation: {} },
+    handlers: { requests: [
+      [ElicitRequestSchema, async () => {
+        asked++;
+        ctl.abort('gave up'); // the call is cancelled while the gateway waits for this answer ...
+        await new Promise((r) => setTimeout(r, 300));
+        return { action: 'accept', content: { name: 'Late' } }; // ... which then comes anyway
+      }],
+    ] },
+  });
+  try {
+    await assert.rejects(conn.client.callTool({ name: 'modern__ask', arguments: {} }, undefined, { signal: ctl.signal }));
+    await new Promise((r) => setTimeout(r, 600)); // the late answer reaches the gateway
+    assert.equal(asked, 1);
+    assert.equal(gw.proc.exitCode, null, gw.logs().slice(-2000));
+    const r = await conn.client.callTool({ name: 'modern__echo', arguments: { text: 'after' } });
+    assert.equal(r.content[0].text, 'echo: after');
+  } finally { await conn.close(); }
+});
