@@ -49,6 +49,15 @@ enum gw_outcome {
 	GW_OUTCOME_CANCELLED,       /* ended without an answer (client cancel, gone) */
 };
 
+struct gw_guard_wait;
+struct gw_refusal;
+
+/* How a guard that returned PARKED goes on: resume(wait, PASS) lets the
+ * call go on to the next stage; resume(wait, ANSWERED, r) refuses it with
+ * r. Called once, later, from the loop (never from inside the hook). */
+typedef void (*gw_guard_resume_fn)(struct gw_guard_wait *wait, enum gw_verdict v,
+				   const struct gw_refusal *r);
+
 /* One exchange as the stages see it. Strings and JSON are borrowed for the
  * length of the stage's call; NULL where not known (yet). */
 struct gw_exchange {
@@ -69,6 +78,10 @@ struct gw_exchange {
 	const char *reason;           /* record: why it was refused or failed, short */
 	uint64_t started_ms;          /* wall clock, ms */
 	uint64_t duration_us;         /* record: from the call's start to its end */
+	/* guard in/out: to park, keep wait and resume (the exchange itself
+	 * lives only for the hook's call) and return PARKED. */
+	struct gw_guard_wait *wait;
+	gw_guard_resume_fn resume;
 };
 
 /* A stage's own answer when it returns ANSWERED: a JSON-RPC error. */
@@ -81,15 +94,19 @@ struct gw_refusal {
  * once the call is resolved, authorized and admitted, just before it is
  * sent; guard_out runs on the upstream's answer before the client sees
  * it; record runs once for every exchange, whatever ended it (including
- * refusals before a call existed). guard_in/guard_out return PASS or
- * ANSWERED (then *r says why); they may edit x->params / x->response in
- * place. */
+ * refusals before a call existed). guard_in/guard_out return PASS,
+ * ANSWERED (then *r says why) or PARKED (an outside checker: the stage
+ * resumes later through x->resume); they may edit x->params / x->response
+ * in place. guard_cancel: a call this stage parked ended first (the client
+ * went away, the session closed); the stage forgets wait and never resumes
+ * it. A stage that parks must have it. */
 struct gw_stage {
 	const char *name;
 	void *self;
 	enum gw_verdict (*guard_in)(void *self, struct gw_exchange *x, struct gw_refusal *r);
 	enum gw_verdict (*guard_out)(void *self, struct gw_exchange *x, struct gw_refusal *r);
 	void (*record)(void *self, const struct gw_exchange *x);
+	void (*guard_cancel)(void *self, struct gw_guard_wait *wait);
 	struct gw_stage *next;
 };
 

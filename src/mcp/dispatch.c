@@ -114,6 +114,12 @@ json_t *gw_dispatch_initialize_result(struct gw_gateway *gw, const struct gw_sco
 
 /* ---- forwarding ------------------------------------------------------------ */
 
+/* An answer a guard-out stage held, now let go (msg borrowed). */
+static void answer_guarded(struct gw_call *c, json_t *msg)
+{
+	gw_call_answer(c, msg);
+}
+
 static void on_forward_answer(void *arg, json_t *msg, int code, const char *message)
 {
 	struct gw_call *c = arg;
@@ -138,8 +144,22 @@ static void on_forward_answer(void *arg, json_t *msg, int code, const char *mess
 	/* The answer is ours to change (gw_ureq_cb): no copy. */
 	if (c->task_relay || c->relayed)
 		gw_tasks_rewrite_answer(c, msg);
-	gw_pipeline_guard_out(c, msg);
-	gw_call_answer(c, msg);
+	if (gw_pipeline_guard_out(c, msg, answer_guarded) != GW_VERDICT_PARKED)
+		gw_call_answer(c, msg);
+}
+
+/* The send stage: c goes to its upstream with params (owned). */
+static void forward_send(struct gw_call *c, json_t *params)
+{
+	struct gw_sup *sup = c->sup;
+	struct gw_ureq *r;
+
+	c->stage = GW_STAGE_SEND;
+	if (sup->up->conf->protocol == GW_ERA_2026 && !c->fwd_params)
+		c->fwd_params = json_deep_copy(params); /* its input_required retries repeat them */
+	r = gw_uconn_request(sup->uc, c->method, params, 0, on_forward_answer, c);
+	if (r)
+		c->ureq = r; /* else c was answered and freed already */
 }
 
 /* gw_dispatch_forward once the rate limiter let c through. */
@@ -148,7 +168,6 @@ static void forward_admitted(struct gw_call *c, struct gw_sup *sup, json_t *para
 	struct gw_gateway *gw = c->s->gw;
 	json_t *meta = json_object_get(params, "_meta");
 	json_t *tok = json_object_get(meta, "progressToken");
-	struct gw_ureq *r;
 
 	/* Progress tokens are ours upstream: several clients may pick the same. */
 	if (tok) {
@@ -158,16 +177,9 @@ static void forward_admitted(struct gw_call *c, struct gw_sup *sup, json_t *para
 		json_object_set_new(meta, "progressToken", json_integer(c->our_token));
 	}
 	c->sup = sup;
-	if (gw_pipeline_guard_in(c, params) != GW_VERDICT_PASS) {
-		json_decref(params);
-		return; /* c was answered (the refusal is recorded) */
-	}
-	c->stage = GW_STAGE_SEND;
-	if (sup->up->conf->protocol == GW_ERA_2026 && !c->fwd_params)
-		c->fwd_params = json_deep_copy(params); /* its input_required retries repeat them */
-	r = gw_uconn_request(sup->uc, c->method, params, 0, on_forward_answer, c);
-	if (r)
-		c->ureq = r; /* else c was answered and freed already */
+	if (gw_pipeline_guard_in(c, params, forward_send) == GW_VERDICT_PASS)
+		forward_send(c, params);
+	/* else answered (the refusal is recorded) or held by a guard stage */
 }
 
 void gw_dispatch_forward(struct gw_call *c, struct gw_sup *sup, json_t *params)

@@ -93,50 +93,103 @@ static void exchange_of(const struct gw_call *c, struct gw_exchange *x)
 	x->started_ms = 0;
 }
 
-/* Run the guard hook of each stage (out: the guard-out ones) on x until
- * one refuses; its refusal in *r and its name returned, or NULL when all
- * passed. */
-static const char *run_guards(struct gw_gateway *gw, struct gw_exchange *x, bool out,
-			      struct gw_refusal *r)
+/* Run the guard hooks (out: the guard-out ones) of the stages from st on,
+ * on x, until one does not pass: PASS when all passed; else that stage in
+ * *at and its verdict (ANSWERED: its refusal in *r; PARKED). */
+static enum gw_verdict run_guards(struct gw_stage *st, struct gw_exchange *x, bool out,
+				  struct gw_refusal *r, struct gw_stage **at)
 {
-	for (struct gw_stage *st = gw->stages; st; st = st->next) {
+	for (; st; st = st->next) {
 		enum gw_verdict (*guard)(void *, struct gw_exchange *, struct gw_refusal *) =
 			out ? st->guard_out : st->guard_in;
+		enum gw_verdict v;
 
 		if (!guard)
 			continue;
 		memset(r, 0, sizeof(*r));
-		if (guard(st->self, x, r) != GW_VERDICT_PASS)
-			return st->name;
+		v = guard(st->self, x, r);
+		if (v != GW_VERDICT_PASS) {
+			*at = st;
+			return v;
+		}
 	}
-	return NULL;
+	return GW_VERDICT_PASS;
 }
 
-enum gw_verdict gw_pipeline_guard_in(struct gw_call *c, json_t *params)
+static void guard_resume(struct gw_guard_wait *w, enum gw_verdict v, const struct gw_refusal *r);
+
+/* The call ended while a stage held it: the stage is told, the payload
+ * let go. */
+static void guard_call_ended(struct gw_call *c, struct gw_call_cleanup *cl)
 {
-	struct gw_gateway *gw = c->s->gw;
+	struct gw_guard_wait *w = &c->guard;
+
+	(void)cl;
+	if (w->st->guard_cancel)
+		w->st->guard_cancel(w->st->self, w);
+	json_decref(w->payload);
+	w->payload = NULL;
+}
+
+static void park(struct gw_call *c, struct gw_stage *at, bool out, json_t *payload,
+		 gw_guard_cont cont)
+{
+	struct gw_guard_wait *w = &c->guard;
+
+	GW_DEBUG("pipeline", "%s parked by stage %s", c->method, at->name);
+	w->c = c;
+	w->st = at;
+	w->out = out;
+	w->payload = payload;
+	w->cont = cont;
+	gw_call_on_end(c, &w->cleanup, guard_call_ended);
+}
+
+static void refuse_call(struct gw_call *c, const char *by, const struct gw_refusal *r)
+{
+	GW_INFO("pipeline", "%s refused by stage %s: %s", c->method, by, r->message);
+	c->outcome = GW_OUTCOME_DENIED;
+	gw_call_error(c, r->code ? r->code : GW_RPC_GUARD_REFUSED, r->message, NULL);
+}
+
+/* Guard in from stage st on. PASS: the caller sends params (still its own);
+ * else params are taken: released on ANSWERED (c answered), held on
+ * PARKED. */
+static enum gw_verdict guards_in(struct gw_call *c, struct gw_stage *st, json_t *params,
+				 gw_guard_cont cont)
+{
 	struct gw_exchange x;
 	struct gw_refusal r;
-	const char *by;
+	struct gw_stage *at = NULL;
+	enum gw_verdict v;
 
-	c->stage = GW_STAGE_GUARD_IN;
-	if (!gw->stages)
-		return GW_VERDICT_PASS;
 	exchange_of(c, &x);
 	x.params = params;
-	by = run_guards(gw, &x, false, &r);
-	if (!by)
+	x.wait = &c->guard;
+	x.resume = guard_resume;
+	v = run_guards(st, &x, false, &r, &at);
+	if (v == GW_VERDICT_PARKED) {
+		park(c, at, false, params, cont);
+	} else if (v == GW_VERDICT_ANSWERED) {
+		json_decref(params);
+		refuse_call(c, at->name, &r);
+	}
+	return v;
+}
+
+enum gw_verdict gw_pipeline_guard_in(struct gw_call *c, json_t *params, gw_guard_cont cont)
+{
+	c->stage = GW_STAGE_GUARD_IN;
+	if (!c->s->gw->stages)
 		return GW_VERDICT_PASS;
-	GW_INFO("pipeline", "%s %s refused by stage %s: %s", c->method, x.target ? x.target : "", by,
-		r.message);
-	c->outcome = GW_OUTCOME_DENIED;
-	gw_call_error(c, r.code ? r.code : GW_RPC_GUARD_REFUSED, r.message, NULL);
-	return GW_VERDICT_ANSWERED;
+	return guards_in(c, c->s->gw->stages, params, cont);
 }
 
 /* A refused answer: what the client gets instead (id kept). */
-static void refuse_answer(const struct gw_call *c, json_t *msg, const struct gw_refusal *r)
+static void refuse_answer(struct gw_call *c, json_t *msg, const char *by, const struct gw_refusal *r)
 {
+	GW_INFO("pipeline", "answer to %s refused by stage %s: %s", c->method, by, r->message);
+	c->outcome = GW_OUTCOME_DENIED;
 	json_object_del(msg, "result");
 	json_object_del(msg, "error");
 	if (strcmp(c->method, "tools/call") == 0) {
@@ -150,26 +203,64 @@ static void refuse_answer(const struct gw_call *c, json_t *msg, const struct gw_
 						    "message", r->message));
 }
 
-enum gw_verdict gw_pipeline_guard_out(struct gw_call *c, json_t *msg)
+/* Guard out from stage st on; msg borrowed, held (a reference) on PARKED. */
+static enum gw_verdict guards_out(struct gw_call *c, struct gw_stage *st, json_t *msg,
+				  gw_guard_cont cont)
 {
-	struct gw_gateway *gw = c->s->gw;
 	struct gw_exchange x;
 	struct gw_refusal r;
-	const char *by;
+	struct gw_stage *at = NULL;
+	enum gw_verdict v;
 
-	c->stage = GW_STAGE_GUARD_OUT;
-	if (!gw->stages)
-		return GW_VERDICT_PASS;
 	exchange_of(c, &x);
 	x.response = msg;
-	by = run_guards(gw, &x, true, &r);
-	if (!by)
+	x.wait = &c->guard;
+	x.resume = guard_resume;
+	v = run_guards(st, &x, true, &r, &at);
+	if (v == GW_VERDICT_PARKED)
+		park(c, at, true, json_incref(msg), cont);
+	else if (v == GW_VERDICT_ANSWERED)
+		refuse_answer(c, msg, at->name, &r);
+	return v;
+}
+
+enum gw_verdict gw_pipeline_guard_out(struct gw_call *c, json_t *msg, gw_guard_cont cont)
+{
+	c->stage = GW_STAGE_GUARD_OUT;
+	if (!c->s->gw->stages)
 		return GW_VERDICT_PASS;
-	GW_INFO("pipeline", "answer to %s %s refused by stage %s: %s", c->method,
-		x.target ? x.target : "", by, r.message);
-	refuse_answer(c, msg, &r);
-	c->outcome = GW_OUTCOME_DENIED;
-	return GW_VERDICT_ANSWERED;
+	return guards_out(c, c->s->gw->stages, msg, cont);
+}
+
+/* A stage that parked a call gives its verdict: the walk goes on from the
+ * stage after it. */
+static void guard_resume(struct gw_guard_wait *w, enum gw_verdict v, const struct gw_refusal *r)
+{
+	struct gw_call *c = w->c;
+	json_t *payload = w->payload;
+	struct gw_stage *next = w->st->next;
+	gw_guard_cont cont = w->cont;
+
+	gw_call_cleanup_drop(&w->cleanup);
+	w->payload = NULL;
+	if (!w->out) {
+		if (v == GW_VERDICT_PASS)
+			v = guards_in(c, next, payload, cont);
+		else {
+			json_decref(payload);
+			refuse_call(c, w->st->name, r);
+		}
+		if (v == GW_VERDICT_PASS)
+			cont(c, payload); /* it owns the params now */
+		return;
+	}
+	if (v == GW_VERDICT_PASS)
+		v = guards_out(c, next, payload, cont);
+	else
+		refuse_answer(c, payload, w->st->name, r);
+	if (v != GW_VERDICT_PARKED)
+		cont(c, payload);
+	json_decref(payload);
 }
 
 enum gw_outcome gw_pipeline_outcome_of(json_t *msg)

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "core/exchange-t.h"
+#include "mcp/session.h"
 
 struct gw_gateway;
 struct gw_call;
@@ -26,15 +27,20 @@ struct gw_session;
 void gw_pipeline_add(struct gw_gateway *gw, struct gw_stage *st);
 /* Take the stage called name out of gw's stages; it, or NULL. */
 struct gw_stage *gw_pipeline_remove(struct gw_gateway *gw, const char *name);
-/* Guard in: c is about to go to its upstream (c->sup) with params (owned
- * by the caller; stages may edit it). PASS: send it. ANSWERED: c was
- * answered with the refusing stage's error (and may be freed). */
-enum gw_verdict gw_pipeline_guard_in(struct gw_call *c, json_t *params);
-/* Guard out: msg (owned by the caller) is the upstream's answer to c;
- * stages may edit it in place. A stage that refuses it turns it into the
- * refusal: a tool result with isError for tools/call, else a JSON-RPC
- * error. Always PASS or ANSWERED; c is not answered here. */
-enum gw_verdict gw_pipeline_guard_out(struct gw_call *c, json_t *msg);
+/* Guard in: c is about to go to its upstream (c->sup) with params
+ * (stages may edit them). PASS: the caller sends them (still its own).
+ * ANSWERED: c was answered with the refusing stage's error, params
+ * released. PARKED: a stage holds c, and params; later cont(c, params)
+ * (cont owns them) once every stage passed, or c is answered with a
+ * refusal, or c ends first (the stage is told). */
+enum gw_verdict gw_pipeline_guard_in(struct gw_call *c, json_t *params, gw_guard_cont cont);
+/* Guard out: msg (borrowed) is the upstream's answer to c; stages may edit
+ * it in place. A stage that refuses it turns it into the refusal: a tool
+ * result with isError for tools/call, else a JSON-RPC error. PASS or
+ * ANSWERED: the caller answers c with msg. PARKED: a stage holds c and a
+ * reference to msg; cont(c, msg) answers later (msg borrowed), unless c
+ * ends first. */
+enum gw_verdict gw_pipeline_guard_out(struct gw_call *c, json_t *msg, gw_guard_cont cont);
 /* Record: c ends with msg (its answer, borrowed; NULL: no answer).
  * Classifies the outcome and runs the record stages, once per call. */
 void gw_pipeline_record_call(struct gw_call *c, json_t *msg);

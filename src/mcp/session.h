@@ -79,6 +79,18 @@ struct gw_call_cleanup {
 	struct gw_call_cleanup *next, **pprev;
 };
 
+/* A call parked by a guard stage (mcp/pipeline.c; the stages see it as an
+ * opaque struct gw_guard_wait). */
+typedef void (*gw_guard_cont)(struct gw_call *c, json_t *payload);
+struct gw_guard_wait {
+	struct gw_call *c;
+	struct gw_stage *st;            /* the stage that parked it */
+	bool out;                       /* guard out (payload: the answer) or in (the params) */
+	json_t *payload;                /* held while parked */
+	gw_guard_cont cont;             /* where the call goes on */
+	struct gw_call_cleanup cleanup; /* the call ended first: the stage is told */
+};
+
 /* One downstream request being served. */
 struct gw_call {
 	uint32_t magic;                 /* GW_CALL_MAGIC */
@@ -92,6 +104,7 @@ struct gw_call {
 	struct gw_ureq *ureq;
 	json_t *progress_token;         /* the client's token, if any */
 	int64_t our_token;              /* ours upstream, 0 if none */
+	struct gw_guard_wait guard;     /* parked by a guard stage (mcp/pipeline.c) */
 	struct gw_catalog_wait lists;   /* parked on list fetches (mcp/resolve.c) */
 	struct gw_call_cleanup lists_cleanup;
 	void (*lists_next)(struct gw_call *c); /* ... and where it goes on from then */

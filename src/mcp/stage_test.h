@@ -8,6 +8,11 @@
  *            "rewritten by the test stage";
  *   record   every exchange is logged (comp "teststage") as one JSON
  *            object: method, target, server, subject, stage, outcome, code.
+ *   park     guard in holds that call for parkms (default 200) as an
+ *            outside checker would (PARKED), then lets it pass;
+ *   parkdeny the same, then refuses it;
+ *   parkout  guard out holds that call's answer for parkms, then lets it
+ *            pass; a call that ends while held is logged "park cancelled".
  * Not for production: the variable is read once at start. */
 #ifndef GW_MCP_STAGE_TEST_H
 #define GW_MCP_STAGE_TEST_H

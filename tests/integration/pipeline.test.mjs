@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  startGateway, tempDir, freePort, post, ROOT, BIN, apikeyCreate, writeGatewayFiles, allowAllRole,
+  startGateway, tempDir, freePort, post, initSession, rpc, ROOT, BIN, apikeyCreate, writeGatewayFiles, allowAllRole,
   bearerClient, apiKeyAuthYaml,
 } from './lib.mjs';
 
@@ -196,4 +196,56 @@ test('mcpgw stdio: a request refused by a session bound is recorded at admit', a
   assert.equal(refused.outcome, 'refused');
   assert.equal(refused.method, 'tools/call');
   assert.ok(recs.some((x) => x.target === 'fl__slow' && x.outcome === 'success'), JSON.stringify(recs));
+});
+
+// ---- guard stages that park (PARKED): an outside checker's wait ----------------
+
+test('parked guards: held calls go on, are refused, or end cleanly when the client leaves', async () => {
+  const g = await startGateway(`servers:\n  fl:\n    command: node\n    args: ["${FLAKY}"]\n    env:\n      FLAKY_STATE: "${tempDir()}"\n`,
+    { env: { MCPGW_TEST_STAGE: 'park=fl__echo,parkdeny=fl__pid,parkout=fl__slow,parkms=1500,record=1' } });
+  const count = (re) => (g.logs().match(re) || []).length;
+  const waitLog = async (re, n) => { for (let i = 0; i < 400 && count(re) < n; i++) await new Promise((r) => setTimeout(r, 25)); return count(re) >= n; };
+  const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+  const modern = (name, args, signal) => fetch(g.url, { method: 'POST', signal,
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args, _meta: meta } }) })
+    .then(async (r) => JSON.parse((await r.text()).split('\n').filter((l) => l.startsWith('data:')).pop()?.slice(5) || 'null'))
+    .catch(() => null);
+  try {
+    const sid = await initSession(g.url);
+    const call = (id, name, args) => rpc(g.url, sid, id, 'tools/call', { name, arguments: args });
+    // guard in holds it, then it is sent and answered
+    const ok = await call(2, 'fl__echo', { text: 'held then sent' });
+    assert.equal(ok.msg?.result?.content?.[0]?.text, 'held then sent', JSON.stringify(ok.msg));
+    assert.ok(count(/park released \(passed\)/g) >= 1);
+    // guard in holds it, then refuses: never sent
+    const no = await call(3, 'fl__pid', {});
+    assert.equal(no.msg?.error?.code, -32030, JSON.stringify(no.msg));
+    assert.match(no.msg.error.message, /after holding it/);
+    // guard out holds the answer, then lets it go
+    const out = await call(4, 'fl__slow', { ms: 1 });
+    assert.equal(out.msg?.result?.content?.[0]?.text, 'slept 1', JSON.stringify(out.msg));
+
+    // the client closes its stream while guard in holds the call
+    let ctl = new AbortController();
+    let parked = count(/parked fl__echo/g);
+    let pending = modern('fl__echo', { text: 'gone' }, ctl.signal);
+    assert.ok(await waitLog(/parked fl__echo/g, parked + 1), 'guard in held the call');
+    ctl.abort();
+    await pending;
+    assert.ok(await waitLog(/park cancelled/g, 1), `the stage was told:\n${g.logs().slice(-1500)}`);
+    // ... and while guard out holds its answer
+    ctl = new AbortController();
+    parked = count(/parked fl__slow/g);
+    pending = modern('fl__slow', { ms: 1 }, ctl.signal);
+    assert.ok(await waitLog(/parked fl__slow/g, parked + 1), 'guard out held the answer');
+    ctl.abort();
+    await pending;
+    assert.ok(await waitLog(/park cancelled/g, 2), `the stage was told:\n${g.logs().slice(-1500)}`);
+    await new Promise((r) => setTimeout(r, 1700)); // past the stage's timers: nothing fires on the ended calls
+    assert.equal(g.proc.exitCode, null, g.logs().slice(-2000));
+    const again = await call(5, 'fl__echo', { text: 'still here' });
+    assert.equal(again.msg?.result?.content?.[0]?.text, 'still here');
+  } finally { await g.stop(); }
 });
