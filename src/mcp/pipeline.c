@@ -152,11 +152,15 @@ static void refuse_call(struct gw_call *c, const char *by, const struct gw_refus
 	gw_call_error(c, r->code ? r->code : GW_RPC_GUARD_REFUSED, r->message, NULL);
 }
 
-/* Guard in from stage st on. PASS: the caller sends params (still its own);
- * else params are taken: released on ANSWERED (c answered), held on
- * PARKED. */
-static enum gw_verdict guards_in(struct gw_call *c, struct gw_stage *st, json_t *params,
-				 gw_guard_cont cont)
+static void refuse_answer(struct gw_call *c, json_t *msg, const char *by, const struct gw_refusal *r);
+
+/* The guards (out: guard out) of c from stage st on, over payload: the
+ * params going upstream (guard in) or the answer (guard out, borrowed).
+ * Guard in: PASS leaves the params the caller's; ANSWERED releases them
+ * and answers c; PARKED holds them. Guard out: ANSWERED turns the answer
+ * into the refusal; PARKED holds a reference to it. */
+static enum gw_verdict guards(struct gw_call *c, struct gw_stage *st, bool out, json_t *payload,
+			      gw_guard_cont cont)
 {
 	struct gw_exchange x;
 	struct gw_refusal r;
@@ -164,14 +168,19 @@ static enum gw_verdict guards_in(struct gw_call *c, struct gw_stage *st, json_t 
 	enum gw_verdict v;
 
 	exchange_of(c, &x);
-	x.params = params;
+	if (out)
+		x.response = payload;
+	else
+		x.params = payload;
 	x.wait = &c->guard;
 	x.resume = guard_resume;
-	v = run_guards(st, &x, false, &r, &at);
+	v = run_guards(st, &x, out, &r, &at);
 	if (v == GW_VERDICT_PARKED) {
-		park(c, at, false, params, cont);
+		park(c, at, out, out ? json_incref(payload) : payload, cont);
+	} else if (v == GW_VERDICT_ANSWERED && out) {
+		refuse_answer(c, payload, at->name, &r);
 	} else if (v == GW_VERDICT_ANSWERED) {
-		json_decref(params);
+		json_decref(payload);
 		refuse_call(c, at->name, &r);
 	}
 	return v;
@@ -182,7 +191,7 @@ enum gw_verdict gw_pipeline_guard_in(struct gw_call *c, json_t *params, gw_guard
 	c->stage = GW_STAGE_GUARD_IN;
 	if (!c->s->gw->stages)
 		return GW_VERDICT_PASS;
-	return guards_in(c, c->s->gw->stages, params, cont);
+	return guards(c, c->s->gw->stages, false, params, cont);
 }
 
 /* A refused answer: what the client gets instead (id kept). */
@@ -203,33 +212,12 @@ static void refuse_answer(struct gw_call *c, json_t *msg, const char *by, const 
 						    "message", r->message));
 }
 
-/* Guard out from stage st on; msg borrowed, held (a reference) on PARKED. */
-static enum gw_verdict guards_out(struct gw_call *c, struct gw_stage *st, json_t *msg,
-				  gw_guard_cont cont)
-{
-	struct gw_exchange x;
-	struct gw_refusal r;
-	struct gw_stage *at = NULL;
-	enum gw_verdict v;
-
-	exchange_of(c, &x);
-	x.response = msg;
-	x.wait = &c->guard;
-	x.resume = guard_resume;
-	v = run_guards(st, &x, true, &r, &at);
-	if (v == GW_VERDICT_PARKED)
-		park(c, at, true, json_incref(msg), cont);
-	else if (v == GW_VERDICT_ANSWERED)
-		refuse_answer(c, msg, at->name, &r);
-	return v;
-}
-
 enum gw_verdict gw_pipeline_guard_out(struct gw_call *c, json_t *msg, gw_guard_cont cont)
 {
 	c->stage = GW_STAGE_GUARD_OUT;
 	if (!c->s->gw->stages)
 		return GW_VERDICT_PASS;
-	return guards_out(c, c->s->gw->stages, msg, cont);
+	return guards(c, c->s->gw->stages, true, msg, cont);
 }
 
 /* A stage that parked a call gives its verdict: the walk goes on from the
@@ -245,7 +233,7 @@ static void guard_resume(struct gw_guard_wait *w, enum gw_verdict v, const struc
 	w->payload = NULL;
 	if (!w->out) {
 		if (v == GW_VERDICT_PASS)
-			v = guards_in(c, next, payload, cont);
+			v = guards(c, next, false, payload, cont);
 		else {
 			json_decref(payload);
 			refuse_call(c, w->st->name, r);
@@ -255,7 +243,7 @@ static void guard_resume(struct gw_guard_wait *w, enum gw_verdict v, const struc
 		return;
 	}
 	if (v == GW_VERDICT_PASS)
-		v = guards_out(c, next, payload, cont);
+		v = guards(c, next, true, payload, cont);
 	else
 		refuse_answer(c, payload, w->st->name, r);
 	if (v != GW_VERDICT_PARKED)
