@@ -91,3 +91,11 @@ char *gw_xstrdup(const char *s)
 	GW_BUG_ON(p == NULL);
 	return p;
 }
+
+int gw_strdup_opt(char **dst, const char *src)
+{
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : GW_ENOMEM;
+}

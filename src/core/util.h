@@ -23,5 +23,7 @@ bool gw_glob_match(const char *pattern, const char *name);
 bool gw_glob_any(char *const *patterns, size_t n, const char *name);
 /* strdup that aborts on allocation failure (configuration-time only). */
 char *gw_xstrdup(const char *s);
+/* *dst = a copy of src, or NULL when src is NULL: 0, or GW_ENOMEM. */
+int gw_strdup_opt(char **dst, const char *src);
 
 #endif

@@ -1,5 +1,5 @@
-/* One HTTP exchange of an HTTP upstream link: request headers, the easy
- * handle, the response captured by libcurl's header and write callbacks
+/* One HTTP exchange of an HTTP upstream link (its request headers:
+ * http_headers.c): the easy handle, the response captured by libcurl's header and write callbacks
  * (bounded, SSE parsed incrementally) and the state kept across reconnects.
  * Contracts in upstream/http_xfer.h; design notes in
  * docs/internals/upstream-http.md. */
@@ -14,6 +14,7 @@
 #include "core/config-t.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "upstream/curl_loop.h"
 #include "upstream/http_xfer.h"
 #include "upstream/oauth2.h"
@@ -24,8 +25,6 @@
 #define HTTP_MAX_HEADERS (64u << 10)     /* all header lines of one response */
 #define HTTP_MAX_ERROR_BODY (1u << 20)   /* read (and dropped) from an HTTP error */
 #define HTTP_KEEP_ERROR_BODY 4096u       /* kept of it, to quote its message */
-#define HTTP_MAX_HEADER_LINE (16u << 10) /* one request header we send */
-#define HTTP_HEADER_LINE_STACK 512       /* one this short is made without malloc */
 #define HTTP_RETRY_MAX_MS 60000L
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -69,259 +68,6 @@ static bool header_value(struct gw_str line, const char *name, struct gw_str *va
 		end--;
 	*value = (struct gw_str){ p, (size_t)(end - p) };
 	return true;
-}
-
-/* ---- request headers -------------------------------------------------- */
-
-static int hdr_line(struct curl_slist **list, const char *line)
-{
-	struct curl_slist *n = curl_slist_append(*list, line);
-
-	if (!n)
-		return GW_ENOMEM;
-	*list = n;
-	return 0;
-}
-
-/* Contract in upstream/http_xfer.h. A short line is made on the stack (and
- * wiped: it may carry a credential); curl copies it. */
-int gw_http_header_add(struct curl_slist **list, const char *name, const char *value)
-{
-	char small[HTTP_HEADER_LINE_STACK];
-	struct gw_buf line;
-	int n, rc;
-
-	n = *value ? snprintf(small, sizeof(small), "%s: %s", name, value)
-		   : snprintf(small, sizeof(small), "%s;", name);
-	if (n >= 0 && (size_t)n < sizeof(small)) {
-		rc = hdr_line(list, small);
-		explicit_bzero(small, (size_t)n);
-		return rc;
-	}
-	gw_buf_init(&line, HTTP_MAX_HEADER_LINE);
-	/* "Name;" is how curl sends a header with an empty value. */
-	if (*value)
-		rc = gw_buf_printf(&line, "%s: %s", name, value);
-	else
-		rc = gw_buf_printf(&line, "%s;", name);
-	if (!rc)
-		rc = hdr_line(list, line.ptr);
-	gw_buf_free(&line);
-	return rc;
-}
-
-/* Contract in upstream/http_xfer.h. */
-int gw_http_session_headers(const struct gw_http_peer *p, struct curl_slist **list)
-{
-	const char *token = NULL;
-	int rc = 0;
-
-	if (p->session_id)
-		rc = gw_http_header_add(list, "Mcp-Session-Id", p->session_id);
-	if (!rc && p->version)
-		rc = gw_http_header_add(list, "MCP-Protocol-Version", p->version);
-	for (const struct curl_slist *c = p->conf_hdrs; !rc && c; c = c->next)
-		rc = hdr_line(list, c->data);
-	if (!rc && p->oauth2 && !p->auth_in_query && gw_oauth2_value(p->oauth2, &token, NULL))
-		rc = gw_http_header_add(list, p->auth_name, token);
-	return rc;
-}
-
-static bool header_name_ok(const char *name)
-{
-	if (!*name)
-		return false;
-	for (const char *p = name; *p; p++) {
-		if (!strchr("!#$%&'*+-.^_`|~", *p) && !(*p >= '0' && *p <= '9') &&
-		    !((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
-			return false;
-	}
-	return true;
-}
-
-/* Headers the transports themselves own; a configured copy would confuse
- * the server or break the protocol. */
-static bool header_reserved(const char *name)
-{
-	static const char *const reserved[] = {
-		"accept", "content-type", "content-length", "expect", "host",
-		"last-event-id", "mcp-protocol-version", "mcp-session-id", "transfer-encoding",
-	};
-
-	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
-		if (strcasecmp(name, reserved[i]) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Contract in upstream/http_xfer.h. */
-int gw_http_conf_headers(const struct gw_server_conf *conf, struct curl_slist **list)
-{
-	const char *server = conf->name ? conf->name : "?";
-
-	for (size_t i = 0; i < conf->n_headers; i++) {
-		const struct gw_kv *kv = &conf->headers[i];
-		int rc;
-
-		if (!kv->key || !kv->value || !header_name_ok(kv->key) ||
-		    strpbrk(kv->value, "\r\n")) {
-			GW_WARN("upstream", "server '%s': header '%s' is malformed; not sent", server,
-				kv->key && header_name_ok(kv->key) ? kv->key : "?");
-			continue;
-		}
-		if (header_reserved(kv->key)) {
-			GW_WARN("upstream", "server '%s': header '%s' is set by the transport; not sent",
-				server, kv->key);
-			continue;
-		}
-		rc = gw_http_header_add(list, kv->key, kv->value);
-		if (rc == GW_ETOOBIG) {
-			GW_WARN("upstream", "server '%s': header '%s' is too long; not sent", server,
-				kv->key);
-			continue;
-		}
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-static int hdrs_build(struct gw_http_xfer *x, struct curl_slist **out)
-{
-	struct curl_slist *h = NULL;
-	int rc;
-
-	if (x->kind == GW_XFER_POST) {
-		rc = hdr_line(&h, "Content-Type: application/json");
-		if (!rc)
-			rc = hdr_line(&h, "Accept: application/json, text/event-stream");
-		if (!rc) /* no 100-continue round trip before large bodies */
-			rc = hdr_line(&h, "Expect:");
-	} else {
-		rc = hdr_line(&h, "Accept: text/event-stream");
-		if (!rc && x->last_event_id)
-			rc = gw_http_header_add(&h, "Last-Event-ID", x->last_event_id);
-	}
-	if (!rc)
-		rc = gw_http_session_headers(x->peer, &h);
-	for (const struct curl_slist *e = x->extra_hdrs; !rc && e; e = e->next)
-		rc = hdr_line(&h, e->data);
-	if (rc) {
-		curl_slist_free_all(h);
-		return rc;
-	}
-	x->sent_session = x->peer->session_id != NULL;
-	x->auth_gen = 0;
-	if (x->peer->oauth2)
-		gw_oauth2_value(x->peer->oauth2, NULL, &x->auth_gen);
-	*out = h;
-	return 0;
-}
-
-static int strdup_opt(char **dst, const char *src)
-{
-	if (!src)
-		return 0;
-	*dst = strdup(src);
-	return *dst ? 0 : GW_ENOMEM;
-}
-
-/* The header list of plain POSTs (no per-message headers): the same for
- * every POST of a session until its id, version or token changes, so one
- * list serves them all. Each transfer using it holds a reference, the peer
- * one while it is current. */
-struct gw_http_hdrs {
-	unsigned refs;
-	struct curl_slist *list;
-	char *session_id;            /* what it was made for */
-	char *version;
-	uint64_t auth_gen;
-};
-
-static void hdrs_put(struct gw_http_hdrs *h)
-{
-	if (!h || --h->refs > 0)
-		return;
-	curl_slist_free_all(h->list);
-	free(h->session_id);
-	free(h->version);
-	free(h);
-}
-
-static bool same_str(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-static bool hdrs_current(const struct gw_http_hdrs *h, const struct gw_http_peer *p, uint64_t gen)
-{
-	return h && h->auth_gen == gen && same_str(h->session_id, p->session_id) &&
-	       same_str(h->version, p->version);
-}
-
-/* A new shared list for x's peer as it is now. */
-static int hdrs_shared_new(struct gw_http_xfer *x, struct gw_http_hdrs **out)
-{
-	const struct gw_http_peer *p = x->peer;
-	struct gw_http_hdrs *h = calloc(1, sizeof(*h));
-	int rc;
-
-	if (!h)
-		return GW_ENOMEM;
-	h->refs = 1;
-	rc = hdrs_build(x, &h->list);
-	if (!rc)
-		rc = strdup_opt(&h->session_id, p->session_id);
-	if (!rc)
-		rc = strdup_opt(&h->version, p->version);
-	h->auth_gen = x->auth_gen;
-	if (rc) {
-		hdrs_put(h);
-		return rc;
-	}
-	*out = h;
-	return 0;
-}
-
-/* x->hdrs for this connection: the peer's shared list for a plain POST,
- * x's own otherwise. */
-static int hdrs_take(struct gw_http_xfer *x)
-{
-	struct gw_http_peer *p = x->peer;
-	uint64_t gen = 0;
-	int rc;
-
-	if (x->kind != GW_XFER_POST || x->extra_hdrs)
-		return hdrs_build(x, &x->hdrs);
-	if (p->oauth2)
-		gw_oauth2_value(p->oauth2, NULL, &gen);
-	if (hdrs_current(p->post_hdrs, p, gen)) {
-		x->sent_session = p->session_id != NULL;
-		x->auth_gen = gen;
-	} else {
-		struct gw_http_hdrs *h;
-
-		rc = hdrs_shared_new(x, &h);
-		if (rc)
-			return rc;
-		hdrs_put(p->post_hdrs);
-		p->post_hdrs = h;
-	}
-	p->post_hdrs->refs++;
-	x->shared_hdrs = p->post_hdrs;
-	x->hdrs = p->post_hdrs->list;
-	return 0;
-}
-
-static void hdrs_drop(struct gw_http_xfer *x)
-{
-	if (x->shared_hdrs)
-		hdrs_put(x->shared_hdrs);
-	else
-		curl_slist_free_all(x->hdrs);
-	x->shared_hdrs = NULL;
-	x->hdrs = NULL;
 }
 
 /* ---- curl callbacks (no owner callbacks but the two, no multi calls) -- */
@@ -485,7 +231,7 @@ static int credential_url(const struct gw_http_peer *p, char **out)
 		return 0;
 	if (p->oauth2 && !gw_oauth2_value(p->oauth2, &value, NULL))
 		return 0; /* no token: the server will say 401 */
-	gw_buf_init(&param, 2 * HTTP_MAX_HEADER_LINE);
+	gw_buf_init(&param, 2 * GW_HTTP_MAX_HEADER_LINE);
 	u = curl_url();
 	if (!u || gw_buf_printf(&param, "%s=%s", p->auth_name, value))
 		goto out;
@@ -619,7 +365,7 @@ static void connection_end(struct gw_http_xfer *x)
 		curl_easy_cleanup(x->easy);
 		x->easy = NULL;
 	}
-	hdrs_drop(x);
+	gw_http_hdrs_drop(x);
 }
 
 /* 401 to an OAuth token: the token may have been revoked or expired
@@ -689,7 +435,7 @@ int gw_http_xfer_start(struct gw_http_xfer *x)
 		x->auth_wait = gw_oauth2_wait(x->peer->oauth2, x->peer->auth_wait_ms, on_token, x);
 		return x->auth_wait ? 0 : GW_ENOMEM;
 	}
-	rc = hdrs_take(x);
+	rc = gw_http_hdrs_take(x);
 	if (rc)
 		return rc;
 	x->easy = easy_new(x);
@@ -706,7 +452,7 @@ out_easy:
 	curl_easy_cleanup(x->easy);
 	x->easy = NULL;
 out_hdrs:
-	hdrs_drop(x);
+	gw_http_hdrs_drop(x);
 	return rc;
 }
 
@@ -831,8 +577,8 @@ void gw_http_xfer_free(struct gw_http_xfer *x)
 
 static int peer_tls_init(struct gw_http_peer *p, const struct gw_upstream_tls *tls)
 {
-	if (strdup_opt(&p->tls.cert, tls->cert) || strdup_opt(&p->tls.key, tls->key) ||
-	    strdup_opt(&p->tls.ca, tls->ca))
+	if (gw_strdup_opt(&p->tls.cert, tls->cert) || gw_strdup_opt(&p->tls.key, tls->key) ||
+	    gw_strdup_opt(&p->tls.ca, tls->ca))
 		return GW_ENOMEM;
 	return 0;
 }
@@ -854,13 +600,13 @@ static int peer_auth_init(struct gw_http_peer *p, const struct gw_server_conf *c
 			GW_ERROR("upstream", "server '%s': no OAuth token source", conf->name);
 			return GW_ESTATE;
 		}
-		return strdup_opt(&p->auth_name, a->name);
+		return gw_strdup_opt(&p->auth_name, a->name);
 	}
 	if (!a->value)
 		return GW_ESTATE;
 	if (!p->auth_in_query)
 		return gw_http_header_add(&p->conf_hdrs, a->name, a->value);
-	if (strdup_opt(&p->auth_name, a->name) || strdup_opt(&p->auth_query, a->value))
+	if (gw_strdup_opt(&p->auth_name, a->name) || gw_strdup_opt(&p->auth_query, a->value))
 		return GW_ENOMEM;
 	return 0;
 }
@@ -894,7 +640,7 @@ void gw_http_peer_drop_reuse(struct gw_http_peer *p)
 	if (p->idle_post)
 		curl_easy_cleanup(p->idle_post);
 	p->idle_post = NULL;
-	hdrs_put(p->post_hdrs);
+	gw_http_hdrs_put(p->post_hdrs);
 	p->post_hdrs = NULL;
 }
 

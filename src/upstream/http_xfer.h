@@ -21,6 +21,8 @@
 #include "core/str.h"
 #include "upstream/sse_parser.h"
 
+#define GW_HTTP_MAX_HEADER_LINE (16u << 10) /* one request header we send */
+
 #define GW_HTTP_MAX_BODY (16u << 20) /* one application/json answer; one POST body */
 #define GW_HTTP_MAX_TOKEN 1024u      /* session id, event id */
 
@@ -224,5 +226,13 @@ void gw_http_peer_clear(struct gw_http_peer *p);
 /* Drop what p keeps for its next POSTs (a curl handle, a header list);
  * part of gw_http_peer_clear(), for a peer whose strings are another's. */
 void gw_http_peer_drop_reuse(struct gw_http_peer *p);
+
+/* The request headers of transfer x (http_headers.c): its own list, or
+ * for a plain POST the session's shared one (a reference taken). 0 or
+ * GW_ENOMEM / GW_EINVAL. gw_http_hdrs_drop() lets them go when x ends. */
+int gw_http_hdrs_take(struct gw_http_xfer *x);
+void gw_http_hdrs_drop(struct gw_http_xfer *x);
+/* Let go of a reference to a shared header list (NULL: nothing). */
+void gw_http_hdrs_put(struct gw_http_hdrs *h);
 
 #endif
