@@ -36,9 +36,9 @@ ${server('sl', '    timeouts: { discovery: 0.8, connect: 10 }\n', { FLAKY_LIST_D
 ${server('lc', '', { FLAKY_LIST_CRASH_ONCE: 1 })}
 ${server('nc', '')}
 ${server('rc', '    retry_calls: true\n')}
-${server('br', `    timeouts: { tool: 0.3 }
+${server('br', `    timeouts: { tool: 1 }
     retries: { max: 0 }
-    breaker: { failures: 3, open_seconds: 1.5 }
+    breaker: { failures: 3, open_seconds: 3 }
     health_check: { interval: 0 }
 `, { FLAKY_DOWN_FILE: downBr })}
 ${server('hc', `    health_check: { interval: 0.2, timeout: 0.3 }
@@ -153,7 +153,8 @@ test('breaker: opens after 3 failures, fails fast while open, probes, closes whe
   // without the upstream being asked (fast_fails counts each one). The < 5 ms
   // target is a benchmark figure (bench/breaker.mjs in make bench, release
   // build): under ASan on a shared machine a timed assertion only flakes, so
-  // here each answer must only come well before the 0.3 s the upstream would take.
+  // here each answer must only come well before the 1 s the upstream would take
+  // (0.3 s and 150 ms flaked once at load 15: one fast fail took 245 ms).
   const fastBefore = br.breaker.fast_fails;
   const times = [];
   for (let i = 0; i < 7; i++) {
@@ -164,11 +165,11 @@ test('breaker: opens after 3 failures, fails fast while open, probes, closes whe
   }
   times.sort((a, b) => a - b);
   t.diagnostic(`answers while open: ${times.map((x) => x.toFixed(2)).join(', ')} ms`);
-  assert.ok(times[6] < 150, `answers while open: ${times.map((x) => x.toFixed(1))} ms (the upstream would take 300)`);
+  assert.ok(times[6] < 700, `answers while open: ${times.map((x) => x.toFixed(1))} ms (the upstream would take 1000)`);
   assert.equal((await upstream('br')).breaker.fast_fails, fastBefore + 7, 'each answer while open was a fast fail');
 
   // Still down when the open time is over: the one probe fails and it reopens.
-  await sleep(1600);
+  await sleep(3100);
   assertError(await call(sid, 'br__echo', { text: 'probe' }), -32011, /did not answer/);
   br = await upstream('br');
   assert.equal(br.breaker.state, 'open');
@@ -177,7 +178,7 @@ test('breaker: opens after 3 failures, fails fast while open, probes, closes whe
 
   // Recovered: the next probe succeeds and closes it.
   rmSync(downBr);
-  await sleep(1600);
+  await sleep(3100);
   assert.equal(textOf(await call(sid, 'br__echo', { text: 'back' })), 'back');
   br = await upstream('br');
   assert.equal(br.breaker.state, 'closed');
