@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <fcntl.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -424,8 +423,6 @@ static void rescope_sessions(struct gw_reload *r, const struct gw_rescope *rs)
 
 static void apply_settings(struct gw_gateway *gw, const struct gw_config *old)
 {
-	if (gw->http && gw->cfg->max_body != old->max_body)
-		evhttp_set_max_body_size(gw->http, (ev_ssize_t)gw->cfg->max_body);
 	if (gw->cfg->log_level && !same_str(gw->cfg->log_level, old->log_level))
 		gw_log_set_level(gw->cfg->log_level);
 }

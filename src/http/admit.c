@@ -2,10 +2,10 @@
  * endpoint, once authenticated, is charged to the global bucket and the
  * caller's own before it is parsed; a refusal is a 429 with Retry-After,
  * answered once the bucket has a token again. */
+#include "http/h1.h"
 #include "http/admit.h"
 
 #include <event2/event.h>
-#include <event2/http.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +30,7 @@
 /* A refusal waiting (struct gw_limits, tarpitted). */
 struct tarpit {
 	struct gw_limits *lm;
-	struct evhttp_request *req;
+	struct gw_hreq *req;
 	struct gw_limit_verdict v;
 	struct event *timer;
 };
@@ -38,7 +38,7 @@ struct tarpit {
 /* An HTTP request waiting for Redis. */
 struct http_hold {
 	struct gw_gateway *gw;
-	struct evhttp_request *req;
+	struct gw_hreq *req;
 	struct gw_principal who;
 	bool has_who;
 	gw_authn_done next;
@@ -46,14 +46,14 @@ struct http_hold {
 	struct gw_limit_wait *wait;
 };
 
-static void reply_429(struct evhttp_request *req, const struct gw_limit_verdict *v)
+static void reply_429(struct gw_hreq *req, const struct gw_limit_verdict *v)
 {
 	char msg[160], secs[16];
 	json_t *body;
 
 	gw_limits_refusal_text(v, msg, sizeof(msg));
 	snprintf(secs, sizeof(secs), "%u", gw_limits_retry_seconds(v));
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", secs);
+	gw_hreq_add_header(req, "Retry-After", secs);
 	body = gw_jsonrpc_error(NULL, GW_RPC_RATE_LIMITED, msg, gw_limits_refusal_data(v));
 	gw_http_reply_json(req, 429, body);
 	json_decref(body);
@@ -61,10 +61,8 @@ static void reply_429(struct evhttp_request *req, const struct gw_limit_verdict 
 
 static void tarpit_end(struct tarpit *t)
 {
-	struct evhttp_connection *evcon = evhttp_request_get_connection(t->req);
-
-	if (evcon)
-		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	if (t->req)
+		gw_hreq_set_closecb(t->req, NULL, NULL);
 	event_free(t->timer);
 	t->lm->tarpitted--;
 	free(t);
@@ -73,7 +71,7 @@ static void tarpit_end(struct tarpit *t)
 static void on_tarpit_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct tarpit *t = arg;
-	struct evhttp_request *req = t->req;
+	struct gw_hreq *req = t->req;
 	struct gw_limit_verdict v = t->v;
 
 	(void)fd;
@@ -82,24 +80,27 @@ static void on_tarpit_timer(evutil_socket_t fd, short what, void *arg)
 	reply_429(req, &v);
 }
 
-/* The client went away while its refusal waited: libevent frees the request. */
-static void on_tarpit_closed(struct evhttp_connection *evcon, void *arg)
+/* The client went away while its refusal waited: the request is freed
+ * after this. */
+static void on_tarpit_closed(struct gw_hreq *req, void *arg)
 {
-	(void)evcon;
-	tarpit_end(arg);
+	struct tarpit *t = arg;
+
+	(void)req;
+	t->req = NULL;
+	tarpit_end(t);
 }
 
 /* Answer the refusal after the bucket's wait, or at once when too many wait. */
-static void refuse_later(struct gw_gateway *gw, struct evhttp_request *req,
+static void refuse_later(struct gw_gateway *gw, struct gw_hreq *req,
 			 const struct gw_limit_verdict *v)
 {
 	struct gw_limits *lm = gw->limits;
 	uint64_t ms = v->retry_ms < TARPIT_MAX_MS ? v->retry_ms : TARPIT_MAX_MS;
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct tarpit *t = NULL;
 
-	if (ms > 0 && evcon && lm->tarpitted < TARPIT_MAX)
+	if (ms > 0 && !gw_hreq_is_gone(req) && lm->tarpitted < TARPIT_MAX)
 		t = calloc(1, sizeof(*t));
 	if (t)
 		t->timer = evtimer_new(gw->base, on_tarpit_timer, t);
@@ -114,10 +115,10 @@ static void refuse_later(struct gw_gateway *gw, struct evhttp_request *req,
 	t->req = req;
 	t->v = *v;
 	lm->tarpitted++;
-	evhttp_connection_set_closecb(evcon, on_tarpit_closed, t);
+	gw_hreq_set_closecb(req, on_tarpit_closed, t);
 }
 
-static void http_decided(struct gw_gateway *gw, struct evhttp_request *req,
+static void http_decided(struct gw_gateway *gw, struct gw_hreq *req,
 			 const struct gw_principal *who, const struct gw_limit_verdict *v,
 			 gw_authn_done next, void *arg)
 {
@@ -134,26 +135,23 @@ static void http_decided(struct gw_gateway *gw, struct evhttp_request *req,
 static void on_http_verdict(void *arg, const struct gw_limit_verdict *v)
 {
 	struct http_hold *h = arg;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(h->req);
-
-	if (evcon)
-		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	gw_hreq_set_closecb(h->req, NULL, NULL);
 	h->wait = NULL;
 	http_decided(h->gw, h->req, h->has_who ? &h->who : NULL, v, h->next, h->arg);
 	free(h);
 }
 
-static void on_http_closed(struct evhttp_connection *evcon, void *arg)
+static void on_http_closed(struct gw_hreq *req, void *arg)
 {
 	struct http_hold *h = arg;
 
-	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	(void)req;
 	gw_limiter_cancel(h->wait);
 	h->next(h->gw, NULL, NULL, false, h->arg);
 	free(h);
 }
 
-void gw_http_admit(struct gw_gateway *gw, struct evhttp_request *req,
+void gw_http_admit(struct gw_gateway *gw, struct gw_hreq *req,
 		   const struct gw_principal *who, gw_authn_done next, void *arg)
 {
 	struct gw_limit_ask ask = { .n = 0 };
@@ -162,7 +160,7 @@ void gw_http_admit(struct gw_gateway *gw, struct evhttp_request *req,
 
 	/* POSTs carry the JSON-RPC messages; a GET stream or a DELETE is not a
 	 * request to count (and ending a session must always work). */
-	if (!gw->limits || evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+	if (!gw->limits || gw_hreq_method(req) != GW_HM_POST) {
 		next(gw, req, who, true, arg);
 		return;
 	}
@@ -196,5 +194,5 @@ void gw_http_admit(struct gw_gateway *gw, struct evhttp_request *req,
 		h->who = *who;
 	h->next = next;
 	h->arg = arg;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_http_closed, h);
+	gw_hreq_set_closecb(req, on_http_closed, h);
 }

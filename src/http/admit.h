@@ -9,7 +9,7 @@
 #include "http/authn_http.h"
 
 struct gw_gateway;
-struct evhttp_request;
+struct gw_hreq;
 
 /* Charge req to its buckets (who NULL: anonymous), then
  * next(gw, req, who, true, arg) now (PASS) or once Redis answered
@@ -18,7 +18,7 @@ struct evhttp_request;
  * at once. If the client goes away while Redis is asked:
  * next(gw, NULL, NULL, false, arg). who, as next gets it, is valid for the
  * length of that call only. */
-void gw_http_admit(struct gw_gateway *gw, struct evhttp_request *req,
+void gw_http_admit(struct gw_gateway *gw, struct gw_hreq *req,
 		   const struct gw_principal *who, gw_authn_done next, void *arg);
 
 #endif

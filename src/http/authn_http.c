@@ -1,7 +1,7 @@
+#include "http/h1.h"
 #include "http/authn_http.h"
 
 #include <event2/buffer.h>
-#include <event2/http.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,7 @@
 /* A request being authenticated. */
 struct authn_req {
 	struct gw_gateway *gw;
-	struct evhttp_request *req;
+	struct gw_hreq *req;
 	gw_authn_done done;
 	void *arg;
 	struct gw_authn_wait *wait;    /* parked on a token's keys */
@@ -27,10 +27,10 @@ struct authn_req {
 };
 
 /* The origin clients reach us at: auth.resource's, else from Host. */
-static void public_origin(struct gw_gateway *gw, struct evhttp_request *req, char *out, size_t cap)
+static void public_origin(struct gw_gateway *gw, struct gw_hreq *req, char *out, size_t cap)
 {
 	const char *res = gw->cfg->auth.resource;
-	const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+	const char *host = gw_hreq_header(req, "Host");
 	struct gw_hostport hp;
 	const char *p;
 
@@ -51,7 +51,7 @@ static void public_origin(struct gw_gateway *gw, struct evhttp_request *req, cha
 
 /* The challenge of a refusal: where the metadata is, the error and, for a
  * missing scope, the scopes required (the MCP spec's step-up challenge). */
-static void challenge(struct gw_gateway *gw, struct evhttp_request *req, const char *path,
+static void challenge(struct gw_gateway *gw, struct gw_hreq *req, const char *path,
 		      const struct gw_authn_verdict *v)
 {
 	const struct gw_auth_conf *ac = &gw->cfg->auth;
@@ -72,16 +72,14 @@ static void challenge(struct gw_gateway *gw, struct evhttp_request *req, const c
 	} else {
 		return;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", hdr);
+	gw_hreq_add_header(req, "WWW-Authenticate", hdr);
 }
 
 static void on_verdict(void *arg, const struct gw_authn_verdict *v)
 {
 	struct authn_req *ar = arg;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(ar->req);
-
-	if (ar->closecb && evcon)
-		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	if (ar->closecb)
+		gw_hreq_set_closecb(ar->req, NULL, NULL);
 	if (!v->ok) {
 		challenge(ar->gw, ar->req, ar->path, v);
 		gw_http_reply_error(ar->req, v->status, NULL, GW_RPC_SERVER_ERROR, v->message);
@@ -91,24 +89,20 @@ static void on_verdict(void *arg, const struct gw_authn_verdict *v)
 }
 
 /* The client went away while a token's keys were fetched. */
-static void on_closed(struct evhttp_connection *evcon, void *arg)
+static void on_closed(struct gw_hreq *req, void *arg)
 {
 	struct authn_req *ar = arg;
 
-	(void)evcon;
+	(void)req; /* freed after this */
 	gw_authn_cancel(ar->wait);
-	ar->gw->replies_pending--;
-	if (!evhttp_request_get_connection(ar->req))
-		evhttp_send_reply(ar->req, 499, "Client Closed Request", NULL);
 	ar->done(ar->gw, NULL, NULL, false, ar->arg); /* only to free what arg holds */
 	free(ar);
 }
 
 /* The credential of req: "Authorization: Bearer X" or "X-API-Key: X". */
-static struct gw_str credential(struct evhttp_request *req)
+static struct gw_str credential(struct gw_hreq *req)
 {
-	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
-	const char *v = evhttp_find_header(h, "Authorization");
+	const char *v = gw_hreq_header(req, "Authorization");
 
 	if (v && strncasecmp(v, "Bearer ", 7) == 0) {
 		v += 7;
@@ -116,11 +110,11 @@ static struct gw_str credential(struct evhttp_request *req)
 			v++;
 		return gw_str_from_cstr(v);
 	}
-	v = evhttp_find_header(h, "X-API-Key");
+	v = gw_hreq_header(req, "X-API-Key");
 	return v ? gw_str_from_cstr(v) : GW_STR_NULL;
 }
 
-void gw_http_authn(struct gw_gateway *gw, struct evhttp_request *req, const char *path,
+void gw_http_authn(struct gw_gateway *gw, struct gw_hreq *req, const char *path,
 		   gw_authn_done done, void *arg)
 {
 	struct gw_credentials cr = { .path = path };
@@ -150,10 +144,10 @@ void gw_http_authn(struct gw_gateway *gw, struct evhttp_request *req, const char
 		return; /* decided: on_verdict ran */
 	ar->wait = w;
 	ar->closecb = true;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_closed, ar);
+	gw_hreq_set_closecb(req, on_closed, ar);
 }
 
-bool gw_http_authn_metadata(struct gw_gateway *gw, struct evhttp_request *req, const char *path)
+bool gw_http_authn_metadata(struct gw_gateway *gw, struct gw_hreq *req, const char *path)
 {
 	static const char prefix[] = "/.well-known/oauth-protected-resource";
 	const struct gw_auth_conf *ac = &gw->cfg->auth;

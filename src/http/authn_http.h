@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-struct evhttp_request;
+struct gw_hreq;
 struct gw_gateway;
 struct gw_principal;
 
@@ -17,14 +17,14 @@ struct gw_principal;
  * were fetched). ok true: who is the caller, or NULL when no
  * authentication is in force (anonymous, development mode); valid for the
  * length of the call. */
-typedef void (*gw_authn_done)(struct gw_gateway *gw, struct evhttp_request *req,
+typedef void (*gw_authn_done)(struct gw_gateway *gw, struct gw_hreq *req,
 			      const struct gw_principal *who, bool ok, void *arg);
 
 /* Authenticate req for the endpoint at path, then done(). */
-void gw_http_authn(struct gw_gateway *gw, struct evhttp_request *req, const char *path,
+void gw_http_authn(struct gw_gateway *gw, struct gw_hreq *req, const char *path,
 		   gw_authn_done done, void *arg);
 /* RFC 9728 metadata for the endpoint at path, answered; false (nothing
  * answered) when path is not a metadata path. */
-bool gw_http_authn_metadata(struct gw_gateway *gw, struct evhttp_request *req, const char *path);
+bool gw_http_authn_metadata(struct gw_gateway *gw, struct gw_hreq *req, const char *path);
 
 #endif

@@ -1,9 +1,7 @@
+#include "http/h1.h"
 #include "http/legacy_sse.h"
 
 #include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
-#include <sys/queue.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -16,17 +14,17 @@
 #include "core/jsonrpc.h"
 #include "mcp/session.h"
 
-void gw_legacy_sse_open(struct gw_gateway *gw, struct evhttp_request *req,
+void gw_legacy_sse_open(struct gw_gateway *gw, struct gw_hreq *req,
 			const struct gw_scope *scope, const struct gw_principal *who,
 			const char *base)
 {
-	const char *accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
+	const char *accept = gw_hreq_header(req, "Accept");
 	struct gw_session *s;
 	struct gw_limit_hit hit;
 	char endpoint[160];
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+	if (gw_hreq_method(req) != GW_HM_GET) {
+		gw_hreq_add_header(req, "Allow", "GET");
 		gw_http_reply_error(req, 405, NULL, GW_RPC_SERVER_ERROR, "Method Not Allowed");
 		return;
 	}
@@ -56,20 +54,14 @@ void gw_legacy_sse_open(struct gw_gateway *gw, struct evhttp_request *req,
 	}
 }
 
-static struct gw_session *legacy_session(struct gw_gateway *gw, struct evhttp_request *req,
+static struct gw_session *legacy_session(struct gw_gateway *gw, struct gw_hreq *req,
 					 const struct gw_scope *scope, const struct gw_principal *who)
 {
-	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	struct evkeyvalq params;
 	struct gw_session *s = NULL;
-	const char *sid;
+	char sid[128];
 
-	TAILQ_INIT(&params);
-	if (q && evhttp_parse_query_str(q, &params) == 0) {
-		sid = evhttp_find_header(&params, "sessionId");
-		s = sid ? gw_session_find(gw, sid) : NULL;
-	}
-	evhttp_clear_headers(&params);
+	if (gw_hreq_query_param(req, "sessionId", sid, sizeof(sid)))
+		s = gw_session_find(gw, sid);
 	if (s && (!s->sink || s->sink->kind != GW_STREAM_LEGACY || s->scope.kind != scope->kind ||
 		  s->scope.server != scope->server || s->scope.vs != scope->vs ||
 		  !gw_session_is_callers(s, who)))
@@ -94,11 +86,11 @@ static void legacy_element(struct gw_session *s, struct gw_msg *m)
 	gw_pipeline_record_refused_msg(s, m, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED, hit.limit);
 }
 
-void gw_legacy_sse_post(struct gw_gateway *gw, struct evhttp_request *req,
+void gw_legacy_sse_post(struct gw_gateway *gw, struct gw_hreq *req,
 			const struct gw_scope *scope, const struct gw_principal *who)
 {
-	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
-	struct evbuffer *body = evhttp_request_get_input_buffer(req);
+	const char *ct = gw_hreq_header(req, "Content-Type");
+	struct evbuffer *body = gw_hreq_body(req);
 	size_t len = evbuffer_get_length(body), i;
 	struct gw_rpc_error err = { 0 };
 	struct gw_msg m = { 0 };
@@ -106,8 +98,8 @@ void gw_legacy_sse_post(struct gw_gateway *gw, struct evhttp_request *req,
 	struct gw_session *s;
 	json_t *el;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+	if (gw_hreq_method(req) != GW_HM_POST) {
+		gw_hreq_add_header(req, "Allow", "POST");
 		gw_http_reply_error(req, 405, NULL, GW_RPC_SERVER_ERROR, "Method Not Allowed");
 		return;
 	}
@@ -133,7 +125,7 @@ void gw_legacy_sse_post(struct gw_gateway *gw, struct evhttp_request *req,
 		goto out;
 	}
 	gw_http_security_headers(req);
-	evhttp_send_reply(req, 202, "Accepted", NULL);
+	gw_hreq_reply(req, 202);
 	if (m.kind != GW_MSG_BATCH) {
 		gw_dispatch_message(s, &m);
 	} else {

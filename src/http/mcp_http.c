@@ -1,7 +1,7 @@
+#include "http/h1.h"
 #include "http/mcp_http.h"
 
 #include <event2/buffer.h>
-#include <event2/http.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +20,9 @@
 #include "mcp/session.h"
 #include "upstream/upstream.h"
 
-static const char *in_header(struct evhttp_request *req, const char *name)
+static const char *in_header(struct gw_hreq *req, const char *name)
 {
-	return evhttp_find_header(evhttp_request_get_input_headers(req), name);
+	return gw_hreq_header(req, name);
 }
 
 /* Does an Accept header admit this media type (or a wildcard for it)? */
@@ -39,7 +39,7 @@ static bool same_scope(const struct gw_scope *a, const struct gw_scope *b)
 }
 
 /* The session a non-initialize request names, or NULL after answering. */
-static struct gw_session *require_session(struct gw_gateway *gw, struct evhttp_request *req,
+static struct gw_session *require_session(struct gw_gateway *gw, struct gw_hreq *req,
 					  const struct gw_scope *scope, const struct gw_principal *who,
 					  json_t *id, const char *method)
 {
@@ -72,7 +72,7 @@ static struct gw_session *require_session(struct gw_gateway *gw, struct evhttp_r
 	return s;
 }
 
-static void handle_initialize(struct gw_gateway *gw, struct evhttp_request *req,
+static void handle_initialize(struct gw_gateway *gw, struct gw_hreq *req,
 			      const struct gw_scope *scope, const struct gw_principal *who,
 			      struct gw_msg *m)
 {
@@ -107,12 +107,12 @@ static void handle_initialize(struct gw_gateway *gw, struct evhttp_request *req,
 	}
 	result = gw_dispatch_initialize_result(gw, scope, proto);
 	reply = gw_jsonrpc_result(m->id, result);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Mcp-Session-Id", s->id);
+	gw_hreq_add_header(req, "Mcp-Session-Id", s->id);
 	gw_http_reply_json(req, 200, reply);
 	json_decref(reply);
 }
 
-static bool body_checks(struct evhttp_request *req)
+static bool body_checks(struct gw_hreq *req)
 {
 	const char *ct = in_header(req, "Content-Type");
 
@@ -182,7 +182,7 @@ static void batch_element(struct gw_session *s, struct gw_stream *st, json_t *el
 
 /* A JSON array: only 2025-03-26 has batches. Its answers come back as one
  * JSON array, or as SSE events when anything must precede them. */
-static void handle_batch(struct gw_gateway *gw, struct evhttp_request *req,
+static void handle_batch(struct gw_gateway *gw, struct gw_hreq *req,
 			 const struct gw_scope *scope, const struct gw_principal *who, json_t *arr)
 {
 	struct gw_session *s = require_session(gw, req, scope, who, NULL, NULL);
@@ -212,12 +212,12 @@ static void handle_batch(struct gw_gateway *gw, struct evhttp_request *req,
 	json_array_foreach(arr, i, el)
 		batch_element(s, st, el);
 	if (n == 0)
-		evhttp_send_reply(req, 202, "Accepted", NULL);
+		gw_hreq_reply(req, 202);
 }
 
 /* A header naming a version of the stateless era (a plain string compare,
  * as the reference SDK does). */
-static bool claims_modern_header(struct evhttp_request *req)
+static bool claims_modern_header(struct gw_hreq *req)
 {
 	const char *v = in_header(req, "MCP-Protocol-Version");
 
@@ -227,7 +227,7 @@ static bool claims_modern_header(struct evhttp_request *req)
 /* A new 2026-07-28 call past the in-flight bound of its caller is refused;
  * a retry carrying a requestState continues a call already counted, and a
  * listen stream is not a call. */
-static bool modern_refused(struct gw_gateway *gw, struct evhttp_request *req,
+static bool modern_refused(struct gw_gateway *gw, struct gw_hreq *req,
 			   const struct gw_principal *who, struct gw_msg *m)
 {
 	struct gw_limit_hit hit;
@@ -242,7 +242,7 @@ static bool modern_refused(struct gw_gateway *gw, struct evhttp_request *req,
 
 /* A request of a session-era client: refused past the session's in-flight
  * bound before a stream or call is made. */
-static void session_request(struct evhttp_request *req, struct gw_session *s, struct gw_msg *m)
+static void session_request(struct gw_hreq *req, struct gw_session *s, struct gw_msg *m)
 {
 	struct gw_limit_hit hit;
 	struct gw_stream *st;
@@ -263,7 +263,7 @@ static void session_request(struct evhttp_request *req, struct gw_session *s, st
 }
 
 /* One message (not a batch, not initialize) of the session it names. */
-static void session_message(struct gw_gateway *gw, struct evhttp_request *req,
+static void session_message(struct gw_gateway *gw, struct gw_hreq *req,
 			    const struct gw_scope *scope, const struct gw_principal *who,
 			    struct gw_msg *m)
 {
@@ -277,20 +277,20 @@ static void session_message(struct gw_gateway *gw, struct evhttp_request *req,
 		break;
 	case GW_MSG_NOTIFICATION:
 		gw_dispatch_notification(s, m);
-		evhttp_send_reply(req, 202, "Accepted", NULL);
+		gw_hreq_reply(req, 202);
 		break;
 	default:
 		if (gw_relay_client_response(s, m->root) < 0)
 			GW_DEBUG("http", "response to an unknown request id; ignored");
-		evhttp_send_reply(req, 202, "Accepted", NULL);
+		gw_hreq_reply(req, 202);
 		break;
 	}
 }
 
-static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const struct gw_scope *scope,
+static void handle_post(struct gw_gateway *gw, struct gw_hreq *req, const struct gw_scope *scope,
 			const struct gw_principal *who)
 {
-	struct evbuffer *body = evhttp_request_get_input_buffer(req);
+	struct evbuffer *body = gw_hreq_body(req);
 	size_t len = evbuffer_get_length(body);
 	struct gw_rpc_error err = { 0 };
 	struct gw_msg m = { 0 };
@@ -325,7 +325,7 @@ static void handle_post(struct gw_gateway *gw, struct evhttp_request *req, const
 
 /* Last-Event-ID "<stream>_<seq>": resume that stream only. False, with
  * nothing answered, when it names no stream of s. */
-static bool resume(struct gw_session *s, struct evhttp_request *req, const char *leid)
+static bool resume(struct gw_session *s, struct gw_hreq *req, const char *leid)
 {
 	unsigned long stream;
 	unsigned long long seq;
@@ -366,7 +366,7 @@ static void flush_outbox(struct gw_session *s)
 	json_decref(box);
 }
 
-static void handle_get(struct gw_gateway *gw, struct evhttp_request *req, const struct gw_scope *scope,
+static void handle_get(struct gw_gateway *gw, struct gw_hreq *req, const struct gw_scope *scope,
 		       const struct gw_principal *who)
 {
 	struct gw_session *s;
@@ -405,7 +405,7 @@ static void handle_get(struct gw_gateway *gw, struct evhttp_request *req, const 
 	flush_outbox(s);
 }
 
-static void handle_delete(struct gw_gateway *gw, struct evhttp_request *req,
+static void handle_delete(struct gw_gateway *gw, struct gw_hreq *req,
 			  const struct gw_scope *scope, const struct gw_principal *who)
 {
 	struct gw_session *s = require_session(gw, req, scope, who, NULL, NULL);
@@ -414,24 +414,24 @@ static void handle_delete(struct gw_gateway *gw, struct evhttp_request *req,
 		return;
 	gw_session_close(s);
 	gw_http_security_headers(req);
-	evhttp_send_reply(req, 200, "OK", NULL);
+	gw_hreq_reply(req, 200);
 }
 
-void gw_mcp_http_handle(struct gw_gateway *gw, struct evhttp_request *req,
+void gw_mcp_http_handle(struct gw_gateway *gw, struct gw_hreq *req,
 			const struct gw_scope *scope, const struct gw_principal *who)
 {
-	switch (evhttp_request_get_command(req)) {
-	case EVHTTP_REQ_POST:
+	switch (gw_hreq_method(req)) {
+	case GW_HM_POST:
 		handle_post(gw, req, scope, who);
 		break;
-	case EVHTTP_REQ_GET:
+	case GW_HM_GET:
 		handle_get(gw, req, scope, who);
 		break;
-	case EVHTTP_REQ_DELETE:
+	case GW_HM_DELETE:
 		handle_delete(gw, req, scope, who);
 		break;
 	default:
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, POST, DELETE");
+		gw_hreq_add_header(req, "Allow", "GET, POST, DELETE");
 		gw_http_reply_error(req, 405, NULL, GW_RPC_SERVER_ERROR, "Method Not Allowed");
 		break;
 	}

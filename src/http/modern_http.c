@@ -2,9 +2,9 @@
  * of the validation ladder (docs/internals/protocol-2026-07-28.md section
  * 3.6), the HTTP answers of refusals, and a stream for each request; what
  * a request does is mcp/modern.c's, the same on every transport. */
+#include "http/h1.h"
 #include "http/modern_http.h"
 
-#include <event2/http.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +22,7 @@
 #define META_VERSION "io.modelcontextprotocol/protocolVersion"
 #define RPC_HEADER_MISMATCH -32020
 
-static void http_error(struct evhttp_request *req, int status, json_t *id, int code,
+static void http_error(struct gw_hreq *req, int status, json_t *id, int code,
 		       const char *message, json_t *data)
 {
 	json_t *body = gw_jsonrpc_error(id, code, message, data);
@@ -70,13 +70,12 @@ static char *header_value(const char *v)
 
 
 /* The validation ladder (docs/internals/protocol-2026-07-28.md section 3.6). */
-static bool check_envelope(struct evhttp_request *req, struct gw_msg *m)
+static bool check_envelope(struct gw_hreq *req, struct gw_msg *m)
 {
-	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
 	json_t *meta = json_object_get(m->params, "_meta");
 	const char *ver = json_string_value(json_object_get(meta, META_VERSION));
-	char *hv = header_value(evhttp_find_header(h, "MCP-Protocol-Version"));
-	char *hm = header_value(evhttp_find_header(h, "Mcp-Method"));
+	char *hv = header_value(gw_hreq_header(req, "MCP-Protocol-Version"));
+	char *hm = header_value(gw_hreq_header(req, "Mcp-Method"));
 	char msg[240];
 	bool ok = false;
 	json_t *e = gw_modern_envelope_error(m);
@@ -109,7 +108,7 @@ out:
 	return ok;
 }
 
-static bool check_name_header(struct evhttp_request *req, struct gw_msg *m)
+static bool check_name_header(struct gw_hreq *req, struct gw_msg *m)
 {
 	const char *field = NULL, *body;
 	char *hn;
@@ -125,7 +124,7 @@ static bool check_name_header(struct evhttp_request *req, struct gw_msg *m)
 	if (!field)
 		return true;
 	body = json_string_value(json_object_get(m->params, field));
-	hn = header_value(evhttp_find_header(evhttp_request_get_input_headers(req), "Mcp-Name"));
+	hn = header_value(gw_hreq_header(req, "Mcp-Name"));
 	ok = body && hn && strcmp(hn, body) == 0;
 	if (!ok) {
 		snprintf(msg, sizeof(msg), "Header mismatch: Mcp-Name header %s params.%s",
@@ -139,7 +138,7 @@ static bool check_name_header(struct evhttp_request *req, struct gw_msg *m)
 
 /* subscriptions/listen: a stream of its own carries the acknowledgement
  * and the notifications (s NULL: at the session limit). */
-static void listen_open(struct gw_session *s, struct evhttp_request *req, struct gw_msg *m,
+static void listen_open(struct gw_session *s, struct gw_hreq *req, struct gw_msg *m,
 			const struct gw_principal *who)
 {
 	struct gw_stream *st;
@@ -156,7 +155,7 @@ static void listen_open(struct gw_session *s, struct evhttp_request *req, struct
 	gw_modern_listen_on(st, m, who);
 }
 
-static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
+static void modern_request(struct gw_gateway *gw, struct gw_hreq *req,
 			   const struct gw_scope *scope, const struct gw_principal *who,
 			   struct gw_msg *m)
 {
@@ -185,19 +184,19 @@ static void modern_request(struct gw_gateway *gw, struct evhttp_request *req,
 		http_error(req, 503, m->id, GW_RPC_INTERNAL_ERROR, "gateway is at its session limit", NULL);
 		return;
 	}
-	hdrs = gw_modern_params_capture(evhttp_request_get_input_headers(req));
+	hdrs = gw_modern_params_capture(gw_hreq_headers(req));
 	gw_modern_serve_call(st, m, hdrs, who);
 	json_decref(hdrs);
 }
 
-void gw_http_modern(struct gw_gateway *gw, struct evhttp_request *req,
+void gw_http_modern(struct gw_gateway *gw, struct gw_hreq *req,
 		    const struct gw_scope *scope, const struct gw_principal *who, struct gw_msg *m)
 {
 	if (!check_envelope(req, m))
 		return;
 	if (m->kind == GW_MSG_NOTIFICATION) {
 		gw_http_security_headers(req);
-		evhttp_send_reply(req, 202, "Accepted", NULL);
+		gw_hreq_reply(req, 202);
 		return;
 	}
 	if (!check_name_header(req, m))

@@ -6,7 +6,7 @@
 #ifndef GW_HTTP_MODERN_HTTP_H
 #define GW_HTTP_MODERN_HTTP_H
 
-struct evhttp_request;
+struct gw_hreq;
 struct gw_gateway;
 struct gw_msg;
 struct gw_principal;
@@ -15,7 +15,7 @@ struct gw_scope;
 /* Serve one POSTed message m that claims the modern era, from caller who
  * (NULL: anonymous) at the endpoint of scope; each request carries its own
  * caller. */
-void gw_http_modern(struct gw_gateway *gw, struct evhttp_request *req,
+void gw_http_modern(struct gw_gateway *gw, struct gw_hreq *req,
 		    const struct gw_scope *scope, const struct gw_principal *who, struct gw_msg *m);
 
 #endif

@@ -1,8 +1,7 @@
+#include "http/h1.h"
 #include "http/server.h"
 
 #include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +15,7 @@
 #include "core/util.h"
 #include "http/admit.h"
 #include "http/authn_http.h"
-#include "http/conn.h"
+#include "http/h1.h"
 #include "http/hostport.h"
 #include "http/legacy_sse.h"
 #include "http/mcp_http.h"
@@ -31,45 +30,40 @@
 #include "upstream/stdio_reaper.h"
 #include "upstream/upstream.h"
 
-#define HTTP_TIMEOUT_S 600
-
 #define HSTS_VALUE "max-age=31536000"
 
 /* What the listener owns, hung off the gateway (gw->http_state) from
  * gw_http_start() to gw_http_free(). */
 struct gw_http {
-	struct evhttp_bound_socket *bound;
 	SSL_CTX *tls;               /* tls: configured: every connection is TLS */
-	struct gw_conns *conns;     /* the connection guards (http/conn.c) */
+	struct gw_h1 *server;       /* the listener and its connections (http/h1.c) */
 };
 
-void gw_http_security_headers(struct evhttp_request *req)
+void gw_http_security_headers(struct gw_hreq *req)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "X-Frame-Options", "DENY");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	if (!evhttp_find_header(h, "Cache-Control"))
-		evhttp_add_header(h, "Cache-Control", "no-store");
+	gw_hreq_add_header(req, "X-Content-Type-Options", "nosniff");
+	gw_hreq_add_header(req, "X-Frame-Options", "DENY");
+	gw_hreq_add_header(req, "Referrer-Policy", "no-referrer");
+	if (!gw_hreq_has_header(req, "Cache-Control"))
+		gw_hreq_add_header(req, "Cache-Control", "no-store");
 	/* RFC 6797: only over a secure transport */
 	if (gw_tls_request_is_secure(req))
-		evhttp_add_header(h, "Strict-Transport-Security", HSTS_VALUE);
+		gw_hreq_add_header(req, "Strict-Transport-Security", HSTS_VALUE);
 }
 
 /* The body goes straight into the request's own output buffer. */
-void gw_http_reply_json(struct evhttp_request *req, int status, json_t *body)
+void gw_http_reply_json(struct gw_hreq *req, int status, json_t *body)
 {
-	struct evbuffer *b = evhttp_request_get_output_buffer(req);
+	struct evbuffer *b = gw_hreq_out(req);
 
-	if (body && gw_json_dump_evbuffer(body, b))
+	if (b && body && gw_json_dump_evbuffer(body, b))
 		evbuffer_drain(b, evbuffer_get_length(b)); /* out of memory: an empty body, as before */
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+	gw_hreq_add_header(req, "Content-Type", "application/json");
 	gw_http_security_headers(req);
-	evhttp_send_reply(req, status, NULL, NULL);
+	gw_hreq_reply(req, status);
 }
 
-void gw_http_reply_error(struct evhttp_request *req, int status, json_t *id, int code,
+void gw_http_reply_error(struct gw_hreq *req, int status, json_t *id, int code,
 			 const char *message)
 {
 	json_t *body = gw_jsonrpc_error(id, code, message, NULL);
@@ -78,7 +72,7 @@ void gw_http_reply_error(struct evhttp_request *req, int status, json_t *id, int
 	json_decref(body);
 }
 
-void gw_http_reply_limit(struct evhttp_request *req, json_t *id, const struct gw_limit_hit *hit,
+void gw_http_reply_limit(struct gw_hreq *req, json_t *id, const struct gw_limit_hit *hit,
 			 unsigned retry_s)
 {
 	json_t *body = gw_limit_error(id, hit);
@@ -86,7 +80,7 @@ void gw_http_reply_limit(struct evhttp_request *req, json_t *id, const struct gw
 
 	if (retry_s) {
 		snprintf(v, sizeof(v), "%u", retry_s);
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", v);
+		gw_hreq_add_header(req, "Retry-After", v);
 	}
 	gw_http_reply_json(req, hit->status, body);
 	json_decref(body);
@@ -124,11 +118,10 @@ static bool listen_is_local(const struct gw_gateway *gw)
 /* DNS-rebinding protection: a browser page on another site must not reach
  * a local gateway, so Origin (when sent) must be allowed, and on a loopback
  * listener Host must be a loopback name. */
-static const char *check_origin(struct gw_gateway *gw, struct evhttp_request *req)
+static const char *check_origin(struct gw_gateway *gw, struct gw_hreq *req)
 {
-	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
-	const char *origin = evhttp_find_header(h, "Origin");
-	const char *host = evhttp_find_header(h, "Host");
+	const char *origin = gw_hreq_header(req, "Origin");
+	const char *host = gw_hreq_header(req, "Host");
 	const struct gw_strv *allow = &gw->cfg->allowed_origins;
 
 	if (listen_is_local(gw) && host && !host_is_local(host))
@@ -144,7 +137,7 @@ static const char *check_origin(struct gw_gateway *gw, struct evhttp_request *re
 	return origin_is_local(origin) ? NULL : "Origin is not allowed";
 }
 
-static void reply_health(struct gw_gateway *gw, struct evhttp_request *req)
+static void reply_health(struct gw_gateway *gw, struct gw_hreq *req)
 {
 	json_t *ups = json_array(), *body;
 	bool all_ready = true;
@@ -161,7 +154,8 @@ static void reply_health(struct gw_gateway *gw, struct evhttp_request *req)
 			 (json_int_t)gw->sessions.live, "upstreams_ready", all_ready, "upstreams", ups);
 	json_object_set_new(body, "rate_limits", gw_limits_health(gw->limits));
 	json_object_set_new(body, "connections",
-			    json_integer((json_int_t)gw_conn_count(gw_http_conns(gw))));
+			    json_integer((json_int_t)gw_h1_count(gw->http_state ? gw->http_state->server
+									: NULL)));
 	json_object_set_new(body, "children",
 			    json_pack("{s:I,s:I,s:I}", "counted", (json_int_t)gw_session_children(gw),
 				      "max", (json_int_t)gw->cfg->limits.max_children, "running",
@@ -172,7 +166,7 @@ static void reply_health(struct gw_gateway *gw, struct evhttp_request *req)
 
 /* Readiness: 200 when every required upstream is ready, else 503 naming
  * the ones that are not (docs/internals/upstream-resilience.md). */
-static void reply_ready(struct gw_gateway *gw, struct evhttp_request *req)
+static void reply_ready(struct gw_gateway *gw, struct gw_hreq *req)
 {
 	json_t *waiting = json_array(), *body;
 
@@ -256,7 +250,7 @@ struct route_ctx {
 
 /* The policy's limits for this caller (clients: in policy.yaml): a smaller
  * body limit and its own allowed origins. Answers and returns false past them. */
-static bool client_limits_ok(struct gw_gateway *gw, struct evhttp_request *req,
+static bool client_limits_ok(struct gw_gateway *gw, struct gw_hreq *req,
 			     const struct gw_principal *who)
 {
 	const struct gw_policy_client *cl = who && gw->policy ? gw_policy_client(gw->policy, who) : NULL;
@@ -266,12 +260,12 @@ static bool client_limits_ok(struct gw_gateway *gw, struct evhttp_request *req,
 	if (!cl)
 		return true;
 	if (cl->max_request_size &&
-	    evbuffer_get_length(evhttp_request_get_input_buffer(req)) > cl->max_request_size) {
+	    evbuffer_get_length(gw_hreq_body(req)) > cl->max_request_size) {
 		gw_http_reply_error(req, 413, NULL, GW_RPC_SERVER_ERROR,
 				    "Payload Too Large: over this client's max_request_size");
 		return false;
 	}
-	origin = evhttp_find_header(evhttp_request_get_input_headers(req), "Origin");
+	origin = gw_hreq_header(req, "Origin");
 	if (!origin || cl->allowed_origins.n == 0)
 		return true;
 	for (size_t i = 0; i < cl->allowed_origins.n; i++)
@@ -282,21 +276,19 @@ static bool client_limits_ok(struct gw_gateway *gw, struct evhttp_request *req,
 	return listed;
 }
 
-void gw_http_record_refusal(struct gw_gateway *gw, struct evhttp_request *req,
+void gw_http_record_refusal(struct gw_gateway *gw, struct gw_hreq *req,
 			    const struct gw_principal *who, const char *method,
 			    enum gw_stage_id stage, enum gw_outcome outcome, const char *reason)
 {
 	struct gw_exchange x = { 0 };
-	const struct evhttp_uri *uri = req ? evhttp_request_get_evhttp_uri(req) : NULL;
-
 	if (!gw->stages)
 		return;
-	x.endpoint = uri ? evhttp_uri_get_path(uri) : NULL;
+	x.endpoint = req ? gw_hreq_path(req) : NULL;
 	x.subject = who ? who->subject : NULL;
 	x.method = method;
 	x.stage = stage;
 	x.outcome = outcome;
-	x.http_status = req ? evhttp_request_get_response_code(req) : 0;
+	x.http_status = req ? gw_hreq_status(req) : 0;
 	if (!x.http_status && outcome == GW_OUTCOME_RATE_LIMITED && req)
 		x.http_status = 429; /* answered after a wait (http/admit.c) */
 	x.reason = reason;
@@ -304,7 +296,7 @@ void gw_http_record_refusal(struct gw_gateway *gw, struct evhttp_request *req,
 }
 
 /* Past the rate limiter (http/admit.h): route the request. */
-static void on_admitted(struct gw_gateway *gw, struct evhttp_request *req,
+static void on_admitted(struct gw_gateway *gw, struct gw_hreq *req,
 			const struct gw_principal *who, bool ok, void *arg)
 {
 	struct route_ctx *ctx = arg;
@@ -324,7 +316,7 @@ static void on_admitted(struct gw_gateway *gw, struct evhttp_request *req,
 	free(ctx);
 }
 
-static void on_authed(struct gw_gateway *gw, struct evhttp_request *req,
+static void on_authed(struct gw_gateway *gw, struct gw_hreq *req,
 		      const struct gw_principal *who, bool ok, void *arg)
 {
 	if (!ok) {
@@ -342,19 +334,38 @@ static void on_authed(struct gw_gateway *gw, struct evhttp_request *req,
 	free(arg);
 }
 
-static void on_reply_done(struct evhttp_request *req, void *arg)
+static void on_reply_done(struct gw_hreq *req, void *arg)
 {
 	struct gw_gateway *gw = arg;
 
+	(void)req;
 	gw->replies_pending--;
-	gw_conn_request_done(gw_http_conns(gw), req);
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+/* A request the reader refused (http/h1.h): its refusal, as JSON, and the
+ * connection closes after it. */
+static void answer_refused(struct gw_hreq *req, const struct gw_limit_hit *why)
+{
+	json_t *body;
+
+	gw_hreq_add_header(req, "Connection", "close");
+	if (why->status == 503)
+		gw_hreq_add_header(req, "Retry-After", "1");
+	if (why->status == 405)
+		gw_hreq_add_header(req, "Allow", "GET, POST, DELETE, OPTIONS, HEAD");
+	if (why->limit)
+		body = gw_limit_error(NULL, why);
+	else
+		body = gw_jsonrpc_error(NULL, why->code, why->message, NULL);
+	gw_http_reply_json(req, why->status, body);
+	json_decref(body);
+}
+
+static void on_request(struct gw_hreq *req, void *arg)
 {
 	struct gw_gateway *gw = arg;
-	const struct evhttp_uri *pu = evhttp_request_get_evhttp_uri(req);
-	const char *path = pu ? evhttp_uri_get_path(pu) : NULL;
+	const char *path = gw_hreq_path(req);
+	const struct gw_limit_hit *refused = gw_hreq_refusal(req);
 	const char *why;
 	struct gw_scope sc;
 	enum endpoint ep;
@@ -363,12 +374,14 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 	/* Counted until written in full, so that shutdown does not cut it. */
 	gw->replies_pending++;
-	evhttp_request_set_on_complete_cb(req, on_reply_done, gw);
-	if (gw_conn_answer_refused(gw->http_state->conns, req))
-		return; /* a bound crossed while it was read (http/conn.c) */
+	gw_hreq_set_donecb(req, on_reply_done, gw);
+	if (refused) {
+		answer_refused(req, refused); /* a bound crossed while it was read */
+		return;
+	}
 	if (gw->http_state->tls && !gw_tls_request_is_secure(req)) {
 		/* only when making the TLS end of a connection ran out of memory */
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		gw_hreq_add_header(req, "Connection", "close");
 		gw_http_reply_error(req, 400, NULL, GW_RPC_INVALID_REQUEST, "This listener takes HTTPS only");
 		return;
 	}
@@ -441,22 +454,10 @@ int gw_http_start(struct gw_gateway *gw)
 			return GW_EINVAL;
 		}
 	}
-	gw->http = evhttp_new(gw->base);
-	if (!gw->http)
+	h->server = gw_h1_new(gw, h->tls, on_request, gw);
+	if (!h->server)
 		return GW_ENOMEM;
-	/* Sizes, read_timeout and idle_timeout are the connection guards'
-	 * (http/conn.c); evhttp's own timeout stays as the last resort against
-	 * a peer that stops taking an answer. */
-	h->conns = gw_conn_serve(gw, gw->http, h->tls);
-	if (!h->conns)
-		return GW_ENOMEM;
-	evhttp_set_timeout(gw->http, HTTP_TIMEOUT_S);
-	evhttp_set_allowed_methods(gw->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
-						     EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
-	evhttp_set_default_content_type(gw->http, "application/json");
-	evhttp_set_gencb(gw->http, on_request, gw);
-	h->bound = evhttp_bind_socket_with_handle(gw->http, host, (ev_uint16_t)port);
-	if (!h->bound) {
+	if (gw_h1_listen(h->server, host, (uint16_t)port)) {
 		GW_ERROR("http", "cannot listen on %s", gw->cfg->listen);
 		return GW_EIO;
 	}
@@ -473,30 +474,18 @@ int gw_http_start(struct gw_gateway *gw)
 
 void gw_http_stop_accepting(struct gw_gateway *gw)
 {
-	struct gw_http *h = gw->http_state;
-
-	if (h && h->bound)
-		evhttp_del_accept_socket(gw->http, h->bound);
-	if (h)
-		h->bound = NULL;
+	if (gw->http_state)
+		gw_h1_stop_accepting(gw->http_state->server);
 }
 
 void gw_http_free(struct gw_gateway *gw)
 {
 	struct gw_http *h = gw->http_state;
 
-	if (gw->http)
-		evhttp_free(gw->http);
-	gw->http = NULL;
 	if (!h)
 		return;
-	gw_conn_free_all(h->conns);
+	gw_h1_free(h->server);
 	SSL_CTX_free(h->tls);
 	free(h);
 	gw->http_state = NULL;
-}
-
-struct gw_conns *gw_http_conns(const struct gw_gateway *gw)
-{
-	return gw->http_state ? gw->http_state->conns : NULL;
 }

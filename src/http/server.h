@@ -7,8 +7,7 @@
 
 #include "core/exchange-t.h"
 
-struct evhttp_request;
-struct gw_conns;
+struct gw_hreq;
 struct gw_gateway;
 struct gw_principal;
 
@@ -20,25 +19,22 @@ void gw_http_stop_accepting(struct gw_gateway *gw);
 /* Free what gw_http_start() made (gw->http, gw->http_state); safe when it
  * made nothing. */
 void gw_http_free(struct gw_gateway *gw);
-/* The connection guards of gw's listener (http/conn.h), or NULL when
- * there is none (stdio, or not started). */
-struct gw_conns *gw_http_conns(const struct gw_gateway *gw);
 /* The headers every answer carries. */
-void gw_http_security_headers(struct evhttp_request *req);
+void gw_http_security_headers(struct gw_hreq *req);
 /* Answer with an HTTP status and a JSON-RPC error body (id may be NULL). */
-void gw_http_reply_error(struct evhttp_request *req, int status, json_t *id, int code,
+void gw_http_reply_error(struct gw_hreq *req, int status, json_t *id, int code,
 			 const char *message);
 /* Answer a request a bound refused: hit->status, its JSON-RPC error (id
  * may be NULL), Retry-After when retry_s > 0. */
 struct gw_limit_hit;
-void gw_http_reply_limit(struct evhttp_request *req, json_t *id, const struct gw_limit_hit *hit,
+void gw_http_reply_limit(struct gw_hreq *req, json_t *id, const struct gw_limit_hit *hit,
 			 unsigned retry_s);
 /* Answer with a JSON body (borrowed). */
-void gw_http_reply_json(struct evhttp_request *req, int status, json_t *body);
+void gw_http_reply_json(struct gw_hreq *req, int status, json_t *body);
 /* Hand the record stages an exchange refused before it became a call
  * (req already answered, or NULL when the client went away; who NULL when
  * not known). reason is short and never holds a credential. */
-void gw_http_record_refusal(struct gw_gateway *gw, struct evhttp_request *req,
+void gw_http_record_refusal(struct gw_gateway *gw, struct gw_hreq *req,
 			    const struct gw_principal *who, const char *method,
 			    enum gw_stage_id stage, enum gw_outcome outcome, const char *reason);
 

@@ -1,9 +1,9 @@
+#include "http/h1.h"
 #include "http/stream.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "http/conn.h"
+#include "http/h1.h"
 #include "http/server.h"
 #include "core/jsonrpc.h"
 #include "mcp/modern.h"
@@ -25,40 +25,35 @@ static void stream_free(struct gw_stream *st);
 
 static const struct gw_stream_ops stream_ops = { stream_write, stream_free };
 
-static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+/* mcp/stream.h keeps the request as an opaque pointer of libevent's old
+ * type name; it is always a struct gw_hreq of http/h1.h. */
+static struct gw_hreq *req_of(const struct gw_stream *st)
+{
+	return (struct gw_hreq *)(void *)st->req;
+}
+
+static void req_set(struct gw_stream *st, struct gw_hreq *req)
+{
+	st->req = (struct evhttp_request *)(void *)req;
+}
+
+/* The client went away before the answer was complete: the request is
+ * freed once this returns. */
+static void on_conn_close(struct gw_hreq *req, void *arg)
 {
 	struct gw_stream *st = arg;
-	struct evhttp_request *req = st->req;
 
-	(void)evcon;
+	(void)req;
 	peer_watch_stop(st);
 	/* A disconnect is not a cancellation: the call goes on, detached. */
-	st->req = NULL;
-	if (st->kind == GW_STREAM_LEGACY && req) {
-		st->s->gw->replies_pending--;
-		if (!evhttp_request_get_connection(req))
-			evhttp_send_reply_end(req);
+	req_set(st, NULL);
+	if (st->kind == GW_STREAM_LEGACY) {
 		gw_session_close(st->s); /* a legacy session lives as long as its stream */
 		return;
 	}
-	if (req && st->s->modern && st->kind == GW_STREAM_POST) {
-		st->s->gw->replies_pending--;
-		if (!evhttp_request_get_connection(req))
-			evhttp_send_reply(req, 499, "Client Closed Request", NULL);
+	if (st->s->modern && st->kind == GW_STREAM_POST) {
 		gw_modern_stream_closed(st); /* closing the stream cancels (2026-07-28) */
 		return;
-	}
-	if (req) {
-		/* No completion callback comes for it now. libevent has either
-		 * detached the unanswered request (then finishing it frees it) or
-		 * frees it with the connection. */
-		st->s->gw->replies_pending--;
-		if (!evhttp_request_get_connection(req)) {
-			if (st->sse)
-				evhttp_send_reply_end(req);
-			else
-				evhttp_send_reply(req, 499, "Client Closed Request", NULL);
-		}
 	}
 	if (st->is_get && st->s->get_stream == st)
 		gw_stream_free(st);
@@ -71,14 +66,14 @@ static void peer_watch_stop(struct gw_stream *st)
 	st->peer = NULL;
 }
 
-/* The client of a 2026 request hung up. libevent does not read a connection
- * while its request waits for an answer, so it would notice only when we
- * write; for 2026-07-28 a closed stream is a cancellation and must be seen
- * now. evhttp is told by an answer it will fail to write. */
+/* The client of a 2026 request hung up. Its connection is not read again
+ * until the answer is given (one request at a time), so without this the
+ * hang-up would be noticed only when we write; for 2026-07-28 a closed
+ * stream is a cancellation and must be seen now. */
 static void on_peer_gone(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw_stream *st = arg;
-	struct evhttp_request *req = st->req;
+	struct gw_hreq *req = req_of(st);
 	char c;
 	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 
@@ -89,21 +84,18 @@ static void on_peer_gone(evutil_socket_t fd, short what, void *arg)
 	}
 	peer_watch_stop(st);
 	if (req) {
-		evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
-		evhttp_request_set_on_complete_cb(req, NULL, NULL);
-		st->s->gw->replies_pending--;
-		st->req = NULL;
-		evhttp_send_reply(req, 499, "Client Closed Request", NULL);
+		gw_hreq_set_closecb(req, NULL, NULL);
+		req_set(st, NULL);
+		gw_hreq_reply(req, 499);
 	}
 	gw_modern_stream_closed(st);
 }
 
 /* Watch the socket for the peer's close, where the backend can (epoll). */
-static void peer_watch_start(struct gw_stream *st, struct evhttp_connection *evcon)
+static void peer_watch_start(struct gw_stream *st, struct gw_hreq *req)
 {
 	struct event_base *base = st->s->gw->base;
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+	evutil_socket_t fd = gw_hreq_fd(req);
 
 	if (st->peer || fd < 0 || !(event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE))
 		return;
@@ -114,17 +106,17 @@ static void peer_watch_start(struct gw_stream *st, struct evhttp_connection *evc
 
 static void watch_close(struct gw_stream *st, bool on)
 {
-	struct evhttp_connection *evcon = st->req ? evhttp_request_get_connection(st->req) : NULL;
+	struct gw_hreq *req = req_of(st);
 
-	if (evcon)
-		evhttp_connection_set_closecb(evcon, on ? on_conn_close : NULL, on ? st : NULL);
+	if (req)
+		gw_hreq_set_closecb(req, on ? on_conn_close : NULL, on ? st : NULL);
 	if (!on)
 		peer_watch_stop(st);
-	else if (evcon && st->s->modern && st->kind == GW_STREAM_POST)
-		peer_watch_start(st, evcon);
+	else if (req && st->s->modern && st->kind == GW_STREAM_POST)
+		peer_watch_start(st, req);
 }
 
-struct gw_stream *gw_stream_new(struct gw_session *s, struct evhttp_request *req, bool is_get)
+struct gw_stream *gw_stream_new(struct gw_session *s, struct gw_hreq *req, bool is_get)
 {
 	struct gw_stream *st = calloc(1, sizeof(*st));
 
@@ -132,7 +124,7 @@ struct gw_stream *gw_stream_new(struct gw_session *s, struct evhttp_request *req
 		return NULL;
 	st->ops = &stream_ops;
 	st->s = s;
-	st->req = req;
+	req_set(st, req);
 	st->is_get = is_get;
 	st->kind = is_get ? GW_STREAM_GET : GW_STREAM_POST;
 	st->num = is_get ? 0 : s->next_stream++;
@@ -154,12 +146,12 @@ static bool over_buffer(struct gw_stream *st, size_t adding)
 
 	if (st->cut)
 		return true;
-	if (!max || st->replaying || gw_conn_unsent(st->req) + adding <= max)
+	if (!max || st->replaying || gw_hreq_unsent(req_of(st)) + adding <= max)
 		return false;
 	snprintf(why, sizeof(why),
 		 "session %.8s…: its SSE reader left more than limits.max_sse_buffer (%zu bytes) "
 		 "unread", st->s->id, max);
-	gw_conn_cut(gw_http_conns(st->s->gw), st->req, why);
+	gw_hreq_cut(req_of(st), why);
 	st->cut = true;
 	return true;
 }
@@ -183,21 +175,21 @@ static void chunk_event(struct gw_stream *st, uint32_t stream, uint64_t seq, con
 	} else {
 		evbuffer_add(b, "data: \n\n", 8); /* priming event (2025-11-25) */
 	}
-	evhttp_send_reply_chunk(st->req, b);
+	gw_hreq_reply_chunk(req_of(st), b);
 	evbuffer_free(b);
 }
 
 static void start_sse(struct gw_stream *st)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(st->req);
+	struct gw_hreq *req = req_of(st);
 
-	evhttp_add_header(h, "Content-Type", "text/event-stream");
-	evhttp_add_header(h, "Cache-Control", "no-cache, no-store");
-	evhttp_add_header(h, "X-Accel-Buffering", "no");
+	gw_hreq_add_header(req, "Content-Type", "text/event-stream");
+	gw_hreq_add_header(req, "Cache-Control", "no-cache, no-store");
+	gw_hreq_add_header(req, "X-Accel-Buffering", "no");
 	if (st->kind == GW_STREAM_POST && !st->s->modern)
-		evhttp_add_header(h, "Mcp-Session-Id", st->s->id);
-	gw_http_security_headers(st->req);
-	evhttp_send_reply_start(st->req, 200, "OK");
+		gw_hreq_add_header(req, "Mcp-Session-Id", st->s->id);
+	gw_http_security_headers(req);
+	gw_hreq_reply_start(req, 200);
 	st->sse = true;
 	/* Clients of 2025-11-25 and later learn an event id before anything
 	 * else, so even an empty stream can be resumed; older ones choke on it. */
@@ -209,31 +201,34 @@ static void start_sse(struct gw_stream *st)
  * of it is made and copied. -1 (nothing sent) when out of memory. */
 static int reply_json(struct gw_stream *st, const json_t *msg)
 {
-	struct evbuffer *b = evhttp_request_get_output_buffer(st->req);
-	struct evkeyvalq *h = evhttp_request_get_output_headers(st->req);
+	struct gw_hreq *req = req_of(st);
+	struct evbuffer *b = gw_hreq_out(req);
 
-	if (gw_json_dump_evbuffer(msg, b)) {
-		evbuffer_drain(b, evbuffer_get_length(b));
+	if (!b || gw_json_dump_evbuffer(msg, b)) {
+		if (b)
+			evbuffer_drain(b, evbuffer_get_length(b));
 		return -1;
 	}
-	evhttp_add_header(h, "Content-Type", "application/json");
-	gw_http_security_headers(st->req);
+	gw_hreq_add_header(req, "Content-Type", "application/json");
+	gw_http_security_headers(req);
 	watch_close(st, false);
-	evhttp_send_reply(st->req, st->status ? st->status : 200, NULL, NULL);
-	st->req = NULL;
+	req_set(st, NULL);
+	gw_hreq_reply(req, st->status ? st->status : 200);
 	return 0;
 }
 
 static void stream_end(struct gw_stream *st)
 {
-	if (!st->req)
+	struct gw_hreq *req = req_of(st);
+
+	if (!req)
 		return;
 	watch_close(st, false);
+	req_set(st, NULL);
 	if (st->sse)
-		evhttp_send_reply_end(st->req);
+		gw_hreq_reply_end(req);
 	else
-		gw_http_reply_error(st->req, 404, NULL, GW_RPC_SESSION_NOT_FOUND, "Session ended");
-	st->req = NULL;
+		gw_http_reply_error(req, 404, NULL, GW_RPC_SESSION_NOT_FOUND, "Session ended");
 }
 
 void gw_stream_expect_batch(struct gw_stream *st, unsigned n)
@@ -283,7 +278,7 @@ static bool batch_write(struct gw_stream *st, json_t *msg, bool final)
 	return false;
 }
 
-struct gw_stream *gw_stream_new_legacy(struct gw_session *s, struct evhttp_request *req,
+struct gw_stream *gw_stream_new_legacy(struct gw_session *s, struct gw_hreq *req,
 				       const char *endpoint)
 {
 	struct gw_stream *st = gw_stream_new(s, req, true);
@@ -295,7 +290,7 @@ struct gw_stream *gw_stream_new_legacy(struct gw_session *s, struct evhttp_reque
 	start_sse(st);
 	b = evbuffer_new();
 	evbuffer_add_printf(b, "event: endpoint\ndata: %s\n\n", endpoint);
-	evhttp_send_reply_chunk(req, b);
+	gw_hreq_reply_chunk(req, b);
 	evbuffer_free(b);
 	s->sink = st;
 	return st;
@@ -361,7 +356,7 @@ static void sink_write(struct gw_stream *st, const char *json, size_t len)
 	evbuffer_add(b, "event: message\ndata: ", 21);
 	evbuffer_add(b, json, len);
 	evbuffer_add(b, "\n\n", 2);
-	evhttp_send_reply_chunk(st->req, b);
+	gw_hreq_reply_chunk(req_of(st), b);
 	evbuffer_free(b);
 }
 
@@ -433,11 +428,11 @@ static void stream_free(struct gw_stream *st)
 	free(st);
 }
 
-void gw_stream_resume(struct gw_stream *st, struct evhttp_request *req, uint64_t after_seq)
+void gw_stream_resume(struct gw_stream *st, struct gw_hreq *req, uint64_t after_seq)
 {
-	if (st->req && st->req != req)
+	if (st->req && req_of(st) != req)
 		stream_end(st); /* a newer connection takes the stream over */
-	st->req = req;
+	req_set(st, req);
 	st->sse = false;
 	st->cut = false;
 	watch_close(st, true);

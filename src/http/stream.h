@@ -9,11 +9,13 @@
 
 #include "mcp/stream.h"
 
+struct gw_hreq;
+
 /* A stream on req for session s, linked into s->streams. */
-struct gw_stream *gw_stream_new(struct gw_session *s, struct evhttp_request *req, bool is_get);
+struct gw_stream *gw_stream_new(struct gw_session *s, struct gw_hreq *req, bool is_get);
 /* The legacy SSE stream of s on req: sends the endpoint event (the POST
  * URI) first. It becomes s->sink; its end ends the session. */
-struct gw_stream *gw_stream_new_legacy(struct gw_session *s, struct evhttp_request *req,
+struct gw_stream *gw_stream_new_legacy(struct gw_session *s, struct gw_hreq *req,
 				       const char *endpoint);
 /* stdio downstream: messages are written to out as JSON lines (to fd 1
  * when out is NULL). The stream becomes s->sink and carries everything. */
@@ -24,6 +26,6 @@ struct gw_stream *gw_stream_new_stdio_request(struct gw_session *s, struct buffe
 /* Make st the stream of a batch that expects n answers (n >= 1). */
 void gw_stream_expect_batch(struct gw_stream *st, unsigned n);
 /* Attach a resuming GET to stream st and replay what came after seq. */
-void gw_stream_resume(struct gw_stream *st, struct evhttp_request *req, uint64_t after_seq);
+void gw_stream_resume(struct gw_stream *st, struct gw_hreq *req, uint64_t after_seq);
 
 #endif

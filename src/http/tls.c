@@ -5,12 +5,12 @@
  * context is built once at start from the files in tls:, and every problem
  * with them stops the start naming the file: a gateway that was asked for
  * HTTPS must never come up serving something else. */
+#include "http/h1.h"
 #include "http/tls.h"
 
 #include <errno.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
-#include <event2/http.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -211,26 +211,19 @@ struct bufferevent *gw_tls_bufferevent_new(struct event_base *base, SSL_CTX *ctx
 	return bev;
 }
 
-/* The TLS end is under the connection's guard (http/conn.c). */
-static SSL *request_ssl(struct evhttp_request *req)
+static SSL *request_ssl(struct gw_hreq *req)
 {
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-	struct bufferevent *under = bev ? bufferevent_get_underlying(bev) : NULL;
-
-	if (!bev)
-		return NULL;
-	return bufferevent_openssl_get_ssl(under ? under : bev);
+	return gw_hreq_ssl(req);
 }
 
 /* Contract in http/tls.h. */
-bool gw_tls_request_is_secure(struct evhttp_request *req)
+bool gw_tls_request_is_secure(struct gw_hreq *req)
 {
 	return request_ssl(req) != NULL;
 }
 
 /* Contract in http/tls.h. */
-X509 *gw_tls_client_cert(struct evhttp_request *req)
+X509 *gw_tls_client_cert(struct gw_hreq *req)
 {
 	SSL *ssl = request_ssl(req);
 	X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;

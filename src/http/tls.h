@@ -12,7 +12,7 @@
 
 struct bufferevent;
 struct event_base;
-struct evhttp_request;
+struct gw_hreq;
 struct gw_listen_tls;
 
 /* A server context for conf: TLS 1.2 and later, forward-secret AEAD ciphers
@@ -30,10 +30,10 @@ SSL_CTX *gw_tls_context_new(const struct gw_listen_tls *conf, char *err, size_t 
  * memory. */
 struct bufferevent *gw_tls_bufferevent_new(struct event_base *base, SSL_CTX *ctx);
 /* Did req arrive on a TLS connection? */
-bool gw_tls_request_is_secure(struct evhttp_request *req);
+bool gw_tls_request_is_secure(struct gw_hreq *req);
 /* The client certificate of req's connection when one was sent and
  * verified against the client CAs; NULL otherwise (plain HTTP, no client
  * CA configured, none sent). Borrowed: valid while the request is. */
-X509 *gw_tls_client_cert(struct evhttp_request *req);
+X509 *gw_tls_client_cert(struct gw_hreq *req);
 
 #endif
