@@ -659,11 +659,13 @@ static void on_refused(struct gw_h1p *p)
 	struct gw_hreq *r = c->cur;
 
 	c->cur = NULL;
-	if (!r)
-		r = req_new(0, 0);
 	if (!r) {
-		conn_close(c, true);
-		return;
+		r = req_new(0, 0);
+		if (!r) {
+			conn_close(c, true);
+			return;
+		}
+		r->http11 = true;
 	}
 	r->c = c;
 	r->refused = true;
