@@ -56,6 +56,7 @@ enum req_state {
 
 struct gw_hreq {
 	struct h1_conn *c;          /* NULL once detached (the client left) */
+	struct gw_h1 *h;
 	enum req_state state;
 	enum gw_hmethod method;
 	bool http11, keep_alive, refused, gone;
@@ -80,6 +81,7 @@ struct h1_conn {
 	evutil_socket_t fd;
 	struct bufferevent *bev;    /* TLS only */
 	struct event *rd, *wr, *timer;
+	struct event *later;        /* answers written: ended from the loop */
 	struct evbuffer *in, *out;
 	struct gw_h1p p;
 	struct gw_hreq *cur;        /* being read */
@@ -146,6 +148,23 @@ static void req_end(struct gw_hreq *r)
 	if (cb)
 		cb(r, r->donearg);
 	req_free(r);
+}
+
+static void on_req_end(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	req_end(arg);
+}
+
+/* A detached request is finished: it ends from the loop, as one whose
+ * answer is written would, since the caller may still look at it. */
+static void req_end_later(struct gw_hreq *r)
+{
+	struct timeval now = { 0, 0 };
+
+	if (event_base_once(r->h->gw->base, -1, EV_TIMEOUT, on_req_end, r, &now))
+		req_end(r); /* out of memory: now, as the lesser harm */
 }
 
 static void conn_free(struct h1_conn *c)
@@ -225,7 +244,8 @@ static void conn_close(struct h1_conn *c, bool gone)
 	if (c->wr)
 		event_free(c->wr);
 	event_free(c->timer);
-	c->rd = c->wr = c->timer = NULL;
+	event_free(c->later);
+	c->rd = c->wr = c->timer = c->later = NULL;
 	if (c->bev)
 		bufferevent_free(c->bev); /* closes the socket */
 	else
@@ -275,8 +295,10 @@ static size_t unsent(const struct h1_conn *c)
 	return n;
 }
 
-/* Answers now written in full end; the last one may close the connection. */
-static void sent(struct h1_conn *c)
+/* Answers now written in full end; the last one may close the connection.
+ * Run from the loop (on_later), never under a caller of gw_hreq_reply(),
+ * which may still look at its request. */
+static void settle(struct h1_conn *c)
 {
 	uint64_t done = c->queued - unsent(c);
 	struct gw_hreq *r;
@@ -305,6 +327,24 @@ static void sent(struct h1_conn *c)
 	shutdown(c->fd, SHUT_WR);
 	reading(c, true);
 	timer_arm(c, LINGER_S, false);
+}
+
+static void on_later(evutil_socket_t fd, short what, void *arg)
+{
+	struct h1_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	enter(c);
+	settle(c);
+	leave(c);
+}
+
+/* Something may have been written or finished: settle from the loop. */
+static void sent(struct h1_conn *c)
+{
+	if (!c->dead && (c->send_head || c->closing))
+		event_active(c->later, EV_TIMEOUT, 1);
 }
 
 static void write_wait(struct h1_conn *c, bool on)
@@ -568,13 +608,14 @@ static bool token_in(const char *v, const char *token)
 	return false;
 }
 
-static struct gw_hreq *req_new(size_t fields, size_t head)
+static struct gw_hreq *req_new(struct gw_h1 *h, size_t fields, size_t head)
 {
 	struct gw_hreq *r = malloc(sizeof(*r) + fields * sizeof(struct evkeyval) + head + 1);
 
 	if (!r)
 		return NULL;
 	memset(r, 0, sizeof(*r));
+	r->h = h;
 	r->oh = r->oh_small;
 	r->oh_cap = sizeof(r->oh_small);
 	TAILQ_INIT(&r->in_hdrs);
@@ -584,7 +625,7 @@ static struct gw_hreq *req_new(size_t fields, size_t head)
 /* A whole head: the request is made from one copy of it. */
 static int take_head(struct h1_conn *c, struct gw_h1p *p, struct evbuffer *src, size_t n)
 {
-	struct gw_hreq *r = req_new(p->fields, n);
+	struct gw_hreq *r = req_new(c->h, p->fields, n);
 	char *head, *target, *cut;
 	const char *conn;
 
@@ -660,7 +701,7 @@ static void on_refused(struct gw_h1p *p)
 
 	c->cur = NULL;
 	if (!r) {
-		r = req_new(0, 0);
+		r = req_new(c->h, 0, 0);
 		if (!r) {
 			conn_close(c, true);
 			return;
@@ -771,7 +812,8 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
 	c->timer = evtimer_new(base, on_timer, c);
-	if (!c->in || !c->out || !c->timer || conn_io(c, base)) {
+	c->later = event_new(base, -1, 0, on_later, c);
+	if (!c->in || !c->out || !c->timer || !c->later || conn_io(c, base)) {
 		GW_WARN("http", "connection refused: out of memory");
 		if (c->bev)
 			bufferevent_free(c->bev);
@@ -783,6 +825,8 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 			event_free(c->wr);
 		if (c->timer)
 			event_free(c->timer);
+		if (c->later)
+			event_free(c->later);
 		if (c->in)
 			evbuffer_free(c->in);
 		if (c->out)
@@ -1128,7 +1172,7 @@ void gw_hreq_reply(struct gw_hreq *req, int status)
 
 	req->status = status;
 	if (!c) {
-		req_end(req);
+		req_end_later(req);
 		return;
 	}
 	enter(c);
@@ -1183,7 +1227,7 @@ void gw_hreq_reply_end(struct gw_hreq *req)
 	struct h1_conn *c = req->c;
 
 	if (!c) {
-		req_end(req);
+		req_end_later(req);
 		return;
 	}
 	enter(c);
