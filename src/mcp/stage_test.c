@@ -132,14 +132,14 @@ static enum gw_verdict test_guard_out(void *self, struct gw_exchange *x, struct 
 	return GW_VERDICT_PASS;
 }
 
-static void test_record(void *self, const struct gw_exchange *x)
+static uint64_t test_record(void *self, const struct gw_exchange *x)
 {
 	struct test_stage *ts = self;
 	json_t *o;
 	char *text;
 
 	if (!ts->record)
-		return;
+		return 0;
 	o = json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:s,s:s,s:i,s:i,s:b}", "method", x->method,
 		      "target", x->target, "server", x->server, "subject", x->subject, "session",
 		      x->session_id, "stage", gw_stage_name(x->stage), "outcome",
@@ -154,6 +154,7 @@ static void test_record(void *self, const struct gw_exchange *x)
 	GW_INFO("teststage", "record %s", text ? text : "{}");
 	free(text);
 	json_decref(o);
+	return 0;
 }
 
 static void parse_item(struct test_stage *ts, const char *item, size_t n)
