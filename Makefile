@@ -21,6 +21,9 @@ ifeq ($(SANITIZE),)
   BUILD  := build
   CFLAGS := $(CFLAGS_BASE) -O2
   LDFLAGS_SAN :=
+  # jemalloc for the release binary only (docs/decisions.md); the
+  # sanitizers bring their own allocator.
+  MALLOC_LIB := -ljemalloc
 else
   BUILD  := build/san
   CFLAGS := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
@@ -50,7 +53,7 @@ $(BUILD)/libmcpgw.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(BIN): $(MAIN_OBJ) $(BUILD)/libmcpgw.a
-	$(CC) $(LDFLAGS_SAN) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS_SAN) -o $@ $^ $(LIBS) $(MALLOC_LIB)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libmcpgw.a
 	@mkdir -p $(dir $@)

@@ -260,6 +260,25 @@ int gw_gateway_check_files(const struct gw_config *cfg, char *err, size_t cap)
 	return 0;
 }
 
+/* The event base. epoll's change list folds the disable-then-enable of a
+ * socket within one loop turn (evhttp does it for every request) into at
+ * most one epoll_ctl. libevent warns it is unsafe with dup()ed fds: the
+ * gateway dups none, but `mcpgw stdio` is handed stdin and stdout, which a
+ * terminal or a client's socketpair may share, so it goes without. */
+static struct event_base *new_base(bool stdio)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (!ec)
+		return NULL;
+	if (!stdio)
+		event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
 int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 {
 	struct gw_gateway gw = { 0 };
@@ -274,7 +293,7 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	gw_map_init(&gw.tasks);
 	gw_modern_init(&gw);
 	gw_stage_test_init(&gw);
-	gw.base = event_base_new();
+	gw.base = new_base(opts->stdio);
 	gw.reaper = gw.base ? gw_reaper_new(gw.base) : NULL;
 	if (!gw.reaper)
 		goto out;

@@ -66,16 +66,28 @@ struct gw_exchange {
 	const char *session_id;       /* NULL: no session (2026-07-28, refused before one) */
 	const char *proto;            /* the protocol version spoken */
 	const char *subject;          /* the caller; NULL: anonymous */
+	const char *subject_kind;     /* "apikey", "jwt", "anonymous"; NULL: not known */
+	const char *const *roles;     /* the caller's roles, nroles of them */
+	size_t nroles;
+	const char *client_addr;      /* the peer: "127.0.0.1:5555", "stdio" */
+	const char *client_name;      /* clientInfo.name of the session; NULL: not known */
+	const char *client_version;   /* clientInfo.version */
 	const char *target;           /* the tool or prompt name or resource URI the client used */
 	const char *server;           /* the upstream it resolved to */
 	json_t *id;                   /* the client's request id; NULL for a notification */
-	json_t *params;               /* guard in: the params going upstream (may be edited) */
+	json_t *params;               /* guard in: the params going upstream (may be edited);
+				       * record: the params the client sent */
 	json_t *response;             /* guard out: the answer (may be edited); record: the answer */
 	enum gw_stage_id stage;       /* record: the stage that answered */
 	enum gw_outcome outcome;      /* record: how it ended */
 	int error_code;               /* record: the JSON-RPC error code, 0 if none */
 	int http_status;              /* record: set for refusals answered with an HTTP status */
 	const char *reason;           /* record: why it was refused or failed, short */
+	const char *policy_rule;      /* record: what the policy decided by; NULL: no policy ran */
+	int policy_allowed;           /* record: 1 allowed, 0 denied, -1 no policy decision */
+	uint64_t upstream_us;         /* record: time with the upstream; 0: never sent */
+	size_t bytes_in, bytes_out;   /* record: request and answer sizes; 0: not known */
+	const char *trace_id;         /* record: W3C trace id of the request; NULL: none */
 	uint64_t started_ms;          /* wall clock, ms */
 	uint64_t duration_us;         /* record: from the call's start to its end */
 	/* guard in/out: to park, keep wait and resume (the exchange itself
@@ -90,11 +102,20 @@ struct gw_refusal {
 	char message[200];            /* what was refused and by whom; never the matched text */
 };
 
+/* Told by a record stage, on the loop, how its records fare: every
+ * ticket <= upto is durable (why NULL), or will not be (why says what
+ * failed, e.g. "audit sink postgres: connection refused"; never a secret).
+ * Set by gw_pipeline_add() in the stage's notify/notify_arg. */
+typedef void (*gw_record_notify_fn)(void *arg, uint64_t upto, const char *why);
+
 /* A stage plugged into the walk. Each hook may be NULL. guard_in runs
  * once the call is resolved, authorized and admitted, just before it is
  * sent; guard_out runs on the upstream's answer before the client sees
  * it; record runs once for every exchange, whatever ended it (including
- * refusals before a call existed). guard_in/guard_out return PASS,
+ * refusals before a call existed), and returns 0, or a ticket (> 0,
+ * increasing) when the answer to a call must wait until the stage calls
+ * notify with upto >= ticket (audit's commit-before-answer); a ticket for
+ * an exchange that is not a call (refusals before one existed) is ignored. guard_in/guard_out return PASS,
  * ANSWERED (then *r says why) or PARKED (an outside checker: the stage
  * resumes later through x->resume); they may edit x->params / x->response
  * in place. guard_cancel: a call this stage parked ended first (the client
@@ -105,8 +126,13 @@ struct gw_stage {
 	void *self;
 	enum gw_verdict (*guard_in)(void *self, struct gw_exchange *x, struct gw_refusal *r);
 	enum gw_verdict (*guard_out)(void *self, struct gw_exchange *x, struct gw_refusal *r);
-	void (*record)(void *self, const struct gw_exchange *x);
+	uint64_t (*record)(void *self, const struct gw_exchange *x);
 	void (*guard_cancel)(void *self, struct gw_guard_wait *wait);
+	gw_record_notify_fn notify;   /* set by the pipeline */
+	void *notify_arg;
+	/* the pipeline's own: where the stage is plugged, its durable tickets */
+	void *pipeline;
+	uint64_t durable_upto;
 	struct gw_stage *next;
 };
 

@@ -86,22 +86,54 @@ static void counted(enum slot s)
 	trace();
 }
 
+/* The allocator behind the counters: glibc's, or jemalloc's when the
+ * binary links it (the release build does). jemalloc's non-standard entry
+ * points are weak references, resolved when the process loads: with them
+ * every allocation and every free (the shim has no free(), so it is
+ * jemalloc's) meet the same allocator. */
+void *mallocx(size_t size, int flags) __attribute__((weak));
+void *rallocx(void *p, size_t size, int flags) __attribute__((weak));
+#define JE_ZERO 0x40                   /* MALLOCX_ZERO */
+#define JE_ALIGN(a) (__builtin_ctzl(a)) /* MALLOCX_LG_ALIGN */
+
+static void *real_malloc(size_t size)
+{
+	return mallocx ? mallocx(size ? size : 1, 0) : __libc_malloc(size);
+}
+
+static void *real_memalign(size_t align, size_t size)
+{
+	if (!mallocx)
+		return __libc_memalign(align, size);
+	if (align < sizeof(void *) || (align & (align - 1)))
+		return NULL;
+	return mallocx(size ? size : 1, JE_ALIGN(align));
+}
+
 void *malloc(size_t size)
 {
 	counted(SLOT_MALLOC);
-	return __libc_malloc(size);
+	return real_malloc(size);
 }
 
 void *calloc(size_t n, size_t size)
 {
 	counted(SLOT_CALLOC);
-	return __libc_calloc(n, size);
+	if (!mallocx)
+		return __libc_calloc(n, size);
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	return mallocx(n && size ? n * size : 1, JE_ZERO);
 }
 
 void *realloc(void *p, size_t size)
 {
 	counted(SLOT_REALLOC);
-	return __libc_realloc(p, size);
+	if (!mallocx)
+		return __libc_realloc(p, size);
+	if (!p)
+		return real_malloc(size);
+	return rallocx(p, size ? size : 1, 0);
 }
 
 int posix_memalign(void **out, size_t align, size_t size)
@@ -111,7 +143,7 @@ int posix_memalign(void **out, size_t align, size_t size)
 	if (align < sizeof(void *) || (align & (align - 1)))
 		return 22; /* EINVAL */
 	counted(SLOT_MEMALIGN);
-	p = __libc_memalign(align, size);
+	p = real_memalign(align, size);
 	if (!p)
 		return 12; /* ENOMEM */
 	*out = p;
@@ -121,25 +153,27 @@ int posix_memalign(void **out, size_t align, size_t size)
 void *aligned_alloc(size_t align, size_t size)
 {
 	counted(SLOT_MEMALIGN);
-	return __libc_memalign(align, size);
+	return real_memalign(align, size);
 }
 
 void *memalign(size_t align, size_t size)
 {
 	counted(SLOT_MEMALIGN);
-	return __libc_memalign(align, size);
+	return real_memalign(align, size);
 }
 
 void *valloc(size_t size)
 {
 	counted(SLOT_MEMALIGN);
-	return __libc_valloc(size);
+	return mallocx ? real_memalign((size_t)sysconf(_SC_PAGESIZE), size) : __libc_valloc(size);
 }
 
 void *pvalloc(size_t size)
 {
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
 	counted(SLOT_MEMALIGN);
-	return __libc_pvalloc(size);
+	return mallocx ? real_memalign(pg, (size + pg - 1) / pg * pg) : __libc_pvalloc(size);
 }
 
 /* ---- jansson: count the outermost call only (json_dumps may call
