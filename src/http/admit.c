@@ -2,7 +2,6 @@
  * endpoint, once authenticated, is charged to the global bucket and the
  * caller's own before it is parsed; a refusal is a 429 with Retry-After,
  * answered once the bucket has a token again. */
-#include "http/h1.h"
 #include "http/admit.h"
 
 #include <event2/event.h>
@@ -13,6 +12,7 @@
 #include "auth/principal-t.h"
 #include "core/jsonrpc.h"
 #include "core/log.h"
+#include "http/h1.h"
 #include "http/server.h"
 #include "limits/limiter.h"
 #include "limits/quota.h"

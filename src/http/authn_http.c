@@ -1,4 +1,3 @@
-#include "http/h1.h"
 #include "http/authn_http.h"
 
 #include <event2/buffer.h>
@@ -10,6 +9,7 @@
 #include "auth/authn.h"
 #include "core/config-t.h"
 #include "core/jsonrpc.h"
+#include "http/h1.h"
 #include "http/hostport.h"
 #include "http/server.h"
 #include "http/tls.h"

@@ -1,4 +1,3 @@
-#include "http/h1.h"
 #include "http/legacy_sse.h"
 
 #include <event2/buffer.h>
@@ -7,6 +6,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "http/h1.h"
 #include "http/server.h"
 #include "http/stream.h"
 #include "mcp/dispatch.h"

@@ -1,4 +1,3 @@
-#include "http/h1.h"
 #include "http/mcp_http.h"
 
 #include <event2/buffer.h>
@@ -9,6 +8,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "http/h1.h"
 #include "http/modern_http.h"
 #include "http/server.h"
 #include "http/stream.h"

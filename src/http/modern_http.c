@@ -2,7 +2,6 @@
  * of the validation ladder (docs/internals/protocol-2026-07-28.md section
  * 3.6), the HTTP answers of refusals, and a stream for each request; what
  * a request does is mcp/modern.c's, the same on every transport. */
-#include "http/h1.h"
 #include "http/modern_http.h"
 
 #include <openssl/evp.h>
@@ -11,6 +10,7 @@
 #include <string.h>
 
 #include "core/jsonrpc.h"
+#include "http/h1.h"
 #include "http/server.h"
 #include "http/stream.h"
 #include "mcp/modern.h"

@@ -1,4 +1,3 @@
-#include "http/h1.h"
 #include "http/server.h"
 
 #include <event2/buffer.h>

@@ -16,8 +16,8 @@ struct gw_principal;
 int gw_http_start(struct gw_gateway *gw);
 /* Stop accepting new connections (open ones finish). */
 void gw_http_stop_accepting(struct gw_gateway *gw);
-/* Free what gw_http_start() made (gw->http, gw->http_state); safe when it
- * made nothing. */
+/* Free what gw_http_start() made (gw->http_state); safe when it made
+ * nothing. */
 void gw_http_free(struct gw_gateway *gw);
 /* The headers every answer carries. */
 void gw_http_security_headers(struct gw_hreq *req);

@@ -1,4 +1,3 @@
-#include "http/h1.h"
 #include "http/stream.h"
 
 #include <event2/buffer.h>

@@ -1,11 +1,10 @@
-/* HTTPS on the gateway's own listener. evhttp makes each accepted
- * connection's bufferevent through the callback set here, so every byte of
- * every connection goes through OpenSSL; a connection that does not speak
- * TLS fails its handshake and is closed before evhttp parses anything. The
+/* HTTPS on the gateway's own listener. The HTTP server (http/h1.c) makes
+ * each accepted connection's bufferevent here, so every byte of every
+ * connection goes through OpenSSL; a connection that does not speak TLS
+ * fails its handshake and is closed before anything is parsed. The
  * context is built once at start from the files in tls:, and every problem
  * with them stops the start naming the file: a gateway that was asked for
  * HTTPS must never come up serving something else. */
-#include "http/h1.h"
 #include "http/tls.h"
 
 #include <errno.h>
@@ -20,6 +19,7 @@
 
 #include "core/config-t.h"
 #include "core/log.h"
+#include "http/h1.h"
 
 /* TLS 1.2 only: forward secrecy and AEAD (Mozilla "intermediate", without
  * finite-field DHE). TLS 1.3's suites are OpenSSL's defaults, all good. */

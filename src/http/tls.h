@@ -25,9 +25,8 @@ struct gw_listen_tls;
  * does not match the certificate, with the reason in err (cap bytes)
  * naming the key and the file. The caller frees it with SSL_CTX_free(). */
 SSL_CTX *gw_tls_context_new(const struct gw_listen_tls *conf, char *err, size_t cap);
-/* The TLS server end, on ctx, of a connection evhttp is accepting: a
- * bufferevent whose socket is set next (by evhttp). NULL when out of
- * memory. */
+/* The TLS server end, on ctx, of a connection being accepted: a
+ * bufferevent whose socket the caller sets next. NULL when out of memory. */
 struct bufferevent *gw_tls_bufferevent_new(struct event_base *base, SSL_CTX *ctx);
 /* Did req arrive on a TLS connection? */
 bool gw_tls_request_is_secure(struct gw_hreq *req);
