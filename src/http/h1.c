@@ -39,6 +39,7 @@
 
 #define READ_MAX 16384         /* bytes asked of one read */
 #define HOLD_MAX 65536         /* input held while a request is answered */
+#define OUT_MAX 262144         /* answers queued unread: no more requests are taken */
 #define WRITE_TIMEOUT_S 600    /* a peer that takes nothing of an answer for this long */
 #define LINGER_S 2             /* after a closing answer, how long its peer may still send */
 #define OUT_HDR_INLINE 384     /* answer headers this long need no allocation */
@@ -756,21 +757,22 @@ static void process(struct h1_conn *c)
 			dispatch(c);
 			continue;
 		}
-		if (c->closing)
-			break;
+		if (c->closing || unsent(c) > OUT_MAX)
+			break; /* a client that does not read its answers gets no more */
 		if (evbuffer_get_length(c->in) == 0 || gw_h1p_step(&c->p, c->in, cfg) == 0)
 			break;
 	}
 	c->in_process = false;
 	if (c->dead)
 		return;
-	if (c->eof && !c->active && !c->ready) {
+	if (c->eof && !c->active && !c->ready && unsent(c) <= OUT_MAX) {
 		/* what is left is no whole request: the last answers, then close */
 		evbuffer_drain(c->in, evbuffer_get_length(c->in));
 		c->closing = true;
 	}
 	if (!c->eof && !c->lingering)
-		reading(c, !(c->active && evbuffer_get_length(c->in) > HOLD_MAX));
+		reading(c, evbuffer_get_length(c->in) <= HOLD_MAX ||
+				   !(c->active || c->closing || unsent(c) > OUT_MAX));
 	sent(c);
 }
 
