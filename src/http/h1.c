@@ -521,8 +521,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	enter(c);
 	if (c->cut || c->lingering) {
 		conn_close(c, true);
-	} else if (c->active || c->send_head) {
+	} else if (c->active) {
 		c->timing_request = false; /* an answer in progress is neither idle nor slow */
+	} else if (!c->timing_request && c->send_head) {
+		timer_arm(c, limits(c)->idle_timeout, false); /* still being written: not idle */
 	} else {
 		if (c->timing_request)
 			GW_INFO("limits", "connection dropped: no complete request within read_timeout (%g s)",
@@ -564,9 +566,9 @@ static char *trim_value(char *v, char *end)
 
 /* The header lines of the copied head: where the reader noted them, and
  * past the noted ones, found again line by line. */
-static void head_fields(struct gw_hreq *r, const struct gw_h1p *p, char *head, size_t n)
+static void head_fields(struct gw_hreq *r, const struct gw_h1p *p, char *head)
 {
-	char *line = NULL, *end;
+	char *line, *end, *next = NULL;
 
 	TAILQ_INIT(&r->in_hdrs);
 	for (size_t i = 0; i < p->fields; i++) {
@@ -578,18 +580,15 @@ static void head_fields(struct gw_hreq *r, const struct gw_h1p *p, char *head, s
 			len = p->field[i].len;
 			nlen = p->field[i].nlen;
 		} else {
-			line = memchr(line, '\0', (size_t)(head + n - line)); /* the line before's end */
-			line += 1 + (line[1] == '\n');
-			len = (size_t)((char *)memchr(line, '\n', (size_t)(head + n - line)) - line);
-			if (len > 0 && line[len - 1] == '\r')
-				len--;
+			line = next;
+			len = strcspn(line, "\r\n");
 			nlen = (size_t)((char *)memchr(line, ':', len) - line);
 		}
 		end = line + len;
+		next = end + (*end == '\r' ? 2 : 1); /* before the value's NUL lands */
 		line[nlen] = '\0';
 		kv->key = line;
 		kv->value = trim_value(line + nlen + 1, end);
-		line = end;
 		TAILQ_INSERT_TAIL(&r->in_hdrs, kv, next);
 	}
 }
@@ -649,7 +648,7 @@ static int take_head(struct h1_conn *c, struct gw_h1p *p, struct evbuffer *src, 
 		r->query = cut + 1;
 	}
 	r->path = target;
-	head_fields(r, p, head, n);
+	head_fields(r, p, head);
 	conn = gw_hreq_header(r, "Connection");
 	r->keep_alive = r->http11 ? !(conn && token_in(conn, "close"))
 				  : conn && token_in(conn, "keep-alive");

@@ -242,3 +242,16 @@ test('a slow-loris head, a byte at a time, is dropped at read_timeout without an
   const h = await (await fetch(`${G.base}/health`)).json();
   assert.equal(h.status, 'ok');
 });
+
+test('every header line counts, however many come before it', async () => {
+  const c = await conn();
+  let pad = '';
+  for (let i = 0; i < 60; i++) pad += `X-Pad-${i}: ${i}  \r\n`;
+  // the 61st line decides: a foreign Origin is refused
+  c.sock.write(`POST /mcp HTTP/1.1\r\n${pad}${MCP_HEADERS}Origin: http://evil.example\r\nContent-Length: ${INIT.length}\r\n\r\n${INIT}`);
+  await until(() => answers(c.data).length === 1, 5000, 'the answer');
+  const [a] = answers(c.data);
+  assert.equal(a.status, 403, a.body);
+  assert.equal(JSON.parse(a.body).error.message, 'Origin is not allowed');
+  c.sock.destroy();
+});
