@@ -44,49 +44,52 @@
 
 /* ---- credentials in string values -------------------------------------- */
 
-/* One alternation, compiled once. Every alternative starts where the text
- * before it cannot continue the credential (a lookbehind), so it is tried
- * at few positions, and what it matches (after \K when the start is kept)
- * is exactly the part to mask. Quantifiers are bounded where the pattern
- * is not anchored by a literal prefix, to keep each attempt short. */
+/* One alternation, compiled once. Every alternative but the PEM block
+ * starts where the text before it cannot continue the credential (a
+ * lookbehind, shared so that the middle of a word costs one test), and
+ * what it matches (after \K when the start is kept) is exactly the part
+ * to mask. Quantifiers are bounded where the pattern is not anchored by a
+ * literal prefix, to keep each attempt short. */
 static const char credential_pattern[] =
-	/* Authorization values: Bearer/Basic and a token of 8+ characters
-	 * that is not only lower-case letters (not "basic information") */
-	"(?<![A-Za-z0-9])(?i:bearer|basic)[ \\t]{1,16}\\K"
-	"(?=[a-z.]{0,256}[A-Z0-9+/=_~-])[A-Za-z0-9._~+/-]{8,}=*"
-	/* JWT / JWS: base64url of '{"', three parts */
-	"|(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]*"
-	/* AWS access key ids */
-	"|(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"
-	/* AWS secret access keys: 40 of base64 standing alone, with an
-	 * upper-case letter, a lower-case letter and a digit (not a SHA-1) */
-	"|(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])"
-	"(?=[A-Za-z0-9/+]{0,39}[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
-	/* GitHub tokens */
-	"|(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"
-	/* Slack */
-	"|(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}"
-	/* Stripe secret and restricted keys */
-	"|(?<![A-Za-z0-9])[rs]k_(?:live|test)_[A-Za-z0-9]{10,}"
-	/* Google API keys */
-	"|(?<![A-Za-z0-9])AIza[A-Za-z0-9_-]{30,}"
-	/* OpenAI, Anthropic and alike: sk-, sk-proj-, sk-ant-..., with a digit */
-	"|(?<![A-Za-z0-9])sk-(?=[A-Za-z0-9_-]{0,255}[0-9])[A-Za-z0-9_-]{20,}"
 	/* PEM private keys (RSA, EC, OPENSSH, ENCRYPTED, PGP ... BLOCK), to
 	 * their END line or the end of the string */
-	"|-----BEGIN [A-Z0-9 ]{0,64}PRIVATE KEY[A-Z ]{0,16}-----[\\s\\S]*?"
+	"-----BEGIN [A-Z0-9 ]{0,64}PRIVATE KEY[A-Z ]{0,16}-----[\\s\\S]*?"
 	"(?:-----END [A-Z0-9 ]{0,64}PRIVATE KEY[A-Z ]{0,16}-----|\\z)"
+	"|(?<![A-Za-z0-9])(?:"
+	/* Authorization values: Bearer/Basic and a token of 8+ characters
+	 * that is not only lower-case letters (not "basic information") */
+	"(?i:bearer|basic)[ \\t]{1,16}\\K"
+	"(?=[a-z.]{0,256}[A-Z0-9+/=_~-])[A-Za-z0-9._~+/-]{8,}=*"
+	/* JWT / JWS: base64url of '{"', three parts */
+	"|(?<![_-])eyJ[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]*"
+	/* AWS access key ids */
+	"|(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"
+	/* AWS secret access keys: 40 of base64 standing alone, with an
+	 * upper-case letter, a lower-case letter and a digit (not a SHA-1) */
+	"|(?<![/+=])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])"
+	"(?=[A-Za-z0-9/+]{0,39}[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+	/* GitHub tokens */
+	"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+	/* Slack */
+	"|xox[abposr]-[A-Za-z0-9-]{10,}"
+	/* Stripe secret and restricted keys */
+	"|[rs]k_(?:live|test)_[A-Za-z0-9]{10,}"
+	/* Google API keys */
+	"|AIza[A-Za-z0-9_-]{30,}"
+	/* OpenAI, Anthropic and alike: sk-, sk-proj-, sk-ant-..., with a digit */
+	"|(?<![_-])sk-(?=[A-Za-z0-9_-]{0,255}[0-9])[A-Za-z0-9_-]{20,}"
 	/* URLs with a password: scheme://user:PASSWORD@host, the password only */
-	"|(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\\s/?#@:]{0,256}:\\K"
+	"|(?<![+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\\s/?#@:]{0,256}:\\K"
 	"[^\\s/?#]{1,256}(?=@)"
 	/* mcpgw's own API keys, mcpgw_<prefix>_<secret> (auth/apikey.h): the
 	 * prefix names the key and stays */
-	"|(?<![A-Za-z0-9])mcpgw_[A-Za-z0-9]{8}_\\K[A-Za-z0-9]{8,}"
+	"|mcpgw_[A-Za-z0-9]{8}_\\K[A-Za-z0-9]{8,}"
 	/* name=value and name: value inside text (query strings, connection
 	 * strings, env files, JSON or YAML held in a string) */
-	"|(?<![A-Za-z0-9])(?i:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key"
+	"|(?i:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key"
 	"|private[_-]?key|client[_-]?secret|signature|sig)"
-	"[\"']?[ \\t]{0,8}[=:][ \\t]{0,8}[\"']?\\K[^\\s&;,\"'<>]{1,256}";
+	"[\"']?[ \\t]{0,8}[=:][ \\t]{0,8}[\"']?\\K[^\\s&;,\"'<>]{1,256}"
+	")";
 
 struct gw_audit_redactor {
 	pcre2_code *re;
