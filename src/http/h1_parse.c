@@ -86,8 +86,8 @@ static void request_done(struct gw_h1p *p)
 /* An origin-form target (RFC 9112 3.2.1): "/" then path and query bytes.
  * What a URI may not hold is refused: controls, space, DEL, bytes past
  * ASCII, and the delimiters RFC 3986 leaves out ("<>\"{}|\\^`"); a "%"
- * must start a pct-encoding. Absolute-form (a proxy's) and "*" are
- * refused too: this is an origin server. */
+ * must start a pct-encoding. "*" is refused: this server has no
+ * server-wide OPTIONS. */
 static bool target_ok(const char *t, size_t n)
 {
 	if (n == 0 || t[0] != '/')
@@ -102,6 +102,27 @@ static bool target_ok(const char *t, size_t n)
 			return false;
 	}
 	return true;
+}
+
+/* An absolute-form target (RFC 9112 3.2.2, which a server must accept):
+ * "http://host/path" is read as its path. -1 when it has no path. */
+static int absolute_form(char **t, size_t *n)
+{
+	size_t skip;
+	const char *slash;
+
+	if (*n >= 7 && strncasecmp(*t, "http://", 7) == 0)
+		skip = 7;
+	else if (*n >= 8 && strncasecmp(*t, "https://", 8) == 0)
+		skip = 8;
+	else
+		return 0;
+	slash = memchr(*t + skip, '/', *n - skip);
+	if (!slash)
+		return -1;
+	*n -= (size_t)(slash - *t);
+	*t = (char *)slash;
+	return 0;
 }
 
 /* The methods we serve (case-sensitive, RFC 9110 9.1); HEAD is the only one
@@ -121,8 +142,8 @@ static int method_of(const char *m, size_t n)
 static int request_line_parse(struct gw_h1p *p, char *line, size_t len,
 			      const struct gw_limits_conf *l)
 {
-	char *sp1, *sp2;
-	size_t tlen, full = len;
+	char *sp1, *sp2, *target;
+	size_t tlen;
 
 	while (len > 0 && line[len - 1] == ' ')
 		line[--len] = '\0';
@@ -145,10 +166,12 @@ static int request_line_parse(struct gw_h1p *p, char *line, size_t len,
 		return gw_h1p_refuse(p, 414, "max_url", l->max_url,
 				     "URI Too Long: the request target is longer than "
 				     "limits.max_url (%zu bytes)", l->max_url);
-	if (!target_ok(sp1 + 1, tlen))
+	target = sp1 + 1;
+	if (absolute_form(&target, &tlen))
 		return gw_h1p_refuse(p, 400, NULL, 0, "Bad Request: malformed request target");
-	(void)full;
-	p->target_off = (uint32_t)(sp1 + 1 - line);
+	if (!target_ok(target, tlen))
+		return gw_h1p_refuse(p, 400, NULL, 0, "Bad Request: malformed request target");
+	p->target_off = (uint32_t)(target - line);
 	p->target_len = (uint32_t)tlen;
 	p->request_line_seen = true;
 	return 0;

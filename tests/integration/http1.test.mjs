@@ -255,3 +255,13 @@ test('every header line counts, however many come before it', async () => {
   assert.equal(JSON.parse(a.body).error.message, 'Origin is not allowed');
   c.sock.destroy();
 });
+
+test('an absolute-form target is read as its path', async () => {
+  const c = await conn();
+  c.sock.write('GET http://127.0.0.1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  await until(() => answers(c.data).length === 1, 5000, 'the answer');
+  const [a] = answers(c.data);
+  assert.equal(a.status, 200, a.body);
+  assert.equal(JSON.parse(a.body).status, 'ok');
+  c.sock.destroy();
+});
