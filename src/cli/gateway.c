@@ -261,8 +261,8 @@ int gw_gateway_check_files(const struct gw_config *cfg, char *err, size_t cap)
 }
 
 /* The event base. epoll's change list folds the disable-then-enable of a
- * socket within one loop turn (evhttp does it for every request) into at
- * most one epoll_ctl. libevent warns it is unsafe with dup()ed fds: the
+ * watched fd within one loop turn (a bufferevent's write side, as the stdio
+ * upstream's pipe) into at most one epoll_ctl. libevent warns it is unsafe with dup()ed fds: the
  * gateway dups none, but `mcpgw stdio` is handed stdin and stdout, which a
  * terminal or a client's socketpair may share, so it goes without. */
 static struct event_base *new_base(bool stdio)

@@ -24,16 +24,16 @@ static void stream_free(struct gw_stream *st);
 
 static const struct gw_stream_ops stream_ops = { stream_write, stream_free };
 
-/* mcp/stream.h keeps the request as an opaque pointer of libevent's old
- * type name; it is always a struct gw_hreq of http/h1.h. */
+/* mcp/stream.h keeps the request opaque (it sits below http); it is
+ * always a struct gw_hreq of http/h1.h. */
 static struct gw_hreq *req_of(const struct gw_stream *st)
 {
-	return (struct gw_hreq *)(void *)st->req;
+	return st->req;
 }
 
 static void req_set(struct gw_stream *st, struct gw_hreq *req)
 {
-	st->req = (struct evhttp_request *)(void *)req;
+	st->req = req;
 }
 
 /* The client went away before the answer was complete: the request is

@@ -1,7 +1,7 @@
 #include "mcp/modern_params.h"
 
 #include <ctype.h>
-#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>

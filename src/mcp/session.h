@@ -16,7 +16,6 @@
 
 struct event_base;
 struct event;
-struct evhttp;
 struct gw_curl;
 struct gw_upstream;
 struct gw_uconn;
@@ -41,7 +40,6 @@ struct gw_stdio;
 struct gw_gateway {
 	struct event_base *base;
 	struct gw_config *cfg;
-	struct evhttp *http;
 	struct gw_curl *curl;
 	struct gw_upstream **ups;       /* one per enabled server, config order */
 	size_t n_ups;

@@ -14,7 +14,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct evhttp_request;
 struct bufferevent;
 struct event;
 struct gw_session;
@@ -47,7 +46,7 @@ struct gw_stream {
 	bool is_get;
 	/* The transport's own (http/stream.c), opaque here. */
 	struct bufferevent *out;      /* GW_STREAM_STDIO */
-	struct evhttp_request *req;   /* NULL once the client went away */
+	void *req;                    /* http: its struct gw_hreq; NULL once the client went away */
 	bool cut;                     /* over limits.max_sse_buffer: its connection is being closed */
 	bool replaying;               /* a resumption's replay is being written */
 	struct event *peer;           /* 2026-07-28: notices the client hanging up */
