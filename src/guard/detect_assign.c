@@ -16,7 +16,7 @@ static const char *const key_names[] = {
 	"password", "passwd", "passphrase", "pwd", "secret", "token", "apikey", "api_key",
 	"api-key", "accesskey", "access_key", "privatekey", "private_key", "credential",
 	"authkey", "auth_key", "accountkey", "signing_key", "encryption_key", "master_key",
-	"session_key", "client_key", "_key", "-key",
+	"session_key", "client_key", "_key", "-key", "_pass", "authorization",
 };
 static const char *const not_key_names[] = {
 	"page", "cursor", "next", "count", "limit", "max", "min", "type", "usage", "length",
@@ -86,7 +86,7 @@ static bool value_is_secret(const char *name, const unsigned char *v, size_t n)
 		sym |= !gw_dc_alnum(v[k]);
 	}
 	classes = lo + up + dig + sym;
-	if (strstr(name, "pass") || strstr(name, "pwd"))
+	if ((strstr(name, "pass") && !strstr(name, "passphrase_hint")) || strstr(name, "pwd"))
 		return n >= 12 || (n >= 8 && classes >= 2);
 	if (n < 16 || classes < 2 || !(lo || up))
 		return false;
@@ -156,7 +156,7 @@ size_t gw_detect_assignment(struct gw_scan *s, size_t i)
 	else if (strcmp(name, "accountkey") == 0)
 		t = GW_DT_AZURE_STORAGE_KEY;
 	gw_detect_emit(s, GW_DETECT_SECRETS, t, vb, ve - vb);
-	return ve;
+	return 0;  /* the value may hold a token the word rules name better */
 }
 
 static const char *const db_schemes[] = {
@@ -218,7 +218,8 @@ static bool exfil_value(const unsigned char *nm, size_t nl, const unsigned char 
 	if (vl < 32 || nl == 0 || nl >= sizeof(name))
 		return false;
 	for (k = 0; k < vl; k++) {
-		if (!gw_dc_b64url(v[k]) && v[k] != '=' && v[k] != '/' && v[k] != '+')
+		/* '+' is a space in a query: "q=how+to+..." is words */
+		if (!gw_dc_b64url(v[k]) && v[k] != '=' && v[k] != '/')
 			return false;
 		dig |= gw_dc_digit(v[k]);
 		alpha |= gw_dc_alpha(v[k]);

@@ -76,26 +76,37 @@ static size_t emit_phrase(struct gw_scan *s, size_t b, size_t e)
 	return e;
 }
 
+/* Does the clause end after w: punctuation, the end, "and", "then"? */
+static bool clause_ends(const struct gw_scan *s, const struct word *w)
+{
+	struct word x;
+
+	if (w->e >= s->n || strchr(".,;:!)\"", s->p[w->e]))
+		return true;
+	if (!next_word(s, w, &x))
+		return false;
+	return strcmp(x.w, "and") == 0 || strcmp(x.w, "then") == 0;
+}
+
 /* "ignore all previous instructions", "disregard the above.", "forget
  * everything you were told". */
 static size_t override(struct gw_scan *s, const struct word *v)
 {
-	struct word w = *v, last = *v;
+	struct word w = *v, last;
 	int fill = 0;
-	bool qual = false, more = true;
-	unsigned char after;
+	bool qual = false;
 	size_t k;
 
 	for (k = 0; k < 6; k++) {
 		last = w;
-		if (!next_word(s, &last, &w)) {
-			more = false;
+		if (!next_word(s, &last, &w))
 			break;
-		}
 		if (in(w.w, nouns) && qual)
 			return emit_phrase(s, v->b, w.e);
 		if (in(w.w, quals)) {
 			qual = true;
+			if (in(w.w, ends_alone) && clause_ends(s, &w))
+				return emit_phrase(s, v->b, w.e);
 			continue;
 		}
 		if (k == 0 && in(w.w, everything)) {
@@ -108,12 +119,6 @@ static size_t override(struct gw_scan *s, const struct word *v)
 		if (!in(w.w, fillers) || ++fill > 3)
 			break;
 	}
-	/* a qualifier that ends the clause: "disregard the above." */
-	if (!qual || !in(last.w, ends_alone))
-		return 0;
-	after = last.e < s->n ? s->p[last.e] : '.';
-	if (!more || (after && strchr(".,;:!", after)) || strcmp(w.w, "and") == 0 || strcmp(w.w, "then") == 0)
-		return emit_phrase(s, v->b, last.e);
 	return 0;
 }
 

@@ -309,13 +309,14 @@ size_t gw_detect_phone_paren(struct gw_scan *s, size_t i)
 static bool cls_v6(unsigned char c) { return gw_dc_hex(c) || c == ':' || c == '.'; }
 
 /* A run of hex, ':' and '.' that inet_pton() reads as IPv6, with at least
- * three groups or five hex digits ("a::b" in code is not an address). */
+ * three groups, or two with five hex digits one of them a decimal digit
+ * ("fe80::1"; "a::b" and "dead::beef" in code are not addresses). */
 size_t gw_detect_ipv6(struct gw_scan *s, size_t i)
 {
 	const unsigned char *p = s->p;
 	char buf[48];
 	struct in6_addr a;
-	size_t e, k, colons = 0, hex = 0, groups = 0;
+	size_t e, k, colons = 0, hex = 0, groups = 0, digits = 0;
 
 	if (i > 0 && (gw_dc_word(p[i - 1]) || p[i - 1] == ':' || p[i - 1] == '.'))
 		return 0;
@@ -327,9 +328,10 @@ size_t gw_detect_ipv6(struct gw_scan *s, size_t i)
 	for (k = i; k < e; k++) {
 		colons += p[k] == ':';
 		hex += gw_dc_hex(p[k]);
+		digits += gw_dc_digit(p[k]);
 		groups += gw_dc_hex(p[k]) && (k == i || p[k - 1] == ':');
 	}
-	if (colons < 2 || (groups < 3 && hex < 5))
+	if (colons < 2 || (groups < 3 && (hex < 5 || digits == 0)))
 		return 0;
 	memcpy(buf, p + i, e - i);
 	buf[e - i] = '\0';

@@ -126,8 +126,10 @@ static size_t word_jwt(struct gw_scan *s, size_t i)
 	if (pl == h + 1 || pl >= s->n || s->p[pl] != '.')
 		return 0;
 	sig = gw_dc_span(s->p, s->n, pl + 1, 2048, cls_b64url);
-	if (sig < s->n && (s->p[sig] == '.' || gw_dc_b64url(s->p[sig])))
-		return 0;  /* five parts (JWE) or too long */
+	if (sig < s->n && gw_dc_b64url(s->p[sig]))
+		return 0;  /* too long */
+	if (sig + 1 < s->n && s->p[sig] == '.' && gw_dc_b64url(s->p[sig + 1]))
+		return 0;  /* five parts: a JWE, encrypted */
 	if (!gw_detect_jwt_header_ok(s->p + i, h - i))
 		return 0;
 	return emit_token(s, GW_DT_JWT, i, sig);
