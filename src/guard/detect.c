@@ -321,7 +321,9 @@ static size_t at_punct(struct gw_scan *s, size_t i)
 	switch (s->p[i]) {
 	case ':': return at_colon(s, i);
 	case '=': return (k & GW_DETECT_SECRETS) ? gw_detect_assignment(s, i) : 0;
-	case '-': return (k & GW_DETECT_SECRETS) ? gw_detect_pem(s, i) : 0;
+	case '-':
+		return (k & GW_DETECT_SECRETS) && i + 1 < s->n && s->p[i + 1] == '-' ?
+		       gw_detect_pem(s, i) : 0;
 	case '@': return (k & GW_DETECT_PII) ? gw_detect_email(s, i) : 0;
 	case '+': return (k & GW_DETECT_PII) ? gw_detect_phone_plus(s, i) : 0;
 	case '(': return (k & GW_DETECT_PII) ? gw_detect_phone_paren(s, i) : 0;
@@ -337,21 +339,39 @@ static size_t at_punct(struct gw_scan *s, size_t i)
 	}
 }
 
+/* Word bytes [A-Za-z0-9_] (1), bytes that may start or anchor a finding
+ * (2), bytes no recogniser looks at (0). */
+static const unsigned char byte_tab[256] = {
+	['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['_'] = 1,
+	[':'] = 2, ['='] = 2, ['-'] = 2, ['@'] = 2, ['+'] = 2, ['('] = 2, ['<'] = 2,
+	['['] = 2, ['\n'] = 2, [0xE2] = 2, [0xEF] = 2, [0xF3] = 2,
+};
+
 static void scan_pass(struct gw_scan *s)
 {
+	const unsigned char *p = s->p;
 	size_t i = 0, e, r;
 
 	if ((s->kinds & GW_DETECT_INJECTION) && s->n)
 		gw_detect_line_role(s, 0);
 	while (i < s->n && !s->stop) {
-		if (gw_dc_word(s->p[i])) {
-			e = gw_dc_span(s->p, s->n, i, s->n - i, gw_dc_word);
-			r = (i == 0 || !gw_dc_word(s->p[i - 1])) ? at_word(s, i, e) : 0;
+		switch (byte_tab[p[i]]) {
+		case 1:
+			for (e = i + 1; e < s->n && byte_tab[p[e]] == 1; e++)
+				;
+			r = (i == 0 || byte_tab[p[i - 1]] != 1) ? at_word(s, i, e) : 0;
 			i = r > e ? r : e;
-			continue;
+			break;
+		case 2:
+			r = at_punct(s, i);
+			i = r > i ? r : i + 1;
+			break;
+		default:
+			i++;
+			while (i < s->n && byte_tab[p[i]] == 0)
+				i++;
+			break;
 		}
-		r = at_punct(s, i);
-		i = r > i ? r : i + 1;
 	}
 }
 

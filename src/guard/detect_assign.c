@@ -18,6 +18,9 @@ static const char *const key_names[] = {
 	"authkey", "auth_key", "accountkey", "signing_key", "encryption_key", "master_key",
 	"session_key", "client_key", "_key", "-key", "_pass", "authorization",
 };
+/* Every key name holds one of these: most names are turned down here. */
+static const char *const key_roots[] = { "pass", "pwd", "secret", "token", "key", "credential",
+					 "auth" };
 static const char *const not_key_names[] = {
 	"page", "cursor", "next", "count", "limit", "max", "min", "type", "usage", "length",
 	"expir", "ttl", "url", "uri", "endpoint", "path", "file", "name", "hash", "sha",
@@ -146,7 +149,8 @@ size_t gw_detect_assignment(struct gw_scan *s, size_t i)
 		return 0;
 	if (!name_before(s, i, name, sizeof(name)))
 		return 0;
-	if (!contains_any(name, key_names, sizeof(key_names) / sizeof(key_names[0])) ||
+	if (!contains_any(name, key_roots, sizeof(key_roots) / sizeof(key_roots[0])) ||
+	    !contains_any(name, key_names, sizeof(key_names) / sizeof(key_names[0])) ||
 	    contains_any(name, not_key_names, sizeof(not_key_names) / sizeof(not_key_names[0])))
 		return 0;
 	if (!value_is_secret(name, s->p + vb, ve - vb))

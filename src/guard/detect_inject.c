@@ -47,13 +47,11 @@ static bool next_word(const struct gw_scan *s, const struct word *prev, struct w
 static bool in(const char *w, const char *const *list)
 {
 	for (; *list; list++)
-		if (strcmp(w, *list) == 0)
+		if ((*list)[0] == w[0] && strcmp(w, *list) == 0)
 			return true;
 	return false;
 }
 
-static const char *const verbs[] = { "ignore", "disregard", "forget", "override", "bypass",
-				     "neglect", "skip", "discard", NULL };
 static const char *const fillers[] = { "all", "any", "every", "each", "of", "the", "your",
 				       "my", "these", "those", "our", "its", "and", "or",
 				       "other", "that", "you", "were", "given", NULL };
@@ -174,23 +172,48 @@ static size_t announce(struct gw_scan *s, const struct word *v)
 	return 0;
 }
 
+static bool is(const struct word *w, const char *a) { return strcmp(w->w, a) == 0; }
+
 size_t gw_detect_phrase(struct gw_scan *s, size_t i, size_t wend)
 {
 	struct word v;
 
 	(void)wend;
-	if (!strchr("idfobnsyuaIDFOBNSYUA", s->p[i]) || !word_at(s, i, &v))
+	switch (gw_dc_lc(s->p[i])) {
+	case 'i': case 'd': case 'f': case 'o': case 'b': case 'n': case 's': case 'y':
+	case 'u': case 'a': case 'r':
+		break;
+	default:
 		return 0;
-	if (in(v.w, verbs))
-		return override(s, &v);
-	if (strcmp(v.w, "you") == 0)
-		return you_are_now(s, &v);
-	if (strcmp(v.w, "do") == 0 || strcmp(v.w, "don't") == 0 || strcmp(v.w, "dont") == 0 ||
-	    strcmp(v.w, "never") == 0)
-		return keep_secret(s, &v);
-	if (in(v.w, (const char *const[]){ "new", "updated", "revised", "system", "admin", NULL }))
-		return announce(s, &v);
-	return 0;
+	}
+	if (!word_at(s, i, &v) || v.e - v.b < 2 || v.e - v.b > 9)
+		return 0;
+	switch (v.w[0]) {
+	case 'i': return is(&v, "ignore") ? override(s, &v) : 0;
+	case 'f': return is(&v, "forget") ? override(s, &v) : 0;
+	case 'o': return is(&v, "override") ? override(s, &v) : 0;
+	case 'b': return is(&v, "bypass") ? override(s, &v) : 0;
+	case 'y': return is(&v, "you") ? you_are_now(s, &v) : 0;
+	case 'u': return is(&v, "updated") ? announce(s, &v) : 0;
+	case 'r': return is(&v, "revised") ? announce(s, &v) : 0;
+	case 'a': return is(&v, "admin") ? announce(s, &v) : 0;
+	case 'd':
+		if (is(&v, "disregard") || is(&v, "discard"))
+			return override(s, &v);
+		return is(&v, "do") || is(&v, "don't") || is(&v, "dont") ? keep_secret(s, &v) : 0;
+	case 'n':
+		if (is(&v, "neglect"))
+			return override(s, &v);
+		if (is(&v, "never"))
+			return keep_secret(s, &v);
+		return is(&v, "new") ? announce(s, &v) : 0;
+	case 's':
+		if (is(&v, "skip"))
+			return override(s, &v);
+		return is(&v, "system") ? announce(s, &v) : 0;
+	default:
+		return 0;
+	}
 }
 
 static const char *const hidden_tags[] = {
@@ -294,6 +317,8 @@ size_t gw_detect_line_role(struct gw_scan *s, size_t ls)
 
 	while (j < s->n && j - ls < 4 && strchr(" \t#*>", s->p[j]) && s->p[j])
 		j++;
+	if (j >= s->n || !strchr("sSdDaAhH", s->p[j]) || !s->p[j])
+		return 0;
 	if (j >= s->n || !gw_dc_alpha(s->p[j]) || !word_at(s, j, &w) || !in(w.w, roles))
 		return 0;
 	c = w.e;

@@ -179,15 +179,24 @@ static size_t ipv4(struct gw_scan *s, size_t i)
 
 static size_t digits_word(struct gw_scan *s, size_t i)
 {
+	const unsigned char *p = s->p;
 	struct groups g;
-	size_t r;
+	size_t r, run = 0;
+	unsigned char next;
 
-	r = ipv4(s, i);
-	if (r)
-		return r;
-	r = es_dni(s, i);
-	if (r)
-		return r;
+	/* most numbers are none of these: decide from the first run */
+	while (i + run < s->n && run < 20 && gw_dc_digit(p[i + run]))
+		run++;
+	next = i + run < s->n ? p[i + run] : 0;
+	if (run <= 3 && next == '.')
+		return ipv4(s, i);
+	if (run == 8 && (gw_dc_upper(next) || next == '-')) {
+		r = es_dni(s, i);
+		if (r)
+			return r;
+	}
+	if (run < 2 || run > 16 || (!(next == ' ' || next == '-' || next == '.') && run < 13))
+		return 0;
 	if (!read_groups(s, i, " -.", &g) || !number_bounds(s, i, g.end))
 		return 0;
 	if (ssn_ok(&g)) {
@@ -234,6 +243,20 @@ static size_t iban(struct gw_scan *s, size_t i)
 	return j;
 }
 
+/* A ':' within the first five bytes, after hex digits only. */
+static bool maybe_v6(const struct gw_scan *s, size_t i)
+{
+	size_t k;
+
+	for (k = i; k < s->n && k - i < 5; k++) {
+		if (s->p[k] == ':')
+			return true;
+		if (!gw_dc_hex(s->p[k]))
+			return false;
+	}
+	return false;
+}
+
 size_t gw_detect_pii_word(struct gw_scan *s, size_t i, size_t wend)
 {
 	unsigned char c = s->p[i];
@@ -244,7 +267,7 @@ size_t gw_detect_pii_word(struct gw_scan *s, size_t i, size_t wend)
 		r = digits_word(s, i);
 	else if (gw_dc_upper(c))
 		r = (c == 'X' || c == 'Y' || c == 'Z') ? es_dni(s, i) : iban(s, i);
-	if (!r && gw_dc_hex(c))
+	if (!r && gw_dc_hex(c) && maybe_v6(s, i))
 		r = gw_detect_ipv6(s, i);
 	return r;
 }

@@ -152,13 +152,15 @@ size_t gw_detect_secret_word(struct gw_scan *s, size_t i, size_t wend)
 	size_t r = 0;
 
 	(void)wend;
+	unsigned char c1 = i + 1 < s->n ? s->p[i + 1] : 0;
+
 	switch (s->p[i]) {
-	case 'A': r = word_a(s, i); break;
-	case 'g': r = word_g(s, i); break;
-	case 's': case 'r': r = word_s(s, i); break;
-	case 'w': r = word_s(s, i); break;
-	case 'x': r = word_x(s, i); break;
-	case 'e': r = word_jwt(s, i); break;
+	case 'A': r = gw_dc_upper(c1) ? word_a(s, i) : 0; break;
+	case 'g': r = c1 == 'h' || c1 == 'i' || c1 == 'l' ? word_g(s, i) : 0; break;
+	case 's': case 'r': r = c1 == 'k' ? word_s(s, i) : 0; break;
+	case 'w': r = c1 == 'h' ? word_s(s, i) : 0; break;
+	case 'x': r = c1 == 'o' || c1 == 'a' ? word_x(s, i) : 0; break;
+	case 'e': r = c1 == 'y' ? word_jwt(s, i) : 0; break;
 	default: break;
 	}
 	return r ? r : word_azure(s, i);
