@@ -114,7 +114,8 @@ typedef int (*gw_detect_match_cb)(const struct gw_detect_match *m, void *arg);
 /* Scan text for the detectors of kinds (a GW_DETECT_* mask). Work is linear
  * in text.len (each byte is visited a bounded number of times). Returns 0,
  * GW_ETOOBIG when text is longer than the set's max_scan (nothing scanned),
- * GW_EINVAL when a keyword regex hits PCRE2's match limit (the scan is not
+ * GW_EINVAL when a keyword regex hits PCRE2's match limit, GW_ENOMEM when
+ * the keywords' match data cannot be had (in both cases the scan is not
  * complete: treat the text as unscanned), or the callback's nonzero value
  * when it stopped the scan. */
 int gw_detect_scan(const struct gw_detectors *d, struct gw_str text, unsigned kinds,

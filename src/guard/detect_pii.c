@@ -95,10 +95,11 @@ static bool card_shape(const struct groups *g)
 static bool ssn_ok(const struct groups *g)
 {
 	const unsigned char *d = g->digits;
-	unsigned area = (d[0] - '0') * 100u + (d[1] - '0') * 10u + (d[2] - '0');
+	unsigned area;
 
 	if (g->sep != '-' || g->ng != 3 || g->len[0] != 3 || g->len[1] != 2 || g->len[2] != 4)
 		return false;
+	area = (d[0] - '0') * 100u + (d[1] - '0') * 10u + (d[2] - '0');
 	if (area == 0 || area == 666 || area >= 900 || memcmp(d + 3, "00", 2) == 0 ||
 	    memcmp(d + 5, "0000", 4) == 0)
 		return false;
