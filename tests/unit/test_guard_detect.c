@@ -283,6 +283,31 @@ static void test_nul_and_kinds(void **state)
 	gw_detectors_free(d);
 }
 
+/* The bench's 16 KiB tool result (JSON, logs, code, a base64 image): its
+ * seven planted values, and nothing else. */
+static void test_realistic_result(void **state)
+{
+	static const enum gw_detect_type want[] = {
+		GW_DT_AWS_ACCESS_KEY, GW_DT_EMAIL, GW_DT_PHONE, GW_DT_PAYMENT_CARD,
+		GW_DT_DB_URL_PASSWORD, GW_DT_IPV4, GW_DT_JWT,
+	};
+	struct gw_detectors *d = plain();
+	struct gw_detect_matches m = { NULL, 0, 0 };
+	size_t len = 0, k;
+	char *text = gq_read("bench/guard_sample.txt", &len);
+
+	(void)state;
+	assert_non_null(text);
+	assert_int_equal(len, 16384);
+	assert_int_equal(gw_detect_collect(d, (struct gw_str){ text, len }, GW_DETECT_ALL, &m), 0);
+	assert_int_equal(m.n, sizeof(want) / sizeof(want[0]));
+	for (k = 0; k < m.n; k++)
+		assert_string_equal(gw_detect_type_name(m.v[k].type), gw_detect_type_name(want[k]));
+	gw_detect_matches_free(&m);
+	free(text);
+	gw_detectors_free(d);
+}
+
 static void test_quality(void **state)
 {
 	const char *dir = getenv("GUARD_CORPUS") ? getenv("GUARD_CORPUS") : "tests/guardrails";
@@ -321,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_max_matches),
 		cmocka_unit_test(test_nul_and_kinds),
+		cmocka_unit_test(test_realistic_result),
 		cmocka_unit_test(test_quality),
 	};
 
