@@ -138,6 +138,13 @@ static int keep(const struct gw_detect_match *m, void *arg)
 	return 0;
 }
 
+static int count(const struct gw_detect_match *m, void *arg)
+{
+	(void)m;
+	++*(size_t *)arg;
+	return 0;
+}
+
 static void test_keywords(void **state)
 {
 	const char *lits[] = { "DROP TABLE", "a.b" };
@@ -171,6 +178,27 @@ static void test_keywords(void **state)
 		fail_msg("error does not name the rule: %s", err);
 }
 
+/* A rule that backtracks without end fails the scan at PCRE2's match
+ * limit instead of holding the thread. */
+static void test_keyword_limit(void **state)
+{
+	const char *rxs[] = { "(\\w+\\s?)+$" };
+	struct gw_detect_conf c = { NULL, 0, rxs, 1, 0, 0 };
+	struct gw_detectors *d;
+	char err[128], t[128];
+	size_t k, n = 0;
+
+	(void)state;
+	d = gw_detectors_new(&c, err, sizeof(err));
+	assert_non_null(d);
+	for (k = 0; k < 100; k++)
+		t[k] = k % 3 ? 'a' : ' ';
+	t[100] = '!';
+	assert_int_equal(gw_detect_scan(d, (struct gw_str){ t, 101 }, GW_DETECT_ALL, count, &n),
+			 GW_EINVAL);
+	gw_detectors_free(d);
+}
+
 static void test_sanitize(void **state)
 {
 	const char in[] = "a\xe2\x80\x8b" "b\x1b[31mred\x1b[0m\x1b]0;title\x07" "c\x01\x7f"
@@ -194,13 +222,6 @@ static void test_sanitize(void **state)
 	assert_int_equal(gw_detect_sanitize((struct gw_str){ in, sizeof(in) - 1 }, out, 10, &n, NULL),
 			 GW_ETOOBIG);
 	assert_int_equal(n, 0);
-}
-
-static int count(const struct gw_detect_match *m, void *arg)
-{
-	(void)m;
-	++*(size_t *)arg;
-	return 0;
 }
 
 /* Hostile shapes repeated over 16 MiB: each scan ends (linear work; a
@@ -342,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_pii),
 		cmocka_unit_test(test_injection),
 		cmocka_unit_test(test_keywords),
+		cmocka_unit_test(test_keyword_limit),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_max_matches),
