@@ -79,6 +79,7 @@ bool gw_dc_at(const unsigned char *p, size_t n, size_t i, const char *lit, bool 
 
 /* Validity checks (detect_check.c). */
 bool gw_detect_luhn(const unsigned char *digits, size_t n);
+bool gw_detect_verhoeff(const unsigned char *digits, size_t n);
 bool gw_detect_iban_ok(const unsigned char *s, size_t n);
 int gw_detect_iban_len(const unsigned char *cc);
 bool gw_detect_jwt_header_ok(const unsigned char *seg, size_t n);

@@ -58,6 +58,9 @@ enum gw_detect_type {
 	GW_DT_IBAN,
 	GW_DT_US_SSN,
 	GW_DT_ES_DNI,
+	GW_DT_CA_SIN,
+	GW_DT_IN_AADHAAR,
+	GW_DT_FR_NIR,
 	GW_DT_IPV4,
 	GW_DT_IPV6,
 	/* injection */

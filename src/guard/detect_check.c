@@ -41,6 +41,32 @@ bool gw_detect_luhn(const unsigned char *digits, size_t n)
 	return sum % 10 == 0;
 }
 
+/* Verhoeff's dihedral-group check (Aadhaar): multiplication and
+ * permutation tables, the number read from its last digit. */
+static const unsigned char verhoeff_d[10][10] = {
+	{ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 }, { 1, 2, 3, 4, 0, 6, 7, 8, 9, 5 },
+	{ 2, 3, 4, 0, 1, 7, 8, 9, 5, 6 }, { 3, 4, 0, 1, 2, 8, 9, 5, 6, 7 },
+	{ 4, 0, 1, 2, 3, 9, 5, 6, 7, 8 }, { 5, 9, 8, 7, 6, 0, 4, 3, 2, 1 },
+	{ 6, 5, 9, 8, 7, 1, 0, 4, 3, 2 }, { 7, 6, 5, 9, 8, 2, 1, 0, 4, 3 },
+	{ 8, 7, 6, 5, 9, 3, 2, 1, 0, 4 }, { 9, 8, 7, 6, 5, 4, 3, 2, 1, 0 },
+};
+static const unsigned char verhoeff_p[8][10] = {
+	{ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 }, { 1, 5, 7, 6, 2, 8, 3, 0, 9, 4 },
+	{ 5, 8, 0, 3, 7, 9, 6, 1, 4, 2 }, { 8, 9, 1, 6, 0, 4, 3, 5, 2, 7 },
+	{ 9, 4, 5, 3, 1, 2, 6, 8, 7, 0 }, { 4, 2, 8, 6, 5, 7, 3, 9, 0, 1 },
+	{ 2, 7, 9, 3, 8, 0, 6, 4, 1, 5 }, { 7, 0, 4, 6, 9, 1, 3, 2, 5, 8 },
+};
+
+bool gw_detect_verhoeff(const unsigned char *digits, size_t n)
+{
+	unsigned c = 0;
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		c = verhoeff_d[c][verhoeff_p[k % 8][digits[n - 1 - k] - '0']];
+	return c == 0;
+}
+
 /* ISO 13616 lengths by country (the SWIFT registry's). */
 static const char iban_lens[] =
 	"AD24AE23AL28AT20AZ28BA20BE16BG22BH22BI27BR29BY28CH21CR22CY28CZ24DE22DJ27"

@@ -1,6 +1,7 @@
 /* Personal data: e-mail addresses, phone numbers, payment cards (Luhn),
- * IBANs (mod-97), US SSNs and Spanish DNI/NIE (their ranges and check
- * letter), IPv4 and IPv6 addresses. Number shapes are anchored on both
+ * IBANs (mod-97), national ids with a check (US SSN ranges, Spanish DNI/NIE
+ * letter, Canadian SIN, Indian Aadhaar, French NIR), IPv4 and IPv6
+ * addresses. Number shapes are anchored on both
  * sides so that a match is never a slice of a longer number, a version
  * string or a dotted path. */
 #include <arpa/inet.h>
@@ -124,6 +125,29 @@ static bool phone_national(const struct groups *g)
 	return true;
 }
 
+/* Canada's SIN (3-3-3 with '-': with spaces it is also how large numbers
+ * are written; Luhn; no SIN starts with 0 or 8), India's Aadhaar (4-4-4
+ * with spaces or '-', Verhoeff, first digit 2-9); France's NIR (15 digits,
+ * sex 1 or 2, key = 97 - the first 13 mod 97), contiguous or in its printed
+ * 1-2-2-2-3-3-2 groups. */
+static enum gw_detect_type national_id(const struct groups *g)
+{
+	const unsigned char *d = g->digits;
+	unsigned long long v = 0;
+	size_t k;
+
+	if (g->ng == 3 && g->len[0] == 3 && g->len[1] == 3 && g->len[2] == 3 && g->sep == '-')
+		return d[0] != '0' && d[0] != '8' && gw_detect_luhn(d, 9) ? GW_DT_CA_SIN : GW_DT__COUNT;
+	if (g->ng == 3 && g->len[0] == 4 && g->len[1] == 4 && g->len[2] == 4 && g->sep != '.')
+		return d[0] >= '2' && gw_detect_verhoeff(d, 12) ? GW_DT_IN_AADHAAR : GW_DT__COUNT;
+	if (g->nd != 15 || (d[0] != '1' && d[0] != '2') || (g->ng != 1 && g->ng != 7))
+		return GW_DT__COUNT;
+	for (k = 0; k < 13; k++)
+		v = v * 10 + (unsigned)(d[k] - '0');
+	return 97 - v % 97 == (unsigned)((d[13] - '0') * 10 + (d[14] - '0')) ? GW_DT_FR_NIR
+									    : GW_DT__COUNT;
+}
+
 static const char dni_letters[] = "TRWAGMYFPDXBNJZSQVHLCKE";
 
 /* 8 digits (or X/Y/Z and 7) and the check letter, an optional '-'. */
@@ -184,6 +208,7 @@ static size_t digits_word(struct gw_scan *s, size_t i)
 	struct groups g;
 	size_t r, run = 0;
 	unsigned char next;
+	enum gw_detect_type t;
 
 	/* most numbers are none of these: decide from the first run */
 	while (i + run < s->n && run < 20 && gw_dc_digit(p[i + run]))
@@ -196,12 +221,18 @@ static size_t digits_word(struct gw_scan *s, size_t i)
 		if (r)
 			return r;
 	}
-	if (run < 2 || run > 16 || (!(next == ' ' || next == '-' || next == '.') && run < 13))
+	if (run > 16 || (run < 2 && !(run == 1 && next == ' ')) ||
+	    (!(next == ' ' || next == '-' || next == '.') && run < 13))
 		return 0;
 	if (!read_groups(s, i, " -.", &g) || !number_bounds(s, i, g.end))
 		return 0;
 	if (ssn_ok(&g)) {
 		gw_detect_emit(s, GW_DETECT_PII, GW_DT_US_SSN, i, g.end - i);
+		return g.end;
+	}
+	t = national_id(&g);
+	if (t != GW_DT__COUNT) {
+		gw_detect_emit(s, GW_DETECT_PII, t, i, g.end - i);
 		return g.end;
 	}
 	if (g.sep != '.' && card_shape(&g) && card_iin(g.digits, g.nd) &&

@@ -209,6 +209,53 @@ def dni():
     return f"{p}{n:07d}{'TRWAGMYFPDXBNJZSQVHLCKE'[int(str('XYZ'.index(p)) + f'{n:07d}') % 23]}"
 
 
+def luhn_ok(s):
+    t = 0
+    for i, c in enumerate(reversed(s)):
+        v = int(c)
+        if i % 2 == 1:
+            v *= 2
+            v -= 9 if v > 9 else 0
+        t += v
+    return t % 10 == 0
+
+
+def ca_sin():
+    while True:
+        n = str(R.choice([1, 2, 3, 4, 5, 6, 7, 9])) + rs(string.digits, 8)
+        if luhn_ok(n):
+            return f"{n[:3]}-{n[3:6]}-{n[6:]}"
+
+
+VD = [[0,1,2,3,4,5,6,7,8,9],[1,2,3,4,0,6,7,8,9,5],[2,3,4,0,1,7,8,9,5,6],[3,4,0,1,2,8,9,5,6,7],[4,0,1,2,3,9,5,6,7,8],
+      [5,9,8,7,6,0,4,3,2,1],[6,5,9,8,7,1,0,4,3,2],[7,6,5,9,8,2,1,0,4,3],[8,7,6,5,9,3,2,1,0,4],[9,8,7,6,5,4,3,2,1,0]]
+VP = [[0,1,2,3,4,5,6,7,8,9],[1,5,7,6,2,8,3,0,9,4],[5,8,0,3,7,9,6,1,4,2],[8,9,1,6,0,4,3,5,2,7],
+      [9,4,5,3,1,2,6,8,7,0],[4,2,8,6,5,7,3,9,0,1],[2,7,9,3,8,0,6,4,1,5],[7,0,4,6,9,1,3,2,5,8]]
+
+
+def verhoeff_ok(s):
+    c = 0
+    for i, ch in enumerate(reversed(s)):
+        c = VD[c][VP[i % 8][int(ch)]]
+    return c == 0
+
+
+def in_aadhaar():
+    while True:
+        n = str(R.randint(2, 9)) + rs(string.digits, 11)
+        if verhoeff_ok(n):
+            return R.choice([f"{n[:4]} {n[4:8]} {n[8:]}", f"{n[:4]}-{n[4:8]}-{n[8:]}"])
+
+
+def fr_nir():
+    n = f"{R.randint(1, 2)}{R.randint(40, 99)}{R.randint(1, 12):02d}{R.randint(1, 95):02d}{R.randint(1, 990):03d}{R.randint(1, 999):03d}"
+    k = 97 - int(n) % 97
+    s = f"{n}{k:02d}"
+    if R.random() < 0.5:
+        return f"{s[0]} {s[1:3]} {s[3:5]} {s[5:7]} {s[7:10]} {s[10:13]} {s[13:]}"
+    return s
+
+
 def ipv4():
     return f"{R.choice([8, 34, 52, 81, 93, 104, 185, 203, 10, 172, 192])}.{R.randint(0, 255)}.{R.randint(0, 255)}.{R.randint(1, 254)}"
 
@@ -258,6 +305,7 @@ POSITIVE = {
     "slack_token": slack, "stripe_key": stripe, "openai_key": openai, "anthropic_key": anthropic,
     "azure_client_secret": azure_secret, "jwt": jwt, "db_url_password": db_url, "email": email,
     "phone": phone, "payment_card": card, "iban": iban, "us_ssn": ssn, "es_dni": dni, "ipv4": ipv4,
+    "ca_sin": ca_sin, "in_aadhaar": in_aadhaar, "fr_nir": fr_nir,
     "ipv6": ipv6,
 }
 
@@ -358,7 +406,21 @@ def benign_urls():
     return f()
 
 
-BENIGN = {"ids": benign_ids, "base64": benign_b64, "versions": benign_versions,
+def benign_numbers():
+    f = R.choice([
+        lambda: f"Transferred {R.randint(100, 999)} {R.randint(100, 999)} {R.randint(100, 999)} bytes in {R.randint(1, 99)} s",
+        lambda: f"Population: {R.randint(1, 99)} {R.randint(100, 999)} {R.randint(100, 999)} (census {R.randint(1990, 2024)})",
+        lambda: f"Total: {R.randint(1, 999)},{R.randint(100, 999)},{R.randint(100, 999)}.{R.randint(10, 99)} EUR",
+        lambda: f"range {R.randint(1000, 9999)}-{R.randint(1000, 9999)}, rows {R.randint(1, 9)}-{R.randint(10, 99)}",
+        lambda: f"ISBN 978-{R.randint(0, 9)}-{R.randint(10, 99)}-{R.randint(100000, 999999)}-{R.randint(0, 9)}",
+        lambda: f"Ticket INC-{R.randint(2020, 2024)}-{R.randint(100000, 999999)} opened",
+        lambda: f"matrix: [{R.randint(1, 9)} {R.randint(1, 9)} {R.randint(1, 9)}; {R.randint(1, 9)} {R.randint(1, 9)} {R.randint(1, 9)}]",
+        lambda: f"{R.randint(1, 28)}.{R.randint(1, 12)}.{R.randint(2000, 2024)} {R.randint(10, 23)}:{R.randint(10, 59)}",
+    ])
+    return f()
+
+
+BENIGN = {"numbers": benign_numbers, "ids": benign_ids, "base64": benign_b64, "versions": benign_versions,
           "times": benign_times, "code": benign_code, "urls": benign_urls}
 
 

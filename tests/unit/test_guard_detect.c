@@ -91,6 +91,12 @@ static void test_pii(void **state)
 	expect_redacted(d, "ssn 219-09-9999;", "ssn [REDACTED:us_ssn];");
 	expect_redacted(d, "ssn 666-09-9999 000-12-3456", "ssn 666-09-9999 000-12-3456");
 	expect_redacted(d, "dni 12345678Z", "dni [REDACTED:es_dni]");
+	expect_redacted(d, "sin 130-692-544, aadhaar 2345 6789 0124, nir 1 85 05 78 006 084 91",
+			"sin [REDACTED:ca_sin], aadhaar [REDACTED:in_aadhaar], nir [REDACTED:fr_nir]");
+	/* one digit off each check, a SIN starting with 0 (none is issued), a
+	 * spaced 3-3-3 (how big numbers are written) */
+	expect_redacted(d, "130-692-545, 046-454-286, 2345 6789 0125, 185057800608492, 130 692 544",
+			"130-692-545, 046-454-286, 2345 6789 0125, 185057800608492, 130 692 544");
 	expect_redacted(d, "dni 12345678A", "dni 12345678A");
 	expect_redacted(d, "mail jane.doe@example.com.", "mail [REDACTED:email].");
 	expect_redacted(d, "git@github.com:org/repo.git icon@2x.png lodash@4.17.21",
