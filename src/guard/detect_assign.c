@@ -91,7 +91,8 @@ static bool value_is_secret(const char *name, const unsigned char *v, size_t n)
 	classes = lo + up + dig + sym;
 	if ((strstr(name, "pass") && !strstr(name, "passphrase_hint")) || strstr(name, "pwd"))
 		return n >= 12 || (n >= 8 && classes >= 2);
-	if (n < 16 || classes < 2 || !(lo || up))
+	/* a generated key has digits; words and paths ("io.example/task") don't */
+	if (n < 16 || classes < 2 || !(lo || up) || !dig)
 		return false;
 	return gw_detect_entropy(v, n) >= 3.0;
 }
@@ -120,19 +121,22 @@ static size_t value_after(const struct gw_scan *s, size_t sep, size_t *vb, bool 
 	return e;
 }
 
-/* An unquoted dotted identifier is code reading a setting
- * ("password = settings.DB_PASSWORD"), not the setting. */
+/* An unquoted identifier (dotted, snake_case or camelCase) is code reading
+ * a setting ("password = settings.DB_PASSWORD", "privateKey:
+ * pemEncodedPrivateKey"), not the setting; a plain word may be a password
+ * ("PASSWORD=correcthorsebatterystaple" in an env file). */
 static bool is_code_reference(const unsigned char *v, size_t n)
 {
-	size_t k, dots = 0;
+	bool marks = false;
+	size_t k;
 
 	for (k = 0; k < n; k++) {
-		if (v[k] == '.')
-			dots++;
-		else if (!gw_dc_alpha(v[k]) && v[k] != '_')
+		if (!gw_dc_alpha(v[k]) && v[k] != '_' && v[k] != '.')
 			return false;
+		marks |= v[k] == '_' || v[k] == '.' ||
+			 (k > 0 && gw_dc_lower(v[k - 1]) && gw_dc_upper(v[k]));
 	}
-	return dots > 0;
+	return marks;
 }
 
 size_t gw_detect_assignment(struct gw_scan *s, size_t i)

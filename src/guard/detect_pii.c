@@ -176,6 +176,36 @@ static size_t es_dni(struct gw_scan *s, size_t i)
 	return j + 1;
 }
 
+/* Is the dotted quad at i numbered text ("Section 6.2.1.1", "version
+ * 1.2.3.4", "§ 4.1.2.3") rather than an address? */
+static bool numbered_text(const struct gw_scan *s, size_t i)
+{
+	static const char *const words[] = { "section", "sections", "version", "ver", "chapter",
+					     "clause", "step", "rule", "item", "figure", "table",
+					     "appendix", "release", "paragraph", "article" };
+	char w[12];
+	size_t j = i, e, k;
+
+	/* blanks and a comment's leading '*' between the word and the number */
+	while (j > 0 && i - j < 8 && (s->p[j - 1] == ' ' || s->p[j - 1] == '\n' ||
+				       s->p[j - 1] == '\t' || s->p[j - 1] == '*'))
+		j--;
+	if (j >= 2 && s->p[j - 2] == 0xC2 && s->p[j - 1] == 0xA7)
+		return true;
+	e = j;
+	while (j > 0 && e - j < sizeof(w) - 1 && gw_dc_alpha(s->p[j - 1]))
+		j--;
+	if (j == e || (j > 0 && gw_dc_alpha(s->p[j - 1])))
+		return false;
+	for (k = j; k < e; k++)
+		w[k - j] = (char)gw_dc_lc(s->p[k]);
+	w[e - j] = '\0';
+	for (k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+		if (strcmp(w, words[k]) == 0)
+			return true;
+	return false;
+}
+
 static size_t ipv4(struct gw_scan *s, size_t i)
 {
 	const unsigned char *p = s->p;
@@ -197,7 +227,7 @@ static size_t ipv4(struct gw_scan *s, size_t i)
 	if (i > 0 && (p[i - 1] == '.' || p[i - 1] == '-'))
 		return 0;
 	/* unspecified, loopback, broadcast and netmasks are no one's address */
-	if (oct[0] != 0 && oct[0] != 127 && oct[0] != 255)
+	if (oct[0] != 0 && oct[0] != 127 && oct[0] != 255 && !numbered_text(s, i))
 		gw_detect_emit(s, GW_DETECT_PII, GW_DT_IPV4, i, j - i);
 	return j;
 }

@@ -73,6 +73,11 @@ static void test_secrets(void **state)
 			"eyJub3QiOiJoZWFkZXIifQ.eyJzdWIiOiIxIn0.c2ln");
 	/* placeholders and code are not secrets */
 	expect_redacted(d, "password = os.environ['DB_PASSWORD']", "password = os.environ['DB_PASSWORD']");
+	expect_redacted(d, "privateKey: pemEncodedPrivateKey, RELATED_TASK_META_KEY = "
+			   "\"io.modelcontextprotocol/related-task\"",
+			"privateKey: pemEncodedPrivateKey, RELATED_TASK_META_KEY = "
+			"\"io.modelcontextprotocol/related-task\"");
+	expect_redacted(d, "PASSWORD=correcthorsebatterystaple\n", "PASSWORD=[REDACTED:generic_secret]\n");
 	expect_redacted(d, "DATABASE_URL=postgres://app:${DB_PASSWORD}@db/app",
 			"DATABASE_URL=postgres://app:${DB_PASSWORD}@db/app");
 	gw_detectors_free(d);
