@@ -5,6 +5,7 @@
 #   make fuzz                          libFuzzer harnesses (clang), short runs
 #   make run                           bootstrap, build, serve examples/mcpgw.yaml
 #   make bench                         side-by-side benchmark into bench/RESULTS.md
+#   make bench-guard                   guardrail detectors' speed and quality (part of bench)
 #   make chaos                         chaos test (long form) into bench/RESULTS.md
 #   make test-stress                   integration tier (sanitized) under a CPU hog
 
@@ -157,11 +158,26 @@ run: bootstrap
 
 bench: bootstrap
 	$(MAKE) all
+	$(MAKE) bench-guard
 	bench/run.sh
 	bench/auth.sh
 	bench/breaker.sh
 	bench/baseline.sh
 	bench/instructions.sh
+
+# Guardrail detectors: speed (bench/guard_detect.c) and the quality table
+# (tests/guardrails/quality.c) into bench/RESULTS.md. Hyperscan, when
+# installed, is linked into the speed bench only, as a comparison.
+GUARD_HS := $(shell pkg-config --exists libhs 2>/dev/null && echo -DHAVE_HYPERSCAN $$(pkg-config --cflags --libs libhs))
+$(BUILD)/guard/guard_detect: bench/guard_detect.c $(BUILD)/libmcpgw.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmcpgw.a $(LDFLAGS_SAN) $(LIBS) $(GUARD_HS)
+$(BUILD)/guard/guard_quality: tests/guardrails/quality.c tests/guardrails/eval.h $(BUILD)/libmcpgw.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmcpgw.a $(LDFLAGS_SAN) $(LIBS)
+.PHONY: bench-guard
+bench-guard: $(BUILD)/guard/guard_detect $(BUILD)/guard/guard_quality
+	GUARD_BIN=$(abspath $(BUILD)/guard) bench/guard_detect.sh
 
 clean:
 	rm -rf build
