@@ -75,6 +75,21 @@ static int bounded_put(const char *p, size_t n, void *arg)
 	return 0;
 }
 
+/* The length of buf[0..len) without a last UTF-8 sequence the cut split. */
+static size_t whole_utf8(const char *buf, size_t len)
+{
+	size_t i = len, need;
+	unsigned char lead;
+
+	while (i > 0 && ((unsigned char)buf[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return 0;
+	lead = (unsigned char)buf[i - 1];
+	need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+	return i - 1 + need <= len ? len : i - 1;
+}
+
 /* The "parameters" value: p itself, or when its text is longer than the
  * bound, a string of the first bytes of that text (cut before a partial
  * UTF-8 sequence). *cut says which. */
@@ -90,17 +105,26 @@ static json_t *bounded_params(json_t *p, bool *cut)
 		free(b.buf);
 		return json_incref(p);
 	}
-	while (b.len > 0 && ((unsigned char)b.buf[b.len] & 0xC0) == 0x80)
-		b.len--; /* b.buf[b.len] is the first byte left out */
+	b.len = whole_utf8(b.buf, b.len);
 	s = json_stringn(b.buf, b.len);
 	free(b.buf);
 	*cut = s != NULL;
 	return s;
 }
 
+/* What a record keeps of a request's params: a call's or a prompt's
+ * "arguments"; the params themselves for other methods (the name or URI
+ * they also hold is tool_name). */
+static json_t *arguments_of(json_t *params)
+{
+	json_t *args = json_object_get(params, "arguments");
+
+	return args ? args : params;
+}
+
 static void add_params(json_t *o, const struct gw_exchange *x, enum gw_audit_params_mode mode)
 {
-	json_t *red = gw_audit_redact(x->params, mode), *val;
+	json_t *red = gw_audit_redact(arguments_of(x->params), mode), *val;
 	bool cut = false;
 
 	if (!red)

@@ -312,7 +312,7 @@ static void on_admitted(struct gw_gateway *gw, struct evhttp_request *req,
 	struct route_ctx *ctx = arg;
 
 	if (!ok)
-		gw_http_record_refusal(gw, req, NULL, NULL, GW_STAGE_ADMIT,
+		gw_http_record_refusal(gw, req, who, NULL, GW_STAGE_ADMIT,
 				       req ? GW_OUTCOME_RATE_LIMITED : GW_OUTCOME_CANCELLED,
 				       req ? "rate limited" : "the client went away during admission");
 	if (ok && req) {
