@@ -62,6 +62,8 @@ struct gw_audit_writer {
 	uint64_t last_sync_ms;
 	bool sync_pending;
 	uint64_t last_retain_ms;
+	struct gw_audit_rec *recs;    /* the batch handed to the sinks, kept between batches */
+	size_t recs_cap;
 };
 
 /* ---- the chain --------------------------------------------------------- */
@@ -290,19 +292,30 @@ static bool pause_retry(struct gw_audit_writer *w)
 static struct gw_audit_rec *recs_of(struct gw_audit_writer *w, struct gw_audit_entry *batch,
 				    size_t n)
 {
-	struct gw_audit_rec *recs = calloc(n, sizeof(*recs));
+	struct gw_audit_rec *recs = w->recs;
 	size_t i = 0;
 
-	if (!recs)
-		return NULL;
+	/* kept from batch to batch: an idle gateway's batch of one costs no
+	 * allocation; what a burst grew is given back once batches are small */
+	if (w->recs_cap > 4096 && n <= 1024) {
+		free(w->recs);
+		w->recs = NULL;
+		w->recs_cap = 0;
+	}
+	if (n > w->recs_cap) {
+		recs = realloc(w->recs, n * sizeof(*recs));
+		if (!recs)
+			return NULL;
+		w->recs = recs;
+		w->recs_cap = n;
+	}
+	memset(recs, 0, n * sizeof(*recs));
 	for (struct gw_audit_entry *e = batch; e; e = e->next, i++) {
 		struct gw_audit_rec *r = &recs[i];
 
 		snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", w->prev_hash);
-		if (gw_audit_chain_line(e, w->prev_hash, r->hash) != 0) {
-			free(recs);
+		if (gw_audit_chain_line(e, w->prev_hash, r->hash) != 0)
 			return NULL;
-		}
 		snprintf(w->prev_hash, sizeof(w->prev_hash), "%s", r->hash);
 		r->seq = e->seq;
 		r->ts_ms = e->ts_ms;
@@ -345,7 +358,6 @@ static void write_batch(struct gw_audit_writer *w, struct gw_audit_entry *batch,
 		sync_sinks(w);
 	else if (w->conf.fsync == GW_AUDIT_FSYNC_INTERVAL)
 		w->sync_pending = true;
-	free(recs);
 	publish(w, written ? last_seq : 0);
 }
 
@@ -532,6 +544,7 @@ static void writer_release(struct gw_audit_writer *w)
 	pthread_cond_destroy(&w->started);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->mu);
+	free(w->recs);
 	free(w->sinks);
 	free(w);
 }
