@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit/checkpoint.h"
 #include "audit/reader.h"
@@ -118,10 +119,29 @@ static int parse_opts(const char *sub, int argc, char **argv, unsigned allowed,
 
 /* ---- the source -------------------------------------------------------- */
 
-/* --file, --db, or the config's sink: the store's database, where the
- * sqlite sink (on by default) writes. */
+/* The signing key the config names: file:// dropped, a relative path
+ * taken from the config's directory as the store's and the sinks' are. */
+static void source_key(const struct gw_config *cfg, struct source *s)
+{
+	const char *k = cfg->audit.signing_key, *slash;
+
+	if (!k)
+		return;
+	if (strncmp(k, "file://", 7) == 0)
+		k += 7;
+	slash = cfg->path ? strrchr(cfg->path, '/') : NULL;
+	if (k[0] == '/' || !slash)
+		snprintf(s->key, sizeof(s->key), "%s", k);
+	else
+		snprintf(s->key, sizeof(s->key), "%.*s/%s", (int)(slash - cfg->path), cfg->path, k);
+}
+
+/* --file, --db, or the config's first file or sqlite sink (in the order
+ * of audit.sinks; the sqlite sink's database defaults to store.path).
+ * Other sinks (stdout, syslog, postgres) cannot be read back from here. */
 static int source_find(const struct audit_opts *o, struct source *s)
 {
+	const struct gw_audit_sink_conf *sc = NULL;
 	struct gw_config *cfg;
 	char err[1024];
 
@@ -136,8 +156,19 @@ static int source_find(const struct audit_opts *o, struct source *s)
 		fprintf(stderr, "mcpgw: %s\n", err);
 		return -1;
 	}
-	s->kind = GW_AUDIT_SOURCE_SQLITE;
-	snprintf(s->path, sizeof(s->path), "%s", cfg->store_path);
+	for (size_t i = 0; i < cfg->audit.n_sinks && !sc; i++)
+		if (strcmp(cfg->audit.sinks[i].type, "file") == 0 ||
+		    strcmp(cfg->audit.sinks[i].type, "sqlite") == 0)
+			sc = &cfg->audit.sinks[i];
+	if (!sc) {
+		fprintf(stderr, "mcpgw: %s names no file or sqlite audit sink: use --file or --db\n",
+			cfg->path);
+		gw_config_free(cfg);
+		return -1;
+	}
+	s->kind = strcmp(sc->type, "file") == 0 ? GW_AUDIT_SOURCE_FILE : GW_AUDIT_SOURCE_SQLITE;
+	snprintf(s->path, sizeof(s->path), "%s", sc->path ? sc->path : cfg->store_path);
+	source_key(cfg, s);
 	gw_config_free(cfg);
 	return 0;
 }
@@ -162,7 +193,8 @@ static struct gw_audit_pubkey *key_load(const struct audit_opts *o, const struct
 	char err[PATH_MAX + 256];
 
 	*failed = false;
-	if (!path)
+	/* the config's key may not be made yet: the gateway makes it at start */
+	if (!path || (!o->key && access(path, F_OK) != 0))
 		return NULL;
 	k = gw_audit_pubkey_load(path, err, sizeof(err));
 	if (!k) {
@@ -354,7 +386,10 @@ static void print_record(const char *line, bool json)
 	cell(num, 7, false);
 	cell(str_of(rec, "timestamp"), 24, false);
 	cell(str_of(rec, "user"), 16, false);
-	cell(str_of(rec, "action"), 18, false);
+	/* an event that is no call (session_open, config_reload) shows its type */
+	cell(json_string_value(json_object_get(rec, "action")) ? str_of(rec, "action")
+							       : str_of(rec, "event_type"),
+	     18, false);
 	cell(str_of(rec, "mcp_server"), 14, false);
 	cell(str_of(rec, "tool_name"), 24, false);
 	cell(str_of(rec, "status"), 12, false);
@@ -559,8 +594,9 @@ out:
 
 #define SOURCE_SYN "[--config FILE | --file PATH | --db PATH]"
 #define SOURCE_TEXT                                                                       \
-	"  -c, --config FILE    read the sink the config names: its SQLite store\n"        \
-	"                       (store.path; default ./mcpgw.yaml)\n"                      \
+	"  -c, --config FILE    read the first file or sqlite sink of the config's\n"     \
+	"                       audit.sinks (default ./mcpgw.yaml), and take its\n"       \
+	"                       audit.chain.signing_key as the key\n"                     \
 	"  --file PATH          read a file sink: PATH, its rotated PATH.1, PATH.2, ...\n" \
 	"                       and PATH.checkpoints\n"                                    \
 	"  --db PATH            read an SQLite sink: the database file\n"

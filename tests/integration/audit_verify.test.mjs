@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, tempDir } from './lib.mjs';
+import { BIN, EVERYTHING, connectClient, startGateway, tempDir } from './lib.mjs';
 
 const ZERO = '0'.repeat(64);
 const sha256 = (s) => createHash('sha256').update(s).digest('hex');
@@ -417,4 +417,45 @@ test('verify --config reads the store the config names (the sqlite sink)', () =>
   const r = run(['audit', 'verify', '--config', cfg, '--key', s.pubPath]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /^ok: 20 records/m);
+});
+
+// ---- a real gateway's trail ------------------------------------------------------
+
+test('a real gateway\'s trail verifies, in its file sink (rotated) and in the store, and reads back', async () => {
+  const dir = tempDir('mcpgw-audit-');
+  const body = `servers:\n  ev:\n    command: node\n    args: [${JSON.stringify(EVERYTHING)}, "stdio"]\n` +
+    'auth: none\naudit:\n  sinks:\n    - { type: file, path: audit.jsonl, rotate: { max_size: 4KiB, keep: 100 } }\n' +
+    '    - { type: sqlite }\n  parameters: full\n';
+  const gw = await startGateway(body, { dir });
+  let echo;
+  try {
+    const c = await connectClient(gw.url);
+    const client = c.client;
+    echo = (await client.listTools()).tools.find((t) => t.name.endsWith('echo')).name;
+    for (let i = 0; i < 25; i++) await client.callTool({ name: echo, arguments: { message: `call ${i}` } });
+    await c.close();
+  } finally {
+    await gw.stop();
+  }
+  assert.ok(existsSync(join(dir, 'audit.jsonl.1')), 'the file sink rotated');
+  // --config reads the first file or sqlite sink: here the file sink
+  const viaConfig = run(['audit', 'verify', '--config', gw.cfg]);
+  assert.equal(viaConfig.code, 0, viaConfig.stdout + viaConfig.stderr);
+  const n = Number(/^ok: (\d+) records, seq 1 to \1\b/m.exec(viaConfig.stdout)?.[1]);
+  assert.ok(n >= 27, viaConfig.stdout); // session open, 25 calls, list, close...
+  const viaDb = verify('db', join(dir, 'mcpgw.db'));
+  assert.equal(viaDb.code, 0, viaDb.stdout + viaDb.stderr);
+  assert.match(viaDb.stdout, new RegExp(`^ok: ${n} records, seq 1 to ${n}\\b`, 'm'));
+  // both sinks hold the same lines
+  const fromFile = run(['audit', 'query', '--file', join(dir, 'audit.jsonl'), '--format', 'json', '--limit', '1000']);
+  const fromDb = run(['audit', 'query', '--db', join(dir, 'mcpgw.db'), '--format', 'json', '--limit', '1000']);
+  assert.equal(fromFile.stdout, fromDb.stdout);
+  const calls = run(['audit', 'query', '--config', gw.cfg, '--tool', echo, '--status', 'success', '--format', 'json', '--limit', '1000']);
+  assert.equal(calls.stdout.trim().split('\n').length, 25, calls.stdout + calls.stderr);
+  // and a record edited in the store is found
+  const mid = Math.floor(n / 2);
+  sqlite(join(dir, 'mcpgw.db'), `UPDATE audit_logs SET record = replace(record, '"seq":${mid},', '"seq":${mid}, ') WHERE seq = ${mid};`);
+  const tampered = verify('db', join(dir, 'mcpgw.db'));
+  assert.equal(tampered.code, 1);
+  assert.match(tampered.stdout, new RegExp(`^seq ${mid}: hash does not match its line \\(edited\\)$`, 'm'));
 });
