@@ -6,5 +6,5 @@ json_t *gw_audit_redact(json_t *params, enum gw_audit_params_mode mode)
 {
 	if (!params || mode == GW_AUDIT_PARAMS_NONE)
 		return NULL;
-	return json_deep_copy(params);
+	return json_incref(params);
 }

@@ -8,7 +8,8 @@
 #include "core/config-t.h"
 
 /* params (borrowed) as audit.parameters says: a new reference, or NULL
- * for none (mode none, or out of memory). */
+ * for none (mode none, or out of memory). The stand-in returns params
+ * itself, masking nothing. */
 json_t *gw_audit_redact(json_t *params, enum gw_audit_params_mode mode);
 
 #endif

@@ -80,26 +80,27 @@ static void hex_of(const unsigned char *d, size_t n, char *out)
 int gw_audit_chain_line(struct gw_audit_entry *e, const char *prev_hash,
 			char hash[GW_AUDIT_HASH_HEX + 1])
 {
-	size_t cap = e->body_len + 2 * GW_AUDIT_HASH_HEX + 64;
-	char *line = malloc(cap);
+	char head[GW_AUDIT_LINE_HEAD + 1];
+	char *body = e->buf + GW_AUDIT_LINE_HEAD, *tail = body + e->body_len, *line;
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	int n, m;
+	int h, t;
 
-	if (!line)
+	/* in place: {"seq":N, ends where the body starts */
+	h = snprintf(head, sizeof(head), "{\"seq\":%llu,", (unsigned long long)e->seq);
+	if (h <= 0 || h > GW_AUDIT_LINE_HEAD)
 		return -1;
-	n = snprintf(line, cap, "{\"seq\":%llu,%.*s,\"prev_hash\":\"%s\"}",
-		     (unsigned long long)e->seq, (int)e->body_len, e->body, prev_hash);
+	line = body - h;
+	memcpy(line, head, (size_t)h);
+	t = snprintf(tail, GW_AUDIT_LINE_TAIL, ",\"prev_hash\":\"%s\"}", prev_hash);
 	/* the hash covers the line without its hash member: up to here, then } */
-	if (n < 0 || (size_t)n >= cap || !EVP_Digest(line, (size_t)n, md, &mdlen, EVP_sha256(), NULL)) {
-		free(line);
+	if (!EVP_Digest(line, (size_t)(tail + t - line), md, &mdlen, EVP_sha256(), NULL))
 		return -1;
-	}
 	hex_of(md, mdlen, hash);
-	m = snprintf(line + n - 1, cap - (size_t)n + 1, ",\"hash\":\"%s\"}", hash);
-	free(e->line);
+	t = t - 1 + snprintf(tail + t - 1, GW_AUDIT_LINE_TAIL - (size_t)t + 1, ",\"hash\":\"%s\"}",
+			     hash);
 	e->line = line;
-	e->line_len = (size_t)(n - 1 + m);
+	e->line_len = (size_t)(tail + t - line);
 	return 0;
 }
 

@@ -240,3 +240,30 @@ test('a file sink whose directory cannot be written: serve and config check exit
     assert.ok((r.stdout + r.stderr).includes(target), `${args[0]} names the path: ${r.stderr}`);
   }
 });
+
+test('a durable sink that fails (on_failure: refuse): new calls get -32031 naming the sink, /health says why', async () => {
+  // /dev/full takes the open and refuses every write (ENOSPC)
+  const g = await startGateway(`${flakyServer()}auth: none\naudit:\n  sinks:\n    - { type: file, path: /dev/full }\n`);
+  try {
+    const c = await connectClient(g.url);
+    try {
+      let code;
+      for (let i = 0; i < 50 && code === undefined; i++) {
+        try {
+          await c.client.callTool({ name: 'fl__echo', arguments: { text: `f-${i}` } });
+          await new Promise((r) => setTimeout(r, 100));
+        } catch (e) {
+          code = e.code;
+          assert.match(e.message, /audit sink file \/dev\/full unavailable: .*No space left on device/);
+        }
+      }
+      assert.equal(code, -32031);
+      const h = await (await fetch(`${g.base}/health`)).json();
+      assert.equal(h.audit.ok, false);
+      assert.equal(h.audit.sinks[0].ok, false);
+      assert.match(h.audit.sinks[0].reason, /audit sink file \/dev\/full unavailable/);
+    } finally { await c.close(); }
+  } finally {
+    g.proc.kill('SIGKILL'); // a sink that never recovers: a clean stop would wait out its grace
+  }
+});
