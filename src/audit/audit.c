@@ -10,6 +10,7 @@
 #include "audit/record.h"
 #include "audit/redact.h"
 #include "audit/sink_file.h"
+#include "audit/sink_sqlite.h"
 #include "audit/sink_stdout.h"
 #include "audit/sink_stubs.h"
 #include "audit/writer.h"
