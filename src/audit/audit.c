@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/checkpoint.h"
 #include "audit/record.h"
 #include "audit/redact.h"
 #include "audit/sink_file.h"
@@ -33,6 +34,7 @@ struct gw_audit {
 	enum gw_audit_on_failure on_failure;
 	enum gw_audit_params parameters;
 	struct gw_audit_redactor *redactor;
+	struct gw_audit_signer *signer; /* NULL: no audit.chain.signing_key, no checkpoints */
 	size_t max_queue;
 	uint64_t lost;                /* records dropped past the second bound, not yet told */
 };
@@ -184,6 +186,27 @@ static int make_sinks(const struct gw_config *cfg, bool stdio, struct gw_audit_w
 	return 0;
 }
 
+/* The signing key audit.chain.signing_key names ("file://PATH" or PATH; a
+ * relative path beside the config file, as `mcpgw audit` takes it), made
+ * when missing. 0 with a->signer NULL when none is named. */
+static int load_signer(struct gw_audit *a, const struct gw_config *cfg, char *err, size_t errlen)
+{
+	const char *k = cfg->audit.signing_key, *slash;
+	char path[4096];
+
+	if (!k)
+		return 0;
+	if (strncmp(k, "file://", 7) == 0)
+		k += 7;
+	slash = cfg->path ? strrchr(cfg->path, '/') : NULL;
+	if (k[0] == '/' || !slash)
+		snprintf(path, sizeof(path), "%s", k);
+	else
+		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - cfg->path), cfg->path, k);
+	a->signer = gw_audit_signer_load(path, err, errlen);
+	return a->signer ? 0 : -1;
+}
+
 static void writer_conf(const struct gw_audit_conf *ac, struct gw_audit_writer_conf *wc)
 {
 	memset(wc, 0, sizeof(*wc));
@@ -194,6 +217,7 @@ static void writer_conf(const struct gw_audit_conf *ac, struct gw_audit_writer_c
 	wc->retry_pause = RETRY_PAUSE_S;
 	wc->retention_days = (unsigned)ac->retention_days;
 	wc->stop_grace = STOP_GRACE_S;
+	wc->checkpoint_every = ac->checkpoint_every;
 }
 
 int gw_audit_new(struct event_base *base, const struct gw_config *cfg, bool stdio,
@@ -216,9 +240,11 @@ int gw_audit_new(struct event_base *base, const struct gw_config *cfg, bool stdi
 		goto fail;
 	}
 	a->redactor = gw_audit_redactor_new(err, errlen);
-	if (!a->redactor || make_sinks(cfg, stdio, sinks, err, errlen) != 0)
+	if (!a->redactor || load_signer(a, cfg, err, errlen) != 0 ||
+	    make_sinks(cfg, stdio, sinks, err, errlen) != 0)
 		goto fail;
 	writer_conf(ac, &wc);
+	wc.signer = a->signer;
 	a->w = gw_audit_writer_new(base, sinks, ac->n_sinks, &wc, on_report, a, err, errlen);
 	free(sinks);
 	sinks = NULL;
@@ -239,8 +265,10 @@ int gw_audit_new(struct event_base *base, const struct gw_config *cfg, bool stdi
 	return 0;
 fail:
 	free(sinks);
-	if (a)
+	if (a) {
 		gw_audit_redactor_free(a->redactor);
+		gw_audit_signer_free(a->signer);
+	}
 	free(a);
 	return -1;
 }
@@ -270,6 +298,7 @@ void gw_audit_free(struct gw_audit *a)
 		return;
 	gw_audit_writer_free(a->w);
 	gw_audit_redactor_free(a->redactor);
+	gw_audit_signer_free(a->signer);
 	free(a);
 }
 
