@@ -292,6 +292,11 @@ json_t *gw_audit_health(struct gw_audit *a)
 	return o;
 }
 
+bool gw_audit_is_failing(struct gw_audit *a, char *why, size_t whylen)
+{
+	return a && gw_audit_writer_failing(a->w, why, whylen);
+}
+
 void gw_audit_free(struct gw_audit *a)
 {
 	if (!a)
