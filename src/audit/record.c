@@ -4,9 +4,10 @@
  * entry's one buffer, strings escaped as jansson escapes them (", \ and
  * control characters; \uXXXX in upper case; nothing else), so that a
  * record costs two allocations, not one per member: the gateway makes one
- * for every exchange, on the loop. The arguments are dumped by jansson
- * into the same buffer through a callback that stops at
- * GW_AUDIT_PARAMS_MAX, whatever their size. */
+ * for every exchange, on the loop. The arguments come from the redactor
+ * (audit/redact.h) already cut to GW_AUDIT_PARAMS_MAX bytes of JSON, with
+ * work bounded by that, whatever their size; jansson dumps them into the
+ * same buffer. */
 #include "audit/record.h"
 
 #include <jansson.h>
@@ -15,9 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit/redact_stub.h"
 
-#define OUT_START 1024
+#define OUT_START 2048 /* a typical record in one allocation: no realloc */
 #define OUT_MAX (GW_AUDIT_PARAMS_MAX * 6 + 32 * 1024) /* an escaped 64 KiB prefix, and the rest */
 
 static const char *const status_names[] = {
@@ -215,20 +215,20 @@ static size_t whole_utf8(const char *buf, size_t len)
 	return i - 1 + need <= len ? len : i - 1;
 }
 
-/* "parameters": p as JSON; or, when its text is longer than the bound, a
- * string of its first bytes (cut before a split UTF-8 sequence) and
- * "parameters_truncated": true. */
-static void put_params(struct out *o, json_t *p)
+/* "parameters": p as JSON, and "parameters_truncated": true when the
+ * redactor cut it. The redactor keeps p within the bound; should it not,
+ * the record keeps a prefix of its text as a string rather than grow. */
+static void put_params(struct out *o, json_t *p, bool truncated)
 {
 	size_t start, n;
 	char *prefix;
 
 	key(o, "parameters");
 	start = o->len;
-	o->limit = start + GW_AUDIT_PARAMS_MAX;
+	o->limit = start + GW_AUDIT_PARAMS_MAX + GW_AUDIT_REDACT_MIN_BYTES;
 	o->cut = false;
 	if (json_dump_callback(p, dump_put, o, JSON_COMPACT) == 0 && !o->cut)
-		return;
+		goto out;
 	if (o->fail)
 		return;
 	n = whole_utf8(o->p + start, o->len - start);
@@ -241,8 +241,12 @@ static void put_params(struct out *o, json_t *p)
 	o->len = start;
 	put_string(o, prefix, n);
 	free(prefix);
-	key(o, "parameters_truncated");
-	puts_(o, "true");
+	truncated = true;
+out:
+	if (truncated) {
+		key(o, "parameters_truncated");
+		puts_(o, "true");
+	}
 }
 
 /* What a record keeps of a request's params: a call's or a prompt's
@@ -293,8 +297,10 @@ static void put_who(struct out *o, const struct gw_exchange *x)
 	member_str(o, "endpoint", x->endpoint);
 }
 
-static void put_request(struct out *o, const struct gw_exchange *x, enum gw_audit_params_mode mode)
+static void put_request(struct out *o, const struct gw_exchange *x,
+			const struct gw_audit_redactor *r, enum gw_audit_params mode)
 {
+	bool truncated = false;
 	json_t *red;
 
 	member_str(o, "action", x->method);
@@ -304,9 +310,11 @@ static void put_request(struct out *o, const struct gw_exchange *x, enum gw_audi
 		key(o, "request_id"), put_string(o, json_string_value(x->id), json_string_length(x->id));
 	member_str(o, "mcp_server", x->server);
 	member_str(o, "tool_name", x->target);
-	red = x->params ? gw_audit_redact(arguments_of(x->params), mode) : NULL;
+	red = x->params ? gw_audit_redact(r, arguments_of(x->params), mode, GW_AUDIT_PARAMS_MAX,
+					  &truncated)
+			: NULL;
 	if (red)
-		put_params(o, red);
+		put_params(o, red, truncated);
 	json_decref(red);
 }
 
@@ -356,48 +364,50 @@ static size_t put_index(struct out *o, const char *s)
 }
 
 struct gw_audit_entry *gw_audit_entry_new(const struct gw_exchange *x, const char *event_type,
-					  enum gw_audit_params_mode mode, int64_t now_ms)
+					  const struct gw_audit_redactor *r,
+					  enum gw_audit_params mode, int64_t now_ms)
 {
-	struct gw_audit_entry *e = calloc(1, sizeof(*e));
+	/* the entry itself heads the buffer: one allocation a record */
+	const size_t at = sizeof(struct gw_audit_entry);
 	struct out o = { .p = malloc(OUT_START), .cap = OUT_START, .first = true };
-	size_t user, server, tool;
+	int64_t ts_ms = x->started_ms ? (int64_t)x->started_ms : now_ms;
+	const char *type = event_type ? event_type : event_type_of(x);
+	size_t user, server, tool, body_len;
+	struct gw_audit_entry *e;
 	char ts[32];
 
-	if (!e || !o.p)
-		goto fail;
-	e->ts_ms = x->started_ms ? (int64_t)x->started_ms : now_ms;
-	e->event_type = event_type ? event_type : event_type_of(x);
-	e->status = gw_audit_status_name(x->outcome);
-	o.len = GW_AUDIT_LINE_HEAD;
-	gw_audit_timestamp(e->ts_ms, ts);
+	if (!o.p)
+		return NULL;
+	o.len = at + GW_AUDIT_LINE_HEAD;
+	gw_audit_timestamp(ts_ms, ts);
 	member_str(&o, "timestamp", ts);
-	member_str(&o, "event_type", e->event_type);
+	member_str(&o, "event_type", type);
 	put_who(&o, x);
-	put_request(&o, x, mode);
+	put_request(&o, x, r, mode);
 	put_outcome(&o, x, event_type == NULL);
-	e->body_len = o.len - GW_AUDIT_LINE_HEAD;
+	body_len = o.len - at - GW_AUDIT_LINE_HEAD;
 	if (out_room(&o, GW_AUDIT_LINE_TAIL))
 		o.len += GW_AUDIT_LINE_TAIL;
 	user = put_index(&o, x->subject);
 	server = put_index(&o, x->server);
 	tool = put_index(&o, x->target);
-	if (o.fail)
-		goto fail;
-	e->buf = o.p;
+	if (o.fail) {
+		free(o.p);
+		return NULL;
+	}
+	e = (struct gw_audit_entry *)(void *)o.p;
+	memset(e, 0, sizeof(*e));
+	e->ts_ms = ts_ms;
+	e->body_len = body_len;
+	e->event_type = type;
+	e->status = gw_audit_status_name(x->outcome);
 	e->user = o.p + user;
 	e->mcp_server = o.p + server;
 	e->tool_name = o.p + tool;
 	return e;
-fail:
-	free(o.p);
-	free(e);
-	return NULL;
 }
 
 void gw_audit_entry_free(struct gw_audit_entry *e)
 {
-	if (!e)
-		return;
-	free(e->buf);
 	free(e);
 }

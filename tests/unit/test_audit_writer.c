@@ -22,6 +22,7 @@
 #include "audit/writer.h"
 
 static char dir[64];
+static struct gw_audit_redactor *redactor;
 static char path[128];
 
 static void hex_sha256(const char *s, size_t n, char out[65])
@@ -39,7 +40,7 @@ static struct gw_audit_entry *entry(const char *target)
 	struct gw_exchange x = { .method = "tools/call", .target = target, .server = "fl",
 				 .subject = "apikey:alice", .outcome = GW_OUTCOME_SUCCESS,
 				 .policy_allowed = -1, .started_ms = 1765034435123 };
-	struct gw_audit_entry *e = gw_audit_entry_new(&x, NULL, GW_AUDIT_PARAMS_FULL, 0);
+	struct gw_audit_entry *e = gw_audit_entry_new(&x, NULL, redactor, GW_AUDIT_PARAMS_FULL, 0);
 
 	assert_non_null(e);
 	return e;
@@ -78,7 +79,7 @@ static void test_escaping(void **state)
 	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
 		struct gw_exchange x = { .method = "tools/call", .target = odd[i],
 					 .policy_allowed = -1, .started_ms = 1 };
-		struct gw_audit_entry *e = gw_audit_entry_new(&x, NULL, GW_AUDIT_PARAMS_FULL, 0);
+		struct gw_audit_entry *e = gw_audit_entry_new(&x, NULL, redactor, GW_AUDIT_PARAMS_FULL, 0);
 		json_t *js = json_string(odd[i]);
 		char *want = json_dumps(js, JSON_ENCODE_ANY);
 
@@ -205,6 +206,9 @@ int main(void)
 	int rc;
 
 	evthread_use_pthreads();
+	redactor = gw_audit_redactor_new(NULL, 0);
+	if (!redactor)
+		return 1;
 	snprintf(dir, sizeof(dir), "/tmp/gw-audit-unit-XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;
@@ -212,5 +216,6 @@ int main(void)
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	unlink(path);
 	rmdir(dir);
+	gw_audit_redactor_free(redactor);
 	return rc;
 }
