@@ -156,13 +156,20 @@ export class SyslogReceiver {
     this.waiters = this.waiters.filter((w) => !w());
   }
 
-  // Resolves with the messages once pred(messages) holds; rejects after ms.
+  // Resolves with the messages once pred(messages) holds; rejects after ms
+  // or when pred throws.
   waitFor(pred, ms = 10000, what = 'syslog messages') {
     return new Promise((res, rej) => {
+      // true once settled: a predicate that throws (a failed assertion on
+      // a message) rejects the wait instead of escaping a socket handler
       const check = () => {
-        if (!pred(this.messages)) return false;
+        try {
+          if (!pred(this.messages)) return false;
+          res(this.messages);
+        } catch (e) {
+          rej(e);
+        }
         clearTimeout(t);
-        res(this.messages);
         return true;
       };
       const t = setTimeout(() => {
