@@ -1,5 +1,5 @@
-/* STAND-IN declarations until the sqlite, postgres and syslog sinks are
- * merged (their own sink_sqlite.h, sink_pg.h, sink_syslog.h): delete this
+/* STAND-IN declarations until the sqlite and postgres sinks are
+ * merged (their own sink_sqlite.h, sink_pg.h): delete this
  * file and the sink_*_stub.c files then. */
 #ifndef GW_AUDIT_SINK_STUBS_H
 #define GW_AUDIT_SINK_STUBS_H
@@ -13,7 +13,5 @@ extern const struct gw_audit_sink_ops gw_audit_sink_sqlite_ops;
 void *gw_audit_sink_sqlite_new(const struct gw_audit_sink_conf *conf, char *err, size_t errlen);
 extern const struct gw_audit_sink_ops gw_audit_sink_postgres_ops;
 void *gw_audit_sink_postgres_new(const struct gw_audit_sink_conf *conf, char *err, size_t errlen);
-extern const struct gw_audit_sink_ops gw_audit_sink_syslog_ops;
-void *gw_audit_sink_syslog_new(const struct gw_audit_sink_conf *conf, char *err, size_t errlen);
 
 #endif

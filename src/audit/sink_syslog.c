@@ -48,8 +48,7 @@ struct syslog_sink {
 
 static int fail(char *err, size_t errlen, const char *what, const char *address)
 {
-	snprintf(err, errlen, "audit sink syslog: %s (address '%s'; want host:port)", what,
-		 address ? address : "");
+	snprintf(err, errlen, "address '%s': %s (want host:port)", address ? address : "", what);
 	return -1;
 }
 
@@ -104,7 +103,7 @@ void *gw_audit_sink_syslog_new(const struct gw_audit_sink_conf *conf, char *err,
 	}
 	s->fd = -1;
 	if (proto && strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0) {
-		snprintf(err, errlen, "audit sink syslog: protocol '%s': want tcp or udp", proto);
+		snprintf(err, errlen, "protocol '%s': want tcp or udp", proto);
 		goto out_free;
 	}
 	s->udp = proto && strcmp(proto, "udp") == 0;
@@ -285,7 +284,7 @@ static int syslog_open(void *self, char *err, size_t errlen)
 	hints.ai_socktype = s->udp ? SOCK_DGRAM : SOCK_STREAM;
 	rc = getaddrinfo(s->host, s->port, &hints, &res);
 	if (rc != 0) {
-		snprintf(err, errlen, "syslog %s: cannot resolve: %s", s->addr,
+		snprintf(err, errlen, "%s: cannot resolve: %s", s->addr,
 			 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return -1;
 	}
@@ -296,7 +295,7 @@ static int syslog_open(void *self, char *err, size_t errlen)
 	}
 	freeaddrinfo(res);
 	if (s->fd < 0) {
-		snprintf(err, errlen, "syslog %s: connect: %s", s->addr, strerror(e));
+		snprintf(err, errlen, "%s: connect: %s", s->addr, strerror(e));
 		return -1;
 	}
 	identify(s);
@@ -428,7 +427,7 @@ static int tcp_write(struct syslog_sink *s, const struct gw_audit_rec *recs, siz
 	if (!e)
 		return 0;
 	close_conn(s); /* the next write or open connects again and sends it all */
-	snprintf(err, errlen, "syslog %s: %s: %s", s->addr, what, strerror(e));
+	snprintf(err, errlen, "%s: %s: %s", s->addr, what, strerror(e));
 	return -1;
 }
 
@@ -474,7 +473,7 @@ static int udp_write(struct syslog_sink *s, const struct gw_audit_rec *recs, siz
 	}
 	if (!e)
 		return 0;
-	snprintf(err, errlen, "syslog %s: send: %s", s->addr, strerror(e));
+	snprintf(err, errlen, "%s: send: %s", s->addr, strerror(e));
 	return -1;
 }
 
