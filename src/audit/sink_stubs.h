@@ -1,6 +1,5 @@
-/* STAND-IN declarations until the postgres and syslog sinks are merged
- * (their own sink_pg.h, sink_syslog.h): delete this file and the
- * sink_*_stub.c files then. */
+/* STAND-IN declarations until the postgres sink is merged (its own
+ * sink_pg.h): delete this file and sink_pg_stub.c then. */
 #ifndef GW_AUDIT_SINK_STUBS_H
 #define GW_AUDIT_SINK_STUBS_H
 
@@ -11,7 +10,5 @@
 
 extern const struct gw_audit_sink_ops gw_audit_sink_postgres_ops;
 void *gw_audit_sink_postgres_new(const struct gw_audit_sink_conf *conf, char *err, size_t errlen);
-extern const struct gw_audit_sink_ops gw_audit_sink_syslog_ops;
-void *gw_audit_sink_syslog_new(const struct gw_audit_sink_conf *conf, char *err, size_t errlen);
 
 #endif
