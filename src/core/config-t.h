@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum gw_transport {
 	GW_TRANSPORT_STDIO = 0,
@@ -249,6 +250,18 @@ struct gw_limits_conf {
 	size_t max_sse_buffer;      /* bytes queued for one stream's reader, default 4 MiB */
 	double read_timeout;        /* seconds to receive a whole request, default 30 */
 	double idle_timeout;        /* seconds a connection may sit idle between requests, default 120 */
+};
+
+/* One entry of audit.sinks (core/config_audit.c). */
+struct gw_audit_sink_conf {
+	char *type;               /* "sqlite", "file", "stdout", "postgres", "syslog" */
+	char *path;               /* file: the JSON-lines file; sqlite: the database (default: store.path) */
+	uint64_t rotate_max_size; /* file: bytes, 0 = never */
+	unsigned rotate_keep;     /* file: rotated files kept */
+	char *url;                /* postgres: postgresql://... (may hold a password: never log it) */
+	char *address;            /* syslog: host:port */
+	char *protocol;           /* syslog: "tcp" (default) or "udp" */
+	int fsync_mode;           /* GW_AUDIT_FSYNC_ALWAYS, _INTERVAL, _NEVER (from audit.fsync) */
 };
 
 struct gw_config {
