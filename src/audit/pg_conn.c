@@ -177,9 +177,8 @@ static int wait_sock(PGconn *conn, short events, int64_t deadline_ms)
 	}
 }
 
-/* Send what libpq still holds; 0 or -1 (err set). */
-static int flush_out(PGconn *conn, int64_t deadline_ms, const char *url, const char *what,
-		     char *err, size_t errlen)
+int gw_audit_pg_flush(PGconn *conn, int64_t deadline_ms, const char *url, const char *what,
+		      char *err, size_t errlen)
 {
 	for (;;) {
 		int r = PQflush(conn), w;
@@ -205,7 +204,7 @@ static int flush_out(PGconn *conn, int64_t deadline_ms, const char *url, const c
 PGresult *gw_audit_pg_next(PGconn *conn, int64_t deadline_ms, int *failed, const char *url,
 			   const char *what, char *err, size_t errlen)
 {
-	if (flush_out(conn, deadline_ms, url, what, err, errlen) < 0) {
+	if (gw_audit_pg_flush(conn, deadline_ms, url, what, err, errlen) < 0) {
 		*failed = 1;
 		return NULL;
 	}

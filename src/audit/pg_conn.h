@@ -36,6 +36,12 @@ PGconn *gw_audit_pg_connect(const char *url, int statement_ms, const char *what,
 void gw_audit_pg_reason(const char *url, const char *what, const char *msg, char *err,
 			size_t errlen);
 
+/* Send what libpq holds for conn (a query, COPY data) by deadline_ms
+ * (gw_now_ms() scale): 0, or -1 with a reason in err (the caller then
+ * drops the connection). */
+int gw_audit_pg_flush(PGconn *conn, int64_t deadline_ms, const char *url, const char *what,
+		      char *err, size_t errlen);
+
 /* After a PQsend*(): flush the query and wait for its next result until
  * deadline_ms (gw_now_ms() scale). Returns the result (caller
  * PQclear()s it), or NULL when there is none left. On a failure of the

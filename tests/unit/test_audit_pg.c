@@ -100,7 +100,7 @@ static void make_rec(struct rec_store *s, uint64_t seq, int64_t ts_ms, char tag)
 	s->rec.line = s->line;
 	s->rec.len = strlen(s->line);
 	s->rec.event_type = "mcp_request";
-	s->rec.user = "ali\"ce";
+	s->rec.user = "ali\"ce\t\\x\n"; /* COPY's field and row separators, its escape */
 	s->rec.mcp_server = "echo";
 	s->rec.tool_name = "echo";
 	s->rec.status = "success";
@@ -173,7 +173,7 @@ static void test_open_write_last_read(void **state)
 	assert_int_equal(seq, 3);
 	make_rec(&want, 3, 1000, 'a');
 	assert_string_equal(hash, want.rec.hash);
-	assert_int_equal(raw_long(f->raw, "SELECT count(*) FROM audit_logs WHERE \"user\" = 'ali\"ce'"
+	assert_int_equal(raw_long(f->raw, "SELECT count(*) FROM audit_logs WHERE \"user\" = E'ali\"ce\\t\\\\x\\n'"
 					  " AND mcp_server = 'echo' AND status = 'success'"
 					  " AND event_type = 'mcp_request' AND ts_ms = 1000"),
 			 3);
@@ -209,6 +209,20 @@ static void test_replay_and_conflict(void **state)
 	assert_int_equal(raw_long(f->raw, "SELECT count(*) FROM audit_logs"), 5);
 	assert_int_equal(write_range(f->sink, 6, 7, 1000, 'a'), 0);
 	assert_int_equal(raw_long(f->raw, "SELECT count(*) FROM audit_logs"), 7);
+}
+
+/* A batch far larger than a socket buffer (about 1.5 MB of COPY text),
+ * then one that overlaps it. */
+static void test_big_batch(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(ops->open(f->sink, err, sizeof(err)), 0);
+	assert_int_equal(write_range(f->sink, 1, 5000, 1000, 'a'), 0);
+	assert_int_equal(raw_long(f->raw, "SELECT count(*) FROM audit_logs"), 5000);
+	assert_int_equal(write_range(f->sink, 4001, 6000, 1000, 'a'), 0);
+	assert_int_equal(raw_long(f->raw, "SELECT count(*) FROM audit_logs"), 6000);
+	assert_int_equal(raw_long(f->raw, "SELECT max(seq) FROM audit_logs"), 6000);
 }
 
 static void test_checkpoint_retain(void **state)
@@ -347,6 +361,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_write_last_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_and_conflict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_retain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_password_in_errors, setup, teardown),
