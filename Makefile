@@ -159,11 +159,20 @@ run: bootstrap
 
 bench: bootstrap
 	$(MAKE) all
+	$(MAKE) bench-audit
 	bench/run.sh
 	bench/auth.sh
 	bench/breaker.sh
 	bench/baseline.sh
 	bench/instructions.sh
+
+# Micro-benchmark of the audit file sink (bench/audit_file.c), release build.
+$(BUILD)/bench/audit_file: bench/audit_file.c $(BUILD)/libmcpgw.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmcpgw.a $(LDFLAGS_SAN) $(LIBS) $(MALLOC_LIB)
+.PHONY: bench-audit
+bench-audit: $(BUILD)/bench/audit_file
+	$(BUILD)/bench/audit_file
 
 clean:
 	rm -rf build

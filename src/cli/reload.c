@@ -27,6 +27,7 @@
 #include "cli/gateway.h"
 #include "cli/pidfile.h"
 #include "core/buf.h"
+#include "audit/audit.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/file.h"
@@ -442,6 +443,23 @@ static int keep_generation(struct gw_reload *r, struct gw_config *cfg)
 	return 0;
 }
 
+/* config_reload (and policy_change) in the audit trail. The audit module
+ * itself is kept as it started: audit: changes take a restart. */
+static void audit_reload(struct gw_gateway *gw, const struct server_plan *p, bool policy_changed)
+{
+	struct gw_exchange x = { .outcome = GW_OUTCOME_SUCCESS, .policy_allowed = -1 };
+	char why[160];
+
+	snprintf(why, sizeof(why), "servers: %u added, %u changed, %u removed, %u unchanged",
+		 p->added, p->changed, p->removed - p->changed, p->unchanged);
+	x.reason = why;
+	gw_audit_event(gw->audit, "config_reload", &x);
+	if (!policy_changed)
+		return;
+	x.reason = gw->policy ? "policy replaced" : "policy removed (default deny)";
+	gw_audit_event(gw->audit, "policy_change", &x);
+}
+
 static void apply(struct gw_reload *r, struct reload_job *job)
 {
 	struct gw_gateway *gw = r->gw;
@@ -497,6 +515,7 @@ static void apply(struct gw_reload *r, struct reload_job *job)
 		"%u removed, %u unchanged; policy %s", r->applied, gw->cfg->path, p.added, p.changed,
 		p.removed - p.changed, p.unchanged,
 		policy_changed ? (gw->policy ? "replaced" : "removed (default deny)") : "unchanged");
+	audit_reload(gw, &p, policy_changed);
 	plan_free(&p);
 	drain_arm(r);
 }

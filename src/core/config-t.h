@@ -252,6 +252,33 @@ struct gw_limits_conf {
 	double idle_timeout;        /* seconds a connection may sit idle between requests, default 120 */
 };
 
+/* audit.fsync: when written records are forced to the disk. */
+enum gw_audit_fsync {
+	GW_AUDIT_FSYNC_INTERVAL = 0, /* at most every audit.fsync_interval (default 100 ms) */
+	GW_AUDIT_FSYNC_ALWAYS,       /* after every batch, before it counts as written */
+	GW_AUDIT_FSYNC_NEVER,        /* left to the kernel */
+};
+
+/* audit.durability: when a call's answer may leave. */
+enum gw_audit_durability {
+	GW_AUDIT_COMMIT_BEFORE_ANSWER = 0, /* once its record is in every durable sink */
+	GW_AUDIT_ASYNC,                    /* at once; the record trails it */
+};
+
+/* audit.on_failure: what happens while a durable sink is failing. */
+enum gw_audit_on_failure {
+	GW_AUDIT_FAIL_REFUSE = 0,    /* new calls are refused, naming the sink */
+	GW_AUDIT_FAIL_SPOOL,         /* records spooled to disk and replayed (planned) */
+};
+
+/* audit.parameters: what a record keeps of a call's arguments. */
+enum gw_audit_params_mode {
+	GW_AUDIT_PARAMS_REDACTED = 0, /* sensitive values masked (audit/redact.c) */
+	GW_AUDIT_PARAMS_HASHED,       /* values replaced by their hashes */
+	GW_AUDIT_PARAMS_FULL,         /* as sent */
+	GW_AUDIT_PARAMS_NONE,         /* left out */
+};
+
 /* One entry of audit.sinks (core/config_audit.c). */
 struct gw_audit_sink_conf {
 	char *type;               /* "sqlite", "file", "stdout", "postgres", "syslog" */
@@ -262,6 +289,23 @@ struct gw_audit_sink_conf {
 	char *address;            /* syslog: host:port */
 	char *protocol;           /* syslog: "tcp" (default) or "udp" */
 	int fsync_mode;           /* GW_AUDIT_FSYNC_ALWAYS, _INTERVAL, _NEVER (from audit.fsync) */
+};
+
+/* audit: (docs/audit.md, docs/configuration.md "audit"). Without the
+ * block: one sqlite sink (the store), commit-before-answer, refuse. */
+struct gw_audit_conf {
+	struct gw_audit_sink_conf *sinks;
+	size_t n_sinks;
+	enum gw_audit_durability durability;
+	enum gw_audit_on_failure on_failure;
+	enum gw_audit_params_mode parameters;
+	size_t retention_days;      /* default 365; 0: keep for ever */
+	enum gw_audit_fsync fsync;
+	double fsync_interval;      /* seconds, default 0.1 (fsync: interval) */
+	double checkpoint_every;    /* seconds, default 10 */
+	char *signing_key;          /* file://... PEM Ed25519 key; NULL: checkpoints unsigned */
+	size_t max_queue;           /* records waiting for the writer, default 100000 */
+	int line;                   /* of audit:, for messages; 0: not in the file */
 };
 
 struct gw_config {
@@ -287,6 +331,7 @@ struct gw_config {
 	                             * "mcpgw.pid" beside the config file; NULL without one */
 	char *store_path;           /* store.path: SQLite file; default "mcpgw.db" beside the
 	                             * config file (a relative path is taken from there) */
+	struct gw_audit_conf audit; /* audit: */
 };
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "audit/audit.h"
 #include "auth/authn.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -160,6 +161,7 @@ static void reply_health(struct gw_gateway *gw, struct evhttp_request *req)
 			 (json_int_t)((gw_now_ms() - gw->started_ms) / 1000), "sessions",
 			 (json_int_t)gw->sessions.live, "upstreams_ready", all_ready, "upstreams", ups);
 	json_object_set_new(body, "rate_limits", gw_limits_health(gw->limits));
+	json_object_set_new(body, "audit", gw_audit_health(gw->audit));
 	json_object_set_new(body, "connections",
 			    json_integer((json_int_t)gw_conn_count(gw_http_conns(gw))));
 	json_object_set_new(body, "children",
@@ -310,7 +312,7 @@ static void on_admitted(struct gw_gateway *gw, struct evhttp_request *req,
 	struct route_ctx *ctx = arg;
 
 	if (!ok)
-		gw_http_record_refusal(gw, req, NULL, NULL, GW_STAGE_ADMIT,
+		gw_http_record_refusal(gw, req, who, NULL, GW_STAGE_ADMIT,
 				       req ? GW_OUTCOME_RATE_LIMITED : GW_OUTCOME_CANCELLED,
 				       req ? "rate limited" : "the client went away during admission");
 	if (ok && req) {

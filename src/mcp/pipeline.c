@@ -89,6 +89,7 @@ static void exchange_of(const struct gw_call *c, struct gw_exchange *x)
 	x->target = target_of(c);
 	x->server = c->sup ? c->sup->up->conf->name : NULL;
 	x->id = c->id;
+	x->params = c->params;
 	x->stage = c->stage;
 	x->started_ms = 0;
 }
