@@ -119,7 +119,7 @@ void gw_audit_pg_reason(const char *url, const char *what, const char *msg, char
 	memcpy(line, m, n);
 	line[n] = '\0';
 	mask_password(url, line, sizeof(line));
-	snprintf(err, errlen, "%s: %s", what, line);
+	snprintf(err, errlen, "%s%s%s", what ? what : "", what ? ": " : "", line);
 }
 
 PGconn *gw_audit_pg_connect(const char *url, int statement_ms, const char *what, char *err,
@@ -141,7 +141,7 @@ PGconn *gw_audit_pg_connect(const char *url, int statement_ms, const char *what,
 		 statement_ms > 0 ? statement_ms : 0);
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (!conn) {
-		snprintf(err, errlen, "%s: out of memory", what);
+		gw_audit_pg_reason(url, what, "out of memory", err, errlen);
 		return NULL;
 	}
 	if (PQstatus(conn) != CONNECTION_OK) {
@@ -155,6 +155,14 @@ PGconn *gw_audit_pg_connect(const char *url, int statement_ms, const char *what,
 		return NULL;
 	}
 	return conn;
+}
+
+static void no_answer(const char *what, char *err, size_t errlen)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "no answer from the server within %d ms", GW_AUDIT_PG_WAIT_MS);
+	gw_audit_pg_reason(NULL, what, msg, err, errlen);
 }
 
 /* Wait until the socket is ready for events or the deadline: 1 ready, 0
@@ -189,8 +197,7 @@ int gw_audit_pg_flush(PGconn *conn, int64_t deadline_ms, const char *url, const 
 			break;
 		w = wait_sock(conn, POLLIN | POLLOUT, deadline_ms);
 		if (w == 0) {
-			snprintf(err, errlen, "%s: no answer from the server within %d ms", what,
-				 GW_AUDIT_PG_WAIT_MS);
+			no_answer(what, err, errlen);
 			return -1;
 		}
 		/* The server may be sending (a notice, an error) while we write. */
@@ -212,8 +219,7 @@ PGresult *gw_audit_pg_next(PGconn *conn, int64_t deadline_ms, int *failed, const
 		int w = wait_sock(conn, POLLIN, deadline_ms);
 
 		if (w == 0) {
-			snprintf(err, errlen, "%s: no answer from the server within %d ms", what,
-				 GW_AUDIT_PG_WAIT_MS);
+			no_answer(what, err, errlen);
 			*failed = 1;
 			return NULL;
 		}

@@ -32,7 +32,9 @@ int gw_audit_pg_url_check(const char *url, char *err, size_t errlen);
 PGconn *gw_audit_pg_connect(const char *url, int statement_ms, const char *what, char *err,
 			    size_t errlen);
 
-/* Write "what: msg" into err: msg's first line, with url's password masked. */
+/* Write "what: msg" (what NULL: "msg") into err: msg's first line, with
+ * url's password (url may be NULL) masked. Every function here that takes
+ * what writes its reasons so. */
 void gw_audit_pg_reason(const char *url, const char *what, const char *msg, char *err,
 			size_t errlen);
 

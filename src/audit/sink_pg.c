@@ -20,7 +20,9 @@
 #include "core/buf.h"
 #include "core/util.h"
 
-#define WHAT "postgres"
+/* No prefix: the writer names the sink ("audit sink postgres unavailable:
+ * ..."). */
+#define WHAT NULL
 #define MAX_BATCH (512u << 20) /* bytes of one batch's COPY text */
 #define SQLSTATE_UNIQUE "23505"
 
@@ -330,7 +332,7 @@ static int copy_batch(struct pg_sink *s, const struct gw_audit_rec *recs, size_t
 		if (skip && skip[i])
 			continue;
 		if (append_row(&s->copy, &recs[i]) < 0) {
-			snprintf(err, errlen, WHAT ": batch of %zu records too large", n);
+			snprintf(err, errlen, "batch of %zu records too large", n);
 			return -1;
 		}
 	}
@@ -379,7 +381,7 @@ static int mark_stored(struct pg_sink *s, const struct gw_audit_rec *recs, size_
 			continue;
 		if (strcmp(PQgetvalue(r, row, 1), recs[j].hash) != 0) {
 			snprintf(err, errlen,
-				 WHAT ": seq %" PRIu64 " already holds another record (a second writer?)",
+				 "seq %" PRIu64 " already holds another record (a second writer?)",
 				 seq);
 			PQclear(r);
 			return -1;
@@ -401,7 +403,7 @@ static int pg_write(void *self, const struct gw_audit_rec *recs, size_t n, char 
 		return rc;
 	skip = calloc(n, sizeof(*skip));
 	if (!skip) {
-		snprintf(err, errlen, WHAT ": out of memory");
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	rc = mark_stored(s, recs, n, skip, err, errlen);
@@ -420,7 +422,7 @@ static int pg_checkpoint(void *self, const struct gw_audit_checkpoint *cp, char 
 	PGresult *r;
 
 	if (!line) {
-		snprintf(err, errlen, WHAT ": out of memory");
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	snprintf(seq, sizeof(seq), "%" PRIu64, cp->seq);
