@@ -225,6 +225,49 @@ static void test_big_batch(void **state)
 	assert_int_equal(raw_long(f->raw, "SELECT max(seq) FROM audit_logs"), 6000);
 }
 
+/* The pull reader: every record in seq order across fetches, skipping to
+ * after_seq, with the checkpoint cursor read in between. */
+static void test_reader_cursors(void **state)
+{
+	struct fx *f = *state;
+	struct gw_audit_checkpoint cp = { .seq = 10, .ts_ms = 1000, .line = "{\"seq\":10}", .len = 11 };
+	struct gw_audit_reader_pg *r;
+	const char *line;
+	size_t len, n = 0;
+	uint64_t seq, want = 1;
+	int rc;
+
+	assert_null(gw_audit_reader_pg_open(f->url, 0, err, sizeof(err))); /* no tables yet */
+	assert_non_null(strstr(err, "postgres: "));
+	assert_non_null(strstr(err, "audit_logs"));
+	assert_int_equal(ops->open(f->sink, err, sizeof(err)), 0);
+	assert_int_equal(write_range(f->sink, 1, 2500, 1000, 'a'), 0);
+	assert_int_equal(ops->checkpoint(f->sink, &cp, err, sizeof(err)), 0);
+
+	r = gw_audit_reader_pg_open(f->url, 0, err, sizeof(err));
+	assert_non_null(r);
+	while ((rc = gw_audit_reader_pg_next(r, &seq, &line, &len, err, sizeof(err))) == 1) {
+		assert_int_equal(seq, want++);
+		assert_int_equal(line[len - 1], '}');
+		if (++n == 1500) { /* the other cursor, in the middle of this one */
+			assert_int_equal(gw_audit_reader_pg_next_checkpoint(r, &seq, &line, &len, err,
+									    sizeof(err)), 1);
+			assert_int_equal(seq, 10);
+			assert_int_equal(gw_audit_reader_pg_next_checkpoint(r, &seq, &line, &len, err,
+									    sizeof(err)), 0);
+		}
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, 2500);
+	gw_audit_reader_pg_close(r);
+
+	r = gw_audit_reader_pg_open(f->url, 2490, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(gw_audit_reader_pg_next(r, &seq, &line, &len, err, sizeof(err)), 1);
+	assert_int_equal(seq, 2491);
+	gw_audit_reader_pg_close(r);
+}
+
 static void test_checkpoint_retain(void **state)
 {
 	struct fx *f = *state;
@@ -362,6 +405,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_write_last_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_and_conflict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reader_cursors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_retain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_password_in_errors, setup, teardown),
