@@ -220,6 +220,10 @@ static int pg_open(void *self, char *err, size_t errlen)
 		return -1;
 	/* Quiet the NOTICEs of IF NOT EXISTS: libpq prints them on stderr. */
 	PQsetNoticeProcessor(s->conn, quiet, NULL);
+	/* Again here: options= in the URL replaces ours. A COMMIT must be on
+	 * the server's disk before write() returns. */
+	if (exec_simple(s, "SET synchronous_commit = on", PGRES_COMMAND_OK, NULL, err, errlen) < 0)
+		goto fail;
 	if (exec_simple(s, missing_sql, PGRES_TUPLES_OK, &missing, err, errlen) < 0)
 		goto fail;
 	if (missing && exec_simple(s, schema_sql, PGRES_COMMAND_OK, NULL, err, errlen) < 0)
