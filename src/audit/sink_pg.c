@@ -302,24 +302,22 @@ static int append_row(struct gw_buf *b, const struct gw_audit_rec *r)
 static int put_copy(struct pg_sink *s, char *err, size_t errlen)
 {
 	int64_t deadline = (int64_t)gw_now_ms() + GW_AUDIT_PG_WAIT_MS;
-	int r, failed = 0;
+	int r;
 
-	/* Non-blocking: 0 means libpq's buffer is full; flushing (inside
-	 * gw_audit_pg_next's first step) makes room. */
-	while ((r = PQputCopyData(s->conn, s->copy.ptr, (int)s->copy.len)) == 0 ||
-	       (r > 0 && (r = PQputCopyEnd(s->conn, NULL)) == 0)) {
-		if (gw_audit_pg_flush(s->conn, deadline, s->url, WHAT, err, errlen) < 0) {
-			failed = 1;
-			break;
-		}
-	}
-	if (r < 0 && !failed)
-		gw_audit_pg_reason(s->url, WHAT, PQerrorMessage(s->conn), err, errlen);
-	if (r < 0 || failed) {
-		drop(s);
-		return -1;
-	}
-	return 0;
+	/* Non-blocking: 0 means nothing was queued (no room); flushing makes
+	 * room, then the same call is made again. */
+	while ((r = PQputCopyData(s->conn, s->copy.ptr, (int)s->copy.len)) == 0)
+		if (gw_audit_pg_flush(s->conn, deadline, s->url, WHAT, err, errlen) < 0)
+			goto fail;
+	while (r > 0 && (r = PQputCopyEnd(s->conn, NULL)) == 0)
+		if (gw_audit_pg_flush(s->conn, deadline, s->url, WHAT, err, errlen) < 0)
+			goto fail;
+	if (r > 0)
+		return 0;
+	gw_audit_pg_reason(s->url, WHAT, PQerrorMessage(s->conn), err, errlen);
+fail:
+	drop(s);
+	return -1;
 }
 
 /* COPY recs[i] for every i with !skip[i] (skip may be NULL) in one
