@@ -53,6 +53,7 @@ int main(int argc, char **argv)
 				 .duration_us = 1234, .upstream_us = 1000, .bytes_in = 150,
 				 .bytes_out = 120, .started_ms = 1765034435123 };
 	struct event_base *base;
+	struct gw_audit_redactor *r;
 	struct gw_audit_writer *w;
 	struct stat st;
 	double t0, t1;
@@ -60,10 +61,11 @@ int main(int argc, char **argv)
 
 	evthread_use_pthreads();
 	base = event_base_new();
+	r = gw_audit_redactor_new(err, sizeof(err));
 	snprintf(path, sizeof(path), "%s/mcpgw-bench-audit-%d.jsonl", dir, (int)getpid());
 	s.self = gw_audit_sink_file_new(&c, err, sizeof(err));
 	snprintf(s.name, sizeof(s.name), "file");
-	w = base && s.self ? gw_audit_writer_new(base, &s, 1, &wc, on_report, NULL, err, sizeof(err))
+	w = base && r && s.self ? gw_audit_writer_new(base, &s, 1, &wc, on_report, NULL, err, sizeof(err))
 			   : NULL;
 	if (!w) {
 		fprintf(stderr, "audit_file: %s\n", err);
@@ -71,7 +73,7 @@ int main(int argc, char **argv)
 	}
 	t0 = now_s();
 	while (pushed < n) {
-		struct gw_audit_entry *e = gw_audit_entry_new(&x, NULL, GW_AUDIT_PARAMS_FULL, 0);
+		struct gw_audit_entry *e = gw_audit_entry_new(&x, NULL, r, GW_AUDIT_PARAMS_REDACTED, 0);
 
 		if (!e)
 			return 1;
@@ -86,10 +88,11 @@ int main(int argc, char **argv)
 	t1 = now_s();
 	stat(path, &st);
 	printf("audit file sink: %ld records in %.2f s: %.0f records/s (%.0f bytes/record, "
-	       "fsync every 100 ms)\n", n, t1 - t0, (double)n / (t1 - t0),
+	       "parameters redacted, fsync every 100 ms)\n", n, t1 - t0, (double)n / (t1 - t0),
 	       (double)st.st_size / (double)n);
 	unlink(path);
 	json_decref(params);
 	event_base_free(base);
+	gw_audit_redactor_free(r);
 	return 0;
 }

@@ -7,14 +7,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/checkpoint.h"
 #include "audit/record.h"
+#include "audit/redact.h"
 #include "audit/sink_file.h"
 #include "audit/sink_pg.h"
+#include "audit/sink_sqlite.h"
 #include "audit/sink_stdout.h"
 #include "audit/sink_stubs.h"
 #include "audit/writer.h"
 #include "core/jsonrpc.h"
 #include "core/log.h"
+
+/* audit.parameters is read in core/config_audit.c, below this layer */
+_Static_assert(GW_AUDIT_PARAMS_REDACTED == 0 && GW_AUDIT_PARAMS_HASHED == 1 &&
+		       GW_AUDIT_PARAMS_FULL == 2 && GW_AUDIT_PARAMS_NONE == 3,
+	       "audit.parameters values");
 
 #define QUEUE_BYTES_MAX ((size_t)256 * 1024 * 1024)
 #define RETRY_PAUSE_S 1.0
@@ -25,7 +33,9 @@ struct gw_audit {
 	struct gw_audit_writer *w;
 	enum gw_audit_durability durability;
 	enum gw_audit_on_failure on_failure;
-	enum gw_audit_params_mode parameters;
+	enum gw_audit_params parameters;
+	struct gw_audit_redactor *redactor;
+	struct gw_audit_signer *signer; /* NULL: no audit.chain.signing_key, no checkpoints */
 	size_t max_queue;
 	uint64_t lost;                /* records dropped past the second bound, not yet told */
 };
@@ -63,7 +73,7 @@ static void tell_lost(struct gw_audit *a)
 	snprintf(why, sizeof(why), "%llu records lost: the audit queue was full",
 		 (unsigned long long)a->lost);
 	x.reason = why;
-	e = gw_audit_entry_new(&x, "audit_gap", GW_AUDIT_PARAMS_NONE, wall_ms());
+	e = gw_audit_entry_new(&x, "audit_gap", a->redactor, GW_AUDIT_PARAMS_NONE, wall_ms());
 	if (e && gw_audit_writer_push(a->w, e, true)) {
 		a->lost = 0;
 		return;
@@ -73,7 +83,8 @@ static void tell_lost(struct gw_audit *a)
 
 static uint64_t push(struct gw_audit *a, const struct gw_exchange *x, const char *event_type)
 {
-	struct gw_audit_entry *e = gw_audit_entry_new(x, event_type, a->parameters, wall_ms());
+	struct gw_audit_entry *e =
+		gw_audit_entry_new(x, event_type, a->redactor, a->parameters, wall_ms());
 	uint64_t seq = e ? gw_audit_writer_push(a->w, e, true) : 0;
 
 	if (!seq) {
@@ -176,6 +187,27 @@ static int make_sinks(const struct gw_config *cfg, bool stdio, struct gw_audit_w
 	return 0;
 }
 
+/* The signing key audit.chain.signing_key names ("file://PATH" or PATH; a
+ * relative path beside the config file, as `mcpgw audit` takes it), made
+ * when missing. 0 with a->signer NULL when none is named. */
+static int load_signer(struct gw_audit *a, const struct gw_config *cfg, char *err, size_t errlen)
+{
+	const char *k = cfg->audit.signing_key, *slash;
+	char path[4096];
+
+	if (!k)
+		return 0;
+	if (strncmp(k, "file://", 7) == 0)
+		k += 7;
+	slash = cfg->path ? strrchr(cfg->path, '/') : NULL;
+	if (k[0] == '/' || !slash)
+		snprintf(path, sizeof(path), "%s", k);
+	else
+		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - cfg->path), cfg->path, k);
+	a->signer = gw_audit_signer_load(path, err, errlen);
+	return a->signer ? 0 : -1;
+}
+
 static void writer_conf(const struct gw_audit_conf *ac, struct gw_audit_writer_conf *wc)
 {
 	memset(wc, 0, sizeof(*wc));
@@ -186,6 +218,7 @@ static void writer_conf(const struct gw_audit_conf *ac, struct gw_audit_writer_c
 	wc->retry_pause = RETRY_PAUSE_S;
 	wc->retention_days = (unsigned)ac->retention_days;
 	wc->stop_grace = STOP_GRACE_S;
+	wc->checkpoint_every = ac->checkpoint_every;
 }
 
 int gw_audit_new(struct event_base *base, const struct gw_config *cfg, bool stdio,
@@ -203,23 +236,24 @@ int gw_audit_new(struct event_base *base, const struct gw_config *cfg, bool stdi
 		return -1;
 	a = calloc(1, sizeof(*a));
 	sinks = calloc(ac->n_sinks, sizeof(*sinks));
-	if (!a || !sinks || make_sinks(cfg, stdio, sinks, err, errlen) != 0) {
-		if (!a || !sinks)
-			snprintf(err, errlen, "out of memory");
-		free(sinks);
-		free(a);
-		return -1;
+	if (!a || !sinks) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
 	}
+	a->redactor = gw_audit_redactor_new(err, errlen);
+	if (!a->redactor || load_signer(a, cfg, err, errlen) != 0 ||
+	    make_sinks(cfg, stdio, sinks, err, errlen) != 0)
+		goto fail;
 	writer_conf(ac, &wc);
+	wc.signer = a->signer;
 	a->w = gw_audit_writer_new(base, sinks, ac->n_sinks, &wc, on_report, a, err, errlen);
 	free(sinks);
-	if (!a->w) {
-		free(a);
-		return -1;
-	}
+	sinks = NULL;
+	if (!a->w)
+		goto fail;
 	a->durability = ac->durability;
 	a->on_failure = ac->on_failure;
-	a->parameters = ac->parameters;
+	a->parameters = (enum gw_audit_params)ac->parameters;
 	a->max_queue = ac->max_queue;
 	a->stage.name = "audit";
 	a->stage.self = a;
@@ -230,6 +264,14 @@ int gw_audit_new(struct event_base *base, const struct gw_config *cfg, bool stdi
 			"while a durable sink fails, as with refuse");
 	*out = a;
 	return 0;
+fail:
+	free(sinks);
+	if (a) {
+		gw_audit_redactor_free(a->redactor);
+		gw_audit_signer_free(a->signer);
+	}
+	free(a);
+	return -1;
 }
 
 struct gw_stage *gw_audit_stage(struct gw_audit *a)
@@ -256,6 +298,8 @@ void gw_audit_free(struct gw_audit *a)
 	if (!a)
 		return;
 	gw_audit_writer_free(a->w);
+	gw_audit_redactor_free(a->redactor);
+	gw_audit_signer_free(a->signer);
 	free(a);
 }
 

@@ -1,10 +1,13 @@
 /* Exchange -> the members of an audit line (docs/audit.md, "The line").
  *
- * The members are added to a jansson object in the documented order and
- * dumped compact: jansson keeps insertion order, and its escaping is the
- * one every sink stores. Everything here runs on the loop, so its cost is
- * bounded: the arguments are dumped at most GW_AUDIT_PARAMS_MAX bytes far
- * (the dump stops there), whatever their size. */
+ * The members are written in the documented order straight into the
+ * entry's one buffer, strings escaped as jansson escapes them (", \ and
+ * control characters; \uXXXX in upper case; nothing else), so that a
+ * record costs two allocations, not one per member: the gateway makes one
+ * for every exchange, on the loop. The arguments come from the redactor
+ * (audit/redact.h) already cut to GW_AUDIT_PARAMS_MAX bytes of JSON, with
+ * work bounded by that, whatever their size; jansson dumps them into the
+ * same buffer. */
 #include "audit/record.h"
 
 #include <jansson.h>
@@ -13,7 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit/redact_stub.h"
+
+#define OUT_START 2048 /* a typical record in one allocation: no realloc */
+#define OUT_MAX (GW_AUDIT_PARAMS_MAX * 6 + 32 * 1024) /* an escaped 64 KiB prefix, and the rest */
 
 static const char *const status_names[] = {
 	[GW_OUTCOME_PENDING] = "error",     /* ended without an outcome: not a success */
@@ -50,30 +55,149 @@ void gw_audit_timestamp(int64_t ms, char out[32])
 	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }
 
-/* ---- parameters -------------------------------------------------------- */
+/* ---- the output buffer ------------------------------------------------- */
 
-struct bounded {
-	char *buf;
-	size_t len;
+/* A bounded buffer; a failed append (memory, bound) sticks in fail. */
+struct out {
+	char *p;
+	size_t len, cap;
+	bool fail;
+	bool first;                   /* no member written yet: no comma */
+	size_t limit;                 /* params dump: stop past this length */
 	bool cut;
 };
 
-/* json_dump_callback sink: keeps GW_AUDIT_PARAMS_MAX bytes, then stops
- * the dump (a -1 ends it early). */
-static int bounded_put(const char *p, size_t n, void *arg)
+static bool out_room(struct out *o, size_t n)
 {
-	struct bounded *b = arg;
-	size_t room = GW_AUDIT_PARAMS_MAX - b->len;
+	size_t cap = o->cap;
+	char *p;
 
-	if (n > room) {
-		memcpy(b->buf + b->len, p, room);
-		b->len += room;
-		b->cut = true;
+	if (o->fail)
+		return false;
+	if (o->len + n <= o->cap)
+		return true;
+	while (cap < o->len + n)
+		cap *= 2;
+	if (cap > OUT_MAX || !(p = realloc(o->p, cap))) {
+		o->fail = true;
+		return false;
+	}
+	o->p = p;
+	o->cap = cap;
+	return true;
+}
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (out_room(o, n)) {
+		memcpy(o->p + o->len, s, n);
+		o->len += n;
+	}
+}
+
+static void puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+/* The length of the UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t need = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
+		    : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+
+	if (need == 0 || need > n || (need == 2 && s[0] < 0xC2))
+		return 0;
+	for (size_t i = 1; i < need; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	return need;
+}
+
+/* s as a JSON string, escaped as jansson does; bytes that are not UTF-8
+ * become U+FFFD (jansson would refuse the whole string). */
+static void put_string(struct out *o, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char esc[8];
+	size_t i = 0, run = 0, k;
+
+	put(o, "\"", 1);
+	while (i < n) {
+		k = utf8_len(u + i, n - i);
+		if (k && u[i] >= 0x20 && u[i] != '"' && u[i] != '\\') {
+			i += k;
+			run += k;
+			continue;
+		}
+		put(o, s + i - run, run);
+		run = 0;
+		if (!k)
+			puts_(o, "\\uFFFD"), k = 1;
+		else if (u[i] == '"' || u[i] == '\\')
+			esc[0] = '\\', esc[1] = (char)u[i], put(o, esc, 2);
+		else if (u[i] == '\n' || u[i] == '\r' || u[i] == '\t' || u[i] == '\b' || u[i] == '\f')
+			put(o, u[i] == '\n' ? "\\n" : u[i] == '\r' ? "\\r" : u[i] == '\t' ? "\\t"
+			       : u[i] == '\b' ? "\\b" : "\\f", 2);
+		else
+			snprintf(esc, sizeof(esc), "\\u%04X", u[i]), put(o, esc, 6);
+		i += k;
+	}
+	put(o, s + i - run, run);
+	put(o, "\"", 1);
+}
+
+static void key(struct out *o, const char *k)
+{
+	if (!o->first)
+		put(o, ",", 1);
+	o->first = false;
+	put(o, "\"", 1);
+	puts_(o, k);
+	put(o, "\":", 2);
+}
+
+static void member_str(struct out *o, const char *k, const char *v)
+{
+	if (!v)
+		return;
+	key(o, k);
+	put_string(o, v, strlen(v));
+}
+
+static void member_int(struct out *o, const char *k, long long v)
+{
+	char n[24];
+
+	key(o, k);
+	snprintf(n, sizeof(n), "%lld", v);
+	puts_(o, n);
+}
+
+/* Microseconds as milliseconds with three decimals: 12.345. */
+static void member_ms(struct out *o, const char *k, uint64_t us)
+{
+	char n[32];
+
+	key(o, k);
+	snprintf(n, sizeof(n), "%llu.%03u", (unsigned long long)(us / 1000), (unsigned)(us % 1000));
+	puts_(o, n);
+}
+
+/* ---- parameters -------------------------------------------------------- */
+
+/* json_dump_callback sink: appends, and stops the dump (-1) past limit. */
+static int dump_put(const char *p, size_t n, void *arg)
+{
+	struct out *o = arg;
+
+	if (o->len + n > o->limit) {
+		put(o, p, o->limit - o->len);
+		o->cut = true;
 		return -1;
 	}
-	memcpy(b->buf + b->len, p, n);
-	b->len += n;
-	return 0;
+	put(o, p, n);
+	return o->fail ? -1 : 0;
 }
 
 /* The length of buf[0..len) without a last UTF-8 sequence the cut split. */
@@ -91,26 +215,38 @@ static size_t whole_utf8(const char *buf, size_t len)
 	return i - 1 + need <= len ? len : i - 1;
 }
 
-/* The "parameters" value: p itself, or when its text is longer than the
- * bound, a string of the first bytes of that text (cut before a partial
- * UTF-8 sequence). *cut says which. */
-static json_t *bounded_params(json_t *p, bool *cut)
+/* "parameters": p as JSON, and "parameters_truncated": true when the
+ * redactor cut it. The redactor keeps p within the bound; should it not,
+ * the record keeps a prefix of its text as a string rather than grow. */
+static void put_params(struct out *o, json_t *p, bool truncated)
 {
-	struct bounded b = { .buf = malloc(GW_AUDIT_PARAMS_MAX) };
-	json_t *s;
+	size_t start, n;
+	char *prefix;
 
-	*cut = false;
-	if (!b.buf)
-		return NULL;
-	if (json_dump_callback(p, bounded_put, &b, JSON_COMPACT) == 0 && !b.cut) {
-		free(b.buf);
-		return json_incref(p);
+	key(o, "parameters");
+	start = o->len;
+	o->limit = start + GW_AUDIT_PARAMS_MAX + GW_AUDIT_REDACT_MIN_BYTES;
+	o->cut = false;
+	if (json_dump_callback(p, dump_put, o, JSON_COMPACT) == 0 && !o->cut)
+		goto out;
+	if (o->fail)
+		return;
+	n = whole_utf8(o->p + start, o->len - start);
+	prefix = malloc(n ? n : 1);
+	if (!prefix) {
+		o->fail = true;
+		return;
 	}
-	b.len = whole_utf8(b.buf, b.len);
-	s = json_stringn(b.buf, b.len);
-	free(b.buf);
-	*cut = s != NULL;
-	return s;
+	memcpy(prefix, o->p + start, n);
+	o->len = start;
+	put_string(o, prefix, n);
+	free(prefix);
+	truncated = true;
+out:
+	if (truncated) {
+		key(o, "parameters_truncated");
+		puts_(o, "true");
+	}
 }
 
 /* What a record keeps of a request's params: a call's or a prompt's
@@ -123,29 +259,7 @@ static json_t *arguments_of(json_t *params)
 	return args ? args : params;
 }
 
-static void add_params(json_t *o, const struct gw_exchange *x, enum gw_audit_params_mode mode)
-{
-	json_t *red = gw_audit_redact(arguments_of(x->params), mode), *val;
-	bool cut = false;
-
-	if (!red)
-		return;
-	val = bounded_params(red, &cut);
-	json_decref(red);
-	if (!val)
-		return;
-	json_object_set_new(o, "parameters", val);
-	if (cut)
-		json_object_set_new(o, "parameters_truncated", json_true());
-}
-
 /* ---- the members ------------------------------------------------------- */
-
-static void set_str(json_t *o, const char *key, const char *v)
-{
-	if (v)
-		json_object_set_new(o, key, json_string(v));
-}
 
 static const char *event_type_of(const struct gw_exchange *x)
 {
@@ -154,148 +268,146 @@ static const char *event_type_of(const struct gw_exchange *x)
 	return "mcp_request";
 }
 
-static void add_who(json_t *o, const struct gw_exchange *x)
+static void put_who(struct out *o, const struct gw_exchange *x)
 {
-	json_t *roles, *client;
-
-	set_str(o, "user", x->subject);
-	set_str(o, "user_kind", x->subject_kind ? x->subject_kind : (x->subject ? NULL : "anonymous"));
+	member_str(o, "user", x->subject);
+	member_str(o, "user_kind", x->subject_kind ? x->subject_kind : x->subject ? NULL : "anonymous");
 	if (x->nroles) {
-		roles = json_array();
-		for (size_t i = 0; i < x->nroles; i++)
-			json_array_append_new(roles, json_string(x->roles[i]));
-		json_object_set_new(o, "roles", roles);
+		key(o, "roles");
+		put(o, "[", 1);
+		for (size_t i = 0; i < x->nroles; i++) {
+			if (i)
+				put(o, ",", 1);
+			put_string(o, x->roles[i], strlen(x->roles[i]));
+		}
+		put(o, "]", 1);
 	}
 	if (x->client_addr || x->client_name || x->client_version) {
-		client = json_object();
-		set_str(client, "address", x->client_addr);
-		set_str(client, "name", x->client_name);
-		set_str(client, "version", x->client_version);
-		json_object_set_new(o, "client", client);
+		key(o, "client");
+		put(o, "{", 1);
+		o->first = true;
+		member_str(o, "address", x->client_addr);
+		member_str(o, "name", x->client_name);
+		member_str(o, "version", x->client_version);
+		put(o, "}", 1);
+		o->first = false;
 	}
-	set_str(o, "session_id", x->session_id);
-	set_str(o, "protocol_version", x->proto);
-	set_str(o, "endpoint", x->endpoint);
+	member_str(o, "session_id", x->session_id);
+	member_str(o, "protocol_version", x->proto);
+	member_str(o, "endpoint", x->endpoint);
 }
 
-static json_t *ms_of(uint64_t us)
+static void put_request(struct out *o, const struct gw_exchange *x,
+			const struct gw_audit_redactor *r, enum gw_audit_params mode)
 {
-	return json_real((double)us / 1000.0); /* whole microseconds: 3 decimals */
+	bool truncated = false;
+	json_t *red;
+
+	member_str(o, "action", x->method);
+	if (json_is_integer(x->id))
+		member_int(o, "request_id", (long long)json_integer_value(x->id));
+	else if (json_is_string(x->id))
+		key(o, "request_id"), put_string(o, json_string_value(x->id), json_string_length(x->id));
+	member_str(o, "mcp_server", x->server);
+	member_str(o, "tool_name", x->target);
+	red = x->params ? gw_audit_redact(r, arguments_of(x->params), mode, GW_AUDIT_PARAMS_MAX,
+					  &truncated)
+			: NULL;
+	if (red)
+		put_params(o, red, truncated);
+	json_decref(red);
 }
 
-static void add_outcome(json_t *o, const struct gw_exchange *x, bool call)
+static void put_outcome(struct out *o, const struct gw_exchange *x, bool call)
 {
-	json_t *res = json_object_get(x->response, "result");
+	json_t *err = json_object_get(json_object_get(x->response, "result"), "isError");
 
-	set_str(o, "status", gw_audit_status_name(x->outcome));
+	member_str(o, "status", gw_audit_status_name(x->outcome));
 	if (call && (unsigned)x->stage < GW_STAGE_N)
-		set_str(o, "stage", stage_names[x->stage]);
-	if (x->policy_allowed >= 0 && (x->policy_rule || x->policy_allowed == 1))
-		json_object_set_new(o, "policy_decision",
-				    json_pack("{s:s,s:s?}", "decision",
-					      x->policy_allowed ? "allow" : "deny", "rule",
-					      x->policy_rule));
-	if (x->error_code)
-		json_object_set_new(o, "error_code", json_integer(x->error_code));
-	if (x->http_status)
-		json_object_set_new(o, "http_status", json_integer(x->http_status));
-	set_str(o, "reason", x->reason);
-	if (json_is_boolean(json_object_get(res, "isError")))
-		json_object_set_new(o, "is_error", json_boolean(json_is_true(json_object_get(res, "isError"))));
-	if (call)
-		json_object_set_new(o, "duration_ms", ms_of(x->duration_us));
-	if (x->upstream_us)
-		json_object_set_new(o, "upstream_ms", ms_of(x->upstream_us));
-	if (x->bytes_in)
-		json_object_set_new(o, "bytes_in", json_integer((json_int_t)x->bytes_in));
-	if (x->bytes_out)
-		json_object_set_new(o, "bytes_out", json_integer((json_int_t)x->bytes_out));
-	set_str(o, "trace_id", x->trace_id);
-}
-
-static json_t *members_of(const struct gw_exchange *x, const char *event_type,
-			  enum gw_audit_params_mode mode, int64_t ts_ms)
-{
-	bool call = event_type == NULL;
-	json_t *o = json_object();
-	char ts[32];
-
-	if (!o)
-		return NULL;
-	gw_audit_timestamp(ts_ms, ts);
-	set_str(o, "timestamp", ts);
-	set_str(o, "event_type", call ? event_type_of(x) : event_type);
-	add_who(o, x);
-	set_str(o, "action", x->method);
-	if (x->id && (json_is_string(x->id) || json_is_integer(x->id)))
-		json_object_set(o, "request_id", x->id);
-	set_str(o, "mcp_server", x->server);
-	set_str(o, "tool_name", x->target);
-	if (x->params)
-		add_params(o, x, mode);
-	add_outcome(o, x, call);
-	return o;
-}
-
-/* The dumped object without its braces. */
-static int body_of(struct gw_audit_entry *e, json_t *o)
-{
-	char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12));
-	size_t n = text ? strlen(text) : 0;
-
-	if (n < 2) {
-		free(text);
-		return -1;
+		member_str(o, "stage", stage_names[x->stage]);
+	if (x->policy_allowed >= 0 && (x->policy_rule || x->policy_allowed == 1)) {
+		key(o, "policy_decision");
+		puts_(o, x->policy_allowed ? "{\"decision\":\"allow\"" : "{\"decision\":\"deny\"");
+		if (x->policy_rule)
+			puts_(o, ",\"rule\":"), put_string(o, x->policy_rule, strlen(x->policy_rule));
+		put(o, "}", 1);
 	}
-	memmove(text, text + 1, n - 2);
-	text[n - 2] = '\0';
-	e->body = text;
-	e->body_len = n - 2;
-	return 0;
+	if (x->error_code)
+		member_int(o, "error_code", x->error_code);
+	if (x->http_status)
+		member_int(o, "http_status", x->http_status);
+	member_str(o, "reason", x->reason);
+	if (json_is_boolean(err))
+		key(o, "is_error"), puts_(o, json_is_true(err) ? "true" : "false");
+	if (call)
+		member_ms(o, "duration_ms", x->duration_us);
+	if (x->upstream_us)
+		member_ms(o, "upstream_ms", x->upstream_us);
+	if (x->bytes_in)
+		member_int(o, "bytes_in", (long long)x->bytes_in);
+	if (x->bytes_out)
+		member_int(o, "bytes_out", (long long)x->bytes_out);
+	member_str(o, "trace_id", x->trace_id);
 }
 
-static char *dup_or_empty(const char *s)
+/* ---- the entry --------------------------------------------------------- */
+
+/* s and its NUL at the end of o; its offset, kept in a pointer until the
+ * buffer stops moving. */
+static size_t put_index(struct out *o, const char *s)
 {
-	return strdup(s ? s : "");
+	size_t at = o->len;
+
+	puts_(o, s ? s : "");
+	put(o, "", 1);
+	return at;
 }
 
 struct gw_audit_entry *gw_audit_entry_new(const struct gw_exchange *x, const char *event_type,
-					  enum gw_audit_params_mode mode, int64_t now_ms)
+					  const struct gw_audit_redactor *r,
+					  enum gw_audit_params mode, int64_t now_ms)
 {
-	struct gw_audit_entry *e = calloc(1, sizeof(*e));
-	json_t *o;
+	/* the entry itself heads the buffer: one allocation a record */
+	const size_t at = sizeof(struct gw_audit_entry);
+	struct out o = { .p = malloc(OUT_START), .cap = OUT_START, .first = true };
+	int64_t ts_ms = x->started_ms ? (int64_t)x->started_ms : now_ms;
+	const char *type = event_type ? event_type : event_type_of(x);
+	size_t user, server, tool, body_len;
+	struct gw_audit_entry *e;
+	char ts[32];
 
-	if (!e)
+	if (!o.p)
 		return NULL;
-	e->ts_ms = x->started_ms ? (int64_t)x->started_ms : now_ms;
-	o = members_of(x, event_type, mode, e->ts_ms);
-	if (!o || body_of(e, o) != 0)
-		goto fail;
-	json_decref(o);
-	o = NULL;
-	e->event_type = strdup(event_type ? event_type : event_type_of(x));
-	e->user = dup_or_empty(x->subject);
-	e->mcp_server = dup_or_empty(x->server);
-	e->tool_name = dup_or_empty(x->target);
-	e->status = strdup(gw_audit_status_name(x->outcome));
-	if (e->event_type && e->user && e->mcp_server && e->tool_name && e->status)
-		return e;
-fail:
-	json_decref(o);
-	gw_audit_entry_free(e);
-	return NULL;
+	o.len = at + GW_AUDIT_LINE_HEAD;
+	gw_audit_timestamp(ts_ms, ts);
+	member_str(&o, "timestamp", ts);
+	member_str(&o, "event_type", type);
+	put_who(&o, x);
+	put_request(&o, x, r, mode);
+	put_outcome(&o, x, event_type == NULL);
+	body_len = o.len - at - GW_AUDIT_LINE_HEAD;
+	if (out_room(&o, GW_AUDIT_LINE_TAIL))
+		o.len += GW_AUDIT_LINE_TAIL;
+	user = put_index(&o, x->subject);
+	server = put_index(&o, x->server);
+	tool = put_index(&o, x->target);
+	if (o.fail) {
+		free(o.p);
+		return NULL;
+	}
+	e = (struct gw_audit_entry *)(void *)o.p;
+	memset(e, 0, sizeof(*e));
+	e->ts_ms = ts_ms;
+	e->body_len = body_len;
+	e->event_type = type;
+	e->status = gw_audit_status_name(x->outcome);
+	e->user = o.p + user;
+	e->mcp_server = o.p + server;
+	e->tool_name = o.p + tool;
+	return e;
 }
 
 void gw_audit_entry_free(struct gw_audit_entry *e)
 {
-	if (!e)
-		return;
-	free(e->body);
-	free(e->event_type);
-	free(e->user);
-	free(e->mcp_server);
-	free(e->tool_name);
-	free(e->status);
-	free(e->line);
 	free(e);
 }

@@ -78,8 +78,8 @@ void *gw_audit_sink_file_new(const struct gw_audit_sink_conf *conf, char *err, s
 	return f;
 }
 
-/* Drop a last line with no newline: a write a crash cut. */
-static int drop_torn_tail(struct file_sink *f, char *err, size_t errlen)
+/* Where the last whole line ends (0: none): the offset after its newline. */
+static int whole_end(struct file_sink *f, off_t *out, char *err, size_t errlen)
 {
 	char buf[4096];
 	off_t end = (off_t)f->size, pos;
@@ -93,19 +93,36 @@ static int drop_torn_tail(struct file_sink *f, char *err, size_t errlen)
 			return -1;
 		}
 		for (ssize_t i = n - 1; i >= 0; i--) {
-			if (buf[i] != '\n')
-				continue;
-			if (pos + i + 1 == (off_t)f->size)
+			if (buf[i] == '\n') {
+				*out = pos + i + 1;
 				return 0;
-			GW_WARN("audit", "%s: dropping %lld bytes of a record a crash cut", f->path,
-				(long long)((off_t)f->size - (pos + i + 1)));
-			f->size = (uint64_t)(pos + i + 1);
-			return ftruncate(f->fd, (off_t)f->size);
+			}
 		}
 		end = pos;
 	}
-	f->size = 0;
-	return ftruncate(f->fd, 0);
+	*out = 0;
+	return 0;
+}
+
+/* Drop a last line with no newline: a write a crash cut. */
+static int drop_torn_tail(struct file_sink *f, char *err, size_t errlen)
+{
+	off_t keep = 0;
+
+	if (f->size == 0)
+		return 0;
+	if (whole_end(f, &keep, err, errlen) != 0)
+		return -1;
+	if ((uint64_t)keep == f->size)
+		return 0;
+	GW_WARN("audit", "%s: dropping %lld bytes of a record a crash cut", f->path,
+		(long long)((off_t)f->size - keep));
+	if (ftruncate(f->fd, keep) != 0) {
+		fail(err, errlen, f->path, "cannot drop a line a crash cut", errno);
+		return -1;
+	}
+	f->size = (uint64_t)keep;
+	return 0;
 }
 
 static int file_open(void *self, char *err, size_t errlen)

@@ -1,6 +1,5 @@
-/* STAND-IN declarations until the sqlite, postgres and syslog sinks are
- * merged (their own sink_sqlite.h, sink_pg.h, sink_syslog.h): delete this
- * file and the sink_*_stub.c files then. */
+/* STAND-IN declarations until the syslog sink is merged (its own
+ * sink_syslog.h): delete this file and sink_syslog_stub.c then. */
 #ifndef GW_AUDIT_SINK_STUBS_H
 #define GW_AUDIT_SINK_STUBS_H
 
@@ -9,8 +8,6 @@
 #include "audit/sink.h"
 #include "core/config-t.h"
 
-extern const struct gw_audit_sink_ops gw_audit_sink_sqlite_ops;
-void *gw_audit_sink_sqlite_new(const struct gw_audit_sink_conf *conf, char *err, size_t errlen);
 extern const struct gw_audit_sink_ops gw_audit_sink_syslog_ops;
 void *gw_audit_sink_syslog_new(const struct gw_audit_sink_conf *conf, char *err, size_t errlen);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit/checkpoint.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -62,6 +63,11 @@ struct gw_audit_writer {
 	uint64_t last_sync_ms;
 	bool sync_pending;
 	uint64_t last_retain_ms;
+	uint64_t head_seq;            /* the last record every durable sink took */
+	uint64_t last_cp_seq;         /* the last one a checkpoint covers */
+	uint64_t last_cp_ms;
+	struct gw_audit_rec *recs;    /* the batch handed to the sinks, kept between batches */
+	size_t recs_cap;
 };
 
 /* ---- the chain --------------------------------------------------------- */
@@ -80,26 +86,27 @@ static void hex_of(const unsigned char *d, size_t n, char *out)
 int gw_audit_chain_line(struct gw_audit_entry *e, const char *prev_hash,
 			char hash[GW_AUDIT_HASH_HEX + 1])
 {
-	size_t cap = e->body_len + 2 * GW_AUDIT_HASH_HEX + 64;
-	char *line = malloc(cap);
+	char head[GW_AUDIT_LINE_HEAD + 1];
+	char *body = e->buf + GW_AUDIT_LINE_HEAD, *tail = body + e->body_len, *line;
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	int n, m;
+	int h, t;
 
-	if (!line)
+	/* in place: {"seq":N, ends where the body starts */
+	h = snprintf(head, sizeof(head), "{\"seq\":%llu,", (unsigned long long)e->seq);
+	if (h <= 0 || h > GW_AUDIT_LINE_HEAD)
 		return -1;
-	n = snprintf(line, cap, "{\"seq\":%llu,%.*s,\"prev_hash\":\"%s\"}",
-		     (unsigned long long)e->seq, (int)e->body_len, e->body, prev_hash);
+	line = body - h;
+	memcpy(line, head, (size_t)h);
+	t = snprintf(tail, GW_AUDIT_LINE_TAIL, ",\"prev_hash\":\"%s\"}", prev_hash);
 	/* the hash covers the line without its hash member: up to here, then } */
-	if (n < 0 || (size_t)n >= cap || !EVP_Digest(line, (size_t)n, md, &mdlen, EVP_sha256(), NULL)) {
-		free(line);
+	if (!EVP_Digest(line, (size_t)(tail + t - line), md, &mdlen, EVP_sha256(), NULL))
 		return -1;
-	}
 	hex_of(md, mdlen, hash);
-	m = snprintf(line + n - 1, cap - (size_t)n + 1, ",\"hash\":\"%s\"}", hash);
-	free(e->line);
+	t = t - 1 + snprintf(tail + t - 1, GW_AUDIT_LINE_TAIL - (size_t)t + 1, ",\"hash\":\"%s\"}",
+			     hash);
 	e->line = line;
-	e->line_len = (size_t)(n - 1 + m);
+	e->line_len = (size_t)(tail + t - line);
 	return 0;
 }
 
@@ -289,19 +296,30 @@ static bool pause_retry(struct gw_audit_writer *w)
 static struct gw_audit_rec *recs_of(struct gw_audit_writer *w, struct gw_audit_entry *batch,
 				    size_t n)
 {
-	struct gw_audit_rec *recs = calloc(n, sizeof(*recs));
+	struct gw_audit_rec *recs = w->recs;
 	size_t i = 0;
 
-	if (!recs)
-		return NULL;
+	/* kept from batch to batch: an idle gateway's batch of one costs no
+	 * allocation; what a burst grew is given back once batches are small */
+	if (w->recs_cap > 4096 && n <= 1024) {
+		free(w->recs);
+		w->recs = NULL;
+		w->recs_cap = 0;
+	}
+	if (n > w->recs_cap) {
+		recs = realloc(w->recs, n * sizeof(*recs));
+		if (!recs)
+			return NULL;
+		w->recs = recs;
+		w->recs_cap = n;
+	}
+	memset(recs, 0, n * sizeof(*recs));
 	for (struct gw_audit_entry *e = batch; e; e = e->next, i++) {
 		struct gw_audit_rec *r = &recs[i];
 
 		snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", w->prev_hash);
-		if (gw_audit_chain_line(e, w->prev_hash, r->hash) != 0) {
-			free(recs);
+		if (gw_audit_chain_line(e, w->prev_hash, r->hash) != 0)
 			return NULL;
-		}
 		snprintf(w->prev_hash, sizeof(w->prev_hash), "%s", r->hash);
 		r->seq = e->seq;
 		r->ts_ms = e->ts_ms;
@@ -344,28 +362,45 @@ static void write_batch(struct gw_audit_writer *w, struct gw_audit_entry *batch,
 		sync_sinks(w);
 	else if (w->conf.fsync == GW_AUDIT_FSYNC_INTERVAL)
 		w->sync_pending = true;
-	free(recs);
+	if (written)
+		w->head_seq = last_seq;
 	publish(w, written ? last_seq : 0);
 }
 
 /* ---- the thread -------------------------------------------------------- */
 
+/* When the thread must wake without new records (ms, gw_now_ms()): the
+ * next fsync of the interval policy, or the next checkpoint; 0: never. */
+static uint64_t next_due(const struct gw_audit_writer *w)
+{
+	uint64_t due = 0, cp;
+
+	if (w->sync_pending)
+		due = w->last_sync_ms + (uint64_t)(w->conf.fsync_interval * 1000.0);
+	if (w->conf.signer && w->head_seq > w->last_cp_seq) {
+		cp = w->last_cp_ms + (uint64_t)(w->conf.checkpoint_every * 1000.0);
+		due = due && due < cp ? due : cp;
+	}
+	return due;
+}
+
 static void wait_for_work(struct gw_audit_writer *w)
 {
 	struct timespec ts;
-	uint64_t due;
+	uint64_t due, now;
 
 	while (!w->head && !w->stopping) {
-		if (!w->sync_pending) {
+		due = next_due(w);
+		if (!due) {
 			pthread_cond_wait(&w->wake, &w->mu);
 			continue;
 		}
-		due = w->last_sync_ms + (uint64_t)(w->conf.fsync_interval * 1000.0);
-		if (gw_now_ms() >= due)
+		now = gw_now_ms();
+		if (now >= due)
 			return;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += (time_t)((due - gw_now_ms()) / 1000);
-		ts.tv_nsec += (long)((due - gw_now_ms()) % 1000) * 1000000L;
+		ts.tv_sec += (time_t)((due - now) / 1000);
+		ts.tv_nsec += (long)((due - now) % 1000) * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
@@ -373,6 +408,44 @@ static void wait_for_work(struct gw_audit_writer *w)
 		if (pthread_cond_timedwait(&w->wake, &w->mu, &ts) == ETIMEDOUT)
 			return;
 	}
+}
+
+/* Sign the head of the chain and give the checkpoint to every sink that
+ * keeps them, when one is due (or now, at stop) and records came since
+ * the last. A sink that fails it is named in the log; the next one covers
+ * what this one would have. */
+static void maybe_checkpoint(struct gw_audit_writer *w, bool now)
+{
+	char line[GW_AUDIT_CHECKPOINT_MAX], err[200];
+	struct gw_audit_checkpoint cp = { .seq = w->head_seq };
+	struct timespec ts;
+	int n;
+
+	if (!w->conf.signer || w->head_seq <= w->last_cp_seq)
+		return;
+	if (!now && gw_now_ms() < w->last_cp_ms + (uint64_t)(w->conf.checkpoint_every * 1000.0))
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	cp.ts_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	snprintf(cp.hash, sizeof(cp.hash), "%s", w->prev_hash);
+	n = gw_audit_checkpoint_line(w->conf.signer, cp.seq, cp.hash, cp.ts_ms, line, sizeof(line));
+	w->last_cp_ms = gw_now_ms();
+	if (n < 0) {
+		GW_ERROR("audit", "cannot sign a checkpoint of seq %llu", (unsigned long long)cp.seq);
+		return;
+	}
+	cp.line = line;
+	cp.len = (size_t)n;
+	for (size_t i = 0; i < w->n; i++) {
+		struct sink_slot *sl = &w->sinks[i];
+
+		err[0] = '\0';
+		if (sl->open && sl->s.ops->checkpoint &&
+		    sl->s.ops->checkpoint(sl->s.self, &cp, err, sizeof(err)) != 0)
+			GW_WARN("audit", "audit sink %s: checkpoint of seq %llu: %s", sl->s.name,
+				(unsigned long long)cp.seq, err);
+	}
+	w->last_cp_seq = cp.seq;
 }
 
 static void maybe_retain(struct gw_audit_writer *w)
@@ -425,8 +498,10 @@ static void run(struct gw_audit_writer *w)
 		if (w->sync_pending &&
 		    gw_now_ms() >= w->last_sync_ms + (uint64_t)(w->conf.fsync_interval * 1000.0))
 			sync_sinks(w);
+		maybe_checkpoint(w, false);
 		maybe_retain(w);
 	}
+	maybe_checkpoint(w, true); /* a clean stop leaves the whole chain signed */
 	if (w->conf.fsync != GW_AUDIT_FSYNC_NEVER)
 		sync_sinks(w); /* a clean stop leaves everything on the disk */
 }
@@ -444,6 +519,9 @@ static void *writer_main(void *arg)
 	pthread_cond_signal(&w->started);
 	pthread_mutex_unlock(&w->mu);
 	if (rc == 0) {
+		w->head_seq = head;
+		w->last_cp_seq = head; /* a restart signs what comes next */
+		w->last_cp_ms = gw_now_ms();
 		w->last_sync_ms = gw_now_ms();
 		w->last_retain_ms = 0;
 		run(w);
@@ -531,6 +609,7 @@ static void writer_release(struct gw_audit_writer *w)
 	pthread_cond_destroy(&w->started);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->mu);
+	free(w->recs);
 	free(w->sinks);
 	free(w);
 }

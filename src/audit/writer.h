@@ -6,7 +6,9 @@
  * chains it (prev_hash, hash: SHA-256, docs/audit.md "The chain"), writes
  * it to each sink in one write or transaction (group commit), syncs as the
  * fsync policy says, and tells the loop the highest seq every durable sink
- * holds, or that a durable sink fails. A record is never dropped: a
+ * holds, or that a durable sink fails. Every checkpoint_every (and at a
+ * clean stop) it signs the head of the chain and hands the checkpoint to
+ * the sinks that keep them. A record is never dropped: a
  * failing durable sink gets the same batch again after a pause, while the
  * queue (bounded) waits. */
 #ifndef GW_AUDIT_WRITER_H
@@ -22,6 +24,7 @@
 #include "core/config-t.h"
 
 struct event_base;
+struct gw_audit_signer;
 struct gw_audit_writer;
 
 /* One sink handed to the writer: its type's ops and the state its
@@ -41,6 +44,8 @@ struct gw_audit_writer_conf {
 	double retry_pause;           /* seconds between tries of a failing sink */
 	unsigned retention_days;      /* 0: keep for ever */
 	double stop_grace;            /* seconds a failing sink is retried at stop */
+	const struct gw_audit_signer *signer; /* signs checkpoints (borrowed); NULL: none */
+	double checkpoint_every;      /* seconds between checkpoints */
 };
 
 /* Called on the loop of base when the writer has news: every seq <= upto

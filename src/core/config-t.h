@@ -271,14 +271,6 @@ enum gw_audit_on_failure {
 	GW_AUDIT_FAIL_SPOOL,         /* records spooled to disk and replayed (planned) */
 };
 
-/* audit.parameters: what a record keeps of a call's arguments. */
-enum gw_audit_params_mode {
-	GW_AUDIT_PARAMS_REDACTED = 0, /* sensitive values masked (audit/redact.c) */
-	GW_AUDIT_PARAMS_HASHED,       /* values replaced by their hashes */
-	GW_AUDIT_PARAMS_FULL,         /* as sent */
-	GW_AUDIT_PARAMS_NONE,         /* left out */
-};
-
 /* One entry of audit.sinks (core/config_audit.c). */
 struct gw_audit_sink_conf {
 	char *type;               /* "sqlite", "file", "stdout", "postgres", "syslog" */
@@ -298,7 +290,8 @@ struct gw_audit_conf {
 	size_t n_sinks;
 	enum gw_audit_durability durability;
 	enum gw_audit_on_failure on_failure;
-	enum gw_audit_params_mode parameters;
+	int parameters;             /* audit.parameters, as audit/redact.h's enum gw_audit_params
+	                             * counts: 0 redacted, 1 hashed, 2 full, 3 none */
 	size_t retention_days;      /* default 365; 0: keep for ever */
 	enum gw_audit_fsync fsync;
 	double fsync_interval;      /* seconds, default 0.1 (fsync: interval) */

@@ -36,11 +36,12 @@ static const struct gw_cfgval_choice failures[] = {
 	{ NULL, 0 },
 };
 
+/* the values of enum gw_audit_params (audit/redact.h, a layer above) */
 static const struct gw_cfgval_choice param_modes[] = {
-	{ "redacted", GW_AUDIT_PARAMS_REDACTED },
-	{ "hashed", GW_AUDIT_PARAMS_HASHED },
-	{ "full", GW_AUDIT_PARAMS_FULL },
-	{ "none", GW_AUDIT_PARAMS_NONE },
+	{ "redacted", 0 },
+	{ "hashed", 1 },
+	{ "full", 2 },
+	{ "none", 3 },
 	{ NULL, 0 },
 };
 
@@ -75,7 +76,7 @@ static const struct gw_cfgval_choice protocols[] = {
 	}
 ENUM_SETTER(set_durability, durability, enum gw_audit_durability)
 ENUM_SETTER(set_on_failure, on_failure, enum gw_audit_on_failure)
-ENUM_SETTER(set_parameters, parameters, enum gw_audit_params_mode)
+ENUM_SETTER(set_parameters, parameters, int)
 ENUM_SETTER(set_fsync, fsync, enum gw_audit_fsync)
 #undef ENUM_SETTER
 
@@ -346,7 +347,7 @@ int gw_cfgaudit_defaults(struct gw_audit_conf *a)
 	memset(a, 0, sizeof(*a));
 	a->durability = GW_AUDIT_COMMIT_BEFORE_ANSWER;
 	a->on_failure = GW_AUDIT_FAIL_REFUSE;
-	a->parameters = GW_AUDIT_PARAMS_REDACTED;
+	a->parameters = 0; /* redacted */
 	a->retention_days = DEFAULT_RETENTION_DAYS;
 	a->fsync = GW_AUDIT_FSYNC_INTERVAL;
 	a->fsync_interval = DEFAULT_FSYNC_INTERVAL_S;

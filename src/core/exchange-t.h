@@ -130,6 +130,9 @@ struct gw_stage {
 	void (*guard_cancel)(void *self, struct gw_guard_wait *wait);
 	gw_record_notify_fn notify;   /* set by the pipeline */
 	void *notify_arg;
+	/* the pipeline's own: where the stage is plugged, its durable tickets */
+	void *pipeline;
+	uint64_t durable_upto;
 	struct gw_stage *next;
 };
 

@@ -27,7 +27,7 @@ struct evbuffer;
 #define GW_RPC_UPSTREAM_UNAVAILABLE -32012 /* mcpgw: upstream not running / restarting */
 #define GW_RPC_LIMIT_EXCEEDED -32013   /* mcpgw: a bound of limits: (sessions, in flight) */
 #define GW_RPC_GUARD_REFUSED -32030    /* mcpgw: a guard stage refused the request */
-#define GW_RPC_AUDIT_UNAVAILABLE -32031 /* mcpgw: the audit trail cannot record (a sink fails, queue full) */
+#define GW_RPC_AUDIT_UNAVAILABLE -32031 /* mcpgw: the call cannot be recorded (audit sink down) */
 
 enum gw_msg_kind {
 	GW_MSG_REQUEST = 0,  /* method + id */

@@ -24,6 +24,7 @@ struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *
 	c->method = gw_xstrdup(method);
 	c->params = params ? json_incref(params) : NULL;
 	c->stage = GW_STAGE_ADMIT;
+	c->policy_allowed = -1;
 	c->started_us = gw_now_us();
 	c->next = s->calls;
 	s->calls = c;
@@ -108,16 +109,24 @@ void gw_call_cancel(struct gw_call *c, const char *reason)
 	gw_call_free(c);
 }
 
+void gw_call_deliver(struct gw_call *c, json_t *msg)
+{
+	c->stage = GW_STAGE_REPLY;
+	gw_session_send(c->s, c->st, msg, true);
+	gw_call_free(c);
+}
+
 void gw_call_answer(struct gw_call *c, json_t *msg)
 {
 	json_object_set(msg, "id", c->id);
 	if (c->modern && gw_modern_answer(c, msg))
 		return; /* kept: it waits for the client's input (mcp/modern.c) */
+	if (c->sent_us && !c->upstream_us)
+		c->upstream_us = gw_now_us() - c->sent_us;
 	c->answer = msg; /* for the cleanups (a task takes its run's answer) */
-	gw_pipeline_record_call(c, msg);
-	c->stage = GW_STAGE_REPLY;
-	gw_session_send(c->s, c->st, msg, true);
-	gw_call_free(c);
+	if (gw_pipeline_record_answer(c, msg))
+		return; /* held until its record is durable (mcp/pipeline.c) */
+	gw_call_deliver(c, msg);
 }
 
 void gw_call_reply(struct gw_call *c, json_t *result)

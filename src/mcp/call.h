@@ -41,6 +41,10 @@ struct gw_call *gw_call_of_ureq(struct gw_ureq *r);
 /* Answer a call with a whole response (borrowed; its id is set to the
  * call's), then free it. */
 void gw_call_answer(struct gw_call *c, json_t *msg);
+/* Send msg (borrowed) to c's client as its answer and free c: the last
+ * step of gw_call_answer(), also taken by the pipeline when it lets a held
+ * answer go. */
+void gw_call_deliver(struct gw_call *c, json_t *msg);
 /* Answer a call with a result (stolen) or an error, then free it. */
 void gw_call_reply(struct gw_call *c, json_t *result);
 void gw_call_error(struct gw_call *c, int code, const char *message, json_t *data);

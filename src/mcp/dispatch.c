@@ -5,6 +5,7 @@
 
 #include "catalog/catalog.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "mcp/call.h"
 #include "mcp/admit.h"
 #include "mcp/bridge.h"
@@ -155,6 +156,8 @@ static void forward_send(struct gw_call *c, json_t *params)
 	struct gw_ureq *r;
 
 	c->stage = GW_STAGE_SEND;
+	if (!c->sent_us)
+		c->sent_us = gw_now_us();
 	if (sup->up->conf->protocol == GW_ERA_2026 && !c->fwd_params)
 		c->fwd_params = json_deep_copy(params); /* its input_required retries repeat them */
 	r = gw_uconn_request(sup->uc, c->method, params, 0, on_forward_answer, c);

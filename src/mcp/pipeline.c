@@ -33,6 +33,8 @@ const char *gw_outcome_name(enum gw_outcome o)
 	return (unsigned)o < sizeof(outcome_names) / sizeof(outcome_names[0]) ? outcome_names[o] : "?";
 }
 
+static void on_record_notify(void *arg, uint64_t upto, const char *why);
+
 void gw_pipeline_add(struct gw_gateway *gw, struct gw_stage *st)
 {
 	struct gw_stage **pp = &gw->stages;
@@ -40,6 +42,9 @@ void gw_pipeline_add(struct gw_gateway *gw, struct gw_stage *st)
 	while (*pp)
 		pp = &(*pp)->next;
 	st->next = NULL;
+	st->notify = on_record_notify;
+	st->notify_arg = st;
+	st->pipeline = gw;
 	*pp = st;
 }
 
@@ -78,19 +83,54 @@ static const char *target_of(const struct gw_call *c)
 	return t;
 }
 
+static const char *kind_of(const struct gw_principal *who)
+{
+	if (!who)
+		return "anonymous";
+	switch (who->method) {
+	case GW_AUTH_APIKEY:
+		return "apikey";
+	case GW_AUTH_JWT:
+		return "jwt";
+	case GW_AUTH_MTLS:
+		return "mtls";
+	default:
+		return "anonymous";
+	}
+}
+
+/* The caller's part of an exchange; roles go into rv (the exchange
+ * borrows it: GW_PRINCIPAL_MAX_ROLES entries). */
+static void caller_of(const struct gw_principal *who, const char **rv, struct gw_exchange *x)
+{
+	x->subject = who && who->subject[0] ? who->subject : NULL;
+	x->subject_kind = kind_of(who);
+	x->nroles = who ? who->n_roles : 0;
+	for (size_t i = 0; i < x->nroles; i++)
+		rv[i] = who->roles[i];
+	x->roles = rv;
+}
+
 static void exchange_of(const struct gw_call *c, struct gw_exchange *x)
 {
+	const struct gw_session *s = c->s;
+
 	memset(x, 0, sizeof(*x));
 	x->method = c->method;
 	x->endpoint = NULL;
-	x->session_id = c->s->modern ? NULL : c->s->id;
-	x->proto = c->modern ? "2026-07-28" : c->s->proto;
-	x->subject = c->who ? c->who->subject : NULL;
+	x->session_id = s->modern ? NULL : s->id;
+	x->proto = c->modern ? "2026-07-28" : s->proto;
+	x->subject = c->who && c->who->subject[0] ? c->who->subject : NULL;
+	x->subject_kind = kind_of(c->who);
+	x->client_name = json_string_value(json_object_get(s->client_info, "name"));
+	x->client_version = json_string_value(json_object_get(s->client_info, "version"));
 	x->target = target_of(c);
 	x->server = c->sup ? c->sup->up->conf->name : NULL;
 	x->id = c->id;
-	x->params = c->params;
 	x->stage = c->stage;
+	x->policy_allowed = c->policy_allowed;
+	x->policy_rule = c->policy_rule[0] ? c->policy_rule : NULL;
+	x->upstream_us = c->upstream_us;
 	x->started_ms = 0;
 }
 
@@ -275,34 +315,56 @@ enum gw_outcome gw_pipeline_outcome_of(json_t *msg)
 	}
 }
 
-static void run_record(struct gw_gateway *gw, const struct gw_exchange *x)
+static uint64_t run_record(struct gw_gateway *gw, const struct gw_exchange *x,
+			   struct gw_stage **by)
 {
-	for (struct gw_stage *st = gw->stages; st; st = st->next)
-		if (st->record)
-			st->record(st->self, x);
+	uint64_t top = 0;
+
+	for (struct gw_stage *st = gw->stages; st; st = st->next) {
+		uint64_t t = st->record ? st->record(st->self, x) : 0;
+
+		if (t > st->durable_upto && t > top) {
+			top = t;
+			*by = st;
+		}
+	}
+	return top;
 }
 
-void gw_pipeline_record_call(struct gw_call *c, json_t *msg)
+/* Run the record stages on c ending with msg; the highest ticket a stage
+ * gave, and that stage in *by. */
+static uint64_t record_call(struct gw_call *c, json_t *msg, struct gw_stage **by)
 {
 	struct gw_gateway *gw = c->s->gw;
 	struct gw_exchange x;
+	const char *rv[GW_PRINCIPAL_MAX_ROLES];
 	json_t *err = json_object_get(msg, "error");
 
+	*by = NULL;
 	if (c->recorded)
-		return;
+		return 0;
 	c->recorded = true;
 	if (c->outcome == GW_OUTCOME_PENDING)
 		c->outcome = gw_pipeline_outcome_of(msg);
 	if (!gw->stages)
-		return;
+		return 0;
 	exchange_of(c, &x);
+	caller_of(c->who, rv, &x);
+	x.params = c->params;
 	x.response = msg;
 	x.outcome = c->outcome;
 	x.error_code = err ? (int)json_integer_value(json_object_get(err, "code")) : 0;
 	x.reason = err ? json_string_value(json_object_get(err, "message")) : NULL;
 	x.started_ms = wall_ms() - (gw_now_us() - c->started_us) / 1000u;
 	x.duration_us = gw_now_us() - c->started_us;
-	run_record(gw, &x);
+	return run_record(gw, &x, by);
+}
+
+void gw_pipeline_record_call(struct gw_call *c, json_t *msg)
+{
+	struct gw_stage *by;
+
+	(void)record_call(c, msg, &by); /* an answer that is not sent: nothing to hold */
 }
 
 void gw_pipeline_record_refused_msg(struct gw_session *s, const struct gw_msg *m,
@@ -312,6 +374,7 @@ void gw_pipeline_record_refused_msg(struct gw_session *s, const struct gw_msg *m
 
 	if (!s->gw->stages)
 		return;
+	x.subject_kind = kind_of(s->owner);
 	x.method = m->method;
 	x.session_id = s->modern ? NULL : s->id;
 	x.proto = s->proto;
@@ -326,9 +389,100 @@ void gw_pipeline_record_refused_msg(struct gw_session *s, const struct gw_msg *m
 
 void gw_pipeline_record(struct gw_gateway *gw, struct gw_exchange *x)
 {
+	struct gw_stage *by;
+
 	if (!gw->stages)
 		return;
 	if (!x->started_ms)
 		x->started_ms = wall_ms();
-	run_record(gw, x);
+	if (!x->subject_kind)
+		x->subject_kind = x->subject ? NULL : "anonymous";
+	(void)run_record(gw, x, &by); /* not a call: its answer is not held */
+}
+
+/* ---- holding answers for their records ---------------------------------------------- */
+
+static void hold_unlink(struct gw_gateway *gw, struct gw_call_hold *h)
+{
+	*h->pprev = h->next;
+	if (h->next)
+		h->next->pprev = h->pprev;
+	else
+		gw->held_tail = h->pprev == &gw->held ? NULL : h->pprev;
+	h->next = NULL;
+	h->pprev = NULL;
+}
+
+static void hold_ended(struct gw_call *c, struct gw_call_cleanup *cl)
+{
+	struct gw_call_hold *h = &c->hold;
+
+	(void)cl;
+	hold_unlink(c->s->gw, h);
+	json_decref(h->msg);
+	h->msg = NULL;
+}
+
+bool gw_pipeline_record_answer(struct gw_call *c, json_t *msg)
+{
+	struct gw_gateway *gw = c->s->gw;
+	struct gw_call_hold *h = &c->hold;
+	struct gw_stage *by;
+	uint64_t t = record_call(c, msg, &by);
+
+	if (!t)
+		return false;
+	c->stage = GW_STAGE_RECORD;
+	h->c = c;
+	h->msg = json_incref(msg);
+	h->ticket = t;
+	h->st = by;
+	h->next = NULL;
+	h->pprev = gw->held_tail ? gw->held_tail : &gw->held;
+	*h->pprev = h;
+	gw->held_tail = &h->next;
+	gw_call_on_end(c, &h->cleanup, hold_ended);
+	return true;
+}
+
+/* The first held answer of st that notify lets go, or NULL. Tickets of
+ * one stage are held in the order they were given. */
+static struct gw_call_hold *first_released(struct gw_gateway *gw, struct gw_stage *st,
+					   uint64_t upto)
+{
+	for (struct gw_call_hold *h = gw->held; h; h = h->next) {
+		if (h->st != st)
+			continue;
+		return h->ticket <= upto ? h : NULL;
+	}
+	return NULL;
+}
+
+/* A record stage says how its records fare: deliver every answer it
+ * holds up to upto, or, when why says they cannot be made durable, answer
+ * those calls with an error naming why instead. Each is looked up afresh:
+ * delivering one may end others. */
+static void on_record_notify(void *arg, uint64_t upto, const char *why)
+{
+	struct gw_stage *st = arg;
+	struct gw_gateway *gw = st->pipeline;
+	struct gw_call_hold *h;
+
+	if (!why && upto > st->durable_upto)
+		st->durable_upto = upto;
+	while ((h = first_released(gw, st, upto))) {
+		struct gw_call *c = h->c;
+		json_t *msg = h->msg;
+
+		gw_call_cleanup_drop(&h->cleanup);
+		hold_unlink(gw, h);
+		h->msg = NULL;
+		if (why) {
+			json_decref(msg);
+			msg = gw_jsonrpc_error(c->id, GW_RPC_AUDIT_UNAVAILABLE, why, NULL);
+			c->answer = msg;
+		}
+		gw_call_deliver(c, msg);
+		json_decref(msg);
+	}
 }

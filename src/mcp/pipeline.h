@@ -44,6 +44,13 @@ enum gw_verdict gw_pipeline_guard_out(struct gw_call *c, json_t *msg, gw_guard_c
 /* Record: c ends with msg (its answer, borrowed; NULL: no answer).
  * Classifies the outcome and runs the record stages, once per call. */
 void gw_pipeline_record_call(struct gw_call *c, json_t *msg);
+/* Record c's answer msg (borrowed) and say whether it may go now. false:
+ * it may (the caller delivers it). true: a record stage holds it until
+ * that stage's record of it is durable (audit commit-before-answer); the
+ * pipeline then delivers it with gw_call_deliver(), or, when the stage
+ * says its record cannot be made durable, an error naming why; if c ends
+ * first (the client left) it is dropped with the call. */
+bool gw_pipeline_record_answer(struct gw_call *c, json_t *msg);
 /* Record an exchange that is not a call: one refused before it became a
  * call (authentication, admission, session, transport bounds), or one the
  * transport answered itself (initialize). The transport fills in what it

@@ -85,6 +85,27 @@ static bool policy_allows(const struct gw_call *c, enum gw_action act, const str
 	       GW_DECISION_ALLOW;
 }
 
+/* The authorize stage for the call's own target: as policy_allows, and
+ * the call keeps what decided, for its record. */
+static bool authorize(struct gw_call *c, enum gw_action act, const struct gw_sup *sup,
+		      const char *name)
+{
+	struct gw_gateway *gw = c->s->gw;
+	struct gw_policy_why why = { 0 };
+	static const char *const kinds[] = { "default", "client", "rule", "permission" };
+	bool ok;
+
+	if (!gw_authn_required(gw->authn))
+		return true;
+	ok = gw_policy_decide(gw->policy, c->who, act, sup->up->conf->name, name, &why) ==
+	     GW_DECISION_ALLOW;
+	c->policy_allowed = ok;
+	snprintf(c->policy_rule, sizeof(c->policy_rule), "%s%s%s",
+		 (unsigned)why.kind < 4 ? kinds[why.kind] : "policy", why.name ? ":" : "",
+		 why.name ? why.name : "");
+	return ok;
+}
+
 static bool list_filter(void *arg, enum gw_list_kind kind, const struct gw_sup *sup, const char *name)
 {
 	enum gw_action act = kind == GW_LIST_TOOLS	 ? GW_ACTION_LIST_TOOLS
@@ -113,7 +134,7 @@ static bool uri_allowed(struct gw_call *c, const struct gw_sup *sup, const json_
 		const char *u = i == 0 ? uri : norm;
 
 		ok = gw_catalog_scope_shows(&v, GW_LIST_RESOURCES, u);
-		if (ok && !policy_allows(c, GW_ACTION_READ_RESOURCE, sup, u)) {
+		if (ok && !authorize(c, GW_ACTION_READ_RESOURCE, sup, u)) {
 			c->stage = GW_STAGE_AUTHORIZE;
 			c->outcome = GW_OUTCOME_DENIED;
 			ok = false;
@@ -190,8 +211,8 @@ static struct gw_sup *resolve_named(struct gw_call *c, enum gw_list_kind kind, c
 		return NULL;
 	}
 	c->stage = GW_STAGE_AUTHORIZE;
-	if (!policy_allows(c, kind == GW_LIST_TOOLS ? GW_ACTION_INVOKE_TOOL : GW_ACTION_GET_PROMPT,
-			   sup, *orig)) {
+	if (!authorize(c, kind == GW_LIST_TOOLS ? GW_ACTION_INVOKE_TOOL : GW_ACTION_GET_PROMPT,
+		       sup, *orig)) {
 		c->outcome = GW_OUTCOME_DENIED;
 		not_found(c, kind, name);
 		return NULL;

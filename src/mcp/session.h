@@ -62,6 +62,8 @@ struct gw_gateway {
 	struct gw_limits *limits;       /* rate limiter (limits/quota.h), or NULL */
 	struct gw_reload *reload;       /* hot reload state (cli/reload.c), or NULL */
 	struct gw_stage *stages;        /* guard and record stages, in order (mcp/pipeline.h) */
+	struct gw_call_hold *held;      /* answers waiting for their record (mcp/pipeline.c), */
+	struct gw_call_hold **held_tail; /* oldest first; held_tail NULL: empty */
 	struct gw_stdio *stdio;         /* the stdio downstream (stdio/downstream.c), or NULL */
 	struct gw_http *http_state;     /* listener, TLS, connection guards (http/server.c) */
 	struct gw_reaper *reaper;       /* stdio children (upstream/stdio_reaper.h) */
@@ -79,6 +81,17 @@ typedef void (*gw_call_cleanup_fn)(struct gw_call *c, struct gw_call_cleanup *cl
 struct gw_call_cleanup {
 	gw_call_cleanup_fn fn;
 	struct gw_call_cleanup *next, **pprev;
+};
+
+/* A call whose answer waits until a record stage says its record is
+ * durable (audit commit-before-answer; mcp/pipeline.c). */
+struct gw_call_hold {
+	struct gw_call *c;
+	json_t *msg;                    /* the answer (owned ref); NULL: not held */
+	uint64_t ticket;
+	struct gw_stage *st;            /* the stage that gave the ticket */
+	struct gw_call_cleanup cleanup;
+	struct gw_call_hold *next, **pprev;
 };
 
 /* A call parked by a guard stage (mcp/pipeline.c; the stages see it as an
@@ -107,6 +120,7 @@ struct gw_call {
 	json_t *progress_token;         /* the client's token, if any */
 	int64_t our_token;              /* ours upstream, 0 if none */
 	struct gw_guard_wait guard;     /* parked by a guard stage (mcp/pipeline.c) */
+	struct gw_call_hold hold;       /* answered, waiting for its record (mcp/pipeline.c) */
 	struct gw_catalog_wait lists;   /* parked on list fetches (mcp/resolve.c) */
 	struct gw_call_cleanup lists_cleanup;
 	void (*lists_next)(struct gw_call *c); /* ... and where it goes on from then */
@@ -126,6 +140,10 @@ struct gw_call {
 	bool recorded;
 	json_t *answer;                 /* while it is being answered: the answer (borrowed) */
 	uint64_t started_us;
+	uint64_t sent_us;               /* when it went upstream; 0: never */
+	uint64_t upstream_us;           /* time with the upstream, once answered */
+	int8_t policy_allowed;          /* authorize: 1 allowed, 0 denied, -1 no decision */
+	char policy_rule[96];           /* authorize: what decided ("rule:NAME", ...) */
 	bool ending;                    /* gw_call_free() is running its cleanups */
 	struct gw_call_cleanup *cleanups; /* run once when the call ends */
 	struct gw_call *next;

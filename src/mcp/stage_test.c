@@ -32,6 +32,10 @@ struct test_stage {
 	long park_ms;
 	struct test_park *parked;
 	bool record;
+	long hold_ms;                        /* record: answers wait this long for notify */
+	bool hold_fail;                      /* ... which then says the records failed */
+	uint64_t tickets;
+	struct event *hold_timer;
 };
 
 static bool names(const char *want, const char *target)
@@ -132,12 +136,41 @@ static enum gw_verdict test_guard_out(void *self, struct gw_exchange *x, struct 
 	return GW_VERDICT_PASS;
 }
 
+/* As an audit sink would: every record given a ticket so far becomes
+ * durable (or fails) when the timer fires. */
+static void on_hold_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct test_stage *ts = arg;
+
+	(void)fd;
+	(void)what;
+	GW_INFO("teststage", "records up to %llu %s", (unsigned long long)ts->tickets,
+		ts->hold_fail ? "failed" : "durable");
+	ts->stage.notify(ts->stage.notify_arg, ts->tickets,
+			 ts->hold_fail ? "test stage: the record could not be kept" : NULL);
+}
+
+static uint64_t hold_ticket(struct test_stage *ts)
+{
+	struct timeval tv = { ts->hold_ms / 1000, (ts->hold_ms % 1000) * 1000 };
+
+	if (!ts->hold_timer)
+		ts->hold_timer = evtimer_new(ts->gw->base, on_hold_timer, ts);
+	if (!ts->hold_timer)
+		return 0;
+	if (!evtimer_pending(ts->hold_timer, NULL))
+		evtimer_add(ts->hold_timer, &tv);
+	return ++ts->tickets;
+}
+
 static uint64_t test_record(void *self, const struct gw_exchange *x)
 {
 	struct test_stage *ts = self;
 	json_t *o;
 	char *text;
 
+	if (ts->hold_ms > 0)
+		return hold_ticket(ts);
 	if (!ts->record)
 		return 0;
 	o = json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:s,s:s,s:i,s:i,s:b}", "method", x->method,
@@ -173,6 +206,10 @@ static void parse_item(struct test_stage *ts, const char *item, size_t n)
 		snprintf(ts->parkout, sizeof(ts->parkout), "%.*s", (int)(n - 8), item + 8);
 	else if (n > 7 && strncmp(item, "parkms=", 7) == 0)
 		ts->park_ms = strtol(item + 7, NULL, 10);
+	else if (n > 5 && strncmp(item, "hold=", 5) == 0)
+		ts->hold_ms = strtol(item + 5, NULL, 10);
+	else if (n == 10 && strncmp(item, "holdfail=1", 10) == 0)
+		ts->hold_fail = true;
 	else
 		GW_WARN("teststage", "MCPGW_TEST_STAGE: unknown item '%.*s'", (int)(n > 60 ? 60 : n), item);
 }
@@ -213,5 +250,7 @@ void gw_stage_test_free(struct gw_gateway *gw)
 
 	while (ts && ts->parked)
 		park_unlink(ts->parked);
+	if (ts && ts->hold_timer)
+		event_free(ts->hold_timer);
 	free(ts);
 }

@@ -13,6 +13,10 @@
  *   parkdeny the same, then refuses it;
  *   parkout  guard out holds that call's answer for parkms, then lets it
  *            pass; a call that ends while held is logged "park cancelled".
+ *   hold=MS  record gives every exchange a ticket and says they are all
+ *            durable MS ms after the first one it has not yet confirmed,
+ *            as an audit sink with commit-before-answer would (logged
+ *            "records up to N durable"); holdfail=1 says they failed.
  * Not for production: the variable is read once at start. */
 #ifndef GW_MCP_STAGE_TEST_H
 #define GW_MCP_STAGE_TEST_H

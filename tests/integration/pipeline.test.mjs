@@ -249,3 +249,46 @@ test('parked guards: held calls go on, are refused, or end cleanly when the clie
     assert.equal(again.msg?.result?.content?.[0]?.text, 'still here');
   } finally { await g.stop(); }
 });
+
+// A record stage may hold a call's answer until it says the record is
+// durable (audit's commit-before-answer): the test stage's `hold` gives
+// every record a ticket and says "durable" (or, with holdfail, "failed")
+// for all of them when its timer fires.
+test('record holds: an answer waits for its record, fails with the stage\'s reason, or ends with its client', async () => {
+  // the audit trail off: only the test stage holds answers here
+  const yaml = `servers:\n  fl:\n    command: node\n    args: ["${FLAKY}"]\n    env:\n      FLAKY_STATE: "${tempDir()}"\n` +
+    'audit:\n  sinks: []\n';
+  const g = await startGateway(yaml, { env: { MCPGW_TEST_STAGE: 'hold=400' } });
+  const durable = () => (g.logs().match(/records up to \d+ durable/g) || []).length;
+  try {
+    const sid = await initSession(g.url);
+    const before = durable();
+    const r = await rpc(g.url, sid, 2, 'tools/call', { name: 'fl__echo', arguments: { text: 'kept first' } });
+    assert.equal(r.msg?.result?.content?.[0]?.text, 'kept first', JSON.stringify(r.msg));
+    assert.ok(durable() > before, 'the answer came only after the stage said its record was durable');
+
+    // the client leaves while its answer is held: nothing fires on the ended call
+    const ctl = new AbortController();
+    const gone = fetch(g.url, { method: 'POST', signal: ctl.signal,
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream',
+        'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'fl__echo', arguments: { text: 'gone' } } }) })
+      .catch(() => null);
+    await new Promise((res) => setTimeout(res, 150));
+    ctl.abort();
+    await gone;
+    await new Promise((res) => setTimeout(res, 600)); // past the stage's timer
+    assert.equal(g.proc.exitCode, null, g.logs().slice(-2000));
+    const again = await rpc(g.url, sid, 4, 'tools/call', { name: 'fl__echo', arguments: { text: 'still here' } });
+    assert.equal(again.msg?.result?.content?.[0]?.text, 'still here');
+  } finally { await g.stop(); }
+
+  const f = await startGateway(yaml, { env: { MCPGW_TEST_STAGE: 'hold=100,holdfail=1' } });
+  try {
+    const sid = await initSession(f.url);
+    const r = await rpc(f.url, sid, 2, 'tools/call', { name: 'fl__echo', arguments: { text: 'not kept' } });
+    assert.equal(r.msg?.error?.code, -32031, JSON.stringify(r.msg));
+    assert.match(r.msg.error.message, /the record could not be kept/);
+    assert.doesNotMatch(JSON.stringify(r.msg), /not kept"/, 'the unrecorded result is not given out');
+  } finally { await f.stop(); }
+});

@@ -22,6 +22,7 @@
 #include "audit/writer.h"
 
 static char dir[64];
+static struct gw_audit_redactor *redactor;
 static char path[128];
 
 static void hex_sha256(const char *s, size_t n, char out[65])
@@ -39,7 +40,7 @@ static struct gw_audit_entry *entry(const char *target)
 	struct gw_exchange x = { .method = "tools/call", .target = target, .server = "fl",
 				 .subject = "apikey:alice", .outcome = GW_OUTCOME_SUCCESS,
 				 .policy_allowed = -1, .started_ms = 1765034435123 };
-	struct gw_audit_entry *e = gw_audit_entry_new(&x, NULL, GW_AUDIT_PARAMS_FULL, 0);
+	struct gw_audit_entry *e = gw_audit_entry_new(&x, NULL, redactor, GW_AUDIT_PARAMS_FULL, 0);
 
 	assert_non_null(e);
 	return e;
@@ -56,13 +57,41 @@ static void test_chain_line(void **state)
 	e->seq = 7;
 	assert_int_equal(gw_audit_chain_line(e, zero, hash), 0);
 	/* docs/audit.md: the hash covers the line up to the comma before "hash", then } */
-	n = snprintf(text, sizeof(text), "{\"seq\":7,%s,\"prev_hash\":\"%s\"}", e->body, zero);
+	n = snprintf(text, sizeof(text), "{\"seq\":7,%.*s,\"prev_hash\":\"%s\"}", (int)e->body_len,
+		     gw_audit_entry_body(e), zero);
 	hex_sha256(text, (size_t)n, want);
 	assert_string_equal(hash, want);
 	snprintf(text + n - 1, sizeof(text) - (size_t)n + 1, ",\"hash\":\"%s\"}", want);
 	assert_string_equal(e->line, text);
 	assert_int_equal(e->line_len, strlen(text));
 	gw_audit_entry_free(e);
+}
+
+/* Strings are escaped exactly as jansson escapes them: the body of a
+ * record with odd strings holds jansson's own dump of each. */
+static void test_escaping(void **state)
+{
+	static const char *const odd[] = { "quote \" back \\ slash /", "ctl \x01\x1f\x7f \b\f\n\r\t",
+					   "utf-8 \xc3\xbc \xe2\x82\xac \xf0\x9f\x98\x80" };
+	char body[4096];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		struct gw_exchange x = { .method = "tools/call", .target = odd[i],
+					 .policy_allowed = -1, .started_ms = 1 };
+		struct gw_audit_entry *e = gw_audit_entry_new(&x, NULL, redactor, GW_AUDIT_PARAMS_FULL, 0);
+		json_t *js = json_string(odd[i]);
+		char *want = json_dumps(js, JSON_ENCODE_ANY);
+
+		assert_non_null(e);
+		snprintf(body, sizeof(body), "%.*s", (int)e->body_len, gw_audit_entry_body(e));
+		if (!strstr(body, want))
+			print_error("%s\nlacks %s\n", body, want);
+		assert_non_null(strstr(body, want));
+		free(want);
+		json_decref(js);
+		gw_audit_entry_free(e);
+	}
 }
 
 static void noop_report(void *arg, uint64_t upto, const char *why)
@@ -170,12 +199,16 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chain_line),
+		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_writer_chain_and_restart),
 		cmocka_unit_test(test_file_not_writable),
 	};
 	int rc;
 
 	evthread_use_pthreads();
+	redactor = gw_audit_redactor_new(NULL, 0);
+	if (!redactor)
+		return 1;
 	snprintf(dir, sizeof(dir), "/tmp/gw-audit-unit-XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;
@@ -183,5 +216,6 @@ int main(void)
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	unlink(path);
 	rmdir(dir);
+	gw_audit_redactor_free(redactor);
 	return rc;
 }
