@@ -5,13 +5,18 @@
 // PostgreSQL stopped while four clients call (on_failure: refuse): calls
 // are refused naming the audit sink, /health says why, and once it is back
 // calls succeed again and every answered call has its row. The URL's
-// password appears in no answer, /health or log line.
+// password appears in no answer, /health or log line. The signed
+// checkpoints land in audit_checkpoints, and the trail exported as
+// docs/audit.md shows passes `mcpgw audit verify`, and fails it once a
+// row is edited.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  startGateway, tempDir, freePort, ROOT, apikeyCreate, writeGatewayFiles, allowAllRole, bearerClient,
+  startGateway, tempDir, freePort, ROOT, BIN, apikeyCreate, writeGatewayFiles, allowAllRole, bearerClient,
   apiKeyAuthYaml, withGatewayLog,
 } from './lib.mjs';
 import { startPostgres } from './pg.mjs';
@@ -29,14 +34,16 @@ rules:
 default_policy: deny
 `;
 
-let pg, gw, key;
+let pg, gw, key, gwDir;
 before(async () => {
   pg = await startPostgres();
   const dir = tempDir();
+  gwDir = dir;
   const port = await freePort();
   const body = `servers:\n  fl:\n    command: node\n    args: ["${FLAKY}"]\n    env:\n      FLAKY_STATE: "${tempDir()}"\n` +
     apiKeyAuthYaml(port) +
-    `audit:\n  sinks:\n    - { type: postgres, url: "${pg.url}" }\n  on_failure: refuse\n  parameters: full\n`;
+    `audit:\n  sinks:\n    - { type: postgres, url: "${pg.url}" }\n  on_failure: refuse\n  parameters: full\n` +
+    '  chain: { checkpoint_every: 500ms, signing_key: "file://signing.pem" }\n';
   const cfg = writeGatewayFiles(dir, port, body, POLICY);
   key = apikeyCreate(cfg, 'alice', 'user');
   gw = await startGateway(body, { dir, port });
@@ -183,3 +190,33 @@ test('PostgreSQL stopped while four clients call: refused naming the sink, /heal
   assert.deepEqual(missing, [], 'answered calls without a row');
   assert.ok(!gw.logs().includes(pg.password), 'the password is in the log');
 }, () => gw));
+
+test('the trail exported from PostgreSQL verifies with its checkpoints; an edited row is named', async () => {
+  await gw.stop(); // a clean stop signs the head
+  gw = null;
+  const last = (await rows()).at(-1);
+  const cps = await pg.query('SELECT seq, hash, record FROM audit_checkpoints ORDER BY seq');
+  assert.ok(cps.length >= 1, 'checkpoints in audit_checkpoints');
+  assert.equal(Number(cps.at(-1).seq), Number(last.seq), 'the stop signs the head');
+  assert.equal(cps.at(-1).hash, last.hash);
+  assert.equal(JSON.parse(cps.at(-1).record).hash, last.hash);
+
+  // docs/audit.md, "PostgreSQL sink", "Verifying"
+  const trail = join(gwDir, 'trail.jsonl');
+  const exportTrail = () => {
+    writeFileSync(trail, pg.psql('SELECT record FROM audit_logs ORDER BY seq'));
+    writeFileSync(`${trail}.checkpoints`, pg.psql('SELECT record FROM audit_checkpoints ORDER BY seq'));
+  };
+  const verify = () => spawnSync(BIN, ['audit', 'verify', '--file', trail, '--key', join(gwDir, 'signing.pem')], { encoding: 'utf8' });
+  exportTrail();
+  let r = verify();
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /checkpoints verified/);
+
+  pg.psql(`UPDATE audit_logs SET record = replace(record, '"pg-allowed"', '"pg-edited"') WHERE ${textIs('pg-allowed')}`);
+  exportTrail();
+  r = verify();
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  const edited = (await rows(textIs('pg-edited')))[0];
+  assert.match(r.stdout + r.stderr, new RegExp(`seq ${edited.seq}: hash does not match its line`));
+});
