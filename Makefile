@@ -9,7 +9,7 @@
 #   make test-stress                   integration tier (sanitized) under a CPU hog
 
 CC      ?= cc
-PKGS    := libevent libevent_pthreads libevent_openssl jansson libcurl yaml-0.1 libssl libcrypto sqlite3 cjose libpcre2-8 hiredis
+PKGS    := libevent libevent_pthreads libevent_openssl jansson libcurl yaml-0.1 libssl libcrypto sqlite3 cjose libpcre2-8 hiredis libpq
 SANITIZE ?=
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -104,7 +104,9 @@ test-unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
 # allocs.test.mjs measures the release build under the shim, whatever BIN is.
-test-integration: $(BIN)
+# audit_pg_unit.test.mjs runs the postgres sink's unit binary against the
+# PostgreSQL it starts.
+test-integration: $(BIN) $(BUILD)/unit/test_audit_pg
 	$(MAKE) SANITIZE= all alloc-shim
 	MCPGW_BIN=$(abspath $(BIN)) tests/integration/run.sh
 
