@@ -296,3 +296,23 @@ test('checkpoints: signed every checkpoint_every and at a clean stop; mcpgw audi
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /checkpoints verified/);
 });
+
+test('a reload is recorded (config_reload); a changed audit: keeps its settings until a restart, said in the log', async () => {
+  const dir = tempDir();
+  const sinks = 'audit:\n  sinks:\n    - { type: file, path: audit.jsonl }\n';
+  const g = await startGateway(`auth: none\n${sinks}`, { dir });
+  try {
+    writeFileSync(g.cfg, `${readFileSync(g.cfg, 'utf8')}  parameters: none\n`);
+    g.proc.kill('SIGHUP');
+    const path = join(dir, 'audit.jsonl');
+    let rec;
+    for (let i = 0; i < 100 && !rec; i++) {
+      rec = records(path).find((x) => x.event_type === 'config_reload');
+      if (!rec) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(rec, `no config_reload record:\n${g.logs().slice(-1500)}`);
+    assert.equal(rec.status, 'success');
+    assert.match(rec.reason, /servers: 0 added/);
+    assert.match(g.logs(), /audit: changed: the audit trail keeps its settings until a restart/);
+  } finally { await g.stop(); }
+});
