@@ -114,6 +114,26 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return need;
 }
 
+/* The escape of byte c, which jansson escapes (", \\, below 0x20), into
+ * esc (8 bytes): its length. */
+static size_t escape_of(unsigned char c, char esc[8])
+{
+	static const char short_of[] = { ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f',
+					 ['\r'] = 'r' };
+
+	esc[0] = '\\';
+	if (c == '"' || c == '\\') {
+		esc[1] = (char)c;
+		return 2;
+	}
+	if (c < sizeof(short_of) && short_of[c]) {
+		esc[1] = short_of[c];
+		return 2;
+	}
+	snprintf(esc, 8, "\\u%04X", c);
+	return 6;
+}
+
 /* s as a JSON string, escaped as jansson does; bytes that are not UTF-8
  * become U+FFFD (jansson would refuse the whole string). */
 static void put_string(struct out *o, const char *s, size_t n)
@@ -130,17 +150,14 @@ static void put_string(struct out *o, const char *s, size_t n)
 			run += k;
 			continue;
 		}
-		put(o, s + i - run, run);
+		put(o, s + i - run, run); /* the plain run before this byte */
 		run = 0;
-		if (!k)
-			puts_(o, "\\uFFFD"), k = 1;
-		else if (u[i] == '"' || u[i] == '\\')
-			esc[0] = '\\', esc[1] = (char)u[i], put(o, esc, 2);
-		else if (u[i] == '\n' || u[i] == '\r' || u[i] == '\t' || u[i] == '\b' || u[i] == '\f')
-			put(o, u[i] == '\n' ? "\\n" : u[i] == '\r' ? "\\r" : u[i] == '\t' ? "\\t"
-			       : u[i] == '\b' ? "\\b" : "\\f", 2);
-		else
-			snprintf(esc, sizeof(esc), "\\u%04X", u[i]), put(o, esc, 6);
+		if (k) {
+			put(o, esc, escape_of(u[i], esc));
+		} else {
+			puts_(o, "\\uFFFD");
+			k = 1;
+		}
 		i += k;
 	}
 	put(o, s + i - run, run);
@@ -304,10 +321,12 @@ static void put_request(struct out *o, const struct gw_exchange *x,
 	json_t *red;
 
 	member_str(o, "action", x->method);
-	if (json_is_integer(x->id))
+	if (json_is_integer(x->id)) {
 		member_int(o, "request_id", (long long)json_integer_value(x->id));
-	else if (json_is_string(x->id))
-		key(o, "request_id"), put_string(o, json_string_value(x->id), json_string_length(x->id));
+	} else if (json_is_string(x->id)) {
+		key(o, "request_id");
+		put_string(o, json_string_value(x->id), json_string_length(x->id));
+	}
 	member_str(o, "mcp_server", x->server);
 	member_str(o, "tool_name", x->target);
 	red = x->params ? gw_audit_redact(r, arguments_of(x->params), mode, GW_AUDIT_PARAMS_MAX,
@@ -328,8 +347,10 @@ static void put_outcome(struct out *o, const struct gw_exchange *x, bool call)
 	if (x->policy_allowed >= 0 && (x->policy_rule || x->policy_allowed == 1)) {
 		key(o, "policy_decision");
 		puts_(o, x->policy_allowed ? "{\"decision\":\"allow\"" : "{\"decision\":\"deny\"");
-		if (x->policy_rule)
-			puts_(o, ",\"rule\":"), put_string(o, x->policy_rule, strlen(x->policy_rule));
+		if (x->policy_rule) {
+			puts_(o, ",\"rule\":");
+			put_string(o, x->policy_rule, strlen(x->policy_rule));
+		}
 		put(o, "}", 1);
 	}
 	if (x->error_code)
@@ -337,8 +358,10 @@ static void put_outcome(struct out *o, const struct gw_exchange *x, bool call)
 	if (x->http_status)
 		member_int(o, "http_status", x->http_status);
 	member_str(o, "reason", x->reason);
-	if (json_is_boolean(err))
-		key(o, "is_error"), puts_(o, json_is_true(err) ? "true" : "false");
+	if (json_is_boolean(err)) {
+		key(o, "is_error");
+		puts_(o, json_is_true(err) ? "true" : "false");
+	}
 	if (call)
 		member_ms(o, "duration_ms", x->duration_us);
 	if (x->upstream_us)
