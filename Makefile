@@ -10,7 +10,7 @@
 #   make test-stress                   integration tier (sanitized) under a CPU hog
 
 CC      ?= cc
-PKGS    := libevent libevent_pthreads libevent_openssl jansson libcurl yaml-0.1 libssl libcrypto sqlite3 cjose libpcre2-8 hiredis
+PKGS    := libevent libevent_pthreads libevent_openssl jansson libcurl yaml-0.1 libssl libcrypto sqlite3 cjose libpcre2-8 hiredis libpq
 SANITIZE ?=
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -105,7 +105,9 @@ test-unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
 # allocs.test.mjs measures the release build under the shim, whatever BIN is.
-test-integration: $(BIN)
+# audit_pg_unit.test.mjs runs the postgres sink's unit binary against the
+# PostgreSQL it starts.
+test-integration: $(BIN) $(BUILD)/unit/test_audit_pg
 	$(MAKE) SANITIZE= all alloc-shim
 	MCPGW_BIN=$(abspath $(BIN)) tests/integration/run.sh
 
@@ -159,6 +161,7 @@ run: bootstrap
 bench: bootstrap
 	$(MAKE) all
 	$(MAKE) bench-guard
+	$(MAKE) bench-audit
 	bench/run.sh
 	bench/auth.sh
 	bench/breaker.sh
@@ -178,6 +181,13 @@ $(BUILD)/guard/guard_quality: tests/guardrails/quality.c tests/guardrails/eval.h
 .PHONY: bench-guard
 bench-guard: $(BUILD)/guard/guard_detect $(BUILD)/guard/guard_quality
 	GUARD_BIN=$(abspath $(BUILD)/guard) bench/guard_detect.sh
+# Micro-benchmark of the audit file sink (bench/audit_file.c), release build.
+$(BUILD)/bench/audit_file: bench/audit_file.c $(BUILD)/libmcpgw.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmcpgw.a $(LDFLAGS_SAN) $(LIBS) $(MALLOC_LIB)
+.PHONY: bench-audit
+bench-audit: $(BUILD)/bench/audit_file
+	$(BUILD)/bench/audit_file
 
 clean:
 	rm -rf build

@@ -1,11 +1,13 @@
 #include "cli/gateway.h"
 
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "auth/authn.h"
 #include "cli/reload.h"
 #include "core/config.h"
@@ -17,6 +19,7 @@
 #include "http/tls.h"
 #include "limits/quota.h"
 #include "mcp/modern.h"
+#include "mcp/pipeline.h"
 #include "mcp/stage_test.h"
 #include "policy/policy.h"
 #include "mcp/relay.h"
@@ -227,6 +230,31 @@ static int start_auth(struct gw_gateway *gw)
 	return 0;
 }
 
+/* The audit trail, before anything can be called: its sinks are opened
+ * and the chain's head found now (blocking), and a sink that cannot start
+ * stops the gateway. */
+static int start_audit(struct gw_gateway *gw, bool stdio)
+{
+	char err[400] = "";
+
+	if (gw_audit_new(gw->base, gw->cfg, stdio, &gw->audit, err, sizeof(err)) != 0) {
+		GW_ERROR("audit", "%s", err);
+		return GW_EINVAL;
+	}
+	if (gw->audit)
+		gw_pipeline_add(gw, gw_audit_stage(gw->audit));
+	return 0;
+}
+
+static void stop_audit(struct gw_gateway *gw)
+{
+	if (!gw->audit)
+		return;
+	gw_pipeline_remove(gw, "audit");
+	gw_audit_free(gw->audit); /* writes everything queued first */
+	gw->audit = NULL;
+}
+
 static int start_limits(struct gw_gateway *gw, bool stdio)
 {
 	char err[300] = "";
@@ -251,6 +279,8 @@ int gw_gateway_check_files(const struct gw_config *cfg, char *err, size_t cap)
 			return GW_EINVAL;
 		gw_policy_free(p);
 	}
+	if (gw_audit_check_conf(cfg, err, cap) != 0)
+		return GW_EINVAL;
 	if (cfg->tls.cert) {
 		ctx = gw_tls_context_new(&cfg->tls, err, cap);
 		if (!ctx)
@@ -272,6 +302,8 @@ static struct event_base *new_base(bool stdio)
 
 	if (!ec)
 		return NULL;
+	/* the audit writer's thread wakes the loop (event_active) */
+	evthread_use_pthreads();
 	if (!stdio)
 		event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	base = event_base_new_with_config(ec);
@@ -298,7 +330,7 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	if (!gw.reaper)
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
-	if (!gw.curl || start_auth(&gw) || start_limits(&gw, opts->stdio) ||
+	if (!gw.curl || start_audit(&gw, opts->stdio) || start_auth(&gw) || start_limits(&gw, opts->stdio) ||
 	    start_upstreams(&gw))
 		goto out_stop;
 	if (opts->stdio ? gw_stdio_downstream_start(&gw, opts->server, on_stdin_eof)
@@ -326,6 +358,7 @@ out_stop:
 	gw_policy_free(gw.policy);
 	gw.policy = NULL;
 	gw_stage_test_free(&gw);
+	stop_audit(&gw); /* after the session closes and refusals it records */
 	if (gw.sweep)
 		event_free(gw.sweep);
 	if (gw.drain) {

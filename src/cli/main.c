@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/apikey_cmd.h"
+#include "cli/audit_cmd.h"
 #include "cli/gateway.h"
 #include "cli/help.h"
 #include "cli/policy_cmd.h"
@@ -22,6 +23,7 @@ static void usage(FILE *out)
 	      "  mcpgw config check [-c FILE]\n"
 	      "  mcpgw reload [-c FILE] [--pid-file PATH]\n"
 	      "  mcpgw apikey create|list|rotate|revoke|disable|enable [--name N] [--roles R,..] [--servers S,..] [--expires 90d] [-c FILE]\n"
+	      "  mcpgw audit verify|query|tail|checkpoint [--config FILE | --file PATH | --db PATH] ...\n"
 	      "  mcpgw policy check --policy FILE\n"
 	      "  mcpgw policy explain --policy FILE --principal P [--roles R1,R2] --tool SERVER__TOOL [--action A]\n"
 	      "  mcpgw version\n"
@@ -323,6 +325,8 @@ int main(int argc, char **argv)
 		return cmd_stdio(argc - 2, argv + 2);
 	if (strcmp(cmd, "apikey") == 0)
 		return gw_cli_apikey(argc - 2, argv + 2);
+	if (strcmp(cmd, "audit") == 0)
+		return gw_cli_audit(argc - 2, argv + 2);
 	if (strcmp(cmd, "policy") == 0)
 		return gw_cli_policy(argc - 2, argv + 2);
 	if (strcmp(cmd, "reload") == 0)

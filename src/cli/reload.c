@@ -26,6 +26,7 @@
 #include "cli/gateway.h"
 #include "cli/pidfile.h"
 #include "core/buf.h"
+#include "audit/audit.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/file.h"
@@ -439,6 +440,47 @@ static int keep_generation(struct gw_reload *r, struct gw_config *cfg)
 	return 0;
 }
 
+/* Does audit: say the same in both configurations? */
+static bool audit_same(const struct gw_audit_conf *a, const struct gw_audit_conf *b)
+{
+	if (a->n_sinks != b->n_sinks || a->durability != b->durability ||
+	    a->on_failure != b->on_failure || a->parameters != b->parameters ||
+	    a->retention_days != b->retention_days || a->fsync != b->fsync ||
+	    a->fsync_interval != b->fsync_interval || a->max_queue != b->max_queue ||
+	    a->checkpoint_every != b->checkpoint_every || !same_str(a->signing_key, b->signing_key))
+		return false;
+	for (size_t i = 0; i < a->n_sinks; i++) {
+		const struct gw_audit_sink_conf *x = &a->sinks[i], *y = &b->sinks[i];
+
+		if (!same_str(x->type, y->type) || !same_str(x->path, y->path) ||
+		    !same_str(x->url, y->url) || !same_str(x->address, y->address) ||
+		    !same_str(x->protocol, y->protocol) || x->rotate_max_size != y->rotate_max_size ||
+		    x->rotate_keep != y->rotate_keep)
+			return false;
+	}
+	return true;
+}
+
+/* config_reload (and policy_change) in the audit trail. The audit module
+ * itself is kept as it started: audit: changes take a restart. */
+static void audit_reload(struct gw_gateway *gw, const struct gw_config *old,
+			 const struct server_plan *p, bool policy_changed)
+{
+	struct gw_exchange x = { .outcome = GW_OUTCOME_SUCCESS, .policy_allowed = -1 };
+	char why[160];
+
+	snprintf(why, sizeof(why), "servers: %u added, %u changed, %u removed, %u unchanged",
+		 p->added, p->changed, p->removed - p->changed, p->unchanged);
+	x.reason = why;
+	gw_audit_event(gw->audit, "config_reload", &x);
+	if (!audit_same(&old->audit, &gw->cfg->audit))
+		GW_WARN("reload", "audit: changed: the audit trail keeps its settings until a restart");
+	if (!policy_changed)
+		return;
+	x.reason = gw->policy ? "policy replaced" : "policy removed (default deny)";
+	gw_audit_event(gw->audit, "policy_change", &x);
+}
+
 static void apply(struct gw_reload *r, struct reload_job *job)
 {
 	struct gw_gateway *gw = r->gw;
@@ -494,6 +536,7 @@ static void apply(struct gw_reload *r, struct reload_job *job)
 		"%u removed, %u unchanged; policy %s", r->applied, gw->cfg->path, p.added, p.changed,
 		p.removed - p.changed, p.unchanged,
 		policy_changed ? (gw->policy ? "replaced" : "removed (default deny)") : "unchanged");
+	audit_reload(gw, old, &p, policy_changed);
 	plan_free(&p);
 	drain_arm(r);
 }

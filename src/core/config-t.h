@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum gw_transport {
 	GW_TRANSPORT_STDIO = 0,
@@ -251,6 +252,55 @@ struct gw_limits_conf {
 	double idle_timeout;        /* seconds a connection may sit idle between requests, default 120 */
 };
 
+/* audit.fsync: when written records are forced to the disk. */
+enum gw_audit_fsync {
+	GW_AUDIT_FSYNC_INTERVAL = 0, /* at most every audit.fsync_interval (default 100 ms) */
+	GW_AUDIT_FSYNC_ALWAYS,       /* after every batch, before it counts as written */
+	GW_AUDIT_FSYNC_NEVER,        /* left to the kernel */
+};
+
+/* audit.durability: when a call's answer may leave. */
+enum gw_audit_durability {
+	GW_AUDIT_COMMIT_BEFORE_ANSWER = 0, /* once its record is in every durable sink */
+	GW_AUDIT_ASYNC,                    /* at once; the record trails it */
+};
+
+/* audit.on_failure: what happens while a durable sink is failing. */
+enum gw_audit_on_failure {
+	GW_AUDIT_FAIL_REFUSE = 0,    /* new calls are refused, naming the sink */
+	GW_AUDIT_FAIL_SPOOL,         /* records spooled to disk and replayed (planned) */
+};
+
+/* One entry of audit.sinks (core/config_audit.c). */
+struct gw_audit_sink_conf {
+	char *type;               /* "sqlite", "file", "stdout", "postgres", "syslog" */
+	char *path;               /* file: the JSON-lines file; sqlite: the database (default: store.path) */
+	uint64_t rotate_max_size; /* file: bytes, 0 = never */
+	unsigned rotate_keep;     /* file: rotated files kept */
+	char *url;                /* postgres: postgresql://... (may hold a password: never log it) */
+	char *address;            /* syslog: host:port */
+	char *protocol;           /* syslog: "tcp" (default) or "udp" */
+	int fsync_mode;           /* GW_AUDIT_FSYNC_ALWAYS, _INTERVAL, _NEVER (from audit.fsync) */
+};
+
+/* audit: (docs/audit.md, docs/configuration.md "audit"). Without the
+ * block: one sqlite sink (the store), commit-before-answer, refuse. */
+struct gw_audit_conf {
+	struct gw_audit_sink_conf *sinks;
+	size_t n_sinks;
+	enum gw_audit_durability durability;
+	enum gw_audit_on_failure on_failure;
+	int parameters;             /* audit.parameters, as audit/redact.h's enum gw_audit_params
+	                             * counts: 0 redacted, 1 hashed, 2 full, 3 none */
+	size_t retention_days;      /* default 365; 0: keep for ever */
+	enum gw_audit_fsync fsync;
+	double fsync_interval;      /* seconds, default 0.1 (fsync: interval) */
+	double checkpoint_every;    /* seconds, default 10 */
+	char *signing_key;          /* file://... PEM Ed25519 key; NULL: checkpoints unsigned */
+	size_t max_queue;           /* records waiting for the writer, default 100000 */
+	int line;                   /* of audit:, for messages; 0: not in the file */
+};
+
 struct gw_config {
 	char *path;                 /* file it came from, NULL for --listen mode */
 	char *listen;               /* "host:port", default "127.0.0.1:8080" */
@@ -274,6 +324,7 @@ struct gw_config {
 	                             * "mcpgw.pid" beside the config file; NULL without one */
 	char *store_path;           /* store.path: SQLite file; default "mcpgw.db" beside the
 	                             * config file (a relative path is taken from there) */
+	struct gw_audit_conf audit; /* audit: */
 };
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "core/buf.h"
 #include "core/config_auth.h"
+#include "core/config_audit.h"
 #include "core/config_limits.h"
 #include "core/config_resilience.h"
 #include "core/config_value.h"
@@ -458,6 +459,15 @@ static int resolve_tls_beside(struct gw_config *cfg, const char *path)
 	return 0;
 }
 
+/* Audit sink files, as the store path. */
+static int resolve_audit_beside(struct gw_config *cfg, const char *path)
+{
+	for (size_t i = 0; i < cfg->audit.n_sinks; i++)
+		if (resolve_beside(&cfg->audit.sinks[i].path, path))
+			return GW_ENOMEM;
+	return 0;
+}
+
 /* ---- top level --------------------------------------------------------- */
 
 static const struct gw_cfgval_key root_keys[] = {
@@ -480,6 +490,7 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "pid_file", GW_CFGVAL_STRING(struct gw_config, pid_file, gw_cfgval_check_nonempty) },
 	{ "limits", .set = gw_cfglimits_set },
 	{ "timeouts", .set = gw_cfgres_set_root_timeouts },
+	{ "audit", .set = gw_cfgaudit_set },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)
@@ -510,7 +521,8 @@ struct gw_config *gw_config_new_default(void)
 	cfg->listen = strdup(DEFAULT_LISTEN);
 	cfg->log_level = strdup(DEFAULT_LOG_LEVEL);
 	cfg->store_path = strdup(DEFAULT_STORE_PATH);
-	if (!cfg->listen || !cfg->log_level || !cfg->store_path) {
+	if (!cfg->listen || !cfg->log_level || !cfg->store_path ||
+	    gw_cfgaudit_defaults(&cfg->audit)) {
 		gw_config_free(cfg);
 		return NULL;
 	}
@@ -558,7 +570,7 @@ struct gw_config *gw_config_load(const char *path, char *err, size_t errlen)
 		cfg->pid_file = strdup(DEFAULT_PID_FILE); /* only a file's gateway can be found */
 	if (!cfg->path || !cfg->pid_file || resolve_beside(&cfg->pid_file, path) ||
 	    resolve_beside(&cfg->store_path, path) || resolve_beside(&cfg->policy_path, path) ||
-	    resolve_tls_beside(cfg, path)) {
+	    resolve_tls_beside(cfg, path) || resolve_audit_beside(cfg, path)) {
 		gw_file_fail(err, errlen, path, "out of memory");
 		gw_config_free(cfg);
 		cfg = NULL;
@@ -609,6 +621,7 @@ void gw_config_free(struct gw_config *cfg)
 	gw_cfgauth_free(&cfg->auth);
 	gw_cfgauth_listen_tls_free(&cfg->tls);
 	gw_cfglimits_free(&cfg->limits);
+	gw_cfgaudit_free(&cfg->audit);
 	free(cfg);
 }
 

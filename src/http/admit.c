@@ -129,7 +129,7 @@ static void http_decided(struct gw_gateway *gw, struct gw_hreq *req,
 	GW_INFO("limits", "429 for %s: %s quota, retry in %u s", who ? who->subject : "anonymous",
 		gw_limit_kind_name(v->refused_by), gw_limits_retry_seconds(v));
 	refuse_later(gw, req, v);
-	next(gw, req, NULL, false, arg);
+	next(gw, req, who, false, arg); /* who: for the record of the refusal */
 }
 
 static void on_http_verdict(void *arg, const struct gw_limit_verdict *v)

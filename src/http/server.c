@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "audit/audit.h"
 #include "auth/authn.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -152,6 +153,7 @@ static void reply_health(struct gw_gateway *gw, struct gw_hreq *req)
 			 (json_int_t)((gw_now_ms() - gw->started_ms) / 1000), "sessions",
 			 (json_int_t)gw->sessions.live, "upstreams_ready", all_ready, "upstreams", ups);
 	json_object_set_new(body, "rate_limits", gw_limits_health(gw->limits));
+	json_object_set_new(body, "audit", gw_audit_health(gw->audit));
 	json_object_set_new(body, "connections",
 			    json_integer((json_int_t)gw_h1_count(gw->http_state ? gw->http_state->server
 									: NULL)));
@@ -164,10 +166,12 @@ static void reply_health(struct gw_gateway *gw, struct gw_hreq *req)
 }
 
 /* Readiness: 200 when every required upstream is ready, else 503 naming
- * the ones that are not (docs/internals/upstream-resilience.md). */
+ * the ones that are not (docs/internals/upstream-resilience.md), and the
+ * audit trail while a durable sink fails (docs/audit.md). */
 static void reply_ready(struct gw_gateway *gw, struct gw_hreq *req)
 {
 	json_t *waiting = json_array(), *body;
+	char why[256];
 
 	for (size_t i = 0; i < gw->n_ups; i++) {
 		struct gw_upstream *up = gw->ups[i];
@@ -183,6 +187,9 @@ static void reply_ready(struct gw_gateway *gw, struct gw_hreq *req)
 			json_object_set_new(o, "last_error", json_string(err));
 		json_array_append_new(waiting, o);
 	}
+	if (gw_audit_is_failing(gw->audit, why, sizeof(why))) /* calls are refused meanwhile */
+		json_array_append_new(waiting, json_pack("{s:s,s:s,s:s}", "name", "audit", "state",
+							 "failing", "last_error", why));
 	body = json_pack("{s:b,s:s,s:o}", "ready", !gw->stopping && json_array_size(waiting) == 0,
 			 "status", gw->stopping ? "stopping" : "ok", "not_ready", waiting);
 	gw_http_reply_json(req, json_is_true(json_object_get(body, "ready")) ? 200 : 503, body);
@@ -301,7 +308,7 @@ static void on_admitted(struct gw_gateway *gw, struct gw_hreq *req,
 	struct route_ctx *ctx = arg;
 
 	if (!ok)
-		gw_http_record_refusal(gw, req, NULL, NULL, GW_STAGE_ADMIT,
+		gw_http_record_refusal(gw, req, who, NULL, GW_STAGE_ADMIT,
 				       req ? GW_OUTCOME_RATE_LIMITED : GW_OUTCOME_CANCELLED,
 				       req ? "rate limited" : "the client went away during admission");
 	if (ok && req) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "auth/principal-t.h"
 #include "catalog/catalog.h"
 #include "core/err.h"
@@ -247,6 +248,31 @@ bool gw_session_is_callers(const struct gw_session *s, const struct gw_principal
 	return s->owner && who && strcmp(s->owner->subject, who->subject) == 0;
 }
 
+/* session_open / session_close in the audit trail: who, which session,
+ * which client (2026-07-28 scope sessions are not a client's: none). */
+static void audit_session(struct gw_session *s, const char *type)
+{
+	const char *kinds[] = { "anonymous", "apikey", "jwt", "mtls" };
+	const char *roles[GW_PRINCIPAL_MAX_ROLES];
+	struct gw_exchange x = { .outcome = GW_OUTCOME_SUCCESS, .policy_allowed = -1 };
+
+	if (!s->gw->audit || s->modern)
+		return;
+	x.session_id = s->id;
+	x.proto = s->proto;
+	if (s->owner) {
+		x.subject = s->owner->subject;
+		x.subject_kind = (unsigned)s->owner->method < 4 ? kinds[s->owner->method] : NULL;
+		for (size_t i = 0; i < s->owner->n_roles && i < GW_PRINCIPAL_MAX_ROLES; i++)
+			roles[i] = s->owner->roles[i];
+		x.roles = roles;
+		x.nroles = s->owner->n_roles;
+	}
+	x.client_name = json_string_value(json_object_get(s->client_info, "name"));
+	x.client_version = json_string_value(json_object_get(s->client_info, "version"));
+	gw_audit_event(s->gw->audit, type, &x);
+}
+
 void gw_session_start(struct gw_session *s, const char *proto, json_t *caps, json_t *info)
 {
 	struct gw_gateway *gw = s->gw;
@@ -268,6 +294,7 @@ void gw_session_start(struct gw_session *s, const char *proto, json_t *caps, jso
 	}
 	s->n_sups = n;
 	s->started = true;
+	audit_session(s, "session_open");
 	GW_INFO("session", "session %.8s… opened (protocol %s, %zu upstreams)", s->id, proto, n);
 }
 
@@ -320,6 +347,8 @@ void gw_session_close(struct gw_session *s)
 	if (s->closing)
 		return;
 	s->closing = true;
+	if (s->started)
+		audit_session(s, "session_close");
 	gw_map_del(&s->gw->sessions, s->id, strlen(s->id));
 	gw_tasks_session_closed(s);
 	/* Calls first: freeing the upstream sessions would answer them. */

@@ -26,6 +26,7 @@ struct gw_modern_call;
 struct gw_bridge;
 struct gw_listener;
 struct gw_principal;
+struct gw_audit;
 struct gw_authn;
 struct gw_policy;
 struct gw_limits;
@@ -65,6 +66,7 @@ struct gw_gateway {
 	struct gw_http *http_state;     /* listener, TLS, connection guards (http/server.c) */
 	struct gw_reaper *reaper;       /* stdio children (upstream/stdio_reaper.h) */
 	struct gw_drain *drain;         /* the shutdown drain, once stopping (cli/gateway.c) */
+	struct gw_audit *audit;         /* the audit trail (audit/audit.h), or NULL: none */
 };
 
 /* Something that still refers to a call (a list fetch it waits for, a

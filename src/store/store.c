@@ -49,6 +49,28 @@ static const char *const migrations[GW_STORE_SCHEMA_VERSION] = {
 	/* 2: the endpoints a key is good for (issue 4): a comma list of server
 	 * and virtual server names; '' (every key made before) is every endpoint */
 	"ALTER TABLE api_keys ADD COLUMN servers TEXT NOT NULL DEFAULT '';",
+	/* 3: the audit trail (issue 10, docs/audit.md "SQL tables"); written by
+	 * src/audit/sink_sqlite.c on its own connection. INTEGER, not BIGINT:
+	 * in SQLite only INTEGER PRIMARY KEY is the rowid (64 bits either way).
+	 * No index on ts_ms: it would cost every insert, and records are in
+	 * time order by seq (sink_sqlite.c finds old ones as a prefix). */
+	"CREATE TABLE audit_logs ("
+	"  seq        INTEGER PRIMARY KEY,"
+	"  ts_ms      INTEGER NOT NULL,"
+	"  event_type TEXT NOT NULL,"
+	"  \"user\"     TEXT NOT NULL,"
+	"  mcp_server TEXT NOT NULL,"
+	"  tool_name  TEXT NOT NULL,"
+	"  status     TEXT NOT NULL,"
+	"  record     TEXT NOT NULL,"
+	"  hash       TEXT NOT NULL"
+	");"
+	"CREATE TABLE audit_checkpoints ("
+	"  seq    INTEGER PRIMARY KEY,"
+	"  ts_ms  INTEGER NOT NULL,"
+	"  hash   TEXT NOT NULL,"
+	"  record TEXT NOT NULL"
+	");",
 };
 
 enum stmt_id {

@@ -1,5 +1,6 @@
 /* The embedded store: one SQLite database file for what the gateway keeps
- * between runs (API keys now; audit and more in later issues).
+ * between runs: API keys, and the audit trail's tables (written by
+ * src/audit/sink_sqlite.c on a connection of its own).
  *
  * Every call here is SYNCHRONOUS: it reads or writes the disk and may wait
  * up to GW_STORE_BUSY_MS for another process's write lock. Call it only at
@@ -28,7 +29,7 @@
 #include <stdint.h>
 
 #define GW_STORE_BUSY_MS 5000           /* wait at most this for a lock */
-#define GW_STORE_SCHEMA_VERSION 2       /* migrations this build knows */
+#define GW_STORE_SCHEMA_VERSION 3       /* migrations this build knows */
 #define GW_STORE_MAC_LEN 32             /* HMAC-SHA256 */
 #define GW_STORE_MAX_APIKEYS 100000     /* rows gw_store_apikey_list() reads */
 #define GW_STORE_MAX_META 4096          /* bytes of one meta value */

@@ -22,7 +22,7 @@ const COMMANDS = [
   [['config'], ['mcpgw config check', '-c']],
   [['reload'], ['mcpgw reload', '-c', '--pid-file']],
   [['version'], ['mcpgw version']],
-  [['help'], ['mcpgw serve', 'mcpgw stdio', 'mcpgw config check', 'mcpgw reload', 'mcpgw apikey', 'mcpgw policy', 'mcpgw version']],
+  [['help'], ['mcpgw serve', 'mcpgw stdio', 'mcpgw config check', 'mcpgw reload', 'mcpgw apikey', 'mcpgw audit', 'mcpgw policy', 'mcpgw version']],
   [['apikey'], ['apikey create', 'apikey list', 'apikey rotate', 'apikey revoke', 'apikey disable', 'apikey enable']],
   [['apikey', 'create'], ['mcpgw apikey create', '--name', '--roles', '--servers', '--expires', '-c']],
   [['apikey', 'list'], ['mcpgw apikey list', '-c']],
@@ -30,6 +30,11 @@ const COMMANDS = [
   [['apikey', 'revoke'], ['mcpgw apikey revoke', '--name', '-c']],
   [['apikey', 'disable'], ['mcpgw apikey disable', '--name', '-c']],
   [['apikey', 'enable'], ['mcpgw apikey enable', '--name', '-c']],
+  [['audit'], ['audit verify', 'audit query', 'audit tail', 'audit checkpoint']],
+  [['audit', 'verify'], ['mcpgw audit verify', '--config', '--file', '--db', '--key']],
+  [['audit', 'query'], ['mcpgw audit query', '--config', '--file', '--db', '--since', '--until', '--user', '--server', '--tool', '--status', '--limit', '--format']],
+  [['audit', 'tail'], ['mcpgw audit tail', '--config', '--file', '--db', '-n', '-f', '--format']],
+  [['audit', 'checkpoint'], ['mcpgw audit checkpoint', '--config', '--file', '--db', '--key']],
   [['policy'], ['mcpgw policy check', 'mcpgw policy explain']],
   [['policy', 'check'], ['mcpgw policy check', '--policy']],
   [['policy', 'explain'], ['mcpgw policy explain', '--policy', '--principal', '--email', '--roles', '--tool', '--server', '--action']],
@@ -39,7 +44,8 @@ const COMMANDS = [
 const OTHERS = {
   'apikey create': 'apikey list', 'apikey list': 'apikey create', 'policy check': 'policy explain',
   'policy explain': 'policy check', serve: 'mcpgw stdio', stdio: 'mcpgw serve', reload: 'mcpgw serve',
-  version: 'mcpgw serve', 'config check': 'mcpgw serve',
+  version: 'mcpgw serve', 'config check': 'mcpgw serve', 'audit verify': 'audit query',
+  'audit query': 'audit verify', 'audit tail': 'audit verify', 'audit checkpoint': 'audit verify',
 };
 
 for (const [cmd, words] of COMMANDS) {
@@ -69,7 +75,8 @@ test('a --help after serve -- COMMAND is that command\'s, not ours', () => {
 for (const [cmd, bad] of [
   [['serve'], '--bogus'], [['stdio'], '--bogus'], [['config', 'check'], '--bogus'], [['reload'], '--bogus'],
   [['version'], '--bogus'], [['apikey', 'create'], '--bogus'], [['apikey', 'list'], '--bogus'],
-  [['policy', 'explain'], '--bogus'],
+  [['policy', 'explain'], '--bogus'], [['audit', 'verify'], '--bogus'], [['audit', 'query'], '--bogus'],
+  [['audit', 'tail'], '--bogus'], [['audit', 'checkpoint'], '--bogus'],
 ]) {
   test(`mcpgw ${cmd.join(' ')} ${bad}: exit 2, the option named on stderr, nothing on stdout`, () => {
     const r = run([...cmd, bad]);

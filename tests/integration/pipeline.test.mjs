@@ -255,7 +255,9 @@ test('parked guards: held calls go on, are refused, or end cleanly when the clie
 // every record a ticket and says "durable" (or, with holdfail, "failed")
 // for all of them when its timer fires.
 test('record holds: an answer waits for its record, fails with the stage\'s reason, or ends with its client', async () => {
-  const yaml = `servers:\n  fl:\n    command: node\n    args: ["${FLAKY}"]\n    env:\n      FLAKY_STATE: "${tempDir()}"\n`;
+  // the audit trail off: only the test stage holds answers here
+  const yaml = `servers:\n  fl:\n    command: node\n    args: ["${FLAKY}"]\n    env:\n      FLAKY_STATE: "${tempDir()}"\n` +
+    'audit:\n  sinks: []\n';
   const g = await startGateway(yaml, { env: { MCPGW_TEST_STAGE: 'hold=400' } });
   const durable = () => (g.logs().match(/records up to \d+ durable/g) || []).length;
   try {

@@ -376,7 +376,7 @@ static void test_unknown_key(void **state)
 		  "2: key 'listen_addr': unknown key (expected one of: listen, max_body, "
 		  "allowed_origins, max_sessions, session_idle_timeout, shutdown_grace, log_level, "
 		  "page_size, servers, virtual_servers, store, auth, tls, policy, pid_file, limits, "
-		  "timeouts)" },
+		  "timeouts, audit)" },
 		{ "server:\n  a: {}\n", "1: key 'server': unknown key (did you mean 'servers'?)" },
 		{ "servers:\n  search:\n    command: x\n    tiemout: 3\n",
 		  "4: key 'servers.search.tiemout': unknown key (did you mean 'timeout'?)" },
@@ -386,6 +386,53 @@ static void test_unknown_key(void **state)
 	};
 
 	(void)state;
+	run_bad(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* audit: (issue 10): defaults, every key, and the bad values each named. */
+static void test_audit(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ "audit:\n  sinks:\n    - { type: fil, path: x }\n",
+		  "3: key 'audit.sinks[0].type': expected one of sqlite, file, stdout, postgres, "
+		  "syslog, got 'fil'" },
+		{ "audit:\n  sinks:\n    - { type: stdout, path: x }\n",
+		  "3: key 'audit.sinks[0].path': not a key of a stdout sink" },
+		{ "audit:\n  sinks:\n    - { type: file }\n",
+		  "3: key 'audit.sinks[0]': a file sink needs path" },
+		{ "audit:\n  sinks:\n    - { type: postgres, url: \"http://secret@x\" }\n",
+		  "3: key 'audit.sinks[0].url': a PostgreSQL URL starts with postgresql://" },
+		{ "audit:\n  fsync_interval: 5x\n",
+		  "2: key 'audit.fsync_interval': expected a duration above 0 and up to a year (10s, "
+		  "100ms, 2m, 1h), got '5x'" },
+		{ "audit:\n  durability: sync\n",
+		  "2: key 'audit.durability': expected one of commit-before-answer, async, got 'sync'" },
+	};
+	struct gw_config *cfg = parse_ok("listen: 127.0.0.1:1\n");
+
+	(void)state;
+	assert_int_equal(cfg->audit.n_sinks, 1);
+	assert_string_equal(cfg->audit.sinks[0].type, "sqlite");
+	assert_int_equal(cfg->audit.durability, GW_AUDIT_COMMIT_BEFORE_ANSWER);
+	assert_int_equal(cfg->audit.retention_days, 365);
+	gw_config_free(cfg);
+	cfg = parse_ok("audit:\n  sinks:\n"
+		       "    - { type: file, path: a.jsonl, rotate: { max_size: 100MiB, keep: 3 } }\n"
+		       "    - { type: syslog, address: \"127.0.0.1:514\" }\n"
+		       "  durability: async\n  parameters: hashed\n  fsync: always\n"
+		       "  chain: { checkpoint_every: 500ms, signing_key: \"file://k.pem\" }\n");
+	assert_int_equal(cfg->audit.n_sinks, 2);
+	assert_int_equal(cfg->audit.sinks[0].rotate_max_size, 100u * 1024 * 1024);
+	assert_int_equal(cfg->audit.sinks[0].rotate_keep, 3);
+	assert_int_equal(cfg->audit.sinks[0].fsync_mode, GW_AUDIT_FSYNC_ALWAYS);
+	assert_string_equal(cfg->audit.sinks[1].protocol, "tcp");
+	assert_int_equal(cfg->audit.durability, GW_AUDIT_ASYNC);
+	assert_int_equal(cfg->audit.parameters, 1); /* hashed */
+	assert_true(cfg->audit.checkpoint_every > 0.49 && cfg->audit.checkpoint_every < 0.51);
+	gw_config_free(cfg);
+	cfg = parse_ok("audit:\n  sinks: []\n");
+	assert_int_equal(cfg->audit.n_sinks, 0);
+	gw_config_free(cfg);
 	run_bad(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
@@ -951,6 +998,7 @@ int main(void)
 		cmocka_unit_test(test_type_errors),
 		cmocka_unit_test(test_server_type_errors),
 		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_command_url),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_interpolation),

@@ -1,0 +1,322 @@
+/* The audit module (contract in audit/audit.h). */
+#include "audit/audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit/checkpoint.h"
+#include "audit/record.h"
+#include "audit/redact.h"
+#include "audit/sink_file.h"
+#include "audit/sink_pg.h"
+#include "audit/sink_sqlite.h"
+#include "audit/sink_stdout.h"
+#include "audit/sink_syslog.h"
+#include "audit/writer.h"
+#include "core/jsonrpc.h"
+#include "core/log.h"
+
+/* audit.parameters is read in core/config_audit.c, below this layer */
+_Static_assert(GW_AUDIT_PARAMS_REDACTED == 0 && GW_AUDIT_PARAMS_HASHED == 1 &&
+		       GW_AUDIT_PARAMS_FULL == 2 && GW_AUDIT_PARAMS_NONE == 3,
+	       "audit.parameters values");
+
+#define QUEUE_BYTES_MAX ((size_t)256 * 1024 * 1024)
+#define RETRY_PAUSE_S 1.0
+#define STOP_GRACE_S 5.0
+
+struct gw_audit {
+	struct gw_stage stage;
+	struct gw_audit_writer *w;
+	enum gw_audit_durability durability;
+	enum gw_audit_on_failure on_failure;
+	enum gw_audit_params parameters;
+	struct gw_audit_redactor *redactor;
+	struct gw_audit_signer *signer; /* NULL: no audit.chain.signing_key, no checkpoints */
+	size_t max_queue;
+	uint64_t lost;                /* records dropped past the second bound, not yet told */
+};
+
+/* The constructor of each sink type. */
+static const struct {
+	const char *type;
+	const struct gw_audit_sink_ops *ops;
+	void *(*make)(const struct gw_audit_sink_conf *conf, char *err, size_t errlen);
+} sink_types[] = {
+	{ "sqlite", &gw_audit_sink_sqlite_ops, gw_audit_sink_sqlite_new },
+	{ "file", &gw_audit_sink_file_ops, gw_audit_sink_file_new },
+	{ "stdout", &gw_audit_sink_stdout_ops, gw_audit_sink_stdout_new },
+	{ "postgres", &gw_audit_sink_postgres_ops, gw_audit_sink_postgres_new },
+	{ "syslog", &gw_audit_sink_syslog_ops, gw_audit_sink_syslog_new },
+};
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the stage --------------------------------------------------------- */
+
+/* Tell the trail how many records the second bound cost, once it can. */
+static void tell_lost(struct gw_audit *a)
+{
+	struct gw_exchange x = { .outcome = GW_OUTCOME_ERROR, .policy_allowed = -1 };
+	struct gw_audit_entry *e;
+	char why[120];
+
+	snprintf(why, sizeof(why), "%llu records lost: the audit queue was full",
+		 (unsigned long long)a->lost);
+	x.reason = why;
+	e = gw_audit_entry_new(&x, "audit_gap", a->redactor, GW_AUDIT_PARAMS_NONE, wall_ms());
+	if (e && gw_audit_writer_push(a->w, e, true)) {
+		a->lost = 0;
+		return;
+	}
+	gw_audit_entry_free(e);
+}
+
+static uint64_t push(struct gw_audit *a, const struct gw_exchange *x, const char *event_type)
+{
+	struct gw_audit_entry *e =
+		gw_audit_entry_new(x, event_type, a->redactor, a->parameters, wall_ms());
+	uint64_t seq = e ? gw_audit_writer_push(a->w, e, true) : 0;
+
+	if (!seq) {
+		if (a->lost++ == 0)
+			GW_ERROR("audit", "%s: a record is lost", e ? "the audit queue is full"
+								   : "out of memory");
+		gw_audit_entry_free(e);
+		return 0;
+	}
+	if (a->lost)
+		tell_lost(a);
+	return seq;
+}
+
+static uint64_t audit_record(void *self, const struct gw_exchange *x)
+{
+	struct gw_audit *a = self;
+	uint64_t seq = push(a, x, NULL);
+
+	return a->durability == GW_AUDIT_COMMIT_BEFORE_ANSWER ? seq : 0;
+}
+
+static enum gw_verdict audit_guard_in(void *self, struct gw_exchange *x, struct gw_refusal *r)
+{
+	struct gw_audit *a = self;
+	char why[sizeof(r->message)];
+
+	(void)x;
+	if (gw_audit_writer_failing(a->w, why, sizeof(why))) {
+		r->code = GW_RPC_AUDIT_UNAVAILABLE;
+		snprintf(r->message, sizeof(r->message), "%s", why);
+		return GW_VERDICT_ANSWERED;
+	}
+	if (gw_audit_writer_is_full(a->w)) {
+		r->code = GW_RPC_AUDIT_UNAVAILABLE;
+		snprintf(r->message, sizeof(r->message),
+			 "audit unavailable: %zu records wait for the audit sinks", a->max_queue);
+		return GW_VERDICT_ANSWERED;
+	}
+	return GW_VERDICT_PASS;
+}
+
+/* The writer's news, on the loop: passed on to the pipeline. */
+static void on_report(void *arg, uint64_t upto, const char *why)
+{
+	struct gw_audit *a = arg;
+
+	if (a->stage.notify)
+		a->stage.notify(a->stage.notify_arg, upto, why);
+}
+
+void gw_audit_event(struct gw_audit *a, const char *event_type, const struct gw_exchange *x)
+{
+	if (a)
+		push(a, x, event_type);
+}
+
+/* ---- start and stop ---------------------------------------------------- */
+
+static int make_sink(const struct gw_config *cfg, const struct gw_audit_sink_conf *sc, bool stdio,
+		     struct gw_audit_writer_sink *out, char *err, size_t errlen)
+{
+	struct gw_audit_sink_conf c = *sc;
+	char why[240] = "";
+
+	c.fsync_mode = (int)cfg->audit.fsync;
+	if (strcmp(c.type, "sqlite") == 0 && !c.path)
+		c.path = cfg->store_path; /* the store's own file */
+	if (c.path)
+		snprintf(out->name, sizeof(out->name), "%s %s", c.type, c.path);
+	else
+		snprintf(out->name, sizeof(out->name), "%s", c.type);
+	for (size_t i = 0; i < sizeof(sink_types) / sizeof(sink_types[0]); i++) {
+		if (strcmp(sink_types[i].type, c.type) != 0)
+			continue;
+		out->ops = sink_types[i].ops;
+		if (strcmp(c.type, "syslog") == 0) /* durable over TCP, not over UDP */
+			out->ops = gw_audit_sink_syslog_ops_for(&c);
+		if (stdio && out->ops == &gw_audit_sink_stdout_ops)
+			out->self = gw_audit_sink_stdout_new_fd(STDERR_FILENO, why, sizeof(why));
+		else
+			out->self = sink_types[i].make(&c, why, sizeof(why));
+		if (out->self)
+			return 0;
+		snprintf(err, errlen, "audit sink %s: %s", out->name, why);
+		return -1;
+	}
+	snprintf(err, errlen, "audit sink %s: unknown type", c.type);
+	return -1;
+}
+
+static int make_sinks(const struct gw_config *cfg, bool stdio, struct gw_audit_writer_sink *sinks,
+		      char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->audit.n_sinks; i++) {
+		if (make_sink(cfg, &cfg->audit.sinks[i], stdio, &sinks[i], err, errlen) == 0)
+			continue;
+		while (i-- > 0)
+			sinks[i].ops->free(sinks[i].self);
+		return -1;
+	}
+	return 0;
+}
+
+/* The signing key audit.chain.signing_key names ("file://PATH" or PATH; a
+ * relative path beside the config file, as `mcpgw audit` takes it), made
+ * when missing. 0 with a->signer NULL when none is named. */
+static int load_signer(struct gw_audit *a, const struct gw_config *cfg, char *err, size_t errlen)
+{
+	const char *k = cfg->audit.signing_key, *slash;
+	char path[4096];
+
+	if (!k)
+		return 0;
+	if (strncmp(k, "file://", 7) == 0)
+		k += 7;
+	slash = cfg->path ? strrchr(cfg->path, '/') : NULL;
+	if (k[0] == '/' || !slash)
+		snprintf(path, sizeof(path), "%s", k);
+	else
+		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - cfg->path), cfg->path, k);
+	a->signer = gw_audit_signer_load(path, err, errlen);
+	return a->signer ? 0 : -1;
+}
+
+static void writer_conf(const struct gw_audit_conf *ac, struct gw_audit_writer_conf *wc)
+{
+	memset(wc, 0, sizeof(*wc));
+	wc->fsync = ac->fsync;
+	wc->fsync_interval = ac->fsync_interval;
+	wc->max_queue = ac->max_queue;
+	wc->max_queue_bytes = QUEUE_BYTES_MAX;
+	wc->retry_pause = RETRY_PAUSE_S;
+	wc->retention_days = (unsigned)ac->retention_days;
+	wc->stop_grace = STOP_GRACE_S;
+	wc->checkpoint_every = ac->checkpoint_every;
+}
+
+int gw_audit_new(struct event_base *base, const struct gw_config *cfg, bool stdio,
+		 struct gw_audit **out, char *err, size_t errlen)
+{
+	const struct gw_audit_conf *ac = &cfg->audit;
+	struct gw_audit_writer_sink *sinks;
+	struct gw_audit_writer_conf wc;
+	struct gw_audit *a;
+
+	*out = NULL;
+	if (ac->n_sinks == 0)
+		return 0;
+	if (gw_audit_check_conf(cfg, err, errlen) != 0)
+		return -1;
+	a = calloc(1, sizeof(*a));
+	sinks = calloc(ac->n_sinks, sizeof(*sinks));
+	if (!a || !sinks) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	a->redactor = gw_audit_redactor_new(err, errlen);
+	if (!a->redactor || load_signer(a, cfg, err, errlen) != 0 ||
+	    make_sinks(cfg, stdio, sinks, err, errlen) != 0)
+		goto fail;
+	writer_conf(ac, &wc);
+	wc.signer = a->signer;
+	a->w = gw_audit_writer_new(base, sinks, ac->n_sinks, &wc, on_report, a, err, errlen);
+	free(sinks);
+	sinks = NULL;
+	if (!a->w)
+		goto fail;
+	a->durability = ac->durability;
+	a->on_failure = ac->on_failure;
+	a->parameters = (enum gw_audit_params)ac->parameters;
+	a->max_queue = ac->max_queue;
+	a->stage.name = "audit";
+	a->stage.self = a;
+	a->stage.record = audit_record;
+	a->stage.guard_in = audit_guard_in;
+	if (ac->on_failure == GW_AUDIT_FAIL_SPOOL)
+		GW_WARN("audit", "audit.on_failure: spool is not built yet: new calls are refused "
+			"while a durable sink fails, as with refuse");
+	*out = a;
+	return 0;
+fail:
+	free(sinks);
+	if (a) {
+		gw_audit_redactor_free(a->redactor);
+		gw_audit_signer_free(a->signer);
+	}
+	free(a);
+	return -1;
+}
+
+struct gw_stage *gw_audit_stage(struct gw_audit *a)
+{
+	return &a->stage;
+}
+
+json_t *gw_audit_health(struct gw_audit *a)
+{
+	json_t *o;
+
+	if (!a)
+		return json_pack("{s:b}", "enabled", false);
+	o = gw_audit_writer_health(a->w);
+	if (o) {
+		json_object_set_new(o, "enabled", json_true());
+		json_object_set_new(o, "ok", json_boolean(!gw_audit_writer_failing(a->w, NULL, 0)));
+	}
+	return o;
+}
+
+bool gw_audit_is_failing(struct gw_audit *a, char *why, size_t whylen)
+{
+	return a && gw_audit_writer_failing(a->w, why, whylen);
+}
+
+void gw_audit_free(struct gw_audit *a)
+{
+	if (!a)
+		return;
+	gw_audit_writer_free(a->w);
+	gw_audit_redactor_free(a->redactor);
+	gw_audit_signer_free(a->signer);
+	free(a);
+}
+
+int gw_audit_check_conf(const struct gw_config *cfg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->audit.n_sinks; i++) {
+		const struct gw_audit_sink_conf *s = &cfg->audit.sinks[i];
+
+		if (strcmp(s->type, "file") == 0 && !gw_audit_sink_file_can_write(s->path, err, errlen))
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,53 @@
+/* The audit trail (issue 10; docs/audit.md): the module the gateway owns.
+ * Made from cfg->audit at start (cli/gateway.c), it builds the sinks, runs
+ * the writer (audit/writer.h) and plugs into the call pipeline as a record
+ * stage: every exchange becomes one record; with commit-before-answer the
+ * record's seq is the ticket the call's answer waits on; while a durable
+ * sink fails (on_failure: refuse) or the queue is full, guard_in refuses
+ * new calls with GW_RPC_AUDIT_UNAVAILABLE naming the sink. A reload keeps
+ * it as it is (a change of audit: takes a restart). Loop only. */
+#ifndef GW_AUDIT_AUDIT_H
+#define GW_AUDIT_AUDIT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/config-t.h"
+#include "core/exchange-t.h"
+
+struct event_base;
+struct gw_audit;
+
+/* Start the audit trail cfg->audit describes on base: each sink made,
+ * opened and asked where the chain ends (blocks until then). stdio: the
+ * gateway's stdout is the MCP stream, so the stdout sink writes to stderr.
+ * 0 with *out set (NULL when audit.sinks is empty: no trail), or -1 with
+ * err naming the sink ("audit sink file /var/log/a.jsonl: ..."). */
+int gw_audit_new(struct event_base *base, const struct gw_config *cfg, bool stdio,
+		 struct gw_audit **out, char *err, size_t errlen);
+/* Its record stage, for gw_pipeline_add(); owned by a. */
+struct gw_stage *gw_audit_stage(struct gw_audit *a);
+/* Record an event that is not an MCP exchange: event_type is one of
+ * docs/audit.md's ("session_open", "session_close", "config_reload", ...);
+ * x holds what is known of it (caller, session, client, reason, outcome).
+ * NULL a is a no-op. */
+void gw_audit_event(struct gw_audit *a, const char *event_type, const struct gw_exchange *x);
+/* The "audit" object of /health: each sink ok or failing with its reason,
+ * records queued, the last seq given and the last one every durable sink
+ * holds. A new reference; {"enabled":false} for a NULL a. */
+json_t *gw_audit_health(struct gw_audit *a);
+/* Is a durable sink failing, so that new calls are refused? Then its
+ * "audit sink NAME unavailable: REASON" into why (whylen bytes). false
+ * for a NULL a. For /ready. */
+bool gw_audit_is_failing(struct gw_audit *a, char *why, size_t whylen);
+/* Write everything queued, close the sinks, free a. NULL is a no-op.
+ * Blocks (up to a few seconds if a durable sink fails). */
+void gw_audit_free(struct gw_audit *a);
+
+/* What `config check` can tell without starting: each file sink's file
+ * can be created or appended to. 0, or -1 with "PATH: why" in err.
+ * Blocks on the disk. */
+int gw_audit_check_conf(const struct gw_config *cfg, char *err, size_t errlen);
+
+#endif

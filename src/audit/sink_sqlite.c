@@ -1,0 +1,302 @@
+/* SQLite audit sink (sink_sqlite.h). Runs only on the audit writer's
+ * thread. Values are always bound, never formatted into SQL. */
+#include "audit/sink_sqlite.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+
+enum {
+	Q_BEGIN,
+	Q_COMMIT,
+	Q_ROLLBACK,
+	Q_INSERT,
+	Q_SAME,
+	Q_CHECKPOINT,
+	Q_LAST,
+	Q_RETAIN_LOGS,
+	Q_RETAIN_CPS,
+	Q_COUNT
+};
+
+static const char *const q_sql[Q_COUNT] = {
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	/* a batch sent again after a failed commit that did commit: the
+	 * rows already there are kept, and Q_SAME checks they are the same */
+	[Q_INSERT] = "INSERT INTO audit_logs (seq, ts_ms, event_type, \"user\", mcp_server, "
+		     "tool_name, status, record, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+		     "ON CONFLICT (seq) DO NOTHING",
+	[Q_SAME] = "SELECT 1 FROM audit_logs WHERE seq = ?1 AND hash = ?2",
+	[Q_CHECKPOINT] = "INSERT INTO audit_checkpoints (seq, ts_ms, hash, record) "
+			 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (seq) DO UPDATE SET "
+			 "ts_ms = excluded.ts_ms, hash = excluded.hash, record = excluded.record",
+	[Q_LAST] = "SELECT seq, hash FROM audit_logs ORDER BY seq DESC LIMIT 1",
+	/* Records are in time order by seq, so the old ones are a prefix: the
+	 * first record recent enough is found by scanning only the old ones
+	 * (no index on ts_ms, which would cost every insert), and the prefix
+	 * goes by rowid range. The newest record is always kept: it is where
+	 * the chain goes on. */
+	[Q_RETAIN_LOGS] = "DELETE FROM audit_logs WHERE seq < coalesce("
+			  "(SELECT seq FROM audit_logs WHERE ts_ms >= ?1 ORDER BY seq LIMIT 1),"
+			  "(SELECT max(seq) FROM audit_logs))",
+	/* a checkpoint before the oldest kept record can no longer be checked */
+	[Q_RETAIN_CPS] = "DELETE FROM audit_checkpoints WHERE seq < "
+			 "(SELECT coalesce(min(seq), 0) FROM audit_logs)",
+};
+
+struct sink_sqlite {
+	char *path;
+	int fsync_mode;
+	sqlite3 *db;
+	sqlite3_stmt *q[Q_COUNT];
+};
+
+static int fail(struct sink_sqlite *s, const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s: %s", s->path, what,
+		 s->db ? sqlite3_errmsg(s->db) : "not open");
+	return -1;
+}
+
+static void q_done(sqlite3_stmt *q)
+{
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+}
+
+/* Run q (no rows) to its end; false if it failed. */
+static bool q_run(sqlite3_stmt *q)
+{
+	int rc = sqlite3_step(q);
+
+	q_done(q);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW;
+}
+
+static void sqlite_close(void *self)
+{
+	struct sink_sqlite *s = self;
+
+	for (size_t i = 0; i < Q_COUNT; i++) {
+		sqlite3_finalize(s->q[i]);
+		s->q[i] = NULL;
+	}
+	sqlite3_close(s->db);
+	s->db = NULL;
+}
+
+/* The store's own open brings the file's schema up to date (migration 3
+ * makes the audit tables), then this connection is the sink's. */
+static int sqlite_open(void *self, char *err, size_t errlen)
+{
+	struct sink_sqlite *s = self;
+	struct gw_store *st;
+	char sql[96];
+	int rc;
+
+	sqlite_close(s);
+	st = gw_store_open(s->path, err, errlen);
+	if (!st)
+		return -1;
+	gw_store_close(st);
+	rc = sqlite3_open_v2(s->path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+			     NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	sqlite3_busy_timeout(s->db, GW_STORE_BUSY_MS);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	snprintf(sql, sizeof(sql), "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s;",
+		 s->fsync_mode == GW_AUDIT_FSYNC_ALWAYS ? "FULL" : "NORMAL");
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < Q_COUNT; i++)
+		if (sqlite3_prepare_v3(s->db, q_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
+				       NULL) != SQLITE_OK)
+			goto fail;
+	return 0;
+fail:
+	fail(s, "cannot open the audit tables", err, errlen);
+	sqlite_close(s);
+	return -1;
+}
+
+static bool bind_rec(sqlite3_stmt *q, const struct gw_audit_rec *r)
+{
+	return sqlite3_bind_int64(q, 1, (sqlite3_int64)r->seq) == SQLITE_OK &&
+	       sqlite3_bind_int64(q, 2, r->ts_ms) == SQLITE_OK &&
+	       sqlite3_bind_text(q, 3, r->event_type, -1, SQLITE_STATIC) == SQLITE_OK &&
+	       sqlite3_bind_text(q, 4, r->user, -1, SQLITE_STATIC) == SQLITE_OK &&
+	       sqlite3_bind_text(q, 5, r->mcp_server, -1, SQLITE_STATIC) == SQLITE_OK &&
+	       sqlite3_bind_text(q, 6, r->tool_name, -1, SQLITE_STATIC) == SQLITE_OK &&
+	       sqlite3_bind_text(q, 7, r->status, -1, SQLITE_STATIC) == SQLITE_OK &&
+	       sqlite3_bind_text(q, 8, r->line, (int)r->len, SQLITE_STATIC) == SQLITE_OK &&
+	       sqlite3_bind_text(q, 9, r->hash, -1, SQLITE_STATIC) == SQLITE_OK;
+}
+
+/* After an INSERT that changed nothing: is the row there this record? */
+static bool same_row(struct sink_sqlite *s, const struct gw_audit_rec *r)
+{
+	sqlite3_stmt *q = s->q[Q_SAME];
+	bool same = sqlite3_bind_int64(q, 1, (sqlite3_int64)r->seq) == SQLITE_OK &&
+		    sqlite3_bind_text(q, 2, r->hash, -1, SQLITE_STATIC) == SQLITE_OK &&
+		    sqlite3_step(q) == SQLITE_ROW;
+
+	q_done(q);
+	return same;
+}
+
+static int tx_end(struct sink_sqlite *s, int rc, char *err, size_t errlen)
+{
+	if (rc == 0 && !q_run(s->q[Q_COMMIT]))
+		rc = fail(s, "cannot commit", err, errlen);
+	if (rc && !sqlite3_get_autocommit(s->db))
+		q_run(s->q[Q_ROLLBACK]);
+	return rc;
+}
+
+static int sqlite_write(void *self, const struct gw_audit_rec *recs, size_t n, char *err,
+			size_t errlen)
+{
+	struct sink_sqlite *s = self;
+	sqlite3_stmt *q;
+	int rc = 0;
+
+	if (!s->db)
+		return fail(s, "cannot write", err, errlen);
+	if (!q_run(s->q[Q_BEGIN]))
+		return fail(s, "cannot begin a transaction", err, errlen);
+	q = s->q[Q_INSERT];
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (!bind_rec(q, &recs[i]) || sqlite3_step(q) != SQLITE_DONE)
+			rc = fail(s, "cannot insert a record", err, errlen);
+		else if (sqlite3_changes(s->db) == 0 && !same_row(s, &recs[i])) {
+			snprintf(err, errlen, "%s: audit_logs holds another record %llu", s->path,
+				 (unsigned long long)recs[i].seq);
+			rc = -1;
+		}
+		q_done(q);
+	}
+	return tx_end(s, rc, err, errlen);
+}
+
+static int sqlite_checkpoint(void *self, const struct gw_audit_checkpoint *cp, char *err,
+			     size_t errlen)
+{
+	struct sink_sqlite *s = self;
+	sqlite3_stmt *q = s->q[Q_CHECKPOINT];
+	bool ok;
+
+	if (!s->db)
+		return fail(s, "cannot write", err, errlen);
+	ok = sqlite3_bind_int64(q, 1, (sqlite3_int64)cp->seq) == SQLITE_OK &&
+	     sqlite3_bind_int64(q, 2, cp->ts_ms) == SQLITE_OK &&
+	     sqlite3_bind_text(q, 3, cp->hash, -1, SQLITE_STATIC) == SQLITE_OK &&
+	     sqlite3_bind_text(q, 4, cp->line, (int)cp->len, SQLITE_STATIC) == SQLITE_OK &&
+	     sqlite3_step(q) == SQLITE_DONE;
+	q_done(q);
+	return ok ? 0 : fail(s, "cannot store a checkpoint", err, errlen);
+}
+
+static int sqlite_sync(void *self, char *err, size_t errlen)
+{
+	struct sink_sqlite *s = self;
+
+	/* FULL synced each commit; NEVER leaves it to SQLite's own checkpoints */
+	if (s->fsync_mode != GW_AUDIT_FSYNC_INTERVAL)
+		return 0;
+	/* a passive checkpoint syncs the WAL before it copies anything; the C
+	 * call, not the PRAGMA, which SQLite would prepare again each time */
+	if (!s->db || sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+						NULL) != SQLITE_OK)
+		return fail(s, "cannot sync", err, errlen);
+	return 0;
+}
+
+static int sqlite_last(void *self, uint64_t *seq, char hash[GW_AUDIT_HASH_HEX + 1], char *err,
+		       size_t errlen)
+{
+	struct sink_sqlite *s = self;
+	sqlite3_stmt *q = s->q[Q_LAST];
+	const unsigned char *h;
+	int rc;
+
+	*seq = 0;
+	hash[0] = '\0';
+	if (!s->db)
+		return fail(s, "cannot read", err, errlen);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		h = sqlite3_column_text(q, 1);
+		*seq = (uint64_t)sqlite3_column_int64(q, 0);
+		snprintf(hash, GW_AUDIT_HASH_HEX + 1, "%s", h ? (const char *)h : "");
+	}
+	q_done(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, "cannot read the last record", err, errlen);
+	return 0;
+}
+
+static int sqlite_retain(void *self, int64_t before_ms, char *err, size_t errlen)
+{
+	struct sink_sqlite *s = self;
+	int rc = 0;
+
+	if (!s->db)
+		return fail(s, "cannot delete", err, errlen);
+	if (!q_run(s->q[Q_BEGIN]))
+		return fail(s, "cannot begin a transaction", err, errlen);
+	if (sqlite3_bind_int64(s->q[Q_RETAIN_LOGS], 1, before_ms) != SQLITE_OK ||
+	    !q_run(s->q[Q_RETAIN_LOGS]) || !q_run(s->q[Q_RETAIN_CPS]))
+		rc = fail(s, "cannot delete old records", err, errlen);
+	return tx_end(s, rc, err, errlen);
+}
+
+static void sqlite_free(void *self)
+{
+	struct sink_sqlite *s = self;
+
+	if (!s)
+		return;
+	sqlite_close(s);
+	free(s->path);
+	free(s);
+}
+
+void *gw_audit_sink_sqlite_new(const struct gw_audit_sink_conf *conf, char *err, size_t errlen)
+{
+	struct sink_sqlite *s;
+
+	if (!conf || !conf->path || !*conf->path) {
+		snprintf(err, errlen, "audit sink sqlite: no database path");
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s)
+		s->path = strdup(conf->path);
+	if (!s || !s->path) {
+		free(s);
+		snprintf(err, errlen, "audit sink sqlite: out of memory");
+		return NULL;
+	}
+	s->fsync_mode = conf->fsync_mode;
+	return s;
+}
+
+const struct gw_audit_sink_ops gw_audit_sink_sqlite_ops = {
+	.type = "sqlite",
+	.durable = true,
+	.open = sqlite_open,
+	.write = sqlite_write,
+	.checkpoint = sqlite_checkpoint,
+	.sync = sqlite_sync,
+	.last = sqlite_last,
+	.retain = sqlite_retain,
+	.close = sqlite_close,
+	.free = sqlite_free,
+};

@@ -1,0 +1,733 @@
+/* The audit writer (contract in audit/writer.h; docs/internals/audit.md).
+ *
+ * One mutex guards what the loop and the thread share: the queue, the
+ * next seq, each sink's health and what is to be reported. Sinks, the
+ * chain head and the fsync clock are the thread's alone. The thread never
+ * calls into the loop but through event_active() (libevent is made
+ * thread-aware by evthread_use_pthreads() before the base exists). */
+#include "audit/writer.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit/checkpoint.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+#define RETAIN_EVERY_MS (3600u * 1000u)
+#define DAY_MS (24LL * 3600 * 1000)
+
+struct sink_slot {
+	struct gw_audit_writer_sink s;
+	bool open;                    /* thread only */
+	bool done;                    /* thread only: has the batch being written */
+	bool failing;                 /* under mu */
+	char reason[240];             /* under mu: "audit sink NAME: ..." */
+};
+
+struct gw_audit_writer {
+	pthread_mutex_t mu;
+	pthread_cond_t wake;          /* the thread: records queued, or stop */
+	pthread_cond_t started;       /* the starter: the thread is ready or failed */
+	pthread_t thread;
+	struct event *ev;             /* activated by the thread; runs on_report */
+	gw_audit_report_fn report;
+	void *arg;
+	struct gw_audit_writer_conf conf;
+	struct sink_slot *sinks;
+	size_t n;
+	/* under mu */
+	struct gw_audit_entry *head, **tail;
+	size_t queued, queued_bytes;
+	uint64_t next_seq;
+	int start_state;              /* 0 starting, 1 running, -1 failed */
+	char start_err[300];
+	bool stopping;
+	uint64_t stop_deadline_ms;
+	uint64_t durable_upto;
+	bool failing;
+	char why[240];
+	/* loop only */
+	uint64_t reported_upto;
+	bool reported_failing;
+	/* thread only */
+	char prev_hash[GW_AUDIT_HASH_HEX + 1];
+	uint64_t last_sync_ms;
+	bool sync_pending;
+	uint64_t last_retain_ms;
+	uint64_t head_seq;            /* the last record every durable sink took */
+	uint64_t last_cp_seq;         /* the last one a checkpoint covers */
+	uint64_t last_cp_ms;
+	struct gw_audit_rec *recs;    /* the batch handed to the sinks, kept between batches */
+	size_t recs_cap;
+};
+
+/* ---- the chain --------------------------------------------------------- */
+
+static void hex_of(const unsigned char *d, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int gw_audit_chain_line(struct gw_audit_entry *e, const char *prev_hash,
+			char hash[GW_AUDIT_HASH_HEX + 1])
+{
+	char head[GW_AUDIT_LINE_HEAD + 1];
+	char *body = e->buf + GW_AUDIT_LINE_HEAD, *tail = body + e->body_len, *line;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	int h, t;
+
+	/* in place: {"seq":N, ends where the body starts */
+	h = snprintf(head, sizeof(head), "{\"seq\":%llu,", (unsigned long long)e->seq);
+	if (h <= 0 || h > GW_AUDIT_LINE_HEAD)
+		return -1;
+	line = body - h;
+	memcpy(line, head, (size_t)h);
+	t = snprintf(tail, GW_AUDIT_LINE_TAIL, ",\"prev_hash\":\"%s\"}", prev_hash);
+	/* the hash covers the line without its hash member: up to here, then } */
+	if (!EVP_Digest(line, (size_t)(tail + t - line), md, &mdlen, EVP_sha256(), NULL))
+		return -1;
+	hex_of(md, mdlen, hash);
+	t = t - 1 + snprintf(tail + t - 1, GW_AUDIT_LINE_TAIL - (size_t)t + 1, ",\"hash\":\"%s\"}",
+			     hash);
+	e->line = line;
+	e->line_len = (size_t)(tail + t - line);
+	return 0;
+}
+
+/* ---- sink health ------------------------------------------------------- */
+
+static void slot_fail(struct gw_audit_writer *w, struct sink_slot *sl, const char *err)
+{
+	bool was;
+
+	pthread_mutex_lock(&w->mu);
+	was = sl->failing;
+	sl->failing = true;
+	snprintf(sl->reason, sizeof(sl->reason), "audit sink %s unavailable: %s", sl->s.name, err);
+	pthread_mutex_unlock(&w->mu);
+	if (!was)
+		GW_ERROR("audit", "audit sink %s: %s", sl->s.name, err);
+}
+
+static void slot_ok(struct gw_audit_writer *w, struct sink_slot *sl)
+{
+	bool was;
+
+	pthread_mutex_lock(&w->mu);
+	was = sl->failing;
+	sl->failing = false;
+	sl->reason[0] = '\0';
+	pthread_mutex_unlock(&w->mu);
+	if (was)
+		GW_INFO("audit", "audit sink %s: writing again", sl->s.name);
+}
+
+/* Sets w->failing/why from the sinks (under mu) and wakes the loop. */
+static void publish(struct gw_audit_writer *w, uint64_t upto)
+{
+	pthread_mutex_lock(&w->mu);
+	if (upto)
+		w->durable_upto = upto;
+	w->failing = false;
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->sinks[i].s.ops->durable && w->sinks[i].failing) {
+			w->failing = true;
+			snprintf(w->why, sizeof(w->why), "%s", w->sinks[i].reason);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	event_active(w->ev, EV_READ, 0);
+}
+
+/* ---- start ------------------------------------------------------------- */
+
+static int open_slot(struct gw_audit_writer *w, struct sink_slot *sl)
+{
+	char err[200] = "";
+
+	if (sl->open)
+		return 0;
+	if (sl->s.ops->open && sl->s.ops->open(sl->s.self, err, sizeof(err)) != 0) {
+		slot_fail(w, sl, err[0] ? err : "cannot open");
+		return -1;
+	}
+	sl->open = true;
+	return 0;
+}
+
+/* Where the chain ends: the highest seq (and its hash) any durable sink
+ * holds. A sink behind the others cannot be filled in (the records are
+ * gone from memory): it is said, and the chain goes on from the highest. */
+static int find_head(struct gw_audit_writer *w, uint64_t *seq)
+{
+	char err[200] = "", hash[GW_AUDIT_HASH_HEX + 1];
+	uint64_t s;
+	bool seen = false;
+
+	*seq = 0;
+	snprintf(w->prev_hash, sizeof(w->prev_hash), "%s", ZERO_HASH);
+	for (size_t i = 0; i < w->n; i++) {
+		struct sink_slot *sl = &w->sinks[i];
+
+		if (!sl->s.ops->durable || !sl->s.ops->last)
+			continue;
+		s = 0;
+		hash[0] = '\0';
+		if (sl->s.ops->last(sl->s.self, &s, hash, err, sizeof(err)) != 0) {
+			snprintf(w->start_err, sizeof(w->start_err), "audit sink %s: %s", sl->s.name, err);
+			return -1;
+		}
+		if (seen && s != *seq)
+			GW_WARN("audit", "audit sink %s ends at seq %llu, another at %llu: the chain "
+				"goes on from the highest", sl->s.name, (unsigned long long)s,
+				(unsigned long long)*seq);
+		if (s > *seq) {
+			*seq = s;
+			snprintf(w->prev_hash, sizeof(w->prev_hash), "%s", hash);
+		}
+		seen = true;
+	}
+	return 0;
+}
+
+static int start_sinks(struct gw_audit_writer *w, uint64_t *head)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct sink_slot *sl = &w->sinks[i];
+
+		if (open_slot(w, sl) == 0)
+			continue;
+		if (sl->s.ops->durable) {
+			snprintf(w->start_err, sizeof(w->start_err), "%s", sl->reason);
+			return -1;
+		}
+	}
+	return find_head(w, head);
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+static void sync_sinks(struct gw_audit_writer *w)
+{
+	char err[200];
+
+	for (size_t i = 0; i < w->n; i++) {
+		struct sink_slot *sl = &w->sinks[i];
+
+		err[0] = '\0';
+		if (sl->open && sl->s.ops->sync && sl->s.ops->sync(sl->s.self, err, sizeof(err)) != 0)
+			GW_ERROR("audit", "audit sink %s: sync: %s", sl->s.name, err);
+	}
+	w->last_sync_ms = gw_now_ms();
+	w->sync_pending = false;
+}
+
+/* One try of every sink that does not have the batch yet. true when every
+ * durable sink has it. */
+static bool try_sinks(struct gw_audit_writer *w, const struct gw_audit_rec *recs, size_t n)
+{
+	bool all = true;
+	char err[200];
+
+	for (size_t i = 0; i < w->n; i++) {
+		struct sink_slot *sl = &w->sinks[i];
+		bool durable = sl->s.ops->durable;
+
+		if (sl->done)
+			continue;
+		err[0] = '\0';
+		if (open_slot(w, sl) == 0 &&
+		    sl->s.ops->write(sl->s.self, recs, n, err, sizeof(err)) == 0) {
+			sl->done = true;
+			slot_ok(w, sl);
+			continue;
+		}
+		if (sl->open) {
+			slot_fail(w, sl, err[0] ? err : "write failed");
+			sl->s.ops->close(sl->s.self);
+			sl->open = false;
+		}
+		/* a sink that is not durable gets one try: nothing waits on it */
+		sl->done = !durable;
+		all = all && !durable;
+	}
+	return all;
+}
+
+/* Wait retry_pause before the next try; false when it is time to give up
+ * (stopping, and the stop's grace is over). */
+static bool pause_retry(struct gw_audit_writer *w)
+{
+	struct timespec ts;
+	bool go_on;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)w->conf.retry_pause;
+	ts.tv_nsec += (long)((w->conf.retry_pause - (double)(time_t)w->conf.retry_pause) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->mu);
+	if (!w->stopping)
+		pthread_cond_timedwait(&w->wake, &w->mu, &ts);
+	go_on = !w->stopping || gw_now_ms() < w->stop_deadline_ms;
+	pthread_mutex_unlock(&w->mu);
+	return go_on;
+}
+
+static struct gw_audit_rec *recs_of(struct gw_audit_writer *w, struct gw_audit_entry *batch,
+				    size_t n)
+{
+	struct gw_audit_rec *recs = w->recs;
+	size_t i = 0;
+
+	/* kept from batch to batch: an idle gateway's batch of one costs no
+	 * allocation; what a burst grew is given back once batches are small */
+	if (w->recs_cap > 4096 && n <= 1024) {
+		free(w->recs);
+		w->recs = NULL;
+		w->recs_cap = 0;
+	}
+	if (n > w->recs_cap) {
+		recs = realloc(w->recs, n * sizeof(*recs));
+		if (!recs)
+			return NULL;
+		w->recs = recs;
+		w->recs_cap = n;
+	}
+	memset(recs, 0, n * sizeof(*recs));
+	for (struct gw_audit_entry *e = batch; e; e = e->next, i++) {
+		struct gw_audit_rec *r = &recs[i];
+
+		snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", w->prev_hash);
+		if (gw_audit_chain_line(e, w->prev_hash, r->hash) != 0)
+			return NULL;
+		snprintf(w->prev_hash, sizeof(w->prev_hash), "%s", r->hash);
+		r->seq = e->seq;
+		r->ts_ms = e->ts_ms;
+		r->line = e->line;
+		r->len = e->line_len;
+		r->event_type = e->event_type;
+		r->user = e->user;
+		r->mcp_server = e->mcp_server;
+		r->tool_name = e->tool_name;
+		r->status = e->status;
+	}
+	return recs;
+}
+
+static void write_batch(struct gw_audit_writer *w, struct gw_audit_entry *batch, size_t n,
+			uint64_t last_seq)
+{
+	char keep[GW_AUDIT_HASH_HEX + 1];
+	struct gw_audit_rec *recs;
+	bool written;
+
+	snprintf(keep, sizeof(keep), "%s", w->prev_hash);
+	/* out of memory: the chain head is put back and the batch tried again */
+	while (!(recs = recs_of(w, batch, n))) {
+		snprintf(w->prev_hash, sizeof(w->prev_hash), "%s", keep);
+		if (!pause_retry(w))
+			return;
+	}
+	for (size_t i = 0; i < w->n; i++)
+		w->sinks[i].done = false;
+	while (!(written = try_sinks(w, recs, n))) {
+		publish(w, 0);
+		if (!pause_retry(w))
+			break;
+	}
+	if (!written)
+		GW_ERROR("audit", "stopping with records %llu..%llu not in every durable sink",
+			 (unsigned long long)batch->seq, (unsigned long long)last_seq);
+	if (written && w->conf.fsync == GW_AUDIT_FSYNC_ALWAYS)
+		sync_sinks(w);
+	else if (w->conf.fsync == GW_AUDIT_FSYNC_INTERVAL)
+		w->sync_pending = true;
+	if (written)
+		w->head_seq = last_seq;
+	publish(w, written ? last_seq : 0);
+}
+
+/* ---- the thread -------------------------------------------------------- */
+
+/* When the thread must wake without new records (ms, gw_now_ms()): the
+ * next fsync of the interval policy, or the next checkpoint; 0: never. */
+static uint64_t next_due(const struct gw_audit_writer *w)
+{
+	uint64_t due = 0, cp;
+
+	if (w->sync_pending)
+		due = w->last_sync_ms + (uint64_t)(w->conf.fsync_interval * 1000.0);
+	if (w->conf.signer && w->head_seq > w->last_cp_seq) {
+		cp = w->last_cp_ms + (uint64_t)(w->conf.checkpoint_every * 1000.0);
+		due = due && due < cp ? due : cp;
+	}
+	return due;
+}
+
+static void wait_for_work(struct gw_audit_writer *w)
+{
+	struct timespec ts;
+	uint64_t due, now;
+
+	while (!w->head && !w->stopping) {
+		due = next_due(w);
+		if (!due) {
+			pthread_cond_wait(&w->wake, &w->mu);
+			continue;
+		}
+		now = gw_now_ms();
+		if (now >= due)
+			return;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (time_t)((due - now) / 1000);
+		ts.tv_nsec += (long)((due - now) % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (pthread_cond_timedwait(&w->wake, &w->mu, &ts) == ETIMEDOUT)
+			return;
+	}
+}
+
+/* Sign the head of the chain and give the checkpoint to every sink that
+ * keeps them, when one is due (or now, at stop) and records came since
+ * the last. A sink that fails it is named in the log; the next one covers
+ * what this one would have. */
+static void maybe_checkpoint(struct gw_audit_writer *w, bool now)
+{
+	char line[GW_AUDIT_CHECKPOINT_MAX], err[200];
+	struct gw_audit_checkpoint cp = { .seq = w->head_seq };
+	struct timespec ts;
+	int n;
+
+	if (!w->conf.signer || w->head_seq <= w->last_cp_seq)
+		return;
+	if (!now && gw_now_ms() < w->last_cp_ms + (uint64_t)(w->conf.checkpoint_every * 1000.0))
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	cp.ts_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	snprintf(cp.hash, sizeof(cp.hash), "%s", w->prev_hash);
+	n = gw_audit_checkpoint_line(w->conf.signer, cp.seq, cp.hash, cp.ts_ms, line, sizeof(line));
+	w->last_cp_ms = gw_now_ms();
+	if (n < 0) {
+		GW_ERROR("audit", "cannot sign a checkpoint of seq %llu", (unsigned long long)cp.seq);
+		return;
+	}
+	cp.line = line;
+	cp.len = (size_t)n;
+	for (size_t i = 0; i < w->n; i++) {
+		struct sink_slot *sl = &w->sinks[i];
+
+		err[0] = '\0';
+		if (sl->open && sl->s.ops->checkpoint &&
+		    sl->s.ops->checkpoint(sl->s.self, &cp, err, sizeof(err)) != 0)
+			GW_WARN("audit", "audit sink %s: checkpoint of seq %llu: %s", sl->s.name,
+				(unsigned long long)cp.seq, err);
+	}
+	w->last_cp_seq = cp.seq;
+}
+
+static void maybe_retain(struct gw_audit_writer *w)
+{
+	char err[200];
+	int64_t before;
+
+	if (!w->conf.retention_days || gw_now_ms() - w->last_retain_ms < RETAIN_EVERY_MS)
+		return;
+	w->last_retain_ms = gw_now_ms();
+	before = (int64_t)time(NULL) * 1000 - (int64_t)w->conf.retention_days * DAY_MS;
+	for (size_t i = 0; i < w->n; i++) {
+		struct sink_slot *sl = &w->sinks[i];
+
+		err[0] = '\0';
+		if (sl->open && sl->s.ops->retain &&
+		    sl->s.ops->retain(sl->s.self, before, err, sizeof(err)) != 0)
+			GW_WARN("audit", "audit sink %s: retention: %s", sl->s.name, err);
+	}
+}
+
+static void run(struct gw_audit_writer *w)
+{
+	struct gw_audit_entry *batch, *e;
+	uint64_t last_seq = 0;
+	size_t n;
+	bool stop;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		wait_for_work(w);
+		batch = w->head;
+		n = w->queued;
+		if (batch)
+			last_seq = w->next_seq - 1;
+		w->head = NULL;
+		w->tail = &w->head;
+		w->queued = 0;
+		w->queued_bytes = 0;
+		stop = w->stopping;
+		pthread_mutex_unlock(&w->mu);
+		if (batch)
+			write_batch(w, batch, n, last_seq);
+		while ((e = batch)) {
+			batch = e->next;
+			gw_audit_entry_free(e);
+		}
+		if (n == 0 && stop)
+			break;
+		if (w->sync_pending &&
+		    gw_now_ms() >= w->last_sync_ms + (uint64_t)(w->conf.fsync_interval * 1000.0))
+			sync_sinks(w);
+		maybe_checkpoint(w, false);
+		maybe_retain(w);
+	}
+	maybe_checkpoint(w, true); /* a clean stop leaves the whole chain signed */
+	if (w->conf.fsync != GW_AUDIT_FSYNC_NEVER)
+		sync_sinks(w); /* a clean stop leaves everything on the disk */
+}
+
+static void *writer_main(void *arg)
+{
+	struct gw_audit_writer *w = arg;
+	uint64_t head = 0;
+	int rc = start_sinks(w, &head);
+
+	pthread_mutex_lock(&w->mu);
+	w->start_state = rc == 0 ? 1 : -1;
+	w->next_seq = head + 1;
+	w->durable_upto = head;
+	pthread_cond_signal(&w->started);
+	pthread_mutex_unlock(&w->mu);
+	if (rc == 0) {
+		w->head_seq = head;
+		w->last_cp_seq = head; /* a restart signs what comes next */
+		w->last_cp_ms = gw_now_ms();
+		w->last_sync_ms = gw_now_ms();
+		w->last_retain_ms = 0;
+		run(w);
+	}
+	for (size_t i = 0; i < w->n; i++)
+		if (w->sinks[i].open)
+			w->sinks[i].s.ops->close(w->sinks[i].s.self);
+	return NULL;
+}
+
+/* ---- the loop's side --------------------------------------------------- */
+
+static void on_report(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_audit_writer *w = arg;
+	uint64_t upto, pushed;
+	bool failing;
+	char why[sizeof(w->why)];
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&w->mu);
+	upto = w->durable_upto;
+	pushed = w->next_seq - 1;
+	failing = w->failing;
+	snprintf(why, sizeof(why), "%s", w->why);
+	pthread_mutex_unlock(&w->mu);
+	if (upto > w->reported_upto) {
+		w->reported_upto = upto;
+		w->report(w->arg, upto, NULL);
+	}
+	/* records past upto wait for the failing sink: their answers are told */
+	if (failing && pushed > upto)
+		w->report(w->arg, pushed, why);
+	if (failing != w->reported_failing)
+		GW_LOG(failing ? GW_LOG_WARN : GW_LOG_INFO, "audit", "%s",
+		       failing ? why : "every durable audit sink is writing again");
+	w->reported_failing = failing;
+}
+
+static void free_sinks(struct gw_audit_writer_sink *sinks, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sinks[i].self)
+			sinks[i].ops->free(sinks[i].self);
+}
+
+static struct gw_audit_writer *writer_alloc(struct event_base *base,
+					    struct gw_audit_writer_sink *sinks, size_t n,
+					    const struct gw_audit_writer_conf *conf)
+{
+	struct gw_audit_writer *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->sinks = calloc(n ? n : 1, sizeof(*w->sinks));
+	w->ev = w->sinks ? event_new(base, -1, 0, on_report, w) : NULL;
+	if (!w->ev) {
+		free(w->sinks);
+		free(w);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		w->sinks[i].s = sinks[i];
+	w->n = n;
+	w->conf = *conf;
+	w->tail = &w->head;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	pthread_cond_init(&w->started, NULL);
+	return w;
+}
+
+static void writer_release(struct gw_audit_writer *w)
+{
+	struct gw_audit_entry *e;
+
+	while ((e = w->head)) {
+		w->head = e->next;
+		gw_audit_entry_free(e);
+	}
+	for (size_t i = 0; i < w->n; i++)
+		w->sinks[i].s.ops->free(w->sinks[i].s.self);
+	event_free(w->ev);
+	pthread_cond_destroy(&w->started);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->mu);
+	free(w->recs);
+	free(w->sinks);
+	free(w);
+}
+
+struct gw_audit_writer *gw_audit_writer_new(struct event_base *base,
+					    struct gw_audit_writer_sink *sinks, size_t n,
+					    const struct gw_audit_writer_conf *conf,
+					    gw_audit_report_fn report, void *arg, char *err,
+					    size_t errlen)
+{
+	struct gw_audit_writer *w = writer_alloc(base, sinks, n, conf);
+	sigset_t all, old;
+	int rc;
+
+	if (!w) {
+		free_sinks(sinks, n);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->report = report;
+	w->arg = arg;
+	/* signals stay with the loop's thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the audit writer thread");
+		writer_release(w);
+		return NULL;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (w->start_state == 0)
+		pthread_cond_wait(&w->started, &w->mu);
+	rc = w->start_state;
+	w->reported_upto = w->durable_upto;
+	pthread_mutex_unlock(&w->mu);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", w->start_err);
+		pthread_join(w->thread, NULL);
+		writer_release(w);
+		return NULL;
+	}
+	return w;
+}
+
+bool gw_audit_writer_is_full(struct gw_audit_writer *w)
+{
+	bool full;
+
+	pthread_mutex_lock(&w->mu);
+	full = w->queued >= w->conf.max_queue || w->queued_bytes >= w->conf.max_queue_bytes;
+	pthread_mutex_unlock(&w->mu);
+	return full;
+}
+
+uint64_t gw_audit_writer_push(struct gw_audit_writer *w, struct gw_audit_entry *e, bool over)
+{
+	size_t k = over ? 2 : 1;
+	uint64_t seq = 0;
+
+	pthread_mutex_lock(&w->mu);
+	if (w->queued < k * w->conf.max_queue && w->queued_bytes < k * w->conf.max_queue_bytes) {
+		seq = w->next_seq++;
+		e->seq = seq;
+		e->next = NULL;
+		*w->tail = e;
+		w->tail = &e->next;
+		w->queued++;
+		w->queued_bytes += e->body_len;
+		pthread_cond_signal(&w->wake);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return seq;
+}
+
+bool gw_audit_writer_failing(struct gw_audit_writer *w, char *out, size_t outlen)
+{
+	bool failing;
+
+	pthread_mutex_lock(&w->mu);
+	failing = w->failing;
+	if (failing)
+		snprintf(out, outlen, "%s", w->why);
+	pthread_mutex_unlock(&w->mu);
+	return failing;
+}
+
+json_t *gw_audit_writer_health(struct gw_audit_writer *w)
+{
+	json_t *sinks = json_array(), *o;
+
+	pthread_mutex_lock(&w->mu);
+	for (size_t i = 0; i < w->n; i++) {
+		struct sink_slot *sl = &w->sinks[i];
+
+		o = json_pack("{s:s,s:s,s:b,s:b}", "name", sl->s.name, "type", sl->s.ops->type,
+			      "durable", sl->s.ops->durable, "ok", !sl->failing);
+		if (o && sl->failing)
+			json_object_set_new(o, "reason", json_string(sl->reason));
+		json_array_append_new(sinks, o);
+	}
+	o = json_pack("{s:o,s:I,s:I,s:I}", "sinks", sinks, "queued", (json_int_t)w->queued,
+		      "last_seq", (json_int_t)(w->next_seq - 1), "durable_seq",
+		      (json_int_t)w->durable_upto);
+	pthread_mutex_unlock(&w->mu);
+	return o;
+}
+
+void gw_audit_writer_free(struct gw_audit_writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = true;
+	w->stop_deadline_ms = gw_now_ms() + (uint64_t)(w->conf.stop_grace * 1000.0);
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	writer_release(w);
+}

@@ -1,0 +1,89 @@
+/* The audit writer: a queue filled on the loop and one thread that empties
+ * it into every sink (docs/internals/audit.md).
+ *
+ * Records get their seq when queued, so the chain's order is the order
+ * the gateway decided in. The thread takes everything queued at once,
+ * chains it (prev_hash, hash: SHA-256, docs/audit.md "The chain"), writes
+ * it to each sink in one write or transaction (group commit), syncs as the
+ * fsync policy says, and tells the loop the highest seq every durable sink
+ * holds, or that a durable sink fails. Every checkpoint_every (and at a
+ * clean stop) it signs the head of the chain and hands the checkpoint to
+ * the sinks that keep them. A record is never dropped: a
+ * failing durable sink gets the same batch again after a pause, while the
+ * queue (bounded) waits. */
+#ifndef GW_AUDIT_WRITER_H
+#define GW_AUDIT_WRITER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit/record.h"
+#include "audit/sink.h"
+#include "core/config-t.h"
+
+struct event_base;
+struct gw_audit_signer;
+struct gw_audit_writer;
+
+/* One sink handed to the writer: its type's ops and the state its
+ * constructor made (the writer owns it from then on). */
+struct gw_audit_writer_sink {
+	const struct gw_audit_sink_ops *ops;
+	void *self;
+	char name[64];                /* in messages: "file /var/log/audit.jsonl", "postgres" */
+};
+
+/* What the writer is told at start. */
+struct gw_audit_writer_conf {
+	enum gw_audit_fsync fsync;
+	double fsync_interval;        /* seconds */
+	size_t max_queue;             /* records waiting; past it, push refuses */
+	size_t max_queue_bytes;       /* bytes of their bodies, likewise */
+	double retry_pause;           /* seconds between tries of a failing sink */
+	unsigned retention_days;      /* 0: keep for ever */
+	double stop_grace;            /* seconds a failing sink is retried at stop */
+	const struct gw_audit_signer *signer; /* signs checkpoints (borrowed); NULL: none */
+	double checkpoint_every;      /* seconds between checkpoints */
+};
+
+/* Called on the loop of base when the writer has news: every seq <= upto
+ * is in every durable sink (why NULL), or a durable sink fails (why:
+ * "audit sink NAME unavailable: what failed") and records up to upto wait for it. */
+typedef void (*gw_audit_report_fn)(void *arg, uint64_t upto, const char *why);
+
+/* Start the writer on sinks[0..n) (moved into it, even on failure): the
+ * thread opens each sink and asks the durable ones where the chain ends,
+ * and this waits for that (blocking: call it before serving). NULL with
+ * the first sink's failure in err ("audit sink file /x/a.jsonl: ..."). */
+struct gw_audit_writer *gw_audit_writer_new(struct event_base *base,
+					    struct gw_audit_writer_sink *sinks, size_t n,
+					    const struct gw_audit_writer_conf *conf,
+					    gw_audit_report_fn report, void *arg, char *err,
+					    size_t errlen);
+/* Queue e (then owned by the writer) and return its seq; 0 if the queue is
+ * full (e is still the caller's). over: the record of something already
+ * decided, which may use a second bound as large as the first (admission
+ * refuses new calls at the first). Loop only. */
+uint64_t gw_audit_writer_push(struct gw_audit_writer *w, struct gw_audit_entry *e, bool over);
+/* Is the queue full, so that push would refuse? */
+bool gw_audit_writer_is_full(struct gw_audit_writer *w);
+/* What fails now: "audit sink NAME unavailable: reason" of the first durable sink
+ * failing, copied into out; false when none is. */
+bool gw_audit_writer_failing(struct gw_audit_writer *w, char *out, size_t outlen);
+/* For /health: { sinks: [{name, type, durable, ok, reason?}], queued,
+ * last_seq, durable_seq }. A new reference. */
+json_t *gw_audit_writer_health(struct gw_audit_writer *w);
+/* Write everything queued (retrying a failing durable sink up to
+ * conf->stop_grace), sync, close the sinks, stop the thread, free. NULL
+ * is a no-op. Blocks. */
+void gw_audit_writer_free(struct gw_audit_writer *w);
+
+/* The line of a record: {"seq":N,BODY,"prev_hash":PREV,"hash":H}, with H
+ * the SHA-256 of the line without its hash member (docs/audit.md), into
+ * e->line; hash receives H. 0, or -1 if out of memory. Any thread. */
+int gw_audit_chain_line(struct gw_audit_entry *e, const char *prev_hash,
+			char hash[GW_AUDIT_HASH_HEX + 1]);
+
+#endif

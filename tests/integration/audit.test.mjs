@@ -1,0 +1,318 @@
+// The audit trail (issue 10, docs/audit.md) with a file sink (and stdout):
+// allowed, denied (policy), unauthenticated, rate-limited and failing calls
+// each leave exactly one record with the right fields; the chain has no gap
+// and every hash is the SHA-256 the documentation gives; a huge argument is
+// cut and says so; with commit-before-answer a call's record is in the file
+// when its answer arrives, also under `kill -9`, after which the chain goes
+// on; a file sink that cannot be written stops serve and config check.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  startGateway, tempDir, freePort, post, ROOT, BIN, apikeyCreate, writeGatewayFiles, allowAllRole,
+  bearerClient, apiKeyAuthYaml, connectClient, withGatewayLog,
+} from './lib.mjs';
+
+const FLAKY = join(ROOT, 'tests', 'fixtures', 'flaky-server.mjs');
+const POLICY = `
+roles:
+${allowAllRole('user')}
+clients:
+  "apikey:tiny":
+    max_requests_per_minute: 1
+    burst: 4
+rules:
+  - name: no-pid
+    condition: { mcp_server: "fl", tool_name_pattern: "pid" }
+    priority: 10
+    action: deny
+default_policy: deny
+`;
+const flakyServer = () => `servers:\n  fl:\n    command: node\n    args: ["${FLAKY}"]\n    env:\n      FLAKY_STATE: "${tempDir()}"\n`;
+
+let gw, file;
+const keys = {};
+before(async () => {
+  const dir = tempDir();
+  const port = await freePort();
+  file = join(dir, 'audit.jsonl');
+  const body = flakyServer() + apiKeyAuthYaml(port) +
+    'audit:\n  sinks:\n    - { type: file, path: audit.jsonl }\n    - { type: stdout }\n  parameters: full\n';
+  const cfg = writeGatewayFiles(dir, port, body, POLICY);
+  keys.alice = apikeyCreate(cfg, 'alice', 'user');
+  keys.tiny = apikeyCreate(cfg, 'tiny', 'user');
+  gw = await startGateway(body, { dir, port });
+});
+after(async () => { await gw?.stop(); });
+
+function lines(path = file) {
+  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l) : [];
+}
+const records = (path) => lines(path).map((l) => JSON.parse(l));
+
+// docs/audit.md, "The chain": SHA-256 of the line without its hash member.
+function hashOf(line) {
+  const cut = line.lastIndexOf(',"hash":"');
+  return createHash('sha256').update(line.slice(0, cut) + '}').digest('hex');
+}
+
+function checkChain(ls, { from = 1, prev = '0'.repeat(64) } = {}) {
+  let seq = from;
+  for (const line of ls) {
+    const r = JSON.parse(line);
+    assert.equal(r.seq, seq, `seq ${seq} expected, got ${r.seq}: ${line.slice(0, 200)}`);
+    assert.equal(r.prev_hash, prev, `record ${r.seq}: prev_hash is not the hash of the one before`);
+    assert.equal(r.hash, hashOf(line), `record ${r.seq}: hash is not the SHA-256 of its line`);
+    assert.deepEqual(Object.keys(r).slice(0, 3), ['seq', 'timestamp', 'event_type']);
+    assert.deepEqual(Object.keys(r).slice(-2), ['prev_hash', 'hash']);
+    prev = r.hash;
+    seq++;
+  }
+  return { seq, prev };
+}
+
+async function eventually(pred, what) {
+  for (let i = 0; i < 100; i++) {
+    const r = pred();
+    if (r) return r;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  assert.fail(`${what}; the file holds:\n${lines().slice(-10).join('\n')}`);
+}
+
+test('an allowed call: one record, in the file when the answer arrives (commit-before-answer)', withGatewayLog(async () => {
+  const client = await bearerClient(gw.url, keys.alice);
+  try {
+    const r = await client.callTool({ name: 'fl__echo', arguments: { text: 'allowed-1' } });
+    assert.equal(r.content[0].text, 'allowed-1');
+    // no wait: the answer was held until the record was written
+    const mine = records().filter((x) => x.parameters?.text === 'allowed-1');
+    assert.equal(mine.length, 1, 'exactly one record');
+    const rec = mine[0];
+    assert.equal(rec.event_type, 'mcp_request');
+    assert.equal(rec.action, 'tools/call');
+    assert.equal(rec.tool_name, 'fl__echo');
+    assert.equal(rec.mcp_server, 'fl');
+    assert.equal(rec.user, 'apikey:alice');
+    assert.equal(rec.status, 'success');
+    assert.equal(typeof rec.request_id === 'number' || typeof rec.request_id === 'string', true);
+    assert.equal(typeof rec.duration_ms, 'number');
+    assert.match(rec.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.ok(!JSON.stringify(rec).includes(keys.alice), 'no API key in the record');
+  } finally { await client.close(); }
+}, () => gw));
+
+test('a call the policy denies: one record, status denied', withGatewayLog(async () => {
+  const client = await bearerClient(gw.url, keys.alice);
+  try {
+    await assert.rejects(client.callTool({ name: 'fl__pid', arguments: {} }));
+    const mine = await eventually(() => {
+      const m = records().filter((x) => x.tool_name === 'fl__pid');
+      return m.length ? m : null;
+    }, 'no record of the denied call');
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0].status, 'denied');
+    assert.equal(mine[0].user, 'apikey:alice');
+    assert.equal(mine[0].stage, 'authorize');
+    assert.equal(typeof mine[0].error_code, 'number');
+  } finally { await client.close(); }
+}, () => gw));
+
+test('an unauthenticated request: one record, without the credential', withGatewayLog(async () => {
+  const before = records().filter((x) => x.status === 'unauthenticated').length;
+  const r = await post(gw.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { authorization: 'Bearer not-a-real-key-123' });
+  assert.equal(r.status, 401);
+  const mine = await eventually(() => {
+    const m = records().filter((x) => x.status === 'unauthenticated');
+    return m.length > before ? m.slice(before) : null;
+  }, 'no record of the unauthenticated request');
+  assert.equal(mine.length, 1);
+  assert.equal(mine[0].user, undefined);
+  assert.equal(mine[0].http_status, 401);
+  assert.ok(!readFileSync(file, 'utf8').includes('not-a-real-key-123'), 'the token is in no record');
+}, () => gw));
+
+test('a rate-limited call: one record per refusal, status rate_limited', withGatewayLog(async () => {
+  let refused = 0;
+  for (let i = 0; i < 8 && !refused; i++) {
+    const r = await post(gw.url, { jsonrpc: '2.0', id: i, method: 'ping' }, { authorization: `Bearer ${keys.tiny}` });
+    if (r.status === 429) refused++;
+  }
+  assert.equal(refused, 1);
+  const mine = await eventually(() => {
+    const m = records().filter((x) => x.status === 'rate_limited');
+    return m.length ? m : null;
+  }, 'no record of the rate-limited request');
+  assert.equal(mine.length, 1);
+  assert.equal(mine[0].user, 'apikey:tiny');
+}, () => gw));
+
+test('a failing call (a tool nobody has): one record, status error with its code', withGatewayLog(async () => {
+  const client = await bearerClient(gw.url, keys.alice);
+  try {
+    await assert.rejects(client.callTool({ name: 'fl__nothing', arguments: {} }));
+    const mine = await eventually(() => {
+      const m = records().filter((x) => x.tool_name === 'fl__nothing');
+      return m.length ? m : null;
+    }, 'no record of the failing call');
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0].status, 'error');
+    assert.equal(mine[0].error_code, -32602);
+  } finally { await client.close(); }
+}, () => gw));
+
+test('a huge argument is cut to a bounded prefix and the record says so', withGatewayLog(async () => {
+  const client = await bearerClient(gw.url, keys.alice);
+  try {
+    const big = 'x'.repeat(1024 * 1024);
+    const r = await client.callTool({ name: 'fl__echo', arguments: { text: `huge-${big}` } });
+    assert.equal(r.content[0].text.length, big.length + 5);
+    const rec = records().find((x) => x.parameters?.text?.startsWith('huge-'));
+    assert.ok(rec, 'a record of the huge call');
+    assert.equal(rec.parameters_truncated, true);
+    const kept = JSON.stringify(rec.parameters).length;
+    assert.ok(kept <= 64 * 1024, `kept ${kept} bytes`);
+    assert.ok(rec.parameters.text.startsWith('huge-xxx'));
+  } finally { await client.close(); }
+}, () => gw));
+
+test('the chain: seq without a gap, each prev_hash the hash before, each hash the SHA-256 of its line', withGatewayLog(async () => {
+  const ls = lines();
+  assert.ok(ls.length >= 6, `records so far: ${ls.length}`);
+  checkChain(ls);
+  assert.ok(records().some((x) => x.event_type === 'session_open'), 'session opens are recorded');
+  const h = await (await fetch(`${gw.base}/health`)).json();
+  assert.equal(h.audit.ok, true);
+  assert.equal(h.audit.sinks[0].type, 'file');
+  assert.equal(h.audit.sinks[0].ok, true);
+  assert.ok(h.audit.durable_seq >= ls.length);
+}, () => gw));
+
+test('kill -9 under load: every answered call is in the file; after a restart the chain goes on', async () => {
+  const dir = tempDir();
+  const port = await freePort();
+  const body = `${flakyServer()}auth: none\naudit:\n  sinks:\n    - { type: file, path: audit.jsonl }\n`;
+  const path = join(dir, 'audit.jsonl');
+  let g = await startGateway(body, { dir, port });
+  const answered = [];
+  let stop = false;
+  const worker = async (w) => {
+    const c = await connectClient(g.url);
+    for (let i = 0; !stop; i++) {
+      try {
+        await c.client.callTool({ name: 'fl__echo', arguments: { text: `k-${w}-${i}` } });
+        if (!stop) answered.push(`k-${w}-${i}`);
+      } catch { break; }
+    }
+  };
+  const workers = [0, 1, 2, 3].map(worker);
+  await new Promise((r) => setTimeout(r, 1500));
+  const seen = answered.length;
+  g.proc.kill('SIGKILL');
+  stop = true;
+  await Promise.allSettled(workers);
+  assert.ok(seen > 10, `calls answered before the kill: ${seen}`);
+  const texts = new Set(records(path).map((x) => x.parameters?.text));
+  const missing = answered.slice(0, seen).filter((t) => !texts.has(t));
+  assert.deepEqual(missing, [], 'answered calls without a record');
+
+  g = await startGateway(body, { dir, port });
+  try {
+    const c = await connectClient(g.url);
+    await c.client.callTool({ name: 'fl__echo', arguments: { text: 'after-restart' } });
+    await c.close();
+  } finally { await g.stop(); }
+  const ls = lines(path);
+  checkChain(ls); // a line the kill cut is gone, and the chain goes on from the last whole one
+  assert.ok(records(path).some((x) => x.parameters?.text === 'after-restart'));
+});
+
+test('a file sink whose directory cannot be written: serve and config check exit 1 naming the path', () => {
+  const dir = tempDir();
+  const target = join(dir, 'no-such-dir', 'audit.jsonl');
+  const cfg = join(dir, 'mcpgw.yaml');
+  writeFileSync(cfg, `listen: "127.0.0.1:1"\naudit:\n  sinks:\n    - { type: file, path: "${target}" }\n`);
+  for (const args of [['config', 'check', '-c', cfg], ['serve', '-c', cfg]]) {
+    const r = spawnSync(BIN, args, { encoding: 'utf8', timeout: 20000 });
+    assert.equal(r.status, 1, `${args[0]}: ${r.stdout}${r.stderr}`);
+    assert.ok((r.stdout + r.stderr).includes(target), `${args[0]} names the path: ${r.stderr}`);
+  }
+});
+
+test('a durable sink that fails (on_failure: refuse): new calls get -32031 naming the sink, /health says why', async () => {
+  // /dev/full takes the open and refuses every write (ENOSPC)
+  const g = await startGateway(`${flakyServer()}auth: none\naudit:\n  sinks:\n    - { type: file, path: /dev/full }\n`);
+  try {
+    const c = await connectClient(g.url);
+    try {
+      let code;
+      for (let i = 0; i < 50 && code === undefined; i++) {
+        try {
+          await c.client.callTool({ name: 'fl__echo', arguments: { text: `f-${i}` } });
+          await new Promise((r) => setTimeout(r, 100));
+        } catch (e) {
+          code = e.code;
+          assert.match(e.message, /audit sink file \/dev\/full unavailable: .*No space left on device/);
+        }
+      }
+      assert.equal(code, -32031);
+      const h = await (await fetch(`${g.base}/health`)).json();
+      assert.equal(h.audit.ok, false);
+      assert.equal(h.audit.sinks[0].ok, false);
+      assert.match(h.audit.sinks[0].reason, /audit sink file \/dev\/full unavailable/);
+      const ready = await fetch(`${g.base}/ready`);
+      assert.equal(ready.status, 503);
+      const why = (await ready.json()).not_ready.find((x) => x.name === 'audit');
+      assert.match(why?.last_error ?? '', /audit sink file \/dev\/full unavailable/);
+    } finally { await c.close(); }
+  } finally {
+    g.proc.kill('SIGKILL'); // a sink that never recovers: a clean stop would wait out its grace
+  }
+});
+
+test('checkpoints: signed every checkpoint_every and at a clean stop; mcpgw audit verify passes', async () => {
+  const dir = tempDir();
+  const body = `${flakyServer()}auth: none\naudit:\n  sinks:\n    - { type: file, path: audit.jsonl }\n` +
+    '  chain: { checkpoint_every: 200ms, signing_key: "file://signing.pem" }\n';
+  const g = await startGateway(body, { dir });
+  try {
+    const c = await connectClient(g.url);
+    await c.client.callTool({ name: 'fl__echo', arguments: { text: 'cp-1' } });
+    await new Promise((r) => setTimeout(r, 600));
+    await c.client.callTool({ name: 'fl__echo', arguments: { text: 'cp-2' } });
+    await c.close();
+  } finally { await g.stop(); }
+  const path = join(dir, 'audit.jsonl');
+  const cps = lines(`${path}.checkpoints`).map((l) => JSON.parse(l));
+  const recs = records(path);
+  assert.ok(cps.length >= 2, `checkpoints: ${cps.length}`);
+  const last = recs[recs.length - 1];
+  assert.equal(cps[cps.length - 1].seq, last.seq, 'the stop signs the head');
+  assert.equal(cps[cps.length - 1].hash, last.hash);
+  const r = spawnSync(BIN, ['audit', 'verify', '--file', path, '--key', join(dir, 'signing.pem')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /checkpoints verified/);
+});
+
+test('a reload is recorded (config_reload); a changed audit: keeps its settings until a restart, said in the log', async () => {
+  const dir = tempDir();
+  const sinks = 'audit:\n  sinks:\n    - { type: file, path: audit.jsonl }\n';
+  const g = await startGateway(`auth: none\n${sinks}`, { dir });
+  try {
+    writeFileSync(g.cfg, `${readFileSync(g.cfg, 'utf8')}  parameters: none\n`);
+    g.proc.kill('SIGHUP');
+    const path = join(dir, 'audit.jsonl');
+    let rec;
+    for (let i = 0; i < 100 && !rec; i++) {
+      rec = records(path).find((x) => x.event_type === 'config_reload');
+      if (!rec) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(rec, `no config_reload record:\n${g.logs().slice(-1500)}`);
+    assert.equal(rec.status, 'success');
+    assert.match(rec.reason, /servers: 0 added/);
+    assert.match(g.logs(), /audit: changed: the audit trail keeps its settings until a restart/);
+  } finally { await g.stop(); }
+});

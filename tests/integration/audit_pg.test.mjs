@@ -1,0 +1,222 @@
+// The audit trail in PostgreSQL (issue 10, docs/audit.md "PostgreSQL
+// sink"), against a real server started here (pg.mjs): allowed, denied and
+// failing calls of the SDK client each leave one row with the right
+// columns, the `record` column holds a chain that checks by docs/audit.md;
+// PostgreSQL stopped while four clients call (on_failure: refuse): calls
+// are refused naming the audit sink, /health says why, and once it is back
+// calls succeed again and every answered call has its row. The URL's
+// password appears in no answer, /health or log line. The signed
+// checkpoints land in audit_checkpoints, and the trail exported as
+// docs/audit.md shows passes `mcpgw audit verify`, and fails it once a
+// row is edited.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  startGateway, tempDir, freePort, ROOT, BIN, apikeyCreate, writeGatewayFiles, allowAllRole, bearerClient,
+  apiKeyAuthYaml, withGatewayLog,
+} from './lib.mjs';
+import { startPostgres } from './pg.mjs';
+
+const AUDIT_UNAVAILABLE = -32031;
+const FLAKY = join(ROOT, 'tests', 'fixtures', 'flaky-server.mjs');
+const POLICY = `
+roles:
+${allowAllRole('user')}
+rules:
+  - name: no-pid
+    condition: { mcp_server: "fl", tool_name_pattern: "pid" }
+    priority: 10
+    action: deny
+default_policy: deny
+`;
+
+let pg, gw, key, gwDir;
+before(async () => {
+  pg = await startPostgres();
+  const dir = tempDir();
+  gwDir = dir;
+  const port = await freePort();
+  const body = `servers:\n  fl:\n    command: node\n    args: ["${FLAKY}"]\n    env:\n      FLAKY_STATE: "${tempDir()}"\n` +
+    apiKeyAuthYaml(port) +
+    `audit:\n  sinks:\n    - { type: postgres, url: "${pg.url}" }\n  on_failure: refuse\n  parameters: full\n` +
+    '  chain: { checkpoint_every: 500ms, signing_key: "file://signing.pem" }\n';
+  const cfg = writeGatewayFiles(dir, port, body, POLICY);
+  key = apikeyCreate(cfg, 'alice', 'user');
+  gw = await startGateway(body, { dir, port });
+});
+after(async () => {
+  try { await gw?.stop(); } finally { await pg?.destroy(); }
+});
+
+const rows = (where = 'true') => pg.query(
+  `SELECT seq, ts_ms, event_type, "user", mcp_server, tool_name, status, record, hash FROM audit_logs WHERE ${where} ORDER BY seq`);
+const textIs = (t) => `record::json->'parameters'->>'text' = '${t}'`;
+
+// docs/audit.md, "The chain": SHA-256 of the line without its hash member.
+function hashOf(line) {
+  const cut = line.lastIndexOf(',"hash":"');
+  return createHash('sha256').update(line.slice(0, cut) + '}').digest('hex');
+}
+
+async function eventually(what, fn, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// The row of one call: the columns copy the record's members.
+function checkRow(row, want) {
+  const rec = JSON.parse(row.record);
+  assert.equal(Number(row.seq), rec.seq);
+  assert.equal(Number(row.ts_ms), Date.parse(rec.timestamp));
+  assert.equal(row.hash, rec.hash);
+  assert.equal(row.hash, hashOf(row.record));
+  for (const [k, v] of Object.entries(want)) {
+    assert.equal(row[k], v, `column ${k}`);
+    assert.equal(rec[k], v, `member ${k}`);
+  }
+  return rec;
+}
+
+test('an allowed call: its row is committed when the answer arrives', withGatewayLog(async () => {
+  const client = await bearerClient(gw.url, key);
+  try {
+    const r = await client.callTool({ name: 'fl__echo', arguments: { text: 'pg-allowed' } });
+    assert.equal(r.content[0].text, 'pg-allowed');
+    const mine = await rows(textIs('pg-allowed')); // no wait: commit-before-answer
+    assert.equal(mine.length, 1);
+    const rec = checkRow(mine[0], {
+      event_type: 'mcp_request', user: 'apikey:alice', mcp_server: 'fl', tool_name: 'fl__echo', status: 'success',
+    });
+    assert.equal(rec.action, 'tools/call');
+    assert.ok(!mine[0].record.includes(key), 'no API key in the record');
+  } finally { await client.close(); }
+}, () => gw));
+
+test('a denied call and a failing call: one row each, status denied and error', withGatewayLog(async () => {
+  const client = await bearerClient(gw.url, key);
+  try {
+    await assert.rejects(client.callTool({ name: 'fl__pid', arguments: {} }));
+    await assert.rejects(client.callTool({ name: 'fl__nothing', arguments: {} }));
+    const denied = await eventually('the denied row', async () => {
+      const m = await rows(`tool_name = 'fl__pid'`);
+      return m.length ? m : null;
+    });
+    assert.equal(denied.length, 1);
+    assert.equal(checkRow(denied[0], { user: 'apikey:alice', status: 'denied' }).stage, 'authorize');
+    const failed = await eventually('the failing row', async () => {
+      const m = await rows(`tool_name = 'fl__nothing'`);
+      return m.length ? m : null;
+    });
+    assert.equal(failed.length, 1);
+    assert.equal(checkRow(failed[0], { user: 'apikey:alice', status: 'error' }).error_code, -32602);
+  } finally { await client.close(); }
+}, () => gw));
+
+test('the record column holds the chain: seq without a gap, each prev_hash the hash before', withGatewayLog(async () => {
+  const all = await rows();
+  assert.ok(all.length >= 3, `rows so far: ${all.length}`);
+  let prev = '0'.repeat(64);
+  all.forEach((row, i) => {
+    const rec = JSON.parse(row.record);
+    assert.equal(rec.seq, i + 1);
+    assert.equal(rec.prev_hash, prev, `record ${rec.seq}: prev_hash`);
+    assert.equal(rec.hash, hashOf(row.record), `record ${rec.seq}: hash`);
+    prev = rec.hash;
+  });
+  const h = await (await fetch(`${gw.base}/health`)).json();
+  assert.equal(h.audit.ok, true);
+  assert.equal(h.audit.sinks[0].type, 'postgres');
+  assert.equal(h.audit.sinks[0].ok, true);
+}, () => gw));
+
+test('PostgreSQL stopped while four clients call: refused naming the sink, /health says why, nothing answered is lost', withGatewayLog(async () => {
+  const clients = await Promise.all([0, 1, 2, 3].map(() => bearerClient(gw.url, key)));
+  const answered = [];
+  const refusals = [];
+  let phase = 'before', stop = false;
+  const seenAfter = () => answered.filter((a) => a.phase === 'after').length;
+  const worker = async (c, w) => {
+    for (let i = 0; !stop; i++) {
+      const text = `out-${w}-${i}`;
+      const p = phase;
+      try {
+        const r = await c.callTool({ name: 'fl__echo', arguments: { text } });
+        assert.equal(r.content[0].text, text);
+        answered.push({ text, phase: p });
+      } catch (e) {
+        refusals.push(e);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  };
+  const workers = clients.map(worker);
+  try {
+    await eventually('calls before the outage', () => answered.length >= 8);
+    await pg.stop();
+    phase = 'down';
+    const refused = await eventually('a refusal while PostgreSQL is down', () => refusals.find((e) => e.code === AUDIT_UNAVAILABLE));
+    assert.match(refused.message, /audit sink postgres unavailable/);
+    const h = await (await fetch(`${gw.base}/health`)).json();
+    assert.equal(h.audit.ok, false);
+    assert.equal(h.audit.sinks[0].ok, false);
+    assert.ok(h.audit.sinks[0].reason, `/health gives a reason: ${JSON.stringify(h.audit)}`);
+    for (const s of [refused.message, JSON.stringify(h), gw.logs()]) assert.ok(!s.includes(pg.password), 'the password leaked');
+
+    // Down long enough for the writer to retry the sink several times.
+    await new Promise((r) => setTimeout(r, 3000));
+    await pg.start();
+    phase = 'after';
+    await eventually('calls answered after PostgreSQL is back', () => seenAfter() >= 8, 20000);
+    const back = await (await fetch(`${gw.base}/health`)).json();
+    assert.equal(back.audit.ok, true);
+  } finally {
+    stop = true;
+    await Promise.allSettled(workers);
+    await Promise.allSettled(clients.map((c) => c.close()));
+  }
+  assert.ok(refusals.every((e) => e.code === AUDIT_UNAVAILABLE), `other errors: ${refusals.map((e) => e.message).join('; ')}`);
+  const stored = new Set((await rows(`record::json->'parameters'->>'text' LIKE 'out-%'`))
+    .map((r) => JSON.parse(r.record).parameters.text));
+  const missing = answered.filter((a) => !stored.has(a.text));
+  assert.deepEqual(missing, [], 'answered calls without a row');
+  assert.ok(!gw.logs().includes(pg.password), 'the password is in the log');
+}, () => gw));
+
+test('the trail exported from PostgreSQL verifies with its checkpoints; an edited row is named', async () => {
+  await gw.stop(); // a clean stop signs the head
+  gw = null;
+  const last = (await rows()).at(-1);
+  const cps = await pg.query('SELECT seq, hash, record FROM audit_checkpoints ORDER BY seq');
+  assert.ok(cps.length >= 1, 'checkpoints in audit_checkpoints');
+  assert.equal(Number(cps.at(-1).seq), Number(last.seq), 'the stop signs the head');
+  assert.equal(cps.at(-1).hash, last.hash);
+  assert.equal(JSON.parse(cps.at(-1).record).hash, last.hash);
+
+  // docs/audit.md, "PostgreSQL sink", "Verifying"
+  const trail = join(gwDir, 'trail.jsonl');
+  const exportTrail = () => {
+    writeFileSync(trail, pg.psql('SELECT record FROM audit_logs ORDER BY seq'));
+    writeFileSync(`${trail}.checkpoints`, pg.psql('SELECT record FROM audit_checkpoints ORDER BY seq'));
+  };
+  const verify = () => spawnSync(BIN, ['audit', 'verify', '--file', trail, '--key', join(gwDir, 'signing.pem')], { encoding: 'utf8' });
+  exportTrail();
+  let r = verify();
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /checkpoints verified/);
+
+  pg.psql(`UPDATE audit_logs SET record = replace(record, '"pg-allowed"', '"pg-edited"') WHERE ${textIs('pg-allowed')}`);
+  exportTrail();
+  r = verify();
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  const edited = (await rows(textIs('pg-edited')))[0];
+  assert.match(r.stdout + r.stderr, new RegExp(`seq ${edited.seq}: hash does not match its line`));
+});
