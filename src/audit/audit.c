@@ -14,7 +14,7 @@
 #include "audit/sink_pg.h"
 #include "audit/sink_sqlite.h"
 #include "audit/sink_stdout.h"
-#include "audit/sink_stubs.h"
+#include "audit/sink_syslog.h"
 #include "audit/writer.h"
 #include "core/jsonrpc.h"
 #include "core/log.h"
@@ -161,6 +161,8 @@ static int make_sink(const struct gw_config *cfg, const struct gw_audit_sink_con
 		if (strcmp(sink_types[i].type, c.type) != 0)
 			continue;
 		out->ops = sink_types[i].ops;
+		if (strcmp(c.type, "syslog") == 0) /* durable over TCP, not over UDP */
+			out->ops = gw_audit_sink_syslog_ops_for(&c);
 		if (stdio && out->ops == &gw_audit_sink_stdout_ops)
 			out->self = gw_audit_sink_stdout_new_fd(STDERR_FILENO, why, sizeof(why));
 		else
@@ -291,6 +293,11 @@ json_t *gw_audit_health(struct gw_audit *a)
 		json_object_set_new(o, "ok", json_boolean(!gw_audit_writer_failing(a->w, NULL, 0)));
 	}
 	return o;
+}
+
+bool gw_audit_is_failing(struct gw_audit *a, char *why, size_t whylen)
+{
+	return a && gw_audit_writer_failing(a->w, why, whylen);
 }
 
 void gw_audit_free(struct gw_audit *a)

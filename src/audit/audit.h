@@ -37,6 +37,10 @@ void gw_audit_event(struct gw_audit *a, const char *event_type, const struct gw_
  * records queued, the last seq given and the last one every durable sink
  * holds. A new reference; {"enabled":false} for a NULL a. */
 json_t *gw_audit_health(struct gw_audit *a);
+/* Is a durable sink failing, so that new calls are refused? Then its
+ * "audit sink NAME unavailable: REASON" into why (whylen bytes). false
+ * for a NULL a. For /ready. */
+bool gw_audit_is_failing(struct gw_audit *a, char *why, size_t whylen);
 /* Write everything queued, close the sinks, free a. NULL is a no-op.
  * Blocks (up to a few seconds if a durable sink fails). */
 void gw_audit_free(struct gw_audit *a);

@@ -19,7 +19,6 @@ enum {
 	Q_LAST,
 	Q_RETAIN_LOGS,
 	Q_RETAIN_CPS,
-	Q_SYNC,
 	Q_COUNT
 };
 
@@ -37,13 +36,17 @@ static const char *const q_sql[Q_COUNT] = {
 			 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (seq) DO UPDATE SET "
 			 "ts_ms = excluded.ts_ms, hash = excluded.hash, record = excluded.record",
 	[Q_LAST] = "SELECT seq, hash FROM audit_logs ORDER BY seq DESC LIMIT 1",
-	/* the newest record is always kept: it is where the chain goes on */
-	[Q_RETAIN_LOGS] = "DELETE FROM audit_logs WHERE ts_ms < ?1 "
-			  "AND seq < (SELECT max(seq) FROM audit_logs)",
+	/* Records are in time order by seq, so the old ones are a prefix: the
+	 * first record recent enough is found by scanning only the old ones
+	 * (no index on ts_ms, which would cost every insert), and the prefix
+	 * goes by rowid range. The newest record is always kept: it is where
+	 * the chain goes on. */
+	[Q_RETAIN_LOGS] = "DELETE FROM audit_logs WHERE seq < coalesce("
+			  "(SELECT seq FROM audit_logs WHERE ts_ms >= ?1 ORDER BY seq LIMIT 1),"
+			  "(SELECT max(seq) FROM audit_logs))",
 	/* a checkpoint before the oldest kept record can no longer be checked */
 	[Q_RETAIN_CPS] = "DELETE FROM audit_checkpoints WHERE seq < "
 			 "(SELECT coalesce(min(seq), 0) FROM audit_logs)",
-	[Q_SYNC] = "PRAGMA wal_checkpoint(PASSIVE)",
 };
 
 struct sink_sqlite {
@@ -207,7 +210,10 @@ static int sqlite_sync(void *self, char *err, size_t errlen)
 	/* FULL synced each commit; NEVER leaves it to SQLite's own checkpoints */
 	if (s->fsync_mode != GW_AUDIT_FSYNC_INTERVAL)
 		return 0;
-	if (!s->db || !q_run(s->q[Q_SYNC]))
+	/* a passive checkpoint syncs the WAL before it copies anything; the C
+	 * call, not the PRAGMA, which SQLite would prepare again each time */
+	if (!s->db || sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+						NULL) != SQLITE_OK)
 		return fail(s, "cannot sync", err, errlen);
 	return 0;
 }

@@ -173,10 +173,12 @@ static void reply_health(struct gw_gateway *gw, struct evhttp_request *req)
 }
 
 /* Readiness: 200 when every required upstream is ready, else 503 naming
- * the ones that are not (docs/internals/upstream-resilience.md). */
+ * the ones that are not (docs/internals/upstream-resilience.md), and the
+ * audit trail while a durable sink fails (docs/audit.md). */
 static void reply_ready(struct gw_gateway *gw, struct evhttp_request *req)
 {
 	json_t *waiting = json_array(), *body;
+	char why[256];
 
 	for (size_t i = 0; i < gw->n_ups; i++) {
 		struct gw_upstream *up = gw->ups[i];
@@ -192,6 +194,9 @@ static void reply_ready(struct gw_gateway *gw, struct evhttp_request *req)
 			json_object_set_new(o, "last_error", json_string(err));
 		json_array_append_new(waiting, o);
 	}
+	if (gw_audit_is_failing(gw->audit, why, sizeof(why))) /* calls are refused meanwhile */
+		json_array_append_new(waiting, json_pack("{s:s,s:s,s:s}", "name", "audit", "state",
+							 "failing", "last_error", why));
 	body = json_pack("{s:b,s:s,s:o}", "ready", !gw->stopping && json_array_size(waiting) == 0,
 			 "status", gw->stopping ? "stopping" : "ok", "not_ready", waiting);
 	gw_http_reply_json(req, json_is_true(json_object_get(body, "ready")) ? 200 : 503, body);

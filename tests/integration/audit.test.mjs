@@ -263,6 +263,10 @@ test('a durable sink that fails (on_failure: refuse): new calls get -32031 namin
       assert.equal(h.audit.ok, false);
       assert.equal(h.audit.sinks[0].ok, false);
       assert.match(h.audit.sinks[0].reason, /audit sink file \/dev\/full unavailable/);
+      const ready = await fetch(`${g.base}/ready`);
+      assert.equal(ready.status, 503);
+      const why = (await ready.json()).not_ready.find((x) => x.name === 'audit');
+      assert.match(why?.last_error ?? '', /audit sink file \/dev\/full unavailable/);
     } finally { await c.close(); }
   } finally {
     g.proc.kill('SIGKILL'); // a sink that never recovers: a clean stop would wait out its grace

@@ -425,14 +425,18 @@ test('a real gateway\'s trail verifies, in its file sink (rotated) and in the st
   const dir = tempDir('mcpgw-audit-');
   const body = `servers:\n  ev:\n    command: node\n    args: [${JSON.stringify(EVERYTHING)}, "stdio"]\n` +
     'auth: none\naudit:\n  sinks:\n    - { type: file, path: audit.jsonl, rotate: { max_size: 4KiB, keep: 100 } }\n' +
-    '    - { type: sqlite }\n  parameters: full\n';
+    '    - { type: sqlite }\n  parameters: full\n' +
+    '  chain: { checkpoint_every: 200ms, signing_key: "file://signing.pem" }\n';
   const gw = await startGateway(body, { dir });
   let echo;
   try {
     const c = await connectClient(gw.url);
     const client = c.client;
     echo = (await client.listTools()).tools.find((t) => t.name.endsWith('echo')).name;
-    for (let i = 0; i < 25; i++) await client.callTool({ name: echo, arguments: { message: `call ${i}` } });
+    for (let i = 0; i < 25; i++) {
+      await client.callTool({ name: echo, arguments: { message: `call ${i}` } });
+      if (i === 12) await new Promise((r) => setTimeout(r, 500)); // a checkpoint in the middle
+    }
     await c.close();
   } finally {
     await gw.stop();
@@ -443,15 +447,29 @@ test('a real gateway\'s trail verifies, in its file sink (rotated) and in the st
   assert.equal(viaConfig.code, 0, viaConfig.stdout + viaConfig.stderr);
   const n = Number(/^ok: (\d+) records, seq 1 to \1\b/m.exec(viaConfig.stdout)?.[1]);
   assert.ok(n >= 27, viaConfig.stdout); // session open, 25 calls, list, close...
-  const viaDb = verify('db', join(dir, 'mcpgw.db'));
+  // the gateway made the key and signed checkpoints, the last at its clean stop
+  assert.match(viaConfig.stdout, /; [2-9]\d* checkpoints verified$/m);
+  assert.doesNotMatch(viaConfig.stdout, /not covered|not checked|not confirmed/);
+  const viaDb = verify('db', join(dir, 'mcpgw.db'), join(dir, 'signing.pem'));
   assert.equal(viaDb.code, 0, viaDb.stdout + viaDb.stderr);
-  assert.match(viaDb.stdout, new RegExp(`^ok: ${n} records, seq 1 to ${n}\\b`, 'm'));
+  assert.match(viaDb.stdout, new RegExp(`^ok: ${n} records, seq 1 to ${n}; [2-9]\\d* checkpoints verified$`, 'm'));
+  // for a witness: the latest checkpoint covers the last record, and the public key
+  const cp = run(['audit', 'checkpoint', '--config', gw.cfg]);
+  assert.equal(cp.code, 0, cp.stderr);
+  assert.equal(JSON.parse(cp.stdout.split('\n')[0]).seq, n);
+  assert.match(cp.stdout, /^-----BEGIN PUBLIC KEY-----$/m);
   // both sinks hold the same lines
   const fromFile = run(['audit', 'query', '--file', join(dir, 'audit.jsonl'), '--format', 'json', '--limit', '1000']);
   const fromDb = run(['audit', 'query', '--db', join(dir, 'mcpgw.db'), '--format', 'json', '--limit', '1000']);
   assert.equal(fromFile.stdout, fromDb.stdout);
   const calls = run(['audit', 'query', '--config', gw.cfg, '--tool', echo, '--status', 'success', '--format', 'json', '--limit', '1000']);
   assert.equal(calls.stdout.trim().split('\n').length, 25, calls.stdout + calls.stderr);
+  // a cut of the last record is found against the stop's checkpoint
+  sqlite(join(dir, 'mcpgw.db'), `.backup ${join(dir, 'cut.db')}`);
+  sqlite(join(dir, 'cut.db'), `DELETE FROM audit_logs WHERE seq = ${n};`);
+  const cut = verify('db', join(dir, 'cut.db'), join(dir, 'signing.pem'));
+  assert.equal(cut.code, 1);
+  assert.equal(cut.stdout, `records after seq ${n - 1} missing: last checkpoint covers ${n} (cut)\n`);
   // and a record edited in the store is found
   const mid = Math.floor(n / 2);
   sqlite(join(dir, 'mcpgw.db'), `UPDATE audit_logs SET record = replace(record, '"seq":${mid},', '"seq":${mid}, ') WHERE seq = ${mid};`);

@@ -183,8 +183,18 @@ static void test_sink_write_last_retain(void **state)
 	assert_true(v.ok);
 	assert_int_equal(v.records, 5);
 
+	/* retention deletes the records older than the time, and the
+	 * checkpoint (at 2) that refers only to deleted ones */
+	assert_int_equal(ops->retain(sink, recs[2].ts_ms, err, sizeof(err)), 0);
+	verify_db(f, &v);
+	assert_true(v.ok);
+	assert_int_equal(v.records, 3);
+	assert_int_equal(v.first_seq, 3);
+	assert_int_equal(v.last_checkpoint, 0);
+	assert_int_equal(v.checkpoints_before, 0);
+
 	/* retention past everything keeps the newest record (the chain goes on
-	 * from it) and drops the checkpoint before it */
+	 * from it) */
 	assert_int_equal(ops->retain(sink, INT64_MAX, err, sizeof(err)), 0);
 	assert_int_equal(ops->last(sink, &seq, hash, err, sizeof(err)), 0);
 	assert_int_equal(seq, 5);

@@ -132,13 +132,14 @@ struct recorder {
 	enum gw_stage_id stage;
 };
 
-static void rec_record(void *self, const struct gw_exchange *x)
+static uint64_t rec_record(void *self, const struct gw_exchange *x)
 {
 	struct recorder *r = self;
 
 	r->records++;
 	r->last = x->outcome;
 	r->stage = x->stage;
+	return 0; /* nothing to wait for */
 }
 
 static void test_record_once_per_call(void **state)
