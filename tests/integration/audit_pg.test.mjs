@@ -3,7 +3,7 @@
 // failing calls of the SDK client each leave one row with the right
 // columns, the `record` column holds a chain that checks by docs/audit.md;
 // PostgreSQL stopped while four clients call (on_failure: refuse): calls
-// are refused naming the audit sink, /health says why, and once it is back
+// are refused naming the audit sink, /health and /ready say why, and once it is back
 // calls succeed again and every answered call has its row. The URL's
 // password appears in no answer, /health or log line. The signed
 // checkpoints land in audit_checkpoints, and `mcpgw audit verify` passes on
@@ -138,7 +138,7 @@ test('the record column holds the chain: seq without a gap, each prev_hash the h
   assert.equal(h.audit.sinks[0].ok, true);
 }, () => gw));
 
-test('PostgreSQL stopped while four clients call: refused naming the sink, /health says why, nothing answered is lost', withGatewayLog(async () => {
+test('PostgreSQL stopped while four clients call: refused naming the sink, /health and /ready say why, nothing answered is lost', withGatewayLog(async () => {
   const clients = await Promise.all([0, 1, 2, 3].map(() => bearerClient(gw.url, key)));
   const answered = [];
   const refusals = [];
@@ -168,8 +168,15 @@ test('PostgreSQL stopped while four clients call: refused naming the sink, /heal
     const h = await (await fetch(`${gw.base}/health`)).json();
     assert.equal(h.audit.ok, false);
     assert.equal(h.audit.sinks[0].ok, false);
-    assert.ok(h.audit.sinks[0].reason, `/health gives a reason: ${JSON.stringify(h.audit)}`);
-    for (const s of [refused.message, JSON.stringify(h), gw.logs()]) assert.ok(!s.includes(pg.password), 'the password leaked');
+    assert.match(h.audit.sinks[0].reason ?? '', /audit sink postgres unavailable: \S/, JSON.stringify(h.audit));
+    const ready = await fetch(`${gw.base}/ready`);
+    assert.equal(ready.status, 503);
+    const readyBody = await ready.json();
+    const why = readyBody.not_ready.find((x) => x.name === 'audit');
+    assert.match(why?.last_error ?? '', /audit sink postgres unavailable/);
+    for (const s of [refused.message, JSON.stringify(h), JSON.stringify(readyBody), gw.logs()]) {
+      assert.ok(!s.includes(pg.password), 'the password leaked');
+    }
 
     // Down long enough for the writer to retry the sink several times.
     await new Promise((r) => setTimeout(r, 3000));
@@ -178,6 +185,7 @@ test('PostgreSQL stopped while four clients call: refused naming the sink, /heal
     await eventually('calls answered after PostgreSQL is back', () => seenAfter() >= 8, 20000);
     const back = await (await fetch(`${gw.base}/health`)).json();
     assert.equal(back.audit.ok, true);
+    assert.equal((await fetch(`${gw.base}/ready`)).status, 200);
   } finally {
     stop = true;
     await Promise.allSettled(workers);
