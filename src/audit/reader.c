@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "audit/reader_pg.h"
 #include "core/buf.h"
 #include "core/file.h"
 #include "store/store.h"
@@ -35,6 +36,7 @@ struct gw_audit_reader {
 	/* SQLite sink */
 	sqlite3 *db;
 	sqlite3_stmt *rec_q, *cp_q;
+	struct gw_audit_reader_pg *pg; /* PostgreSQL sink */
 	char where[PATH_MAX + 48];
 };
 
@@ -230,6 +232,20 @@ static int sqlite_next(struct gw_audit_reader *r, sqlite3_stmt *q, const char *t
 	return 1;
 }
 
+/* ---- PostgreSQL (reader_pg.c) -------------------------------------------- */
+
+static int pg_next(struct gw_audit_reader *r, bool checkpoints, const char **line, size_t *len,
+		   char *err, size_t errlen)
+{
+	uint64_t seq;
+	int rc = checkpoints ? gw_audit_reader_pg_next_checkpoint(r->pg, &seq, line, len, err, errlen)
+			     : gw_audit_reader_pg_next(r->pg, &seq, line, len, err, errlen);
+
+	if (rc == 1 && !checkpoints)
+		snprintf(r->where, sizeof(r->where), "audit_logs seq %" PRIu64, seq);
+	return rc;
+}
+
 /* ---- the interface ------------------------------------------------------- */
 
 struct gw_audit_reader *gw_audit_reader_open(enum gw_audit_source src, const char *path,
@@ -239,7 +255,9 @@ struct gw_audit_reader *gw_audit_reader_open(enum gw_audit_source src, const cha
 	int rc;
 
 	if (!r) {
-		gw_file_fail(err, errlen, path, "out of memory");
+		/* never a PostgreSQL URL in a message: it may hold a password */
+		gw_file_fail(err, errlen, src == GW_AUDIT_SOURCE_PG ? "postgres" : path,
+			     "out of memory");
 		return NULL;
 	}
 	r->src = src;
@@ -247,6 +265,8 @@ struct gw_audit_reader *gw_audit_reader_open(enum gw_audit_source src, const cha
 	gw_buf_init(&r->cp.buf, GW_AUDIT_LINE_MAX);
 	if (src == GW_AUDIT_SOURCE_FILE)
 		rc = file_open(r, path, err, errlen);
+	else if (src == GW_AUDIT_SOURCE_PG)
+		rc = (r->pg = gw_audit_reader_pg_open(path, after_seq, err, errlen)) ? 0 : -1;
 	else
 		rc = sqlite_open_ro(r, path, after_seq, err, errlen);
 	if (rc) {
@@ -268,6 +288,7 @@ void gw_audit_reader_close(struct gw_audit_reader *r)
 	sqlite3_finalize(r->rec_q);
 	sqlite3_finalize(r->cp_q);
 	sqlite3_close(r->db); /* ends the read transaction */
+	gw_audit_reader_pg_close(r->pg);
 	free(r);
 }
 
@@ -276,6 +297,8 @@ int gw_audit_reader_next(struct gw_audit_reader *r, const char **line, size_t *l
 {
 	if (r->src == GW_AUDIT_SOURCE_FILE)
 		return file_next(r, line, len, err, errlen);
+	if (r->src == GW_AUDIT_SOURCE_PG)
+		return pg_next(r, false, line, len, err, errlen);
 	return sqlite_next(r, r->rec_q, "audit_logs", line, len, err, errlen);
 }
 
@@ -296,6 +319,8 @@ int gw_audit_reader_next_checkpoint(struct gw_audit_reader *r, const char **line
 
 	if (r->src == GW_AUDIT_SOURCE_SQLITE)
 		return sqlite_next(r, r->cp_q, "audit_checkpoints", line, len, err, errlen);
+	if (r->src == GW_AUDIT_SOURCE_PG)
+		return pg_next(r, true, line, len, err, errlen);
 	if (!r->cp.f)
 		return 0;
 	do {

@@ -21,6 +21,7 @@
 enum gw_audit_source {
 	GW_AUDIT_SOURCE_FILE,   /* a file sink's PATH */
 	GW_AUDIT_SOURCE_SQLITE, /* a database with audit_logs */
+	GW_AUDIT_SOURCE_PG,     /* a PostgreSQL sink: path is its URL (reader_pg.h) */
 };
 
 struct gw_audit_reader;

@@ -43,6 +43,11 @@ static const char schema_sql[] =
 	"  seq BIGINT PRIMARY KEY, ts_ms BIGINT NOT NULL, hash TEXT NOT NULL, record TEXT NOT NULL"
 	");";
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+static const char set_sql[] =
+	"SET synchronous_commit = on; SET statement_timeout = " STR(GW_AUDIT_PG_STATEMENT_MS);
+
 /* CREATE TABLE IF NOT EXISTS still needs CREATE on the schema; a role
  * given only INSERT and SELECT on tables made by their owner skips it. */
 static const char missing_sql[] =
@@ -221,8 +226,9 @@ static int pg_open(void *self, char *err, size_t errlen)
 	/* Quiet the NOTICEs of IF NOT EXISTS: libpq prints them on stderr. */
 	PQsetNoticeProcessor(s->conn, quiet, NULL);
 	/* Again here: options= in the URL replaces ours. A COMMIT must be on
-	 * the server's disk before write() returns. */
-	if (exec_simple(s, "SET synchronous_commit = on", PGRES_COMMAND_OK, NULL, err, errlen) < 0)
+	 * the server's disk before write() returns, and no statement may hold
+	 * the writer longer than the server's own limit. */
+	if (exec_simple(s, set_sql, PGRES_COMMAND_OK, NULL, err, errlen) < 0)
 		goto fail;
 	if (exec_simple(s, missing_sql, PGRES_TUPLES_OK, &missing, err, errlen) < 0)
 		goto fail;

@@ -26,7 +26,7 @@
 #define PEM_MAX 1024
 
 enum {
-	OPT_SOURCE = 1 << 0, /* --config, --file, --db */
+	OPT_SOURCE = 1 << 0, /* --config, --file, --db, --pg */
 	OPT_KEY = 1 << 1,
 	OPT_FILTERS = 1 << 2, /* --since --until --user --server --tool --status --limit */
 	OPT_FORMAT = 1 << 3,
@@ -34,7 +34,7 @@ enum {
 };
 
 struct audit_opts {
-	const char *config, *file, *db, *key;
+	const char *config, *file, *db, *pg, *key;
 	const char *since, *until, *user, *server, *tool, *status, *limit, *format, *lines;
 	bool follow;
 };
@@ -67,6 +67,7 @@ static const char **opt_slot(struct audit_opts *o, const char *a, unsigned allow
 		{ "--config", OPT_SOURCE, offsetof(struct audit_opts, config) },
 		{ "--file", OPT_SOURCE, offsetof(struct audit_opts, file) },
 		{ "--db", OPT_SOURCE, offsetof(struct audit_opts, db) },
+		{ "--pg", OPT_SOURCE, offsetof(struct audit_opts, pg) },
 		{ "--key", OPT_KEY, offsetof(struct audit_opts, key) },
 		{ "--since", OPT_FILTERS, offsetof(struct audit_opts, since) },
 		{ "--until", OPT_FILTERS, offsetof(struct audit_opts, until) },
@@ -110,8 +111,8 @@ static int parse_opts(const char *sub, int argc, char **argv, unsigned allowed,
 		}
 		*slot = argv[++i];
 	}
-	if (!!o->config + !!o->file + !!o->db > 1) {
-		fprintf(stderr, "mcpgw audit %s: give one of --config, --file, --db\n", sub);
+	if (!!o->config + !!o->file + !!o->db + !!o->pg > 1) {
+		fprintf(stderr, "mcpgw audit %s: give one of --config, --file, --db, --pg\n", sub);
 		return -1;
 	}
 	return 0;
@@ -136,9 +137,9 @@ static void source_key(const struct gw_config *cfg, struct source *s)
 		snprintf(s->key, sizeof(s->key), "%.*s/%s", (int)(slash - cfg->path), cfg->path, k);
 }
 
-/* --file, --db, or the config's first file or sqlite sink (in the order
- * of audit.sinks; the sqlite sink's database defaults to store.path).
- * Other sinks (stdout, syslog, postgres) cannot be read back from here. */
+/* --file, --db, --pg, or the config's first file, sqlite or postgres sink
+ * (in the order of audit.sinks; the sqlite sink's database defaults to
+ * store.path). Other sinks (stdout, syslog) cannot be read back from here. */
 static int source_find(const struct audit_opts *o, struct source *s)
 {
 	const struct gw_audit_sink_conf *sc = NULL;
@@ -146,9 +147,11 @@ static int source_find(const struct audit_opts *o, struct source *s)
 	char err[1024];
 
 	memset(s, 0, sizeof(*s));
-	if (o->file || o->db) {
+	if (o->file || o->db || o->pg) {
 		s->kind = o->file ? GW_AUDIT_SOURCE_FILE : GW_AUDIT_SOURCE_SQLITE;
-		snprintf(s->path, sizeof(s->path), "%s", o->file ? o->file : o->db);
+		if (o->pg)
+			s->kind = GW_AUDIT_SOURCE_PG;
+		snprintf(s->path, sizeof(s->path), "%s", o->file ? o->file : o->db ? o->db : o->pg);
 		return 0;
 	}
 	cfg = gw_config_load(o->config ? o->config : "mcpgw.yaml", err, sizeof(err));
@@ -158,16 +161,22 @@ static int source_find(const struct audit_opts *o, struct source *s)
 	}
 	for (size_t i = 0; i < cfg->audit.n_sinks && !sc; i++)
 		if (strcmp(cfg->audit.sinks[i].type, "file") == 0 ||
-		    strcmp(cfg->audit.sinks[i].type, "sqlite") == 0)
+		    strcmp(cfg->audit.sinks[i].type, "sqlite") == 0 ||
+		    strcmp(cfg->audit.sinks[i].type, "postgres") == 0)
 			sc = &cfg->audit.sinks[i];
 	if (!sc) {
-		fprintf(stderr, "mcpgw: %s names no file or sqlite audit sink: use --file or --db\n",
+		fprintf(stderr,
+			"mcpgw: %s names no file, sqlite or postgres audit sink: use --file, --db "
+			"or --pg\n",
 			cfg->path);
 		gw_config_free(cfg);
 		return -1;
 	}
 	s->kind = strcmp(sc->type, "file") == 0 ? GW_AUDIT_SOURCE_FILE : GW_AUDIT_SOURCE_SQLITE;
-	snprintf(s->path, sizeof(s->path), "%s", sc->path ? sc->path : cfg->store_path);
+	if (strcmp(sc->type, "postgres") == 0)
+		s->kind = GW_AUDIT_SOURCE_PG;
+	snprintf(s->path, sizeof(s->path), "%s",
+		 s->kind == GW_AUDIT_SOURCE_PG ? sc->url : sc->path ? sc->path : cfg->store_path);
 	source_key(cfg, s);
 	gw_config_free(cfg);
 	return 0;
@@ -569,7 +578,8 @@ static int run_checkpoint(const struct audit_opts *o, const struct source *s)
 	if (step < 0)
 		fprintf(stderr, "mcpgw: %s\n", err);
 	else if (!last)
-		fprintf(stderr, "mcpgw: %s holds no checkpoint yet\n", s->path);
+		fprintf(stderr, "mcpgw: %s holds no checkpoint yet\n",
+			s->kind == GW_AUDIT_SOURCE_PG ? "the postgres sink" : s->path); /* no URL */
 	else if (gw_audit_checkpoint_check(k, last, strlen(last), &cp, err, sizeof(err)))
 		fprintf(stderr, "mcpgw: the latest checkpoint (seq %" PRIu64 "): %s\n", cp.seq,
 			err);
@@ -592,14 +602,16 @@ out:
 
 /* ---- dispatch ---------------------------------------------------------- */
 
-#define SOURCE_SYN "[--config FILE | --file PATH | --db PATH]"
+#define SOURCE_SYN "[--config FILE | --file PATH | --db PATH | --pg URL]"
 #define SOURCE_TEXT                                                                       \
-	"  -c, --config FILE    read the first file or sqlite sink of the config's\n"     \
-	"                       audit.sinks (default ./mcpgw.yaml), and take its\n"       \
-	"                       audit.chain.signing_key as the key\n"                     \
+	"  -c, --config FILE    read the first file, sqlite or postgres sink of the\n"   \
+	"                       config's audit.sinks (default ./mcpgw.yaml), and take\n" \
+	"                       its audit.chain.signing_key as the key\n"                 \
 	"  --file PATH          read a file sink: PATH, its rotated PATH.1, PATH.2, ...\n" \
 	"                       and PATH.checkpoints\n"                                    \
-	"  --db PATH            read an SQLite sink: the database file\n"
+	"  --db PATH            read an SQLite sink: the database file\n"                 \
+	"  --pg URL             read a PostgreSQL sink: postgresql://USER@HOST/DB (a\n"   \
+	"                       password is better in ~/.pgpass or PGPASSWORD)\n"
 
 static const struct subcommand subcommands[] = {
 	{ "verify", OPT_SOURCE | OPT_KEY, run_verify,

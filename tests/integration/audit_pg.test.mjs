@@ -3,12 +3,12 @@
 // failing calls of the SDK client each leave one row with the right
 // columns, the `record` column holds a chain that checks by docs/audit.md;
 // PostgreSQL stopped while four clients call (on_failure: refuse): calls
-// are refused naming the audit sink, /health says why, and once it is back
+// are refused naming the audit sink, /health and /ready say why, and once it is back
 // calls succeed again and every answered call has its row. The URL's
 // password appears in no answer, /health or log line. The signed
-// checkpoints land in audit_checkpoints, and the trail exported as
-// docs/audit.md shows passes `mcpgw audit verify`, and fails it once a
-// row is edited.
+// checkpoints land in audit_checkpoints, and `mcpgw audit verify` passes on
+// the table (--pg, --config, or an export as docs/audit.md shows), and
+// fails naming the row edited in SQL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -138,7 +138,7 @@ test('the record column holds the chain: seq without a gap, each prev_hash the h
   assert.equal(h.audit.sinks[0].ok, true);
 }, () => gw));
 
-test('PostgreSQL stopped while four clients call: refused naming the sink, /health says why, nothing answered is lost', withGatewayLog(async () => {
+test('PostgreSQL stopped while four clients call: refused naming the sink, /health and /ready say why, nothing answered is lost', withGatewayLog(async () => {
   const clients = await Promise.all([0, 1, 2, 3].map(() => bearerClient(gw.url, key)));
   const answered = [];
   const refusals = [];
@@ -168,8 +168,15 @@ test('PostgreSQL stopped while four clients call: refused naming the sink, /heal
     const h = await (await fetch(`${gw.base}/health`)).json();
     assert.equal(h.audit.ok, false);
     assert.equal(h.audit.sinks[0].ok, false);
-    assert.ok(h.audit.sinks[0].reason, `/health gives a reason: ${JSON.stringify(h.audit)}`);
-    for (const s of [refused.message, JSON.stringify(h), gw.logs()]) assert.ok(!s.includes(pg.password), 'the password leaked');
+    assert.match(h.audit.sinks[0].reason ?? '', /audit sink postgres unavailable: \S/, JSON.stringify(h.audit));
+    const ready = await fetch(`${gw.base}/ready`);
+    assert.equal(ready.status, 503);
+    const readyBody = await ready.json();
+    const why = readyBody.not_ready.find((x) => x.name === 'audit');
+    assert.match(why?.last_error ?? '', /audit sink postgres unavailable/);
+    for (const s of [refused.message, JSON.stringify(h), JSON.stringify(readyBody), gw.logs()]) {
+      assert.ok(!s.includes(pg.password), 'the password leaked');
+    }
 
     // Down long enough for the writer to retry the sink several times.
     await new Promise((r) => setTimeout(r, 3000));
@@ -178,6 +185,7 @@ test('PostgreSQL stopped while four clients call: refused naming the sink, /heal
     await eventually('calls answered after PostgreSQL is back', () => seenAfter() >= 8, 20000);
     const back = await (await fetch(`${gw.base}/health`)).json();
     assert.equal(back.audit.ok, true);
+    assert.equal((await fetch(`${gw.base}/ready`)).status, 200);
   } finally {
     stop = true;
     await Promise.allSettled(workers);
@@ -191,8 +199,9 @@ test('PostgreSQL stopped while four clients call: refused naming the sink, /heal
   assert.ok(!gw.logs().includes(pg.password), 'the password is in the log');
 }, () => gw));
 
-test('the trail exported from PostgreSQL verifies with its checkpoints; an edited row is named', async () => {
+test('mcpgw audit reads the trail in PostgreSQL: verify (--pg, -c, an export) with its checkpoints, query, checkpoint; an edited row is named', async () => {
   await gw.stop(); // a clean stop signs the head
+  const cfg = gw.cfg;
   gw = null;
   const last = (await rows()).at(-1);
   const cps = await pg.query('SELECT seq, hash, record FROM audit_checkpoints ORDER BY seq');
@@ -201,22 +210,40 @@ test('the trail exported from PostgreSQL verifies with its checkpoints; an edite
   assert.equal(cps.at(-1).hash, last.hash);
   assert.equal(JSON.parse(cps.at(-1).record).hash, last.hash);
 
-  // docs/audit.md, "PostgreSQL sink", "Verifying"
+  const key = join(gwDir, 'signing.pem');
+  const audit = (...args) => spawnSync(BIN, ['audit', ...args], { encoding: 'utf8', timeout: 60000 });
+  // docs/audit.md, "PostgreSQL sink", "Verifying": the export, by hand
   const trail = join(gwDir, 'trail.jsonl');
   const exportTrail = () => {
     writeFileSync(trail, pg.psql('SELECT record FROM audit_logs ORDER BY seq'));
     writeFileSync(`${trail}.checkpoints`, pg.psql('SELECT record FROM audit_checkpoints ORDER BY seq'));
   };
-  const verify = () => spawnSync(BIN, ['audit', 'verify', '--file', trail, '--key', join(gwDir, 'signing.pem')], { encoding: 'utf8' });
   exportTrail();
-  let r = verify();
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /checkpoints verified/);
+  for (const args of [['--pg', pg.url, '--key', key], ['-c', cfg], ['--file', trail, '--key', key]]) {
+    const r = audit('verify', ...args);
+    assert.equal(r.status, 0, `${args[0]}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`ok: ${last.seq} records, seq 1 to ${last.seq}; \\d+ checkpoints verified`));
+  }
+  let r = audit('query', '--pg', pg.url, '--tool', 'fl__echo', '--format', 'json', '--limit', '100000');
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.stdout.split('\n').some((l) => l && JSON.parse(l).parameters?.text === 'pg-allowed'));
+  r = audit('checkpoint', '--pg', pg.url, '--key', key);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout.split('\n')[0]).seq, Number(last.seq));
 
   pg.psql(`UPDATE audit_logs SET record = replace(record, '"pg-allowed"', '"pg-edited"') WHERE ${textIs('pg-allowed')}`);
-  exportTrail();
-  r = verify();
-  assert.equal(r.status, 1, r.stdout + r.stderr);
   const edited = (await rows(textIs('pg-edited')))[0];
-  assert.match(r.stdout + r.stderr, new RegExp(`seq ${edited.seq}: hash does not match its line`));
+  exportTrail();
+  for (const args of [['--pg', pg.url, '--key', key], ['--file', trail, '--key', key]]) {
+    r = audit('verify', ...args);
+    assert.equal(r.status, 1, `${args[0]}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^seq ${edited.seq}: hash does not match its line`));
+  }
+
+  // the server gone: a reason, never the password
+  await pg.stop();
+  r = audit('verify', '--pg', pg.url, '--key', key);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /postgres: .*refused/);
+  assert.ok(!(r.stdout + r.stderr).includes(pg.password), 'the password leaked');
 });
