@@ -1,9 +1,11 @@
 // The syslog audit sink (docs/audit.md, "Syslog sink") against a real
 // receiver (syslog_receiver.mjs): SDK v1 calls that are allowed, denied and
-// unauthenticated each reach it as one RFC 5424 message whose header, structured
-// data and MSG carry the record, over TCP (octet counting) and UDP; over TCP
+// unauthenticated, and an SDK v2 call in 2026-07-28, each reach it as one
+// RFC 5424 message whose header, structured data and MSG carry the record,
+// over TCP (octet counting) and UDP; over TCP
 // a receiver restarted mid-run gets the records made while it was away.
 import { test, after } from 'node:test';
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -81,12 +83,22 @@ async function allowedDeniedUnauthenticated(protocol) {
     await assert.rejects(client.callTool({ name: 'nt__secret', arguments: {} }));
   } finally { await client.close(); }
   await assert.rejects(bearerClient(gw.url, 'mcpgw_not_a_key'));
+  // a v2 client speaking 2026-07-28 (no sessions): recorded the same way
+  const v2 = new ClientV2({ name: 'v2', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  await v2.connect(new TransportV2(new URL(gw.url), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
+  try {
+    assert.equal((await v2.callTool({ name: 'nt__ok', arguments: {} })).content[0].text, 'nt:ok');
+  } finally { await v2.close(); }
 
-  const isCall = (name) => (r) => r.action === 'tools/call' && r.tool_name === name;
+  const MODERN = '2026-07-28';
+  const isCall = (name, era = (v) => v !== MODERN) => (r) => r.action === 'tools/call' && r.tool_name === name &&
+    era(r.protocol_version);
   await rcv.waitFor((ms) => ms.some((m) => /"status":"unauthenticated"/.test(m.msg)) &&
-    ms.some((m) => /"tool_name":"nt__secret"/.test(m.msg)) && ms.some((m) => /"tool_name":"nt__ok"/.test(m.msg)));
+    ms.some((m) => /"tool_name":"nt__secret"/.test(m.msg)) &&
+    ms.filter((m) => /"tool_name":"nt__ok"/.test(m.msg)).length >= 2);
   assert.deepEqual(rcv.errors, []);
   for (const [pred, status] of [[isCall('nt__ok'), 'success'], [isCall('nt__secret'), 'denied'],
+    [isCall('nt__ok', (v) => v === MODERN), 'success'],
     [(r) => r.status === 'unauthenticated', 'unauthenticated']]) {
     const got = callsOf(rcv.messages, pid, pred);
     assert.equal(got.length, 1, `one message for the ${status} call: ${got.map(({ m }) => m.raw).join('\n')}`);
