@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/json_out.h"
 
 #define OUT_START 2048 /* a typical record in one allocation: no realloc */
 #define OUT_MAX (GW_AUDIT_PARAMS_MAX * 6 + 32 * 1024) /* an escaped 64 KiB prefix, and the rest */
@@ -203,8 +204,8 @@ static void member_ms(struct out *o, const char *k, uint64_t us)
 
 /* ---- parameters -------------------------------------------------------- */
 
-/* json_dump_callback sink: appends, and stops the dump (-1) past limit. */
-static int dump_put(const char *p, size_t n, void *arg)
+/* gw_json_write sink: appends, and stops the writer (-1) past limit. */
+static int dump_put(void *arg, const char *p, size_t n)
 {
 	struct out *o = arg;
 
@@ -244,7 +245,7 @@ static void put_params(struct out *o, json_t *p, bool truncated)
 	start = o->len;
 	o->limit = start + GW_AUDIT_PARAMS_MAX + GW_AUDIT_REDACT_MIN_BYTES;
 	o->cut = false;
-	if (json_dump_callback(p, dump_put, o, JSON_COMPACT) == 0 && !o->cut)
+	if (gw_json_write(p, dump_put, o) == 0 && !o->cut)
 		goto out;
 	if (o->fail)
 		return;

@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,10 @@ static const char credential_pattern[] =
 struct gw_audit_redactor {
 	pcre2_code *re;
 	pcre2_match_context *mctx;
+	/* match data for the thread that made the redactor (the event loop,
+	 * which redacts every record): no allocation per record there */
+	pcre2_match_data *md;
+	pthread_t owner;
 };
 
 struct gw_audit_redactor *gw_audit_redactor_new(char *err, size_t errlen)
@@ -121,6 +126,10 @@ struct gw_audit_redactor *gw_audit_redactor_new(char *err, size_t errlen)
 	if (!r->mctx)
 		goto out_nomem;
 	pcre2_set_match_limit(r->mctx, MATCH_LIMIT);
+	r->md = pcre2_match_data_create_from_pattern(r->re, NULL);
+	if (!r->md)
+		goto out_nomem;
+	r->owner = pthread_self();
 	return r;
 out_nomem:
 	snprintf(err, errlen, "out of memory");
@@ -134,6 +143,7 @@ void gw_audit_redactor_free(struct gw_audit_redactor *r)
 		return;
 	pcre2_code_free(r->re);
 	pcre2_match_context_free(r->mctx);
+	pcre2_match_data_free(r->md);
 	free(r);
 }
 
@@ -698,20 +708,119 @@ static json_t *walk_value(struct walk *w, const json_t *v, unsigned depth, size_
 	}
 }
 
+/* Is s[0..n) well-formed UTF-8 (as jansson wants its strings)? A value
+ * made without the check is not: the walk masks it whole. */
+static bool utf8_ok(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned c = s[i], need = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1
+					      : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
+
+		if (need == 9 || (need && c < 0xC2) || c > 0xF4 || n - i <= need)
+			return false;
+		for (unsigned k = 1; k <= need; k++)
+			if ((s[i + k] & 0xC0) != 0x80)
+				return false;
+		i += need + 1;
+	}
+	return true;
+}
+
+/* Would mask_text() leave s[0..n) as it is? (No credential in it.) */
+static bool text_clean(struct walk *w, const char *s, size_t n)
+{
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(w->md);
+	size_t at = 0;
+
+	if (!utf8_ok((const unsigned char *)s, n))
+		return false;
+	while (at <= n) {
+		int rc = pcre2_match(w->r->re, (PCRE2_SPTR)s, n, at, 0, w->md, w->r->mctx);
+
+		if (rc == PCRE2_ERROR_NOMATCH)
+			return true;
+		if (rc < 0 || ov[1] != ov[0])
+			return false; /* a credential, or a failed match: the walk masks */
+		at = ov[1] + 1;
+	}
+	return true;
+}
+
+/* Would the walk give back v unchanged (nothing masked, nothing too
+ * deep)? Hashed mode changes every leaf. Called only on a value whose text
+ * fits the budget, so the work is bounded by it. */
+static bool value_clean(struct walk *w, const json_t *v, unsigned depth)
+{
+	const char *k;
+	size_t kl;
+	json_t *m;
+
+	if (depth > GW_AUDIT_REDACT_MAX_DEPTH)
+		return false;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		json_object_keylen_foreach((json_t *)v, k, kl, m) {
+			if (w->mode != GW_AUDIT_PARAMS_FULL && gw_audit_key_is_sensitive(k, kl))
+				return false;
+			if (!value_clean(w, m, depth + 1))
+				return false;
+		}
+		return true;
+	case JSON_ARRAY:
+		for (size_t i = 0; i < json_array_size(v); i++)
+			if (!value_clean(w, json_array_get(v, i), depth + 1))
+				return false;
+		return true;
+	case JSON_STRING:
+		return text_clean(w, json_string_value(v), json_string_length(v));
+	default:
+		return true;
+	}
+}
+
+struct count_upto {
+	size_t n, max;
+};
+
+static int count_upto_put(void *arg, const char *buf, size_t n)
+{
+	struct count_upto *c = arg;
+
+	(void)buf;
+	c->n += n;
+	return c->n > c->max ? -1 : 0; /* stop early: too big to share */
+}
+
+/* Most arguments hold no credential and fit: they are recorded as they
+ * are, shared (no copy, no allocation). */
+static bool share_as_is(struct walk *w, const json_t *params, size_t left)
+{
+	struct count_upto c = { 0, left };
+
+	if (w->mode == GW_AUDIT_PARAMS_HASHED || gw_json_write(params, count_upto_put, &c) != 0)
+		return false;
+	return value_clean(w, params, 0);
+}
+
 json_t *gw_audit_redact(const struct gw_audit_redactor *r, const json_t *params,
 			enum gw_audit_params mode, size_t max_bytes, bool *truncated)
 {
 	struct walk w = { .r = r, .mode = mode };
 	size_t left = max_bytes < GW_AUDIT_REDACT_MIN_BYTES ? GW_AUDIT_REDACT_MIN_BYTES : max_bytes;
+	bool own_md = !pthread_equal(pthread_self(), r->owner);
 	json_t *out = NULL;
 
 	if (truncated)
 		*truncated = false;
 	if (!params || mode == GW_AUDIT_PARAMS_NONE)
 		return NULL;
-	w.md = pcre2_match_data_create_from_pattern(r->re, NULL);
+	w.md = own_md ? pcre2_match_data_create_from_pattern(r->re, NULL) : r->md;
 	if (!w.md)
 		return NULL;
+	if (share_as_is(&w, params, left)) {
+		out = json_incref((json_t *)params);
+		goto out;
+	}
 	if (mode == GW_AUDIT_PARAMS_HASHED) {
 		w.hash = EVP_MD_CTX_new();
 		if (!w.hash)
@@ -730,7 +839,8 @@ json_t *gw_audit_redact(const struct gw_audit_redactor *r, const json_t *params,
 		*truncated = w.truncated;
 out:
 	EVP_MD_CTX_free(w.hash);
-	pcre2_match_data_free(w.md);
+	if (own_md)
+		pcre2_match_data_free(w.md);
 	return out;
 }
 

@@ -44,12 +44,15 @@ struct gw_audit_redactor;
 struct gw_audit_redactor *gw_audit_redactor_new(char *err, size_t errlen);
 void gw_audit_redactor_free(struct gw_audit_redactor *r);
 
-/* The value to record for params under mode: a new reference the caller
- * owns, whose compact JSON text (gw_json_write) is at most
+/* The value to record for params under mode: a reference the caller owns,
+ * whose compact JSON text (gw_json_write) is at most
  * max(max_bytes, GW_AUDIT_REDACT_MIN_BYTES) bytes. *truncated (may be NULL)
  * is set true when something was cut to fit, false otherwise. NULL for
  * GW_AUDIT_PARAMS_NONE, for params NULL, and when memory runs out. params
- * is only read. */
+ * is only read; when the mode would change nothing in it (no sensitive key,
+ * no credential, fits, not hashed) the result is params itself, shared:
+ * the caller must not modify the result. The thread that made r reuses its
+ * match data (no allocation on the loop); other threads make their own. */
 json_t *gw_audit_redact(const struct gw_audit_redactor *r, const json_t *params,
 			enum gw_audit_params mode, size_t max_bytes, bool *truncated);
 

@@ -382,6 +382,23 @@ out_msg:
 	return NULL;
 }
 
+json_t *gw_jsonrpc_request_of(json_t *version, json_t *id, json_t *method, json_t *params)
+{
+	json_t *msg = json_object();
+
+	if (!msg || !id || json_object_set(msg, "jsonrpc", version) ||
+	    json_object_set(msg, "id", id) || json_object_set(msg, "method", method)) {
+		json_decref(params);
+		json_decref(msg);
+		return NULL;
+	}
+	if (params && json_object_set_new(msg, "params", params)) { /* stolen even then */
+		json_decref(msg);
+		return NULL;
+	}
+	return msg;
+}
+
 /* {"jsonrpc","id","method","params"?}. id is borrowed and must not be NULL
  * (a request with a null id is invalid); params is stolen, may be NULL.
  * NULL on a missing id or method, invalid UTF-8 in method, or no memory. */

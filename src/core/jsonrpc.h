@@ -79,6 +79,10 @@ json_t *gw_jsonrpc_error(json_t *id, int code, const char *message, json_t *data
 /* gw_jsonrpc_request: id must not be NULL (a null request id is invalid JSON-RPC);
  * returns NULL then. gw_jsonrpc_result: a NULL result is written as {}. */
 json_t *gw_jsonrpc_request(json_t *id, const char *method, json_t *params /* stolen, may be NULL */);
+/* The same, from pieces a sender keeps for all its requests: version is
+ * the "2.0" string and method the method's string (both referenced, not
+ * copied), so that a request costs no string allocation. */
+json_t *gw_jsonrpc_request_of(json_t *version, json_t *id, json_t *method, json_t *params);
 json_t *gw_jsonrpc_notification(const char *method, json_t *params /* stolen, may be NULL */);
 /* Compact serialisation (no newlines, as stdio framing needs); caller frees. */
 char *gw_json_dump(const json_t *v, size_t *len);

@@ -35,7 +35,7 @@ enum ureq_where {
 struct gw_ureq {
 	struct gw_uconn *c;
 	int64_t id;
-	char *method;
+	const char *method;   /* in msg */
 	json_t *msg;          /* the request as it will be sent */
 	gw_ureq_cb cb;
 	void *arg;
@@ -63,6 +63,8 @@ struct gw_uconn {
 	struct gw_link *dead_link;    /* closed from the deferred event, not in its callback */
 	enum gw_uconn_state state;
 	int64_t next_id;
+	json_t *version;              /* "2.0", shared by every request */
+	json_t *method;               /* the last request's method string, reused while it repeats */
 	struct gw_map pending;        /* id bytes -> struct gw_ureq, sent and unanswered */
 	struct gw_ureq_list waiting;  /* for READY */
 	struct gw_ureq_list retrying; /* waiting out a retry delay */

@@ -645,6 +645,8 @@ void gw_uconn_free(struct gw_uconn *c)
 		event_free(c->health_ev);
 	json_decref(c->client_caps);
 	json_decref(c->client_info);
+	json_decref(c->version);
+	json_decref(c->method);
 	json_decref(c->init_result);
 	free(c);
 }

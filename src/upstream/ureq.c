@@ -154,7 +154,6 @@ void gw_ureq_free(struct gw_ureq *r)
 	if (r->retry_ev)
 		event_free(r->retry_ev);
 	json_decref(r->msg);
-	free(r->method);
 	free(r);
 }
 
@@ -389,6 +388,30 @@ static json_t *add_envelope(struct gw_uconn *c, json_t *params)
 	return params;
 }
 
+/* The request's message: the "2.0" and the method's string are the
+ * connection's, kept from one request to the next (a session repeats
+ * tools/call): no string is allocated for them. */
+static json_t *request_msg(struct gw_uconn *c, int64_t id, const char *method, json_t *params)
+{
+	json_t *jid, *msg;
+
+	if (!c->version)
+		c->version = json_string("2.0");
+	if (!c->method || strcmp(json_string_value(c->method), method) != 0) {
+		json_decref(c->method);
+		c->method = json_string(method);
+	}
+	jid = json_integer(id);
+	if (!c->version || !c->method || !jid) {
+		json_decref(jid);
+		json_decref(params);
+		return NULL;
+	}
+	msg = gw_jsonrpc_request_of(c->version, jid, c->method, params);
+	json_decref(jid);
+	return msg;
+}
+
 /* A new request, its clock started; handshakes have the connect limit. */
 struct gw_ureq *gw_ureq_new(struct gw_uconn *c, const char *method, json_t *params,
 				uint64_t timeout_ms, unsigned flags, gw_ureq_cb cb, void *arg)
@@ -403,7 +426,6 @@ struct gw_ureq *gw_ureq_new(struct gw_uconn *c, const char *method, json_t *para
 	}
 	r->c = c;
 	r->id = c->next_id++;
-	r->method = gw_xstrdup(method);
 	r->cb = cb;
 	r->arg = arg;
 	r->flags = flags;
@@ -412,12 +434,8 @@ struct gw_ureq *gw_ureq_new(struct gw_uconn *c, const char *method, json_t *para
 	r->started_ms = gw_now_ms();
 	if (c->modern)
 		params = add_envelope(c, params);
-	{
-		json_t *id = json_integer(r->id);
-
-		r->msg = gw_jsonrpc_request(id, method, params);
-		json_decref(id);
-	}
+	r->msg = request_msg(c, r->id, method, params);
+	r->method = json_string_value(json_object_get(r->msg, "method"));
 	r->timer = evtimer_new(c->up->base, on_ureq_timer, r);
 	if (!r->msg || !r->timer) {
 		gw_ureq_free(r);
