@@ -166,6 +166,7 @@ bench: bootstrap
 	bench/auth.sh
 	bench/breaker.sh
 	bench/baseline.sh
+	bench/audit.sh
 	bench/instructions.sh
 
 # Guardrail detectors: speed (bench/guard_detect.c) and the quality table

@@ -1,6 +1,7 @@
 /* The audit module (contract in audit/audit.h). */
 #include "audit/audit.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ struct gw_audit {
 	enum gw_audit_on_failure on_failure;
 	enum gw_audit_params parameters;
 	struct gw_audit_redactor *redactor;
-	struct gw_audit_signer *signer; /* NULL: no audit.chain.signing_key, no checkpoints */
+	struct gw_audit_signer *signer; /* NULL: no key (store in memory), no checkpoints */
 	size_t max_queue;
 	uint64_t lost;                /* records dropped past the second bound, not yet told */
 };
@@ -192,22 +193,47 @@ static int make_sinks(const struct gw_config *cfg, bool stdio, struct gw_audit_w
 /* The signing key audit.chain.signing_key names ("file://PATH" or PATH; a
  * relative path beside the config file, as `mcpgw audit` takes it), made
  * when missing. 0 with a->signer NULL when none is named. */
-static int load_signer(struct gw_audit *a, const struct gw_config *cfg, char *err, size_t errlen)
+bool gw_audit_signing_key_path(const struct gw_config *cfg, char *buf, size_t cap)
 {
 	const char *k = cfg->audit.signing_key, *slash;
-	char path[4096];
+	int n;
 
-	if (!k)
-		return 0;
+	if (!k) {
+		/* the store's path is already taken from the config's directory */
+		if (!cfg->store_path || strcmp(cfg->store_path, ":memory:") == 0)
+			return false;
+		slash = strrchr(cfg->store_path, '/');
+		n = slash ? snprintf(buf, cap, "%.*s/mcpgw-audit-key.pem",
+				     (int)(slash - cfg->store_path), cfg->store_path)
+			  : snprintf(buf, cap, "mcpgw-audit-key.pem");
+		return n > 0 && (size_t)n < cap;
+	}
 	if (strncmp(k, "file://", 7) == 0)
 		k += 7;
 	slash = cfg->path ? strrchr(cfg->path, '/') : NULL;
 	if (k[0] == '/' || !slash)
-		snprintf(path, sizeof(path), "%s", k);
+		n = snprintf(buf, cap, "%s", k);
 	else
-		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - cfg->path), cfg->path, k);
+		n = snprintf(buf, cap, "%.*s/%s", (int)(slash - cfg->path), cfg->path, k);
+	return n > 0 && (size_t)n < cap;
+}
+
+/* The signer of checkpoints, and the secret of hashed parameters derived
+ * from it. */
+static int load_signer(struct gw_audit *a, const struct gw_config *cfg, char *err, size_t errlen)
+{
+	char path[4096];
+	unsigned char key[32];
+
+	if (!gw_audit_signing_key_path(cfg, path, sizeof(path)))
+		return 0;
 	a->signer = gw_audit_signer_load(path, err, errlen);
-	return a->signer ? 0 : -1;
+	if (!a->signer)
+		return -1;
+	if (gw_audit_signer_derive(a->signer, "mcpgw audit parameters", key))
+		gw_audit_redactor_set_key(a->redactor, key);
+	OPENSSL_cleanse(key, sizeof(key));
+	return 0;
 }
 
 static void writer_conf(const struct gw_audit_conf *ac, struct gw_audit_writer_conf *wc)

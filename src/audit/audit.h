@@ -49,5 +49,11 @@ void gw_audit_free(struct gw_audit *a);
  * can be created or appended to. 0, or -1 with "PATH: why" in err.
  * Blocks on the disk. */
 int gw_audit_check_conf(const struct gw_config *cfg, char *err, size_t errlen);
+/* The path of the key that signs checkpoints into buf (cap bytes):
+ * audit.chain.signing_key ("file://PATH" or PATH, relative to the config's
+ * directory), or by default mcpgw-audit-key.pem beside the store, so that
+ * a default trail has signed checkpoints too. false: no key (the store is
+ * in memory), or the path does not fit. */
+bool gw_audit_signing_key_path(const struct gw_config *cfg, char *buf, size_t cap);
 
 #endif

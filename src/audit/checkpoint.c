@@ -34,6 +34,23 @@ struct gw_audit_signer {
 	struct gw_audit_pubkey pub;  /* pub.pkey holds the private key */
 };
 
+bool gw_audit_signer_derive(const struct gw_audit_signer *s, const char *label,
+			    unsigned char out[32])
+{
+	unsigned char raw[64];
+	size_t len = sizeof(raw);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	bool ok = md && EVP_PKEY_get_raw_private_key(s->pub.pkey, raw, &len) == 1 &&
+		  EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+		  EVP_DigestUpdate(md, label, strlen(label)) == 1 &&
+		  EVP_DigestUpdate(md, "\n", 1) == 1 && EVP_DigestUpdate(md, raw, len) == 1 &&
+		  EVP_DigestFinal_ex(md, out, NULL) == 1;
+
+	OPENSSL_cleanse(raw, sizeof(raw));
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
 /* ---- time -------------------------------------------------------------- */
 
 int gw_audit_rfc3339_format(int64_t ts_ms, char buf[GW_AUDIT_TS_MAX])

@@ -29,6 +29,11 @@ struct gw_audit_pubkey;
  * written. The caller owns the result (gw_audit_signer_free). */
 struct gw_audit_signer *gw_audit_signer_load(const char *spec, char *err, size_t errlen);
 void gw_audit_signer_free(struct gw_audit_signer *s);
+/* A 32-byte secret derived from the signing key for another use (label
+ * names it): SHA-256 of label, a newline and the raw private key. false
+ * when the key cannot give its raw bytes. */
+bool gw_audit_signer_derive(const struct gw_audit_signer *s, const char *label,
+			    unsigned char out[32]);
 /* The key id of the signer's public key (GW_AUDIT_KEY_ID_HEX hex digits). */
 const char *gw_audit_signer_key_id(const struct gw_audit_signer *s);
 /* The signer's public half, to check what it signed; borrowed from s. */

@@ -99,7 +99,18 @@ struct gw_audit_redactor {
 	 * which redacts every record): no allocation per record there */
 	pcre2_match_data *md;
 	pthread_t owner;
+	/* hashed mode: a secret hashed before every value, so that a reader
+	 * without it cannot guess short values (a PIN, a password) from their
+	 * hashes; with it, sensitive keys are hashed too, not masked */
+	unsigned char key[32];
+	bool keyed;
 };
+
+void gw_audit_redactor_set_key(struct gw_audit_redactor *r, const unsigned char key[32])
+{
+	memcpy(r->key, key, sizeof(r->key));
+	r->keyed = true;
+}
 
 struct gw_audit_redactor *gw_audit_redactor_new(char *err, size_t errlen)
 {
@@ -144,6 +155,7 @@ void gw_audit_redactor_free(struct gw_audit_redactor *r)
 	pcre2_code_free(r->re);
 	pcre2_match_context_free(r->mctx);
 	pcre2_match_data_free(r->md);
+	OPENSSL_cleanse(r->key, sizeof(r->key));
 	free(r);
 }
 
@@ -493,6 +505,7 @@ static json_t *hash_leaf(struct walk *w, const json_t *v, size_t *left)
 	if (*left < HASH_COST)
 		return NULL;
 	if (EVP_DigestInit_ex(w->hash, EVP_sha256(), NULL) != 1 ||
+	    (w->r->keyed && EVP_DigestUpdate(w->hash, w->r->key, sizeof(w->r->key)) != 1) ||
 	    gw_json_write(v, hash_put, w->hash) != 0 ||
 	    EVP_DigestFinal_ex(w->hash, md, &mdlen) != 1 || mdlen < HASH_HEX / 2) {
 		w->oom = true;
@@ -571,7 +584,9 @@ static size_t key_cost(const char *k, size_t n, bool first, size_t limit)
 static json_t *walk_member(struct walk *w, const char *k, size_t kl, const json_t *m,
 			   unsigned depth, size_t *left)
 {
-	if (w->mode != GW_AUDIT_PARAMS_FULL && gw_audit_key_is_sensitive(k, kl))
+	bool hashed_keyed = w->mode == GW_AUDIT_PARAMS_HASHED && w->r->keyed;
+
+	if (w->mode != GW_AUDIT_PARAMS_FULL && !hashed_keyed && gw_audit_key_is_sensitive(k, kl))
 		return marker(w, GW_AUDIT_REDACTED, REDACTED_COST, left);
 	return walk_value(w, m, depth + 1, left);
 }

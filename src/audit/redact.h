@@ -43,6 +43,11 @@ struct gw_audit_redactor;
  * gw_audit_redactor_free(). */
 struct gw_audit_redactor *gw_audit_redactor_new(char *err, size_t errlen);
 void gw_audit_redactor_free(struct gw_audit_redactor *r);
+/* Key the hashed mode: every value's hash covers this secret first (the
+ * audit trail derives it from its signing key), and values of sensitive
+ * keys are hashed like the others. Unkeyed, those are "[REDACTED]": an
+ * unkeyed hash of a short value can be reversed by guessing. */
+void gw_audit_redactor_set_key(struct gw_audit_redactor *r, const unsigned char key[32]);
 
 /* The value to record for params under mode: a reference the caller owns,
  * whose compact JSON text (gw_json_write) is at most

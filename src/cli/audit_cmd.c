@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "audit/checkpoint.h"
 #include "audit/reader.h"
 #include "audit/verify.h"
@@ -120,21 +121,14 @@ static int parse_opts(const char *sub, int argc, char **argv, unsigned allowed,
 
 /* ---- the source -------------------------------------------------------- */
 
-/* The signing key the config names: file:// dropped, a relative path
- * taken from the config's directory as the store's and the sinks' are. */
+/* The signing key of the config (audit/audit.h): its own, or the default
+ * beside the store; none when that file does not exist (a trail made
+ * before there were default keys). */
 static void source_key(const struct gw_config *cfg, struct source *s)
 {
-	const char *k = cfg->audit.signing_key, *slash;
-
-	if (!k)
-		return;
-	if (strncmp(k, "file://", 7) == 0)
-		k += 7;
-	slash = cfg->path ? strrchr(cfg->path, '/') : NULL;
-	if (k[0] == '/' || !slash)
-		snprintf(s->key, sizeof(s->key), "%s", k);
-	else
-		snprintf(s->key, sizeof(s->key), "%.*s/%s", (int)(slash - cfg->path), cfg->path, k);
+	if (!gw_audit_signing_key_path(cfg, s->key, sizeof(s->key)) ||
+	    (!cfg->audit.signing_key && access(s->key, F_OK) != 0))
+		s->key[0] = '\0';
 }
 
 /* --file, --db, --pg, or the config's first file, sqlite or postgres sink

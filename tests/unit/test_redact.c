@@ -199,6 +199,30 @@ static void test_mode_hashed(void **state)
 	       "\"password\":\"[REDACTED]\"}");
 }
 
+/* Keyed (the audit trail keys it from its signing key): every value's hash
+ * covers the secret, so it is not SHA-256 of the value any more, and the
+ * values of sensitive keys are hashed too rather than masked. */
+static void test_mode_hashed_keyed(void **state)
+{
+	unsigned char key[32];
+	char *s;
+	json_t *pw;
+
+	memset(key, 7, sizeof(key));
+	gw_audit_redactor_set_key(*state, key);
+	s = redact_text(state, "{\"x\":\"hunter2\",\"password\":\"hunter2\"}", GW_AUDIT_PARAMS_HASHED);
+	pw = json_loads(s, 0, NULL);
+	assert_non_null(pw);
+	assert_null(strstr(s, "hunter2"));
+	assert_null(strstr(s, "4ddbb67bf993867e")); /* not the unkeyed hash */
+	assert_non_null(strstr(json_string_value(json_object_get(pw, "password")), "sha256:"));
+	/* equal values, equal hashes: a reader can still correlate */
+	assert_string_equal(json_string_value(json_object_get(pw, "password")),
+			    json_string_value(json_object_get(pw, "x")));
+	json_decref(pw);
+	free(s);
+}
+
 static void test_mode_full_and_none(void **state)
 {
 	json_t *p = json_loads(doc, 0, NULL);
@@ -399,6 +423,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_credential_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_redacted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_hashed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mode_hashed_keyed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_full_and_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_depth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_string, setup, teardown),
