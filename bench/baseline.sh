@@ -23,10 +23,13 @@ fi
 
 mkdir -p "$OUT"
 export DURATION="${DURATION:-10}" CONNS="${CONNS:-16}" ROUNDS=1
+# This build relays with the audit trail off (the baseline had none).
+CFG=$(relay_config "$OUT/relay" off)
 for r in $(seq 1 "${BASE_ROUNDS:-3}"); do
   for build in new base; do
-    bin=$NEW; [ "$build" = base ] && bin=$OLD
-    GATEWAY_CMD="$bin --listen 127.0.0.1:{PORT} --log-level warn -- {ECHO}" \
+    cmd="$OLD --listen 127.0.0.1:{PORT} --log-level warn -- {ECHO}"
+    [ "$build" = new ] && cmd="$NEW serve -c $CFG --no-auth --listen 127.0.0.1:{PORT} --log-level warn"
+    GATEWAY_CMD="$cmd" \
       OUTDIR="$OUT/$build-$r" "$HARNESS" gateway >/dev/null 2>&1
     awk -F, -v b="$build" 'NR > 1 && $2 == "gateway" && $4 == "ok" { print b "," $3 "," $5 "," $18 }' \
       "$OUT/$build-$r/raw.csv" >>"$OUT/rows.csv"
@@ -35,7 +38,7 @@ done
 
 {
   echo "mcpgw $(git -C "$ROOT" rev-parse --short HEAD) vs $BASELINE, same run, rounds alternated"
-  echo "(shared harness: tools/call echo through one session; CPU us/req of mcpgw + echo-mcp)"
+  echo "(shared harness: tools/call echo through one session; CPU us/req of mcpgw + echo-mcp; this build's audit trail off)"
   printf '%-10s %6s %10s %12s\n' build conns "req/s" "CPU us/req"
   awk -F, '{ k = $1 "," $2; n[k]++; r[k] += $3; c[k] += $4 }
     END { for (k in n) { split(k, a, ","); printf "%-10s %6s %10.0f %12.1f\n", a[1], a[2], r[k] / n[k], c[k] / n[k] } }' \

@@ -21,3 +21,30 @@ results_section() {
   { cat "$tmp"; [ -n "$(tail -n1 "$tmp")" ] && echo; echo "## $title"; echo; echo "$body"; } >"$file"
   rm -f "$tmp"
 }
+
+# A config for the gateway row: the echo server with no prefix (the
+# harness calls tool "echo"), the store in DIR, and the audit trail off
+# (AUDIT=off: the relay alone, as the other systems are) or the default
+# trail (AUDIT=sqlite: one SQLite sink, commit-before-answer). Prints the
+# file's path.
+relay_config() {
+  local dir=$1 audit=$2 echo="$WORK/harness/echo-mcp"
+  [ -x "$echo" ] || cc -O2 -o "$echo" "$WORK/harness/echo-mcp.c"
+  mkdir -p "$dir"
+  {
+    echo "servers:"
+    echo "  echo:"
+    echo "    command: \"$echo\""
+    echo "    prefix: \"\""
+    echo "store:"
+    echo "  path: \"$dir/mcpgw.db\""
+    echo "audit:"
+    if [ "$audit" = off ]; then
+      echo "  sinks: []"
+    else
+      echo "  sinks: [ { type: sqlite } ]"
+      echo "  durability: commit-before-answer"
+    fi
+  } >"$dir/$audit.yaml"
+  echo "$dir/$audit.yaml"
+}
