@@ -20,13 +20,22 @@ if [ ! -x "$OLD" ] || [ "$(cat "$WORK/baseline/.rev" 2>/dev/null)" != "$BASELINE
   echo "$BASELINE" >"$WORK/baseline/.rev"
 fi
 
-# Instructions of bin for n calls.
+# This build relays with the audit trail off, as the baseline (which had
+# none); tools are called as the config names them.
+CFG=$(relay_config "$WORK/instructions-relay" off)
+
+# Instructions of bin (build: base or new) for n calls.
 count() {
-  local bin=$1 n=$2 port out
+  local bin=$1 n=$2 build=$3 port out
   port=$((20000 + RANDOM % 20000))
   out="$WORK/callgrind.$$"
-  valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" --listen "127.0.0.1:$port" \
-    --log-level warn -- "$WORK/harness/echo-mcp" >/dev/null 2>&1 &
+  if [ "$build" = new ]; then
+    valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" serve -c "$CFG" --no-auth \
+      --listen "127.0.0.1:$port" --log-level warn >/dev/null 2>&1 &
+  else
+    valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" --listen "127.0.0.1:$port" \
+      --log-level warn -- "$WORK/harness/echo-mcp" >/dev/null 2>&1 &
+  fi
   local vp=$!
   for _ in $(seq 1 150); do curl -s -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.2; done
   node "$ROOT/bench/calls.mjs" "http://127.0.0.1:$port/mcp" "$n" >/dev/null
@@ -37,7 +46,7 @@ count() {
 
 for build in base new; do
   bin=$BIN; [ "$build" = base ] && bin=$OLD
-  a=$(count "$bin" "$N1"); b=$(count "$bin" "$N2")
+  a=$(count "$bin" "$N1" "$build"); b=$(count "$bin" "$N2" "$build")
   echo "$build $(( (b - a) / (N2 - N1) ))"
 done | awk -v rev="$BASELINE" '{ v[$1] = $2 }
   END { printf "instructions per tools/call (stdio upstream): %s %d, this build %d (%+.1f%%)\n",
