@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "core/file.h"
 #include "core/log.h"
 
@@ -129,17 +130,6 @@ int gw_audit_rfc3339_parse(const char *s, int64_t *ts_ms)
 
 /* ---- keys -------------------------------------------------------------- */
 
-static void hex(const unsigned char *b, size_t n, char *out)
-{
-	static const char digits_hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits_hex[b[i] >> 4];
-		out[2 * i + 1] = digits_hex[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* Take pkey (owned now) into k: check it is Ed25519 and compute its key
  * id, the hex of the first 16 bytes of SHA-256 over the raw 32-byte
  * public key. */
@@ -159,7 +149,7 @@ static int pubkey_set(struct gw_audit_pubkey *k, EVP_PKEY *pkey, const char *pat
 		return -1;
 	}
 	SHA256(raw, rawlen, digest);
-	hex(digest, GW_AUDIT_KEY_ID_HEX / 2, k->key_id);
+	gw_hex_encode(digest, GW_AUDIT_KEY_ID_HEX / 2, k->key_id);
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/log.h"
 
 #define TAIL_MAX (1024 * 1024) /* bytes read back to find the last line */
@@ -200,12 +201,12 @@ static int rotate(struct file_sink *f, char *err, size_t errlen)
 	return file_open(f, err, errlen);
 }
 
-static int write_all(struct file_sink *f, struct iovec *iov, int n, char *err, size_t errlen)
+static int write_all(struct file_sink *f, struct iovec *iov, size_t n, char *err, size_t errlen)
 {
 	ssize_t w;
 
 	while (n > 0) {
-		w = writev(f->fd, iov, n);
+		w = writev(f->fd, iov, (int)n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -213,15 +214,7 @@ static int write_all(struct file_sink *f, struct iovec *iov, int n, char *err, s
 			return -1;
 		}
 		f->size += (uint64_t)w;
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
+		gw_iov_advance(&iov, &n, (size_t)w);
 	}
 	return 0;
 }

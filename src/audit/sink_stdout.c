@@ -9,6 +9,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/file.h"
+
 #define IOV_BATCH 512
 
 struct stdout_sink {
@@ -33,27 +35,19 @@ void *gw_audit_sink_stdout_new(const struct gw_audit_sink_conf *conf, char *err,
 	return gw_audit_sink_stdout_new_fd(STDOUT_FILENO, err, errlen);
 }
 
-static int put_all(int fd, struct iovec *iov, int n, char *err, size_t errlen)
+static int put_all(int fd, struct iovec *iov, size_t n, char *err, size_t errlen)
 {
 	ssize_t w;
 
 	while (n > 0) {
-		w = writev(fd, iov, n);
+		w = writev(fd, iov, (int)n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
 			snprintf(err, errlen, "write: %s", w < 0 ? strerror(errno) : "nothing written");
 			return -1;
 		}
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
+		gw_iov_advance(&iov, &n, (size_t)w);
 	}
 	return 0;
 }

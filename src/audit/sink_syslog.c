@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/util.h"
 
 #define FACILITY 16            /* local0: see docs/audit.md for why */
@@ -333,15 +334,7 @@ static int send_all(int fd, struct iovec *iov, size_t n)
 			continue;
 		if (w < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? ETIMEDOUT : errno;
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
+		gw_iov_advance(&iov, &n, (size_t)w);
 	}
 	return 0;
 }

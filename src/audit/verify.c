@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/util.h"
+
 #define HASH_SUFFIX ",\"hash\":\""
 #define HASH_SUFFIX_LEN 9
 #define TAIL_LEN (HASH_SUFFIX_LEN + GW_AUDIT_HASH_HEX + 2) /* ,"hash":"<64>"} */
@@ -56,7 +58,6 @@ static bool is_hex64(const char *h)
 int gw_audit_line_hash(const char *line, size_t len, char out[GW_AUDIT_HASH_HEX + 1],
 		       char claimed[GW_AUDIT_HASH_HEX + 1])
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx;
@@ -77,11 +78,7 @@ int gw_audit_line_hash(const char *line, size_t len, char out[GW_AUDIT_HASH_HEX 
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return -1;
-	for (unsigned i = 0; i < mdlen; i++) {
-		out[2 * i] = digits[md[i] >> 4];
-		out[2 * i + 1] = digits[md[i] & 15];
-	}
-	out[GW_AUDIT_HASH_HEX] = '\0';
+	gw_hex_encode(md, mdlen, out);
 	return 0;
 }
 

@@ -73,17 +73,6 @@ struct gw_audit_writer {
 
 /* ---- the chain --------------------------------------------------------- */
 
-static void hex_of(const unsigned char *d, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 int gw_audit_chain_line(struct gw_audit_entry *e, const char *prev_hash,
 			char hash[GW_AUDIT_HASH_HEX + 1])
 {
@@ -103,7 +92,7 @@ int gw_audit_chain_line(struct gw_audit_entry *e, const char *prev_hash,
 	/* the hash covers the line without its hash member: up to here, then } */
 	if (!EVP_Digest(line, (size_t)(tail + t - line), md, &mdlen, EVP_sha256(), NULL))
 		return -1;
-	hex_of(md, mdlen, hash);
+	gw_hex_encode(md, mdlen, hash);
 	t = t - 1 + snprintf(tail + t - 1, GW_AUDIT_LINE_TAIL - (size_t)t + 1, ",\"hash\":\"%s\"}",
 			     hash);
 	e->line = line;

@@ -67,3 +67,16 @@ int gw_file_read(const char *path, size_t max, struct gw_buf *b, char *err, size
 	close(fd);
 	return rc;
 }
+
+void gw_iov_advance(struct iovec **iov, size_t *n, size_t done)
+{
+	while (*n > 0 && done >= (*iov)->iov_len) {
+		done -= (*iov)->iov_len;
+		(*iov)++;
+		(*n)--;
+	}
+	if (*n > 0) {
+		(*iov)->iov_base = (char *)(*iov)->iov_base + done;
+		(*iov)->iov_len -= done;
+	}
+}

@@ -8,6 +8,7 @@
 #define GW_CORE_FILE_H
 
 #include <stddef.h>
+#include <sys/uio.h>
 
 #include "core/buf.h"
 
@@ -22,5 +23,10 @@ void gw_file_fail(char *err, size_t errlen, const char *path, const char *fmt, .
  * "PATH: cannot read: ..." into err and returns GW_EIO, GW_ETOOBIG or
  * GW_ENOMEM. */
 int gw_file_read(const char *path, size_t max, struct gw_buf *b, char *err, size_t errlen);
+
+/* After a writev() or sendmsg() that took done bytes of iov[0..*n): move
+ * *iov and *n past what was taken (a partial element is trimmed), so the
+ * next call sends the rest. */
+void gw_iov_advance(struct iovec **iov, size_t *n, size_t done);
 
 #endif

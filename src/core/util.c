@@ -46,20 +46,26 @@ int gw_random_bytes(void *out, size_t n)
 	return 0;
 }
 
+void gw_hex_encode(const unsigned char *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 int gw_random_hex(char *out, size_t cap, size_t nbytes)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[64];
 
 	if (nbytes > sizeof(raw) || cap < 2 * nbytes + 1)
 		return GW_EINVAL;
 	if (gw_random_bytes(raw, nbytes))
 		return GW_EIO;
-	for (size_t i = 0; i < nbytes; i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[2 * nbytes] = '\0';
+	gw_hex_encode(raw, nbytes, out);
 	return 0;
 }
 

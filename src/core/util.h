@@ -12,6 +12,8 @@ uint64_t gw_now_ms(void);
 uint64_t gw_now_us(void);
 /* Fill out with n random bytes from the kernel CSPRNG; 0 or GW_EIO. */
 int gw_random_bytes(void *out, size_t n);
+/* b[0..n) as 2n lower-case hex digits and a NUL into out (2n+1 bytes). */
+void gw_hex_encode(const unsigned char *b, size_t n, char *out);
 /* A new session/event identifier: 2*nbytes lowercase hex chars + NUL into
  * out (cap >= 2*nbytes+1); visible ASCII, unpredictable. */
 int gw_random_hex(char *out, size_t cap, size_t nbytes);
