@@ -18,11 +18,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "audit/lines.h"
 #include "core/file.h"
 #include "core/log.h"
 
 #define TAIL_MAX (1024 * 1024) /* bytes read back to find the last line */
-#define IOV_BATCH 512          /* lines (pairs of iovecs) a writev takes */
 
 struct file_sink {
 	char *path;
@@ -201,45 +201,6 @@ static int rotate(struct file_sink *f, char *err, size_t errlen)
 	return file_open(f, err, errlen);
 }
 
-static int write_all(struct file_sink *f, struct iovec *iov, size_t n, char *err, size_t errlen)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = writev(f->fd, iov, (int)n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			fail(err, errlen, f->path, "write", w < 0 ? errno : EIO);
-			return -1;
-		}
-		f->size += (uint64_t)w;
-		gw_iov_advance(&iov, &n, (size_t)w);
-	}
-	return 0;
-}
-
-static int write_lines(struct file_sink *f, const struct gw_audit_rec *recs, size_t n, char *err,
-		       size_t errlen)
-{
-	struct iovec iov[2 * IOV_BATCH];
-	char nl[] = "\n";
-
-	for (size_t i = 0; i < n; i += IOV_BATCH) {
-		size_t k = n - i < IOV_BATCH ? n - i : IOV_BATCH;
-
-		for (size_t j = 0; j < k; j++) {
-			iov[2 * j].iov_base = (void *)recs[i + j].line;
-			iov[2 * j].iov_len = recs[i + j].len;
-			iov[2 * j + 1].iov_base = nl;
-			iov[2 * j + 1].iov_len = 1;
-		}
-		if (write_all(f, iov, (int)(2 * k), err, errlen) != 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int file_write(void *self, const struct gw_audit_rec *recs, size_t n, char *err,
 		      size_t errlen)
 {
@@ -252,8 +213,9 @@ static int file_write(void *self, const struct gw_audit_rec *recs, size_t n, cha
 	    rotate(f, err, errlen) != 0)
 		return -1;
 	before = f->size;
-	if (write_lines(f, recs, n, err, errlen) == 0)
+	if (gw_audit_lines_write(f->fd, recs, n, &f->size) == 0)
 		return 0;
+	fail(err, errlen, f->path, "write", errno);
 	/* the retry writes the whole batch again: take back what got out */
 	if (ftruncate(f->fd, (off_t)before) == 0)
 		f->size = before;

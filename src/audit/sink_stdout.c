@@ -6,12 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
-#include "core/file.h"
+#include "audit/lines.h"
 
-#define IOV_BATCH 512
 
 struct stdout_sink {
 	int fd;
@@ -35,43 +33,16 @@ void *gw_audit_sink_stdout_new(const struct gw_audit_sink_conf *conf, char *err,
 	return gw_audit_sink_stdout_new_fd(STDOUT_FILENO, err, errlen);
 }
 
-static int put_all(int fd, struct iovec *iov, size_t n, char *err, size_t errlen)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = writev(fd, iov, (int)n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			snprintf(err, errlen, "write: %s", w < 0 ? strerror(errno) : "nothing written");
-			return -1;
-		}
-		gw_iov_advance(&iov, &n, (size_t)w);
-	}
-	return 0;
-}
-
 static int stdout_write(void *self, const struct gw_audit_rec *recs, size_t n, char *err,
 			size_t errlen)
 {
 	struct stdout_sink *s = self;
-	struct iovec iov[2 * IOV_BATCH];
-	char nl[] = "\n";
+	uint64_t written = 0;
 
-	for (size_t i = 0; i < n; i += IOV_BATCH) {
-		size_t k = n - i < IOV_BATCH ? n - i : IOV_BATCH;
-
-		for (size_t j = 0; j < k; j++) {
-			iov[2 * j].iov_base = (void *)recs[i + j].line;
-			iov[2 * j].iov_len = recs[i + j].len;
-			iov[2 * j + 1].iov_base = nl;
-			iov[2 * j + 1].iov_len = 1;
-		}
-		if (put_all(s->fd, iov, (int)(2 * k), err, errlen) != 0)
-			return -1;
-	}
-	return 0;
+	if (gw_audit_lines_write(s->fd, recs, n, &written) == 0)
+		return 0;
+	snprintf(err, errlen, "write: %s", strerror(errno));
+	return -1;
 }
 
 static void stdout_close(void *self)
