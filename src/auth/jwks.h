@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/base64.h" /* gw_base64url_decode, for the JWT and JWK code */
 #include "core/str.h"
 
 struct gw_curl;
@@ -117,9 +118,5 @@ const char *gw_jws_alg_name(enum gw_jws_alg alg);
 /* Is alg one of the HMAC algorithms (shared secret, not a public key)? */
 bool gw_jws_alg_is_hmac(enum gw_jws_alg alg);
 
-/* Decode unpadded base64url (RFC 7515 §2) from in into out (cap bytes).
- * Strict: no padding, no whitespace, no other alphabet, unused bits zero.
- * The decoded length, or -1 when malformed or over cap. */
-long gw_base64url_decode(struct gw_str in, unsigned char *out, size_t cap);
 
 #endif

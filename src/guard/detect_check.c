@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/base64.h"
 #include "guard/detect-impl.h"
 
 bool gw_dc_at(const unsigned char *p, size_t n, size_t i, const char *lit, bool nocase)
@@ -106,45 +107,21 @@ bool gw_detect_iban_ok(const unsigned char *s, size_t n)
 	return rem == 1;
 }
 
-static int b64url_val(unsigned char c)
-{
-	if (gw_dc_upper(c))
-		return c - 'A';
-	if (gw_dc_lower(c))
-		return c - 'a' + 26;
-	if (gw_dc_digit(c))
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/* A JOSE header: base64url of a JSON object with an "alg" member. Only the
- * first 1 KiB is decoded; real headers are far shorter. */
+/* A JOSE header: base64url of a JSON object with an "alg" member. Only
+ * segments up to 1 KiB are looked at; real headers are far shorter. The decoding is
+ * strict (core/base64.h): what a JOSE library would refuse is no JWT. */
 bool gw_detect_jwt_header_ok(const unsigned char *seg, size_t n)
 {
 	unsigned char out[768];
-	size_t o = 0, k, j;
-	unsigned acc = 0;
-	int bits = 0;
+	long got;
+	size_t o, j;
 
-	if (n < 8 || n > 1024 || n % 4 == 1)
+	if (n < 8 || n > 1024)
 		return false;
-	for (k = 0; k < n; k++) {
-		int v = b64url_val(seg[k]);
-
-		if (v < 0)
-			return false;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
+	got = gw_base64url_decode((struct gw_str){ (const char *)seg, n }, out, sizeof(out));
+	if (got < 0)
+		return false;
+	o = (size_t)got;
 	for (j = 0; j < o && (out[j] == ' ' || out[j] == '\t' || out[j] == '\r' || out[j] == '\n'); j++)
 		;
 	if (j == o || out[j] != '{')
