@@ -28,25 +28,25 @@ static const char *const q_sql[Q_COUNT] = {
 	[Q_ROLLBACK] = "ROLLBACK",
 	/* a batch sent again after a failed commit that did commit: the
 	 * rows already there are kept, and Q_SAME checks they are the same */
-	[Q_INSERT] = "INSERT INTO audit_logs (seq, ts_ms, event_type, \"user\", mcp_server, "
+	[Q_INSERT] = ("INSERT INTO audit_logs (seq, ts_ms, event_type, \"user\", mcp_server, "
 		     "tool_name, status, record, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-		     "ON CONFLICT (seq) DO NOTHING",
+		     "ON CONFLICT (seq) DO NOTHING"),
 	[Q_SAME] = "SELECT 1 FROM audit_logs WHERE seq = ?1 AND hash = ?2",
-	[Q_CHECKPOINT] = "INSERT INTO audit_checkpoints (seq, ts_ms, hash, record) "
+	[Q_CHECKPOINT] = ("INSERT INTO audit_checkpoints (seq, ts_ms, hash, record) "
 			 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (seq) DO UPDATE SET "
-			 "ts_ms = excluded.ts_ms, hash = excluded.hash, record = excluded.record",
+			 "ts_ms = excluded.ts_ms, hash = excluded.hash, record = excluded.record"),
 	[Q_LAST] = "SELECT seq, hash FROM audit_logs ORDER BY seq DESC LIMIT 1",
 	/* Records are in time order by seq, so the old ones are a prefix: the
 	 * first record recent enough is found by scanning only the old ones
 	 * (no index on ts_ms, which would cost every insert), and the prefix
 	 * goes by rowid range. The newest record is always kept: it is where
 	 * the chain goes on. */
-	[Q_RETAIN_LOGS] = "DELETE FROM audit_logs WHERE seq < coalesce("
+	[Q_RETAIN_LOGS] = ("DELETE FROM audit_logs WHERE seq < coalesce("
 			  "(SELECT seq FROM audit_logs WHERE ts_ms >= ?1 ORDER BY seq LIMIT 1),"
-			  "(SELECT max(seq) FROM audit_logs))",
+			  "(SELECT max(seq) FROM audit_logs))"),
 	/* a checkpoint before the oldest kept record can no longer be checked */
-	[Q_RETAIN_CPS] = "DELETE FROM audit_checkpoints WHERE seq < "
-			 "(SELECT coalesce(min(seq), 0) FROM audit_logs)",
+	[Q_RETAIN_CPS] = ("DELETE FROM audit_checkpoints WHERE seq < "
+			 "(SELECT coalesce(min(seq), 0) FROM audit_logs)"),
 };
 
 struct sink_sqlite {
