@@ -548,6 +548,30 @@ void gw_apikeys_free(struct gw_apikeys *ks)
 	free(ks);
 }
 
+static const struct apikey_entry *entry_of(const struct gw_apikeys *ks, const char *prefix)
+{
+	return gw_map_get(&ks->by_prefix, prefix, GW_APIKEY_PREFIX_LEN);
+}
+
+void gw_apikeys_diff(const struct gw_apikeys *was, const struct gw_apikeys *now,
+		     void (*fn)(void *arg, const char *subject, const char *change), void *arg)
+{
+	for (size_t i = 0; i < now->n; i++) {
+		const struct apikey_entry *e = &now->entries[i];
+		const struct apikey_entry *o = entry_of(was, e->prefix);
+
+		if (!o)
+			fn(arg, e->subject, e->revoked ? "revoked" : "created");
+		else if (e->revoked && !o->revoked)
+			fn(arg, e->subject, "revoked");
+		else if (e->disabled != o->disabled)
+			fn(arg, e->subject, e->disabled ? "disabled" : "enabled");
+	}
+	for (size_t i = 0; i < was->n; i++)
+		if (!entry_of(now, was->entries[i].prefix))
+			fn(arg, was->entries[i].subject, "removed");
+}
+
 int64_t gw_apikeys_generation(const struct gw_apikeys *ks)
 {
 	return ks->generation;

@@ -128,6 +128,12 @@ void gw_apikeys_free(struct gw_apikeys *ks);
 int64_t gw_apikeys_generation(const struct gw_apikeys *ks);
 /* Number of keys in the snapshot, revoked ones included. */
 size_t gw_apikeys_count(const struct gw_apikeys *ks);
+/* What changed from the snapshot was to the snapshot now: fn(arg, subject,
+ * change) once per key that was "created", "revoked", "disabled",
+ * "enabled" or "removed" (a rotation is a key created under the same name
+ * and the old one revoked). Subjects are "apikey:<name>"; never a secret. */
+void gw_apikeys_diff(const struct gw_apikeys *was, const struct gw_apikeys *now,
+		     void (*fn)(void *arg, const char *subject, const char *change), void *arg);
 
 /* Check key (as sent: not NUL-terminated, any length) against the
  * snapshot at time now (unix seconds), for a request to endpoint: the

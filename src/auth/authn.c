@@ -33,7 +33,17 @@ struct gw_authn {
 	size_t n_issuers;
 	char **audiences;              /* auth.resource, then one per endpoint */
 	size_t n_audiences;
+	void (*on_change)(void *arg, const char *subject, const char *change);
+	void *on_change_arg;
 };
+
+void gw_authn_on_key_change(struct gw_authn *a,
+			    void (*fn)(void *arg, const char *subject, const char *change),
+			    void *arg)
+{
+	a->on_change = fn;
+	a->on_change_arg = arg;
+}
 
 /* One request waiting for a token's keys. */
 struct gw_authn_wait {
@@ -85,6 +95,8 @@ static void on_reload(evutil_socket_t fd, short what, void *arg)
 	fresh = gw_apikeys_load(a->store);
 	if (!fresh)
 		return;
+	if (a->on_change)
+		gw_apikeys_diff(a->keys, fresh, a->on_change, a->on_change_arg);
 	gw_apikeys_free(a->keys);
 	a->keys = fresh;
 	GW_INFO("auth", "API keys reloaded (%zu keys)", gw_apikeys_count(fresh));

@@ -53,6 +53,12 @@ typedef void (*gw_authn_cb)(void *arg, const struct gw_authn_verdict *v);
 struct gw_authn *gw_authn_new(const struct gw_config *cfg, struct event_base *base,
 			      struct gw_curl *curl);
 void gw_authn_free(struct gw_authn *a);
+/* Call fn(arg, subject, change) for each API key that changed when the
+ * keys are loaded again (gw_apikeys_diff: created, revoked, disabled,
+ * enabled, removed), so that the audit trail can record it; fn NULL: none. */
+void gw_authn_on_key_change(struct gw_authn *a,
+			    void (*fn)(void *arg, const char *subject, const char *change),
+			    void *arg);
 /* Does every request need a credential? (a NULL: no.) */
 bool gw_authn_required(const struct gw_authn *a);
 /* Check cr: cb(arg, verdict) at once (PASS or ANSWERED; NULL returned), or

@@ -211,6 +211,21 @@ static void stop_everything(struct gw_gateway *gw)
 }
 
 /* Authentication, and the policy that decides for the callers it proves. */
+/* An API key changed in the store (mcpgw apikey, another process): one
+ * apikey_change record per key (docs/audit.md). */
+static void on_key_change(void *arg, const char *subject, const char *change)
+{
+	struct gw_gateway *gw = arg;
+	struct gw_exchange x = { .outcome = GW_OUTCOME_SUCCESS, .policy_allowed = -1 };
+	char why[64];
+
+	snprintf(why, sizeof(why), "API key %s", change);
+	x.target = subject;
+	x.reason = why;
+	GW_INFO("auth", "%s: %s", subject, why);
+	gw_audit_event(gw->audit, "apikey_change", &x);
+}
+
 static int start_auth(struct gw_gateway *gw)
 {
 	char err[512];
@@ -218,6 +233,7 @@ static int start_auth(struct gw_gateway *gw)
 	gw->authn = gw_authn_new(gw->cfg, gw->base, gw->curl);
 	if (!gw->authn)
 		return GW_EINVAL;
+	gw_authn_on_key_change(gw->authn, on_key_change, gw);
 	if (gw->cfg->policy_path) {
 		gw->policy = gw_policy_load(gw->cfg->policy_path, err, sizeof(err));
 		if (!gw->policy) {

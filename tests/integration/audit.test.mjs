@@ -316,3 +316,36 @@ test('a reload is recorded (config_reload); a changed audit: keeps its settings 
     assert.match(g.logs(), /audit: changed: the audit trail keeps its settings until a restart/);
   } finally { await g.stop(); }
 });
+
+// `mcpgw apikey` runs in another process; the gateway sees the store change
+// (it looks every second) and records each key that changed, by name, never
+// the key itself.
+test('API key changes made with mcpgw apikey are recorded (apikey_change), without the key', async () => {
+  const dir = tempDir();
+  const port = await freePort();
+  const body = flakyServer() + apiKeyAuthYaml(port) + 'audit:\n  sinks:\n    - { type: file, path: audit.jsonl }\n';
+  const cfg = writeGatewayFiles(dir, port, body, POLICY);
+  apikeyCreate(cfg, 'first', 'user');
+  const g = await startGateway(body, { dir, port });
+  const path = join(dir, 'audit.jsonl');
+  const changes = () => records(path).filter((x) => x.event_type === 'apikey_change');
+  const waitFor = async (pred, what) => {
+    for (let i = 0; i < 200; i++) {
+      const r = changes().find(pred);
+      if (r) return r;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.fail(`no ${what} record:\n${JSON.stringify(changes())}\n${g.logs().slice(-1500)}`);
+  };
+  try {
+    const key = apikeyCreate(cfg, 'second', 'user');
+    const made = await waitFor((x) => x.tool_name === 'apikey:second', 'created');
+    assert.match(made.reason, /API key created/);
+    assert.equal(made.status, 'success');
+    spawnSync(BIN, ['apikey', 'revoke', '--name', 'second', '-c', cfg], { encoding: 'utf8' });
+    const gone = await waitFor((x) => x.tool_name === 'apikey:second' && /revoked|removed/.test(x.reason), 'revoked');
+    assert.ok(gone.seq > made.seq);
+    assert.equal(changes().filter((x) => x.tool_name === 'apikey:first').length, 0, 'an unchanged key is not recorded');
+    assert.ok(!readFileSync(path, 'utf8').includes(key), 'the key itself is never in the trail');
+  } finally { await g.stop(); }
+});
