@@ -90,7 +90,8 @@ static void on_reload(evutil_socket_t fd, short what, void *arg)
 	 * then is SQLite asked (a one-row read) whether the keys changed. */
 	if (!store_touched(a))
 		return;
-	if (gw_store_apikey_generation(a->store, &gen) || gen == gw_apikeys_generation(a->keys))
+	if (gw_store_apikey_generation_at(a->store_path, &gen) ||
+	    gen == gw_apikeys_generation(a->keys))
 		return;
 	fresh = gw_apikeys_load(a->store);
 	if (!fresh)

@@ -114,6 +114,7 @@ static void caller_of(const struct gw_principal *who, const char **rv, struct gw
 static void exchange_of(const struct gw_call *c, struct gw_exchange *x)
 {
 	const struct gw_session *s = c->s;
+	const json_t *info;
 
 	memset(x, 0, sizeof(*x));
 	x->method = c->method;
@@ -122,8 +123,13 @@ static void exchange_of(const struct gw_call *c, struct gw_exchange *x)
 	x->proto = c->modern ? "2026-07-28" : s->proto;
 	x->subject = c->who && c->who->subject[0] ? c->who->subject : NULL;
 	x->subject_kind = kind_of(c->who);
-	x->client_name = json_string_value(json_object_get(s->client_info, "name"));
-	x->client_version = json_string_value(json_object_get(s->client_info, "version"));
+	/* a 2026-07-28 request names its client in its own _meta; the
+	 * session it is served in is the gateway's */
+	info = c->modern ? json_object_get(json_object_get(c->params, "_meta"),
+					   "io.modelcontextprotocol/clientInfo")
+			 : s->client_info;
+	x->client_name = json_string_value(json_object_get(info, "name"));
+	x->client_version = json_string_value(json_object_get(info, "version"));
 	x->target = target_of(c);
 	x->server = c->sup ? c->sup->up->conf->name : NULL;
 	x->id = c->id;

@@ -475,6 +475,28 @@ int gw_store_apikey_generation(struct gw_store *st, int64_t *generation)
 	return read_generation(st, generation);
 }
 
+int gw_store_apikey_generation_at(const char *path, int64_t *generation)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+
+	*generation = 0;
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, GW_STORE_BUSY_MS);
+		rc = sqlite3_prepare_v2(db, stmt_sql[ST_GEN_GET], -1, &s, NULL);
+	}
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			*generation = sqlite3_column_int64(s, 0);
+		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : GW_EIO;
+}
+
 static int64_t column_time(sqlite3_stmt *s, int col)
 {
 	return sqlite3_column_type(s, col) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, col);
