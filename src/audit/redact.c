@@ -723,17 +723,37 @@ static json_t *walk_value(struct walk *w, const json_t *v, unsigned depth, size_
 	}
 }
 
-/* Is s[0..n) well-formed UTF-8 (as jansson wants its strings)? A value
- * made without the check is not: the walk masks it whole. */
+/* Is s[0..n) well-formed UTF-8 (RFC 3629, as jansson wants its strings:
+ * no overlong form, no surrogate, nothing past U+10FFFF)? A value made
+ * without jansson's check may not be: the walk masks it whole. */
 static bool utf8_ok(const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
-		unsigned c = s[i], need = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1
-					      : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
+		unsigned c = s[i], need, lo = 0x80, hi = 0xBF;
 
-		if (need == 9 || (need && c < 0xC2) || c > 0xF4 || n - i <= need)
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			need = 1;
+		else if (c >= 0xE0 && c <= 0xEF)
+			need = 2;
+		else if (c >= 0xF0 && c <= 0xF4)
+			need = 3;
+		else
 			return false;
-		for (unsigned k = 1; k <= need; k++)
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+		else if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+		if (n - i <= need || s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (unsigned k = 2; k <= need; k++)
 			if ((s[i + k] & 0xC0) != 0x80)
 				return false;
 		i += need + 1;

@@ -404,6 +404,18 @@ static void test_utf8_and_nul(void **state)
 	s = redact_text(state, "{\"a\":\"x\\u0000y\"}", GW_AUDIT_PARAMS_HASHED);
 	assert_non_null(strstr(s, "sha256:"));
 	free(s);
+	/* an overlong form (E0 9B 98) and a surrogate (ED A0 80): not UTF-8
+	 * either, though each byte looks like part of a sequence; never
+	 * recorded as they are (jansson could not write them) */
+	p = json_array();
+	json_array_append_new(p, json_stringn_nocheck("a\xe0\x9b\x98" "b", 5));
+	json_array_append_new(p, json_stringn_nocheck("\xed\xa0\x80", 3));
+	for (int m = 0; m < 3; m++) {
+		s = redact(state, p, (enum gw_audit_params)m, 1000, NULL);
+		assert_non_null(s);
+		free(s);
+	}
+	json_decref(p);
 	/* bytes that are not UTF-8 (a value the parser would refuse) */
 	p = json_array();
 	json_array_append_new(p, json_stringn_nocheck("\xff\xfe ghp_\x80", 9));
