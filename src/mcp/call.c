@@ -75,6 +75,15 @@ static void run_cleanups(struct gw_call *c)
 	}
 }
 
+void gw_call_settle(struct gw_call *c)
+{
+	if (c->ureq)
+		gw_ureq_cancel(c->ureq, "answered by the gateway");
+	c->ureq = NULL;
+	run_cleanups(c);
+	c->ending = false;
+}
+
 void gw_call_free(struct gw_call *c)
 {
 	struct gw_session *s = c->s;

@@ -41,6 +41,12 @@ struct gw_call *gw_call_of_ureq(struct gw_ureq *r);
 /* Answer a call with a whole response (borrowed; its id is set to the
  * call's), then free it. */
 void gw_call_answer(struct gw_call *c, json_t *msg);
+/* c is answered but stays until its answer can go (its record is not
+ * durable yet, mcp/pipeline.c): everything that still refers to it is told
+ * now, as at its end (its cleanups run; an upstream request still in
+ * flight is cancelled), so that nothing fires for an answered call. New
+ * cleanups may be registered afterwards. */
+void gw_call_settle(struct gw_call *c);
 /* Send msg (borrowed) to c's client as its answer and free c: the last
  * step of gw_call_answer(), also taken by the pipeline when it lets a held
  * answer go. */

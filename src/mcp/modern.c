@@ -335,6 +335,8 @@ static void modern_call_end(struct gw_call *c, struct gw_call_cleanup *cl)
 	json_decref(mc->caps);
 	json_decref(mc->final);
 	json_decref(mc->param_hdrs);
+	if (c->who == mc->who)
+		c->who = NULL; /* the call may outlive this (an answer held for its record) */
 	free(mc->who);
 	free(mc);
 	c->modern = NULL;

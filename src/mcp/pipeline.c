@@ -438,6 +438,7 @@ bool gw_pipeline_record_answer(struct gw_call *c, json_t *msg)
 
 	if (!t)
 		return false;
+	gw_call_settle(c); /* a list fetch, a limiter wait... must not go on */
 	c->stage = GW_STAGE_RECORD;
 	h->c = c;
 	h->msg = json_incref(msg);

@@ -86,10 +86,10 @@ test('2026-07-28: closing the response stream cancels the call upstream', async 
 // The upstream's tools/list is held (MB_HOLD_LIST) until the test opens the
 // gate, so the call is certainly parked in the catalog fetch when the
 // cancellation arrives.
-async function gatedGateway() {
+async function gatedGateway(env = {}, more = '') {
   const gate = join(tempDir(), 'open');
   const g = await startGateway(`servers:\n  mb:\n    command: node\n    args: ["${MISBEHAVE}"]\n    timeout: 20\n` +
-    `    env: { MB_HOLD_LIST: "${gate}" }\n`);
+    `    env: { MB_HOLD_LIST: "${gate}" }\n${more}`, { env });
   return { g, gate };
 }
 
@@ -107,6 +107,32 @@ test('a call cancelled while it waits for the tool list is never sent upstream',
     const { msg } = await call;
     assert.equal(msg?.error?.code, -32600, JSON.stringify(msg));
     assert.match(msg.error.message, /cancelled/);
+    const r = await rpc(g.url, sid, 4, 'tools/call', { name: 'mb__echo', arguments: { text: 'next' } });
+    assert.equal(r.msg?.result?.content[0].text, 'next');
+    assert.doesNotMatch(g.logs(), /hanging on request/, 'the cancelled call reached the upstream');
+  } finally { await g.stop(); }
+});
+
+// An answer held for its record (audit commit-before-answer; here the test
+// stage holds every answer 1.5 s) ends the call's parks at once: the tool
+// list it waited for arrives while its "cancelled" answer is held, and the
+// call is still never sent upstream (it once was, and the gateway aborted
+// at stop with the request in flight).
+test('a cancelled call whose answer is held for its record is not sent when its tool list arrives', async () => {
+  // the audit trail off: the test stage's hold is the only one
+  const { g, gate } = await gatedGateway({ MCPGW_TEST_STAGE: 'hold=1500' }, 'audit:\n  sinks: []\n');
+  try {
+    const sid = await initSession(g.url);
+    const held = count(g, /tools\/list held/g);
+    const call = rpc(g.url, sid, 3, 'tools/call', { name: 'mb__hang', arguments: {} });
+    assert.ok(await waitFor(() => count(g, /tools\/list held/g) > held, 30000), 'the call waits for the tool list');
+    const n = await post(g.url, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 3, reason: 'gave up' } },
+      { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' });
+    assert.equal(n.status, 202);
+    await new Promise((res) => setTimeout(res, 200)); // its answer is held now
+    writeFileSync(gate, '');
+    const { msg } = await call;
+    assert.equal(msg?.error?.code, -32600, JSON.stringify(msg));
     const r = await rpc(g.url, sid, 4, 'tools/call', { name: 'mb__echo', arguments: { text: 'next' } });
     assert.equal(r.msg?.result?.content[0].text, 'next');
     assert.doesNotMatch(g.logs(), /hanging on request/, 'the cancelled call reached the upstream');
