@@ -82,6 +82,11 @@ void gw_call_settle(struct gw_call *c)
 	c->ureq = NULL;
 	run_cleanups(c);
 	c->ending = false;
+	/* answered: its session may take another call in its place */
+	if (!c->answered) {
+		c->answered = true;
+		c->s->n_calls--;
+	}
 }
 
 void gw_call_free(struct gw_call *c)
@@ -95,7 +100,8 @@ void gw_call_free(struct gw_call *c)
 	for (struct gw_call **pp = &s->calls; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
-			s->n_calls--;
+			if (!c->answered)
+				s->n_calls--;
 			break;
 		}
 	}

@@ -185,7 +185,7 @@ bool gw_caller_takes_call(struct gw_gateway *gw, const struct gw_principal *who,
 
 	while (max && (s = gw_map_next(&gw->modern, &pos, NULL)))
 		for (struct gw_call *c = s->calls; c; c = c->next)
-			n += same_caller(c->who, who);
+			n += !c->answered && same_caller(c->who, who);
 	if (!max || n < max)
 		return true;
 	return limit_hit(hit, 429, "max_inflight_per_session", max,

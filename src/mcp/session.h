@@ -136,6 +136,7 @@ struct gw_call {
 	enum gw_stage_id stage;
 	enum gw_outcome outcome;
 	bool recorded;
+	bool answered;                  /* held for its record: no longer in flight */
 	json_t *answer;                 /* while it is being answered: the answer (borrowed) */
 	uint64_t started_us;
 	uint64_t sent_us;               /* when it went upstream; 0: never */

@@ -479,7 +479,9 @@ int gw_store_apikey_generation_at(const char *path, int64_t *generation)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	/* read-write (never create): a read-only connection to a WAL database
+	 * takes SQLite's rarer path for the shared index */
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 
 	*generation = 0;
 	if (rc == SQLITE_OK) {

@@ -120,8 +120,8 @@ int gw_store_apikey_set_disabled(struct gw_store *st, const char *name, bool dis
 /* A number that changes with every change to the API keys, by any process:
  * poll it (from a worker) and reload when it moves. 0 before the first. */
 int gw_store_apikey_generation(struct gw_store *st, int64_t *generation);
-/* The same, read through a connection of its own, opened read-only and
- * closed again: for a process that polls while others write the file (the
+/* The same, read through a connection of its own, opened and closed
+ * again: for a process that polls while others write the file (the
  * gateway, whose audit sink commits there all the time). A connection
  * kept open between polls made other processes' readers miss the audit
  * sink's newest commits for a moment (seen with the sqlite3 shell right
