@@ -10,7 +10,7 @@
 #   make test-stress                   integration tier (sanitized) under a CPU hog
 
 CC      ?= cc
-PKGS    := libevent libevent_pthreads libevent_openssl jansson libcurl yaml-0.1 libssl libcrypto sqlite3 cjose libpcre2-8 hiredis libpq
+PKGS    := libevent libevent_openssl jansson libcurl yaml-0.1 libssl libcrypto sqlite3 cjose libpcre2-8 hiredis libpq
 SANITIZE ?=
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

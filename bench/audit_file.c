@@ -6,7 +6,6 @@
  * the file. Prints records/s and the file's bytes per record.
  * Usage: audit_file [RECORDS] [DIR] */
 #include <event2/event.h>
-#include <event2/thread.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +57,6 @@ int main(int argc, char **argv)
 	struct stat st;
 	double t0, t1;
 	long pushed = 0;
-
-	evthread_use_pthreads();
 	base = event_base_new();
 	r = gw_audit_redactor_new(err, sizeof(err));
 	snprintf(path, sizeof(path), "%s/mcpgw-bench-audit-%d.jsonl", dir, (int)getpid());

@@ -3,8 +3,9 @@
  * One mutex guards what the loop and the thread share: the queue, the
  * next seq, each sink's health and what is to be reported. Sinks, the
  * chain head and the fsync clock are the thread's alone. The thread never
- * calls into the loop but through event_active() (libevent is made
- * thread-aware by evthread_use_pthreads() before the base exists). */
+ * calls into the loop: it wakes it through an eventfd the loop reads, so
+ * that libevent needs no locks (evthread_use_pthreads() would put a mutex
+ * round every event_add and event_del of the gateway, for this one wake). */
 #include "audit/writer.h"
 
 #include <errno.h>
@@ -13,6 +14,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,7 @@
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 #define RETAIN_EVERY_MS (3600u * 1000u)
 #define DAY_MS (24LL * 3600 * 1000)
+#define PEND_MAX 256 /* records a turn of the loop holds back before it hands them over */
 
 struct sink_slot {
 	struct gw_audit_writer_sink s;
@@ -39,7 +43,8 @@ struct gw_audit_writer {
 	pthread_cond_t wake;          /* the thread: records queued, or stop */
 	pthread_cond_t started;       /* the starter: the thread is ready or failed */
 	pthread_t thread;
-	struct event *ev;             /* activated by the thread; runs on_report */
+	int wake_fd;                  /* eventfd: the thread -> the loop */
+	struct event *ev;             /* the loop reads wake_fd: on_report */
 	gw_audit_report_fn report;
 	void *arg;
 	struct gw_audit_writer_conf conf;
@@ -48,15 +53,22 @@ struct gw_audit_writer {
 	/* under mu */
 	struct gw_audit_entry *head, **tail;
 	size_t queued, queued_bytes;
-	uint64_t next_seq;
+	uint64_t queued_last;         /* the seq of the last record queued */
 	int start_state;              /* 0 starting, 1 running, -1 failed */
 	char start_err[300];
 	bool stopping;
+	bool woken;                   /* wake_fd written, not yet read by the loop */
 	uint64_t stop_deadline_ms;
 	uint64_t durable_upto;
 	bool failing;
 	char why[240];
-	/* loop only */
+	/* loop only: records pushed in this turn of the loop, handed to the
+	 * thread together by flush_ev (one lock and one wake-up a turn) */
+	uint64_t next_seq;
+	struct gw_audit_entry *pend, **pend_tail;
+	size_t pend_n, pend_bytes;
+	size_t seen_queued;           /* w->queued at the last hand-over */
+	struct event *flush_ev;
 	uint64_t reported_upto;
 	bool reported_failing;
 	/* thread only */
@@ -67,20 +79,63 @@ struct gw_audit_writer {
 	uint64_t head_seq;            /* the last record every durable sink took */
 	uint64_t last_cp_seq;         /* the last one a checkpoint covers */
 	uint64_t last_cp_ms;
+	struct gw_audit_sha sha;
 	struct gw_audit_rec *recs;    /* the batch handed to the sinks, kept between batches */
 	size_t recs_cap;
 };
 
 /* ---- the chain --------------------------------------------------------- */
 
-int gw_audit_chain_line(struct gw_audit_entry *e, const char *prev_hash,
+int gw_audit_sha_init(struct gw_audit_sha *h)
+{
+	h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	h->ctx = EVP_MD_CTX_new();
+	if (h->md && h->ctx)
+		return 0;
+	gw_audit_sha_done(h);
+	return -1;
+}
+
+void gw_audit_sha_done(struct gw_audit_sha *h)
+{
+	EVP_MD_CTX_free(h->ctx);
+	EVP_MD_free(h->md);
+	h->ctx = NULL;
+	h->md = NULL;
+}
+
+int gw_audit_sha_hex(struct gw_audit_sha *h, const struct iovec *parts, size_t n,
+		     char hex[GW_AUDIT_HASH_HEX + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (EVP_DigestInit_ex2(h->ctx, h->md, NULL) != 1)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (EVP_DigestUpdate(h->ctx, parts[i].iov_base, parts[i].iov_len) != 1)
+			return -1;
+	if (EVP_DigestFinal_ex(h->ctx, md, &mdlen) != 1 || mdlen * 2 != GW_AUDIT_HASH_HEX)
+		return -1;
+	gw_hex_encode(md, mdlen, hex);
+	return 0;
+}
+
+/* Append s (n bytes) at *p. */
+static char *put(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+int gw_audit_chain_line(struct gw_audit_sha *sha, struct gw_audit_entry *e, const char *prev_hash,
 			char hash[GW_AUDIT_HASH_HEX + 1])
 {
+	static const char prev_m[] = ",\"prev_hash\":\"", hash_m[] = ",\"hash\":\"";
 	char head[GW_AUDIT_LINE_HEAD + 1];
-	char *body = e->buf + GW_AUDIT_LINE_HEAD, *tail = body + e->body_len, *line;
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	int h, t;
+	char *body = e->buf + GW_AUDIT_LINE_HEAD, *tail = body + e->body_len, *line, *p;
+	struct iovec part;
+	int h;
 
 	/* in place: {"seq":N, ends where the body starts */
 	h = snprintf(head, sizeof(head), "{\"seq\":%llu,", (unsigned long long)e->seq);
@@ -88,15 +143,21 @@ int gw_audit_chain_line(struct gw_audit_entry *e, const char *prev_hash,
 		return -1;
 	line = body - h;
 	memcpy(line, head, (size_t)h);
-	t = snprintf(tail, GW_AUDIT_LINE_TAIL, ",\"prev_hash\":\"%s\"}", prev_hash);
-	/* the hash covers the line without its hash member: up to here, then } */
-	if (!EVP_Digest(line, (size_t)(tail + t - line), md, &mdlen, EVP_sha256(), NULL))
+	/* the tail: ,"prev_hash":"P"} hashed, then ,"hash":"H"} in place of
+	 * its } (GW_AUDIT_LINE_TAIL has room for both) */
+	p = put(tail, prev_m, sizeof(prev_m) - 1);
+	p = put(p, prev_hash, GW_AUDIT_HASH_HEX);
+	p = put(p, "\"}", 2);
+	part.iov_base = line;
+	part.iov_len = (size_t)(p - line);
+	if (gw_audit_sha_hex(sha, &part, 1, hash) != 0)
 		return -1;
-	gw_hex_encode(md, mdlen, hash);
-	t = t - 1 + snprintf(tail + t - 1, GW_AUDIT_LINE_TAIL - (size_t)t + 1, ",\"hash\":\"%s\"}",
-			     hash);
+	p = put(p - 1, hash_m, sizeof(hash_m) - 1);
+	p = put(p, hash, GW_AUDIT_HASH_HEX);
+	p = put(p, "\"}", 2);
+	*p = '\0'; /* a C string too (154 bytes of the tail, and this) */
 	e->line = line;
-	e->line_len = (size_t)(tail + t - line);
+	e->line_len = (size_t)(p - line);
 	return 0;
 }
 
@@ -128,6 +189,20 @@ static void slot_ok(struct gw_audit_writer *w, struct sink_slot *sl)
 		GW_INFO("audit", "audit sink %s: writing again", sl->s.name);
 }
 
+/* Under mu: make the loop run on_report, once however often it is asked
+ * before it runs (a write to an eventfd is a system call). */
+static void wake_loop(struct gw_audit_writer *w)
+{
+	uint64_t one = 1;
+
+	if (w->woken)
+		return;
+	w->woken = true;
+	/* EAGAIN: the counter is full, so the loop is woken anyway */
+	while (write(w->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
 /* Sets w->failing/why from the sinks (under mu) and wakes the loop. */
 static void publish(struct gw_audit_writer *w, uint64_t upto)
 {
@@ -142,8 +217,8 @@ static void publish(struct gw_audit_writer *w, uint64_t upto)
 			break;
 		}
 	}
+	wake_loop(w);
 	pthread_mutex_unlock(&w->mu);
-	event_active(w->ev, EV_READ, 0);
 }
 
 /* ---- start ------------------------------------------------------------- */
@@ -188,6 +263,12 @@ static int find_head(struct gw_audit_writer *w, uint64_t *seq)
 			GW_WARN("audit", "audit sink %s ends at seq %llu, another at %llu: the chain "
 				"goes on from the highest", sl->s.name, (unsigned long long)s,
 				(unsigned long long)*seq);
+		if (s && strspn(hash, "0123456789abcdef") != GW_AUDIT_HASH_HEX) {
+			snprintf(w->start_err, sizeof(w->start_err), "audit sink %s: record %llu "
+				 "has no SHA-256 hash: the chain cannot go on from it", sl->s.name,
+				 (unsigned long long)s);
+			return -1;
+		}
 		if (s > *seq) {
 			*seq = s;
 			snprintf(w->prev_hash, sizeof(w->prev_hash), "%s", hash);
@@ -307,10 +388,10 @@ static struct gw_audit_rec *recs_of(struct gw_audit_writer *w, struct gw_audit_e
 	for (struct gw_audit_entry *e = batch; e; e = e->next, i++) {
 		struct gw_audit_rec *r = &recs[i];
 
-		snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", w->prev_hash);
-		if (gw_audit_chain_line(e, w->prev_hash, r->hash) != 0)
+		memcpy(r->prev_hash, w->prev_hash, sizeof(r->prev_hash));
+		if (gw_audit_chain_line(&w->sha, e, w->prev_hash, r->hash) != 0)
 			return NULL;
-		snprintf(w->prev_hash, sizeof(w->prev_hash), "%s", r->hash);
+		memcpy(w->prev_hash, r->hash, sizeof(w->prev_hash));
 		r->seq = e->seq;
 		r->ts_ms = e->ts_ms;
 		r->line = e->line;
@@ -470,7 +551,7 @@ static void run(struct gw_audit_writer *w)
 		batch = w->head;
 		n = w->queued;
 		if (batch)
-			last_seq = w->next_seq - 1;
+			last_seq = w->queued_last;
 		w->head = NULL;
 		w->tail = &w->head;
 		w->queued = 0;
@@ -522,7 +603,7 @@ static void *writer_main(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	w->start_state = rc == 0 ? 1 : -1;
-	w->next_seq = head + 1;
+	w->queued_last = head; /* the starter's next_seq: read once started is signalled */
 	w->durable_upto = head;
 	pthread_cond_signal(&w->started);
 	pthread_mutex_unlock(&w->mu);
@@ -548,12 +629,15 @@ static void on_report(evutil_socket_t fd, short what, void *arg)
 	uint64_t upto, pushed;
 	bool failing;
 	char why[sizeof(w->why)];
+	uint64_t n;
 
-	(void)fd;
 	(void)what;
-	pthread_mutex_lock(&w->mu);
-	upto = w->durable_upto;
+	while (read(fd, &n, sizeof(n)) < 0 && errno == EINTR)
+		;
 	pushed = w->next_seq - 1;
+	pthread_mutex_lock(&w->mu);
+	w->woken = false;
+	upto = w->durable_upto;
 	failing = w->failing;
 	snprintf(why, sizeof(why), "%s", w->why);
 	pthread_mutex_unlock(&w->mu);
@@ -577,6 +661,8 @@ static void free_sinks(struct gw_audit_writer_sink *sinks, size_t n)
 			sinks[i].ops->free(sinks[i].self);
 }
 
+static void on_flush(evutil_socket_t fd, short what, void *arg);
+
 static struct gw_audit_writer *writer_alloc(struct event_base *base,
 					    struct gw_audit_writer_sink *sinks, size_t n,
 					    const struct gw_audit_writer_conf *conf)
@@ -586,8 +672,19 @@ static struct gw_audit_writer *writer_alloc(struct event_base *base,
 	if (!w)
 		return NULL;
 	w->sinks = calloc(n ? n : 1, sizeof(*w->sinks));
-	w->ev = w->sinks ? event_new(base, -1, 0, on_report, w) : NULL;
-	if (!w->ev) {
+	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	w->ev = w->sinks && w->wake_fd >= 0
+			? event_new(base, w->wake_fd, EV_READ | EV_PERSIST, on_report, w)
+			: NULL;
+	w->flush_ev = w->ev ? event_new(base, -1, 0, on_flush, w) : NULL;
+	if (!w->flush_ev || event_add(w->ev, NULL) != 0 || gw_audit_sha_init(&w->sha) != 0) {
+		gw_audit_sha_done(&w->sha);
+		if (w->flush_ev)
+			event_free(w->flush_ev);
+		if (w->ev)
+			event_free(w->ev);
+		if (w->wake_fd >= 0)
+			close(w->wake_fd);
 		free(w->sinks);
 		free(w);
 		return NULL;
@@ -597,6 +694,7 @@ static struct gw_audit_writer *writer_alloc(struct event_base *base,
 	w->n = n;
 	w->conf = *conf;
 	w->tail = &w->head;
+	w->pend_tail = &w->pend;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	pthread_cond_init(&w->started, NULL);
@@ -611,9 +709,16 @@ static void writer_release(struct gw_audit_writer *w)
 		w->head = e->next;
 		gw_audit_entry_free(e);
 	}
+	while ((e = w->pend)) {
+		w->pend = e->next;
+		gw_audit_entry_free(e);
+	}
 	for (size_t i = 0; i < w->n; i++)
 		w->sinks[i].s.ops->free(w->sinks[i].s.self);
+	event_free(w->flush_ev);
 	event_free(w->ev);
+	close(w->wake_fd);
+	gw_audit_sha_done(&w->sha);
 	pthread_cond_destroy(&w->started);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->mu);
@@ -654,6 +759,7 @@ struct gw_audit_writer *gw_audit_writer_new(struct event_base *base,
 		pthread_cond_wait(&w->started, &w->mu);
 	rc = w->start_state;
 	w->reported_upto = w->durable_upto;
+	w->next_seq = w->queued_last + 1;
 	pthread_mutex_unlock(&w->mu);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", w->start_err);
@@ -664,34 +770,67 @@ struct gw_audit_writer *gw_audit_writer_new(struct event_base *base,
 	return w;
 }
 
+/* Hand the records pushed so far to the thread: one lock, one wake-up. */
+static void flush(struct gw_audit_writer *w)
+{
+	if (!w->pend)
+		return;
+	pthread_mutex_lock(&w->mu);
+	*w->tail = w->pend;
+	w->tail = w->pend_tail;
+	w->queued += w->pend_n;
+	w->queued_bytes += w->pend_bytes;
+	w->queued_last = w->next_seq - 1;
+	w->seen_queued = w->queued;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->mu);
+	w->pend = NULL;
+	w->pend_tail = &w->pend;
+	w->pend_n = 0;
+	w->pend_bytes = 0;
+}
+
+/* Run by the loop once it has run the callbacks already due in this turn
+ * (libevent runs an event made active after those): everything the turn
+ * pushed goes to the thread as one batch. */
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	flush(arg);
+}
+
 bool gw_audit_writer_is_full(struct gw_audit_writer *w)
 {
-	bool full;
+	size_t queued, bytes;
 
 	pthread_mutex_lock(&w->mu);
-	full = w->queued >= w->conf.max_queue || w->queued_bytes >= w->conf.max_queue_bytes;
+	queued = w->queued;
+	bytes = w->queued_bytes;
 	pthread_mutex_unlock(&w->mu);
-	return full;
+	return queued + w->pend_n >= w->conf.max_queue ||
+	       bytes + w->pend_bytes >= w->conf.max_queue_bytes;
 }
 
 uint64_t gw_audit_writer_push(struct gw_audit_writer *w, struct gw_audit_entry *e, bool over)
 {
 	size_t k = over ? 2 : 1;
-	uint64_t seq = 0;
 
-	pthread_mutex_lock(&w->mu);
-	if (w->queued < k * w->conf.max_queue && w->queued_bytes < k * w->conf.max_queue_bytes) {
-		seq = w->next_seq++;
-		e->seq = seq;
-		e->next = NULL;
-		*w->tail = e;
-		w->tail = &e->next;
-		w->queued++;
-		w->queued_bytes += e->body_len;
-		pthread_cond_signal(&w->wake);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return seq;
+	/* the thread's count as of the last hand-over: it only shrinks
+	 * between two, so the bound holds (is_full reads the live one) */
+	if (w->seen_queued + w->pend_n >= k * w->conf.max_queue ||
+	    w->pend_bytes >= k * w->conf.max_queue_bytes)
+		return 0;
+	e->seq = w->next_seq++;
+	e->next = NULL;
+	*w->pend_tail = e;
+	w->pend_tail = &e->next;
+	w->pend_bytes += e->body_len;
+	if (w->pend_n++ == 0)
+		event_active(w->flush_ev, EV_TIMEOUT, 0);
+	else if (w->pend_n >= PEND_MAX)
+		flush(w); /* a long turn, or a caller without a loop: no wait for its end */
+	return e->seq;
 }
 
 bool gw_audit_writer_failing(struct gw_audit_writer *w, char *out, size_t outlen)
@@ -720,7 +859,8 @@ json_t *gw_audit_writer_health(struct gw_audit_writer *w)
 			json_object_set_new(o, "reason", json_string(sl->reason));
 		json_array_append_new(sinks, o);
 	}
-	o = json_pack("{s:o,s:I,s:I,s:I}", "sinks", sinks, "queued", (json_int_t)w->queued,
+	o = json_pack("{s:o,s:I,s:I,s:I}", "sinks", sinks, "queued",
+		      (json_int_t)(w->queued + w->pend_n),
 		      "last_seq", (json_int_t)(w->next_seq - 1), "durable_seq",
 		      (json_int_t)w->durable_upto);
 	pthread_mutex_unlock(&w->mu);
@@ -731,6 +871,7 @@ void gw_audit_writer_free(struct gw_audit_writer *w)
 {
 	if (!w)
 		return;
+	flush(w);
 	pthread_mutex_lock(&w->mu);
 	w->stopping = true;
 	w->stop_deadline_ms = gw_now_ms() + (uint64_t)(w->conf.stop_grace * 1000.0);

@@ -15,9 +15,11 @@
 #define GW_AUDIT_WRITER_H
 
 #include <jansson.h>
+#include <openssl/types.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "audit/record.h"
 #include "audit/sink.h"
@@ -80,10 +82,26 @@ json_t *gw_audit_writer_health(struct gw_audit_writer *w);
  * is a no-op. Blocks. */
 void gw_audit_writer_free(struct gw_audit_writer *w);
 
+/* SHA-256 looked up once. Given EVP_sha256(), OpenSSL 3 fetches the
+ * implementation again on every digest, which costs more than hashing a
+ * record; one of these per thread hashes without it. */
+struct gw_audit_sha {
+	EVP_MD *md;
+	EVP_MD_CTX *ctx;
+};
+/* 0, or -1 if OpenSSL has no SHA-256 or no memory. */
+int gw_audit_sha_init(struct gw_audit_sha *h);
+/* Free what init took; a zeroed one is fine. */
+void gw_audit_sha_done(struct gw_audit_sha *h);
+/* SHA-256 of the n parts (ptr, len) into hex (lowercase). 0 or -1. */
+int gw_audit_sha_hex(struct gw_audit_sha *h, const struct iovec *parts, size_t n,
+		     char hex[GW_AUDIT_HASH_HEX + 1]);
+
 /* The line of a record: {"seq":N,BODY,"prev_hash":PREV,"hash":H}, with H
  * the SHA-256 of the line without its hash member (docs/audit.md), into
- * e->line; hash receives H. 0, or -1 if out of memory. Any thread. */
-int gw_audit_chain_line(struct gw_audit_entry *e, const char *prev_hash,
+ * e->line; hash receives H. 0, or -1 if hashing failed. The thread that
+ * owns sha. */
+int gw_audit_chain_line(struct gw_audit_sha *sha, struct gw_audit_entry *e, const char *prev_hash,
 			char hash[GW_AUDIT_HASH_HEX + 1]);
 
 #endif

@@ -1,7 +1,6 @@
 #include "cli/gateway.h"
 
 #include <event2/event.h>
-#include <event2/thread.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -318,8 +317,6 @@ static struct event_base *new_base(bool stdio)
 
 	if (!ec)
 		return NULL;
-	/* the audit writer's thread wakes the loop (event_active) */
-	evthread_use_pthreads();
 	if (!stdio)
 		event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	base = event_base_new_with_config(ec);
