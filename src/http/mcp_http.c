@@ -105,6 +105,7 @@ static void handle_initialize(struct gw_gateway *gw, struct gw_hreq *req,
 		gw_http_reply_error(req, 500, m->id, GW_RPC_INTERNAL_ERROR, "out of memory");
 		return;
 	}
+	gw_session_set_endpoint(s, gw_hreq_path(req));
 	result = gw_dispatch_initialize_result(gw, scope, proto);
 	reply = gw_jsonrpc_result(m->id, result);
 	gw_hreq_add_header(req, "Mcp-Session-Id", s->id);

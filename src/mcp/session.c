@@ -309,6 +309,12 @@ struct gw_session *gw_session_new(struct gw_gateway *gw, const struct gw_scope *
 	return s;
 }
 
+void gw_session_set_endpoint(struct gw_session *s, const char *endpoint)
+{
+	if (s && !s->endpoint[0] && endpoint)
+		snprintf(s->endpoint, sizeof(s->endpoint), "%s", endpoint);
+}
+
 struct gw_session *gw_session_find(struct gw_gateway *gw, const char *id)
 {
 	struct gw_session *s = gw_map_get(&gw->sessions, id, strlen(id));
