@@ -232,14 +232,10 @@ bool gw_caller_takes_call(struct gw_gateway *gw, const struct gw_principal *who,
 /* The JSON-RPC error for hit (id borrowed, NULL: null), data naming the
  * limit and its value. New reference; NULL when out of memory. */
 json_t *gw_limit_error(json_t *id, const struct gw_limit_hit *hit);
-/* Create a session for scope with what the client sent in initialize,
- * belonging to owner (copied; NULL: anonymous, or no authentication); its
- * upstream sessions start at once. NULL when out of memory. */
-struct gw_session *gw_session_new(struct gw_gateway *gw, const struct gw_scope *scope,
-				  const struct gw_principal *owner, const char *proto, json_t *caps,
-				  json_t *info);
-/* A session that exists before its initialize (legacy HTTP+SSE, stdio):
- * no upstream sessions until gw_session_start(). */
+/* A session of scope belonging to owner (copied; NULL: anonymous, or no
+ * authentication), with no upstream sessions until gw_session_start()
+ * (legacy HTTP+SSE and stdio sessions exist before their initialize).
+ * NULL past max_sessions or when out of memory. */
 struct gw_session *gw_session_new_pending(struct gw_gateway *gw, const struct gw_scope *scope,
 					  const struct gw_principal *owner);
 /* Record what initialize said and start the upstream sessions. */

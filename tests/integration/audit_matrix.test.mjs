@@ -233,7 +233,9 @@ test('every sink holds the same trail, each call exactly once; mcpgw audit verif
   assert.deepEqual(all.syslog, ls, 'syslog got the file\'s lines, each once');
   // with API keys required no session is anonymous (the gateway's own
   // session serving 2026-07-28 requests is no client's and not recorded)
-  assert.deepEqual(ls.filter((l) => /"event_type":"session_(open|close)"/.test(l) && !JSON.parse(l).user), []);
+  const sessions = ls.filter((l) => /"event_type":"session_(open|close)"/.test(l)).map((l) => JSON.parse(l));
+  assert.ok(sessions.length >= 4, 'the v1 clients\' sessions, opened and closed');
+  assert.deepEqual(sessions.filter((r) => !r.user || r.endpoint !== '/mcp'), [], 'each session\'s user and endpoint');
   const byText = (t) => ls.filter((l) => JSON.parse(l).parameters?.text === t);
   for (const era of ['v1', 'v2']) {
     for (const what of ['allowed', 'denied', 'fail', 'tool-error']) assert.equal(byText(`${era}-${what}`).length, 1, `${era}-${what}`);
