@@ -293,6 +293,7 @@ void gw_http_record_refusal(struct gw_gateway *gw, struct gw_hreq *req,
 		return;
 	gw_pipeline_caller(who, roles, &x); /* a rate-limited caller is known: its kind and roles */
 	x.endpoint = req ? gw_hreq_path(req) : NULL;
+	x.client_addr = req ? gw_hreq_peer(req) : NULL;
 	x.method = method;
 	x.stage = stage;
 	x.outcome = outcome;

@@ -117,6 +117,7 @@ static void exchange_of(const struct gw_call *c, struct gw_exchange *x)
 	memset(x, 0, sizeof(*x));
 	x->method = c->method;
 	x->endpoint = s->endpoint[0] ? s->endpoint : NULL;
+	x->client_addr = c->client_addr[0] ? c->client_addr : NULL;
 	x->session_id = s->modern ? NULL : s->id;
 	x->proto = c->modern ? "2026-07-28" : s->proto;
 	x->subject = c->who && c->who->subject[0] ? c->who->subject : NULL;

@@ -144,6 +144,7 @@ struct gw_call {
 	int8_t policy_allowed;          /* authorize: 1 allowed, 0 denied, -1 no decision */
 	char policy_rule[96];           /* authorize: what decided ("rule:NAME", ...) */
 	char policy_server[64];         /* authorize: the upstream decided on (a config name, <= 32) */
+	char client_addr[GW_PEER_MAX];  /* the client's address when it came (its stream's) */
 	bool ending;                    /* gw_call_free() is running its cleanups */
 	struct gw_call_cleanup *cleanups; /* run once when the call ends */
 	struct gw_call *next;

@@ -120,6 +120,7 @@ function assertCall(rec, era, { user, tool, status, text }) {
   assert.equal(typeof rec.duration_ms, 'number');
   assert.equal(rec.client?.name, `audit-${era.name}`, 'the client named in the request');
   assert.equal(rec.client?.version, era.version);
+  assert.match(rec.client?.address ?? '', /^127\.0\.0\.1:\d+$/, 'the client\'s address');
   if (era.name === 'v1') {
     assert.match(rec.protocol_version, /^2025-/);
     assert.equal(typeof rec.session_id, 'string', 'a 2025 call has its session');
@@ -139,6 +140,7 @@ function assertRefusal(rec, { user, status, http, stage }) {
   assert.equal(rec.http_status, http);
   assert.equal(rec.stage, stage);
   assert.equal(rec.endpoint, '/mcp');
+  assert.match(rec.client?.address ?? '', /^127\.0\.0\.1:\d+$/, 'the client\'s address');
   assert.equal(typeof rec.reason, 'string');
   assert.equal(rec.policy_decision, undefined);
   for (const k of Object.values(keys).concat(BAD_KEY)) assert.ok(!JSON.stringify(rec).includes(k), 'no credential');
