@@ -58,6 +58,8 @@ struct gw_refusal;
 typedef void (*gw_guard_resume_fn)(struct gw_guard_wait *wait, enum gw_verdict v,
 				   const struct gw_refusal *r);
 
+#define GW_PEER_MAX 64 /* a client address as text: "[v6]:port" and its NUL */
+
 /* One exchange as the stages see it. Strings and JSON are borrowed for the
  * length of the stage's call; NULL where not known (yet). */
 struct gw_exchange {

@@ -17,6 +17,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -97,6 +98,7 @@ struct h1_conn {
 	bool closing;               /* close once the answers are written */
 	bool lingering;             /* closing answer written: reading what else comes */
 	bool eof, dead, cut;
+	char peer[GW_PEER_MAX];     /* the client's address, for the audit record */
 };
 
 TAILQ_HEAD(h1_conns, h1_conn);
@@ -795,6 +797,24 @@ static int conn_io(struct h1_conn *c, struct event_base *base)
 	return c->rd && c->wr ? 0 : -1;
 }
 
+/* sa as "127.0.0.1:5555" or "[::1]:5555" into out (GW_PEER_MAX): text
+ * once a connection, not once a request. */
+static void peer_text(const struct sockaddr *sa, int salen, char *out)
+{
+	const struct sockaddr_in *v4 = (const void *)sa;
+	const struct sockaddr_in6 *v6 = (const void *)sa;
+	char host[INET6_ADDRSTRLEN] = "";
+
+	if (sa->sa_family == AF_INET && salen >= (int)sizeof(*v4) &&
+	    inet_ntop(AF_INET, &v4->sin_addr, host, sizeof(host)))
+		snprintf(out, GW_PEER_MAX, "%s:%u", host, (unsigned)ntohs(v4->sin_port));
+	else if (sa->sa_family == AF_INET6 && salen >= (int)sizeof(*v6) &&
+		 inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof(host)))
+		snprintf(out, GW_PEER_MAX, "[%s]:%u", host, (unsigned)ntohs(v6->sin6_port));
+	else
+		snprintf(out, GW_PEER_MAX, "local");
+}
+
 static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 		      int salen, void *arg)
 {
@@ -802,12 +822,11 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 	struct event_base *base = evconnlistener_get_base(lis);
 	struct h1_conn *c = calloc(1, sizeof(*c));
 
-	(void)sa;
-	(void)salen;
 	if (!c) {
 		evutil_closesocket(fd);
 		return;
 	}
+	peer_text(sa, salen, c->peer);
 	c->h = h;
 	c->fd = fd;
 	c->in = evbuffer_new();
@@ -919,6 +938,11 @@ size_t gw_h1_count(const struct gw_h1 *h)
 enum gw_hmethod gw_hreq_method(const struct gw_hreq *req)
 {
 	return req->method;
+}
+
+const char *gw_hreq_peer(const struct gw_hreq *req)
+{
+	return req->c ? req->c->peer : NULL;
 }
 
 const char *gw_hreq_path(const struct gw_hreq *req)

@@ -56,6 +56,8 @@ size_t gw_h1_count(const struct gw_h1 *h);
 /* ---- a request -------------------------------------------------------- */
 
 enum gw_hmethod gw_hreq_method(const struct gw_hreq *req);
+/* The client's address ("127.0.0.1:5555", "[::1]:5555"); NULL once it left. */
+const char *gw_hreq_peer(const struct gw_hreq *req);
 /* The target's path (as sent: not decoded), and its query (NULL: none). */
 const char *gw_hreq_path(const struct gw_hreq *req);
 const char *gw_hreq_query(const struct gw_hreq *req);

@@ -47,6 +47,7 @@ void gw_legacy_sse_open(struct gw_gateway *gw, struct gw_hreq *req,
 		gw_http_reply_error(req, 500, NULL, GW_RPC_INTERNAL_ERROR, "out of memory");
 		return;
 	}
+	gw_session_set_endpoint(s, gw_hreq_path(req));
 	snprintf(endpoint, sizeof(endpoint), "%s/messages?sessionId=%s", base, s->id);
 	if (!gw_stream_new_legacy(s, req, endpoint)) {
 		gw_session_close(s);

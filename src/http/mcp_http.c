@@ -99,12 +99,14 @@ static void handle_initialize(struct gw_gateway *gw, struct gw_hreq *req,
 		return;
 	}
 	proto = gw_dispatch_pick_version(json_string_value(pv));
-	s = gw_session_new(gw, scope, who, proto, json_object_get(m->params, "capabilities"),
-			   json_object_get(m->params, "clientInfo"));
+	s = gw_session_new_pending(gw, scope, who);
 	if (!s) {
 		gw_http_reply_error(req, 500, m->id, GW_RPC_INTERNAL_ERROR, "out of memory");
 		return;
 	}
+	gw_session_set_endpoint(s, gw_hreq_path(req)); /* before it starts: its session_open says it */
+	gw_session_start(s, proto, json_object_get(m->params, "capabilities"),
+			 json_object_get(m->params, "clientInfo"));
 	result = gw_dispatch_initialize_result(gw, scope, proto);
 	reply = gw_jsonrpc_result(m->id, result);
 	gw_hreq_add_header(req, "Mcp-Session-Id", s->id);

@@ -179,6 +179,7 @@ static void modern_request(struct gw_gateway *gw, struct gw_hreq *req,
 		return;
 	}
 	s = gw_modern_session(gw, scope);
+	gw_session_set_endpoint(s, gw_hreq_path(req));
 	st = s ? gw_stream_new(s, req, false) : NULL;
 	if (!st) {
 		http_error(req, 503, m->id, GW_RPC_INTERNAL_ERROR, "gateway is at its session limit", NULL);

@@ -287,10 +287,13 @@ void gw_http_record_refusal(struct gw_gateway *gw, struct gw_hreq *req,
 			    enum gw_stage_id stage, enum gw_outcome outcome, const char *reason)
 {
 	struct gw_exchange x = { 0 };
+	const char *roles[GW_PRINCIPAL_MAX_ROLES];
+
 	if (!gw->stages)
 		return;
+	gw_pipeline_caller(who, roles, &x); /* a rate-limited caller is known: its kind and roles */
 	x.endpoint = req ? gw_hreq_path(req) : NULL;
-	x.subject = who ? who->subject : NULL;
+	x.client_addr = req ? gw_hreq_peer(req) : NULL;
 	x.method = method;
 	x.stage = stage;
 	x.outcome = outcome;

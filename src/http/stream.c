@@ -124,6 +124,8 @@ struct gw_stream *gw_stream_new(struct gw_session *s, struct gw_hreq *req, bool 
 	st->ops = &stream_ops;
 	st->s = s;
 	req_set(st, req);
+	if (req && gw_hreq_peer(req))
+		snprintf(st->client_addr, sizeof(st->client_addr), "%s", gw_hreq_peer(req));
 	st->is_get = is_get;
 	st->kind = is_get ? GW_STREAM_GET : GW_STREAM_POST;
 	st->num = is_get ? 0 : s->next_stream++;
@@ -305,6 +307,7 @@ struct gw_stream *gw_stream_new_stdio_request(struct gw_session *s, struct buffe
 	st->kind = GW_STREAM_STDIO;
 	st->s = s;
 	st->out = out;
+	snprintf(st->client_addr, sizeof(st->client_addr), "stdio");
 	st->next = s->streams;
 	s->streams = st;
 	return st;

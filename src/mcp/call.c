@@ -1,12 +1,14 @@
 #include "mcp/call.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/log.h"
 #include "core/util.h"
 #include "core/jsonrpc.h"
 #include "mcp/modern.h"
 #include "mcp/pipeline.h"
+#include "mcp/stream.h"
 #include "upstream/upstream.h"
 
 struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *id,
@@ -20,6 +22,8 @@ struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *
 	c->s = s;
 	c->who = s->owner;
 	c->st = st;
+	if (st)
+		memcpy(c->client_addr, st->client_addr, sizeof(c->client_addr));
 	c->id = json_incref(id);
 	c->method = gw_xstrdup(method);
 	c->params = params ? json_incref(params) : NULL;

@@ -444,13 +444,17 @@ static struct gw_session *modern_session(struct gw_gateway *gw, const struct gw_
 	caps = json_pack("{s:{},s:{s:{},s:{}},s:{}}", "sampling", "elicitation", "form", "url",
 			 "roots");
 	info = json_pack("{s:s,s:s}", "name", "mcpgw", "version", GW_VERSION);
-	s = gw_session_new(gw, sc, NULL, GW_PROTOCOL_MODERN, caps, info); /* everyone's */
+	s = gw_session_new_pending(gw, sc, NULL); /* everyone's */
+	if (s) {
+		/* modern before it starts: no client's session, no session_open record */
+		s->modern = true;
+		gw_session_start(s, GW_PROTOCOL_MODERN, caps, info);
+	}
 	json_decref(caps);
 	json_decref(info);
 	if (!s)
 		return NULL;
 	gw_map_del(&gw->sessions, s->id, strlen(s->id)); /* not reachable by session id */
-	s->modern = true;
 	gw_map_put(&gw->modern, key, strlen(key), s);
 	return s;
 }

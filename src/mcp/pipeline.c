@@ -99,9 +99,7 @@ static const char *kind_of(const struct gw_principal *who)
 	}
 }
 
-/* The caller's part of an exchange; roles go into rv (the exchange
- * borrows it: GW_PRINCIPAL_MAX_ROLES entries). */
-static void caller_of(const struct gw_principal *who, const char **rv, struct gw_exchange *x)
+void gw_pipeline_caller(const struct gw_principal *who, const char **rv, struct gw_exchange *x)
 {
 	x->subject = who && who->subject[0] ? who->subject : NULL;
 	x->subject_kind = kind_of(who);
@@ -118,7 +116,8 @@ static void exchange_of(const struct gw_call *c, struct gw_exchange *x)
 
 	memset(x, 0, sizeof(*x));
 	x->method = c->method;
-	x->endpoint = NULL;
+	x->endpoint = s->endpoint[0] ? s->endpoint : NULL;
+	x->client_addr = c->client_addr[0] ? c->client_addr : NULL;
 	x->session_id = s->modern ? NULL : s->id;
 	x->proto = c->modern ? "2026-07-28" : s->proto;
 	x->subject = c->who && c->who->subject[0] ? c->who->subject : NULL;
@@ -131,7 +130,8 @@ static void exchange_of(const struct gw_call *c, struct gw_exchange *x)
 	x->client_name = json_string_value(json_object_get(info, "name"));
 	x->client_version = json_string_value(json_object_get(info, "version"));
 	x->target = target_of(c);
-	x->server = c->sup ? c->sup->up->conf->name : NULL;
+	/* a denied call never went upstream; its record still names the server */
+	x->server = c->sup ? c->sup->up->conf->name : c->policy_server[0] ? c->policy_server : NULL;
 	x->id = c->id;
 	x->stage = c->stage;
 	x->policy_allowed = c->policy_allowed;
@@ -355,7 +355,7 @@ static uint64_t record_call(struct gw_call *c, json_t *msg, struct gw_stage **by
 	if (!gw->stages)
 		return 0;
 	exchange_of(c, &x);
-	caller_of(c->who, rv, &x);
+	gw_pipeline_caller(c->who, rv, &x);
 	x.params = c->params;
 	x.response = msg;
 	x.outcome = c->outcome;

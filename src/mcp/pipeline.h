@@ -51,6 +51,10 @@ void gw_pipeline_record_call(struct gw_call *c, json_t *msg);
  * says its record cannot be made durable, an error naming why; if c ends
  * first (the client left) it is dropped with the call. */
 bool gw_pipeline_record_answer(struct gw_call *c, json_t *msg);
+/* The caller's part of x: subject, its kind and roles (NULL who:
+ * anonymous); the roles go into rv, which x borrows
+ * (GW_PRINCIPAL_MAX_ROLES entries). */
+void gw_pipeline_caller(const struct gw_principal *who, const char **rv, struct gw_exchange *x);
 /* Record an exchange that is not a call: one refused before it became a
  * call (authentication, admission, session, transport bounds), or one the
  * transport answered itself (initialize). The transport fills in what it

@@ -100,6 +100,7 @@ static bool authorize(struct gw_call *c, enum gw_action act, const struct gw_sup
 	ok = gw_policy_decide(gw->policy, c->who, act, sup->up->conf->name, name, &why) ==
 	     GW_DECISION_ALLOW;
 	c->policy_allowed = ok;
+	snprintf(c->policy_server, sizeof(c->policy_server), "%s", sup->up->conf->name);
 	snprintf(c->policy_rule, sizeof(c->policy_rule), "%s%s%s",
 		 (unsigned)why.kind < 4 ? kinds[why.kind] : "policy", why.name ? ":" : "",
 		 why.name ? why.name : "");

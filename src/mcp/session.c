@@ -260,6 +260,7 @@ static void audit_session(struct gw_session *s, const char *type)
 		return;
 	x.session_id = s->id;
 	x.proto = s->proto;
+	x.endpoint = s->endpoint[0] ? s->endpoint : NULL;
 	if (s->owner) {
 		x.subject = s->owner->subject;
 		x.subject_kind = (unsigned)s->owner->method < 4 ? kinds[s->owner->method] : NULL;
@@ -298,15 +299,10 @@ void gw_session_start(struct gw_session *s, const char *proto, json_t *caps, jso
 	GW_INFO("session", "session %.8s… opened (protocol %s, %zu upstreams)", s->id, proto, n);
 }
 
-struct gw_session *gw_session_new(struct gw_gateway *gw, const struct gw_scope *scope,
-				  const struct gw_principal *owner, const char *proto, json_t *caps,
-				  json_t *info)
+void gw_session_set_endpoint(struct gw_session *s, const char *endpoint)
 {
-	struct gw_session *s = gw_session_new_pending(gw, scope, owner);
-
-	if (s)
-		gw_session_start(s, proto, caps, info);
-	return s;
+	if (s && !s->endpoint[0] && endpoint)
+		snprintf(s->endpoint, sizeof(s->endpoint), "%s", endpoint);
 }
 
 struct gw_session *gw_session_find(struct gw_gateway *gw, const char *id)

@@ -143,6 +143,8 @@ struct gw_call {
 	uint64_t upstream_us;           /* time with the upstream, once answered */
 	int8_t policy_allowed;          /* authorize: 1 allowed, 0 denied, -1 no decision */
 	char policy_rule[96];           /* authorize: what decided ("rule:NAME", ...) */
+	char policy_server[64];         /* authorize: the upstream decided on (a config name, <= 32) */
+	char client_addr[GW_PEER_MAX];  /* the client's address when it came (its stream's) */
 	bool ending;                    /* gw_call_free() is running its cleanups */
 	struct gw_call_cleanup *cleanups; /* run once when the call ends */
 	struct gw_call *next;
@@ -182,6 +184,7 @@ struct gw_session {
 	uint64_t last_active_ms;
 	struct gw_stream *sink;         /* legacy SSE / stdio: the one stream for all */
 	struct gw_principal *owner;     /* who opened it (auth in force), else NULL */
+	char endpoint[48];              /* where its clients come in (the record's endpoint); "": not known */
 	struct gw_listener *listeners;  /* 2026-07-28 subscriptions/listen streams */
 	size_t n_calls;                 /* length of calls: requests awaiting an answer */
 	bool started;                   /* initialize seen (legacy SSE sessions exist before) */
@@ -230,18 +233,18 @@ bool gw_caller_takes_call(struct gw_gateway *gw, const struct gw_principal *who,
 /* The JSON-RPC error for hit (id borrowed, NULL: null), data naming the
  * limit and its value. New reference; NULL when out of memory. */
 json_t *gw_limit_error(json_t *id, const struct gw_limit_hit *hit);
-/* Create a session for scope with what the client sent in initialize,
- * belonging to owner (copied; NULL: anonymous, or no authentication); its
- * upstream sessions start at once. NULL when out of memory. */
-struct gw_session *gw_session_new(struct gw_gateway *gw, const struct gw_scope *scope,
-				  const struct gw_principal *owner, const char *proto, json_t *caps,
-				  json_t *info);
-/* A session that exists before its initialize (legacy HTTP+SSE, stdio):
- * no upstream sessions until gw_session_start(). */
+/* A session of scope belonging to owner (copied; NULL: anonymous, or no
+ * authentication), with no upstream sessions until gw_session_start()
+ * (legacy HTTP+SSE and stdio sessions exist before their initialize).
+ * NULL past max_sessions or when out of memory. */
 struct gw_session *gw_session_new_pending(struct gw_gateway *gw, const struct gw_scope *scope,
 					  const struct gw_principal *owner);
 /* Record what initialize said and start the upstream sessions. */
 void gw_session_start(struct gw_session *s, const char *proto, json_t *caps, json_t *info);
+/* Where s's clients come in ("/mcp", "/servers/<name>/mcp", "stdio"), for
+ * the records of its calls; the first one said stays (a 2026-07-28 scope
+ * session is reached by one path). */
+void gw_session_set_endpoint(struct gw_session *s, const char *endpoint);
 struct gw_session *gw_session_find(struct gw_gateway *gw, const char *id);
 /* A new view of up for s (its upstream session starts at once), not yet in
  * s->sups; NULL if out of memory. */

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/exchange-t.h"
+
 struct bufferevent;
 struct event;
 struct gw_session;
@@ -47,6 +49,7 @@ struct gw_stream {
 	/* The transport's own (http/stream.c), opaque here. */
 	struct bufferevent *out;      /* GW_STREAM_STDIO */
 	void *req;                    /* http: its struct gw_hreq; NULL once the client went away */
+	char client_addr[GW_PEER_MAX]; /* the client's address ("stdio"), for its calls' records */
 	bool cut;                     /* over limits.max_sse_buffer: its connection is being closed */
 	bool replaying;               /* a resumption's replay is being written */
 	struct event *peer;           /* 2026-07-28: notices the client hanging up */

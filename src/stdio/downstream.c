@@ -66,6 +66,7 @@ static void take_modern(struct gw_stdio *sd, struct gw_msg *m)
 		return;
 	}
 	ms = gw_modern_session(gw, &sd->s->scope);
+	gw_session_set_endpoint(ms, "stdio");
 	if (ms && m->kind == GW_MSG_REQUEST)
 		st = gw_stream_new_stdio_request(ms, sd->out);
 	if (!ms || (m->kind == GW_MSG_REQUEST && !st)) {
@@ -247,6 +248,7 @@ int gw_stdio_downstream_start(struct gw_gateway *gw, const char *server,
 	} else {
 		sd->s = gw_session_new_pending(gw, &sc, NULL);
 	}
+	gw_session_set_endpoint(sd->s, "stdio");
 	sd->in_pollable = fd_pollable(0);
 	if (sd->in_pollable)
 		evutil_make_socket_nonblocking(0);

@@ -11,66 +11,33 @@
 // fails naming the row edited in SQL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  startGateway, tempDir, freePort, ROOT, BIN, apikeyCreate, writeGatewayFiles, allowAllRole, bearerClient,
-  apiKeyAuthYaml, withGatewayLog,
-} from './lib.mjs';
+import { BIN, bearerClient, withGatewayLog } from './lib.mjs';
+import { auditGateway, auditPolicy, eventually as poll, hashOf, pgRows } from './audit_lib.mjs';
 import { startPostgres } from './pg.mjs';
 
 const AUDIT_UNAVAILABLE = -32031;
-const FLAKY = join(ROOT, 'tests', 'fixtures', 'flaky-server.mjs');
-const POLICY = `
-roles:
-${allowAllRole('user')}
-rules:
-  - name: no-pid
-    condition: { mcp_server: "fl", tool_name_pattern: "pid" }
-    priority: 10
-    action: deny
-default_policy: deny
-`;
+const POLICY = auditPolicy();
 
 let pg, gw, key, gwDir;
 before(async () => {
   pg = await startPostgres();
-  const dir = tempDir();
-  gwDir = dir;
-  const port = await freePort();
-  const body = `servers:\n  fl:\n    command: node\n    args: ["${FLAKY}"]\n    env:\n      FLAKY_STATE: "${tempDir()}"\n` +
-    apiKeyAuthYaml(port) +
-    `audit:\n  sinks:\n    - { type: postgres, url: "${pg.url}" }\n  on_failure: refuse\n  parameters: full\n` +
-    '  chain: { checkpoint_every: 500ms, signing_key: "file://signing.pem" }\n';
-  const cfg = writeGatewayFiles(dir, port, body, POLICY);
-  key = apikeyCreate(cfg, 'alice', 'user');
-  gw = await startGateway(body, { dir, port });
+  let keys;
+  ({ gw, dir: gwDir, keys } = await auditGateway({ policy: POLICY, keys: ['alice'],
+    audit: `audit:\n  sinks:\n    - { type: postgres, url: "${pg.url}" }\n  on_failure: refuse\n  parameters: full\n` +
+      '  chain: { checkpoint_every: 500ms, signing_key: "file://signing.pem" }\n' }));
+  key = keys.alice;
 });
 after(async () => {
   try { await gw?.stop(); } finally { await pg?.destroy(); }
 });
 
-const rows = (where = 'true') => pg.query(
-  `SELECT seq, ts_ms, event_type, "user", mcp_server, tool_name, status, record, hash FROM audit_logs WHERE ${where} ORDER BY seq`);
+const rows = (where) => pgRows(pg, where);
 const textIs = (t) => `record::json->'parameters'->>'text' = '${t}'`;
 
-// docs/audit.md, "The chain": SHA-256 of the line without its hash member.
-function hashOf(line) {
-  const cut = line.lastIndexOf(',"hash":"');
-  return createHash('sha256').update(line.slice(0, cut) + '}').digest('hex');
-}
-
-async function eventually(what, fn, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) assert.fail(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const eventually = (what, fn, ms = 10000) => poll(fn, what, { ms });
 
 // The row of one call: the columns copy the record's members.
 function checkRow(row, want) {

@@ -5,68 +5,23 @@
 // columns copy the record, whose record column chains as docs/audit.md
 // says, and which mcpgw audit verify accepts (docs/audit.md).
 import { test, before, after } from 'node:test';
-import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import {
-  startGateway, tempDir, freePort, post, ROOT, BIN, apikeyCreate, writeGatewayFiles, allowAllRole,
-  bearerClient, apiKeyAuthYaml, withGatewayLog,
-} from './lib.mjs';
+import { spawnSync } from 'node:child_process';
+import { post, BIN, bearerClient, withGatewayLog } from './lib.mjs';
+import { auditGateway, auditPolicy, eventually as poll, hashOf, sqliteRows, v2Client as v2ClientTo } from './audit_lib.mjs';
 
-const FLAKY = join(ROOT, 'tests', 'fixtures', 'flaky-server.mjs');
-const POLICY = `
-roles:
-${allowAllRole('user')}
-clients:
-  "apikey:tiny":
-    max_requests_per_minute: 1
-    burst: 2
-rules:
-  - name: no-pid
-    condition: { mcp_server: "fl", tool_name_pattern: "pid" }
-    priority: 10
-    action: deny
-default_policy: deny
-`;
+const POLICY = auditPolicy({ limited: ['apikey:tiny'], burst: 2 });
 
-let gw, db, cfg;
-const keys = {};
+let gw, db, cfg, keys;
 before(async () => {
-  const dir = tempDir();
-  const port = await freePort();
-  const body = `servers:\n  fl:\n    command: node\n    args: ["${FLAKY}"]\n    env:\n      FLAKY_STATE: "${tempDir()}"\n` +
-    apiKeyAuthYaml(port);
-  cfg = writeGatewayFiles(dir, port, body, POLICY);
-  db = join(dir, 'mcpgw.db');
-  keys.alice = apikeyCreate(cfg, 'alice', 'user');
-  keys.tiny = apikeyCreate(cfg, 'tiny', 'user');
-  gw = await startGateway(body, { dir, port });
+  ({ gw, db, cfg, keys } = await auditGateway({ policy: POLICY, keys: ['alice', 'tiny'] }));
 });
 after(async () => { await gw?.stop(); });
 
 // The rows, oldest first, read by the sqlite3 shell (not by mcpgw's code).
-function rows() {
-  const out = execFileSync('sqlite3', ['-json', db,
-    'SELECT seq, event_type, "user", mcp_server, tool_name, status, record, hash FROM audit_logs ORDER BY seq'],
-  { encoding: 'utf8' });
-  return out.trim() ? JSON.parse(out) : [];
-}
-
-function hashOf(line) {
-  const cut = line.lastIndexOf(',"hash":"');
-  return createHash('sha256').update(line.slice(0, cut) + '}').digest('hex');
-}
-
-async function eventually(pred, what) {
-  for (let i = 0; i < 100; i++) {
-    const r = pred(rows());
-    if (r) return r;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  assert.fail(`${what}; the table holds:\n${rows().slice(-8).map((r) => r.record).join('\n')}`);
-}
+const rows = () => sqliteRows(db);
+const eventually = (pred, what) => poll(() => pred(rows()),
+  () => `${what}; the table holds:\n${rows().slice(-8).map((r) => r.record).join('\n')}`);
 
 // One row, its columns the same as its record's members.
 function one(list, what) {
@@ -83,11 +38,7 @@ function one(list, what) {
   return rec;
 }
 
-async function v2Client(key) {
-  const c = new ClientV2({ name: 'audit-v2', version: '2.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
-  await c.connect(new TransportV2(new URL(gw.url), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
-  return c;
-}
+const v2Client = (key) => v2ClientTo(gw.url, key);
 
 test('SDK v2 (2026-07-28): an allowed call is one row, in the table when its answer arrives', withGatewayLog(async () => {
   const c = await v2Client(keys.alice);

@@ -5,15 +5,11 @@
 // over TCP (octet counting) and UDP; over TCP
 // a receiver restarted mid-run gets the records made while it was away.
 import { test, after } from 'node:test';
-import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import {
-  startGateway, tempDir, freePort, ROOT, apikeyCreate, writeGatewayFiles, bearerClient, apiKeyAuthYaml,
-  withGatewayLog,
-} from './lib.mjs';
+import { ROOT, bearerClient, withGatewayLog } from './lib.mjs';
+import { MODERN, auditGateway, hashOf, v2Client } from './audit_lib.mjs';
 import { SyslogReceiver } from './syslog_receiver.mjs';
 
 const NAMED = join(ROOT, 'tests', 'fixtures', 'named-tools.mjs');
@@ -38,16 +34,11 @@ after(async () => {
 // A gateway with one syslog sink to rcv (and the given audit: extras), and
 // an API key for role user. Returns { gw, key }.
 async function gatewayTo(rcv, protocol, extra = '') {
-  const dir = tempDir();
-  const port = await freePort();
-  const body = `servers:\n  nt:\n    command: node\n    args: ["${NAMED}", "nt", "ok,secret"]\n` +
-    apiKeyAuthYaml(port) +
-    `audit:\n  sinks:\n    - { type: syslog, address: "${rcv.address()}", protocol: ${protocol} }\n${extra}`;
-  const cfg = writeGatewayFiles(dir, port, body, POLICY);
-  const key = apikeyCreate(cfg, 'alice', 'user');
-  const g = await startGateway(body, { dir, port });
+  const { gw: g, keys } = await auditGateway({ policy: POLICY, keys: ['alice'],
+    servers: `servers:\n  nt:\n    command: node\n    args: ["${NAMED}", "nt", "ok,secret"]\n`,
+    audit: `audit:\n  sinks:\n    - { type: syslog, address: "${rcv.address()}", protocol: ${protocol} }\n${extra}` });
   gateways.push(g);
-  return { gw: g, key };
+  return { gw: g, key: keys.alice };
 }
 
 // The record in a message, checked against the message's own header and
@@ -63,8 +54,7 @@ function recordOf(m, pid) {
   assert.equal(m.msgId, rec.event_type);
   assert.equal(m.timestamp, rec.timestamp);
   assert.deepEqual(sd, { seq: String(rec.seq), hash: rec.hash });
-  const unhashed = m.msg.replace(/,"hash":"[0-9a-f]{64}"}$/, '}');
-  assert.equal(createHash('sha256').update(unhashed).digest('hex'), rec.hash, 'MSG is the line, byte for byte');
+  assert.equal(hashOf(m.msg), rec.hash, 'MSG is the line, byte for byte');
   return rec;
 }
 
@@ -84,13 +74,11 @@ async function allowedDeniedUnauthenticated(protocol) {
   } finally { await client.close(); }
   await assert.rejects(bearerClient(gw.url, 'mcpgw_not_a_key'));
   // a v2 client speaking 2026-07-28 (no sessions): recorded the same way
-  const v2 = new ClientV2({ name: 'v2', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
-  await v2.connect(new TransportV2(new URL(gw.url), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
+  const v2 = await v2Client(gw.url, key, { name: 'v2', version: '1' });
   try {
     assert.equal((await v2.callTool({ name: 'nt__ok', arguments: {} })).content[0].text, 'nt:ok');
   } finally { await v2.close(); }
 
-  const MODERN = '2026-07-28';
   const isCall = (name, era = (v) => v !== MODERN) => (r) => r.action === 'tools/call' && r.tool_name === name &&
     era(r.protocol_version);
   await rcv.waitFor((ms) => ms.some((m) => /"status":"unauthenticated"/.test(m.msg)) &&
