@@ -300,16 +300,20 @@ static void replay_done(struct gw_audit_writer *w, struct sink_slot *sl)
 	char err[200] = "";
 	uint64_t n = gw_audit_spool_records(sl->spool);
 
-	/* the sink must hold them on its disk before the spool forgets them */
+	sl->replaying = false;
+	/* the sink must hold them on its disk before the spool forgets them;
+	 * else tried again later (what the sink holds is skipped then) */
 	if (sl->s.ops->sync && sl->s.ops->sync(sl->s.self, err, sizeof(err)) != 0) {
 		GW_WARN("audit", "audit sink %s: sync: %s", sl->s.name, err);
+		sl->next_try_ms = gw_now_ms() + (uint64_t)(w->conf.retry_pause * 1000.0);
 		return;
 	}
 	if (gw_audit_spool_truncate(sl->spool, err, sizeof(err)) != 0) {
 		GW_ERROR("audit", "audit sink %s: %s", sl->s.name, err);
+		sl->next_try_ms = gw_now_ms() + (uint64_t)(w->conf.retry_pause * 1000.0);
 		return;
 	}
-	sl->replaying = false;
+	gw_audit_spool_chunk_free(&w->chunk); /* up to a read's worth, not needed now */
 	sl->replayed = 0;
 	spool_show(w, sl, false);
 	GW_INFO("audit", "audit sink %s: %llu spooled records replayed", sl->s.name,
