@@ -294,6 +294,32 @@ fork:
 	return false;
 }
 
+/* A sink behind its spool gets no checkpoint: once replayed, it gets one
+ * of the last record it now holds, for it alone. */
+static void replay_checkpoint(struct gw_audit_writer *w, struct sink_slot *sl)
+{
+	char line[GW_AUDIT_CHECKPOINT_MAX], err[200] = "";
+	struct gw_audit_checkpoint cp = { 0 };
+	struct timespec ts;
+	int n;
+
+	if (!w->conf.signer || !sl->s.ops->checkpoint)
+		return;
+	gw_audit_spool_last(sl->spool, &cp.seq, cp.hash);
+	if (!cp.seq)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	cp.ts_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	n = gw_audit_checkpoint_line(w->conf.signer, cp.seq, cp.hash, cp.ts_ms, line, sizeof(line));
+	if (n < 0)
+		return;
+	cp.line = line;
+	cp.len = (size_t)n;
+	if (sl->s.ops->checkpoint(sl->s.self, &cp, err, sizeof(err)) != 0)
+		GW_WARN("audit", "audit sink %s: checkpoint of seq %llu: %s", sl->s.name,
+			(unsigned long long)cp.seq, err);
+}
+
 /* The whole spool is in the sink: empty it. */
 static void replay_done(struct gw_audit_writer *w, struct sink_slot *sl)
 {
@@ -315,6 +341,7 @@ static void replay_done(struct gw_audit_writer *w, struct sink_slot *sl)
 	}
 	gw_audit_spool_chunk_free(&w->chunk); /* up to a read's worth, not needed now */
 	sl->replayed = 0;
+	replay_checkpoint(w, sl);
 	spool_show(w, sl, false);
 	GW_INFO("audit", "audit sink %s: %llu spooled records replayed", sl->s.name,
 		(unsigned long long)n);
