@@ -465,6 +465,10 @@ static int find_head(struct gw_audit_writer *w, uint64_t *seq)
 			sl->open = false;
 		}
 		spool_last(sl, &s, hash);
+		if (!sl->open && !s)
+			GW_WARN("audit", "audit sink %s is down and its spool %s is new: if it holds "
+				"records, they are not known here and its replay will stop at the "
+				"first seq it holds", sl->s.name, sl->spool_path);
 		if (seen && s != *seq)
 			GW_WARN("audit", "audit sink %s ends at seq %llu, another at %llu: the chain "
 				"goes on from the highest", sl->s.name, (unsigned long long)s,
