@@ -275,7 +275,11 @@ static int get_header(struct gw_audit_spool *sp, uint64_t size, char *err, size_
 	}
 	if (have < sizeof(h)) { /* made by a start that stopped there: nothing in it */
 		sp->end = GW_AUDIT_SPOOL_HEADER;
-		return ftruncate(sp->fd, 0) == 0 ? put_header(sp, err, errlen) : GW_EIO;
+		if (ftruncate(sp->fd, 0) != 0) {
+			snprintf(err, errlen, "%s: cannot truncate: %s", sp->path, strerror(errno));
+			return GW_EIO;
+		}
+		return put_header(sp, err, errlen);
 	}
 	if (get_u64(h + 88) == fnv1a(FNV_START, h, 88) && is_hex64(h + 16)) {
 		sp->head_seq = get_u64(h + 8);
@@ -457,6 +461,7 @@ static int chunk_fill(struct gw_audit_spool *sp, uint64_t off, size_t want,
 		c->buf = b;
 		c->buf_cap = want;
 	}
+	errno = 0;
 	if (read_all(sp->fd, c->buf, want, off) != 0) {
 		snprintf(err, errlen, "%s: cannot read: %s", sp->path,
 			 errno ? strerror(errno) : "shorter than it was");
