@@ -2,6 +2,7 @@
 #include "audit/audit.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "audit/writer.h"
 #include "core/jsonrpc.h"
 #include "core/log.h"
+#include "core/util.h"
 
 /* audit.parameters is read in core/config_audit.c, below this layer */
 _Static_assert(GW_AUDIT_PARAMS_REDACTED == 0 && GW_AUDIT_PARAMS_HASHED == 1 &&
@@ -39,6 +41,7 @@ struct gw_audit {
 	struct gw_audit_signer *signer; /* NULL: no key (store in memory), no checkpoints */
 	size_t max_queue;
 	uint64_t lost;                /* records dropped past the second bound, not yet told */
+	char *spool_dir;              /* on_failure: spool: where the spool files are */
 };
 
 /* The constructor of each sink type. */
@@ -145,6 +148,29 @@ void gw_audit_event(struct gw_audit *a, const char *event_type, const struct gw_
 
 /* ---- start and stop ---------------------------------------------------- */
 
+/* What names a sink across restarts, for its spool file: the type and a
+ * digest of where it writes (a PostgreSQL URL without its user and
+ * password, which may change while the database stays). */
+static void spool_id(const struct gw_audit_sink_conf *c, char out[48])
+{
+	const char *where = c->path ? c->path : c->url ? c->url : c->address ? c->address : "";
+	const char *scheme = strstr(where, "://"), *at, *slash;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char hex[65];
+
+	if (c->url && scheme) {
+		slash = strchr(scheme + 3, '/');
+		at = memchr(scheme + 3, '@', slash ? (size_t)(slash - scheme - 3) : strlen(scheme + 3));
+		if (at)
+			where = at + 1;
+	}
+	if (!EVP_Digest(where, strlen(where), md, &mdlen, EVP_sha256(), NULL))
+		mdlen = 0;
+	gw_hex_encode(md, mdlen < 8 ? mdlen : 8, hex);
+	snprintf(out, 48, "%.16s-%.16s", c->type, hex);
+}
+
 static int make_sink(const struct gw_config *cfg, const struct gw_audit_sink_conf *sc, bool stdio,
 		     struct gw_audit_writer_sink *out, char *err, size_t errlen)
 {
@@ -158,6 +184,7 @@ static int make_sink(const struct gw_config *cfg, const struct gw_audit_sink_con
 		snprintf(out->name, sizeof(out->name), "%s %s", c.type, c.path);
 	else
 		snprintf(out->name, sizeof(out->name), "%s", c.type);
+	spool_id(&c, out->spool_id);
 	for (size_t i = 0; i < sizeof(sink_types) / sizeof(sink_types[0]); i++) {
 		if (strcmp(sink_types[i].type, c.type) != 0)
 			continue;
@@ -236,6 +263,30 @@ static int load_signer(struct gw_audit *a, const struct gw_config *cfg, char *er
 	return 0;
 }
 
+/* The spool files' directory: audit.spool.path, else the store's. */
+static int spool_dir(struct gw_audit *a, const struct gw_config *cfg, char *err, size_t errlen)
+{
+	const char *store = cfg->store_path, *slash;
+
+	if (cfg->audit.on_failure != GW_AUDIT_FAIL_SPOOL)
+		return 0;
+	if (cfg->audit.spool_path)
+		a->spool_dir = strdup(cfg->audit.spool_path);
+	else if (store && strcmp(store, ":memory:") != 0)
+		a->spool_dir = (slash = strrchr(store, '/')) ? strndup(store, (size_t)(slash - store))
+							     : strdup(".");
+	else {
+		snprintf(err, errlen, "audit.on_failure: spool needs audit.spool.path: the store "
+			 "is in memory");
+		return -1;
+	}
+	if (!a->spool_dir) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 static void writer_conf(const struct gw_audit_conf *ac, struct gw_audit_writer_conf *wc)
 {
 	memset(wc, 0, sizeof(*wc));
@@ -247,6 +298,7 @@ static void writer_conf(const struct gw_audit_conf *ac, struct gw_audit_writer_c
 	wc->retention_days = (unsigned)ac->retention_days;
 	wc->stop_grace = STOP_GRACE_S;
 	wc->checkpoint_every = ac->checkpoint_every;
+	wc->spool_max = ac->spool_max_size;
 }
 
 int gw_audit_new(struct event_base *base, const struct gw_config *cfg, bool stdio,
@@ -270,10 +322,11 @@ int gw_audit_new(struct event_base *base, const struct gw_config *cfg, bool stdi
 	}
 	a->redactor = gw_audit_redactor_new(err, errlen);
 	if (!a->redactor || load_signer(a, cfg, err, errlen) != 0 ||
-	    make_sinks(cfg, stdio, sinks, err, errlen) != 0)
+	    spool_dir(a, cfg, err, errlen) != 0 || make_sinks(cfg, stdio, sinks, err, errlen) != 0)
 		goto fail;
 	writer_conf(ac, &wc);
 	wc.signer = a->signer;
+	wc.spool_dir = a->spool_dir;
 	a->w = gw_audit_writer_new(base, sinks, ac->n_sinks, &wc, on_report, a, err, errlen);
 	free(sinks);
 	sinks = NULL;
@@ -287,9 +340,6 @@ int gw_audit_new(struct event_base *base, const struct gw_config *cfg, bool stdi
 	a->stage.self = a;
 	a->stage.record = audit_record;
 	a->stage.guard_in = audit_guard_in;
-	if (ac->on_failure == GW_AUDIT_FAIL_SPOOL)
-		GW_WARN("audit", "audit.on_failure: spool is not built yet: new calls are refused "
-			"while a durable sink fails, as with refuse");
 	*out = a;
 	return 0;
 fail:
@@ -297,6 +347,7 @@ fail:
 	if (a) {
 		gw_audit_redactor_free(a->redactor);
 		gw_audit_signer_free(a->signer);
+		free(a->spool_dir);
 	}
 	free(a);
 	return -1;
@@ -315,10 +366,25 @@ json_t *gw_audit_health(struct gw_audit *a)
 		return json_pack("{s:b}", "enabled", false);
 	o = gw_audit_writer_health(a->w);
 	if (o) {
+		const char *state = json_string_value(json_object_get(o, "state"));
+
 		json_object_set_new(o, "enabled", json_true());
-		json_object_set_new(o, "ok", json_boolean(!gw_audit_writer_failing(a->w, NULL, 0)));
+		/* ok: every durable sink holds every record (not spooling either) */
+		json_object_set_new(o, "ok", json_boolean(state && strcmp(state, "ok") == 0));
 	}
 	return o;
+}
+
+json_t *gw_audit_degraded(struct gw_audit *a)
+{
+	uint64_t records = 0, bytes = 0;
+	char why[256];
+
+	if (!a || !gw_audit_writer_spooling(a->w, why, sizeof(why), &records, &bytes))
+		return NULL;
+	return json_pack("{s:s,s:s,s:s,s:I,s:I}", "name", "audit", "state", "spooling",
+			 "last_error", why, "spooled_records", (json_int_t)records,
+			 "spooled_bytes", (json_int_t)bytes);
 }
 
 bool gw_audit_is_failing(struct gw_audit *a, char *why, size_t whylen)
@@ -333,6 +399,7 @@ void gw_audit_free(struct gw_audit *a)
 	gw_audit_writer_free(a->w);
 	gw_audit_redactor_free(a->redactor);
 	gw_audit_signer_free(a->signer);
+	free(a->spool_dir);
 	free(a);
 }
 
@@ -343,6 +410,12 @@ int gw_audit_check_conf(const struct gw_config *cfg, char *err, size_t errlen)
 
 		if (strcmp(s->type, "file") == 0 && !gw_audit_sink_file_can_write(s->path, err, errlen))
 			return -1;
+	}
+	if (cfg->audit.on_failure == GW_AUDIT_FAIL_SPOOL && cfg->audit.spool_path &&
+	    access(cfg->audit.spool_path, W_OK | X_OK) != 0) {
+		snprintf(err, errlen, "%s: the audit spool's directory cannot be written",
+			 cfg->audit.spool_path);
+		return -1;
 	}
 	return 0;
 }

@@ -3,8 +3,9 @@
  * the writer (audit/writer.h) and plugs into the call pipeline as a record
  * stage: every exchange becomes one record; with commit-before-answer the
  * record's seq is the ticket the call's answer waits on; while a durable
- * sink fails (on_failure: refuse) or the queue is full, guard_in refuses
- * new calls with GW_RPC_AUDIT_UNAVAILABLE naming the sink. A reload keeps
+ * sink fails (on_failure: refuse; with spool, once its spool is full) or
+ * the queue is full, guard_in refuses new calls with
+ * GW_RPC_AUDIT_UNAVAILABLE naming the sink. A reload keeps
  * it as it is (a change of audit: takes a restart). Loop only. */
 #ifndef GW_AUDIT_AUDIT_H
 #define GW_AUDIT_AUDIT_H
@@ -33,10 +34,15 @@ struct gw_stage *gw_audit_stage(struct gw_audit *a);
  * x holds what is known of it (caller, session, client, reason, outcome).
  * NULL a is a no-op. */
 void gw_audit_event(struct gw_audit *a, const char *event_type, const struct gw_exchange *x);
-/* The "audit" object of /health: each sink ok or failing with its reason,
- * records queued, the last seq given and the last one every durable sink
- * holds. A new reference; {"enabled":false} for a NULL a. */
+/* The "audit" object of /health: ok, state (ok, degraded, failing), each
+ * sink ok or failing with its reason and its spool, records queued and
+ * spooled, the last seq given and the last one every durable sink holds. A new reference; {"enabled":false} for a NULL a. */
 json_t *gw_audit_health(struct gw_audit *a);
+/* For /ready: while records wait in a spool (on_failure: spool, a
+ * durable sink failing or being replayed into) and calls go on,
+ * {name: "audit", state: "spooling", last_error, spooled_records,
+ * spooled_bytes}; else NULL (also for a NULL a). A new reference. */
+json_t *gw_audit_degraded(struct gw_audit *a);
 /* Is a durable sink failing, so that new calls are refused? Then its
  * "audit sink NAME unavailable: REASON" into why (whylen bytes). false
  * for a NULL a. For /ready. */

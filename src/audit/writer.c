@@ -22,6 +22,8 @@
 #include <time.h>
 
 #include "audit/checkpoint.h"
+#include "audit/spool.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -29,6 +31,7 @@
 #define RETAIN_EVERY_MS (3600u * 1000u)
 #define DAY_MS (24LL * 3600 * 1000)
 #define PEND_MAX 256 /* records a turn of the loop holds back before it hands them over */
+#define REPLAY_BYTES ((size_t)4 << 20) /* read from a spool per replayed write */
 
 struct sink_slot {
 	struct gw_audit_writer_sink s;
@@ -36,6 +39,19 @@ struct sink_slot {
 	bool done;                    /* thread only: has the batch being written */
 	bool failing;                 /* under mu */
 	char reason[240];             /* under mu: "audit sink NAME: ..." */
+	/* on_failure: spool (durable sinks only; docs/internals/audit.md) */
+	char *spool_path;             /* NULL: no spool */
+	struct gw_audit_spool *spool; /* thread only */
+	uint64_t next_try_ms;         /* thread only: when a failing sink is tried again */
+	bool replaying;               /* thread only: open, its last record known */
+	bool forked;                  /* thread only: the spool does not continue its chain */
+	uint64_t replay_off;          /* thread only: the next spooled record to replay */
+	uint64_t replay_last;         /* thread only: the sink's last seq when replay began */
+	char replay_hash[GW_AUDIT_HASH_HEX + 1];
+	uint64_t replayed;            /* thread only: records of the spool replayed so far */
+	bool spool_full;              /* under mu: the spool cannot take records (calls refused) */
+	uint64_t spool_records;       /* under mu: waiting in the spool */
+	uint64_t spool_bytes;         /* under mu: the file's size */
 };
 
 struct gw_audit_writer {
@@ -82,6 +98,7 @@ struct gw_audit_writer {
 	struct gw_audit_sha sha;
 	struct gw_audit_rec *recs;    /* the batch handed to the sinks, kept between batches */
 	size_t recs_cap;
+	struct gw_audit_spool_chunk chunk; /* records read back from a spool */
 };
 
 /* ---- the chain --------------------------------------------------------- */
@@ -211,9 +228,14 @@ static void publish(struct gw_audit_writer *w, uint64_t upto)
 		w->durable_upto = upto;
 	w->failing = false;
 	for (size_t i = 0; i < w->n; i++) {
-		if (w->sinks[i].s.ops->durable && w->sinks[i].failing) {
+		struct sink_slot *sl = &w->sinks[i];
+
+		/* a sink whose spool takes its records does not stop calls */
+		if (sl->s.ops->durable && sl->failing && (!sl->spool_path || sl->spool_full)) {
 			w->failing = true;
-			snprintf(w->why, sizeof(w->why), "%s", w->sinks[i].reason);
+			if (snprintf(w->why, sizeof(w->why), "%s%s", sl->reason,
+				     sl->spool_full ? "; its spool is full" : "") < 0)
+				w->why[0] = '\0';
 			break;
 		}
 	}
@@ -237,6 +259,257 @@ static int open_slot(struct gw_audit_writer *w, struct sink_slot *sl)
 	return 0;
 }
 
+/* ---- the spool (on_failure: spool) ------------------------------------- */
+
+/* Its counts, for /health and for admission (full: calls are refused). */
+static void spool_show(struct gw_audit_writer *w, struct sink_slot *sl, bool full)
+{
+	pthread_mutex_lock(&w->mu);
+	sl->spool_full = full;
+	sl->spool_records = gw_audit_spool_records(sl->spool) - sl->replayed;
+	sl->spool_bytes = gw_audit_spool_bytes(sl->spool);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static bool is_behind(const struct sink_slot *sl)
+{
+	return sl->spool && !gw_audit_spool_is_empty(sl->spool);
+}
+
+/* Append the batch to sl's spool: true when it took it (the records have
+ * left the process: they count as written). */
+static bool spool_take(struct gw_audit_writer *w, struct sink_slot *sl,
+		       const struct gw_audit_rec *recs, size_t n)
+{
+	char err[200] = "";
+	bool was_empty = gw_audit_spool_is_empty(sl->spool), was_full = sl->spool_full;
+	int rc = gw_audit_spool_append(sl->spool, recs, n, err, sizeof(err));
+
+	if (rc == GW_ETOOBIG && !was_full)
+		GW_ERROR("audit", "audit sink %s: its spool %s is full (%llu of %llu bytes): new "
+			 "calls are refused until the sink takes records again", sl->s.name,
+			 gw_audit_spool_path(sl->spool),
+			 (unsigned long long)gw_audit_spool_bytes(sl->spool),
+			 (unsigned long long)gw_audit_spool_max(sl->spool));
+	else if (rc && !was_full)
+		GW_ERROR("audit", "audit sink %s: %s", sl->s.name, err);
+	else if (rc == 0 && was_empty)
+		GW_WARN("audit", "audit sink %s: its records are spooled to %s from seq %llu",
+			sl->s.name, gw_audit_spool_path(sl->spool), (unsigned long long)recs[0].seq);
+	spool_show(w, sl, rc != 0);
+	return rc == 0;
+}
+
+/* The sink took the batch itself: its header says so, for a start that
+ * finds the sink down (the chain goes on from there). */
+static void spool_head(struct sink_slot *sl, const struct gw_audit_rec *last)
+{
+	char err[200] = "";
+
+	if (gw_audit_spool_set_head(sl->spool, last->seq, last->hash, err, sizeof(err)) != 0)
+		GW_WARN("audit", "audit sink %s: %s", sl->s.name, err);
+}
+
+/* Open the sink and ask where it ends, before replaying into it. */
+static bool replay_begin(struct gw_audit_writer *w, struct sink_slot *sl)
+{
+	char err[200] = "";
+
+	sl->replay_last = 0;
+	sl->replay_hash[0] = '\0';
+	if (open_slot(w, sl) != 0)
+		return false;
+	if (sl->s.ops->last && sl->s.ops->last(sl->s.self, &sl->replay_last, sl->replay_hash, err,
+					       sizeof(err)) != 0) {
+		slot_fail(w, sl, err[0] ? err : "cannot read its last record");
+		sl->s.ops->close(sl->s.self);
+		sl->open = false;
+		return false;
+	}
+	sl->replaying = true;
+	sl->replay_off = GW_AUDIT_SPOOL_HEADER;
+	sl->replayed = 0;
+	slot_ok(w, sl);
+	GW_INFO("audit", "audit sink %s: replaying %llu spooled records", sl->s.name,
+		(unsigned long long)gw_audit_spool_records(sl->spool));
+	return true;
+}
+
+/* recs[0..n) of a chunk without those the sink already holds (a replay
+ * cut by a crash, started again): the first it lacks, *skip before it. A
+ * record that does not continue what the sink holds stops the replay. */
+static bool replay_skip(struct sink_slot *sl, const struct gw_audit_rec *recs, size_t n,
+			size_t *skip)
+{
+	const struct gw_audit_rec *r;
+	size_t i = 0;
+
+	while (i < n && recs[i].seq <= sl->replay_last) {
+		if (recs[i].seq == sl->replay_last && strcmp(recs[i].hash, sl->replay_hash) != 0)
+			goto fork;
+		i++;
+	}
+	*skip = i;
+	if (i == n || !sl->replay_last || recs[i].prev_hash[0] == '\0')
+		return true;
+	r = &recs[i];
+	if (r->seq == sl->replay_last + 1 && strcmp(r->prev_hash, sl->replay_hash) != 0)
+		goto fork;
+	if (r->seq > sl->replay_last + 1)
+		GW_WARN("audit", "audit sink %s ends at seq %llu, its spool goes on at %llu: "
+			"records in between are not in it", sl->s.name,
+			(unsigned long long)sl->replay_last, (unsigned long long)r->seq);
+	sl->replay_last = 0; /* checked once: the rest follows in order */
+	return true;
+fork:
+	GW_ERROR("audit", "audit sink %s: its spool %s does not continue the chain the sink "
+		 "holds (seq %llu): not replayed, the spool is kept", sl->s.name,
+		 gw_audit_spool_path(sl->spool), (unsigned long long)sl->replay_last);
+	sl->forked = true;
+	return false;
+}
+
+/* A sink behind its spool gets no checkpoint: once replayed, it gets one
+ * of the last record it now holds, for it alone. */
+static void replay_checkpoint(struct gw_audit_writer *w, struct sink_slot *sl)
+{
+	char line[GW_AUDIT_CHECKPOINT_MAX], err[200] = "";
+	struct gw_audit_checkpoint cp = { 0 };
+	struct timespec ts;
+	int n;
+
+	if (!w->conf.signer || !sl->s.ops->checkpoint)
+		return;
+	gw_audit_spool_last(sl->spool, &cp.seq, cp.hash);
+	if (!cp.seq)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	cp.ts_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	n = gw_audit_checkpoint_line(w->conf.signer, cp.seq, cp.hash, cp.ts_ms, line, sizeof(line));
+	if (n < 0)
+		return;
+	cp.line = line;
+	cp.len = (size_t)n;
+	if (sl->s.ops->checkpoint(sl->s.self, &cp, err, sizeof(err)) != 0)
+		GW_WARN("audit", "audit sink %s: checkpoint of seq %llu: %s", sl->s.name,
+			(unsigned long long)cp.seq, err);
+}
+
+/* The whole spool is in the sink: empty it. */
+static void replay_done(struct gw_audit_writer *w, struct sink_slot *sl)
+{
+	char err[200] = "";
+	uint64_t n = gw_audit_spool_records(sl->spool);
+
+	sl->replaying = false;
+	/* the sink must hold them on its disk before the spool forgets them;
+	 * else tried again later (what the sink holds is skipped then) */
+	if (sl->s.ops->sync && sl->s.ops->sync(sl->s.self, err, sizeof(err)) != 0) {
+		GW_WARN("audit", "audit sink %s: sync: %s", sl->s.name, err);
+		sl->next_try_ms = gw_now_ms() + (uint64_t)(w->conf.retry_pause * 1000.0);
+		return;
+	}
+	if (gw_audit_spool_truncate(sl->spool, err, sizeof(err)) != 0) {
+		GW_ERROR("audit", "audit sink %s: %s", sl->s.name, err);
+		sl->next_try_ms = gw_now_ms() + (uint64_t)(w->conf.retry_pause * 1000.0);
+		return;
+	}
+	gw_audit_spool_chunk_free(&w->chunk); /* up to a read's worth, not needed now */
+	sl->replayed = 0;
+	replay_checkpoint(w, sl);
+	spool_show(w, sl, false);
+	GW_INFO("audit", "audit sink %s: %llu spooled records replayed", sl->s.name,
+		(unsigned long long)n);
+}
+
+/* Replay sl's spool into the sink, one read at a time (all: until it is
+ * empty or the sink fails; else one read). Records go in seq order, the
+ * spool before any newer record: while it holds records, new batches are
+ * appended to it (try_sinks). A crash half-way replays again from the
+ * start; what the sink holds is skipped. */
+static void drain(struct gw_audit_writer *w, struct sink_slot *sl, bool all)
+{
+	char err[200];
+	uint64_t off;
+	size_t skip;
+
+	if (!is_behind(sl) || sl->forked)
+		return;
+	if (!sl->replaying && (gw_now_ms() < sl->next_try_ms || !replay_begin(w, sl))) {
+		if (gw_now_ms() >= sl->next_try_ms)
+			sl->next_try_ms = gw_now_ms() + (uint64_t)(w->conf.retry_pause * 1000.0);
+		return;
+	}
+	do {
+		err[0] = '\0';
+		off = sl->replay_off;
+		if (gw_audit_spool_read(sl->spool, &off, REPLAY_BYTES, &w->chunk, err, sizeof(err))) {
+			GW_ERROR("audit", "audit sink %s: %s: not replayed", sl->s.name, err);
+			sl->forked = true;
+			return;
+		}
+		if (w->chunk.n == 0) {
+			replay_done(w, sl);
+			return;
+		}
+		if (!replay_skip(sl, w->chunk.recs, w->chunk.n, &skip))
+			return;
+		if (skip < w->chunk.n && sl->s.ops->write(sl->s.self, w->chunk.recs + skip,
+							  w->chunk.n - skip, err, sizeof(err)) != 0) {
+			slot_fail(w, sl, err[0] ? err : "write failed");
+			sl->s.ops->close(sl->s.self);
+			sl->open = false;
+			sl->replaying = false;
+			sl->next_try_ms = gw_now_ms() + (uint64_t)(w->conf.retry_pause * 1000.0);
+			return;
+		}
+		sl->replay_off = off;
+		sl->replayed += w->chunk.n;
+		spool_show(w, sl, sl->spool_full);
+	} while (all);
+}
+
+static void drain_all(struct gw_audit_writer *w, bool all)
+{
+	for (size_t i = 0; i < w->n; i++)
+		drain(w, &w->sinks[i], all);
+}
+
+/* When the thread must wake to go on with a spool: now while replaying,
+ * else at the next try of a failing sink that has one; 0: no spool waits. */
+static uint64_t spool_due(const struct gw_audit_writer *w)
+{
+	uint64_t due = 0;
+
+	for (size_t i = 0; i < w->n; i++) {
+		const struct sink_slot *sl = &w->sinks[i];
+		uint64_t t;
+
+		if (!is_behind(sl) || sl->forked)
+			continue;
+		t = sl->replaying || !sl->next_try_ms ? 1 : sl->next_try_ms; /* 0 is never */
+		due = due && due < t ? due : t;
+	}
+	return due;
+}
+
+/* A sink's own last record (*seq, hash), or its spool's when that is
+ * further: the spool holds what the sink lacks, or its header says where
+ * the sink ended when the sink cannot be asked now. */
+static void spool_last(const struct sink_slot *sl, uint64_t *seq, char hash[GW_AUDIT_HASH_HEX + 1])
+{
+	char h[GW_AUDIT_HASH_HEX + 1];
+	uint64_t s = 0;
+
+	if (!sl->spool)
+		return;
+	gw_audit_spool_last(sl->spool, &s, h);
+	if (s > *seq) {
+		*seq = s;
+		memcpy(hash, h, sizeof(h));
+	}
+}
+
 /* Where the chain ends: the highest seq (and its hash) any durable sink
  * holds. A sink behind the others cannot be filled in (the records are
  * gone from memory): it is said, and the chain goes on from the highest. */
@@ -251,14 +524,26 @@ static int find_head(struct gw_audit_writer *w, uint64_t *seq)
 	for (size_t i = 0; i < w->n; i++) {
 		struct sink_slot *sl = &w->sinks[i];
 
-		if (!sl->s.ops->durable || !sl->s.ops->last)
+		if (!sl->s.ops->durable || (!sl->s.ops->last && !sl->spool))
 			continue;
 		s = 0;
 		hash[0] = '\0';
-		if (sl->s.ops->last(sl->s.self, &s, hash, err, sizeof(err)) != 0) {
-			snprintf(w->start_err, sizeof(w->start_err), "audit sink %s: %s", sl->s.name, err);
-			return -1;
+		if (sl->open && sl->s.ops->last &&
+		    sl->s.ops->last(sl->s.self, &s, hash, err, sizeof(err)) != 0) {
+			if (!sl->spool) {
+				snprintf(w->start_err, sizeof(w->start_err), "audit sink %s: %s",
+					 sl->s.name, err);
+				return -1;
+			}
+			slot_fail(w, sl, err);
+			sl->s.ops->close(sl->s.self);
+			sl->open = false;
 		}
+		spool_last(sl, &s, hash);
+		if (!sl->open && !s)
+			GW_WARN("audit", "audit sink %s is down and its spool %s is new: if it holds "
+				"records, they are not known here and its replay will stop at the "
+				"first seq it holds", sl->s.name, sl->spool_path);
 		if (seen && s != *seq)
 			GW_WARN("audit", "audit sink %s ends at seq %llu, another at %llu: the chain "
 				"goes on from the highest", sl->s.name, (unsigned long long)s,
@@ -280,12 +565,26 @@ static int find_head(struct gw_audit_writer *w, uint64_t *seq)
 
 static int start_sinks(struct gw_audit_writer *w, uint64_t *head)
 {
+	char err[200] = "";
+
 	for (size_t i = 0; i < w->n; i++) {
 		struct sink_slot *sl = &w->sinks[i];
 
+		if (sl->spool_path) {
+			sl->spool = gw_audit_spool_open(sl->spool_path, w->conf.spool_max, err,
+							sizeof(err));
+			if (!sl->spool) {
+				snprintf(w->start_err, sizeof(w->start_err), "audit sink %s: spool %s",
+					 sl->s.name, err);
+				return -1;
+			}
+			spool_show(w, sl, false);
+		}
 		if (open_slot(w, sl) == 0)
 			continue;
-		if (sl->s.ops->durable) {
+		/* with a spool, its records wait there until it can be opened */
+		sl->next_try_ms = gw_now_ms() + (uint64_t)(w->conf.retry_pause * 1000.0);
+		if (sl->s.ops->durable && !sl->spool) {
 			snprintf(w->start_err, sizeof(w->start_err), "%s", sl->reason);
 			return -1;
 		}
@@ -305,6 +604,9 @@ static void sync_sinks(struct gw_audit_writer *w)
 		err[0] = '\0';
 		if (sl->open && sl->s.ops->sync && sl->s.ops->sync(sl->s.self, err, sizeof(err)) != 0)
 			GW_ERROR("audit", "audit sink %s: sync: %s", sl->s.name, err);
+		err[0] = '\0';
+		if (sl->spool && gw_audit_spool_sync(sl->spool, err, sizeof(err)) != 0)
+			GW_ERROR("audit", "audit sink %s: %s", sl->s.name, err);
 	}
 	w->last_sync_ms = gw_now_ms();
 	w->sync_pending = false;
@@ -323,17 +625,30 @@ static bool try_sinks(struct gw_audit_writer *w, const struct gw_audit_rec *recs
 
 		if (sl->done)
 			continue;
+		if (is_behind(sl)) { /* after what its spool holds */
+			sl->done = spool_take(w, sl, recs, n);
+			all = all && sl->done;
+			continue;
+		}
 		err[0] = '\0';
 		if (open_slot(w, sl) == 0 &&
 		    sl->s.ops->write(sl->s.self, recs, n, err, sizeof(err)) == 0) {
 			sl->done = true;
 			slot_ok(w, sl);
+			if (sl->spool)
+				spool_head(sl, &recs[n - 1]);
 			continue;
 		}
 		if (sl->open) {
 			slot_fail(w, sl, err[0] ? err : "write failed");
 			sl->s.ops->close(sl->s.self);
 			sl->open = false;
+		}
+		if (sl->spool) { /* tried again when due (drain) */
+			sl->next_try_ms = gw_now_ms() + (uint64_t)(w->conf.retry_pause * 1000.0);
+			sl->done = spool_take(w, sl, recs, n);
+			all = all && sl->done;
+			continue;
 		}
 		/* a sink that is not durable gets one try: nothing waits on it */
 		sl->done = !durable;
@@ -425,6 +740,7 @@ static void write_batch(struct gw_audit_writer *w, struct gw_audit_entry *batch,
 		publish(w, 0);
 		if (!pause_retry(w))
 			break;
+		drain_all(w, true); /* a full spool: the batch goes after it */
 	}
 	if (!written)
 		GW_ERROR("audit", "stopping with records %llu..%llu not in every durable sink",
@@ -452,6 +768,9 @@ static uint64_t next_due(const struct gw_audit_writer *w)
 		cp = w->last_cp_ms + (uint64_t)(w->conf.checkpoint_every * 1000.0);
 		due = due && due < cp ? due : cp;
 	}
+	cp = spool_due(w);
+	if (cp)
+		due = due && due < cp ? due : cp;
 	return due;
 }
 
@@ -511,7 +830,8 @@ static void maybe_checkpoint(struct gw_audit_writer *w, bool now)
 		struct sink_slot *sl = &w->sinks[i];
 
 		err[0] = '\0';
-		if (sl->open && sl->s.ops->checkpoint &&
+		/* a sink behind its spool lacks the records: a later one covers them */
+		if (sl->open && sl->s.ops->checkpoint && !is_behind(sl) &&
 		    sl->s.ops->checkpoint(sl->s.self, &cp, err, sizeof(err)) != 0)
 			GW_WARN("audit", "audit sink %s: checkpoint of seq %llu: %s", sl->s.name,
 				(unsigned long long)cp.seq, err);
@@ -571,6 +891,7 @@ static void run(struct gw_audit_writer *w)
 			sync_sinks(w);
 		maybe_checkpoint(w, false);
 		maybe_retain(w);
+		drain_all(w, false);
 	}
 	maybe_checkpoint(w, true); /* a clean stop leaves the whole chain signed */
 	if (w->conf.fsync != GW_AUDIT_FSYNC_NEVER)
@@ -701,6 +1022,23 @@ static struct gw_audit_writer *writer_alloc(struct event_base *base,
 	return w;
 }
 
+/* Each durable sink's spool file, DIR/mcpgw-audit-spool.ID, when the
+ * writer has a spool. -1 if out of memory. */
+static int spool_paths(struct gw_audit_writer *w)
+{
+	for (size_t i = 0; w->conf.spool_dir && i < w->n; i++) {
+		struct sink_slot *sl = &w->sinks[i];
+
+		if (sl->s.ops->durable &&
+		    asprintf(&sl->spool_path, "%s/mcpgw-audit-spool.%s", w->conf.spool_dir,
+			     sl->s.spool_id) < 0) {
+			sl->spool_path = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void writer_release(struct gw_audit_writer *w)
 {
 	struct gw_audit_entry *e;
@@ -713,8 +1051,12 @@ static void writer_release(struct gw_audit_writer *w)
 		w->pend = e->next;
 		gw_audit_entry_free(e);
 	}
-	for (size_t i = 0; i < w->n; i++)
+	for (size_t i = 0; i < w->n; i++) {
 		w->sinks[i].s.ops->free(w->sinks[i].s.self);
+		gw_audit_spool_free(w->sinks[i].spool);
+		free(w->sinks[i].spool_path);
+	}
+	gw_audit_spool_chunk_free(&w->chunk);
 	event_free(w->flush_ev);
 	event_free(w->ev);
 	close(w->wake_fd);
@@ -744,6 +1086,11 @@ struct gw_audit_writer *gw_audit_writer_new(struct event_base *base,
 	}
 	w->report = report;
 	w->arg = arg;
+	if (spool_paths(w) != 0) {
+		snprintf(err, errlen, "out of memory");
+		writer_release(w);
+		return NULL;
+	}
 	/* signals stay with the loop's thread */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -845,9 +1192,46 @@ bool gw_audit_writer_failing(struct gw_audit_writer *w, char *out, size_t outlen
 	return failing;
 }
 
+bool gw_audit_writer_spooling(struct gw_audit_writer *w, char *out, size_t outlen,
+			      uint64_t *records, uint64_t *bytes)
+{
+	const char *why = NULL;
+
+	*records = 0;
+	*bytes = 0;
+	pthread_mutex_lock(&w->mu);
+	for (size_t i = 0; i < w->n; i++) {
+		struct sink_slot *sl = &w->sinks[i];
+
+		if (!sl->spool_path || (!sl->failing && !sl->spool_records))
+			continue;
+		*records += sl->spool_records;
+		*bytes += sl->spool_bytes;
+		if (why)
+			continue;
+		why = sl->reason;
+		if (!sl->failing && snprintf(out, outlen, "audit sink %s: replaying its spool",
+					     sl->s.name) >= 0)
+			continue;
+		snprintf(out, outlen, "%s", why);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return why != NULL;
+}
+
+/* The "spool" object of a sink's /health entry (under mu). */
+static json_t *spool_health(const struct sink_slot *sl, uint64_t max)
+{
+	return json_pack("{s:s,s:I,s:I,s:I,s:b}", "path", sl->spool_path, "records",
+			 (json_int_t)sl->spool_records, "bytes", (json_int_t)sl->spool_bytes,
+			 "max_size", (json_int_t)max, "full", sl->spool_full);
+}
+
 json_t *gw_audit_writer_health(struct gw_audit_writer *w)
 {
 	json_t *sinks = json_array(), *o;
+	uint64_t records = 0, bytes = 0;
+	bool degraded = false;
 
 	pthread_mutex_lock(&w->mu);
 	for (size_t i = 0; i < w->n; i++) {
@@ -857,12 +1241,18 @@ json_t *gw_audit_writer_health(struct gw_audit_writer *w)
 			      "durable", sl->s.ops->durable, "ok", !sl->failing);
 		if (o && sl->failing)
 			json_object_set_new(o, "reason", json_string(sl->reason));
+		if (o && sl->spool_path)
+			json_object_set_new(o, "spool", spool_health(sl, w->conf.spool_max));
 		json_array_append_new(sinks, o);
+		degraded = degraded || (sl->s.ops->durable && sl->failing) || sl->spool_records;
+		records += sl->spool_records;
+		bytes += sl->spool_bytes;
 	}
-	o = json_pack("{s:o,s:I,s:I,s:I}", "sinks", sinks, "queued",
-		      (json_int_t)(w->queued + w->pend_n),
-		      "last_seq", (json_int_t)(w->next_seq - 1), "durable_seq",
-		      (json_int_t)w->durable_upto);
+	o = json_pack("{s:s,s:o,s:I,s:I,s:I,s:I,s:I}", "state",
+		      w->failing ? "failing" : degraded ? "degraded" : "ok", "sinks", sinks,
+		      "queued", (json_int_t)(w->queued + w->pend_n), "last_seq",
+		      (json_int_t)(w->next_seq - 1), "durable_seq", (json_int_t)w->durable_upto,
+		      "spooled_records", (json_int_t)records, "spooled_bytes", (json_int_t)bytes);
 	pthread_mutex_unlock(&w->mu);
 	return o;
 }

@@ -35,6 +35,9 @@ struct gw_audit_writer_sink {
 	const struct gw_audit_sink_ops *ops;
 	void *self;
 	char name[64];                /* in messages: "file /var/log/audit.jsonl", "postgres" */
+	/* With a spool (conf spool_dir): the file's name in that directory,
+	 * mcpgw-audit-spool.ID, stable for this sink across restarts. */
+	char spool_id[48];
 };
 
 /* What the writer is told at start. */
@@ -48,6 +51,10 @@ struct gw_audit_writer_conf {
 	double stop_grace;            /* seconds a failing sink is retried at stop */
 	const struct gw_audit_signer *signer; /* signs checkpoints (borrowed); NULL: none */
 	double checkpoint_every;      /* seconds between checkpoints */
+	/* on_failure: spool: the directory of the durable sinks' spool files
+	 * (borrowed; NULL: no spool, a failing durable sink holds the queue) */
+	const char *spool_dir;
+	uint64_t spool_max;           /* bytes of each spool file */
 };
 
 /* Called on the loop of base when the writer has news: every seq <= upto
@@ -58,7 +65,12 @@ typedef void (*gw_audit_report_fn)(void *arg, uint64_t upto, const char *why);
 /* Start the writer on sinks[0..n) (moved into it, even on failure): the
  * thread opens each sink and asks the durable ones where the chain ends,
  * and this waits for that (blocking: call it before serving). NULL with
- * the first sink's failure in err ("audit sink file /x/a.jsonl: ..."). */
+ * the first sink's failure in err ("audit sink file /x/a.jsonl: ...").
+ * With a spool, each durable sink's spool file is opened first (a failure
+ * to is the start's), and a durable sink that cannot be opened or asked
+ * does not stop the start: it is failing, and its records are spooled;
+ * the chain then goes on from the highest seq of the other sinks and of
+ * the spool files (their records, or the head their header keeps). */
 struct gw_audit_writer *gw_audit_writer_new(struct event_base *base,
 					    struct gw_audit_writer_sink *sinks, size_t n,
 					    const struct gw_audit_writer_conf *conf,
@@ -71,11 +83,22 @@ struct gw_audit_writer *gw_audit_writer_new(struct event_base *base,
 uint64_t gw_audit_writer_push(struct gw_audit_writer *w, struct gw_audit_entry *e, bool over);
 /* Is the queue full, so that push would refuse? */
 bool gw_audit_writer_is_full(struct gw_audit_writer *w);
-/* What fails now: "audit sink NAME unavailable: reason" of the first durable sink
- * failing, copied into out; false when none is. */
+/* What fails now so that new calls must be refused: "audit sink NAME
+ * unavailable: reason" of the first durable sink failing that no spool
+ * takes records for (none configured, or it is full), copied into out;
+ * false when none is. */
 bool gw_audit_writer_failing(struct gw_audit_writer *w, char *out, size_t outlen);
-/* For /health: { sinks: [{name, type, durable, ok, reason?}], queued,
- * last_seq, durable_seq }. A new reference. */
+/* Are records waiting in a spool (a durable sink fails, or they are being
+ * replayed into it) while calls go on? Then the first such sink's reason
+ * (or "audit sink NAME: replaying its spool") into out, and the records
+ * and bytes of every spool into *records and *bytes. */
+bool gw_audit_writer_spooling(struct gw_audit_writer *w, char *out, size_t outlen,
+			      uint64_t *records, uint64_t *bytes);
+/* For /health: { state, sinks: [{name, type, durable, ok, reason?,
+ * spool?: {path, records, bytes, max_size, full}}], queued, last_seq,
+ * durable_seq, spooled_records, spooled_bytes }; state is "ok", "degraded"
+ * (a durable sink fails or is behind its spool, calls go on) or "failing"
+ * (new calls are refused). A new reference. */
 json_t *gw_audit_writer_health(struct gw_audit_writer *w);
 /* Write everything queued (retrying a failing durable sink up to
  * conf->stop_grace), sync, close the sinks, stop the thread, free. NULL

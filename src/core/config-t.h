@@ -268,7 +268,7 @@ enum gw_audit_durability {
 /* audit.on_failure: what happens while a durable sink is failing. */
 enum gw_audit_on_failure {
 	GW_AUDIT_FAIL_REFUSE = 0,    /* new calls are refused, naming the sink */
-	GW_AUDIT_FAIL_SPOOL,         /* records spooled to disk and replayed (planned) */
+	GW_AUDIT_FAIL_SPOOL,         /* records spooled to disk (audit.spool), replayed on return */
 };
 
 /* One entry of audit.sinks (core/config_audit.c). */
@@ -298,6 +298,9 @@ struct gw_audit_conf {
 	double checkpoint_every;    /* seconds, default 10 */
 	char *signing_key;          /* file://... PEM Ed25519 key; NULL: checkpoints unsigned */
 	size_t max_queue;           /* records waiting for the writer, default 100000 */
+	char *spool_path;           /* audit.spool.path: the spool files' directory; NULL: the store's */
+	size_t spool_max_size;      /* audit.spool.max_size: bytes of each sink's spool file, 1 GiB */
+	int spool_line;             /* of audit.spool, for messages; 0: not in the file */
 	int line;                   /* of audit:, for messages; 0: not in the file */
 };
 

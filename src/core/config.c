@@ -459,13 +459,13 @@ static int resolve_tls_beside(struct gw_config *cfg, const char *path)
 	return 0;
 }
 
-/* Audit sink files, as the store path. */
+/* Audit sink files and the spool's directory, as the store path. */
 static int resolve_audit_beside(struct gw_config *cfg, const char *path)
 {
 	for (size_t i = 0; i < cfg->audit.n_sinks; i++)
 		if (resolve_beside(&cfg->audit.sinks[i].path, path))
 			return GW_ENOMEM;
-	return 0;
+	return resolve_beside(&cfg->audit.spool_path, path) ? GW_ENOMEM : 0;
 }
 
 /* ---- top level --------------------------------------------------------- */

@@ -21,6 +21,8 @@
 #define DEFAULT_ROTATE_KEEP 10
 #define MAX_ROTATE_KEEP 1000
 #define MAX_DURATION_S (365.0 * 24 * 3600)
+#define DEFAULT_SPOOL_MAX ((size_t)1 << 30) /* 1 GiB */
+#define MIN_SPOOL_MAX ((size_t)4096)
 
 /* ---- words ------------------------------------------------------------- */
 
@@ -328,6 +330,28 @@ static int set_chain(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 				  chain_keys, N_ELEMS(chain_keys), obj);
 }
 
+static const struct gw_cfgval_key spool_keys[] = {
+	{ "path", GW_CFGVAL_STRING(struct gw_audit_conf, spool_path, gw_cfgval_check_nonempty) },
+	{ "max_size", GW_CFGVAL_SIZE(struct gw_audit_conf, spool_max_size) },
+};
+
+/* spool: where on_failure: spool keeps records (docs/audit.md). */
+static int set_spool(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		     const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_audit_conf *a = obj;
+	int rc;
+
+	(void)key;
+	rc = gw_cfgval_walk_map(d, v, "a mapping with path and max_size", spool_keys,
+				N_ELEMS(spool_keys), obj);
+	a->spool_line = v->line;
+	if (rc == 0 && a->spool_max_size < MIN_SPOOL_MAX)
+		rc = gw_yaml_fail(d, v->line, "spool.max_size must be at least %zu bytes, got %zu",
+				  MIN_SPOOL_MAX, a->spool_max_size);
+	return rc;
+}
+
 static const struct gw_cfgval_key audit_keys[] = {
 	{ "sinks", .set = set_sinks },
 	{ "durability", .set = set_durability, .choices = durabilities,
@@ -340,6 +364,7 @@ static const struct gw_cfgval_key audit_keys[] = {
 	{ "fsync_interval", DURATION(struct gw_audit_conf, fsync_interval) },
 	{ "max_queue", GW_CFGVAL_UINT(struct gw_audit_conf, max_queue, 100, 10000000) },
 	{ "chain", .set = set_chain },
+	{ "spool", .set = set_spool },
 };
 
 int gw_cfgaudit_defaults(struct gw_audit_conf *a)
@@ -353,6 +378,7 @@ int gw_cfgaudit_defaults(struct gw_audit_conf *a)
 	a->fsync_interval = DEFAULT_FSYNC_INTERVAL_S;
 	a->checkpoint_every = DEFAULT_CHECKPOINT_S;
 	a->max_queue = DEFAULT_MAX_QUEUE;
+	a->spool_max_size = DEFAULT_SPOOL_MAX;
 	a->sinks = calloc(1, sizeof(*a->sinks));
 	if (!a->sinks)
 		return GW_ENOMEM;
@@ -371,6 +397,9 @@ int gw_cfgaudit_set(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 	rc = gw_cfgval_walk_map(d, v, "a mapping of audit settings", audit_keys,
 				N_ELEMS(audit_keys), a);
 	a->line = v->line;
+	/* a spool that would never be used is a mistake worth naming */
+	if (rc == 0 && a->spool_line && a->on_failure != GW_AUDIT_FAIL_SPOOL)
+		rc = gw_yaml_fail(d, a->spool_line, "audit.spool is used only with on_failure: spool");
 	/* every sink sees the fsync policy it is to keep */
 	for (size_t i = 0; i < a->n_sinks; i++)
 		a->sinks[i].fsync_mode = (int)a->fsync;
@@ -382,4 +411,6 @@ void gw_cfgaudit_free(struct gw_audit_conf *a)
 	sinks_free(a);
 	free(a->signing_key);
 	a->signing_key = NULL;
+	free(a->spool_path);
+	a->spool_path = NULL;
 }

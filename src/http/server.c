@@ -170,7 +170,7 @@ static void reply_health(struct gw_gateway *gw, struct gw_hreq *req)
  * audit trail while a durable sink fails (docs/audit.md). */
 static void reply_ready(struct gw_gateway *gw, struct gw_hreq *req)
 {
-	json_t *waiting = json_array(), *body;
+	json_t *waiting = json_array(), *body, *deg;
 	char why[256];
 
 	for (size_t i = 0; i < gw->n_ups; i++) {
@@ -192,6 +192,9 @@ static void reply_ready(struct gw_gateway *gw, struct gw_hreq *req)
 							 "failing", "last_error", why));
 	body = json_pack("{s:b,s:s,s:o}", "ready", !gw->stopping && json_array_size(waiting) == 0,
 			 "status", gw->stopping ? "stopping" : "ok", "not_ready", waiting);
+	/* ready, but the audit trail is spooling (docs/audit.md) */
+	if (body && (deg = gw_audit_degraded(gw->audit)))
+		json_object_set_new(body, "degraded", json_pack("[o]", deg));
 	gw_http_reply_json(req, json_is_true(json_object_get(body, "ready")) ? 200 : 503, body);
 	json_decref(body);
 }

@@ -407,6 +407,12 @@ static void test_audit(void **state)
 		  "100ms, 2m, 1h), got '5x'" },
 		{ "audit:\n  durability: sync\n",
 		  "2: key 'audit.durability': expected one of commit-before-answer, async, got 'sync'" },
+		{ "audit:\n  on_failure: spool\n  spool: { max_size: 100 }\n",
+		  "3: key 'audit.spool': spool.max_size must be at least 4096 bytes, got 100" },
+		{ "audit:\n  spool: { max_size: 1MiB }\n",
+		  "2: key 'audit': audit.spool is used only with on_failure: spool" },
+		{ "audit:\n  on_failure: spool\n  spool: { size: 1MiB }\n",
+		  "3: key 'audit.spool.size': unknown key (expected one of: path, max_size)" },
 	};
 	struct gw_config *cfg = parse_ok("listen: 127.0.0.1:1\n");
 
@@ -429,6 +435,14 @@ static void test_audit(void **state)
 	assert_int_equal(cfg->audit.durability, GW_AUDIT_ASYNC);
 	assert_int_equal(cfg->audit.parameters, 1); /* hashed */
 	assert_true(cfg->audit.checkpoint_every > 0.49 && cfg->audit.checkpoint_every < 0.51);
+	assert_int_equal(cfg->audit.on_failure, GW_AUDIT_FAIL_REFUSE);
+	assert_int_equal(cfg->audit.spool_max_size, (size_t)1 << 30);
+	assert_null(cfg->audit.spool_path);
+	gw_config_free(cfg);
+	cfg = parse_ok("audit:\n  on_failure: spool\n  spool: { path: /var/spool/x, max_size: 64KiB }\n");
+	assert_int_equal(cfg->audit.on_failure, GW_AUDIT_FAIL_SPOOL);
+	assert_int_equal(cfg->audit.spool_max_size, 64 * 1024);
+	assert_string_equal(cfg->audit.spool_path, "/var/spool/x");
 	gw_config_free(cfg);
 	cfg = parse_ok("audit:\n  sinks: []\n");
 	assert_int_equal(cfg->audit.n_sinks, 0);
