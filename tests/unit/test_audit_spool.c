@@ -12,7 +12,6 @@
 #include <cmocka.h>
 
 #include <event2/event.h>
-#include <event2/thread.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdatomic.h>
@@ -493,7 +492,6 @@ int main(void)
 	};
 	int rc;
 
-	evthread_use_pthreads();
 	redactor = gw_audit_redactor_new(NULL, 0);
 	snprintf(dir, sizeof(dir), "/tmp/mcpgw-spool-XXXXXX");
 	if (!redactor || !mkdtemp(dir))
