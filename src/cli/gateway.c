@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "guard/pin.h"
 #include "http/stream.h"
 #include "http/server.h"
 #include "http/tls.h"
@@ -271,6 +272,35 @@ static void stop_audit(struct gw_gateway *gw)
 	gw->audit = NULL;
 }
 
+/* A pin event (guard/pin.h): one tool_pin record (docs/audit.md). */
+static void on_pin_event(void *arg, const struct gw_pin_event *ev)
+{
+	struct gw_gateway *gw = arg;
+	struct gw_exchange x = { .outcome = GW_OUTCOME_SUCCESS, .policy_allowed = -1 };
+	char why[160];
+
+	snprintf(why, sizeof(why), "%s sha256:%s%s%s", ev->what, ev->hash, ev->reason[0] ? " " : "",
+		 ev->reason);
+	x.target = ev->tool;
+	x.server = ev->server;
+	x.reason = why;
+	gw_audit_event(gw->audit, "tool_pin", &x);
+}
+
+/* Tool pins, loaded before any upstream is listed. */
+static int start_pins(struct gw_gateway *gw)
+{
+	char err[512] = "";
+
+	gw->pins = gw_pins_new(gw->base, gw->cfg->store_path, gw->cfg->tool_pinning, err, sizeof(err));
+	if (!gw->pins) {
+		GW_ERROR("pins", "%s", err);
+		return GW_EINVAL;
+	}
+	gw_pins_on_event(gw->pins, on_pin_event, gw);
+	return 0;
+}
+
 static int start_limits(struct gw_gateway *gw, bool stdio)
 {
 	char err[300] = "";
@@ -346,8 +376,8 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	if (!gw.reaper)
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
-	if (!gw.curl || start_audit(&gw, opts->stdio) || start_auth(&gw) || start_limits(&gw, opts->stdio) ||
-	    start_upstreams(&gw))
+	if (!gw.curl || start_audit(&gw, opts->stdio) || start_pins(&gw) || start_auth(&gw) ||
+	    start_limits(&gw, opts->stdio) || start_upstreams(&gw))
 		goto out_stop;
 	if (opts->stdio ? gw_stdio_downstream_start(&gw, opts->server, on_stdin_eof)
 			: gw_http_start(&gw))
@@ -374,6 +404,8 @@ out_stop:
 	gw_policy_free(gw.policy);
 	gw.policy = NULL;
 	gw_stage_test_free(&gw);
+	gw_pins_free(gw.pins); /* its last rows written; before the audit trail it records to */
+	gw.pins = NULL;
 	stop_audit(&gw); /* after the session closes and refusals it records */
 	if (gw.sweep)
 		event_free(gw.sweep);
