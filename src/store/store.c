@@ -150,7 +150,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		       "ON CONFLICT (server, tool, hash) DO NOTHING",
 	[ST_PIN_LIST] = "SELECT " PIN_COLUMNS " FROM tool_pins "
 			"WHERE (?1 IS NULL OR server = ?1) AND (?2 IS NULL OR tool = ?2) "
-			"ORDER BY server, tool, first_seen, hash",
+			"ORDER BY server, tool, first_seen, rowid",
 	[ST_PIN_SET_STATE] = "UPDATE tool_pins SET state = ?4, approved_at = ?5, approved_by = ?6 "
 			     "WHERE server = ?1 AND tool = ?2 AND hash = ?3",
 	/* an approval replaces the old pin and every other waiting definition */
