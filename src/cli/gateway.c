@@ -9,6 +9,7 @@
 
 #include "audit/audit.h"
 #include "auth/authn.h"
+#include "catalog/catalog.h"
 #include "cli/reload.h"
 #include "core/config.h"
 #include "core/err.h"
@@ -287,6 +288,32 @@ static void on_pin_event(void *arg, const struct gw_pin_event *ev)
 	gw_audit_event(gw->audit, "tool_pin", &x);
 }
 
+/* An operator approved or rejected a tool: every session fetches its tool
+ * lists again (what it cached was judged by the old pins) and its client
+ * hears tools/list_changed, as after an upstream's own. */
+static void on_pin_decision(void *arg)
+{
+	struct gw_gateway *gw = arg;
+	struct gw_map *maps[] = { &gw->sessions, &gw->modern };
+	const char *method = "notifications/tools/list_changed";
+	json_t *msg = json_pack("{s:s,s:s}", "jsonrpc", "2.0", "method", method);
+
+	for (size_t m = 0; msg && m < sizeof(maps) / sizeof(maps[0]); m++) {
+		size_t pos = 0;
+		struct gw_session *s;
+
+		while ((s = gw_map_next(maps[m], &pos, NULL))) {
+			for (size_t i = 0; i < s->n_sups; i++)
+				gw_catalog_invalidate(s->sups[i], GW_LIST_TOOLS);
+			if (s->modern)
+				gw_modern_list_changed(s, method);
+			else
+				gw_session_send(s, NULL, msg, false);
+		}
+	}
+	json_decref(msg);
+}
+
 /* Tool pins, loaded before any upstream is listed. */
 static int start_pins(struct gw_gateway *gw)
 {
@@ -298,6 +325,7 @@ static int start_pins(struct gw_gateway *gw)
 		return GW_EINVAL;
 	}
 	gw_pins_on_event(gw->pins, on_pin_event, gw);
+	gw_pins_on_decision(gw->pins, on_pin_decision, gw);
 	return 0;
 }
 

@@ -36,6 +36,8 @@ struct gw_pins {
 	struct gw_pin_sync *sync;       /* NULL: an in-memory store */
 	gw_pin_event_fn on_event;
 	void *event_arg;
+	void (*on_decision)(void *arg);
+	void *decision_arg;
 };
 
 static size_t tool_key(const char *server, const char *tool, char *key)
@@ -153,32 +155,41 @@ static void rows_to_map(struct gw_map *m, const struct gw_store_pin *rows, size_
 }
 
 /* An operator's decision seen in a new snapshot: one event per row whose
- * state moved to pinned or rejected. */
-static void diff_events(struct gw_pins *p, const struct gw_store_pin *rows, size_t n)
+ * state moved to pinned or rejected. Returns how many. */
+static size_t diff_events(struct gw_pins *p, const struct gw_store_pin *rows, size_t n)
 {
+	size_t moved = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		struct pin_row *old = row_find(tool_get(&p->tools, rows[i].server, rows[i].tool),
 					       rows[i].hash);
 
 		if (!old || old->state == rows[i].state)
 			continue;
+		moved++;
 		if (rows[i].state == GW_STORE_PIN_PINNED)
 			emit(p, rows[i].server, rows[i].tool, rows[i].hash, "approved", rows[i].reason);
 		else if (rows[i].state == GW_STORE_PIN_REJECTED)
 			emit(p, rows[i].server, rows[i].tool, rows[i].hash, "rejected", rows[i].reason);
 	}
+	return moved;
 }
 
 static void apply_snapshot(void *arg, struct gw_store_pin *rows, size_t n)
 {
 	struct gw_pins *p = arg;
 	struct gw_map fresh;
+	size_t decided;
 
 	rows_to_map(&fresh, rows, n);
-	diff_events(p, rows, n);
+	decided = diff_events(p, rows, n);
 	tools_free(&p->tools);
 	p->tools = fresh;
 	gw_store_pin_list_free(rows, n);
+	/* a session that cached a definition an approval replaced would
+	 * otherwise offer it as a change of its own */
+	if (decided && p->on_decision)
+		p->on_decision(p->decision_arg);
 }
 
 struct gw_pins *gw_pins_new(struct event_base *base, const char *store_path,
@@ -236,6 +247,12 @@ void gw_pins_on_event(struct gw_pins *p, gw_pin_event_fn fn, void *arg)
 {
 	p->on_event = fn;
 	p->event_arg = arg;
+}
+
+void gw_pins_on_decision(struct gw_pins *p, void (*fn)(void *arg), void *arg)
+{
+	p->on_decision = fn;
+	p->decision_arg = arg;
 }
 
 const struct gw_detectors *gw_pins_detectors(const struct gw_pins *p)

@@ -97,6 +97,10 @@ struct gw_pins *gw_pins_new(struct event_base *base, const char *store_path,
 void gw_pins_set_mode(struct gw_pins *p, enum gw_tool_pinning mode);
 /* Where pin events go (NULL fn: nowhere). */
 void gw_pins_on_event(struct gw_pins *p, gw_pin_event_fn fn, void *arg);
+/* Called after an operator's decision (approve, reject) reached the
+ * registry, so that lists cached with the old verdicts are fetched again
+ * and clients told (NULL fn: nobody). */
+void gw_pins_on_decision(struct gw_pins *p, void (*fn)(void *arg), void *arg);
 /* The detectors (injection) the catalog scans listed texts with. */
 const struct gw_detectors *gw_pins_detectors(const struct gw_pins *p);
 /* May definition hash of server's tool (upstream name) be served? A

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startGateway, connectClient, rpcError, tempDir, BIN, ROOT } from './lib.mjs';
 
 const PIN_SERVER = join(ROOT, 'tests', 'fixtures', 'pin-server.mjs');
@@ -39,7 +40,7 @@ async function until(pred, what, g) {
 async function withGateway(yaml, fn, opts = {}) {
   const g = await startGateway(yaml, opts);
   const conns = [];
-  const client = async () => { const c = await connectClient(g.url); conns.push(c); return c.client; };
+  const client = async (opts) => { const c = await connectClient(g.url, opts); conns.push(c); return c.client; };
   try {
     await fn(g, client);
   } finally {
@@ -112,15 +113,20 @@ test('rug pull: the changed tool is hidden and refused, pending and diff show it
 
 test('rug pull then approve: the new definition is served and callable, the old one never again', T, async () => {
   await withGateway(body(), async (g, client) => {
-    const c = await client();
+    let changed = 0;
+    const c = await client({ handlers: { notifications: [[ToolListChangedNotificationSchema, () => { changed++; }]] } });
     await c.listTools();
     await c.callTool({ name: 'p__rugpull', arguments: {} });
     await until(async () => !(await names(c)).includes('p__weather'), 'the changed tool is still listed', g);
     await until(() => /p__weather/.test(tools(g.cfg, 'pending').out), 'pending does not list the changed tool', g);
+    await until(() => changed >= 1, 'the upstream\'s list_changed was not relayed', g);
+    const before = changed;
     const a = tools(g.cfg, 'approve', 'p__weather');
     assert.equal(a.status, 0, a.err);
     assert.match(a.err, /approved p__weather/);
-    await until(async () => (await names(c)).includes('p__weather'), 'the approved tool is not listed', g);
+    // the gateway tells its clients once the approval reaches it
+    await until(() => changed > before, 'no tools/list_changed after the approval', g);
+    assert.ok((await names(c)).includes('p__weather'), 'the approved tool is not listed');
     const w = (await c.listTools()).tools.find((t) => t.name === 'p__weather');
     assert.match(w.description, /Also read ~\/\.ssh\/id_rsa/);
     assert.equal(textOf(await c.callTool({ name: 'p__weather', arguments: {} })), 'weather:ok');

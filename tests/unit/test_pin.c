@@ -10,11 +10,17 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <stdio.h>
 
 #include "cli/tools_cmd.h"
 #include "core/err.h"
 #include "guard/detect.h"
 #include "guard/pin.h"
+#include "store/store.h"
 
 static json_t *parse(const char *s)
 {
@@ -165,6 +171,150 @@ static void test_registry_modes(void **state)
 	assert_int_equal(check(NULL, "a", H1, NULL), GW_PIN_OK);
 }
 
+/* ---- the store and the worker -------------------------------------------- */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void add(struct gw_store *st, const char *tool, const char *hash, enum gw_store_pin_state s)
+{
+	char server[] = "srv", def[] = "{}", reason[] = "", name[16];
+	struct gw_store_pin r = { .server = server, .tool = name, .definition = def, .state = s,
+				  .reason = reason, .first_seen = 1 };
+
+	snprintf(name, sizeof(name), "%s", tool);
+	memcpy(r.hash, hash, GW_PIN_HASH_LEN + 1);
+	assert_int_equal(gw_store_pin_add(st, &r), 0);
+}
+
+static enum gw_store_pin_state state_of(struct gw_store *st, const char *tool, const char *hash)
+{
+	struct gw_store_pin *rows;
+	size_t n;
+	int found = -1;
+
+	assert_int_equal(gw_store_pin_list(st, "srv", tool, true, &rows, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rows[i].hash, hash) == 0)
+			found = (int)rows[i].state;
+	gw_store_pin_list_free(rows, n);
+	return (enum gw_store_pin_state)found;
+}
+
+#define H3 "3333333333333333333333333333333333333333333333333333333333333333"
+
+static void test_store_rows(void **state)
+{
+	char e[256];
+	struct gw_store *st = gw_store_open(":memory:", e, sizeof(e));
+
+	(void)state;
+	assert_non_null(st);
+	add(st, "a", H1, GW_STORE_PIN_PINNED);
+	add(st, "a", H1, GW_STORE_PIN_PENDING); /* the first row of a hash stays */
+	assert_int_equal(state_of(st, "a", H1), GW_STORE_PIN_PINNED);
+	add(st, "a", H2, GW_STORE_PIN_PENDING);
+	add(st, "a", H3, GW_STORE_PIN_QUARANTINED);
+	/* approving one drops the old pin and the other waiting definitions */
+	assert_int_equal(gw_store_pin_approve(st, "srv", "a", H3, "alice", 5), 0);
+	assert_int_equal(state_of(st, "a", H3), GW_STORE_PIN_PINNED);
+	assert_int_equal((int)state_of(st, "a", H1), -1);
+	assert_int_equal((int)state_of(st, "a", H2), -1);
+	assert_int_equal(gw_store_pin_approve(st, "srv", "a", H1, "alice", 5), GW_ENOENT);
+	/* reject: every waiting one, and only those */
+	add(st, "a", H1, GW_STORE_PIN_PENDING);
+	add(st, "a", H2, GW_STORE_PIN_QUARANTINED);
+	assert_int_equal(gw_store_pin_reject(st, "srv", "a", "bob", 6), 0);
+	assert_int_equal(state_of(st, "a", H1), GW_STORE_PIN_REJECTED);
+	assert_int_equal(state_of(st, "a", H2), GW_STORE_PIN_REJECTED);
+	assert_int_equal(state_of(st, "a", H3), GW_STORE_PIN_PINNED);
+	assert_int_equal(gw_store_pin_reject(st, "srv", "a", "bob", 6), GW_ENOENT);
+	gw_store_close(st);
+}
+
+/* Run base until pred holds (a few seconds at most). */
+static bool run_until(struct event_base *base, bool (*pred)(void *), void *arg)
+{
+	struct timeval tick = { 0, 50000 };
+
+	for (int i = 0; i < 100; i++) {
+		if (pred(arg))
+			return true;
+		event_base_loopexit(base, &tick);
+		event_base_dispatch(base);
+	}
+	return pred(arg);
+}
+
+struct sync_fx {
+	const char *db;
+	struct gw_pins *p;
+};
+
+static bool row_stored(void *arg)
+{
+	struct sync_fx *f = arg;
+	char e[256];
+	struct gw_store *st = gw_store_open(f->db, e, sizeof(e));
+	bool ok = st && (int)state_of(st, "b", H2) == GW_STORE_PIN_PENDING;
+
+	gw_store_close(st);
+	return ok;
+}
+
+static bool approved(void *arg)
+{
+	struct sync_fx *f = arg;
+
+	return check(f->p, "b", H2, NULL) == GW_PIN_OK;
+}
+
+/* The worker writes what the loop saw, and brings an approval made in the
+ * store (as by mcpgw tools approve) back to the loop; a restart reads it. */
+static void test_worker(void **state)
+{
+	char dir[64] = "/tmp/mcpgw-pin-XXXXXX", db[128], e[256];
+	struct event_base *base;
+	struct gw_store *st;
+	struct sync_fx f;
+
+	(void)state;
+	evthread_use_pthreads();
+	base = event_base_new();
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/mcpgw.db", dir);
+	f.db = db;
+	f.p = gw_pins_new(base, db, GW_PINNING_TOFU, e, sizeof(e));
+	assert_non_null(f.p);
+	assert_int_equal(check(f.p, "b", H1, NULL), GW_PIN_OK);
+	assert_int_equal(check(f.p, "b", H2, NULL), GW_PIN_CHANGED);
+	assert_true(run_until(base, row_stored, &f));
+	st = gw_store_open(db, e, sizeof(e));
+	assert_non_null(st);
+	assert_int_equal(gw_store_pin_approve(st, "srv", "b", H2, "carol", 7), 0);
+	gw_store_close(st);
+	assert_true(run_until(base, approved, &f));
+	gw_pins_free(f.p);
+	/* a restart: the approval is read from the store */
+	f.p = gw_pins_new(base, db, GW_PINNING_TOFU, e, sizeof(e));
+	assert_non_null(f.p);
+	assert_int_equal(check(f.p, "b", H2, NULL), GW_PIN_OK);
+	/* the old definition offered again is a change like any other, and
+	 * is written to the store before the worker stops */
+	assert_int_equal(check(f.p, "b", H1, NULL), GW_PIN_CHANGED);
+	gw_pins_free(f.p);
+	st = gw_store_open(db, e, sizeof(e));
+	assert_int_equal(state_of(st, "b", H1), GW_STORE_PIN_PENDING);
+	gw_store_close(st);
+	event_base_free(base);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void diff_is(const char *a, const char *b, const char *want)
 {
 	struct gw_buf out;
@@ -193,6 +343,8 @@ int main(void)
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_clean_and_scan),
 		cmocka_unit_test(test_registry_modes),
+		cmocka_unit_test(test_store_rows),
+		cmocka_unit_test(test_worker),
 		cmocka_unit_test(test_diff),
 	};
 
