@@ -58,6 +58,12 @@ test('poisoned descriptions are quarantined (hidden, refused) and invisible char
     assert.equal(sneaky.description, 'Reads a file. Harmless.');
     assert.equal(sneaky.inputSchema.properties.path.description, 'A path');
     assert.equal(textOf(await c.callTool({ name: 'p__sneaky', arguments: {} })), 'sneaky:ok');
+    // prompts, resources and templates are cleaned too (not quarantined)
+    const [prompt] = (await c.listPrompts()).prompts;
+    assert.equal(prompt.description, 'Say hi');
+    assert.equal(prompt.arguments[0].description, 'Who');
+    assert.equal((await c.listResources()).resources[0].description, 'A doc');
+    assert.equal((await c.listResourceTemplates()).resourceTemplates[0].title, 'T');
 
     const e = await rpcError(() => c.callTool({ name: 'p__poisoned', arguments: {} }));
     assert.match(e.message, /quarantined.*injection patterns \(hidden_tag\)/);
