@@ -488,8 +488,8 @@ bool gw_catalog_tool_refused(const struct gw_catalog_view *v, struct gw_sup *sup
 			 "(mcpgw tools diff %s__%s)", name, inj ? inj : "injection", srv, orig);
 		break;
 	case GW_PIN_REJECTED:
-		snprintf(msg, cap, "Tool '%s' was rejected by an operator: its definition changed "
-			 "and the change was refused", name);
+		snprintf(msg, cap, "Tool '%s' is refused: an operator rejected its current "
+			 "definition (mcpgw tools list)", name);
 		break;
 	case GW_PIN_CHANGED:
 	default:
