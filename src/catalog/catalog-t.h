@@ -13,6 +13,7 @@ struct gw_upstream;
 struct gw_uconn;
 struct gw_ureq;
 struct gw_vserver_conf;
+struct gw_pins;
 
 #define GW_LIST_MAGIC 0x6c697374u
 
@@ -46,6 +47,8 @@ struct gw_list_cache {
 	char error[160];                /* last fetch failure */
 	uint64_t expires_ms;            /* 2026 upstream: its ttlMs runs out (0: kept) */
 	bool fresh;                     /* fetched since gw_catalog_warn_clashes() looked */
+	bool reviewed;                  /* texts cleaned, tools hashed and scanned (pins) */
+	json_t *pins;                   /* tools: upstream name -> {"hash", "injection"} */
 	struct gw_list_waiter *waiters;
 };
 
@@ -65,6 +68,7 @@ struct gw_catalog_view {
 	struct gw_sup *const *sups;     /* config order */
 	size_t n_sups;
 	const struct gw_scope *scope;
+	struct gw_pins *pins;           /* tool pins (guard/pin.h); NULL: none kept */
 };
 
 /* A wait for lists (gw_catalog_ensure), embedded in the waiter's state. */

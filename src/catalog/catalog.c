@@ -16,6 +16,7 @@
 #include "core/jsonrpc.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "guard/pin.h"
 #include "policy/glob.h"
 #include "upstream/params.h"
 #include "upstream/upstream.h"
@@ -109,7 +110,9 @@ static void cache_reset(struct gw_list_cache *lc)
 	json_decref(lc->items);
 	json_decref(lc->names);
 	json_decref(lc->acc);
-	lc->items = lc->names = lc->acc = NULL;
+	json_decref(lc->pins);
+	lc->items = lc->names = lc->acc = lc->pins = NULL;
+	lc->reviewed = false;
 	lc->pages = 0;
 	lc->expires_ms = 0;
 }
@@ -401,6 +404,102 @@ void gw_catalog_warn_clashes(const struct gw_catalog_view *v)
 	}
 }
 
+/* ---- descriptions at discovery and pins ------------------------------------ */
+
+/* One listed item, before any client sees it: its texts cleaned, and a
+ * tool's definition hashed (as the upstream sent it: a rug pull by an
+ * invisible character is a change too) and scanned for injection. The
+ * entry in lc->pins keeps the item as sent, for the store's copy. */
+static void review_item(const struct gw_catalog_view *v, struct gw_list_cache *lc, size_t i,
+			size_t *removed)
+{
+	enum gw_pin_item kind = lc->kind == GW_LIST_TOOLS     ? GW_PIN_ITEM_TOOL
+				: lc->kind == GW_LIST_PROMPTS ? GW_PIN_ITEM_PROMPT
+							      : GW_PIN_ITEM_RESOURCE;
+	json_t *it = json_array_get(lc->items, i), *clean, *entry = NULL;
+	const char *n = json_string_value(json_object_get(it, "name")), *inj;
+	char hash[GW_PIN_HASH_LEN + 1];
+
+	if (kind == GW_PIN_ITEM_TOOL && n && gw_pin_hash(it, hash) == 0) {
+		entry = json_pack("{s:s,s:O}", "hash", hash, "def", it);
+		json_object_set_new(lc->pins, n, entry);
+	}
+	clean = gw_pin_clean_item(it, kind, removed);
+	if (clean) {
+		json_array_set_new(lc->items, i, clean);
+		it = clean;
+	}
+	inj = entry ? gw_pin_scan_tool(gw_pins_detectors(v->pins), it) : NULL;
+	if (inj)
+		json_object_set_new(entry, "injection", json_string(inj));
+}
+
+static void review_list(const struct gw_catalog_view *v, struct gw_list_cache *lc)
+{
+	size_t removed = 0;
+
+	if (lc->reviewed || !lc->items)
+		return;
+	lc->reviewed = true;
+	if (lc->kind == GW_LIST_TOOLS)
+		lc->pins = json_object();
+	for (size_t i = 0; i < json_array_size(lc->items); i++)
+		review_item(v, lc, i, &removed);
+	if (removed)
+		GW_WARN("catalog", "server '%s': %zu invisible or control characters removed from "
+			"the texts of its %s", lc->sup->up->conf->name, removed, kinds[lc->kind].key);
+}
+
+/* What the pins say of sup's tool orig (as this session listed it). */
+static enum gw_pin_verdict tool_verdict(const struct gw_catalog_view *v, struct gw_sup *sup,
+					const char *orig, const char **injection)
+{
+	struct gw_list_cache *lc = &sup->lists[GW_LIST_TOOLS];
+	json_t *e;
+
+	*injection = NULL;
+	if (!v->pins)
+		return GW_PIN_OK;
+	review_list(v, lc);
+	e = json_object_get(lc->pins, orig);
+	if (!e)
+		return GW_PIN_CHANGED; /* a definition past GW_PIN_MAX_DEFINITION: not pinnable */
+	*injection = json_string_value(json_object_get(e, "injection"));
+	return gw_pins_check(v->pins, sup->up->conf->name, orig,
+			     json_string_value(json_object_get(e, "hash")), json_object_get(e, "def"),
+			     *injection);
+}
+
+bool gw_catalog_tool_refused(const struct gw_catalog_view *v, struct gw_sup *sup,
+			     const char *name, const char *orig, char *msg, size_t cap)
+{
+	const char *inj = NULL, *srv = sup->up->conf->name;
+
+	switch (tool_verdict(v, sup, orig, &inj)) {
+	case GW_PIN_OK:
+		return false;
+	case GW_PIN_NEW:
+		snprintf(msg, cap, "Tool '%s' is new and awaits an operator's approval "
+			 "(mcpgw tools approve %s__%s)", name, srv, orig);
+		break;
+	case GW_PIN_QUARANTINED:
+		snprintf(msg, cap, "Tool '%s' is quarantined: its description has injection "
+			 "patterns (%s); it is refused unless an operator approves it "
+			 "(mcpgw tools diff %s__%s)", name, inj ? inj : "injection", srv, orig);
+		break;
+	case GW_PIN_REJECTED:
+		snprintf(msg, cap, "Tool '%s' is refused: an operator rejected its current "
+			 "definition (mcpgw tools list)", name);
+		break;
+	case GW_PIN_CHANGED:
+	default:
+		snprintf(msg, cap, "Tool '%s' changed since it was approved and awaits an "
+			 "operator's approval (mcpgw tools diff %s__%s)", name, srv, orig);
+		break;
+	}
+	return true;
+}
+
 /* The items of sup's list of kind that the filter lets through, as the
  * client sees them, appended to out. */
 static void merge_one(const struct gw_catalog_view *v, struct gw_sup *sup, enum gw_list_kind kind,
@@ -408,8 +507,10 @@ static void merge_one(const struct gw_catalog_view *v, struct gw_sup *sup, enum 
 {
 	json_t *items = sup->lists[kind].items, *it;
 	char name[GW_NAME_MAX + 1];
+	const char *inj;
 	size_t i;
 
+	review_list(v, &sup->lists[kind]);
 	json_array_foreach(items, i, it) {
 		const char *n = json_string_value(json_object_get(it, "name"));
 		json_t *copy;
@@ -428,6 +529,9 @@ static void merge_one(const struct gw_catalog_view *v, struct gw_sup *sup, enum 
 			continue;
 		gw_name_make(sup->prefix, n, name, sizeof(name));
 		if (!gw_catalog_scope_shows(v, kind, name) || name_owner(v, kind, name) != sup)
+			continue;
+		/* hidden until approved; a call is refused with the reason */
+		if (kind == GW_LIST_TOOLS && tool_verdict(v, sup, n, &inj) != GW_PIN_OK)
 			continue;
 		copy = json_copy(it);
 		json_object_set_new(copy, "name", json_string(name));

@@ -51,6 +51,13 @@ json_t *gw_catalog_merge(const struct gw_catalog_view *v, enum gw_list_kind kind
  * without one, -1 for a cursor we did not make. */
 int gw_catalog_parse_cursor(json_t *params, size_t *offset);
 
+/* Is sup's tool orig (gateway name name) refused by its pin: new or
+ * changed and not approved, quarantined, or rejected (docs/guardrails.md,
+ * "Pinning")? Then the reason, for the caller, into msg (cap bytes). Its
+ * definition is recorded if it was never seen (loop only). */
+bool gw_catalog_tool_refused(const struct gw_catalog_view *v, struct gw_sup *sup,
+			     const char *name, const char *orig, char *msg, size_t cap);
+
 /* The view that owns gateway name of kind (the first in config order that
  * offers it; in scope), with *orig its own name for it; NULL: nobody. */
 struct gw_sup *gw_catalog_owner(const struct gw_catalog_view *v, enum gw_list_kind kind,

@@ -8,11 +8,13 @@
 
 #include "audit/audit.h"
 #include "auth/authn.h"
+#include "catalog/catalog.h"
 #include "cli/reload.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "guard/pin.h"
 #include "http/stream.h"
 #include "http/server.h"
 #include "http/tls.h"
@@ -270,6 +272,62 @@ static void stop_audit(struct gw_gateway *gw)
 	gw->audit = NULL;
 }
 
+/* A pin event (guard/pin.h): one tool_pin record (docs/audit.md). */
+static void on_pin_event(void *arg, const struct gw_pin_event *ev)
+{
+	struct gw_gateway *gw = arg;
+	struct gw_exchange x = { .outcome = GW_OUTCOME_SUCCESS, .policy_allowed = -1 };
+	char why[160];
+
+	snprintf(why, sizeof(why), "%s sha256:%s%s%s", ev->what, ev->hash, ev->reason[0] ? " " : "",
+		 ev->reason);
+	x.target = ev->tool;
+	x.server = ev->server;
+	x.reason = why;
+	gw_audit_event(gw->audit, "tool_pin", &x);
+}
+
+/* An operator approved or rejected a tool: every session fetches its tool
+ * lists again (what it cached was judged by the old pins) and its client
+ * hears tools/list_changed, as after an upstream's own. */
+static void on_pin_decision(void *arg)
+{
+	struct gw_gateway *gw = arg;
+	struct gw_map *maps[] = { &gw->sessions, &gw->modern };
+	const char *method = "notifications/tools/list_changed";
+	json_t *msg = json_pack("{s:s,s:s}", "jsonrpc", "2.0", "method", method);
+
+	for (size_t m = 0; msg && m < sizeof(maps) / sizeof(maps[0]); m++) {
+		size_t pos = 0;
+		struct gw_session *s;
+
+		while ((s = gw_map_next(maps[m], &pos, NULL))) {
+			for (size_t i = 0; i < s->n_sups; i++)
+				gw_catalog_invalidate(s->sups[i], GW_LIST_TOOLS);
+			if (s->modern)
+				gw_modern_list_changed(s, method);
+			else
+				gw_session_send(s, NULL, msg, false);
+		}
+	}
+	json_decref(msg);
+}
+
+/* Tool pins, loaded before any upstream is listed. */
+static int start_pins(struct gw_gateway *gw)
+{
+	char err[512] = "";
+
+	gw->pins = gw_pins_new(gw->base, gw->cfg->store_path, gw->cfg->tool_pinning, err, sizeof(err));
+	if (!gw->pins) {
+		GW_ERROR("pins", "%s", err);
+		return GW_EINVAL;
+	}
+	gw_pins_on_event(gw->pins, on_pin_event, gw);
+	gw_pins_on_decision(gw->pins, on_pin_decision, gw);
+	return 0;
+}
+
 static int start_limits(struct gw_gateway *gw, bool stdio)
 {
 	char err[300] = "";
@@ -343,8 +401,8 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	if (!gw.reaper)
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
-	if (!gw.curl || start_audit(&gw, opts->stdio) || start_auth(&gw) || start_limits(&gw, opts->stdio) ||
-	    start_upstreams(&gw))
+	if (!gw.curl || start_audit(&gw, opts->stdio) || start_pins(&gw) || start_auth(&gw) ||
+	    start_limits(&gw, opts->stdio) || start_upstreams(&gw))
 		goto out_stop;
 	if (opts->stdio ? gw_stdio_downstream_start(&gw, opts->server, on_stdin_eof)
 			: gw_http_start(&gw))
@@ -371,6 +429,8 @@ out_stop:
 	gw_policy_free(gw.policy);
 	gw.policy = NULL;
 	gw_stage_test_free(&gw);
+	gw_pins_free(gw.pins); /* its last rows written; before the audit trail it records to */
+	gw.pins = NULL;
 	stop_audit(&gw); /* after the session closes and refusals it records */
 	if (gw.sweep)
 		event_free(gw.sweep);

@@ -8,6 +8,7 @@
 #include "cli/gateway.h"
 #include "cli/help.h"
 #include "cli/policy_cmd.h"
+#include "cli/tools_cmd.h"
 #include "cli/reload_cmd.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -24,6 +25,7 @@ static void usage(FILE *out)
 	      "  mcpgw reload [-c FILE] [--pid-file PATH]\n"
 	      "  mcpgw apikey create|list|rotate|revoke|disable|enable [--name N] [--roles R,..] [--servers S,..] [--expires 90d] [-c FILE]\n"
 	      "  mcpgw audit verify|query|tail|checkpoint [--config FILE | --file PATH | --db PATH] ...\n"
+	      "  mcpgw tools pending|list|diff|approve|reject [SERVER__TOOL] [--by NAME] [-c FILE]\n"
 	      "  mcpgw policy check --policy FILE\n"
 	      "  mcpgw policy explain --policy FILE --principal P [--roles R1,R2] --tool SERVER__TOOL [--action A]\n"
 	      "  mcpgw version\n"
@@ -329,6 +331,8 @@ int main(int argc, char **argv)
 		return gw_cli_audit(argc - 2, argv + 2);
 	if (strcmp(cmd, "policy") == 0)
 		return gw_cli_policy(argc - 2, argv + 2);
+	if (strcmp(cmd, "tools") == 0)
+		return gw_cli_tools(argc - 2, argv + 2);
 	if (strcmp(cmd, "reload") == 0)
 		return gw_cli_reload(argc - 2, argv + 2);
 	if (strcmp(cmd, "config") == 0)

@@ -33,6 +33,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "mcp/session.h"
+#include "guard/pin.h"
 #include "policy/policy.h"
 #include "upstream/upstream.h"
 
@@ -426,6 +427,7 @@ static void apply_settings(struct gw_gateway *gw, const struct gw_config *old)
 {
 	if (gw->cfg->log_level && !same_str(gw->cfg->log_level, old->log_level))
 		gw_log_set_level(gw->cfg->log_level);
+	gw_pins_set_mode(gw->pins, gw->cfg->tool_pinning); /* the pins themselves stay */
 }
 
 static int keep_generation(struct gw_reload *r, struct gw_config *cfg)

@@ -304,6 +304,13 @@ struct gw_audit_conf {
 	int line;                   /* of audit:, for messages; 0: not in the file */
 };
 
+/* tool_pinning: (docs/configuration.md; docs/guardrails.md "Pinning") */
+enum gw_tool_pinning {
+	GW_PINNING_TOFU = 0,        /* the first definition seen is pinned (default) */
+	GW_PINNING_APPROVE,         /* every new definition waits for an operator */
+	GW_PINNING_OFF,             /* no pins (quarantine of poisoned tools stays) */
+};
+
 struct gw_config {
 	char *path;                 /* file it came from, NULL for --listen mode */
 	char *listen;               /* "host:port", default "127.0.0.1:8080" */
@@ -328,6 +335,7 @@ struct gw_config {
 	char *store_path;           /* store.path: SQLite file; default "mcpgw.db" beside the
 	                             * config file (a relative path is taken from there) */
 	struct gw_audit_conf audit; /* audit: */
+	enum gw_tool_pinning tool_pinning; /* tool_pinning:, default tofu */
 };
 
 #endif

@@ -470,6 +470,24 @@ static int resolve_audit_beside(struct gw_config *cfg, const char *path)
 
 /* ---- top level --------------------------------------------------------- */
 
+static const struct gw_cfgval_choice pinning_modes[] = {
+	{ "tofu", GW_PINNING_TOFU },
+	{ "approve", GW_PINNING_APPROVE },
+	{ "off", GW_PINNING_OFF },
+	{ NULL, 0 },
+};
+
+static int set_tool_pinning(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			    const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_config *cfg = obj;
+	int m = 0, rc = gw_cfgval_get_choice(d, v, key, &m);
+
+	if (rc == 0)
+		cfg->tool_pinning = (enum gw_tool_pinning)m;
+	return rc;
+}
+
 static const struct gw_cfgval_key root_keys[] = {
 	{ "listen", GW_CFGVAL_STRING(struct gw_config, listen, gw_cfgval_check_listen) },
 	{ "max_body", GW_CFGVAL_SIZE(struct gw_config, max_body) },
@@ -491,6 +509,8 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "limits", .set = gw_cfglimits_set },
 	{ "timeouts", .set = gw_cfgres_set_root_timeouts },
 	{ "audit", .set = gw_cfgaudit_set },
+	{ "tool_pinning", .set = set_tool_pinning, .choices = pinning_modes,
+	  .list = "tofu, approve, off" },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)

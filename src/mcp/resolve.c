@@ -23,7 +23,7 @@ typedef void (*resolved_fn)(struct gw_call *c);
 
 static struct gw_catalog_view view_of(const struct gw_session *s)
 {
-	return (struct gw_catalog_view){ s->sups, s->n_sups, &s->scope };
+	return (struct gw_catalog_view){ s->sups, s->n_sups, &s->scope, s->gw->pins };
 }
 
 /* ---- parking on list fetches --------------------------------------------------- */
@@ -206,6 +206,7 @@ static struct gw_sup *resolve_named(struct gw_call *c, enum gw_list_kind kind, c
 {
 	struct gw_catalog_view v = view_of(c->s);
 	struct gw_sup *sup = gw_catalog_owner(&v, kind, name, orig);
+	char msg[400];
 
 	if (!sup) {
 		not_found(c, kind, name);
@@ -216,6 +217,11 @@ static struct gw_sup *resolve_named(struct gw_call *c, enum gw_list_kind kind, c
 		       sup, *orig)) {
 		c->outcome = GW_OUTCOME_DENIED;
 		not_found(c, kind, name);
+		return NULL;
+	}
+	if (kind == GW_LIST_TOOLS && gw_catalog_tool_refused(&v, sup, name, *orig, msg, sizeof(msg))) {
+		c->outcome = GW_OUTCOME_DENIED;
+		gw_call_error(c, GW_RPC_GUARD_REFUSED, msg, NULL);
 		return NULL;
 	}
 	return sup;

@@ -57,6 +57,7 @@ struct gw_gateway {
 	size_t replies_pending;         /* HTTP requests not yet fully answered */
 	struct gw_authn *authn;         /* auth/authn.c */
 	struct gw_policy *policy;       /* NULL: no policy (cli/gateway.c start_auth) */
+	struct gw_pins *pins;           /* tool pins (guard/pin.h), or NULL: none */
 	struct gw_limits *limits;       /* rate limiter (limits/quota.h), or NULL */
 	struct gw_reload *reload;       /* hot reload state (cli/reload.c), or NULL */
 	struct gw_stage *stages;        /* guard and record stages, in order (mcp/pipeline.h) */

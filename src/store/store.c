@@ -71,6 +71,22 @@ static const char *const migrations[GW_STORE_SCHEMA_VERSION] = {
 	"  hash   TEXT NOT NULL,"
 	"  record TEXT NOT NULL"
 	");",
+	/* 4: tool pins (issue 11, docs/guardrails.md "Pinning"): one row per
+	 * definition of a tool ever seen, by its SHA-256; the gateway writes
+	 * rows from a worker (guard/pin_sync.c), mcpgw tools changes states */
+	"CREATE TABLE tool_pins ("
+	"  server      TEXT NOT NULL,"
+	"  tool        TEXT NOT NULL,"
+	"  hash        TEXT NOT NULL CHECK (length(hash) = 64),"
+	"  definition  TEXT NOT NULL,"
+	"  state       TEXT NOT NULL"
+	"              CHECK (state IN ('pinned', 'pending', 'rejected', 'quarantined')),"
+	"  reason      TEXT NOT NULL DEFAULT '',"
+	"  first_seen  INTEGER NOT NULL,"
+	"  approved_at INTEGER,"
+	"  approved_by TEXT,"
+	"  PRIMARY KEY (server, tool, hash)"
+	");",
 };
 
 enum stmt_id {
@@ -90,12 +106,21 @@ enum stmt_id {
 	ST_KEY_SET_SECRET,
 	ST_KEY_REVOKE,
 	ST_KEY_SET_DISABLED,
+	ST_PIN_GEN_BUMP,
+	ST_PIN_ADD,
+	ST_PIN_LIST,
+	ST_PIN_SET_STATE,
+	ST_PIN_DROP_OTHERS,
+	ST_PIN_REJECT,
 	ST_COUNT
 };
 
 #define KEY_COLUMNS                                                                   \
 	"id, name, roles, prefix, secret_mac, created_at, expires_at, rotated_at, " \
 	"revoked_at, disabled, revoked, servers"
+
+#define PIN_COLUMNS \
+	"server, tool, hash, definition, state, reason, first_seen, approved_at, approved_by"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN_READ] = "BEGIN DEFERRED",
@@ -118,6 +143,22 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_KEY_REVOKE] = "UPDATE api_keys SET revoked = 1, revoked_at = ?2 "
 			  "WHERE name = ?1 AND revoked = 0",
 	[ST_KEY_SET_DISABLED] = "UPDATE api_keys SET disabled = ?2 WHERE name = ?1 AND revoked = 0",
+	[ST_PIN_GEN_BUMP] = "INSERT INTO meta (key, value) VALUES ('pin_generation', 1) "
+			    "ON CONFLICT (key) DO UPDATE SET value = value + 1",
+	[ST_PIN_ADD] = "INSERT INTO tool_pins (server, tool, hash, definition, state, reason, "
+		       "first_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+		       "ON CONFLICT (server, tool, hash) DO NOTHING",
+	[ST_PIN_LIST] = "SELECT " PIN_COLUMNS " FROM tool_pins "
+			"WHERE (?1 IS NULL OR server = ?1) AND (?2 IS NULL OR tool = ?2) "
+			"ORDER BY server, tool, first_seen, rowid",
+	[ST_PIN_SET_STATE] = "UPDATE tool_pins SET state = ?4, approved_at = ?5, approved_by = ?6 "
+			     "WHERE server = ?1 AND tool = ?2 AND hash = ?3",
+	/* an approval replaces the old pin and every other waiting definition */
+	[ST_PIN_DROP_OTHERS] = "DELETE FROM tool_pins WHERE server = ?1 AND tool = ?2 AND "
+			       "hash <> ?3 AND state IN ('pinned', 'pending', 'quarantined')",
+	[ST_PIN_REJECT] = "UPDATE tool_pins SET state = 'rejected', approved_at = ?3, "
+			  "approved_by = ?4 WHERE server = ?1 AND tool = ?2 AND "
+			  "state IN ('pending', 'quarantined')",
 };
 
 struct gw_store {
@@ -475,7 +516,8 @@ int gw_store_apikey_generation(struct gw_store *st, int64_t *generation)
 	return read_generation(st, generation);
 }
 
-int gw_store_apikey_generation_at(const char *path, int64_t *generation)
+/* The one-value query sql, on a connection of its own (see store.h). */
+static int generation_at(const char *path, const char *sql, int64_t *generation)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
@@ -486,7 +528,7 @@ int gw_store_apikey_generation_at(const char *path, int64_t *generation)
 	*generation = 0;
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(db, GW_STORE_BUSY_MS);
-		rc = sqlite3_prepare_v2(db, stmt_sql[ST_GEN_GET], -1, &s, NULL);
+		rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
 	}
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_step(s);
@@ -497,6 +539,11 @@ int gw_store_apikey_generation_at(const char *path, int64_t *generation)
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return rc == SQLITE_OK ? 0 : GW_EIO;
+}
+
+int gw_store_apikey_generation_at(const char *path, int64_t *generation)
+{
+	return generation_at(path, stmt_sql[ST_GEN_GET], generation);
 }
 
 static int64_t column_time(sqlite3_stmt *s, int col)
@@ -742,4 +789,223 @@ int gw_store_apikey_revoke(struct gw_store *st, const char *name, int64_t now)
 int gw_store_apikey_set_disabled(struct gw_store *st, const char *name, bool disabled)
 {
 	return key_change_by_name(st, ST_KEY_SET_DISABLED, name, disabled ? 1 : 0);
+}
+
+/* ---- tool pins --------------------------------------------------------- */
+
+static const char *const pin_states[] = { "pinned", "pending", "rejected", "quarantined" };
+
+const char *gw_store_pin_state_name(enum gw_store_pin_state s)
+{
+	return (unsigned)s < N_ELEMS(pin_states) ? pin_states[s] : "unknown";
+}
+
+int gw_store_pin_state_parse(const char *name, enum gw_store_pin_state *s)
+{
+	for (size_t i = 0; name && i < N_ELEMS(pin_states); i++) {
+		if (strcmp(name, pin_states[i]) == 0) {
+			*s = (enum gw_store_pin_state)i;
+			return 0;
+		}
+	}
+	return GW_EINVAL;
+}
+
+int gw_store_pin_generation_at(const char *path, int64_t *generation)
+{
+	return generation_at(path, "SELECT value FROM meta WHERE key = 'pin_generation'", generation);
+}
+
+static int bind_texts(sqlite3_stmt *s, const char *const *v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int rc = v[i] ? sqlite3_bind_text(s, i + 1, v[i], -1, SQLITE_STATIC)
+			      : sqlite3_bind_null(s, i + 1);
+
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+int gw_store_pin_add(struct gw_store *st, const struct gw_store_pin *p)
+{
+	sqlite3_stmt *s = st->stmt[ST_PIN_ADD];
+	const char *texts[] = { p->server, p->tool, p->hash, p->definition,
+				gw_store_pin_state_name(p->state), p->reason ? p->reason : "" };
+	int rc = tx_begin(st, true);
+
+	if (rc)
+		return rc;
+	if (bind_texts(s, texts, 6) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 7, p->first_seen) != SQLITE_OK) {
+		rc = store_fail(st, sqlite3_errcode(st->db));
+		stmt_done(s);
+	} else {
+		rc = step_done(st, s);
+	}
+	if (rc == 0 && sqlite3_changes(st->db) > 0)
+		rc = run(st, ST_PIN_GEN_BUMP);
+	return tx_end(st, rc);
+}
+
+void gw_store_pin_clear(struct gw_store_pin *p)
+{
+	free(p->server);
+	free(p->tool);
+	free(p->definition);
+	free(p->reason);
+	free(p->approved_by);
+	memset(p, 0, sizeof(*p));
+}
+
+void gw_store_pin_list_free(struct gw_store_pin *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		gw_store_pin_clear(&rows[i]);
+	free(rows);
+}
+
+/* The current row of s (PIN_COLUMNS) into p. GW_EINVAL for a row the
+ * schema should have refused. */
+static int read_pin_row(sqlite3_stmt *s, bool defs, struct gw_store_pin *p)
+{
+	const unsigned char *hash = sqlite3_column_text(s, 2);
+
+	memset(p, 0, sizeof(*p));
+	if (!hash || sqlite3_column_bytes(s, 2) != 64 ||
+	    gw_store_pin_state_parse((const char *)sqlite3_column_text(s, 4), &p->state))
+		return GW_EINVAL;
+	memcpy(p->hash, hash, 65);
+	p->server = column_strdup(s, 0);
+	p->tool = column_strdup(s, 1);
+	p->definition = defs ? column_strdup(s, 3) : NULL;
+	p->reason = column_strdup(s, 5);
+	p->approved_by = column_strdup(s, 8);
+	p->first_seen = sqlite3_column_int64(s, 6);
+	p->approved_at = column_time(s, 7);
+	if (!p->server || !p->tool || !p->reason || (defs && !p->definition)) {
+		gw_store_pin_clear(p);
+		return GW_ENOMEM;
+	}
+	return 0;
+}
+
+static int pin_list_step(struct gw_store *st, sqlite3_stmt *s, bool defs, struct gw_store_pin **rows,
+			 size_t *n, size_t *cap)
+{
+	int step = sqlite3_step(s), rc;
+
+	if (step == SQLITE_DONE)
+		return 1;
+	if (step != SQLITE_ROW)
+		return store_fail(st, step);
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct gw_store_pin *grown;
+
+		if (*cap >= GW_STORE_MAX_PINS)
+			return GW_ETOOBIG;
+		grown = realloc(*rows, ncap * sizeof(**rows));
+		if (!grown)
+			return GW_ENOMEM;
+		*rows = grown;
+		*cap = ncap;
+	}
+	rc = read_pin_row(s, defs, &(*rows)[*n]);
+	if (rc == GW_EINVAL) {
+		GW_WARN("store", "a tool_pins row is malformed; skipped");
+		return 0;
+	}
+	if (rc == 0)
+		(*n)++;
+	return rc;
+}
+
+int gw_store_pin_list(struct gw_store *st, const char *server, const char *tool, bool defs,
+		      struct gw_store_pin **rows, size_t *n)
+{
+	sqlite3_stmt *s = st->stmt[ST_PIN_LIST];
+	const char *texts[] = { server, tool };
+	struct gw_store_pin *out = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	if (bind_texts(s, texts, 2) != SQLITE_OK) {
+		stmt_done(s);
+		return store_fail(st, sqlite3_errcode(st->db));
+	}
+	do
+		rc = pin_list_step(st, s, defs, &out, &count, &cap);
+	while (rc == 0);
+	stmt_done(s);
+	if (rc < 0) {
+		gw_store_pin_list_free(out, count);
+		return rc;
+	}
+	*rows = out;
+	*n = count;
+	return 0;
+}
+
+/* Bind server, tool, hash (may be NULL: not used) and run s. */
+static int pin_step3(struct gw_store *st, sqlite3_stmt *s, const char *server, const char *tool,
+		     const char *hash)
+{
+	const char *texts[] = { server, tool, hash };
+
+	if (bind_texts(s, texts, hash ? 3 : 2) != SQLITE_OK) {
+		stmt_done(s);
+		return store_fail(st, sqlite3_errcode(st->db));
+	}
+	return step_done(st, s);
+}
+
+int gw_store_pin_approve(struct gw_store *st, const char *server, const char *tool,
+			 const char *hash, const char *by, int64_t now)
+{
+	sqlite3_stmt *s = st->stmt[ST_PIN_SET_STATE];
+	int rc = tx_begin(st, true);
+
+	if (rc)
+		return rc;
+	if (sqlite3_bind_text(s, 4, "pinned", -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 5, now) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 6, by, -1, SQLITE_STATIC) != SQLITE_OK) {
+		stmt_done(s);
+		rc = store_fail(st, sqlite3_errcode(st->db));
+	} else {
+		rc = pin_step3(st, s, server, tool, hash);
+	}
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = GW_ENOENT;
+	if (rc == 0)
+		rc = pin_step3(st, st->stmt[ST_PIN_DROP_OTHERS], server, tool, hash);
+	if (rc == 0)
+		rc = run(st, ST_PIN_GEN_BUMP);
+	return tx_end(st, rc);
+}
+
+int gw_store_pin_reject(struct gw_store *st, const char *server, const char *tool,
+			const char *by, int64_t now)
+{
+	sqlite3_stmt *s = st->stmt[ST_PIN_REJECT];
+	int rc = tx_begin(st, true);
+
+	if (rc)
+		return rc;
+	if (sqlite3_bind_int64(s, 3, now) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 4, by, -1, SQLITE_STATIC) != SQLITE_OK) {
+		stmt_done(s);
+		rc = store_fail(st, sqlite3_errcode(st->db));
+	} else {
+		rc = pin_step3(st, s, server, tool, NULL);
+	}
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = GW_ENOENT;
+	if (rc == 0)
+		rc = run(st, ST_PIN_GEN_BUMP);
+	return tx_end(st, rc);
 }

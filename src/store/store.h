@@ -1,5 +1,5 @@
 /* The embedded store: one SQLite database file for what the gateway keeps
- * between runs: API keys, and the audit trail's tables (written by
+ * between runs: API keys, tool pins, and the audit trail's tables (written by
  * src/audit/sink_sqlite.c on a connection of its own).
  *
  * Every call here is SYNCHRONOUS: it reads or writes the disk and may wait
@@ -29,10 +29,11 @@
 #include <stdint.h>
 
 #define GW_STORE_BUSY_MS 5000           /* wait at most this for a lock */
-#define GW_STORE_SCHEMA_VERSION 3       /* migrations this build knows */
+#define GW_STORE_SCHEMA_VERSION 4       /* migrations this build knows */
 #define GW_STORE_MAC_LEN 32             /* HMAC-SHA256 */
 #define GW_STORE_MAX_APIKEYS 100000     /* rows gw_store_apikey_list() reads */
 #define GW_STORE_MAX_META 4096          /* bytes of one meta value */
+#define GW_STORE_MAX_PINS 1000000       /* rows gw_store_pin_list() reads */
 
 struct gw_store;
 
@@ -127,5 +128,57 @@ int gw_store_apikey_generation(struct gw_store *st, int64_t *generation);
  * sink's newest commits for a moment (seen with the sqlite3 shell right
  * after an answer); one per poll does not. 0, or GW_EIO. */
 int gw_store_apikey_generation_at(const char *path, int64_t *generation);
+
+/* ---- tool pins (src/guard/pin.c gives them meaning) ---------------------- */
+
+/* The state of one definition of a tool (docs/guardrails.md, "Pinning"). */
+enum gw_store_pin_state {
+	GW_STORE_PIN_PINNED = 0,    /* trusted: served and callable */
+	GW_STORE_PIN_PENDING,       /* new or changed: awaits an operator */
+	GW_STORE_PIN_REJECTED,      /* an operator said no: refused */
+	GW_STORE_PIN_QUARANTINED,   /* its texts have injection patterns: awaits an operator */
+};
+
+/* One row of table tool_pins: one definition of a tool by its hash. Read
+ * from the store it owns its strings (gw_store_pin_clear); given to
+ * gw_store_pin_add they are borrowed. */
+struct gw_store_pin {
+	char *server;               /* the server's name in the config */
+	char *tool;                 /* the tool's name upstream */
+	char hash[65];              /* SHA-256 of the canonical definition, lower-case hex */
+	char *definition;           /* the canonical definition (JSON); NULL when not read */
+	enum gw_store_pin_state state;
+	char *reason;               /* quarantined: the detector ("hidden_tag"); else "" */
+	int64_t first_seen;         /* unix seconds */
+	int64_t approved_at;        /* unix seconds of the approval or rejection; 0: none */
+	char *approved_by;          /* who approved or rejected; NULL: nobody yet */
+};
+
+/* "pinned", "pending", "rejected", "quarantined" ("unknown" past them). */
+const char *gw_store_pin_state_name(enum gw_store_pin_state s);
+/* The reverse: 0, or GW_EINVAL for another word. */
+int gw_store_pin_state_parse(const char *name, enum gw_store_pin_state *s);
+/* Add a definition unless (server, tool, hash) is there already (then
+ * nothing changes: two gateways racing agree on the first). */
+int gw_store_pin_add(struct gw_store *st, const struct gw_store_pin *p);
+/* The rows of server and tool (NULL: any), by server, tool, first seen,
+ * into a new array *rows of *n (NULL, 0 when none); definitions only when
+ * defs. GW_ETOOBIG past GW_STORE_MAX_PINS; a malformed row is skipped. */
+int gw_store_pin_list(struct gw_store *st, const char *server, const char *tool, bool defs,
+		      struct gw_store_pin **rows, size_t *n);
+void gw_store_pin_list_free(struct gw_store_pin *rows, size_t n);
+void gw_store_pin_clear(struct gw_store_pin *p);
+/* Make definition hash of the tool its pin (approved by by, at now) and
+ * drop the tool's other pinned, pending and quarantined definitions (the
+ * rejected ones stay refused). GW_ENOENT without that row. */
+int gw_store_pin_approve(struct gw_store *st, const char *server, const char *tool,
+			 const char *hash, const char *by, int64_t now);
+/* Reject every pending and quarantined definition of the tool. GW_ENOENT
+ * when there is none. */
+int gw_store_pin_reject(struct gw_store *st, const char *server, const char *tool,
+			const char *by, int64_t now);
+/* A number that changes with every change to the pins (as
+ * gw_store_apikey_generation_at(), on a connection of its own). */
+int gw_store_pin_generation_at(const char *path, int64_t *generation);
 
 #endif

@@ -37,7 +37,7 @@ static void test_store_open(void **state)
 				      NULL),
 			 SQLITE_OK);
 	assert_null(gw_store_open(f->db, err, sizeof(err)));
-	assert_non_null(strstr(err, "schema version 99 is newer than this mcpgw knows (3)"));
+	assert_non_null(strstr(err, "schema version 99 is newer than this mcpgw knows (4)"));
 	assert_int_equal(strncmp(err, f->db, strlen(f->db)), 0);
 	sqlite3_close(db);
 
@@ -125,7 +125,7 @@ static void test_store_migrate_v1(void **state)
 	db = raw_open(f->db);
 	assert_int_equal(sqlite3_exec(db,
 				      "ALTER TABLE api_keys DROP COLUMN servers;"
-				      "DROP TABLE audit_logs; DROP TABLE audit_checkpoints;"
+				      "DROP TABLE audit_logs; DROP TABLE audit_checkpoints; DROP TABLE tool_pins;"
 				      "DELETE FROM schema_version WHERE version > 1;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
@@ -139,7 +139,7 @@ static void test_store_migrate_v1(void **state)
 		print_error("open: %s\n", err);
 	assert_non_null(f->st);
 	assert_int_equal(gw_store_schema_version(f->st), GW_STORE_SCHEMA_VERSION);
-	assert_int_equal(raw_int(db, "SELECT max(version) FROM schema_version"), 3);
+	assert_int_equal(raw_int(db, "SELECT max(version) FROM schema_version"), 4);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'audit_logs'"),
 			 1);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM api_keys WHERE servers = ''"), 1);
