@@ -3,9 +3,7 @@
  * One mutex guards what the loop and the thread share: the queue, the
  * next seq, each sink's health and what is to be reported. Sinks, the
  * chain head and the fsync clock are the thread's alone. The thread never
- * calls into the loop: it wakes it through an eventfd the loop reads, so
- * that libevent needs no locks (evthread_use_pthreads() would put a mutex
- * round every event_add and event_del of the gateway, for this one wake). */
+ * calls into the loop but through a gw_wake (core/wake.h). */
 #include "audit/writer.h"
 
 #include <errno.h>
@@ -14,8 +12,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +22,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "core/wake.h"
 
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 #define RETAIN_EVERY_MS (3600u * 1000u)
@@ -59,8 +56,7 @@ struct gw_audit_writer {
 	pthread_cond_t wake;          /* the thread: records queued, or stop */
 	pthread_cond_t started;       /* the starter: the thread is ready or failed */
 	pthread_t thread;
-	int wake_fd;                  /* eventfd: the thread -> the loop */
-	struct event *ev;             /* the loop reads wake_fd: on_report */
+	struct gw_wake *report_wake;  /* the thread -> the loop: on_report */
 	gw_audit_report_fn report;
 	void *arg;
 	struct gw_audit_writer_conf conf;
@@ -73,7 +69,6 @@ struct gw_audit_writer {
 	int start_state;              /* 0 starting, 1 running, -1 failed */
 	char start_err[300];
 	bool stopping;
-	bool woken;                   /* wake_fd written, not yet read by the loop */
 	uint64_t stop_deadline_ms;
 	uint64_t durable_upto;
 	bool failing;
@@ -206,20 +201,6 @@ static void slot_ok(struct gw_audit_writer *w, struct sink_slot *sl)
 		GW_INFO("audit", "audit sink %s: writing again", sl->s.name);
 }
 
-/* Under mu: make the loop run on_report, once however often it is asked
- * before it runs (a write to an eventfd is a system call). */
-static void wake_loop(struct gw_audit_writer *w)
-{
-	uint64_t one = 1;
-
-	if (w->woken)
-		return;
-	w->woken = true;
-	/* EAGAIN: the counter is full, so the loop is woken anyway */
-	while (write(w->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
-		;
-}
-
 /* Sets w->failing/why from the sinks (under mu) and wakes the loop. */
 static void publish(struct gw_audit_writer *w, uint64_t upto)
 {
@@ -239,8 +220,8 @@ static void publish(struct gw_audit_writer *w, uint64_t upto)
 			break;
 		}
 	}
-	wake_loop(w);
 	pthread_mutex_unlock(&w->mu);
+	gw_wake_signal(w->report_wake);
 }
 
 /* ---- start ------------------------------------------------------------- */
@@ -944,20 +925,15 @@ static void *writer_main(void *arg)
 
 /* ---- the loop's side --------------------------------------------------- */
 
-static void on_report(evutil_socket_t fd, short what, void *arg)
+static void on_report(void *arg)
 {
 	struct gw_audit_writer *w = arg;
 	uint64_t upto, pushed;
 	bool failing;
 	char why[sizeof(w->why)];
-	uint64_t n;
 
-	(void)what;
-	while (read(fd, &n, sizeof(n)) < 0 && errno == EINTR)
-		;
 	pushed = w->next_seq - 1;
 	pthread_mutex_lock(&w->mu);
-	w->woken = false;
 	upto = w->durable_upto;
 	failing = w->failing;
 	snprintf(why, sizeof(why), "%s", w->why);
@@ -993,19 +969,13 @@ static struct gw_audit_writer *writer_alloc(struct event_base *base,
 	if (!w)
 		return NULL;
 	w->sinks = calloc(n ? n : 1, sizeof(*w->sinks));
-	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	w->ev = w->sinks && w->wake_fd >= 0
-			? event_new(base, w->wake_fd, EV_READ | EV_PERSIST, on_report, w)
-			: NULL;
-	w->flush_ev = w->ev ? event_new(base, -1, 0, on_flush, w) : NULL;
-	if (!w->flush_ev || event_add(w->ev, NULL) != 0 || gw_audit_sha_init(&w->sha) != 0) {
+	w->report_wake = w->sinks ? gw_wake_new(base, on_report, w) : NULL;
+	w->flush_ev = w->report_wake ? event_new(base, -1, 0, on_flush, w) : NULL;
+	if (!w->flush_ev || gw_audit_sha_init(&w->sha) != 0) {
 		gw_audit_sha_done(&w->sha);
 		if (w->flush_ev)
 			event_free(w->flush_ev);
-		if (w->ev)
-			event_free(w->ev);
-		if (w->wake_fd >= 0)
-			close(w->wake_fd);
+		gw_wake_free(w->report_wake);
 		free(w->sinks);
 		free(w);
 		return NULL;
@@ -1058,8 +1028,7 @@ static void writer_release(struct gw_audit_writer *w)
 	}
 	gw_audit_spool_chunk_free(&w->chunk);
 	event_free(w->flush_ev);
-	event_free(w->ev);
-	close(w->wake_fd);
+	gw_wake_free(w->report_wake);
 	gw_audit_sha_done(&w->sha);
 	pthread_cond_destroy(&w->started);
 	pthread_cond_destroy(&w->wake);

@@ -2,8 +2,8 @@
  * thread writes the definitions the loop queues and, once a second, asks
  * the store whether its pins changed (a new definition written, or
  * `mcpgw tools approve|reject` in another process); then it reads them all
- * and hands the rows to the loop through event_active(), the only way it
- * calls into the loop.
+ * and hands the rows to the loop through a gw_wake (core/wake.h), the only
+ * way it calls into the loop.
  *
  * A snapshot read before the loop queued its latest rows would not have
  * them: each carries the count of rows queued when it was read, and the
@@ -18,6 +18,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/wake.h"
 #include "guard/pin-impl.h"
 
 #define SYNC_POLL_MS 1000
@@ -45,7 +46,7 @@ struct gw_pin_sync {
 	size_t n_rows;
 	uint64_t rows_seq;
 	bool has_rows;
-	struct event *ev;               /* on the loop: a snapshot came */
+	struct gw_wake *ev;             /* on the loop: a snapshot came */
 	gw_pin_sync_apply_fn apply;
 	void *arg;
 };
@@ -58,15 +59,13 @@ static void op_free(struct sync_op *op)
 
 /* ---- the loop's side ----------------------------------------------------- */
 
-static void on_snapshot(evutil_socket_t fd, short what, void *arg)
+static void on_snapshot(void *arg)
 {
 	struct gw_pin_sync *s = arg;
 	struct gw_store_pin *rows = NULL;
 	size_t n = 0;
 	bool take = false;
 
-	(void)fd;
-	(void)what;
 	pthread_mutex_lock(&s->mu);
 	if (s->has_rows) {
 		rows = s->rows;
@@ -155,7 +154,7 @@ static void post_snapshot(struct gw_pin_sync *s, struct gw_store *st, uint64_t s
 	s->rows_seq = seq;
 	s->has_rows = true;
 	pthread_mutex_unlock(&s->mu);
-	event_active(s->ev, EV_READ, 0);
+	gw_wake_signal(s->ev);
 }
 
 /* One round: the queued rows written, then a snapshot if the store moved. */
@@ -249,7 +248,7 @@ struct gw_pin_sync *gw_pin_sync_start(struct event_base *base, const char *path,
 	s->apply = apply;
 	s->arg = arg;
 	s->path = strdup(path);
-	s->ev = event_new(base, -1, 0, on_snapshot, s);
+	s->ev = gw_wake_new(base, on_snapshot, s);
 	if (!s->path || !s->ev)
 		goto fail;
 	pthread_mutex_init(&s->mu, NULL);
@@ -266,8 +265,7 @@ struct gw_pin_sync *gw_pin_sync_start(struct event_base *base, const char *path,
 fail:
 	snprintf(err, errlen, "cannot start the pins' store worker");
 	if (s) {
-		if (s->ev)
-			event_free(s->ev);
+		gw_wake_free(s->ev);
 		free(s->path);
 		free(s);
 	}
@@ -290,7 +288,7 @@ void gw_pin_sync_stop(struct gw_pin_sync *s)
 		op_free(op);
 	}
 	gw_store_pin_list_free(s->rows, s->n_rows);
-	event_free(s->ev);
+	gw_wake_free(s->ev);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->mu);
 	free(s->path);

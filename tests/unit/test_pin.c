@@ -11,7 +11,6 @@
 
 #include <cmocka.h>
 #include <event2/event.h>
-#include <event2/thread.h>
 #include <ftw.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -284,7 +283,6 @@ static void test_worker(void **state)
 	struct sync_fx f;
 
 	(void)state;
-	evthread_use_pthreads();
 	base = event_base_new();
 	assert_non_null(mkdtemp(dir));
 	snprintf(db, sizeof(db), "%s/mcpgw.db", dir);
