@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import {
   startGateway, tempDir, freePort, post, BIN, apikeyCreate, bearerClient, connectClient, withGatewayLog,
 } from './lib.mjs';
-import { auditGateway, auditPolicy, checkChain, eventually, fileLines, flakyServer } from './audit_lib.mjs';
+import { auditGateway, auditPolicy, checkChain, eventually, fileLines, flakyServer, sqliteRows } from './audit_lib.mjs';
 
 const POLICY = auditPolicy({ limited: ['apikey:tiny'], burst: 4 });
 
@@ -138,10 +138,10 @@ test('the chain: seq without a gap, each prev_hash the hash before, each hash th
   assert.ok(h.audit.durable_seq >= ls.length);
 }, () => gw));
 
-test('kill -9 under load: every answered call is in the file; after a restart the chain goes on', async () => {
+test('kill -9 under load: every answered call is in every durable sink (the store and the file); after a restart the chain goes on', async () => {
   const dir = tempDir();
   const port = await freePort();
-  const body = `${flakyServer()}auth: none\naudit:\n  sinks:\n    - { type: file, path: audit.jsonl }\n`;
+  const body = `${flakyServer()}auth: none\naudit:\n  sinks:\n    - { type: sqlite }\n    - { type: file, path: audit.jsonl }\n`;
   const path = join(dir, 'audit.jsonl');
   let g = await startGateway(body, { dir, port });
   const answered = [];
@@ -164,7 +164,10 @@ test('kill -9 under load: every answered call is in the file; after a restart th
   assert.ok(seen > 10, `calls answered before the kill: ${seen}`);
   const texts = new Set(records(path).map((x) => x.parameters?.text));
   const missing = answered.slice(0, seen).filter((t) => !texts.has(t));
-  assert.deepEqual(missing, [], 'answered calls without a record');
+  assert.deepEqual(missing, [], 'answered calls without a record in the file');
+  const stored = new Set(sqliteRows(join(dir, 'mcpgw.db'), 'record').map((r) => JSON.parse(r.record).parameters?.text));
+  const unstored = answered.slice(0, seen).filter((t) => !stored.has(t));
+  assert.deepEqual(unstored, [], 'answered calls without a row in the store');
 
   g = await startGateway(body, { dir, port });
   try {
@@ -175,6 +178,9 @@ test('kill -9 under load: every answered call is in the file; after a restart th
   const ls = lines(path);
   checkChain(ls); // a line the kill cut is gone, and the chain goes on from the last whole one
   assert.ok(records(path).some((x) => x.parameters?.text === 'after-restart'));
+  // the store's chain goes on too, and mcpgw audit verify accepts it
+  const v = spawnSync(BIN, ['audit', 'verify', '--db', join(dir, 'mcpgw.db'), '--key', join(dir, 'mcpgw-audit-key.pem')], { encoding: 'utf8' });
+  assert.equal(v.status, 0, v.stdout + v.stderr);
 });
 
 test('a file sink whose directory cannot be written: serve and config check exit 1 naming the path', () => {
