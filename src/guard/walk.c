@@ -33,6 +33,7 @@ struct sv {
 	char *own;                    /* p, when it was made here */
 	bool changed;                 /* p is not the string's value */
 	bool must_edit;               /* the change is due (not only a view to scan) */
+	const char *key;              /* the member it is the value of, or NULL */
 	struct range *r;
 	size_t nr, cap;
 };
@@ -290,22 +291,52 @@ static void drop_json_text(struct walk *w, struct sv *sv)
 	w->vd->dropped += n;
 }
 
+/* A short value of a member is scanned as "name":"value", so that the
+ * secrets found by the name they are assigned to ("password") are found
+ * in structured data as they are in JSON text; ctx holds that text. */
+#define CTX_NAME_MAX 64
+#define CTX_VALUE_MIN 8   /* the detectors' shortest assigned secret */
+#define CTX_VALUE_MAX 512 /* ... and longest */
+static size_t with_name(const struct sv *sv, char *ctx, struct gw_str *text)
+{
+	size_t kl = sv->key ? strlen(sv->key) : 0, pre = kl + 4;
+
+	if (!kl || kl > CTX_NAME_MAX || sv->n < CTX_VALUE_MIN || sv->n > CTX_VALUE_MAX ||
+	    strcmp(sv->key, "text") == 0)
+		return 0;
+	ctx[0] = '"';
+	memcpy(ctx + 1, sv->key, kl);
+	memcpy(ctx + 1 + kl, "\":\"", 3);
+	memcpy(ctx + pre, sv->p, sv->n);
+	ctx[pre + sv->n] = '"';
+	*text = (struct gw_str){ ctx, pre + sv->n + 1 };
+	return pre;
+}
+
 static void scan_view(struct walk *w, struct sv *sv)
 {
+	char ctx[CTX_NAME_MAX + CTX_VALUE_MAX + 8];
+	struct gw_str text = { sv->p, sv->n };
+	size_t pre;
 	int rc;
 
 	if (!w->dir->kinds || w->stop)
 		return;
-	rc = gw_detect_collect(w->dir->det, (struct gw_str){ sv->p, sv->n }, w->dir->kinds, &w->m);
+	pre = with_name(sv, ctx, &text);
+	rc = gw_detect_collect(w->dir->det, text, w->dir->kinds, &w->m);
 	if (rc) {
 		fail(w, rc, scan_error(rc));
 		return;
 	}
 	for (size_t i = 0; i < w->m.n && !w->stop; i++) {
 		const struct gw_detect_match *m = &w->m.v[i];
+		size_t off = m->off > pre ? m->off - pre : 0, end = m->off + m->len;
 
-		if (found(w, m->kind, m->type, m->rule) == GW_GUARD_REDACT)
-			add_range(w, sv, m->off, m->len, m->type, false);
+		if (end <= pre)
+			continue; /* in the name, which is not sent as text */
+		end = end - pre < sv->n ? end - pre : sv->n;
+		if (end > off && found(w, m->kind, m->type, m->rule) == GW_GUARD_REDACT)
+			add_range(w, sv, off, end - off, m->type, false);
 	}
 }
 
@@ -402,6 +433,7 @@ static void walk_string(struct walk *w, json_t *js, const char *key)
 	sv->js = js;
 	sv->p = json_string_value(js);
 	sv->n = n;
+	sv->key = key;
 	if (w->out && w->dir->n_drop && key && strcmp(key, "text") == 0)
 		drop_json_text(w, sv);
 	sanitize_view(w, sv);
