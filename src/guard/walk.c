@@ -226,8 +226,21 @@ static void sanitize_view(struct walk *w, struct sv *sv)
 	set_view(sv, out, len);
 }
 
+#define DROP_NAME_MAX 256
+
+/* Is member name one of drop_fields (ASCII case ignored)? A name is
+ * compared as the client would read it: "pass<zero-width space>word" is
+ * password. */
 static bool is_dropped(const struct walk *w, const char *name)
 {
+	char clean[3 * DROP_NAME_MAX];
+	size_t n = strlen(name), len;
+
+	if (n <= DROP_NAME_MAX && needs_sanitize((const unsigned char *)name, n) &&
+	    gw_detect_sanitize((struct gw_str){ name, n }, clean, sizeof(clean), &len, NULL) == 0) {
+		clean[len < sizeof(clean) ? len : sizeof(clean) - 1] = '\0';
+		name = clean;
+	}
 	for (size_t i = 0; i < w->dir->n_drop; i++)
 		if (strcasecmp(w->dir->drop[i], name) == 0)
 			return true;
@@ -434,9 +447,9 @@ static void walk_string(struct walk *w, json_t *js, const char *key)
 	sv->p = json_string_value(js);
 	sv->n = n;
 	sv->key = key;
+	sanitize_view(w, sv);
 	if (w->out && w->dir->n_drop && key && strcmp(key, "text") == 0)
 		drop_json_text(w, sv);
-	sanitize_view(w, sv);
 	scan_view(w, sv);
 	if (sv == &local)
 		finish(w, sv);
