@@ -138,9 +138,29 @@ static const char *scan_error(int rc)
 
 /* ---- one string --------------------------------------------------------- */
 
-/* Could sanitizing change p? Printable ASCII goes fast; anything else that
- * sanitizing removes or replaces (controls, escapes, invisible characters
- * by their lead bytes, bad UTF-8) says yes. */
+/* Is the UTF-8 sequence at p (len bytes, valid) one that sanitizing
+ * removes: a C1 control or an invisible character (guard/detect.h)? */
+static bool removed_seq(const unsigned char *p, unsigned len)
+{
+	switch (p[0]) {
+	case 0xC2:
+		return p[1] <= 0x9F;
+	case 0xE2:
+		return (p[1] == 0x80 && ((p[2] >= 0x8B && p[2] <= 0x8D) || (p[2] >= 0xAA && p[2] <= 0xAE))) ||
+		       (p[1] == 0x81 && (p[2] == 0xA0 || (p[2] >= 0xA6 && p[2] <= 0xA9)));
+	case 0xEF:
+		return p[1] == 0xBB && p[2] == 0xBF;
+	case 0xF3:
+		return len == 4 && p[1] == 0xA0 && (p[2] == 0x80 || p[2] == 0x81);
+	default:
+		return false;
+	}
+}
+
+/* Could sanitizing change p? Printable ASCII goes fast; a control, an
+ * escape, bad UTF-8 (overlong, surrogate, past U+10FFFF, cut short) or a
+ * character sanitizing removes says yes, so that ordinary text (accents,
+ * dashes, quotes, CJK) is never copied. */
 static bool needs_sanitize(const unsigned char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -148,7 +168,7 @@ static bool needs_sanitize(const unsigned char *p, size_t n)
 
 		if ((c >= 0x20 && c < 0x7F) || c == '\t' || c == '\n' || c == '\r')
 			continue;
-		if (c < 0x80 || c == 0xE2 || c == 0xEF || c == 0xF3)
+		if (c < 0x80)
 			return true;
 		len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
 		    : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
@@ -157,9 +177,9 @@ static bool needs_sanitize(const unsigned char *p, size_t n)
 		for (k = 1; k < len; k++)
 			if ((p[i + k] & 0xC0) != 0x80)
 				return true;
-		if ((c == 0xC2 && p[i + 1] <= 0x9F) || (c == 0xE0 && p[i + 1] < 0xA0) ||
-		    (c == 0xED && p[i + 1] >= 0xA0) || (c == 0xF0 && p[i + 1] < 0x90) ||
-		    (c == 0xF4 && p[i + 1] > 0x8F))
+		if ((c == 0xE0 && p[i + 1] < 0xA0) || (c == 0xED && p[i + 1] >= 0xA0) ||
+		    (c == 0xF0 && p[i + 1] < 0x90) || (c == 0xF4 && p[i + 1] > 0x8F) ||
+		    removed_seq(p + i, len))
 			return true;
 		i += len - 1;
 	}

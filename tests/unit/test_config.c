@@ -376,7 +376,7 @@ static void test_unknown_key(void **state)
 		  "2: key 'listen_addr': unknown key (expected one of: listen, max_body, "
 		  "allowed_origins, max_sessions, session_idle_timeout, shutdown_grace, log_level, "
 		  "page_size, servers, virtual_servers, store, auth, tls, policy, pid_file, limits, "
-		  "timeouts, audit)" },
+		  "timeouts, audit, guardrails)" },
 		{ "server:\n  a: {}\n", "1: key 'server': unknown key (did you mean 'servers'?)" },
 		{ "servers:\n  search:\n    command: x\n    tiemout: 3\n",
 		  "4: key 'servers.search.tiemout': unknown key (did you mean 'timeout'?)" },
