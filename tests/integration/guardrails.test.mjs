@@ -231,6 +231,32 @@ test('a call the gateway runs as a task: its result is guarded before tasks/resu
   assert.equal(res.result.content[0].text, 'aws [REDACTED:aws_access_key]\n[REDACTED:private_key]\ntoken [REDACTED:jwt]');
 });
 
+test('every transport and era walks the same guardrails: mcpgw stdio, and a 2026-07-28 client', async () => {
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+  const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+  const { Client: ClientV2, StreamableHTTPClientTransport: TransportV2 } = await import('@modelcontextprotocol/client');
+  const d = tempDir();
+  const cfg = join(d, 'mcpgw.yaml');
+  writeFileSync(cfg, `servers:\n${leaky('s', d)}guardrails:\n  input: { block: [secrets] }\n`);
+  const stdio = new Client({ name: 'desktop', version: '1' });
+  await stdio.connect(new StdioClientTransport({ command: BIN, args: ['stdio', '-c', cfg], stderr: 'ignore' }));
+  try {
+    assert.equal(textOf(await stdio.callTool({ name: 's__secrets', arguments: {} })),
+      'aws [REDACTED:aws_access_key]\n[REDACTED:private_key]\ntoken [REDACTED:jwt]');
+    await assert.rejects(stdio.callTool({ name: 's__echo', arguments: { text: AWS } }), (e) => e.code === -32030);
+  } finally { await stdio.close(); }
+  const v2 = new ClientV2({ name: 'v2', version: '1' }, { capabilities: {}, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  await v2.connect(new TransportV2(new URL(gw.url)));
+  try {
+    assert.equal(v2.getNegotiatedProtocolVersion(), '2026-07-28');
+    assert.equal(textOf(await v2.callTool({ name: 'dflt__split', arguments: { parts: ['x AKIAIOSFOD', 'NN7EXAMPLE y'] } })),
+      'x [REDACTED:aws_access_key]| y');
+    await assert.rejects(v2.callTool({ name: 'block__echo', arguments: { text: AWS } }),
+      (e) => /guardrail input\.secrets blocked the request/.test(e.message));
+  } finally { await v2.close(); }
+  assert.ok(!upstreamSaw(d, 's').includes(AWS) && !upstreamSaw(dir, 'block').includes(AWS));
+});
+
 // ---- drop_fields ---------------------------------------------------------------
 
 test('drop_fields removes the named fields at any depth from structuredContent and from JSON text, any case', async () => {
