@@ -257,6 +257,44 @@ test('every transport and era walks the same guardrails: mcpgw stdio, and a 2026
   assert.ok(!upstreamSaw(d, 's').includes(AWS) && !upstreamSaw(dir, 'block').includes(AWS));
 });
 
+test('an answer split across SSE events and TCP writes is guarded whole: a secret cut in two is found', async () => {
+  const http = await import('node:http');
+  // A Streamable HTTP upstream that answers tools/call as an SSE stream: a
+  // progress event first, then the result cut in the middle of the key,
+  // the second half written 100 ms later.
+  const up = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      if (req.method !== 'POST') { res.writeHead(405).end(); return; }
+      const m = JSON.parse(body);
+      if (m.id === undefined) { res.writeHead(202).end(); return; }
+      const json = (result) => res.writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }));
+      if (m.method === 'initialize')
+        return json({ protocolVersion: m.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'sse', version: '1' } });
+      if (m.method === 'tools/list') return json({ tools: [{ name: 'cut', inputSchema: { type: 'object' } }] });
+      if (m.method !== 'tools/call') return json({});
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const whole = `data: ${JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { content: [{ type: 'text', text: `key ${AWS} end` }] } })}\n\n`;
+      const at = whole.indexOf('IOSFOD');
+      res.write(`data: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'working' } })}\n\n`);
+      res.write(whole.slice(0, at));
+      setTimeout(() => res.end(whole.slice(at)), 100);
+    });
+  });
+  await new Promise((r) => up.listen(0, '127.0.0.1', r));
+  const g = await startGateway(`auth: none\nservers:\n  sse:\n    url: "http://127.0.0.1:${up.address().port}/mcp"\n`);
+  const c = (await connectClient(g.url)).client;
+  try {
+    assert.equal(textOf(await c.callTool({ name: 'sse__cut', arguments: {} })), 'key [REDACTED:aws_access_key] end');
+  } finally {
+    await c.close();
+    await g.stop();
+    up.close();
+  }
+});
+
 // ---- drop_fields ---------------------------------------------------------------
 
 test('drop_fields removes the named fields at any depth from structuredContent and from JSON text, any case', async () => {
