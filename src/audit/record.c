@@ -341,20 +341,17 @@ static void put_request(struct out *o, const struct gw_exchange *x,
 /* "guardrails": what the guard stages noted (constant strings only). */
 static void put_guardrails(struct out *o, const struct gw_guard_log *g)
 {
-	char n[16];
+	char n[192];
 
 	if (!g || !g->n)
 		return;
 	key(o, "guardrails");
 	for (uint8_t i = 0; i < g->n; i++) {
-		puts_(o, i ? ",{\"direction\":\"" : "[{\"direction\":\"");
-		puts_(o, g->v[i].out ? "output\",\"kind\":\"" : "input\",\"kind\":\"");
-		puts_(o, g->v[i].kind);
-		puts_(o, "\",\"type\":\"");
-		puts_(o, g->v[i].type);
-		puts_(o, "\",\"action\":\"");
-		puts_(o, g->v[i].action);
-		snprintf(n, sizeof(n), "\",\"count\":%u}", (unsigned)g->v[i].count);
+		const struct gw_guard_note *v = &g->v[i];
+
+		snprintf(n, sizeof(n), "%s{\"direction\":\"%s\",\"kind\":\"%s\",\"type\":\"%s\","
+			 "\"action\":\"%s\",\"count\":%u}", i ? "," : "[", v->out ? "output" : "input",
+			 v->kind, v->type, v->action, (unsigned)v->count);
 		puts_(o, n);
 	}
 	puts_(o, g->more ? ",{\"more\":true}]" : "]");
