@@ -338,6 +338,25 @@ static void put_request(struct out *o, const struct gw_exchange *x,
 	json_decref(red);
 }
 
+/* "guardrails": what the guard stages noted (constant strings only). */
+static void put_guardrails(struct out *o, const struct gw_guard_log *g)
+{
+	char n[192];
+
+	if (!g || !g->n)
+		return;
+	key(o, "guardrails");
+	for (uint8_t i = 0; i < g->n; i++) {
+		const struct gw_guard_note *v = &g->v[i];
+
+		snprintf(n, sizeof(n), "%s{\"direction\":\"%s\",\"kind\":\"%s\",\"type\":\"%s\","
+			 "\"action\":\"%s\",\"count\":%u}", i ? "," : "[", v->out ? "output" : "input",
+			 v->kind, v->type, v->action, (unsigned)v->count);
+		puts_(o, n);
+	}
+	puts_(o, g->more ? ",{\"more\":true}]" : "]");
+}
+
 static void put_outcome(struct out *o, const struct gw_exchange *x, bool call)
 {
 	json_t *err = json_object_get(json_object_get(x->response, "result"), "isError");
@@ -359,6 +378,7 @@ static void put_outcome(struct out *o, const struct gw_exchange *x, bool call)
 	if (x->http_status)
 		member_int(o, "http_status", x->http_status);
 	member_str(o, "reason", x->reason);
+	put_guardrails(o, x->guard);
 	if (json_is_boolean(err)) {
 		key(o, "is_error");
 		puts_(o, json_is_true(err) ? "true" : "false");

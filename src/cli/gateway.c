@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "guard/pin.h"
+#include "guard/stage.h"
 #include "http/stream.h"
 #include "http/server.h"
 #include "http/tls.h"
@@ -328,6 +329,30 @@ static int start_pins(struct gw_gateway *gw)
 	return 0;
 }
 
+/* The guardrails stage, after the audit stage: its refusals and notes
+ * reach the record through the call. */
+static int start_guard(struct gw_gateway *gw)
+{
+	char err[400] = "";
+	struct gw_guard_rules *rules = gw_guard_rules_new(gw->cfg, err, sizeof(err));
+
+	gw->guard = rules ? gw_guard_new(rules) : NULL;
+	if (!gw->guard) {
+		GW_ERROR("guard", "cannot start the guardrails: %s", rules ? "out of memory" : err);
+		return GW_EINVAL;
+	}
+	gw_pipeline_add(gw, gw_guard_stage(gw->guard));
+	return 0;
+}
+
+static void stop_guard(struct gw_gateway *gw)
+{
+	if (gw->guard)
+		gw_pipeline_remove(gw, "guardrails");
+	gw_guard_free(gw->guard);
+	gw->guard = NULL;
+}
+
 static int start_limits(struct gw_gateway *gw, bool stdio)
 {
 	char err[300] = "";
@@ -401,8 +426,8 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	if (!gw.reaper)
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
-	if (!gw.curl || start_audit(&gw, opts->stdio) || start_pins(&gw) || start_auth(&gw) ||
-	    start_limits(&gw, opts->stdio) || start_upstreams(&gw))
+	if (!gw.curl || start_audit(&gw, opts->stdio) || start_guard(&gw) || start_pins(&gw) ||
+	    start_auth(&gw) || start_limits(&gw, opts->stdio) || start_upstreams(&gw))
 		goto out_stop;
 	if (opts->stdio ? gw_stdio_downstream_start(&gw, opts->server, on_stdin_eof)
 			: gw_http_start(&gw))
@@ -429,6 +454,7 @@ out_stop:
 	gw_policy_free(gw.policy);
 	gw.policy = NULL;
 	gw_stage_test_free(&gw);
+	stop_guard(&gw);
 	gw_pins_free(gw.pins); /* its last rows written; before the audit trail it records to */
 	gw.pins = NULL;
 	stop_audit(&gw); /* after the session closes and refusals it records */

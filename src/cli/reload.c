@@ -32,6 +32,7 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "guard/stage.h"
 #include "mcp/session.h"
 #include "guard/pin.h"
 #include "policy/policy.h"
@@ -45,6 +46,7 @@ struct reload_job {
 	char *path;
 	struct gw_config *cfg;          /* NULL: refused, err says why */
 	struct gw_policy *policy;       /* NULL when cfg names no policy */
+	struct gw_guard_rules *guard;   /* cfg's guardrails, compiled */
 	unsigned char policy_hash[SHA256_DIGEST_LENGTH];
 	char err[640];
 };
@@ -114,6 +116,10 @@ static void *reload_worker(void *arg)
 		gw_config_free(job->cfg);
 		job->cfg = NULL;
 	}
+	if (job->cfg && !(job->guard = gw_guard_rules_new(job->cfg, job->err, sizeof(job->err)))) {
+		gw_config_free(job->cfg);
+		job->cfg = NULL;
+	}
 	do {
 		w = write(r->wake[1], "", 1);
 	} while (w < 0 && errno == EINTR);
@@ -127,6 +133,7 @@ static void job_free(struct reload_job *job)
 	free(job->path);
 	gw_config_free(job->cfg);
 	gw_policy_free(job->policy);
+	gw_guard_rules_free(job->guard);
 	free(job);
 }
 
@@ -519,6 +526,10 @@ static void apply(struct gw_reload *r, struct reload_job *job)
 		gw->policy = job->policy;
 		job->policy = NULL;
 		memcpy(r->policy_hash, job->policy_hash, sizeof(r->policy_hash));
+	}
+	if (gw->guard) {
+		gw_guard_set_rules(gw->guard, job->guard);
+		job->guard = NULL;
 	}
 	rs = (struct gw_rescope){ .old_ups = old_ups, .n_old = n_old, .policy_changed = policy_changed };
 	rescope_sessions(r, &rs);

@@ -145,6 +145,51 @@ struct gw_health_conf {
 	bool required;              /* GET /ready waits for this server */
 };
 
+/* guardrails: (core/config_guard.c, docs/guardrails.md): what each
+ * detector kind does to a request (input) and to an answer (output), at
+ * the top level, per server and per tool of a server. Kinds are in the
+ * order of guard/detect.h's GW_DETECT_* bits. */
+enum gw_guard_kind {
+	GW_GUARD_SECRETS = 0,
+	GW_GUARD_PII,
+	GW_GUARD_INJECTION,
+	GW_GUARD_KEYWORDS,
+	GW_GUARD_NKINDS,
+};
+
+enum gw_guard_action {
+	GW_GUARD_INHERIT = 0,       /* not said at this level: the level above decides */
+	GW_GUARD_OFF,               /* not scanned for */
+	GW_GUARD_WARN,              /* passes; the record says so */
+	GW_GUARD_REDACT,            /* each match replaced by [REDACTED:<type>] */
+	GW_GUARD_BLOCK,             /* the request refused, or the answer replaced */
+};
+
+/* One direction at one level. */
+struct gw_guard_dir_conf {
+	unsigned char action[GW_GUARD_NKINDS]; /* enum gw_guard_action */
+	struct gw_strv keywords;    /* literals, and /regex/ (checked to compile at load) */
+	bool has_keywords;          /* given at this level (an empty list clears them) */
+	struct gw_strv drop_fields; /* output only */
+	bool has_drop_fields;
+};
+
+struct gw_guard_tool_conf;
+
+struct gw_guard_conf {
+	signed char enabled;        /* 0: as the level above (the top level: on), 1: on, -1: off */
+	struct gw_guard_dir_conf in, out;
+	struct gw_guard_tool_conf *tools; /* servers.<name>.guardrails.tools, file order */
+	size_t n_tools;
+	int line;                   /* of guardrails:, 0: not in the file */
+};
+
+/* servers.<name>.guardrails.tools.<glob>: over the server's own. */
+struct gw_guard_tool_conf {
+	char *glob;                 /* of the upstream's own tool names */
+	struct gw_guard_conf g;     /* no tools of its own */
+};
+
 struct gw_server_conf {
 	char *name;                 /* key under servers:, [A-Za-z0-9_-]{1,32} */
 	enum gw_transport transport;
@@ -179,6 +224,7 @@ struct gw_server_conf {
 	struct gw_health_conf health;
 	size_t max_inflight;        /* limits.max_inflight_per_upstream; 0: unbounded */
 	size_t max_queue;           /* limits.max_queue_per_upstream */
+	struct gw_guard_conf guardrails; /* over the top level's, kind by kind */
 	/* SHA-256 of its YAML as written and of the secrets its refs resolved
 	 * to: a reload restarts a server whose fingerprint changed (what it
 	 * inherits from the top level is compared field by field, cli/reload.c) */
@@ -336,6 +382,7 @@ struct gw_config {
 	                             * config file (a relative path is taken from there) */
 	struct gw_audit_conf audit; /* audit: */
 	enum gw_tool_pinning tool_pinning; /* tool_pinning:, default tofu */
+	struct gw_guard_conf guardrails; /* guardrails: */
 };
 
 #endif

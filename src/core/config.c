@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/config_auth.h"
 #include "core/config_audit.h"
+#include "core/config_guard.h"
 #include "core/config_limits.h"
 #include "core/config_resilience.h"
 #include "core/config_value.h"
@@ -157,6 +158,7 @@ static const struct gw_cfgval_key server_keys[] = {
 	{ "retry_calls", GW_CFGVAL_BOOL(struct gw_server_conf, retry_calls) },
 	{ "breaker", .set = gw_cfgres_set_breaker },
 	{ "health_check", .set = gw_cfgres_set_health },
+	{ "guardrails", .set = gw_cfgguard_set_server },
 };
 
 static const char *transport_name(enum gw_transport t)
@@ -225,7 +227,8 @@ static void hash_str(EVP_MD_CTX *md, const char *s)
 }
 
 /* What a reload compares (struct gw_server_conf.fingerprint): the server's
- * YAML as written (every key, whoever adds it) and the secrets that
+ * YAML as written (every key, whoever adds it, but guardrails:, which a
+ * reload applies to a running server) and the secrets that
  * file:// refs resolved to, which can change under the same text. */
 static int server_fingerprint(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 			      struct gw_server_conf *s)
@@ -237,7 +240,12 @@ static int server_fingerprint(struct gw_yaml_diag *d, const struct gw_yaml_node 
 		rc = gw_yaml_nomem(d, s->line);
 		goto out;
 	}
-	hash_node(md, v);
+	for (size_t i = 0; i + 1 < v->n; i += 2) {
+		if (gw_yaml_key_is(v->items[i], "guardrails"))
+			continue;
+		hash_node(md, v->items[i]);
+		hash_node(md, v->items[i + 1]);
+	}
 	hash_str(md, s->auth.credential);
 	hash_str(md, s->auth.oauth2.client_secret);
 	if (!EVP_DigestFinal_ex(md, s->fingerprint, NULL))
@@ -511,6 +519,7 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "audit", .set = gw_cfgaudit_set },
 	{ "tool_pinning", .set = set_tool_pinning, .choices = pinning_modes,
 	  .list = "tofu, approve, off" },
+	{ "guardrails", .set = gw_cfgguard_set },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)
@@ -611,6 +620,7 @@ static void server_free(struct gw_server_conf *s)
 	free(s->prefix);
 	gw_cfgval_strv_free(&s->tools);
 	gw_cfgauth_server_free(s);
+	gw_cfgguard_free(&s->guardrails);
 }
 
 static void vserver_free(struct gw_vserver_conf *vs)
@@ -642,6 +652,7 @@ void gw_config_free(struct gw_config *cfg)
 	gw_cfgauth_listen_tls_free(&cfg->tls);
 	gw_cfglimits_free(&cfg->limits);
 	gw_cfgaudit_free(&cfg->audit);
+	gw_cfgguard_free(&cfg->guardrails);
 	free(cfg);
 }
 

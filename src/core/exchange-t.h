@@ -7,6 +7,7 @@
 #define GW_CORE_EXCHANGE_T_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* What a stage returns. PASS: go on to the next stage. ANSWERED: the call
@@ -52,6 +53,27 @@ enum gw_outcome {
 struct gw_guard_wait;
 struct gw_refusal;
 
+/* What the guardrails found and did on one call, for its record
+ * (docs/guardrails.md, "What the record shows"). It lives in the call, so
+ * every string here is a constant or a copy: the rules that made a note
+ * may be replaced by a reload before the call is recorded. */
+#define GW_GUARD_LOG_MAX 8
+#define GW_GUARD_TOOL_MAX 128 /* the spec's longest tool name */
+struct gw_guard_note {
+	const char *kind;             /* "secrets", "pii", "injection", "keywords", "sanitize", "drop_fields" */
+	const char *type;             /* what was found ("aws_access_key") or stripped ("ansi_escape") */
+	const char *action;           /* "block", "redact", "warn", "strip", "drop" */
+	uint32_t count;
+	bool out;                     /* on the answer; else on the request */
+};
+struct gw_guard_log {
+	struct gw_guard_note v[GW_GUARD_LOG_MAX];
+	uint8_t n;
+	bool more;                    /* notes that did not fit */
+	char reason[200];             /* a guardrail's refusal, "" if none: the record's reason */
+	char tool[GW_GUARD_TOOL_MAX + 1]; /* guard in: the upstream's own name of the tool called */
+};
+
 /* How a guard that returned PARKED goes on: resume(wait, PASS) lets the
  * call go on to the next stage; resume(wait, ANSWERED, r) refuses it with
  * r. Called once, later, from the loop (never from inside the hook). */
@@ -90,6 +112,8 @@ struct gw_exchange {
 	uint64_t upstream_us;         /* record: time with the upstream; 0: never sent */
 	size_t bytes_in, bytes_out;   /* record: request and answer sizes; 0: not known */
 	const char *trace_id;         /* record: W3C trace id of the request; NULL: none */
+	struct gw_guard_log *guard;   /* guard in/out: where guard stages note what they did;
+				       * record: those notes. NULL: not a call */
 	uint64_t started_ms;          /* wall clock, ms */
 	uint64_t duration_us;         /* record: from the call's start to its end */
 	/* guard in/out: to park, keep wait and resume (the exchange itself

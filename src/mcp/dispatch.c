@@ -121,11 +121,27 @@ static void answer_guarded(struct gw_call *c, json_t *msg)
 	gw_call_answer(c, msg);
 }
 
+/* The answer of a call the gateway runs as a task, through guard out (msg
+ * borrowed): the task keeps it for tasks/result. */
+static void task_guarded(struct gw_call *c, json_t *msg)
+{
+	struct gw_task *t = c->task;
+
+	c->task = NULL;
+	gw_call_free(c);
+	gw_task_finish(t, msg, 0, NULL);
+}
+
 static void on_forward_answer(void *arg, json_t *msg, int code, const char *message)
 {
 	struct gw_call *c = arg;
 
 	c->ureq = NULL;
+	if (c->task && msg) {
+		if (gw_pipeline_guard_out(c, msg, task_guarded) != GW_VERDICT_PARKED)
+			task_guarded(c, msg);
+		return;
+	}
 	if (c->task) {
 		struct gw_task *t = c->task;
 

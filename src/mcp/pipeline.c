@@ -221,6 +221,7 @@ static enum gw_verdict guards(struct gw_call *c, struct gw_stage *st, bool out, 
 		x.params = payload;
 	x.wait = &c->guard;
 	x.resume = guard_resume;
+	x.guard = &c->guard_log;
 	v = run_guards(st, &x, out, &r, &at);
 	if (v == GW_VERDICT_PARKED) {
 		park(c, at, out, out ? json_incref(payload) : payload, cont);
@@ -361,6 +362,9 @@ static uint64_t record_call(struct gw_call *c, json_t *msg, struct gw_stage **by
 	x.outcome = c->outcome;
 	x.error_code = err ? (int)json_integer_value(json_object_get(err, "code")) : 0;
 	x.reason = err ? json_string_value(json_object_get(err, "message")) : NULL;
+	x.guard = &c->guard_log;
+	if (!x.reason && c->guard_log.reason[0])
+		x.reason = c->guard_log.reason; /* a tool result a guardrail refused */
 	x.started_ms = wall_ms() - (gw_now_us() - c->started_us) / 1000u;
 	x.duration_us = gw_now_us() - c->started_us;
 	return run_record(gw, &x, by);

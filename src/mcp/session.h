@@ -68,6 +68,7 @@ struct gw_gateway {
 	struct gw_reaper *reaper;       /* stdio children (upstream/stdio_reaper.h) */
 	struct gw_drain *drain;         /* the shutdown drain, once stopping (cli/gateway.c) */
 	struct gw_audit *audit;         /* the audit trail (audit/audit.h), or NULL: none */
+	struct gw_guard *guard;         /* the guardrails stage (guard/stage.h), or NULL */
 };
 
 /* Something that still refers to a call (a list fetch it waits for, a
@@ -119,6 +120,7 @@ struct gw_call {
 	json_t *progress_token;         /* the client's token, if any */
 	int64_t our_token;              /* ours upstream, 0 if none */
 	struct gw_guard_wait guard;     /* parked by a guard stage (mcp/pipeline.c) */
+	struct gw_guard_log guard_log;  /* what the guardrails did, for the record */
 	struct gw_call_hold hold;       /* answered, waiting for its record (mcp/pipeline.c) */
 	struct gw_catalog_wait lists;   /* parked on list fetches (mcp/resolve.c) */
 	struct gw_call_cleanup lists_cleanup;

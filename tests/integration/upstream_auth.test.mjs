@@ -56,7 +56,10 @@ const oauthResource = () => `${recUrl}/s/oauth2/mcp`;
 
 function serversYaml() {
   const fake = `${recUrl}/token`;
-  return `servers:
+  // The recorder hands the credentials it got back as tool output, which
+  // the default guardrails would redact (docs/guardrails.md, "Defaults").
+  return `guardrails: { enabled: false }
+servers:
   apikey:
     url: "${recUrl}/s/apikey/mcp"
     auth: { method: api_key, credential_ref: "env://UP_API_KEY" }

@@ -1,0 +1,335 @@
+/* guardrails: (issue 11; docs/guardrails.md, docs/configuration.md
+ * "guardrails"). Each level (the top, a server, a tool of a server) says,
+ * per direction, which detector kinds are blocked, redacted, warned about
+ * or turned off; a kind it does not name keeps the level above's action,
+ * so that `output: { redact: [secrets] }` under a server changes secrets
+ * only. A kind named in two lists of one level is refused: there is no
+ * order between them to fall back on. */
+#include "core/config_guard.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "core/err.h"
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+#define TOOLS_MAX 1000
+
+static const char *const kind_names[GW_GUARD_NKINDS] = {
+	[GW_GUARD_SECRETS] = "secrets",
+	[GW_GUARD_PII] = "pii",
+	[GW_GUARD_INJECTION] = "injection",
+	[GW_GUARD_KEYWORDS] = "keywords",
+};
+
+static const char *const action_names[] = {
+	[GW_GUARD_INHERIT] = "inherit",
+	[GW_GUARD_OFF] = "off",
+	[GW_GUARD_WARN] = "warn",
+	[GW_GUARD_REDACT] = "redact",
+	[GW_GUARD_BLOCK] = "block",
+};
+
+/* The defaults (docs/guardrails.md, "Defaults"): secrets leaving through a
+ * tool are redacted, injection and secrets are recorded, PII is left
+ * alone (it is what many tools are for), the operator's keywords block. */
+static const unsigned char default_in[GW_GUARD_NKINDS] = {
+	[GW_GUARD_SECRETS] = GW_GUARD_WARN,
+	[GW_GUARD_PII] = GW_GUARD_OFF,
+	[GW_GUARD_INJECTION] = GW_GUARD_WARN,
+	[GW_GUARD_KEYWORDS] = GW_GUARD_BLOCK,
+};
+
+static const unsigned char default_out[GW_GUARD_NKINDS] = {
+	[GW_GUARD_SECRETS] = GW_GUARD_REDACT,
+	[GW_GUARD_PII] = GW_GUARD_OFF,
+	[GW_GUARD_INJECTION] = GW_GUARD_WARN,
+	[GW_GUARD_KEYWORDS] = GW_GUARD_BLOCK,
+};
+
+enum gw_guard_action gw_cfgguard_default(bool out, enum gw_guard_kind k)
+{
+	if ((unsigned)k >= GW_GUARD_NKINDS)
+		return GW_GUARD_OFF;
+	return (enum gw_guard_action)(out ? default_out[k] : default_in[k]);
+}
+
+const char *gw_cfgguard_kind_name(enum gw_guard_kind k)
+{
+	return (unsigned)k < GW_GUARD_NKINDS ? kind_names[k] : "unknown";
+}
+
+const char *gw_cfgguard_action_name(enum gw_guard_action a)
+{
+	return (unsigned)a < N_ELEMS(action_names) ? action_names[a] : "unknown";
+}
+
+bool gw_cfgguard_keyword_regex(const char *s, size_t len, const char **pat, size_t *plen)
+{
+	if (len < 2 || s[0] != '/' || s[len - 1] != '/')
+		return false;
+	*pat = s + 1;
+	*plen = len - 2;
+	return true;
+}
+
+/* ---- one direction ----------------------------------------------------- */
+
+/* A list of kinds, each given action act at this level. */
+static int set_kinds(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		     struct gw_guard_dir_conf *dir, enum gw_guard_action act)
+{
+	int rc = 0;
+
+	if (v->kind != GW_YAML_SEQ)
+		return gw_yaml_type_fail(d, v, "a list of detector kinds (secrets, pii, injection, keywords)");
+	for (size_t i = 0; i < v->n && rc == 0; i++) {
+		size_t old = gw_yaml_path_push_index(d, i), len = 0, k;
+		char *s = NULL;
+
+		rc = gw_yaml_interpolate(d, v->items[i], "a detector kind", &s, &len);
+		for (k = 0; rc == 0 && k < GW_GUARD_NKINDS; k++)
+			if (strlen(kind_names[k]) == len && memcmp(kind_names[k], s, len) == 0)
+				break;
+		if (rc == 0 && k == GW_GUARD_NKINDS)
+			rc = gw_yaml_fail(d, v->items[i]->line,
+					  "unknown detector kind '%s': secrets, pii, injection or keywords",
+					  gw_yaml_show(d, s, len));
+		else if (rc == 0 && dir->action[k] != GW_GUARD_INHERIT && dir->action[k] != act)
+			rc = gw_yaml_fail(d, v->items[i]->line,
+					  "'%s' is also listed under %s: one action per kind and direction",
+					  kind_names[k], action_names[dir->action[k]]);
+		else if (rc == 0)
+			dir->action[k] = (unsigned char)act;
+		free(s);
+		gw_yaml_path_pop(d, old);
+	}
+	return rc;
+}
+
+#define KINDS_SETTER(fn, act)                                                            \
+	static int fn(struct gw_yaml_diag *d, const struct gw_yaml_node *v,              \
+		      const struct gw_cfgval_key *key, void *obj)                        \
+	{                                                                                \
+		(void)key;                                                               \
+		return set_kinds(d, v, obj, act);                                        \
+	}
+KINDS_SETTER(set_block, GW_GUARD_BLOCK)
+KINDS_SETTER(set_redact, GW_GUARD_REDACT)
+KINDS_SETTER(set_warn, GW_GUARD_WARN)
+KINDS_SETTER(set_off, GW_GUARD_OFF)
+#undef KINDS_SETTER
+
+/* A keyword: a literal, or /regex/ that PCRE2 compiles as the detectors
+ * will (byte mode: "(*UTF)" is refused there, so here too). */
+static int check_keyword(struct gw_yaml_diag *d, const struct gw_yaml_node *v, const char *s,
+			 size_t len)
+{
+	const char *pat = NULL;
+	size_t plen = 0;
+	PCRE2_SIZE at = 0;
+	PCRE2_UCHAR msg[160];
+	pcre2_code *re;
+	int code = 0;
+
+	if (len == 0 || len > GW_GUARD_KEYWORD_LEN_MAX)
+		return gw_yaml_fail(d, v->line, "a keyword is 1 to %d bytes",
+				    GW_GUARD_KEYWORD_LEN_MAX);
+	if (!gw_cfgguard_keyword_regex(s, len, &pat, &plen))
+		return 0;
+	if (plen == 0)
+		return gw_yaml_fail(d, v->line, "an empty regex (//) would match everywhere");
+	re = pcre2_compile((PCRE2_SPTR)pat, plen, PCRE2_NEVER_UTF | PCRE2_NEVER_UCP, &code, &at,
+			   NULL);
+	if (re) {
+		pcre2_code_free(re);
+		return 0;
+	}
+	pcre2_get_error_message(code, msg, sizeof(msg));
+	return gw_yaml_fail(d, v->line, "keyword regex '%s' does not compile: %s at offset %zu",
+			    gw_yaml_show(d, s, len), (const char *)msg, (size_t)at);
+}
+
+static int set_keywords(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_guard_dir_conf *dir = obj;
+	int rc = gw_cfgval_set_strv(d, v, key, obj);
+
+	if (rc == 0 && dir->keywords.n > GW_GUARD_KEYWORDS_MAX)
+		rc = gw_yaml_fail(d, v->line, "at most %d keywords", GW_GUARD_KEYWORDS_MAX);
+	dir->has_keywords = true;
+	return rc;
+}
+
+static int set_drop_fields(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			   const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_guard_dir_conf *dir = obj;
+	int rc = gw_cfgval_set_strv(d, v, key, obj);
+
+	dir->has_drop_fields = true;
+	return rc;
+}
+
+static int no_drop_fields(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			  const struct gw_cfgval_key *key, void *obj)
+{
+	(void)key;
+	(void)obj;
+	return gw_yaml_fail(d, v->line, "drop_fields applies to answers: put it under output");
+}
+
+#define DIR_KEYS                                                                         \
+	{ "block", .set = set_block },                                                   \
+	{ "redact", .set = set_redact },                                                 \
+	{ "warn", .set = set_warn },                                                     \
+	{ "off", .set = set_off },                                                       \
+	{ "keywords", .set = set_keywords,                                               \
+	  .field = GW_CFGVAL_FIELD(struct gw_guard_dir_conf, keywords, struct gw_strv),  \
+	  .check = check_keyword }
+
+static const struct gw_cfgval_key in_keys[] = {
+	DIR_KEYS,
+	{ "drop_fields", .set = no_drop_fields },
+};
+
+static const struct gw_cfgval_key out_keys[] = {
+	DIR_KEYS,
+	{ "drop_fields", .set = set_drop_fields,
+	  .field = GW_CFGVAL_FIELD(struct gw_guard_dir_conf, drop_fields, struct gw_strv),
+	  .check = gw_cfgval_check_nonempty },
+};
+#undef DIR_KEYS
+
+static int set_input(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		     const struct gw_cfgval_key *key, void *obj)
+{
+	(void)key;
+	return gw_cfgval_walk_map(d, v, "a mapping with block, redact, warn, off and keywords",
+				  in_keys, N_ELEMS(in_keys), &((struct gw_guard_conf *)obj)->in);
+}
+
+static int set_output(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		      const struct gw_cfgval_key *key, void *obj)
+{
+	(void)key;
+	return gw_cfgval_walk_map(d, v,
+				  "a mapping with block, redact, warn, off, keywords and drop_fields",
+				  out_keys, N_ELEMS(out_keys), &((struct gw_guard_conf *)obj)->out);
+}
+
+/* ---- levels ------------------------------------------------------------ */
+
+struct flag {
+	bool b;
+};
+
+static int set_enabled(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		       const struct gw_cfgval_key *key, void *obj)
+{
+	const struct gw_cfgval_key k = { key->name, GW_CFGVAL_BOOL(struct flag, b) };
+	struct flag f = { false };
+	int rc = gw_cfgval_set_bool(d, v, &k, &f);
+
+	if (rc == 0)
+		((struct gw_guard_conf *)obj)->enabled = f.b ? 1 : -1;
+	return rc;
+}
+
+static const struct gw_cfgval_key level_keys[] = {
+	{ "enabled", .set = set_enabled },
+	{ "input", .set = set_input },
+	{ "output", .set = set_output },
+};
+
+static int tool_parse(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
+		      const struct gw_yaml_node *v, size_t i, void *entry, const void *ctx)
+{
+	struct gw_guard_tool_conf *t = entry;
+
+	(void)i;
+	(void)ctx;
+	t->g.line = key->line;
+	if (key->len == 0 || key->len > GW_GUARD_TOOL_NAME_MAX)
+		return gw_yaml_fail(d, key->line, "a tool name or glob is 1 to %d bytes",
+				    GW_GUARD_TOOL_NAME_MAX);
+	t->glob = strdup(key->text);
+	if (!t->glob)
+		return gw_yaml_nomem(d, key->line);
+	return gw_cfgval_walk_map(d, v, "a mapping with enabled, input and output", level_keys,
+				  N_ELEMS(level_keys), &t->g);
+}
+
+static const struct gw_cfgval_entries tools_section = {
+	.want = "a mapping of tool names (or globs) to guardrails",
+	.size = sizeof(struct gw_guard_tool_conf),
+	.parse = tool_parse,
+};
+
+static int set_tools(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		     const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_guard_conf *g = obj;
+	void *arr = NULL;
+	int rc;
+
+	(void)key;
+	if (v->kind == GW_YAML_MAP && v->n / 2 > TOOLS_MAX)
+		return gw_yaml_fail(d, v->line, "at most %d tools", TOOLS_MAX);
+	rc = gw_cfgval_get_named(d, v, &tools_section, NULL, &arr, &g->n_tools);
+	g->tools = arr;
+	return rc;
+}
+
+static const struct gw_cfgval_key server_level_keys[] = {
+	{ "enabled", .set = set_enabled },
+	{ "input", .set = set_input },
+	{ "output", .set = set_output },
+	{ "tools", .set = set_tools },
+};
+
+int gw_cfgguard_set(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		    const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_guard_conf *g = &((struct gw_config *)obj)->guardrails;
+
+	(void)key;
+	g->line = v->line;
+	return gw_cfgval_walk_map(d, v, "a mapping with enabled, input and output", level_keys,
+				  N_ELEMS(level_keys), g);
+}
+
+int gw_cfgguard_set_server(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			   const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_guard_conf *g = &((struct gw_server_conf *)obj)->guardrails;
+
+	(void)key;
+	g->line = v->line;
+	return gw_cfgval_walk_map(d, v, "a mapping with enabled, input, output and tools",
+				  server_level_keys, N_ELEMS(server_level_keys), g);
+}
+
+static void dir_free(struct gw_guard_dir_conf *dir)
+{
+	gw_cfgval_strv_free(&dir->keywords);
+	gw_cfgval_strv_free(&dir->drop_fields);
+	memset(dir, 0, sizeof(*dir));
+}
+
+void gw_cfgguard_free(struct gw_guard_conf *g)
+{
+	for (size_t i = 0; i < g->n_tools; i++) {
+		free(g->tools[i].glob);
+		gw_cfgguard_free(&g->tools[i].g);
+	}
+	free(g->tools);
+	dir_free(&g->in);
+	dir_free(&g->out);
+	memset(g, 0, sizeof(*g));
+}

@@ -1,0 +1,445 @@
+/* The guardrails stage (guard/stage.h). The rules are resolved once per
+ * configuration: for the top level, each server and each tool entry of a
+ * server, every kind's action is the most specific level's that names it,
+ * else the default (core/config_guard.c); a keyword or drop_fields list is
+ * the most specific level's that has one. A call then finds its rules by
+ * server name (and tool) and walks its value once (guard/walk.c). */
+#include "guard/stage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config_guard.h"
+#include "core/err.h"
+#include "core/jsonrpc.h"
+#include "core/util.h"
+#include "guard/detect.h"
+#include "guard/walk.h"
+
+_Static_assert(GW_DETECT_SECRETS == 1u << GW_GUARD_SECRETS &&
+		       GW_DETECT_PII == 1u << GW_GUARD_PII &&
+		       GW_DETECT_INJECTION == 1u << GW_GUARD_INJECTION &&
+		       GW_DETECT_KEYWORDS == 1u << GW_GUARD_KEYWORDS,
+	       "config kinds follow the detector bits");
+
+/* The rules of one level, resolved. */
+struct scope {
+	bool enabled;
+	struct gw_guard_dir in, out;
+};
+
+struct tool_scope {
+	char *glob;
+	struct scope s;
+};
+
+struct server_scope {
+	char *name;
+	struct scope s;
+	struct tool_scope *tools;
+	size_t n_tools;
+};
+
+/* A list of one level compiled or copied once, shared by the levels that
+ * inherit it (src: the config's list it came from). */
+struct made {
+	const struct gw_strv *src;
+	struct gw_detectors *det;    /* keywords */
+	struct gw_strv copy;         /* drop_fields */
+};
+
+struct gw_guard_rules {
+	struct scope top;
+	struct server_scope *servers;
+	size_t n_servers;
+	struct made *made;
+	size_t n_made, cap_made;
+};
+
+struct gw_guard {
+	struct gw_stage stage;
+	struct gw_guard_rules *rules;
+};
+
+/* ---- building the rules ------------------------------------------------- */
+
+/* The levels of one scope, most specific first; NULL entries skipped. */
+struct levels {
+	const struct gw_guard_conf *v[3];
+};
+
+static struct made *made_new(struct gw_guard_rules *r, const struct gw_strv *src)
+{
+	if (r->n_made == r->cap_made) {
+		size_t cap = r->cap_made ? 2 * r->cap_made : 8;
+		struct made *m = realloc(r->made, cap * sizeof(*m));
+
+		if (!m)
+			return NULL;
+		r->made = m;
+		r->cap_made = cap;
+	}
+	r->made[r->n_made] = (struct made){ src, NULL, { NULL, 0 } };
+	return &r->made[r->n_made++];
+}
+
+static struct made *made_find(struct gw_guard_rules *r, const struct gw_strv *src, bool det)
+{
+	for (size_t i = 0; i < r->n_made; i++)
+		if (r->made[i].src == src && (r->made[i].det != NULL) == det)
+			return &r->made[i];
+	return NULL;
+}
+
+/* The detectors for keyword list kw (NULL: none), built once per list. */
+static const struct gw_detectors *detectors_for(struct gw_guard_rules *r, const struct gw_strv *kw,
+						char *err, size_t errlen)
+{
+	struct made *m = made_find(r, kw, true);
+	const char **lit = NULL, **rx = NULL;
+	struct gw_detect_conf dc = { 0 };
+	char *pat = NULL;
+
+	if (m)
+		return m->det;
+	m = made_new(r, kw);
+	if (!m)
+		goto nomem;
+	if (kw && kw->n) {
+		lit = calloc(kw->n, sizeof(*lit));
+		rx = calloc(kw->n, sizeof(*rx));
+		if (!lit || !rx)
+			goto nomem;
+		for (size_t i = 0; i < kw->n; i++) {
+			const char *p;
+			size_t n;
+
+			if (!gw_cfgguard_keyword_regex(kw->v[i], strlen(kw->v[i]), &p, &n)) {
+				lit[dc.n_keywords++] = kw->v[i];
+				continue;
+			}
+			/* the pattern between the slashes, NUL-terminated in place
+			 * of the closing one (a copy: the config is not ours) */
+			pat = strndup(p, n);
+			if (!pat)
+				goto nomem;
+			rx[dc.n_keyword_regexes++] = pat;
+			pat = NULL;
+		}
+	}
+	dc.keywords = lit;
+	dc.keyword_regexes = rx;
+	m->det = gw_detectors_new(&dc, err, errlen);
+	for (size_t i = 0; i < dc.n_keyword_regexes; i++)
+		free((char *)rx[i]);
+	free(lit);
+	free(rx);
+	if (m->det)
+		return m->det;
+	r->n_made--; /* nothing to free in it */
+	return NULL;
+nomem:
+	for (size_t i = 0; rx && i < dc.n_keyword_regexes; i++)
+		free((char *)rx[i]);
+	free(lit);
+	free(rx);
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
+/* drop_fields list src copied once; the copy in *v, *n. */
+static int drops_for(struct gw_guard_rules *r, const struct gw_strv *src, char *const **v,
+		     size_t *n)
+{
+	struct made *m = made_find(r, src, false);
+
+	if (!m) {
+		m = made_new(r, src);
+		if (!m)
+			return GW_ENOMEM;
+		m->copy.v = calloc(src->n ? src->n : 1, sizeof(char *));
+		if (!m->copy.v)
+			return GW_ENOMEM;
+		for (size_t i = 0; i < src->n; i++) {
+			m->copy.v[i] = strdup(src->v[i]);
+			if (!m->copy.v[i])
+				return GW_ENOMEM;
+			m->copy.n++;
+		}
+	}
+	*v = m->copy.v;
+	*n = m->copy.n;
+	return 0;
+}
+
+static const struct gw_guard_dir_conf *dir_of(const struct gw_guard_conf *g, bool out)
+{
+	return out ? &g->out : &g->in;
+}
+
+static int resolve_dir(struct gw_guard_rules *r, const struct levels *lv, bool out,
+		       struct gw_guard_dir *dir, char *err, size_t errlen)
+{
+	const struct gw_strv *kw = NULL, *drop = NULL;
+
+	memset(dir, 0, sizeof(*dir));
+	for (unsigned k = 0; k < GW_GUARD_NKINDS; k++) {
+		unsigned char a = GW_GUARD_INHERIT;
+
+		for (size_t l = 0; l < 3 && a == GW_GUARD_INHERIT; l++)
+			if (lv->v[l])
+				a = dir_of(lv->v[l], out)->action[k];
+		dir->action[k] = a != GW_GUARD_INHERIT ? a : (unsigned char)gw_cfgguard_default(out, k);
+		if (dir->action[k] != GW_GUARD_OFF)
+			dir->kinds |= 1u << k;
+	}
+	for (size_t l = 3; l-- > 0;) {
+		if (lv->v[l] && dir_of(lv->v[l], out)->has_keywords)
+			kw = &dir_of(lv->v[l], out)->keywords;
+		if (lv->v[l] && dir_of(lv->v[l], out)->has_drop_fields)
+			drop = &dir_of(lv->v[l], out)->drop_fields;
+	}
+	if (!kw || !kw->n)
+		dir->kinds &= ~GW_DETECT_KEYWORDS;
+	dir->det = detectors_for(r, kw && kw->n ? kw : NULL, err, errlen);
+	if (!dir->det)
+		return GW_EINVAL;
+	if (drop && drops_for(r, drop, &dir->drop, &dir->n_drop)) {
+		snprintf(err, errlen, "out of memory");
+		return GW_ENOMEM;
+	}
+	return 0;
+}
+
+static int resolve(struct gw_guard_rules *r, const struct levels *lv, struct scope *s, char *err,
+		   size_t errlen)
+{
+	s->enabled = true;
+	for (size_t l = 0; l < 3; l++) {
+		if (lv->v[l] && lv->v[l]->enabled) {
+			s->enabled = lv->v[l]->enabled > 0;
+			break;
+		}
+	}
+	if (resolve_dir(r, lv, false, &s->in, err, errlen))
+		return GW_EINVAL;
+	return resolve_dir(r, lv, true, &s->out, err, errlen);
+}
+
+static int resolve_server(struct gw_guard_rules *r, const struct gw_config *cfg,
+			  const struct gw_server_conf *sc, struct server_scope *ss, char *err,
+			  size_t errlen)
+{
+	const struct gw_guard_conf *g = &sc->guardrails;
+	struct levels lv = { { g, &cfg->guardrails, NULL } };
+
+	ss->name = strdup(sc->name);
+	if (g->n_tools)
+		ss->tools = calloc(g->n_tools, sizeof(*ss->tools));
+	if (!ss->name || (g->n_tools && !ss->tools)) {
+		snprintf(err, errlen, "out of memory");
+		return GW_ENOMEM;
+	}
+	if (resolve(r, &lv, &ss->s, err, errlen))
+		return GW_EINVAL;
+	for (size_t i = 0; i < g->n_tools; i++) {
+		struct levels tl = { { &g->tools[i].g, g, &cfg->guardrails } };
+
+		ss->tools[i].glob = strdup(g->tools[i].glob);
+		ss->n_tools++;
+		if (!ss->tools[i].glob) {
+			snprintf(err, errlen, "out of memory");
+			return GW_ENOMEM;
+		}
+		if (resolve(r, &tl, &ss->tools[i].s, err, errlen))
+			return GW_EINVAL;
+	}
+	return 0;
+}
+
+struct gw_guard_rules *gw_guard_rules_new(const struct gw_config *cfg, char *err, size_t errlen)
+{
+	struct gw_guard_rules *r = calloc(1, sizeof(*r));
+	struct levels top = { { &cfg->guardrails, NULL, NULL } };
+
+	if (!r || (cfg->n_servers && !(r->servers = calloc(cfg->n_servers, sizeof(*r->servers))))) {
+		snprintf(err, errlen, "out of memory");
+		free(r);
+		return NULL;
+	}
+	r->n_servers = cfg->n_servers; /* zeroed until resolved: free takes them as they are */
+	if (resolve(r, &top, &r->top, err, errlen))
+		goto fail;
+	for (size_t i = 0; i < cfg->n_servers; i++)
+		if (resolve_server(r, cfg, &cfg->servers[i], &r->servers[i], err, errlen))
+			goto fail;
+	return r;
+fail:
+	gw_guard_rules_free(r);
+	return NULL;
+}
+
+void gw_guard_rules_free(struct gw_guard_rules *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_servers; i++) {
+		for (size_t t = 0; t < r->servers[i].n_tools; t++)
+			free(r->servers[i].tools[t].glob);
+		free(r->servers[i].tools);
+		free(r->servers[i].name);
+	}
+	free(r->servers);
+	for (size_t i = 0; i < r->n_made; i++) {
+		gw_detectors_free(r->made[i].det);
+		for (size_t k = 0; k < r->made[i].copy.n; k++)
+			free(r->made[i].copy.v[k]);
+		free(r->made[i].copy.v);
+	}
+	free(r->made);
+	free(r);
+}
+
+/* ---- the hooks ------------------------------------------------------------ */
+
+static const struct scope *scope_of(const struct gw_guard_rules *r, const char *server,
+				    const char *tool)
+{
+	for (size_t i = 0; server && i < r->n_servers; i++) {
+		const struct server_scope *ss = &r->servers[i];
+
+		if (strcmp(ss->name, server) != 0)
+			continue;
+		for (size_t t = 0; tool && tool[0] && t < ss->n_tools; t++)
+			if (gw_glob_match(ss->tools[t].glob, tool))
+				return &ss->tools[t].s;
+		return &ss->s;
+	}
+	return &r->top;
+}
+
+static bool is(const char *method, const char *name)
+{
+	return method && strcmp(method, name) == 0;
+}
+
+/* Refuse x's call (what: "request" or "answer") with why in r, and keep
+ * why for its record. */
+static enum gw_verdict refuse(struct gw_exchange *x, struct gw_refusal *r, const char *why)
+{
+	r->code = GW_RPC_GUARD_REFUSED;
+	snprintf(r->message, sizeof(r->message), "%s", why);
+	if (x->guard)
+		snprintf(x->guard->reason, sizeof(x->guard->reason), "%s", why);
+	return GW_VERDICT_ANSWERED;
+}
+
+/* The refusal of a walk that blocked or could not finish: names the
+ * guardrail and the detector, never what it matched. */
+static enum gw_verdict refuse_walk(struct gw_exchange *x, struct gw_refusal *r, bool out,
+				   const struct gw_guard_verdict *vd)
+{
+	const char *what = out ? "answer" : "request";
+	char why[sizeof(r->message)];
+
+	if (vd->error)
+		snprintf(why, sizeof(why), "guardrails could not scan the %s: %s", what, vd->error);
+	else if (vd->block_kind == GW_DETECT_KEYWORDS)
+		snprintf(why, sizeof(why), "guardrail %s.keywords blocked the %s: keyword rule %u matched",
+			 out ? "output" : "input", what, vd->block_rule + 1);
+	else
+		snprintf(why, sizeof(why), "guardrail %s.%s blocked the %s: %s found",
+			 out ? "output" : "input", gw_detect_kind_name(vd->block_kind), what,
+			 gw_detect_type_name(vd->block_type));
+	return refuse(x, r, why);
+}
+
+static enum gw_verdict guard_in(void *self, struct gw_exchange *x, struct gw_refusal *r)
+{
+	struct gw_guard *g = self;
+	bool tool = is(x->method, "tools/call");
+	const char *name = json_string_value(json_object_get(x->params, "name"));
+	json_t *args = json_object_get(x->params, "arguments"), *copy;
+	struct gw_guard_verdict vd;
+	const struct scope *sc;
+
+	if (!tool && !is(x->method, "prompts/get"))
+		return GW_VERDICT_PASS;
+	if (tool && x->guard)
+		snprintf(x->guard->tool, sizeof(x->guard->tool), "%s",
+			 name && strlen(name) <= GW_GUARD_TOOL_MAX ? name : "");
+	sc = scope_of(g->rules, x->server, tool ? name : NULL);
+	if (!sc->enabled || !sc->in.kinds || !args)
+		return GW_VERDICT_PASS;
+	/* arguments are shared with the request as the client sent it (the
+	 * record reads it): read first, and edit a copy only if needed */
+	if (gw_guard_walk(&sc->in, args, false, false, x->guard, &vd) || vd.block)
+		return refuse_walk(x, r, false, &vd);
+	if (!vd.edit)
+		return GW_VERDICT_PASS;
+	copy = json_deep_copy(args);
+	if (!copy || gw_guard_walk(&sc->in, copy, false, true, NULL, &vd) || vd.block) {
+		json_decref(copy);
+		vd.error = vd.error ? vd.error : "out of memory";
+		return refuse_walk(x, r, false, &vd);
+	}
+	json_object_set_new(x->params, "arguments", copy);
+	return GW_VERDICT_PASS;
+}
+
+static enum gw_verdict guard_out(void *self, struct gw_exchange *x, struct gw_refusal *r)
+{
+	struct gw_guard *g = self;
+	bool tool = is(x->method, "tools/call");
+	json_t *v = json_object_get(x->response, "result");
+	struct gw_guard_verdict vd;
+	const struct scope *sc;
+
+	if (!tool && !is(x->method, "tasks/result") && !is(x->method, "prompts/get") &&
+	    !is(x->method, "resources/read"))
+		return GW_VERDICT_PASS;
+	sc = scope_of(g->rules, x->server, tool && x->guard ? x->guard->tool : NULL);
+	if (!v)
+		v = json_object_get(x->response, "error");
+	if (!sc->enabled || !v)
+		return GW_VERDICT_PASS;
+	if (gw_guard_walk(&sc->out, v, true, true, x->guard, &vd) || vd.block)
+		return refuse_walk(x, r, true, &vd);
+	return GW_VERDICT_PASS;
+}
+
+struct gw_guard *gw_guard_new(struct gw_guard_rules *rules)
+{
+	struct gw_guard *g = calloc(1, sizeof(*g));
+
+	if (!g) {
+		gw_guard_rules_free(rules);
+		return NULL;
+	}
+	g->rules = rules;
+	g->stage.name = "guardrails";
+	g->stage.self = g;
+	g->stage.guard_in = guard_in;
+	g->stage.guard_out = guard_out;
+	return g;
+}
+
+struct gw_stage *gw_guard_stage(struct gw_guard *g)
+{
+	return &g->stage;
+}
+
+void gw_guard_set_rules(struct gw_guard *g, struct gw_guard_rules *rules)
+{
+	gw_guard_rules_free(g->rules);
+	g->rules = rules;
+}
+
+void gw_guard_free(struct gw_guard *g)
+{
+	if (!g)
+		return;
+	gw_guard_rules_free(g->rules);
+	free(g);
+}
