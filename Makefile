@@ -167,6 +167,8 @@ bench: bootstrap
 	bench/breaker.sh
 	bench/baseline.sh
 	bench/audit.sh
+	SUT_CPUS=0,1 bench/audit.sh
+	FEATURE=guard bench/audit.sh
 	bench/instructions.sh
 
 # Guardrail detectors: speed (bench/guard_detect.c) and the quality table

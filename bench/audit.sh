@@ -1,46 +1,57 @@
 #!/usr/bin/env bash
-# The cost of the audit trail (issue 10): the same release binary and the
-# shared harness (tools/call echo through one session, 16 connections),
-# once with the audit trail off and once with the default trail (one
-# SQLite sink in the store, durability commit-before-answer: no answer
-# leaves before its record is committed), rounds alternated so that both
-# see the same machine. Prints req/s and CPU microseconds per request of
-# the SUT tree (mcpgw, its writer thread and echo-mcp) and the ratio, and
-# writes it to bench/RESULTS.md. Knobs: DURATION (10), AUDIT_ROUNDS (3),
-# CONNS ("16").
+# What a default feature costs: the same release binary and the shared
+# harness (tools/call echo through one session, 16 connections), once as
+# the relay alone and once with FEATURE on, rounds alternated so that both
+# see the same machine. FEATURE=sqlite (the default): the default audit
+# trail, one SQLite sink in the store, durability commit-before-answer (no
+# answer leaves before its record is committed); FEATURE=guard: the default
+# guardrails. Prints req/s and CPU microseconds per request of the SUT tree
+# (mcpgw, its threads and echo-mcp) and the ratio, and writes it to
+# bench/RESULTS.md. Knobs: DURATION (10), AUDIT_ROUNDS (3), CONNS ("16"),
+# and the harness's own: SUT_CPUS=0,1 lets the gateway's threads use both
+# cores (shared with wrk), as its README suggests for a threaded SUT.
 set -euo pipefail
 . "$(dirname "$0")/harness.sh"
-OUT="$ROOT/bench/out/$(date -u +%Y%m%d-%H%M%S)-audit"
+FEATURE="${FEATURE:-sqlite}"
+case "$FEATURE" in
+  sqlite) title="Audit trail cost"; what="the SQLite sink and commit-before-answer" ;;
+  guard) title="Guardrails cost"; what="the default guardrails" ;;
+  *) echo "FEATURE: sqlite or guard" >&2; exit 2 ;;
+esac
+cpus="${SUT_CPUS:-0}"
+[ "$cpus" = 0 ] || title="$title, SUT on CPUs $cpus"
+OUT="$ROOT/bench/out/$(date -u +%Y%m%d-%H%M%S)-$FEATURE"
 mkdir -p "$OUT"
-for v in off sqlite; do relay_config "$OUT/$v" "$v" >/dev/null; done
+for v in off "$FEATURE"; do relay_config "$OUT/$v" "$v" >/dev/null; done
 
 export DURATION="${DURATION:-10}" CONNS="${CONNS:-16}" ROUNDS=1
 for r in $(seq 1 "${AUDIT_ROUNDS:-3}"); do
-  for v in off sqlite; do
+  for v in off "$FEATURE"; do
     GATEWAY_CMD="$BIN serve -c $OUT/$v/$v.yaml --no-auth --listen 127.0.0.1:{PORT} --log-level warn" \
       OUTDIR="$OUT/$v-$r" "$HARNESS" gateway >/dev/null 2>&1
     awk -F, -v b="$v" 'NR > 1 && $2 == "gateway" && $4 == "ok" { print b "," $3 "," $5 "," $18 }' \
       "$OUT/$v-$r/raw.csv" >>"$OUT/rows.csv"
   done
 done
-records=$(sqlite3 "$OUT/sqlite/mcpgw.db" 'SELECT count(*) FROM audit_logs' 2>/dev/null || echo '?')
 
 {
-  echo "mcpgw $(git -C "$ROOT" rev-parse --short HEAD), same binary, rounds alternated"
+  echo "mcpgw $(git -C "$ROOT" rev-parse --short HEAD), same binary, rounds alternated, SUT on CPUs $cpus"
   echo "(shared harness: tools/call echo through one session; CPU us/req of mcpgw + echo-mcp)"
-  printf '%-10s %6s %10s %12s\n' audit conns "req/s" "CPU us/req"
+  printf '%-10s %6s %10s %12s\n' mode conns "req/s" "CPU us/req"
   awk -F, '{ k = $1 "," $2; n[k]++; r[k] += $3; c[k] += $4 }
     END { for (k in n) { split(k, a, ","); printf "%-10s %6s %10.0f %12.1f\n", a[1], a[2], r[k] / n[k], c[k] / n[k] } }' \
     "$OUT/rows.csv" | sort
-  awk -F, '{ k = $2; if ($1 == "sqlite") { sr[k] += $3; sn[k]++ } else { fr[k] += $3; fn[k]++ } }
-    END { for (k in sn) if (fn[k]) printf "conns %s: with the SQLite sink and commit-before-answer, %.1f%% of the req/s with the audit trail off\n", k,
+  awk -F, -v f="$FEATURE" -v what="$what" '{ k = $2; if ($1 == f) { sr[k] += $3; sn[k]++ } else { fr[k] += $3; fn[k]++ } }
+    END { for (k in sn) if (fn[k]) printf "conns %s: with %s, %.1f%% of the req/s of the relay alone\n", k, what,
             100 * (sr[k] / sn[k]) / (fr[k] / fn[k]) }' "$OUT/rows.csv"
-  echo "records in the SQLite sink after the runs: $records (warm-up, session and measured calls)"
-} | tee "$OUT/audit.txt"
-{ echo '```'; cat "$OUT/audit.txt"; echo '```'; } | results_section "Audit trail cost (bench/audit.sh)"
+  if [ "$FEATURE" = sqlite ]; then
+    echo "records in the SQLite sink after the runs: $(sqlite3 "$OUT/sqlite/mcpgw.db" 'SELECT count(*) FROM audit_logs' 2>/dev/null || echo '?')"
+  fi
+} | tee "$OUT/cost.txt"
+{ echo '```'; cat "$OUT/cost.txt"; echo '```'; } | results_section "$title (bench/audit.sh)"
 
 # The file sink alone (bench/audit_file.c, built by make bench-audit).
-if [ -x "$ROOT/build/bench/audit_file" ]; then
+if [ "$FEATURE" = sqlite ] && [ "$cpus" = 0 ] && [ -x "$ROOT/build/bench/audit_file" ]; then
   "$ROOT/build/bench/audit_file" | tee "$OUT/audit_file.txt"
   { echo '```'; cat "$OUT/audit_file.txt"; echo '```'; } | results_section "Audit file sink (bench/audit_file.c)"
 fi

@@ -23,10 +23,11 @@ results_section() {
 }
 
 # A config for the gateway row: the echo server with no prefix (the
-# harness calls tool "echo"), the store in DIR, and the audit trail off
-# (AUDIT=off: the relay alone, as the other systems are) or the default
-# trail (AUDIT=sqlite: one SQLite sink, commit-before-answer). Prints the
-# file's path.
+# harness calls tool "echo") and the store in DIR. MODE: off (the relay
+# alone, as the other systems are: no audit trail, no guardrails, no tool
+# pins), sqlite (the relay and the default audit trail: one SQLite sink,
+# commit-before-answer), guard (the relay and the default guardrails).
+# Prints the file's path.
 relay_config() {
   local dir=$1 audit=$2 echo="$WORK/harness/echo-mcp"
   [ -x "$echo" ] || cc -O2 -o "$echo" "$WORK/harness/echo-mcp.c"
@@ -38,13 +39,15 @@ relay_config() {
     echo "    prefix: \"\""
     echo "store:"
     echo "  path: \"$dir/mcpgw.db\""
+    echo "tool_pinning: off"
     echo "audit:"
-    if [ "$audit" = off ]; then
-      echo "  sinks: []"
-    else
+    if [ "$audit" = sqlite ]; then
       echo "  sinks: [ { type: sqlite } ]"
       echo "  durability: commit-before-answer"
+    else
+      echo "  sinks: []"
     fi
+    [ "$audit" = guard ] || echo "guardrails: { enabled: false }"
   } >"$dir/$audit.yaml"
   echo "$dir/$audit.yaml"
 }

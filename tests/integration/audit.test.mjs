@@ -291,3 +291,53 @@ test('API key changes made with mcpgw apikey are recorded (apikey_change), witho
     assert.ok(!readFileSync(path, 'utf8').includes(key), 'the key itself is never in the trail');
   } finally { await g.stop(); }
 });
+
+// The bad-input table of issue 10: an AWS key, a password field and a bearer
+// token in a tool's arguments, through a real gateway in each parameters mode,
+// and a 16 MiB argument (max_body raised so that it reaches the gateway; the
+// guardrails off: their own 16 MiB bound would refuse the echoed answer).
+test('parameters modes: an AWS key, a password and a bearer token are masked (redacted), absent (none), hashed (hashed); a 16 MiB argument is cut', async () => {
+  const aws = 'AKIAIOSFODNN7EXAMPLE';
+  const password = 'correct-horse-battery-staple-9';
+  const bearer = 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
+  const args = { text: `key ${aws}`, password, header: bearer };
+  const secretsIn = (line) => [aws, password, bearer.slice(7)].filter((s) => line.includes(s));
+  for (const mode of ['redacted', 'none', 'hashed']) {
+    const dir = tempDir();
+    const port = await freePort();
+    const body = `${flakyServer()}auth: none\nguardrails: { enabled: false }\nlimits:\n  max_body: 32MiB\naudit:\n  sinks:\n    - { type: file, path: audit.jsonl }\n  parameters: ${mode}\n`;
+    const g = await startGateway(body, { dir, port });
+    try {
+      const c = await connectClient(g.url);
+      await c.client.callTool({ name: 'fl__echo', arguments: args });
+      if (mode === 'redacted') {
+        const big = 'y'.repeat(16 * 1024 * 1024 - 4); // with its prefix, 16 MiB of text
+        const r = await c.client.callTool({ name: 'fl__echo', arguments: { text: `big-${big}` } });
+        assert.equal(r.content[0].text.length, 16 * 1024 * 1024);
+      }
+      await c.close();
+    } finally { await g.stop(); }
+    const path = join(dir, 'audit.jsonl');
+    const ls = fileLines(path);
+    const calls = ls.map((l) => JSON.parse(l)).filter((x) => x.action === 'tools/call');
+    const rec = calls[0];
+    assert.ok(rec, `${mode}: a record of the call`);
+    assert.deepEqual(secretsIn(ls.join('\n')), [], `${mode}: no secret in the trail`);
+    if (mode === 'redacted') {
+      assert.equal(rec.parameters.password, '[REDACTED]');
+      assert.equal(rec.parameters.text, 'key [REDACTED]');
+      assert.equal(rec.parameters.header, 'Bearer [REDACTED]');
+      const cut = calls[1];
+      assert.equal(cut.parameters_truncated, true, 'the 16 MiB call says it was cut');
+      assert.ok(JSON.stringify(cut.parameters).length <= 64 * 1024);
+      assert.ok(cut.parameters.text.startsWith('big-yyy'));
+    } else if (mode === 'none') {
+      assert.equal(rec.parameters, undefined, 'no parameters member');
+    } else {
+      for (const k of ['text', 'password', 'header'])
+        assert.match(rec.parameters[k], /^sha256:[0-9a-f]{16}$/, `${k} hashed`);
+      assert.notEqual(rec.parameters.text, rec.parameters.header);
+    }
+    checkChain(ls);
+  }
+});
