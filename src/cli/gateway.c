@@ -341,6 +341,7 @@ static int start_guard(struct gw_gateway *gw)
 		GW_ERROR("guard", "cannot start the guardrails: %s", rules ? "out of memory" : err);
 		return GW_EINVAL;
 	}
+	gw_guard_set_curl(gw->guard, gw->curl); /* guardrails.provider */
 	gw_pipeline_add(gw, gw_guard_stage(gw->guard));
 	return 0;
 }

@@ -172,6 +172,23 @@ struct gw_guard_dir_conf {
 	bool has_keywords;          /* given at this level (an empty list clears them) */
 	struct gw_strv drop_fields; /* output only */
 	bool has_drop_fields;
+	signed char restore_pii;    /* output only: 0 as the level above (off), 1 on, -1 off */
+};
+
+/* guardrails.provider: an outside checker asked about each call
+ * (guard/provider.c; docs/guardrails.md "Provider"). */
+enum gw_guard_provider_type {
+	GW_GUARD_PROVIDER_INHERIT = 0, /* not given at this level */
+	GW_GUARD_PROVIDER_NONE,        /* none here, whatever the level above says */
+	GW_GUARD_PROVIDER_WEBHOOK,
+};
+
+struct gw_guard_provider_conf {
+	int type;                   /* enum gw_guard_provider_type */
+	char *name;                 /* what refusals and logs call it; NULL: "webhook" */
+	char *url;                  /* http(s); may hold credentials: never logged */
+	double timeout;             /* seconds; 0: the default, 2 */
+	int on_error;               /* 0: block (the default), 1: allow */
 };
 
 struct gw_guard_tool_conf;
@@ -179,6 +196,7 @@ struct gw_guard_tool_conf;
 struct gw_guard_conf {
 	signed char enabled;        /* 0: as the level above (the top level: on), 1: on, -1: off */
 	struct gw_guard_dir_conf in, out;
+	struct gw_guard_provider_conf provider;
 	struct gw_guard_tool_conf *tools; /* servers.<name>.guardrails.tools, file order */
 	size_t n_tools;
 	int line;                   /* of guardrails:, 0: not in the file */

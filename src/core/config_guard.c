@@ -79,6 +79,10 @@ bool gw_cfgguard_keyword_regex(const char *s, size_t len, const char **pat, size
 
 /* ---- one direction ----------------------------------------------------- */
 
+struct flag {
+	bool b;
+};
+
 /* A list of kinds, each given action act at this level. */
 static int set_kinds(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 		     struct gw_guard_dir_conf *dir, enum gw_guard_action act)
@@ -184,6 +188,30 @@ static int no_drop_fields(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 	return gw_yaml_fail(d, v->line, "drop_fields applies to answers: put it under output");
 }
 
+/* restore_pii: PII in a request becomes placeholders, put back in the
+ * answer (guard/pii_restore.h). An output setting: it is about what the
+ * client gets back. */
+static int set_restore_pii(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			   const struct gw_cfgval_key *key, void *obj)
+{
+	const struct gw_cfgval_key k = { key->name, GW_CFGVAL_BOOL(struct flag, b) };
+	struct flag f = { false };
+	int rc = gw_cfgval_set_bool(d, v, &k, &f);
+
+	if (rc == 0)
+		((struct gw_guard_dir_conf *)obj)->restore_pii = f.b ? 1 : -1;
+	return rc;
+}
+
+static int no_restore_pii(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			  const struct gw_cfgval_key *key, void *obj)
+{
+	(void)key;
+	(void)obj;
+	return gw_yaml_fail(d, v->line,
+			    "restore_pii puts PII back in the answer: put it under output");
+}
+
 #define DIR_KEYS                                                                         \
 	{ "block", .set = set_block },                                                   \
 	{ "redact", .set = set_redact },                                                 \
@@ -196,6 +224,7 @@ static int no_drop_fields(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 static const struct gw_cfgval_key in_keys[] = {
 	DIR_KEYS,
 	{ "drop_fields", .set = no_drop_fields },
+	{ "restore_pii", .set = no_restore_pii },
 };
 
 static const struct gw_cfgval_key out_keys[] = {
@@ -203,6 +232,7 @@ static const struct gw_cfgval_key out_keys[] = {
 	{ "drop_fields", .set = set_drop_fields,
 	  .field = GW_CFGVAL_FIELD(struct gw_guard_dir_conf, drop_fields, struct gw_strv),
 	  .check = gw_cfgval_check_nonempty },
+	{ "restore_pii", .set = set_restore_pii },
 };
 #undef DIR_KEYS
 
@@ -219,15 +249,11 @@ static int set_output(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 {
 	(void)key;
 	return gw_cfgval_walk_map(d, v,
-				  "a mapping with block, redact, warn, off, keywords and drop_fields",
+				  "a mapping with block, redact, warn, off, keywords, drop_fields and restore_pii",
 				  out_keys, N_ELEMS(out_keys), &((struct gw_guard_conf *)obj)->out);
 }
 
 /* ---- levels ------------------------------------------------------------ */
-
-struct flag {
-	bool b;
-};
 
 static int set_enabled(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 		       const struct gw_cfgval_key *key, void *obj)
@@ -241,10 +267,106 @@ static int set_enabled(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 	return rc;
 }
 
+/* ---- provider ---------------------------------------------------------- */
+
+static const struct gw_cfgval_choice provider_types[] = {
+	{ "webhook", GW_GUARD_PROVIDER_WEBHOOK },
+	{ "none", GW_GUARD_PROVIDER_NONE },
+	{ NULL, 0 },
+};
+
+static const struct gw_cfgval_choice on_errors[] = {
+	{ "block", 0 },
+	{ "allow", 1 },
+	{ NULL, 0 },
+};
+
+static int set_provider_type(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			     const struct gw_cfgval_key *key, void *obj)
+{
+	return gw_cfgval_get_choice(d, v, key, &((struct gw_guard_provider_conf *)obj)->type);
+}
+
+static int set_on_error(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			const struct gw_cfgval_key *key, void *obj)
+{
+	return gw_cfgval_get_choice(d, v, key, &((struct gw_guard_provider_conf *)obj)->on_error);
+}
+
+/* A provider's timeout: seconds, with an optional unit ("2s", "500ms",
+ * "1.5"), above 0 and at most GW_GUARD_PROVIDER_TIMEOUT_MAX. */
+static int set_provider_timeout(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+				const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_guard_provider_conf *p = obj;
+	char *s = NULL, *stop = NULL;
+	size_t len = 0, num;
+	double val = 0, mult = 1;
+	int rc;
+
+	(void)key;
+	rc = gw_yaml_interpolate(d, v, "a duration (2s, 500ms)", &s, &len);
+	if (rc)
+		return rc;
+	num = len;
+	if (num > 2 && strcmp(s + num - 2, "ms") == 0) {
+		num -= 2;
+		mult = 0.001;
+	} else if (num > 1 && s[num - 1] == 's') {
+		num -= 1;
+	}
+	if (num > 0 && s[0] >= '0' && s[0] <= '9') {
+		s[num] = '\0';
+		val = strtod(s, &stop) * mult;
+	}
+	if (!stop || *stop || !(val > 0) || val > GW_GUARD_PROVIDER_TIMEOUT_MAX)
+		rc = gw_yaml_fail(d, v->line, "a provider's timeout is above 0 and at most %ds "
+				  "(2s, 500ms), got '%s'", GW_GUARD_PROVIDER_TIMEOUT_MAX,
+				  gw_yaml_show(d, v->text ? v->text : "", v->text ? v->len : 0));
+	else
+		p->timeout = val;
+	free(s);
+	return rc;
+}
+
+static int check_provider_name(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			       const char *s, size_t len)
+{
+	if (gw_cfgval_name_is_valid(s, len, 1, true))
+		return 0;
+	return gw_yaml_fail(d, v->line, "a provider's name is 1 to %d letters, digits, '_', '-', '.'",
+			    GW_CFGVAL_MAX_NAME);
+}
+
+static const struct gw_cfgval_key provider_keys[] = {
+	{ "type", .set = set_provider_type, .choices = provider_types, .list = "webhook, none" },
+	{ "name", GW_CFGVAL_STRING(struct gw_guard_provider_conf, name, check_provider_name) },
+	{ "url", GW_CFGVAL_STRING(struct gw_guard_provider_conf, url, gw_cfgval_check_url) },
+	{ "timeout", .set = set_provider_timeout },
+	{ "on_error", .set = set_on_error, .choices = on_errors, .list = "block, allow" },
+};
+
+static int set_provider(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_guard_provider_conf *p = &((struct gw_guard_conf *)obj)->provider;
+	int rc;
+
+	(void)key;
+	rc = gw_cfgval_walk_map(d, v, "a mapping with type, url, timeout, on_error and name",
+				provider_keys, N_ELEMS(provider_keys), p);
+	if (rc == 0 && p->type == GW_GUARD_PROVIDER_INHERIT)
+		rc = gw_yaml_fail(d, v->line, "a provider needs a type: webhook or none");
+	else if (rc == 0 && p->type == GW_GUARD_PROVIDER_WEBHOOK && !p->url)
+		rc = gw_yaml_fail(d, v->line, "a webhook provider needs a url");
+	return rc;
+}
+
 static const struct gw_cfgval_key level_keys[] = {
 	{ "enabled", .set = set_enabled },
 	{ "input", .set = set_input },
 	{ "output", .set = set_output },
+	{ "provider", .set = set_provider },
 };
 
 static int tool_parse(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
@@ -261,8 +383,8 @@ static int tool_parse(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
 	t->glob = strdup(key->text);
 	if (!t->glob)
 		return gw_yaml_nomem(d, key->line);
-	return gw_cfgval_walk_map(d, v, "a mapping with enabled, input and output", level_keys,
-				  N_ELEMS(level_keys), &t->g);
+	return gw_cfgval_walk_map(d, v, "a mapping with enabled, input, output and provider",
+				  level_keys, N_ELEMS(level_keys), &t->g);
 }
 
 static const struct gw_cfgval_entries tools_section = {
@@ -290,6 +412,7 @@ static const struct gw_cfgval_key server_level_keys[] = {
 	{ "enabled", .set = set_enabled },
 	{ "input", .set = set_input },
 	{ "output", .set = set_output },
+	{ "provider", .set = set_provider },
 	{ "tools", .set = set_tools },
 };
 
@@ -300,8 +423,8 @@ int gw_cfgguard_set(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 
 	(void)key;
 	g->line = v->line;
-	return gw_cfgval_walk_map(d, v, "a mapping with enabled, input and output", level_keys,
-				  N_ELEMS(level_keys), g);
+	return gw_cfgval_walk_map(d, v, "a mapping with enabled, input, output and provider",
+				  level_keys, N_ELEMS(level_keys), g);
 }
 
 int gw_cfgguard_set_server(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
@@ -311,7 +434,7 @@ int gw_cfgguard_set_server(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 
 	(void)key;
 	g->line = v->line;
-	return gw_cfgval_walk_map(d, v, "a mapping with enabled, input, output and tools",
+	return gw_cfgval_walk_map(d, v, "a mapping with enabled, input, output, provider and tools",
 				  server_level_keys, N_ELEMS(server_level_keys), g);
 }
 
@@ -331,5 +454,7 @@ void gw_cfgguard_free(struct gw_guard_conf *g)
 	free(g->tools);
 	dir_free(&g->in);
 	dir_free(&g->out);
+	free(g->provider.name);
+	gw_cfgval_secret_free(g->provider.url); /* it may hold a credential */
 	memset(g, 0, sizeof(*g));
 }

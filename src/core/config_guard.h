@@ -18,6 +18,7 @@
 #define GW_GUARD_KEYWORDS_MAX 1000   /* keywords in one list */
 #define GW_GUARD_KEYWORD_LEN_MAX 1024 /* bytes of one keyword or regex */
 #define GW_GUARD_TOOL_NAME_MAX 128   /* bytes of a tool name or glob under tools: */
+#define GW_GUARD_PROVIDER_TIMEOUT_MAX 60 /* seconds a provider may take, at most */
 
 /* guardrails: at the top level, into ((struct gw_config *)obj)->guardrails. */
 int gw_cfgguard_set(struct gw_yaml_diag *d, const struct gw_yaml_node *v,

@@ -72,6 +72,14 @@ struct gw_guard_log {
 	bool more;                    /* notes that did not fit */
 	char reason[200];             /* a guardrail's refusal, "" if none: the record's reason */
 	char tool[GW_GUARD_TOOL_MAX + 1]; /* guard in: the upstream's own name of the tool called */
+	/* A guard stage's own state for the call (restore_pii's placeholders),
+	 * freed by state_free when the call ends, however it ends. */
+	void *state;
+	void (*state_free)(void *state);
+	/* What the record keeps as the params instead of those the client
+	 * sent (restore_pii: the arguments with placeholders), or NULL. A
+	 * reference the call owns. */
+	json_t *record_params;
 };
 
 /* How a guard that returned PARKED goes on: resume(wait, PASS) lets the

@@ -15,6 +15,8 @@
 #include "core/jsonrpc.h"
 #include "core/util.h"
 #include "guard/detect.h"
+#include "guard/pii_restore.h"
+#include "guard/provider.h"
 #include "guard/walk.h"
 
 _Static_assert(GW_DETECT_SECRETS == 1u << GW_GUARD_SECRETS &&
@@ -27,6 +29,8 @@ _Static_assert(GW_DETECT_SECRETS == 1u << GW_GUARD_SECRETS &&
 struct scope {
 	bool enabled;
 	struct gw_guard_dir in, out;
+	bool restore_pii;             /* PII in, placeholders up, originals back */
+	const struct gw_guard_provider *provider; /* NULL: none */
 };
 
 struct tool_scope {
@@ -55,11 +59,19 @@ struct gw_guard_rules {
 	size_t n_servers;
 	struct made *made;
 	size_t n_made, cap_made;
+	struct provider_made *provs;  /* one per provider: of the config */
+	size_t n_provs;
+};
+
+struct provider_made {
+	const struct gw_guard_provider_conf *src;
+	struct gw_guard_provider *p;
 };
 
 struct gw_guard {
 	struct gw_stage stage;
 	struct gw_guard_rules *rules;
+	struct gw_guard_asks *asks;   /* the provider's questions in flight */
 };
 
 /* ---- building the rules ------------------------------------------------- */
@@ -212,6 +224,56 @@ static int resolve_dir(struct gw_guard_rules *r, const struct levels *lv, bool o
 	return 0;
 }
 
+/* The provider of the most specific level that names one (NULL: none or
+ * type none), made once per provider of the config. */
+static int provider_for(struct gw_guard_rules *r, const struct levels *lv,
+			const struct gw_guard_provider **out)
+{
+	const struct gw_guard_provider_conf *pc = NULL;
+	struct provider_made *pm;
+
+	*out = NULL;
+	for (size_t l = 0; l < 3 && !pc; l++)
+		if (lv->v[l] && lv->v[l]->provider.type != GW_GUARD_PROVIDER_INHERIT)
+			pc = &lv->v[l]->provider;
+	if (!pc || pc->type != GW_GUARD_PROVIDER_WEBHOOK)
+		return 0;
+	for (size_t i = 0; i < r->n_provs; i++) {
+		if (r->provs[i].src == pc) {
+			*out = r->provs[i].p;
+			return 0;
+		}
+	}
+	pm = realloc(r->provs, (r->n_provs + 1) * sizeof(*pm));
+	if (!pm)
+		return GW_ENOMEM;
+	r->provs = pm;
+	pm[r->n_provs].src = pc;
+	pm[r->n_provs].p = gw_guard_provider_new(pc);
+	if (!pm[r->n_provs].p)
+		return GW_ENOMEM;
+	*out = pm[r->n_provs++].p;
+	return 0;
+}
+
+/* restore_pii and the provider of scope s. restore_pii takes the place of
+ * input's pii action but block: the walk leaves PII to the pseudonymizing
+ * pass. */
+static int resolve_more(struct gw_guard_rules *r, const struct levels *lv, struct scope *s)
+{
+	for (size_t l = 0; l < 3; l++) {
+		if (lv->v[l] && lv->v[l]->out.restore_pii) {
+			s->restore_pii = lv->v[l]->out.restore_pii > 0;
+			break;
+		}
+	}
+	if (s->restore_pii && s->in.action[GW_GUARD_PII] != GW_GUARD_BLOCK) {
+		s->in.action[GW_GUARD_PII] = GW_GUARD_OFF;
+		s->in.kinds &= ~(1u << GW_GUARD_PII);
+	}
+	return provider_for(r, lv, &s->provider);
+}
+
 static int resolve(struct gw_guard_rules *r, const struct levels *lv, struct scope *s, char *err,
 		   size_t errlen)
 {
@@ -222,9 +284,14 @@ static int resolve(struct gw_guard_rules *r, const struct levels *lv, struct sco
 			break;
 		}
 	}
-	if (resolve_dir(r, lv, false, &s->in, err, errlen))
+	if (resolve_dir(r, lv, false, &s->in, err, errlen) ||
+	    resolve_dir(r, lv, true, &s->out, err, errlen))
 		return GW_EINVAL;
-	return resolve_dir(r, lv, true, &s->out, err, errlen);
+	if (resolve_more(r, lv, s)) {
+		snprintf(err, errlen, "out of memory");
+		return GW_ENOMEM;
+	}
+	return 0;
 }
 
 static int resolve_server(struct gw_guard_rules *r, const struct gw_config *cfg,
@@ -298,6 +365,9 @@ void gw_guard_rules_free(struct gw_guard_rules *r)
 		free(r->made[i].copy.v);
 	}
 	free(r->made);
+	for (size_t i = 0; i < r->n_provs; i++)
+		gw_guard_provider_free(r->provs[i].p);
+	free(r->provs);
 	free(r);
 }
 
@@ -355,13 +425,104 @@ static enum gw_verdict refuse_walk(struct gw_exchange *x, struct gw_refusal *r, 
 	return refuse(x, r, why);
 }
 
+/* ---- restore_pii and the provider ------------------------------------------ */
+
+/* restore_pii on a request: PII in the arguments becomes placeholders,
+ * the originals kept in the call's map; the record is given the arguments
+ * with placeholders. owned: the arguments are a copy of ours already. */
+static enum gw_verdict in_pseudonymize(struct gw_exchange *x, const struct scope *sc, bool owned,
+				       struct gw_refusal *r)
+{
+	json_t *args = json_object_get(x->params, "arguments"), *copy = NULL, *rec;
+	struct gw_pii_map *map;
+	const char *why = NULL;
+	bool found = false;
+	char msg[sizeof(r->message)];
+	int rc;
+
+	rc = gw_pii_pseudonymize(sc->in.det, args, false, NULL, NULL, &found, &why);
+	if (rc == 0 && !found)
+		return GW_VERDICT_PASS;
+	if (rc == 0 && !x->guard) {
+		rc = GW_ESTATE;
+		why = "no place to keep the originals";
+	}
+	if (rc == 0 && !owned && !(args = copy = json_deep_copy(args))) {
+		rc = GW_ENOMEM;
+		why = "out of memory";
+	}
+	if (rc == 0) {
+		map = x->guard->state;
+		rc = gw_pii_pseudonymize(sc->in.det, args, true, &map, x->guard, &found, &why);
+		x->guard->state = map; /* the call frees it, whatever happens next */
+		x->guard->state_free = gw_pii_map_free;
+	}
+	rec = rc == 0 ? json_pack("{s:O}", "arguments", args) : NULL;
+	if (rc == 0 && !rec) {
+		rc = GW_ENOMEM;
+		why = "out of memory";
+	}
+	if (rc) {
+		json_decref(copy);
+		snprintf(msg, sizeof(msg), "guardrails could not pseudonymize the request: %s",
+			 why ? why : "error");
+		return refuse(x, r, msg);
+	}
+	if (copy)
+		json_object_set_new(x->params, "arguments", copy);
+	json_decref(x->guard->record_params);
+	x->guard->record_params = rec;
+	return GW_VERDICT_PASS;
+}
+
+/* What guard in does after the detectors: restore_pii, then the provider
+ * (which sees the placeholders, not the originals). */
+static enum gw_verdict in_more(struct gw_guard *g, struct gw_exchange *x, const struct scope *sc,
+			       bool owned, struct gw_refusal *r)
+{
+	enum gw_verdict v = GW_VERDICT_PASS;
+
+	if (sc->restore_pii)
+		v = in_pseudonymize(x, sc, owned, r);
+	if (v == GW_VERDICT_PASS && sc->provider)
+		v = gw_guard_provider_check(g->asks, sc->provider, x, false,
+					    json_object_get(x->params, "arguments"), x->params,
+					    NULL, r);
+	if (v == GW_VERDICT_ANSWERED && x->guard && !x->guard->reason[0])
+		snprintf(x->guard->reason, sizeof(x->guard->reason), "%s", r->message);
+	return v;
+}
+
+/* The last step on an answer: the originals of a call restore_pii
+ * pseudonymized go back in (a gw_guard_finish_fn). */
+static int finish_out(struct gw_guard_log *log, json_t *value, bool out, const char **why)
+{
+	if (!out || !log || !log->state)
+		return 0;
+	return gw_pii_restore(log->state, value, log, why);
+}
+
+static enum gw_verdict out_restore(struct gw_exchange *x, json_t *v, struct gw_refusal *r)
+{
+	const char *why = NULL;
+	char msg[sizeof(r->message)];
+
+	if (finish_out(x->guard, v, true, &why) == 0)
+		return GW_VERDICT_PASS;
+	snprintf(msg, sizeof(msg), "guardrails could not restore the answer: %s",
+		 why ? why : "error");
+	return refuse(x, r, msg);
+}
+
+/* ---- the hooks, continued ----------------------------------------------------- */
+
 static enum gw_verdict guard_in(void *self, struct gw_exchange *x, struct gw_refusal *r)
 {
 	struct gw_guard *g = self;
 	bool tool = is(x->method, "tools/call");
 	const char *name = json_string_value(json_object_get(x->params, "name"));
 	json_t *args = json_object_get(x->params, "arguments"), *copy;
-	struct gw_guard_verdict vd;
+	struct gw_guard_verdict vd = { 0 };
 	const struct scope *sc;
 
 	if (!tool && !is(x->method, "prompts/get"))
@@ -370,14 +531,14 @@ static enum gw_verdict guard_in(void *self, struct gw_exchange *x, struct gw_ref
 		snprintf(x->guard->tool, sizeof(x->guard->tool), "%s",
 			 name && strlen(name) <= GW_GUARD_TOOL_MAX ? name : "");
 	sc = scope_of(g->rules, x->server, tool ? name : NULL);
-	if (!sc->enabled || !sc->in.kinds || !args)
+	if (!sc->enabled || !args || !(sc->in.kinds || sc->restore_pii || sc->provider))
 		return GW_VERDICT_PASS;
 	/* arguments are shared with the request as the client sent it (the
 	 * record reads it): read first, and edit a copy only if needed */
-	if (gw_guard_walk(&sc->in, args, false, false, x->guard, &vd) || vd.block)
+	if (sc->in.kinds && (gw_guard_walk(&sc->in, args, false, false, x->guard, &vd) || vd.block))
 		return refuse_walk(x, r, false, &vd);
 	if (!vd.edit)
-		return GW_VERDICT_PASS;
+		return in_more(g, x, sc, false, r);
 	copy = json_deep_copy(args);
 	if (!copy || gw_guard_walk(&sc->in, copy, false, true, NULL, &vd) || vd.block) {
 		json_decref(copy);
@@ -385,7 +546,7 @@ static enum gw_verdict guard_in(void *self, struct gw_exchange *x, struct gw_ref
 		return refuse_walk(x, r, false, &vd);
 	}
 	json_object_set_new(x->params, "arguments", copy);
-	return GW_VERDICT_PASS;
+	return in_more(g, x, sc, true, r);
 }
 
 static enum gw_verdict guard_out(void *self, struct gw_exchange *x, struct gw_refusal *r)
@@ -395,6 +556,7 @@ static enum gw_verdict guard_out(void *self, struct gw_exchange *x, struct gw_re
 	json_t *v = json_object_get(x->response, "result");
 	struct gw_guard_verdict vd;
 	const struct scope *sc;
+	enum gw_verdict verdict;
 
 	if (!tool && !is(x->method, "tasks/result") && !is(x->method, "prompts/get") &&
 	    !is(x->method, "resources/read"))
@@ -402,18 +564,35 @@ static enum gw_verdict guard_out(void *self, struct gw_exchange *x, struct gw_re
 	sc = scope_of(g->rules, x->server, tool && x->guard ? x->guard->tool : NULL);
 	if (!v)
 		v = json_object_get(x->response, "error");
-	if (!sc->enabled || !v)
+	if (!v)
 		return GW_VERDICT_PASS;
+	if (!sc->enabled) /* a reload may have turned it off: the originals still go back */
+		return out_restore(x, v, r);
 	if (gw_guard_walk(&sc->out, v, true, true, x->guard, &vd) || vd.block)
 		return refuse_walk(x, r, true, &vd);
-	return GW_VERDICT_PASS;
+	if (!sc->provider)
+		return out_restore(x, v, r);
+	verdict = gw_guard_provider_check(g->asks, sc->provider, x, true, v, NULL, finish_out, r);
+	if (verdict == GW_VERDICT_ANSWERED && x->guard)
+		snprintf(x->guard->reason, sizeof(x->guard->reason), "%s", r->message);
+	return verdict;
+}
+
+static void guard_cancel(void *self, struct gw_guard_wait *wait)
+{
+	struct gw_guard *g = self;
+
+	gw_guard_provider_cancel(g->asks, wait);
 }
 
 struct gw_guard *gw_guard_new(struct gw_guard_rules *rules)
 {
 	struct gw_guard *g = calloc(1, sizeof(*g));
 
-	if (!g) {
+	if (g)
+		g->asks = gw_guard_asks_new();
+	if (!g || !g->asks) {
+		free(g);
 		gw_guard_rules_free(rules);
 		return NULL;
 	}
@@ -422,6 +601,7 @@ struct gw_guard *gw_guard_new(struct gw_guard_rules *rules)
 	g->stage.self = g;
 	g->stage.guard_in = guard_in;
 	g->stage.guard_out = guard_out;
+	g->stage.guard_cancel = guard_cancel;
 	return g;
 }
 
@@ -436,10 +616,16 @@ void gw_guard_set_rules(struct gw_guard *g, struct gw_guard_rules *rules)
 	g->rules = rules;
 }
 
+void gw_guard_set_curl(struct gw_guard *g, struct gw_curl *curl)
+{
+	gw_guard_asks_set_curl(g->asks, curl);
+}
+
 void gw_guard_free(struct gw_guard *g)
 {
 	if (!g)
 		return;
+	gw_guard_asks_free(g->asks);
 	gw_guard_rules_free(g->rules);
 	free(g);
 }

@@ -6,9 +6,11 @@
  * resources/read, and the error of any of them. What each detector kind
  * does (block, redact, warn, off) comes from guardrails: at the top level,
  * per server and per tool of a server (core/config_guard.h), resolved
- * once into rules when the configuration is loaded. Everything runs on the
- * loop and never parks: a call is scanned within its hook, with the
- * bounds of guard/walk.h. */
+ * once into rules when the configuration is loaded. The detectors run on
+ * the loop within the hook, with the bounds of guard/walk.h; restore_pii
+ * (guard/pii_restore.h) pseudonymizes the arguments and restores the
+ * answer; a provider (guard/provider.h) parks the call until its outside
+ * checker answers. */
 #ifndef GW_GUARD_STAGE_H
 #define GW_GUARD_STAGE_H
 
@@ -17,6 +19,7 @@
 #include "core/config-t.h"
 #include "core/exchange-t.h"
 
+struct gw_curl;
 struct gw_guard;
 struct gw_guard_rules;
 
@@ -35,6 +38,9 @@ struct gw_stage *gw_guard_stage(struct gw_guard *g);
 /* Run rules from now on (taken); the old ones are freed: nothing holds
  * them between two events. */
 void gw_guard_set_rules(struct gw_guard *g, struct gw_guard_rules *rules);
+/* Ask providers (guardrails.provider) over curl (borrowed; it must
+ * outlive g). Without it every question fails and on_error decides. */
+void gw_guard_set_curl(struct gw_guard *g, struct gw_curl *curl);
 /* Free g and its rules (NULL is fine); take its stage out of the
  * pipeline first. */
 void gw_guard_free(struct gw_guard *g);

@@ -111,6 +111,9 @@ void gw_call_free(struct gw_call *c)
 	}
 	if (c->our_token)
 		gw_map_del(&s->gw->progress, (const char *)&c->our_token, sizeof(c->our_token));
+	if (c->guard_log.state_free)
+		c->guard_log.state_free(c->guard_log.state); /* restore_pii's originals */
+	json_decref(c->guard_log.record_params);
 	json_decref(c->fwd_params);
 	json_decref(c->id);
 	json_decref(c->params);

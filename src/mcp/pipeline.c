@@ -357,7 +357,8 @@ static uint64_t record_call(struct gw_call *c, json_t *msg, struct gw_stage **by
 		return 0;
 	exchange_of(c, &x);
 	gw_pipeline_caller(c->who, rv, &x);
-	x.params = c->params;
+	/* a guard that kept values from the upstream keeps them from the record */
+	x.params = c->guard_log.record_params ? c->guard_log.record_params : c->params;
 	x.response = msg;
 	x.outcome = c->outcome;
 	x.error_code = err ? (int)json_integer_value(json_object_get(err, "code")) : 0;
