@@ -246,8 +246,10 @@ static int restore_text(struct rctx *c, const char *s, size_t len, struct gw_buf
 			from = off + 1;
 			continue;
 		}
-		if (gw_buf_append(out, s + at, off - at) || gw_buf_append(out, e->orig, e->len))
-			return GW_ENOMEM;
+		int rc = gw_buf_append(out, s + at, off - at);
+
+		if (rc || (rc = gw_buf_append(out, e->orig, e->len)))
+			return rc;
 		gw_guard_note(c->log, true, "pii", gw_detect_type_name(e->type), "restore", 1);
 		at = from = off + e->phlen;
 		*changed = true;
@@ -272,6 +274,7 @@ static int restore_bytes(struct rctx *c, const char *s, size_t len, struct gw_bu
 	if (rc) {
 		c->why = rc == GW_ETOOBIG ? "more than 32 MiB of restored text" : "out of memory";
 		gw_buf_free(out);
+		*changed = false;
 		return rc;
 	}
 	if (*changed)
