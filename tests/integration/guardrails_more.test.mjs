@@ -10,9 +10,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startGateway, connectClient, tempDir, ROOT, withGatewayLog } from './lib.mjs';
+import { startGateway, connectClient, tempDir, ROOT, BIN, withGatewayLog } from './lib.mjs';
 
 const LEAKY = join(ROOT, 'tests', 'fixtures', 'leaky-server.mjs');
 const EMAIL = 'alice.martin@example.org';
@@ -282,3 +283,32 @@ test('provider: a session closed while its call is parked frees the call', withG
   assert.equal(textOf(r), 'after close');
   assert.ok(!upstreamSaw(dir, 'both').includes('leaving'));
 }, () => gw));
+
+// ---- configuration ------------------------------------------------------------------
+
+test('config check refuses a restore_pii or a provider that makes no sense, naming file:line and key, never the URL', () => {
+  const d = tempDir();
+  const cases = [
+    ['guardrails:\n  input: { restore_pii: true }\n',
+      /:2: key 'guardrails\.input\.restore_pii': restore_pii puts PII back in the answer: put it under output/],
+    ['guardrails:\n  output: { restore_pii: yes }\n', /:2: key 'guardrails\.output\.restore_pii'/],
+    ['guardrails:\n  provider: { url: "http://127.0.0.1:1/x" }\n', /:2: key 'guardrails\.provider': a provider needs a type: webhook or none/],
+    ['guardrails:\n  provider: { type: webhook }\n', /:2: key 'guardrails\.provider': a webhook provider needs a url/],
+    ['guardrails:\n  provider: { type: webhook, url: "ftp://u:pw1234@h/x" }\n', /:2: key 'guardrails\.provider\.url': expected an http:\/\/ or https:\/\/ URL/],
+    ['guardrails:\n  provider: { type: webhook, url: "http://h/x", timeout: 90s }\n', /:2: key 'guardrails\.provider\.timeout': a provider's timeout is above 0 and at most 60s/],
+    ['guardrails:\n  provider: { type: webhook, url: "http://h/x", on_error: ignore }\n', /:2: key 'guardrails\.provider\.on_error'/],
+    ['servers:\n  s:\n    command: x\n    guardrails:\n      tools:\n        t: { provider: { type: kafka } }\n', /:6: key 'servers\.s\.guardrails\.tools\.t\.provider\.type'/],
+  ];
+  for (const [text, says] of cases) {
+    writeFileSync(join(d, 'g.yaml'), text);
+    const r = spawnSync(BIN, ['config', 'check', '-c', join(d, 'g.yaml')], { encoding: 'utf8' });
+    assert.equal(r.status, 1, text);
+    assert.match(r.stderr, says);
+    assert.ok(!r.stderr.includes('pw1234'), r.stderr);
+  }
+  writeFileSync(join(d, 'g.yaml'), 'guardrails:\n  output: { restore_pii: true }\n  provider: { type: webhook, name: chk, url: "https://u:pw1234@h.example/x", timeout: 500ms, on_error: allow }\n' +
+    'servers:\n  s:\n    command: x\n    guardrails: { provider: { type: none }, output: { restore_pii: false } }\n');
+  const ok = spawnSync(BIN, ['config', 'check', '-c', join(d, 'g.yaml')], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.ok(!ok.stdout.includes('pw1234') && !ok.stderr.includes('pw1234'));
+});
