@@ -228,6 +228,7 @@ static int restore_text(struct rctx *c, const char *s, size_t len, struct gw_buf
 			bool *changed)
 {
 	size_t at = 0, from = 0;
+	int rc;
 
 	*changed = false;
 	while (len - from >= PREFIX_LEN) {
@@ -246,9 +247,10 @@ static int restore_text(struct rctx *c, const char *s, size_t len, struct gw_buf
 			from = off + 1;
 			continue;
 		}
-		int rc = gw_buf_append(out, s + at, off - at);
-
-		if (rc || (rc = gw_buf_append(out, e->orig, e->len)))
+		rc = gw_buf_append(out, s + at, off - at);
+		if (rc == 0)
+			rc = gw_buf_append(out, e->orig, e->len);
+		if (rc)
 			return rc;
 		gw_guard_note(c->log, true, "pii", gw_detect_type_name(e->type), "restore", 1);
 		at = from = off + e->phlen;

@@ -132,10 +132,14 @@ static int replace_all(const struct gw_provider_redaction *r, const char *s, siz
 		       struct gw_buf *out, size_t *count)
 {
 	size_t at = 0;
-	const char *p;
 
-	while (len - at >= r->len && (p = memmem(s + at, len - at, r->text, r->len))) {
-		size_t off = (size_t)(p - s);
+	while (len - at >= r->len) {
+		const char *p = memmem(s + at, len - at, r->text, r->len);
+		size_t off;
+
+		if (!p)
+			break;
+		off = (size_t)(p - s);
 
 		if (gw_buf_append(out, s + at, off - at) ||
 		    gw_buf_printf(out, "[REDACTED:%s]", r->type) < 0)

@@ -447,9 +447,13 @@ static enum gw_verdict in_pseudonymize(struct gw_exchange *x, const struct scope
 		rc = GW_ESTATE;
 		why = "no place to keep the originals";
 	}
-	if (rc == 0 && !owned && !(args = copy = json_deep_copy(args))) {
-		rc = GW_ENOMEM;
-		why = "out of memory";
+	if (rc == 0 && !owned) {
+		copy = json_deep_copy(args);
+		args = copy;
+		if (!copy) {
+			rc = GW_ENOMEM;
+			why = "out of memory";
+		}
 	}
 	if (rc == 0) {
 		map = x->guard->state;
