@@ -278,7 +278,7 @@ static int create_private(const char *path, char *err, size_t errlen)
 		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
 	}
 	if (fd < 0) {
-		gw_file_fail(err, errlen, path, "cannot create: %s", strerror(errno));
+		gw_file_fail(err, errlen, path, "cannot open: %s", strerror(errno));
 		return GW_EIO;
 	}
 	close(fd);
@@ -287,7 +287,7 @@ static int create_private(const char *path, char *err, size_t errlen)
 		bool nolink = errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP;
 
 		if (!nolink || (access(path, F_OK) != 0 && rename(tmp, path) != 0)) {
-			gw_file_fail(err, errlen, path, "cannot create: %s", strerror(errno));
+			gw_file_fail(err, errlen, path, "cannot open: %s", strerror(errno));
 			rc = GW_EIO;
 		}
 	}
