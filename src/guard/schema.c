@@ -37,6 +37,11 @@ struct bound {
 	double d;
 };
 
+struct prop {                   /* properties entry */
+	const char *name;           /* borrowed from the schema's JSON */
+	uint32_t node;
+};
+
 struct pprop {                  /* patternProperties entry */
 	pcre2_code *re;
 	uint32_t node;
@@ -48,8 +53,9 @@ struct node {
 	struct bound min, max;
 	size_t min_len, max_len;    /* code points; max SIZE_MAX: none */
 	pcre2_code *pattern;
-	struct gw_map props;        /* member name -> node index + 1 */
-	const json_t *props_obj;    /* properties, in schema order */
+	struct prop *props;         /* properties, in schema order */
+	size_t n_props;
+	const json_t *props_obj;    /* the same, to look a member name up */
 	const json_t *required;     /* array of strings */
 	uint32_t additional;        /* additionalProperties */
 	struct pprop *pprops;
@@ -152,7 +158,6 @@ static uint32_t new_node(struct comp *c)
 	memset(n, 0, sizeof(*n));
 	n->max_len = n->max_items = n->max_props = SIZE_MAX;
 	n->additional = n->items = n->not_ = n->ref = NONE;
-	gw_map_init(&n->props);
 	return (uint32_t)s->n++;
 }
 
@@ -312,19 +317,22 @@ static void compile_object(struct comp *c, const json_t *o, uint32_t ni)
 	const char *k;
 	uint32_t sub;
 
-	if (json_is_object(props)) {
+	if (json_is_object(props) && json_object_size(props)) {
+		struct prop *a = calloc(json_object_size(props), sizeof(*a));
+
+		if (!a) {
+			fail(c, "out of memory");
+			return;
+		}
+		NODE(c, ni)->props = a;
 		NODE(c, ni)->props_obj = props;
 		json_object_foreach((json_t *)props, k, v) {
 			sub = compile_node(c, v, k); /* notes name the member */
 			if (c->failed)
 				return;
-			if (gw_map_put(&NODE(c, ni)->props, k, strlen(k),
-				       (void *)(uintptr_t)(sub + 1u)) != 0) {
-				fail(c, "out of memory");
-				return;
-			}
+			NODE(c, ni)->props[NODE(c, ni)->n_props++] = (struct prop){ k, sub };
 		}
-	} else if (props) {
+	} else if (props && !json_is_object(props)) {
 		note(c, "properties", "not an object: ignored");
 	}
 	req = json_object_get(o, "required");
@@ -609,7 +617,7 @@ void gw_schema_free(struct gw_schema *s)
 		for (size_t k = 0; k < n->n_pprops; k++)
 			pcre2_code_free(n->pprops[k].re);
 		free(n->pprops);
-		gw_map_free(&n->props);
+		free(n->props);
 		free(n->prefix);
 		free(n->any_of);
 		free(n->one_of);
@@ -961,7 +969,7 @@ static int check_member(struct check *c, const struct node *n, const char *k, co
 			const struct seg *at, int depth)
 {
 	struct seg s = { at, k, 0 };
-	bool known = gw_map_get(&n->props, k, strlen(k)) != NULL;
+	bool known = n->props_obj && json_object_get(n->props_obj, k);
 	int rc;
 
 	for (size_t p = 0; p < n->n_pprops; p++) {
@@ -1008,14 +1016,13 @@ static int check_object(struct check *c, const struct node *n, const json_t *v,
 	if (json_object_size(v) > n->max_props)
 		return invalid(c, at, "maxProperties", "must have at most %zu properties",
 			       n->max_props);
-	json_object_foreach((json_t *)n->props_obj, k, m) {
-		const json_t *mv = json_object_get(v, k);
-		void *sub = mv ? gw_map_get(&n->props, k, strlen(k)) : NULL;
-		struct seg s = { at, k, 0 };
+	for (i = 0; i < n->n_props; i++) {
+		const json_t *mv = json_object_get(v, n->props[i].name);
+		struct seg s = { at, n->props[i].name, 0 };
 
-		if (!sub)
+		if (!mv)
 			continue;
-		rc = check_node(c, (uint32_t)((uintptr_t)sub - 1u), mv, &s, depth + 1);
+		rc = check_node(c, n->props[i].node, mv, &s, depth + 1);
 		if (rc)
 			return rc;
 	}

@@ -369,19 +369,25 @@ static const struct gw_schema *schema_of(struct gw_guard *g, const struct gw_exc
 	const json_t *schema = json_object_get(x->tool_def, "inputSchema");
 	const char *srv = x->server ? x->server : "";
 	const struct gw_schema *s;
+	const char *part[3] = { x->tool_hash, srv, tool };
 	char key[400], err[160];
-	size_t n_notes = 0;
+	size_t n_notes = 0, klen = 0;
 	bool fresh = false;
-	int klen;
 
 	if (!schema || !x->tool_hash)
 		return NULL;
-	/* the hash names the definition; the names make the log's line */
-	klen = snprintf(key, sizeof(key), "%s\n%s\n%s", x->tool_hash, srv, tool);
-	if (klen < 0)
-		return NULL;
-	s = gw_schema_cache_get(g->schemas, key, (size_t)klen < sizeof(key) ? (size_t)klen : sizeof(key) - 1,
-				schema, &fresh, err, sizeof(err));
+	/* "hash\nserver\ntool": the hash names the definition, the names make
+	 * the log's line (a name cut short here changes nothing) */
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = strlen(part[i]);
+
+		n = n < sizeof(key) - 1 - klen ? n : sizeof(key) - 1 - klen;
+		memcpy(key + klen, part[i], n);
+		klen += n;
+		if (i < 2 && klen < sizeof(key) - 1)
+			key[klen++] = '\n';
+	}
+	s = gw_schema_cache_get(g->schemas, key, klen, schema, &fresh, err, sizeof(err));
 	if (fresh && !s)
 		GW_WARN("guardrails", "server '%s' tool '%.128s': its inputSchema is not checked: %s",
 			srv, tool, err);
