@@ -103,7 +103,7 @@ test('block: a long value is never echoed in the refusal or the record', withGat
 
 test('block: good arguments pass unchanged, and the record has no schema note', withGatewayLog(async () => {
   const n = recordsIn(dir).length;
-  // 1.0 is an integer (JSON Schema 2020-12); lengths count characters, not bytes
+  // maxLength counts characters, not bytes: 'héllo€' is 6 characters, 9 bytes
   const args = { count: 3, label: 'héllo€', mode: 'fast' };
   const r = await client.callTool({ name: 'strict__count', arguments: args });
   assert.deepEqual(JSON.parse(r.content[0].text), args);
