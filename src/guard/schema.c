@@ -1198,7 +1198,13 @@ struct gw_schema_cache {
 	struct gw_map map;          /* key -> struct centry */
 	struct centry **ring;       /* insertion order, oldest at head */
 	size_t max, head, n;
+	size_t nodes;               /* of every schema held */
 };
+
+static size_t nodes_of(const struct centry *e)
+{
+	return e->s ? e->s->n : 1;
+}
 
 struct gw_schema_cache *gw_schema_cache_new(size_t max)
 {
@@ -1267,15 +1273,19 @@ const struct gw_schema *gw_schema_cache_get(struct gw_schema_cache *c, const cha
 			snprintf(err, errlen, "out of memory");
 			return NULL;
 		}
-		if (c->n == c->max) { /* the oldest goes */
+		/* the oldest go, until there is room (the new one always stays) */
+		while (c->n && (c->n == c->max ||
+				c->nodes + nodes_of(e) > GW_SCHEMA_CACHE_MAX_NODES)) {
 			struct centry *old = c->ring[c->head];
 
 			gw_map_del(&c->map, old->key, old->klen);
+			c->nodes -= nodes_of(old);
 			centry_free(old);
 			c->head = (c->head + 1) % c->max;
 			c->n--;
 		}
 		c->ring[(c->head + c->n++) % c->max] = e;
+		c->nodes += nodes_of(e);
 		*fresh = true;
 	}
 	if (!e->s)

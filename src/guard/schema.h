@@ -32,6 +32,7 @@
 #define GW_SCHEMA_DEFAULT_STEPS 200000u /* check steps of one instance */
 #define GW_SCHEMA_MSG_MAX 160           /* bytes of a failure message, NUL included */
 #define GW_SCHEMA_CACHE_MAX 1024        /* compiled schemas a cache keeps */
+#define GW_SCHEMA_CACHE_MAX_NODES 262144u /* and their subschemas, all together */
 
 struct gw_schema;
 
@@ -74,8 +75,9 @@ struct gw_schema_cache *gw_schema_cache_new(size_t max);
 /* Free c and every schema in it (NULL is fine). */
 void gw_schema_cache_free(struct gw_schema_cache *c);
 /* The schema compiled from schema under key (klen bytes: server, tool and
- * definition hash), compiled now if the key is new; the oldest entry goes
- * when the cache is full. *fresh: compiled by this call (log its note
+ * definition hash), compiled now if the key is new; the oldest entries go
+ * when the cache holds more than its max schemas or
+ * GW_SCHEMA_CACHE_MAX_NODES subschemas. *fresh: compiled by this call (log its note
  * once). NULL when it does not compile (remembered: not tried again for
  * this key), with the reason in err (fresh: just now), or out of memory. */
 const struct gw_schema *gw_schema_cache_get(struct gw_schema_cache *c, const char *key,

@@ -455,6 +455,39 @@ static void test_cache(void **state)
 	json_decref(b);
 }
 
+/* The cache holds at most GW_SCHEMA_CACHE_MAX_NODES subschemas in all:
+ * big schemas push the oldest out before the count of entries does. */
+static void test_cache_nodes(void **state)
+{
+	struct gw_schema_cache *c = gw_schema_cache_new(0);
+	json_t *big = json_object(), *props = json_object();
+	const struct gw_schema *x;
+	size_t per = GW_SCHEMA_MAX_NODES - 1, fits = GW_SCHEMA_CACHE_MAX_NODES / GW_SCHEMA_MAX_NODES;
+	char err[200], key[16];
+	bool fresh;
+
+	(void)state;
+	for (size_t i = 0; i < per; i++) {
+		snprintf(key, sizeof(key), "p%zu", i);
+		json_object_set_new(props, key, json_true());
+	}
+	json_object_set_new(big, "properties", props);
+	for (size_t i = 0; i <= fits; i++) {
+		snprintf(key, sizeof(key), "k%zu", i);
+		x = gw_schema_cache_get(c, key, strlen(key), big, &fresh, err, sizeof(err));
+		assert_non_null(x);
+		assert_true(fresh);
+	}
+	/* the first went to make room; the last ones stay */
+	assert_non_null(gw_schema_cache_get(c, "k0", 2, big, &fresh, err, sizeof(err)));
+	assert_true(fresh);
+	snprintf(key, sizeof(key), "k%zu", fits);
+	assert_non_null(gw_schema_cache_get(c, key, strlen(key), big, &fresh, err, sizeof(err)));
+	assert_false(fresh);
+	gw_schema_cache_free(c);
+	json_decref(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_deep_instance),
 		cmocka_unit_test(test_bad_pattern_match_limit),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_cache_nodes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
