@@ -50,8 +50,12 @@ done
 } | tee "$OUT/cost.txt"
 { echo '```'; cat "$OUT/cost.txt"; echo '```'; } | results_section "$title (bench/audit.sh)"
 
-# The file sink alone (bench/audit_file.c, built by make bench-audit).
+# The sinks alone (bench/audit_file.c, built by make bench-audit): the file
+# sink as fast as it takes records, then the file and SQLite sinks with 16
+# records in flight, each batch waited for, as commit-before-answer does.
 if [ "$FEATURE" = sqlite ] && [ "$cpus" = 0 ] && [ -x "$ROOT/build/bench/audit_file" ]; then
-  "$ROOT/build/bench/audit_file" | tee "$OUT/audit_file.txt"
-  { echo '```'; cat "$OUT/audit_file.txt"; echo '```'; } | results_section "Audit file sink (bench/audit_file.c)"
+  { "$ROOT/build/bench/audit_file"
+    "$ROOT/build/bench/audit_file" 200000 /tmp file 16
+    "$ROOT/build/bench/audit_file" 200000 /tmp sqlite 16; } | tee "$OUT/audit_file.txt"
+  { echo '```'; cat "$OUT/audit_file.txt"; echo '```'; } | results_section "Audit sinks (bench/audit_file.c)"
 fi

@@ -500,6 +500,16 @@ bool gw_catalog_tool_refused(const struct gw_catalog_view *v, struct gw_sup *sup
 	return true;
 }
 
+bool gw_catalog_tool_def(const struct gw_sup *sup, const char *orig, const json_t **def,
+			 const char **hash)
+{
+	json_t *e = orig ? json_object_get(sup->lists[GW_LIST_TOOLS].pins, orig) : NULL;
+
+	*def = json_object_get(e, "def");
+	*hash = json_string_value(json_object_get(e, "hash"));
+	return *def && *hash;
+}
+
 /* The items of sup's list of kind that the filter lets through, as the
  * client sees them, appended to out. */
 static void merge_one(const struct gw_catalog_view *v, struct gw_sup *sup, enum gw_list_kind kind,

@@ -57,6 +57,12 @@ int gw_catalog_parse_cursor(json_t *params, size_t *offset);
  * definition is recorded if it was never seen (loop only). */
 bool gw_catalog_tool_refused(const struct gw_catalog_view *v, struct gw_sup *sup,
 			     const char *name, const char *orig, char *msg, size_t cap);
+/* sup's tool orig as its upstream listed it, and its definition's hash
+ * (guard/pin.h), both borrowed from sup's list until it is fetched again;
+ * false when not known (the list not reviewed by gw_catalog_tool_refused(),
+ * or a definition too big to pin). */
+bool gw_catalog_tool_def(const struct gw_sup *sup, const char *orig, const json_t **def,
+			 const char **hash);
 
 /* The view that owns gateway name of kind (the first in config order that
  * offers it; in scope), with *orig its own name for it; NULL: nobody. */

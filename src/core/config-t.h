@@ -154,6 +154,7 @@ enum gw_guard_kind {
 	GW_GUARD_PII,
 	GW_GUARD_INJECTION,
 	GW_GUARD_KEYWORDS,
+	GW_GUARD_SCHEMA,            /* tool arguments against the inputSchema (guard/schema.h) */
 	GW_GUARD_NKINDS,
 };
 

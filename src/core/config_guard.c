@@ -24,6 +24,7 @@ static const char *const kind_names[GW_GUARD_NKINDS] = {
 	[GW_GUARD_PII] = "pii",
 	[GW_GUARD_INJECTION] = "injection",
 	[GW_GUARD_KEYWORDS] = "keywords",
+	[GW_GUARD_SCHEMA] = "schema",
 };
 
 static const char *const action_names[] = {
@@ -42,6 +43,9 @@ static const unsigned char default_in[GW_GUARD_NKINDS] = {
 	[GW_GUARD_PII] = GW_GUARD_OFF,
 	[GW_GUARD_INJECTION] = GW_GUARD_WARN,
 	[GW_GUARD_KEYWORDS] = GW_GUARD_BLOCK,
+	/* schema: warn, not block: a server's inputSchema is often stricter
+	 * than the server itself (docs/guardrails.md, "Schema") */
+	[GW_GUARD_SCHEMA] = GW_GUARD_WARN,
 };
 
 static const unsigned char default_out[GW_GUARD_NKINDS] = {
@@ -49,6 +53,7 @@ static const unsigned char default_out[GW_GUARD_NKINDS] = {
 	[GW_GUARD_PII] = GW_GUARD_OFF,
 	[GW_GUARD_INJECTION] = GW_GUARD_WARN,
 	[GW_GUARD_KEYWORDS] = GW_GUARD_BLOCK,
+	[GW_GUARD_SCHEMA] = GW_GUARD_OFF, /* checks requests only */
 };
 
 enum gw_guard_action gw_cfgguard_default(bool out, enum gw_guard_kind k)
@@ -90,7 +95,7 @@ static int set_kinds(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 	int rc = 0;
 
 	if (v->kind != GW_YAML_SEQ)
-		return gw_yaml_type_fail(d, v, "a list of detector kinds (secrets, pii, injection, keywords)");
+		return gw_yaml_type_fail(d, v, "a list of detector kinds (secrets, pii, injection, keywords, schema)");
 	for (size_t i = 0; i < v->n && rc == 0; i++) {
 		size_t old = gw_yaml_path_push_index(d, i), len = 0, k;
 		char *s = NULL;
@@ -101,8 +106,11 @@ static int set_kinds(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 				break;
 		if (rc == 0 && k == GW_GUARD_NKINDS)
 			rc = gw_yaml_fail(d, v->items[i]->line,
-					  "unknown detector kind '%s': secrets, pii, injection or keywords",
+					  "unknown detector kind '%s': secrets, pii, injection, keywords or schema",
 					  gw_yaml_show(d, s, len));
+		else if (rc == 0 && k == GW_GUARD_SCHEMA && act == GW_GUARD_REDACT)
+			rc = gw_yaml_fail(d, v->items[i]->line,
+					  "schema cannot be redacted: block, warn or off");
 		else if (rc == 0 && dir->action[k] != GW_GUARD_INHERIT && dir->action[k] != act)
 			rc = gw_yaml_fail(d, v->items[i]->line,
 					  "'%s' is also listed under %s: one action per kind and direction",
@@ -247,10 +255,18 @@ static int set_input(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 static int set_output(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 		      const struct gw_cfgval_key *key, void *obj)
 {
+	struct gw_guard_dir_conf *out = &((struct gw_guard_conf *)obj)->out;
+	int rc;
+
 	(void)key;
-	return gw_cfgval_walk_map(d, v,
-				  "a mapping with block, redact, warn, off, keywords, drop_fields and restore_pii",
-				  out_keys, N_ELEMS(out_keys), &((struct gw_guard_conf *)obj)->out);
+	rc = gw_cfgval_walk_map(d, v,
+				"a mapping with block, redact, warn, off, keywords, drop_fields and restore_pii",
+				out_keys, N_ELEMS(out_keys), out);
+	/* schema checks tool arguments: "off" is the only word for it here */
+	if (rc == 0 && out->action[GW_GUARD_SCHEMA] != GW_GUARD_INHERIT &&
+	    out->action[GW_GUARD_SCHEMA] != GW_GUARD_OFF)
+		rc = gw_yaml_fail(d, v->line, "schema checks tool arguments: put it under input");
+	return rc;
 }
 
 /* ---- levels ------------------------------------------------------------ */

@@ -33,7 +33,7 @@ void gw_cfgguard_free(struct gw_guard_conf *g);
 /* What kind k does in a direction (out: on answers) when no level says:
  * docs/guardrails.md, "Defaults". Never GW_GUARD_INHERIT. */
 enum gw_guard_action gw_cfgguard_default(bool out, enum gw_guard_kind k);
-/* "secrets", "pii", "injection", "keywords"; "unknown" past them. */
+/* "secrets", "pii", "injection", "keywords", "schema"; "unknown" past them. */
 const char *gw_cfgguard_kind_name(enum gw_guard_kind k);
 /* "off", "warn", "redact", "block" ("inherit" for GW_GUARD_INHERIT). */
 const char *gw_cfgguard_action_name(enum gw_guard_action a);

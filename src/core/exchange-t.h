@@ -110,6 +110,9 @@ struct gw_exchange {
 	json_t *params;               /* guard in: the params going upstream (may be edited);
 				       * record: the params the client sent */
 	json_t *response;             /* guard out: the answer (may be edited); record: the answer */
+	const json_t *tool_def;       /* guard in, tools/call: the tool as its upstream listed it;
+				       * NULL: not known */
+	const char *tool_hash;        /* and its definition's hash (guard/pin.h) */
 	enum gw_stage_id stage;       /* record: the stage that answered */
 	enum gw_outcome outcome;      /* record: how it ended */
 	int error_code;               /* record: the JSON-RPC error code, 0 if none */

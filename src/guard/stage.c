@@ -13,10 +13,12 @@
 #include "core/config_guard.h"
 #include "core/err.h"
 #include "core/jsonrpc.h"
+#include "core/log.h"
 #include "core/util.h"
 #include "guard/detect.h"
 #include "guard/pii_restore.h"
 #include "guard/provider.h"
+#include "guard/schema.h"
 #include "guard/walk.h"
 
 _Static_assert(GW_DETECT_SECRETS == 1u << GW_GUARD_SECRETS &&
@@ -72,6 +74,7 @@ struct gw_guard {
 	struct gw_stage stage;
 	struct gw_guard_rules *rules;
 	struct gw_guard_asks *asks;   /* the provider's questions in flight */
+	struct gw_schema_cache *schemas; /* inputSchemas compiled, kept across reloads */
 };
 
 /* ---- building the rules ------------------------------------------------- */
@@ -206,6 +209,7 @@ static int resolve_dir(struct gw_guard_rules *r, const struct levels *lv, bool o
 		if (dir->action[k] != GW_GUARD_OFF)
 			dir->kinds |= 1u << k;
 	}
+	dir->kinds &= GW_DETECT_ALL; /* schema is not the walk's: check_schema() */
 	for (size_t l = 3; l-- > 0;) {
 		if (lv->v[l] && dir_of(lv->v[l], out)->has_keywords)
 			kw = &dir_of(lv->v[l], out)->keywords;
@@ -425,6 +429,91 @@ static enum gw_verdict refuse_walk(struct gw_exchange *x, struct gw_refusal *r, 
 	return refuse(x, r, why);
 }
 
+/* ---- schema (guard/schema.h) ---------------------------------------------- */
+
+/* Compile x's tool's inputSchema, once per definition: NULL when it has
+ * none or it cannot be compiled (said once in the log). */
+static const struct gw_schema *schema_of(struct gw_guard *g, const struct gw_exchange *x,
+					 const char *tool)
+{
+	const json_t *schema = json_object_get(x->tool_def, "inputSchema");
+	const char *srv = x->server ? x->server : "";
+	const struct gw_schema *s;
+	const char *part[3] = { x->tool_hash, srv, tool };
+	char key[400], err[160];
+	size_t n_notes = 0, klen = 0;
+	bool fresh = false;
+
+	if (!schema || !x->tool_hash)
+		return NULL;
+	/* "hash\nserver\ntool": the hash names the definition, the names make
+	 * the log's line (a name cut short here changes nothing) */
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = strlen(part[i]);
+
+		n = n < sizeof(key) - 1 - klen ? n : sizeof(key) - 1 - klen;
+		memcpy(key + klen, part[i], n);
+		klen += n;
+		if (i < 2 && klen < sizeof(key) - 1)
+			key[klen++] = '\n';
+	}
+	s = gw_schema_cache_get(g->schemas, key, klen, schema, &fresh, err, sizeof(err));
+	if (fresh && !s)
+		GW_WARN("guardrails", "server '%s' tool '%.128s': its inputSchema is not checked: %s",
+			srv, tool, err);
+	else if (fresh && gw_schema_note(s, &n_notes))
+		GW_WARN("guardrails", "server '%s' tool '%.128s': inputSchema keyword %s (%zu "
+			"keyword%s ignored)", srv, tool, gw_schema_note(s, &n_notes), n_notes,
+			n_notes == 1 ? "" : "s");
+	return s;
+}
+
+/* The schema guardrail: x's arguments (args, NULL: none) against its
+ * tool's inputSchema. Block answers -32602 (invalid params) naming the
+ * first failing path and keyword; warn notes the keyword and passes. A
+ * check that cannot finish (its bounds) is refused when blocking. */
+static enum gw_verdict check_schema(struct gw_guard *g, struct gw_exchange *x,
+				    const struct scope *sc, const char *tool, const json_t *args,
+				    struct gw_refusal *r)
+{
+	enum gw_guard_action a = (enum gw_guard_action)sc->in.action[GW_GUARD_SCHEMA];
+	const struct gw_schema *s = a != GW_GUARD_OFF ? schema_of(g, x, tool ? tool : "") : NULL;
+	const char *act = gw_cfgguard_action_name(a);
+	struct gw_schema_result res;
+	json_t *none = NULL;
+	char why[sizeof(r->message)];
+	int rc;
+
+	if (!s) {
+		if (a != GW_GUARD_OFF && json_object_get(x->tool_def, "inputSchema") && x->tool_hash)
+			gw_guard_note(x->guard, false, "schema", "unsupported_schema", "warn", 1);
+		return GW_VERDICT_PASS;
+	}
+	if (!args)
+		args = none = json_object(); /* no arguments: checked as {} */
+	rc = args ? gw_schema_check(s, args, "arguments", 0, &res) : GW_ENOMEM;
+	json_decref(none);
+	if (rc) {
+		gw_guard_note(x->guard, false, "schema", "unchecked", act, 1);
+		if (a != GW_GUARD_BLOCK)
+			return GW_VERDICT_PASS;
+		if (snprintf(why, sizeof(why), "guardrail input.schema could not check the "
+			     "arguments: %s", rc == GW_ENOMEM ? "out of memory" : res.message) < 0)
+			why[0] = '\0';
+		return refuse(x, r, why);
+	}
+	if (res.valid)
+		return GW_VERDICT_PASS;
+	gw_guard_note(x->guard, false, "schema", res.keyword, act, 1);
+	if (a != GW_GUARD_BLOCK)
+		return GW_VERDICT_PASS;
+	snprintf(why, sizeof(why), "guardrail input.schema: %s", res.message);
+	refuse(x, r, why);
+	r->code = GW_RPC_INVALID_PARAMS; /* the client's arguments: docs/guardrails.md, "Schema" */
+	return GW_VERDICT_ANSWERED;
+}
+
+
 /* ---- restore_pii and the provider ------------------------------------------ */
 
 /* restore_pii on a request: PII in the arguments becomes placeholders,
@@ -535,7 +624,11 @@ static enum gw_verdict guard_in(void *self, struct gw_exchange *x, struct gw_ref
 		snprintf(x->guard->tool, sizeof(x->guard->tool), "%s",
 			 name && strlen(name) <= GW_GUARD_TOOL_MAX ? name : "");
 	sc = scope_of(g->rules, x->server, tool ? name : NULL);
-	if (!sc->enabled || !args || !(sc->in.kinds || sc->restore_pii || sc->provider))
+	if (!sc->enabled)
+		return GW_VERDICT_PASS;
+	if (tool && check_schema(g, x, sc, name, args, r) != GW_VERDICT_PASS)
+		return GW_VERDICT_ANSWERED;
+	if (!args || !(sc->in.kinds || sc->restore_pii || sc->provider))
 		return GW_VERDICT_PASS;
 	/* arguments are shared with the request as the client sent it (the
 	 * record reads it): read first, and edit a copy only if needed */
@@ -593,9 +686,15 @@ struct gw_guard *gw_guard_new(struct gw_guard_rules *rules)
 {
 	struct gw_guard *g = calloc(1, sizeof(*g));
 
-	if (g)
+	if (g) {
 		g->asks = gw_guard_asks_new();
-	if (!g || !g->asks) {
+		g->schemas = gw_schema_cache_new(0);
+	}
+	if (!g || !g->asks || !g->schemas) {
+		if (g) {
+			gw_guard_asks_free(g->asks);
+			gw_schema_cache_free(g->schemas);
+		}
 		free(g);
 		gw_guard_rules_free(rules);
 		return NULL;
@@ -631,5 +730,6 @@ void gw_guard_free(struct gw_guard *g)
 		return;
 	gw_guard_asks_free(g->asks);
 	gw_guard_rules_free(g->rules);
+	gw_schema_cache_free(g->schemas);
 	free(g);
 }

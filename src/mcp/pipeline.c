@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "auth/principal-t.h"
+#include "catalog/catalog.h"
 #include "core/jsonrpc.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -219,6 +220,10 @@ static enum gw_verdict guards(struct gw_call *c, struct gw_stage *st, bool out, 
 		x.response = payload;
 	else
 		x.params = payload;
+	/* the schema guardrail checks the arguments against the tool as listed */
+	if (!out && c->sup && strcmp(c->method, "tools/call") == 0)
+		gw_catalog_tool_def(c->sup, json_string_value(json_object_get(payload, "name")),
+				    &x.tool_def, &x.tool_hash);
 	x.wait = &c->guard;
 	x.resume = guard_resume;
 	x.guard = &c->guard_log;

@@ -249,17 +249,50 @@ static int tx_end(struct gw_store *st, int rc)
 
 /* SQLite would create the file with the umask's mode; the store holds the
  * pepper and key hashes, so it is created private. SQLite gives the -wal
- * and -shm files the database file's mode. */
+ * and -shm files the database file's mode.
+ *
+ * Never by open() and close() of the store itself: POSIX locks belong to
+ * the process, and closing any descriptor of a file drops every lock the
+ * process holds on it, those of SQLite connections on other threads too
+ * (the audit writer's, the pins' worker). Another process could then take
+ * the store for its own, checkpoint it and delete the -wal and -shm files
+ * under a live connection, whose commits would go to a deleted file: not
+ * seen by readers until a checkpoint, lost in a crash, and a database
+ * corrupted when both WALs are checkpointed. So a new store is made as a
+ * private file of another name and linked into place, which fails with
+ * EEXIST, harmlessly, when it is there. */
 static int create_private(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	char tmp[4096];
+	int fd, rc = 0;
 
+	if (access(path, F_OK) == 0)
+		return 0;
+	if (snprintf(tmp, sizeof(tmp), "%s.new-%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+		gw_file_fail(err, errlen, path, "path too long");
+		return GW_EINVAL;
+	}
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0 && errno == EEXIST) { /* left by a process of this pid that died */
+		unlink(tmp);
+		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+	}
 	if (fd < 0) {
 		gw_file_fail(err, errlen, path, "cannot open: %s", strerror(errno));
 		return GW_EIO;
 	}
 	close(fd);
-	return 0;
+	if (link(tmp, path) != 0 && errno != EEXIST) {
+		/* a file system without hard links: a rename, if still absent */
+		bool nolink = errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP;
+
+		if (!nolink || (access(path, F_OK) != 0 && rename(tmp, path) != 0)) {
+			gw_file_fail(err, errlen, path, "cannot open: %s", strerror(errno));
+			rc = GW_EIO;
+		}
+	}
+	unlink(tmp);
+	return rc;
 }
 
 static int exec_sql(struct gw_store *st, const char *sql, const char *what, const char *path,

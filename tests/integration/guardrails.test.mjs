@@ -414,7 +414,7 @@ test('config check refuses guardrails that make no sense, naming file:line and k
     ['guardrails:\n  input: { block: [secrets, pii], warn: [pii] }\n',
       /:2: key 'guardrails\.input\.warn\[0\]': 'pii' is also listed under block: one action per kind and direction/],
     ['guardrails:\n  output: { redact: [secret] }\n',
-      /:2: key 'guardrails\.output\.redact\[0\]': unknown detector kind 'secret': secrets, pii, injection or keywords/],
+      /:2: key 'guardrails\.output\.redact\[0\]': unknown detector kind 'secret': secrets, pii, injection, keywords or schema/],
     ['guardrails:\n  input: { drop_fields: [password] }\n',
       /:2: key 'guardrails\.input\.drop_fields': drop_fields applies to answers: put it under output/],
     ['guardrails:\n  tools: {}\n', /:2: key 'guardrails\.tools': unknown key/],

@@ -207,6 +207,9 @@ test('pin events are audit records (tool_pin)', T, async () => {
     await until(() => pins().some((r) => r.tool_name === 'weather' && /^changed sha256:/.test(r.reason)), 'no changed record', g);
     assert.ok(pins().some((r) => r.tool_name === 'calc' && r.mcp_server === 'p' && /^pinned sha256:[0-9a-f]{64}$/.test(r.reason)));
     assert.ok(pins().some((r) => r.tool_name === 'poisoned' && /^quarantined sha256:[0-9a-f]{64} hidden_tag$/.test(r.reason)));
+    // the record is made when the change is seen, the store row by the pins'
+    // worker a moment later: an operator acts on what pending lists
+    await until(() => /p__weather/.test(tools(g.cfg, 'pending').out), 'pending does not list the changed tool', g);
     assert.equal(tools(g.cfg, 'approve', 'p__weather').status, 0);
     await until(() => pins().some((r) => r.tool_name === 'weather' && /^approved /.test(r.reason)), 'no approved record', g);
   });
