@@ -61,6 +61,19 @@ export function fileLines(path) {
   return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l) : [];
 }
 
+// The lines of the file sink audit.jsonl in dir, and the record (its line
+// and parsed) of the first call of tool after the first n lines, waited for
+// (bounded): what the guardrails tests read.
+export const recordsIn = (dir) => fileLines(join(dir, 'audit.jsonl'));
+export async function recordAfter(dir, n, tool) {
+  for (let i = 0; i < 100; i++) {
+    const line = recordsIn(dir).slice(n).find((l) => JSON.parse(l).tool_name === tool);
+    if (line) return { line, rec: JSON.parse(line) };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`no record of ${tool}`);
+}
+
 // Rows of an SQLite sink's audit_logs, oldest first, read by the sqlite3
 // shell (not by mcpgw's code).
 export function sqliteRows(db, cols = 'seq, event_type, "user", mcp_server, tool_name, status, record, hash') {

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGateway, connectClient, tempDir, initSession, rpc, ROOT, BIN, withGatewayLog } from './lib.mjs';
+import { recordAfter, recordsIn } from './audit_lib.mjs';
 
 const LEAKY = join(ROOT, 'tests', 'fixtures', 'leaky-server.mjs');
 const AWS = 'AKIAIOSFODNN7EXAMPLE';
@@ -37,21 +38,6 @@ function upstreamSaw(dir, name) {
   return existsSync(p) ? readFileSync(p, 'utf8') : '';
 }
 
-function recordsIn(dir) {
-  const p = join(dir, 'audit.jsonl');
-  return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter(Boolean) : [];
-}
-
-// The record (as its line and parsed) of the first call of tool after the
-// first n records.
-async function recordAfter(dir, n, tool) {
-  for (let i = 0; i < 100; i++) {
-    const line = recordsIn(dir).slice(n).find((l) => JSON.parse(l).tool_name === tool);
-    if (line) return { line, rec: JSON.parse(line) };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`no record of ${tool}`);
-}
 
 const textOf = (r) => r.content.map((c) => c.text).join('|');
 

@@ -14,6 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startGateway, connectClient, tempDir, ROOT, BIN, withGatewayLog } from './lib.mjs';
+import { recordAfter, recordsIn } from './audit_lib.mjs';
 
 const LEAKY = join(ROOT, 'tests', 'fixtures', 'leaky-server.mjs');
 const EMAIL = 'alice.martin@example.org';
@@ -33,19 +34,6 @@ function upstreamSaw(dir, name) {
 
 const lastSeen = (dir, name) => JSON.parse(upstreamSaw(dir, name).trim().split('\n').pop());
 
-function recordsIn(dir) {
-  const p = join(dir, 'audit.jsonl');
-  return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter(Boolean) : [];
-}
-
-async function recordAfter(dir, n, tool) {
-  for (let i = 0; i < 100; i++) {
-    const line = recordsIn(dir).slice(n).find((l) => JSON.parse(l).tool_name === tool);
-    if (line) return { line, rec: JSON.parse(line) };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`no record of ${tool}`);
-}
 
 const textOf = (r) => r.content.map((c) => c.text).join('|');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

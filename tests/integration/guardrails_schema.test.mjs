@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGateway, connectClient, tempDir, ROOT, BIN, withGatewayLog } from './lib.mjs';
+import { recordAfter, recordsIn } from './audit_lib.mjs';
 
 const FIXTURE = join(ROOT, 'tests', 'fixtures', 'schema-server.mjs');
 
@@ -26,19 +27,6 @@ function upstreamCalls(dir, name) {
   return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
 }
 
-function recordsIn(dir) {
-  const p = join(dir, 'audit.jsonl');
-  return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter(Boolean) : [];
-}
-
-async function recordAfter(dir, n, tool) {
-  for (let i = 0; i < 100; i++) {
-    const line = recordsIn(dir).slice(n).find((l) => JSON.parse(l).tool_name === tool);
-    if (line) return { line, rec: JSON.parse(line) };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`no record of ${tool}`);
-}
 
 const schemaNotes = (rec) => (rec.guardrails || []).filter((g) => g.kind === 'schema');
 
