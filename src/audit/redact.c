@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/json_out.h"
+#include "core/utf8.h"
 
 #define LIT_LEN(lit) (sizeof(lit) - 1)
 /* A masked, cut or too deep leaf: the marker and its quotes. */
@@ -723,51 +724,13 @@ static json_t *walk_value(struct walk *w, const json_t *v, unsigned depth, size_
 	}
 }
 
-/* Is s[0..n) well-formed UTF-8 (RFC 3629, as jansson wants its strings:
- * no overlong form, no surrogate, nothing past U+10FFFF)? A value made
- * without jansson's check may not be: the walk masks it whole. */
-static bool utf8_ok(const unsigned char *s, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		unsigned c = s[i], need, lo = 0x80, hi = 0xBF;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1;
-		else if (c >= 0xE0 && c <= 0xEF)
-			need = 2;
-		else if (c >= 0xF0 && c <= 0xF4)
-			need = 3;
-		else
-			return false;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-		else if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-		if (n - i <= need || s[i + 1] < lo || s[i + 1] > hi)
-			return false;
-		for (unsigned k = 2; k <= need; k++)
-			if ((s[i + k] & 0xC0) != 0x80)
-				return false;
-		i += need + 1;
-	}
-	return true;
-}
-
 /* Would mask_text() leave s[0..n) as it is? (No credential in it.) */
 static bool text_clean(struct walk *w, const char *s, size_t n)
 {
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(w->md);
 	size_t at = 0;
 
-	if (!utf8_ok((const unsigned char *)s, n))
+	if (!gw_utf8_valid((const unsigned char *)s, n))
 		return false;
 	while (at <= n) {
 		int rc = pcre2_match(w->r->re, (PCRE2_SPTR)s, n, at, 0, w->md, w->r->mctx);

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/err.h"
 #include "core/json_out.h"
+#include "core/utf8.h"
 
 /* Longest id text gw_jsonrpc_id_str() hands to a log line: ids come from
  * peers and may be megabytes long. */
@@ -561,4 +563,27 @@ char *gw_jsonrpc_id_str(const json_t *id)
 	if (s)
 		id_str_truncate(s);
 	return s;
+}
+
+/* Contract in core/jsonrpc.h. */
+json_t *gw_json_load_repair(const char *buf, size_t len, size_t flags, json_error_t *jerr,
+			    bool *repaired)
+{
+	json_t *root = json_loadb(buf, len, flags, jerr);
+	struct gw_buf fixed;
+	json_error_t again;
+	bool changed = false;
+
+	if (repaired)
+		*repaired = false;
+	if (root)
+		return root;
+	/* each bad byte becomes three: bounded by that */
+	gw_buf_init(&fixed, len * 3 + 16);
+	if (gw_json_repair_text(buf, len, &fixed, &changed) == 0 && changed)
+		root = json_loadb(fixed.ptr, fixed.len, flags, &again);
+	gw_buf_free(&fixed);
+	if (root && repaired)
+		*repaired = true;
+	return root;
 }

@@ -71,6 +71,13 @@ size_t gw_json_depth(const char *buf, size_t len, size_t limit);
 void gw_msg_clear(struct gw_msg *m);
 void gw_rpc_error_clear(struct gw_rpc_error *e);
 
+/* json_loadb() of what a peer wrote (an upstream's message), and when
+ * that fails, of the text with bad UTF-8 and lone surrogate escapes
+ * replaced by U+FFFD (core/utf8.h): such a message is taken, not refused
+ * whole. *repaired (may be NULL) says the second was needed. NULL with
+ * jerr set as by the first try when neither parses. */
+json_t *gw_json_load_repair(const char *buf, size_t len, size_t flags, json_error_t *jerr,
+			    bool *repaired);
 /* Builders: new references. id may be NULL (written as JSON null). id is
  * borrowed (the builder takes its own reference): pass a fresh json_integer()
  * inline and it leaks. */

@@ -205,12 +205,16 @@ json_t *gw_link_common_parse(const struct gw_link_common *c, const char *buf, si
 {
 	json_error_t jerr;
 	json_t *root;
+	bool repaired;
 
 	if (gw_json_depth(buf, len, LINK_MAX_DEPTH) > LINK_MAX_DEPTH) {
 		GW_WARN("upstream", "server '%s' sent JSON nested too deeply", c->name);
 		return NULL;
 	}
-	root = json_loadb(buf, len, 0, &jerr);
+	root = gw_json_load_repair(buf, len, 0, &jerr, &repaired);
+	if (repaired)
+		GW_WARN("upstream", "server '%s' sent invalid UTF-8 or a lone surrogate: replaced "
+			"with U+FFFD", c->name);
 	if (!root)
 		GW_WARN("upstream", "server '%s' sent invalid JSON: %s", c->name, jerr.text);
 	return root;

@@ -202,6 +202,7 @@ static int handle_line(struct stdio_link *sl, const char *line, size_t len)
 {
 	json_error_t jerr;
 	json_t *msg;
+	bool repaired;
 
 	while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
 		len--;
@@ -211,7 +212,10 @@ static int handle_line(struct stdio_link *sl, const char *line, size_t len)
 		stdio_down(sl, GW_EINVAL, "message nested too deeply");
 		return -1;
 	}
-	msg = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
+	msg = gw_json_load_repair(line, len, JSON_DECODE_ANY, &jerr, &repaired);
+	if (repaired)
+		GW_WARN("upstream", "server '%s' wrote invalid UTF-8 or a lone surrogate on stdout: "
+			"replaced with U+FFFD", sl->conf->name);
 	if (!msg || !(json_is_object(msg) || json_is_array(msg))) {
 		GW_WARN("upstream", "server '%s' wrote a non-JSON line on stdout (%.80s)",
 			sl->conf->name, line);

@@ -9,6 +9,8 @@
 
 #include "core/log.h"
 #include "core/jsonrpc.h"
+#include "core/buf.h"
+#include "core/utf8.h"
 #include "fuzz_quiet.h"
 
 #define FUZZ_DEPTH 64
@@ -124,6 +126,24 @@ static void check_message(const struct gw_msg *m)
 		check_rebuild(m);
 }
 
+/* The repair of an upstream's text (core/utf8.h): the result is valid
+ * UTF-8 whatever came in, and a message that parses after it is taken. */
+static void check_repair(const char *s, size_t n)
+{
+	struct gw_buf out;
+	json_error_t jerr;
+	bool changed;
+	json_t *root;
+
+	gw_buf_init(&out, n * 3 + 16);
+	check(gw_json_repair_text(s, n, &out, &changed) == 0);
+	check(gw_utf8_valid((const unsigned char *)out.ptr, out.len));
+	check(changed || (out.len == n && (n == 0 || memcmp(out.ptr, s, n) == 0)));
+	gw_buf_free(&out);
+	root = gw_json_load_repair(s, n, JSON_DECODE_ANY, &jerr, NULL);
+	json_decref(root);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct gw_msg m;
@@ -138,5 +158,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_refusal(&e);
 		gw_rpc_error_clear(&e);
 	}
+	check_repair((const char *)data, size);
 	return 0;
 }

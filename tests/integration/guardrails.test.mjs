@@ -314,11 +314,14 @@ test('a 15 MiB result is scanned whole (a secret at its end is redacted); 200 le
   assert.ok(!JSON.stringify(deep).includes(AWS));
 }, () => gw));
 
-test('invalid UTF-8 or a lone surrogate in a result: a clear error, no crash, the next call works', async () => {
-  for (const name of ['dflt__badutf8', 'dflt__surrogate']) {
-    await assert.rejects(client.callTool({ name, arguments: {} }), (e) => e.code === -32010 && /invalid JSON/.test(e.message));
-    assert.equal(textOf(await client.callTool({ name: 'dflt__say', arguments: { text: 'still here' } })), 'still here');
-  }
+test('invalid UTF-8 or a lone surrogate in a result: the bytes are replaced with U+FFFD and the log says so; the upstream goes on', async () => {
+  const starts = () => (gw.logs().match(/server 'dflt': started/g) || []).length;
+  const before = starts();
+  assert.equal(textOf(await client.callTool({ name: 'dflt__badutf8', arguments: {} })), 'bad \ufffd\ufffd\ufffd( end');
+  assert.equal(textOf(await client.callTool({ name: 'dflt__surrogate', arguments: {} })), 'lone \ufffd surrogate');
+  assert.equal(textOf(await client.callTool({ name: 'dflt__say', arguments: { text: 'still here' } })), 'still here');
+  assert.match(gw.logs(), /server 'dflt' wrote invalid UTF-8 or a lone surrogate on stdout: replaced with U\+FFFD/);
+  assert.equal(starts(), before, 'the upstream was not restarted');
 });
 
 // ---- per server and per tool; reload; config check -------------------------------

@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/jsonrpc.h"
+#include "core/utf8.h"
 
 #define DEPTH 64
 
@@ -717,6 +718,64 @@ static void test_id_str(void **state)
 	json_decref(id);
 }
 
+/* What an upstream wrote with bad UTF-8 or a lone surrogate is repaired
+ * (core/utf8.h), and the rest of the text is left as it was. */
+static void test_repair_text(void **state)
+{
+	static const struct {
+		const char *in, *out;
+		bool changed;
+	} cases[] = {
+		{ "{\"t\":\"plain \u00e9 \xc3\xa9 \xf0\x9f\x98\x80\"}", NULL, false },
+		{ "\"a\xff" "b\"", "\"a\xef\xbf\xbd" "b\"", true },
+		{ "\"\xc0\x80\"", "\"\xef\xbf\xbd\xef\xbf\xbd\"", true },          /* overlong NUL */
+		{ "\"\xed\xa0\x80\"", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", true }, /* a surrogate's bytes */
+		{ "\"\xe2\x82\"", "\"\xef\xbf\xbd\xef\xbf\xbd\"", true },          /* cut short */
+		{ "\"x \\ud800 y\"", "\"x \\ufffd y\"", true },                       /* lone high */
+		{ "\"\\udc00\"", "\"\\ufffd\"", true },                                /* lone low */
+		{ "\"\\ud83d\\ude00\"", NULL, false },                                 /* a pair */
+		{ "\"\\\\ud800\"", NULL, false },                                       /* an escaped backslash, then text */
+		{ "\"\\ud800\\u0041\"", "\"\\ufffd\\u0041\"", true },                /* high, then not a low */
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gw_buf out;
+		bool changed = !cases[i].changed;
+		const char *want = cases[i].out ? cases[i].out : cases[i].in;
+
+		gw_buf_init(&out, 1024);
+		assert_int_equal(gw_json_repair_text(cases[i].in, strlen(cases[i].in), &out, &changed), 0);
+		assert_int_equal(changed, cases[i].changed);
+		assert_int_equal(out.len, strlen(want));
+		assert_memory_equal(out.ptr, want, out.len);
+		assert_true(gw_utf8_valid((const unsigned char *)out.ptr, out.len));
+		gw_buf_free(&out);
+	}
+}
+
+/* A message with a bad byte is taken, with U+FFFD, and said to be repaired;
+ * one that is not JSON stays refused. */
+static void test_load_repair(void **state)
+{
+	json_error_t jerr;
+	bool repaired;
+	json_t *j;
+
+	(void)state;
+	j = gw_json_load_repair("{\"t\":\"a\xff" "b\"}", 11, 0, &jerr, &repaired);
+	assert_non_null(j);
+	assert_true(repaired);
+	assert_string_equal(json_string_value(json_object_get(j, "t")), "a\xef\xbf\xbd" "b");
+	json_decref(j);
+	j = gw_json_load_repair("{\"t\":1}", 7, 0, &jerr, &repaired);
+	assert_non_null(j);
+	assert_false(repaired);
+	json_decref(j);
+	assert_null(gw_json_load_repair("{\"t\":\xff", 6, 0, &jerr, &repaired));
+	assert_false(repaired);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -744,6 +803,8 @@ int main(void)
 		cmocka_unit_test(test_build_round_trip),
 		cmocka_unit_test(test_id_cmp),
 		cmocka_unit_test(test_id_str),
+		cmocka_unit_test(test_repair_text),
+		cmocka_unit_test(test_load_repair),
 	};
 
 	gw_log_threshold = GW_LOG_OFF;
