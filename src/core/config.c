@@ -429,14 +429,15 @@ static int set_store(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 
 /* A relative store path is taken from the directory of the config file, so
  * the gateway and "mcpgw apikey -c FILE" find the same database wherever
- * they are started from. */
+ * they are started from. ":memory:" is SQLite's name for no file, not a
+ * path: it stays as it is. */
 static int resolve_beside(char **field, const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	struct gw_buf b;
 	int rc;
 
-	if (!*field || !slash || (*field)[0] == '/')
+	if (!*field || !slash || (*field)[0] == '/' || strcmp(*field, ":memory:") == 0)
 		return 0;
 	gw_buf_init(&b, (size_t)(slash - path) + strlen(*field) + 2);
 	rc = gw_buf_append(&b, path, (size_t)(slash - path) + 1);

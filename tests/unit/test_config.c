@@ -980,6 +980,25 @@ static void test_load(void **state)
 	assert_string_equal(cfg->log_level, "warn");
 	gw_config_free(cfg);
 
+	/* a relative store path is taken from the file's directory; SQLite's
+	 * ":memory:" is no path and stays as it is */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("store:\n  path: mcpgw.db\n", f);
+	fclose(f);
+	cfg = gw_config_load(path, err, sizeof(err));
+	assert_non_null(cfg);
+	assert_string_equal(cfg->store_path, "/tmp/mcpgw.db");
+	gw_config_free(cfg);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("store:\n  path: \":memory:\"\n", f);
+	fclose(f);
+	cfg = gw_config_load(path, err, sizeof(err));
+	assert_non_null(cfg);
+	assert_string_equal(cfg->store_path, ":memory:");
+	gw_config_free(cfg);
+
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs(body, f);
