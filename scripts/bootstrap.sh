@@ -7,10 +7,14 @@ cd "$(dirname "$0")/.."
 
 DEBS=(build-essential pkg-config clang libclang-rt-dev
       libevent-dev libjansson-dev libcurl4-openssl-dev libyaml-dev libssl-dev
-      libpcre2-dev libcmocka-dev libcjose-dev libsqlite3-dev sqlite3 libhiredis-dev libpq-dev postgresql libjemalloc-dev redis-server curl wrk stress-ng prometheus gawk iproute2 util-linux valgrind nodejs npm)
+      libpcre2-dev libcmocka-dev libcjose-dev libsqlite3-dev sqlite3 libhiredis-dev libpq-dev postgresql libjemalloc-dev redis-server curl wrk stress-ng gawk iproute2 util-linux valgrind nodejs npm)
+
+# Without their recommends: prometheus would bring a node exporter service
+# (port 9100) and a few dozen unrelated packages.
+DEBS_BARE=(prometheus)
 
 missing=()
-for p in "${DEBS[@]}"; do
+for p in "${DEBS[@]}" "${DEBS_BARE[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # nodejs may come from another source than Debian; accept any node >= 20.
@@ -23,7 +27,13 @@ if [ "${#want[@]}" -gt 0 ]; then
   echo "bootstrap: installing ${want[*]}" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${want[@]}" >/dev/null
+  bare=(); full=()
+  for p in "${want[@]}"; do
+    if [[ " ${DEBS_BARE[*]} " == *" $p "* ]]; then bare+=("$p"); else full+=("$p"); fi
+  done
+  [ "${#full[@]}" -eq 0 ] || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${full[@]}" >/dev/null
+  [ "${#bare[@]}" -eq 0 ] || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+    --no-install-recommends "${bare[@]}" >/dev/null
 fi
 
 # npm packages for the integration tests, fixtures and example upstreams.
