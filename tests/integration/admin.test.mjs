@@ -1,0 +1,242 @@
+// The admin API (docs/admin-api.md): its OpenAPI document is a valid
+// OpenAPI 3.1 document, every endpoint it documents answers as documented
+// (status and body checked against the document's schema for them), only
+// principals with the policy's admin action get in (403 and an audit record
+// otherwise), keys made through it work for /mcp at once, and bad input gets
+// the one error shape.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  tempDir, freePort, startGateway, writeGatewayFiles, apikeyCreate, apiKeyAuthYaml, bearerClient,
+  EVERYTHING, withGatewayLog,
+} from './lib.mjs';
+import { sqliteRows } from './audit_lib.mjs';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import Ajv2020Mod from 'ajv/dist/2020.js';
+import addFormatsMod from 'ajv-formats';
+
+const Ajv2020 = Ajv2020Mod.default || Ajv2020Mod;
+const addFormats = addFormatsMod.default || addFormatsMod;
+
+const POLICY = `roles:
+  admin:
+    permissions:
+      - resource: "mcp:*"
+        actions: ["*"]
+  operator:
+    permissions:
+      - resource: "mcp:*"
+        actions: [list_tools, invoke_tool]
+default_policy: deny
+`;
+
+let gw, dir, cfg, doc, ajv;
+const keys = {};
+const checked = new Set(); // "METHOD /template STATUS" seen answering as documented
+
+before(async () => {
+  dir = tempDir();
+  const port = await freePort();
+  const body = `servers:\n  every:\n    command: node\n    args: ["${EVERYTHING}"]\n` + apiKeyAuthYaml(port);
+  cfg = writeGatewayFiles(dir, port, body, POLICY);
+  keys.root = apikeyCreate(cfg, 'root', 'admin');
+  keys.op = apikeyCreate(cfg, 'op', 'operator');
+  gw = await startGateway(body, { dir, port });
+});
+after(async () => { await gw?.stop(); });
+
+async function call(method, path, { key = keys.root, body, raw, headers = {} } = {}) {
+  const h = { ...headers };
+  if (key) h.authorization = `Bearer ${key}`;
+  if (body !== undefined || raw !== undefined) h['content-type'] = 'application/json';
+  const r = await fetch(gw.base + path, { method, headers: h, body: raw !== undefined ? raw : body !== undefined ? JSON.stringify(body) : undefined });
+  const text = await r.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* checked by the caller */ }
+  return { status: r.status, headers: r.headers, text, json };
+}
+
+// The documented path template path matches (its {name} segments any one segment).
+function templateOf(path) {
+  const bare = path.split('?')[0];
+  for (const t of Object.keys(doc.paths)) {
+    const re = new RegExp('^' + t.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+') + '$');
+    if (re.test(bare)) return t;
+  }
+  return null;
+}
+
+// The answer r to METHOD path must be one the document lists, with a body
+// its schema accepts.
+function conforms(method, path, r) {
+  const t = templateOf(path);
+  assert.ok(t, `${path} is not in the document`);
+  const o = doc.paths[t][method.toLowerCase()];
+  assert.ok(o, `${method} ${t} is not in the document`);
+  let resp = o.responses[String(r.status)];
+  assert.ok(resp, `${method} ${t} answered ${r.status}, not documented: ${r.text}`);
+  if (resp.$ref) resp = doc.components.responses[resp.$ref.split('/').pop()];
+  const schema = resp.content?.['application/json']?.schema;
+  assert.ok(schema, `${method} ${t} ${r.status} has no JSON schema`);
+  const v = ajv.compile({ $ref: 'doc' + (schema.$ref || ''), ...(schema.$ref ? {} : schema) });
+  assert.ok(v(r.json), `${method} ${t} ${r.status}: ${JSON.stringify(v.errors)}\n${r.text}`);
+  checked.add(`${method} ${t}`);
+  return r;
+}
+
+// An error answer outside the documented operations (unknown path or
+// method) must still have the one error shape.
+function isError(r) {
+  const v = ajv.getSchema('doc#/components/schemas/Error');
+  assert.ok(v(r.json), `${JSON.stringify(v.errors)}\n${r.text}`);
+  return r;
+}
+
+test('GET /admin/v1/openapi.json is a valid OpenAPI 3.1 document', withGatewayLog(async () => {
+  const r = await call('GET', '/admin/v1/openapi.json');
+  assert.equal(r.status, 200);
+  const validator = new Validator();
+  const res = await validator.validate(r.json);
+  assert.ok(res.valid, JSON.stringify(res.errors));
+  assert.equal(validator.version, '3.1');
+  doc = r.json;
+  ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  // the document itself, so that "#/components/..." resolves as "doc#/components/..."
+  ajv.addSchema(JSON.parse(JSON.stringify(doc).replaceAll('"#/components/', '"doc#/components/')), 'doc');
+  conforms('GET', '/admin/v1/openapi.json', r);
+}, () => gw));
+
+test('without the admin action: 403 in the error shape, and an audit record', withGatewayLog(async () => {
+  const before_ = sqliteRows(`${dir}/mcpgw.db`).length;
+  const r = conforms('GET', '/admin/v1/keys', await call('GET', '/admin/v1/keys', { key: keys.op }));
+  assert.equal(r.status, 403);
+  assert.equal(r.json.error.code, 'forbidden');
+  assert.match(r.json.error.message, /admin mcp:admin:keys for apikey:op/);
+  const w = conforms('POST', '/admin/v1/keys', await call('POST', '/admin/v1/keys', { key: keys.op, body: { name: 'sneaky' } }));
+  assert.equal(w.status, 403);
+  let recs = [];
+  for (let i = 0; i < 100 && recs.length < 2; i++) {
+    recs = sqliteRows(`${dir}/mcpgw.db`).slice(before_).filter((x) => x.event_type === 'admin').map((x) => JSON.parse(x.record));
+    if (recs.length < 2) await new Promise((res) => setTimeout(res, 50));
+  }
+  assert.equal(recs.length, 2);
+  assert.equal(recs[0].user, 'apikey:op');
+  assert.equal(recs[0].status, 'denied');
+  assert.equal(recs[0].http_status, 403);
+  assert.equal(recs[0].action, 'GET /admin/v1/keys');
+  assert.equal(recs[1].action, 'POST /admin/v1/keys');
+  // nothing was made
+  const list = await call('GET', '/admin/v1/keys');
+  assert.ok(!list.json.keys.some((k) => k.name === 'sneaky'));
+}, () => gw));
+
+test('without a credential: 401 as for /mcp', async () => {
+  const r = await call('GET', '/admin/v1/keys', { key: null });
+  conforms('GET', '/admin/v1/keys', r);
+  assert.equal(r.status, 401);
+  assert.match(r.headers.get('www-authenticate'), /^Bearer /);
+  const bad = await call('GET', '/admin/v1/keys', { key: 'mcpgw_AAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB' });
+  assert.equal(bad.status, 401);
+});
+
+async function toolsWith(key) {
+  const client = await bearerClient(gw.url, key, 'admin-test');
+  try { return (await client.listTools()).tools.length; } finally { await client.close(); }
+}
+
+async function refusedAtMcp(key) {
+  const r = await fetch(gw.url, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }) });
+  await r.text();
+  return r.status === 401;
+}
+
+test('keys: made, listed, rotated and revoked through the API, in force at once for /mcp', withGatewayLog(async () => {
+  const made = conforms('POST', '/admin/v1/keys', await call('POST', '/admin/v1/keys', { body: { name: 'ci-bot', roles: ['operator'], expires_in: 3600 } }));
+  assert.equal(made.status, 201);
+  assert.match(made.json.key, /^mcpgw_/);
+  assert.deepEqual(made.json.roles, ['operator']);
+  assert.ok(await toolsWith(made.json.key) > 0, 'the new key works for /mcp at once');
+
+  const list = conforms('GET', '/admin/v1/keys', await call('GET', '/admin/v1/keys'));
+  assert.equal(list.status, 200);
+  const row = list.json.keys.find((k) => k.name === 'ci-bot');
+  assert.equal(row.status, 'active');
+  assert.ok(!('key' in row) && !list.text.includes(made.json.key.split('_')[2]), 'never the secret in a list');
+  assert.ok(!/mac|hash/i.test(list.text));
+
+  const dup = conforms('POST', '/admin/v1/keys', await call('POST', '/admin/v1/keys', { body: { name: 'ci-bot' } }));
+  assert.equal(dup.status, 409);
+
+  const rot = conforms('POST', '/admin/v1/keys/{name}/rotate', await call('POST', '/admin/v1/keys/ci-bot/rotate'));
+  assert.equal(rot.status, 200);
+  assert.notEqual(rot.json.key, made.json.key);
+  assert.equal(rot.json.prefix, made.json.prefix);
+  assert.ok(await refusedAtMcp(made.json.key), 'the old secret fails at once');
+  assert.ok(await toolsWith(rot.json.key) > 0, 'the new secret works');
+
+  const gone = conforms('DELETE', '/admin/v1/keys/{name}', await call('DELETE', '/admin/v1/keys/ci-bot'));
+  assert.equal(gone.status, 200);
+  assert.equal(gone.json.status, 'revoked');
+  assert.ok(await refusedAtMcp(rot.json.key), 'a revoked key fails at once');
+
+  const again = conforms('DELETE', '/admin/v1/keys/{name}', await call('DELETE', '/admin/v1/keys/ci-bot'));
+  assert.equal(again.status, 404);
+  const norot = conforms('POST', '/admin/v1/keys/{name}/rotate', await call('POST', '/admin/v1/keys/nobody/rotate'));
+  assert.equal(norot.status, 404);
+
+  // the changes are audit events, with no secret in them
+  const rows = sqliteRows(`${dir}/mcpgw.db`).filter((x) => x.event_type === 'admin');
+  const actions = rows.map((x) => JSON.parse(x.record).action);
+  for (const a of ['POST /admin/v1/keys', 'POST /admin/v1/keys/ci-bot/rotate', 'DELETE /admin/v1/keys/ci-bot']) assert.ok(actions.includes(a), a);
+  for (const x of rows) {
+    assert.ok(!x.record.includes(made.json.key.split('_')[2]) && !x.record.includes(rot.json.key.split('_')[2]));
+  }
+}, () => gw));
+
+test('bad input: one error shape naming the field and the reason', withGatewayLog(async () => {
+  const cases = [
+    [{ name: 'x', colour: 'red' }, 400, 'colour', /key 'colour': unknown key \(expected one of: name, roles, servers, expires_in\)/],
+    [{ name: 7 }, 400, 'name', /key 'name': expected a string/],
+    [{ name: 'bad name!' }, 400, 'name', /key 'name': expected 1 to 64 of/],
+    [{ roles: ['a'] }, 400, 'name', /key 'name': required/],
+    [{ name: 'ok', roles: 'admin' }, 400, 'roles', /key 'roles': expected a list of strings/],
+    [{ name: 'ok', roles: [1] }, 400, 'roles', /key 'roles\[0\]': expected a string/],
+    [{ name: 'ok', servers: ['nope'] }, 400, 'servers', /key 'servers\[0\]': unknown server 'nope'/],
+    [{ name: 'ok', expires_in: -5 }, 400, 'expires_in', /key 'expires_in': expected a whole number of seconds/],
+    [[1, 2], 400, undefined, /the body must be a JSON object/],
+  ];
+  for (const [body, status, field, msg] of cases) {
+    const r = conforms('POST', '/admin/v1/keys', await call('POST', '/admin/v1/keys', { body }));
+    assert.equal(r.status, status, JSON.stringify(body));
+    assert.equal(r.json.error.code, 'bad_request');
+    assert.equal(r.json.error.field, field, JSON.stringify(body));
+    assert.match(r.json.error.message, msg);
+  }
+  const notJson = conforms('POST', '/admin/v1/keys', await call('POST', '/admin/v1/keys', { raw: '{"name": ' }));
+  assert.equal(notJson.status, 400);
+  assert.match(notJson.json.error.message, /not JSON/);
+
+  const big = conforms('POST', '/admin/v1/keys', await call('POST', '/admin/v1/keys', { raw: JSON.stringify({ name: 'x', pad: 'a'.repeat(1100 * 1024) }) }));
+  assert.equal(big.status, 413);
+  assert.equal(big.json.error.code, 'payload_too_large');
+
+  const wrong = isError(await call('DELETE', '/admin/v1/keys'));
+  assert.equal(wrong.status, 405);
+  assert.equal(wrong.headers.get('allow'), 'GET, POST');
+  assert.equal(wrong.json.error.code, 'method_not_allowed');
+
+  const unknown = isError(await call('GET', '/admin/v1/nothing-here'));
+  assert.equal(unknown.status, 404);
+  assert.equal(unknown.json.error.code, 'not_found');
+  const badName = conforms('DELETE', '/admin/v1/keys/{name}', await call('DELETE', '/admin/v1/keys/bad%20name'));
+  assert.equal(badName.status, 400);
+  assert.equal(badName.json.error.field, 'name');
+}, () => gw));
+
+test('every documented endpoint was called and answered as documented', () => {
+  const ops = [];
+  for (const [p, item] of Object.entries(doc.paths)) for (const m of Object.keys(item)) ops.push(`${m.toUpperCase()} ${p}`);
+  assert.deepEqual(ops.filter((o) => !checked.has(o)), []);
+});
