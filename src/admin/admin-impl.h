@@ -108,6 +108,11 @@ void gw_admin_keys_create(struct gw_admin_req *r);
 void gw_admin_keys_rotate(struct gw_admin_req *r);
 void gw_admin_keys_revoke(struct gw_admin_req *r);
 void gw_admin_register_client(struct gw_admin_req *r);
+void gw_admin_servers_list(struct gw_admin_req *r);
+void gw_admin_servers_get(struct gw_admin_req *r);
+void gw_admin_tools_list(struct gw_admin_req *r);
+void gw_admin_tools_approve(struct gw_admin_req *r);
+void gw_admin_tools_reject(struct gw_admin_req *r);
 
 /* src/admin/openapi.json, as the Makefile compiles it in (not
  * NUL-terminated). */

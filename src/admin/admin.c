@@ -35,6 +35,11 @@ static const struct gw_admin_route routes[] = {
 	{ GW_HM_GET | GW_HM_POST, "keys", gw_admin_keys_list, gw_admin_keys_create, NULL },
 	{ GW_HM_DELETE, "keys/*", NULL, NULL, gw_admin_keys_revoke },
 	{ GW_HM_POST, "keys/*/rotate", NULL, gw_admin_keys_rotate, NULL },
+	{ GW_HM_GET, "servers", gw_admin_servers_list, NULL, NULL },
+	{ GW_HM_GET, "servers/*", gw_admin_servers_get, NULL, NULL },
+	{ GW_HM_GET, "tools", gw_admin_tools_list, NULL, NULL },
+	{ GW_HM_POST, "tools/*/*/approve", NULL, gw_admin_tools_approve, NULL },
+	{ GW_HM_POST, "tools/*/*/reject", NULL, gw_admin_tools_reject, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };
 

@@ -8,8 +8,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   tempDir, freePort, startGateway, writeGatewayFiles, apikeyCreate, apiKeyAuthYaml, bearerClient,
-  EVERYTHING, withGatewayLog,
+  EVERYTHING, ROOT, withGatewayLog,
 } from './lib.mjs';
+import { join } from 'node:path';
 import { sqliteRows } from './audit_lib.mjs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import Ajv2020Mod from 'ajv/dist/2020.js';
@@ -18,6 +19,7 @@ import addFormatsMod from 'ajv-formats';
 const Ajv2020 = Ajv2020Mod.default || Ajv2020Mod;
 const addFormats = addFormatsMod.default || addFormatsMod;
 
+const PIN_SERVER = join(ROOT, 'tests', 'fixtures', 'pin-server.mjs');
 const POLICY = `roles:
   admin:
     permissions:
@@ -37,7 +39,8 @@ const checked = new Set(); // "METHOD /template STATUS" seen answering as docume
 before(async () => {
   dir = tempDir();
   const port = await freePort();
-  const body = `servers:\n  every:\n    command: node\n    args: ["${EVERYTHING}"]\n` + apiKeyAuthYaml(port);
+  const body = `servers:\n  every:\n    command: node\n    args: ["${EVERYTHING}"]\n    tags: [demo, stdio]\n` +
+    `  p:\n    command: node\n    args: [${JSON.stringify(PIN_SERVER)}, ""]\n` + apiKeyAuthYaml(port);
   cfg = writeGatewayFiles(dir, port, body, POLICY);
   keys.root = apikeyCreate(cfg, 'root', 'admin');
   keys.op = apikeyCreate(cfg, 'op', 'operator');
@@ -233,6 +236,65 @@ test('bad input: one error shape naming the field and the reason', withGatewayLo
   const badName = conforms('DELETE', '/admin/v1/keys/{name}', await call('DELETE', '/admin/v1/keys/bad%20name'));
   assert.equal(badName.status, 400);
   assert.equal(badName.json.error.field, 'name');
+}, () => gw));
+
+const until = async (fn, what) => {
+  for (let i = 0; i < 100; i++) { const v = await fn(); if (v) return v; await new Promise((r) => setTimeout(r, 100)); }
+  assert.fail(`timed out: ${what}`);
+};
+
+test('servers: listed with transport, state, health, tags and tools seen; one by name', withGatewayLog(async () => {
+  await toolsWith(keys.root); // a session lists the tools: the pins record them
+  const r = await until(async () => {
+    const x = conforms('GET', '/admin/v1/servers', await call('GET', '/admin/v1/servers'));
+    return x.json.servers.find((s) => s.name === 'every').tools > 0 && x;
+  }, 'tools of every in the store');
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json.servers.map((s) => s.name), ['every', 'p']);
+  const every = r.json.servers[0];
+  assert.equal(every.transport, 'stdio');
+  assert.equal(every.state, 'ready');
+  assert.deepEqual(every.tags, ['demo', 'stdio']);
+  assert.equal(every.health.name, 'every');
+  const one = conforms('GET', '/admin/v1/servers/{name}', await call('GET', '/admin/v1/servers/p'));
+  assert.equal(one.status, 200);
+  assert.equal(one.json.name, 'p');
+  const none = conforms('GET', '/admin/v1/servers/{name}', await call('GET', '/admin/v1/servers/nope'));
+  assert.equal(none.status, 404);
+  assert.equal(none.json.error.field, 'name');
+}, () => gw));
+
+test('tools: merged list with origin and pin state; approve and reject what waits', withGatewayLog(async () => {
+  await toolsWith(keys.root);
+  const list = await until(async () => {
+    const x = conforms('GET', '/admin/v1/tools', await call('GET', '/admin/v1/tools?server=p'));
+    return x.json.tools.some((t) => t.tool === 'deep_poison') && x;
+  }, 'the pin server\'s tools in the store');
+  assert.ok(list.json.tools.every((t) => t.server === 'p'));
+  const poisoned = list.json.tools.find((t) => t.tool === 'poisoned');
+  assert.equal(poisoned.name, 'p__poisoned');
+  assert.equal(poisoned.state, 'quarantined');
+  assert.equal(poisoned.reason, 'hidden_tag');
+  assert.equal(list.json.tools.find((t) => t.tool === 'calc').state, 'pinned');
+
+  const ok = conforms('POST', '/admin/v1/tools/{server}/{tool}/approve', await call('POST', '/admin/v1/tools/p/poisoned/approve'));
+  assert.equal(ok.status, 200);
+  assert.equal(ok.json.state, 'pinned');
+  assert.equal(ok.json.approved_by, 'apikey:root');
+  const no = conforms('POST', '/admin/v1/tools/{server}/{tool}/reject', await call('POST', '/admin/v1/tools/p/deep_poison/reject'));
+  assert.equal(no.status, 200);
+  assert.equal(no.json.state, 'rejected');
+  // nothing waits any more: 404, as the CLI says
+  const again = conforms('POST', '/admin/v1/tools/{server}/{tool}/approve', await call('POST', '/admin/v1/tools/p/deep_poison/approve'));
+  assert.equal(again.status, 404);
+  const never = conforms('POST', '/admin/v1/tools/{server}/{tool}/reject', await call('POST', '/admin/v1/tools/p/never_seen/reject'));
+  assert.equal(never.status, 404);
+  assert.match(never.json.error.message, /never saw this tool/);
+  // the approved tool is served within a moment (the pin worker polls the store)
+  await until(async () => {
+    const client = await bearerClient(gw.url, keys.root, 'admin-test');
+    try { return (await client.listTools()).tools.some((t) => t.name === 'p__poisoned'); } finally { await client.close(); }
+  }, 'p__poisoned served once approved');
 }, () => gw));
 
 test('every documented endpoint was called and answered as documented', () => {
