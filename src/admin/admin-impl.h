@@ -44,6 +44,7 @@ struct gw_admin_req {
 	struct gw_admin_req *next;
 	gw_admin_job_fn run;
 	gw_admin_fn done;
+	bool no_store;                  /* run needs no store connection */
 	int rc;                         /* what run returned (GW_E*) */
 	char err[512];                  /* and what went wrong, for the answer */
 	json_t *result;                 /* what run made for the answer */
@@ -109,6 +110,9 @@ void gw_admin_keys_rotate(struct gw_admin_req *r);
 void gw_admin_keys_revoke(struct gw_admin_req *r);
 void gw_admin_register_client(struct gw_admin_req *r);
 void gw_admin_servers_list(struct gw_admin_req *r);
+void gw_admin_policy_get(struct gw_admin_req *r);
+void gw_admin_policy_validate(struct gw_admin_req *r);
+void gw_admin_policy_explain(struct gw_admin_req *r);
 void gw_admin_servers_get(struct gw_admin_req *r);
 void gw_admin_tools_list(struct gw_admin_req *r);
 void gw_admin_tools_approve(struct gw_admin_req *r);

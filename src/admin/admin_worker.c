@@ -70,10 +70,13 @@ void gw_admin_worker_push(struct gw_admin_worker *w, struct gw_admin_req *r)
 
 static void run_one(struct gw_admin_worker *w, struct gw_admin_req *r)
 {
-	struct gw_store *st = gw_store_open(gw_admin_store_path(w->a), r->err, sizeof(r->err));
+	struct gw_store *st = NULL;
 
-	if (!st)
-		r->rc = GW_EIO;
+	if (!r->no_store) {
+		st = gw_store_open(gw_admin_store_path(w->a), r->err, sizeof(r->err));
+		if (!st)
+			r->rc = GW_EIO;
+	}
 	r->run(r, st);
 	if (st && r->rc && !r->err[0])
 		snprintf(r->err, sizeof(r->err), "%s", gw_store_errmsg(st));

@@ -297,6 +297,43 @@ test('tools: merged list with origin and pin state; approve and reject what wait
   }, 'p__poisoned served once approved');
 }, () => gw));
 
+test('policy: shown, validated with policy check\'s messages, decisions explained', withGatewayLog(async () => {
+  const g = conforms('GET', '/admin/v1/policy', await call('GET', '/admin/v1/policy'));
+  assert.equal(g.status, 200);
+  assert.equal(g.json.loaded, true);
+  assert.equal(g.json.text, POLICY);
+  assert.equal(g.json.counts.roles, 2);
+  assert.equal(g.json.counts.default_policy, 'deny');
+
+  const ok = conforms('POST', '/admin/v1/policy/validate', await call('POST', '/admin/v1/policy/validate', { body: { policy: POLICY } }));
+  assert.equal(ok.status, 200);
+  assert.equal(ok.json.valid, true);
+  assert.match(ok.json.summary, /^policy\.yaml: ok \(2 roles, 2 permissions/);
+  const bad = conforms('POST', '/admin/v1/policy/validate', await call('POST', '/admin/v1/policy/validate',
+    { body: { name: 'new.yaml', policy: 'roles:\n  viewer:\n    permissions:\n      - resource: "mcp:*"\n        actions: [execute]\n' } }));
+  assert.equal(bad.status, 200);
+  assert.equal(bad.json.valid, false);
+  assert.equal(bad.json.error, "new.yaml:5: key 'roles.viewer.permissions[0].actions[0]': unknown action 'execute' (expected list_tools, invoke_tool, read_resource, get_prompt, admin or \"*\")");
+  const noText = conforms('POST', '/admin/v1/policy/validate', await call('POST', '/admin/v1/policy/validate', { body: { policy: 5 } }));
+  assert.equal(noText.status, 400);
+  assert.equal(noText.json.error.field, 'policy');
+
+  const allow = conforms('POST', '/admin/v1/policy/explain', await call('POST', '/admin/v1/policy/explain',
+    { body: { principal: 'apikey:x', roles: ['operator'], server: 'every', tool: 'echo' } }));
+  assert.equal(allow.status, 200);
+  assert.equal(allow.json.decision, 'allow');
+  assert.deepEqual(allow.json.by, { kind: 'permission', name: 'operator', line: 8 });
+  assert.equal(allow.json.explanation, "ALLOW invoke_tool mcp:every:echo for apikey:x: role 'operator' grants invoke_tool on 'mcp:*'");
+  const deny = conforms('POST', '/admin/v1/policy/explain', await call('POST', '/admin/v1/policy/explain',
+    { body: { principal: 'apikey:x', roles: ['operator'], server: 'admin', tool: 'keys', action: 'admin' } }));
+  assert.equal(deny.json.decision, 'deny');
+  assert.equal(deny.json.by.kind, 'default');
+  const badAction = conforms('POST', '/admin/v1/policy/explain', await call('POST', '/admin/v1/policy/explain',
+    { body: { principal: 'p', server: 's', tool: 't', action: 'execute' } }));
+  assert.equal(badAction.status, 400);
+  assert.equal(badAction.json.error.field, 'action');
+}, () => gw));
+
 test('every documented endpoint was called and answered as documented', () => {
   const ops = [];
   for (const [p, item] of Object.entries(doc.paths)) for (const m of Object.keys(item)) ops.push(`${m.toUpperCase()} ${p}`);
