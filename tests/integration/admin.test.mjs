@@ -334,6 +334,35 @@ test('policy: shown, validated with policy check\'s messages, decisions explaine
   assert.equal(badAction.json.error.field, 'action');
 }, () => gw));
 
+test('sessions: listed with their owner and times, one ended', withGatewayLog(async () => {
+  const client = await bearerClient(gw.url, keys.op, 'session-lister');
+  try {
+    const sid = client.transport.sessionId;
+    const r = conforms('GET', '/admin/v1/sessions', await call('GET', '/admin/v1/sessions'));
+    assert.equal(r.status, 200);
+    const mine = r.json.sessions.find((x) => x.id === sid);
+    assert.equal(mine.principal, 'apikey:op');
+    assert.equal(mine.client, 'session-lister');
+    assert.equal(mine.era, 'session');
+    assert.ok(Date.parse(mine.created) <= Date.parse(mine.last_active));
+    assert.ok(!r.text.includes(keys.op.split('_')[2]), 'never a credential');
+
+    const end = conforms('DELETE', '/admin/v1/sessions/{id}', await call('DELETE', `/admin/v1/sessions/${sid}`));
+    assert.equal(end.status, 200);
+    assert.equal(end.json.id, sid);
+    const after_ = await call('GET', '/admin/v1/sessions');
+    assert.ok(!after_.json.sessions.some((x) => x.id === sid));
+    // the ended session is unknown to its client now (404 from /mcp)
+    const res = await fetch(gw.url, { method: 'POST', headers: { authorization: `Bearer ${keys.op}`, 'content-type': 'application/json',
+      accept: 'application/json, text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }) });
+    await res.text();
+    assert.equal(res.status, 404);
+    const gone = conforms('DELETE', '/admin/v1/sessions/{id}', await call('DELETE', `/admin/v1/sessions/${sid}`));
+    assert.equal(gone.status, 404);
+  } finally { await client.close().catch(() => {}); }
+}, () => gw));
+
 test('every documented endpoint was called and answered as documented', () => {
   const ops = [];
   for (const [p, item] of Object.entries(doc.paths)) for (const m of Object.keys(item)) ops.push(`${m.toUpperCase()} ${p}`);
