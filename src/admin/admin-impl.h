@@ -110,6 +110,7 @@ void gw_admin_keys_rotate(struct gw_admin_req *r);
 void gw_admin_keys_revoke(struct gw_admin_req *r);
 void gw_admin_register_client(struct gw_admin_req *r);
 void gw_admin_servers_list(struct gw_admin_req *r);
+void gw_admin_audit_query(struct gw_admin_req *r);
 void gw_admin_sessions_list(struct gw_admin_req *r);
 void gw_admin_sessions_end(struct gw_admin_req *r);
 void gw_admin_policy_get(struct gw_admin_req *r);

@@ -40,6 +40,7 @@ static const struct gw_admin_route routes[] = {
 	{ GW_HM_GET, "tools", gw_admin_tools_list, NULL, NULL },
 	{ GW_HM_GET, "policy", gw_admin_policy_get, NULL, NULL },
 	{ GW_HM_GET, "sessions", gw_admin_sessions_list, NULL, NULL },
+	{ GW_HM_GET, "audit", gw_admin_audit_query, NULL, NULL },
 	{ GW_HM_DELETE, "sessions/*", NULL, NULL, gw_admin_sessions_end },
 	{ GW_HM_POST, "policy/validate", NULL, gw_admin_policy_validate, NULL },
 	{ GW_HM_POST, "policy/explain", NULL, gw_admin_policy_explain, NULL },
