@@ -49,6 +49,7 @@ struct gw_admin_req {
 	char err[512];                  /* and what went wrong, for the answer */
 	json_t *result;                 /* what run made for the answer */
 	char secret[GW_APIKEY_BUF];     /* a key made or rotated: wiped on free */
+	struct gw_admin_req *wait_next, **wait_pprev; /* waiting for a reload */
 	void *ctx;                      /* a handler's own state, freed by ctx_free */
 	void (*ctx_free)(void *ctx);
 };
@@ -125,6 +126,14 @@ void gw_admin_tools_reject(struct gw_admin_req *r);
  * NUL-terminated). */
 extern const unsigned char gw_admin_openapi_doc[];
 extern const unsigned int gw_admin_openapi_doc_len;
+
+/* Ask the gateway to read its config again: r is answered when the read
+ * ended (admin_config.c's done), or discarded if the admin API stops
+ * first. false when it could not be asked (answered). */
+bool gw_admin_reload(struct gw_admin_req *r, void (*done)(void *arg, const char *err));
+/* r got its reload's outcome: off the waiting list. */
+void gw_admin_reload_done(struct gw_admin_req *r);
+void gw_admin_config_reload(struct gw_admin_req *r);
 
 /* The store path, for the worker. */
 const char *gw_admin_store_path(const struct gw_admin *a);

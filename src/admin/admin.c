@@ -25,6 +25,8 @@
 
 struct gw_admin {
 	struct gw_gateway *gw;
+	struct gw_admin_hooks hooks;
+	struct gw_admin_req *reloading;  /* waiting for a reload's outcome */
 	struct gw_admin_worker *worker;
 	char store_path[4096];
 	size_t live;                    /* requests not finished */
@@ -41,6 +43,7 @@ static const struct gw_admin_route routes[] = {
 	{ GW_HM_GET, "policy", gw_admin_policy_get, NULL, NULL },
 	{ GW_HM_GET, "sessions", gw_admin_sessions_list, NULL, NULL },
 	{ GW_HM_GET, "audit", gw_admin_audit_query, NULL, NULL },
+	{ GW_HM_POST, "config/reload", NULL, gw_admin_config_reload, NULL },
 	{ GW_HM_DELETE, "sessions/*", NULL, NULL, gw_admin_sessions_end },
 	{ GW_HM_POST, "policy/validate", NULL, gw_admin_policy_validate, NULL },
 	{ GW_HM_POST, "policy/explain", NULL, gw_admin_policy_explain, NULL },
@@ -436,7 +439,37 @@ static void on_register(void *arg, struct gw_hreq *req, const char *path)
 	on_request(arg, req, path);
 }
 
-struct gw_admin *gw_admin_start(struct gw_gateway *gw)
+bool gw_admin_reload(struct gw_admin_req *r, void (*done)(void *arg, const char *err))
+{
+	struct gw_admin *a = r->a;
+	int rc = a->hooks.reload ? a->hooks.reload(a->gw, done, r) : GW_ESTATE;
+
+	if (rc) {
+		gw_admin_fail(r, rc == GW_EBUSY ? 503 : 409, rc == GW_EBUSY ? "unavailable" : "conflict",
+			      NULL, "cannot reload: %s",
+			      rc == GW_ESTATE ? "no config file to read again, or the gateway is stopping"
+					      : gw_strerror(rc));
+		return false;
+	}
+	r->wait_next = a->reloading;
+	if (a->reloading)
+		a->reloading->wait_pprev = &r->wait_next;
+	r->wait_pprev = &a->reloading;
+	a->reloading = r;
+	if (r->req)
+		gw_hreq_set_closecb(r->req, on_gone, r);
+	return true;
+}
+
+void gw_admin_reload_done(struct gw_admin_req *r)
+{
+	*r->wait_pprev = r->wait_next;
+	if (r->wait_next)
+		r->wait_next->wait_pprev = r->wait_pprev;
+	r->wait_pprev = NULL;
+}
+
+struct gw_admin *gw_admin_start(struct gw_gateway *gw, const struct gw_admin_hooks *hooks)
 {
 	struct gw_admin *a = calloc(1, sizeof(*a));
 	char err[256] = "";
@@ -444,6 +477,7 @@ struct gw_admin *gw_admin_start(struct gw_gateway *gw)
 	if (!a)
 		return NULL;
 	a->gw = gw;
+	a->hooks = *hooks;
 	snprintf(a->store_path, sizeof(a->store_path), "%s", gw->cfg->store_path);
 	a->worker = gw_admin_worker_start(a, gw->base, err, sizeof(err));
 	if (!a->worker || gw_http_add_route(gw, GW_ADMIN_PREFIX, on_request, a) ||
@@ -467,5 +501,13 @@ void gw_admin_free(struct gw_admin *a)
 		return;
 	if (a->worker)
 		gw_admin_worker_stop(a->worker, discard);
+	while (a->reloading) {
+		struct gw_admin_req *r = a->reloading;
+
+		if (a->hooks.reload_forget)
+			a->hooks.reload_forget(a->gw, r);
+		gw_admin_reload_done(r);
+		discard(r);
+	}
 	free(a);
 }

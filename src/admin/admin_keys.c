@@ -310,5 +310,7 @@ void gw_admin_keys_revoke(struct gw_admin_req *r)
 
 void gw_admin_register_client(struct gw_admin_req *r)
 {
-	gw_admin_fail(r, 501, "not_implemented", NULL, "not implemented yet");
+	gw_admin_fail(r, 501, "not_implemented", NULL,
+		      "not implemented yet: make a key with POST /admin/v1/keys and give its subject "
+		      "(apikey:<name>) a clients: entry in policy.yaml");
 }

@@ -409,6 +409,9 @@ static struct event_base *new_base(bool stdio)
 	return base;
 }
 
+/* What the admin API may ask of this layer. */
+static const struct gw_admin_hooks admin_hooks = { gw_reload_request, gw_reload_forget };
+
 int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 {
 	struct gw_gateway gw = { 0 };
@@ -435,7 +438,7 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	if (opts->stdio ? gw_stdio_downstream_start(&gw, opts->server, on_stdin_eof)
 			: gw_http_start(&gw))
 		goto out_stop;
-	if (!opts->stdio && !(admin = gw_admin_start(&gw)))
+	if (!opts->stdio && !(admin = gw_admin_start(&gw, &admin_hooks)))
 		goto out_stop;
 	if (gw_reload_init(&gw, opts))
 		goto out_stop;

@@ -11,6 +11,7 @@ import {
   EVERYTHING, ROOT, withGatewayLog,
 } from './lib.mjs';
 import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { sqliteRows } from './audit_lib.mjs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import Ajv2020Mod from 'ajv/dist/2020.js';
@@ -394,6 +395,31 @@ test('audit: queried with the CLI\'s filters, paged', withGatewayLog(async () =>
   assert.equal(badSince.status, 400);
   assert.match(badSince.json.error.message, /RFC 3339 time or a span/);
 }, () => gw));
+
+test('config reload: refused with file and line, then applied, as SIGHUP', withGatewayLog(async () => {
+  const good = readFileSync(gw.cfg, 'utf8');
+  writeFileSync(gw.cfg, good + 'bogus_key: 1\n');
+  try {
+    const bad = conforms('POST', '/admin/v1/config/reload', await call('POST', '/admin/v1/config/reload'));
+    assert.equal(bad.status, 200);
+    assert.equal(bad.json.reloaded, false);
+    assert.match(bad.json.error, /mcpgw\.yaml:\d+: key 'bogus_key': unknown key/);
+  } finally { writeFileSync(gw.cfg, good); }
+  const ok = conforms('POST', '/admin/v1/config/reload', await call('POST', '/admin/v1/config/reload', { body: {} }));
+  assert.equal(ok.status, 200);
+  assert.equal(ok.json.reloaded, true, ok.text);
+  assert.equal(ok.json.servers, 2);
+  const withBody = conforms('POST', '/admin/v1/config/reload', await call('POST', '/admin/v1/config/reload', { body: { now: true } }));
+  assert.equal(withBody.status, 400);
+  // the gateway still serves
+  assert.ok(await toolsWith(keys.root) > 0);
+}, () => gw));
+
+test('seed 004\'s register-client answers 501 in the error shape (not implemented yet)', async () => {
+  const r = conforms('POST', '/admin/register-client', await call('POST', '/admin/register-client', { body: { client_id: 'c1', policy: {} } }));
+  assert.equal(r.status, 501);
+  assert.equal(r.json.error.code, 'not_implemented');
+});
 
 test('every documented endpoint was called and answered as documented', () => {
   const ops = [];
