@@ -134,6 +134,7 @@ bool gw_admin_reload(struct gw_admin_req *r, void (*done)(void *arg, const char 
 /* r got its reload's outcome: off the waiting list. */
 void gw_admin_reload_done(struct gw_admin_req *r);
 void gw_admin_config_reload(struct gw_admin_req *r);
+void gw_admin_config_export(struct gw_admin_req *r);
 
 /* The store path, for the worker. */
 const char *gw_admin_store_path(const struct gw_admin *a);

@@ -44,6 +44,7 @@ static const struct gw_admin_route routes[] = {
 	{ GW_HM_GET, "sessions", gw_admin_sessions_list, NULL, NULL },
 	{ GW_HM_GET, "audit", gw_admin_audit_query, NULL, NULL },
 	{ GW_HM_POST, "config/reload", NULL, gw_admin_config_reload, NULL },
+	{ GW_HM_GET, "config", gw_admin_config_export, NULL, NULL },
 	{ GW_HM_DELETE, "sessions/*", NULL, NULL, gw_admin_sessions_end },
 	{ GW_HM_POST, "policy/validate", NULL, gw_admin_policy_validate, NULL },
 	{ GW_HM_POST, "policy/explain", NULL, gw_admin_policy_explain, NULL },
@@ -383,8 +384,8 @@ static void on_authed(struct gw_gateway *gw, struct gw_hreq *req, const struct g
 	(void)gw;
 	r->req = req;
 	if (!ok) {
-		if (req)
-			record(r, 401, "no valid credential");
+		if (req) /* 401, or 403 for a missing scope, 503 without the issuer's keys */
+			record(r, gw_hreq_status(req) ? gw_hreq_status(req) : 401, "no valid credential");
 		r->req = NULL; /* answered by the authentication stage */
 		req_free(r);
 		return;
@@ -480,8 +481,8 @@ struct gw_admin *gw_admin_start(struct gw_gateway *gw, const struct gw_admin_hoo
 	a->hooks = *hooks;
 	snprintf(a->store_path, sizeof(a->store_path), "%s", gw->cfg->store_path);
 	a->worker = gw_admin_worker_start(a, gw->base, err, sizeof(err));
-	if (!a->worker || gw_http_add_route(gw, GW_ADMIN_PREFIX, on_request, a) ||
-	    gw_http_add_route(gw, "/admin/register-client", on_register, a)) {
+	if (!a->worker || gw_http_add_route(gw, GW_ADMIN_PREFIX, true, on_request, a) ||
+	    gw_http_add_route(gw, "/admin/register-client", true, on_register, a)) {
 		GW_ERROR("admin", "cannot start the admin API: %s", err[0] ? err : "no listener");
 		gw_admin_free(a);
 		return NULL;

@@ -246,6 +246,9 @@ static void keep_running(struct gw_reload *r, struct gw_config *old, struct gw_c
 	if (!r->listen_from_cli && !same_str(old->listen, nc->listen))
 		kept("listen");
 	swap_ptr(&old->listen, &nc->listen);
+	if (!same_str(old->admin_listen, nc->admin_listen))
+		kept("admin.listen");
+	swap_ptr(&old->admin_listen, &nc->admin_listen);
 	if (!same_tls(&old->tls, &nc->tls))
 		kept("tls");
 	tls = old->tls;

@@ -415,6 +415,28 @@ test('config reload: refused with file and line, then applied, as SIGHUP', withG
   assert.ok(await toolsWith(keys.root) > 0);
 }, () => gw));
 
+test('config export: the file as JSON, secrets replaced, references kept', withGatewayLog(async () => {
+  const r = conforms('GET', '/admin/v1/config', await call('GET', '/admin/v1/config'));
+  assert.equal(r.status, 200);
+  assert.equal(r.json.path, gw.cfg);
+  assert.equal(r.json.config.policy, 'policy.yaml');
+  assert.deepEqual(r.json.config.servers.every.tags, ['demo', 'stdio']);
+  assert.equal(r.json.config.auth.api_keys, 'true', 'api_keys is no secret');
+  // secrets in a file the gateway could run: add some, export, restore
+  const good = readFileSync(gw.cfg, 'utf8');
+  writeFileSync(gw.cfg, good.replace('servers:\n', 'servers:\n  remote:\n    url: "https://api.example.com/mcp"\n' +
+    '    headers:\n      X-Token: "hunter2"\n    auth:\n      method: bearer\n      credential_ref: "env://REMOTE_TOKEN"\n') +
+    'audit:\n  sinks:\n    - type: postgres\n      url: "postgresql://mcpgw:s3cret@db.example/audit"\n');
+  try {
+    const m = conforms('GET', '/admin/v1/config', await call('GET', '/admin/v1/config'));
+    assert.ok(!m.text.includes('hunter2') && !m.text.includes('s3cret'), m.text);
+    assert.equal(m.json.config.servers.remote.headers['X-Token'], '***');
+    assert.equal(m.json.config.servers.remote.auth.credential_ref, 'env://REMOTE_TOKEN', 'a reference is no secret');
+    assert.equal(m.json.config.audit.sinks[0].url, 'postgresql://mcpgw:***@db.example/audit');
+    assert.equal(m.json.masked, 2);
+  } finally { writeFileSync(gw.cfg, good); }
+}, () => gw));
+
 test('seed 004\'s register-client answers 501 in the error shape (not implemented yet)', async () => {
   const r = conforms('POST', '/admin/register-client', await call('POST', '/admin/register-client', { body: { client_id: 'c1', policy: {} } }));
   assert.equal(r.status, 501);
