@@ -20,6 +20,7 @@ struct gw_store;
 #define GW_ADMIN_MAX_BODY (1024 * 1024) /* bytes of a request body */
 #define GW_ADMIN_MAX_ARGS 2             /* {name} segments of one path */
 #define GW_ADMIN_MAX_SEG 128            /* bytes of one of them */
+#define GW_ADMIN_MAX_PATH 256           /* bytes of a path served (longer: 404) */
 
 struct gw_admin_req;
 typedef void (*gw_admin_fn)(struct gw_admin_req *r);
@@ -35,7 +36,7 @@ struct gw_admin_req {
 	struct gw_principal who;        /* the caller (copied) */
 	bool anonymous;                 /* no authentication in force */
 	enum gw_hmethod method;
-	char path[256];
+	char path[GW_ADMIN_MAX_PATH];
 	char resource[32];              /* the first segment after /admin/v1/ */
 	char args[GW_ADMIN_MAX_ARGS][GW_ADMIN_MAX_SEG]; /* the {name} segments */
 	json_t *body;                   /* the JSON body, or NULL */

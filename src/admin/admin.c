@@ -29,7 +29,6 @@ struct gw_admin {
 	struct gw_admin_req *reloading;  /* waiting for a reload's outcome */
 	struct gw_admin_worker *worker;
 	char store_path[4096];
-	size_t live;                    /* requests not finished */
 };
 
 static const struct gw_admin_route routes[] = {
@@ -81,7 +80,6 @@ static void req_free(struct gw_admin_req *r)
 	if (r->ctx_free)
 		r->ctx_free(r->ctx);
 	OPENSSL_cleanse(r->secret, sizeof(r->secret));
-	r->a->live--;
 	free(r);
 }
 
@@ -405,15 +403,21 @@ static void on_authed(struct gw_gateway *gw, struct gw_hreq *req, const struct g
 static void on_request(void *arg, struct gw_hreq *req, const char *path)
 {
 	struct gw_admin *a = arg;
-	struct gw_admin_req *r = calloc(1, sizeof(*r));
+	struct gw_admin_req *r = NULL;
 	const char *tail, *slash;
+	json_t *e;
 	size_t n;
+	bool fits = strlen(path) < GW_ADMIN_MAX_PATH;
 
-	if (!r) {
-		gw_http_reply_error(req, 500, NULL, -32603, "out of memory");
+	if (fits)
+		r = calloc(1, sizeof(*r));
+	if (!r) { /* not an admin endpoint, or out of memory: nothing to record */
+		e = json_pack("{s:{s:s,s:s}}", "error", "code", fits ? "internal" : "not_found",
+			      "message", fits ? "out of memory" : "no such endpoint");
+		gw_http_reply_json(req, fits ? 500 : 404, e);
+		json_decref(e);
 		return;
 	}
-	a->live++;
 	r->a = a;
 	r->gw = a->gw;
 	r->req = req;
@@ -426,10 +430,6 @@ static void on_request(void *arg, struct gw_hreq *req, const char *path)
 	snprintf(r->resource, sizeof(r->resource), "%.*s", (int)n, tail);
 	if (strcmp(path, "/admin/register-client") == 0)
 		snprintf(r->resource, sizeof(r->resource), "keys");
-	if (strlen(path) >= sizeof(r->path)) {
-		gw_admin_fail(r, 404, "not_found", NULL, "no such endpoint");
-		return;
-	}
 	/* the same credentials as the gateway-wide MCP endpoint */
 	gw_http_authn(a->gw, req, "/mcp", on_authed, r);
 }
