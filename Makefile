@@ -35,6 +35,9 @@ SRCS     := $(shell find src -name '*.c' | sort)
 MAIN_SRC := src/cli/main.c
 LIB_SRCS := $(filter-out $(MAIN_SRC),$(SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# The admin API's OpenAPI document, compiled in (src/admin/admin_openapi.c).
+OPENAPI_C := $(BUILD)/gen/admin_openapi_doc.c
+LIB_OBJS += $(BUILD)/obj/gen/admin_openapi_doc.o
 MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/obj/%.o)
 BIN      := $(BUILD)/mcpgw
 
@@ -48,6 +51,16 @@ all: $(BIN)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(OPENAPI_C): src/admin/openapi.json
+	@mkdir -p $(dir $@)
+	{ echo '#include "admin/admin-impl.h"'; \
+	  echo 'const unsigned char gw_admin_openapi_doc[] = {'; xxd -i < $<; echo '};'; \
+	  echo "const unsigned int gw_admin_openapi_doc_len = $$(wc -c < $<);"; } > $@
+
+$(BUILD)/obj/gen/admin_openapi_doc.o: $(OPENAPI_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libmcpgw.a: $(LIB_OBJS)
 	@rm -f $@

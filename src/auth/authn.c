@@ -103,6 +103,20 @@ static void on_reload(evutil_socket_t fd, short what, void *arg)
 	GW_INFO("auth", "API keys reloaded (%zu keys)", gw_apikeys_count(fresh));
 }
 
+void gw_authn_take_keys(struct gw_authn *a, struct gw_apikeys *fresh)
+{
+	if (!a || !a->keys || !fresh ||
+	    gw_apikeys_generation(fresh) <= gw_apikeys_generation(a->keys)) {
+		gw_apikeys_free(fresh); /* no keys in force, or the poll got there first */
+		return;
+	}
+	if (a->on_change)
+		gw_apikeys_diff(a->keys, fresh, a->on_change, a->on_change_arg);
+	gw_apikeys_free(a->keys);
+	a->keys = fresh;
+	GW_INFO("auth", "API keys reloaded (%zu keys)", gw_apikeys_count(fresh));
+}
+
 static int open_keys(const struct gw_config *cfg, struct event_base *base, struct gw_authn *a)
 {
 	struct timeval tv = { AUTHN_RELOAD_S, 0 };

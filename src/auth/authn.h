@@ -59,6 +59,12 @@ void gw_authn_free(struct gw_authn *a);
 void gw_authn_on_key_change(struct gw_authn *a,
 			    void (*fn)(void *arg, const char *subject, const char *change),
 			    void *arg);
+/* Put fresh (a snapshot a worker read with gw_apikeys_load(), owned) in
+ * force at once, as the store poll would a moment later, when it is newer
+ * than the one in force; else free it. Key changes are told as by the
+ * poll. Loop only. */
+struct gw_apikeys;
+void gw_authn_take_keys(struct gw_authn *a, struct gw_apikeys *fresh);
 /* Does every request need a credential? (a NULL: no.) */
 bool gw_authn_required(const struct gw_authn *a);
 /* Check cr: cb(arg, verdict) at once (PASS or ANSWERED; NULL returned), or

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/admin.h"
 #include "audit/audit.h"
 #include "auth/authn.h"
 #include "catalog/catalog.h"
@@ -408,10 +409,14 @@ static struct event_base *new_base(bool stdio)
 	return base;
 }
 
+/* What the admin API may ask of this layer. */
+static const struct gw_admin_hooks admin_hooks = { gw_reload_request, gw_reload_forget };
+
 int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 {
 	struct gw_gateway gw = { 0 };
 	struct event *sigterm = NULL, *sigint = NULL;
+	struct gw_admin *admin = NULL;
 	int rc = 1;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -433,6 +438,8 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	if (opts->stdio ? gw_stdio_downstream_start(&gw, opts->server, on_stdin_eof)
 			: gw_http_start(&gw))
 		goto out_stop;
+	if (!opts->stdio && !(admin = gw_admin_start(&gw, &admin_hooks)))
+		goto out_stop;
 	if (gw_reload_init(&gw, opts))
 		goto out_stop;
 	sigterm = evsignal_new(gw.base, SIGTERM, on_stop_signal, &gw);
@@ -445,6 +452,7 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	GW_INFO("gateway", "stopping upstreams");
 out_stop:
 	gw_http_free(&gw);
+	gw_admin_free(admin); /* after its requests' connections closed */
 	stop_everything(&gw);
 	gw_stdio_downstream_stop(&gw);
 	gw_tasks_free_all(&gw);

@@ -65,8 +65,18 @@ struct generation {
 	struct generation *next;
 };
 
+/* Someone waiting for the outcome of a read (gw_reload_request). */
+#define RELOAD_MAX_WAITERS 16
+struct reload_waiter {
+	gw_reload_done_fn done;
+	void *arg;
+	bool next;                      /* for the read after the running one */
+};
+
 struct gw_reload {
 	struct gw_gateway *gw;
+	struct reload_waiter waiters[RELOAD_MAX_WAITERS];
+	size_t n_waiters;
 	struct event *sighup;
 	int wake[2];                    /* worker -> loop */
 	struct event *wake_ev;
@@ -236,6 +246,9 @@ static void keep_running(struct gw_reload *r, struct gw_config *old, struct gw_c
 	if (!r->listen_from_cli && !same_str(old->listen, nc->listen))
 		kept("listen");
 	swap_ptr(&old->listen, &nc->listen);
+	if (!same_str(old->admin_listen, nc->admin_listen))
+		kept("admin.listen");
+	swap_ptr(&old->admin_listen, &nc->admin_listen);
 	if (!same_tls(&old->tls, &nc->tls))
 		kept("tls");
 	tls = old->tls;
@@ -554,10 +567,31 @@ static void apply(struct gw_reload *r, struct reload_job *job)
 	drain_arm(r);
 }
 
+/* Tell the waiters of the read that ended: NULL, or why it was refused. */
+static void tell_waiters(struct gw_reload *r, const char *err)
+{
+	struct reload_waiter w[RELOAD_MAX_WAITERS];
+	size_t n = 0, keep = 0;
+
+	for (size_t i = 0; i < r->n_waiters; i++) {
+		if (r->waiters[i].next) {
+			r->waiters[i].next = false; /* the read that starts now is theirs */
+			r->waiters[keep++] = r->waiters[i];
+		} else {
+			w[n++] = r->waiters[i];
+		}
+	}
+	r->n_waiters = keep;
+	for (size_t i = 0; i < n; i++)
+		w[i].done(w[i].arg, err);
+}
+
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw_reload *r = arg;
 	struct reload_job *job;
+	unsigned long applied;
+	bool refused;
 	char buf[16];
 
 	(void)what;
@@ -569,10 +603,15 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	r->running = false;
 	job = r->job;
 	r->job = NULL;
-	if (!job->cfg)
+	applied = r->applied;
+	refused = !job->cfg; /* apply() takes job->cfg */
+	if (refused)
 		GW_ERROR("reload", "refused: %s; the running configuration and policy stay", job->err);
 	else if (!r->gw->stopping)
 		apply(r, job);
+	tell_waiters(r, refused ? job->err
+		     : r->applied != applied ? NULL
+		     : r->gw->stopping ? "the gateway is stopping" : "out of memory: not reloaded");
 	job_free(job);
 	if (r->again && !r->gw->stopping) {
 		r->again = false;
@@ -767,6 +806,40 @@ int gw_reload_init(struct gw_gateway *gw, const struct gw_run_opts *opts)
 	hash_policy_now(r, gw->cfg->policy_path);
 	take_pid_file(r, opts);
 	return 0;
+}
+
+int gw_reload_request(struct gw_gateway *gw, gw_reload_done_fn done, void *arg)
+{
+	struct gw_reload *r = gw->reload;
+
+	if (!r || !gw->cfg->path || gw->stopping)
+		return GW_ESTATE;
+	if (r->n_waiters >= RELOAD_MAX_WAITERS)
+		return GW_EBUSY;
+	GW_INFO("reload", "asked through the admin API: reading %s again", gw->cfg->path);
+	r->waiters[r->n_waiters++] = (struct reload_waiter){ done, arg, r->running };
+	if (r->running) {
+		r->again = true; /* as a SIGHUP during a read */
+		return 0;
+	}
+	start_job(r);
+	if (!r->running) {
+		r->n_waiters--;
+		return GW_ENOMEM;
+	}
+	return 0;
+}
+
+void gw_reload_forget(struct gw_gateway *gw, void *arg)
+{
+	struct gw_reload *r = gw->reload;
+	size_t keep = 0;
+
+	for (size_t i = 0; r && i < r->n_waiters; i++)
+		if (r->waiters[i].arg != arg)
+			r->waiters[keep++] = r->waiters[i];
+	if (r)
+		r->n_waiters = keep;
 }
 
 void gw_reload_stop(struct gw_gateway *gw)

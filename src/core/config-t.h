@@ -399,6 +399,8 @@ struct gw_config {
 	char *policy_path;          /* policy.yaml (relative: beside the config) */
 	char *pid_file;             /* pid_file: where `mcpgw reload` finds the gateway; default
 	                             * "mcpgw.pid" beside the config file; NULL without one */
+	char *admin_listen;         /* admin.listen: the admin API's own "host:port"; NULL: on
+	                             * the main listener (docs/admin-api.md) */
 	char *store_path;           /* store.path: SQLite file; default "mcpgw.db" beside the
 	                             * config file (a relative path is taken from there) */
 	struct gw_audit_conf audit; /* audit: */

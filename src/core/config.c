@@ -415,6 +415,21 @@ void gw_config_warn_prefixes(const struct gw_config *cfg)
 	}
 }
 
+/* ---- admin ------------------------------------------------------------- */
+
+static const struct gw_cfgval_key admin_keys[] = {
+	{ "listen", GW_CFGVAL_STRING(struct gw_config, admin_listen, gw_cfgval_check_listen) },
+};
+
+/* admin: { listen } fills a field of the config itself (docs/admin-api.md). */
+static int set_admin(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+		     const struct gw_cfgval_key *key, void *obj)
+{
+	(void)key;
+	return gw_cfgval_walk_map(d, v, "a mapping with listen", admin_keys, N_ELEMS(admin_keys),
+				  obj);
+}
+
 /* ---- store ------------------------------------------------------------- */
 
 static const struct gw_cfgval_key store_keys[] = {
@@ -515,6 +530,7 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "servers", .set = set_servers },
 	{ "virtual_servers", .set = set_vservers },
 	{ "store", .set = set_store },
+	{ "admin", .set = set_admin },
 	{ "auth", .set = gw_cfgauth_set_auth },
 	{ "tls", .set = gw_cfgauth_set_listen_tls },
 	{ "policy", GW_CFGVAL_STRING(struct gw_config, policy_path, gw_cfgval_check_nonempty) },
@@ -653,6 +669,7 @@ void gw_config_free(struct gw_config *cfg)
 	free(cfg->log_level);
 	free(cfg->store_path);
 	free(cfg->pid_file);
+	free(cfg->admin_listen);
 	free(cfg->policy_path);
 	gw_cfgauth_free(&cfg->auth);
 	gw_cfgauth_listen_tls_free(&cfg->tls);

@@ -37,7 +37,54 @@
 struct gw_http {
 	SSL_CTX *tls;               /* tls: configured: every connection is TLS */
 	struct gw_h1 *server;       /* the listener and its connections (http/h1.c) */
+	struct gw_h1 *admin;        /* admin.listen's, or NULL */
+	struct {
+		char prefix[32];
+		gw_http_route_fn fn;
+		void *arg;
+		bool admin;         /* on admin.listen when it is set */
+	} routes[GW_HTTP_MAX_ROUTES]; /* gw_http_add_route() */
+	size_t n_routes;
 };
+
+int gw_http_add_route(struct gw_gateway *gw, const char *prefix, bool admin, gw_http_route_fn fn,
+		      void *arg)
+{
+	struct gw_http *h = gw->http_state;
+
+	if (!h || strlen(prefix) >= sizeof(h->routes[0].prefix))
+		return GW_EINVAL;
+	if (h->n_routes >= GW_HTTP_MAX_ROUTES)
+		return GW_ETOOBIG;
+	snprintf(h->routes[h->n_routes].prefix, sizeof(h->routes[0].prefix), "%s", prefix);
+	h->routes[h->n_routes].fn = fn;
+	h->routes[h->n_routes].admin = admin;
+	h->routes[h->n_routes++].arg = arg;
+	return 0;
+}
+
+/* A module's own path space (gw_http_add_route): answered there, or
+ * refused here when the Origin or Host check failed (why). on_admin: the
+ * request came to admin.listen, which serves the admin routes only (and
+ * then the main listener does not). */
+static bool added_route(struct gw_gateway *gw, struct gw_hreq *req, const char *path,
+			const char *why, bool on_admin)
+{
+	struct gw_http *h = gw->http_state;
+
+	for (size_t i = 0; i < h->n_routes; i++) {
+		if (strncmp(path, h->routes[i].prefix, strlen(h->routes[i].prefix)) != 0)
+			continue;
+		if (on_admin != (h->routes[i].admin && h->admin != NULL))
+			continue;
+		if (why)
+			gw_http_reply_error(req, 403, NULL, GW_RPC_SERVER_ERROR, why);
+		else
+			h->routes[i].fn(h->routes[i].arg, req, path);
+		return true;
+	}
+	return false;
+}
 
 void gw_http_security_headers(struct gw_hreq *req)
 {
@@ -107,10 +154,8 @@ static bool origin_is_local(const char *origin)
 	       gw_hostport_is_loopback(&hp);
 }
 
-static bool listen_is_local(const struct gw_gateway *gw)
+static bool listen_is_local(const char *l)
 {
-	const char *l = gw->cfg->listen;
-
 	return strncmp(l, "127.", 4) == 0 || strncmp(l, "localhost:", 10) == 0 ||
 	       strncmp(l, "[::1]:", 6) == 0;
 }
@@ -118,13 +163,13 @@ static bool listen_is_local(const struct gw_gateway *gw)
 /* DNS-rebinding protection: a browser page on another site must not reach
  * a local gateway, so Origin (when sent) must be allowed, and on a loopback
  * listener Host must be a loopback name. */
-static const char *check_origin(struct gw_gateway *gw, struct gw_hreq *req)
+static const char *check_origin(struct gw_gateway *gw, struct gw_hreq *req, const char *listen)
 {
 	const char *origin = gw_hreq_header(req, "Origin");
 	const char *host = gw_hreq_header(req, "Host");
 	const struct gw_strv *allow = &gw->cfg->allowed_origins;
 
-	if (listen_is_local(gw) && host && !host_is_local(host))
+	if (listen_is_local(listen) && host && !host_is_local(host))
 		return "Host header is not allowed";
 	if (!origin)
 		return NULL;
@@ -412,11 +457,13 @@ static void on_request(struct gw_hreq *req, void *arg)
 	if (gw_http_authn_metadata(gw, req, path))
 		return;
 	ep = route(gw, path, &sc, base, sizeof(base));
+	why = check_origin(gw, req, gw->cfg->listen);
+	if (ep == EP_NONE && added_route(gw, req, path, why, false))
+		return;
 	if (ep == EP_NONE) {
 		gw_http_reply_error(req, 404, NULL, GW_RPC_INVALID_REQUEST, "No such endpoint");
 		return;
 	}
-	why = check_origin(gw, req);
 	if (why) {
 		GW_WARN("http", "refused %s %s: %s", "request", path, why);
 		gw_http_reply_error(req, 403, NULL, GW_RPC_SERVER_ERROR, why);
@@ -433,28 +480,56 @@ static void on_request(struct gw_hreq *req, void *arg)
 	gw_http_authn(gw, req, path, on_authed, ctx);
 }
 
-int gw_http_start(struct gw_gateway *gw)
+/* A request to admin.listen: the admin routes only. */
+static void on_admin_request(struct gw_hreq *req, void *arg)
 {
-	char host[256], err[1024];
-	const char *colon = strrchr(gw->cfg->listen, ':'), *certs;
-	struct gw_http *h;
-	long port;
+	struct gw_gateway *gw = arg;
+	const char *path = gw_hreq_path(req);
+	const struct gw_limit_hit *refused = gw_hreq_refusal(req);
+
+	gw->replies_pending++;
+	gw_hreq_set_donecb(req, on_reply_done, gw);
+	if (refused)
+		answer_refused(req, refused);
+	else if (gw->http_state->tls && !gw_tls_request_is_secure(req))
+		gw_http_reply_error(req, 400, NULL, GW_RPC_INVALID_REQUEST, "This listener takes HTTPS only");
+	else if (!path)
+		gw_http_reply_error(req, 400, NULL, GW_RPC_INVALID_REQUEST, "Malformed request URI");
+	else if (!added_route(gw, req, path, check_origin(gw, req, gw->cfg->admin_listen), true))
+		gw_http_reply_error(req, 404, NULL, GW_RPC_INVALID_REQUEST, "No such endpoint");
+}
+
+/* Listen on "host:port" (what the config checked). 0, or a GW_E* code
+ * with the reason logged. */
+static int listen_at(struct gw_h1 *h1, const char *what, const char *listen)
+{
+	char host[256];
+	const char *colon = strrchr(listen, ':');
 	size_t hl;
 
-	if (!colon || colon == gw->cfg->listen) {
-		GW_ERROR("http", "listen '%s' is not host:port", gw->cfg->listen);
+	if (!colon || colon == listen || (hl = (size_t)(colon - listen)) >= sizeof(host)) {
+		GW_ERROR("http", "%s '%s' is not host:port", what, listen);
 		return GW_EINVAL;
 	}
-	hl = (size_t)(colon - gw->cfg->listen);
-	if (hl >= sizeof(host))
-		return GW_EINVAL;
-	memcpy(host, gw->cfg->listen, hl);
+	memcpy(host, listen, hl);
 	host[hl] = '\0';
 	if (host[0] == '[' && host[hl - 1] == ']') {
 		memmove(host, host + 1, hl - 2);
 		host[hl - 2] = '\0';
 	}
-	port = strtol(colon + 1, NULL, 10);
+	if (gw_h1_listen(h1, host, (uint16_t)strtol(colon + 1, NULL, 10))) {
+		GW_ERROR("http", "cannot listen on %s", listen);
+		return GW_EIO;
+	}
+	return 0;
+}
+
+int gw_http_start(struct gw_gateway *gw)
+{
+	char err[1024];
+	const char *certs;
+	struct gw_http *h;
+
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return GW_ENOMEM;
@@ -469,9 +544,13 @@ int gw_http_start(struct gw_gateway *gw)
 	h->server = gw_h1_new(gw, h->tls, on_request, gw);
 	if (!h->server)
 		return GW_ENOMEM;
-	if (gw_h1_listen(h->server, host, (uint16_t)port)) {
-		GW_ERROR("http", "cannot listen on %s", gw->cfg->listen);
+	if (listen_at(h->server, "listen", gw->cfg->listen))
 		return GW_EIO;
+	if (gw->cfg->admin_listen) {
+		h->admin = gw_h1_new(gw, h->tls, on_admin_request, gw);
+		if (!h->admin || listen_at(h->admin, "admin.listen", gw->cfg->admin_listen))
+			return h->admin ? GW_EIO : GW_ENOMEM;
+		GW_INFO("http", "admin API on %s://%s", h->tls ? "https" : "http", gw->cfg->admin_listen);
 	}
 	if (!gw->cfg->tls.client_ca)
 		certs = "";
@@ -488,6 +567,8 @@ void gw_http_stop_accepting(struct gw_gateway *gw)
 {
 	if (gw->http_state)
 		gw_h1_stop_accepting(gw->http_state->server);
+	if (gw->http_state && gw->http_state->admin)
+		gw_h1_stop_accepting(gw->http_state->admin);
 }
 
 void gw_http_free(struct gw_gateway *gw)
@@ -497,6 +578,7 @@ void gw_http_free(struct gw_gateway *gw)
 	if (!h)
 		return;
 	gw_h1_free(h->server);
+	gw_h1_free(h->admin);
 	SSL_CTX_free(h->tls);
 	free(h);
 	gw->http_state = NULL;

@@ -236,6 +236,7 @@ struct gw_session *gw_session_new_pending(struct gw_gateway *gw, const struct gw
 			*s->owner = *owner;
 	}
 	gw_session_touch(s);
+	s->created_ms = s->last_active_ms;
 	gw_map_put(&gw->sessions, s->id, strlen(s->id), s);
 	return s;
 }

@@ -185,6 +185,7 @@ struct gw_session {
 	size_t ev_count, ev_bytes;
 	json_t *outbox;                 /* unrelated messages waiting for a GET stream */
 	uint64_t last_active_ms;
+	uint64_t created_ms;            /* gw_now_ms() when made (admin API's list) */
 	struct gw_stream *sink;         /* legacy SSE / stdio: the one stream for all */
 	struct gw_principal *owner;     /* who opened it (auth in force), else NULL */
 	char endpoint[48];              /* where its clients come in (the record's endpoint); "": not known */

@@ -375,8 +375,12 @@ static void test_unknown_key(void **state)
 		{ "listen: 127.0.0.1:1\nlisten_addr: x\n",
 		  "2: key 'listen_addr': unknown key (expected one of: listen, max_body, "
 		  "allowed_origins, max_sessions, session_idle_timeout, list_cache_ttl, shutdown_grace, log_level, "
-		  "page_size, servers, virtual_servers, store, auth, tls, policy, pid_file, limits, "
+		  "page_size, servers, virtual_servers, store, admin, auth, tls, policy, pid_file, limits, "
 		  "timeouts, audit, tool_pinning, guardrails)" },
+		{ "admin:\n  listn: 127.0.0.1:9\n",
+		  "2: key 'admin.listn': unknown key (did you mean 'listen'?)" },
+		{ "admin:\n  listen: nope\n",
+		  "2: key 'admin.listen': expected \"host:port\" such as 127.0.0.1:8080 or [::1]:8080, got 'nope'" },
 		{ "tool_pinning: trust\n",
 		  "1: key 'tool_pinning': expected one of tofu, approve, off, got 'trust'" },
 		{ "server:\n  a: {}\n", "1: key 'server': unknown key (did you mean 'servers'?)" },

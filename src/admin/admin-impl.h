@@ -1,0 +1,143 @@
+/* What the admin API's files share (admin.h): the request being served,
+ * its answers and errors, and the worker that runs store work off the
+ * loop. Private to src/admin/. */
+#ifndef GW_ADMIN_ADMIN_IMPL_H
+#define GW_ADMIN_ADMIN_IMPL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "auth/apikey.h"
+#include "auth/principal-t.h"
+#include "http/h1.h"
+
+struct gw_admin;
+struct gw_gateway;
+struct gw_store;
+
+#define GW_ADMIN_PREFIX "/admin/v1/"
+#define GW_ADMIN_MAX_BODY (1024 * 1024) /* bytes of a request body */
+#define GW_ADMIN_MAX_ARGS 2             /* {name} segments of one path */
+#define GW_ADMIN_MAX_SEG 128            /* bytes of one of them */
+#define GW_ADMIN_MAX_PATH 256           /* bytes of a path served (longer: 404) */
+
+struct gw_admin_req;
+typedef void (*gw_admin_fn)(struct gw_admin_req *r);
+typedef void (*gw_admin_job_fn)(struct gw_admin_req *r, struct gw_store *st);
+
+/* One admin request, from authentication to its answer and record. It
+ * outlives its HTTP request when the client leaves during store work: the
+ * work still ends and is recorded. */
+struct gw_admin_req {
+	struct gw_admin *a;
+	struct gw_gateway *gw;
+	struct gw_hreq *req;            /* NULL once the client left */
+	struct gw_principal who;        /* the caller (copied) */
+	bool anonymous;                 /* no authentication in force */
+	enum gw_hmethod method;
+	char path[GW_ADMIN_MAX_PATH];
+	char resource[32];              /* the first segment after /admin/v1/ */
+	char args[GW_ADMIN_MAX_ARGS][GW_ADMIN_MAX_SEG]; /* the {name} segments */
+	json_t *body;                   /* the JSON body, or NULL */
+	char target[160];               /* what the record names ("key ci-bot") */
+	/* store work (gw_admin_run): run on the worker, done on the loop */
+	struct gw_admin_req *next;
+	gw_admin_job_fn run;
+	gw_admin_fn done;
+	bool no_store;                  /* run needs no store connection */
+	int rc;                         /* what run returned (GW_E*) */
+	char err[512];                  /* and what went wrong, for the answer */
+	json_t *result;                 /* what run made for the answer */
+	char secret[GW_APIKEY_BUF];     /* a key made or rotated: wiped on free */
+	struct gw_admin_req *wait_next, **wait_pprev; /* waiting for a reload */
+	void *ctx;                      /* a handler's own state, freed by ctx_free */
+	void (*ctx_free)(void *ctx);
+};
+
+/* ---- answers (admin.c): each ends the request, records it, frees r ---- */
+
+/* status and body (a new reference taken). */
+void gw_admin_reply(struct gw_admin_req *r, int status, json_t *body);
+/* The error shape: {"error": {"code", "message", "field" when not NULL}}. */
+void gw_admin_fail(struct gw_admin_req *r, int status, const char *code, const char *field,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Store work: r->run(r, st) on the worker (st NULL when the store could
+ * not be opened: r->err says why), then r->done(r) on the loop, which
+ * answers. */
+void gw_admin_run(struct gw_admin_req *r, gw_admin_job_fn run, gw_admin_fn done);
+/* A store error as an answer: 404 for GW_ENOENT, 409 for GW_ESTATE, else
+ * 500 (503 for a busy store) with r->err. */
+void gw_admin_fail_rc(struct gw_admin_req *r, int rc, const char *what);
+
+/* ---- request bodies (admin.c) ----------------------------------------- */
+
+/* The body must be a JSON object whose keys are among allowed (a NULL-
+ * terminated list): false and answered 400 otherwise (missing body, not
+ * JSON, an unknown key named with config check's words). */
+bool gw_admin_body_keys(struct gw_admin_req *r, const char *const *allowed);
+/* Member key of the body as a string (NULL when absent); false and
+ * answered 400 when present but not a string, or required and absent. */
+bool gw_admin_body_str(struct gw_admin_req *r, const char *key, bool required, const char **out);
+/* Member key as a list of strings joined with commas into out (cap
+ * bytes; "" when absent); false and answered 400 when not an array of
+ * strings or too long. */
+bool gw_admin_body_list(struct gw_admin_req *r, const char *key, char *out, size_t cap);
+
+/* ---- the worker (admin_worker.c) -------------------------------------- */
+
+struct gw_admin_worker;
+struct event_base;
+/* Start the worker; finished jobs come back on base. NULL with err set. */
+struct gw_admin_worker *gw_admin_worker_start(struct gw_admin *a, struct event_base *base,
+					      char *err, size_t errlen);
+/* Queue r; its done runs on the loop through gw_admin_worker_done. */
+void gw_admin_worker_push(struct gw_admin_worker *w, struct gw_admin_req *r);
+/* Stop and join; jobs not run or not delivered are handed to discard. */
+void gw_admin_worker_stop(struct gw_admin_worker *w, void (*discard)(struct gw_admin_req *r));
+
+/* ---- the resources ------------------------------------------------------- */
+
+struct gw_admin_route {
+	unsigned methods;               /* GW_HM_* it serves */
+	const char *pattern;            /* after /admin/v1/, "*" a {name} segment */
+	gw_admin_fn get, post, del;
+};
+
+
+void gw_admin_openapi(struct gw_admin_req *r);
+void gw_admin_keys_list(struct gw_admin_req *r);
+void gw_admin_keys_create(struct gw_admin_req *r);
+void gw_admin_keys_rotate(struct gw_admin_req *r);
+void gw_admin_keys_revoke(struct gw_admin_req *r);
+void gw_admin_register_client(struct gw_admin_req *r);
+void gw_admin_servers_list(struct gw_admin_req *r);
+void gw_admin_audit_query(struct gw_admin_req *r);
+void gw_admin_sessions_list(struct gw_admin_req *r);
+void gw_admin_sessions_end(struct gw_admin_req *r);
+void gw_admin_policy_get(struct gw_admin_req *r);
+void gw_admin_policy_validate(struct gw_admin_req *r);
+void gw_admin_policy_explain(struct gw_admin_req *r);
+void gw_admin_servers_get(struct gw_admin_req *r);
+void gw_admin_tools_list(struct gw_admin_req *r);
+void gw_admin_tools_approve(struct gw_admin_req *r);
+void gw_admin_tools_reject(struct gw_admin_req *r);
+
+/* src/admin/openapi.json, as the Makefile compiles it in (not
+ * NUL-terminated). */
+extern const unsigned char gw_admin_openapi_doc[];
+extern const unsigned int gw_admin_openapi_doc_len;
+
+/* Ask the gateway to read its config again: r is answered when the read
+ * ended (admin_config.c's done), or discarded if the admin API stops
+ * first. false when it could not be asked (answered). */
+bool gw_admin_reload(struct gw_admin_req *r, void (*done)(void *arg, const char *err));
+/* r got its reload's outcome: off the waiting list. */
+void gw_admin_reload_done(struct gw_admin_req *r);
+void gw_admin_config_reload(struct gw_admin_req *r);
+void gw_admin_config_export(struct gw_admin_req *r);
+
+/* The store path, for the worker. */
+const char *gw_admin_store_path(const struct gw_admin *a);
+
+#endif

@@ -1,0 +1,167 @@
+/* /admin/v1/config (docs/admin-api.md): the config file and the policy
+ * read again, exactly as SIGHUP or `mcpgw reload` does (cli/reload.c,
+ * reached through the hooks the gateway gave), answered with the outcome
+ * once the read was applied or refused; and the config exported as JSON,
+ * values as written (no ${VAR} expanded) and secrets replaced, read and
+ * parsed on the admin worker. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "admin/admin-impl.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/file.h"
+#include "core/yaml_tree.h"
+#include "mcp/session.h"
+
+#define MASK "***"
+#define EXPORT_MAX_DEPTH 32
+
+static void on_reloaded(void *arg, const char *err)
+{
+	struct gw_admin_req *r = arg;
+	json_t *o;
+
+	gw_admin_reload_done(r);
+	if (err) {
+		gw_admin_reply(r, 200, json_pack("{s:b,s:s}", "reloaded", false, "error", err));
+		return;
+	}
+	o = json_pack("{s:b,s:s,s:I}", "reloaded", true, "config", r->gw->cfg->path ? r->gw->cfg->path : "",
+		      "servers", (json_int_t)r->gw->n_ups);
+	gw_admin_reply(r, 200, o);
+}
+
+void gw_admin_config_reload(struct gw_admin_req *r)
+{
+	if (r->body && !(json_is_object(r->body) && json_object_size(r->body) == 0)) {
+		gw_admin_fail(r, 400, "bad_request", NULL, "this call takes no body (or {})");
+		return;
+	}
+	snprintf(r->target, sizeof(r->target), "config");
+	gw_admin_reload(r, on_reloaded);
+}
+
+/* ---- GET: export ------------------------------------------------------------ */
+
+/* Keys whose values are credentials, or references to one: *_secret,
+ * *_secret_ref, *password, *token, credential(_ref), api_key,
+ * authorization (not token_url, api_keys: true, signing_key: a path). */
+static bool secret_key(const char *k)
+{
+	static const char *const ends[] = { "secret", "secret_ref", "password", "token", "credential",
+					    "credential_ref", "api_key", "authorization" };
+	size_t kl = strlen(k);
+
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		size_t el = strlen(ends[i]);
+
+		if (kl >= el && strcasecmp(k + kl - el, ends[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A URL with a password in its userinfo (postgresql://u:p@h, redis://:p@h)
+ * keeps everything but the password. */
+static json_t *masked_url(const char *v)
+{
+	const char *scheme = strstr(v, "://"), *at, *colon;
+	char out[1024];
+
+	if (!scheme || !(at = strchr(scheme + 3, '@')) || strchr(scheme + 3, '/') < at)
+		return NULL;
+	colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
+	if (!colon)
+		return NULL;
+	snprintf(out, sizeof(out), "%.*s:" MASK "%s", (int)(colon - v), v, at);
+	return json_string(out);
+}
+
+/* The node as JSON: mappings and sequences as such, scalars as the strings
+ * written (null for an empty value); every value below a masked key, and
+ * a URL's password, replaced. *masked counts what was. */
+static json_t *node_json(const struct gw_yaml_node *n, bool mask, int depth, size_t *masked)
+{
+	json_t *o, *u;
+
+	if (!n || depth > EXPORT_MAX_DEPTH)
+		return json_null();
+	if (n->kind == GW_YAML_SCALAR) {
+		if (n->is_null)
+			return json_null();
+		if (mask && strncmp(n->text, "env://", 6) != 0 && strncmp(n->text, "file://", 7) != 0) {
+			(*masked)++;
+			return json_string(MASK);
+		}
+		u = masked_url(n->text);
+		*masked += u != NULL;
+		return u ? u : json_stringn(n->text, n->len);
+	}
+	o = n->kind == GW_YAML_SEQ ? json_array() : json_object();
+	for (size_t i = 0; o && n->kind == GW_YAML_SEQ && i < n->n; i++)
+		json_array_append_new(o, node_json(n->items[i], mask, depth + 1, masked));
+	for (size_t i = 0; o && n->kind == GW_YAML_MAP && i + 1 < n->n; i += 2) {
+		const char *k = n->items[i]->text ? n->items[i]->text : "";
+		/* env: and headers: values are credentials as often as not */
+		bool m = mask || secret_key(k) || strcmp(k, "env") == 0 || strcmp(k, "headers") == 0;
+
+		json_object_set_new(o, k, node_json(n->items[i + 1], m, depth + 1, masked));
+	}
+	return o;
+}
+
+static void run_export(struct gw_admin_req *r, struct gw_store *st)
+{
+	struct gw_yaml_node *root = NULL;
+	struct gw_yaml_diag d;
+	struct gw_buf b;
+	size_t masked = 0;
+
+	(void)st;
+	gw_buf_init(&b, GW_CONFIG_MAX_FILE);
+	r->rc = gw_file_read(r->ctx, GW_CONFIG_MAX_FILE, &b, r->err, sizeof(r->err));
+	gw_yaml_diag_init(&d, r->ctx, r->err, sizeof(r->err));
+	if (r->rc == 0)
+		r->rc = gw_yaml_parse(&d, b.ptr ? b.ptr : "", b.len, &root);
+	if (r->rc == 0) {
+		json_t *cfg = node_json(root, false, 0, &masked);
+
+		r->result = json_pack("{s:s,s:o,s:I}", "path", (const char *)r->ctx, "config",
+				      json_is_null(cfg) ? json_object() : cfg, "masked", (json_int_t)masked);
+		if (json_is_null(cfg))
+			json_decref(cfg);
+	}
+	gw_yaml_free(root);
+	gw_buf_free(&b);
+}
+
+static void done_export(struct gw_admin_req *r)
+{
+	if (r->rc || !r->result) {
+		gw_admin_fail(r, 500, "internal", NULL, "cannot read the config: %s",
+			      r->err[0] ? r->err : "out of memory");
+		return;
+	}
+	gw_admin_reply(r, 200, json_incref(r->result));
+}
+
+void gw_admin_config_export(struct gw_admin_req *r)
+{
+	const char *path = r->gw->cfg->path;
+
+	if (!path) {
+		gw_admin_fail(r, 404, "not_found", NULL, "the gateway runs without a config file (serve -- CMD)");
+		return;
+	}
+	r->ctx = strdup(path); /* a reload may free the config meanwhile */
+	r->ctx_free = free;
+	if (!r->ctx) {
+		gw_admin_fail(r, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	r->no_store = true;
+	gw_admin_run(r, run_export, done_export);
+}
