@@ -1,12 +1,13 @@
 // admin.listen (docs/configuration.md "admin"): the admin API on an address
 // of its own, and then not on the main listener; the main listener's
-// endpoints are not on the admin one.
+// endpoints are not on the admin one. And a gateway without authentication
+// never opens the admin API.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { tempDir, freePort, startGateway, writeGatewayFiles, apikeyCreate, apiKeyAuthYaml } from './lib.mjs';
 
-let gw;
-after(async () => { await gw?.stop(); });
+let gw, open;
+after(async () => { await gw?.stop(); await open?.stop(); });
 
 test('admin.listen serves the admin API alone; the main listener no longer does', async () => {
   const dir = tempDir();
@@ -37,4 +38,13 @@ test('admin.listen serves the admin API alone; the main listener no longer does'
   // a foreign Origin is refused there too, as on the main listener
   const foreign = await get(admin, '/admin/v1/keys', { origin: 'https://evil.example' });
   assert.equal(foreign.status, 403);
+});
+
+test('without authentication (auth: none) the admin API is closed: 403 in the error shape', async () => {
+  open = await startGateway('auth: none\n');
+  const r = await fetch(`${open.base}/admin/v1/keys`);
+  const body = await r.json();
+  assert.equal(r.status, 403);
+  assert.equal(body.error.code, 'forbidden');
+  assert.match(body.error.message, /needs authentication/);
 });
