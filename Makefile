@@ -35,9 +35,10 @@ SRCS     := $(shell find src -name '*.c' | sort)
 MAIN_SRC := src/cli/main.c
 LIB_SRCS := $(filter-out $(MAIN_SRC),$(SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-# The admin API's OpenAPI document, compiled in (src/admin/admin_openapi.c).
-OPENAPI_C := $(BUILD)/gen/admin_openapi_doc.c
-LIB_OBJS += $(BUILD)/obj/gen/admin_openapi_doc.o
+# Files compiled into the binary (core/embed.h): the admin API's OpenAPI
+# document and the web console, as build/*/gen/embedded.c.
+EMBED_FILES := src/admin/openapi.json $(sort $(wildcard src/admin/console/*))
+LIB_OBJS += $(BUILD)/obj/gen/embedded.o
 MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/obj/%.o)
 BIN      := $(BUILD)/mcpgw
 
@@ -52,13 +53,11 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(OPENAPI_C): src/admin/openapi.json
+%/gen/embedded.c: $(EMBED_FILES) scripts/embed.sh
 	@mkdir -p $(dir $@)
-	{ echo '#include "admin/admin-impl.h"'; \
-	  echo 'const unsigned char gw_admin_openapi_doc[] = {'; xxd -i < $<; echo '};'; \
-	  echo "const unsigned int gw_admin_openapi_doc_len = $$(wc -c < $<);"; } > $@
+	scripts/embed.sh $@ $(EMBED_FILES)
 
-$(BUILD)/obj/gen/admin_openapi_doc.o: $(OPENAPI_C)
+$(BUILD)/obj/gen/embedded.o: $(BUILD)/gen/embedded.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -153,7 +152,10 @@ FUZZ_CFLAGS := $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined -fno-sanit
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) -c $< -o $@
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS:%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/gen/embedded.o: build/fuzz/gen/embedded.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) -c $< -o $@
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS:%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/embedded.o
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
 fuzz-build: $(FUZZ_BINS)

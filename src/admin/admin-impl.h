@@ -123,10 +123,6 @@ void gw_admin_tools_list(struct gw_admin_req *r);
 void gw_admin_tools_approve(struct gw_admin_req *r);
 void gw_admin_tools_reject(struct gw_admin_req *r);
 
-/* src/admin/openapi.json, as the Makefile compiles it in (not
- * NUL-terminated). */
-extern const unsigned char gw_admin_openapi_doc[];
-extern const unsigned int gw_admin_openapi_doc_len;
 
 /* Ask the gateway to read its config again: r is answered when the read
  * ended (admin_config.c's done), or discarded if the admin API stops
