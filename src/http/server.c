@@ -37,7 +37,46 @@
 struct gw_http {
 	SSL_CTX *tls;               /* tls: configured: every connection is TLS */
 	struct gw_h1 *server;       /* the listener and its connections (http/h1.c) */
+	struct {
+		char prefix[32];
+		gw_http_route_fn fn;
+		void *arg;
+	} routes[GW_HTTP_MAX_ROUTES]; /* gw_http_add_route() */
+	size_t n_routes;
 };
+
+int gw_http_add_route(struct gw_gateway *gw, const char *prefix, gw_http_route_fn fn, void *arg)
+{
+	struct gw_http *h = gw->http_state;
+
+	if (!h || strlen(prefix) >= sizeof(h->routes[0].prefix))
+		return GW_EINVAL;
+	if (h->n_routes >= GW_HTTP_MAX_ROUTES)
+		return GW_ETOOBIG;
+	snprintf(h->routes[h->n_routes].prefix, sizeof(h->routes[0].prefix), "%s", prefix);
+	h->routes[h->n_routes].fn = fn;
+	h->routes[h->n_routes++].arg = arg;
+	return 0;
+}
+
+/* A module's own path space (gw_http_add_route): answered there, or
+ * refused here when the Origin or Host check failed (why). */
+static bool added_route(struct gw_gateway *gw, struct gw_hreq *req, const char *path,
+			const char *why)
+{
+	struct gw_http *h = gw->http_state;
+
+	for (size_t i = 0; i < h->n_routes; i++) {
+		if (strncmp(path, h->routes[i].prefix, strlen(h->routes[i].prefix)) != 0)
+			continue;
+		if (why)
+			gw_http_reply_error(req, 403, NULL, GW_RPC_SERVER_ERROR, why);
+		else
+			h->routes[i].fn(h->routes[i].arg, req, path);
+		return true;
+	}
+	return false;
+}
 
 void gw_http_security_headers(struct gw_hreq *req)
 {
@@ -412,11 +451,13 @@ static void on_request(struct gw_hreq *req, void *arg)
 	if (gw_http_authn_metadata(gw, req, path))
 		return;
 	ep = route(gw, path, &sc, base, sizeof(base));
+	why = check_origin(gw, req);
+	if (ep == EP_NONE && added_route(gw, req, path, why))
+		return;
 	if (ep == EP_NONE) {
 		gw_http_reply_error(req, 404, NULL, GW_RPC_INVALID_REQUEST, "No such endpoint");
 		return;
 	}
-	why = check_origin(gw, req);
 	if (why) {
 		GW_WARN("http", "refused %s %s: %s", "request", path, why);
 		gw_http_reply_error(req, 403, NULL, GW_RPC_SERVER_ERROR, why);

@@ -38,4 +38,13 @@ void gw_http_record_refusal(struct gw_gateway *gw, struct gw_hreq *req,
 			    const struct gw_principal *who, const char *method,
 			    enum gw_stage_id stage, enum gw_outcome outcome, const char *reason);
 
+/* A path space served by a module above http (the admin API): fn(arg,
+ * req, path) gets every request whose path starts with prefix (copied),
+ * once the Origin and Host checks passed, and answers it itself (its own
+ * authentication included). At most GW_HTTP_MAX_ROUTES; call after
+ * gw_http_start(). 0, or GW_ETOOBIG / GW_EINVAL (no listener). */
+#define GW_HTTP_MAX_ROUTES 4
+typedef void (*gw_http_route_fn)(void *arg, struct gw_hreq *req, const char *path);
+int gw_http_add_route(struct gw_gateway *gw, const char *prefix, gw_http_route_fn fn, void *arg);
+
 #endif
