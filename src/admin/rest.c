@@ -134,9 +134,11 @@ static void fail(struct rest_req *r, int status, const char *message)
 static void client_gone(struct rest_req *r)
 {
 	struct gw_fanout *f = r->f;
+	size_t running = 0;
 
-	GW_INFO("rest", "client left before the answer: %zu call(s) cancelled",
-		f ? gw_fanout_count(f) : (size_t)0);
+	for (size_t i = 0; f && i < gw_fanout_count(f); i++)
+		running += gw_fanout_op(f, i)->status == GW_FO_PENDING;
+	GW_INFO("rest", "client left before the answer: %zu call(s) cancelled", running);
 	r->req = NULL;
 	r->f = NULL;
 	if (f)
@@ -294,10 +296,12 @@ static void list_done(struct gw_fanout *f, void *arg)
 
 	r->f = NULL;
 	if (op->status != GW_FO_OK) {
+		int status = status_of(op);
+
 		body = json_pack("{s:s,s:s}", "mcp_server", op->server, "error", message_of(op));
 		json_decref(tools);
 		gw_fanout_free(f);
-		reply(r, status_of(op), body);
+		reply(r, status, body);
 		return;
 	}
 	json_array_foreach(op->result, i, t)

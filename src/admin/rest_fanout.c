@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "auth/authn.h"
+#include "core/config-t.h"
 #include "core/jsonrpc.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -49,6 +50,7 @@ struct fanout_stream {
 static void op_answered(struct gw_fanout_op *op, json_t *msg, bool resolve_refused);
 static void op_end(struct gw_fanout_op *op, enum gw_fanout_status st, const char *why);
 static struct gw_call *call_of(struct gw_fanout_op *op);
+static json_t *error_obj(const char *message, json_t *code);
 
 /* ---- completion ---------------------------------------------------------------- */
 
@@ -101,6 +103,16 @@ static void fs_free(struct gw_stream *st)
 	release(op->f);
 }
 
+/* A list the catalog could not fetch is answered as an empty one (as
+ * tools/list at /servers/<name>/mcp is); a REST client is told why. */
+static void list_failure(struct gw_fanout_op *op, const struct gw_session *s)
+{
+	const char *why = s->n_sups == 1 ? s->sups[0]->lists[GW_LIST_TOOLS].error : "";
+
+	if (why[0] && !op->error)
+		op->error = error_obj(why, NULL);
+}
+
 static void fs_write(struct gw_stream *st, json_t *msg, bool final)
 {
 	struct fanout_stream *rs = (struct fanout_stream *)st;
@@ -124,6 +136,8 @@ static void fs_write(struct gw_stream *st, json_t *msg, bool final)
 	f = op->f;
 	hold(f);
 	json_incref(msg);
+	if (f->kind == GW_FANOUT_LIST)
+		list_failure(op, st->s);
 	gw_stream_free(st);
 	op_answered(op, msg, resolve_refused);
 	json_decref(msg);
@@ -330,6 +344,10 @@ static void op_answered(struct gw_fanout_op *op, json_t *msg, bool resolve_refus
 		return;
 	}
 	unstamp(res);
+	if (op->f->kind == GW_FANOUT_LIST && op->error) {
+		op_end(op, GW_FO_FAILED, NULL); /* list_failure() said why */
+		return;
+	}
 	if (op->f->kind == GW_FANOUT_LIST) {
 		list_page(op, res);
 		return;
@@ -438,6 +456,18 @@ struct gw_fanout *gw_fanout_new(struct gw_gateway *gw, enum gw_fanout_kind kind,
 	return f;
 }
 
+/* The server's own limit for the request a target sends (timeouts:, resolved
+ * by the loader), which the pipeline applies to the upstream request. */
+static double own_limit(const struct gw_upstream *up, enum gw_fanout_kind kind)
+{
+	double t = up ? up->conf->timeouts.op[kind == GW_FANOUT_CALL ? GW_OP_TOOL : GW_OP_DISCOVERY]
+		      : 0;
+
+	if (t <= 0 && up)
+		t = up->conf->timeout;
+	return t > 0 ? t : 30.0;
+}
+
 struct gw_fanout_op *gw_fanout_add(struct gw_fanout *f, const char *server, double timeout_s)
 {
 	struct gw_fanout_op *op;
@@ -451,7 +481,7 @@ struct gw_fanout_op *gw_fanout_add(struct gw_fanout *f, const char *server, doub
 	snprintf(op->server, sizeof(op->server), "%s", server);
 	up = server_named(f->gw, server, &idx);
 	if (timeout_s <= 0)
-		timeout_s = (up && up->conf->timeout > 0 ? up->conf->timeout : 30.0) + 1.0;
+		timeout_s = own_limit(up, f->kind) + 1.0;
 	op->timeout_s = timeout_s > FANOUT_MAX_TIMEOUT_S ? FANOUT_MAX_TIMEOUT_S : timeout_s;
 	if (!op_allowed(f, op))
 		op_end(op, GW_FO_DENIED, "the policy does not allow this caller to call it there");

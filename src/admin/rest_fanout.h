@@ -71,7 +71,8 @@ struct gw_fanout *gw_fanout_new(struct gw_gateway *gw, enum gw_fanout_kind kind,
 				const char *client_addr, const char *tool, json_t *args,
 				size_t max_targets);
 /* Add server (a config name of a running server) with its own timeout in
- * seconds (<= 0: its configured timeout and one second, so the pipeline's
+ * seconds (<= 0: its own limit for that request (timeouts.tool or
+ * timeouts.discovery, else timeout) and one second, so the pipeline's
  * own upstream timeout answers first). A tools/call target the policy
  * does not let the caller call is marked DENIED here, recorded as a
  * denied call, and never called. Returns the target, or NULL (full). */
