@@ -527,10 +527,10 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "limits", .set = gw_cfglimits_set },
 	{ "timeouts", .set = gw_cfgres_set_root_timeouts },
 	{ "audit", .set = gw_cfgaudit_set },
-	{ "broadcast_tool", GW_CFGVAL_BOOL(struct gw_config, broadcast_tool) },
 	{ "tool_pinning", .set = set_tool_pinning, .choices = pinning_modes,
 	  .list = "tofu, approve, off" },
 	{ "guardrails", .set = gw_cfgguard_set },
+	{ "broadcast_tool", GW_CFGVAL_BOOL(struct gw_config, broadcast_tool) },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)
