@@ -51,6 +51,8 @@ static void op_answered(struct gw_fanout_op *op, json_t *msg, bool resolve_refus
 static void op_end(struct gw_fanout_op *op, enum gw_fanout_status st, const char *why);
 static struct gw_call *call_of(struct gw_fanout_op *op);
 static json_t *error_obj(const char *message, json_t *code);
+static void record_refusal(struct gw_fanout *f, struct gw_fanout_op *op, enum gw_stage_id stage,
+			   enum gw_outcome outcome, const char *rule, const char *reason);
 
 /* ---- completion ---------------------------------------------------------------- */
 
@@ -236,6 +238,7 @@ static void op_send(struct gw_fanout_op *op, const char *cursor)
 		return;
 	}
 	if (!gw_caller_takes_call(gw, who, &hit)) {
+		record_refusal(f, op, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED, NULL, hit.limit);
 		op_end(op, GW_FO_FAILED, hit.message);
 		return;
 	}
@@ -390,7 +393,31 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 	release(f);
 }
 
-/* ---- the policy, before anything is called ------------------------------------- */
+/* ---- refusals before a call exists ----------------------------------------------- */
+
+/* Record a target refused before its call was made, as the transports
+ * record their refusals (mcp/pipeline.h gw_pipeline_record). */
+static void record_refusal(struct gw_fanout *f, struct gw_fanout_op *op, enum gw_stage_id stage,
+			   enum gw_outcome outcome, const char *rule, const char *reason)
+{
+	const struct gw_principal *who = f->has_who ? &f->who : NULL;
+	struct gw_exchange x = { 0 };
+	const char *roles[GW_PRINCIPAL_MAX_ROLES];
+
+	gw_pipeline_caller(who, roles, &x);
+	x.method = f->kind == GW_FANOUT_CALL ? "tools/call" : "tools/list";
+	x.endpoint = f->endpoint;
+	x.client_addr = f->client_addr;
+	x.target = f->tool;
+	x.server = op->server;
+	x.params = f->args;
+	x.stage = stage;
+	x.outcome = outcome;
+	x.policy_allowed = rule ? 0 : -1;
+	x.policy_rule = rule;
+	x.reason = reason;
+	gw_pipeline_record(f->gw, &x);
+}
 
 /* May the caller call the tool on server? As the authorize stage decides
  * (mcp/resolve.c), without knowing whether the server has it, so that a
@@ -400,8 +427,6 @@ static bool op_allowed(struct gw_fanout *f, struct gw_fanout_op *op)
 	struct gw_gateway *gw = f->gw;
 	const struct gw_principal *who = f->has_who ? &f->who : NULL;
 	struct gw_policy_why why = { 0 };
-	struct gw_exchange x = { 0 };
-	const char *roles[GW_PRINCIPAL_MAX_ROLES];
 	static const char *const kinds[] = { "default", "client", "rule", "permission" };
 	char rule[96];
 
@@ -411,19 +436,8 @@ static bool op_allowed(struct gw_fanout *f, struct gw_fanout_op *op)
 		return true;
 	snprintf(rule, sizeof(rule), "%s%s%s", (unsigned)why.kind < 4 ? kinds[why.kind] : "policy",
 		 why.name ? ":" : "", why.name ? why.name : "");
-	gw_pipeline_caller(who, roles, &x);
-	x.method = "tools/call";
-	x.endpoint = f->endpoint;
-	x.client_addr = f->client_addr;
-	x.target = f->tool;
-	x.server = op->server;
-	x.params = f->args;
-	x.stage = GW_STAGE_AUTHORIZE;
-	x.outcome = GW_OUTCOME_DENIED;
-	x.policy_allowed = 0;
-	x.policy_rule = rule;
-	x.reason = "denied by policy: not called";
-	gw_pipeline_record(gw, &x);
+	record_refusal(f, op, GW_STAGE_AUTHORIZE, GW_OUTCOME_DENIED, rule,
+		       "denied by policy: not called");
 	return false;
 }
 
