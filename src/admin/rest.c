@@ -614,10 +614,10 @@ static void on_route(void *arg, struct gw_hreq *req, const char *path)
 
 int gw_rest_start(struct gw_gateway *gw)
 {
-	int rc = gw_http_add_route(gw, "/tools", on_route, gw);
+	int rc = gw_http_add_route(gw, "/tools", false, on_route, gw);
 
 	if (rc == 0)
-		rc = gw_http_add_route(gw, "/mcp/", on_route, gw);
+		rc = gw_http_add_route(gw, "/mcp/", false, on_route, gw);
 	if (rc)
 		GW_ERROR("rest", "cannot serve the REST endpoints: no room for their routes");
 	return rc;

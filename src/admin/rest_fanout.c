@@ -231,7 +231,7 @@ static void op_send(struct gw_fanout_op *op, const char *cursor)
 	struct fanout_stream *rs;
 	struct gw_session *s;
 	struct gw_msg m = { 0 };
-	char id[40];
+	char id[64];
 
 	if (!server_named(gw, op->server, &sc.server)) {
 		op_end(op, GW_FO_FAILED, "the server is no longer configured");
@@ -257,7 +257,9 @@ static void op_send(struct gw_fanout_op *op, const char *cursor)
 	s->streams = &rs->st;
 	rs->op = op;
 	op->rs = rs;
-	snprintf(id, sizeof(id), "rest-%llu", (unsigned long long)++f->next_id);
+	/* unique in the session, which other fan-outs and clients share */
+	snprintf(id, sizeof(id), "rest-%llx-%llu", (unsigned long long)f->started_us,
+		 (unsigned long long)++f->next_id);
 	m.kind = GW_MSG_REQUEST;
 	m.root = json_pack("{s:s,s:s,s:s,s:o}", "jsonrpc", "2.0", "id", id, "method",
 			   f->kind == GW_FANOUT_LIST ? "tools/list" : "tools/call", "params",

@@ -41,11 +41,13 @@ struct gw_http {
 		char prefix[32];
 		gw_http_route_fn fn;
 		void *arg;
+		bool admin;         /* on admin.listen when it is set (the admin branch) */
 	} routes[GW_HTTP_MAX_ROUTES]; /* gw_http_add_route() */
 	size_t n_routes;
 };
 
-int gw_http_add_route(struct gw_gateway *gw, const char *prefix, gw_http_route_fn fn, void *arg)
+int gw_http_add_route(struct gw_gateway *gw, const char *prefix, bool admin, gw_http_route_fn fn,
+		      void *arg)
 {
 	struct gw_http *h = gw->http_state;
 
@@ -55,6 +57,7 @@ int gw_http_add_route(struct gw_gateway *gw, const char *prefix, gw_http_route_f
 		return GW_ETOOBIG;
 	snprintf(h->routes[h->n_routes].prefix, sizeof(h->routes[0].prefix), "%s", prefix);
 	h->routes[h->n_routes].fn = fn;
+	h->routes[h->n_routes].admin = admin;
 	h->routes[h->n_routes++].arg = arg;
 	return 0;
 }

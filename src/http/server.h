@@ -4,6 +4,7 @@
 #define GW_HTTP_SERVER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "core/exchange-t.h"
 
@@ -41,10 +42,12 @@ void gw_http_record_refusal(struct gw_gateway *gw, struct gw_hreq *req,
 /* A path space served by a module above http (the admin API): fn(arg,
  * req, path) gets every request whose path starts with prefix (copied),
  * once the Origin and Host checks passed, and answers it itself (its own
- * authentication included). At most GW_HTTP_MAX_ROUTES; call after
- * gw_http_start(). 0, or GW_ETOOBIG / GW_EINVAL (no listener). */
-#define GW_HTTP_MAX_ROUTES 4
+ * authentication included). admin: served on admin.listen instead of the
+ * main listener when the config sets it. At most GW_HTTP_MAX_ROUTES; call
+ * after gw_http_start(). 0, or GW_ETOOBIG / GW_EINVAL (no listener). */
+#define GW_HTTP_MAX_ROUTES 8
 typedef void (*gw_http_route_fn)(void *arg, struct gw_hreq *req, const char *path);
-int gw_http_add_route(struct gw_gateway *gw, const char *prefix, gw_http_route_fn fn, void *arg);
+int gw_http_add_route(struct gw_gateway *gw, const char *prefix, bool admin, gw_http_route_fn fn,
+		      void *arg);
 
 #endif
