@@ -299,8 +299,13 @@ t('bad requests: unknown server 404, bad JSON and bad fields 400, wrong method 4
   assert.equal(calls().length, n);
 });
 
+// The record of the first get_logs call on server after line `from` of the audit file.
+const recordOf = (from, server) => eventually(() => recordsIn(gw.dir).slice(from).map((l) => JSON.parse(l))
+  .find((x) => x.tool_name === 'get_logs' && x.mcp_server === server), `a record of get_logs on ${server}`);
+
 t('a client that leaves mid-broadcast: its calls are cancelled, the gateway stays healthy', async () => {
   const n = calls().length;
+  const from = recordsIn(gw.dir).length;
   const ac = new AbortController();
   const p = postJson('/mcp/invoke-broadcast', { tool_name: 'get_logs', tags: ['slow'], timeout: 60 }, 'ops', ac.signal);
   await eventually(() => callsSince(n).some((c) => c.label === 'd'), 'd called');
@@ -309,8 +314,30 @@ t('a client that leaves mid-broadcast: its calls are cancelled, the gateway stay
   await eventually(() => /client left before the answer: 1 call\(s\) cancelled/.test(gw.logs()), 'the cancellation logged');
   const h = await (await fetch(`${gw.base}/health`)).json();
   assert.equal(h.status, 'ok');
+  assert.equal((await recordOf(from, 'd')).status, 'cancelled');
   const again = await postJson('/mcp/invoke-broadcast', { tool_name: 'get_logs', mcp_servers: ['a'] });
   assert.equal(again.json.successful, 1);
+});
+
+t('gateway__broadcast cancelled by its client: the calls it made are cancelled too', async () => {
+  const client = await bearerClient(gw.url, keys.ops);
+  try {
+    const n = calls().length;
+    const from = recordsIn(gw.dir).length;
+    const ac = new AbortController();
+    const p = client.callTool({ name: 'gateway__broadcast', arguments: { tool_name: 'get_logs', servers: ['d'], timeout: 60 } },
+      undefined, { signal: ac.signal });
+    await eventually(() => callsSince(n).some((c) => c.label === 'd'), 'd called');
+    ac.abort();
+    await assert.rejects(p);
+    assert.equal((await recordOf(from, 'd')).status, 'cancelled');
+    // the session goes on
+    const r = await client.callTool({ name: 'gateway__broadcast', arguments: { tool_name: 'only_a' } });
+    assert.equal(r.structuredContent.successful, 1);
+    assert.deepEqual(Object.keys(r.structuredContent.results), ['a']);
+  } finally {
+    await client.close();
+  }
 });
 
 t('gateway__broadcast over MCP: listed with its schema, the same fields as structured content', async () => {
