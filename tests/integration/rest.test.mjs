@@ -238,6 +238,11 @@ t('bad input: one server hangs past its timeout and one fails: errors for those 
   assert.match(r.json.errors.d.message, /no answer within 1\.5 s/);
   // every one was called, concurrently, the hanging one too
   assert.deepEqual(callsSince(n).map((c) => c.label).sort(), ['a', 'b', 'c', 'd']);
+  // one server alone: 504
+  const one = await postJson('/mcp/invoke?mcp_server=d', { tool_name: 'get_logs', timeout: 1 });
+  assert.equal(one.status, 504, one.text);
+  assert.equal(one.json.success, false);
+  assert.match(one.json.error, /no answer within 1 s/);
 });
 
 t('a caller whose policy denies the tool on one server: that server is not called, and shows as skipped', async () => {
