@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "admin/admin.h"
+#include "admin/rest.h"
+#include "admin/rest_tool.h"
 #include "audit/audit.h"
 #include "auth/authn.h"
 #include "catalog/catalog.h"
@@ -427,6 +429,7 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	gw_map_init(&gw.tasks);
 	gw_modern_init(&gw);
 	gw_stage_test_init(&gw);
+	gw_rest_tool_init(&gw);
 	gw.base = new_base(opts->stdio);
 	gw.reaper = gw.base ? gw_reaper_new(gw.base) : NULL;
 	if (!gw.reaper)
@@ -439,6 +442,8 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 			: gw_http_start(&gw))
 		goto out_stop;
 	if (!opts->stdio && !(admin = gw_admin_start(&gw, &admin_hooks)))
+		goto out_stop;
+	if (!opts->stdio && gw_rest_start(&gw))
 		goto out_stop;
 	if (gw_reload_init(&gw, opts))
 		goto out_stop;

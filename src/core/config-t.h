@@ -406,6 +406,7 @@ struct gw_config {
 	struct gw_audit_conf audit; /* audit: */
 	enum gw_tool_pinning tool_pinning; /* tool_pinning:, default tofu */
 	struct gw_guard_conf guardrails; /* guardrails: */
+	bool broadcast_tool;        /* broadcast_tool: offer gateway__broadcast on /mcp (docs/rest.md) */
 };
 
 #endif

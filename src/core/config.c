@@ -136,6 +136,15 @@ static int set_protocol(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 	return rc;
 }
 
+/* A tag selects servers for a broadcast (docs/rest.md): a word, as names are. */
+static int check_tag(struct gw_yaml_diag *d, const struct gw_yaml_node *v, const char *s, size_t len)
+{
+	if (gw_cfgval_name_is_valid(s, len, 1, true))
+		return 0;
+	return gw_yaml_fail(d, v->line, "a tag is 1 to %d letters, digits, '_', '-' or '.', got '%s'",
+			    GW_CFGVAL_MAX_NAME, gw_yaml_show(d, s, len));
+}
+
 static const struct gw_cfgval_key server_keys[] = {
 	{ "command", GW_CFGVAL_STRING(struct gw_server_conf, command, gw_cfgval_check_nonempty) },
 	{ "args", GW_CFGVAL_STRV(struct gw_server_conf, args, NULL) },
@@ -145,7 +154,7 @@ static const struct gw_cfgval_key server_keys[] = {
 	{ "transport", .set = set_transport, .choices = transports,
 	  .list = "stdio, streamable-http (or http), sse" },
 	{ "headers", GW_CFGVAL_KV(struct gw_server_conf, headers, n_headers, GW_CFGVAL_HEADERS) },
-	{ "tags", GW_CFGVAL_STRV(struct gw_server_conf, tags, gw_cfgval_check_nonempty) },
+	{ "tags", GW_CFGVAL_STRV(struct gw_server_conf, tags, check_tag) },
 	{ "prefix", GW_CFGVAL_STRING(struct gw_server_conf, prefix, gw_cfgval_check_prefix) },
 	{ "timeout", GW_CFGVAL_SECONDS(struct gw_server_conf, timeout, false) },
 	{ "list_cache_ttl", GW_CFGVAL_SECONDS(struct gw_server_conf, list_cache_ttl, true) },
@@ -541,6 +550,7 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "tool_pinning", .set = set_tool_pinning, .choices = pinning_modes,
 	  .list = "tofu, approve, off" },
 	{ "guardrails", .set = gw_cfgguard_set },
+	{ "broadcast_tool", GW_CFGVAL_BOOL(struct gw_config, broadcast_tool) },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)

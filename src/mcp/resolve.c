@@ -162,6 +162,12 @@ static void list_ready(struct gw_call *c)
 	}
 	c->stage = GW_STAGE_AUTHORIZE; /* the filter */
 	all = gw_catalog_merge(&v, kind, list_filter, c);
+	if (kind == GW_LIST_TOOLS && c->s->scope.kind == GW_SCOPE_ALL && c->s->gw->own_tools) {
+		json_t *own = c->s->gw->own_tools(c->s->gw);
+
+		json_array_extend(all, own); /* NULL: nothing added */
+		json_decref(own);
+	}
 	total = json_array_size(all);
 	page = json_array();
 	for (size_t i = offset; i < total && i < offset + size; i++)
@@ -267,6 +273,9 @@ static void route_named(struct gw_call *c)
 		gw_call_error(c, GW_RPC_INVALID_PARAMS, "params.name must be a string", NULL);
 		return;
 	}
+	if (kind == GW_LIST_TOOLS && c->s->scope.kind == GW_SCOPE_ALL && c->s->gw->own_tool_call &&
+	    c->s->gw->own_tool_call(c, name))
+		return; /* the gateway's own tool answers it */
 	sup = resolve_named(c, kind, name, &orig);
 	if (!sup)
 		return;

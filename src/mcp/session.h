@@ -32,6 +32,7 @@ struct gw_policy;
 struct gw_limits;
 struct gw_limits_hold;
 struct gw_reload;
+struct gw_call;
 struct gw_stdio;
 
 #define GW_SESSION_ID_BYTES 16
@@ -69,6 +70,12 @@ struct gw_gateway {
 	struct gw_drain *drain;         /* the shutdown drain, once stopping (cli/gateway.c) */
 	struct gw_audit *audit;         /* the audit trail (audit/audit.h), or NULL: none */
 	struct gw_guard *guard;         /* the guardrails stage (guard/stage.h), or NULL */
+	/* Tools the gateway itself offers at the /mcp scope (admin/rest_tool.c,
+	 * set by a higher layer): their definitions for tools/list (a new
+	 * array, or NULL), and a tools/call of one, which it takes (and will
+	 * answer) when it returns true. NULL: none. */
+	json_t *(*own_tools)(struct gw_gateway *gw);
+	bool (*own_tool_call)(struct gw_call *c, const char *name);
 };
 
 /* Something that still refers to a call (a list fetch it waits for, a

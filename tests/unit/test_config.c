@@ -347,6 +347,8 @@ static void test_server_type_errors(void **state)
 		  "5: key 'servers.a.headers.X-A': a header value cannot contain a line break" },
 		{ "servers:\n  a:\n    command: x\n    tags: {}\n",
 		  "4: key 'servers.a.tags': expected a list of strings, got a mapping" },
+		{ "servers:\n  a:\n    command: x\n    tags: [ok, \"elk logs\"]\n",
+		  "4: key 'servers.a.tags[1]': a tag is 1 to 32 letters, digits, '_', '-' or '.', got 'elk logs'" },
 		{ "servers:\n  a:\n    command: x\n    timeout: 0\n",
 		  "4: key 'servers.a.timeout': must be more than 0, got '0'" },
 		{ "servers:\n  a:\n    command: x\n    timeout: -3\n",
@@ -376,11 +378,13 @@ static void test_unknown_key(void **state)
 		  "2: key 'listen_addr': unknown key (expected one of: listen, max_body, "
 		  "allowed_origins, max_sessions, session_idle_timeout, list_cache_ttl, shutdown_grace, log_level, "
 		  "page_size, servers, virtual_servers, store, admin, auth, tls, policy, pid_file, limits, "
-		  "timeouts, audit, tool_pinning, guardrails)" },
+		  "timeouts, audit, tool_pinning, guardrails, broadcast_tool)" },
 		{ "admin:\n  listn: 127.0.0.1:9\n",
 		  "2: key 'admin.listn': unknown key (did you mean 'listen'?)" },
 		{ "admin:\n  listen: nope\n",
 		  "2: key 'admin.listen': expected \"host:port\" such as 127.0.0.1:8080 or [::1]:8080, got 'nope'" },
+		{ "broadcast_tool: sure\n",
+		  "1: key 'broadcast_tool': expected true or false, got 'sure'" },
 		{ "tool_pinning: trust\n",
 		  "1: key 'tool_pinning': expected one of tofu, approve, off, got 'trust'" },
 		{ "server:\n  a: {}\n", "1: key 'server': unknown key (did you mean 'servers'?)" },
