@@ -106,6 +106,8 @@ struct gw_admin_route {
 
 
 void gw_admin_openapi(struct gw_admin_req *r);
+/* Serve the console's files at /admin/ (console.c); after the API's routes. */
+int gw_admin_console_start(struct gw_gateway *gw);
 void gw_admin_keys_list(struct gw_admin_req *r);
 void gw_admin_keys_create(struct gw_admin_req *r);
 void gw_admin_keys_rotate(struct gw_admin_req *r);

@@ -482,7 +482,8 @@ struct gw_admin *gw_admin_start(struct gw_gateway *gw, const struct gw_admin_hoo
 	snprintf(a->store_path, sizeof(a->store_path), "%s", gw->cfg->store_path);
 	a->worker = gw_admin_worker_start(a, gw->base, err, sizeof(err));
 	if (!a->worker || gw_http_add_route(gw, GW_ADMIN_PREFIX, true, on_request, a) ||
-	    gw_http_add_route(gw, "/admin/register-client", true, on_register, a)) {
+	    gw_http_add_route(gw, "/admin/register-client", true, on_register, a) ||
+	    gw_admin_console_start(gw)) {
 		GW_ERROR("admin", "cannot start the admin API: %s", err[0] ? err : "no listener");
 		gw_admin_free(a);
 		return NULL;

@@ -26,6 +26,18 @@ static json_t *unix_time(int64_t t)
 	return t ? json_integer(t) : json_null();
 }
 
+/* The description in the definition that decides, as the upstream wrote
+ * it (for the console, which shows it as text), or null. */
+static json_t *description_of(const struct gw_store_pin *in)
+{
+	json_t *def = in->definition ? json_loads(in->definition, 0, NULL) : NULL;
+	json_t *d = json_object_get(def, "description");
+	json_t *out = json_is_string(d) ? json_incref(d) : json_null();
+
+	json_decref(def);
+	return out;
+}
+
 /* rows[from .. to-1]: the definitions of one tool, oldest first. */
 static json_t *tool_json(const struct gw_config *cfg, const struct gw_store_pin *rows, size_t from,
 			 size_t to)
@@ -56,6 +68,7 @@ static json_t *tool_json(const struct gw_config *cfg, const struct gw_store_pin 
 	json_object_set_new(o, "first_seen", unix_time(rows[from].first_seen));
 	json_object_set_new(o, "approved_at", unix_time(in->approved_at));
 	json_object_set_new(o, "approved_by", in->approved_by ? json_string(in->approved_by) : json_null());
+	json_object_set_new(o, "description", description_of(in));
 	return o;
 }
 
@@ -84,7 +97,7 @@ static void read_pins(struct gw_admin_req *r, struct gw_store *st)
 	r->ctx = p;
 	r->ctx_free = pins_free;
 	r->rc = gw_store_pin_list(st, r->args[0][0] ? r->args[0] : NULL,
-				  r->args[1][0] ? r->args[1] : NULL, false, &p->rows, &p->n);
+				  r->args[1][0] ? r->args[1] : NULL, true, &p->rows, &p->n);
 }
 
 static void run_list(struct gw_admin_req *r, struct gw_store *st)

@@ -63,6 +63,21 @@ int gw_http_add_route(struct gw_gateway *gw, const char *prefix, bool admin, gw_
 	return 0;
 }
 
+static const char origin_refused[] = "Origin is not allowed";
+
+/* Is the request's Origin "http://HOST" or "https://HOST" for its own
+ * Host: from a page this gateway served (the console)? */
+static bool same_origin(struct gw_hreq *req)
+{
+	const char *origin = gw_hreq_header(req, "Origin"), *host = gw_hreq_header(req, "Host");
+	const char *rest = !origin || !host			? NULL
+			   : strncasecmp(origin, "https://", 8) == 0 ? origin + 8
+			   : strncasecmp(origin, "http://", 7) == 0  ? origin + 7
+								     : NULL;
+
+	return rest && strcasecmp(rest, host) == 0;
+}
+
 /* A module's own path space (gw_http_add_route): answered there, or
  * refused here when the Origin or Host check failed (why). on_admin: the
  * request came to admin.listen, which serves the admin routes only (and
@@ -77,6 +92,13 @@ static bool added_route(struct gw_gateway *gw, struct gw_hreq *req, const char *
 			continue;
 		if (on_admin != (h->routes[i].admin && h->admin != NULL))
 			continue;
+		/* The console's own calls to the admin API come from the page's
+		 * origin, which allowed_origins need not list: let them through
+		 * (never a refused Host). Not for /mcp or the REST routes, which
+		 * a no-auth gateway serves to anyone: the admin API always wants
+		 * a credential, which a page of another origin does not have. */
+		if (why == origin_refused && h->routes[i].admin && same_origin(req))
+			why = NULL;
 		if (why)
 			gw_http_reply_error(req, 403, NULL, GW_RPC_SERVER_ERROR, why);
 		else
@@ -177,9 +199,9 @@ static const char *check_origin(struct gw_gateway *gw, struct gw_hreq *req, cons
 		for (size_t i = 0; i < allow->n; i++)
 			if (strcasecmp(origin, allow->v[i]) == 0)
 				return NULL;
-		return "Origin is not allowed";
+		return origin_refused;
 	}
-	return origin_is_local(origin) ? NULL : "Origin is not allowed";
+	return origin_is_local(origin) ? NULL : origin_refused;
 }
 
 static void reply_health(struct gw_gateway *gw, struct gw_hreq *req)
