@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "auth/apikey.h"
+#include "auth/apikey_poll.h"
 #include "auth/jwt.h"
 #include "core/config-t.h"
 #include "core/err.h"
@@ -26,9 +26,7 @@ struct gw_authn {
 	const struct gw_auth_conf *conf;
 	struct gw_store *store;
 	struct gw_apikeys *keys;
-	struct event *reload;
-	const char *store_path;
-	char stamp[128];               /* size and mtime of the store's files, last seen */
+	struct gw_apikey_poll *poll;   /* changes other processes make to the keys */
 	struct gw_jwt_issuer **issuers;
 	size_t n_issuers;
 	char **audiences;              /* auth.resource, then one per endpoint */
@@ -58,51 +56,6 @@ struct gw_authn_wait {
 
 /* ---- setup ---------------------------------------------------------------- */
 
-/* Has the store file or its write-ahead log changed since the last look? */
-static bool store_touched(struct gw_authn *a)
-{
-	struct stat db, wal;
-	char walpath[4096], stamp[sizeof(a->stamp)];
-
-	snprintf(walpath, sizeof(walpath), "%s-wal", a->store_path);
-	if (stat(a->store_path, &db) != 0)
-		return true;
-	if (stat(walpath, &wal) != 0)
-		memset(&wal, 0, sizeof(wal));
-	snprintf(stamp, sizeof(stamp), "%lld.%ld/%lld.%lld.%ld/%lld", (long long)db.st_mtim.tv_sec,
-		 db.st_mtim.tv_nsec, (long long)db.st_size, (long long)wal.st_mtim.tv_sec,
-		 wal.st_mtim.tv_nsec, (long long)wal.st_size);
-	if (strcmp(stamp, a->stamp) == 0)
-		return false;
-	memcpy(a->stamp, stamp, sizeof(stamp));
-	return true;
-}
-
-static void on_reload(evutil_socket_t fd, short what, void *arg)
-{
-	struct gw_authn *a = arg;
-	int64_t gen = 0;
-	struct gw_apikeys *fresh;
-
-	(void)fd;
-	(void)what;
-	/* Two stat() calls decide whether the store was written at all; only
-	 * then is SQLite asked (a one-row read) whether the keys changed. */
-	if (!store_touched(a))
-		return;
-	if (gw_store_apikey_generation_at(a->store_path, &gen) ||
-	    gen == gw_apikeys_generation(a->keys))
-		return;
-	fresh = gw_apikeys_load(a->store);
-	if (!fresh)
-		return;
-	if (a->on_change)
-		gw_apikeys_diff(a->keys, fresh, a->on_change, a->on_change_arg);
-	gw_apikeys_free(a->keys);
-	a->keys = fresh;
-	GW_INFO("auth", "API keys reloaded (%zu keys)", gw_apikeys_count(fresh));
-}
-
 void gw_authn_take_keys(struct gw_authn *a, struct gw_apikeys *fresh)
 {
 	if (!a || !a->keys || !fresh ||
@@ -117,9 +70,13 @@ void gw_authn_take_keys(struct gw_authn *a, struct gw_apikeys *fresh)
 	GW_INFO("auth", "API keys reloaded (%zu keys)", gw_apikeys_count(fresh));
 }
 
+static void take_polled(void *arg, struct gw_apikeys *fresh)
+{
+	gw_authn_take_keys(arg, fresh);
+}
+
 static int open_keys(const struct gw_config *cfg, struct event_base *base, struct gw_authn *a)
 {
-	struct timeval tv = { AUTHN_RELOAD_S, 0 };
 	char err[512];
 
 	a->store = gw_store_open(cfg->store_path, err, sizeof(err));
@@ -127,15 +84,17 @@ static int open_keys(const struct gw_config *cfg, struct event_base *base, struc
 		GW_ERROR("auth", "cannot open the key store: %s", err);
 		return GW_EINVAL;
 	}
-	a->store_path = cfg->store_path;
-	store_touched(a); /* before loading: a change after this is seen */
 	a->keys = gw_apikeys_load(a->store);
 	if (!a->keys) {
 		GW_ERROR("auth", "cannot load API keys from %s", cfg->store_path);
 		return GW_EINVAL;
 	}
-	a->reload = event_new(base, -1, EV_PERSIST, on_reload, a);
-	event_add(a->reload, &tv);
+	a->poll = gw_apikey_poll_start(base, cfg->store_path, gw_apikeys_generation(a->keys),
+				       AUTHN_RELOAD_S, take_polled, a, err, sizeof(err));
+	if (!a->poll) {
+		GW_ERROR("auth", "%s", err);
+		return GW_EINVAL;
+	}
 	GW_INFO("auth", "API keys: %zu loaded from %s", gw_apikeys_count(a->keys), cfg->store_path);
 	return 0;
 }
@@ -263,8 +222,7 @@ void gw_authn_free(struct gw_authn *a)
 	for (size_t i = 0; i < a->n_issuers; i++)
 		gw_jwt_issuer_free(a->issuers[i]);
 	free(a->issuers);
-	if (a->reload)
-		event_free(a->reload);
+	gw_apikey_poll_stop(a->poll);
 	gw_apikeys_free(a->keys);
 	gw_store_close(a->store);
 	for (size_t i = 0; i < a->n_audiences; i++)
