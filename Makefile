@@ -8,6 +8,8 @@
 #   make bench-guard                   guardrail detectors' speed and quality (part of bench)
 #   make chaos                         chaos test (long form) into bench/RESULTS.md
 #   make test-stress                   integration tier (sanitized) under a CPU hog
+#   make install PREFIX=/usr DESTDIR=  binary, man page, examples, config, systemd unit (docs/install.md)
+#   make uninstall PREFIX=... DESTDIR= remove what install put (a changed config stays)
 
 CC      ?= cc
 PKGS    := libevent libevent_openssl jansson libcurl yaml-0.1 libssl libcrypto sqlite3 cjose libpcre2-8 hiredis libpq
@@ -45,7 +47,7 @@ BIN      := $(BUILD)/mcpgw
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: all bootstrap test test-lint test-unit test-integration test-conformance test-stress test-chaos chaos lint fuzz fuzz-build run bench clean
+.PHONY: install uninstall all bootstrap test test-lint test-unit test-integration test-conformance test-stress test-chaos chaos lint fuzz fuzz-build run bench clean
 
 all: $(BIN)
 
@@ -211,6 +213,47 @@ bench-audit: $(BUILD)/bench/audit_file
 	$(BUILD)/bench/audit_file
 	$(BUILD)/bench/audit_file 200000 /tmp file 16
 	$(BUILD)/bench/audit_file 200000 /tmp sqlite 16
+
+# Install layout (docs/install.md): the Debian one for PREFIX=/usr
+# (configuration in /etc), GNU's otherwise (PREFIX/etc). The configuration
+# (packaging/mcpgw.yaml, policy.yaml) is installed only where there is none,
+# and uninstall removes it only if unchanged, as dpkg treats conffiles.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+DATADIR     ?= $(PREFIX)/share
+SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+EXAMPLES    := examples/mcpgw.yaml examples/policy.yaml examples/claude_desktop_config.json
+ETC_FILES   := mcpgw.yaml policy.yaml
+# The binary installed: this build's (tests install the one they test).
+INSTALL_BIN ?= $(BIN)
+
+install: $(INSTALL_BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/mcpgw/examples \
+		$(DESTDIR)$(SYSCONFDIR)/mcpgw $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/mcpgw
+	install -m 0644 docs/mcpgw.1 $(DESTDIR)$(MANDIR)/man1/mcpgw.1
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DATADIR)/mcpgw/examples/
+	@for f in $(ETC_FILES); do t=$(DESTDIR)$(SYSCONFDIR)/mcpgw/$$f; \
+		if [ -e $$t ]; then echo "install: $$t exists, kept"; \
+		else install -m 0644 packaging/$$f $$t; fi; done
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' packaging/mcpgw.service.in \
+		> $(DESTDIR)$(UNITDIR)/mcpgw.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/mcpgw.service
+	install -m 0644 packaging/mcpgw.sysusers $(DESTDIR)$(SYSUSERSDIR)/mcpgw.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mcpgw $(DESTDIR)$(MANDIR)/man1/mcpgw.1 \
+		$(DESTDIR)$(UNITDIR)/mcpgw.service $(DESTDIR)$(SYSUSERSDIR)/mcpgw.conf
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/mcpgw/examples/,$(notdir $(EXAMPLES)))
+	-rmdir $(DESTDIR)$(DATADIR)/mcpgw/examples $(DESTDIR)$(DATADIR)/mcpgw 2>/dev/null
+	@for f in $(ETC_FILES); do t=$(DESTDIR)$(SYSCONFDIR)/mcpgw/$$f; \
+		if [ -e $$t ] && ! cmp -s $$t packaging/$$f; then echo "uninstall: $$t changed, kept"; \
+		else rm -f $$t; fi; done
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/mcpgw 2>/dev/null
 
 clean:
 	rm -rf build

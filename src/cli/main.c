@@ -28,8 +28,8 @@ static void usage(FILE *out)
 	      "  mcpgw tools pending|list|diff|approve|reject [SERVER__TOOL] [--by NAME] [-c FILE]\n"
 	      "  mcpgw policy check --policy FILE\n"
 	      "  mcpgw policy explain --policy FILE --principal P [--roles R1,R2] --tool SERVER__TOOL [--action A]\n"
-	      "  mcpgw version\n"
-	      "  mcpgw help\n"
+	      "  mcpgw version | --version\n"
+	      "  mcpgw help [COMMAND [SUBCOMMAND]]\n"
 	      "\n"
 	      "serve        run the gateway (default config: ./mcpgw.yaml)\n"
 	      "  -- CMD...  front one stdio MCP server with no config file\n"
@@ -39,7 +39,8 @@ static void usage(FILE *out)
 	      "             read them again (as SIGHUP does); it finds it by its pid file\n"
 	      "\n"
 	      "Logs are JSON lines on stderr. SIGTERM/SIGINT stop gracefully; SIGHUP reloads.\n"
-	      "'mcpgw COMMAND --help' describes one command and its options.\n",
+	      "'mcpgw COMMAND --help' (or 'mcpgw help COMMAND') describes one command and\n"
+	      "its options; the manual is mcpgw(1) ('man mcpgw').\n",
 	      out);
 }
 
@@ -309,10 +310,31 @@ static int cmd_version(int argc, char **argv)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv);
+
+/* "mcpgw help COMMAND [SUB]": that command's own usage, as with --help. */
+static int cmd_help(int argc, char **argv)
+{
+	char *args[5] = { argv[0] };
+	int n = 1;
+
+	if (argc < 3) {
+		usage(stdout);
+		return 0;
+	}
+	for (int i = 2; i < argc && n < 3; i++)
+		args[n++] = argv[i];
+	args[n++] = (char *)"--help";
+	args[n] = NULL;
+	return dispatch(n, args);
+}
+
+static int dispatch(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "help";
 
+	if (strcmp(cmd, "help") == 0)
+		return cmd_help(argc, argv);
 	if (is_help(cmd)) {
 		usage(stdout);
 		return 0;
@@ -340,4 +362,9 @@ int main(int argc, char **argv)
 	fprintf(stderr, "mcpgw: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	return dispatch(argc, argv);
 }

@@ -193,7 +193,11 @@ static int cmd_check(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 2 || strcmp(argv[0], "--policy") != 0) {
-		fputs("mcpgw policy check: takes --policy FILE and nothing else\n", stderr);
+		/* name the argument in error, as the other commands do */
+		const char *bad = argc == 0 ? "" : strcmp(argv[0], "--policy") != 0 ? argv[0]
+			: argc == 1 ? argv[0] : argv[2];
+
+		fprintf(stderr, "mcpgw policy check: takes --policy FILE and nothing else: '%s'\n", bad);
 		fputs(check_usage, stderr);
 		return 2;
 	}

@@ -49,8 +49,30 @@ static void public_origin(struct gw_gateway *gw, struct gw_hreq *req, char *out,
 	snprintf(out, cap, "%s://%s", gw->cfg->tls.cert ? "https" : "http", host ? host : gw->cfg->listen);
 }
 
+/* Is there an OAuth authorization server to send clients to? Without one
+ * (API keys or client certificates only) the gateway advertises no OAuth:
+ * no resource_metadata in challenges, no protected resource metadata. */
+static bool offers_oauth(const struct gw_auth_conf *ac)
+{
+	return ac->authorization_servers.n || ac->n_issuers;
+}
+
+/* How a caller proves who it is here, for people reading an error in an
+ * OAuth-aware client that has no OAuth to do (docs/clients.md). */
+static const char *credential_hint(const struct gw_gateway *gw)
+{
+	if (gw->cfg->auth.api_keys)
+		return "this gateway takes an API key, not OAuth: send it in a header, "
+		       "'Authorization: Bearer KEY' or 'X-API-Key: KEY' "
+		       "(mcp-remote: --header \"Authorization: Bearer KEY\"); see docs/clients.md";
+	return "this gateway takes a client certificate, not OAuth: present one signed by "
+	       "its client CA (tls.client_ca); see docs/configuration.md";
+}
+
 /* The challenge of a refusal: where the metadata is, the error and, for a
- * missing scope, the scopes required (the MCP spec's step-up challenge). */
+ * missing scope, the scopes required (the MCP spec's step-up challenge).
+ * Without OAuth on offer only the scheme and the error: a resource_metadata
+ * naming no authorization server sends OAuth-aware clients down a dead end. */
 static void challenge(struct gw_gateway *gw, struct gw_hreq *req, const char *path,
 		      const struct gw_authn_verdict *v)
 {
@@ -58,21 +80,42 @@ static void challenge(struct gw_gateway *gw, struct gw_hreq *req, const char *pa
 	char origin[256], scopes[512] = "", hdr[1024];
 
 	public_origin(gw, req, origin, sizeof(origin));
-	if (v->status == 403) {
+	if (v->status != 401 && v->status != 403)
+		return;
+	if (!offers_oauth(ac)) {
+		snprintf(hdr, sizeof(hdr), "Bearer realm=\"mcpgw\"%s%s%s", v->error ? ", error=\"" : "",
+			 v->error ? v->error : "", v->error ? "\"" : "");
+	} else if (v->status == 403) {
 		for (size_t i = 0; i < ac->required_scopes.n; i++)
 			snprintf(scopes + strlen(scopes), sizeof(scopes) - strlen(scopes), "%s%s",
 				 i ? " " : "", ac->required_scopes.v[i]);
 		snprintf(hdr, sizeof(hdr),
 			 "Bearer error=\"insufficient_scope\", scope=\"%s\", resource_metadata=\"%s/.well-known/oauth-protected-resource%s\"",
 			 scopes, origin, path);
-	} else if (v->status == 401) {
+	} else {
 		snprintf(hdr, sizeof(hdr), "Bearer resource_metadata=\"%s/.well-known/oauth-protected-resource%s\"%s%s%s",
 			 origin, path, v->error ? ", error=\"" : "", v->error ? v->error : "",
 			 v->error ? "\"" : "");
-	} else {
-		return;
 	}
 	gw_hreq_add_header(req, "WWW-Authenticate", hdr);
+}
+
+/* A refusal's JSON-RPC body. Without OAuth on offer, a 401 for a missing
+ * credential carries error data saying how to present one (clients show
+ * the body). */
+static void reply_refusal(struct gw_gateway *gw, struct gw_hreq *req, const struct gw_authn_verdict *v)
+{
+	json_t *data = NULL, *body;
+
+	if (v->status == 401 && !v->error && !offers_oauth(&gw->cfg->auth)) {
+		data = json_pack("{s:s,s:s}", "how", credential_hint(gw), "docs", "docs/clients.md");
+		if (data && gw->cfg->auth.api_keys)
+			json_object_set_new(data, "headers", json_pack("[s,s]", "Authorization: Bearer KEY",
+								       "X-API-Key: KEY"));
+	}
+	body = gw_jsonrpc_error(NULL, GW_RPC_SERVER_ERROR, v->message, data);
+	gw_http_reply_json(req, v->status, body);
+	json_decref(body);
 }
 
 static void on_verdict(void *arg, const struct gw_authn_verdict *v)
@@ -82,7 +125,7 @@ static void on_verdict(void *arg, const struct gw_authn_verdict *v)
 		gw_hreq_set_closecb(ar->req, NULL, NULL);
 	if (!v->ok) {
 		challenge(ar->gw, ar->req, ar->path, v);
-		gw_http_reply_error(ar->req, v->status, NULL, GW_RPC_SERVER_ERROR, v->message);
+		reply_refusal(ar->gw, ar->req, v);
 	}
 	ar->done(ar->gw, ar->req, v->who, v->ok, ar->arg);
 	free(ar);
@@ -147,6 +190,26 @@ void gw_http_authn(struct gw_gateway *gw, struct gw_hreq *req, const char *path,
 	gw_hreq_set_closecb(req, on_closed, ar);
 }
 
+/* The endpoints an OAuth client falls back to when a server publishes no
+ * metadata (the MCP spec's default /authorize and /register at the origin;
+ * every SDK client registers itself there first), answered when there is
+ * no OAuth to do with an RFC 6749 error saying what to send instead: the
+ * client shows it (mcp-remote prints the body) rather than a 404. Status
+ * 400: a 404 there makes mcp-remote retry over the SSE transport. */
+static bool reply_no_oauth(struct gw_gateway *gw, struct gw_hreq *req, const char *path)
+{
+	json_t *body;
+
+	if (strcmp(path, "/register") != 0 && strcmp(path, "/authorize") != 0)
+		return false;
+	if (!gw_authn_required(gw->authn))
+		return false;
+	body = json_pack("{s:s,s:s}", "error", "invalid_request", "error_description", credential_hint(gw));
+	gw_http_reply_json(req, 400, body);
+	json_decref(body);
+	return true;
+}
+
 bool gw_http_authn_metadata(struct gw_gateway *gw, struct gw_hreq *req, const char *path)
 {
 	static const char prefix[] = "/.well-known/oauth-protected-resource";
@@ -155,6 +218,8 @@ bool gw_http_authn_metadata(struct gw_gateway *gw, struct gw_hreq *req, const ch
 	char origin[256], resource[512];
 	json_t *body, *servers;
 
+	if (!offers_oauth(ac))
+		return reply_no_oauth(gw, req, path);
 	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
 		return false;
 	rest = path + sizeof(prefix) - 1;

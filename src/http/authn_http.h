@@ -24,7 +24,10 @@ typedef void (*gw_authn_done)(struct gw_gateway *gw, struct gw_hreq *req,
 void gw_http_authn(struct gw_gateway *gw, struct gw_hreq *req, const char *path,
 		   gw_authn_done done, void *arg);
 /* RFC 9728 metadata for the endpoint at path, answered; false (nothing
- * answered) when path is not a metadata path. */
+ * answered) when path is not a metadata path. With no OAuth authorization
+ * server configured (API keys or client certificates only) there is no
+ * metadata (false, a 404), and the OAuth fallback endpoints /register and
+ * /authorize are answered 400 with an error saying which credential to send. */
 bool gw_http_authn_metadata(struct gw_gateway *gw, struct gw_hreq *req, const char *path);
 
 #endif

@@ -71,11 +71,11 @@ test('a hidden or denied tool answers exactly like an unknown one', async () => 
   } finally { await client.close(); }
 });
 
-test('no credential, a bad key, or a revoked key: 401 with resource metadata', async () => {
+test('no credential, a bad key, or a revoked key: 401 (no OAuth metadata with API keys only: clients.test.mjs)', async () => {
   const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
   const none = await post(gw.url, init);
   assert.equal(none.status, 401);
-  assert.match(none.headers.get('www-authenticate'), /^Bearer resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"$/);
+  assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="mcpgw"');
   const bad = await post(gw.url, init, { authorization: `Bearer ${keys.vera.slice(0, -4)}AAAA` });
   assert.equal(bad.status, 401);
   assert.match(bad.headers.get('www-authenticate'), /error="invalid_token"/);
@@ -87,8 +87,7 @@ test('no credential, a bad key, or a revoked key: 401 with resource metadata', a
     if (status !== 401) await new Promise((r) => setTimeout(r, 250));
   }
   assert.equal(status, 401);
-  const meta = await (await fetch(`${gw.base}/.well-known/oauth-protected-resource/mcp`)).json();
-  assert.match(meta.resource, /\/mcp$/);
+  assert.equal((await fetch(`${gw.base}/.well-known/oauth-protected-resource/mcp`)).status, 404);
 });
 
 test('a session belongs to the key that opened it', async () => {
@@ -139,7 +138,7 @@ test('a key valid for one virtual server used on another', withGatewayLog(async 
     const r = await post(`${gw.base}${path}`, init, { authorization: `Bearer ${keys.teamA}` });
     assert.equal(r.status, 401, path);
     assert.equal(r.headers.get('www-authenticate'),
-      `Bearer resource_metadata="${gw.base}/.well-known/oauth-protected-resource${path}", error="invalid_token"`);
+      'Bearer realm="mcpgw", error="invalid_token"');
     assert.deepEqual(r.json.error, { code: -32000,
       message: 'Unauthorized: this API key is not valid for this endpoint (it is scoped to other servers)' });
   }

@@ -38,6 +38,8 @@ const COMMANDS = [
   [['policy'], ['mcpgw policy check', 'mcpgw policy explain']],
   [['policy', 'check'], ['mcpgw policy check', '--policy']],
   [['policy', 'explain'], ['mcpgw policy explain', '--policy', '--principal', '--email', '--roles', '--tool', '--server', '--action']],
+  [['tools'], ['mcpgw tools pending', 'mcpgw tools list', 'mcpgw tools diff', 'mcpgw tools approve', 'mcpgw tools reject', '--by', '-c']],
+  ...['pending', 'list', 'diff', 'approve', 'reject'].map((sub) => [['tools', sub], [`mcpgw tools ${sub}`, '-c']]),
 ];
 
 // The subcommands a usage must NOT show: one subcommand's help is its own.
@@ -65,6 +67,37 @@ for (const [cmd, words] of COMMANDS) {
   }
 }
 
+// `mcpgw help COMMAND [SUB]` is `mcpgw COMMAND [SUB] --help`, byte for byte.
+for (const [cmd] of COMMANDS) {
+  if (cmd[0] === 'help') continue;
+  test(`mcpgw help ${cmd.join(' ')}: the same usage as --help`, () => {
+    const r = run(['help', ...cmd]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout, run([...cmd, '--help']).stdout);
+  });
+}
+
+test('mcpgw, mcpgw -h, --help and help: the general usage on stdout, exit 0; it names the manual', () => {
+  const outs = [[], ['-h'], ['--help'], ['help']].map((a) => run(a));
+  for (const r of outs) {
+    assert.equal(r.code, 0);
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout, outs[0].stdout);
+  }
+  assert.match(outs[0].stdout, /mcpgw tools pending/);
+  assert.match(outs[0].stdout, /mcpgw help \[COMMAND/);
+  assert.match(outs[0].stdout, /man mcpgw/);
+});
+
+test('mcpgw --version and mcpgw version: the version on stdout, exit 0', () => {
+  for (const a of [['--version'], ['version']]) {
+    const r = run(a);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^mcpgw \d+\.\d+\.\d+\n$/);
+  }
+});
+
 test('a --help after serve -- COMMAND is that command\'s, not ours', () => {
   const r = run(['serve', '--bogus', '--', 'true', '--help']);
   assert.equal(r.code, 2);
@@ -76,7 +109,8 @@ for (const [cmd, bad] of [
   [['serve'], '--bogus'], [['stdio'], '--bogus'], [['config', 'check'], '--bogus'], [['reload'], '--bogus'],
   [['version'], '--bogus'], [['apikey', 'create'], '--bogus'], [['apikey', 'list'], '--bogus'],
   [['policy', 'explain'], '--bogus'], [['audit', 'verify'], '--bogus'], [['audit', 'query'], '--bogus'],
-  [['audit', 'tail'], '--bogus'], [['audit', 'checkpoint'], '--bogus'],
+  [['audit', 'tail'], '--bogus'], [['audit', 'checkpoint'], '--bogus'], [['tools', 'list'], '--bogus'],
+  [['tools', 'approve'], '--bogus'], [['policy', 'check'], '--bogus'], [['apikey', 'rotate'], '--bogus'],
 ]) {
   test(`mcpgw ${cmd.join(' ')} ${bad}: exit 2, the option named on stderr, nothing on stdout`, () => {
     const r = run([...cmd, bad]);
@@ -87,7 +121,9 @@ for (const [cmd, bad] of [
 }
 
 for (const [cmd, what] of [[['bogus'], "unknown command 'bogus'"], [['apikey', 'bogus'], "unknown subcommand 'bogus'"],
-  [['policy', 'bogus'], "unknown subcommand 'bogus'"], [['config', 'bogus'], "unknown subcommand 'bogus'"]]) {
+  [['policy', 'bogus'], "unknown subcommand 'bogus'"], [['config', 'bogus'], "unknown subcommand 'bogus'"],
+  [['tools', 'bogus'], "unknown subcommand 'bogus'"], [['audit', 'bogus'], "unknown subcommand 'bogus'"],
+  [['help', 'bogus'], "unknown command 'bogus'"]]) {
   test(`mcpgw ${cmd.join(' ')}: exit 2 naming it on stderr`, () => {
     const r = run(cmd);
     assert.equal(r.code, 2);
