@@ -69,6 +69,7 @@ struct gw_gateway {
 	struct gw_drain *drain;         /* the shutdown drain, once stopping (cli/gateway.c) */
 	struct gw_audit *audit;         /* the audit trail (audit/audit.h), or NULL: none */
 	struct gw_guard *guard;         /* the guardrails stage (guard/stage.h), or NULL */
+	struct gw_metrics *metrics;     /* /metrics (obs/metrics.h), or NULL: stdio */
 };
 
 /* Something that still refers to a call (a list fetch it waits for, a
