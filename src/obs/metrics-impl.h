@@ -72,7 +72,7 @@ struct gw_metrics {
 	size_t n_codes;
 	uint64_t errors[GW_MET_N_METHODS][GW_MET_MAX_CODES + 1]; /* last: "_other" */
 	struct gw_map servers;      /* name -> (uintptr_t) id */
-	struct gw_met_server **server; /* id -> server; 0 and 1 are "" and "_other" */
+	struct gw_met_server **server; /* id -> server; 0 is "", 1 "_other" (NULL) */
 	size_t n_servers, cap_servers;
 	struct gw_map series_by_key; /* packed ids -> struct gw_met_series */
 	struct gw_met_series **series; /* in the order they were made */

@@ -335,16 +335,18 @@ struct gw_stage *gw_metrics_stage(struct gw_metrics *m)
 	return &m->stage;
 }
 
-/* Ids 0 and 1 ("" and "_other") of the servers, with no record. */
+/* Ids 0 and 1 of the servers: "" (calls that resolved to none, unknown
+ * tools among them: their names are counted and capped as any server's)
+ * and "_other", which keeps no names. */
 static int servers_init(struct gw_metrics *m)
 {
 	gw_map_init(&m->servers);
 	if (reserve(&m->server, 0, &m->cap_servers, sizeof(*m->server)))
 		return GW_ENOMEM;
-	m->server[0] = NULL;
+	m->server[0] = server_new("");
 	m->server[1] = NULL;
 	m->n_servers = 2;
-	return 0;
+	return m->server[0] ? 0 : GW_ENOMEM;
 }
 
 struct gw_metrics *gw_metrics_new(const struct gw_metrics_caps *caps)
@@ -382,7 +384,7 @@ void gw_metrics_free(struct gw_metrics *m)
 		free(m->series[i]);
 	free(m->series);
 	gw_map_free(&m->series_by_key);
-	for (size_t i = 2; i < m->n_servers; i++)
+	for (size_t i = 0; i < m->n_servers; i++)
 		server_free(m->server[i]);
 	free(m->server);
 	gw_map_free(&m->servers);

@@ -23,11 +23,11 @@ static const char *id_name(uint32_t id, const char *name)
 static void render_series(const struct gw_metrics *m, struct gw_mtext *t,
 			  const struct gw_met_series *s)
 {
-	const struct gw_met_server *srv = s->server > GW_MET_ID_OTHER ? m->server[s->server] : NULL;
+	const struct gw_met_server *srv = m->server[s->server]; /* NULL: "_other" */
 	struct gw_mlabel l[5] = {
 		{ "mcp_method_name", gw_metrics_method_names[s->method] },
 		{ "mcp_server", id_name(s->server, srv ? srv->name : NULL) },
-		{ "gen_ai_tool_name", id_name(s->tool, srv && s->tool > 1 ? srv->tool[s->tool] : NULL) },
+		{ "gen_ai_tool_name", id_name(s->tool, srv && s->tool > GW_MET_ID_OTHER ? srv->tool[s->tool] : NULL) },
 		{ "outcome", gw_metrics_outcome_names[s->outcome] },
 		{ "le", NULL },
 	};

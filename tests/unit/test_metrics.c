@@ -69,6 +69,7 @@ static void test_counts_and_buckets(void **state)
 	call(m, "tools/call", "srv", "echo", GW_OUTCOME_SUCCESS, 0, 400000); /* le 0.5 */
 	call(m, "tools/call", "srv", "echo", GW_OUTCOME_ERROR, -32602, 900);
 	call(m, "tools/list", "", NULL, GW_OUTCOME_SUCCESS, 0, 10);
+	call(m, "tools/call", NULL, "unknown", GW_OUTCOME_ERROR, -32602, 10);
 	s = scrape(m);
 	assert_has(s, "mcp_server_operation_duration_seconds_bucket{mcp_method_name=\"tools/call\","
 		      "mcp_server=\"srv\",gen_ai_tool_name=\"echo\",outcome=\"success\",le=\"0.001\"} 0\n");
@@ -81,9 +82,11 @@ static void test_counts_and_buckets(void **state)
 	assert_has(s, "mcp_server_operation_duration_seconds_count{mcp_method_name=\"tools/list\","
 		      "mcp_server=\"\",gen_ai_tool_name=\"\",outcome=\"success\"} 1\n");
 	assert_has(s, "mcpgw_requests_total{mcp_method_name=\"tools/call\",outcome=\"success\"} 2\n");
-	assert_has(s, "mcpgw_requests_total{mcp_method_name=\"tools/call\",outcome=\"error\"} 1\n");
+	assert_has(s, "mcp_server_operation_duration_seconds_count{mcp_method_name=\"tools/call\","
+		      "mcp_server=\"\",gen_ai_tool_name=\"unknown\",outcome=\"error\"} 1\n");
+	assert_has(s, "mcpgw_requests_total{mcp_method_name=\"tools/call\",outcome=\"error\"} 2\n");
 	assert_has(s, "mcpgw_errors_total{mcp_method_name=\"tools/call\","
-		      "rpc_response_status_code=\"-32602\"} 1\n");
+		      "rpc_response_status_code=\"-32602\"} 2\n");
 	assert_has(s, "# TYPE mcp_server_operation_duration_seconds histogram\n");
 	assert_has(s, "# TYPE process_cpu_seconds_total counter\n");
 	free(s);
