@@ -1,7 +1,7 @@
 // GET /metrics (docs/operations.md, "Metrics"): calls made through the
 // gateway with the SDK client (ok, error, denied by the policy, rate
 // limited) come out of a scrape as counters and histogram counts that match
-// them; `promtool check metrics` accepts the scrape; a real Prometheus
+// them, a guardrail's decision too; `promtool check metrics` accepts the scrape; a real Prometheus
 // server scrapes the gateway and answers queries with the same numbers;
 // 10,000 distinct tool names keep the series count bounded (the rest are
 // folded under "_other"); metrics.access: admin asks for a key with the
@@ -94,7 +94,9 @@ test('calls through the gateway are counted as they ended; promtool accepts the 
     codes[e.code] = (codes[e.code] || 0) + 1;
     return e.code;
   };
-  for (let i = 0; i < 3; i++) await client.callTool({ name: 'nt__hello', arguments: {} });
+  for (let i = 0; i < 2; i++) await client.callTool({ name: 'nt__hello', arguments: {} });
+  // the default guardrails let a secret in the arguments through, noted as warn
+  await client.callTool({ name: 'nt__hello', arguments: { text: 'key AKIAIOSFODNN7EXAMPLE here' } });
   assert.equal(await fail('nt__nope'), -32602);
   assert.equal(await fail('nt__nope'), -32602);
   await fail('nt__secret'); // denied by the policy: answered as if it did not exist
@@ -131,6 +133,7 @@ test('calls through the gateway are counted as they ended; promtool accepts the 
     assert.equal(value(s, 'mcpgw_errors_total', { mcp_method_name: 'tools/call', rpc_response_status_code: code }), n,
       `errors with code ${code}`);
   }
+  assert.equal(value(s, 'mcpgw_guardrail_decisions_total', { detector: 'secrets', action: 'warn', direction: 'request' }), 1);
   assert.equal(value(s, 'mcpgw_rate_limit_refusals_total', { limit: 'tool' }), 1);
   assert.equal(value(s, 'mcpgw_rate_limit_refusals_total', { limit: 'principal' }), 0);
   assert.equal(value(s, 'mcpgw_upstream_up', { mcp_server: 'nt' }), 1);
