@@ -376,7 +376,7 @@ static void test_unknown_key(void **state)
 		  "2: key 'listen_addr': unknown key (expected one of: listen, max_body, "
 		  "allowed_origins, max_sessions, session_idle_timeout, shutdown_grace, log_level, "
 		  "page_size, servers, virtual_servers, store, auth, tls, policy, pid_file, limits, "
-		  "timeouts, audit, tool_pinning, guardrails)" },
+		  "timeouts, audit, tool_pinning, guardrails, metrics)" },
 		{ "tool_pinning: trust\n",
 		  "1: key 'tool_pinning': expected one of tofu, approve, off, got 'trust'" },
 		{ "server:\n  a: {}\n", "1: key 'server': unknown key (did you mean 'servers'?)" },
