@@ -14,6 +14,7 @@
  * after these two. */
 #define GW_MET_METHOD_NONE 0        /* "_none": refused before a method was read */
 #define GW_MET_METHOD_OTHER 1       /* "_other": not an MCP method */
+#define GW_MET_METHOD_TOOLS_CALL 5  /* the one whose calls name a tool */
 #define GW_MET_N_METHODS 34
 /* Server and tool ids 0 and 1: none ("") and folded ("_other"). */
 #define GW_MET_ID_NONE 0

@@ -107,7 +107,9 @@ static uint32_t tool_intern(struct gw_metrics *m, struct gw_met_server *s, const
 
 	if (v)
 		return (uint32_t)(uintptr_t)v;
-	if (len > GW_MET_NAME_MAX || s->n_tools - 2 >= m->caps.max_tools_per_server ||
+	/* a tool called "_other" would be a second series of the folded one's labels */
+	if (len > GW_MET_NAME_MAX || strcmp(name, "_other") == 0 ||
+	    s->n_tools - 2 >= m->caps.max_tools_per_server ||
 	    s->n_tools >= UINT32_MAX || reserve(&s->tool, s->n_tools, &s->cap_tools, sizeof(*s->tool)))
 		goto out_fold;
 	copy = strdup(name);
@@ -166,7 +168,8 @@ static unsigned server_id(struct gw_metrics *m, const char *name)
 	v = gw_map_get(&m->servers, name, len);
 	if (v)
 		return (unsigned)(uintptr_t)v;
-	if (len > GW_MET_NAME_MAX || m->n_servers - 2 >= m->caps.max_servers ||
+	if (len > GW_MET_NAME_MAX || strcmp(name, "_other") == 0 ||
+	    m->n_servers - 2 >= m->caps.max_servers ||
 	    m->n_servers >= UINT16_MAX ||
 	    reserve(&m->server, m->n_servers, &m->cap_servers, sizeof(*m->server)))
 		goto out_fold;
@@ -190,7 +193,7 @@ static uint32_t tool_id(struct gw_metrics *m, unsigned method, unsigned srv, con
 {
 	struct gw_met_server *s;
 
-	if (strcmp(gw_metrics_method_names[method], "tools/call") != 0 || !name || !name[0])
+	if (method != GW_MET_METHOD_TOOLS_CALL || !name || !name[0])
 		return GW_MET_ID_NONE;
 	if (srv == GW_MET_ID_OTHER) {
 		fold(m, GW_MET_FOLD_TOOL);
@@ -353,6 +356,7 @@ struct gw_metrics *gw_metrics_new(const struct gw_metrics_caps *caps)
 {
 	struct gw_metrics *m = calloc(1, sizeof(*m));
 
+	GW_BUG_ON(strcmp(gw_metrics_method_names[GW_MET_METHOD_TOOLS_CALL], "tools/call") != 0);
 	if (!m)
 		return NULL;
 	m->caps = *caps;

@@ -31,21 +31,21 @@ static void put(struct gw_mtext *t, const char *s, size_t len)
 		t->err = rc;
 }
 
-static void puts_(struct gw_mtext *t, const char *s)
+static void put_str(struct gw_mtext *t, const char *s)
 {
 	put(t, s, strlen(s));
 }
 
 void gw_mtext_family(struct gw_mtext *t, const char *name, const char *type, const char *help)
 {
-	puts_(t, "# HELP ");
-	puts_(t, name);
+	put_str(t, "# HELP ");
+	put_str(t, name);
 	put(t, " ", 1);
-	puts_(t, help);
-	puts_(t, "\n# TYPE ");
-	puts_(t, name);
+	put_str(t, help);
+	put_str(t, "\n# TYPE ");
+	put_str(t, name);
 	put(t, " ", 1);
-	puts_(t, type);
+	put_str(t, type);
 	put(t, "\n", 1);
 }
 
@@ -65,25 +65,25 @@ static void put_value(struct gw_mtext *t, const char *v)
 		run = p + 1;
 	}
 	if (v)
-		puts_(t, run);
+		put_str(t, run);
 	put(t, "\"", 1);
 }
 
 void gw_mtext_sample(struct gw_mtext *t, const char *name, const char *suffix,
 		     const struct gw_mlabel *l, size_t n, const char *value)
 {
-	puts_(t, name);
-	puts_(t, suffix);
+	put_str(t, name);
+	put_str(t, suffix);
 	for (size_t i = 0; i < n; i++) {
 		put(t, i ? "," : "{", 1);
-		puts_(t, l[i].k);
+		put_str(t, l[i].k);
 		put(t, "=", 1);
 		put_value(t, l[i].v);
 	}
 	if (n)
 		put(t, "}", 1);
 	put(t, " ", 1);
-	puts_(t, value);
+	put_str(t, value);
 	put(t, "\n", 1);
 }
 

@@ -146,10 +146,20 @@ static void test_label_values_are_escaped(void **state)
 	(void)state;
 	call(m, "tools/call", "srv", "a\"b\\c\nd", GW_OUTCOME_SUCCESS, 0, 1);
 	call(m, "no/such/method", "srv", NULL, GW_OUTCOME_ERROR, -32601, 1);
+	/* a client's tool named "_other" is the folded series, not a second one */
+	call(m, "tools/call", "srv", "_other", GW_OUTCOME_SUCCESS, 0, 1);
+	for (int i = 0; i < 6; i++) { /* past the cap of 5: some fold */
+		char name[16];
+
+		snprintf(name, sizeof(name), "t%d", i);
+		call(m, "tools/call", "srv", name, GW_OUTCOME_SUCCESS, 0, 1);
+	}
 	s = scrape(m);
 	assert_has(s, "gen_ai_tool_name=\"a\\\"b\\\\c\\nd\"");
 	assert_has(s, "mcpgw_requests_total{mcp_method_name=\"_other\",outcome=\"error\"} 1\n");
 	assert_has(s, "mcpgw_metrics_folded_total{label=\"mcp_method_name\"} 1\n");
+	assert_int_equal(count_lines(s, "mcp_server_operation_duration_seconds_count{mcp_method_name="
+				       "\"tools/call\",mcp_server=\"srv\",gen_ai_tool_name=\"_other\""), 1);
 	free(s);
 	gw_metrics_free(m);
 }
