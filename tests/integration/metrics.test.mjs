@@ -224,6 +224,20 @@ test('10,000 distinct tool names keep the series count bounded; the rest are cou
   await fetch(gw.url, { method: 'DELETE', headers: { ...auth, 'mcp-session-id': sid } });
 }, () => gw));
 
+test('a legacy HTTP+SSE session is counted under transport="sse"', withGatewayLog(async () => {
+  const ac = new AbortController();
+  const r = await fetch(`${gw.base}/sse`, { headers: { authorization: `Bearer ${keys.user}`, accept: 'text/event-stream' }, signal: ac.signal });
+  assert.equal(r.status, 200);
+  try {
+    const first = new TextDecoder().decode((await r.body.getReader().read()).value);
+    assert.match(first, /event: endpoint/);
+    const s = parse((await scrape()).text);
+    assert.equal(value(s, 'mcpgw_sessions', { era: '2025', transport: 'sse' }), 1);
+  } finally {
+    ac.abort();
+  }
+}, () => gw));
+
 test('a scrape through a foreign Host is refused (DNS rebinding), other methods get 405', withGatewayLog(async () => {
   const evil = await rawHttp(gw.base, `GET /metrics HTTP/1.1\r\nHost: evil.example:${port}\r\nConnection: close\r\n\r\n`);
   assert.equal(evil.status, 403);
