@@ -10,8 +10,9 @@ DEBS=(build-essential pkg-config clang libclang-rt-dev
       libpcre2-dev libcmocka-dev libcjose-dev libsqlite3-dev sqlite3 libhiredis-dev libpq-dev postgresql libjemalloc-dev redis-server curl wrk stress-ng gawk iproute2 util-linux valgrind nodejs npm)
 
 # Without their recommends: prometheus would bring a node exporter service
-# (port 9100) and a few dozen unrelated packages.
-DEBS_BARE=(prometheus)
+# (port 9100) and a few dozen unrelated packages; chromium (headless, for
+# the console tests) a desktop's worth.
+DEBS_BARE=(prometheus chromium)
 
 missing=()
 for p in "${DEBS[@]}" "${DEBS_BARE[@]}"; do

@@ -5,7 +5,7 @@
 # separated by spaces):
 LAYERS=(
   "core"
-  "store"
+  "store compliance"
   "upstream auth policy limits guard audit obs"
   "catalog"
   "mcp"

@@ -23,6 +23,7 @@
 
 #define CATALOG_MAX_PAGES 100
 #define CATALOG_MIN_TTL_MS 1000   /* a 2026 list is fetched again no sooner than this */
+#define CATALOG_FAILED_TTL_MS 5000 /* a list that could not be fetched is tried again after this */
 
 static const struct {
 	const char *method;     /* list request */
@@ -220,6 +221,24 @@ static void note_modern_page(struct gw_list_cache *lc, json_t *result)
 		gw_params_learn(lc->sup->up->params, json_object_get(result, "tools"));
 }
 
+/* The list is kept at most the server's list_cache_ttl (0: until the
+ * upstream says it changed), a failed one at most CATALOG_FAILED_TTL_MS:
+ * an upstream that never sends list_changed is seen again, and one that
+ * failed once does not stay empty for the session's life. */
+static void keep_until(struct gw_list_cache *lc, bool failed)
+{
+	double ttl = lc->sup->up->conf->list_cache_ttl;
+	uint64_t ms = ttl > 0 ? (uint64_t)(ttl * 1000) : 0, until;
+
+	if (failed && (ms == 0 || ms > CATALOG_FAILED_TTL_MS))
+		ms = CATALOG_FAILED_TTL_MS;
+	if (ms == 0)
+		return;
+	until = gw_now_ms() + ms;
+	if (lc->expires_ms == 0 || until < lc->expires_ms)
+		lc->expires_ms = until;
+}
+
 static void on_page(void *arg, json_t *msg, int code, const char *message)
 {
 	struct gw_list_cache *lc = arg;
@@ -234,12 +253,17 @@ static void on_page(void *arg, json_t *msg, int code, const char *message)
 		int ecode = err ? (int)json_integer_value(json_object_get(err, "code")) : code;
 
 		/* An upstream without this feature simply has an empty list. */
-		if (ecode != GW_RPC_METHOD_NOT_FOUND)
+		if (ecode != GW_RPC_METHOD_NOT_FOUND) {
 			snprintf(lc->error, sizeof(lc->error), "%s",
 				 message ? message : json_string_value(json_object_get(err, "message")));
+			GW_WARN("catalog", "server '%s': %s failed (%s); asked again within %d s",
+				lc->sup->up->conf->name, kinds[lc->kind].method, lc->error,
+				CATALOG_FAILED_TTL_MS / 1000);
+		}
 		json_decref(lc->acc);
 		lc->acc = NULL;
 		lc->items = json_array();
+		keep_until(lc, ecode != GW_RPC_METHOD_NOT_FOUND);
 		build_names(lc);
 		fetch_finish(lc);
 		return;
@@ -255,6 +279,7 @@ static void on_page(void *arg, json_t *msg, int code, const char *message)
 	lc->error[0] = '\0';
 	lc->items = lc->acc;
 	lc->acc = NULL;
+	keep_until(lc, false);
 	build_names(lc);
 	fetch_finish(lc);
 }
@@ -303,7 +328,7 @@ bool gw_catalog_ensure(const struct gw_catalog_view *v, unsigned mask, const cha
 				continue;
 			if (!again && lc->items && lc->expires_ms && !lc->fetching &&
 			    gw_now_ms() >= lc->expires_ms)
-				cache_reset(lc); /* a 2026 list past its ttlMs */
+				cache_reset(lc); /* past its ttlMs or list_cache_ttl */
 			if (lc->items)
 				continue;
 			if (upstream_lacks(sup, (enum gw_list_kind)k)) {

@@ -277,7 +277,7 @@ static bool same_server(const struct gw_server_conf *a, const struct gw_server_c
 	       a->breaker.open_seconds == b->breaker.open_seconds &&
 	       a->health.interval == b->health.interval && a->health.timeout == b->health.timeout &&
 	       a->health.required == b->health.required && a->max_inflight == b->max_inflight &&
-	       a->max_queue == b->max_queue;
+	       a->max_queue == b->max_queue && a->list_cache_ttl == b->list_cache_ttl;
 }
 
 static struct gw_upstream *find_up(struct gw_gateway *gw, const char *name, size_t *at)

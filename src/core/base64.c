@@ -46,3 +46,40 @@ long gw_base64url_decode(struct gw_str in, unsigned char *out, size_t cap)
 		return -1;
 	return (long)n;
 }
+
+size_t gw_base64url_len(size_t n, bool pad)
+{
+	return pad ? (n + 2) / 3 * 4 : n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
+}
+
+void gw_base64url_encode(const unsigned char *in, size_t n, bool pad, char *out)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t o = 0, i = 0;
+
+	for (; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+
+		out[o++] = abc[v >> 18];
+		out[o++] = abc[(v >> 12) & 63];
+		out[o++] = abc[(v >> 6) & 63];
+		out[o++] = abc[v & 63];
+	}
+	if (n - i == 1) {
+		out[o++] = abc[in[i] >> 2];
+		out[o++] = abc[(in[i] & 3) << 4];
+		if (pad) {
+			out[o++] = '=';
+			out[o++] = '=';
+		}
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)in[i] << 8 | in[i + 1];
+
+		out[o++] = abc[v >> 10];
+		out[o++] = abc[(v >> 4) & 63];
+		out[o++] = abc[(v & 15) << 2];
+		if (pad)
+			out[o++] = '=';
+	}
+	out[o] = '\0';
+}

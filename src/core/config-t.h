@@ -228,6 +228,7 @@ struct gw_server_conf {
 	struct gw_strv tags;
 	char *prefix;               /* "" = no prefix; default: the name */
 	double timeout;             /* seconds a request may take, default 30 */
+	double list_cache_ttl;      /* seconds its lists are kept; 0: until list_changed; <0 not given */
 	bool enabled;               /* default true */
 	struct gw_strv tools;       /* allow-list globs of upstream tool names; n=0: all */
 	enum gw_session_mode session;
@@ -398,6 +399,7 @@ struct gw_config {
 	struct gw_strv allowed_origins; /* exact origins; n=0: only localhost origins */
 	size_t max_sessions;        /* default 10000 */
 	double session_idle_timeout; /* seconds, default 300 */
+	double list_cache_ttl;      /* every server's unless its own; default 300, 0: until list_changed */
 	double shutdown_grace;      /* seconds, default 10 */
 	char *log_level;            /* debug|info|warn|error, default info */
 	size_t page_size;           /* list page size downstream, default 100 */

@@ -33,6 +33,8 @@
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define DEFAULT_MAX_BODY ((size_t)4 * 1024 * 1024)
 #define DEFAULT_MAX_SESSIONS 10000
+/* lists of upstreams that never say list_changed are seen again this often */
+#define DEFAULT_LIST_CACHE_TTL 300.0
 #define DEFAULT_IDLE_TIMEOUT 300.0 /* short: a session holds child processes (docs/internals/children.md) */
 #define DEFAULT_SHUTDOWN_GRACE 10.0
 #define DEFAULT_LOG_LEVEL "info"
@@ -147,6 +149,7 @@ static const struct gw_cfgval_key server_keys[] = {
 	{ "tags", GW_CFGVAL_STRV(struct gw_server_conf, tags, gw_cfgval_check_nonempty) },
 	{ "prefix", GW_CFGVAL_STRING(struct gw_server_conf, prefix, gw_cfgval_check_prefix) },
 	{ "timeout", GW_CFGVAL_SECONDS(struct gw_server_conf, timeout, false) },
+	{ "list_cache_ttl", GW_CFGVAL_SECONDS(struct gw_server_conf, list_cache_ttl, true) },
 	{ "enabled", GW_CFGVAL_BOOL(struct gw_server_conf, enabled) },
 	{ "tools", GW_CFGVAL_STRV(struct gw_server_conf, tools, gw_cfgval_check_nonempty) },
 	{ "session", .set = set_session, .choices = session_modes, .list = "per-client, shared" },
@@ -506,6 +509,7 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "max_sessions", GW_CFGVAL_UINT(struct gw_config, max_sessions, 1, MAX_SESSIONS_LIMIT) },
 	{ "session_idle_timeout",
 	  GW_CFGVAL_SECONDS(struct gw_config, session_idle_timeout, false) },
+	{ "list_cache_ttl", GW_CFGVAL_SECONDS(struct gw_config, list_cache_ttl, true) },
 	{ "shutdown_grace", GW_CFGVAL_SECONDS(struct gw_config, shutdown_grace, true) },
 	{ "log_level", GW_CFGVAL_STRING(struct gw_config, log_level, gw_cfgval_check_log_level) },
 	{ "page_size", GW_CFGVAL_UINT(struct gw_config, page_size, 1, MAX_PAGE_SIZE) },
@@ -561,6 +565,7 @@ struct gw_config *gw_config_new_default(void)
 	cfg->max_body = DEFAULT_MAX_BODY;
 	cfg->max_sessions = DEFAULT_MAX_SESSIONS;
 	cfg->session_idle_timeout = DEFAULT_IDLE_TIMEOUT;
+	cfg->list_cache_ttl = DEFAULT_LIST_CACHE_TTL;
 	cfg->shutdown_grace = DEFAULT_SHUTDOWN_GRACE;
 	cfg->page_size = DEFAULT_PAGE_SIZE;
 	gw_cfglimits_defaults(&cfg->limits);

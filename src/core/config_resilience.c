@@ -24,6 +24,7 @@ void gw_cfgres_server_defaults(struct gw_server_conf *s)
 {
 	memset(&s->timeouts, 0, sizeof(s->timeouts));
 	s->timeout = 0; /* "not given" until gw_cfgres_resolve() */
+	s->list_cache_ttl = -1;
 	s->retries.max = DEFAULT_RETRIES;
 	s->retries.base_delay = DEFAULT_RETRY_BASE_S;
 	s->retries.max_delay = DEFAULT_RETRY_MAX_S;
@@ -176,6 +177,8 @@ static void resolve_server(struct gw_server_conf *s, const struct gw_config *cfg
 				     GW_DEFAULT_WARN_FRACTION, 0);
 	if (s->health.timeout <= 0)
 		s->health.timeout = def < DEFAULT_HEALTH_TIMEOUT_S ? def : DEFAULT_HEALTH_TIMEOUT_S;
+	if (s->list_cache_ttl < 0)
+		s->list_cache_ttl = cfg->list_cache_ttl;
 	s->max_inflight = cfg->limits.max_inflight_per_upstream;
 	s->max_queue = cfg->limits.max_queue_per_upstream;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,6 +134,25 @@ fail:
 	return NULL;
 }
 
+/* In the child: close every descriptor past stdin, stdout and stderr. Not
+ * all of ours are close-on-exec (libcurl's and libpq's sockets, accepted
+ * client connections): a child that inherited them would hold other
+ * clients' connections and the gateway's listener, read what it should
+ * not, and keep a connection open after the gateway closed it. */
+static void close_inherited(void)
+{
+	struct rlimit rl;
+
+	if (close_range(3, ~0U, 0) == 0)
+		return;
+	/* kernels before 5.9: each descriptor up to the limit */
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > (1u << 20))
+		rl.rlim_cur = 1u << 16;
+	for (int fd = 3; fd < (int)rl.rlim_cur; fd++)
+		close(fd);
+}
+
 /* Runs in the child between fork and exec: only async-signal-safe calls. */
 static void child_exec(const struct gw_server_conf *conf, char **argv, char **envp,
 		       int pin[2], int pout[2], int perr[2], pid_t parent)
@@ -143,6 +163,7 @@ static void child_exec(const struct gw_server_conf *conf, char **argv, char **en
 		_exit(127);
 	if (dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 || dup2(perr[1], 2) < 0)
 		_exit(127);
+	close_inherited();
 	if (conf->cwd && chdir(conf->cwd) < 0)
 		_exit(126);
 	{

@@ -7,7 +7,7 @@
 // answered and `crash_once` makes that child exit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -197,6 +197,44 @@ ${server('own')}`;
     assert.deepEqual((await health(gw)).children, { counted: 3, max: 3, running: 4 });
   } finally {
     for (const c of clients) await c.close();
+    await gw.stop();
+  }
+});
+
+// What a descriptor is, as /proc names it ("socket:[123]", "/tmp/x/audit.jsonl"),
+// for every descriptor of a process at or above `from`.
+function fdTargets(pid, from = 0) {
+  const out = new Map();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    if (Number(fd) < from) continue;
+    try { out.set(Number(fd), readlinkSync(`/proc/${pid}/fd/${fd}`)); } catch { /* closed meanwhile */ }
+  }
+  return out;
+}
+
+test('a stdio child gets only its three pipes: no client connection, listener, store, audit file or upstream socket of the gateway', async () => {
+  const dir = tempDir();
+  const gw = await startGateway(`audit:
+  sinks:
+    - { type: file, path: audit.jsonl }
+servers:
+${server('own')}
+${server('common', '    session: shared\n')}`, { dir });
+  try {
+    // a client connection is open while its session's child is started
+    const c = await connectClient(gw.url);
+    const own = pidOf(await c.client.callTool({ name: 'own__pid', arguments: {} }));
+    const common = pidOf(await c.client.callTool({ name: 'common__pid', arguments: {} }));
+    const mine = new Set([...fdTargets(gw.proc.pid).values()]
+      .filter((t) => /^(socket|pipe):/.test(t) || t.startsWith('/')).filter((t) => !t.startsWith('/dev/')));
+    assert.ok([...mine].some((t) => t.startsWith('socket:')), 'the gateway has sockets to compare with');
+    for (const child of [own, common]) {
+      // 0-2 are the child's ends of its pipes (the same pipe inodes as the gateway's ends)
+      const leaked = [...fdTargets(child, 3).entries()].filter(([, t]) => mine.has(t));
+      assert.deepEqual(leaked, [], `child ${child} holds the gateway's descriptors`);
+    }
+    await c.close();
+  } finally {
     await gw.stop();
   }
 });

@@ -42,7 +42,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // It answers by the texts it is sent: "CHK-BLOCK" blocks (and "OUT-BLOCK" in an answer), "CHK-REDACT"
 // redacts "zebra", "CHK-GARBAGE" answers garbage, "CHK-HANG" never answers,
 // "CHK-HOLD" in a request answers allow once the test releases it; anything else is allowed.
-const checker = { seen: [], held: [], auth: [] };
+// checker.sockets[i].closed: the gateway let go of the i-th question's connection.
+const checker = { seen: [], held: [], auth: [], sockets: [] };
 function startChecker() {
   const srv = createServer((req, res) => {
     let body = '';
@@ -50,6 +51,9 @@ function startChecker() {
     req.on('end', () => {
       const q = JSON.parse(body);
       checker.seen.push(q);
+      const gone = { closed: false };
+      checker.sockets.push(gone);
+      res.once('close', () => { gone.closed = true; });
       checker.auth.push(req.headers.authorization || '');
       const all = q.texts.join(' ');
       const send = (o) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(typeof o === 'string' ? o : JSON.stringify(o)); };
@@ -248,8 +252,12 @@ test('provider: a call cancelled while parked is forgotten; the checker\'s late 
   const n = recordsIn(dir).length;
   const p = client.callTool({ name: 'both__say', arguments: { text: `CHK-HOLD cancel ${EMAIL}` } }, undefined, { signal: ac.signal });
   while (checker.held.length === 0) await sleep(20);
+  const asked = checker.sockets[checker.sockets.length - 1];
   ac.abort('the user gave up');
   await assert.rejects(p);
+  // the question's transfer is cut, not left open until the checker answers
+  for (let i = 0; i < 200 && !asked.closed; i++) await sleep(50);
+  assert.ok(asked.closed, 'the gateway closed its connection to the checker when the call was cancelled');
   const { line, rec } = await recordAfter(dir, n, 'both__say');
   assert.equal(rec.status, 'cancelled');
   assert.ok(!line.includes(EMAIL), line);
@@ -264,8 +272,11 @@ test('provider: a session closed while its call is parked frees the call', withG
   const n = checker.held.length;
   const p = c2.client.callTool({ name: 'both__say', arguments: { text: 'CHK-HOLD leaving' } }).catch(() => 'gone');
   while (checker.held.length === n) await sleep(20);
+  const asked = checker.sockets[checker.sockets.length - 1];
   await c2.close(); // DELETE: the session ends with its call parked
   await p;
+  for (let i = 0; i < 200 && !asked.closed; i++) await sleep(50);
+  assert.ok(asked.closed, 'the gateway closed its connection to the checker when the session ended');
   checker.held.shift()();
   const r = await client.callTool({ name: 'both__say', arguments: { text: 'after close' } });
   assert.equal(textOf(r), 'after close');

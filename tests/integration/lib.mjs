@@ -326,18 +326,14 @@ export function httpsGet(url, tls = {}, { headers = {}, timeoutMs = 5000 } = {})
 // A fetch (for the SDK's `fetch` transport option) whose connections trust
 // tls.ca and present tls.cert/tls.key (PEM text). Node 20 bundles undici as
 // the engine of the global fetch but does not export it: its Agent class is
-// taken from the global dispatcher (an undici Agent), unless the undici
-// package is installed.
+// taken from the global dispatcher (an undici Agent). Not the undici package
+// from node_modules (a dependency of the Inspector): its Agent speaks another
+// version of the dispatcher interface than Node's own fetch.
 export async function tlsFetch(tls) {
-  let Agent;
-  try {
-    ({ Agent } = await import('undici'));
-  } catch {
-    const key = Symbol.for('undici.globalDispatcher.1');
-    if (!globalThis[key]) await fetch('http://127.0.0.1:1/').catch(() => {});
-    Agent = globalThis[key]?.constructor;
-    if (!Agent) throw new Error('no undici Agent: install the undici package');
-  }
+  const key = Symbol.for('undici.globalDispatcher.1');
+  if (!globalThis[key]) await fetch('http://127.0.0.1:1/').catch(() => {});
+  const Agent = globalThis[key]?.constructor;
+  if (!Agent) throw new Error('no undici Agent behind the global fetch');
   const dispatcher = new Agent({ connect: { ...tls } });
   const f = (url, init = {}) => fetch(url, { ...init, dispatcher });
   f.close = () => dispatcher.close();

@@ -374,7 +374,7 @@ static void test_unknown_key(void **state)
 	static const struct bad_case cases[] = {
 		{ "listen: 127.0.0.1:1\nlisten_addr: x\n",
 		  "2: key 'listen_addr': unknown key (expected one of: listen, max_body, "
-		  "allowed_origins, max_sessions, session_idle_timeout, shutdown_grace, log_level, "
+		  "allowed_origins, max_sessions, session_idle_timeout, list_cache_ttl, shutdown_grace, log_level, "
 		  "page_size, servers, virtual_servers, store, auth, tls, policy, pid_file, limits, "
 		  "timeouts, audit, tool_pinning, guardrails, metrics)" },
 		{ "tool_pinning: trust\n",
