@@ -78,7 +78,8 @@ const char *const gw_metrics_fold_labels[GW_MET_N_FOLDS] = {
  * log (a counted warning: a client may be sending names at random). */
 static void fold(struct gw_metrics *m, enum gw_met_fold f)
 {
-	if (m->folded[f]++ == 0)
+	m->folded[f]++;
+	if (m->folded[f] == 1)
 		GW_WARN("metrics", "%s: a value past its cap of distinct values (or unknown) is "
 			"counted as \"_other\" from now on (mcpgw_metrics_folded_total)",
 			gw_metrics_fold_labels[f]);
