@@ -31,6 +31,7 @@
 #include "mcp/session.h"
 #include "stdio/downstream.h"
 #include "mcp/tasks.h"
+#include "obs/metrics.h"
 #include "upstream/curl_loop.h"
 #include "upstream/link.h"
 #include "upstream/oauth2.h"
@@ -357,6 +358,30 @@ static void stop_guard(struct gw_gateway *gw)
 	gw->guard = NULL;
 }
 
+/* /metrics counts every exchange as a record stage; `mcpgw stdio` has no
+ * listener to scrape. The caps are read once: a reload keeps them. */
+static int start_metrics(struct gw_gateway *gw, bool stdio)
+{
+	const struct gw_metrics_conf *mc = &gw->cfg->metrics;
+	struct gw_metrics_caps caps = { mc->max_tools_per_server, mc->max_servers, mc->max_series };
+
+	if (stdio)
+		return 0;
+	gw->metrics = gw_metrics_new(&caps);
+	if (!gw->metrics)
+		return GW_ENOMEM;
+	gw_pipeline_add(gw, gw_metrics_stage(gw->metrics));
+	return 0;
+}
+
+static void stop_metrics(struct gw_gateway *gw)
+{
+	if (gw->metrics)
+		gw_pipeline_remove(gw, "metrics");
+	gw_metrics_free(gw->metrics);
+	gw->metrics = NULL;
+}
+
 static int start_limits(struct gw_gateway *gw, bool stdio)
 {
 	char err[300] = "";
@@ -435,7 +460,8 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	if (!gw.reaper)
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
-	if (!gw.curl || start_audit(&gw, opts->stdio) || start_guard(&gw) || start_pins(&gw) ||
+	if (!gw.curl || start_metrics(&gw, opts->stdio) || start_audit(&gw, opts->stdio) ||
+	    start_guard(&gw) || start_pins(&gw) ||
 	    start_auth(&gw) || start_limits(&gw, opts->stdio) || start_upstreams(&gw))
 		goto out_stop;
 	if (opts->stdio ? gw_stdio_downstream_start(&gw, opts->server, on_stdin_eof)
@@ -472,6 +498,7 @@ out_stop:
 	gw_pins_free(gw.pins); /* its last rows written; before the audit trail it records to */
 	gw.pins = NULL;
 	stop_audit(&gw); /* after the session closes and refusals it records */
+	stop_metrics(&gw);
 	if (gw.sweep)
 		event_free(gw.sweep);
 	if (gw.drain) {

@@ -377,6 +377,21 @@ enum gw_tool_pinning {
 	GW_PINNING_OFF,             /* no pins (quarantine of poisoned tools stays) */
 };
 
+/* metrics: (docs/configuration.md "metrics", docs/operations.md "Metrics";
+ * core/config_metrics.c has the defaults). Who may read the scrape. */
+enum gw_metrics_access {
+	GW_METRICS_OPEN = 0,        /* whoever reaches the listener, as /health (default) */
+	GW_METRICS_ADMIN,           /* a credential whose policy grants the admin action */
+};
+struct gw_metrics_conf {
+	bool enabled;               /* served at path; default true */
+	char *path;                 /* NULL: "/metrics" */
+	enum gw_metrics_access access;
+	size_t max_tools_per_server; /* distinct gen_ai_tool_name values per server, default 100 */
+	size_t max_servers;         /* distinct mcp_server values, default 256 */
+	size_t max_series;          /* series of the duration histogram, default 10000 */
+};
+
 struct gw_config {
 	char *path;                 /* file it came from, NULL for --listen mode */
 	char *listen;               /* "host:port", default "127.0.0.1:8080" */
@@ -407,6 +422,7 @@ struct gw_config {
 	enum gw_tool_pinning tool_pinning; /* tool_pinning:, default tofu */
 	struct gw_guard_conf guardrails; /* guardrails: */
 	bool broadcast_tool;        /* broadcast_tool: offer gateway__broadcast on /mcp (docs/rest.md) */
+	struct gw_metrics_conf metrics; /* metrics: */
 };
 
 #endif

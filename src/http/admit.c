@@ -17,6 +17,7 @@
 #include "limits/limiter.h"
 #include "limits/quota.h"
 #include "mcp/session.h"
+#include "obs/metrics.h"
 
 /* A refusal at the HTTP stage is answered once the bucket has a token again
  * (at most TARPIT_MAX_MS later): a client that honours Retry-After loses
@@ -126,6 +127,7 @@ static void http_decided(struct gw_gateway *gw, struct gw_hreq *req,
 		next(gw, req, who, true, arg);
 		return;
 	}
+	gw_metrics_rate_limited(gw->metrics, v->refused_by);
 	GW_INFO("limits", "429 for %s: %s quota, retry in %u s", who ? who->subject : "anonymous",
 		gw_limit_kind_name(v->refused_by), gw_limits_retry_seconds(v));
 	refuse_later(gw, req, v);

@@ -19,6 +19,7 @@
 #include "http/hostport.h"
 #include "http/legacy_sse.h"
 #include "http/mcp_http.h"
+#include "http/metrics_http.h"
 #include "http/tls.h"
 #include "limits/quota.h"
 #include "mcp/dispatch.h"
@@ -476,6 +477,10 @@ static void on_request(struct gw_hreq *req, void *arg)
 		reply_ready(gw, req);
 		return;
 	}
+	if (gw_http_metrics_wants(gw, path)) {
+		gw_http_metrics(gw, req, check_origin(gw, req, gw->cfg->listen));
+		return;
+	}
 	if (gw_http_authn_metadata(gw, req, path))
 		return;
 	ep = route(gw, path, &sc, base, sizeof(base));
@@ -583,6 +588,11 @@ int gw_http_start(struct gw_gateway *gw)
 	GW_INFO("http", "listening on %s://%s (MCP endpoint /mcp%s)", h->tls ? "https" : "http",
 		gw->cfg->listen, certs);
 	return 0;
+}
+
+size_t gw_http_connections(const struct gw_gateway *gw)
+{
+	return gw_h1_count(gw->http_state ? gw->http_state->server : NULL);
 }
 
 void gw_http_stop_accepting(struct gw_gateway *gw)

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/exchange-t.h"
 
@@ -15,6 +16,8 @@ struct gw_principal;
 /* Bind cfg->listen (with TLS when tls: is set) and serve. 0, or a GW_E*
  * code with the reason logged. */
 int gw_http_start(struct gw_gateway *gw);
+/* Open client connections (for /metrics). */
+size_t gw_http_connections(const struct gw_gateway *gw);
 /* Stop accepting new connections (open ones finish). */
 void gw_http_stop_accepting(struct gw_gateway *gw);
 /* Free what gw_http_start() made (gw->http_state); safe when it made

@@ -15,6 +15,7 @@
 #include "mcp/call.h"
 #include "mcp/session.h"
 #include "mcp/tasks.h"
+#include "obs/metrics.h"
 #include "upstream/upstream.h"
 
 /* A call waiting for Redis (c->limits_hold). */
@@ -32,6 +33,7 @@ static void refuse_call(struct gw_call *c, const struct gw_limit_verdict *v)
 	char msg[160];
 
 	gw_limits_refusal_text(v, msg, sizeof(msg));
+	gw_metrics_rate_limited(c->s->gw->metrics, v->refused_by);
 	GW_INFO("limits", "%s refused for %s: %s quota, retry in %u s", c->method,
 		c->who ? c->who->subject : "anonymous", gw_limit_kind_name(v->refused_by),
 		gw_limits_retry_seconds(v));

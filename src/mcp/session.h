@@ -76,6 +76,7 @@ struct gw_gateway {
 	 * answer) when it returns true. NULL: none. */
 	json_t *(*own_tools)(struct gw_gateway *gw);
 	bool (*own_tool_call)(struct gw_call *c, const char *name);
+	struct gw_metrics *metrics;     /* /metrics (obs/metrics.h), or NULL: stdio */
 };
 
 /* Something that still refers to a call (a list fetch it waits for, a

@@ -39,7 +39,7 @@ const pageErrors = [];
 before(async () => {
   const dir = tempDir();
   const port = await freePort();
-  const body = `tool_pinning: approve\nservers:\n  html:\n    command: node\n    args: ["${HTML}"]\n    tags: [demo]\n` +
+  const body = `tool_pinning: approve\nmetrics: { access: admin }\nservers:\n  html:\n    command: node\n    args: ["${HTML}"]\n    tags: [demo]\n` +
     apiKeyAuthYaml(port);
   const cfg = writeGatewayFiles(dir, port, body, POLICY);
   keys.admin = apikeyCreate(cfg, 'console-admin', 'admin');
@@ -115,7 +115,7 @@ test('overview: servers with their state, sessions and request counts', async ()
   await page.click('#signin-form button');
   await waitText('#view', /Overview/);
   await waitText('#view table', /html/);
-  // METRICS-PENDING
+  await waitText('[data-card="requests"] .n', /^\d+$/);
   assert.match(await text('#view table'), /stdio/);
   await shot('overview');
 });
