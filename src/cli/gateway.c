@@ -23,6 +23,7 @@
 #include "http/server.h"
 #include "http/tls.h"
 #include "limits/quota.h"
+#include "mcp/dispatch.h"
 #include "mcp/modern.h"
 #include "mcp/pipeline.h"
 #include "mcp/stage_test.h"
@@ -31,6 +32,7 @@
 #include "mcp/session.h"
 #include "stdio/downstream.h"
 #include "mcp/tasks.h"
+#include "obs/trace.h"
 #include "upstream/curl_loop.h"
 #include "upstream/link.h"
 #include "upstream/oauth2.h"
@@ -209,6 +211,7 @@ static void stop_everything(struct gw_gateway *gw)
 		gw_gateway_upstream_free(gw->ups[i]);
 	free(gw->ups);
 	gw_reload_free(gw); /* the configurations those servers ran on */
+	gw_trace_flush(gw->trace); /* the spans of the calls just ended go with them */
 	/* Let the upstream DELETEs of closed HTTP sessions go out. */
 	for (uint64_t end = gw_now_ms() + 1000; gw->curl && gw_curl_active(gw->curl) > 0 && gw_now_ms() < end;)
 		event_base_loop(gw->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
@@ -435,6 +438,7 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	if (!gw.reaper)
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
+	gw.trace = gw.curl ? gw_trace_new(gw.base, gw.curl, &cfg->tracing, GW_VERSION) : NULL;
 	if (!gw.curl || start_audit(&gw, opts->stdio) || start_guard(&gw) || start_pins(&gw) ||
 	    start_auth(&gw) || start_limits(&gw, opts->stdio) || start_upstreams(&gw))
 		goto out_stop;
@@ -461,6 +465,8 @@ out_stop:
 	stop_everything(&gw);
 	gw_stdio_downstream_stop(&gw);
 	gw_tasks_free_all(&gw);
+	gw_trace_free(gw.trace); /* every call has ended */
+	gw.trace = NULL;
 	gw_limits_free(gw.limits); /* after every call and request that could wait on it */
 	gw.limits = NULL;
 	gw_authn_free(gw.authn);

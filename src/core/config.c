@@ -23,6 +23,7 @@
 #include "core/config_guard.h"
 #include "core/config_limits.h"
 #include "core/config_resilience.h"
+#include "core/config_trace.h"
 #include "core/config_value.h"
 #include "core/err.h"
 #include "core/file.h"
@@ -551,6 +552,7 @@ static const struct gw_cfgval_key root_keys[] = {
 	  .list = "tofu, approve, off" },
 	{ "guardrails", .set = gw_cfgguard_set },
 	{ "broadcast_tool", GW_CFGVAL_BOOL(struct gw_config, broadcast_tool) },
+	{ "tracing", .set = gw_cfgtrace_set },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)
@@ -593,6 +595,7 @@ struct gw_config *gw_config_new_default(void)
 	cfg->shutdown_grace = DEFAULT_SHUTDOWN_GRACE;
 	cfg->page_size = DEFAULT_PAGE_SIZE;
 	gw_cfglimits_defaults(&cfg->limits);
+	gw_cfgtrace_defaults(&cfg->tracing);
 	return cfg;
 }
 
@@ -686,6 +689,7 @@ void gw_config_free(struct gw_config *cfg)
 	gw_cfglimits_free(&cfg->limits);
 	gw_cfgaudit_free(&cfg->audit);
 	gw_cfgguard_free(&cfg->guardrails);
+	gw_cfgtrace_free(&cfg->tracing);
 	free(cfg);
 }
 
