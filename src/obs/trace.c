@@ -461,8 +461,12 @@ static void client_finish(struct gw_span *s, int code, const char *message, bool
 	cs->open = false;
 	if (!cs->attrs)
 		return;
-	if (cs->has_id)
-		attr_int(cs->attrs, "jsonrpc.request.id", cs->upstream_id);
+	if (cs->has_id) {
+		char id[24];
+
+		snprintf(id, sizeof(id), "%lld", (long long)cs->upstream_id);
+		attr_str(cs->attrs, "jsonrpc.request.id", id); /* a string, whatever the id */
+	}
 	span = span_json(s, cs->id, s->ctx.span_id, KIND_CLIENT, cs->name, cs->start_ns,
 			 cs->start_us, json_incref(cs->attrs));
 	if (span)
