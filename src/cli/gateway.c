@@ -465,8 +465,6 @@ out_stop:
 	stop_everything(&gw);
 	gw_stdio_downstream_stop(&gw);
 	gw_tasks_free_all(&gw);
-	gw_trace_free(gw.trace); /* every call has ended */
-	gw.trace = NULL;
 	gw_limits_free(gw.limits); /* after every call and request that could wait on it */
 	gw.limits = NULL;
 	gw_authn_free(gw.authn);
@@ -488,6 +486,8 @@ out_stop:
 		event_free(sigterm);
 	if (sigint)
 		event_free(sigint);
+	gw_trace_free(gw.trace); /* every call has ended; before the multi handle it exports on */
+	gw.trace = NULL;
 	gw_curl_free(gw.curl);
 	gw_reaper_free(gw.reaper);
 	gw_map_free(&gw.sessions);

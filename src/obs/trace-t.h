@@ -30,6 +30,7 @@ struct gw_trace_stats {
 	uint64_t exported;          /* spans the receiver took (2xx) */
 	uint64_t dropped_queue;     /* spans dropped: the export queue was full */
 	uint64_t dropped_export;    /* spans dropped: their export failed (down, slow, non-2xx) */
+	uint64_t dropped_stop;      /* spans still queued or in flight when the tracer stopped */
 	uint64_t queued;            /* spans waiting now */
 };
 

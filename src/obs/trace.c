@@ -643,7 +643,7 @@ void gw_trace_stats(const struct gw_tracer *t, struct gw_trace_stats *out)
 
 uint64_t gw_trace_dropped(const struct gw_tracer *t)
 {
-	return t ? t->st.dropped_queue + t->st.dropped_export : 0;
+	return t ? t->st.dropped_queue + t->st.dropped_export + t->st.dropped_stop : 0;
 }
 
 void gw_trace_free(struct gw_tracer *t)

@@ -39,7 +39,8 @@ void gw_trace_flush(struct gw_tracer *t);
 void gw_trace_free(struct gw_tracer *t);
 /* The counts so far (zeros for NULL). */
 void gw_trace_stats(const struct gw_tracer *t, struct gw_trace_stats *out);
-/* Spans lost so far, whatever the reason: queue full or export failed. */
+/* Spans lost so far, whatever the reason: queue full, export failed, or
+ * still unsent at the stop. */
 uint64_t gw_trace_dropped(const struct gw_tracer *t);
 
 /* Copy the traceparent and tracestate header values (NULL: absent) into c

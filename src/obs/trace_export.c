@@ -225,14 +225,15 @@ void gw_trace_export_clear(struct gw_tracer *t)
 	if (t->inflight) {
 		gw_curl_remove(t->curl, t->easy);
 		t->inflight = false;
-		t->st.dropped_export += t->body_spans;
+		t->st.dropped_stop += t->body_spans;
 	}
-	t->st.dropped_queue += json_array_size(t->queue);
+	t->st.dropped_stop += json_array_size(t->queue);
 	if (t->url)
-		GW_INFO("trace", "tracing: %llu spans exported, %llu dropped (queue full %llu, export failed %llu)",
+		GW_INFO("trace", "tracing: %llu spans exported, %llu dropped (queue full %llu, export failed %llu, "
+			"unsent at stop %llu)",
 			(unsigned long long)t->st.exported, (unsigned long long)gw_trace_dropped(t),
-			(unsigned long long)t->st.dropped_queue,
-			(unsigned long long)t->st.dropped_export);
+			(unsigned long long)t->st.dropped_queue, (unsigned long long)t->st.dropped_export,
+			(unsigned long long)t->st.dropped_stop);
 	if (t->easy)
 		curl_easy_cleanup(t->easy);
 	curl_slist_free_all(t->hdrs);
