@@ -20,6 +20,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ROOT, startGateway, freePort, mcpgw, tempDir } from './lib.mjs';
 import { writeFileSync } from 'node:fs';
+import { fileLines } from './audit_lib.mjs';
 
 const OTLP_DIR = join(ROOT, 'tests', 'fixtures', 'otlp');
 const META_ECHO = join(ROOT, 'tests', 'fixtures', 'meta-echo.mjs');
@@ -171,6 +172,8 @@ before(async () => {
   service_name: mcpgw-test
   headers: { X-Otlp-Token: "t0ken" }
   batch: { max_spans: 64, interval: 0.1 }
+audit:
+  sinks: [{ type: sqlite }, { type: file, path: audit.jsonl }]
 ${servers()}`);
 });
 
@@ -258,6 +261,14 @@ test('a traceparent header is honoured and reaches an HTTP upstream as a header'
     assert.equal(ua['network.transport'], 'tcp');
     assert.equal(ua['network.protocol.name'], 'http');
     assert.equal(ua['gen_ai.tool.name'], 'last_headers');
+    // the audit record of the call names its trace
+    let rec;
+    for (let i = 0; i < 100 && !rec; i++) {
+      rec = fileLines(join(gw.dir, 'audit.jsonl')).map((l) => JSON.parse(l))
+        .find((x) => x.trace_id === T && x.tool_name === 'rec__last_headers');
+      if (!rec) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(rec, 'an audit record with the client\'s trace id');
   } finally {
     await client.close();
   }
