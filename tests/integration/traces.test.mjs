@@ -292,6 +292,28 @@ test('a traceparent in params._meta wins over the header (kept as a link) and re
   }
 });
 
+test('a 2026-07-28 request: its traceparent header is honoured, its span has no session', async () => {
+  const T = hex(16);
+  const P = hex(8);
+  const params = { name: 'meta__meta', arguments: {}, _meta: {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } };
+  const r = await fetch(gw.url, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 'm1', method: 'tools/call', params }),
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'meta__meta',
+      traceparent: `00-${T}-${P}-01` } });
+  const text = await r.text();
+  const body = JSON.parse(text.startsWith('{') ? text : text.split('\n').filter((l) => l.startsWith('data:')).pop().slice(5));
+  const meta = JSON.parse(body.result.content[0].text);
+  const server = await spanWhere((s) => s.kind === KIND_SERVER && s.traceId === T, 'SERVER of the 2026 request');
+  const up = await spanWhere((s) => s.kind === KIND_CLIENT && s.parentSpanId === server.spanId, 'CLIENT under it');
+  assert.equal(server.parentSpanId, P);
+  const sa = attrsOf(server);
+  assert.equal(sa['mcp.protocol.version'], '2026-07-28');
+  assert.equal(sa['mcp.session.id'], undefined);
+  assert.equal(sa['jsonrpc.request.id'], 'm1');
+  assert.equal(meta.traceparent, `00-${T}-${up.spanId}-01`);
+});
+
 test('a parent that was not sampled: nothing exported, the context still passed on', async () => {
   const T = hex(16);
   const { client } = await connect({ traceparent: `00-${T}-${hex(8)}-00` });
