@@ -23,6 +23,7 @@
 #include "http/server.h"
 #include "http/tls.h"
 #include "limits/quota.h"
+#include "mcp/dispatch.h"
 #include "mcp/modern.h"
 #include "mcp/pipeline.h"
 #include "mcp/stage_test.h"
@@ -32,6 +33,7 @@
 #include "stdio/downstream.h"
 #include "mcp/tasks.h"
 #include "obs/metrics.h"
+#include "obs/trace.h"
 #include "upstream/curl_loop.h"
 #include "upstream/link.h"
 #include "upstream/oauth2.h"
@@ -210,6 +212,7 @@ static void stop_everything(struct gw_gateway *gw)
 		gw_gateway_upstream_free(gw->ups[i]);
 	free(gw->ups);
 	gw_reload_free(gw); /* the configurations those servers ran on */
+	gw_trace_flush(gw->trace); /* the spans of the calls just ended go with them */
 	/* Let the upstream DELETEs of closed HTTP sessions go out. */
 	for (uint64_t end = gw_now_ms() + 1000; gw->curl && gw_curl_active(gw->curl) > 0 && gw_now_ms() < end;)
 		event_base_loop(gw->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
@@ -460,6 +463,7 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	if (!gw.reaper)
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
+	gw.trace = gw.curl ? gw_trace_new(gw.base, gw.curl, &cfg->tracing, GW_VERSION) : NULL;
 	if (!gw.curl || start_metrics(&gw, opts->stdio) || start_audit(&gw, opts->stdio) ||
 	    start_guard(&gw) || start_pins(&gw) ||
 	    start_auth(&gw) || start_limits(&gw, opts->stdio) || start_upstreams(&gw))
@@ -509,6 +513,8 @@ out_stop:
 		event_free(sigterm);
 	if (sigint)
 		event_free(sigint);
+	gw_trace_free(gw.trace); /* every call has ended; before the multi handle it exports on */
+	gw.trace = NULL;
 	gw_curl_free(gw.curl);
 	gw_reaper_free(gw.reaper);
 	gw_map_free(&gw.sessions);

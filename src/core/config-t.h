@@ -392,6 +392,20 @@ struct gw_metrics_conf {
 	size_t max_series;          /* series of the duration histogram, default 10000 */
 };
 
+/* tracing: (docs/configuration.md "tracing", docs/operations.md "Traces"):
+ * OTLP/HTTP JSON export of a span per call. Off without otlp_endpoint. */
+struct gw_trace_conf {
+	char *otlp_endpoint;        /* http(s)://host:port of the receiver; NULL: tracing off */
+	double sample_ratio;        /* 0..1 of new traces kept, default 1; a parent's choice wins */
+	char *service_name;         /* resource service.name, default "mcpgw" */
+	struct gw_kv *headers;      /* sent with every export (credentials); values never logged */
+	size_t n_headers;
+	size_t batch_max;           /* batch.max_spans: spans in one export, default 512 */
+	double batch_interval;      /* batch.interval: seconds a partial batch waits, default 5 */
+	size_t queue;               /* spans waiting for export, default 2048; past it: dropped */
+	double timeout;             /* seconds one export may take, default 10 */
+};
+
 struct gw_config {
 	char *path;                 /* file it came from, NULL for --listen mode */
 	char *listen;               /* "host:port", default "127.0.0.1:8080" */
@@ -423,6 +437,7 @@ struct gw_config {
 	struct gw_guard_conf guardrails; /* guardrails: */
 	bool broadcast_tool;        /* broadcast_tool: offer gateway__broadcast on /mcp (docs/rest.md) */
 	struct gw_metrics_conf metrics; /* metrics: */
+	struct gw_trace_conf tracing; /* tracing: */
 };
 
 #endif

@@ -24,6 +24,7 @@
 #include "core/config_limits.h"
 #include "core/config_metrics.h"
 #include "core/config_resilience.h"
+#include "core/config_trace.h"
 #include "core/config_value.h"
 #include "core/err.h"
 #include "core/file.h"
@@ -553,6 +554,7 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "guardrails", .set = gw_cfgguard_set },
 	{ "broadcast_tool", GW_CFGVAL_BOOL(struct gw_config, broadcast_tool) },
 	{ "metrics", .set = gw_cfgmetrics_set },
+	{ "tracing", .set = gw_cfgtrace_set },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)
@@ -596,6 +598,7 @@ struct gw_config *gw_config_new_default(void)
 	cfg->page_size = DEFAULT_PAGE_SIZE;
 	gw_cfglimits_defaults(&cfg->limits);
 	gw_cfgmetrics_defaults(&cfg->metrics);
+	gw_cfgtrace_defaults(&cfg->tracing);
 	return cfg;
 }
 
@@ -690,6 +693,7 @@ void gw_config_free(struct gw_config *cfg)
 	gw_cfgaudit_free(&cfg->audit);
 	gw_cfgguard_free(&cfg->guardrails);
 	gw_cfgmetrics_free(&cfg->metrics);
+	gw_cfgtrace_free(&cfg->tracing);
 	free(cfg);
 }
 

@@ -17,6 +17,7 @@
 #include "core/jsonrpc.h"
 #include "mcp/modern.h"
 #include "mcp/session.h"
+#include "obs/trace.h"
 
 static void peer_watch_stop(struct gw_stream *st);
 static void stream_write(struct gw_stream *st, json_t *msg, bool final);
@@ -126,6 +127,9 @@ struct gw_stream *gw_stream_new(struct gw_session *s, struct gw_hreq *req, bool 
 	req_set(st, req);
 	if (req && gw_hreq_peer(req))
 		snprintf(st->client_addr, sizeof(st->client_addr), "%s", gw_hreq_peer(req));
+	if (req && s->gw->trace)
+		gw_trace_carrier_set(s->gw->trace, &st->trace_in, gw_hreq_header(req, "traceparent"),
+				     gw_hreq_header(req, "tracestate"));
 	st->is_get = is_get;
 	st->kind = is_get ? GW_STREAM_GET : GW_STREAM_POST;
 	st->num = is_get ? 0 : s->next_stream++;

@@ -9,6 +9,7 @@
 #include "mcp/modern.h"
 #include "mcp/pipeline.h"
 #include "mcp/stream.h"
+#include "obs/trace.h"
 #include "upstream/upstream.h"
 
 struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *id,
@@ -30,6 +31,7 @@ struct gw_call *gw_call_new(struct gw_session *s, struct gw_stream *st, json_t *
 	c->stage = GW_STAGE_ADMIT;
 	c->policy_allowed = -1;
 	c->started_us = gw_now_us();
+	c->span = gw_trace_server_start(s->gw->trace, st ? &st->trace_in : NULL, params);
 	c->next = s->calls;
 	s->calls = c;
 	s->n_calls++;

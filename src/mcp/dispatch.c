@@ -13,6 +13,7 @@
 #include "mcp/relay.h"
 #include "mcp/resolve.h"
 #include "mcp/tasks.h"
+#include "obs/trace.h"
 #include "upstream/upstream.h"
 
 static const char *const log_levels[] = { "debug", "info", "notice", "warning", "error",
@@ -137,6 +138,7 @@ static void on_forward_answer(void *arg, json_t *msg, int code, const char *mess
 	struct gw_call *c = arg;
 
 	c->ureq = NULL;
+	gw_trace_client_end(c->span, msg, code, message);
 	if (c->task && msg) {
 		if (gw_pipeline_guard_out(c, msg, task_guarded) != GW_VERDICT_PARKED)
 			task_guarded(c, msg);
@@ -176,9 +178,12 @@ static void forward_send(struct gw_call *c, json_t *params)
 		c->sent_us = gw_now_us();
 	if (sup->up->conf->protocol == GW_ERA_2026 && !c->fwd_params)
 		c->fwd_params = json_deep_copy(params); /* its input_required retries repeat them */
+	gw_trace_client_start(c->span, sup->uc, c->method, params);
 	r = gw_uconn_request(sup->uc, c->method, params, 0, on_forward_answer, c);
-	if (r)
+	if (r) {
 		c->ureq = r; /* else c was answered and freed already */
+		gw_trace_client_sent(c->span, gw_ureq_id(r));
+	}
 }
 
 /* gw_dispatch_forward once the rate limiter let c through. */
@@ -211,10 +216,14 @@ void gw_dispatch_forward(struct gw_call *c, struct gw_sup *sup, json_t *params)
 
 void gw_dispatch_reforward(struct gw_call *c, json_t *params)
 {
-	struct gw_ureq *r = gw_uconn_request(c->sup->uc, c->method, params, 0, on_forward_answer, c);
+	struct gw_ureq *r;
 
-	if (r)
+	gw_trace_client_start(c->span, c->sup->uc, c->method, params);
+	r = gw_uconn_request(c->sup->uc, c->method, params, 0, on_forward_answer, c);
+	if (r) {
 		c->ureq = r;
+		gw_trace_client_sent(c->span, gw_ureq_id(r));
+	}
 }
 
 /* ---- methods answered here ------------------------------------------------- */

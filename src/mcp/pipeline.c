@@ -12,6 +12,7 @@
 #include "limits/limiter.h"
 #include "mcp/call.h"
 #include "mcp/session.h"
+#include "obs/trace.h"
 #include "upstream/upstream.h"
 
 static const char *const stage_names[GW_STAGE_N] = {
@@ -351,6 +352,7 @@ static uint64_t record_call(struct gw_call *c, json_t *msg, struct gw_stage **by
 	struct gw_exchange x;
 	const char *rv[GW_PRINCIPAL_MAX_ROLES];
 	json_t *err = json_object_get(msg, "error");
+	uint64_t ticket;
 
 	*by = NULL;
 	if (c->recorded)
@@ -358,7 +360,7 @@ static uint64_t record_call(struct gw_call *c, json_t *msg, struct gw_stage **by
 	c->recorded = true;
 	if (c->outcome == GW_OUTCOME_PENDING)
 		c->outcome = gw_pipeline_outcome_of(msg);
-	if (!gw->stages)
+	if (!gw->stages && !c->span)
 		return 0;
 	exchange_of(c, &x);
 	gw_pipeline_caller(c->who, rv, &x);
@@ -373,7 +375,11 @@ static uint64_t record_call(struct gw_call *c, json_t *msg, struct gw_stage **by
 		x.reason = c->guard_log.reason; /* a tool result a guardrail refused */
 	x.started_ms = wall_ms() - (gw_now_us() - c->started_us) / 1000u;
 	x.duration_us = gw_now_us() - c->started_us;
-	return run_record(gw, &x, by);
+	x.trace_id = gw_trace_id_hex(c->span);
+	ticket = gw->stages ? run_record(gw, &x, by) : 0;
+	gw_trace_server_end(c->span, &x); /* the SERVER span ends with the record */
+	c->span = NULL;
+	return ticket;
 }
 
 void gw_pipeline_record_call(struct gw_call *c, json_t *msg)

@@ -77,6 +77,7 @@ struct gw_gateway {
 	json_t *(*own_tools)(struct gw_gateway *gw);
 	bool (*own_tool_call)(struct gw_call *c, const char *name);
 	struct gw_metrics *metrics;     /* /metrics (obs/metrics.h), or NULL: stdio */
+	struct gw_tracer *trace;        /* OpenTelemetry traces (obs/trace.h), or NULL: off */
 };
 
 /* Something that still refers to a call (a list fetch it waits for, a
@@ -156,6 +157,7 @@ struct gw_call {
 	char policy_rule[96];           /* authorize: what decided ("rule:NAME", ...) */
 	char policy_server[64];         /* authorize: the upstream decided on (a config name, <= 32) */
 	char client_addr[GW_PEER_MAX];  /* the client's address when it came (its stream's) */
+	struct gw_span *span;           /* its SERVER span (obs/trace.h), or NULL: tracing off */
 	bool ending;                    /* gw_call_free() is running its cleanups */
 	struct gw_call_cleanup *cleanups; /* run once when the call ends */
 	struct gw_call *next;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/exchange-t.h"
+#include "obs/trace-t.h"
 
 struct bufferevent;
 struct event;
@@ -55,6 +56,7 @@ struct gw_stream {
 	struct event *peer;           /* 2026-07-28: notices the client hanging up */
 	unsigned batch_pending;       /* 2025-03-26 batch: answers still to come */
 	json_t *batch_acc;            /* batch answers gathered for one JSON reply */
+	struct gw_trace_carrier trace_in; /* http: the request's traceparent, tracestate */
 	struct gw_stream *next;       /* session's list */
 };
 

@@ -293,6 +293,38 @@ static int modern_headers(json_t *table, json_t *root, struct curl_slist **list)
 	return rc;
 }
 
+/* Printable ASCII of at most max bytes: fit for a header line as it is. */
+static bool header_safe(const char *v, size_t max)
+{
+	size_t n = strnlen(v, max + 1);
+
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* The W3C trace context in params._meta (the gateway's tracer put it
+ * there, or the client did) also as traceparent and tracestate headers,
+ * which an HTTP server's OpenTelemetry instrumentation reads
+ * (docs/operations.md "Traces"). */
+static int trace_headers(json_t *root, struct curl_slist **list)
+{
+	json_t *meta = json_object_get(json_object_get(root, "params"), "_meta");
+	const char *tp = json_string_value(json_object_get(meta, "traceparent"));
+	const char *ts = json_string_value(json_object_get(meta, "tracestate"));
+	int rc;
+
+	if (!tp || !header_safe(tp, 256))
+		return 0;
+	rc = gw_http_header_add(list, "traceparent", tp);
+	if (!rc && ts && header_safe(ts, 512))
+		rc = gw_http_header_add(list, "tracestate", ts);
+	return rc;
+}
+
 /* A 2026 subscriptions/listen request: its answer is a stream that may
  * carry nothing for as long as nothing changes. */
 static bool is_listen(json_t *root)
@@ -323,6 +355,8 @@ int gw_link_common_post_new(struct gw_http_peer *p, json_t *params, json_t *msg,
 	rc = GW_ENOMEM;
 	if (p->version && strcmp(p->version, "2026-07-28") >= 0 &&
 	    modern_headers(params, msg, &x->extra_hdrs))
+		goto out_free;
+	if (trace_headers(msg, &x->extra_hdrs))
 		goto out_free;
 	*out = x;
 	return 0;
