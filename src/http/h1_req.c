@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/util.h"
 #include "http/h1-impl.h"
 
 enum gw_hmethod gw_hreq_method(const struct gw_hreq *req)
@@ -32,14 +33,6 @@ const char *gw_hreq_query(const struct gw_hreq *req)
 	return req->query;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch = (char)(ch | 0x20);
-	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
 bool gw_hreq_query_param(const struct gw_hreq *req, const char *name, char *out, size_t cap)
 {
 	size_t nlen = strlen(name), o = 0;
@@ -57,9 +50,9 @@ bool gw_hreq_query_param(const struct gw_hreq *req, const char *name, char *out,
 				if (ch == '+') {
 					ch = ' ';
 				} else if (ch == '%') {
-					if (end - v < 3 || hexval(v[1]) < 0 || hexval(v[2]) < 0)
+					if (end - v < 3 || gw_hex_value(v[1]) < 0 || gw_hex_value(v[2]) < 0)
 						return false;
-					ch = hexval(v[1]) * 16 + hexval(v[2]);
+					ch = gw_hex_value(v[1]) * 16 + gw_hex_value(v[2]);
 					v += 2;
 				}
 				if (o + 1 >= cap || ch == 0)
