@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/util.h"
 
 enum part { PART_HIER, PART_REST };   /* before the query, and the query and fragment */
 
@@ -15,17 +16,6 @@ static bool is_alpha(char c)
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int hex_val(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static bool is_unreserved(int c)
@@ -61,8 +51,8 @@ static int copy_decoded(const char *s, size_t n, enum part part, char *out, size
 			out[(*o)++] = s[i];
 			continue;
 		}
-		hi = i + 2 < n ? hex_val(s[i + 1]) : -1;
-		lo = i + 2 < n ? hex_val(s[i + 2]) : -1;
+		hi = i + 2 < n ? gw_hex_value(s[i + 1]) : -1;
+		lo = i + 2 < n ? gw_hex_value(s[i + 2]) : -1;
 		if (hi < 0 || lo < 0)
 			return GW_EINVAL;
 		c = hi * 16 + lo;
@@ -167,7 +157,7 @@ static bool colon_without_scheme(const char *s, size_t n)
 static bool has_double_escape(const char *s, size_t n)
 {
 	for (size_t i = 0; i + 4 < n; i++)
-		if (memcmp(s + i, "%25", 3) == 0 && hex_val(s[i + 3]) >= 0 && hex_val(s[i + 4]) >= 0)
+		if (memcmp(s + i, "%25", 3) == 0 && gw_hex_value(s[i + 3]) >= 0 && gw_hex_value(s[i + 4]) >= 0)
 			return true;
 	return false;
 }

@@ -2,6 +2,7 @@
 #include "core/utf8.h"
 
 #include "core/err.h"
+#include "core/util.h"
 
 size_t gw_utf8_seq_len(const unsigned char *s, size_t n, size_t i)
 {
@@ -41,17 +42,6 @@ bool gw_utf8_valid(const unsigned char *s, size_t n)
 	return true;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The value of the \uXXXX escape at s[i] (s[i] == '\\'), or -1. */
 static long escape_at(const char *s, size_t n, size_t i)
 {
@@ -60,7 +50,7 @@ static long escape_at(const char *s, size_t n, size_t i)
 	if (n - i < 6 || s[i + 1] != 'u')
 		return -1;
 	for (size_t k = 2; k < 6; k++) {
-		int h = hexval((unsigned char)s[i + k]);
+		int h = gw_hex_value((unsigned char)s[i + k]);
 
 		if (h < 0)
 			return -1;

@@ -14,6 +14,18 @@ uint64_t gw_now_us(void);
 int gw_random_bytes(void *out, size_t n);
 /* b[0..n) as 2n lower-case hex digits and a NUL into out (2n+1 bytes). */
 void gw_hex_encode(const unsigned char *b, size_t n, char *out);
+/* The value (0 to 15) of the hex digit c, either case, or -1 when c is not
+ * one (a char of any sign may be passed). */
+static inline int gw_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 /* A new session/event identifier: 2*nbytes lowercase hex chars + NUL into
  * out (cap >= 2*nbytes+1); visible ASCII, unpredictable. */
 int gw_random_hex(char *out, size_t cap, size_t nbytes);

@@ -131,8 +131,11 @@ nomem:
 	return GW_ENOMEM;
 }
 
-static int pseudo_string(struct pctx *c, json_t *v)
+/* A string of the arguments (a gw_guard_each_fn): its PII replaced, or
+ * counted; > 0 stops the walk at the first (only counting). */
+static int pseudo_string(void *arg, json_t *v)
 {
+	struct pctx *c = arg;
 	const char *s = json_string_value(v);
 	size_t len = json_string_length(v);
 	struct gw_buf out;
@@ -164,41 +167,12 @@ static int pseudo_string(struct pctx *c, json_t *v)
 	return rc;
 }
 
-static int pseudo_value(struct pctx *c, json_t *v, unsigned depth)
-{
-	const char *k;
-	json_t *item;
-	size_t i;
-	int rc = 0;
-
-	if (depth > GW_GUARD_WALK_MAX_DEPTH) {
-		c->why = "JSON nested deeper than the guardrails walk (128 levels)";
-		return GW_ETOOBIG;
-	}
-	if (json_is_string(v))
-		return pseudo_string(c, v);
-	if (json_is_object(v)) {
-		json_object_foreach(v, k, item) {
-			rc = pseudo_value(c, item, depth + 1);
-			if (rc)
-				return rc;
-		}
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, item) {
-			rc = pseudo_value(c, item, depth + 1);
-			if (rc)
-				return rc;
-		}
-	}
-	return 0;
-}
-
 int gw_pii_pseudonymize(const struct gw_detectors *det, json_t *args, bool edit,
 			struct gw_pii_map **map, struct gw_guard_log *log, bool *found,
 			const char **why)
 {
 	struct pctx c = { .det = det, .edit = edit, .map = map, .log = log };
-	int rc = pseudo_value(&c, args, 0);
+	int rc = gw_guard_walk_each(args, pseudo_string, NULL, &c, &c.why);
 
 	gw_detect_matches_free(&c.m);
 	*found = c.found;
@@ -285,9 +259,11 @@ static int restore_bytes(struct rctx *c, const char *s, size_t len, struct gw_bu
 }
 
 /* The keys of object o that hold placeholders, renamed (values kept): o
- * is built again, as a member cannot be added while its object is walked. */
-static int restore_keys(struct rctx *c, json_t *o)
+ * is built again, as a member cannot be added while its object is walked
+ * (a gw_guard_each_fn, called once o's members are restored). */
+static int restore_keys(void *arg, json_t *o)
 {
+	struct rctx *c = arg;
 	const char *k;
 	json_t *item, *copy = NULL;
 	bool any = false;
@@ -327,44 +303,22 @@ out:
 	return rc;
 }
 
-static int restore_value(struct rctx *c, json_t *v, unsigned depth)
+/* A string of the answer, restored (a gw_guard_each_fn). */
+static int restore_string(void *arg, json_t *v)
 {
-	const char *k;
-	json_t *item;
-	size_t i;
-	int rc = 0;
+	struct rctx *c = arg;
+	struct gw_buf out;
+	bool changed;
+	int rc;
 
-	if (depth > GW_GUARD_WALK_MAX_DEPTH) {
-		c->why = "JSON nested deeper than the guardrails walk (128 levels)";
-		return GW_ETOOBIG;
+	rc = restore_bytes(c, json_string_value(v), json_string_length(v), &out, &changed);
+	if (rc == 0 && changed && json_string_setn(v, out.ptr, out.len)) {
+		c->why = "out of memory";
+		rc = GW_ENOMEM;
 	}
-	if (json_is_string(v)) {
-		struct gw_buf out;
-		bool changed;
-
-		rc = restore_bytes(c, json_string_value(v), json_string_length(v), &out, &changed);
-		if (rc == 0 && changed && json_string_setn(v, out.ptr, out.len)) {
-			c->why = "out of memory";
-			rc = GW_ENOMEM;
-		}
-		if (changed)
-			gw_buf_free(&out);
-		return rc;
-	}
-	if (json_is_object(v)) {
-		json_object_foreach(v, k, item) {
-			rc = restore_value(c, item, depth + 1);
-			if (rc)
-				return rc;
-		}
-		return restore_keys(c, v);
-	}
-	json_array_foreach(v, i, item) {
-		rc = restore_value(c, item, depth + 1);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	if (changed)
+		gw_buf_free(&out);
+	return rc;
 }
 
 int gw_pii_restore(const struct gw_pii_map *map, json_t *v, struct gw_guard_log *log,
@@ -375,7 +329,7 @@ int gw_pii_restore(const struct gw_pii_map *map, json_t *v, struct gw_guard_log 
 
 	if (!map || map->n == 0 || !v)
 		return 0;
-	rc = restore_value(&c, v, 0);
+	rc = gw_guard_walk_each(v, restore_string, restore_keys, &c, &c.why);
 	*why = c.why;
 	return rc;
 }

@@ -604,6 +604,44 @@ static void walk_value(struct walk *w, json_t *v, const char *key, unsigned dept
 	}
 }
 
+/* ---- the plain walk ------------------------------------------------------ */
+
+static int each_value(json_t *v, gw_guard_each_fn on_string, gw_guard_each_fn on_object,
+		      void *arg, unsigned depth, const char **why)
+{
+	const char *k;
+	json_t *item;
+	size_t i;
+	int rc = 0;
+
+	if (depth > GW_GUARD_WALK_MAX_DEPTH) {
+		*why = "JSON nested deeper than the guardrails walk (128 levels)";
+		return GW_ETOOBIG;
+	}
+	if (json_is_string(v))
+		return on_string ? on_string(arg, v) : 0;
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, item) {
+			rc = each_value(item, on_string, on_object, arg, depth + 1, why);
+			if (rc)
+				return rc;
+		}
+		return on_object ? on_object(arg, v) : 0;
+	}
+	json_array_foreach(v, i, item) { /* nothing for other values */
+		rc = each_value(item, on_string, on_object, arg, depth + 1, why);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int gw_guard_walk_each(json_t *v, gw_guard_each_fn on_string, gw_guard_each_fn on_object,
+		       void *arg, const char **why)
+{
+	return each_value(v, on_string, on_object, arg, 0, why);
+}
+
 int gw_guard_walk(const struct gw_guard_dir *dir, json_t *v, bool out, bool edit,
 		  struct gw_guard_log *log, struct gw_guard_verdict *vd)
 {

@@ -68,4 +68,20 @@ int gw_guard_walk(const struct gw_guard_dir *dir, json_t *v, bool out, bool edit
 void gw_guard_note(struct gw_guard_log *log, bool out, const char *kind, const char *type,
 		   const char *action, size_t count);
 
+/* ---- the plain walk, for passes that need no detectors (restore_pii) ---- */
+
+/* Called by gw_guard_walk_each() with a string value, or with an object
+ * once its members were walked: 0 goes on; any other value stops the walk
+ * and is what the walk returns (a GW_E* error, or > 0 for "done"). */
+typedef int (*gw_guard_each_fn)(void *arg, json_t *v);
+
+/* Walk v (NULL is fine) depth-first in order: on_string (may be NULL) for
+ * each string, on_object (may be NULL) for each object after its members,
+ * which it may change (object keys are not strings here: on_object sees
+ * them). Returns 0, the first non-zero value of a callback, or GW_ETOOBIG
+ * with *why set when v nests deeper than GW_GUARD_WALK_MAX_DEPTH (nothing
+ * past that depth is visited). */
+int gw_guard_walk_each(json_t *v, gw_guard_each_fn on_string, gw_guard_each_fn on_object,
+		       void *arg, const char **why);
+
 #endif

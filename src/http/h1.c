@@ -8,13 +8,14 @@
  * buffer and written at once; only what the socket does not take waits for
  * a write event. TLS connections read and write through an OpenSSL
  * bufferevent (http/tls.c) instead of the socket; everything else is the
- * same. */
-#include "http/h1.h"
-
+ * same.
+ *
+ * The request API (gw_hreq_*) and the answers' heads are in h1_req.c, a
+ * TLS connection's bufferevent in h1_tls.c; what they share is in
+ * h1-impl.h. */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <arpa/inet.h>
@@ -24,112 +25,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <event2/keyvalq_struct.h> /* after sys/queue.h: it uses TAILQ */
 
 #include "core/jsonrpc.h"
 #include "core/log.h"
-#include "http/h1_parse.h"
-#include "http/tls.h"
-#include "mcp/session.h"
+#include "http/h1-impl.h"
 
 #define READ_MAX 16384         /* bytes asked of one read */
 #define HOLD_MAX 65536         /* input held while a request is answered */
 #define OUT_MAX 262144         /* answers queued unread: no more requests are taken */
 #define WRITE_TIMEOUT_S 600    /* a peer that takes nothing of an answer for this long */
 #define LINGER_S 2             /* after a closing answer, how long its peer may still send */
-#define OUT_HDR_INLINE 384     /* answer headers this long need no allocation */
-#define DATE_LEN 29            /* "Sun, 06 Dec 2026 15:31:29 GMT" */
-
-struct h1_conn;
-
-enum req_state {
-	RQ_READING = 0,  /* head taken, body arriving */
-	RQ_READY,        /* read, waiting for its turn */
-	RQ_HANDLING,     /* with the callback */
-	RQ_STREAMING,    /* a started answer */
-	RQ_SENDING,      /* finished: its answer is queued, not yet written in full */
-};
-
-struct gw_hreq {
-	struct h1_conn *c;          /* NULL once detached (the client left) */
-	struct gw_h1 *h;
-	enum req_state state;
-	enum gw_hmethod method;
-	bool http11, keep_alive, refused, gone;
-	int status;
-	const char *path, *query;   /* in the head's copy below */
-	struct evkeyvalq in_hdrs;   /* entries in kv[], strings in the head's copy */
-	struct evbuffer *body, *out;
-	char *oh;                   /* answer headers, "Name: value\r\n"... */
-	size_t oh_len, oh_cap;
-	gw_hreq_cb closecb, donecb;
-	void *closearg, *donearg;
-	uint64_t end_mark;          /* RQ_SENDING: output bytes up to its answer's end */
-	struct gw_hreq *next;       /* the connection's sending queue */
-	struct gw_limit_hit why;    /* refused: why */
-	char oh_small[OUT_HDR_INLINE];
-	struct evkeyval kv[];       /* then the head's copy */
-};
-
-struct h1_conn {
-	struct gw_h1 *h;
-	TAILQ_ENTRY(h1_conn) link;
-	evutil_socket_t fd;
-	struct bufferevent *bev;    /* TLS only */
-	struct event *rd, *wr, *timer;
-	struct event *later;        /* answers written: ended from the loop */
-	struct evbuffer *in, *out;
-	struct gw_h1p p;
-	struct gw_hreq *cur;        /* being read */
-	struct gw_hreq *ready;      /* read (or refused), waiting for the callback */
-	struct gw_hreq *active;     /* with the callback, not finished */
-	struct gw_hreq *send_head, *send_tail;
-	uint64_t queued;            /* output bytes ever queued */
-	int depth;                  /* callbacks of ours on the stack */
-	bool in_process;
-	bool reading, writing;      /* rd, wr added */
-	bool timing_request;        /* timer: read_timeout (else idle_timeout) */
-	bool closing;               /* close once the answers are written */
-	bool lingering;             /* closing answer written: reading what else comes */
-	bool eof, dead, cut;
-	char peer[GW_PEER_MAX];     /* the client's address, for the audit record */
-};
-
-TAILQ_HEAD(h1_conns, h1_conn);
-
-struct gw_h1 {
-	struct gw_gateway *gw;
-	SSL_CTX *tls;
-	gw_hreq_cb on_request;
-	void *arg;
-	struct evconnlistener *lis;
-	struct h1_conns conns;
-	size_t live;
-	time_t date_at;
-	char date[DATE_LEN + 1];
-};
-
-static const struct gw_limits_conf *limits(const struct h1_conn *c)
-{
-	return &c->h->gw->cfg->limits;
-}
-
-static void flush(struct h1_conn *c);
-static void process(struct h1_conn *c);
-static void conn_close(struct h1_conn *c, bool gone);
 
 /* ---- connection life -------------------------------------------------- */
-
-static void enter(struct h1_conn *c)
-{
-	c->depth++;
-}
 
 static void req_free(struct gw_hreq *r)
 {
@@ -160,9 +70,7 @@ static void on_req_end(evutil_socket_t fd, short what, void *arg)
 	req_end(arg);
 }
 
-/* A detached request is finished: it ends from the loop, as one whose
- * answer is written would, since the caller may still look at it. */
-static void req_end_later(struct gw_hreq *r)
+void gw_h1c_req_end_later(struct gw_hreq *r)
 {
 	struct timeval now = { 0, 0 };
 
@@ -177,13 +85,13 @@ static void conn_free(struct h1_conn *c)
 	free(c);
 }
 
-static void leave(struct h1_conn *c)
+void gw_h1c_leave(struct h1_conn *c)
 {
 	if (--c->depth == 0 && c->dead)
 		conn_free(c);
 }
 
-static void timer_arm(struct h1_conn *c, double seconds, bool request)
+void gw_h1c_timer_arm(struct h1_conn *c, double seconds, bool request)
 {
 	struct timeval tv;
 
@@ -229,9 +137,7 @@ static void drop_active(struct gw_hreq *r)
 	req_end(r);
 }
 
-/* Close c now. gone: the peer left or failed (requests being answered see
- * their close callbacks); else a deliberate close after the answers. */
-static void conn_close(struct h1_conn *c, bool gone)
+void gw_h1c_close(struct h1_conn *c, bool gone)
 {
 	struct gw_hreq *r, *next;
 
@@ -239,7 +145,7 @@ static void conn_close(struct h1_conn *c, bool gone)
 	if (c->dead)
 		return;
 	c->dead = true;
-	enter(c);
+	gw_h1c_enter(c);
 	TAILQ_REMOVE(&c->h->conns, c, link);
 	c->h->live--;
 	if (c->rd)
@@ -269,19 +175,19 @@ static void conn_close(struct h1_conn *c, bool gone)
 	c->active = NULL;
 	if (r)
 		drop_active(r);
-	leave(c);
+	gw_h1c_leave(c);
 }
 
 /* ---- writing ---------------------------------------------------------- */
 
 /* Everything queued goes through these, so that c->queued counts it. */
-static void out_add(struct h1_conn *c, const void *data, size_t n)
+void gw_h1c_out_add(struct h1_conn *c, const void *data, size_t n)
 {
 	if (evbuffer_add(c->out, data, n) == 0)
 		c->queued += n;
 }
 
-static void out_buf(struct h1_conn *c, struct evbuffer *b)
+void gw_h1c_out_buf(struct h1_conn *c, struct evbuffer *b)
 {
 	size_t n = evbuffer_get_length(b);
 
@@ -289,7 +195,7 @@ static void out_buf(struct h1_conn *c, struct evbuffer *b)
 		c->queued += n;
 }
 
-static size_t unsent(const struct h1_conn *c)
+size_t gw_h1c_unsent(const struct h1_conn *c)
 {
 	size_t n = evbuffer_get_length(c->out);
 
@@ -303,7 +209,7 @@ static size_t unsent(const struct h1_conn *c)
  * which may still look at its request. */
 static void settle(struct h1_conn *c)
 {
-	uint64_t done = c->queued - unsent(c);
+	uint64_t done = c->queued - gw_h1c_unsent(c);
 	struct gw_hreq *r;
 
 	while ((r = c->send_head) && r->end_mark <= done) {
@@ -315,7 +221,7 @@ static void settle(struct h1_conn *c)
 			return;
 	}
 	if (!c->closing || c->in_process || c->lingering || c->active || c->ready ||
-	    c->send_head || unsent(c) > 0)
+	    c->send_head || gw_h1c_unsent(c) > 0)
 		return;
 	/* Everything is said: the peer gets an end of stream, and what it
 	 * still sends is read and dropped for a moment, so that closing does
@@ -324,12 +230,12 @@ static void settle(struct h1_conn *c)
 	c->p.phase = GW_PH_DISCARD;
 	evbuffer_drain(c->in, evbuffer_get_length(c->in));
 	if (c->eof) {
-		conn_close(c, false);
+		gw_h1c_close(c, false);
 		return;
 	}
 	shutdown(c->fd, SHUT_WR);
 	reading(c, true);
-	timer_arm(c, LINGER_S, false);
+	gw_h1c_timer_arm(c, LINGER_S, false);
 }
 
 static void on_later(evutil_socket_t fd, short what, void *arg)
@@ -338,13 +244,12 @@ static void on_later(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	enter(c);
+	gw_h1c_enter(c);
 	settle(c);
-	leave(c);
+	gw_h1c_leave(c);
 }
 
-/* Something may have been written or finished: settle from the loop. */
-static void sent(struct h1_conn *c)
+void gw_h1c_sent(struct h1_conn *c)
 {
 	if (!c->dead && (c->send_head || c->closing))
 		event_active(c->later, EV_TIMEOUT, 1);
@@ -363,8 +268,7 @@ static void write_wait(struct h1_conn *c, bool on)
 		event_del(c->wr);
 }
 
-/* Write what the socket takes now; the rest waits for a write event. */
-static void flush(struct h1_conn *c)
+void gw_h1c_flush(struct h1_conn *c)
 {
 	int n;
 
@@ -373,7 +277,7 @@ static void flush(struct h1_conn *c)
 	if (c->bev) {
 		if (evbuffer_get_length(c->out))
 			evbuffer_add_buffer(bufferevent_get_output(c->bev), c->out);
-		sent(c);
+		gw_h1c_sent(c);
 		return;
 	}
 	while (evbuffer_get_length(c->out) > 0) {
@@ -388,7 +292,7 @@ static void flush(struct h1_conn *c)
 		return;
 	}
 	write_wait(c, evbuffer_get_length(c->out) > 0);
-	sent(c);
+	gw_h1c_sent(c);
 }
 
 static void on_write(evutil_socket_t fd, short what, void *arg)
@@ -396,18 +300,18 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 	struct h1_conn *c = arg;
 
 	(void)fd;
-	enter(c);
+	gw_h1c_enter(c);
 	if (what & EV_TIMEOUT) {
 		GW_INFO("http", "connection closed: the client took nothing of an answer for %d s",
 			WRITE_TIMEOUT_S);
-		conn_close(c, true);
+		gw_h1c_close(c, true);
 	} else {
 		c->writing = true; /* still added: EV_PERSIST */
-		flush(c);
+		gw_h1c_flush(c);
 		if (!c->dead && !c->in_process)
-			process(c);
+			gw_h1c_process(c);
 	}
-	leave(c);
+	gw_h1c_leave(c);
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -415,26 +319,26 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 /* The peer closed its end: requests already read are answered (a client
  * may half-close after its request), but a started stream has lost its
  * reader. */
-static void on_eof(struct h1_conn *c)
+void gw_h1c_eof(struct h1_conn *c)
 {
 	c->eof = true;
 	reading(c, false);
 	if (c->lingering || (c->active && c->active->state == RQ_STREAMING)) {
-		conn_close(c, true);
+		gw_h1c_close(c, true);
 		return;
 	}
 	if (!c->in_process)
-		process(c);
+		gw_h1c_process(c);
 }
 
-static void got_input(struct h1_conn *c)
+void gw_h1c_got_input(struct h1_conn *c)
 {
 	if (c->lingering) {
 		evbuffer_drain(c->in, evbuffer_get_length(c->in));
 		return;
 	}
 	if (!c->in_process)
-		process(c);
+		gw_h1c_process(c);
 }
 
 static void on_read(evutil_socket_t fd, short what, void *arg)
@@ -461,57 +365,20 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 			n -= (ssize_t)k;
 		}
 		evbuffer_commit_space(c->in, v, nv);
-		enter(c);
-		got_input(c);
-		leave(c);
+		gw_h1c_enter(c);
+		gw_h1c_got_input(c);
+		gw_h1c_leave(c);
 		return;
 	}
 	evbuffer_commit_space(c->in, v, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
-	enter(c);
+	gw_h1c_enter(c);
 	if (n == 0)
-		on_eof(c);
+		gw_h1c_eof(c);
 	else
-		conn_close(c, true);
-	leave(c);
-}
-
-static void on_tls_read(struct bufferevent *bev, void *arg)
-{
-	struct h1_conn *c = arg;
-
-	enter(c);
-	evbuffer_add_buffer(c->in, bufferevent_get_input(bev));
-	got_input(c);
-	leave(c);
-}
-
-static void on_tls_write(struct bufferevent *bev, void *arg)
-{
-	struct h1_conn *c = arg;
-
-	(void)bev;
-	enter(c);
-	sent(c);
-	if (!c->dead && !c->in_process)
-		process(c);
-	leave(c);
-}
-
-static void on_tls_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct h1_conn *c = arg;
-
-	enter(c);
-	if (what & BEV_EVENT_EOF) {
-		on_tls_read(bev, arg);
-		if (!c->dead)
-			on_eof(c);
-	} else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-		conn_close(c, true);
-	}
-	leave(c);
+		gw_h1c_close(c, true);
+	gw_h1c_leave(c);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -520,23 +387,23 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	enter(c);
+	gw_h1c_enter(c);
 	if (c->cut || c->lingering) {
-		conn_close(c, true);
+		gw_h1c_close(c, true);
 	} else if (c->active) {
 		c->timing_request = false; /* an answer in progress is neither idle nor slow */
 	} else if (!c->timing_request && c->send_head) {
-		timer_arm(c, limits(c)->idle_timeout, false); /* still being written: not idle */
+		gw_h1c_timer_arm(c, gw_h1c_limits(c)->idle_timeout, false); /* still being written: not idle */
 	} else {
 		if (c->timing_request)
 			GW_INFO("limits", "connection dropped: no complete request within read_timeout (%g s)",
-				limits(c)->read_timeout);
+				gw_h1c_limits(c)->read_timeout);
 		else
 			GW_DEBUG("limits", "connection closed: idle for idle_timeout (%g s)",
-				 limits(c)->idle_timeout);
-		conn_close(c, true);
+				 gw_h1c_limits(c)->idle_timeout);
+		gw_h1c_close(c, true);
 	}
-	leave(c);
+	gw_h1c_leave(c);
 }
 
 /* ---- the reader's pieces ---------------------------------------------- */
@@ -551,7 +418,7 @@ static void on_started(struct gw_h1p *p)
 	struct h1_conn *c = conn_of(p);
 
 	if (!c->timing_request)
-		timer_arm(c, limits(c)->read_timeout, true);
+		gw_h1c_timer_arm(c, gw_h1c_limits(c)->read_timeout, true);
 }
 
 /* A value without the spaces and tabs around it, NUL-terminated in place
@@ -657,8 +524,8 @@ static int take_head(struct h1_conn *c, struct gw_h1p *p, struct evbuffer *src, 
 	c->cur = r;
 	/* curl waits a moment for this before sending a body over 1 KiB */
 	if (p->has_body && p->expect_continue && p->http11 && evbuffer_get_length(src) == 0) {
-		out_add(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
-		flush(c);
+		gw_h1c_out_add(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		gw_h1c_flush(c);
 	}
 	return 0;
 }
@@ -705,7 +572,7 @@ static void on_refused(struct gw_h1p *p)
 	if (!r) {
 		r = req_new(c->h, 0, 0);
 		if (!r) {
-			conn_close(c, true);
+			gw_h1c_close(c, true);
 			return;
 		}
 		r->http11 = true;
@@ -737,7 +604,7 @@ static void dispatch(struct h1_conn *c)
 	r->state = RQ_HANDLING;
 	if (!r->body)
 		r->body = evbuffer_new();
-	timer_arm(c, 0, false); /* answering may take its time */
+	gw_h1c_timer_arm(c, 0, false); /* answering may take its time */
 	if (!r->body) {
 		r->refused = true;
 		r->why = (struct gw_limit_hit){ 503, GW_RPC_INTERNAL_ERROR, NULL, 0, "out of memory" };
@@ -746,9 +613,7 @@ static void dispatch(struct h1_conn *c)
 	c->h->on_request(r, c->h->arg);
 }
 
-/* Read and hand over requests while none is with the callback; then read
- * on only while little is held. */
-static void process(struct h1_conn *c)
+void gw_h1c_process(struct h1_conn *c)
 {
 	const struct gw_config *cfg = c->h->gw->cfg;
 
@@ -758,7 +623,7 @@ static void process(struct h1_conn *c)
 			dispatch(c);
 			continue;
 		}
-		if (c->closing || unsent(c) > OUT_MAX)
+		if (c->closing || gw_h1c_unsent(c) > OUT_MAX)
 			break; /* a client that does not read its answers gets no more */
 		if (evbuffer_get_length(c->in) == 0 || gw_h1p_step(&c->p, c->in, cfg) == 0)
 			break;
@@ -766,15 +631,15 @@ static void process(struct h1_conn *c)
 	c->in_process = false;
 	if (c->dead)
 		return;
-	if (c->eof && !c->active && !c->ready && unsent(c) <= OUT_MAX) {
+	if (c->eof && !c->active && !c->ready && gw_h1c_unsent(c) <= OUT_MAX) {
 		/* what is left is no whole request: the last answers, then close */
 		evbuffer_drain(c->in, evbuffer_get_length(c->in));
 		c->closing = true;
 	}
 	if (!c->eof && !c->lingering)
 		reading(c, evbuffer_get_length(c->in) <= HOLD_MAX ||
-				   !(c->active || c->closing || unsent(c) > OUT_MAX));
-	sent(c);
+				   !(c->active || c->closing || gw_h1c_unsent(c) > OUT_MAX));
+	gw_h1c_sent(c);
 }
 
 /* ---- accepting -------------------------------------------------------- */
@@ -784,14 +649,8 @@ static int conn_io(struct h1_conn *c, struct event_base *base)
 	int one = 1;
 
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (c->h->tls) {
-		c->bev = gw_tls_bufferevent_new(base, c->h->tls);
-		if (!c->bev || bufferevent_setfd(c->bev, c->fd))
-			return -1;
-		bufferevent_setcb(c->bev, on_tls_read, on_tls_write, on_tls_event, c);
-		bufferevent_enable(c->bev, EV_WRITE);
-		return 0;
-	}
+	if (c->h->tls)
+		return gw_h1c_tls_start(c, base);
 	c->rd = event_new(base, c->fd, EV_READ | EV_PERSIST, on_read, c);
 	c->wr = event_new(base, c->fd, EV_WRITE | EV_PERSIST, on_write, c);
 	return c->rd && c->wr ? 0 : -1;
@@ -857,17 +716,17 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 	gw_h1p_init(&c->p, &reader_ops, c);
 	TAILQ_INSERT_TAIL(&h->conns, c, link);
 	h->live++;
-	enter(c);
-	timer_arm(c, limits(c)->read_timeout, true);
+	gw_h1c_enter(c);
+	gw_h1c_timer_arm(c, gw_h1c_limits(c)->read_timeout, true);
 	reading(c, true);
-	if (h->live > limits(c)->max_connections) {
+	if (h->live > gw_h1c_limits(c)->max_connections) {
 		c->p.phase = GW_PH_HEAD;
-		gw_h1p_refuse(&c->p, 503, "max_connections", limits(c)->max_connections,
+		gw_h1p_refuse(&c->p, 503, "max_connections", gw_h1c_limits(c)->max_connections,
 			      "Service Unavailable: too many connections (limits.max_connections: %zu)",
-			      limits(c)->max_connections);
-		process(c);
+			      gw_h1c_limits(c)->max_connections);
+		gw_h1c_process(c);
 	}
-	leave(c);
+	gw_h1c_leave(c);
 }
 
 struct gw_h1 *gw_h1_new(struct gw_gateway *gw, SSL_CTX *tls, gw_hreq_cb on_request, void *arg)
@@ -921,9 +780,9 @@ void gw_h1_free(struct gw_h1 *h)
 		return;
 	gw_h1_stop_accepting(h);
 	while ((c = TAILQ_FIRST(&h->conns))) {
-		enter(c);
-		conn_close(c, true);
-		leave(c);
+		gw_h1c_enter(c);
+		gw_h1c_close(c, true);
+		gw_h1c_leave(c);
 	}
 	free(h);
 }
@@ -931,374 +790,4 @@ void gw_h1_free(struct gw_h1 *h)
 size_t gw_h1_count(const struct gw_h1 *h)
 {
 	return h ? h->live : 0;
-}
-
-/* ---- the request ------------------------------------------------------ */
-
-enum gw_hmethod gw_hreq_method(const struct gw_hreq *req)
-{
-	return req->method;
-}
-
-const char *gw_hreq_peer(const struct gw_hreq *req)
-{
-	return req->c ? req->c->peer : NULL;
-}
-
-const char *gw_hreq_path(const struct gw_hreq *req)
-{
-	return req->path;
-}
-
-const char *gw_hreq_query(const struct gw_hreq *req)
-{
-	return req->query;
-}
-
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch = (char)(ch | 0x20);
-	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
-bool gw_hreq_query_param(const struct gw_hreq *req, const char *name, char *out, size_t cap)
-{
-	size_t nlen = strlen(name), o = 0;
-	const char *s = req->query;
-
-	while (s && *s) {
-		const char *end = strchr(s, '&');
-
-		if (!end)
-			end = s + strlen(s);
-		if ((size_t)(end - s) > nlen && strncmp(s, name, nlen) == 0 && s[nlen] == '=') {
-			for (const char *v = s + nlen + 1; v < end; v++) {
-				int ch = (unsigned char)*v;
-
-				if (ch == '+') {
-					ch = ' ';
-				} else if (ch == '%') {
-					if (end - v < 3 || hexval(v[1]) < 0 || hexval(v[2]) < 0)
-						return false;
-					ch = hexval(v[1]) * 16 + hexval(v[2]);
-					v += 2;
-				}
-				if (o + 1 >= cap || ch == 0)
-					return false;
-				out[o++] = (char)ch;
-			}
-			out[o] = '\0';
-			return cap > 0;
-		}
-		s = *end ? end + 1 : end;
-	}
-	return false;
-}
-
-const char *gw_hreq_header(const struct gw_hreq *req, const char *name)
-{
-	const struct evkeyval *kv;
-
-	TAILQ_FOREACH(kv, &req->in_hdrs, next)
-		if (strcasecmp(kv->key, name) == 0)
-			return kv->value;
-	return NULL;
-}
-
-const struct evkeyvalq *gw_hreq_headers(const struct gw_hreq *req)
-{
-	return &req->in_hdrs;
-}
-
-struct evbuffer *gw_hreq_body(struct gw_hreq *req)
-{
-	return req->body;
-}
-
-struct evbuffer *gw_hreq_out(struct gw_hreq *req)
-{
-	if (!req->out)
-		req->out = evbuffer_new();
-	return req->out;
-}
-
-/* Append s (n bytes) to the answer's headers. */
-static int oh_add(struct gw_hreq *r, const char *s, size_t n)
-{
-	if (r->oh_len + n > r->oh_cap) {
-		size_t cap = (r->oh_len + n) * 2;
-		char *nb = malloc(cap);
-
-		if (!nb)
-			return -1;
-		memcpy(nb, r->oh, r->oh_len);
-		if (r->oh != r->oh_small)
-			free(r->oh);
-		r->oh = nb;
-		r->oh_cap = cap;
-	}
-	memcpy(r->oh + r->oh_len, s, n);
-	r->oh_len += n;
-	return 0;
-}
-
-int gw_hreq_add_header(struct gw_hreq *req, const char *name, const char *value)
-{
-	size_t at = req->oh_len;
-
-	if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
-		return -1;
-	if (oh_add(req, name, strlen(name)) || oh_add(req, ": ", 2) ||
-	    oh_add(req, value, strlen(value)) || oh_add(req, "\r\n", 2)) {
-		req->oh_len = at;
-		return -1;
-	}
-	return 0;
-}
-
-/* The value of answer header name (not NUL-terminated: up to its CR). */
-static const char *out_header(const struct gw_hreq *req, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (size_t at = 0; at < req->oh_len;) {
-		const char *line = req->oh + at;
-		const char *eol = memchr(line, '\r', req->oh_len - at);
-
-		if (!eol)
-			break;
-		if ((size_t)(eol - line) > n && line[n] == ':' && strncasecmp(line, name, n) == 0)
-			return line + n + 2;
-		at = (size_t)(eol - req->oh) + 2;
-	}
-	return NULL;
-}
-
-bool gw_hreq_has_header(const struct gw_hreq *req, const char *name)
-{
-	return out_header(req, name) != NULL;
-}
-
-const struct gw_limit_hit *gw_hreq_refusal(const struct gw_hreq *req)
-{
-	return req->refused ? &req->why : NULL;
-}
-
-int gw_hreq_status(const struct gw_hreq *req)
-{
-	return req->status;
-}
-
-static const char *reason(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 406: return "Not Acceptable";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 414: return "URI Too Long";
-	case 415: return "Unsupported Media Type";
-	case 417: return "Expectation Failed";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 499: return "Client Closed Request";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	default: return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
-	}
-}
-
-/* The Date header's value, made once a second. */
-static const char *date_now(struct gw_h1 *h)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	if (now != h->date_at && gmtime_r(&now, &tm)) {
-		strftime(h->date, sizeof(h->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-		h->date_at = now;
-	}
-	return h->date;
-}
-
-/* The answer's head into c's output. length < 0: a streamed answer. */
-static void write_head(struct h1_conn *c, struct gw_hreq *r, long long length)
-{
-	const char *cv = out_header(r, "Connection");
-	bool body_ok = !(r->status == 204 || r->status == 304 || r->status < 200);
-	char line[160];
-	int n;
-
-	if (cv && strncasecmp(cv, "close", 5) == 0)
-		r->keep_alive = false;
-	if (!r->keep_alive || c->closing)
-		c->closing = true;
-	n = snprintf(line, sizeof(line), "HTTP/1.%d %d %s\r\n", r->http11 ? 1 : 0, r->status,
-		     reason(r->status));
-	out_add(c, line, (size_t)n);
-	if (body_ok && !out_header(r, "Content-Type"))
-		gw_hreq_add_header(r, "Content-Type", "application/json");
-	out_add(c, r->oh, r->oh_len);
-	n = snprintf(line, sizeof(line), "Date: %s\r\n", date_now(c->h));
-	if (length >= 0 && body_ok)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "Content-Length: %lld\r\n", length);
-	else if (length < 0 && r->http11 && body_ok)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "Transfer-Encoding: chunked\r\n");
-	if (c->closing && !cv)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "Connection: close\r\n");
-	else if (!c->closing && !r->http11 && !cv)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "Connection: keep-alive\r\n");
-	out_add(c, line, (size_t)n);
-	out_add(c, "\r\n", 2);
-}
-
-/* r's answer is all queued: it waits in the sending queue for its last
- * byte to be written, and the next request may be handed over. */
-static void finish(struct h1_conn *c, struct gw_hreq *r)
-{
-	r->state = RQ_SENDING;
-	r->closecb = NULL;
-	r->end_mark = c->queued;
-	r->next = NULL;
-	if (c->send_tail)
-		c->send_tail->next = r;
-	else
-		c->send_head = r;
-	c->send_tail = r;
-	if (c->active == r)
-		c->active = NULL;
-	if (!c->p.head_started)
-		timer_arm(c, limits(c)->idle_timeout, false);
-	else
-		timer_arm(c, limits(c)->read_timeout, true); /* a head that waited for us */
-	flush(c);
-	if (!c->dead && !c->in_process)
-		process(c);
-}
-
-void gw_hreq_reply(struct gw_hreq *req, int status)
-{
-	struct h1_conn *c = req->c;
-	size_t len = req->out ? evbuffer_get_length(req->out) : 0;
-
-	req->status = status;
-	if (!c) {
-		req_end_later(req);
-		return;
-	}
-	enter(c);
-	write_head(c, req, (long long)len);
-	if (req->out && req->method != GW_HM_HEAD)
-		out_buf(c, req->out);
-	finish(c, req);
-	leave(c);
-}
-
-void gw_hreq_reply_start(struct gw_hreq *req, int status)
-{
-	struct h1_conn *c = req->c;
-
-	req->status = status;
-	if (!c)
-		return;
-	enter(c);
-	if (!req->http11)
-		c->closing = true; /* the end of the stream is the end of the connection */
-	write_head(c, req, -1);
-	req->state = RQ_STREAMING;
-	flush(c);
-	leave(c);
-}
-
-void gw_hreq_reply_chunk(struct gw_hreq *req, struct evbuffer *b)
-{
-	struct h1_conn *c = req->c;
-	size_t n = evbuffer_get_length(b);
-	char size[24];
-	int k;
-
-	if (!c || n == 0 || req->method == GW_HM_HEAD) {
-		evbuffer_drain(b, n);
-		return;
-	}
-	enter(c);
-	if (req->http11) {
-		k = snprintf(size, sizeof(size), "%zx\r\n", n);
-		out_add(c, size, (size_t)k);
-	}
-	out_buf(c, b);
-	if (req->http11)
-		out_add(c, "\r\n", 2);
-	flush(c);
-	leave(c);
-}
-
-void gw_hreq_reply_end(struct gw_hreq *req)
-{
-	struct h1_conn *c = req->c;
-
-	if (!c) {
-		req_end_later(req);
-		return;
-	}
-	enter(c);
-	if (req->http11 && req->method != GW_HM_HEAD)
-		out_add(c, "0\r\n\r\n", 5);
-	finish(c, req);
-	leave(c);
-}
-
-void gw_hreq_set_closecb(struct gw_hreq *req, gw_hreq_cb cb, void *arg)
-{
-	req->closecb = cb;
-	req->closearg = arg;
-}
-
-void gw_hreq_set_donecb(struct gw_hreq *req, gw_hreq_cb cb, void *arg)
-{
-	req->donecb = cb;
-	req->donearg = arg;
-}
-
-bool gw_hreq_is_gone(const struct gw_hreq *req)
-{
-	return req->c == NULL;
-}
-
-size_t gw_hreq_unsent(const struct gw_hreq *req)
-{
-	return req->c ? unsent(req->c) : 0;
-}
-
-void gw_hreq_cut(struct gw_hreq *req, const char *why)
-{
-	GW_WARN("limits", "connection cut: %s", why);
-	if (!req->c || req->c->dead)
-		return;
-	req->c->cut = true;
-	event_active(req->c->timer, EV_TIMEOUT, 1);
-}
-
-evutil_socket_t gw_hreq_fd(const struct gw_hreq *req)
-{
-	return req->c ? req->c->fd : -1;
-}
-
-SSL *gw_hreq_ssl(const struct gw_hreq *req)
-{
-	return req->c && req->c->bev ? bufferevent_openssl_get_ssl(req->c->bev) : NULL;
 }

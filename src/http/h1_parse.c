@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "core/jsonrpc.h"
+#include "core/util.h"
 
 #define REQLINE_SLACK 24    /* method, two spaces, "HTTP/1.1", CR around the target */
 #define FIELD_PEEK 512      /* a framing header line longer than this is refused */
@@ -467,10 +468,7 @@ static int chunk_size(struct gw_h1p *p, struct evbuffer *src, size_t max_body)
 		return gw_h1p_refuse(p, 400, NULL, 0, "Bad Request: malformed chunk size");
 	evbuffer_copyout(src, line, n);
 	for (size_t i = 0; i < n; i++) {
-		char ch = line[i];
-		int d = ch >= '0' && ch <= '9' ? ch - '0'
-			: ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-			: ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+		int d = gw_hex_value(line[i]);
 
 		if (d < 0)
 			return gw_h1p_refuse(p, 400, NULL, 0,

@@ -5,33 +5,15 @@
  * collected matches are sorted, that a failed redaction hands back nothing,
  * and that the sanitizer's output is valid UTF-8 it leaves unchanged on a
  * second pass. */
-#define FUZZ_CUSTOM_INIT
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "guard/detect.h"
-#include "fuzz_quiet.h"
-
-/* The harness's own set, built once (not part of the gateway). */
-static struct gw_detectors *dets;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	static const char *const lits[] = { "DROP TABLE", "a.b*" };
-	static const char *const rxs[] = { "(?i)curl\\s+[^|]{0,64}\\|\\s*sh", "(a|aa)+$" };
-	struct gw_detect_conf c = { lits, 2, rxs, 2, 0, 0 };
-	char err[256];
-
-	(void)argc;
-	(void)argv;
-	gw_log_threshold = GW_LOG_OFF;
-	dets = gw_detectors_new(&c, err, sizeof(err));
-	if (!dets)
-		abort();
-	return 0;
-}
+/* "a.b*" is a literal with regex characters; "(a|aa)+$" backtracks */
+#define FUZZ_GUARD_KEYWORDS "DROP TABLE", "a.b*"
+#define FUZZ_GUARD_REGEXES "(?i)curl\\s+[^|]{0,64}\\|\\s*sh", "(a|aa)+$"
+#include "guard_fuzz_common.h"
 
 struct bound {
 	size_t size;

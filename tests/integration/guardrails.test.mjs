@@ -8,12 +8,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startGateway, connectClient, tempDir, initSession, rpc, ROOT, BIN, withGatewayLog } from './lib.mjs';
+import { startGateway, connectClient, tempDir, initSession, rpc, BIN, withGatewayLog } from './lib.mjs';
 import { recordAfter, recordsIn } from './audit_lib.mjs';
+import { leaky, upstreamSaw, textOf, startLeakyGateway } from './guard_lib.mjs';
 
-const LEAKY = join(ROOT, 'tests', 'fixtures', 'leaky-server.mjs');
 const AWS = 'AKIAIOSFODNN7EXAMPLE';
 // What the fixture's sample tool answers for each kind (the same text is
 // sent as an argument), the part that must not get through, and its type.
@@ -28,34 +28,20 @@ const PEM = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2
   'VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----';
 const ALL = '[secrets, pii, injection, keywords]';
 
-function leaky(name, dir, extra = '') {
-  return `  ${name}:\n    command: node\n    args: ["${LEAKY}"]\n    env:\n      LEAKY_LOG: "${join(dir, `${name}.log`)}"\n${extra}`;
-}
-
-// What the upstream name got, oldest first.
-function upstreamSaw(dir, name) {
-  const p = join(dir, `${name}.log`);
-  return existsSync(p) ? readFileSync(p, 'utf8') : '';
-}
-
-
-const textOf = (r) => r.content.map((c) => c.text).join('|');
-
 let gw, dir, client;
 before(async () => {
-  dir = tempDir();
   const both = (action) => `    guardrails: { input: { ${action}: ${ALL} }, output: { ${action}: ${ALL} } }\n`;
-  gw = await startGateway(`auth: none
-audit:
-  sinks:
-    - { type: file, path: audit.jsonl }
-  parameters: none
-guardrails:
+  ({ gw, dir, client } = await startLeakyGateway({
+    parameters: 'none',
+    head: `guardrails:
   input: { keywords: ["DROP TABLE", "/rm\\\\s+-rf/"] }
   output: { keywords: ["DROP TABLE"] }
-servers:
-${leaky('dflt', dir)}${leaky('block', dir, both('block'))}${leaky('redact', dir, both('redact'))}${leaky('warn', dir, both('warn'))}${leaky('drop', dir, '    guardrails: { output: { drop_fields: [password, ssn] } }\n')}${leaky('tasky', dir, '    tasks: gateway\n')}`, { dir });
-  client = (await connectClient(gw.url)).client;
+`,
+    servers: {
+      dflt: '', block: both('block'), redact: both('redact'), warn: both('warn'),
+      drop: '    guardrails: { output: { drop_fields: [password, ssn] } }\n', tasky: '    tasks: gateway\n',
+    },
+  }));
 });
 after(async () => { await client?.close(); await gw?.stop(); });
 

@@ -10,32 +10,19 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startGateway, connectClient, tempDir, ROOT, BIN, withGatewayLog } from './lib.mjs';
+import { connectClient, tempDir, BIN, withGatewayLog } from './lib.mjs';
 import { recordAfter, recordsIn } from './audit_lib.mjs';
+import { leaky, upstreamSaw, lastSeen, textOf, startLeakyGateway } from './guard_lib.mjs';
 
-const LEAKY = join(ROOT, 'tests', 'fixtures', 'leaky-server.mjs');
 const EMAIL = 'alice.martin@example.org';
 const EMAIL2 = 'bob.stone@example.net';
 const CARD = '4111 1111 1111 1111';
 const PHONE = '+1 415 555 2671';
 const URL_SECRET = 's3cretHookPw';
 
-function leaky(name, dir, extra = '') {
-  return `  ${name}:\n    command: node\n    args: ["${LEAKY}"]\n    env:\n      LEAKY_LOG: "${join(dir, `${name}.log`)}"\n${extra}`;
-}
-
-function upstreamSaw(dir, name) {
-  const p = join(dir, `${name}.log`);
-  return existsSync(p) ? readFileSync(p, 'utf8') : '';
-}
-
-const lastSeen = (dir, name) => JSON.parse(upstreamSaw(dir, name).trim().split('\n').pop());
-
-
-const textOf = (r) => r.content.map((c) => c.text).join('|');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- the checker -------------------------------------------------------------------
@@ -70,18 +57,21 @@ function startChecker() {
 
 let gw, dir, client, srv;
 before(async () => {
-  dir = tempDir();
   srv = await startChecker();
   const port = srv.address().port;
   const hook = (onError, timeout) => `    guardrails:\n      provider: { type: webhook, name: checker, url: "http://hook:${URL_SECRET}@127.0.0.1:${port}/check", timeout: ${timeout}, on_error: ${onError} }\n`;
-  gw = await startGateway(`auth: none
-audit:
-  sinks:
-    - { type: file, path: audit.jsonl }
-  parameters: redacted
-servers:
-${leaky('plain', dir)}${leaky('anon', dir, '    guardrails: { output: { restore_pii: true } }\n')}${leaky('anonred', dir, '    guardrails: { output: { redact: [pii], restore_pii: true } }\n')}${leaky('anonblk', dir, '    guardrails: { input: { block: [pii] }, output: { restore_pii: true } }\n')}${leaky('hooked', dir, hook('block', '1s'))}${leaky('lenient', dir, hook('allow', '500ms'))}${leaky('both', dir, `    guardrails:\n      output: { restore_pii: true }\n      provider: { type: webhook, name: checker, url: "http://127.0.0.1:${port}/check", timeout: 30s }\n`)}`, { dir });
-  client = (await connectClient(gw.url)).client;
+  ({ gw, dir, client } = await startLeakyGateway({
+    parameters: 'redacted',
+    servers: {
+      plain: '',
+      anon: '    guardrails: { output: { restore_pii: true } }\n',
+      anonred: '    guardrails: { output: { redact: [pii], restore_pii: true } }\n',
+      anonblk: '    guardrails: { input: { block: [pii] }, output: { restore_pii: true } }\n',
+      hooked: hook('block', '1s'),
+      lenient: hook('allow', '500ms'),
+      both: `    guardrails:\n      output: { restore_pii: true }\n      provider: { type: webhook, name: checker, url: "http://127.0.0.1:${port}/check", timeout: 30s }\n`,
+    },
+  }));
 });
 after(async () => {
   await client?.close();

@@ -87,8 +87,10 @@ test('mcpgw config check: good file exits 0, unknown key exits 1 with file:line:
 test('serve --listen HOST:PORT -- CMD serves tools/list of that command', async () => {
   const echo = await buildEchoMcp();
   const port = await freePort();
+  // no config file: the store (mcpgw.db) and its signing key go in the
+  // working directory, a temp one, not the source tree
   const proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--', echo],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
+    { cwd: tempDir(), stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   proc.stderr.on('data', (d) => { log += d; });
   const exited = new Promise((res) => proc.on('exit', (code, signal) => res({ code, signal })));
