@@ -1,5 +1,7 @@
-/* The embedded SQLite store (store.h): opening, schema migrations, and the
- * prepared statements behind each table's functions.
+/* The embedded SQLite store (store.h): opening, schema migrations, the
+ * prepared statements behind each table's functions and the helpers that
+ * run them (store-impl.h), meta values and the generations. The tables'
+ * own functions are in store_keys.c (API keys) and store_pins.c (pins).
  *
  * Every statement is prepared once, at open, and reset after each use; a
  * change is one IMMEDIATE transaction, so the gateway and the CLI can work
@@ -20,8 +22,7 @@
 #include "core/err.h"
 #include "core/file.h"
 #include "core/log.h"
-
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+#include "store/store-impl.h"
 
 /* Migration i takes the schema from version i to i + 1. Append only: a
  * migration that has shipped is never edited. */
@@ -89,32 +90,6 @@ static const char *const migrations[GW_STORE_SCHEMA_VERSION] = {
 	");",
 };
 
-enum stmt_id {
-	ST_BEGIN_READ,
-	ST_BEGIN_WRITE,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_META_GET,
-	ST_META_ADD,
-	ST_GEN_GET,
-	ST_GEN_BUMP,
-	ST_KEY_NAME_TAKEN,
-	ST_KEY_PREFIX_TAKEN,
-	ST_KEY_INSERT,
-	ST_KEY_LIST,
-	ST_KEY_GET,
-	ST_KEY_SET_SECRET,
-	ST_KEY_REVOKE,
-	ST_KEY_SET_DISABLED,
-	ST_PIN_GEN_BUMP,
-	ST_PIN_ADD,
-	ST_PIN_LIST,
-	ST_PIN_SET_STATE,
-	ST_PIN_DROP_OTHERS,
-	ST_PIN_REJECT,
-	ST_COUNT
-};
-
 #define KEY_COLUMNS                                                                   \
 	"id, name, roles, prefix, secret_mac, created_at, expires_at, rotated_at, " \
 	"revoked_at, disabled, revoked, servers"
@@ -161,18 +136,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  "state IN ('pending', 'quarantined')",
 };
 
-struct gw_store {
-	sqlite3 *db;
-	int version;
-	sqlite3_stmt *stmt[ST_COUNT];
-	char errmsg[256];
-};
-
 /* ---- errors ------------------------------------------------------------ */
 
 /* Record what SQLite said about a failed call and turn its code into ours:
  * a lock held too long is GW_EBUSY, anything else GW_EIO. */
-static int store_fail(struct gw_store *st, int sqlite_rc)
+int gw_store_fail(struct gw_store *st, int sqlite_rc)
 {
 	snprintf(st->errmsg, sizeof(st->errmsg), "%s", sqlite3_errmsg(st->db));
 	switch (sqlite_rc & 0xff) {
@@ -189,30 +157,31 @@ static int store_fail(struct gw_store *st, int sqlite_rc)
 /* ---- statements -------------------------------------------------------- */
 
 /* Make s ready for its next use; drops the borrowed bound values. */
-static void stmt_done(sqlite3_stmt *s)
+void gw_store_stmt_done(sqlite3_stmt *s)
 {
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 }
 
 /* Run s, which returns no rows, to the end. */
-static int step_done(struct gw_store *st, sqlite3_stmt *s)
+int gw_store_step_done(struct gw_store *st, sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s), out = 0;
 
 	if (rc != SQLITE_DONE)
-		out = store_fail(st, rc);
-	stmt_done(s);
+		out = gw_store_fail(st, rc);
+	gw_store_stmt_done(s);
 	return out;
 }
 
-static int run(struct gw_store *st, enum stmt_id id)
+int gw_store_run(struct gw_store *st, enum gw_store_stmt id)
 {
-	return step_done(st, st->stmt[id]);
+	return gw_store_step_done(st, st->stmt[id]);
 }
 
 /* Does the one-parameter query id return a row for arg? */
-static int query_has_row(struct gw_store *st, enum stmt_id id, const char *arg, bool *yes)
+int gw_store_query_has_row(struct gw_store *st, enum gw_store_stmt id, const char *arg,
+			   bool *yes)
 {
 	sqlite3_stmt *s = st->stmt[id];
 	int rc = sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC), out = 0;
@@ -222,25 +191,25 @@ static int query_has_row(struct gw_store *st, enum stmt_id id, const char *arg, 
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		*yes = rc == SQLITE_ROW;
 	else
-		out = store_fail(st, rc);
-	stmt_done(s);
+		out = gw_store_fail(st, rc);
+	gw_store_stmt_done(s);
 	return out;
 }
 
-static int tx_begin(struct gw_store *st, bool write)
+int gw_store_tx_begin(struct gw_store *st, bool write)
 {
-	return run(st, write ? ST_BEGIN_WRITE : ST_BEGIN_READ);
+	return gw_store_run(st, write ? ST_BEGIN_WRITE : ST_BEGIN_READ);
 }
 
 /* Commit if rc is 0, else (or if the commit fails) roll back; returns the
  * first error. The message of that error is kept. */
-static int tx_end(struct gw_store *st, int rc)
+int gw_store_tx_end(struct gw_store *st, int rc)
 {
 	if (rc == 0)
-		rc = run(st, ST_COMMIT);
+		rc = gw_store_run(st, ST_COMMIT);
 	if (rc && !sqlite3_get_autocommit(st->db)) {
 		sqlite3_step(st->stmt[ST_ROLLBACK]);
-		stmt_done(st->stmt[ST_ROLLBACK]);
+		gw_store_stmt_done(st->stmt[ST_ROLLBACK]);
 	}
 	return rc;
 }
@@ -303,7 +272,7 @@ static int exec_sql(struct gw_store *st, const char *sql, const char *what, cons
 	if (rc == SQLITE_OK)
 		return 0;
 	gw_file_fail(err, errlen, path, "%s: %s", what, sqlite3_errmsg(st->db));
-	return store_fail(st, rc);
+	return gw_store_fail(st, rc);
 }
 
 static int configure(struct gw_store *st, const char *path, char *err, size_t errlen)
@@ -329,7 +298,7 @@ static int configure(struct gw_store *st, const char *path, char *err, size_t er
 	if (rc != SQLITE_ROW) {
 		gw_file_fail(err, errlen, path, "cannot switch to WAL mode: %s",
 			     sqlite3_errmsg(st->db));
-		rc = store_fail(st, rc);
+		rc = gw_store_fail(st, rc);
 		goto out;
 	}
 	mode = (const char *)sqlite3_column_text(s, 0);
@@ -356,7 +325,7 @@ static int read_version(struct gw_store *st, int *version)
 		*version = sqlite3_column_int(s, 0);
 		rc = 0;
 	} else {
-		rc = store_fail(st, rc);
+		rc = gw_store_fail(st, rc);
 	}
 	sqlite3_finalize(s);
 	return rc;
@@ -415,7 +384,7 @@ static int prepare_all(struct gw_store *st, const char *path, char *err, size_t 
 		if (rc != SQLITE_OK) {
 			gw_file_fail(err, errlen, path, "cannot prepare statement %zu: %s", i,
 				     sqlite3_errmsg(st->db));
-			return store_fail(st, rc);
+			return gw_store_fail(st, rc);
 		}
 	}
 	return 0;
@@ -462,7 +431,7 @@ void gw_store_close(struct gw_store *st)
 {
 	if (!st)
 		return;
-	for (size_t i = 0; i < N_ELEMS(st->stmt); i++)
+	for (size_t i = 0; i < GW_STORE_N_ELEMS(st->stmt); i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
 	free(st);
@@ -480,11 +449,9 @@ const char *gw_store_errmsg(const struct gw_store *st)
 
 /* ---- meta -------------------------------------------------------------- */
 
-/* What a one-row lookup that did not get its row returns: GW_ENOENT when
- * there is none, else the store's error. */
-static int no_row(struct gw_store *st, int rc)
+int gw_store_no_row(struct gw_store *st, int rc)
 {
-	return rc == SQLITE_DONE ? GW_ENOENT : store_fail(st, rc);
+	return rc == SQLITE_DONE ? GW_ENOENT : gw_store_fail(st, rc);
 }
 
 int gw_store_meta_get(struct gw_store *st, const char *key, void *out, size_t cap, size_t *len)
@@ -507,9 +474,9 @@ int gw_store_meta_get(struct gw_store *st, const char *key, void *out, size_t ca
 			*len = n;
 		}
 	} else {
-		out_rc = no_row(st, rc);
+		out_rc = gw_store_no_row(st, rc);
 	}
-	stmt_done(s);
+	gw_store_stmt_done(s);
 	return out_rc;
 }
 
@@ -521,15 +488,15 @@ int gw_store_meta_add(struct gw_store *st, const char *key, const void *val, siz
 		return GW_ETOOBIG;
 	if (sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_blob(s, 2, val, (int)len, SQLITE_STATIC) != SQLITE_OK) {
-		stmt_done(s);
-		return store_fail(st, sqlite3_errcode(st->db));
+		gw_store_stmt_done(s);
+		return gw_store_fail(st, sqlite3_errcode(st->db));
 	}
-	return step_done(st, s);
+	return gw_store_step_done(st, s);
 }
 
-/* ---- API keys ---------------------------------------------------------- */
+/* ---- generations ------------------------------------------------------- */
 
-static int read_generation(struct gw_store *st, int64_t *generation)
+int gw_store_apikey_generation(struct gw_store *st, int64_t *generation)
 {
 	sqlite3_stmt *s = st->stmt[ST_GEN_GET];
 	int rc = sqlite3_step(s), out = 0;
@@ -539,14 +506,9 @@ static int read_generation(struct gw_store *st, int64_t *generation)
 	else if (rc == SQLITE_DONE)
 		*generation = 0;
 	else
-		out = store_fail(st, rc);
-	stmt_done(s);
+		out = gw_store_fail(st, rc);
+	gw_store_stmt_done(s);
 	return out;
-}
-
-int gw_store_apikey_generation(struct gw_store *st, int64_t *generation)
-{
-	return read_generation(st, generation);
 }
 
 /* The one-value query sql, on a connection of its own (see store.h). */
@@ -579,466 +541,21 @@ int gw_store_apikey_generation_at(const char *path, int64_t *generation)
 	return generation_at(path, stmt_sql[ST_GEN_GET], generation);
 }
 
-static int64_t column_time(sqlite3_stmt *s, int col)
-{
-	return sqlite3_column_type(s, col) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, col);
-}
-
-static char *column_strdup(sqlite3_stmt *s, int col)
-{
-	const unsigned char *t = sqlite3_column_text(s, col);
-
-	return t ? strdup((const char *)t) : NULL;
-}
-
-void gw_store_apikey_clear(struct gw_store_apikey *k)
-{
-	free(k->name);
-	free(k->prefix);
-	free(k->roles);
-	free(k->servers);
-	memset(k, 0, sizeof(*k));
-}
-
-/* The current row of s (KEY_COLUMNS) into k. GW_EINVAL for a row the
- * schema should have refused (NULLs, a mac of the wrong size). */
-static int read_key_row(sqlite3_stmt *s, struct gw_store_apikey *k)
-{
-	const void *mac;
-
-	memset(k, 0, sizeof(*k));
-	k->id = sqlite3_column_int64(s, 0);
-	mac = sqlite3_column_blob(s, 4);
-	if (!mac || sqlite3_column_bytes(s, 4) != GW_STORE_MAC_LEN ||
-	    sqlite3_column_type(s, 1) != SQLITE_TEXT || sqlite3_column_type(s, 2) != SQLITE_TEXT ||
-	    sqlite3_column_type(s, 3) != SQLITE_TEXT || sqlite3_column_type(s, 11) != SQLITE_TEXT)
-		return GW_EINVAL;
-	memcpy(k->mac, mac, GW_STORE_MAC_LEN);
-	k->name = column_strdup(s, 1);
-	k->roles = column_strdup(s, 2);
-	k->prefix = column_strdup(s, 3);
-	k->servers = column_strdup(s, 11);
-	if (!k->name || !k->roles || !k->prefix || !k->servers) {
-		gw_store_apikey_clear(k);
-		return GW_ENOMEM;
-	}
-	k->created_at = sqlite3_column_int64(s, 5);
-	k->expires_at = column_time(s, 6);
-	k->rotated_at = column_time(s, 7);
-	k->revoked_at = column_time(s, 8);
-	k->disabled = sqlite3_column_int64(s, 9) != 0;
-	k->revoked = sqlite3_column_int64(s, 10) != 0;
-	return 0;
-}
-
-int gw_store_apikey_insert(struct gw_store *st, const struct gw_store_apikey_new *k)
-{
-	sqlite3_stmt *s = st->stmt[ST_KEY_INSERT];
-	bool taken = false;
-	int rc;
-
-	rc = tx_begin(st, true);
-	if (rc)
-		return rc;
-	rc = query_has_row(st, ST_KEY_NAME_TAKEN, k->name, &taken);
-	if (rc == 0 && taken)
-		rc = GW_ESTATE;
-	if (rc == 0)
-		rc = query_has_row(st, ST_KEY_PREFIX_TAKEN, k->prefix, &taken);
-	if (rc == 0 && taken)
-		rc = GW_EAGAIN;
-	if (rc == 0) {
-		if (sqlite3_bind_text(s, 1, k->name, -1, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_bind_text(s, 2, k->roles ? k->roles : "", -1, SQLITE_STATIC) !=
-			    SQLITE_OK ||
-		    sqlite3_bind_text(s, 3, k->prefix, -1, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_bind_blob(s, 4, k->mac, GW_STORE_MAC_LEN, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_bind_int64(s, 5, k->created_at) != SQLITE_OK ||
-		    (k->expires_at ? sqlite3_bind_int64(s, 6, k->expires_at)
-				   : sqlite3_bind_null(s, 6)) != SQLITE_OK ||
-		    sqlite3_bind_text(s, 7, k->servers ? k->servers : "", -1, SQLITE_STATIC) !=
-			    SQLITE_OK) {
-			rc = store_fail(st, sqlite3_errcode(st->db));
-			stmt_done(s);
-		} else {
-			rc = step_done(st, s);
-		}
-	}
-	if (rc == 0)
-		rc = run(st, ST_GEN_BUMP);
-	return tx_end(st, rc);
-}
-
-/* Append the current row of s to *rows, skipping a malformed one. */
-static int list_add_row(sqlite3_stmt *s, struct gw_store_apikey **rows, size_t *n, size_t *cap)
-{
-	struct gw_store_apikey *grown;
-	int rc;
-
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-
-		if (*cap >= GW_STORE_MAX_APIKEYS)
-			return GW_ETOOBIG;
-		if (ncap > GW_STORE_MAX_APIKEYS)
-			ncap = GW_STORE_MAX_APIKEYS;
-		grown = realloc(*rows, ncap * sizeof(**rows));
-		if (!grown)
-			return GW_ENOMEM;
-		*rows = grown;
-		*cap = ncap;
-	}
-	rc = read_key_row(s, &(*rows)[*n]);
-	if (rc == GW_EINVAL) {
-		GW_WARN("store", "api_keys row %" PRId64 " is malformed; skipped",
-			(int64_t)sqlite3_column_int64(s, 0));
-		return 0;
-	}
-	if (rc == 0)
-		(*n)++;
-	return rc;
-}
-
-int gw_store_apikey_list(struct gw_store *st, struct gw_store_apikey **rows, size_t *n,
-			 int64_t *generation)
-{
-	sqlite3_stmt *s = st->stmt[ST_KEY_LIST];
-	struct gw_store_apikey *out = NULL;
-	size_t count = 0, cap = 0;
-	int64_t gen = 0;
-	int rc, step;
-
-	*rows = NULL;
-	*n = 0;
-	rc = tx_begin(st, false);
-	if (rc)
-		return rc;
-	rc = read_generation(st, &gen);
-	while (rc == 0) {
-		step = sqlite3_step(s);
-		if (step == SQLITE_DONE)
-			break;
-		if (step != SQLITE_ROW)
-			rc = store_fail(st, step);
-		else
-			rc = list_add_row(s, &out, &count, &cap);
-	}
-	stmt_done(s);
-	rc = tx_end(st, rc);
-	if (rc) {
-		gw_store_apikey_list_free(out, count);
-		return rc;
-	}
-	if (count == 0) {
-		free(out);
-		out = NULL;
-	}
-	*rows = out;
-	*n = count;
-	if (generation)
-		*generation = gen;
-	return 0;
-}
-
-void gw_store_apikey_list_free(struct gw_store_apikey *rows, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		gw_store_apikey_clear(&rows[i]);
-	free(rows);
-}
-
-int gw_store_apikey_get(struct gw_store *st, const char *name, struct gw_store_apikey *out)
-{
-	sqlite3_stmt *s = st->stmt[ST_KEY_GET];
-	int rc = sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC), out_rc;
-
-	memset(out, 0, sizeof(*out));
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		out_rc = read_key_row(s, out);
-		if (out_rc == GW_EINVAL) {
-			snprintf(st->errmsg, sizeof(st->errmsg), "api_keys row %" PRId64 " is malformed",
-				 (int64_t)sqlite3_column_int64(s, 0));
-			out_rc = GW_EIO;
-		}
-	} else {
-		out_rc = no_row(st, rc);
-	}
-	stmt_done(s);
-	return out_rc;
-}
-
-/* Run the bound UPDATE s in its own transaction; GW_ENOENT if it matched
- * no row. */
-static int key_change(struct gw_store *st, sqlite3_stmt *s)
-{
-	int rc = tx_begin(st, true);
-
-	if (rc) {
-		stmt_done(s);
-		return rc;
-	}
-	rc = step_done(st, s);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = GW_ENOENT;
-	if (rc == 0)
-		rc = run(st, ST_GEN_BUMP);
-	return tx_end(st, rc);
-}
-
-int gw_store_apikey_set_secret(struct gw_store *st, const char *prefix,
-			       const unsigned char mac[GW_STORE_MAC_LEN], int64_t now)
-{
-	sqlite3_stmt *s = st->stmt[ST_KEY_SET_SECRET];
-
-	if (sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob(s, 2, mac, GW_STORE_MAC_LEN, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, now) != SQLITE_OK) {
-		stmt_done(s);
-		return store_fail(st, sqlite3_errcode(st->db));
-	}
-	return key_change(st, s);
-}
-
-/* The statements that change one key by name and one number. */
-static int key_change_by_name(struct gw_store *st, int stmt, const char *name, int64_t value)
-{
-	sqlite3_stmt *s = st->stmt[stmt];
-
-	if (sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, value) != SQLITE_OK) {
-		stmt_done(s);
-		return store_fail(st, sqlite3_errcode(st->db));
-	}
-	return key_change(st, s);
-}
-
-int gw_store_apikey_revoke(struct gw_store *st, const char *name, int64_t now)
-{
-	return key_change_by_name(st, ST_KEY_REVOKE, name, now);
-}
-
-int gw_store_apikey_set_disabled(struct gw_store *st, const char *name, bool disabled)
-{
-	return key_change_by_name(st, ST_KEY_SET_DISABLED, name, disabled ? 1 : 0);
-}
-
-/* ---- tool pins --------------------------------------------------------- */
-
-static const char *const pin_states[] = { "pinned", "pending", "rejected", "quarantined" };
-
-const char *gw_store_pin_state_name(enum gw_store_pin_state s)
-{
-	return (unsigned)s < N_ELEMS(pin_states) ? pin_states[s] : "unknown";
-}
-
-int gw_store_pin_state_parse(const char *name, enum gw_store_pin_state *s)
-{
-	for (size_t i = 0; name && i < N_ELEMS(pin_states); i++) {
-		if (strcmp(name, pin_states[i]) == 0) {
-			*s = (enum gw_store_pin_state)i;
-			return 0;
-		}
-	}
-	return GW_EINVAL;
-}
-
 int gw_store_pin_generation_at(const char *path, int64_t *generation)
 {
 	return generation_at(path, "SELECT value FROM meta WHERE key = 'pin_generation'", generation);
 }
 
-static int bind_texts(sqlite3_stmt *s, const char *const *v, int n)
-{
-	for (int i = 0; i < n; i++) {
-		int rc = v[i] ? sqlite3_bind_text(s, i + 1, v[i], -1, SQLITE_STATIC)
-			      : sqlite3_bind_null(s, i + 1);
+/* ---- columns ----------------------------------------------------------- */
 
-		if (rc != SQLITE_OK)
-			return rc;
-	}
-	return SQLITE_OK;
+int64_t gw_store_column_time(sqlite3_stmt *s, int col)
+{
+	return sqlite3_column_type(s, col) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, col);
 }
 
-int gw_store_pin_add(struct gw_store *st, const struct gw_store_pin *p)
+char *gw_store_column_strdup(sqlite3_stmt *s, int col)
 {
-	sqlite3_stmt *s = st->stmt[ST_PIN_ADD];
-	const char *texts[] = { p->server, p->tool, p->hash, p->definition,
-				gw_store_pin_state_name(p->state), p->reason ? p->reason : "" };
-	int rc = tx_begin(st, true);
+	const unsigned char *t = sqlite3_column_text(s, col);
 
-	if (rc)
-		return rc;
-	if (bind_texts(s, texts, 6) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 7, p->first_seen) != SQLITE_OK) {
-		rc = store_fail(st, sqlite3_errcode(st->db));
-		stmt_done(s);
-	} else {
-		rc = step_done(st, s);
-	}
-	if (rc == 0 && sqlite3_changes(st->db) > 0)
-		rc = run(st, ST_PIN_GEN_BUMP);
-	return tx_end(st, rc);
-}
-
-void gw_store_pin_clear(struct gw_store_pin *p)
-{
-	free(p->server);
-	free(p->tool);
-	free(p->definition);
-	free(p->reason);
-	free(p->approved_by);
-	memset(p, 0, sizeof(*p));
-}
-
-void gw_store_pin_list_free(struct gw_store_pin *rows, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		gw_store_pin_clear(&rows[i]);
-	free(rows);
-}
-
-/* The current row of s (PIN_COLUMNS) into p. GW_EINVAL for a row the
- * schema should have refused. */
-static int read_pin_row(sqlite3_stmt *s, bool defs, struct gw_store_pin *p)
-{
-	const unsigned char *hash = sqlite3_column_text(s, 2);
-
-	memset(p, 0, sizeof(*p));
-	if (!hash || sqlite3_column_bytes(s, 2) != 64 ||
-	    gw_store_pin_state_parse((const char *)sqlite3_column_text(s, 4), &p->state))
-		return GW_EINVAL;
-	memcpy(p->hash, hash, 65);
-	p->server = column_strdup(s, 0);
-	p->tool = column_strdup(s, 1);
-	p->definition = defs ? column_strdup(s, 3) : NULL;
-	p->reason = column_strdup(s, 5);
-	p->approved_by = column_strdup(s, 8);
-	p->first_seen = sqlite3_column_int64(s, 6);
-	p->approved_at = column_time(s, 7);
-	if (!p->server || !p->tool || !p->reason || (defs && !p->definition)) {
-		gw_store_pin_clear(p);
-		return GW_ENOMEM;
-	}
-	return 0;
-}
-
-static int pin_list_step(struct gw_store *st, sqlite3_stmt *s, bool defs, struct gw_store_pin **rows,
-			 size_t *n, size_t *cap)
-{
-	int step = sqlite3_step(s), rc;
-
-	if (step == SQLITE_DONE)
-		return 1;
-	if (step != SQLITE_ROW)
-		return store_fail(st, step);
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		struct gw_store_pin *grown;
-
-		if (*cap >= GW_STORE_MAX_PINS)
-			return GW_ETOOBIG;
-		grown = realloc(*rows, ncap * sizeof(**rows));
-		if (!grown)
-			return GW_ENOMEM;
-		*rows = grown;
-		*cap = ncap;
-	}
-	rc = read_pin_row(s, defs, &(*rows)[*n]);
-	if (rc == GW_EINVAL) {
-		GW_WARN("store", "a tool_pins row is malformed; skipped");
-		return 0;
-	}
-	if (rc == 0)
-		(*n)++;
-	return rc;
-}
-
-int gw_store_pin_list(struct gw_store *st, const char *server, const char *tool, bool defs,
-		      struct gw_store_pin **rows, size_t *n)
-{
-	sqlite3_stmt *s = st->stmt[ST_PIN_LIST];
-	const char *texts[] = { server, tool };
-	struct gw_store_pin *out = NULL;
-	size_t count = 0, cap = 0;
-	int rc;
-
-	*rows = NULL;
-	*n = 0;
-	if (bind_texts(s, texts, 2) != SQLITE_OK) {
-		stmt_done(s);
-		return store_fail(st, sqlite3_errcode(st->db));
-	}
-	do
-		rc = pin_list_step(st, s, defs, &out, &count, &cap);
-	while (rc == 0);
-	stmt_done(s);
-	if (rc < 0) {
-		gw_store_pin_list_free(out, count);
-		return rc;
-	}
-	*rows = out;
-	*n = count;
-	return 0;
-}
-
-/* Bind server, tool, hash (may be NULL: not used) and run s. */
-static int pin_step3(struct gw_store *st, sqlite3_stmt *s, const char *server, const char *tool,
-		     const char *hash)
-{
-	const char *texts[] = { server, tool, hash };
-
-	if (bind_texts(s, texts, hash ? 3 : 2) != SQLITE_OK) {
-		stmt_done(s);
-		return store_fail(st, sqlite3_errcode(st->db));
-	}
-	return step_done(st, s);
-}
-
-int gw_store_pin_approve(struct gw_store *st, const char *server, const char *tool,
-			 const char *hash, const char *by, int64_t now)
-{
-	sqlite3_stmt *s = st->stmt[ST_PIN_SET_STATE];
-	int rc = tx_begin(st, true);
-
-	if (rc)
-		return rc;
-	if (sqlite3_bind_text(s, 4, "pinned", -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 5, now) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 6, by, -1, SQLITE_STATIC) != SQLITE_OK) {
-		stmt_done(s);
-		rc = store_fail(st, sqlite3_errcode(st->db));
-	} else {
-		rc = pin_step3(st, s, server, tool, hash);
-	}
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = GW_ENOENT;
-	if (rc == 0)
-		rc = pin_step3(st, st->stmt[ST_PIN_DROP_OTHERS], server, tool, hash);
-	if (rc == 0)
-		rc = run(st, ST_PIN_GEN_BUMP);
-	return tx_end(st, rc);
-}
-
-int gw_store_pin_reject(struct gw_store *st, const char *server, const char *tool,
-			const char *by, int64_t now)
-{
-	sqlite3_stmt *s = st->stmt[ST_PIN_REJECT];
-	int rc = tx_begin(st, true);
-
-	if (rc)
-		return rc;
-	if (sqlite3_bind_int64(s, 3, now) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 4, by, -1, SQLITE_STATIC) != SQLITE_OK) {
-		stmt_done(s);
-		rc = store_fail(st, sqlite3_errcode(st->db));
-	} else {
-		rc = pin_step3(st, s, server, tool, NULL);
-	}
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = GW_ENOENT;
-	if (rc == 0)
-		rc = run(st, ST_PIN_GEN_BUMP);
-	return tx_end(st, rc);
+	return t ? strdup((const char *)t) : NULL;
 }
