@@ -89,6 +89,7 @@ static void pins_free(void *ctx)
 static void read_pins(struct gw_admin_req *r, struct gw_store *st)
 {
 	struct pins *p = calloc(1, sizeof(*p));
+	size_t k = 0;
 
 	if (!p) {
 		r->rc = GW_ENOMEM;
@@ -98,6 +99,16 @@ static void read_pins(struct gw_admin_req *r, struct gw_store *st)
 	r->ctx_free = pins_free;
 	r->rc = gw_store_pin_list(st, r->args[0][0] ? r->args[0] : NULL,
 				  r->args[1][0] ? r->args[1] : NULL, true, &p->rows, &p->n);
+	/* tools only: quarantined prompts and resources share the table
+	 * (kind), and are decided with `mcpgw tools` */
+	for (size_t i = 0; r->rc == 0 && i < p->n; i++) {
+		if (p->rows[i].kind == GW_STORE_PIN_TOOL)
+			p->rows[k++] = p->rows[i];
+		else
+			gw_store_pin_clear(&p->rows[i]);
+	}
+	if (r->rc == 0)
+		p->n = k;
 }
 
 static void run_list(struct gw_admin_req *r, struct gw_store *st)
@@ -166,8 +177,10 @@ static void run_decide(struct gw_admin_req *r, struct gw_store *st, bool approve
 		r->rc = GW_ENOENT;
 		return;
 	}
-	r->rc = approve ? gw_store_pin_approve(st, r->args[0], r->args[1], hash, by, (int64_t)time(NULL))
-			: gw_store_pin_reject(st, r->args[0], r->args[1], by, (int64_t)time(NULL));
+	r->rc = approve ? gw_store_pin_approve(st, GW_STORE_PIN_TOOL, r->args[0], r->args[1], hash, by,
+					       (int64_t)time(NULL))
+			: gw_store_pin_reject(st, GW_STORE_PIN_TOOL, r->args[0], r->args[1], by,
+					      (int64_t)time(NULL));
 	if (r->rc == 0) {
 		pins_free(r->ctx);
 		r->ctx = NULL;

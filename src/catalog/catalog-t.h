@@ -48,7 +48,8 @@ struct gw_list_cache {
 	uint64_t expires_ms;            /* 2026 upstream: its ttlMs runs out (0: kept) */
 	bool fresh;                     /* fetched since gw_catalog_warn_clashes() looked */
 	bool reviewed;                  /* texts cleaned, tools hashed and scanned (pins) */
-	json_t *pins;                   /* tools: upstream name -> {"hash", "injection"} */
+	json_t *pins;                   /* upstream name (URI) -> {"hash", "def", "injection"}:
+					 * every tool, items of other kinds with injection */
 	struct gw_list_waiter *waiters;
 };
 

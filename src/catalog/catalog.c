@@ -431,32 +431,57 @@ void gw_catalog_warn_clashes(const struct gw_catalog_view *v)
 
 /* ---- descriptions at discovery and pins ------------------------------------ */
 
-/* One listed item, before any client sees it: its texts cleaned, and a
- * tool's definition hashed (as the upstream sent it: a rug pull by an
- * invisible character is a change too) and scanned for injection. The
- * entry in lc->pins keeps the item as sent, for the store's copy. */
+static enum gw_pin_item pin_kind(enum gw_list_kind kind)
+{
+	return kind == GW_LIST_TOOLS	   ? GW_PIN_ITEM_TOOL
+	       : kind == GW_LIST_PROMPTS   ? GW_PIN_ITEM_PROMPT
+	       : kind == GW_LIST_RESOURCES ? GW_PIN_ITEM_RESOURCE
+					   : GW_PIN_ITEM_TEMPLATE;
+}
+
+/* What an item of kind is known by: a tool's or prompt's upstream name, a
+ * resource's URI, a template's uriTemplate (NULL: none). */
+static const char *item_key(const json_t *it, enum gw_list_kind kind)
+{
+	const char *member = kind == GW_LIST_RESOURCES	 ? "uri"
+			     : kind == GW_LIST_TEMPLATES ? "uriTemplate"
+							 : "name";
+
+	return json_string_value(json_object_get(it, member));
+}
+
+/* One listed item, before any client sees it: its texts cleaned and
+ * scanned for injection, and its definition hashed (as the upstream sent
+ * it: a rug pull by an invisible character is a change too), for every
+ * tool and for a prompt, resource or template with injection patterns (a
+ * clean one is served, and needs no entry). The entry in lc->pins keeps
+ * the item as sent, for the store's copy; one without a hash (a
+ * definition too big to pin) cannot be approved. */
 static void review_item(const struct gw_catalog_view *v, struct gw_list_cache *lc, size_t i,
 			size_t *removed)
 {
-	enum gw_pin_item kind = lc->kind == GW_LIST_TOOLS     ? GW_PIN_ITEM_TOOL
-				: lc->kind == GW_LIST_PROMPTS ? GW_PIN_ITEM_PROMPT
-							      : GW_PIN_ITEM_RESOURCE;
-	json_t *it = json_array_get(lc->items, i), *clean, *entry = NULL;
-	const char *n = json_string_value(json_object_get(it, "name")), *inj;
+	enum gw_pin_item kind = pin_kind(lc->kind);
+	json_t *raw = json_incref(json_array_get(lc->items, i)), *clean, *entry;
+	const char *key = item_key(raw, lc->kind), *inj;
 	char hash[GW_PIN_HASH_LEN + 1];
 
-	if (kind == GW_PIN_ITEM_TOOL && n && gw_pin_hash(it, hash) == 0) {
-		entry = json_pack("{s:s,s:O}", "hash", hash, "def", it);
-		json_object_set_new(lc->pins, n, entry);
+	clean = gw_pin_clean_item(raw, kind, removed);
+	if (clean)
+		json_array_set_new(lc->items, i, json_incref(clean));
+	inj = gw_pin_scan_item(gw_pins_detectors(v->pins), clean ? clean : raw, kind);
+	if (key && (kind == GW_PIN_ITEM_TOOL || inj)) {
+		entry = gw_pin_hash_item(raw, kind, hash) == 0
+				? json_pack("{s:s,s:O}", "hash", hash, "def", raw)
+				: json_object();
+		if (entry && inj)
+			json_object_set_new(entry, "injection", json_string(inj));
+		if (entry && (json_object_get(entry, "hash") || kind != GW_PIN_ITEM_TOOL))
+			json_object_set_new(lc->pins, key, entry);
+		else
+			json_decref(entry);
 	}
-	clean = gw_pin_clean_item(it, kind, removed);
-	if (clean) {
-		json_array_set_new(lc->items, i, clean);
-		it = clean;
-	}
-	inj = entry ? gw_pin_scan_tool(gw_pins_detectors(v->pins), it) : NULL;
-	if (inj)
-		json_object_set_new(entry, "injection", json_string(inj));
+	json_decref(clean);
+	json_decref(raw);
 }
 
 static void review_list(const struct gw_catalog_view *v, struct gw_list_cache *lc)
@@ -466,8 +491,7 @@ static void review_list(const struct gw_catalog_view *v, struct gw_list_cache *l
 	if (lc->reviewed || !lc->items)
 		return;
 	lc->reviewed = true;
-	if (lc->kind == GW_LIST_TOOLS)
-		lc->pins = json_object();
+	lc->pins = json_object();
 	for (size_t i = 0; i < json_array_size(lc->items); i++)
 		review_item(v, lc, i, &removed);
 	if (removed)
@@ -475,34 +499,34 @@ static void review_list(const struct gw_catalog_view *v, struct gw_list_cache *l
 			"the texts of its %s", lc->sup->up->conf->name, removed, kinds[lc->kind].key);
 }
 
-/* What the pins say of sup's tool orig (as this session listed it). */
-static enum gw_pin_verdict tool_verdict(const struct gw_catalog_view *v, struct gw_sup *sup,
-					const char *orig, const char **injection)
+/* What the pins say of sup's item key of kind (as this session listed it). */
+static enum gw_pin_verdict item_verdict(const struct gw_catalog_view *v, struct gw_sup *sup,
+					enum gw_list_kind kind, const char *key,
+					const char **injection)
 {
-	struct gw_list_cache *lc = &sup->lists[GW_LIST_TOOLS];
+	struct gw_list_cache *lc = &sup->lists[kind];
+	const char *hash;
 	json_t *e;
 
 	*injection = NULL;
 	if (!v->pins)
 		return GW_PIN_OK;
 	review_list(v, lc);
-	e = json_object_get(lc->pins, orig);
-	if (!e)
-		return GW_PIN_CHANGED; /* a definition past GW_PIN_MAX_DEFINITION: not pinnable */
+	e = json_object_get(lc->pins, key);
+	if (!e) /* a tool too big to pin; any other item without injection */
+		return kind == GW_LIST_TOOLS ? GW_PIN_CHANGED : GW_PIN_OK;
 	*injection = json_string_value(json_object_get(e, "injection"));
-	return gw_pins_check(v->pins, sup->up->conf->name, orig,
-			     json_string_value(json_object_get(e, "hash")), json_object_get(e, "def"),
-			     *injection);
+	hash = json_string_value(json_object_get(e, "hash"));
+	if (!hash)
+		return GW_PIN_QUARANTINED;
+	return gw_pins_check(v->pins, pin_kind(kind), sup->up->conf->name, key, hash,
+			     json_object_get(e, "def"), *injection);
 }
 
-bool gw_catalog_tool_refused(const struct gw_catalog_view *v, struct gw_sup *sup,
-			     const char *name, const char *orig, char *msg, size_t cap)
+static void tool_refusal(enum gw_pin_verdict verdict, const char *name, const char *srv,
+			 const char *orig, const char *inj, char *msg, size_t cap)
 {
-	const char *inj = NULL, *srv = sup->up->conf->name;
-
-	switch (tool_verdict(v, sup, orig, &inj)) {
-	case GW_PIN_OK:
-		return false;
+	switch (verdict) {
 	case GW_PIN_NEW:
 		snprintf(msg, cap, "Tool '%s' is new and awaits an operator's approval "
 			 "(mcpgw tools approve %s__%s)", name, srv, orig);
@@ -522,7 +546,71 @@ bool gw_catalog_tool_refused(const struct gw_catalog_view *v, struct gw_sup *sup
 			 "operator's approval (mcpgw tools diff %s__%s)", name, srv, orig);
 		break;
 	}
+}
+
+/* A prompt's or resource's refusal: only a quarantine or a rejection (they
+ * are not pinned). what: "Prompt 'x'", "Resource 'uri'"; whose: "its
+ * description" or "the template 'tpl' that offers it"; orig: the row's
+ * name for `mcpgw tools approve`. */
+static void item_refusal(enum gw_pin_verdict verdict, const char *what, const char *whose,
+			 const char *srv, const char *orig, const char *inj, char *msg, size_t cap)
+{
+	if (verdict == GW_PIN_REJECTED)
+		snprintf(msg, cap, "%s is refused: an operator rejected its current definition "
+			 "(mcpgw tools list)", what);
+	else
+		snprintf(msg, cap, "%s is quarantined: %s has injection patterns (%s); it is refused "
+			 "unless an operator approves it (mcpgw tools approve %s__%s)", what, whose,
+			 inj ? inj : "injection", srv, orig);
+}
+
+bool gw_catalog_refused(const struct gw_catalog_view *v, struct gw_sup *sup, enum gw_list_kind kind,
+			const char *name, const char *orig, char *msg, size_t cap)
+{
+	const char *inj = NULL, *srv = sup->up->conf->name;
+	enum gw_pin_verdict verdict = item_verdict(v, sup, kind, orig, &inj);
+	char what[GW_NAME_MAX + 16];
+
+	if (verdict == GW_PIN_OK)
+		return false;
+	if (kind == GW_LIST_TOOLS) {
+		tool_refusal(verdict, name, srv, orig, inj, msg, cap);
+	} else {
+		snprintf(what, sizeof(what), "Prompt '%s'", name);
+		item_refusal(verdict, what, "its description", srv, orig, inj, msg, cap);
+	}
 	return true;
+}
+
+bool gw_catalog_uri_refused(const struct gw_catalog_view *v, struct gw_sup *sup, const char *uri,
+			    char *msg, size_t cap)
+{
+	const char *inj = NULL, *srv = sup->up->conf->name, *tpl;
+	enum gw_pin_verdict verdict;
+	char what[300], whose[300];
+	size_t k;
+	json_t *t;
+
+	snprintf(what, sizeof(what), "Resource '%.250s'", uri);
+	if (json_object_get(sup->lists[GW_LIST_RESOURCES].names, uri)) {
+		verdict = item_verdict(v, sup, GW_LIST_RESOURCES, uri, &inj);
+		if (verdict != GW_PIN_OK)
+			item_refusal(verdict, what, "its description", srv, uri, inj, msg, cap);
+		return verdict != GW_PIN_OK;
+	}
+	/* not listed: the first template of sup that offers it speaks for it */
+	json_array_foreach(sup->lists[GW_LIST_TEMPLATES].items, k, t) {
+		tpl = json_string_value(json_object_get(t, "uriTemplate"));
+		if (!tpl || (strcmp(tpl, uri) != 0 && !gw_uri_template_match(tpl, uri)))
+			continue;
+		verdict = item_verdict(v, sup, GW_LIST_TEMPLATES, tpl, &inj);
+		if (verdict == GW_PIN_OK)
+			return false;
+		snprintf(whose, sizeof(whose), "the template '%.250s' that offers it", tpl);
+		item_refusal(verdict, what, whose, srv, tpl, inj, msg, cap);
+		return true;
+	}
+	return false;
 }
 
 bool gw_catalog_tool_def(const struct gw_sup *sup, const char *orig, const json_t **def,
@@ -554,7 +642,9 @@ static void merge_one(const struct gw_catalog_view *v, struct gw_sup *sup, enum 
 			const char *uri = json_string_value(json_object_get(
 				it, kind == GW_LIST_RESOURCES ? "uri" : "uriTemplate"));
 
-			if (gw_catalog_scope_shows(v, kind, uri) && allowed(arg, kind, sup, uri))
+			/* hidden while quarantined; a read is refused with the reason */
+			if (gw_catalog_scope_shows(v, kind, uri) && allowed(arg, kind, sup, uri) &&
+			    item_verdict(v, sup, kind, uri, &inj) == GW_PIN_OK)
 				json_array_append(out, it);
 			continue;
 		}
@@ -566,7 +656,7 @@ static void merge_one(const struct gw_catalog_view *v, struct gw_sup *sup, enum 
 		if (!gw_catalog_scope_shows(v, kind, name) || name_owner(v, kind, name) != sup)
 			continue;
 		/* hidden until approved; a call is refused with the reason */
-		if (kind == GW_LIST_TOOLS && tool_verdict(v, sup, n, &inj) != GW_PIN_OK)
+		if (item_verdict(v, sup, kind, n, &inj) != GW_PIN_OK)
 			continue;
 		copy = json_copy(it);
 		json_object_set_new(copy, "name", json_string(name));

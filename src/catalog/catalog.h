@@ -51,15 +51,21 @@ json_t *gw_catalog_merge(const struct gw_catalog_view *v, enum gw_list_kind kind
  * without one, -1 for a cursor we did not make. */
 int gw_catalog_parse_cursor(json_t *params, size_t *offset);
 
-/* Is sup's tool orig (gateway name name) refused by its pin: new or
- * changed and not approved, quarantined, or rejected (docs/guardrails.md,
- * "Pinning")? Then the reason, for the caller, into msg (cap bytes). Its
+/* Is sup's tool or prompt orig (kind; gateway name name) refused: a tool
+ * new or changed and not approved, or a tool or prompt quarantined or
+ * rejected (docs/guardrails.md, "Pinning" and "Descriptions at
+ * discovery")? Then the reason, for the caller, into msg (cap bytes). Its
  * definition is recorded if it was never seen (loop only). */
-bool gw_catalog_tool_refused(const struct gw_catalog_view *v, struct gw_sup *sup,
-			     const char *name, const char *orig, char *msg, size_t cap);
+bool gw_catalog_refused(const struct gw_catalog_view *v, struct gw_sup *sup, enum gw_list_kind kind,
+			const char *name, const char *orig, char *msg, size_t cap);
+/* The same for a resource of sup: the resource listed with this uri, or
+ * else the first of sup's templates that matches it, quarantined or
+ * rejected. Its resource and template lists must be fetched. */
+bool gw_catalog_uri_refused(const struct gw_catalog_view *v, struct gw_sup *sup, const char *uri,
+			    char *msg, size_t cap);
 /* sup's tool orig as its upstream listed it, and its definition's hash
  * (guard/pin.h), both borrowed from sup's list until it is fetched again;
- * false when not known (the list not reviewed by gw_catalog_tool_refused(),
+ * false when not known (the list not reviewed by gw_catalog_refused(),
  * or a definition too big to pin). */
 bool gw_catalog_tool_def(const struct gw_sup *sup, const char *orig, const json_t **def,
 			 const char **hash);

@@ -287,7 +287,9 @@ static void on_pin_event(void *arg, const struct gw_pin_event *ev)
 	struct gw_exchange x = { .outcome = GW_OUTCOME_SUCCESS, .policy_allowed = -1 };
 	char why[160];
 
-	snprintf(why, sizeof(why), "%s sha256:%s%s%s", ev->what, ev->hash, ev->reason[0] ? " " : "",
+	/* a tool's reason as before; another kind's says which */
+	snprintf(why, sizeof(why), "%s%s%s sha256:%s%s%s", strcmp(ev->kind, "tool") ? ev->kind : "",
+		 strcmp(ev->kind, "tool") ? " " : "", ev->what, ev->hash, ev->reason[0] ? " " : "",
 		 ev->reason);
 	x.target = ev->tool;
 	x.server = ev->server;
@@ -295,14 +297,11 @@ static void on_pin_event(void *arg, const struct gw_pin_event *ev)
 	gw_audit_event(gw->audit, "tool_pin", &x);
 }
 
-/* An operator approved or rejected a tool: every session fetches its tool
- * lists again (what it cached was judged by the old pins) and its client
- * hears tools/list_changed, as after an upstream's own. */
-static void on_pin_decision(void *arg)
+/* Every session drops its lists of kind (the resource list takes the
+ * templates with it) and its client is sent method. */
+static void pin_list_changed(struct gw_gateway *gw, enum gw_list_kind kind, const char *method)
 {
-	struct gw_gateway *gw = arg;
 	struct gw_map *maps[] = { &gw->sessions, &gw->modern };
-	const char *method = "notifications/tools/list_changed";
 	json_t *msg = json_pack("{s:s,s:s}", "jsonrpc", "2.0", "method", method);
 
 	for (size_t m = 0; msg && m < sizeof(maps) / sizeof(maps[0]); m++) {
@@ -311,7 +310,7 @@ static void on_pin_decision(void *arg)
 
 		while ((s = gw_map_next(maps[m], &pos, NULL))) {
 			for (size_t i = 0; i < s->n_sups; i++)
-				gw_catalog_invalidate(s->sups[i], GW_LIST_TOOLS);
+				gw_catalog_invalidate(s->sups[i], kind);
 			if (s->modern)
 				gw_modern_list_changed(s, method);
 			else
@@ -319,6 +318,28 @@ static void on_pin_decision(void *arg)
 		}
 	}
 	json_decref(msg);
+}
+
+/* An operator approved or rejected a tool (prompt, resource): every
+ * session fetches those lists again (what it cached was judged by the old
+ * pins) and its client hears their list_changed, as after an upstream's
+ * own. kinds: bits (1u << enum gw_pin_item). */
+static void on_pin_decision(void *arg, unsigned kinds)
+{
+	static const struct {
+		unsigned kinds;
+		enum gw_list_kind list;
+		const char *method;
+	} lists[] = {
+		{ 1u << GW_PIN_ITEM_TOOL, GW_LIST_TOOLS, "notifications/tools/list_changed" },
+		{ 1u << GW_PIN_ITEM_PROMPT, GW_LIST_PROMPTS, "notifications/prompts/list_changed" },
+		{ (1u << GW_PIN_ITEM_RESOURCE) | (1u << GW_PIN_ITEM_TEMPLATE), GW_LIST_RESOURCES,
+		  "notifications/resources/list_changed" },
+	};
+
+	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
+		if (kinds & lists[l].kinds)
+			pin_list_changed(arg, lists[l].list, lists[l].method);
 }
 
 /* Tool pins, loaded before any upstream is listed. */

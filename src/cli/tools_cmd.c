@@ -3,7 +3,10 @@
  * A thin shell over the store's tool_pins table: find the store through
  * the config, read or change rows, say what happened. A running gateway
  * notices the change through the pins' generation (guard/pin_sync.c) and
- * serves an approved tool within a couple of seconds, without a restart. */
+ * serves an approved tool within a couple of seconds, without a restart.
+ * Quarantined prompts, resources and resource templates are in the same
+ * table (by kind) and go through the same commands: an operator has one
+ * list of what waits for a decision. */
 #include "cli/tools_cmd.h"
 
 #include <jansson.h>
@@ -22,8 +25,10 @@
 
 struct tools_ctx {
 	const char *config;
-	const char *target;          /* SERVER__TOOL */
+	const char *target;          /* SERVER__TOOL, SERVER__URI or URI */
 	const char *by;
+	const char *kind_arg;        /* --kind */
+	enum gw_store_pin_kind kind; /* of the target's rows */
 	struct gw_config *cfg;
 	struct gw_store *st;
 	char server[TOOLS_MAX_NAME];
@@ -184,7 +189,8 @@ static const char *why_waiting(const struct gw_store_pin *rows, size_t n, size_t
 		return buf;
 	}
 	for (size_t i = 0; i < n; i++)
-		pinned = pinned || (strcmp(rows[i].server, rows[k].server) == 0 &&
+		pinned = pinned || (rows[i].kind == rows[k].kind &&
+				    strcmp(rows[i].server, rows[k].server) == 0 &&
 				    strcmp(rows[i].tool, rows[k].tool) == 0 &&
 				    rows[i].state != GW_STORE_PIN_PENDING &&
 				    rows[i].state != GW_STORE_PIN_QUARANTINED);
@@ -200,19 +206,22 @@ static int list_rows(struct tools_ctx *c, bool only_waiting)
 
 	if (rc)
 		return store_failed(c, "read the tool pins", rc);
-	printf("%-40s %-12s %-20s %-14s %s\n", "TOOL", "STATE", "FIRST SEEN", "SHA256", "WHY");
+	printf("%-40s %-12s %-20s %-14s %-9s%s\n", "NAME", "STATE", "FIRST SEEN", "SHA256", "KIND",
+	       "WHY");
 	for (size_t i = 0; i < n; i++) {
 		if (only_waiting && !waiting(&rows[i]))
 			continue;
 		snprintf(name, sizeof(name), "%s__%s", rows[i].server, rows[i].tool);
-		printf("%-40s %-12s %-20s %.12s   %s\n", name, gw_store_pin_state_name(rows[i].state),
+		printf("%-40s %-12s %-20s %.12s   %-9s%s\n", name,
+		       gw_store_pin_state_name(rows[i].state),
 		       fmt_time(rows[i].first_seen, t1, sizeof(t1)), rows[i].hash,
+		       gw_store_pin_kind_name(rows[i].kind),
 		       waiting(&rows[i]) ? why_waiting(rows, n, i, why, sizeof(why))
 		       : rows[i].approved_by ? rows[i].approved_by : "");
 		shown++;
 	}
 	if (only_waiting && shown == 0)
-		fprintf(stderr, "mcpgw: no tool awaits approval\n");
+		fprintf(stderr, "mcpgw: nothing awaits approval\n");
 	gw_store_pin_list_free(rows, n);
 	return 0;
 }
@@ -227,7 +236,21 @@ static int run_list(struct tools_ctx *c)
 	return list_rows(c, false);
 }
 
-/* The tool's rows (with definitions); *pinned and *waiting (the newest
+/* Keep the rows of kind only (the others are freed). */
+static void keep_kind(struct gw_store_pin *rows, size_t *n, enum gw_store_pin_kind kind)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (rows[i].kind == kind)
+			rows[k++] = rows[i];
+		else
+			gw_store_pin_clear(&rows[i]);
+	}
+	*n = k;
+}
+
+/* The target's rows (with definitions); *pinned and *waiting (the newest
  * waiting one) index into them, or are n. */
 static int tool_rows(struct tools_ctx *c, struct gw_store_pin **rows, size_t *n, size_t *pinned,
 		     size_t *wait)
@@ -236,6 +259,7 @@ static int tool_rows(struct tools_ctx *c, struct gw_store_pin **rows, size_t *n,
 
 	if (rc)
 		return store_failed(c, "read the tool pins", rc);
+	keep_kind(*rows, n, c->kind);
 	*pinned = *wait = *n;
 	for (size_t i = 0; i < *n; i++) {
 		if ((*rows)[i].state == GW_STORE_PIN_PINNED)
@@ -245,7 +269,7 @@ static int tool_rows(struct tools_ctx *c, struct gw_store_pin **rows, size_t *n,
 	}
 	if (*wait == *n) {
 		fprintf(stderr, "mcpgw: no definition of %s awaits approval%s\n", c->target,
-			*n ? "" : " (the gateway never saw this tool)");
+			*n ? "" : " (the gateway never saw it)");
 		return 1;
 	}
 	return 0;
@@ -267,7 +291,8 @@ static void diff_header(const char *mark, const struct tools_ctx *c, const struc
 	char t1[32], t2[32];
 
 	if (!p) {
-		printf("%s %s (nothing pinned: a new tool)\n", mark, c->target);
+		printf("%s %s (nothing pinned: a new %s)\n", mark, c->target,
+		       gw_store_pin_kind_name(c->kind));
 		return;
 	}
 	printf("%s %s %s sha256:%s, first seen %s", mark, c->target, gw_store_pin_state_name(p->state),
@@ -324,13 +349,14 @@ static int run_approve(struct tools_ctx *c)
 	int rc = tool_rows(c, &rows, &n, &pinned, &wait);
 
 	if (rc == 0) {
-		rc = gw_store_pin_approve(c->st, c->server, c->tool, rows[wait].hash, approver(c),
-					  (int64_t)time(NULL));
+		rc = gw_store_pin_approve(c->st, c->kind, c->server, c->tool, rows[wait].hash,
+					  approver(c), (int64_t)time(NULL));
 		if (rc)
-			rc = store_failed(c, "approve the tool", rc);
+			rc = store_failed(c, "approve it", rc);
 		else
-			fprintf(stderr, "mcpgw: approved %s (sha256:%.12s): a running gateway serves it "
-				"within a few seconds\n", c->target, rows[wait].hash);
+			fprintf(stderr, "mcpgw: approved %s (%s sha256:%.12s): a running gateway "
+				"serves it within a few seconds\n", c->target,
+				gw_store_pin_kind_name(c->kind), rows[wait].hash);
 	}
 	gw_store_pin_list_free(rows, n);
 	return rc;
@@ -338,25 +364,28 @@ static int run_approve(struct tools_ctx *c)
 
 static int run_reject(struct tools_ctx *c)
 {
-	int rc = gw_store_pin_reject(c->st, c->server, c->tool, approver(c), (int64_t)time(NULL));
+	int rc = gw_store_pin_reject(c->st, c->kind, c->server, c->tool, approver(c),
+				     (int64_t)time(NULL));
 
 	if (rc == GW_ENOENT) {
 		fprintf(stderr, "mcpgw: no definition of %s awaits approval\n", c->target);
 		return 1;
 	}
 	if (rc)
-		return store_failed(c, "reject the tool", rc);
-	fprintf(stderr, "mcpgw: rejected the waiting definition of %s: it stays refused\n",
-		c->target);
+		return store_failed(c, "reject it", rc);
+	fprintf(stderr, "mcpgw: rejected the waiting definition of %s (%s): it stays refused\n",
+		c->target, gw_store_pin_kind_name(c->kind));
 	return 0;
 }
 
 static const struct subcommand subcommands[] = {
 	{ "pending", false, run_pending, "mcpgw tools pending [-c FILE]" },
 	{ "list", false, run_list, "mcpgw tools list [-c FILE]" },
-	{ "diff", true, run_diff, "mcpgw tools diff SERVER__TOOL [-c FILE]" },
-	{ "approve", true, run_approve, "mcpgw tools approve SERVER__TOOL [--by NAME] [-c FILE]" },
-	{ "reject", true, run_reject, "mcpgw tools reject SERVER__TOOL [--by NAME] [-c FILE]" },
+	{ "diff", true, run_diff, "mcpgw tools diff SERVER__NAME [--kind KIND] [-c FILE]" },
+	{ "approve", true, run_approve,
+	  "mcpgw tools approve SERVER__NAME [--kind KIND] [--by NAME] [-c FILE]" },
+	{ "reject", true, run_reject,
+	  "mcpgw tools reject SERVER__NAME [--kind KIND] [--by NAME] [-c FILE]" },
 };
 
 static void usage(FILE *out)
@@ -366,8 +395,12 @@ static void usage(FILE *out)
 		fprintf(out, "  %s\n", subcommands[i].synopsis);
 	fputs("\nTool pins (docs/guardrails.md, \"Pinning\"): a tool whose definition changed, is\n"
 	      "new under tool_pinning: approve, or whose description has injection patterns\n"
-	      "waits for an operator. SERVER__TOOL is the server's name in the config, two\n"
-	      "underscores and the tool's own name. --by names who decided (default $USER).\n",
+	      "waits for an operator; so does a prompt, resource or resource template whose\n"
+	      "texts have injection patterns (quarantined). SERVER__NAME is the server's name\n"
+	      "in the config, two underscores and the tool's or prompt's own name, or the\n"
+	      "resource's URI (or template); a URI alone will do when one server offers it.\n"
+	      "--kind (tool, prompt, resource, template) says which, when a tool and a prompt\n"
+	      "share a name. --by names who decided (default $USER).\n",
 	      out);
 }
 
@@ -382,6 +415,8 @@ static int parse_args(int argc, char **argv, const struct subcommand *sc, struct
 			slot = &c->config;
 		else if (strcmp(a, "--by") == 0)
 			slot = &c->by;
+		else if (strcmp(a, "--kind") == 0 && sc->needs_tool)
+			slot = &c->kind_arg;
 		if (slot) {
 			if (i + 1 >= argc || *slot) {
 				fprintf(stderr, "mcpgw tools: %s %s\n", a,
@@ -397,14 +432,19 @@ static int parse_args(int argc, char **argv, const struct subcommand *sc, struct
 		}
 	}
 	if (sc->needs_tool && !c->target) {
-		fprintf(stderr, "mcpgw tools %s: which tool? (SERVER__TOOL)\n", sc->name);
+		fprintf(stderr, "mcpgw tools %s: which one? (SERVER__NAME)\n", sc->name);
+		return -1;
+	}
+	if (c->kind_arg && gw_store_pin_kind_parse(c->kind_arg, &c->kind)) {
+		fprintf(stderr, "mcpgw tools: --kind is tool, prompt, resource or template\n");
 		return -1;
 	}
 	return 0;
 }
 
-/* SERVER__TOOL: the longest configured server name it starts with, else
- * up to the first "__" (a server no longer in the config). */
+/* SERVER__NAME: the longest configured server name it starts with, else
+ * up to the first "__" (a server no longer in the config). -1 when it is
+ * not of that shape. */
 static int split_target(struct tools_ctx *c)
 {
 	const char *t = c->target, *sep = NULL;
@@ -419,12 +459,78 @@ static int split_target(struct tools_ctx *c)
 	}
 	sep = best ? t + best : strstr(t, "__");
 	if (!sep || sep == t || !sep[2] || (size_t)(sep - t) >= sizeof(c->server) ||
-	    strlen(sep + 2) >= sizeof(c->tool)) {
-		fprintf(stderr, "mcpgw tools: '%s' is not SERVER__TOOL\n", t);
+	    strlen(sep + 2) >= sizeof(c->tool))
 		return -1;
-	}
 	snprintf(c->server, sizeof(c->server), "%.*s", (int)(sep - t), t);
 	snprintf(c->tool, sizeof(c->tool), "%s", sep + 2);
+	return 0;
+}
+
+/* The kinds of rows (as bits) and the servers (how many, and the first)
+ * of the rows of server (NULL: any) and name, of kind c->kind only when
+ * --kind was given. */
+static int target_rows(struct tools_ctx *c, const char *server, const char *name,
+		       unsigned *kinds, size_t *servers, char *first, size_t cap)
+{
+	struct gw_store_pin *rows = NULL;
+	size_t n = 0;
+	int rc = gw_store_pin_list(c->st, server, name, false, &rows, &n);
+
+	*kinds = 0;
+	*servers = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (c->kind_arg && rows[i].kind != c->kind)
+			continue;
+		*kinds |= 1u << rows[i].kind;
+		if (*servers == 0 || strcmp(first, rows[i].server) != 0)
+			(*servers)++;
+		if (*servers == 1)
+			snprintf(first, cap, "%s", rows[i].server);
+	}
+	gw_store_pin_list_free(rows, n);
+	return rc;
+}
+
+/* Which rows the target names: SERVER__NAME (a configured server, or the
+ * part before "__"), else a bare name or URI one server alone has rows
+ * of; and of which kind (--kind, or the only one those rows have). 0, 1
+ * after saying why not. */
+static int resolve_target(struct tools_ctx *c)
+{
+	unsigned kinds = 0;
+	size_t servers = 0;
+	char first[TOOLS_MAX_NAME] = "";
+	int rc = 0;
+
+	if (split_target(c) == 0)
+		rc = target_rows(c, c->server, c->tool, &kinds, &servers, first, sizeof(first));
+	if (rc == 0 && kinds == 0) {
+		rc = target_rows(c, NULL, c->target, &kinds, &servers, first, sizeof(first));
+		if (rc == 0 && servers > 1) {
+			fprintf(stderr, "mcpgw tools: several servers offer '%s': name it as "
+				"SERVER__NAME\n", c->target);
+			return 1;
+		}
+		if (rc == 0 && servers == 1 && strlen(c->target) < sizeof(c->tool)) {
+			snprintf(c->server, sizeof(c->server), "%s", first);
+			snprintf(c->tool, sizeof(c->tool), "%s", c->target);
+		}
+	}
+	if (rc)
+		return store_failed(c, "read the tool pins", rc);
+	if (kinds == 0 && !c->server[0]) {
+		fprintf(stderr, "mcpgw tools: '%s' is not SERVER__NAME, nor a URI the gateway saw\n",
+			c->target);
+		return 1;
+	}
+	if (kinds & (kinds - 1)) {
+		fprintf(stderr, "mcpgw tools: '%s' names more than one kind of item: say which with "
+			"--kind tool|prompt|resource|template\n", c->target);
+		return 1;
+	}
+	for (unsigned k = 0; !c->kind_arg && k <= GW_STORE_PIN_TEMPLATE; k++)
+		if (kinds == 1u << k)
+			c->kind = (enum gw_store_pin_kind)k;
 	return 0;
 }
 
@@ -456,15 +562,11 @@ int gw_cli_tools(int argc, char **argv)
 		fprintf(stderr, "mcpgw: %s\n", err);
 		return 1;
 	}
-	if (sc->needs_tool && split_target(&c)) {
-		gw_config_free(c.cfg);
-		return 2;
-	}
 	c.st = gw_store_open(c.cfg->store_path, err, sizeof(err));
-	if (c.st)
-		status = sc->run(&c);
-	else
+	if (!c.st)
 		fprintf(stderr, "mcpgw: %s\n", err);
+	else if (!sc->needs_tool || resolve_target(&c) == 0)
+		status = sc->run(&c);
 	gw_store_close(c.st);
 	gw_config_free(c.cfg);
 	return status;

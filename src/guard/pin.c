@@ -1,5 +1,6 @@
-/* The pins registry (pin.h): every definition seen of every tool, with its
- * state, in memory on the loop. Rows are never written here: new ones go
+/* The pins registry (pin.h): every definition seen of every tool (and
+ * every quarantined prompt, resource and template), with its state, in
+ * memory on the loop. Rows are never written here: new ones go
  * to the store worker's queue (pin_sync.c), and the store's own changes
  * (an operator's approval) come back as a whole snapshot. */
 #include <stdio.h>
@@ -16,7 +17,13 @@
 
 #define PIN_MAX_TOOLS 100000          /* tools remembered in memory */
 #define PIN_MAX_ROWS 64               /* definitions remembered per tool */
-#define PIN_MAX_KEY 1024              /* bytes of "server\0tool" */
+#define PIN_MAX_KEY 1024              /* bytes of "<kind>server\0tool" */
+
+_Static_assert((int)GW_PIN_ITEM_TOOL == (int)GW_STORE_PIN_TOOL &&
+		       (int)GW_PIN_ITEM_PROMPT == (int)GW_STORE_PIN_PROMPT &&
+		       (int)GW_PIN_ITEM_RESOURCE == (int)GW_STORE_PIN_RESOURCE &&
+		       (int)GW_PIN_ITEM_TEMPLATE == (int)GW_STORE_PIN_TEMPLATE,
+	       "a registry kind is the store's kind");
 
 struct pin_row {
 	char hash[GW_PIN_HASH_LEN + 1];
@@ -31,38 +38,43 @@ struct pin_tool {
 
 struct gw_pins {
 	enum gw_tool_pinning mode;
-	struct gw_map tools;            /* "server\0tool" -> struct pin_tool */
+	struct gw_map tools;            /* "<kind>server\0tool" -> struct pin_tool */
 	struct gw_detectors *detect;
 	struct gw_pin_sync *sync;       /* NULL: an in-memory store */
 	gw_pin_event_fn on_event;
 	void *event_arg;
-	void (*on_decision)(void *arg);
+	void (*on_decision)(void *arg, unsigned kinds);
 	void *decision_arg;
 };
 
-static size_t tool_key(const char *server, const char *tool, char *key)
+/* A prompt and a tool of one name are two entries: the kind is the key's
+ * first byte. */
+static size_t tool_key(unsigned kind, const char *server, const char *tool, char *key)
 {
 	size_t ls = strlen(server), lt = strlen(tool);
 
-	if (ls + lt + 1 > PIN_MAX_KEY)
+	if (ls + lt + 2 > PIN_MAX_KEY)
 		return 0;
-	memcpy(key, server, ls + 1);
-	memcpy(key + ls + 1, tool, lt);
-	return ls + 1 + lt;
+	key[0] = (char)('0' + kind);
+	memcpy(key + 1, server, ls + 1);
+	memcpy(key + ls + 2, tool, lt);
+	return ls + 2 + lt;
 }
 
-static struct pin_tool *tool_get(const struct gw_map *m, const char *server, const char *tool)
+static struct pin_tool *tool_get(const struct gw_map *m, unsigned kind, const char *server,
+				 const char *tool)
 {
 	char key[PIN_MAX_KEY];
-	size_t klen = tool_key(server, tool, key);
+	size_t klen = tool_key(kind, server, tool, key);
 
 	return klen ? gw_map_get(m, key, klen) : NULL;
 }
 
-static struct pin_tool *tool_add(struct gw_map *m, const char *server, const char *tool)
+static struct pin_tool *tool_add(struct gw_map *m, unsigned kind, const char *server,
+				 const char *tool)
 {
 	char key[PIN_MAX_KEY];
-	size_t klen = tool_key(server, tool, key);
+	size_t klen = tool_key(kind, server, tool, key);
 	struct pin_tool *t;
 
 	if (!klen)
@@ -106,12 +118,13 @@ static void tools_free(struct gw_map *m)
 	gw_map_free(m);
 }
 
-static void emit(struct gw_pins *p, const char *server, const char *tool, const char *hash,
-		 const char *what, const char *reason)
+static void emit(struct gw_pins *p, unsigned kind, const char *server, const char *tool,
+		 const char *hash, const char *what, const char *reason)
 {
-	struct gw_pin_event ev = { server, tool, hash, what, reason ? reason : "" };
+	const char *k = gw_store_pin_kind_name((enum gw_store_pin_kind)kind);
+	struct gw_pin_event ev = { k, server, tool, hash, what, reason ? reason : "" };
 
-	GW_INFO("pins", "tool %s of server %s: %s (sha256:%.12s%s%s)", tool, server, what, hash,
+	GW_INFO("pins", "%s %s of server %s: %s (sha256:%.12s%s%s)", k, tool, server, what, hash,
 		reason && *reason ? ", " : "", reason ? reason : "");
 	if (p->on_event)
 		p->on_event(p->event_arg, &ev);
@@ -142,7 +155,7 @@ static void rows_to_map(struct gw_map *m, const struct gw_store_pin *rows, size_
 {
 	gw_map_init(m);
 	for (size_t i = 0; i < n; i++) {
-		struct pin_tool *t = tool_add(m, rows[i].server, rows[i].tool);
+		struct pin_tool *t = tool_add(m, rows[i].kind, rows[i].server, rows[i].tool);
 		struct pin_row *r;
 
 		r = t ? row_add(t) : NULL;
@@ -155,22 +168,24 @@ static void rows_to_map(struct gw_map *m, const struct gw_store_pin *rows, size_
 }
 
 /* An operator's decision seen in a new snapshot: one event per row whose
- * state moved to pinned or rejected. Returns how many. */
-static size_t diff_events(struct gw_pins *p, const struct gw_store_pin *rows, size_t n)
+ * state moved to pinned or rejected. Returns the kinds of those rows, as
+ * bits (1u << kind). */
+static unsigned diff_events(struct gw_pins *p, const struct gw_store_pin *rows, size_t n)
 {
-	size_t moved = 0;
+	unsigned moved = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		struct pin_row *old = row_find(tool_get(&p->tools, rows[i].server, rows[i].tool),
-					       rows[i].hash);
+		const struct gw_store_pin *r = &rows[i];
+		struct pin_row *old = row_find(tool_get(&p->tools, r->kind, r->server, r->tool),
+					       r->hash);
 
-		if (!old || old->state == rows[i].state)
+		if (!old || old->state == r->state)
 			continue;
-		moved++;
-		if (rows[i].state == GW_STORE_PIN_PINNED)
-			emit(p, rows[i].server, rows[i].tool, rows[i].hash, "approved", rows[i].reason);
-		else if (rows[i].state == GW_STORE_PIN_REJECTED)
-			emit(p, rows[i].server, rows[i].tool, rows[i].hash, "rejected", rows[i].reason);
+		moved |= 1u << r->kind;
+		if (r->state == GW_STORE_PIN_PINNED)
+			emit(p, r->kind, r->server, r->tool, r->hash, "approved", r->reason);
+		else if (r->state == GW_STORE_PIN_REJECTED)
+			emit(p, r->kind, r->server, r->tool, r->hash, "rejected", r->reason);
 	}
 	return moved;
 }
@@ -179,7 +194,7 @@ static void apply_snapshot(void *arg, struct gw_store_pin *rows, size_t n)
 {
 	struct gw_pins *p = arg;
 	struct gw_map fresh;
-	size_t decided;
+	unsigned decided;
 
 	rows_to_map(&fresh, rows, n);
 	decided = diff_events(p, rows, n);
@@ -189,7 +204,7 @@ static void apply_snapshot(void *arg, struct gw_store_pin *rows, size_t n)
 	/* a session that cached a definition an approval replaced would
 	 * otherwise offer it as a change of its own */
 	if (decided && p->on_decision)
-		p->on_decision(p->decision_arg);
+		p->on_decision(p->decision_arg, decided);
 }
 
 struct gw_pins *gw_pins_new(struct event_base *base, const char *store_path,
@@ -249,7 +264,7 @@ void gw_pins_on_event(struct gw_pins *p, gw_pin_event_fn fn, void *arg)
 	p->event_arg = arg;
 }
 
-void gw_pins_on_decision(struct gw_pins *p, void (*fn)(void *arg), void *arg)
+void gw_pins_on_decision(struct gw_pins *p, void (*fn)(void *arg, unsigned kinds), void *arg)
 {
 	p->on_decision = fn;
 	p->decision_arg = arg;
@@ -272,21 +287,27 @@ void gw_pins_free(struct gw_pins *p)
 
 /* ---- a definition seen ------------------------------------------------------- */
 
+/* The pinning mode for items of kind: only tools are pinned. */
+static enum gw_tool_pinning mode_of(const struct gw_pins *p, unsigned kind)
+{
+	return kind == GW_PIN_ITEM_TOOL ? p->mode : GW_PINNING_OFF;
+}
+
 /* The state a definition not seen before starts in, or -1: none is kept
  * (pinning off and nothing found in it). */
-static int first_state(const struct gw_pins *p, const struct pin_tool *t, const char *injection)
+static int first_state(enum gw_tool_pinning mode, const struct pin_tool *t, const char *injection)
 {
 	if (injection)
 		return GW_STORE_PIN_QUARANTINED;
-	if (p->mode == GW_PINNING_OFF)
+	if (mode == GW_PINNING_OFF)
 		return -1;
-	if (p->mode == GW_PINNING_TOFU && (!t || t->n == 0))
+	if (mode == GW_PINNING_TOFU && (!t || t->n == 0))
 		return GW_STORE_PIN_PINNED;
 	return GW_STORE_PIN_PENDING;
 }
 
 /* Queue the new row for the store, with the definition's canonical form. */
-static void store_row(struct gw_pins *p, const char *server, const char *tool,
+static void store_row(struct gw_pins *p, unsigned kind, const char *server, const char *tool,
 		      const struct pin_row *r, const json_t *def, const char *injection)
 {
 	struct gw_store_pin row = { 0 };
@@ -295,7 +316,8 @@ static void store_row(struct gw_pins *p, const char *server, const char *tool,
 	if (!p->sync)
 		return;
 	gw_buf_init(&b, GW_PIN_MAX_DEFINITION);
-	if (gw_pin_canonical(def, &b) == 0) {
+	if (gw_pin_canonical_item(def, (enum gw_pin_item)kind, &b) == 0) {
+		row.kind = (enum gw_store_pin_kind)kind;
 		row.server = (char *)server;
 		row.tool = (char *)tool;
 		memcpy(row.hash, r->hash, sizeof(row.hash));
@@ -310,26 +332,27 @@ static void store_row(struct gw_pins *p, const char *server, const char *tool,
 	gw_buf_free(&b);
 }
 
-static struct pin_row *observe(struct gw_pins *p, const char *server, const char *tool,
-			       const char *hash, const json_t *def, const char *injection)
+static struct pin_row *observe(struct gw_pins *p, unsigned kind, const char *server,
+			       const char *tool, const char *hash, const json_t *def,
+			       const char *injection)
 {
-	struct pin_tool *t = tool_get(&p->tools, server, tool);
-	int state = first_state(p, t, injection);
+	struct pin_tool *t = tool_get(&p->tools, kind, server, tool);
+	int state = first_state(mode_of(p, kind), t, injection);
 	bool changed = t && tool_has(t, GW_STORE_PIN_PINNED, GW_STORE_PIN_PINNED);
 	struct pin_row *r;
 
 	if (state < 0)
 		return NULL;
 	if (!t)
-		t = tool_add(&p->tools, server, tool);
+		t = tool_add(&p->tools, kind, server, tool);
 	r = t ? row_add(t) : NULL;
 	if (!r)
 		return NULL; /* refused below, as a definition not approved */
 	snprintf(r->hash, sizeof(r->hash), "%s", hash);
 	r->state = (enum gw_store_pin_state)state;
 	r->poisoned = injection != NULL;
-	store_row(p, server, tool, r, def, injection);
-	emit(p, server, tool, hash,
+	store_row(p, kind, server, tool, r, def, injection);
+	emit(p, kind, server, tool, hash,
 	     state == GW_STORE_PIN_QUARANTINED ? "quarantined"
 	     : state == GW_STORE_PIN_PINNED   ? "pinned"
 	     : changed			      ? "changed"
@@ -338,23 +361,28 @@ static struct pin_row *observe(struct gw_pins *p, const char *server, const char
 	return r;
 }
 
-enum gw_pin_verdict gw_pins_check(struct gw_pins *p, const char *server, const char *tool,
-				  const char *hash, const json_t *def, const char *injection)
+enum gw_pin_verdict gw_pins_check(struct gw_pins *p, enum gw_pin_item kind, const char *server,
+				  const char *tool, const char *hash, const json_t *def,
+				  const char *injection)
 {
+	enum gw_tool_pinning mode;
 	struct pin_tool *t;
 	struct pin_row *r;
 
 	if (!p)
 		return GW_PIN_OK;
-	t = tool_get(&p->tools, server, tool);
+	mode = mode_of(p, kind);
+	t = tool_get(&p->tools, kind, server, tool);
 	r = row_find(t, hash);
 	if (!r) {
-		r = observe(p, server, tool, hash, def, injection);
-		t = tool_get(&p->tools, server, tool);
+		r = observe(p, kind, server, tool, hash, def, injection);
+		t = tool_get(&p->tools, kind, server, tool);
 	}
-	if (!r)
-		return p->mode == GW_PINNING_OFF ? GW_PIN_OK : GW_PIN_CHANGED;
-	if (p->mode == GW_PINNING_OFF && !r->poisoned)
+	if (!r) /* not recorded (memory, bounds): not served unless nothing is asked of it */
+		return injection		? GW_PIN_QUARANTINED
+		       : mode == GW_PINNING_OFF ? GW_PIN_OK
+						: GW_PIN_CHANGED;
+	if (mode == GW_PINNING_OFF && !r->poisoned)
 		return GW_PIN_OK;
 	switch (r->state) {
 	case GW_STORE_PIN_REJECTED:
@@ -367,7 +395,7 @@ enum gw_pin_verdict gw_pins_check(struct gw_pins *p, const char *server, const c
 	case GW_STORE_PIN_PINNED:
 	default:
 		/* a newer definition waits: the one pinned is not served instead */
-		if (p->mode != GW_PINNING_OFF &&
+		if (mode != GW_PINNING_OFF &&
 		    tool_has(t, GW_STORE_PIN_PENDING, GW_STORE_PIN_QUARANTINED))
 			return GW_PIN_CHANGED;
 		return GW_PIN_OK;

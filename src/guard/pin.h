@@ -1,5 +1,7 @@
 /* Tool pinning and descriptions at discovery (issue 11; docs/guardrails.md,
- * "Pinning" and "Descriptions at discovery").
+ * "Pinning" and "Descriptions at discovery"). Prompts, resources and
+ * resource templates are kept in the same registry and table, by kind: not
+ * pinned, only quarantined.
  *
  * A tool's definition (name, title, description, inputSchema, outputSchema,
  * annotations) is pinned by the SHA-256 of a canonical form: those members
@@ -13,9 +15,9 @@
  * as a snapshot the loop swaps in.
  *
  * Listed texts are cleaned (invisible Unicode, escapes, controls removed)
- * before any client sees them, and a tool whose texts have injection
- * patterns is quarantined: hidden and refused until an operator approves
- * it, whatever the pinning mode. */
+ * before any client sees them, and a tool, prompt, resource or template
+ * whose texts have injection patterns is quarantined: hidden and refused
+ * until an operator approves it, whatever the pinning mode. */
 #ifndef GW_GUARD_PIN_H
 #define GW_GUARD_PIN_H
 
@@ -35,6 +37,10 @@ struct gw_pins;
 
 /* ---- canonical form ---------------------------------------------------- */
 
+/* kind of item a list holds; the values are the store's (enum
+ * gw_store_pin_kind) */
+enum gw_pin_item { GW_PIN_ITEM_TOOL, GW_PIN_ITEM_PROMPT, GW_PIN_ITEM_RESOURCE, GW_PIN_ITEM_TEMPLATE };
+
 /* The canonical form of the tool object def into out (reset first): a JSON
  * object of the pinned members def has, keys sorted at every depth,
  * compact, UTF-8 as it is. Two definitions that differ only in key order
@@ -45,11 +51,14 @@ int gw_pin_canonical(const json_t *def, struct gw_buf *out);
 /* The SHA-256 of gw_pin_canonical(def) as GW_PIN_HASH_LEN lower-case hex
  * digits and a NUL into hex. Errors as gw_pin_canonical(). */
 int gw_pin_hash(const json_t *def, char hex[GW_PIN_HASH_LEN + 1]);
+/* The same for an item of kind: a prompt's members are name, title,
+ * description and arguments; a resource's uri, name, title, description
+ * and mimeType (a template's uriTemplate in place of uri). Errors as
+ * gw_pin_canonical(), and GW_EINVAL for an unknown kind. */
+int gw_pin_canonical_item(const json_t *def, enum gw_pin_item kind, struct gw_buf *out);
+int gw_pin_hash_item(const json_t *def, enum gw_pin_item kind, char hex[GW_PIN_HASH_LEN + 1]);
 
 /* ---- descriptions at discovery ----------------------------------------- */
-
-/* kind of item a list holds, for gw_pin_clean_item() */
-enum gw_pin_item { GW_PIN_ITEM_TOOL, GW_PIN_ITEM_PROMPT, GW_PIN_ITEM_RESOURCE };
 
 /* The item with its texts cleaned by gw_detect_sanitize(): "description"
  * and "title" of the item, of each prompt argument, and every
@@ -64,6 +73,10 @@ json_t *gw_pin_clean_item(const json_t *item, enum gw_pin_item kind, size_t *rem
  * characters are not themselves a finding), or NULL when there is none.
  * A text the detectors cannot scan counts as a finding ("unscanned"). */
 const char *gw_pin_scan_tool(const struct gw_detectors *d, const json_t *tool);
+/* The same for an item of kind: the description and title of any item,
+ * a prompt's arguments' too, a resource's or template's name. */
+const char *gw_pin_scan_item(const struct gw_detectors *d, const json_t *item,
+			     enum gw_pin_item kind);
 
 /* ---- the registry (loop only) -------------------------------------------- */
 
@@ -78,8 +91,9 @@ enum gw_pin_verdict {
 
 /* One pin event, for the audit trail. Strings borrowed for the call. */
 struct gw_pin_event {
+	const char *kind;       /* "tool", "prompt", "resource", "template" */
 	const char *server;
-	const char *tool;
+	const char *tool;       /* its upstream name, or URI (template) */
 	const char *hash;
 	const char *what;       /* "pinned", "changed", "new", "quarantined", "approved", "rejected" */
 	const char *reason;     /* the detector of a quarantine, else "" */
@@ -99,17 +113,22 @@ void gw_pins_set_mode(struct gw_pins *p, enum gw_tool_pinning mode);
 void gw_pins_on_event(struct gw_pins *p, gw_pin_event_fn fn, void *arg);
 /* Called after an operator's decision (approve, reject) reached the
  * registry, so that lists cached with the old verdicts are fetched again
- * and clients told (NULL fn: nobody). */
-void gw_pins_on_decision(struct gw_pins *p, void (*fn)(void *arg), void *arg);
+ * and clients told (NULL fn: nobody); kinds has bit (1u << enum
+ * gw_pin_item) set for each kind of item decided. */
+void gw_pins_on_decision(struct gw_pins *p, void (*fn)(void *arg, unsigned kinds), void *arg);
 /* The detectors (injection) the catalog scans listed texts with. */
 const struct gw_detectors *gw_pins_detectors(const struct gw_pins *p);
-/* May definition hash of server's tool (upstream name) be served? A
+/* May definition hash of server's item of kind (a tool's or prompt's
+ * upstream name, a resource's URI, a template's uriTemplate) be served? A
  * definition not seen before is recorded now (a pin, a pending or a
  * quarantined row, by the mode and injection: the detector found in its
  * texts, or NULL) and written to the store off the loop; def is the
- * listed tool, for the store's copy. NULL p: GW_PIN_OK. */
-enum gw_pin_verdict gw_pins_check(struct gw_pins *p, const char *server, const char *tool,
-				  const char *hash, const json_t *def, const char *injection);
+ * listed item, for the store's copy. Only tools are pinned: for the other
+ * kinds the mode is always "off" (a row is kept only of a quarantine).
+ * NULL p: GW_PIN_OK. */
+enum gw_pin_verdict gw_pins_check(struct gw_pins *p, enum gw_pin_item kind, const char *server,
+				  const char *tool, const char *hash, const json_t *def,
+				  const char *injection);
 /* Write what is queued, stop the worker, free p. NULL is a no-op. Blocks
  * for the last writes. */
 void gw_pins_free(struct gw_pins *p);

@@ -10,11 +10,25 @@
 #include "guard/detect.h"
 #include "guard/pin.h"
 
-/* The members of a tool that make its definition (MCP 2025-06-18 Tool);
- * what else an upstream sends (_meta, execution, icons) does not change
- * what the model reads or what a call does. */
-static const char *const pinned_members[] = { "name",	      "title",	      "description",
-					      "inputSchema", "outputSchema", "annotations" };
+/* The members of an item that make its definition, by enum gw_pin_item.
+ * A tool's (MCP 2025-06-18 Tool): what else an upstream sends (_meta,
+ * execution, icons) does not change what the model reads or what a call
+ * does. A prompt's, resource's or template's: its identity and the texts
+ * the model reads (a resource's size or annotations may change often, and
+ * are not a new definition). */
+static const char *const tool_members[] = { "name",	    "title",	    "description",
+					    "inputSchema", "outputSchema", "annotations", NULL };
+static const char *const prompt_members[] = { "name", "title", "description", "arguments", NULL };
+static const char *const resource_members[] = { "uri",	       "name",	   "title",
+						"description", "mimeType", NULL };
+static const char *const template_members[] = { "uriTemplate", "name",	   "title",
+						"description", "mimeType", NULL };
+static const char *const *const pinned_members[] = {
+	[GW_PIN_ITEM_TOOL] = tool_members,
+	[GW_PIN_ITEM_PROMPT] = prompt_members,
+	[GW_PIN_ITEM_RESOURCE] = resource_members,
+	[GW_PIN_ITEM_TEMPLATE] = template_members,
+};
 
 #define PIN_MAX_DEPTH 64     /* schema levels cleaned and scanned */
 #define PIN_MAX_TEXT (64u << 10) /* bytes of one text cleaned; longer ones are kept whole */
@@ -24,21 +38,21 @@ static int buf_writer(const char *s, size_t len, void *arg)
 	return gw_buf_append(arg, s, len) == 0 ? 0 : -1;
 }
 
-int gw_pin_canonical(const json_t *def, struct gw_buf *out)
+int gw_pin_canonical_item(const json_t *def, enum gw_pin_item kind, struct gw_buf *out)
 {
 	json_t *sub;
 	int rc = 0;
 
 	gw_buf_reset(out);
-	if (!json_is_object(def))
+	if (!json_is_object(def) || (unsigned)kind > GW_PIN_ITEM_TEMPLATE)
 		return GW_EINVAL;
 	sub = json_object();
 	if (!sub)
 		return GW_ENOMEM;
-	for (size_t i = 0; i < sizeof(pinned_members) / sizeof(pinned_members[0]); i++) {
-		json_t *v = json_object_get(def, pinned_members[i]);
+	for (const char *const *m = pinned_members[kind]; *m; m++) {
+		json_t *v = json_object_get(def, *m);
 
-		if (v && json_object_set(sub, pinned_members[i], v))
+		if (v && json_object_set(sub, *m, v))
 			rc = GW_ENOMEM;
 	}
 	/* jansson sorts the keys of every object it writes with JSON_SORT_KEYS
@@ -52,7 +66,12 @@ int gw_pin_canonical(const json_t *def, struct gw_buf *out)
 	return rc;
 }
 
-int gw_pin_hash(const json_t *def, char hex[GW_PIN_HASH_LEN + 1])
+int gw_pin_canonical(const json_t *def, struct gw_buf *out)
+{
+	return gw_pin_canonical_item(def, GW_PIN_ITEM_TOOL, out);
+}
+
+int gw_pin_hash_item(const json_t *def, enum gw_pin_item kind, char hex[GW_PIN_HASH_LEN + 1])
 {
 	struct gw_buf b;
 	unsigned char md[32];
@@ -60,13 +79,18 @@ int gw_pin_hash(const json_t *def, char hex[GW_PIN_HASH_LEN + 1])
 	int rc;
 
 	gw_buf_init(&b, GW_PIN_MAX_DEFINITION);
-	rc = gw_pin_canonical(def, &b);
+	rc = gw_pin_canonical_item(def, kind, &b);
 	if (rc == 0 && (!EVP_Digest(b.ptr, b.len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32))
 		rc = GW_ENOMEM;
 	if (rc == 0)
 		gw_hex_encode(md, 32, hex);
 	gw_buf_free(&b);
 	return rc;
+}
+
+int gw_pin_hash(const json_t *def, char hex[GW_PIN_HASH_LEN + 1])
+{
+	return gw_pin_hash_item(def, GW_PIN_ITEM_TOOL, hex);
 }
 
 /* ---- cleaning ------------------------------------------------------------- */
@@ -208,14 +232,36 @@ static void scan_schema(struct scan_state *s, const json_t *v, int depth)
 	}
 }
 
-const char *gw_pin_scan_tool(const struct gw_detectors *d, const json_t *tool)
+const char *gw_pin_scan_item(const struct gw_detectors *d, const json_t *item,
+			     enum gw_pin_item kind)
 {
 	struct scan_state s = { d, NULL };
+	size_t i;
+	json_t *arg;
 
-	if (!d || !json_is_object(tool))
+	if (!d || !json_is_object(item))
 		return NULL;
-	scan_members(&s, tool);
-	scan_schema(&s, json_object_get(tool, "inputSchema"), 0);
-	scan_schema(&s, json_object_get(tool, "outputSchema"), 0);
+	scan_members(&s, item);
+	switch (kind) {
+	case GW_PIN_ITEM_TOOL:
+		scan_schema(&s, json_object_get(item, "inputSchema"), 0);
+		scan_schema(&s, json_object_get(item, "outputSchema"), 0);
+		break;
+	case GW_PIN_ITEM_PROMPT:
+		json_array_foreach(json_object_get(item, "arguments"), i, arg)
+			if (json_is_object(arg))
+				scan_members(&s, arg);
+		break;
+	default:
+		/* a resource's name is a text for people (and models), not an
+		 * identifier: "ignore previous instructions.txt" */
+		scan_text(&s, json_object_get(item, "name"));
+		break;
+	}
 	return s.found;
+}
+
+const char *gw_pin_scan_tool(const struct gw_detectors *d, const json_t *tool)
+{
+	return gw_pin_scan_item(d, tool, GW_PIN_ITEM_TOOL);
 }

@@ -225,7 +225,7 @@ static struct gw_sup *resolve_named(struct gw_call *c, enum gw_list_kind kind, c
 		not_found(c, kind, name);
 		return NULL;
 	}
-	if (kind == GW_LIST_TOOLS && gw_catalog_tool_refused(&v, sup, name, *orig, msg, sizeof(msg))) {
+	if (gw_catalog_refused(&v, sup, kind, name, *orig, msg, sizeof(msg))) {
 		c->outcome = GW_OUTCOME_DENIED;
 		gw_call_error(c, GW_RPC_GUARD_REFUSED, msg, NULL);
 		return NULL;
@@ -286,6 +286,20 @@ static void route_named(struct gw_call *c)
 	forward_renamed(c, sup, c->params, "name", orig);
 }
 
+/* Is the resource juri of sup quarantined (guard/pin.h)? Then the call is
+ * answered with the reason. */
+static bool uri_refused(struct gw_call *c, const struct gw_catalog_view *v, struct gw_sup *sup,
+			json_t *juri)
+{
+	char msg[700];
+
+	if (!gw_catalog_uri_refused(v, sup, json_string_value(juri), msg, sizeof(msg)))
+		return false;
+	c->outcome = GW_OUTCOME_DENIED;
+	gw_call_error(c, GW_RPC_GUARD_REFUSED, msg, NULL);
+	return true;
+}
+
 static void route_uri(struct gw_call *c)
 {
 	json_t *juri = json_object_get(c->params, "uri");
@@ -302,6 +316,8 @@ static void route_uri(struct gw_call *c)
 			      json_pack("{s:O}", "uri", juri));
 		return;
 	}
+	if (uri_refused(c, &v, sup, juri))
+		return;
 	gw_modern_route(c, sup, NULL);
 	gw_dispatch_forward(c, sup, forward_params(c));
 }
@@ -330,6 +346,8 @@ static void route_completion(struct gw_call *c)
 			gw_call_error(c, GW_RPC_INVALID_PARAMS, "Unknown resource reference", NULL);
 			return;
 		}
+		if (uri_refused(c, &v, sup, juri))
+			return;
 		gw_dispatch_forward(c, sup, forward_params(c));
 		return;
 	}

@@ -88,14 +88,40 @@ static const char *const migrations[GW_STORE_SCHEMA_VERSION] = {
 	"  approved_by TEXT,"
 	"  PRIMARY KEY (server, tool, hash)"
 	");",
+	/* 5: prompts, resources and resource templates quarantined too (issue
+	 * 11, docs/guardrails.md "Descriptions at discovery"): a kind in the
+	 * key, so a prompt and a tool of one name are told apart. SQLite cannot
+	 * change a primary key in place: the table is made again. "tool" holds
+	 * the prompt's name or the resource's URI (or template) */
+	"CREATE TABLE tool_pins_v5 ("
+	"  server      TEXT NOT NULL,"
+	"  tool        TEXT NOT NULL,"
+	"  hash        TEXT NOT NULL CHECK (length(hash) = 64),"
+	"  definition  TEXT NOT NULL,"
+	"  state       TEXT NOT NULL"
+	"              CHECK (state IN ('pinned', 'pending', 'rejected', 'quarantined')),"
+	"  reason      TEXT NOT NULL DEFAULT '',"
+	"  first_seen  INTEGER NOT NULL,"
+	"  approved_at INTEGER,"
+	"  approved_by TEXT,"
+	"  kind        TEXT NOT NULL DEFAULT 'tool'"
+	"              CHECK (kind IN ('tool', 'prompt', 'resource', 'template')),"
+	"  PRIMARY KEY (kind, server, tool, hash)"
+	");"
+	"INSERT INTO tool_pins_v5 (server, tool, hash, definition, state, reason, first_seen,"
+	"  approved_at, approved_by) SELECT server, tool, hash, definition, state, reason,"
+	"  first_seen, approved_at, approved_by FROM tool_pins;"
+	"DROP TABLE tool_pins;"
+	"ALTER TABLE tool_pins_v5 RENAME TO tool_pins;",
 };
 
 #define KEY_COLUMNS                                                                   \
 	"id, name, roles, prefix, secret_mac, created_at, expires_at, rotated_at, " \
 	"revoked_at, disabled, revoked, servers"
 
-#define PIN_COLUMNS \
-	"server, tool, hash, definition, state, reason, first_seen, approved_at, approved_by"
+#define PIN_COLUMNS                                                                       \
+	"server, tool, hash, definition, state, reason, first_seen, approved_at, approved_by, " \
+	"kind"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN_READ] = "BEGIN DEFERRED",
@@ -121,18 +147,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PIN_GEN_BUMP] = "INSERT INTO meta (key, value) VALUES ('pin_generation', 1) "
 			    "ON CONFLICT (key) DO UPDATE SET value = value + 1",
 	[ST_PIN_ADD] = "INSERT INTO tool_pins (server, tool, hash, definition, state, reason, "
-		       "first_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-		       "ON CONFLICT (server, tool, hash) DO NOTHING",
+		       "first_seen, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+		       "ON CONFLICT (kind, server, tool, hash) DO NOTHING",
 	[ST_PIN_LIST] = "SELECT " PIN_COLUMNS " FROM tool_pins "
 			"WHERE (?1 IS NULL OR server = ?1) AND (?2 IS NULL OR tool = ?2) "
-			"ORDER BY server, tool, first_seen, rowid",
+			"ORDER BY server, tool, kind, first_seen, rowid",
 	[ST_PIN_SET_STATE] = "UPDATE tool_pins SET state = ?4, approved_at = ?5, approved_by = ?6 "
-			     "WHERE server = ?1 AND tool = ?2 AND hash = ?3",
+			     "WHERE server = ?1 AND tool = ?2 AND hash = ?3 AND kind = ?7",
 	/* an approval replaces the old pin and every other waiting definition */
 	[ST_PIN_DROP_OTHERS] = "DELETE FROM tool_pins WHERE server = ?1 AND tool = ?2 AND "
-			       "hash <> ?3 AND state IN ('pinned', 'pending', 'quarantined')",
+			       "hash <> ?3 AND kind = ?4 AND "
+			       "state IN ('pinned', 'pending', 'quarantined')",
 	[ST_PIN_REJECT] = "UPDATE tool_pins SET state = 'rejected', approved_at = ?3, "
-			  "approved_by = ?4 WHERE server = ?1 AND tool = ?2 AND "
+			  "approved_by = ?4 WHERE server = ?1 AND tool = ?2 AND kind = ?5 AND "
 			  "state IN ('pending', 'quarantined')",
 };
 

@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define GW_STORE_BUSY_MS 5000           /* wait at most this for a lock */
-#define GW_STORE_SCHEMA_VERSION 4       /* migrations this build knows */
+#define GW_STORE_SCHEMA_VERSION 5       /* migrations this build knows */
 #define GW_STORE_MAC_LEN 32             /* HMAC-SHA256 */
 #define GW_STORE_MAX_APIKEYS 100000     /* rows gw_store_apikey_list() reads */
 #define GW_STORE_MAX_META 4096          /* bytes of one meta value */
@@ -139,12 +139,24 @@ enum gw_store_pin_state {
 	GW_STORE_PIN_QUARANTINED,   /* its texts have injection patterns: awaits an operator */
 };
 
+/* What a row is a definition of: tools are pinned; prompts, resources and
+ * resource templates only quarantined (docs/guardrails.md, "Descriptions
+ * at discovery"). */
+enum gw_store_pin_kind {
+	GW_STORE_PIN_TOOL = 0,
+	GW_STORE_PIN_PROMPT,
+	GW_STORE_PIN_RESOURCE,
+	GW_STORE_PIN_TEMPLATE,
+};
+
 /* One row of table tool_pins: one definition of a tool by its hash. Read
  * from the store it owns its strings (gw_store_pin_clear); given to
  * gw_store_pin_add they are borrowed. */
 struct gw_store_pin {
 	char *server;               /* the server's name in the config */
-	char *tool;                 /* the tool's name upstream */
+	enum gw_store_pin_kind kind;
+	char *tool;                 /* the tool's (prompt's) name upstream, the resource's URI
+				     * or the template's uriTemplate */
 	char hash[65];              /* SHA-256 of the canonical definition, lower-case hex */
 	char *definition;           /* the canonical definition (JSON); NULL when not read */
 	enum gw_store_pin_state state;
@@ -158,25 +170,30 @@ struct gw_store_pin {
 const char *gw_store_pin_state_name(enum gw_store_pin_state s);
 /* The reverse: 0, or GW_EINVAL for another word. */
 int gw_store_pin_state_parse(const char *name, enum gw_store_pin_state *s);
-/* Add a definition unless (server, tool, hash) is there already (then
+/* "tool", "prompt", "resource", "template" ("unknown" past them). */
+const char *gw_store_pin_kind_name(enum gw_store_pin_kind k);
+/* The reverse: 0, or GW_EINVAL for another word. */
+int gw_store_pin_kind_parse(const char *name, enum gw_store_pin_kind *k);
+/* Add a definition unless (kind, server, tool, hash) is there already (then
  * nothing changes: two gateways racing agree on the first). */
 int gw_store_pin_add(struct gw_store *st, const struct gw_store_pin *p);
-/* The rows of server and tool (NULL: any), by server, tool, first seen,
- * into a new array *rows of *n (NULL, 0 when none); definitions only when
- * defs. GW_ETOOBIG past GW_STORE_MAX_PINS; a malformed row is skipped. */
+/* The rows of server and tool (NULL: any), of every kind, by server, tool,
+ * kind, first seen, into a new array *rows of *n (NULL, 0 when none);
+ * definitions only when defs. GW_ETOOBIG past GW_STORE_MAX_PINS; a malformed row is skipped. */
 int gw_store_pin_list(struct gw_store *st, const char *server, const char *tool, bool defs,
 		      struct gw_store_pin **rows, size_t *n);
 void gw_store_pin_list_free(struct gw_store_pin *rows, size_t n);
 void gw_store_pin_clear(struct gw_store_pin *p);
-/* Make definition hash of the tool its pin (approved by by, at now) and
- * drop the tool's other pinned, pending and quarantined definitions (the
- * rejected ones stay refused). GW_ENOENT without that row. */
-int gw_store_pin_approve(struct gw_store *st, const char *server, const char *tool,
-			 const char *hash, const char *by, int64_t now);
-/* Reject every pending and quarantined definition of the tool. GW_ENOENT
- * when there is none. */
-int gw_store_pin_reject(struct gw_store *st, const char *server, const char *tool,
-			const char *by, int64_t now);
+/* Make definition hash of the tool (or prompt, resource: kind) its pin
+ * (approved by by, at now) and drop its other pinned, pending and
+ * quarantined definitions (the rejected ones stay refused). GW_ENOENT
+ * without that row. */
+int gw_store_pin_approve(struct gw_store *st, enum gw_store_pin_kind kind, const char *server,
+			 const char *tool, const char *hash, const char *by, int64_t now);
+/* Reject every pending and quarantined definition of the tool (or prompt,
+ * resource: kind). GW_ENOENT when there is none. */
+int gw_store_pin_reject(struct gw_store *st, enum gw_store_pin_kind kind, const char *server,
+			const char *tool, const char *by, int64_t now);
 /* A number that changes with every change to the pins (as
  * gw_store_apikey_generation_at(), on a connection of its own). */
 int gw_store_pin_generation_at(const char *path, int64_t *generation);

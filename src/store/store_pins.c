@@ -31,6 +31,24 @@ int gw_store_pin_state_parse(const char *name, enum gw_store_pin_state *s)
 	return GW_EINVAL;
 }
 
+static const char *const pin_kinds[] = { "tool", "prompt", "resource", "template" };
+
+const char *gw_store_pin_kind_name(enum gw_store_pin_kind k)
+{
+	return (unsigned)k < GW_STORE_N_ELEMS(pin_kinds) ? pin_kinds[k] : "unknown";
+}
+
+int gw_store_pin_kind_parse(const char *name, enum gw_store_pin_kind *k)
+{
+	for (size_t i = 0; name && i < GW_STORE_N_ELEMS(pin_kinds); i++) {
+		if (strcmp(name, pin_kinds[i]) == 0) {
+			*k = (enum gw_store_pin_kind)i;
+			return 0;
+		}
+	}
+	return GW_EINVAL;
+}
+
 static int bind_texts(sqlite3_stmt *s, const char *const *v, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -48,12 +66,14 @@ int gw_store_pin_add(struct gw_store *st, const struct gw_store_pin *p)
 	sqlite3_stmt *s = st->stmt[ST_PIN_ADD];
 	const char *texts[] = { p->server, p->tool, p->hash, p->definition,
 				gw_store_pin_state_name(p->state), p->reason ? p->reason : "" };
+	const char *kind = gw_store_pin_kind_name(p->kind);
 	int rc = gw_store_tx_begin(st, true);
 
 	if (rc)
 		return rc;
 	if (bind_texts(s, texts, 6) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 7, p->first_seen) != SQLITE_OK) {
+	    sqlite3_bind_int64(s, 7, p->first_seen) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 8, kind, -1, SQLITE_STATIC) != SQLITE_OK) {
 		rc = gw_store_fail(st, sqlite3_errcode(st->db));
 		gw_store_stmt_done(s);
 	} else {
@@ -89,7 +109,8 @@ static int read_pin_row(sqlite3_stmt *s, bool defs, struct gw_store_pin *p)
 
 	memset(p, 0, sizeof(*p));
 	if (!hash || sqlite3_column_bytes(s, 2) != 64 ||
-	    gw_store_pin_state_parse((const char *)sqlite3_column_text(s, 4), &p->state))
+	    gw_store_pin_state_parse((const char *)sqlite3_column_text(s, 4), &p->state) ||
+	    gw_store_pin_kind_parse((const char *)sqlite3_column_text(s, 9), &p->kind))
 		return GW_EINVAL;
 	memcpy(p->hash, hash, 65);
 	p->server = gw_store_column_strdup(s, 0);
@@ -178,17 +199,19 @@ static int pin_step3(struct gw_store *st, sqlite3_stmt *s, const char *server, c
 	return gw_store_step_done(st, s);
 }
 
-int gw_store_pin_approve(struct gw_store *st, const char *server, const char *tool,
-			 const char *hash, const char *by, int64_t now)
+int gw_store_pin_approve(struct gw_store *st, enum gw_store_pin_kind kind, const char *server,
+			 const char *tool, const char *hash, const char *by, int64_t now)
 {
-	sqlite3_stmt *s = st->stmt[ST_PIN_SET_STATE];
+	sqlite3_stmt *s = st->stmt[ST_PIN_SET_STATE], *drop = st->stmt[ST_PIN_DROP_OTHERS];
+	const char *k = gw_store_pin_kind_name(kind);
 	int rc = gw_store_tx_begin(st, true);
 
 	if (rc)
 		return rc;
 	if (sqlite3_bind_text(s, 4, "pinned", -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 5, now) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 6, by, -1, SQLITE_STATIC) != SQLITE_OK) {
+	    sqlite3_bind_text(s, 6, by, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 7, k, -1, SQLITE_STATIC) != SQLITE_OK) {
 		gw_store_stmt_done(s);
 		rc = gw_store_fail(st, sqlite3_errcode(st->db));
 	} else {
@@ -196,15 +219,19 @@ int gw_store_pin_approve(struct gw_store *st, const char *server, const char *to
 	}
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = GW_ENOENT;
+	if (rc == 0 && sqlite3_bind_text(drop, 4, k, -1, SQLITE_STATIC) != SQLITE_OK) {
+		gw_store_stmt_done(drop);
+		rc = gw_store_fail(st, sqlite3_errcode(st->db));
+	}
 	if (rc == 0)
-		rc = pin_step3(st, st->stmt[ST_PIN_DROP_OTHERS], server, tool, hash);
+		rc = pin_step3(st, drop, server, tool, hash);
 	if (rc == 0)
 		rc = gw_store_run(st, ST_PIN_GEN_BUMP);
 	return gw_store_tx_end(st, rc);
 }
 
-int gw_store_pin_reject(struct gw_store *st, const char *server, const char *tool,
-			const char *by, int64_t now)
+int gw_store_pin_reject(struct gw_store *st, enum gw_store_pin_kind kind, const char *server,
+			const char *tool, const char *by, int64_t now)
 {
 	sqlite3_stmt *s = st->stmt[ST_PIN_REJECT];
 	int rc = gw_store_tx_begin(st, true);
@@ -212,7 +239,8 @@ int gw_store_pin_reject(struct gw_store *st, const char *server, const char *too
 	if (rc)
 		return rc;
 	if (sqlite3_bind_int64(s, 3, now) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 4, by, -1, SQLITE_STATIC) != SQLITE_OK) {
+	    sqlite3_bind_text(s, 4, by, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 5, gw_store_pin_kind_name(kind), -1, SQLITE_STATIC) != SQLITE_OK) {
 		gw_store_stmt_done(s);
 		rc = gw_store_fail(st, sqlite3_errcode(st->db));
 	} else {

@@ -37,7 +37,7 @@ static void test_store_open(void **state)
 				      NULL),
 			 SQLITE_OK);
 	assert_null(gw_store_open(f->db, err, sizeof(err)));
-	assert_non_null(strstr(err, "schema version 99 is newer than this mcpgw knows (4)"));
+	assert_non_null(strstr(err, "schema version 99 is newer than this mcpgw knows (5)"));
 	assert_int_equal(strncmp(err, f->db, strlen(f->db)), 0);
 	sqlite3_close(db);
 
@@ -139,7 +139,8 @@ static void test_store_migrate_v1(void **state)
 		print_error("open: %s\n", err);
 	assert_non_null(f->st);
 	assert_int_equal(gw_store_schema_version(f->st), GW_STORE_SCHEMA_VERSION);
-	assert_int_equal(raw_int(db, "SELECT max(version) FROM schema_version"), 4);
+	assert_int_equal(raw_int(db, "SELECT max(version) FROM schema_version"),
+			 GW_STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'audit_logs'"),
 			 1);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM api_keys WHERE servers = ''"), 1);
@@ -162,6 +163,49 @@ static void test_store_migrate_v1(void **state)
 	gw_apikey_list_free(keys, n);
 }
 
+/* A file of schema 4 (tool pins without a kind) keeps its pins, as tools,
+ * and takes prompts of the same name afterwards (issue 11). */
+static void test_store_migrate_v4(void **state)
+{
+	struct fx *f = *state;
+	char h[] = "1111111111111111111111111111111111111111111111111111111111111111";
+	char srv[] = "s", name[] = "t", def[] = "{}", reason[] = "";
+	struct gw_store_pin p = { .kind = GW_STORE_PIN_PROMPT, .server = srv, .tool = name,
+				  .definition = def, .state = GW_STORE_PIN_QUARANTINED,
+				  .reason = reason, .first_seen = 2 };
+	struct gw_store_pin *rows = NULL;
+	size_t n = 0;
+	sqlite3 *db;
+
+	gw_store_close(f->st);
+	f->st = NULL;
+	db = raw_open(f->db);
+	assert_int_equal(sqlite3_exec(db,
+				      "DROP TABLE tool_pins;"
+				      "CREATE TABLE tool_pins (server TEXT NOT NULL, tool TEXT NOT NULL,"
+				      " hash TEXT NOT NULL, definition TEXT NOT NULL, state TEXT NOT NULL,"
+				      " reason TEXT NOT NULL DEFAULT '', first_seen INTEGER NOT NULL,"
+				      " approved_at INTEGER, approved_by TEXT,"
+				      " PRIMARY KEY (server, tool, hash));"
+				      "INSERT INTO tool_pins VALUES ('s', 't', '1111111111111111111111111111"
+				      "111111111111111111111111111111111111', '{}', 'pinned', '', 1, 1, 'al');"
+				      "DELETE FROM schema_version WHERE version > 4;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	f->st = gw_store_open(f->db, err, sizeof(err));
+	assert_non_null(f->st);
+	memcpy(p.hash, h, sizeof(h));
+	assert_int_equal(gw_store_pin_add(f->st, &p), 0);
+	assert_int_equal(gw_store_pin_list(f->st, "s", "t", false, &rows, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].kind, GW_STORE_PIN_PROMPT);
+	assert_int_equal(rows[1].kind, GW_STORE_PIN_TOOL);
+	assert_int_equal(rows[1].state, GW_STORE_PIN_PINNED);
+	assert_string_equal(rows[1].approved_by, "al");
+	gw_store_pin_list_free(rows, n);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +213,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_apikey_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_migrate_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_migrate_v4, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
