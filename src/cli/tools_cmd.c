@@ -404,7 +404,8 @@ static void usage(FILE *out)
 	      out);
 }
 
-/* -c FILE, --by NAME and one SERVER__TOOL, in any order; -1 on a mistake. */
+/* -c FILE, --by NAME, --kind KIND and one SERVER__NAME, in any order; -1
+ * on a mistake. */
 static int parse_args(int argc, char **argv, const struct subcommand *sc, struct tools_ctx *c)
 {
 	for (int i = 0; i < argc; i++) {

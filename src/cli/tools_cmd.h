@@ -1,20 +1,24 @@
-/* "mcpgw tools ...": the tool pins in the store the config names
- * (docs/guardrails.md, "Pinning"). */
+/* "mcpgw tools ...": the tool pins in the store the config names, and the
+ * quarantined prompts, resources and resource templates kept beside them
+ * (docs/guardrails.md, "Pinning" and "Descriptions at discovery"). */
 #ifndef GW_CLI_TOOLS_CMD_H
 #define GW_CLI_TOOLS_CMD_H
 
 #include "core/buf.h"
 
-/* Run "mcpgw tools SUBCOMMAND [SERVER__TOOL] [options]"; argv[0] is the
+/* Run "mcpgw tools SUBCOMMAND [SERVER__NAME] [options]"; argv[0] is the
  * subcommand:
  *   pending                      the definitions waiting for an operator
  *   list                         every definition kept, with its state
- *   diff SERVER__TOOL            the pinned definition against the waiting one
- *   approve SERVER__TOOL [--by NAME]   pin the waiting definition
- *   reject SERVER__TOOL [--by NAME]    refuse the waiting definitions
+ *   diff SERVER__NAME            the pinned definition against the waiting one
+ *   approve SERVER__NAME [--by NAME]   pin (approve) the waiting definition
+ *   reject SERVER__NAME [--by NAME]    refuse the waiting definitions
  * each with [-c FILE] (default mcpgw.yaml), whose store.path is the
- * database. A running gateway picks changes up within seconds. Returns the
- * exit status: 0, 1 (failed, or nothing to act on), 2 (usage). */
+ * database. SERVER__NAME is a tool's or prompt's, or a resource's URI
+ * (alone when one server has it); --kind KIND chooses between a tool and
+ * a prompt of one name. A running gateway picks changes up within
+ * seconds. Returns the exit status: 0, 1 (failed, or nothing to act on),
+ * 2 (usage). */
 int gw_cli_tools(int argc, char **argv);
 
 /* A line diff of old and new (NUL-terminated texts) into out: every line,
