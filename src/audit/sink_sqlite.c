@@ -103,12 +103,18 @@ static int sqlite_open(void *self, char *err, size_t errlen)
 	st = gw_store_open(s->path, err, errlen);
 	if (!st)
 		return -1;
-	gw_store_close(st);
-	rc = sqlite3_open_v2(s->path, &s->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-			     NULL);
-	if (rc != SQLITE_OK)
-		goto fail;
+	if (strcmp(s->path, ":memory:") == 0) {
+		/* its own database: another connection would see an empty one */
+		s->db = gw_store_release(st);
+	} else {
+		gw_store_close(st);
+		rc = sqlite3_open_v2(s->path, &s->db,
+				     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+					     SQLITE_OPEN_EXRESCODE,
+				     NULL);
+		if (rc != SQLITE_OK)
+			goto fail;
+	}
 	sqlite3_busy_timeout(s->db, GW_STORE_BUSY_MS);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	snprintf(sql, sizeof(sql), "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s;",

@@ -454,14 +454,22 @@ fail:
 	return NULL;
 }
 
-void gw_store_close(struct gw_store *st)
+struct sqlite3 *gw_store_release(struct gw_store *st)
 {
+	sqlite3 *db;
+
 	if (!st)
-		return;
+		return NULL;
 	for (size_t i = 0; i < GW_STORE_N_ELEMS(st->stmt); i++)
 		sqlite3_finalize(st->stmt[i]);
-	sqlite3_close(st->db);
+	db = st->db;
 	free(st);
+	return db;
+}
+
+void gw_store_close(struct gw_store *st)
+{
+	sqlite3_close(gw_store_release(st));
 }
 
 int gw_store_schema_version(const struct gw_store *st)

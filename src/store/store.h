@@ -46,6 +46,10 @@ struct gw_store;
 struct gw_store *gw_store_open(const char *path, char *err, size_t errlen);
 /* Finalise the statements and close the connection; NULL is a no-op. */
 void gw_store_close(struct gw_store *st);
+/* Finalise the statements and hand over the connection (the caller closes
+ * it with sqlite3_close): how a ":memory:" store, which only the
+ * connection that made it can see, gives its tables to the audit sink. */
+struct sqlite3 *gw_store_release(struct gw_store *st);
 /* The schema version of the open database (GW_STORE_SCHEMA_VERSION). */
 int gw_store_schema_version(const struct gw_store *st);
 /* What SQLite said about the last failed call ("" if none); borrowed,

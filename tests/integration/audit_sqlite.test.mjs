@@ -149,3 +149,18 @@ test('outside readers never delete the WAL under the gateway: every row is seen 
   const fds = spawnSync('ls', ['-l', `/proc/${gw.proc.pid}/fd`], { encoding: 'utf8' }).stdout;
   assert.doesNotMatch(fds, /mcpgw\.db-(wal|shm) \(deleted\)/, fds);
 }, () => gw));
+
+test('a store in memory (store.path ":memory:") keeps the audit trail in memory: the gateway starts and answers', async () => {
+  const { startGateway, connectClient, EVERYTHING } = await import('./lib.mjs');
+  const gw = await startGateway(`store: { path: ":memory:" }\nservers:\n  e:\n    command: node\n    args: ["${EVERYTHING}"]\n`);
+  try {
+    const { client } = await connectClient(gw.url);
+    const r = await client.callTool({ name: 'e__echo', arguments: { message: 'in memory' } });
+    assert.match(r.content[0].text, /in memory/);
+    const h = await (await fetch(`${gw.base}/health`)).json();
+    assert.equal(h.audit.state, 'ok', JSON.stringify(h.audit));
+    await client.close();
+  } finally {
+    await gw.stop();
+  }
+});
