@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   tempDir, freePort, startGateway, writeGatewayFiles, apikeyCreate, apiKeyAuthYaml, bearerClient,
-  EVERYTHING, ROOT, withGatewayLog,
+  EVERYTHING, ROOT, withGatewayLog, ADMIN_POLICY,
 } from './lib.mjs';
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -21,17 +21,6 @@ const Ajv2020 = Ajv2020Mod.default || Ajv2020Mod;
 const addFormats = addFormatsMod.default || addFormatsMod;
 
 const PIN_SERVER = join(ROOT, 'tests', 'fixtures', 'pin-server.mjs');
-const POLICY = `roles:
-  admin:
-    permissions:
-      - resource: "mcp:*"
-        actions: ["*"]
-  operator:
-    permissions:
-      - resource: "mcp:*"
-        actions: [list_tools, invoke_tool]
-default_policy: deny
-`;
 
 let gw, dir, cfg, doc, ajv;
 const keys = {};
@@ -42,7 +31,7 @@ before(async () => {
   const port = await freePort();
   const body = `servers:\n  every:\n    command: node\n    args: ["${EVERYTHING}"]\n    tags: [demo, stdio]\n` +
     `  p:\n    command: node\n    args: [${JSON.stringify(PIN_SERVER)}, ""]\n` + apiKeyAuthYaml(port);
-  cfg = writeGatewayFiles(dir, port, body, POLICY);
+  cfg = writeGatewayFiles(dir, port, body, ADMIN_POLICY);
   keys.root = apikeyCreate(cfg, 'root', 'admin');
   keys.op = apikeyCreate(cfg, 'op', 'operator');
   gw = await startGateway(body, { dir, port });
@@ -302,11 +291,11 @@ test('policy: shown, validated with policy check\'s messages, decisions explaine
   const g = conforms('GET', '/admin/v1/policy', await call('GET', '/admin/v1/policy'));
   assert.equal(g.status, 200);
   assert.equal(g.json.loaded, true);
-  assert.equal(g.json.text, POLICY);
+  assert.equal(g.json.text, ADMIN_POLICY);
   assert.equal(g.json.counts.roles, 2);
   assert.equal(g.json.counts.default_policy, 'deny');
 
-  const ok = conforms('POST', '/admin/v1/policy/validate', await call('POST', '/admin/v1/policy/validate', { body: { policy: POLICY } }));
+  const ok = conforms('POST', '/admin/v1/policy/validate', await call('POST', '/admin/v1/policy/validate', { body: { policy: ADMIN_POLICY } }));
   assert.equal(ok.status, 200);
   assert.equal(ok.json.valid, true);
   assert.match(ok.json.summary, /^policy\.yaml: ok \(2 roles, 2 permissions/);

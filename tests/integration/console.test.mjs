@@ -15,22 +15,12 @@ import { statSync } from 'node:fs';
 import puppeteer from 'puppeteer-core';
 import {
   tempDir, freePort, startGateway, writeGatewayFiles, apikeyCreate, apiKeyAuthYaml, bearerClient, ROOT,
+  ADMIN_POLICY,
 } from './lib.mjs';
 
 const HTML = join(ROOT, 'tests', 'fixtures', 'html-server.mjs');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SHOTS = process.env.MCPGW_SCREENSHOTS ? join(ROOT, 'docs', 'images') : tempDir('console-shots-');
-const POLICY = `roles:
-  admin:
-    permissions:
-      - resource: "mcp:*"
-        actions: ["*"]
-  operator:
-    permissions:
-      - resource: "mcp:*"
-        actions: [list_tools, invoke_tool]
-default_policy: deny
-`;
 const XSS = '<img src=x onerror="window.__xss=3">';
 
 let gw, browser, page, keys = {}, base;
@@ -41,7 +31,7 @@ before(async () => {
   const port = await freePort();
   const body = `tool_pinning: approve\nmetrics: { access: admin }\nservers:\n  html:\n    command: node\n    args: ["${HTML}"]\n    tags: [demo]\n` +
     apiKeyAuthYaml(port);
-  const cfg = writeGatewayFiles(dir, port, body, POLICY);
+  const cfg = writeGatewayFiles(dir, port, body, ADMIN_POLICY);
   keys.admin = apikeyCreate(cfg, 'console-admin', 'admin');
   keys.op = apikeyCreate(cfg, 'operator', 'operator');
   gw = await startGateway(body, { dir, port });

@@ -406,6 +406,20 @@ export function writeGatewayFiles(dir, port, body, policy) {
   return cfg;
 }
 
+// A policy with two roles: admin (every action, the admin API included) and
+// operator (list and call tools), nothing by default.
+export const ADMIN_POLICY = `roles:
+  admin:
+    permissions:
+      - resource: "mcp:*"
+        actions: ["*"]
+  operator:
+    permissions:
+      - resource: "mcp:*"
+        actions: [list_tools, invoke_tool]
+default_policy: deny
+`;
+
 // The auth: and policy: keys of a gateway on port that takes API keys and
 // reads policy.yaml beside its config (as writeGatewayFiles() writes it).
 export const apiKeyAuthYaml = (port) =>
