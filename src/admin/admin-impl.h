@@ -124,6 +124,8 @@ void gw_admin_servers_get(struct gw_admin_req *r);
 void gw_admin_tools_list(struct gw_admin_req *r);
 void gw_admin_tools_approve(struct gw_admin_req *r);
 void gw_admin_tools_reject(struct gw_admin_req *r);
+void gw_admin_caches_list(struct gw_admin_req *r);
+void gw_admin_caches_clear(struct gw_admin_req *r);
 
 
 /* Ask the gateway to read its config again: r is answered when the read

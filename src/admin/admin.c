@@ -49,6 +49,8 @@ static const struct gw_admin_route routes[] = {
 	{ GW_HM_POST, "policy/explain", NULL, gw_admin_policy_explain, NULL },
 	{ GW_HM_POST, "tools/*/*/approve", NULL, gw_admin_tools_approve, NULL },
 	{ GW_HM_POST, "tools/*/*/reject", NULL, gw_admin_tools_reject, NULL },
+	{ GW_HM_GET | GW_HM_DELETE, "caches", gw_admin_caches_list, NULL, gw_admin_caches_clear },
+	{ GW_HM_DELETE, "caches/*", NULL, NULL, gw_admin_caches_clear },
 	{ 0, NULL, NULL, NULL, NULL },
 };
 

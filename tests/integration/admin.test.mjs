@@ -353,6 +353,31 @@ test('sessions: listed with their owner and times, one ended', withGatewayLog(as
   } finally { await client.close().catch(() => {}); }
 }, () => gw));
 
+test('caches: each server\'s lists as the sessions hold them; cleared for one server or all', withGatewayLog(async () => {
+  const client = await bearerClient(gw.url, keys.op, 'cache-filler');
+  try {
+    await client.listTools();
+    const everyOf = (r) => r.json.caches.find((c) => c.server === 'every');
+    const r = conforms('GET', '/admin/v1/caches', await call('GET', '/admin/v1/caches'));
+    assert.equal(r.status, 200);
+    const before_ = everyOf(r);
+    assert.ok(before_.lists.tools.cached >= 1 && before_.lists.tools.items > 0, JSON.stringify(before_));
+    assert.equal(before_.list_cache_ttl, 300);
+    const one = conforms('DELETE', '/admin/v1/caches/{server}', await call('DELETE', '/admin/v1/caches/every'));
+    assert.equal(one.status, 200);
+    assert.ok(one.json.cleared >= 1, one.text);
+    assert.equal(everyOf(await call('GET', '/admin/v1/caches')).lists.tools.cached, 0, 'forgotten by every session');
+    assert.ok((await client.listTools()).tools.length > 0, 'asked again at the next use');
+    assert.ok(everyOf(await call('GET', '/admin/v1/caches')).lists.tools.cached >= 1);
+    const all = conforms('DELETE', '/admin/v1/caches', await call('DELETE', '/admin/v1/caches'));
+    assert.equal(all.status, 200);
+    assert.ok(all.json.cleared >= 1, all.text);
+    const none = conforms('DELETE', '/admin/v1/caches/{server}', await call('DELETE', '/admin/v1/caches/nope'));
+    assert.equal(none.status, 404);
+    assert.equal(none.json.error.field, 'server');
+  } finally { await client.close().catch(() => {}); }
+}, () => gw));
+
 test('audit: queried with the CLI\'s filters, paged', withGatewayLog(async () => {
   // the earlier tests left admin records: three refusals or changes at least
   const all = conforms('GET', '/admin/v1/audit', await call('GET', '/admin/v1/audit?event_type=admin&limit=1000'));
