@@ -5,6 +5,7 @@
 
 #include "cli/apikey_cmd.h"
 #include "cli/audit_cmd.h"
+#include "cli/client_cmd.h"
 #include "cli/gateway.h"
 #include "cli/help.h"
 #include "cli/policy_cmd.h"
@@ -28,6 +29,9 @@ static void usage(FILE *out)
 	      "  mcpgw tools pending|list|diff|approve|reject [SERVER__TOOL] [--by NAME] [-c FILE]\n"
 	      "  mcpgw policy check --policy FILE\n"
 	      "  mcpgw policy explain --policy FILE --principal P [--roles R1,R2] --tool SERVER__TOOL [--action A]\n"
+	      "  mcpgw call SERVER TOOL [--params JSON | --params-file F] [--url URL] [--token T]\n"
+	      "  mcpgw broadcast TOOL [--tags a,b | --servers x,y] [--params JSON] [--format table|full|json]\n"
+	      "  mcpgw servers list [--url URL] [--token T]\n"
 	      "  mcpgw version | --version\n"
 	      "  mcpgw help [COMMAND [SUBCOMMAND]]\n"
 	      "\n"
@@ -37,6 +41,9 @@ static void usage(FILE *out)
 	      "config check load and check a config file, print what is wrong, serve nothing\n"
 	      "reload       check a config and its policy, then make the gateway serving it\n"
 	      "             read them again (as SIGHUP does); it finds it by its pid file\n"
+	      "call, broadcast, servers\n"
+	      "             a client of a running gateway (its REST endpoints): call a tool,\n"
+	      "             call one on many servers, list the servers ($MCPGW_URL, $MCPGW_TOKEN)\n"
 	      "\n"
 	      "Logs are JSON lines on stderr. SIGTERM/SIGINT stop gracefully; SIGHUP reloads.\n"
 	      "'mcpgw COMMAND --help' (or 'mcpgw help COMMAND') describes one command and\n"
@@ -357,6 +364,12 @@ static int dispatch(int argc, char **argv)
 		return gw_cli_tools(argc - 2, argv + 2);
 	if (strcmp(cmd, "reload") == 0)
 		return gw_cli_reload(argc - 2, argv + 2);
+	if (strcmp(cmd, "call") == 0)
+		return gw_cli_call(argc - 2, argv + 2);
+	if (strcmp(cmd, "broadcast") == 0)
+		return gw_cli_broadcast(argc - 2, argv + 2);
+	if (strcmp(cmd, "servers") == 0)
+		return gw_cli_servers(argc - 2, argv + 2);
 	if (strcmp(cmd, "config") == 0)
 		return cmd_config(argc - 2, argv + 2);
 	fprintf(stderr, "mcpgw: unknown command '%s'\n", cmd);
