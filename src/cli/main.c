@@ -5,6 +5,7 @@
 
 #include "cli/apikey_cmd.h"
 #include "cli/audit_cmd.h"
+#include "cli/backup_cmd.h"
 #include "cli/client_cmd.h"
 #include "cli/gateway.h"
 #include "cli/help.h"
@@ -29,6 +30,7 @@ static void usage(FILE *out)
 	      "  mcpgw tools pending|list|diff|approve|reject [SERVER__TOOL] [--by NAME] [-c FILE]\n"
 	      "  mcpgw policy check --policy FILE\n"
 	      "  mcpgw policy explain --policy FILE --principal P [--roles R1,R2] --tool SERVER__TOOL [--action A]\n"
+	      "  mcpgw backup|restore FILE [-c FILE]\n"
 	      "  mcpgw call SERVER TOOL [--params JSON | --params-file F] [--url URL] [--token T]\n"
 	      "  mcpgw broadcast TOOL [--tags a,b | --servers x,y] [--params JSON] [--format table|full|json]\n"
 	      "  mcpgw servers list [--url URL] [--token T]\n"
@@ -364,6 +366,10 @@ static int dispatch(int argc, char **argv)
 		return gw_cli_tools(argc - 2, argv + 2);
 	if (strcmp(cmd, "reload") == 0)
 		return gw_cli_reload(argc - 2, argv + 2);
+	if (strcmp(cmd, "backup") == 0)
+		return gw_cli_backup(argc - 2, argv + 2);
+	if (strcmp(cmd, "restore") == 0)
+		return gw_cli_restore(argc - 2, argv + 2);
 	if (strcmp(cmd, "call") == 0)
 		return gw_cli_call(argc - 2, argv + 2);
 	if (strcmp(cmd, "broadcast") == 0)

@@ -50,6 +50,17 @@ void gw_store_close(struct gw_store *st);
  * it with sqlite3_close): how a ":memory:" store, which only the
  * connection that made it can see, gives its tables to the audit sink. */
 struct sqlite3 *gw_store_release(struct gw_store *st);
+/* Write a consistent snapshot of the whole store (keys and their pepper,
+ * pins, audit tables) into dst, a new file (mode 0600): SQLite's online
+ * backup, safe while a gateway writes the store. 0, GW_ESTATE when dst
+ * exists, else GW_EIO; err says "PATH: what is wrong". Blocks: CLI or a
+ * worker thread only. */
+int gw_store_backup(struct gw_store *st, const char *dst, char *err, size_t errlen);
+/* Make st's database a copy of src, a backup of this or an older schema
+ * (re-open the store afterwards: it brings an older one up to date). The
+ * caller makes sure no gateway runs on it. 0, GW_EINVAL when src is not a
+ * store or is newer, GW_EIO; err as above. Blocks. */
+int gw_store_restore(struct gw_store *st, const char *src, char *err, size_t errlen);
 /* The schema version of the open database (GW_STORE_SCHEMA_VERSION). */
 int gw_store_schema_version(const struct gw_store *st);
 /* What SQLite said about the last failed call ("" if none); borrowed,
