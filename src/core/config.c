@@ -14,8 +14,10 @@
 
 #include <openssl/evp.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/config_auth.h"
@@ -30,6 +32,7 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "core/yaml_tree.h"
+#include "upstream/addr_guard.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define DEFAULT_MAX_BODY ((size_t)4 * 1024 * 1024)
@@ -428,8 +431,19 @@ void gw_config_warn_prefixes(const struct gw_config *cfg)
 
 /* ---- admin ------------------------------------------------------------- */
 
+static int check_upstream_host(struct gw_yaml_diag *d, const struct gw_yaml_node *v, const char *s,
+			       size_t len)
+{
+	if (len == 0 || strlen(s) != len || !gw_addr_guard_entry_valid(s))
+		return gw_yaml_fail(d, v->line, "'%s' is not a host name, an IP address or a CIDR block",
+				    gw_yaml_show(d, s, len));
+	return 0;
+}
+
 static const struct gw_cfgval_key admin_keys[] = {
 	{ "listen", GW_CFGVAL_STRING(struct gw_config, admin_listen, gw_cfgval_check_listen) },
+	{ "allowed_upstream_hosts",
+	  GW_CFGVAL_STRV(struct gw_config, allowed_upstream_hosts, check_upstream_host) },
 };
 
 /* admin: { listen } fills a field of the config itself (docs/admin-api.md). */
@@ -437,7 +451,7 @@ static int set_admin(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 		     const struct gw_cfgval_key *key, void *obj)
 {
 	(void)key;
-	return gw_cfgval_walk_map(d, v, "a mapping with listen", admin_keys, N_ELEMS(admin_keys),
+	return gw_cfgval_walk_map(d, v, "a mapping with listen, allowed_upstream_hosts", admin_keys, N_ELEMS(admin_keys),
 				  obj);
 }
 
@@ -620,6 +634,90 @@ static const struct gw_yaml_doc config_doc = {
 	.destroy = config_destroy,
 };
 
+/* ---- the managed file (servers registered through the admin API) -------- */
+
+#define MANAGED_FILE "mcpgw.managed.yaml"
+
+static const struct gw_cfgval_key managed_keys[] = {
+	{ "servers", .set = set_servers },
+};
+
+/* The managed file holds servers only, each checked as the config file's. */
+static int walk_managed(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)
+{
+	struct gw_config *cfg = obj;
+	int rc;
+
+	if (!root || (root->kind == GW_YAML_SCALAR && root->is_null))
+		return 0;
+	rc = gw_cfgval_walk_map(d, root, "a mapping with servers", managed_keys,
+				N_ELEMS(managed_keys), cfg);
+	for (size_t i = 0; rc == 0 && i < cfg->n_servers; i++)
+		cfg->servers[i].api = true;
+	if (rc == 0)
+		gw_cfgres_resolve(cfg);
+	return rc;
+}
+
+static const struct gw_yaml_doc managed_doc = {
+	.name = "<managed>",
+	.max = GW_CONFIG_MAX_FILE,
+	.create = config_create,
+	.fill = walk_managed,
+	.destroy = config_destroy,
+};
+
+/* Contract in core/config.h. */
+int gw_config_managed_path(const char *path, char *out, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	int n = slash ? snprintf(out, cap, "%.*s/%s", (int)(slash - path), path, MANAGED_FILE)
+		      : snprintf(out, cap, "%s", MANAGED_FILE);
+
+	return n < 0 || (size_t)n >= cap ? GW_ETOOBIG : 0;
+}
+
+/* Contract in core/config.h. */
+struct gw_config *gw_config_parse_managed(const char *text, size_t len, const char *name,
+					  char *err, size_t errlen)
+{
+	return gw_yaml_load_text(&managed_doc, text, len, name, err, errlen);
+}
+
+/* Append the managed file's servers (if there is one) to cfg: a name the
+ * config file already has stays the config file's, with a warning. The
+ * moved servers are taken out of m, which the caller frees. */
+static int merge_managed(struct gw_config *cfg, const char *path, char *err, size_t errlen)
+{
+	char mpath[4096];
+	struct gw_config *m;
+	struct gw_server_conf *arr;
+
+	if (gw_config_managed_path(path, mpath, sizeof(mpath)) || access(mpath, F_OK) != 0)
+		return 0;
+	m = gw_yaml_load_file(&managed_doc, mpath, err, errlen);
+	if (!m)
+		return GW_EINVAL;
+	arr = realloc(cfg->servers, (cfg->n_servers + m->n_servers + 1) * sizeof(*arr));
+	if (!arr) {
+		gw_config_free(m);
+		gw_file_fail(err, errlen, mpath, "out of memory");
+		return GW_ENOMEM;
+	}
+	cfg->servers = arr;
+	for (size_t i = 0; i < m->n_servers; i++) {
+		if (gw_config_server(cfg, m->servers[i].name)) {
+			GW_WARN("config", "server '%s' of %s is also in %s: the config file's is used",
+				m->servers[i].name, mpath, path);
+			continue;
+		}
+		cfg->servers[cfg->n_servers++] = m->servers[i];
+		memset(&m->servers[i], 0, sizeof(m->servers[i]));
+	}
+	gw_config_free(m);
+	return 0;
+}
+
 struct gw_config *gw_config_parse(const char *text, size_t len, const char *name,
 				  char *err, size_t errlen)
 {
@@ -640,7 +738,11 @@ struct gw_config *gw_config_load(const char *path, char *err, size_t errlen)
 	    resolve_tls_beside(cfg, path) || resolve_audit_beside(cfg, path)) {
 		gw_file_fail(err, errlen, path, "out of memory");
 		gw_config_free(cfg);
-		cfg = NULL;
+		return NULL;
+	}
+	if (merge_managed(cfg, path, err, errlen)) {
+		gw_config_free(cfg);
+		return NULL;
 	}
 	return cfg;
 }
@@ -686,6 +788,7 @@ void gw_config_free(struct gw_config *cfg)
 	free(cfg->store_path);
 	free(cfg->pid_file);
 	free(cfg->admin_listen);
+	gw_cfgval_strv_free(&cfg->allowed_upstream_hosts);
 	free(cfg->policy_path);
 	gw_cfgauth_free(&cfg->auth);
 	gw_cfgauth_listen_tls_free(&cfg->tls);
