@@ -8,12 +8,12 @@
 // and config check's words). Answers conform to the OpenAPI document.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import {
   tempDir, freePort, startGateway, writeGatewayFiles, apikeyCreate, apiKeyAuthYaml, bearerClient,
-  EVERYTHING, ROOT, withGatewayLog, ADMIN_POLICY,
+  EVERYTHING, ROOT, BIN, withGatewayLog, ADMIN_POLICY,
 } from './lib.mjs';
 import { openapiChecker, adminCall } from './admin_lib.mjs';
 
@@ -138,3 +138,12 @@ test('bad bodies: 400 with the field and the reason', withGatewayLog(async () =>
   assert.ok(!existsSync(join(dir, 'mcpgw.managed.yaml')) ||
     !/"x"/.test(readFileSync(join(dir, 'mcpgw.managed.yaml'), 'utf8')));
 }, () => gw));
+
+test('config check names a bad admin.allowed_upstream_hosts entry', () => {
+  const d = tempDir();
+  const cfg = join(d, 'mcpgw.yaml');
+  writeFileSync(cfg, 'servers:\n  a:\n    command: node\nadmin:\n  allowed_upstream_hosts: ["10.0.0.0/8", "10.0.0.0/99"]\n');
+  const r = spawnSync(BIN, ['config', 'check', '-c', cfg], { encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /admin\.allowed_upstream_hosts\[1\]': '10\.0\.0\.0\/99' is not a host name, an IP address or a CIDR block/);
+});
