@@ -231,6 +231,8 @@ struct gw_server_conf {
 	double list_cache_ttl;      /* seconds its lists are kept; 0: until list_changed; <0 not given */
 	bool enabled;               /* default true */
 	bool api;                   /* registered through the admin API (the managed file) */
+	struct gw_strv guard_hosts; /* api: admin.allowed_upstream_hosts when loaded (a copy:
+	                             * every connection is checked against it) */
 	struct gw_strv tools;       /* allow-list globs of upstream tool names; n=0: all */
 	enum gw_session_mode session;
 	enum gw_tasks_mode tasks;

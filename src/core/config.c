@@ -714,6 +714,27 @@ struct gw_config *gw_config_parse_managed(const char *text, size_t len, const ch
 	return gw_yaml_load_text(&managed_doc, text, len, name, err, errlen);
 }
 
+/* A registered server's connections are checked against the allow list
+ * (upstream/addr_guard.h): it gets its own copy, and the list is part of
+ * its fingerprint, so a reload that changes the list restarts it. */
+static int guard_server(struct gw_server_conf *s, const struct gw_strv *hosts)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+		  EVP_DigestUpdate(md, s->fingerprint, sizeof(s->fingerprint));
+
+	s->guard_hosts.v = calloc(hosts->n + 1, sizeof(char *));
+	ok = ok && s->guard_hosts.v;
+	for (size_t i = 0; ok && i < hosts->n; i++) {
+		s->guard_hosts.v[i] = strdup(hosts->v[i]);
+		ok = s->guard_hosts.v[i] && EVP_DigestUpdate(md, hosts->v[i], strlen(hosts->v[i]) + 1);
+		s->guard_hosts.n += s->guard_hosts.v[i] != NULL;
+	}
+	ok = ok && EVP_DigestFinal_ex(md, s->fingerprint, NULL);
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : GW_ENOMEM;
+}
+
 /* Append the managed file's servers (if there is one) to cfg: a name the
  * config file already has stays the config file's, with a warning. The
  * moved servers are taken out of m, which the caller frees. */
@@ -741,8 +762,13 @@ static int merge_managed(struct gw_config *cfg, const char *path, char *err, siz
 				m->servers[i].name, mpath, path);
 			continue;
 		}
-		cfg->servers[cfg->n_servers++] = m->servers[i];
+		cfg->servers[cfg->n_servers] = m->servers[i];
 		memset(&m->servers[i], 0, sizeof(m->servers[i]));
+		if (guard_server(&cfg->servers[cfg->n_servers++], &cfg->allowed_upstream_hosts)) {
+			gw_config_free(m);
+			gw_file_fail(err, errlen, mpath, "out of memory");
+			return GW_ENOMEM;
+		}
 	}
 	gw_config_free(m);
 	return 0;
@@ -787,6 +813,7 @@ static void server_free(struct gw_server_conf *s)
 	free(s->url);
 	gw_cfgval_kv_free(s->headers, s->n_headers);
 	gw_cfgval_strv_free(&s->tags);
+	gw_cfgval_strv_free(&s->guard_hosts);
 	free(s->prefix);
 	gw_cfgval_strv_free(&s->tools);
 	gw_cfgauth_server_free(s);

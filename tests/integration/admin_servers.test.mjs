@@ -147,3 +147,32 @@ test('config check names a bad admin.allowed_upstream_hosts entry', () => {
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /admin\.allowed_upstream_hosts\[1\]': '10\.0\.0\.0\/99' is not a host name, an IP address or a CIDR block/);
 });
+
+// DNS rebinding cannot be staged with real DNS here; what stops it is the
+// check on each address libcurl connects to. A name allowed at registration
+// whose address is no longer allowed (the list changed by a reload) is
+// refused when connecting, with the rule in the log. (A connection libcurl
+// opened before the change and keeps in its pool is not checked again:
+// its address was checked when it was opened.)
+test('every connection of a registered server is checked on the resolved address', withGatewayLog(async () => {
+  const r = await call('POST', '/admin/v1/servers', { body: { name: 'byname', url: `http://localhost:${upPort}/mcp` } });
+  assert.equal(r.status, 201, r.text);
+  assert.ok((await toolNames()).includes('byname__echo'));
+  const cfgPath = join(dir, 'mcpgw.yaml');
+  const listed = readFileSync(cfgPath, 'utf8');
+  writeFileSync(cfgPath, listed.replace('allowed_upstream_hosts: ["127.0.0.1"]', 'allowed_upstream_hosts: ["10.0.0.0/8"]'));
+  try {
+    const rl = await call('POST', '/admin/v1/config/reload');
+    assert.equal(rl.json.reloaded, true, rl.text);
+    let refused = false;
+    for (let i = 0; i < 100 && !refused; i++) {
+      refused = /refused to connect to localhost \([^)]*\): loopback addresses need admin\.allowed_upstream_hosts/.test(gw.logs());
+      if (!refused) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.ok(refused, 'the connection was refused with the rule in the log');
+  } finally {
+    writeFileSync(cfgPath, listed);
+    await call('POST', '/admin/v1/config/reload');
+    await call('DELETE', '/admin/v1/servers/byname');
+  }
+}, () => gw));
