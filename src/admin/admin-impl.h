@@ -121,6 +121,17 @@ void gw_admin_policy_get(struct gw_admin_req *r);
 void gw_admin_policy_validate(struct gw_admin_req *r);
 void gw_admin_policy_explain(struct gw_admin_req *r);
 void gw_admin_servers_get(struct gw_admin_req *r);
+/* admin_servers_write.c: servers registered through the API (the managed file) */
+void gw_admin_servers_add(struct gw_admin_req *r);
+void gw_admin_servers_change(struct gw_admin_req *r);
+void gw_admin_servers_remove(struct gw_admin_req *r);
+void gw_admin_servers_enable(struct gw_admin_req *r);
+void gw_admin_servers_disable(struct gw_admin_req *r);
+struct gw_server_conf;
+/* One server as GET /admin/v1/servers/{name} answers it; pins (NULL: none
+ * counted) maps a server to the tools seen. A new reference. */
+json_t *gw_admin_server_json(struct gw_gateway *gw, const struct gw_server_conf *sc,
+			     const json_t *pins);
 void gw_admin_tools_list(struct gw_admin_req *r);
 void gw_admin_tools_approve(struct gw_admin_req *r);
 void gw_admin_tools_reject(struct gw_admin_req *r);

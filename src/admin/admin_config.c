@@ -140,11 +140,19 @@ static void run_export(struct gw_admin_req *r, struct gw_store *st)
 
 static void done_export(struct gw_admin_req *r)
 {
+	const struct gw_config *cfg = r->gw->cfg;
+	json_t *origins;
+
 	if (r->rc || !r->result) {
 		gw_admin_fail(r, 500, "internal", NULL, "cannot read the config: %s",
 			      r->err[0] ? r->err : "out of memory");
 		return;
 	}
+	origins = json_object();
+	for (size_t i = 0; origins && i < cfg->n_servers; i++)
+		json_object_set_new(origins, cfg->servers[i].name,
+				    json_string(cfg->servers[i].api ? "api" : "config"));
+	json_object_set_new(r->result, "origins", origins ? origins : json_object());
 	gw_admin_reply(r, 200, json_incref(r->result));
 }
 

@@ -32,7 +32,9 @@ static json_int_t tools_seen(const json_t *pins, const char *server)
 	return n ? json_integer_value(n) : 0;
 }
 
-static json_t *server_json(struct gw_gateway *gw, const struct gw_server_conf *sc, const json_t *pins)
+/* Contract in admin/admin-impl.h. */
+json_t *gw_admin_server_json(struct gw_gateway *gw, const struct gw_server_conf *sc,
+			     const json_t *pins)
 {
 	struct gw_upstream *up = NULL;
 	json_t *tags = json_array(), *o;
@@ -46,6 +48,8 @@ static json_t *server_json(struct gw_gateway *gw, const struct gw_server_conf *s
 		      transport_name(sc->transport), "enabled", sc->enabled, "state",
 		      up ? gw_upstream_state_name(up) : "disabled", "tags", tags, "tools",
 		      tools_seen(pins, sc->name));
+	if (o) /* where it is kept: the config file, or the managed file */
+		json_object_set_new(o, "origin", json_string(sc->api ? "api" : "config"));
 	if (o)
 		json_object_set_new(o, "health", up ? gw_upstream_status_json(up) : json_null());
 	return o;
@@ -87,7 +91,7 @@ static void done_list(struct gw_admin_req *r)
 	}
 	a = json_array();
 	for (size_t i = 0; i < cfg->n_servers; i++)
-		json_array_append_new(a, server_json(r->gw, &cfg->servers[i], r->result));
+		json_array_append_new(a, gw_admin_server_json(r->gw, &cfg->servers[i], r->result));
 	gw_admin_reply(r, 200, json_pack("{s:o}", "servers", a));
 }
 
@@ -101,7 +105,7 @@ static void done_one(struct gw_admin_req *r)
 	}
 	for (size_t i = 0; i < cfg->n_servers; i++) {
 		if (strcmp(cfg->servers[i].name, r->args[0]) == 0) {
-			gw_admin_reply(r, 200, server_json(r->gw, &cfg->servers[i], r->result));
+			gw_admin_reply(r, 200, gw_admin_server_json(r->gw, &cfg->servers[i], r->result));
 			return;
 		}
 	}

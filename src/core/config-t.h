@@ -230,6 +230,9 @@ struct gw_server_conf {
 	double timeout;             /* seconds a request may take, default 30 */
 	double list_cache_ttl;      /* seconds its lists are kept; 0: until list_changed; <0 not given */
 	bool enabled;               /* default true */
+	bool api;                   /* registered through the admin API (the managed file) */
+	struct gw_strv guard_hosts; /* api: admin.allowed_upstream_hosts when loaded (a copy:
+	                             * every connection is checked against it) */
 	struct gw_strv tools;       /* allow-list globs of upstream tool names; n=0: all */
 	enum gw_session_mode session;
 	enum gw_tasks_mode tasks;
@@ -430,6 +433,9 @@ struct gw_config {
 	                             * "mcpgw.pid" beside the config file; NULL without one */
 	char *admin_listen;         /* admin.listen: the admin API's own "host:port"; NULL: on
 	                             * the main listener (docs/admin-api.md) */
+	struct gw_strv allowed_upstream_hosts; /* admin.allowed_upstream_hosts: loopback or
+	                             * private hosts, addresses, CIDR blocks an API-registered
+	                             * server may reach (upstream/addr_guard.h) */
 	char *store_path;           /* store.path: SQLite file; default "mcpgw.db" beside the
 	                             * config file (a relative path is taken from there) */
 	struct gw_audit_conf audit; /* audit: */

@@ -14,8 +14,11 @@
 
 #include <openssl/evp.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
 
 #include "core/buf.h"
 #include "core/config_auth.h"
@@ -428,8 +431,49 @@ void gw_config_warn_prefixes(const struct gw_config *cfg)
 
 /* ---- admin ------------------------------------------------------------- */
 
+/* An entry of admin.allowed_upstream_hosts, as upstream/addr_guard.c reads
+ * it (core cannot call it: the layers point down): an IP address, a CIDR
+ * block with a prefix length in range, or a host name. */
+static bool upstream_host_valid(const char *s, size_t len)
+{
+	const char *slash = memchr(s, '/', len);
+	unsigned char a[16];
+	char ip[64], *end;
+	unsigned long bits;
+	bool v6;
+
+	if (len == 0 || len > 253 || strlen(s) != len)
+		return false;
+	if (slash) {
+		if ((size_t)(slash - s) >= sizeof(ip) || slash[1] < '0' || slash[1] > '9')
+			return false;
+		snprintf(ip, sizeof(ip), "%.*s", (int)(slash - s), s);
+		v6 = strchr(ip, ':') != NULL;
+		bits = strtoul(slash + 1, &end, 10);
+		return !*end && inet_pton(v6 ? AF_INET6 : AF_INET, ip, a) == 1 && bits <= (v6 ? 128u : 32u);
+	}
+	if (inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1)
+		return true;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.'))
+			return false;
+	return true;
+}
+
+static int check_upstream_host(struct gw_yaml_diag *d, const struct gw_yaml_node *v, const char *s,
+			       size_t len)
+{
+	if (!upstream_host_valid(s, len))
+		return gw_yaml_fail(d, v->line, "'%s' is not a host name, an IP address or a CIDR block",
+				    gw_yaml_show(d, s, len));
+	return 0;
+}
+
 static const struct gw_cfgval_key admin_keys[] = {
 	{ "listen", GW_CFGVAL_STRING(struct gw_config, admin_listen, gw_cfgval_check_listen) },
+	{ "allowed_upstream_hosts",
+	  GW_CFGVAL_STRV(struct gw_config, allowed_upstream_hosts, check_upstream_host) },
 };
 
 /* admin: { listen } fills a field of the config itself (docs/admin-api.md). */
@@ -437,7 +481,7 @@ static int set_admin(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 		     const struct gw_cfgval_key *key, void *obj)
 {
 	(void)key;
-	return gw_cfgval_walk_map(d, v, "a mapping with listen", admin_keys, N_ELEMS(admin_keys),
+	return gw_cfgval_walk_map(d, v, "a mapping with listen, allowed_upstream_hosts", admin_keys, N_ELEMS(admin_keys),
 				  obj);
 }
 
@@ -620,6 +664,116 @@ static const struct gw_yaml_doc config_doc = {
 	.destroy = config_destroy,
 };
 
+/* ---- the managed file (servers registered through the admin API) -------- */
+
+#define MANAGED_FILE "mcpgw.managed.yaml"
+
+static const struct gw_cfgval_key managed_keys[] = {
+	{ "servers", .set = set_servers },
+};
+
+/* The managed file holds servers only, each checked as the config file's. */
+static int walk_managed(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)
+{
+	struct gw_config *cfg = obj;
+	int rc;
+
+	if (!root || (root->kind == GW_YAML_SCALAR && root->is_null))
+		return 0;
+	rc = gw_cfgval_walk_map(d, root, "a mapping with servers", managed_keys,
+				N_ELEMS(managed_keys), cfg);
+	for (size_t i = 0; rc == 0 && i < cfg->n_servers; i++)
+		cfg->servers[i].api = true;
+	if (rc == 0)
+		gw_cfgres_resolve(cfg);
+	return rc;
+}
+
+static const struct gw_yaml_doc managed_doc = {
+	.name = "<managed>",
+	.max = GW_CONFIG_MAX_FILE,
+	.create = config_create,
+	.fill = walk_managed,
+	.destroy = config_destroy,
+};
+
+/* Contract in core/config.h. */
+int gw_config_managed_path(const char *path, char *out, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	int n = slash ? snprintf(out, cap, "%.*s/%s", (int)(slash - path), path, MANAGED_FILE)
+		      : snprintf(out, cap, "%s", MANAGED_FILE);
+
+	return n < 0 || (size_t)n >= cap ? GW_ETOOBIG : 0;
+}
+
+/* Contract in core/config.h. */
+struct gw_config *gw_config_parse_managed(const char *text, size_t len, const char *name,
+					  char *err, size_t errlen)
+{
+	return gw_yaml_load_text(&managed_doc, text, len, name, err, errlen);
+}
+
+/* A registered server's connections are checked against the allow list
+ * (upstream/addr_guard.h): it gets its own copy, and the list is part of
+ * its fingerprint, so a reload that changes the list restarts it. */
+static int guard_server(struct gw_server_conf *s, const struct gw_strv *hosts)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+		  EVP_DigestUpdate(md, s->fingerprint, sizeof(s->fingerprint));
+
+	s->guard_hosts.v = calloc(hosts->n + 1, sizeof(char *));
+	ok = ok && s->guard_hosts.v;
+	for (size_t i = 0; ok && i < hosts->n; i++) {
+		s->guard_hosts.v[i] = strdup(hosts->v[i]);
+		ok = s->guard_hosts.v[i] && EVP_DigestUpdate(md, hosts->v[i], strlen(hosts->v[i]) + 1);
+		s->guard_hosts.n += s->guard_hosts.v[i] != NULL;
+	}
+	ok = ok && EVP_DigestFinal_ex(md, s->fingerprint, NULL);
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : GW_ENOMEM;
+}
+
+/* Append the managed file's servers (if there is one) to cfg: a name the
+ * config file already has stays the config file's, with a warning. The
+ * moved servers are taken out of m, which the caller frees. */
+static int merge_managed(struct gw_config *cfg, const char *path, char *err, size_t errlen)
+{
+	char mpath[4096];
+	struct gw_config *m;
+	struct gw_server_conf *arr;
+
+	if (gw_config_managed_path(path, mpath, sizeof(mpath)) || access(mpath, F_OK) != 0)
+		return 0;
+	m = gw_yaml_load_file(&managed_doc, mpath, err, errlen);
+	if (!m)
+		return GW_EINVAL;
+	arr = realloc(cfg->servers, (cfg->n_servers + m->n_servers + 1) * sizeof(*arr));
+	if (!arr) {
+		gw_config_free(m);
+		gw_file_fail(err, errlen, mpath, "out of memory");
+		return GW_ENOMEM;
+	}
+	cfg->servers = arr;
+	for (size_t i = 0; i < m->n_servers; i++) {
+		if (gw_config_server(cfg, m->servers[i].name)) {
+			GW_WARN("config", "server '%s' of %s is also in %s: the config file's is used",
+				m->servers[i].name, mpath, path);
+			continue;
+		}
+		cfg->servers[cfg->n_servers] = m->servers[i];
+		memset(&m->servers[i], 0, sizeof(m->servers[i]));
+		if (guard_server(&cfg->servers[cfg->n_servers++], &cfg->allowed_upstream_hosts)) {
+			gw_config_free(m);
+			gw_file_fail(err, errlen, mpath, "out of memory");
+			return GW_ENOMEM;
+		}
+	}
+	gw_config_free(m);
+	return 0;
+}
+
 struct gw_config *gw_config_parse(const char *text, size_t len, const char *name,
 				  char *err, size_t errlen)
 {
@@ -640,7 +794,11 @@ struct gw_config *gw_config_load(const char *path, char *err, size_t errlen)
 	    resolve_tls_beside(cfg, path) || resolve_audit_beside(cfg, path)) {
 		gw_file_fail(err, errlen, path, "out of memory");
 		gw_config_free(cfg);
-		cfg = NULL;
+		return NULL;
+	}
+	if (merge_managed(cfg, path, err, errlen)) {
+		gw_config_free(cfg);
+		return NULL;
 	}
 	return cfg;
 }
@@ -655,6 +813,7 @@ static void server_free(struct gw_server_conf *s)
 	free(s->url);
 	gw_cfgval_kv_free(s->headers, s->n_headers);
 	gw_cfgval_strv_free(&s->tags);
+	gw_cfgval_strv_free(&s->guard_hosts);
 	free(s->prefix);
 	gw_cfgval_strv_free(&s->tools);
 	gw_cfgauth_server_free(s);
@@ -686,6 +845,7 @@ void gw_config_free(struct gw_config *cfg)
 	free(cfg->store_path);
 	free(cfg->pid_file);
 	free(cfg->admin_listen);
+	gw_cfgval_strv_free(&cfg->allowed_upstream_hosts);
 	free(cfg->policy_path);
 	gw_cfgauth_free(&cfg->auth);
 	gw_cfgauth_listen_tls_free(&cfg->tls);

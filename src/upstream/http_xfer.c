@@ -268,6 +268,8 @@ CURL *gw_http_peer_easy_new(const struct gw_http_peer *p)
 	}
 	if (e)
 		gw_http_tls_apply(e, &p->tls);
+	if (e && p->target)
+		gw_addr_guard_apply(e, p->target);
 	return e;
 }
 
@@ -612,6 +614,43 @@ static int peer_auth_init(struct gw_http_peer *p, const struct gw_server_conf *c
 }
 
 /* Contract in upstream/http_xfer.h. */
+int gw_http_guard_init(struct gw_http_guard *g, const struct gw_strv *hosts, const char *url)
+{
+	g->hosts.v = calloc(hosts->n + 1, sizeof(char *));
+	if (!g->hosts.v)
+		return GW_ENOMEM;
+	for (size_t i = 0; i < hosts->n; i++) {
+		g->hosts.v[i] = strdup(hosts->v[i]);
+		if (!g->hosts.v[i])
+			return GW_ENOMEM;
+		g->hosts.n++;
+	}
+	g->guard.allowed = (const char *const *)g->hosts.v;
+	g->guard.n_allowed = g->hosts.n;
+	if (gw_addr_target_init(&g->target, &g->guard, url))
+		g->target.host[0] = '\0'; /* no name to match: addresses only */
+	return 0;
+}
+
+/* Contract in upstream/http_xfer.h. */
+void gw_http_guard_clear(struct gw_http_guard *g)
+{
+	for (size_t i = 0; i < g->hosts.n; i++)
+		free(g->hosts.v[i]);
+	free(g->hosts.v);
+	memset(g, 0, sizeof(*g));
+}
+
+/* A server registered through the admin API gets its connections checked. */
+static int peer_guard_init(struct gw_http_peer *p, const struct gw_server_conf *conf)
+{
+	if (!conf->api)
+		return 0;
+	p->target = &p->guard.target;
+	return gw_http_guard_init(&p->guard, &conf->guard_hosts, conf->url);
+}
+
+/* Contract in upstream/http_xfer.h. */
 int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw_curl *curl,
 		      const struct gw_server_conf *conf, struct gw_oauth2 *oauth2,
 		      const struct gw_http_xfer_ops *ops, void *owner)
@@ -629,7 +668,8 @@ int gw_http_peer_init(struct gw_http_peer *p, struct event_base *base, struct gw
 	 * it, for the handshake's connection and every later one alike. */
 	p->connect_ms = (long)gw_reqpolicy_timeout_ms(conf, GW_OP_CONNECT);
 	p->url = strdup(conf->url);
-	if (!p->url || gw_http_conf_headers(conf, &p->conf_hdrs) || peer_tls_init(p, &conf->tls))
+	if (!p->url || gw_http_conf_headers(conf, &p->conf_hdrs) || peer_tls_init(p, &conf->tls) ||
+	    peer_guard_init(p, conf))
 		return GW_ENOMEM;
 	return peer_auth_init(p, conf, oauth2);
 }
@@ -657,6 +697,8 @@ void gw_http_peer_clear(struct gw_http_peer *p)
 	free(p->tls.cert);
 	free(p->tls.key);
 	free(p->tls.ca);
+	gw_http_guard_clear(&p->guard);
+	p->target = NULL;
 	/* conf_hdrs may hold the credential */
 	for (struct curl_slist *c = p->conf_hdrs; c; c = c->next)
 		explicit_bzero(c->data, strlen(c->data));

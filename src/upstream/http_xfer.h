@@ -19,6 +19,7 @@
 #include "core/buf.h"
 #include "core/config-t.h"
 #include "core/str.h"
+#include "upstream/addr_guard.h"
 #include "upstream/sse_parser.h"
 
 #define GW_HTTP_MAX_HEADER_LINE (16u << 10) /* one request header we send */
@@ -87,6 +88,20 @@ struct gw_http_xfer_ops {
  * for one, at most auth_wait_ms, before connecting). Nothing of the
  * client's own request (its Authorization header above all) ever reaches
  * here. */
+/* What a guarded transfer's connections are checked against: a copy of
+ * the allow list (the config's may be freed by a reload while transfers
+ * still run), the guard over it and the URL's host. Must not move once
+ * applied to a handle. */
+struct gw_http_guard {
+	struct gw_strv hosts;
+	struct gw_addr_guard guard;
+	struct gw_addr_target target;
+};
+
+/* Fill g (zeroed) for url under hosts: 0 or GW_ENOMEM (free with clear). */
+int gw_http_guard_init(struct gw_http_guard *g, const struct gw_strv *hosts, const char *url);
+void gw_http_guard_clear(struct gw_http_guard *g);
+
 struct gw_http_peer {
 	struct event_base *evb;
 	struct gw_curl *curl;
@@ -106,6 +121,11 @@ struct gw_http_peer {
 	struct gw_http_hdrs *post_hdrs; /* the headers of a plain POST, shared (http_xfer.c) */
 	const struct gw_http_xfer_ops *ops;
 	void *owner;
+	/* A server registered through the admin API: every address libcurl is
+	 * about to connect to is checked (upstream/addr_guard.h). NULL for the
+	 * config file's servers; else &guard.target. */
+	const struct gw_addr_target *target;
+	struct gw_http_guard guard;
 };
 
 /* One HTTP exchange. RESUME and LISTEN survive reconnects: the struct stays,

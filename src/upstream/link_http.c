@@ -395,11 +395,13 @@ static const struct gw_http_xfer_ops xfer_ops = {
 struct http_delete {
 	struct curl_slist *hdrs;
 	char *name;
+	struct gw_http_guard guard; /* its own: it outlives the link */
 };
 
 static void delete_free(struct http_delete *d)
 {
 	curl_slist_free_all(d->hdrs);
+	gw_http_guard_clear(&d->guard);
 	free(d->name);
 	free(d);
 }
@@ -432,6 +434,13 @@ static CURL *delete_easy(const struct http_link *hl, struct http_delete *d)
 
 	if (!e)
 		return NULL;
+	if (hl->peer.target) {
+		if (gw_http_guard_init(&d->guard, &hl->peer.guard.hosts, hl->peer.url)) {
+			curl_easy_cleanup(e);
+			return NULL;
+		}
+		gw_addr_guard_apply(e, &d->guard.target);
+	}
 	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, d->hdrs);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);

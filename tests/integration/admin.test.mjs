@@ -13,18 +13,12 @@ import {
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { sqliteRows } from './audit_lib.mjs';
-import { Validator } from '@seriousme/openapi-schema-validator';
-import Ajv2020Mod from 'ajv/dist/2020.js';
-import addFormatsMod from 'ajv-formats';
-
-const Ajv2020 = Ajv2020Mod.default || Ajv2020Mod;
-const addFormats = addFormatsMod.default || addFormatsMod;
+import { openapiChecker, adminCall } from './admin_lib.mjs';
 
 const PIN_SERVER = join(ROOT, 'tests', 'fixtures', 'pin-server.mjs');
 
-let gw, dir, cfg, doc, ajv;
+let gw, dir, cfg, doc, conforms, isError, checked;
 const keys = {};
-const checked = new Set(); // "METHOD /template STATUS" seen answering as documented
 
 before(async () => {
   dir = tempDir();
@@ -38,65 +32,15 @@ before(async () => {
 });
 after(async () => { await gw?.stop(); });
 
-async function call(method, path, { key = keys.root, body, raw, headers = {} } = {}) {
-  const h = { ...headers };
-  if (key) h.authorization = `Bearer ${key}`;
-  if (body !== undefined || raw !== undefined) h['content-type'] = 'application/json';
-  const r = await fetch(gw.base + path, { method, headers: h, body: raw !== undefined ? raw : body !== undefined ? JSON.stringify(body) : undefined });
-  const text = await r.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* checked by the caller */ }
-  return { status: r.status, headers: r.headers, text, json };
-}
-
-// The documented path template path matches (its {name} segments any one segment).
-function templateOf(path) {
-  const bare = path.split('?')[0];
-  for (const t of Object.keys(doc.paths)) {
-    const re = new RegExp('^' + t.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+') + '$');
-    if (re.test(bare)) return t;
-  }
-  return null;
-}
-
-// The answer r to METHOD path must be one the document lists, with a body
-// its schema accepts.
-function conforms(method, path, r) {
-  const t = templateOf(path);
-  assert.ok(t, `${path} is not in the document`);
-  const o = doc.paths[t][method.toLowerCase()];
-  assert.ok(o, `${method} ${t} is not in the document`);
-  let resp = o.responses[String(r.status)];
-  assert.ok(resp, `${method} ${t} answered ${r.status}, not documented: ${r.text}`);
-  if (resp.$ref) resp = doc.components.responses[resp.$ref.split('/').pop()];
-  const schema = resp.content?.['application/json']?.schema;
-  assert.ok(schema, `${method} ${t} ${r.status} has no JSON schema`);
-  const v = ajv.compile({ $ref: 'doc' + (schema.$ref || ''), ...(schema.$ref ? {} : schema) });
-  assert.ok(v(r.json), `${method} ${t} ${r.status}: ${JSON.stringify(v.errors)}\n${r.text}`);
-  checked.add(`${method} ${t}`);
-  return r;
-}
-
-// An error answer outside the documented operations (unknown path or
-// method) must still have the one error shape.
-function isError(r) {
-  const v = ajv.getSchema('doc#/components/schemas/Error');
-  assert.ok(v(r.json), `${JSON.stringify(v.errors)}\n${r.text}`);
-  return r;
+function call(method, path, { key = keys.root, ...o } = {}) {
+  return adminCall(gw.base, method, path, { key, ...o });
 }
 
 test('GET /admin/v1/openapi.json is a valid OpenAPI 3.1 document', withGatewayLog(async () => {
   const r = await call('GET', '/admin/v1/openapi.json');
   assert.equal(r.status, 200);
-  const validator = new Validator();
-  const res = await validator.validate(r.json);
-  assert.ok(res.valid, JSON.stringify(res.errors));
-  assert.equal(validator.version, '3.1');
   doc = r.json;
-  ajv = new Ajv2020({ strict: false, allErrors: true });
-  addFormats(ajv);
-  // the document itself, so that "#/components/..." resolves as "doc#/components/..."
-  ajv.addSchema(JSON.parse(JSON.stringify(doc).replaceAll('"#/components/', '"doc#/components/')), 'doc');
+  ({ conforms, isError, checked } = await openapiChecker(doc));
   conforms('GET', '/admin/v1/openapi.json', r);
 }, () => gw));
 
@@ -456,6 +400,23 @@ test('seed 004\'s register-client answers 501 in the error shape (not implemente
   assert.equal(r.status, 501);
   assert.equal(r.json.error.code, 'not_implemented');
 });
+
+test('servers of the config file are not changed through the API; a command line is never registered', withGatewayLog(async () => {
+  const cmd = conforms('POST', '/admin/v1/servers', await call('POST', '/admin/v1/servers', { body: { name: 'sh', command: 'sh', args: ['-c', 'id'] } }));
+  assert.equal(cmd.status, 400);
+  assert.equal(cmd.json.error.field, 'command');
+  assert.match(cmd.json.error.message, /only remote servers/);
+  for (const [m, p, body] of [['POST', '/admin/v1/servers/every', { tags: ['x'] }], ['DELETE', '/admin/v1/servers/every'],
+    ['POST', '/admin/v1/servers/every/enable'], ['POST', '/admin/v1/servers/every/disable']]) {
+    const r = conforms(m, p, await call(m, p, { body }));
+    assert.equal(r.status, 409, `${m} ${p}: ${r.text}`);
+    assert.match(r.json.error.message, /lives in the config file/);
+  }
+  const ex = conforms('GET', '/admin/v1/config', await call('GET', '/admin/v1/config'));
+  assert.equal(ex.json.origins.every, 'config');
+  const one = conforms('GET', '/admin/v1/servers/every', await call('GET', '/admin/v1/servers/every'));
+  assert.equal(one.json.origin, 'config');
+}, () => gw));
 
 test('every documented endpoint was called and answered as documented', () => {
   const ops = [];

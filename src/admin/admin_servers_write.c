@@ -1,0 +1,421 @@
+/* Servers registered, changed and removed through /admin/v1/servers
+ * (docs/admin-api.md, "Registering servers"). They live in the managed
+ * file beside the config (mcpgw.managed.yaml: JSON, which is YAML, so the
+ * config loader reads it as it reads the config file's servers: same keys,
+ * same checks, same words). A change is written on the admin worker (a
+ * temporary file, then rename: a crash leaves the old file or the new
+ * one), checked there by the loader itself, and applied with the reload
+ * machinery, so sessions on other servers are not dropped. Only remote
+ * servers can be registered: a command line from an API caller would run
+ * on the gateway's host. Their URL must pass upstream/addr_guard.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "admin/admin-impl.h"
+#include "core/config.h"
+#include "core/config_value.h"
+#include "core/err.h"
+#include "mcp/session.h"
+#include "upstream/addr_guard.h"
+
+enum op { OP_ADD, OP_CHANGE, OP_REMOVE, OP_ENABLE, OP_DISABLE };
+
+/* What the worker needs, copied: a reload may free the config meanwhile. */
+struct job {
+	enum op op;
+	char mpath[4096];
+	char name[GW_CFGVAL_MAX_NAME + 1];
+	json_t *entry; /* OP_ADD, OP_CHANGE: the server's keys as given */
+};
+
+static void job_free(void *p)
+{
+	struct job *j = p;
+
+	if (j)
+		json_decref(j->entry);
+	free(j);
+}
+
+/* ---- on the loop: the body ------------------------------------------------ */
+
+/* Keys a server registered through the API may have: a remote server and
+ * what seed 001's register-mcp takes. command, args, env and cwd are
+ * refused on their own (the rule, not "unknown key"). */
+static const char *const add_keys[] = { "name", "url", "type", "transport", "timeout", "tags",
+					"auth", "enabled", "prefix", NULL };
+static const char *const change_keys[] = { "url", "type", "transport", "timeout", "tags",
+					   "auth", "enabled", "prefix", NULL };
+
+/* A "${VAR}" in a value would be expanded by the loader from the gateway's
+ * environment: an API caller could read it out through a URL. */
+static bool has_interpolation(const json_t *v)
+{
+	const char *k;
+	json_t *m;
+	size_t i;
+
+	if (json_is_string(v))
+		return strstr(json_string_value(v), "${") != NULL;
+	json_object_foreach((json_t *)v, k, m)
+		if (has_interpolation(m))
+			return true;
+	json_array_foreach(v, i, m)
+		if (has_interpolation(m))
+			return true;
+	return false;
+}
+
+/* The body as a managed-file entry (type becomes transport), or NULL when
+ * it was refused (answered). */
+static json_t *body_entry(struct gw_admin_req *r, const char *const *allowed)
+{
+	static const char *const local[] = { "command", "args", "env", "cwd" };
+	const char *type = NULL, *url = NULL, *why;
+	struct gw_addr_guard g;
+	json_t *e;
+
+	if (!json_is_object(r->body)) {
+		gw_admin_fail(r, 400, "bad_request", NULL, "the body must be a JSON object");
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+		if (json_object_get(r->body, local[i])) {
+			gw_admin_fail(r, 400, "bad_request", local[i],
+				      "key '%s': only remote servers (url) can be registered through "
+				      "the admin API: a command line from an API caller would run on "
+				      "the gateway's host (put stdio servers in the config file)",
+				      local[i]);
+			return NULL;
+		}
+	}
+	if (!gw_admin_body_keys(r, allowed) || !gw_admin_body_str(r, "type", false, &type) ||
+	    !gw_admin_body_str(r, "url", allowed == add_keys, &url))
+		return NULL;
+	if (type && strcmp(type, "http") != 0 && strcmp(type, "streamable-http") != 0 &&
+	    strcmp(type, "sse") != 0) {
+		gw_admin_fail(r, 400, "bad_request", "type",
+			      "key 'type': expected one of: http, streamable-http, sse (stdio servers "
+			      "belong in the config file)");
+		return NULL;
+	}
+	if (type && json_object_get(r->body, "transport")) {
+		gw_admin_fail(r, 400, "bad_request", "type", "key 'type': give type or transport, not both");
+		return NULL;
+	}
+	if (has_interpolation(r->body)) {
+		gw_admin_fail(r, 400, "bad_request", NULL,
+			      "${VAR} is not expanded in servers registered through the admin API");
+		return NULL;
+	}
+	g.allowed = (const char *const *)r->gw->cfg->allowed_upstream_hosts.v;
+	g.n_allowed = r->gw->cfg->allowed_upstream_hosts.n;
+	if (url && (why = gw_addr_guard_check_url(&g, url))) {
+		gw_admin_fail(r, 400, "bad_request", "url", "key 'url': %s", why);
+		return NULL;
+	}
+	e = json_deep_copy(r->body);
+	if (e) {
+		json_object_del(e, "name");
+		if (type) {
+			json_object_set_new(e, "transport", json_string(type));
+			json_object_del(e, "type");
+		}
+	}
+	return e;
+}
+
+/* A job for r on server name, or NULL (answered). */
+static struct job *job_new(struct gw_admin_req *r, enum op op, const char *name)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j || !r->gw->cfg->path ||
+	    gw_config_managed_path(r->gw->cfg->path, j->mpath, sizeof(j->mpath))) {
+		free(j);
+		gw_admin_fail(r, j ? 409 : 500, j ? "conflict" : "internal", NULL, "%s",
+			      j ? "the gateway runs without a config file (serve -- CMD): nowhere to "
+				  "keep registered servers" : "out of memory");
+		return NULL;
+	}
+	j->op = op;
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	r->ctx = j;
+	r->ctx_free = job_free;
+	snprintf(r->target, sizeof(r->target), "server %s", name);
+	return j;
+}
+
+/* The server a change names must be one registered through the API. */
+static bool api_server(struct gw_admin_req *r)
+{
+	const struct gw_server_conf *sc = gw_config_server(r->gw->cfg, r->args[0]);
+
+	if (!sc) {
+		gw_admin_fail(r, 404, "not_found", "name", "no server named '%s'", r->args[0]);
+		return false;
+	}
+	if (!sc->api) {
+		gw_admin_fail(r, 409, "conflict", "name",
+			      "server '%s' lives in the config file (%s): change it there", sc->name,
+			      r->gw->cfg->path ? r->gw->cfg->path : "");
+		return false;
+	}
+	return true;
+}
+
+/* ---- on the worker: the managed file --------------------------------------- */
+
+/* Write text to path through a temporary file and rename, mode 0600. */
+static int write_atomic(const char *path, const char *text, char *err, size_t errlen)
+{
+	char tmp[4200];
+	size_t len = strlen(text), off = 0;
+	int fd, rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%.4096s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%.300s: %s", tmp, strerror(errno));
+		return GW_EIO;
+	}
+	while (off < len && rc == 0) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno != EINTR)
+			rc = GW_EIO;
+		off += n > 0 ? (size_t)n : 0;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = GW_EIO;
+	if (close(fd) != 0)
+		rc = GW_EIO;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = GW_EIO;
+	if (rc) {
+		snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	return rc;
+}
+
+/* The managed file's servers object (a new one when there is no file). */
+static json_t *load_managed(const char *path, int *rc, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root, *servers;
+
+	if (access(path, F_OK) != 0)
+		return json_pack("{s:{}}", "servers");
+	root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	servers = json_object_get(root, "servers");
+	if (!json_is_object(servers)) {
+		snprintf(err, errlen, "%.300s: not a managed file the gateway wrote: %s", path,
+			 root ? "no servers mapping" : je.text);
+		*rc = GW_EINVAL;
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* Apply j to the servers object: 0, GW_ESTATE (name taken), GW_ENOENT. */
+static int apply(struct job *j, json_t *servers)
+{
+	json_t *cur = json_object_get(servers, j->name);
+
+	if (j->op == OP_ADD) {
+		if (cur)
+			return GW_ESTATE;
+		return json_object_set(servers, j->name, j->entry) ? GW_ENOMEM : 0;
+	}
+	if (!json_is_object(cur))
+		return GW_ENOENT;
+	if (j->op == OP_REMOVE)
+		return json_object_del(servers, j->name) ? GW_ENOENT : 0;
+	if (j->op == OP_CHANGE) {
+		if (json_object_get(j->entry, "transport"))
+			json_object_del(cur, "type");
+		return json_object_update(cur, j->entry) ? GW_ENOMEM : 0;
+	}
+	return json_object_set_new(cur, "enabled", json_boolean(j->op == OP_ENABLE)) ? GW_ENOMEM : 0;
+}
+
+/* The field a loader message names ("... key 'servers.NAME.auth.type': ..."). */
+static void field_of(const char *msg, const char *name, char *out, size_t cap)
+{
+	char pre[64];
+	const char *p, *q;
+
+	snprintf(pre, sizeof(pre), "key 'servers.%s.", name);
+	p = strstr(msg, pre);
+	q = p ? strchr(p + strlen(pre), '\'') : NULL;
+	if (p && q)
+		snprintf(out, cap, "%.*s", (int)(q - p - strlen(pre)), p + strlen(pre));
+	else
+		snprintf(out, cap, "%s", "");
+}
+
+static void run_write(struct gw_admin_req *r, struct gw_store *st)
+{
+	struct job *j = r->ctx;
+	json_t *root = load_managed(j->mpath, &r->rc, r->err, sizeof(r->err));
+	struct gw_config *check;
+	char *text = NULL;
+
+	(void)st;
+	if (!root)
+		return;
+	r->rc = apply(j, json_object_get(root, "servers"));
+	if (r->rc == 0)
+		text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (r->rc == 0 && !text)
+		r->rc = GW_ENOMEM;
+	/* the loader's own check, before the file is replaced */
+	check = text ? gw_config_parse_managed(text, strlen(text), j->mpath, r->err, sizeof(r->err))
+		     : NULL;
+	if (text && !check)
+		r->rc = GW_EINVAL;
+	gw_config_free(check);
+	if (r->rc == 0)
+		r->rc = write_atomic(j->mpath, text, r->err, sizeof(r->err));
+	free(text);
+	json_decref(root);
+}
+
+/* ---- back on the loop: apply with a reload --------------------------------- */
+
+static void on_applied(void *arg, const char *err)
+{
+	struct gw_admin_req *r = arg;
+	struct job *j = r->ctx;
+	const struct gw_server_conf *sc;
+
+	gw_admin_reload_done(r);
+	if (err) {
+		gw_admin_fail(r, 500, "internal", NULL,
+			      "%s was written but the gateway could not apply it: %s", j->mpath, err);
+		return;
+	}
+	if (j->op == OP_REMOVE) {
+		gw_admin_reply(r, 200, json_pack("{s:s}", "removed", j->name));
+		return;
+	}
+	sc = gw_config_server(r->gw->cfg, j->name);
+	if (!sc) {
+		gw_admin_fail(r, 500, "internal", NULL, "server '%s' is not in the config reloaded",
+			      j->name);
+		return;
+	}
+	gw_admin_reply(r, j->op == OP_ADD ? 201 : 200, gw_admin_server_json(r->gw, sc, NULL));
+}
+
+static void done_write(struct gw_admin_req *r)
+{
+	struct job *j = r->ctx;
+	char field[GW_ADMIN_MAX_SEG];
+
+	if (r->rc == GW_EINVAL) {
+		field_of(r->err, j->name, field, sizeof(field));
+		gw_admin_fail(r, 400, "bad_request", field[0] ? field : NULL, "%s", r->err);
+	} else if (r->rc == GW_ESTATE) {
+		gw_admin_fail(r, 400, "bad_request", "name", "key 'name': a server named '%s' is "
+			      "already registered", j->name);
+	} else if (r->rc == GW_ENOENT) {
+		gw_admin_fail(r, 404, "not_found", "name", "no server named '%s' in %s", j->name,
+			      j->mpath);
+	} else if (r->rc) {
+		gw_admin_fail_rc(r, r->rc, "cannot write the managed file");
+	} else {
+		gw_admin_reload(r, on_applied);
+	}
+}
+
+static void start(struct gw_admin_req *r, struct job *j)
+{
+	(void)j;
+	r->no_store = true;
+	gw_admin_run(r, run_write, done_write);
+}
+
+/* ---- the endpoints ---------------------------------------------------------- */
+
+void gw_admin_servers_add(struct gw_admin_req *r)
+{
+	const char *name = NULL;
+	const struct gw_server_conf *sc;
+	json_t *e;
+	struct job *j;
+
+	if (json_is_object(r->body) && !gw_admin_body_str(r, "name", true, &name))
+		return;
+	if (name && !gw_cfgval_name_is_valid(name, strlen(name), 1, false)) {
+		gw_admin_fail(r, 400, "bad_request", "name", "key 'name': a server name is 1 to %d "
+			      "letters, digits, '_' or '-'", GW_CFGVAL_MAX_NAME);
+		return;
+	}
+	if (name && (sc = gw_config_server(r->gw->cfg, name))) {
+		gw_admin_fail(r, 400, "bad_request", "name", "key 'name': a server named '%s' already "
+			      "exists (%s)", name, sc->api ? "registered through the admin API"
+							   : "in the config file");
+		return;
+	}
+	e = body_entry(r, add_keys);
+	if (!e)
+		return;
+	j = job_new(r, OP_ADD, name);
+	if (!j) {
+		json_decref(e);
+		return;
+	}
+	j->entry = e;
+	start(r, j);
+}
+
+void gw_admin_servers_change(struct gw_admin_req *r)
+{
+	json_t *e;
+	struct job *j;
+
+	if (!api_server(r) || !(e = body_entry(r, change_keys)))
+		return;
+	j = job_new(r, OP_CHANGE, r->args[0]);
+	if (!j) {
+		json_decref(e);
+		return;
+	}
+	j->entry = e;
+	start(r, j);
+}
+
+static void simple(struct gw_admin_req *r, enum op op)
+{
+	struct job *j;
+
+	if (r->body && !(json_is_object(r->body) && json_object_size(r->body) == 0)) {
+		gw_admin_fail(r, 400, "bad_request", NULL, "this call takes no body (or {})");
+		return;
+	}
+	if (api_server(r) && (j = job_new(r, op, r->args[0])))
+		start(r, j);
+}
+
+void gw_admin_servers_remove(struct gw_admin_req *r)
+{
+	simple(r, OP_REMOVE);
+}
+
+void gw_admin_servers_enable(struct gw_admin_req *r)
+{
+	simple(r, OP_ENABLE);
+}
+
+void gw_admin_servers_disable(struct gw_admin_req *r)
+{
+	simple(r, OP_DISABLE);
+}
