@@ -271,6 +271,23 @@ static bool format_ok(const char *format, const char *const *choices)
 	return false;
 }
 
+/* What every command does first: its usage for --help (exit 0), its
+ * options into o with the format defaulted and checked (exit 2 when
+ * wrong). -1: go on. */
+static int begin(const char *cmd, const char *usage, int argc, char **argv, int npos,
+		 const char *const *formats, struct client_opts *o)
+{
+	if (gw_cli_wants_help(argc, argv)) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (parse(cmd, usage, argc, argv, npos, o))
+		return 2;
+	if (!o->format)
+		o->format = formats[0];
+	return format_ok(o->format, formats) ? -1 : 2;
+}
+
 /* The path with ?mcp_server=SERVER, escaped. */
 static bool invoke_path(const char *server, char *out, size_t cap)
 {
@@ -290,15 +307,11 @@ int gw_cli_call(int argc, char **argv)
 	long status;
 	int rc = 1;
 
-	if (gw_cli_wants_help(argc, argv)) {
-		fputs(call_usage, stdout);
-		return 0;
-	}
-	if (parse("call", call_usage, argc, argv, 2, &o))
-		return 2;
-	if (!o.format)
-		o.format = "text";
-	if (!format_ok(o.format, formats) || !invoke_path(o.pos[0], path, sizeof(path)))
+	rc = begin("call", call_usage, argc, argv, 2, formats, &o);
+	if (rc >= 0)
+		return rc;
+	rc = 1;
+	if (!invoke_path(o.pos[0], path, sizeof(path)))
 		return 2;
 	body = json_pack("{s:s,s:o*}", "tool_name", o.pos[1], "parameters", params_of(&o));
 	if (!body || !json_object_get(body, "parameters") || !set_timeout(&o, body)) {
@@ -383,16 +396,10 @@ int gw_cli_broadcast(int argc, char **argv)
 	long status;
 	int rc = 1;
 
-	if (gw_cli_wants_help(argc, argv)) {
-		fputs(broadcast_usage, stdout);
-		return 0;
-	}
-	if (parse("broadcast", broadcast_usage, argc, argv, 1, &o))
-		return 2;
-	if (!o.format)
-		o.format = "table";
-	if (!format_ok(o.format, formats))
-		return 2;
+	rc = begin("broadcast", broadcast_usage, argc, argv, 1, formats, &o);
+	if (rc >= 0)
+		return rc;
+	rc = 1;
 	body = json_pack("{s:s,s:o*}", "tool_name", o.pos[0], "parameters", params_of(&o));
 	if (!body || !json_object_get(body, "parameters") || !set_timeout(&o, body)) {
 		json_decref(body);
@@ -421,6 +428,7 @@ int gw_cli_servers(int argc, char **argv)
 	json_t *answer = NULL, *s;
 	size_t i;
 	long status;
+	int rc;
 
 	if (gw_cli_wants_help(argc, argv) || argc == 0) {
 		fputs(servers_usage, argc == 0 ? stderr : stdout);
@@ -430,12 +438,9 @@ int gw_cli_servers(int argc, char **argv)
 		fprintf(stderr, "mcpgw servers: unknown subcommand '%s'\n%s", argv[0], servers_usage);
 		return 2;
 	}
-	if (parse("servers list", servers_usage, argc - 1, argv + 1, 0, &o))
-		return 2;
-	if (!o.format)
-		o.format = "table";
-	if (!format_ok(o.format, formats))
-		return 2;
+	rc = begin("servers list", servers_usage, argc - 1, argv + 1, 0, formats, &o);
+	if (rc >= 0)
+		return rc;
 	status = request(&o, "/mcp/servers", NULL, &answer);
 	if (check_answer(status, answer)) {
 		json_decref(answer);
