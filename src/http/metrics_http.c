@@ -262,7 +262,8 @@ static void reply_scrape(struct gw_gateway *gw, struct gw_hreq *req)
 
 /* metrics.access: admin: the caller proved who it is (or no
  * authentication is in force: development mode allows everything, as for
- * calls); it needs the admin action. */
+ * calls); it needs the admin action on "mcp:admin:metrics", as the admin
+ * API's resources are named (admin/admin.c), so one policy grants both. */
 static void on_authed(struct gw_gateway *gw, struct gw_hreq *req, const struct gw_principal *who,
 		      bool ok, void *arg)
 {
@@ -275,7 +276,8 @@ static void on_authed(struct gw_gateway *gw, struct gw_hreq *req, const struct g
 	if (!req)
 		return;
 	if (gw_authn_required(gw->authn) &&
-	    gw_policy_decide(gw->policy, who, GW_ACTION_ADMIN, NULL, NULL, NULL) != GW_DECISION_ALLOW) {
+	    gw_policy_decide(gw->policy, who, GW_ACTION_ADMIN, "admin", "metrics", NULL) !=
+		    GW_DECISION_ALLOW) {
 		gw_http_reply_error(req, 403, NULL, GW_RPC_SERVER_ERROR,
 				    "Forbidden: the metrics need the admin action");
 		gw_http_record_refusal(gw, req, who, NULL, GW_STAGE_AUTHORIZE, GW_OUTCOME_DENIED,

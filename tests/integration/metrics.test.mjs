@@ -25,6 +25,10 @@ roles:
     permissions:
       - resource: "mcp:nt:*"
         actions: ["*"]
+  apiadmin:
+    permissions:
+      - resource: "mcp:admin:*"
+        actions: [admin]
 ${allowAllRole('admin')}rules:
   - name: no-secret
     condition: { mcp_server: "nt", tool_name_pattern: "secret", action: invoke_tool }
@@ -254,6 +258,7 @@ test('metrics.access: admin needs a key with the admin action; path moves it; en
   const cfg = writeGatewayFiles(d, p, body, POLICY);
   const user = apikeyCreate(cfg, 'user', 'user');
   const admin = apikeyCreate(cfg, 'admin', 'admin');
+  const apiadmin = apikeyCreate(cfg, 'apiadmin', 'apiadmin');
   const g = await startGateway(body, { dir: d, port: p });
   try {
     const get = (path, key) => fetch(`${g.base}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
@@ -263,6 +268,8 @@ test('metrics.access: admin needs a key with the admin action; path moves it; en
     assert.match((await denied.json()).error.message, /admin action/);
     const ok = await get('/internal/metrics', admin);
     assert.equal(ok.status, 200);
+    // the admin action as the admin API names it (mcp:admin:<resource>) is enough
+    assert.equal((await get('/internal/metrics', apiadmin)).status, 200);
     const text = await ok.text();
     promtoolCheck(text);
     // the two refusals reached the record stages
