@@ -100,7 +100,8 @@ void gw_admin_worker_stop(struct gw_admin_worker *w, void (*discard)(struct gw_a
 
 struct gw_admin_route {
 	unsigned methods;               /* GW_HM_* it serves */
-	const char *pattern;            /* after /admin/v1/, "*" a {name} segment */
+	const char *pattern;            /* after /admin/v1/, "*" a {name} segment; or a
+					 * whole path from "/" (seed 000's /api/...) */
 	gw_admin_fn get, post, del;
 };
 
@@ -138,6 +139,34 @@ void gw_admin_tools_reject(struct gw_admin_req *r);
 void gw_admin_caches_list(struct gw_admin_req *r);
 void gw_admin_caches_clear(struct gw_admin_req *r);
 
+
+/* api_access.c: seed 000's access requests (docs/compliance.md) */
+void gw_admin_access_check(struct gw_admin_req *r);
+void gw_admin_access_request(struct gw_admin_req *r);
+void gw_admin_access_list(struct gw_admin_req *r);
+void gw_admin_access_approve(struct gw_admin_req *r);
+void gw_admin_access_deny(struct gw_admin_req *r);
+/* The poll that keeps the grants in force (policy.h gw_policy_set_grants)
+ * and records each request's steps: started with the admin API, run now
+ * (after a change) by poke; stop frees the grants. */
+struct gw_admin_access;
+struct gw_admin_access *gw_admin_access_start(struct gw_admin *a, struct gw_gateway *gw);
+void gw_admin_access_poke(struct gw_admin_access *ac);
+void gw_admin_access_stop(struct gw_admin_access *ac);
+struct gw_admin_access *gw_admin_access_of(struct gw_admin *a);
+/* api_audit.c: seed 000's audit trail, summary, security health and metrics */
+void gw_admin_api_audit_trail(struct gw_admin_req *r);
+void gw_admin_api_audit_summary(struct gw_admin_req *r);
+void gw_admin_api_health_security(struct gw_admin_req *r);
+void gw_admin_api_metrics_security(struct gw_admin_req *r);
+struct gw_config;
+/* admin_audit.c: the sink GET /admin/v1/audit reads (the config's first
+ * file, sqlite or postgres one) into *kind and path; false: none. */
+bool gw_admin_audit_source(const struct gw_config *cfg, int *kind, char *path, size_t cap);
+/* admin_audit.c: answer r with the newest limit records of user ("": any),
+ * oldest first, as GET /admin/v1/audit does ({records, matched,
+ * next_before}). */
+void gw_admin_audit_of_user(struct gw_admin_req *r, const char *user, size_t limit);
 
 /* Ask the gateway to read its config again: r is answered when the read
  * ended (admin_config.c's done), or discarded if the admin API stops

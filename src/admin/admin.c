@@ -28,6 +28,7 @@ struct gw_admin {
 	struct gw_admin_hooks hooks;
 	struct gw_admin_req *reloading;  /* waiting for a reload's outcome */
 	struct gw_admin_worker *worker;
+	struct gw_admin_access *access;  /* api_access.c's poll */
 	char store_path[4096];
 };
 
@@ -54,8 +55,25 @@ static const struct gw_admin_route routes[] = {
 	{ GW_HM_POST, "tools/*/*/reject", NULL, gw_admin_tools_reject, NULL },
 	{ GW_HM_GET | GW_HM_DELETE, "caches", gw_admin_caches_list, NULL, gw_admin_caches_clear },
 	{ GW_HM_DELETE, "caches/*", NULL, NULL, gw_admin_caches_clear },
+	/* seed 000's paths (docs/admin-api.md, "Seed 000's /api"): whole paths */
+	{ GW_HM_POST, "/api/security/access/check", NULL, gw_admin_access_check, NULL },
+	{ GW_HM_POST, "/api/security/access/request", NULL, gw_admin_access_request, NULL },
+	{ GW_HM_GET, "/api/security/access/requests", gw_admin_access_list, NULL, NULL },
+	{ GW_HM_POST, "/api/security/access/requests/*/approve", NULL, gw_admin_access_approve,
+	  NULL },
+	{ GW_HM_POST, "/api/security/access/requests/*/deny", NULL, gw_admin_access_deny,
+	  NULL },
+	{ GW_HM_GET, "/api/audit/trail", gw_admin_api_audit_trail, NULL, NULL },
+	{ GW_HM_GET, "/api/audit/summary", gw_admin_api_audit_summary, NULL, NULL },
+	{ GW_HM_GET, "/api/health/security", gw_admin_api_health_security, NULL, NULL },
+	{ GW_HM_GET, "/api/metrics/security", gw_admin_api_metrics_security, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };
+
+struct gw_admin_access *gw_admin_access_of(struct gw_admin *a)
+{
+	return a->access;
+}
 
 const char *gw_admin_store_path(const struct gw_admin *a)
 {
@@ -304,7 +322,8 @@ static void allow_header(unsigned methods, char *out, size_t cap)
 
 static void dispatch(struct gw_admin_req *r)
 {
-	const char *tail = r->path + strlen(GW_ADMIN_PREFIX);
+	const char *tail = strncmp(r->path, GW_ADMIN_PREFIX, strlen(GW_ADMIN_PREFIX)) == 0
+				   ? r->path + strlen(GW_ADMIN_PREFIX) : "";
 
 	if (strcmp(r->path, "/admin/register-client") == 0) {
 		if (r->method == GW_HM_POST) {
@@ -320,7 +339,7 @@ static void dispatch(struct gw_admin_req *r)
 	for (const struct gw_admin_route *rt = routes; rt->pattern; rt++) {
 		gw_admin_fn fn;
 
-		if (!matches(r, rt->pattern, tail))
+		if (!matches(r, rt->pattern, rt->pattern[0] == '/' ? r->path : tail))
 			continue;
 		fn = r->method == GW_HM_GET ? rt->get
 		   : r->method == GW_HM_POST ? rt->post
@@ -405,6 +424,23 @@ static void on_authed(struct gw_gateway *gw, struct gw_hreq *req, const struct g
 		dispatch(r);
 }
 
+/* The resource of a seed 000 path /api/<segment>/...: its first segment
+ * ("audit", "health", "metrics", ...), but for access requests, whose
+ * filing (check, request: "access-request") and deciding ("access") a
+ * policy grants apart. */
+static void api_resource(const char *path, char *out, size_t cap)
+{
+	const char *seg = path + 5, *slash = strchr(seg, '/');
+
+	if (strcmp(path, "/api/security/access/check") == 0 ||
+	    strcmp(path, "/api/security/access/request") == 0)
+		snprintf(out, cap, "access-request");
+	else if (strncmp(path, "/api/security/access/", 21) == 0)
+		snprintf(out, cap, "access");
+	else
+		snprintf(out, cap, "%.*s", (int)(slash ? (size_t)(slash - seg) : strlen(seg)), seg);
+}
+
 static void on_request(void *arg, struct gw_hreq *req, const char *path)
 {
 	struct gw_admin *a = arg;
@@ -435,11 +471,13 @@ static void on_request(void *arg, struct gw_hreq *req, const char *path)
 	snprintf(r->resource, sizeof(r->resource), "%.*s", (int)n, tail);
 	if (strcmp(path, "/admin/register-client") == 0)
 		snprintf(r->resource, sizeof(r->resource), "keys");
+	if (strncmp(path, "/api/", 5) == 0)
+		api_resource(path, r->resource, sizeof(r->resource));
 	/* the same credentials as the gateway-wide MCP endpoint */
 	gw_http_authn(a->gw, req, "/mcp", on_authed, r);
 }
 
-/* /admin/register-client (seed 004) sits outside /admin/v1/. */
+/* /admin/register-client (seed 004) and seed 000's /api/ sit outside /admin/v1/. */
 static void on_register(void *arg, struct gw_hreq *req, const char *path)
 {
 	on_request(arg, req, path);
@@ -488,6 +526,8 @@ struct gw_admin *gw_admin_start(struct gw_gateway *gw, const struct gw_admin_hoo
 	a->worker = gw_admin_worker_start(a, gw->base, err, sizeof(err));
 	if (!a->worker || gw_http_add_route(gw, GW_ADMIN_PREFIX, true, on_request, a) ||
 	    gw_http_add_route(gw, "/admin/register-client", true, on_register, a) ||
+	    gw_http_add_route(gw, "/api/", true, on_register, a) ||
+	    !(a->access = gw_admin_access_start(a, gw)) ||
 	    gw_admin_console_start(gw)) {
 		GW_ERROR("admin", "cannot start the admin API: %s", err[0] ? err : "no listener");
 		gw_admin_free(a);
@@ -506,6 +546,7 @@ void gw_admin_free(struct gw_admin *a)
 {
 	if (!a)
 		return;
+	gw_admin_access_stop(a->access); /* its timer first: nothing more queued */
 	if (a->worker)
 		gw_admin_worker_stop(a->worker, discard);
 	while (a->reloading) {

@@ -87,6 +87,19 @@ enum gw_decision gw_policy_decide(const struct gw_policy *p, const struct gw_pri
 				  enum gw_action action, const char *server, const char *tool_or_uri,
 				  struct gw_policy_why *why);
 
+/* Honour grants[0 .. n-1] in step 3 of every decision from now on, after
+ * the caller's roles: a grant whose subject is the caller's subject or
+ * email, whose actions hold the action and whose resource glob matches
+ * allows, while time(NULL) < its expires_at (an expired grant stops by
+ * itself, with no call here). Rules and client allow-lists still come
+ * first. The array and its strings are borrowed until the next call (NULL,
+ * 0: none); why->name then points into them. Loop only. */
+void gw_policy_set_grants(const struct gw_policy_grant *grants, size_t n);
+
+/* Does p name who (a subject or an email) in user_roles or clients? How
+ * the admin API tells a known user from a typo. NULL p: no. */
+bool gw_policy_names(const struct gw_policy *p, const char *who);
+
 /* The per-client limits for who's subject, or NULL if there are none. */
 const struct gw_policy_client *gw_policy_client(const struct gw_policy *p,
 						const struct gw_principal *who);

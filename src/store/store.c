@@ -113,6 +113,27 @@ static const char *const migrations[GW_STORE_SCHEMA_VERSION] = {
 	"  first_seen, approved_at, approved_by FROM tool_pins;"
 	"DROP TABLE tool_pins;"
 	"ALTER TABLE tool_pins_v5 RENAME TO tool_pins;",
+	/* 6: access requests (issue 13, docs/compliance.md "Access requests";
+	 * compliance/access.c): a request for a time-bound grant, its decision,
+	 * and which of its states the gateway has recorded in the audit trail */
+	"CREATE TABLE access_requests ("
+	"  id              INTEGER PRIMARY KEY,"
+	"  user_id         TEXT NOT NULL,"
+	"  operation       TEXT NOT NULL,"
+	"  resource        TEXT NOT NULL,"
+	"  classification  TEXT NOT NULL,"
+	"  reason          TEXT NOT NULL,"
+	"  status          TEXT NOT NULL"
+	"                  CHECK (status IN ('pending', 'approved', 'denied', 'expired')),"
+	"  requested_by    TEXT NOT NULL,"
+	"  requested_at    INTEGER NOT NULL,"
+	"  decided_by      TEXT,"
+	"  decided_at      INTEGER,"
+	"  decision_reason TEXT,"
+	"  expires_at      INTEGER,"
+	"  recorded        TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX access_requests_status ON access_requests (status);",
 };
 
 #define KEY_COLUMNS                                                                   \
