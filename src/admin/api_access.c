@@ -601,7 +601,7 @@ static void grants_take(struct gw_admin_access *ac, struct poll_result *p)
 		snprintf(names[i], sizeof(names[i]), "access-request:%lld", (long long)row->id);
 		g[i].name = names[i];
 	}
-	gw_policy_set_grants(g, p->n_live);
+	gw_policy_set_grants(ac->gw->policy, g, p->n_live);
 	free(ac->grants);
 	free(ac->names);
 	ac->names = names;
@@ -698,7 +698,7 @@ void gw_admin_access_stop(struct gw_admin_access *ac)
 		return;
 	if (ac->timer)
 		event_free(ac->timer);
-	gw_policy_set_grants(NULL, 0);
+	gw_policy_set_grants(ac->gw->policy, NULL, 0);
 	free(ac->grants);
 	free(ac->names);
 	gw_access_rows_free(ac->rows, ac->n_rows);

@@ -318,23 +318,27 @@ static bool permission_allows(const struct gw_policy *p, const struct request *r
 	return user_grants(p, rq->by_subject, rq, why) || user_grants(p, rq->by_email, rq, why);
 }
 
-/* Approved access requests in force (set on the loop by the admin API's
- * poll): process-wide, so a policy reload keeps them. */
-static const struct gw_policy_grant *grants;
-static size_t n_grants;
-
-void gw_policy_set_grants(const struct gw_policy_grant *g, size_t n)
+void gw_policy_set_grants(struct gw_policy *p, const struct gw_policy_grant *g, size_t n)
 {
-	grants = n ? g : NULL;
-	n_grants = grants ? n : 0;
+	if (!p)
+		return;
+	p->grants = n ? g : NULL;
+	p->n_grants = p->grants ? n : 0;
 }
 
-static bool grant_allows(const struct request *rq, struct gw_policy_why *why)
+void gw_policy_keep_grants(struct gw_policy *to, const struct gw_policy *from)
 {
-	int64_t now = n_grants ? (int64_t)time(NULL) : 0;
+	if (to && from)
+		gw_policy_set_grants(to, from->grants, from->n_grants);
+}
 
-	for (size_t i = 0; i < n_grants; i++) {
-		const struct gw_policy_grant *g = &grants[i];
+static bool grant_allows(const struct gw_policy *p, const struct request *rq,
+			 struct gw_policy_why *why)
+{
+	int64_t now = p->n_grants ? (int64_t)time(NULL) : 0;
+
+	for (size_t i = 0; i < p->n_grants; i++) {
+		const struct gw_policy_grant *g = &p->grants[i];
 		bool mine = (rq->subject && strcmp(g->subject, rq->subject) == 0) ||
 			    (rq->email && strcmp(g->subject, rq->email) == 0);
 
@@ -367,7 +371,7 @@ enum gw_decision gw_policy_decide(const struct gw_policy *p, const struct gw_pri
 		return GW_DECISION_DENY; /* GW_WHY_DEFAULT, deny */
 	request_init(&rq, p, who, action, server, tool_or_uri);
 	if (client_refuses(p, &rq, why) || rule_decides(p, &rq, why) ||
-	    permission_allows(p, &rq, why) || grant_allows(&rq, why))
+	    permission_allows(p, &rq, why) || grant_allows(p, &rq, why))
 		return why->decision;
 	why->kind = GW_WHY_DEFAULT;
 	why->decision = p->default_decision;

@@ -383,6 +383,11 @@ static void test_unknown_key(void **state)
 		  "2: key 'admin.listn': unknown key (did you mean 'listen'?)" },
 		{ "admin:\n  listen: nope\n",
 		  "2: key 'admin.listen': expected \"host:port\" such as 127.0.0.1:8080 or [::1]:8080, got 'nope'" },
+		{ "access_requests:\n  expiry_hours: -1\n",
+		  "2: key 'access_requests.expiry_hours': expected a number of hours from 1 second "
+		  "(0.0003) to a year (8784), got '-1'" },
+		{ "access_requests:\n  expiry: 3s\n",
+		  "2: key 'access_requests.expiry': unknown key (expected one of: expiry_hours)" },
 		{ "broadcast_tool: sure\n",
 		  "1: key 'broadcast_tool': expected true or false, got 'sure'" },
 		{ "tool_pinning: trust\n",

@@ -126,6 +126,7 @@ static void test_store_migrate_v1(void **state)
 	assert_int_equal(sqlite3_exec(db,
 				      "ALTER TABLE api_keys DROP COLUMN servers;"
 				      "DROP TABLE audit_logs; DROP TABLE audit_checkpoints; DROP TABLE tool_pins;"
+				      "DROP TABLE access_requests;"
 				      "DELETE FROM schema_version WHERE version > 1;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
@@ -189,6 +190,7 @@ static void test_store_migrate_v4(void **state)
 				      " PRIMARY KEY (server, tool, hash));"
 				      "INSERT INTO tool_pins VALUES ('s', 't', '1111111111111111111111111111"
 				      "111111111111111111111111111111111111', '{}', 'pinned', '', 1, 1, 'al');"
+				      "DROP TABLE access_requests;"
 				      "DELETE FROM schema_version WHERE version > 4;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
