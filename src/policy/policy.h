@@ -36,6 +36,8 @@
  *      order) has a permission whose resource glob matches the resource
  *      string and whose actions list the action (or "*"). Roles the policy
  *      does not define grant nothing. A permission never denies.
+ *      Then the time-bound grants in force for the caller (approved access
+ *      requests, gw_policy_set_grants), each a role of its own.
  *   4. default_policy: DENY unless the file says `default_policy: allow`.
  *
  * A NULL principal has no subject, email or roles. A NULL policy denies
