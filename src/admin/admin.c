@@ -57,6 +57,25 @@ static const struct gw_admin_route routes[] = {
 	{ 0, NULL, NULL, NULL, NULL },
 };
 
+/* Seed 000's paths, after /api/ (docs/admin-api.md, "Seed 000's paths"):
+ * the policy resource is their first segment (mcp:admin:security, ...). */
+static const struct gw_admin_route api_routes[] = {
+	{ GW_HM_GET, "compliance/assessment", gw_admin_api_assessment, NULL, NULL },
+	{ 0, NULL, NULL, NULL, NULL },
+};
+
+/* Where path's routes are, and the part of path they match. */
+static const struct gw_admin_route *routes_of(const char *path, const char **tail)
+{
+	if (strncmp(path, GW_ADMIN_API_PREFIX, strlen(GW_ADMIN_API_PREFIX)) == 0) {
+		*tail = path + strlen(GW_ADMIN_API_PREFIX);
+		return api_routes;
+	}
+	*tail = strncmp(path, GW_ADMIN_PREFIX, strlen(GW_ADMIN_PREFIX)) == 0
+			? path + strlen(GW_ADMIN_PREFIX) : "";
+	return routes;
+}
+
 const char *gw_admin_store_path(const struct gw_admin *a)
 {
 	return a->store_path;
@@ -101,6 +120,13 @@ static enum gw_outcome outcome_of(int status)
 	return GW_OUTCOME_ERROR;
 }
 
+static void free_page(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
 /* One "admin" record: a change (any method but GET) or a refusal (401,
  * 403). Never a secret: the method, the path, the caller, the outcome. */
 static void record(struct gw_admin_req *r, int status, const char *why)
@@ -133,6 +159,26 @@ void gw_admin_reply(struct gw_admin_req *r, int status, json_t *body)
 	if (r->req)
 		gw_http_reply_json(r->req, status, body);
 	json_decref(body);
+	req_free(r);
+}
+
+void gw_admin_reply_page(struct gw_admin_req *r, int status, const char *type, char *data,
+			 size_t len)
+{
+	record(r, status, NULL);
+	if (r->req) {
+		/* a page of its own: no script, no outside resource, its own style */
+		evbuffer_add_reference(gw_hreq_out(r->req), data, len, free_page, NULL);
+		data = NULL;
+		gw_hreq_add_header(r->req, "Content-Type", type);
+		gw_hreq_add_header(r->req, "Content-Security-Policy",
+				   "default-src 'none'; style-src 'unsafe-inline'; "
+				   "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+		gw_hreq_add_header(r->req, "Cache-Control", "no-store");
+		gw_http_security_headers(r->req);
+		gw_hreq_reply(r->req, status);
+	}
+	free(data);
 	req_free(r);
 }
 
@@ -304,7 +350,8 @@ static void allow_header(unsigned methods, char *out, size_t cap)
 
 static void dispatch(struct gw_admin_req *r)
 {
-	const char *tail = r->path + strlen(GW_ADMIN_PREFIX);
+	const char *tail;
+	const struct gw_admin_route *table = routes_of(r->path, &tail);
 
 	if (strcmp(r->path, "/admin/register-client") == 0) {
 		if (r->method == GW_HM_POST) {
@@ -317,7 +364,7 @@ static void dispatch(struct gw_admin_req *r)
 		return;
 	}
 
-	for (const struct gw_admin_route *rt = routes; rt->pattern; rt++) {
+	for (const struct gw_admin_route *rt = table; rt->pattern; rt++) {
 		gw_admin_fn fn;
 
 		if (!matches(r, rt->pattern, tail))
@@ -428,8 +475,7 @@ static void on_request(void *arg, struct gw_hreq *req, const char *path)
 	r->req = req;
 	r->method = gw_hreq_method(req);
 	snprintf(r->path, sizeof(r->path), "%s", path);
-	tail = strncmp(path, GW_ADMIN_PREFIX, strlen(GW_ADMIN_PREFIX)) == 0
-		       ? path + strlen(GW_ADMIN_PREFIX) : "";
+	routes_of(path, &tail);
 	slash = strchr(tail, '/');
 	n = slash ? (size_t)(slash - tail) : strlen(tail);
 	snprintf(r->resource, sizeof(r->resource), "%.*s", (int)n, tail);
@@ -437,12 +483,6 @@ static void on_request(void *arg, struct gw_hreq *req, const char *path)
 		snprintf(r->resource, sizeof(r->resource), "keys");
 	/* the same credentials as the gateway-wide MCP endpoint */
 	gw_http_authn(a->gw, req, "/mcp", on_authed, r);
-}
-
-/* /admin/register-client (seed 004) sits outside /admin/v1/. */
-static void on_register(void *arg, struct gw_hreq *req, const char *path)
-{
-	on_request(arg, req, path);
 }
 
 bool gw_admin_reload(struct gw_admin_req *r, void (*done)(void *arg, const char *err))
@@ -487,7 +527,8 @@ struct gw_admin *gw_admin_start(struct gw_gateway *gw, const struct gw_admin_hoo
 	snprintf(a->store_path, sizeof(a->store_path), "%s", gw->cfg->store_path);
 	a->worker = gw_admin_worker_start(a, gw->base, err, sizeof(err));
 	if (!a->worker || gw_http_add_route(gw, GW_ADMIN_PREFIX, true, on_request, a) ||
-	    gw_http_add_route(gw, "/admin/register-client", true, on_register, a) ||
+	    gw_http_add_route(gw, "/admin/register-client", true, on_request, a) ||
+	    gw_http_add_route(gw, GW_ADMIN_API_PREFIX, true, on_request, a) ||
 	    gw_admin_console_start(gw)) {
 		GW_ERROR("admin", "cannot start the admin API: %s", err[0] ? err : "no listener");
 		gw_admin_free(a);

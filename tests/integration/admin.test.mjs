@@ -297,6 +297,15 @@ test('sessions: listed with their owner and times, one ended', withGatewayLog(as
   } finally { await client.close().catch(() => {}); }
 }, () => gw));
 
+test('seed 000\'s /api/compliance/assessment: the report, as documented (compliance_report.test.mjs checks what it says)', withGatewayLog(async () => {
+  const r = conforms('GET', '/api/compliance/assessment', await call('GET', '/api/compliance/assessment'));
+  assert.equal(r.json.checks.length, r.json.passed + r.json.failed);
+  const bad = conforms('GET', '/api/compliance/assessment', await call('GET', '/api/compliance/assessment?format=pdf'));
+  assert.equal(bad.status, 400);
+  const none = isError(await call('GET', '/api/compliance/nothing'));
+  assert.equal(none.status, 404);
+}, () => gw));
+
 test('caches: each server\'s lists as the sessions hold them; cleared for one server or all', withGatewayLog(async () => {
   const client = await bearerClient(gw.url, keys.op, 'cache-filler');
   try {
