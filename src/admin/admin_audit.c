@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "admin/admin-impl.h"
+#include "audit/audit.h"
 #include "audit/checkpoint.h"
 #include "audit/reader.h"
 #include "core/config.h"
@@ -132,31 +133,14 @@ static void done_query(struct gw_admin_req *r)
 }
 
 /* The config's first file, sqlite or postgres sink, as the CLI finds it. */
-bool gw_admin_audit_source(const struct gw_config *cfg, int *kind, char *path, size_t cap)
-{
-	const struct gw_audit_sink_conf *sc = NULL;
-
-	for (size_t i = 0; i < cfg->audit.n_sinks && !sc; i++)
-		if (strcmp(cfg->audit.sinks[i].type, "file") == 0 ||
-		    strcmp(cfg->audit.sinks[i].type, "sqlite") == 0 ||
-		    strcmp(cfg->audit.sinks[i].type, "postgres") == 0)
-			sc = &cfg->audit.sinks[i];
-	if (!sc)
-		return false;
-	*kind = strcmp(sc->type, "file") == 0 ? GW_AUDIT_SOURCE_FILE
-	      : strcmp(sc->type, "postgres") == 0 ? GW_AUDIT_SOURCE_PG : GW_AUDIT_SOURCE_SQLITE;
-	snprintf(path, cap, "%s",
-		 *kind == GW_AUDIT_SOURCE_PG ? sc->url : sc->path ? sc->path : cfg->store_path);
-	return true;
-}
-
 static bool find_source(const struct gw_config *cfg, struct query *q)
 {
-	int kind = 0;
-	bool ok = gw_admin_audit_source(cfg, &kind, q->path, sizeof(q->path));
+	int kind;
 
+	if (!gw_audit_source_find(cfg, &kind, q->path, sizeof(q->path)))
+		return false;
 	q->kind = (enum gw_audit_source)kind;
-	return ok;
+	return true;
 }
 
 /* RFC 3339, or a span back from now (30s, 15m, 1h, 7d), as the CLI. */

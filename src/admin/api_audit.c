@@ -221,7 +221,7 @@ void gw_admin_api_audit_summary(struct gw_admin_req *r)
 		gw_admin_fail(r, 400, "bad_request", "end_date", "query 'end_date': before start_date");
 		return;
 	}
-	if (!gw_admin_audit_source(r->gw->cfg, &s->kind, s->path, sizeof(s->path))) {
+	if (!gw_audit_source_find(r->gw->cfg, &s->kind, s->path, sizeof(s->path))) {
 		gw_admin_fail(r, 404, "not_found", NULL,
 			      "the config names no file, sqlite or postgres audit sink to read");
 		return;
