@@ -157,7 +157,8 @@ void gw_admin_access_approve(struct gw_admin_req *r);
 void gw_admin_access_deny(struct gw_admin_req *r);
 /* The poll that keeps the grants in force (policy.h gw_policy_set_grants)
  * and records each request's steps: started with the admin API, run now
- * (after a change) by poke; stop frees the grants. */
+ * (after a change) by poke; stop (after the worker is joined: its poll
+ * uses a connection stop closes) frees the grants. */
 struct gw_admin_access;
 struct gw_admin_access *gw_admin_access_start(struct gw_admin *a, struct gw_gateway *gw);
 void gw_admin_access_poke(struct gw_admin_access *ac);

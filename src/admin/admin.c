@@ -578,9 +578,9 @@ void gw_admin_free(struct gw_admin *a)
 {
 	if (!a)
 		return;
-	gw_admin_access_stop(a->access); /* its timer first: nothing more queued */
 	if (a->worker)
 		gw_admin_worker_stop(a->worker, discard);
+	gw_admin_access_stop(a->access); /* after the worker, which ran its poll */
 	while (a->reloading) {
 		struct gw_admin_req *r = a->reloading;
 

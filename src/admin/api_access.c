@@ -493,12 +493,15 @@ struct gw_admin_access {
 	struct gw_access_row *rows;     /* the approved requests in force */
 	size_t n_rows;
 	struct gw_policy_grant *grants; /* made of rows, what the policy honours */
+	struct gw_access_poller *poller; /* the worker's alone (run_poll) */
 	char (*names)[GRANT_NAME];      /* their names, "access-request:<id>" */
 };
 
 struct poll_result {
+	struct gw_access_poller *poller;
 	struct gw_access_row *news, *live;
 	size_t n_news, n_live;
+	bool unchanged;                 /* keep the grants in force */
 };
 
 static void poll_result_free(void *ctx)
@@ -513,12 +516,13 @@ static void poll_result_free(void *ctx)
 static void run_poll(struct gw_admin_req *r, struct gw_store *st)
 {
 	struct poll_result *p = r->ctx;
+	int rc;
 
-	r->rc = st ? gw_access_poll(st, (int64_t)time(NULL), &p->news, &p->n_news, &p->live,
-				    &p->n_live)
-		   : GW_EIO;
-	if (r->rc && st)
-		snprintf(r->err, sizeof(r->err), "%s", gw_store_errmsg(st));
+	(void)st; /* the poller's own connection, kept open */
+	rc = gw_access_poller_run(p->poller, (int64_t)time(NULL), &p->news, &p->n_news, &p->live,
+				  &p->n_live, r->err, sizeof(r->err));
+	p->unchanged = rc == 1;
+	r->rc = rc == 1 ? 0 : rc;
 }
 
 /* One "access_request" record: a step of request row. */
@@ -626,7 +630,8 @@ static void done_poll(struct gw_admin_req *r)
 	} else {
 		for (size_t i = 0; i < p->n_news; i++)
 			record_news(ac, &p->news[i]);
-		grants_take(ac, p);
+		if (!p->unchanged)
+			grants_take(ac, p);
 	}
 	gw_admin_reply(r, 200, NULL); /* a GET without a client: no answer, no record */
 	if (ac->again) {
@@ -654,6 +659,8 @@ static void poll_push(struct gw_admin_access *ac)
 	r->a = ac->a;
 	r->gw = ac->gw;
 	r->method = GW_HM_GET;
+	r->no_store = true;
+	p->poller = ac->poller;
 	snprintf(r->path, sizeof(r->path), "(access request poll)");
 	r->ctx = p;
 	r->ctx_free = poll_result_free;
@@ -677,8 +684,9 @@ struct gw_admin_access *gw_admin_access_start(struct gw_admin *a, struct gw_gate
 		return NULL;
 	ac->a = a;
 	ac->gw = gw;
+	ac->poller = gw_access_poller_new(gw_admin_store_path(a));
 	ac->timer = event_new(gw->base, -1, EV_PERSIST, on_timer, ac);
-	if (!ac->timer || event_add(ac->timer, &tv)) {
+	if (!ac->poller || !ac->timer || event_add(ac->timer, &tv)) {
 		gw_admin_access_stop(ac);
 		return NULL;
 	}
@@ -699,6 +707,7 @@ void gw_admin_access_stop(struct gw_admin_access *ac)
 	if (ac->timer)
 		event_free(ac->timer);
 	gw_policy_set_grants(ac->gw->policy, NULL, 0);
+	gw_access_poller_free(ac->poller); /* the worker is joined: it is ours again */
 	free(ac->grants);
 	free(ac->names);
 	gw_access_rows_free(ac->rows, ac->n_rows);

@@ -326,6 +326,105 @@ int gw_access_poll(struct gw_store *st, int64_t now, struct gw_access_row **news
 	return rc;
 }
 
+/* ---- the gateway's poller ----------------------------------------------- */
+
+struct gw_access_poller {
+	struct gw_store *st;            /* NULL until the first run, or after a failure */
+	sqlite3_stmt *probe;
+	char last[96];                  /* the approved requests handed over last ("" none yet) */
+	char path[];
+};
+
+/* What changed: steps not recorded and approvals due ("news"), and a
+ * signature of the approved requests (their count, ids and expiries). */
+static const char PROBE_SQL[] =
+	"SELECT (SELECT count(*) FROM access_requests WHERE status != recorded"
+	"        OR (status = 'approved' AND expires_at <= ?1)),"
+	"       (SELECT count(*) || ':' || total(id) || ':' || total(expires_at)"
+	"        FROM access_requests WHERE status = 'approved')";
+
+struct gw_access_poller *gw_access_poller_new(const char *path)
+{
+	size_t len = strlen(path);
+	struct gw_access_poller *p = calloc(1, sizeof(*p) + len + 1);
+
+	if (p)
+		memcpy(p->path, path, len + 1);
+	return p;
+}
+
+static void poller_drop(struct gw_access_poller *p)
+{
+	sqlite3_finalize(p->probe);
+	p->probe = NULL;
+	gw_store_close(p->st);
+	p->st = NULL;
+}
+
+/* news into *news_n and the signature into sig; 0 or GW_EIO. */
+static int probe(struct gw_access_poller *p, int64_t now, int64_t *news_n, char *sig, size_t cap)
+{
+	int rc;
+
+	sqlite3_bind_int64(p->probe, 1, now);
+	rc = sqlite3_step(p->probe);
+	if (rc == SQLITE_ROW) {
+		*news_n = sqlite3_column_int64(p->probe, 0);
+		snprintf(sig, cap, "%s", (const char *)sqlite3_column_text(p->probe, 1));
+	}
+	sqlite3_reset(p->probe); /* ends the read: no snapshot held between runs */
+	return rc == SQLITE_ROW ? 0 : gw_store_fail(p->st, rc);
+}
+
+int gw_access_poller_run(struct gw_access_poller *p, int64_t now, struct gw_access_row **news,
+			 size_t *n_news, struct gw_access_row **live, size_t *n_live, char *err,
+			 size_t errlen)
+{
+	char sig[sizeof(p->last)] = "";
+	int64_t due = 0;
+	int rc;
+
+	*news = *live = NULL;
+	*n_news = *n_live = 0;
+	if (!p->st) {
+		p->st = gw_store_open(p->path, err, errlen);
+		if (!p->st || prepare(p->st, PROBE_SQL, &p->probe)) {
+			if (p->st)
+				snprintf(err, errlen, "%s", gw_store_errmsg(p->st));
+			poller_drop(p);
+			return GW_EIO;
+		}
+	}
+	rc = probe(p, now, &due, sig, sizeof(sig));
+	if (rc == 0 && due == 0 && p->last[0] && strcmp(sig, p->last) == 0)
+		return 1;
+	/* the signature read before the rows: a change in between makes the
+	 * next run read them again, never miss them */
+	if (rc == 0)
+		rc = gw_access_poll(p->st, now, news, n_news, live, n_live);
+	if (rc == 0)
+		snprintf(p->last, sizeof(p->last), "%s", sig[0] ? sig : "-");
+	if (rc) {
+		snprintf(err, errlen, "%s", gw_store_errmsg(p->st));
+		gw_access_rows_free(*news, *n_news);
+		gw_access_rows_free(*live, *n_live);
+		*news = *live = NULL;
+		*n_news = *n_live = 0;
+		p->last[0] = '\0';
+		poller_drop(p);
+		return GW_EIO;
+	}
+	return 0;
+}
+
+void gw_access_poller_free(struct gw_access_poller *p)
+{
+	if (!p)
+		return;
+	poller_drop(p);
+	free(p);
+}
+
 static json_t *time_json(int64_t t)
 {
 	struct tm tm;

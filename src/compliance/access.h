@@ -81,6 +81,24 @@ int gw_access_decide(struct gw_store *st, int64_t id, bool approve, const char *
  * *live. Both are new arrays (gw_access_rows_free). */
 int gw_access_poll(struct gw_store *st, int64_t now, struct gw_access_row **news, size_t *n_news,
 		   struct gw_access_row **live, size_t *n_live);
+/* The gateway's look once a second, made cheap: a connection of its own
+ * to the store at path, kept open (opening one parses the whole schema:
+ * hundreds of allocations a look), and one prepared probe that tells
+ * whether anything changed. Opened at its first run, on the thread that
+ * runs it (one thread at a time); each run ends its read transaction, so
+ * the idle connection holds no snapshot. NULL if out of memory. */
+struct gw_access_poller;
+struct gw_access_poller *gw_access_poller_new(const char *path);
+/* As gw_access_poll() on the poller's connection: 0 with the arrays; or 1
+ * with nothing read when nothing changed since the last run that returned
+ * 0 (no step the audit trail lacks, no approval due to expire, the same
+ * approved requests): the caller keeps the grants it has. GW_EIO with err
+ * (the connection is dropped and opened again next time). */
+int gw_access_poller_run(struct gw_access_poller *p, int64_t now, struct gw_access_row **news,
+			 size_t *n_news, struct gw_access_row **live, size_t *n_live, char *err,
+			 size_t errlen);
+/* Close and free p; NULL is a no-op. */
+void gw_access_poller_free(struct gw_access_poller *p);
 void gw_access_row_clear(struct gw_access_row *r);
 void gw_access_rows_free(struct gw_access_row *rows, size_t n);
 /* The row as the API shows it: {id, user_id, operation, resource,

@@ -87,11 +87,55 @@ static void test_access_refuses(void **state)
 	assert_false(gw_access_classification_is_valid(NULL));
 }
 
+/* The gateway's poller: a run with nothing new reads nothing (1); a new
+ * request, an approval, an approval come due are news. */
+static void test_access_poller(void **state)
+{
+	struct fx *f = *state;
+	struct gw_access_poller *p = gw_access_poller_new(f->db);
+	struct gw_access_row *news = NULL, *live = NULL;
+	size_t n_news = 0, n_live = 0;
+	char e[256];
+	int64_t id = 0;
+
+	assert_non_null(p);
+	assert_int_equal(gw_access_poller_run(p, 10, &news, &n_news, &live, &n_live, e, sizeof(e)), 0);
+	assert_int_equal(n_news + n_live, 0);
+	assert_int_equal(gw_access_poller_run(p, 11, &news, &n_news, &live, &n_live, e, sizeof(e)), 1);
+	assert_null(news);
+	assert_int_equal(gw_access_file(f->st, &REQ, 12, &id), 0);
+	assert_int_equal(gw_access_poller_run(p, 13, &news, &n_news, &live, &n_live, e, sizeof(e)), 0);
+	assert_int_equal(n_news, 1);
+	gw_access_rows_free(news, n_news);
+	gw_access_rows_free(live, n_live);
+	assert_int_equal(gw_access_poller_run(p, 14, &news, &n_news, &live, &n_live, e, sizeof(e)), 1);
+	assert_int_equal(gw_access_decide(f->st, id, true, "apikey:root", NULL, 15, 20, NULL), 0);
+	assert_int_equal(gw_access_poller_run(p, 16, &news, &n_news, &live, &n_live, e, sizeof(e)), 0);
+	assert_int_equal(n_news, 1);
+	assert_int_equal(n_live, 1);
+	gw_access_rows_free(news, n_news);
+	gw_access_rows_free(live, n_live);
+	assert_int_equal(gw_access_poller_run(p, 17, &news, &n_news, &live, &n_live, e, sizeof(e)), 1);
+	/* its time comes: news without any write */
+	assert_int_equal(gw_access_poller_run(p, 20, &news, &n_news, &live, &n_live, e, sizeof(e)), 0);
+	assert_int_equal(n_news, 1);
+	assert_int_equal(news[0].state, GW_ACCESS_EXPIRED);
+	assert_int_equal(n_live, 0);
+	gw_access_rows_free(news, n_news);
+	gw_access_rows_free(live, n_live);
+	/* the expiry changed what is approved: read once more, then quiet */
+	assert_int_equal(gw_access_poller_run(p, 21, &news, &n_news, &live, &n_live, e, sizeof(e)), 0);
+	assert_int_equal(n_news + n_live, 0);
+	assert_int_equal(gw_access_poller_run(p, 22, &news, &n_news, &live, &n_live, e, sizeof(e)), 1);
+	gw_access_poller_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_access_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_access_poller, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
