@@ -1,26 +1,23 @@
-/* mcpgw call / broadcast / servers: a command-line client of a running
- * gateway (issue 12 item 4, seed 001's CLI) over its REST surface
- * (docs/rest.md): one blocking HTTP request each, with the caller's own
- * credential, so the gateway's policy, limits, guardrails and audit trail
- * apply exactly as for any client. The token is never printed. */
+/* mcpgw call / broadcast: a command-line client of a running gateway
+ * (issue 12 item 4, seed 001's CLI) over its REST surface (docs/rest.md),
+ * and what every client command shares (client_cmd-impl.h): options, one
+ * blocking HTTP request each with the caller's own credential, so the
+ * gateway's policy, limits, guardrails and audit trail apply exactly as
+ * for any client. The token is never printed. */
 #include "cli/client_cmd.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/client_cmd-impl.h"
 #include "cli/help.h"
 #include "core/buf.h"
 
 #define CLIENT_MAX_ANSWER (64u << 20) /* bytes of an answer read */
-#define CLIENT_DEFAULT_URL "http://127.0.0.1:8080"
-
-#define CONN_OPTS                                                                                 \
-	"  --url URL            the gateway (default $MCPGW_URL, else " CLIENT_DEFAULT_URL ")\n" \
-	"  --token TOKEN        an API key or a JWT (default $MCPGW_TOKEN); sent as\n"            \
-	"                       Authorization: Bearer, never printed\n"
 
 static const char call_usage[] =
 	"usage: mcpgw call SERVER TOOL [--params JSON | --params-file FILE] [--timeout S]\n"
@@ -50,37 +47,55 @@ static const char broadcast_usage[] =
 	"  --format F           table (default: a line per server), full (each server's\n"
 	"                       whole text) or json (the answer as the gateway gives it)\n" CONN_OPTS;
 
-static const char servers_usage[] =
-	"usage: mcpgw servers list [--format table|json] [--url URL] [--token TOKEN]\n"
-	"\n"
-	"The servers of a running gateway with their transport, state and tags\n"
-	"(GET /mcp/servers).\n"
-	"  --format F           table (default) or json\n" CONN_OPTS;
+/* ---- options ---------------------------------------------------------------- */
 
-struct client_opts {
-	const char *url, *token, *params, *params_file, *timeout, *format, *tags, *servers;
-	const char *pos[2];
-	int npos;
+static const struct {
+	const char *name;
+	size_t off;
+} options[] = {
+#define OPT(n, f) { n, offsetof(struct client_opts, f) }
+	OPT("--url", url), OPT("--token", token), OPT("--params", params),
+	OPT("--params-file", params_file), OPT("--timeout", timeout), OPT("--format", format),
+	OPT("--tags", tags), OPT("--servers", servers), OPT("--type", type),
+	OPT("--auth-method", auth_method), OPT("--auth-location", auth_location),
+	OPT("--auth-name", auth_name), OPT("--auth-format", auth_format),
+	OPT("--auth-prefix", auth_prefix), OPT("--auth-template", auth_template),
+	OPT("--credential-ref", credential_ref),
+#undef OPT
 };
 
-/* Options into o, up to max_pos positional arguments. -1 (said, usage on
- * stderr) for anything else. */
-static int parse(const char *cmd, const char *usage, int argc, char **argv, int max_pos,
-		 struct client_opts *o)
+/* Is name a word of the space-separated list takes? */
+static bool takes_opt(const char *takes, const char *name)
 {
-	static const char *const names[] = { "--url", "--token", "--params", "--params-file",
-					     "--timeout", "--format", "--tags", "--servers" };
+	size_t n = strlen(name);
 
+	for (const char *p = takes; (p = strstr(p, name)); p += n)
+		if ((p == takes || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+/* The slot of option arg in o, or NULL when the command does not take it. */
+static const char **slot_of(struct client_opts *o, const char *takes, const char *arg)
+{
+	for (size_t k = 0; k < sizeof(options) / sizeof(options[0]); k++)
+		if (strcmp(arg, options[k].name) == 0 &&
+		    (k < 2 || takes_opt(takes, options[k].name)))
+			return (const char **)((char *)o + options[k].off);
+	return NULL;
+}
+
+/* Options into o, min_pos to max_pos positional arguments. -1 (said,
+ * usage on stderr) for anything else. */
+static int parse(const char *cmd, const char *usage, const char *takes, int argc, char **argv,
+		 int min_pos, int max_pos, struct client_opts *o)
+{
 	memset(o, 0, sizeof(*o));
 	for (int i = 0; i < argc; i++) {
-		const char **slots[] = { &o->url, &o->token, &o->params, &o->params_file,
-					 &o->timeout, &o->format, &o->tags, &o->servers };
-		size_t k = 0;
+		const char **slot = slot_of(o, takes, argv[i]);
 
-		while (k < sizeof(names) / sizeof(names[0]) && strcmp(argv[i], names[k]) != 0)
-			k++;
-		if (k < sizeof(names) / sizeof(names[0]) && i + 1 < argc) {
-			*slots[k] = argv[++i];
+		if (slot && i + 1 < argc) {
+			*slot = argv[++i];
 			continue;
 		}
 		if (argv[i][0] != '-' && o->npos < max_pos) {
@@ -91,7 +106,7 @@ static int parse(const char *cmd, const char *usage, int argc, char **argv, int 
 			cmd, argv[i], usage);
 		return -1;
 	}
-	if (o->npos < max_pos) {
+	if (o->npos < min_pos) {
 		fprintf(stderr, "mcpgw %s: missing argument\n%s", cmd, usage);
 		return -1;
 	}
@@ -102,6 +117,32 @@ static int parse(const char *cmd, const char *usage, int argc, char **argv, int 
 	return 0;
 }
 
+/* Is format one of the choices (a NULL-terminated list)? Said when not. */
+static bool format_ok(const char *format, const char *const *choices)
+{
+	for (size_t i = 0; choices[i]; i++)
+		if (strcmp(format, choices[i]) == 0)
+			return true;
+	fprintf(stderr, "mcpgw: unknown --format '%s'\n", format);
+	return false;
+}
+
+int gw_client_begin(const char *cmd, const char *usage, const char *takes, int argc, char **argv,
+		    int min_pos, int npos, const char *const *formats, struct client_opts *o)
+{
+	if (gw_cli_wants_help(argc, argv)) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (parse(cmd, usage, takes, argc, argv, min_pos, npos, o))
+		return 2;
+	if (!o->format)
+		o->format = formats[0];
+	return format_ok(o->format, formats) ? -1 : 2;
+}
+
+/* ---- one request ------------------------------------------------------------ */
+
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	size_t n = size * nmemb;
@@ -109,11 +150,8 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return gw_buf_append(userdata, ptr, n) == 0 ? n : 0;
 }
 
-/* METHOD url+path with body (NULL: GET); the answer parsed into *answer
- * (NULL when it is not JSON). The HTTP status, or -1 (said) when the
- * gateway could not be reached. */
-static long request(const struct client_opts *o, const char *path, const char *body,
-		    json_t **answer)
+long gw_client_request(const struct client_opts *o, const char *method, const char *path,
+		       const char *body, json_t **answer)
 {
 	CURL *e = curl_easy_init();
 	struct curl_slist *h = NULL;
@@ -140,6 +178,8 @@ static long request(const struct client_opts *o, const char *path, const char *b
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	if (body)
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+	if (strcmp(method, body ? "POST" : "GET") != 0)
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 	if (curl_easy_perform(e) != CURLE_OK) {
 		fprintf(stderr, "mcpgw: cannot reach the gateway at %s: %s\n", o->url, errbuf);
 		goto out;
@@ -155,6 +195,53 @@ out:
 	curl_easy_cleanup(e);
 	return status;
 }
+
+static const char *error_text(const json_t *answer, long status)
+{
+	const char *m = json_string_value(json_object_get(answer, "error"));
+
+	if (!m)
+		m = json_string_value(json_object_get(json_object_get(answer, "error"), "message"));
+	return m ? m : status == 401 ? "not authenticated (give --token or MCPGW_TOKEN)"
+		       : "the gateway's answer is not what was expected";
+}
+
+/* The answer of a call: 0 on success, 1 otherwise (said). */
+static int check_answer(long status, const json_t *answer)
+{
+	if (status < 0)
+		return 1;
+	if (!json_is_object(answer) || status >= 400) {
+		fprintf(stderr, "mcpgw: HTTP %ld: %s\n", status, error_text(answer, status));
+		return 1;
+	}
+	return 0;
+}
+
+int gw_client_exchange(const struct client_opts *o, const char *method, const char *path,
+		       const json_t *body, json_t **answer)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	long status = -1;
+
+	*answer = NULL;
+	if (!body || text)
+		status = gw_client_request(o, method, path, text, answer);
+	free(text);
+	return check_answer(status, *answer);
+}
+
+bool gw_client_path(const char *prefix, const char *name, const char *suffix, char *out,
+		    size_t cap)
+{
+	char *esc = curl_easy_escape(NULL, name, 0);
+	int n = esc ? snprintf(out, cap, "%s%s%s", prefix, esc, suffix) : -1;
+
+	curl_free(esc);
+	return n > 0 && (size_t)n < cap;
+}
+
+/* ---- what answers and bodies share ---------------------------------------------- */
 
 /* The arguments object of --params or --params-file (a new reference), or
  * NULL (said). */
@@ -183,8 +270,7 @@ static json_t *params_of(const struct client_opts *o)
 	return p;
 }
 
-/* --timeout into body; false (said) when it is not a number above 0. */
-static bool set_timeout(const struct client_opts *o, json_t *body)
+bool gw_client_set_timeout(const struct client_opts *o, json_t *body)
 {
 	char *end;
 	double s;
@@ -200,8 +286,20 @@ static bool set_timeout(const struct client_opts *o, json_t *body)
 	return true;
 }
 
-/* A comma list as a JSON array of strings. */
-static json_t *list_of(const char *csv)
+/* {"tool_name", "parameters", "timeout"?} of call and broadcast, or NULL
+ * (said). */
+static json_t *call_body(const struct client_opts *o, const char *tool)
+{
+	json_t *body = json_pack("{s:s,s:o*}", "tool_name", tool, "parameters", params_of(o));
+
+	if (!body || !json_object_get(body, "parameters") || !gw_client_set_timeout(o, body)) {
+		json_decref(body);
+		return NULL;
+	}
+	return body;
+}
+
+json_t *gw_client_list(const char *csv)
 {
 	json_t *a = json_array();
 	const char *p = csv;
@@ -216,13 +314,21 @@ static json_t *list_of(const char *csv)
 	return a;
 }
 
-static void print_json(const json_t *j)
+void gw_client_print_json(const json_t *j)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 
 	if (s)
 		puts(s);
 	free(s);
+}
+
+void gw_client_print_cut(const char *s, int width)
+{
+	size_t n = s ? strcspn(s, "\n") : 0;
+
+	printf("%.*s%s", (int)(n > (size_t)width ? (size_t)width : n), s ? s : "",
+	       n > (size_t)width ? "..." : "");
 }
 
 /* A tool result's text items, one per line, into f. */
@@ -239,64 +345,7 @@ static void print_text(FILE *f, const json_t *result)
 	}
 }
 
-static const char *error_text(const json_t *answer, long status)
-{
-	const char *m = json_string_value(json_object_get(answer, "error"));
-
-	if (!m)
-		m = json_string_value(json_object_get(json_object_get(answer, "error"), "message"));
-	return m ? m : status == 401 ? "not authenticated (give --token or MCPGW_TOKEN)"
-		       : "the gateway's answer is not what was expected";
-}
-
-/* The answer of a REST call: 0 on success, 1 otherwise (said). */
-static int check_answer(long status, const json_t *answer)
-{
-	if (status < 0)
-		return 1;
-	if (!json_is_object(answer) || status >= 400) {
-		fprintf(stderr, "mcpgw: HTTP %ld: %s\n", status, error_text(answer, status));
-		return 1;
-	}
-	return 0;
-}
-
-/* Is format one of the choices (a NULL-terminated list)? Said when not. */
-static bool format_ok(const char *format, const char *const *choices)
-{
-	for (size_t i = 0; choices[i]; i++)
-		if (strcmp(format, choices[i]) == 0)
-			return true;
-	fprintf(stderr, "mcpgw: unknown --format '%s'\n", format);
-	return false;
-}
-
-/* What every command does first: its usage for --help (exit 0), its
- * options into o with the format defaulted and checked (exit 2 when
- * wrong). -1: go on. */
-static int begin(const char *cmd, const char *usage, int argc, char **argv, int npos,
-		 const char *const *formats, struct client_opts *o)
-{
-	if (gw_cli_wants_help(argc, argv)) {
-		fputs(usage, stdout);
-		return 0;
-	}
-	if (parse(cmd, usage, argc, argv, npos, o))
-		return 2;
-	if (!o->format)
-		o->format = formats[0];
-	return format_ok(o->format, formats) ? -1 : 2;
-}
-
-/* The path with ?mcp_server=SERVER, escaped. */
-static bool invoke_path(const char *server, char *out, size_t cap)
-{
-	char *esc = curl_easy_escape(NULL, server, 0);
-	int n = esc ? snprintf(out, cap, "/mcp/invoke?mcp_server=%s", esc) : -1;
-
-	curl_free(esc);
-	return n > 0 && (size_t)n < cap;
-}
+/* ---- call and broadcast --------------------------------------------------------- */
 
 int gw_cli_call(int argc, char **argv)
 {
@@ -305,27 +354,24 @@ int gw_cli_call(int argc, char **argv)
 	json_t *body, *answer = NULL;
 	char path[1024], *text = NULL;
 	long status;
-	int rc = 1;
+	int rc;
 
-	rc = begin("call", call_usage, argc, argv, 2, formats, &o);
+	rc = gw_client_begin("call", call_usage, "--params --params-file --timeout --format", argc,
+			     argv, 2, 2, formats, &o);
 	if (rc >= 0)
 		return rc;
 	rc = 1;
-	if (!invoke_path(o.pos[0], path, sizeof(path)))
+	if (!gw_client_path("/mcp/invoke?mcp_server=", o.pos[0], "", path, sizeof(path)) ||
+	    !(body = call_body(&o, o.pos[1])))
 		return 2;
-	body = json_pack("{s:s,s:o*}", "tool_name", o.pos[1], "parameters", params_of(&o));
-	if (!body || !json_object_get(body, "parameters") || !set_timeout(&o, body)) {
-		json_decref(body);
-		return 2;
-	}
 	text = json_dumps(body, JSON_COMPACT);
-	status = text ? request(&o, path, text, &answer) : -1;
+	status = text ? gw_client_request(&o, "POST", path, text, &answer) : -1;
 	if (check_answer(status, answer) == 0 || (status >= 400 && json_is_object(answer) &&
 						  strcmp(o.format, "json") == 0)) {
 		bool ok = json_is_true(json_object_get(answer, "success"));
 
 		if (strcmp(o.format, "json") == 0)
-			print_json(answer);
+			gw_client_print_json(answer);
 		else
 			print_text(ok ? stdout : stderr, json_object_get(answer, "result"));
 		if (!ok && strcmp(o.format, "json") != 0 && status < 400)
@@ -342,10 +388,9 @@ int gw_cli_call(int argc, char **argv)
  * line of its text, cut to fit a terminal. */
 static void table_line(const char *server, const char *status, const char *text)
 {
-	size_t n = text ? strcspn(text, "\n") : 0;
-
-	printf("%-24s %-11s %.*s%s\n", server, status, (int)(n > 60 ? 60 : n), text ? text : "",
-	       n > 60 ? "..." : "");
+	printf("%-24s %-11s ", server, status);
+	gw_client_print_cut(text, 60);
+	printf("\n");
 }
 
 static void print_broadcast(const json_t *answer, const char *format)
@@ -354,7 +399,7 @@ static void print_broadcast(const json_t *answer, const char *format)
 	json_t *v;
 
 	if (strcmp(format, "json") == 0) {
-		print_json(answer);
+		gw_client_print_json(answer);
 		return;
 	}
 	if (strcmp(format, "table") == 0)
@@ -392,76 +437,25 @@ int gw_cli_broadcast(int argc, char **argv)
 	static const char *const formats[] = { "table", "full", "json", NULL };
 	struct client_opts o;
 	json_t *body, *answer = NULL;
-	char *text = NULL;
-	long status;
-	int rc = 1;
+	int rc;
 
-	rc = begin("broadcast", broadcast_usage, argc, argv, 1, formats, &o);
+	rc = gw_client_begin("broadcast", broadcast_usage,
+			     "--params --params-file --timeout --format --tags --servers", argc, argv,
+			     1, 1, formats, &o);
 	if (rc >= 0)
 		return rc;
-	rc = 1;
-	body = json_pack("{s:s,s:o*}", "tool_name", o.pos[0], "parameters", params_of(&o));
-	if (!body || !json_object_get(body, "parameters") || !set_timeout(&o, body)) {
-		json_decref(body);
+	if (!(body = call_body(&o, o.pos[0])))
 		return 2;
-	}
 	if (o.tags)
-		json_object_set_new(body, "tags", list_of(o.tags));
+		json_object_set_new(body, "tags", gw_client_list(o.tags));
 	if (o.servers)
-		json_object_set_new(body, "mcp_servers", list_of(o.servers));
-	text = json_dumps(body, JSON_COMPACT);
-	status = text ? request(&o, "/mcp/invoke-broadcast", text, &answer) : -1;
-	if (check_answer(status, answer) == 0) {
+		json_object_set_new(body, "mcp_servers", gw_client_list(o.servers));
+	rc = gw_client_exchange(&o, "POST", "/mcp/invoke-broadcast", body, &answer);
+	if (rc == 0) {
 		print_broadcast(answer, o.format);
 		rc = json_integer_value(json_object_get(answer, "failed")) == 0 ? 0 : 1;
 	}
-	free(text);
 	json_decref(body);
 	json_decref(answer);
 	return rc;
-}
-
-int gw_cli_servers(int argc, char **argv)
-{
-	static const char *const formats[] = { "table", "json", NULL };
-	struct client_opts o;
-	json_t *answer = NULL, *s;
-	size_t i;
-	long status;
-	int rc;
-
-	if (gw_cli_wants_help(argc, argv) || argc == 0) {
-		fputs(servers_usage, argc == 0 ? stderr : stdout);
-		return argc == 0 ? 2 : 0;
-	}
-	if (strcmp(argv[0], "list") != 0) {
-		fprintf(stderr, "mcpgw servers: unknown subcommand '%s'\n%s", argv[0], servers_usage);
-		return 2;
-	}
-	rc = begin("servers list", servers_usage, argc - 1, argv + 1, 0, formats, &o);
-	if (rc >= 0)
-		return rc;
-	status = request(&o, "/mcp/servers", NULL, &answer);
-	if (check_answer(status, answer)) {
-		json_decref(answer);
-		return 1;
-	}
-	if (strcmp(o.format, "json") == 0) {
-		print_json(answer);
-	} else {
-		printf("%-24s %-16s %-13s %s\n", "NAME", "TYPE", "STATE", "TAGS");
-		json_array_foreach(json_object_get(answer, "servers"), i, s) {
-			json_t *tag;
-			size_t k;
-
-			printf("%-24s %-16s %-13s ", json_string_value(json_object_get(s, "name")),
-			       json_string_value(json_object_get(s, "type")),
-			       json_string_value(json_object_get(s, "state")));
-			json_array_foreach(json_object_get(s, "tags"), k, tag)
-				printf("%s%s", k ? "," : "", json_string_value(tag));
-			printf("\n");
-		}
-	}
-	json_decref(answer);
-	return 0;
 }

@@ -1,5 +1,6 @@
-/* mcpgw call, broadcast and servers: the command line as a client of a
- * running gateway, over its REST surface (docs/rest.md). Each returns the
+/* mcpgw call, broadcast, servers, tools list and caches: the command line
+ * as a client of a running gateway, over its REST surface (docs/rest.md)
+ * and its admin API (docs/admin-api.md). Each returns the
  * process's exit status: 0 done, 1 the gateway said no or could not be
  * reached (said on stderr), 2 a usage error. */
 #ifndef GW_CLI_CLIENT_CMD_H
@@ -9,7 +10,13 @@
 int gw_cli_call(int argc, char **argv);
 /* mcpgw broadcast TOOL [options]: POST /mcp/invoke-broadcast. */
 int gw_cli_broadcast(int argc, char **argv);
-/* mcpgw servers list [options]: GET /mcp/servers. */
+/* mcpgw servers list|add|remove|enable|disable [options]: GET
+ * /mcp/servers, and /admin/v1/servers for the changes. */
 int gw_cli_servers(int argc, char **argv);
+/* mcpgw tools list [SERVER] [options] (argv after "list"): GET /tools or
+ * GET /mcp/list-tools. */
+int gw_cli_tools_list(int argc, char **argv);
+/* mcpgw caches [list|clear [SERVER]] [options]: /admin/v1/caches. */
+int gw_cli_caches(int argc, char **argv);
 
 #endif

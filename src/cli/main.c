@@ -38,6 +38,10 @@ static void usage(FILE *out)
 	      "  mcpgw call SERVER TOOL [--params JSON | --params-file F] [--url URL] [--token T]\n"
 	      "  mcpgw broadcast TOOL [--tags a,b | --servers x,y] [--params JSON] [--format table|full|json]\n"
 	      "  mcpgw servers list [--url URL] [--token T]\n"
+	      "  mcpgw servers add NAME URL [--type http|sse] [--tags a,b] [--auth-method M] ... [--url URL] [--token T]\n"
+	      "  mcpgw servers remove|enable|disable NAME [--url URL] [--token T]\n"
+	      "  mcpgw tools list [SERVER] [--format table|json] [--url URL] [--token T]\n"
+	      "  mcpgw caches [list|clear [SERVER]] [--url URL] [--token T]\n"
 	      "  mcpgw version | --version\n"
 	      "  mcpgw help [COMMAND [SUBCOMMAND]]\n"
 	      "\n"
@@ -47,9 +51,11 @@ static void usage(FILE *out)
 	      "config check load and check a config file, print what is wrong, serve nothing\n"
 	      "reload       check a config and its policy, then make the gateway serving it\n"
 	      "             read them again (as SIGHUP does); it finds it by its pid file\n"
-	      "call, broadcast, servers\n"
-	      "             a client of a running gateway (its REST endpoints): call a tool,\n"
-	      "             call one on many servers, list the servers ($MCPGW_URL, $MCPGW_TOKEN)\n"
+	      "call, broadcast, servers, tools list, caches\n"
+	      "             a client of a running gateway (its REST endpoints and admin API):\n"
+	      "             call a tool, call one on many servers, list, register and remove\n"
+	      "             servers, list tools, show and clear the list caches ($MCPGW_URL,\n"
+	      "             $MCPGW_TOKEN)\n"
 	      "\n"
 	      "Logs are JSON lines on stderr. SIGTERM/SIGINT stop gracefully; SIGHUP reloads.\n"
 	      "'mcpgw COMMAND --help' (or 'mcpgw help COMMAND') describes one command and\n"
@@ -342,6 +348,16 @@ static int cmd_help(int argc, char **argv)
 	return dispatch(n, args);
 }
 
+/* Is -c or --config among argv? "tools list" then reads the store
+ * (tools_cmd.c) rather than asking a running gateway. */
+static bool has_config_opt(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)
+			return true;
+	return false;
+}
+
 static int dispatch(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "help";
@@ -366,6 +382,9 @@ static int dispatch(int argc, char **argv)
 		return gw_cli_audit(argc - 2, argv + 2);
 	if (strcmp(cmd, "policy") == 0)
 		return gw_cli_policy(argc - 2, argv + 2);
+	if (strcmp(cmd, "tools") == 0 && argc > 2 && strcmp(argv[2], "list") == 0 &&
+	    !has_config_opt(argc - 3, argv + 3))
+		return gw_cli_tools_list(argc - 3, argv + 3); /* of a running gateway */
 	if (strcmp(cmd, "tools") == 0)
 		return gw_cli_tools(argc - 2, argv + 2);
 	if (strcmp(cmd, "reload") == 0)
@@ -384,6 +403,8 @@ static int dispatch(int argc, char **argv)
 		return gw_cli_broadcast(argc - 2, argv + 2);
 	if (strcmp(cmd, "servers") == 0)
 		return gw_cli_servers(argc - 2, argv + 2);
+	if (strcmp(cmd, "caches") == 0)
+		return gw_cli_caches(argc - 2, argv + 2);
 	if (strcmp(cmd, "config") == 0)
 		return cmd_config(argc - 2, argv + 2);
 	fprintf(stderr, "mcpgw: unknown command '%s'\n", cmd);

@@ -380,7 +380,8 @@ static int run_reject(struct tools_ctx *c)
 
 static const struct subcommand subcommands[] = {
 	{ "pending", false, run_pending, "mcpgw tools pending [-c FILE]" },
-	{ "list", false, run_list, "mcpgw tools list [-c FILE]" },
+	{ "list", false, run_list,
+	  "mcpgw tools list -c FILE (without -c: a running gateway's, mcpgw tools list --help)" },
 	{ "diff", true, run_diff, "mcpgw tools diff SERVER__NAME [--kind KIND] [-c FILE]" },
 	{ "approve", true, run_approve,
 	  "mcpgw tools approve SERVER__NAME [--kind KIND] [--by NAME] [-c FILE]" },

@@ -3,9 +3,12 @@
 // the body matches the schema given there; each operation seen conforming
 // is remembered, for "every documented endpoint was called".
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import Ajv2020Mod from 'ajv/dist/2020.js';
 import addFormatsMod from 'ajv-formats';
+import { ROOT, EVERYTHING, freePort } from './lib.mjs';
 
 const Ajv2020 = Ajv2020Mod.default || Ajv2020Mod;
 const addFormats = addFormatsMod.default || addFormatsMod;
@@ -68,4 +71,17 @@ export async function adminCall(base, method, path, { key, body, raw, headers = 
   let json = null;
   try { json = JSON.parse(text); } catch { /* checked by the caller */ }
   return { status: r.status, headers: r.headers, text, json };
+}
+
+// server-everything over Streamable HTTP on a free loopback port, for
+// registering through the admin API: { port, url, stop() }.
+export async function startHttpEverything() {
+  const port = await freePort();
+  const child = spawn('node', ['-r', join(ROOT, 'tests/fixtures/loopback-only.cjs'), EVERYTHING, 'streamableHttp'],
+    { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise((res, rej) => {
+    const t = setTimeout(() => rej(new Error('upstream did not start')), 20000);
+    child.stderr.on('data', (d) => { if (/listening/i.test(d.toString())) { clearTimeout(t); res(); } });
+  });
+  return { port, url: `http://127.0.0.1:${port}/mcp`, stop: () => child.kill('SIGTERM') };
 }

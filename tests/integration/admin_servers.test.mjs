@@ -8,25 +8,20 @@
 // and config check's words). Answers conform to the OpenAPI document.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import {
   tempDir, freePort, startGateway, writeGatewayFiles, apikeyCreate, apiKeyAuthYaml, bearerClient,
-  EVERYTHING, ROOT, BIN, withGatewayLog, ADMIN_POLICY,
+  EVERYTHING, BIN, withGatewayLog, ADMIN_POLICY,
 } from './lib.mjs';
-import { openapiChecker, adminCall } from './admin_lib.mjs';
+import { openapiChecker, adminCall, startHttpEverything } from './admin_lib.mjs';
 
 let gw, dir, port, body, key, upstream, upPort, api;
 
 before(async () => {
-  upPort = await freePort();
-  upstream = spawn('node', ['-r', join(ROOT, 'tests/fixtures/loopback-only.cjs'), EVERYTHING, 'streamableHttp'],
-    { env: { ...process.env, PORT: String(upPort) }, stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise((res, rej) => {
-    const t = setTimeout(() => rej(new Error('upstream did not start')), 20000);
-    upstream.stderr.on('data', (d) => { if (/listening/i.test(d.toString())) { clearTimeout(t); res(); } });
-  });
+  upstream = await startHttpEverything();
+  upPort = upstream.port;
   dir = tempDir();
   port = await freePort();
   body = 'servers:\n  local:\n    command: node\n    args: ["' + EVERYTHING + '"]\n' +
@@ -38,7 +33,7 @@ before(async () => {
   api = await openapiChecker(doc.json);
 });
 after(async () => {
-  try { await gw?.stop(); } finally { upstream?.kill('SIGTERM'); }
+  try { await gw?.stop(); } finally { upstream?.stop(); }
 });
 
 async function call(method, path, o = {}) {
