@@ -54,6 +54,7 @@ struct gw_admin_req {
 	json_t *result;                 /* what run made for the answer */
 	char secret[GW_APIKEY_BUF];     /* a key made or rotated: wiped on free */
 	struct gw_admin_req *wait_next, **wait_pprev; /* waiting for a reload */
+	bool always_record;             /* a GET that is recorded too (a backup) */
 	void *ctx;                      /* a handler's own state, freed by ctx_free */
 	void (*ctx_free)(void *ctx);
 };
@@ -67,6 +68,10 @@ void gw_admin_reply(struct gw_admin_req *r, int status, json_t *body);
  * Content-Security-Policy. */
 void gw_admin_reply_page(struct gw_admin_req *r, int status, const char *type, char *data,
 			 size_t len);
+/* 200 with the file fd (taken: closed when sent or on failure) as the
+ * body, of type content_type, offered for download as filename. */
+void gw_admin_reply_file(struct gw_admin_req *r, int fd, const char *content_type,
+			 const char *filename);
 /* The error shape: {"error": {"code", "message", "field" when not NULL}}. */
 void gw_admin_fail(struct gw_admin_req *r, int status, const char *code, const char *field,
 		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -147,6 +152,12 @@ void gw_admin_tools_approve(struct gw_admin_req *r);
 void gw_admin_tools_reject(struct gw_admin_req *r);
 void gw_admin_caches_list(struct gw_admin_req *r);
 void gw_admin_caches_clear(struct gw_admin_req *r);
+/* admin_vservers.c: the config's virtual servers (read only) */
+void gw_admin_vservers_list(struct gw_admin_req *r);
+void gw_admin_vservers_get(struct gw_admin_req *r);
+/* admin_backup.c: a snapshot of the store; restore is refused while running */
+void gw_admin_backup(struct gw_admin_req *r);
+void gw_admin_restore(struct gw_admin_req *r);
 
 
 /* api_access.c: seed 000's access requests (docs/compliance.md) */

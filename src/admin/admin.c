@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "admin/admin-impl.h"
 #include "audit/audit.h"
@@ -55,6 +57,10 @@ static const struct gw_admin_route routes[] = {
 	{ GW_HM_POST, "tools/*/*/reject", NULL, gw_admin_tools_reject, NULL },
 	{ GW_HM_GET | GW_HM_DELETE, "caches", gw_admin_caches_list, NULL, gw_admin_caches_clear },
 	{ GW_HM_DELETE, "caches/*", NULL, NULL, gw_admin_caches_clear },
+	{ GW_HM_GET, "virtual_servers", gw_admin_vservers_list, NULL, NULL },
+	{ GW_HM_GET, "virtual_servers/*", gw_admin_vservers_get, NULL, NULL },
+	{ GW_HM_GET, "backup", gw_admin_backup, NULL, NULL },
+	{ GW_HM_POST, "restore", NULL, gw_admin_restore, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };
 
@@ -152,7 +158,7 @@ static void record(struct gw_admin_req *r, int status, const char *why)
 	const char *roles[GW_PRINCIPAL_MAX_ROLES];
 	char method[300];
 
-	if (r->method == GW_HM_GET && status != 401 && status != 403)
+	if (r->method == GW_HM_GET && status != 401 && status != 403 && !r->always_record)
 		return;
 	snprintf(method, sizeof(method), "%s %s", method_name(r->method), r->path);
 	gw_pipeline_caller(r->anonymous ? NULL : &r->who, roles, &x);
@@ -196,6 +202,35 @@ void gw_admin_reply_page(struct gw_admin_req *r, int status, const char *type, c
 		gw_hreq_reply(r->req, status);
 	}
 	free(data);
+	req_free(r);
+}
+
+void gw_admin_reply_file(struct gw_admin_req *r, int fd, const char *content_type,
+			 const char *filename)
+{
+	struct evbuffer_file_segment *seg = NULL;
+	char disposition[160];
+	struct stat sb;
+
+	if (fstat(fd, &sb) == 0)
+		seg = evbuffer_file_segment_new(fd, 0, sb.st_size, EVBUF_FS_CLOSE_ON_FREE);
+	if (!seg)
+		close(fd);
+	if (!seg || (r->req && evbuffer_add_file_segment(gw_hreq_out(r->req), seg, 0, -1) != 0)) {
+		if (seg)
+			evbuffer_file_segment_free(seg);
+		gw_admin_fail(r, 500, "internal", NULL, "cannot send the file");
+		return;
+	}
+	evbuffer_file_segment_free(seg); /* the buffer holds its own reference */
+	record(r, 200, NULL);
+	if (r->req) {
+		snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", filename);
+		gw_hreq_add_header(r->req, "Content-Type", content_type);
+		gw_hreq_add_header(r->req, "Content-Disposition", disposition);
+		gw_http_security_headers(r->req);
+		gw_hreq_reply(r->req, 200);
+	}
 	req_free(r);
 }
 

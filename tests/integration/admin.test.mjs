@@ -10,8 +10,9 @@ import {
   tempDir, freePort, startGateway, writeGatewayFiles, apikeyCreate, apiKeyAuthYaml, bearerClient,
   EVERYTHING, ROOT, withGatewayLog, ADMIN_POLICY,
 } from './lib.mjs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { sqliteRows } from './audit_lib.mjs';
 import { openapiChecker, adminCall } from './admin_lib.mjs';
 
@@ -24,7 +25,8 @@ before(async () => {
   dir = tempDir();
   const port = await freePort();
   const body = `servers:\n  every:\n    command: node\n    args: ["${EVERYTHING}"]\n    tags: [demo, stdio]\n` +
-    `  p:\n    command: node\n    args: [${JSON.stringify(PIN_SERVER)}, ""]\n` + apiKeyAuthYaml(port);
+    `  p:\n    command: node\n    args: [${JSON.stringify(PIN_SERVER)}, ""]\n` +
+    'virtual_servers:\n  demo:\n    tools: ["every__echo", "every__get_*"]\n    resources: ["demo://*"]\n' + apiKeyAuthYaml(port);
   cfg = writeGatewayFiles(dir, port, body, ADMIN_POLICY);
   keys.root = apikeyCreate(cfg, 'root', 'admin');
   keys.op = apikeyCreate(cfg, 'op', 'operator');
@@ -425,6 +427,44 @@ test('servers of the config file are not changed through the API; a command line
   assert.equal(ex.json.origins.every, 'config');
   const one = conforms('GET', '/admin/v1/servers/every', await call('GET', '/admin/v1/servers/every'));
   assert.equal(one.json.origin, 'config');
+}, () => gw));
+
+test('virtual servers: listed with their globs and endpoint; one by name; 404 for another', withGatewayLog(async () => {
+  const l = conforms('GET', '/admin/v1/virtual_servers', await call('GET', '/admin/v1/virtual_servers'));
+  assert.equal(l.status, 200);
+  assert.deepEqual(l.json.virtual_servers, [{ name: 'demo', endpoint: '/servers/demo/mcp',
+    tools: ['every__echo', 'every__get_*'], prompts: [], resources: ['demo://*'] }]);
+  const one = conforms('GET', '/admin/v1/virtual_servers/{name}', await call('GET', '/admin/v1/virtual_servers/demo'));
+  assert.equal(one.json.endpoint, '/servers/demo/mcp');
+  const none = conforms('GET', '/admin/v1/virtual_servers/{name}', await call('GET', '/admin/v1/virtual_servers/every'));
+  assert.equal(none.status, 404);
+  assert.equal(none.json.error.field, 'name');
+  const op = conforms('GET', '/admin/v1/virtual_servers', await call('GET', '/admin/v1/virtual_servers', { key: keys.op }));
+  assert.equal(op.status, 403);
+}, () => gw));
+
+test('backup: the store as mcpgw backup makes it, recorded, nothing left on disk; restore refused while running', withGatewayLog(async () => {
+  const r = conforms('GET', '/admin/v1/backup', await call('GET', '/admin/v1/backup'));
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-disposition'), /^attachment; filename="mcpgw-backup\.db"$/);
+  assert.equal(r.bytes.subarray(0, 16).toString('latin1'), 'SQLite format 3\0');
+  const copy = join(tempDir(), 'copy.db');
+  writeFileSync(copy, r.bytes);
+  const names = execFileSync('sqlite3', [copy, 'SELECT name FROM api_keys ORDER BY name'], { encoding: 'utf8' });
+  assert.match(names, /^root$/m, 'the keys are in the copy');
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.backup-')), [], 'no snapshot file is left');
+  let recs = [];
+  for (let i = 0; i < 100 && !recs.length; i++) {
+    recs = sqliteRows(`${dir}/mcpgw.db`).map((x) => JSON.parse(x.record)).filter((x) => x.action === 'GET /admin/v1/backup');
+    if (!recs.length) await new Promise((res) => setTimeout(res, 50));
+  }
+  assert.equal(recs.length, 1, 'a backup is an audit event');
+  assert.equal(recs[0].user, 'apikey:root');
+  const denied = conforms('GET', '/admin/v1/backup', await call('GET', '/admin/v1/backup', { key: keys.op }));
+  assert.equal(denied.status, 403);
+  const rs = conforms('POST', '/admin/v1/restore', await call('POST', '/admin/v1/restore', { body: {} }));
+  assert.equal(rs.status, 409);
+  assert.match(rs.json.error.message, /mcpgw restore FILE/);
 }, () => gw));
 
 test('every documented endpoint was called and answered as documented', () => {

@@ -44,6 +44,13 @@ export async function openapiChecker(doc) {
     let resp = o.responses[String(r.status)];
     assert.ok(resp, `${method} ${t} answered ${r.status}, not documented: ${r.text}`);
     if (resp.$ref) resp = doc.components.responses[resp.$ref.split('/').pop()];
+    const other = Object.keys(resp.content || {}).find((t) => t !== 'application/json');
+    if (other) { // a file (a backup): its type, and a body
+      assert.equal(r.headers.get('content-type'), other, `${method} ${t} ${r.status}`);
+      assert.ok(r.bytes?.length > 0 || r.text.length > 0, `${method} ${t} ${r.status}: an empty body`);
+      checked.add(`${method} ${t}`);
+      return r;
+    }
     const schema = resp.content?.['application/json']?.schema;
     assert.ok(schema, `${method} ${t} ${r.status} has no JSON schema`);
     const v = ajv.compile({ $ref: 'doc' + (schema.$ref || ''), ...(schema.$ref ? {} : schema) });
@@ -61,16 +68,17 @@ export async function openapiChecker(doc) {
   return { conforms, isError, checked, ajv };
 }
 
-// fetch base + path as METHOD with a bearer key and a JSON body: { status, headers, text, json }.
+// fetch base + path as METHOD with a bearer key and a JSON body: { status, headers, text, json, bytes }.
 export async function adminCall(base, method, path, { key, body, raw, headers = {} } = {}) {
   const h = { ...headers };
   if (key) h.authorization = `Bearer ${key}`;
   if (body !== undefined || raw !== undefined) h['content-type'] = 'application/json';
   const r = await fetch(base + path, { method, headers: h, body: raw !== undefined ? raw : body !== undefined ? JSON.stringify(body) : undefined });
-  const text = await r.text();
+  const bytes = Buffer.from(await r.arrayBuffer());
+  const text = bytes.toString('utf8');
   let json = null;
   try { json = JSON.parse(text); } catch { /* checked by the caller */ }
-  return { status: r.status, headers: r.headers, text, json };
+  return { status: r.status, headers: r.headers, text, json, bytes };
 }
 
 // server-everything over Streamable HTTP on a free loopback port, for
