@@ -53,7 +53,8 @@ struct gw_admin_req {
 	char err[512];                  /* and what went wrong, for the answer */
 	json_t *result;                 /* what run made for the answer */
 	char secret[GW_APIKEY_BUF];     /* a key made or rotated: wiped on free */
-	struct gw_admin_req *wait_next, **wait_pprev; /* waiting for a reload */
+	struct gw_admin_req *wait_next, **wait_pprev; /* waiting for a reload or the pins */
+	struct gw_pin_wait *pin_wait;   /* gw_admin_wait_pins()'s handle */
 	bool always_record;             /* a GET that is recorded too (a backup) */
 	void *ctx;                      /* a handler's own state, freed by ctx_free */
 	void (*ctx_free)(void *ctx);
@@ -191,6 +192,11 @@ void gw_admin_audit_of_user(struct gw_admin_req *r, const char *user, size_t lim
 bool gw_admin_reload(struct gw_admin_req *r, void (*done)(void *arg, const char *err));
 /* r got its reload's outcome: off the waiting list. */
 void gw_admin_reload_done(struct gw_admin_req *r);
+struct gw_pin_wait;
+/* Answer r with r->result once the gateway's pin registry has read the
+ * store again (a decision r wrote is then in force), or at once when it
+ * keeps none; discarded if the admin API stops first. */
+void gw_admin_reply_when_pinned(struct gw_admin_req *r);
 void gw_admin_config_reload(struct gw_admin_req *r);
 void gw_admin_config_export(struct gw_admin_req *r);
 

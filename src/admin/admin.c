@@ -19,6 +19,7 @@
 #include "core/config-t.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "guard/pin.h"
 #include "http/authn_http.h"
 #include "http/server.h"
 #include "mcp/pipeline.h"
@@ -29,6 +30,7 @@ struct gw_admin {
 	struct gw_gateway *gw;
 	struct gw_admin_hooks hooks;
 	struct gw_admin_req *reloading;  /* waiting for a reload's outcome */
+	struct gw_admin_req *pinning;    /* waiting for the pin registry */
 	struct gw_admin_worker *worker;
 	struct gw_admin_access *access;  /* api_access.c's poll */
 	char store_path[4096];
@@ -550,6 +552,44 @@ static void on_request(void *arg, struct gw_hreq *req, const char *path)
 	gw_http_authn(a->gw, req, "/mcp", on_authed, r);
 }
 
+static void wait_link(struct gw_admin_req **head, struct gw_admin_req *r)
+{
+	r->wait_next = *head;
+	if (*head)
+		(*head)->wait_pprev = &r->wait_next;
+	r->wait_pprev = head;
+	*head = r;
+	if (r->req)
+		gw_hreq_set_closecb(r->req, on_gone, r);
+}
+
+static void wait_unlink(struct gw_admin_req *r)
+{
+	*r->wait_pprev = r->wait_next;
+	if (r->wait_next)
+		r->wait_next->wait_pprev = r->wait_pprev;
+	r->wait_pprev = NULL;
+}
+
+static void on_pinned(void *arg)
+{
+	struct gw_admin_req *r = arg;
+
+	r->pin_wait = NULL;
+	wait_unlink(r);
+	gw_admin_reply(r, 200, json_incref(r->result));
+}
+
+void gw_admin_reply_when_pinned(struct gw_admin_req *r)
+{
+	r->pin_wait = gw_pins_refresh(r->gw->pins, on_pinned, r);
+	if (!r->pin_wait) {
+		gw_admin_reply(r, 200, json_incref(r->result));
+		return;
+	}
+	wait_link(&r->a->pinning, r);
+}
+
 bool gw_admin_reload(struct gw_admin_req *r, void (*done)(void *arg, const char *err))
 {
 	struct gw_admin *a = r->a;
@@ -562,22 +602,13 @@ bool gw_admin_reload(struct gw_admin_req *r, void (*done)(void *arg, const char 
 					      : gw_strerror(rc));
 		return false;
 	}
-	r->wait_next = a->reloading;
-	if (a->reloading)
-		a->reloading->wait_pprev = &r->wait_next;
-	r->wait_pprev = &a->reloading;
-	a->reloading = r;
-	if (r->req)
-		gw_hreq_set_closecb(r->req, on_gone, r);
+	wait_link(&a->reloading, r);
 	return true;
 }
 
 void gw_admin_reload_done(struct gw_admin_req *r)
 {
-	*r->wait_pprev = r->wait_next;
-	if (r->wait_next)
-		r->wait_next->wait_pprev = r->wait_pprev;
-	r->wait_pprev = NULL;
+	wait_unlink(r);
 }
 
 struct gw_admin *gw_admin_start(struct gw_gateway *gw, const struct gw_admin_hooks *hooks)
@@ -622,6 +653,13 @@ void gw_admin_free(struct gw_admin *a)
 		if (a->hooks.reload_forget)
 			a->hooks.reload_forget(a->gw, r);
 		gw_admin_reload_done(r);
+		discard(r);
+	}
+	while (a->pinning) {
+		struct gw_admin_req *r = a->pinning;
+
+		gw_pins_refresh_cancel(a->gw->pins, r->pin_wait);
+		wait_unlink(r);
 		discard(r);
 	}
 	free(a);

@@ -9,6 +9,7 @@
  * replaced underneath them; `mcpgw restore FILE` with the gateway stopped
  * does it. */
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,6 @@ static void backup_free(void *p)
 
 static void run_backup(struct gw_admin_req *r, struct gw_store *st)
 {
-	static unsigned seq; /* the worker is one thread */
 	struct backup *b = r->ctx;
 	const char *store = gw_admin_store_path(r->a);
 
@@ -45,7 +45,9 @@ static void run_backup(struct gw_admin_req *r, struct gw_store *st)
 		r->rc = GW_ESTATE;
 		return;
 	}
-	snprintf(b->path, sizeof(b->path), "%.4096s.backup-%ld-%u", store, (long)getpid(), seq++);
+	/* unique among the requests alive: r's address */
+	snprintf(b->path, sizeof(b->path), "%.4096s.backup-%ld-%lx", store, (long)getpid(),
+		 (unsigned long)(uintptr_t)r);
 	r->rc = gw_store_backup(st, b->path, r->err, sizeof(r->err));
 	if (r->rc && r->rc != GW_ESTATE)
 		b->path[0] = '\0'; /* not made: nothing to remove */

@@ -214,8 +214,11 @@ static void done_decide(struct gw_admin_req *r)
 		return;
 	}
 	a = tools_json(r->gw->cfg, p);
-	gw_admin_reply(r, 200, json_incref(json_array_get(a, 0)));
+	json_decref(r->result);
+	r->result = json_incref(json_array_get(a, 0));
 	json_decref(a);
+	/* answered once the gateway serves by the decision, not at its next poll */
+	gw_admin_reply_when_pinned(r);
 }
 
 static bool target(struct gw_admin_req *r)

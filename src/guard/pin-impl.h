@@ -25,7 +25,16 @@ struct gw_pin_sync *gw_pin_sync_start(struct event_base *base, const char *path,
  * GW_ENOMEM, GW_EBUSY when the queue is full (the row stays in memory
  * only: it is seen again, and queued again, on the next list). */
 int gw_pin_sync_write(struct gw_pin_sync *s, const struct gw_store_pin *row);
-/* Write what is queued, stop the worker and free s; NULL is a no-op. */
+struct gw_pin_wait;
+/* On the loop: have the worker read the store again now (a decision just
+ * written by another connection), and call fn(arg) on the loop once a
+ * snapshot read after this call has been applied. The handle is good
+ * until fn runs or gw_pin_sync_cancel(); NULL when out of memory. */
+struct gw_pin_wait *gw_pin_sync_refresh(struct gw_pin_sync *s, void (*fn)(void *arg), void *arg);
+/* fn of w will not be called; w is freed. */
+void gw_pin_sync_cancel(struct gw_pin_sync *s, struct gw_pin_wait *w);
+/* Write what is queued, stop the worker and free s (waiters not called
+ * are dropped: cancel them first); NULL is a no-op. */
 void gw_pin_sync_stop(struct gw_pin_sync *s);
 
 #endif

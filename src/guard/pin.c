@@ -280,6 +280,17 @@ void gw_pins_on_decision(struct gw_pins *p, void (*fn)(void *arg, unsigned kinds
 	p->decision_arg = arg;
 }
 
+struct gw_pin_wait *gw_pins_refresh(struct gw_pins *p, void (*fn)(void *arg), void *arg)
+{
+	return p && p->sync ? gw_pin_sync_refresh(p->sync, fn, arg) : NULL;
+}
+
+void gw_pins_refresh_cancel(struct gw_pins *p, struct gw_pin_wait *w)
+{
+	if (p && p->sync && w)
+		gw_pin_sync_cancel(p->sync, w);
+}
+
 const struct gw_detectors *gw_pins_detectors(const struct gw_pins *p)
 {
 	return p ? p->detect : NULL;

@@ -116,6 +116,15 @@ void gw_pins_on_event(struct gw_pins *p, gw_pin_event_fn fn, void *arg);
  * and clients told (NULL fn: nobody); kinds has bit (1u << enum
  * gw_pin_item) set for each kind of item decided. */
 void gw_pins_on_decision(struct gw_pins *p, void (*fn)(void *arg, unsigned kinds), void *arg);
+struct gw_pin_wait;
+/* A decision was just written to the store by another connection (the
+ * admin API's worker): read the store now and call fn(arg) on the loop
+ * once the registry holds what was read, so that the decision is in
+ * force when the caller answers. NULL (fn never called) when p is NULL,
+ * keeps no store (":memory:") or memory ran out: nothing to wait for. */
+struct gw_pin_wait *gw_pins_refresh(struct gw_pins *p, void (*fn)(void *arg), void *arg);
+/* A wait of gw_pins_refresh() abandoned: fn will not be called. */
+void gw_pins_refresh_cancel(struct gw_pins *p, struct gw_pin_wait *w);
 /* The detectors (injection) the catalog scans listed texts with. */
 const struct gw_detectors *gw_pins_detectors(const struct gw_pins *p);
 /* May definition hash of server's item of kind (a tool's or prompt's

@@ -29,6 +29,15 @@ struct sync_op {
 	struct gw_store_pin row;        /* owned strings */
 };
 
+/* Someone on the loop waiting for a snapshot read after refresh `want`
+ * was asked (an admin API approve answers once it is in force). */
+struct gw_pin_wait {
+	struct gw_pin_wait *next;
+	uint64_t want;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
 struct gw_pin_sync {
 	pthread_mutex_t mu;
 	pthread_cond_t wake;
@@ -39,6 +48,10 @@ struct gw_pin_sync {
 	size_t queued;
 	uint64_t enq_seq;               /* rows ever queued (loop) */
 	bool reread;                    /* the loop dropped a stale snapshot */
+	uint64_t refresh_req;           /* refreshes asked (loop) */
+	uint64_t refresh_posted;        /* the last one a posted snapshot answers */
+	uint64_t rows_refresh;          /* ... and the one the snapshot below answers */
+	struct gw_pin_wait *waiters;    /* the loop's only */
 	/* the worker's side */
 	int64_t gen;                    /* the store's pin generation last read */
 	struct gw_store_gen_reader *gen_reader;
@@ -60,10 +73,32 @@ static void op_free(struct sync_op *op)
 
 /* ---- the loop's side ----------------------------------------------------- */
 
+/* Call (and free) the waiters a snapshot answering refresh `answered`
+ * satisfies. Each is off the list before its fn runs: fn may cancel
+ * others or ask again. */
+static void wake_waiters(struct gw_pin_sync *s, uint64_t answered)
+{
+	struct gw_pin_wait **pp = &s->waiters;
+
+	while (*pp) {
+		struct gw_pin_wait *w = *pp;
+
+		if (w->want > answered) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		w->fn(w->arg);
+		free(w);
+		pp = &s->waiters; /* fn may have changed the list */
+	}
+}
+
 static void on_snapshot(void *arg)
 {
 	struct gw_pin_sync *s = arg;
 	struct gw_store_pin *rows = NULL;
+	uint64_t answered = 0;
 	size_t n = 0;
 	bool take = false;
 
@@ -71,6 +106,7 @@ static void on_snapshot(void *arg)
 	if (s->has_rows) {
 		rows = s->rows;
 		n = s->n_rows;
+		answered = s->rows_refresh;
 		take = s->rows_seq == s->enq_seq;
 		s->rows = NULL;
 		s->n_rows = 0;
@@ -85,6 +121,36 @@ static void on_snapshot(void *arg)
 		s->apply(s->arg, rows, n);
 	else
 		gw_store_pin_list_free(rows, n);
+	if (take)
+		wake_waiters(s, answered);
+}
+
+struct gw_pin_wait *gw_pin_sync_refresh(struct gw_pin_sync *s, void (*fn)(void *arg), void *arg)
+{
+	struct gw_pin_wait *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->fn = fn;
+	w->arg = arg;
+	pthread_mutex_lock(&s->mu);
+	w->want = ++s->refresh_req;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->mu);
+	w->next = s->waiters;
+	s->waiters = w;
+	return w;
+}
+
+void gw_pin_sync_cancel(struct gw_pin_sync *s, struct gw_pin_wait *w)
+{
+	for (struct gw_pin_wait **pp = &s->waiters; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			free(w);
+			return;
+		}
+	}
 }
 
 static int copy_str(char **dst, const char *src)
@@ -138,8 +204,9 @@ static void write_ops(struct gw_store *st, struct sync_op *ops)
 	}
 }
 
-/* Read every row and post it to the loop as of seq. */
-static void post_snapshot(struct gw_pin_sync *s, struct gw_store *st, uint64_t seq)
+/* Read every row and post it to the loop as of seq, answering refresh. */
+static void post_snapshot(struct gw_pin_sync *s, struct gw_store *st, uint64_t seq,
+			  uint64_t refresh)
 {
 	struct gw_store_pin *rows = NULL;
 	size_t n = 0;
@@ -153,13 +220,16 @@ static void post_snapshot(struct gw_pin_sync *s, struct gw_store *st, uint64_t s
 	s->rows = rows;
 	s->n_rows = n;
 	s->rows_seq = seq;
+	s->rows_refresh = refresh;
+	s->refresh_posted = refresh;
 	s->has_rows = true;
 	pthread_mutex_unlock(&s->mu);
 	gw_wake_signal(s->ev);
 }
 
 /* One round: the queued rows written, then a snapshot if the store moved. */
-static void sync_round(struct gw_pin_sync *s, struct sync_op *ops, uint64_t seq, bool reread)
+static void sync_round(struct gw_pin_sync *s, struct sync_op *ops, uint64_t seq, bool reread,
+		       uint64_t refresh)
 {
 	struct gw_store *st = NULL;
 	char err[512];
@@ -178,7 +248,7 @@ static void sync_round(struct gw_pin_sync *s, struct sync_op *ops, uint64_t seq,
 	if (!st)
 		goto out;
 	s->gen = gen;
-	post_snapshot(s, st, seq);
+	post_snapshot(s, st, seq, refresh);
 out:
 	gw_store_close(st);
 }
@@ -198,23 +268,27 @@ static void *sync_main(void *arg)
 {
 	struct gw_pin_sync *s = arg;
 	struct timespec until;
+	uint64_t seen = 0; /* the last refresh asked that a round began for */
 
 	deadline_in(&until, SYNC_POLL_MS);
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		struct sync_op *ops;
-		uint64_t seq;
+		uint64_t seq, refresh;
 		bool reread, stop;
 		int rc = 0;
 
-		while (!s->stop && !s->head && !s->reread && rc != ETIMEDOUT)
+		while (!s->stop && !s->head && !s->reread && s->refresh_req == seen && rc != ETIMEDOUT)
 			rc = pthread_cond_timedwait(&s->wake, &s->mu, &until);
 		ops = s->head;
 		s->head = NULL;
 		s->tail = &s->head;
 		s->queued = 0;
 		seq = s->enq_seq;
-		reread = s->reread;
+		refresh = seen = s->refresh_req;
+		/* a refresh not yet answered (the store was unavailable) is
+		 * tried again at each poll */
+		reread = s->reread || refresh != s->refresh_posted;
 		s->reread = false;
 		stop = s->stop;
 		pthread_mutex_unlock(&s->mu);
@@ -228,7 +302,7 @@ static void *sync_main(void *arg)
 			}
 			return NULL;
 		}
-		sync_round(s, ops, seq, reread);
+		sync_round(s, ops, seq, reread, refresh);
 		if (rc == ETIMEDOUT)
 			deadline_in(&until, SYNC_POLL_MS);
 		pthread_mutex_lock(&s->mu);
@@ -291,6 +365,12 @@ void gw_pin_sync_stop(struct gw_pin_sync *s)
 		op_free(op);
 	}
 	gw_store_pin_list_free(s->rows, s->n_rows);
+	while (s->waiters) {
+		struct gw_pin_wait *w = s->waiters;
+
+		s->waiters = w->next;
+		free(w);
+	}
 	gw_wake_free(s->ev);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->mu);
