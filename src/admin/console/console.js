@@ -149,6 +149,36 @@ async function tools(view) {
         : '')))));
 }
 
+// ---- caches -------------------------------------------------------------------------
+const CACHE_KINDS = ['tools', 'prompts', 'resources', 'templates'];
+
+// A kind's cell: how many sessions hold the list and the items held; a
+// list held empty because the upstream failed is flagged.
+function cacheCell(l) {
+  return el('td', { 'data-kind': '' }, `${l.cached} / ${l.items}`,
+    l.fetching ? el('span', { class: 'muted' }, ` (${l.fetching} fetching)`) : null,
+    l.failed ? el('span', { class: 'bad' }, ` (${l.failed} failed)`) : null);
+}
+
+async function caches(view, said = '') {
+  const { caches: list } = await api('/caches');
+  const clear = (server) => async () => {
+    const r = await api(server ? `/caches/${encodeURIComponent(server)}` : '/caches', { method: 'DELETE' });
+    await caches(view, `Cleared ${r.cleared} cached list${r.cleared === 1 ? '' : 's'}${server ? ` of ${server}` : ''}: each is asked for again at its next use.`);
+  };
+  show(view,
+    el('h2', {}, 'Caches'),
+    el('p', { class: 'muted' }, 'The lists each session keeps of each server, for the server\'s list_cache_ttl. ' +
+      'Each kind: sessions holding the list / items held.'),
+    el('p', {}, el('button', { type: 'button', class: 'secondary', 'data-clear-all': '', onclick: clear(null) }, 'Clear all')),
+    said ? el('p', { class: 'ok', 'data-cleared': '' }, said) : null,
+    table(['Server', 'TTL (s)', 'Sessions', ...CACHE_KINDS.map((k) => k[0].toUpperCase() + k.slice(1)), ''],
+      list.map((c) => el('tr', { 'data-cache': c.server },
+        el('td', {}, c.server), el('td', {}, c.list_cache_ttl), el('td', {}, c.sessions),
+        CACHE_KINDS.map((k) => cacheCell(c.lists[k])),
+        el('td', {}, el('button', { type: 'button', class: 'secondary', onclick: clear(c.server) }, 'Clear'))))));
+}
+
 // ---- API keys -----------------------------------------------------------------------
 const keyClass = (s) => (s === 'active' ? 'ok' : s === 'disabled' ? 'warn' : 'bad');
 
@@ -288,7 +318,7 @@ async function access(view, status = 'pending') {
 }
 
 // ---- routing ------------------------------------------------------------------------
-const VIEWS = { overview, tools, keys, audit, policy, access };
+const VIEWS = { overview, tools, keys, audit, policy, access, caches };
 let timer = null;
 
 function fail(e) {
