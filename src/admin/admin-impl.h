@@ -199,6 +199,11 @@ struct gw_pin_wait;
 void gw_admin_reply_when_pinned(struct gw_admin_req *r);
 void gw_admin_config_reload(struct gw_admin_req *r);
 void gw_admin_config_export(struct gw_admin_req *r);
+/* admin_servers_write.c: {"servers": {...}} (the body, or a YAML document
+ * admin_config.c read) merged into the managed file. */
+void gw_admin_config_import(struct gw_admin_req *r);
+/* admin_config.c: the same, or {"yaml": TEXT} read first. */
+void gw_admin_config_import_any(struct gw_admin_req *r);
 
 /* The store path, for the worker. */
 const char *gw_admin_store_path(const struct gw_admin *a);

@@ -63,6 +63,7 @@ static const struct gw_admin_route routes[] = {
 	{ GW_HM_GET, "virtual_servers/*", gw_admin_vservers_get, NULL, NULL },
 	{ GW_HM_GET, "backup", gw_admin_backup, NULL, NULL },
 	{ GW_HM_POST, "restore", NULL, gw_admin_restore, NULL },
+	{ GW_HM_POST, "config/import", NULL, gw_admin_config_import_any, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };
 

@@ -173,3 +173,35 @@ void gw_admin_config_export(struct gw_admin_req *r)
 	r->no_store = true;
 	gw_admin_run(r, run_export, done_export);
 }
+
+/* ---- POST: import ------------------------------------------------------------ */
+
+/* {"yaml": TEXT}: the YAML document read (as the export reads the file:
+ * scalars as strings, which the loader takes as it takes quoted values)
+ * in place of the body, then imported as {"servers": ...} is. */
+void gw_admin_config_import_any(struct gw_admin_req *r)
+{
+	const char *text = json_string_value(json_object_get(r->body, "yaml"));
+	struct gw_yaml_node *root = NULL;
+	struct gw_yaml_diag d;
+	size_t masked = 0;
+	json_t *doc;
+
+	if (!text || json_object_size(r->body) != 1) {
+		gw_admin_config_import(r);
+		return;
+	}
+	gw_yaml_diag_init(&d, "<yaml>", r->err, sizeof(r->err));
+	if (gw_yaml_parse(&d, text, json_string_length(json_object_get(r->body, "yaml")), &root)) {
+		gw_yaml_free(root);
+		gw_admin_fail(r, 400, "bad_request", "yaml", "%s", r->err);
+		return;
+	}
+	doc = node_json(root, false, 0, &masked);
+	gw_yaml_free(root);
+	json_decref(r->body);
+	r->body = json_is_object(doc) ? doc : json_object();
+	if (!json_is_object(doc))
+		json_decref(doc);
+	gw_admin_config_import(r);
+}

@@ -23,14 +23,14 @@
 #include "mcp/session.h"
 #include "upstream/addr_guard.h"
 
-enum op { OP_ADD, OP_CHANGE, OP_REMOVE, OP_ENABLE, OP_DISABLE };
+enum op { OP_ADD, OP_CHANGE, OP_REMOVE, OP_ENABLE, OP_DISABLE, OP_IMPORT };
 
 /* What the worker needs, copied: a reload may free the config meanwhile. */
 struct job {
 	enum op op;
 	char mpath[4096];
 	char name[GW_CFGVAL_MAX_NAME + 1];
-	json_t *entry; /* OP_ADD, OP_CHANGE: the server's keys as given */
+	json_t *entry; /* OP_ADD, OP_CHANGE: the server's keys as given; OP_IMPORT: name -> keys */
 };
 
 static void job_free(void *p)
@@ -71,63 +71,81 @@ static bool has_interpolation(const json_t *v)
 	return false;
 }
 
+/* The API's own refusals of a server's keys obj (the loader checks and
+ * words the rest): the field, with why in msg, or NULL when none. */
+static const char *api_refusal(const struct gw_config *cfg, const json_t *obj, char *msg,
+			       size_t cap)
+{
+	static const char *const local[] = { "command", "args", "env", "cwd" };
+	const char *type = json_string_value(json_object_get(obj, "type"));
+	const char *url = json_string_value(json_object_get(obj, "url")), *why;
+	struct gw_addr_guard g;
+
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+		if (json_object_get(obj, local[i])) {
+			snprintf(msg, cap, "key '%s': only remote servers (url) can be registered through "
+				 "the admin API: a command line from an API caller would run on the "
+				 "gateway's host (put stdio servers in the config file)", local[i]);
+			return local[i];
+		}
+	}
+	if (json_object_get(obj, "type") && (!type || (strcmp(type, "http") != 0 &&
+	    strcmp(type, "streamable-http") != 0 && strcmp(type, "sse") != 0))) {
+		snprintf(msg, cap, "key 'type': expected one of: http, streamable-http, sse (stdio "
+			 "servers belong in the config file)");
+		return "type";
+	}
+	if (type && json_object_get(obj, "transport")) {
+		snprintf(msg, cap, "key 'type': give type or transport, not both");
+		return "type";
+	}
+	if (has_interpolation(obj)) {
+		snprintf(msg, cap, "${VAR} is not expanded in servers registered through the admin API");
+		return "";
+	}
+	g.allowed = (const char *const *)cfg->allowed_upstream_hosts.v;
+	g.n_allowed = cfg->allowed_upstream_hosts.n;
+	if (url && (why = gw_addr_guard_check_url(&g, url))) {
+		snprintf(msg, cap, "key 'url': %s", why);
+		return "url";
+	}
+	return NULL;
+}
+
+/* obj as a managed-file entry: a copy without name, type as transport. */
+static json_t *entry_of(const json_t *obj)
+{
+	json_t *e = json_deep_copy(obj), *type = json_object_get(obj, "type");
+
+	if (e) {
+		json_object_del(e, "name");
+		if (type) {
+			json_object_set(e, "transport", type);
+			json_object_del(e, "type");
+		}
+	}
+	return e;
+}
+
 /* The body as a managed-file entry (type becomes transport), or NULL when
  * it was refused (answered). */
 static json_t *body_entry(struct gw_admin_req *r, const char *const *allowed)
 {
-	static const char *const local[] = { "command", "args", "env", "cwd" };
-	const char *type = NULL, *url = NULL, *why;
-	struct gw_addr_guard g;
-	json_t *e;
+	const char *url = NULL, *field;
+	char msg[512];
 
 	if (!json_is_object(r->body)) {
 		gw_admin_fail(r, 400, "bad_request", NULL, "the body must be a JSON object");
 		return NULL;
 	}
-	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
-		if (json_object_get(r->body, local[i])) {
-			gw_admin_fail(r, 400, "bad_request", local[i],
-				      "key '%s': only remote servers (url) can be registered through "
-				      "the admin API: a command line from an API caller would run on "
-				      "the gateway's host (put stdio servers in the config file)",
-				      local[i]);
-			return NULL;
-		}
+	if ((field = api_refusal(r->gw->cfg, r->body, msg, sizeof(msg)))) {
+		gw_admin_fail(r, 400, "bad_request", field[0] ? field : NULL, "%s", msg);
+		return NULL;
 	}
-	if (!gw_admin_body_keys(r, allowed) || !gw_admin_body_str(r, "type", false, &type) ||
+	if (!gw_admin_body_keys(r, allowed) ||
 	    !gw_admin_body_str(r, "url", allowed == add_keys, &url))
 		return NULL;
-	if (type && strcmp(type, "http") != 0 && strcmp(type, "streamable-http") != 0 &&
-	    strcmp(type, "sse") != 0) {
-		gw_admin_fail(r, 400, "bad_request", "type",
-			      "key 'type': expected one of: http, streamable-http, sse (stdio servers "
-			      "belong in the config file)");
-		return NULL;
-	}
-	if (type && json_object_get(r->body, "transport")) {
-		gw_admin_fail(r, 400, "bad_request", "type", "key 'type': give type or transport, not both");
-		return NULL;
-	}
-	if (has_interpolation(r->body)) {
-		gw_admin_fail(r, 400, "bad_request", NULL,
-			      "${VAR} is not expanded in servers registered through the admin API");
-		return NULL;
-	}
-	g.allowed = (const char *const *)r->gw->cfg->allowed_upstream_hosts.v;
-	g.n_allowed = r->gw->cfg->allowed_upstream_hosts.n;
-	if (url && (why = gw_addr_guard_check_url(&g, url))) {
-		gw_admin_fail(r, 400, "bad_request", "url", "key 'url': %s", why);
-		return NULL;
-	}
-	e = json_deep_copy(r->body);
-	if (e) {
-		json_object_del(e, "name");
-		if (type) {
-			json_object_set_new(e, "transport", json_string(type));
-			json_object_del(e, "type");
-		}
-	}
-	return e;
+	return entry_of(r->body);
 }
 
 /* A job for r on server name, or NULL (answered). */
@@ -229,6 +247,8 @@ static int apply(struct job *j, json_t *servers)
 {
 	json_t *cur = json_object_get(servers, j->name);
 
+	if (j->op == OP_IMPORT) /* each entry added, or in place of the one registered */
+		return json_object_update(servers, j->entry) ? GW_ENOMEM : 0;
 	if (j->op == OP_ADD) {
 		if (cur)
 			return GW_ESTATE;
@@ -252,7 +272,8 @@ static void field_of(const char *msg, const char *name, char *out, size_t cap)
 	char pre[64];
 	const char *p, *q;
 
-	snprintf(pre, sizeof(pre), "key 'servers.%s.", name);
+	snprintf(pre, sizeof(pre), "key '%s%s%s", name[0] ? "servers." : "", name,
+		 name[0] ? "." : "");
 	p = strstr(msg, pre);
 	q = p ? strchr(p + strlen(pre), '\'') : NULL;
 	if (p && q)
@@ -290,6 +311,22 @@ static void run_write(struct gw_admin_req *r, struct gw_store *st)
 
 /* ---- back on the loop: apply with a reload --------------------------------- */
 
+/* The answer to an import: the names and the servers as now served. */
+static void imported(struct gw_admin_req *r, const struct job *j)
+{
+	json_t *names = json_array(), *servers = json_array(), *v;
+	const char *name;
+
+	json_object_foreach(j->entry, name, v) {
+		const struct gw_server_conf *sc = gw_config_server(r->gw->cfg, name);
+
+		json_array_append_new(names, json_string(name));
+		if (sc)
+			json_array_append_new(servers, gw_admin_server_json(r->gw, sc, NULL));
+	}
+	gw_admin_reply(r, 200, json_pack("{s:o,s:o}", "imported", names, "servers", servers));
+}
+
 static void on_applied(void *arg, const char *err)
 {
 	struct gw_admin_req *r = arg;
@@ -304,6 +341,10 @@ static void on_applied(void *arg, const char *err)
 	}
 	if (j->op == OP_REMOVE) {
 		gw_admin_reply(r, 200, json_pack("{s:s}", "removed", j->name));
+		return;
+	}
+	if (j->op == OP_IMPORT) {
+		imported(r, j);
 		return;
 	}
 	sc = gw_config_server(r->gw->cfg, j->name);
@@ -418,4 +459,84 @@ void gw_admin_servers_enable(struct gw_admin_req *r)
 void gw_admin_servers_disable(struct gw_admin_req *r)
 {
 	simple(r, OP_DISABLE);
+}
+
+/* ---- import: a servers document into the managed file, all or nothing ------- */
+
+/* One server of an import: its name, its keys as an API registration may
+ * have them, the API's refusals; the entry into entries. false when
+ * answered 400. */
+static bool import_one(struct gw_admin_req *r, const char *name, const json_t *obj,
+		       json_t *entries)
+{
+	const struct gw_server_conf *sc = gw_config_server(r->gw->cfg, name);
+	const char *field, *k;
+	char msg[512];
+	json_t *v;
+
+	if (!gw_cfgval_name_is_valid(name, strlen(name), 1, false)) {
+		gw_admin_fail(r, 400, "bad_request", "servers", "key 'servers': '%.64s' is not a server "
+			      "name (1 to %d letters, digits, '_' or '-')", name, GW_CFGVAL_MAX_NAME);
+		return false;
+	}
+	if (sc && !sc->api) {
+		gw_admin_fail(r, 409, "conflict", "servers", "key 'servers.%s': server '%s' lives in "
+			      "the config file: change it there", name, name);
+		return false;
+	}
+	if (!json_is_object(obj)) {
+		gw_admin_fail(r, 400, "bad_request", "servers", "key 'servers.%s': expected a mapping",
+			      name);
+		return false;
+	}
+	json_object_foreach((json_t *)obj, k, v) {
+		size_t i = 0;
+
+		while (change_keys[i] && strcmp(change_keys[i], k) != 0)
+			i++;
+		if (!change_keys[i] && !api_refusal(r->gw->cfg, obj, msg, sizeof(msg))) {
+			gw_admin_fail(r, 400, "bad_request", "servers", "key 'servers.%s.%.64s': not a "
+				      "key of a server registered through the admin API (url, type, "
+				      "timeout, tags, auth, enabled, prefix)", name, k);
+			return false;
+		}
+	}
+	if ((field = api_refusal(r->gw->cfg, obj, msg, sizeof(msg)))) {
+		gw_admin_fail(r, 400, "bad_request", "servers", "servers.%s: %s", name, msg);
+		return false;
+	}
+	return json_object_set_new(entries, name, entry_of(obj)) == 0;
+}
+
+void gw_admin_config_import(struct gw_admin_req *r)
+{
+	static const char *const allowed[] = { "servers", NULL };
+	json_t *servers, *entries, *v;
+	const char *name;
+	struct job *j;
+
+	if (!gw_admin_body_keys(r, allowed))
+		return;
+	servers = json_object_get(r->body, "servers");
+	if (!json_is_object(servers) || json_object_size(servers) == 0) {
+		gw_admin_fail(r, 400, "bad_request", "servers",
+			      "key 'servers': expected a mapping of server names to their keys");
+		return;
+	}
+	entries = json_object();
+	json_object_foreach(servers, name, v) {
+		if (!import_one(r, name, v, entries)) {
+			json_decref(entries);
+			return;
+		}
+	}
+	j = job_new(r, OP_IMPORT, "");
+	if (!j) {
+		json_decref(entries);
+		return;
+	}
+	j->entry = entries;
+	snprintf(r->target, sizeof(r->target), "config import (%zu servers)",
+		 json_object_size(entries));
+	start(r, j);
 }

@@ -469,6 +469,15 @@ test('backup: the store as mcpgw backup makes it, recorded, nothing left on disk
   assert.match(rs.json.error.message, /mcpgw restore FILE/);
 }, () => gw));
 
+test('config import: refused as a whole when a server is (here: a command line, a config-file name)', withGatewayLog(async () => {
+  const cmd = conforms('POST', '/admin/v1/config/import', await call('POST', '/admin/v1/config/import', { body: { servers: { sh: { command: 'sh' } } } }));
+  assert.equal(cmd.status, 400);
+  assert.match(cmd.json.error.message, /only remote servers/);
+  const clash = conforms('POST', '/admin/v1/config/import', await call('POST', '/admin/v1/config/import', { body: { yaml: 'servers:\n  every:\n    url: https://example.com/mcp\n' } }));
+  assert.equal(clash.status, 409);
+  assert.match(clash.json.error.message, /lives in the config file/);
+}, () => gw));
+
 test('every documented endpoint was called and answered as documented', () => {
   const ops = [];
   for (const [p, item] of Object.entries(doc.paths)) for (const m of Object.keys(item)) ops.push(`${m.toUpperCase()} ${p}`);

@@ -134,6 +134,47 @@ test('bad bodies: 400 with the field and the reason', withGatewayLog(async () =>
     !/"x"/.test(readFileSync(join(dir, 'mcpgw.managed.yaml'), 'utf8')));
 }, () => gw));
 
+test('config import: a servers document (JSON or YAML) merged into the managed file, all or nothing', withGatewayLog(async () => {
+  const url = `http://127.0.0.1:${upPort}/mcp`;
+  const managed = join(dir, 'mcpgw.managed.yaml');
+  const before = existsSync(managed) ? readFileSync(managed, 'utf8') : null;
+  // one bad server refuses the whole document, in the loader's words; nothing written
+  const bad = await call('POST', '/admin/v1/config/import', { body: { servers: { i1: { url }, i2: { url, timeout: 'soon' } } } });
+  assert.equal(bad.status, 400, bad.text);
+  assert.match(bad.json.error.message, /key 'servers\.i2\.timeout'/);
+  assert.equal(bad.json.error.field, 'servers.i2.timeout');
+  assert.equal(existsSync(managed) ? readFileSync(managed, 'utf8') : null, before, 'the managed file is untouched');
+  const meta = await call('POST', '/admin/v1/config/import', { body: { servers: { i1: { url }, m: { url: 'http://169.254.169.254/' } } } });
+  assert.equal(meta.status, 400);
+  assert.match(meta.json.error.message, /^servers\.m: key 'url': .*metadata/);
+  const cmd = await call('POST', '/admin/v1/config/import', { body: { yaml: 'servers:\n  sh:\n    command: sh\n' } });
+  assert.equal(cmd.status, 400);
+  assert.match(cmd.json.error.message, /only remote servers/);
+  const clash = await call('POST', '/admin/v1/config/import', { body: { servers: { local: { url } } } });
+  assert.equal(clash.status, 409);
+  const extra = await call('POST', '/admin/v1/config/import', { body: { servers: { i1: { url, headers: { a: 'b' } } } } });
+  assert.equal(extra.status, 400);
+  assert.match(extra.json.error.message, /key 'servers\.i1\.headers': not a key of a server registered/);
+  assert.deepEqual((await call('GET', '/admin/v1/servers')).json.servers.map((s) => s.name), ['local']);
+
+  // JSON: two servers at once, served at once
+  const ok = await call('POST', '/admin/v1/config/import', { body: { servers: { i1: { url, tags: ['a'] }, i2: { url, type: 'http', timeout: 15 } } } });
+  assert.equal(ok.status, 200, ok.text);
+  assert.deepEqual(ok.json.imported, ['i1', 'i2']);
+  assert.deepEqual(ok.json.servers.map((s) => [s.name, s.origin]), [['i1', 'api'], ['i2', 'api']]);
+  const names = await toolNames();
+  assert.ok(names.includes('i1__echo') && names.includes('i2__echo'), names.join());
+  // YAML: i1 replaced (its tags), i3 added; the scalars are taken as the config file's
+  const y = await call('POST', '/admin/v1/config/import', { body: { yaml: `servers:\n  i1:\n    url: "${url}"\n    tags: [b, c]\n  i3:\n    url: "${url}"\n    timeout: 12\n    enabled: false\n` } });
+  assert.equal(y.status, 200, y.text);
+  assert.deepEqual(y.json.imported, ['i1', 'i3']);
+  assert.deepEqual((await call('GET', '/admin/v1/servers/i1')).json.tags, ['b', 'c']);
+  assert.equal((await call('GET', '/admin/v1/servers/i3')).json.enabled, false);
+  const ex = await call('GET', '/admin/v1/config');
+  assert.equal(ex.json.origins.i3, 'api');
+  for (const n of ['i1', 'i2', 'i3']) assert.equal((await call('DELETE', `/admin/v1/servers/${n}`)).status, 200);
+}, () => gw));
+
 test('config check names a bad admin.allowed_upstream_hosts entry', () => {
   const d = tempDir();
   const cfg = join(d, 'mcpgw.yaml');
