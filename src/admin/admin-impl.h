@@ -205,6 +205,10 @@ void gw_admin_config_import(struct gw_admin_req *r);
 /* admin_config.c: the same, or {"yaml": TEXT} read first. */
 void gw_admin_config_import_any(struct gw_admin_req *r);
 
+/* Write text to path through a temporary file and a rename, mode 0600 (a
+ * crash leaves the old file or the new one): 0, or GW_EIO with err set. */
+int gw_admin_write_atomic(const char *path, const char *text, char *err, size_t errlen);
+
 /* The store path, for the worker. */
 const char *gw_admin_store_path(const struct gw_admin *a);
 

@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "admin/admin-impl.h"
 #include "auth/authn.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "policy/policy.h"
 #include "mcp/session.h"
 #include "store/store.h"
 
@@ -277,21 +279,30 @@ static bool create_fields(struct gw_admin_req *r, const char *name, struct creat
 	return true;
 }
 
+/* A zeroed state of size bytes for r, freed with fr when r ends; NULL when
+ * out of memory (answered). */
+static void *ctx_new(struct gw_admin_req *r, size_t size, void (*fr)(void *))
+{
+	void *c = calloc(1, size);
+
+	if (!c) {
+		gw_admin_fail(r, 500, "internal", NULL, "out of memory");
+		return NULL;
+	}
+	r->ctx = c;
+	r->ctx_free = fr;
+	return c;
+}
+
 void gw_admin_keys_create(struct gw_admin_req *r)
 {
 	static const char *const allowed[] = { "name", "roles", "servers", "expires_in", NULL };
 	struct create_args *c;
 	const char *name;
 
-	if (!gw_admin_body_keys(r, allowed) || !gw_admin_body_str(r, "name", true, &name))
+	if (!gw_admin_body_keys(r, allowed) || !gw_admin_body_str(r, "name", true, &name) ||
+	    !(c = ctx_new(r, sizeof(*c), free)))
 		return;
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		gw_admin_fail(r, 500, "internal", NULL, "out of memory");
-		return;
-	}
-	r->ctx = c;
-	r->ctx_free = free;
 	if (create_fields(r, name, c))
 		gw_admin_run(r, run_create, done_create);
 }
@@ -308,9 +319,207 @@ void gw_admin_keys_revoke(struct gw_admin_req *r)
 		gw_admin_run(r, run_revoke, done_revoke);
 }
 
+/* ---- seed 004's register-client ---------------------------------------------
+ *
+ * A key and its per-client policy (a clients: entry for apikey:<client_id>,
+ * kept in policy.managed.yaml beside the policy file, which the policy
+ * loader merges in). Steps, each the one before succeeded: on the loop, the
+ * body and the policy checked by the policy loader; on the worker, no key
+ * may have the name yet and the entry is written; a reload puts the policy
+ * in force; on the worker again, the key is made; on the loop, the key is
+ * in force and answered once. The key exists only once its limits apply. */
+
+struct client_reg {
+	struct create_args key;
+	char mpath[4096];
+	char subject[GW_APIKEY_MAX_NAME + 8];
+	json_t *policy;                 /* the clients: entry as given */
+	struct gw_apikeys *keys;        /* a key snapshot for the gateway */
+};
+
+static void client_reg_free(void *p)
+{
+	struct client_reg *c = p;
+
+	if (c) {
+		json_decref(c->policy);
+		gw_apikeys_free(c->keys);
+	}
+	free(c);
+}
+
+/* The managed clients file with c's entry set: its text, checked by the
+ * policy loader, or NULL (r->rc, r->err). */
+static char *clients_text(struct gw_admin_req *r, const struct client_reg *c)
+{
+	json_error_t je;
+	json_t *root = access(c->mpath, F_OK) == 0
+			       ? json_load_file(c->mpath, JSON_REJECT_DUPLICATES, &je)
+			       : json_pack("{s:{}}", "clients");
+	json_t *clients = json_object_get(root, "clients");
+	struct gw_policy *check;
+	char *text = NULL;
+
+	if (!json_is_object(clients)) {
+		snprintf(r->err, sizeof(r->err), "%.300s: not a file the gateway wrote", c->mpath);
+		r->rc = GW_EINVAL;
+	} else if (json_object_set(clients, c->subject, c->policy) == 0) {
+		text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	}
+	json_decref(root);
+	if (!text && !r->rc)
+		r->rc = GW_ENOMEM;
+	check = text ? gw_policy_parse(text, strlen(text), c->mpath, r->err, sizeof(r->err)) : NULL;
+	if (text && !check) {
+		r->rc = GW_EINVAL;
+		free(text);
+		text = NULL;
+	}
+	gw_policy_free(check);
+	return text;
+}
+
+static void run_client_policy(struct gw_admin_req *r, struct gw_store *st)
+{
+	struct client_reg *c = r->ctx;
+	char *text;
+
+	if (!st)
+		return;
+	r->rc = read_keys(r, st, c->key.name);
+	if (r->rc && r->rc != GW_ENOENT)
+		return;
+	if (r->rc == 0 && strcmp(json_string_value(json_object_get(r->result, "status")),
+				  "revoked") != 0) {
+		r->rc = GW_ESTATE; /* its policy is not ours to replace */
+		return;
+	}
+	json_decref(r->result);
+	r->result = NULL;
+	r->rc = 0;
+	text = clients_text(r, c);
+	if (text)
+		r->rc = gw_admin_write_atomic(c->mpath, text, r->err, sizeof(r->err));
+	free(text);
+}
+
+static void run_client_key(struct gw_admin_req *r, struct gw_store *st)
+{
+	struct client_reg *c = r->ctx;
+
+	if (!st)
+		return;
+	r->rc = gw_apikey_create_scoped(st, c->key.name, c->key.roles, c->key.servers,
+					c->key.expires_in, r->secret);
+	if (r->rc == 0)
+		r->rc = read_keys(r, st, c->key.name);
+	if (r->rc == 0)
+		c->keys = gw_apikeys_load(st); /* for the gateway, swapped in on the loop */
+}
+
+static void done_client_key(struct gw_admin_req *r)
+{
+	struct client_reg *c = r->ctx;
+
+	if (c->keys) {
+		gw_authn_take_keys(r->gw->authn, c->keys);
+		c->keys = NULL;
+	}
+	if (r->rc == GW_ESTATE) {
+		gw_admin_fail(r, 409, "conflict", "client_id", "an API key named '%s' exists already",
+			      c->key.name);
+		return;
+	}
+	if (r->rc) {
+		gw_admin_fail_rc(r, r->rc, "the client's policy is in force but its key was not made");
+		return;
+	}
+	json_object_set_new(r->result, "key", json_string(r->secret));
+	json_object_set_new(r->result, "client_id", json_string(c->key.name));
+	json_object_set_new(r->result, "subject", json_string(c->subject));
+	json_object_set(r->result, "policy", c->policy);
+	gw_admin_reply(r, 201, json_incref(r->result));
+}
+
+static void on_client_policy_applied(void *arg, const char *err)
+{
+	struct gw_admin_req *r = arg;
+	struct client_reg *c = r->ctx;
+
+	gw_admin_reload_done(r);
+	if (err) {
+		gw_admin_fail(r, 500, "internal", NULL, "%s was written but the gateway could not "
+			      "apply it: %s; no key was made", c->mpath, err);
+		return;
+	}
+	gw_admin_run(r, run_client_key, done_client_key);
+}
+
+static void done_client_policy(struct gw_admin_req *r)
+{
+	struct client_reg *c = r->ctx;
+
+	if (r->rc == GW_ESTATE)
+		gw_admin_fail(r, 409, "conflict", "client_id", "an API key named '%s' exists already "
+			      "(revoke it first, or give its subject a clients: entry in the policy)",
+			      c->key.name);
+	else if (r->rc == GW_EINVAL)
+		gw_admin_fail(r, 400, "bad_request", "policy", "%s", r->err);
+	else if (r->rc)
+		gw_admin_fail_rc(r, r->rc, "cannot write the client's policy");
+	else
+		gw_admin_reload(r, on_client_policy_applied);
+}
+
+/* The client's policy, as the policy loader would read it under clients:
+ * (its words, "key 'clients.apikey:ci.allowed_tools[0]': ..."): false when
+ * answered 400. */
+static bool client_policy_ok(struct gw_admin_req *r, const struct client_reg *c)
+{
+	json_t *doc = json_pack("{s:{s:O}}", "clients", c->subject, c->policy);
+	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	struct gw_policy *p = text ? gw_policy_parse(text, strlen(text), "policy", r->err,
+						     sizeof(r->err)) : NULL;
+
+	json_decref(doc);
+	free(text);
+	if (p) {
+		gw_policy_free(p);
+		return true;
+	}
+	gw_admin_fail(r, 400, "bad_request", "policy", "%s", r->err);
+	return false;
+}
+
 void gw_admin_register_client(struct gw_admin_req *r)
 {
-	gw_admin_fail(r, 501, "not_implemented", NULL,
-		      "not implemented yet: make a key with POST /admin/v1/keys and give its subject "
-		      "(apikey:<name>) a clients: entry in policy.yaml");
+	static const char *const allowed[] = { "client_id", "policy", "roles", "servers",
+					       "expires_in", NULL };
+	const char *id;
+	struct client_reg *c;
+
+	if (!gw_admin_body_keys(r, allowed) || !gw_admin_body_str(r, "client_id", true, &id))
+		return;
+	if (!r->gw->cfg->policy_path) {
+		gw_admin_fail(r, 409, "conflict", NULL, "the config names no policy: file: nowhere to "
+			      "keep the client's policy");
+		return;
+	}
+	if (!(c = ctx_new(r, sizeof(*c), client_reg_free)))
+		return;
+	c->policy = json_incref(json_object_get(r->body, "policy"));
+	if (!c->policy)
+		c->policy = json_object();
+	if (!json_is_object(c->policy)) {
+		gw_admin_fail(r, 400, "bad_request", "policy", "key 'policy': expected an object");
+		return;
+	}
+	snprintf(c->subject, sizeof(c->subject), "apikey:%s", id);
+	if (!create_fields(r, id, &c->key) || !client_policy_ok(r, c))
+		return;
+	if (gw_policy_managed_path(r->gw->cfg->policy_path, c->mpath, sizeof(c->mpath))) {
+		gw_admin_fail(r, 500, "internal", NULL, "the policy file's path is too long");
+		return;
+	}
+	gw_admin_run(r, run_client_policy, done_client_policy);
 }

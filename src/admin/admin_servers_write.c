@@ -189,8 +189,8 @@ static bool api_server(struct gw_admin_req *r)
 
 /* ---- on the worker: the managed file --------------------------------------- */
 
-/* Write text to path through a temporary file and rename, mode 0600. */
-static int write_atomic(const char *path, const char *text, char *err, size_t errlen)
+/* Contract in admin-impl.h. */
+int gw_admin_write_atomic(const char *path, const char *text, char *err, size_t errlen)
 {
 	char tmp[4200];
 	size_t len = strlen(text), off = 0;
@@ -304,7 +304,7 @@ static void run_write(struct gw_admin_req *r, struct gw_store *st)
 		r->rc = GW_EINVAL;
 	gw_config_free(check);
 	if (r->rc == 0)
-		r->rc = write_atomic(j->mpath, text, r->err, sizeof(r->err));
+		r->rc = gw_admin_write_atomic(j->mpath, text, r->err, sizeof(r->err));
 	free(text);
 	json_decref(root);
 }

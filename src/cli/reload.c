@@ -98,6 +98,34 @@ struct gw_reload {
 
 /* ---- reading, on the worker thread ---------------------------------------- */
 
+/* The managed clients file beside the policy at path (the admin API's
+ * register-client), if there is one: its bytes' hash folded into hash, so
+ * that a change there is a change of the policy, and its clients merged
+ * into p (NULL: the hash only). 0, or an error (err set). */
+static int managed_clients(struct gw_policy *p, const char *path, unsigned char *hash,
+			   char *err, size_t cap)
+{
+	unsigned char h[SHA256_DIGEST_LENGTH];
+	char mpath[4096];
+	struct gw_policy *m;
+	struct gw_buf b;
+	int rc;
+
+	if (gw_policy_managed_path(path, mpath, sizeof(mpath)) || access(mpath, F_OK) != 0)
+		return 0;
+	rc = gw_file_read(mpath, GW_CONFIG_MAX_FILE, &b, err, cap);
+	if (rc == 0) {
+		SHA256((const unsigned char *)(b.ptr ? b.ptr : ""), b.len, h);
+		for (size_t i = 0; i < sizeof(h); i++)
+			hash[i] ^= h[i];
+		m = p ? gw_policy_parse(b.ptr ? b.ptr : "", b.len, mpath, err, cap) : NULL;
+		rc = !p ? 0 : m ? gw_policy_merge_clients(p, m, mpath, err, cap) : GW_EINVAL;
+		gw_policy_free(m);
+	}
+	gw_buf_free(&b);
+	return rc;
+}
+
 static int read_policy(struct reload_job *job, const char *path)
 {
 	struct gw_buf b;
@@ -107,7 +135,8 @@ static int read_policy(struct reload_job *job, const char *path)
 	if (rc == 0) {
 		SHA256((const unsigned char *)(b.ptr ? b.ptr : ""), b.len, job->policy_hash);
 		job->policy = gw_policy_parse(b.ptr ? b.ptr : "", b.len, path, err, sizeof(err));
-		rc = job->policy ? 0 : GW_EINVAL;
+		rc = job->policy ? managed_clients(job->policy, path, job->policy_hash, err, sizeof(err))
+				 : GW_EINVAL;
 	}
 	gw_buf_free(&b);
 	if (rc)
@@ -749,8 +778,10 @@ static void hash_policy_now(struct gw_reload *r, const char *path)
 	if (!path)
 		return;
 	/* Before the loop runs: the one read that may block. */
-	if (gw_file_read(path, GW_CONFIG_MAX_FILE, &b, err, sizeof(err)) == 0)
+	if (gw_file_read(path, GW_CONFIG_MAX_FILE, &b, err, sizeof(err)) == 0) {
 		SHA256((const unsigned char *)(b.ptr ? b.ptr : ""), b.len, r->policy_hash);
+		managed_clients(NULL, path, r->policy_hash, err, sizeof(err));
+	}
 	gw_buf_free(&b);
 }
 

@@ -72,6 +72,17 @@ struct gw_policy_counts {
  * Refuses unknown keys, unknown actions, unknown roles, bad globs and bad
  * regexes, duplicate keys and rule names, files over GW_CONFIG_MAX_FILE. */
 struct gw_policy *gw_policy_load(const char *path, char *err, size_t errlen);
+/* gw_policy_load() also reads the managed clients file beside path
+ * (policy.managed.yaml, written by the admin API's register-client: a
+ * policy document with clients: only) and merges its entries in; a
+ * subject the policy file has is the file's. Its path into out: 0, or
+ * GW_ETOOBIG. */
+int gw_policy_managed_path(const char *policy_path, char *out, size_t cap);
+/* Merge m's clients (m holds clients: only, else GW_EINVAL naming name)
+ * into p, as gw_policy_load() does; the entries moved are m's no more. 0,
+ * GW_EINVAL or GW_ENOMEM, with err set. */
+int gw_policy_merge_clients(struct gw_policy *p, struct gw_policy *m, const char *name,
+			    char *err, size_t errlen);
 /* The same for len bytes of text (need not be NUL-terminated); name is the
  * file name for messages. */
 struct gw_policy *gw_policy_parse(const char *text, size_t len, const char *name, char *err,

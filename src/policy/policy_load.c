@@ -10,11 +10,14 @@
  * reads the values, roles, user_roles and clients; policy_rules.c the rules. */
 #include "policy/policy.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/config_value.h"
+#include "core/err.h"
 #include "core/yaml_tree.h"
 #include "policy/glob.h"
 #include "policy/policy-impl.h"
@@ -578,7 +581,87 @@ struct gw_policy *gw_policy_parse(const char *text, size_t len, const char *name
 	return gw_yaml_load_text(&policy_doc, text, len, name, err, errlen);
 }
 
+/* ---- the managed clients file (POST /admin/register-client) ------------- */
+
+#define MANAGED_CLIENTS "policy.managed.yaml"
+
+int gw_policy_managed_path(const char *policy_path, char *out, size_t cap)
+{
+	const char *slash = strrchr(policy_path, '/');
+	int n = slash ? snprintf(out, cap, "%.*s/%s", (int)(slash - policy_path), policy_path,
+				 MANAGED_CLIENTS)
+		      : snprintf(out, cap, "%s", MANAGED_CLIENTS);
+
+	return n < 0 || (size_t)n >= cap ? GW_ETOOBIG : 0;
+}
+
+/* Has subject a clients: entry in p? */
+static bool has_client(const struct gw_policy *p, const char *subject)
+{
+	for (size_t i = 0; i < p->n_clients; i++)
+		if (strcmp(p->clients[i].subject, subject) == 0)
+			return true;
+	return false;
+}
+
+int gw_policy_merge_clients(struct gw_policy *p, struct gw_policy *m, const char *name,
+			    char *err, size_t errlen)
+{
+	struct gw_policy_counts c;
+	struct gw_policy_client *all;
+	size_t n = p->n_clients;
+
+	gw_policy_count(m, &c);
+	if (c.roles || c.user_roles || c.rules || m->n_tool_quotas || m->n_server_quotas ||
+	    m->global_quota.per_minute) {
+		snprintf(err, errlen, "%s: holds clients: only (the gateway writes it)", name);
+		return GW_EINVAL;
+	}
+	all = calloc(p->n_clients + m->n_clients + 1, sizeof(*all));
+	if (!all) {
+		snprintf(err, errlen, "out of memory");
+		return GW_ENOMEM;
+	}
+	if (p->n_clients)
+		memcpy(all, p->clients, p->n_clients * sizeof(*all));
+	for (size_t i = 0; i < m->n_clients; i++) {
+		if (has_client(p, m->clients[i].subject))
+			continue; /* the policy file's own entry decides; m frees this one */
+		all[n++] = m->clients[i];
+		memset(&m->clients[i], 0, sizeof(m->clients[i])); /* moved */
+	}
+	free(p->clients);
+	p->clients = all;
+	p->n_clients = n;
+	qsort(p->clients, n, sizeof(*p->clients), client_cmp);
+	return 0;
+}
+
+/* The managed clients file beside path, if there is one, merged into p.
+ * 0, or an error (err set). */
+static int merge_managed(struct gw_policy *p, const char *path, char *err, size_t errlen)
+{
+	char mpath[4096];
+	struct gw_policy *m;
+	int rc;
+
+	if (gw_policy_managed_path(path, mpath, sizeof(mpath)) || access(mpath, F_OK) != 0)
+		return 0;
+	m = gw_yaml_load_file(&policy_doc, mpath, err, errlen);
+	if (!m)
+		return GW_EINVAL;
+	rc = gw_policy_merge_clients(p, m, mpath, err, errlen);
+	gw_policy_free(m);
+	return rc;
+}
+
 struct gw_policy *gw_policy_load(const char *path, char *err, size_t errlen)
 {
-	return gw_yaml_load_file(&policy_doc, path, err, errlen);
+	struct gw_policy *p = gw_yaml_load_file(&policy_doc, path, err, errlen);
+
+	if (p && merge_managed(p, path, err, errlen)) {
+		gw_policy_free(p);
+		return NULL;
+	}
+	return p;
 }

@@ -408,11 +408,39 @@ test('config export: the file as JSON, secrets replaced, references kept', withG
   } finally { writeFileSync(gw.cfg, good); }
 }, () => gw));
 
-test('seed 004\'s register-client answers 501 in the error shape (not implemented yet)', async () => {
-  const r = conforms('POST', '/admin/register-client', await call('POST', '/admin/register-client', { body: { client_id: 'c1', policy: {} } }));
-  assert.equal(r.status, 501);
-  assert.equal(r.json.error.code, 'not_implemented');
-});
+test('seed 004\'s register-client: a key with its per-client policy, in force when answered, shown once', withGatewayLog(async () => {
+  const body = { client_id: 'c1', roles: ['operator'], policy: { allowed_tools: ['echo'], max_requests_per_minute: 60, require_auth: true } };
+  const r = conforms('POST', '/admin/register-client', await call('POST', '/admin/register-client', { body }));
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.subject, 'apikey:c1');
+  assert.deepEqual(r.json.policy, body.policy);
+  assert.match(r.json.key, /^mcpgw_[0-9A-Za-z]{8}_[0-9A-Za-z]{32}$/);
+  const managed = JSON.parse(readFileSync(join(dir, 'policy.managed.yaml'), 'utf8'));
+  assert.deepEqual(managed.clients['apikey:c1'], body.policy);
+  // the key works at once, and only for what its policy allows
+  const c = await bearerClient(gw.url, r.json.key, 'registered');
+  try {
+    const names = (await c.listTools()).tools.map((t) => t.name);
+    assert.deepEqual(names, ['every__echo'], 'allowed_tools holds');
+  } finally { await c.close(); }
+  const list = await call('GET', '/admin/v1/keys');
+  assert.ok(!JSON.stringify(list.json).includes(r.json.key), 'the secret is shown once');
+
+  const again = conforms('POST', '/admin/register-client', await call('POST', '/admin/register-client', { body }));
+  assert.equal(again.status, 409);
+  const taken = conforms('POST', '/admin/register-client', await call('POST', '/admin/register-client', { body: { client_id: 'op', policy: {} } }));
+  assert.equal(taken.status, 409, 'an existing key\'s policy is not replaced');
+  const bad = conforms('POST', '/admin/register-client', await call('POST', '/admin/register-client', { body: { client_id: 'c2', policy: { allowed_tools: 'echo' } } }));
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.error.field, 'policy');
+  assert.match(bad.json.error.message, /key 'clients\.apikey:c2\.allowed_tools'/);
+  const sandbox = conforms('POST', '/admin/register-client', await call('POST', '/admin/register-client', { body: { client_id: 'c2', policy: { sandbox_mode: true } } }));
+  assert.equal(sandbox.status, 400);
+  assert.match(sandbox.json.error.message, /sandboxing is not supported/);
+  const denied = conforms('POST', '/admin/register-client', await call('POST', '/admin/register-client', { key: keys.op, body: { client_id: 'c3' } }));
+  assert.equal(denied.status, 403);
+  assert.ok(!(await call('GET', '/admin/v1/keys')).json.keys.some((k) => ['c2', 'c3'].includes(k.name)), 'no key made for a refused registration');
+}, () => gw));
 
 test('servers of the config file are not changed through the API; a command line is never registered', withGatewayLog(async () => {
   const cmd = conforms('POST', '/admin/v1/servers', await call('POST', '/admin/v1/servers', { body: { name: 'sh', command: 'sh', args: ['-c', 'id'] } }));
