@@ -208,11 +208,30 @@ void gw_admin_reply_page(struct gw_admin_req *r, int status, const char *type, c
 	req_free(r);
 }
 
+/* A 200 whose body is already in r's output: its headers, the record,
+ * the answer, r freed. */
+static void reply_body(struct gw_admin_req *r, const char *content_type, const char *filename)
+{
+	char disposition[160];
+
+	record(r, 200, NULL);
+	if (r->req) {
+		gw_hreq_add_header(r->req, "Content-Type", content_type);
+		if (filename) {
+			snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"",
+				 filename);
+			gw_hreq_add_header(r->req, "Content-Disposition", disposition);
+		}
+		gw_http_security_headers(r->req);
+		gw_hreq_reply(r->req, 200);
+	}
+	req_free(r);
+}
+
 void gw_admin_reply_file(struct gw_admin_req *r, int fd, const char *content_type,
 			 const char *filename)
 {
 	struct evbuffer_file_segment *seg = NULL;
-	char disposition[160];
 	struct stat sb;
 
 	if (fstat(fd, &sb) == 0)
@@ -226,15 +245,7 @@ void gw_admin_reply_file(struct gw_admin_req *r, int fd, const char *content_typ
 		return;
 	}
 	evbuffer_file_segment_free(seg); /* the buffer holds its own reference */
-	record(r, 200, NULL);
-	if (r->req) {
-		snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", filename);
-		gw_hreq_add_header(r->req, "Content-Type", content_type);
-		gw_hreq_add_header(r->req, "Content-Disposition", disposition);
-		gw_http_security_headers(r->req);
-		gw_hreq_reply(r->req, 200);
-	}
-	req_free(r);
+	reply_body(r, content_type, filename);
 }
 
 void gw_admin_fail(struct gw_admin_req *r, int status, const char *code, const char *field,

@@ -12,6 +12,7 @@
 #include "admin/admin-impl.h"
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/err.h"
 #include "core/file.h"
 #include "core/yaml_tree.h"
 #include "mcp/session.h"
@@ -138,6 +139,98 @@ static void run_export(struct gw_admin_req *r, struct gw_store *st)
 	gw_buf_free(&b);
 }
 
+/* ---- the export as YAML ----------------------------------------------------- */
+
+/* A key as YAML: plain when it is a plain word, else double-quoted. */
+static int yaml_key(struct gw_buf *b, const char *k)
+{
+	size_t n = strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+	json_t *q;
+	char *s;
+	int rc;
+
+	if (n && !k[n] && k[0] != '-' && k[0] != '.')
+		return gw_buf_printf(b, "%s:", k);
+	q = json_string(k);
+	s = q ? json_dumps(q, JSON_ENCODE_ANY) : NULL;
+	rc = s ? gw_buf_printf(b, "%s:", s) : GW_ENOMEM;
+	free(s);
+	json_decref(q);
+	return rc;
+}
+
+/* v (the export's tree: objects, arrays, strings, null) as block YAML at
+ * depth; scalars double-quoted with JSON's escapes, which YAML reads the
+ * same, so every value is the string it was, as the config loader reads
+ * a quoted value. */
+static int yaml_value(struct gw_buf *b, const json_t *v, int depth)
+{
+	const char *k;
+	json_t *m;
+	size_t i;
+	int rc = 0;
+
+	if (json_is_object(v) && json_object_size(v)) {
+		json_object_foreach((json_t *)v, k, m) {
+			if (rc == 0)
+				rc = gw_buf_printf(b, "\n%*s", 2 * depth, "");
+			if (rc == 0)
+				rc = yaml_key(b, k);
+			if (rc == 0)
+				rc = yaml_value(b, m, depth + 1);
+		}
+		return rc;
+	}
+	if (json_is_array(v) && json_array_size(v)) {
+		json_array_foreach(v, i, m) {
+			if (rc == 0)
+				rc = gw_buf_printf(b, "\n%*s-", 2 * depth, "");
+			if (rc == 0)
+				rc = yaml_value(b, m, depth + 1);
+		}
+		return rc;
+	}
+	if (json_is_object(v) || json_is_array(v))
+		return gw_buf_printf(b, " %s", json_is_object(v) ? "{}" : "[]");
+	if (!json_is_string(v))
+		return gw_buf_printf(b, " null");
+	{
+		char *s = json_dumps(v, JSON_ENCODE_ANY);
+
+		rc = s ? gw_buf_printf(b, " %s", s) : GW_ENOMEM;
+		free(s);
+	}
+	return rc;
+}
+
+/* The export as a YAML document with what the JSON says beside the config
+ * in comments; NULL when out of memory. */
+static char *export_yaml(const json_t *result, const json_t *origins)
+{
+	struct gw_buf b;
+	const char *name;
+	json_t *o;
+	int rc;
+
+	gw_buf_init(&b, 4 * GW_CONFIG_MAX_FILE);
+	rc = gw_buf_printf(&b, "# exported from %s (%lld values masked as " MASK ")\n",
+			   json_string_value(json_object_get(result, "path")),
+			   (long long)json_integer_value(json_object_get(result, "masked")));
+	json_object_foreach((json_t *)origins, name, o)
+		if (rc == 0 && strcmp(json_string_value(o), "api") == 0)
+			rc = gw_buf_printf(&b, "# server %s: registered through the admin API "
+					   "(mcpgw.managed.yaml), not in this file\n", name);
+	if (rc == 0)
+		rc = yaml_value(&b, json_object_get(result, "config"), 0);
+	if (rc == 0)
+		rc = gw_buf_printf(&b, "\n");
+	if (rc) {
+		gw_buf_free(&b);
+		return NULL;
+	}
+	return b.ptr; /* the buffer's bytes, NUL-terminated, are the caller's */
+}
+
 static void done_export(struct gw_admin_req *r)
 {
 	const struct gw_config *cfg = r->gw->cfg;
@@ -153,6 +246,15 @@ static void done_export(struct gw_admin_req *r)
 		json_object_set_new(origins, cfg->servers[i].name,
 				    json_string(cfg->servers[i].api ? "api" : "config"));
 	json_object_set_new(r->result, "origins", origins ? origins : json_object());
+	if (r->args[0][0] == 'y') {
+		char *text = export_yaml(r->result, json_object_get(r->result, "origins"));
+
+		if (text)
+			gw_admin_reply_page(r, 200, "application/yaml", text, strlen(text));
+		else
+			gw_admin_fail(r, 500, "internal", NULL, "out of memory");
+		return;
+	}
 	gw_admin_reply(r, 200, json_incref(r->result));
 }
 
@@ -162,6 +264,14 @@ void gw_admin_config_export(struct gw_admin_req *r)
 
 	if (!path) {
 		gw_admin_fail(r, 404, "not_found", NULL, "the gateway runs without a config file (serve -- CMD)");
+		return;
+	}
+	/* ?format=yaml: the same as a YAML document (args[0] says which) */
+	r->args[0][0] = '\0';
+	if (r->req && gw_hreq_query(r->req) && strstr(gw_hreq_query(r->req), "format=") &&
+	    (!gw_hreq_query_param(r->req, "format", r->args[0], sizeof(r->args[0])) ||
+	     (strcmp(r->args[0], "json") != 0 && strcmp(r->args[0], "yaml") != 0))) {
+		gw_admin_fail(r, 400, "bad_request", "format", "query 'format': json or yaml");
 		return;
 	}
 	r->ctx = strdup(path); /* a reload may free the config meanwhile */

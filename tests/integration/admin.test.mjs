@@ -8,9 +8,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   tempDir, freePort, startGateway, writeGatewayFiles, apikeyCreate, apiKeyAuthYaml, bearerClient,
-  EVERYTHING, ROOT, withGatewayLog, ADMIN_POLICY,
+  EVERYTHING, ROOT, BIN, withGatewayLog, ADMIN_POLICY,
 } from './lib.mjs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { sqliteRows } from './audit_lib.mjs';
@@ -405,7 +405,22 @@ test('config export: the file as JSON, secrets replaced, references kept', withG
     assert.equal(m.json.config.servers.remote.auth.credential_ref, 'env://REMOTE_TOKEN', 'a reference is no secret');
     assert.equal(m.json.config.audit.sinks[0].url, 'postgresql://mcpgw:***@db.example/audit');
     assert.equal(m.json.masked, 2);
+    const y = conforms('GET', '/admin/v1/config', await call('GET', '/admin/v1/config?format=yaml'));
+    assert.equal(y.status, 200);
+    assert.ok(!y.text.includes('hunter2') && !y.text.includes('s3cret'), y.text);
+    assert.match(y.text, /^# exported from .*mcpgw\.yaml \(2 values masked as \*\*\*\)\n/);
+    assert.match(y.text, /\n {6}X-Token: "\*\*\*"\n/);
   } finally { writeFileSync(gw.cfg, good); }
+  // the YAML export is a config file the loader reads as the original
+  const y = conforms('GET', '/admin/v1/config', await call('GET', '/admin/v1/config?format=yaml'));
+  const copy = join(dir, 'exported.yaml');
+  writeFileSync(copy, y.text);
+  const check = spawnSync(BIN, ['config', 'check', '-c', copy], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stderr + y.text);
+  assert.match(y.text, /\nservers:\n {2}every:\n {4}command: "node"\n/);
+  const bad = conforms('GET', '/admin/v1/config', await call('GET', '/admin/v1/config?format=xml'));
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.error.field, 'format');
 }, () => gw));
 
 test('seed 004\'s register-client: a key with its per-client policy, in force when answered, shown once', withGatewayLog(async () => {
