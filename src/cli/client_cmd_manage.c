@@ -281,6 +281,9 @@ int gw_cli_tools_list(int argc, char **argv)
 		gw_client_print_json(answer);
 	else if (rc == 0)
 		print_tools(answer, o.npos ? o.pos[0] : NULL);
+	else if (!answer) /* no gateway there: the offline listing may be what was meant */
+		fprintf(stderr, "mcpgw: without a running gateway, 'mcpgw tools list -c CONFIG' "
+			"reads the tool pins in the store\n");
 	json_decref(answer);
 	return rc;
 }

@@ -145,6 +145,9 @@ test('no token, a wrong one, a non-admin one: exit 1 and the gateway\'s words; b
   const cfgServer = mcpgw(['servers', 'disable', 'local']);
   assert.equal(cfgServer.status, 1);
   assert.match(cfgServer.stderr, /HTTP 409: server 'local' lives in the config file/);
+  const offline = mcpgw(['tools', 'list', '--url', 'http://127.0.0.1:1']);
+  assert.equal(offline.status, 1);
+  assert.match(offline.stderr, /cannot reach the gateway[^]*'mcpgw tools list -c CONFIG' reads the tool pins/);
   const missing = mcpgw(['servers', 'add', 'x']);
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /missing argument\nusage: mcpgw servers/);
