@@ -49,6 +49,11 @@ async function upstreamPid(sid) {
 }
 
 // The answer is a JSON-RPC error (not a result) naming the server.
+// maxMs is no speed target (those live in bench/): the code already tells
+// a prompt failure (-32010) from the timeout (-32011); the bound only
+// catches an answer that waited for something else, with room for a loaded
+// machine under ASan (1 s was seen exceeded at load 10).
+const PROMPT_MS = 8000;
 function assertUpstreamError(r, { code, maxMs, minMs = 0 }) {
   assert.equal(r.status, 200, r.res.body);
   assert.ok(r.msg, `no JSON-RPC answer: ${r.res.body}`);
@@ -66,11 +71,11 @@ async function healthOk() {
   assert.equal(body.status, 'ok');
 }
 
-test('"crash" during a call: error naming the server within 1 s; then the upstream is restarted', async () => {
+test('"crash" during a call: an error naming the server at once (not the timeout); then the upstream is restarted', async () => {
   const sid = await initSession(gw.url);
   const pid1 = await upstreamPid(sid);
   const r = await call(sid, 'mis__crash');
-  assertUpstreamError(r, { code: -32010, maxMs: 1000 });
+  assertUpstreamError(r, { code: -32010, maxMs: PROMPT_MS });
   assert.match(r.msg.error.message, /exit|status 3|stdout/, r.msg.error.message);
   await echoOk(sid);
   const pid2 = await upstreamPid(sid);
@@ -79,7 +84,7 @@ test('"crash" during a call: error naming the server within 1 s; then the upstre
   await healthOk();
 });
 
-test('SIGKILL of the upstream mid-call: error naming the server within 1 s; next call works', async () => {
+test('SIGKILL of the upstream mid-call: an error naming the server at once (not the timeout); next call works', async () => {
   const sid = await initSession(gw.url);
   const pid1 = await upstreamPid(sid);
   const hanging = (gw.logs().match(/hanging on request/g) || []).length;
@@ -94,7 +99,7 @@ test('SIGKILL of the upstream mid-call: error naming the server within 1 s; next
   const r = await pending;
   const sinceKill = Date.now() - t0;
   assertUpstreamError(r, { code: -32010, maxMs: Infinity }); // timed from the kill, below
-  assert.ok(sinceKill <= 1000, `error came ${sinceKill} ms after the kill`);
+  assert.ok(sinceKill <= PROMPT_MS, `error came ${sinceKill} ms after the kill`);
   assert.match(r.msg.error.message, /signal 9|killed|stdout/, r.msg.error.message);
   await echoOk(sid);
   const pid2 = await upstreamPid(sid);
@@ -117,18 +122,18 @@ test('"hang" past the timeout: -32011 at about the timeout; others unaffected me
   const fast = await call(other, 'mis__slow', { ms: 50 });
   assert.equal(fast.msg?.result?.content?.[0]?.text, 'slept 50', fast.res.body);
   const r = await hung;
-  assertUpstreamError(r, { code: -32011, minMs: TIMEOUT_S * 1000 - 100, maxMs: TIMEOUT_S * 1000 + 1000 });
+  assertUpstreamError(r, { code: -32011, minMs: TIMEOUT_S * 1000 - 100, maxMs: TIMEOUT_S * 1000 + PROMPT_MS });
   assert.match(r.msg.error.message, /did not answer|time/i, r.msg.error.message);
   // A timeout is not a crash: the same upstream goes on serving.
   await echoOk(sid, 'mis__echo', 1000);
   await healthOk();
 });
 
-test('"garbage" on stdout: error naming the server within 1 s; next call works', async () => {
+test('"garbage" on stdout: an error naming the server at once (not the timeout); next call works', async () => {
   const sid = await initSession(gw.url);
   const pid1 = await upstreamPid(sid);
   const r = await call(sid, 'mis__garbage');
-  assertUpstreamError(r, { code: -32010, maxMs: 1000 });
+  assertUpstreamError(r, { code: -32010, maxMs: PROMPT_MS });
   assert.match(r.msg.error.message, /JSON/, r.msg.error.message);
   await echoOk(sid);
   const pid2 = await upstreamPid(sid);
