@@ -29,6 +29,11 @@ int gw_audit_new(struct event_base *base, const struct gw_config *cfg, bool stdi
 		 struct gw_audit **out, char *err, size_t errlen);
 /* Its record stage, for gw_pipeline_add(); owned by a. */
 struct gw_stage *gw_audit_stage(struct gw_audit *a);
+/* What classification a record gets (docs/compliance.md "Classification"):
+ * fn(ctx, x) for every record whose x->classification is NULL, on the
+ * loop; it returns a constant string. a NULL is a no-op. */
+typedef const char *(*gw_audit_classify_fn)(void *ctx, const struct gw_exchange *x);
+void gw_audit_set_classifier(struct gw_audit *a, gw_audit_classify_fn fn, void *ctx);
 /* Record an event that is not an MCP exchange: event_type is one of
  * docs/audit.md's ("session_open", "session_close", "config_reload", ...);
  * x holds what is known of it (caller, session, client, reason, outcome).

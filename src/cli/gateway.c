@@ -10,6 +10,7 @@
 #include "admin/rest.h"
 #include "admin/rest_tool.h"
 #include "audit/audit.h"
+#include "core/classification.h"
 #include "auth/authn.h"
 #include "catalog/catalog.h"
 #include "cli/reload.h"
@@ -258,6 +259,17 @@ static int start_auth(struct gw_gateway *gw)
 /* The audit trail, before anything can be called: its sinks are opened
  * and the chain's head found now (blocking), and a sink that cannot start
  * stops the gateway. */
+/* The classification of each record (docs/compliance.md): from the
+ * configuration in force, so a reload's classifications apply at once. */
+static const char *classify(void *ctx, const struct gw_exchange *x)
+{
+	struct gw_gateway *gw = ctx;
+	bool call = x->method && strcmp(x->method, "tools/call") == 0;
+
+	return gw_class_name(gw_class_of_call(gw->cfg, x->server, call ? x->target : NULL,
+					      call && x->guard ? x->guard->tool : NULL));
+}
+
 static int start_audit(struct gw_gateway *gw, bool stdio)
 {
 	char err[400] = "";
@@ -268,6 +280,7 @@ static int start_audit(struct gw_gateway *gw, bool stdio)
 	}
 	if (gw->audit)
 		gw_pipeline_add(gw, gw_audit_stage(gw->audit));
+	gw_audit_set_classifier(gw->audit, classify, gw);
 	return 0;
 }
 
