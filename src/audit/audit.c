@@ -87,7 +87,8 @@ static void tell_lost(struct gw_audit *a)
 	gw_audit_entry_free(e);
 }
 
-static uint64_t push(struct gw_audit *a, const struct gw_exchange *x, const char *event_type)
+static uint64_t push_mode(struct gw_audit *a, const struct gw_exchange *x, const char *event_type,
+			  enum gw_audit_params mode)
 {
 	struct gw_exchange y = *x;
 	struct gw_audit_entry *e;
@@ -95,7 +96,7 @@ static uint64_t push(struct gw_audit *a, const struct gw_exchange *x, const char
 
 	if (!y.classification && a->classify)
 		y.classification = a->classify(a->classify_ctx, x);
-	e = gw_audit_entry_new(&y, event_type, a->redactor, a->parameters, wall_ms());
+	e = gw_audit_entry_new(&y, event_type, a->redactor, mode, wall_ms());
 	seq = e ? gw_audit_writer_push(a->w, e, true) : 0;
 
 	if (!seq) {
@@ -108,6 +109,11 @@ static uint64_t push(struct gw_audit *a, const struct gw_exchange *x, const char
 	if (a->lost)
 		tell_lost(a);
 	return seq;
+}
+
+static uint64_t push(struct gw_audit *a, const struct gw_exchange *x, const char *event_type)
+{
+	return push_mode(a, x, event_type, a->parameters);
 }
 
 static uint64_t audit_record(void *self, const struct gw_exchange *x)
@@ -151,6 +157,13 @@ void gw_audit_event(struct gw_audit *a, const char *event_type, const struct gw_
 {
 	if (a)
 		push(a, x, event_type);
+}
+
+void gw_audit_event_report(struct gw_audit *a, const char *event_type,
+			   const struct gw_exchange *x)
+{
+	if (a)
+		push_mode(a, x, event_type, GW_AUDIT_PARAMS_FULL);
 }
 
 /* ---- start and stop ---------------------------------------------------- */

@@ -39,6 +39,11 @@ void gw_audit_set_classifier(struct gw_audit *a, gw_audit_classify_fn fn, void *
  * x holds what is known of it (caller, session, client, reason, outcome).
  * NULL a is a no-op. */
 void gw_audit_event(struct gw_audit *a, const char *event_type, const struct gw_exchange *x);
+/* As gw_audit_event, x->params kept whatever audit.parameters says (still
+ * masked of recognised credentials): for events whose params are the
+ * gateway's own report (retention_enforced), which verify reads. */
+void gw_audit_event_report(struct gw_audit *a, const char *event_type,
+			   const struct gw_exchange *x);
 /* The "audit" object of /health: ok, state (ok, degraded, failing), each
  * sink ok or failing with its reason and its spool, records queued and
  * spooled, the last seq given and the last one every durable sink holds. A new reference; {"enabled":false} for a NULL a. */

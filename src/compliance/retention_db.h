@@ -1,0 +1,55 @@
+/* Retention's work on SQLite (retention.h): the tombstones in an audit
+ * sink's audit_logs, the reports and the API's policies in the store. Off
+ * the loop only: every function blocks on its own connection. */
+#ifndef GW_COMPLIANCE_RETENTION_DB_H
+#define GW_COMPLIANCE_RETENTION_DB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config-t.h"
+
+#define GW_RETENTION_RUN_MAX 64        /* bytes of a run id and its NUL */
+#define GW_RETENTION_BATCH_MAX 50000   /* records one run deletes from one sink */
+#define GW_RETENTION_POLICIES_API_MAX 256 /* policies added through the API */
+
+/* What one run did to one audit sink. */
+struct gw_retention_sink_result {
+	uint64_t count;                /* records deleted (dry run: that would be) */
+	uint64_t first, last;          /* their first and last seq; 0 when none */
+	char digest[65];               /* SHA-256 over "<seq> <hash>\n" of each, in seq order */
+	bool more;                     /* more than GW_RETENTION_BATCH_MAX: the next run goes on */
+};
+
+/* Replace, in one transaction, the records of audit_logs at path whose
+ * classification is cls and whose time is before cutoff_ms by tombstones
+ * naming run and policy (dry: count them only), never the newest record
+ * nor a tombstone or a retention_enforced record. 0 with *res, or -1 with
+ * err. */
+int gw_retention_prune_sqlite(const char *path, const char *run, const char *policy,
+			      enum gw_class cls, int64_t cutoff_ms, bool dry,
+			      struct gw_retention_sink_result *res, char *err, size_t errlen);
+/* The same on a PostgreSQL sink's audit_logs (url: libpq's). */
+int gw_retention_prune_pg(const char *url, const char *run, const char *policy, enum gw_class cls,
+			  int64_t cutoff_ms, bool dry, struct gw_retention_sink_result *res,
+			  char *err, size_t errlen);
+
+/* The policies added through the API (retention_policies), into a new
+ * array *out of *n (gw_retention_policy_clear each, then free). 0 or -1. */
+int gw_retention_db_policies(const char *store, struct gw_retention_policy_conf **out, size_t *n,
+			     char *err, size_t errlen);
+/* Add or replace policy p (by id) in retention_policies. 0 or -1. */
+int gw_retention_db_put_policy(const char *store, const struct gw_retention_policy_conf *p,
+			       char *err, size_t errlen);
+/* Keep report (its run, policy, classification, dry_run and deleted read
+ * from it) in retention_reports. 0 or -1. */
+int gw_retention_db_put_report(const char *store, const json_t *report, char *err, size_t errlen);
+/* The newest limit reports, newest first, as a new JSON array; NULL with err. */
+json_t *gw_retention_db_reports(const char *store, size_t limit, char *err, size_t errlen);
+/* Totals over every report kept: runs, real runs, records deleted, the
+ * last run's time. A new object; NULL with err. */
+json_t *gw_retention_db_totals(const char *store, char *err, size_t errlen);
+
+#endif
