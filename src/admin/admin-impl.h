@@ -17,6 +17,7 @@ struct gw_gateway;
 struct gw_store;
 
 #define GW_ADMIN_PREFIX "/admin/v1/"
+#define GW_API_PREFIX "/api/"           /* seed 000's REST paths, served here too */
 #define GW_ADMIN_MAX_BODY (1024 * 1024) /* bytes of a request body */
 #define GW_ADMIN_MAX_ARGS 2             /* {name} segments of one path */
 #define GW_ADMIN_MAX_SEG 128            /* bytes of one of them */
@@ -66,6 +67,9 @@ void gw_admin_fail(struct gw_admin_req *r, int status, const char *code, const c
  * not be opened: r->err says why), then r->done(r) on the loop, which
  * answers. */
 void gw_admin_run(struct gw_admin_req *r, gw_admin_job_fn run, gw_admin_fn done);
+/* r waits on something other than the worker: if its client leaves
+ * meanwhile, r->req becomes NULL (the answer then only ends r). */
+void gw_admin_hold(struct gw_admin_req *r);
 /* A store error as an answer: 404 for GW_ENOENT, 409 for GW_ESTATE, else
  * 500 (503 for a busy store) with r->err. */
 void gw_admin_fail_rc(struct gw_admin_req *r, int rc, const char *what);
@@ -137,6 +141,12 @@ void gw_admin_tools_approve(struct gw_admin_req *r);
 void gw_admin_tools_reject(struct gw_admin_req *r);
 void gw_admin_caches_list(struct gw_admin_req *r);
 void gw_admin_caches_clear(struct gw_admin_req *r);
+/* api_retention.c: seed 000's /api/retention/... and /api/metrics/retention */
+void gw_admin_retention_policies(struct gw_admin_req *r);
+void gw_admin_retention_policy_put(struct gw_admin_req *r);
+void gw_admin_retention_enforce(struct gw_admin_req *r);
+void gw_admin_retention_reports(struct gw_admin_req *r);
+void gw_admin_retention_metrics(struct gw_admin_req *r);
 
 
 /* Ask the gateway to read its config again: r is answered when the read

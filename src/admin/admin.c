@@ -54,6 +54,12 @@ static const struct gw_admin_route routes[] = {
 	{ GW_HM_POST, "tools/*/*/reject", NULL, gw_admin_tools_reject, NULL },
 	{ GW_HM_GET | GW_HM_DELETE, "caches", gw_admin_caches_list, NULL, gw_admin_caches_clear },
 	{ GW_HM_DELETE, "caches/*", NULL, NULL, gw_admin_caches_clear },
+	/* seed 000's paths, under /api/ (api_retention.c) */
+	{ GW_HM_GET | GW_HM_POST, "api/retention/policies", gw_admin_retention_policies,
+	  gw_admin_retention_policy_put, NULL },
+	{ GW_HM_POST, "api/retention/enforce", NULL, gw_admin_retention_enforce, NULL },
+	{ GW_HM_GET, "api/retention/reports", gw_admin_retention_reports, NULL, NULL },
+	{ GW_HM_GET, "api/metrics/retention", gw_admin_retention_metrics, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };
 
@@ -174,6 +180,12 @@ static void on_gone(struct gw_hreq *req, void *arg)
 
 	(void)req;
 	r->req = NULL;
+}
+
+void gw_admin_hold(struct gw_admin_req *r)
+{
+	if (r->req)
+		gw_hreq_set_closecb(r->req, on_gone, r);
 }
 
 void gw_admin_run(struct gw_admin_req *r, gw_admin_job_fn run, gw_admin_fn done)
@@ -302,9 +314,19 @@ static void allow_header(unsigned methods, char *out, size_t cap)
 				 method_name(order[i]));
 }
 
+/* What the route patterns match: after /admin/v1/, or "api/..." for the
+ * seed's /api/ paths. */
+static const char *route_tail(const char *path)
+{
+	if (strncmp(path, GW_API_PREFIX, strlen(GW_API_PREFIX)) == 0)
+		return path + 1;
+	return strncmp(path, GW_ADMIN_PREFIX, strlen(GW_ADMIN_PREFIX)) == 0
+		       ? path + strlen(GW_ADMIN_PREFIX) : "";
+}
+
 static void dispatch(struct gw_admin_req *r)
 {
-	const char *tail = r->path + strlen(GW_ADMIN_PREFIX);
+	const char *tail = route_tail(r->path);
 
 	if (strcmp(r->path, "/admin/register-client") == 0) {
 		if (r->method == GW_HM_POST) {
@@ -428,8 +450,9 @@ static void on_request(void *arg, struct gw_hreq *req, const char *path)
 	r->req = req;
 	r->method = gw_hreq_method(req);
 	snprintf(r->path, sizeof(r->path), "%s", path);
-	tail = strncmp(path, GW_ADMIN_PREFIX, strlen(GW_ADMIN_PREFIX)) == 0
-		       ? path + strlen(GW_ADMIN_PREFIX) : "";
+	tail = route_tail(path);
+	if (strncmp(tail, "api/", 4) == 0)
+		tail += 4; /* the resource of /api/retention/... is "retention" */
 	slash = strchr(tail, '/');
 	n = slash ? (size_t)(slash - tail) : strlen(tail);
 	snprintf(r->resource, sizeof(r->resource), "%.*s", (int)n, tail);
@@ -488,6 +511,7 @@ struct gw_admin *gw_admin_start(struct gw_gateway *gw, const struct gw_admin_hoo
 	a->worker = gw_admin_worker_start(a, gw->base, err, sizeof(err));
 	if (!a->worker || gw_http_add_route(gw, GW_ADMIN_PREFIX, true, on_request, a) ||
 	    gw_http_add_route(gw, "/admin/register-client", true, on_register, a) ||
+	    gw_http_add_route(gw, GW_API_PREFIX, true, on_request, a) ||
 	    gw_admin_console_start(gw)) {
 		GW_ERROR("admin", "cannot start the admin API: %s", err[0] ? err : "no listener");
 		gw_admin_free(a);

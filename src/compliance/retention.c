@@ -513,6 +513,13 @@ json_t *gw_retention_state(struct gw_retention *r)
 			 "last_run", r->last);
 }
 
+const struct gw_retention_policy_conf *gw_retention_config_policies(const struct gw_retention *r,
+								    size_t *n)
+{
+	*n = r ? r->n_policies : 0;
+	return r ? r->policies : NULL;
+}
+
 static void fail_all(struct job *j, const char *why)
 {
 	while (j) {

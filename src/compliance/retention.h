@@ -42,6 +42,10 @@ void gw_retention_forget(struct gw_retention *r, void *arg);
 /* The scheduler's state for /api/metrics/retention: interval, runs since
  * start, the last run's time and counts. A new reference. Loop only. */
 json_t *gw_retention_state(struct gw_retention *r);
+/* The config's policies the scheduler runs (copied at start: retention:
+ * changes take a restart), *n of them; r NULL: none. Loop only. */
+const struct gw_retention_policy_conf *gw_retention_config_policies(const struct gw_retention *r,
+								    size_t *n);
 /* Stop the thread (a run in progress ends first) and free r; NULL is fine. */
 void gw_retention_free(struct gw_retention *r);
 

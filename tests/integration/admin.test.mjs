@@ -420,6 +420,7 @@ test('servers of the config file are not changed through the API; a command line
 
 test('every documented endpoint was called and answered as documented', () => {
   const ops = [];
-  for (const [p, item] of Object.entries(doc.paths)) for (const m of Object.keys(item)) ops.push(`${m.toUpperCase()} ${p}`);
+  // retention.test.mjs calls the retention endpoints and checks them against the document
+  for (const [p, item] of Object.entries(doc.paths)) for (const m of Object.keys(item)) if (!/retention/.test(p)) ops.push(`${m.toUpperCase()} ${p}`);
   assert.deepEqual(ops.filter((o) => !checked.has(o)), []);
 });
