@@ -120,7 +120,7 @@ void gw_admin_retention_policy_put(struct gw_admin_req *r)
 	r->ctx = u;
 	r->ctx_free = put_free;
 	if (gw_retention_policy_from_json(r->body, &u->p, why, sizeof(why), &field) != 0) {
-		gw_admin_fail(r, 400, "invalid", field, "%s", why);
+		gw_admin_fail(r, 400, "bad_request", field, "%s", why);
 		return;
 	}
 	snprintf(r->target, sizeof(r->target), "retention_policy:%s", u->p.id);
@@ -152,7 +152,7 @@ void gw_admin_retention_enforce(struct gw_admin_req *r)
 		return;
 	dry = json_object_get(r->body, "dry_run");
 	if (dry && !json_is_boolean(dry)) {
-		gw_admin_fail(r, 400, "invalid", "dry_run", "dry_run must be true or false");
+		gw_admin_fail(r, 400, "bad_request", "dry_run", "dry_run must be true or false");
 		return;
 	}
 	if (!r->gw->retention) {
@@ -203,7 +203,7 @@ void gw_admin_retention_reports(struct gw_admin_req *r)
 	if (r->req && gw_hreq_query_param(r->req, "limit", buf, sizeof(buf))) {
 		v = strtol(buf, &end, 10);
 		if (!buf[0] || *end || v < 1 || v > REPORTS_MAX) {
-			gw_admin_fail(r, 400, "invalid", "limit", "limit must be 1 to %d",
+			gw_admin_fail(r, 400, "bad_request", "limit", "limit must be 1 to %d",
 				      REPORTS_MAX);
 			return;
 		}
