@@ -14,7 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit/record.h"
 #include "compliance/retention_db.h"
 #include "core/classification.h"
 #include "core/config_retention.h"
@@ -264,8 +263,8 @@ static json_t *run_policy(struct gw_retention *r, const struct gw_retention_poli
 			last = res.last;
 		}
 	}
-	gw_audit_timestamp(now, ts);
-	gw_audit_timestamp(cutoff, cut);
+	gw_retention_timestamp(now, ts);
+	gw_retention_timestamp(cutoff, cut);
 	/* tasks live in memory only (they end with their ttl) and consent
 	 * records are not kept yet: their counts stay 0 until a store holds them */
 	rep = json_pack("{s:s,s:s,s:s,s:f,s:s,s:I,s:b,s:b,s:s,s:I,s:{s:I,s:i,s:i},s:I,s:I,s:o}",

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit/record.h"
 #include "core/classification.h"
 #include "core/util.h"
 #include "store/store.h"
@@ -41,6 +40,17 @@ static int64_t wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void gw_retention_timestamp(int64_t ms, char out[32])
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&secs, &tm);
+	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }
 
 /* A migrated connection of our own to the store (or sink) at path. */
@@ -166,7 +176,7 @@ static int write_tombstones(sqlite3 *db, const struct victim *v, size_t n, const
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		int k;
 
-		gw_audit_timestamp(v[i].ts_ms, ts);
+		gw_retention_timestamp(v[i].ts_ms, ts);
 		k = snprintf(line, sizeof(line),
 			     "{\"seq\":%" PRIu64 ",\"timestamp\":\"%s\",\"event_type\":"
 			     "\"retention_tombstone\",\"classification\":\"%s\",\"retention\":"
