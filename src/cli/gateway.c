@@ -10,6 +10,7 @@
 #include "admin/rest.h"
 #include "admin/rest_tool.h"
 #include "audit/audit.h"
+#include "audit/retain.h"
 #include "compliance/retention.h"
 #include "core/classification.h"
 #include "auth/authn.h"
@@ -297,7 +298,10 @@ static int start_retention(struct gw_gateway *gw)
 {
 	char err[256];
 
-	gw->retention = gw_retention_start(gw->base, gw->cfg, record_retention, gw, err,
+	static const struct gw_retention_pruners prune = { gw_audit_retain_sqlite,
+							   gw_audit_retain_pg };
+
+	gw->retention = gw_retention_start(gw->base, gw->cfg, &prune, record_retention, gw, err,
 					   sizeof(err));
 	if (!gw->retention)
 		GW_ERROR("retention", "%s", err);

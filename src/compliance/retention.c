@@ -41,6 +41,7 @@ struct sink {
 };
 
 struct gw_retention {
+	struct gw_retention_pruners prune;
 	gw_retention_record_fn record;
 	void *ctx;
 	bool scheduled;               /* retention: in the config: runs every interval */
@@ -249,10 +250,8 @@ static json_t *run_policy(struct gw_retention *r, const struct gw_retention_poli
 		struct gw_retention_sink_result res;
 		char err[256] = "";
 		const struct sink *s = &r->sinks[i];
-		int rc = s->pg ? gw_retention_prune_pg(s->where, run, p->id, p->cls, cutoff, dry, &res,
-						       err, sizeof(err))
-			       : gw_retention_prune_sqlite(s->where, run, p->id, p->cls, cutoff, dry,
-							   &res, err, sizeof(err));
+		gw_retention_prune_fn fn = s->pg ? r->prune.postgres : r->prune.sqlite;
+		int rc = fn(s->where, run, p->id, p->cls, cutoff, dry, &res, err, sizeof(err));
 
 		if (rc != 0)
 			GW_WARN("retention", "policy %s: %s", p->id, err);
@@ -434,6 +433,7 @@ static int copy_conf(struct gw_retention *r, const struct gw_config *cfg)
 }
 
 struct gw_retention *gw_retention_start(struct event_base *base, const struct gw_config *cfg,
+					const struct gw_retention_pruners *prune,
 					gw_retention_record_fn record, void *ctx, char *err,
 					size_t errlen)
 {
@@ -443,6 +443,7 @@ struct gw_retention *gw_retention_start(struct event_base *base, const struct gw
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	r->prune = *prune;
 	r->record = record;
 	r->ctx = ctx;
 	r->todo_tail = &r->todo;

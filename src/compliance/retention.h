@@ -26,10 +26,13 @@ typedef void (*gw_retention_record_fn)(void *ctx, json_t *report);
 typedef void (*gw_retention_done_fn)(void *arg, json_t *reports, int status, const char *err);
 
 /* Start the scheduler for cfg (its retention:, audit sinks and store are
- * copied): the first scheduled run comes one interval after start. Without
+ * copied; prune: how each kind of audit sink is pruned, from the audit
+ * layer): the first scheduled run comes one interval after start. Without
  * retention: in cfg it starts too, runs nothing by itself, and serves
  * enforcements of policies added through the API. NULL with err. */
+struct gw_retention_pruners;
 struct gw_retention *gw_retention_start(struct event_base *base, const struct gw_config *cfg,
+					const struct gw_retention_pruners *prune,
 					gw_retention_record_fn record, void *ctx, char *err,
 					size_t errlen);
 /* Run policy_id (NULL: every policy) now, dry_run or for real, on the

@@ -2,7 +2,6 @@
 #include "compliance/retention_db.h"
 
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,27 +11,6 @@
 #include "core/classification.h"
 #include "core/util.h"
 #include "store/store.h"
-
-#define HASH_HEX 64
-/* a line ends ,"prev_hash":"<64>","hash":"<64>"} (docs/audit.md) */
-#define PREV_MARK ",\"prev_hash\":\""
-#define PREV_MARK_LEN 14
-#define TAIL_AFTER_PREV (10 + HASH_HEX + 2)
-
-struct victim {
-	uint64_t seq;
-	int64_t ts_ms;
-	char hash[HASH_HEX + 1];
-	char prev[HASH_HEX + 1];
-};
-
-static const char select_sql[] =
-	"SELECT seq, ts_ms, hash, record FROM audit_logs WHERE classification = ?1 AND ts_ms < ?2"
-	" AND event_type NOT IN ('retention_tombstone', 'retention_enforced')"
-	" AND seq < (SELECT max(seq) FROM audit_logs) ORDER BY seq LIMIT ?3";
-static const char update_sql[] =
-	"UPDATE audit_logs SET record = ?2, event_type = 'retention_tombstone', \"user\" = '',"
-	" mcp_server = '', tool_name = '', status = 'deleted' WHERE seq = ?1 AND hash = ?3";
 
 static int64_t wall_ms(void)
 {
@@ -75,165 +53,6 @@ static int db_fail(sqlite3 *db, const char *path, const char *what, char *err, s
 {
 	snprintf(err, errlen, "%s: %s: %s", path, what, db ? sqlite3_errmsg(db) : "not open");
 	return -1;
-}
-
-/* The prev_hash of a finished line, from its fixed tail. */
-static bool line_prev(const unsigned char *line, size_t len, char out[HASH_HEX + 1])
-{
-	size_t at;
-
-	if (!line || len < PREV_MARK_LEN + HASH_HEX + TAIL_AFTER_PREV)
-		return false;
-	at = len - TAIL_AFTER_PREV - HASH_HEX;
-	if (memcmp(line + at - PREV_MARK_LEN, PREV_MARK, PREV_MARK_LEN) != 0)
-		return false;
-	memcpy(out, line + at, HASH_HEX);
-	out[HASH_HEX] = '\0';
-	return true;
-}
-
-/* The records the run takes, into *v (of *n). 0 or -1. */
-static int select_victims(sqlite3 *db, enum gw_class cls, int64_t cutoff_ms, struct victim **v,
-			  size_t *n)
-{
-	sqlite3_stmt *q = NULL;
-	size_t cap = 0;
-	int rc;
-
-	*v = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(db, select_sql, -1, &q, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(q, 1, gw_class_name(cls), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, cutoff_ms);
-	sqlite3_bind_int64(q, 3, GW_RETENTION_BATCH_MAX + 1);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const unsigned char *h = sqlite3_column_text(q, 2);
-		struct victim *e;
-
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct victim *nv = realloc(*v, ncap * sizeof(**v));
-
-			if (!nv)
-				goto fail;
-			*v = nv;
-			cap = ncap;
-		}
-		e = &(*v)[*n];
-		e->seq = (uint64_t)sqlite3_column_int64(q, 0);
-		e->ts_ms = sqlite3_column_int64(q, 1);
-		snprintf(e->hash, sizeof(e->hash), "%s", h ? (const char *)h : "");
-		if (!line_prev(sqlite3_column_text(q, 3), (size_t)sqlite3_column_bytes(q, 3), e->prev))
-			goto fail; /* not a record line: leave it for verify to name */
-		(*n)++;
-	}
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : -1;
-fail:
-	sqlite3_finalize(q);
-	return -1;
-}
-
-/* The digest and the counts of the records taken (the first max of v). */
-static void summarize(const struct victim *v, size_t n, struct gw_retention_sink_result *res)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	char line[128];
-
-	memset(res, 0, sizeof(*res));
-	res->more = n > GW_RETENTION_BATCH_MAX;
-	res->count = res->more ? GW_RETENTION_BATCH_MAX : n;
-	if (res->count) {
-		res->first = v[0].seq;
-		res->last = v[res->count - 1].seq;
-	}
-	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		goto out;
-	for (size_t i = 0; i < res->count; i++) {
-		int k = snprintf(line, sizeof(line), "%" PRIu64 " %s\n", v[i].seq, v[i].hash);
-
-		EVP_DigestUpdate(ctx, line, (size_t)k);
-	}
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen * 2 == HASH_HEX)
-		gw_hex_encode(md, mdlen, res->digest);
-out:
-	EVP_MD_CTX_free(ctx);
-}
-
-/* Replace each record taken by its tombstone. 0 or -1. */
-static int write_tombstones(sqlite3 *db, const struct victim *v, size_t n, const char *run,
-			    const char *policy, enum gw_class cls)
-{
-	sqlite3_stmt *q = NULL;
-	char line[512], ts[32];
-	int rc = 0;
-
-	if (sqlite3_prepare_v2(db, update_sql, -1, &q, NULL) != SQLITE_OK)
-		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		int k;
-
-		gw_retention_timestamp(v[i].ts_ms, ts);
-		k = snprintf(line, sizeof(line),
-			     "{\"seq\":%" PRIu64 ",\"timestamp\":\"%s\",\"event_type\":"
-			     "\"retention_tombstone\",\"classification\":\"%s\",\"retention\":"
-			     "{\"run\":\"%s\",\"policy\":\"%s\"},\"prev_hash\":\"%s\",\"hash\":\"%s\"}",
-			     v[i].seq, ts, gw_class_name(cls), run, policy, v[i].prev, v[i].hash);
-		if (k < 0 || (size_t)k >= sizeof(line) ||
-		    sqlite3_bind_int64(q, 1, (sqlite3_int64)v[i].seq) != SQLITE_OK ||
-		    sqlite3_bind_text(q, 2, line, k, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_bind_text(q, 3, v[i].hash, -1, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_step(q) != SQLITE_DONE || sqlite3_changes(db) != 1)
-			rc = -1;
-		sqlite3_reset(q);
-		sqlite3_clear_bindings(q);
-	}
-	sqlite3_finalize(q);
-	return rc;
-}
-
-int gw_retention_prune_sqlite(const char *path, const char *run, const char *policy,
-			      enum gw_class cls, int64_t cutoff_ms, bool dry,
-			      struct gw_retention_sink_result *res, char *err, size_t errlen)
-{
-	sqlite3 *db = db_open(path, err, errlen);
-	struct victim *v = NULL;
-	size_t n = 0;
-	int rc = -1;
-
-	memset(res, 0, sizeof(*res));
-	if (!db)
-		return -1;
-	/* IMMEDIATE: the writer's inserts wait for this one transaction */
-	if (sqlite3_exec(db, dry ? "BEGIN" : "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		db_fail(db, path, "cannot begin a transaction", err, errlen);
-		goto out;
-	}
-	if (select_victims(db, cls, cutoff_ms, &v, &n) != 0) {
-		db_fail(db, path, "cannot read old records", err, errlen);
-		goto out_rollback;
-	}
-	summarize(v, n, res);
-	if (!dry && write_tombstones(db, v, (size_t)res->count, run, policy, cls) != 0) {
-		db_fail(db, path, "cannot replace records by tombstones", err, errlen);
-		goto out_rollback;
-	}
-	if (sqlite3_exec(db, dry ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		db_fail(db, path, "cannot commit", err, errlen);
-		goto out_rollback;
-	}
-	rc = 0;
-	goto out;
-out_rollback:
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	memset(res, 0, sizeof(*res));
-out:
-	free(v);
-	sqlite3_close(db);
-	return rc;
 }
 
 /* ---- policies ---------------------------------------------------------------- */
@@ -406,12 +225,3 @@ json_t *gw_retention_db_totals(const char *store, char *err, size_t errlen)
 	return out;
 }
 
-int gw_retention_prune_pg(const char *url, const char *run, const char *policy, enum gw_class cls,
-			  int64_t cutoff_ms, bool dry, struct gw_retention_sink_result *res,
-			  char *err, size_t errlen)
-{
-	(void)url, (void)run, (void)policy, (void)cls, (void)cutoff_ms, (void)dry;
-	memset(res, 0, sizeof(*res));
-	snprintf(err, errlen, "postgres: not pruned yet");
-	return -1;
-}

@@ -1,6 +1,7 @@
-/* Retention's work on SQLite (retention.h): the tombstones in an audit
- * sink's audit_logs, the reports and the API's policies in the store. Off
- * the loop only: every function blocks on its own connection. */
+/* Retention's work on SQLite (retention.h): the reports and the API's
+ * policies in the store, and the shape of the pruning of an audit sink
+ * (done by the audit layer, audit/retain.h). Off the loop only: every
+ * function blocks on its own connection. */
 #ifndef GW_COMPLIANCE_RETENTION_DB_H
 #define GW_COMPLIANCE_RETENTION_DB_H
 
@@ -27,18 +28,20 @@ struct gw_retention_sink_result {
  * trail writes times (docs/audit.md). */
 void gw_retention_timestamp(int64_t ms, char out[32]);
 
-/* Replace, in one transaction, the records of audit_logs at path whose
- * classification is cls and whose time is before cutoff_ms by tombstones
- * naming run and policy (dry: count them only), never the newest record
- * nor a tombstone or a retention_enforced record. 0 with *res, or -1 with
- * err. */
-int gw_retention_prune_sqlite(const char *path, const char *run, const char *policy,
-			      enum gw_class cls, int64_t cutoff_ms, bool dry,
-			      struct gw_retention_sink_result *res, char *err, size_t errlen);
-/* The same on a PostgreSQL sink's audit_logs (url: libpq's). */
-int gw_retention_prune_pg(const char *url, const char *run, const char *policy, enum gw_class cls,
-			  int64_t cutoff_ms, bool dry, struct gw_retention_sink_result *res,
-			  char *err, size_t errlen);
+/* Replace, in one transaction, the records of the audit_logs at where (an
+ * SQLite file, or a libpq URL) whose classification is cls and whose time
+ * is before cutoff_ms by tombstones naming run and policy (dry: count them
+ * only), never the newest record nor a tombstone or a retention_enforced
+ * record. 0 with *res, or -1 with err. The audit layer implements them
+ * (audit/retain.h); the gateway hands them to gw_retention_start. */
+typedef int (*gw_retention_prune_fn)(const char *where, const char *run, const char *policy,
+				     enum gw_class cls, int64_t cutoff_ms, bool dry,
+				     struct gw_retention_sink_result *res, char *err,
+				     size_t errlen);
+struct gw_retention_pruners {
+	gw_retention_prune_fn sqlite;
+	gw_retention_prune_fn postgres;
+};
 
 /* The policies added through the API (retention_policies), into a new
  * array *out of *n (gw_retention_policy_clear each, then free). 0 or -1. */

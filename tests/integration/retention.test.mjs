@@ -16,6 +16,7 @@ import {
 } from './lib.mjs';
 import { FLAKY, eventually, sqliteRows } from './audit_lib.mjs';
 import { adminCall, openapiChecker } from './admin_lib.mjs';
+import { startPostgres } from './pg.mjs';
 
 // fl: PERSONAL, its tool pid SENSITIVE_PERSONAL (a glob of its own tool names).
 const servers = () => `servers:
@@ -250,4 +251,45 @@ test('the scheduler enforces by itself: old PERSONAL records go, SENSITIVE_PERSO
   assert.ok(dry.some((x) => x.deleted.audit_records >= 1 && x.first_seq <= pid.seq), 'but reports it');
   const v = verify('--db', A.db);
   assert.equal(v.status, 0, v.stdout + v.stderr);
+}, () => running.at(-1)));
+
+test('PostgreSQL sink: a run leaves tombstones in audit_logs, verify --pg passes, a row deleted by hand fails it', withGatewayLog(async () => {
+  const pg = await startPostgres();
+  let P;
+  try {
+    P = await gateway(`audit:\n  sinks:\n    - { type: postgres, url: "${pg.url}" }\n`);
+    await callTools(P.gw.url, P.key, ['fl__echo', 'fl__pid', 'fl__echo']);
+    const pgRows = () => pg.query('SELECT seq, event_type, classification, record, hash FROM audit_logs ORDER BY seq');
+    const before = await eventually(async () => {
+      const r = await pgRows();
+      return r.filter((x) => x.event_type === 'mcp_request' && x.classification === 'PERSONAL').length === 2 ? r : null;
+    }, 'the calls are not in PostgreSQL');
+    const call = (m, p, body) => adminCall(P.gw.base, m, p, { key: P.key, body });
+    assert.equal((await call('POST', '/api/retention/policies', { id: 'personal-now', classification: 'PERSONAL', days: 0 })).status, 201);
+    const r = await call('POST', '/api/retention/enforce', { policy_id: 'personal-now', dry_run: false });
+    assert.equal(r.status, 200, r.text);
+    const [rep] = r.json.reports;
+    assert.equal(rep.sinks[0].sink, 'postgres');
+    const after = await pgRows();
+    const tombs = after.filter((x) => x.event_type === 'retention_tombstone').map((x) => Number(x.seq));
+    assert.equal(rep.deleted.audit_records, tombs.length, JSON.stringify(rep));
+    for (const x of before) {
+      const now = after.find((y) => y.seq === x.seq);
+      if (x.classification !== 'PERSONAL') assert.equal(now.record, x.record, `seq ${x.seq} kept`);
+      if (x.event_type === 'mcp_request' && x.classification === 'PERSONAL') assert.ok(tombs.includes(Number(x.seq)), `seq ${x.seq} deleted`);
+      assert.equal(now.hash, x.hash);
+    }
+    const personal = tombs;
+    await eventually(async () => (await pgRows()).some((x) => x.event_type === 'retention_enforced'), 'no retention record');
+    let v = verify('--pg', pg.url);
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, new RegExp(`${personal.length} records were deleted by retention`));
+    const keep = before.find((x) => x.classification === 'SENSITIVE_PERSONAL');
+    pg.psql(`DELETE FROM audit_logs WHERE seq = ${keep.seq}`);
+    v = verify('--pg', pg.url);
+    assert.equal(v.status, 1);
+    assert.match(v.stdout + v.stderr, new RegExp(`seq ${keep.seq} missing \\(deleted\\)`));
+  } finally {
+    try { await P?.gw.stop(); } finally { await pg.destroy(); }
+  }
 }, () => running.at(-1)));
