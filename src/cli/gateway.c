@@ -298,8 +298,9 @@ static int start_retention(struct gw_gateway *gw)
 {
 	char err[256];
 
-	static const struct gw_retention_pruners prune = { gw_audit_retain_sqlite,
-							   gw_audit_retain_pg };
+	/* consent: none kept yet (issue 13 point 4 adds them) */
+	static const struct gw_retention_pruners prune = { .sqlite = gw_audit_retain_sqlite,
+							   .postgres = gw_audit_retain_pg };
 
 	gw->retention = gw_retention_start(gw->base, gw->cfg, &prune, record_retention, gw, err,
 					   sizeof(err));

@@ -172,6 +172,57 @@ int gw_retention_db_put_report(const char *store, const json_t *report, char *er
 	return rc;
 }
 
+/* Attach the audit sink's file as "sink" when it is not the store. */
+static int attach_sink(sqlite3 *db, const char *store, const char *sink, char *err,
+		       size_t errlen)
+{
+	sqlite3_stmt *a = NULL;
+	int rc = 0;
+
+	if (strcmp(store, sink) == 0)
+		return 0;
+	if (sqlite3_prepare_v2(db, "ATTACH DATABASE ?1 AS sink", -1, &a, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(a, 1, sink, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(a) != SQLITE_DONE)
+		rc = db_fail(db, sink, "cannot attach the audit sink", err, errlen);
+	sqlite3_finalize(a);
+	return rc;
+}
+
+json_t *gw_retention_db_unrecorded(const char *store, const char *sink, char *err, size_t errlen)
+{
+	sqlite3 *db = db_open(store, err, errlen);
+	sqlite3_stmt *q = NULL;
+	json_t *out = NULL;
+	char sql[512];
+
+	if (!db)
+		return NULL;
+	if (attach_sink(db, store, sink, err, errlen) != 0)
+		goto out;
+	snprintf(sql, sizeof(sql),
+		 "SELECT report FROM retention_reports r WHERE dry_run = 0 AND deleted > 0 AND NOT "
+		 "EXISTS (SELECT 1 FROM %s.audit_logs a WHERE a.event_type = 'retention_enforced' AND "
+		 "instr(a.record, '\"run\":\"' || r.run || '\"') > 0) ORDER BY id",
+		 strcmp(store, sink) == 0 ? "main" : "sink");
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+		db_fail(db, store, "cannot read retention_reports", err, errlen);
+		goto out;
+	}
+	out = json_array();
+	while (out && sqlite3_step(q) == SQLITE_ROW) {
+		json_t *one = json_loadb((const char *)sqlite3_column_text(q, 0),
+					 (size_t)sqlite3_column_bytes(q, 0), 0, NULL);
+
+		if (one)
+			json_array_append_new(out, one);
+	}
+out:
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return out;
+}
+
 json_t *gw_retention_db_reports(const char *store, size_t limit, char *err, size_t errlen)
 {
 	sqlite3 *db = db_open(store, err, errlen);

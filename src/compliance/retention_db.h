@@ -38,9 +38,15 @@ typedef int (*gw_retention_prune_fn)(const char *where, const char *run, const c
 				     enum gw_class cls, int64_t cutoff_ms, bool dry,
 				     struct gw_retention_sink_result *res, char *err,
 				     size_t errlen);
+/* Consent records (issue 13 point 4) will be kept in the store: this hook
+ * deletes those of a classification older than cutoff_ms (dry: counts
+ * them) into *count. NULL until then: the reports say 0. */
+typedef int (*gw_retention_consent_fn)(const char *store, enum gw_class cls, int64_t cutoff_ms,
+				       bool dry, uint64_t *count, char *err, size_t errlen);
 struct gw_retention_pruners {
 	gw_retention_prune_fn sqlite;
 	gw_retention_prune_fn postgres;
+	gw_retention_consent_fn consent;
 };
 
 /* The policies added through the API (retention_policies), into a new
@@ -53,6 +59,11 @@ int gw_retention_db_put_policy(const char *store, const struct gw_retention_poli
 /* Keep report (its run, policy, classification, dry_run and deleted read
  * from it) in retention_reports. 0 or -1. */
 int gw_retention_db_put_report(const char *store, const json_t *report, char *err, size_t errlen);
+/* The reports of real runs that deleted audit records but whose
+ * retention_enforced record is not in the SQLite audit sink at sink (the
+ * gateway stopped between the deletion and the record): a new JSON array,
+ * oldest first, to record again; NULL with err. */
+json_t *gw_retention_db_unrecorded(const char *store, const char *sink, char *err, size_t errlen);
 /* The newest limit reports, newest first, as a new JSON array; NULL with err. */
 json_t *gw_retention_db_reports(const char *store, size_t limit, char *err, size_t errlen);
 /* Totals over every report kept: runs, real runs, records deleted, the
