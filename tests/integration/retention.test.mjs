@@ -37,7 +37,7 @@ async function gateway(retention) {
   const cfg = writeGatewayFiles(dir, port, body, ADMIN_POLICY);
   const key = apikeyCreate(cfg, 'root', 'admin');
   const gw = await startGateway(body, { dir, port });
-  return { gw, cfg, dir, key, db: join(dir, 'mcpgw.db') };
+  return { gw, cfg, dir, key, db: join(dir, 'mcpgw.db'), body, port };
 }
 
 const rows = (db) => sqliteRows(db, 'seq, event_type, tool_name, status, classification, record, hash');
@@ -216,6 +216,24 @@ test('a row deleted or turned into a tombstone by hand fails verify, naming the 
   v = verify('--db', db);
   assert.equal(v.status, 1);
   assert.match(v.stdout + v.stderr, new RegExp(`seq ${tomb.seq} missing`));
+}, () => B?.gw));
+
+test('a run whose record was lost (the gateway stopped after deleting) is recorded at the next start', withGatewayLog(async () => {
+  // B is stopped: cut its trail back to just before the real run's record,
+  // as a stop between the deletion's commit and the record leaves it
+  const real = rows(B.db).find((x) => x.event_type === 'retention_enforced' && !JSON.parse(x.record).parameters.dry_run && JSON.parse(x.record).parameters.deleted.audit_records > 0);
+  const run = JSON.parse(real.record).parameters.run;
+  execFileSync('sqlite3', [B.db, `DELETE FROM audit_logs WHERE seq >= ${real.seq}; DELETE FROM audit_checkpoints WHERE seq >= ${real.seq}`]);
+  let v = verify('--db', B.db);
+  assert.equal(v.status, 1);
+  assert.match(v.stdout, new RegExp(`tombstone of retention run ${run.replace('.', '\\.')}\\) with no retention record`));
+  B.gw = await startGateway(B.body, { dir: B.dir, port: B.port });
+  running.push(B.gw);
+  await eventually(() => rows(B.db).some((x) => x.event_type === 'retention_enforced' && JSON.parse(x.record).parameters.run === run),
+    'the lost run is not recorded again');
+  v = verify('--db', B.db);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+  assert.match(B.gw.logs(), /1 retention runs were not recorded/);
 }, () => B?.gw));
 
 test('the scheduler enforces by itself: old PERSONAL records go, SENSITIVE_PERSONAL only reported (no auto_delete)', withGatewayLog(async () => {
