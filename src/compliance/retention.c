@@ -323,11 +323,14 @@ static void recover(struct gw_retention *r)
 	char err[256];
 
 	for (size_t i = 0; all && i < r->n_sinks; i++) {
-		json_t *v = r->sinks[i].pg ? NULL
-					   : gw_retention_db_unrecorded(r->store, r->sinks[i].where,
-									err, sizeof(err));
+		/* a store in memory is this process's own: nothing survived */
+		bool skip = r->sinks[i].pg || strcmp(r->store, ":memory:") == 0 ||
+			    strcmp(r->sinks[i].where, ":memory:") == 0;
+		json_t *v = skip ? NULL
+				 : gw_retention_db_unrecorded(r->store, r->sinks[i].where, err,
+							      sizeof(err));
 
-		if (!r->sinks[i].pg && !v)
+		if (!skip && !v)
 			GW_WARN("retention", "cannot look for runs not recorded: %s", err);
 		json_array_extend(all, v);
 		json_decref(v);
