@@ -80,6 +80,9 @@ void gw_admin_fail(struct gw_admin_req *r, int status, const char *code, const c
  * not be opened: r->err says why), then r->done(r) on the loop, which
  * answers. */
 void gw_admin_run(struct gw_admin_req *r, gw_admin_job_fn run, gw_admin_fn done);
+/* r waits on something other than the worker: if its client leaves
+ * meanwhile, r->req becomes NULL (the answer then only ends r). */
+void gw_admin_hold(struct gw_admin_req *r);
 /* A store error as an answer: 404 for GW_ENOENT, 409 for GW_ESTATE, else
  * 500 (503 for a busy store) with r->err. */
 void gw_admin_fail_rc(struct gw_admin_req *r, int rc, const char *what);
@@ -159,6 +162,12 @@ void gw_admin_vservers_get(struct gw_admin_req *r);
 /* admin_backup.c: a snapshot of the store; restore is refused while running */
 void gw_admin_backup(struct gw_admin_req *r);
 void gw_admin_restore(struct gw_admin_req *r);
+/* api_retention.c: seed 000's /api/retention/... and /api/metrics/retention */
+void gw_admin_retention_policies(struct gw_admin_req *r);
+void gw_admin_retention_policy_put(struct gw_admin_req *r);
+void gw_admin_retention_enforce(struct gw_admin_req *r);
+void gw_admin_retention_reports(struct gw_admin_req *r);
+void gw_admin_retention_metrics(struct gw_admin_req *r);
 
 
 /* api_access.c: seed 000's access requests (docs/compliance.md) */

@@ -82,6 +82,12 @@ static const struct gw_admin_route api_routes[] = {
 	{ GW_HM_GET, "audit/summary", gw_admin_api_audit_summary, NULL, NULL },
 	{ GW_HM_GET, "health/security", gw_admin_api_health_security, NULL, NULL },
 	{ GW_HM_GET, "metrics/security", gw_admin_api_metrics_security, NULL, NULL },
+	/* retention (api_retention.c) */
+	{ GW_HM_GET | GW_HM_POST, "retention/policies", gw_admin_retention_policies,
+	  gw_admin_retention_policy_put, NULL },
+	{ GW_HM_POST, "retention/enforce", NULL, gw_admin_retention_enforce, NULL },
+	{ GW_HM_GET, "retention/reports", gw_admin_retention_reports, NULL, NULL },
+	{ GW_HM_GET, "metrics/retention", gw_admin_retention_metrics, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };
 
@@ -286,6 +292,12 @@ static void on_gone(struct gw_hreq *req, void *arg)
 
 	(void)req;
 	r->req = NULL;
+}
+
+void gw_admin_hold(struct gw_admin_req *r)
+{
+	if (r->req)
+		gw_hreq_set_closecb(r->req, on_gone, r);
 }
 
 void gw_admin_run(struct gw_admin_req *r, gw_admin_job_fn run, gw_admin_fn done)

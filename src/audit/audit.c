@@ -43,6 +43,8 @@ struct gw_audit {
 	size_t max_queue;
 	uint64_t lost;                /* records dropped past the second bound, not yet told */
 	char *spool_dir;              /* on_failure: spool: where the spool files are */
+	gw_audit_classify_fn classify; /* NULL: records carry no classification */
+	void *classify_ctx;
 };
 
 /* The constructor of each sink type. */
@@ -86,11 +88,17 @@ static void tell_lost(struct gw_audit *a)
 	gw_audit_entry_free(e);
 }
 
-static uint64_t push(struct gw_audit *a, const struct gw_exchange *x, const char *event_type)
+static uint64_t push_mode(struct gw_audit *a, const struct gw_exchange *x, const char *event_type,
+			  enum gw_audit_params mode)
 {
-	struct gw_audit_entry *e =
-		gw_audit_entry_new(x, event_type, a->redactor, a->parameters, wall_ms());
-	uint64_t seq = e ? gw_audit_writer_push(a->w, e, true) : 0;
+	struct gw_exchange y = *x;
+	struct gw_audit_entry *e;
+	uint64_t seq;
+
+	if (!y.classification && a->classify)
+		y.classification = a->classify(a->classify_ctx, x);
+	e = gw_audit_entry_new(&y, event_type, a->redactor, mode, wall_ms());
+	seq = e ? gw_audit_writer_push(a->w, e, true) : 0;
 
 	if (!seq) {
 		if (a->lost++ == 0)
@@ -102,6 +110,11 @@ static uint64_t push(struct gw_audit *a, const struct gw_exchange *x, const char
 	if (a->lost)
 		tell_lost(a);
 	return seq;
+}
+
+static uint64_t push(struct gw_audit *a, const struct gw_exchange *x, const char *event_type)
+{
+	return push_mode(a, x, event_type, a->parameters);
 }
 
 static uint64_t audit_record(void *self, const struct gw_exchange *x)
@@ -145,6 +158,13 @@ void gw_audit_event(struct gw_audit *a, const char *event_type, const struct gw_
 {
 	if (a)
 		push(a, x, event_type);
+}
+
+void gw_audit_event_report(struct gw_audit *a, const char *event_type,
+			   const struct gw_exchange *x)
+{
+	if (a)
+		push_mode(a, x, event_type, GW_AUDIT_PARAMS_FULL);
 }
 
 /* ---- start and stop ---------------------------------------------------- */
@@ -371,6 +391,14 @@ fail:
 	}
 	free(a);
 	return -1;
+}
+
+void gw_audit_set_classifier(struct gw_audit *a, gw_audit_classify_fn fn, void *ctx)
+{
+	if (!a)
+		return;
+	a->classify = fn;
+	a->classify_ctx = ctx;
 }
 
 struct gw_stage *gw_audit_stage(struct gw_audit *a)

@@ -29,11 +29,21 @@ int gw_audit_new(struct event_base *base, const struct gw_config *cfg, bool stdi
 		 struct gw_audit **out, char *err, size_t errlen);
 /* Its record stage, for gw_pipeline_add(); owned by a. */
 struct gw_stage *gw_audit_stage(struct gw_audit *a);
+/* What classification a record gets (docs/compliance.md "Classification"):
+ * fn(ctx, x) for every record whose x->classification is NULL, on the
+ * loop; it returns a constant string. a NULL is a no-op. */
+typedef const char *(*gw_audit_classify_fn)(void *ctx, const struct gw_exchange *x);
+void gw_audit_set_classifier(struct gw_audit *a, gw_audit_classify_fn fn, void *ctx);
 /* Record an event that is not an MCP exchange: event_type is one of
  * docs/audit.md's ("session_open", "session_close", "config_reload", ...);
  * x holds what is known of it (caller, session, client, reason, outcome).
  * NULL a is a no-op. */
 void gw_audit_event(struct gw_audit *a, const char *event_type, const struct gw_exchange *x);
+/* As gw_audit_event, x->params kept whatever audit.parameters says (still
+ * masked of recognised credentials): for events whose params are the
+ * gateway's own report (retention_enforced), which verify reads. */
+void gw_audit_event_report(struct gw_audit *a, const char *event_type,
+			   const struct gw_exchange *x);
 /* The "audit" object of /health: ok, state (ok, degraded, failing), each
  * sink ok or failing with its reason and its spool, records queued and
  * spooled, the last seq given and the last one every durable sink holds. A new reference; {"enabled":false} for a NULL a. */

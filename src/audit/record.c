@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/classification.h"
 #include "core/json_out.h"
 
 #define OUT_START 2048 /* a typical record in one allocation: no realloc */
@@ -330,6 +331,7 @@ static void put_request(struct out *o, const struct gw_exchange *x,
 	}
 	member_str(o, "mcp_server", x->server);
 	member_str(o, "tool_name", x->target);
+	member_str(o, "classification", x->classification);
 	red = x->params ? gw_audit_redact(r, arguments_of(x->params), mode, GW_AUDIT_PARAMS_MAX,
 					  &truncated)
 			: NULL;
@@ -448,10 +450,28 @@ struct gw_audit_entry *gw_audit_entry_new(const struct gw_exchange *x, const cha
 	e->user = o.p + user;
 	e->mcp_server = o.p + server;
 	e->tool_name = o.p + tool;
+	e->classification = x->classification ? x->classification : "";
 	return e;
 }
 
 void gw_audit_entry_free(struct gw_audit_entry *e)
 {
 	free(e);
+}
+
+const char *gw_audit_line_class(const char *line, size_t len)
+{
+	static const char member[] = ",\"classification\":\"";
+	const char *at = line ? memmem(line, len, member, sizeof(member) - 1) : NULL;
+	const char *v, *end;
+
+	/* the member comes before "parameters", and no string before it can
+	 * hold an unescaped quote: the first match is the member */
+	if (!at)
+		return "";
+	v = at + sizeof(member) - 1;
+	end = memchr(v, '"', len - (size_t)(v - line));
+	if (!end || gw_class_parse(v, (size_t)(end - v)) == GW_CLASS_UNSET)
+		return "";
+	return gw_class_name(gw_class_parse(v, (size_t)(end - v)));
 }

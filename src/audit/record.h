@@ -37,6 +37,7 @@ struct gw_audit_entry {
 	const char *user;
 	const char *mcp_server;
 	const char *tool_name;
+	const char *classification;   /* a constant, "" when the record has none */
 	const char *line;             /* the finished line, inside buf (the writer's) */
 	size_t line_len;
 	struct gw_audit_entry *next;
@@ -58,6 +59,11 @@ static inline const char *gw_audit_entry_body(const struct gw_audit_entry *e)
 }
 /* Free e (and only e); NULL is a no-op. */
 void gw_audit_entry_free(struct gw_audit_entry *e);
+/* The classification member of a finished line ("PERSONAL", ...: a
+ * constant string), "" when it has none (a record made before there were
+ * classifications). For records that come back without their entry (the
+ * spool's). */
+const char *gw_audit_line_class(const char *line, size_t len);
 /* The status word of an outcome (docs/audit.md): "success", "denied", ... */
 const char *gw_audit_status_name(enum gw_outcome o);
 /* "2026-12-06T15:20:35.123Z" for unix milliseconds ms into out (25 bytes). */

@@ -32,6 +32,8 @@ struct gw_audit_rec {
 	const char *mcp_server;
 	const char *tool_name;       /* tool, prompt or resource URI */
 	const char *status;          /* success, error, denied, rate_limited, timeout, ... */
+	const char *classification;  /* "INTERNAL", ...; NULL: read it from the line
+	                              * (gw_audit_line_class) */
 	char prev_hash[GW_AUDIT_HASH_HEX + 1];
 	char hash[GW_AUDIT_HASH_HEX + 1];
 };

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "audit/pg_conn.h"
+#include "audit/record.h"
 #include "core/buf.h"
 #include "core/util.h"
 
@@ -36,7 +37,8 @@ static const char schema_sql[] =
 	"  tool_name  TEXT NOT NULL,"
 	"  status     TEXT NOT NULL,"
 	"  record     TEXT NOT NULL,"
-	"  hash       TEXT NOT NULL"
+	"  hash       TEXT NOT NULL,"
+	"  classification TEXT NOT NULL DEFAULT ''"
 	");"
 	"CREATE INDEX IF NOT EXISTS audit_logs_ts_ms ON audit_logs (ts_ms);"
 	"CREATE TABLE IF NOT EXISTS audit_checkpoints ("
@@ -50,14 +52,22 @@ static const char set_sql[] =
 
 /* CREATE TABLE IF NOT EXISTS still needs CREATE on the schema; a role
  * given only INSERT and SELECT on tables made by their owner skips it. */
+/* Tables made before classifications (issue 13) get the column once. */
+static const char class_missing_sql[] =
+	"SELECT NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = "
+	"'audit_logs' AND column_name = 'classification' AND table_schema = "
+	"ANY (current_schemas(false)))";
+static const char class_add_sql[] =
+	"ALTER TABLE audit_logs ADD COLUMN IF NOT EXISTS classification TEXT NOT NULL DEFAULT ''";
+
 static const char missing_sql[] =
 	"SELECT to_regclass('audit_logs') IS NULL OR to_regclass('audit_checkpoints') IS NULL";
 
 enum stmt_id { ST_STORED, ST_LAST, ST_CHECKPOINT, ST_RETAIN, ST_N };
 
 static const char copy_sql[] =
-	"COPY audit_logs (seq, ts_ms, event_type, \"user\", mcp_server, tool_name, status, record, hash)"
-	" FROM STDIN";
+	"COPY audit_logs (seq, ts_ms, event_type, \"user\", mcp_server, tool_name, status, record, hash,"
+	" classification) FROM STDIN";
 
 static const struct {
 	const char *name;
@@ -234,6 +244,9 @@ static int pg_open(void *self, char *err, size_t errlen)
 		goto fail;
 	if (missing && exec_simple(s, schema_sql, PGRES_COMMAND_OK, NULL, err, errlen) < 0)
 		goto fail;
+	if (exec_simple(s, class_missing_sql, PGRES_TUPLES_OK, &missing, err, errlen) < 0 ||
+	    (missing && exec_simple(s, class_add_sql, PGRES_COMMAND_OK, NULL, err, errlen) < 0))
+		goto fail;
 	if (prepare_all(s, err, errlen) < 0)
 		goto fail;
 	return 0;
@@ -291,6 +304,7 @@ static int append_field(struct gw_buf *b, const char *str, size_t len, char sep)
 
 static int append_row(struct gw_buf *b, const struct gw_audit_rec *r)
 {
+	const char *cls = r->classification ? r->classification : gw_audit_line_class(r->line, r->len);
 	int rc = gw_buf_printf(b, "%" PRIu64 "\t%" PRId64 "\t", r->seq, r->ts_ms);
 
 	rc |= append_field(b, r->event_type, strlen(r->event_type), '\t');
@@ -299,7 +313,8 @@ static int append_row(struct gw_buf *b, const struct gw_audit_rec *r)
 	rc |= append_field(b, r->tool_name, strlen(r->tool_name), '\t');
 	rc |= append_field(b, r->status, strlen(r->status), '\t');
 	rc |= append_field(b, r->line, r->len, '\t');
-	rc |= append_field(b, r->hash, strlen(r->hash), '\n');
+	rc |= append_field(b, r->hash, strlen(r->hash), '\t');
+	rc |= append_field(b, cls, strlen(cls), '\n');
 	return rc == 0 ? 0 : -1;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/record.h"
 #include "store/store.h"
 
 enum {
@@ -29,7 +30,8 @@ static const char *const q_sql[Q_COUNT] = {
 	/* a batch sent again after a failed commit that did commit: the
 	 * rows already there are kept, and Q_SAME checks they are the same */
 	[Q_INSERT] = ("INSERT INTO audit_logs (seq, ts_ms, event_type, \"user\", mcp_server, "
-		     "tool_name, status, record, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+		     "tool_name, status, record, hash, classification) "
+		     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
 		     "ON CONFLICT (seq) DO NOTHING"),
 	[Q_SAME] = "SELECT 1 FROM audit_logs WHERE seq = ?1 AND hash = ?2",
 	[Q_CHECKPOINT] = ("INSERT INTO audit_checkpoints (seq, ts_ms, hash, record) "
@@ -132,6 +134,12 @@ fail:
 	return -1;
 }
 
+/* The classification column: the record's, or read from a spooled line. */
+static const char *rec_class(const struct gw_audit_rec *r)
+{
+	return r->classification ? r->classification : gw_audit_line_class(r->line, r->len);
+}
+
 static bool bind_rec(sqlite3_stmt *q, const struct gw_audit_rec *r)
 {
 	return sqlite3_bind_int64(q, 1, (sqlite3_int64)r->seq) == SQLITE_OK &&
@@ -142,7 +150,8 @@ static bool bind_rec(sqlite3_stmt *q, const struct gw_audit_rec *r)
 	       sqlite3_bind_text(q, 6, r->tool_name, -1, SQLITE_STATIC) == SQLITE_OK &&
 	       sqlite3_bind_text(q, 7, r->status, -1, SQLITE_STATIC) == SQLITE_OK &&
 	       sqlite3_bind_text(q, 8, r->line, (int)r->len, SQLITE_STATIC) == SQLITE_OK &&
-	       sqlite3_bind_text(q, 9, r->hash, -1, SQLITE_STATIC) == SQLITE_OK;
+	       sqlite3_bind_text(q, 9, r->hash, -1, SQLITE_STATIC) == SQLITE_OK &&
+	       sqlite3_bind_text(q, 10, rec_class(r), -1, SQLITE_STATIC) == SQLITE_OK;
 }
 
 /* After an INSERT that changed nothing: is the row there this record? */

@@ -30,6 +30,7 @@ struct gw_audit_verdict {
 	bool anchored;             /* seq 1 with a zero prev_hash, or a verified
 	                            * checkpoint at or after the first record */
 	bool torn;                 /* the file ended with an incomplete line */
+	uint64_t tombstones;       /* records retention deleted, each covered by its run's record */
 };
 
 /* Walk the trail r (opened with after_seq 0) and fill v. key may be NULL:

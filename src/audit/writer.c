@@ -306,6 +306,7 @@ static struct gw_audit_rec *recs_of(struct gw_audit_writer *w, struct gw_audit_e
 		r->mcp_server = e->mcp_server;
 		r->tool_name = e->tool_name;
 		r->status = e->status;
+		r->classification = e->classification;
 	}
 	return recs;
 }

@@ -217,6 +217,9 @@ static void verify_notes(const struct gw_audit_verdict *v, const struct source *
 		printf("note: %" PRIu64 " checkpoints are older than the oldest record kept "
 		       "(retention)\n",
 		       v->checkpoints_before);
+	if (v->tombstones)
+		printf("note: %" PRIu64 " records were deleted by retention (tombstones), each "
+		       "listed by its run's retention_enforced record\n", v->tombstones);
 	if (v->torn)
 		printf("note: %s ends with an incomplete line (a write cut short); not counted\n",
 		       s->path);

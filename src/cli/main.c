@@ -6,6 +6,7 @@
 #include "cli/access_cmd.h"
 #include "cli/apikey_cmd.h"
 #include "cli/audit_cmd.h"
+#include "cli/retention_cmd.h"
 #include "cli/backup_cmd.h"
 #include "cli/compliance_cmd.h"
 #include "cli/client_cmd.h"
@@ -42,6 +43,7 @@ static void usage(FILE *out)
 	      "  mcpgw servers remove|enable|disable NAME [--url URL] [--token T]\n"
 	      "  mcpgw tools list [SERVER] [--format table|json] [--url URL] [--token T]\n"
 	      "  mcpgw caches [list|clear [SERVER]] [--url URL] [--token T]\n"
+	      "  mcpgw retention enforce [--policy ID] [--dry-run] [-c FILE] | reports [--limit N]\n"
 	      "  mcpgw version | --version\n"
 	      "  mcpgw help [COMMAND [SUBCOMMAND]]\n"
 	      "\n"
@@ -407,6 +409,8 @@ static int dispatch(int argc, char **argv)
 		return gw_cli_caches(argc - 2, argv + 2);
 	if (strcmp(cmd, "config") == 0)
 		return cmd_config(argc - 2, argv + 2);
+	if (strcmp(cmd, "retention") == 0)
+		return gw_cli_retention(argc - 2, argv + 2);
 	fprintf(stderr, "mcpgw: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

@@ -209,6 +209,26 @@ struct gw_guard_tool_conf {
 	struct gw_guard_conf g;     /* no tools of its own */
 };
 
+/* Data classifications (issue 13, docs/compliance.md "Classification"),
+ * named as seed 000 names them; core/classification.h reads and names them. */
+enum gw_class {
+	GW_CLASS_UNSET = 0,         /* not given: the level above decides (INTERNAL) */
+	GW_CLASS_PUBLIC,
+	GW_CLASS_INTERNAL,
+	GW_CLASS_CONFIDENTIAL,
+	GW_CLASS_RESTRICTED,
+	GW_CLASS_PERSONAL,
+	GW_CLASS_SENSITIVE_PERSONAL,
+	GW_CLASS_N
+};
+
+/* servers.<name>.classifications.<glob>: over the server's classification. */
+struct gw_class_tool_conf {
+	char *glob;                 /* of the upstream's own tool names */
+	enum gw_class cls;
+	int line;
+};
+
 struct gw_server_conf {
 	char *name;                 /* key under servers:, [A-Za-z0-9_-]{1,32} */
 	enum gw_transport transport;
@@ -248,6 +268,9 @@ struct gw_server_conf {
 	size_t max_inflight;        /* limits.max_inflight_per_upstream; 0: unbounded */
 	size_t max_queue;           /* limits.max_queue_per_upstream */
 	struct gw_guard_conf guardrails; /* over the top level's, kind by kind */
+	enum gw_class classification; /* classification:; UNSET: INTERNAL */
+	struct gw_class_tool_conf *class_tools; /* classifications:, file order */
+	size_t n_class_tools;
 	/* SHA-256 of its YAML as written and of the secrets its refs resolved
 	 * to: a reload restarts a server whose fingerprint changed (what it
 	 * inherits from the top level is compared field by field, cli/reload.c) */
@@ -409,6 +432,24 @@ struct gw_trace_conf {
 	double timeout;             /* seconds one export may take, default 10 */
 };
 
+/* retention.policies[] (docs/compliance.md "Retention"). */
+struct gw_retention_policy_conf {
+	char *id;                   /* [A-Za-z0-9_.-]{1,32} */
+	enum gw_class cls;          /* the records it applies to */
+	double max_age;             /* seconds a record is kept (days: * 86400) */
+	bool auto_delete;           /* the scheduler deletes; else it only reports (dry run) */
+	char *description;
+	int line;
+};
+
+/* retention: how often the scheduler runs and its policies. */
+struct gw_retention_conf {
+	double interval;            /* seconds between runs, default 3600 */
+	struct gw_retention_policy_conf *policies;
+	size_t n_policies;
+	int line;                   /* 0: not in the file (no scheduler) */
+};
+
 struct gw_config {
 	char *path;                 /* file it came from, NULL for --listen mode */
 	char *listen;               /* "host:port", default "127.0.0.1:8080" */
@@ -445,6 +486,7 @@ struct gw_config {
 	struct gw_metrics_conf metrics; /* metrics: */
 	struct gw_trace_conf tracing; /* tracing: */
 	double access_expiry_hours;  /* access_requests.expiry_hours: an approved grant's life, default 24 */
+	struct gw_retention_conf retention; /* retention: (compliance/retention.c) */
 };
 
 #endif

@@ -24,6 +24,7 @@
 #include "core/config_auth.h"
 #include "core/config_audit.h"
 #include "core/config_guard.h"
+#include "core/config_retention.h"
 #include "core/config_limits.h"
 #include "core/config_metrics.h"
 #include "core/config_resilience.h"
@@ -176,6 +177,8 @@ static const struct gw_cfgval_key server_keys[] = {
 	{ "breaker", .set = gw_cfgres_set_breaker },
 	{ "health_check", .set = gw_cfgres_set_health },
 	{ "guardrails", .set = gw_cfgguard_set_server },
+	{ "classification", .set = gw_cfgclass_set_server },
+	{ "classifications", .set = gw_cfgclass_set_tools },
 };
 
 static const char *transport_name(enum gw_transport t)
@@ -632,6 +635,7 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "metrics", .set = gw_cfgmetrics_set },
 	{ "tracing", .set = gw_cfgtrace_set },
 	{ "access_requests", .set = set_access_requests },
+	{ "retention", .set = gw_cfgretention_set },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)
@@ -852,6 +856,7 @@ static void server_free(struct gw_server_conf *s)
 	gw_cfgval_strv_free(&s->tools);
 	gw_cfgauth_server_free(s);
 	gw_cfgguard_free(&s->guardrails);
+	gw_cfgclass_server_free(s);
 }
 
 static void vserver_free(struct gw_vserver_conf *vs)
@@ -888,6 +893,7 @@ void gw_config_free(struct gw_config *cfg)
 	gw_cfgguard_free(&cfg->guardrails);
 	gw_cfgmetrics_free(&cfg->metrics);
 	gw_cfgtrace_free(&cfg->tracing);
+	gw_cfgretention_free(&cfg->retention);
 	free(cfg);
 }
 

@@ -106,6 +106,8 @@ struct gw_exchange {
 	const char *client_version;   /* clientInfo.version */
 	const char *target;           /* the tool or prompt name or resource URI the client used */
 	const char *server;           /* the upstream it resolved to */
+	const char *classification;   /* record: "INTERNAL", ... (a constant); NULL: the
+				       * audit module's classifier decides */
 	json_t *id;                   /* the client's request id; NULL for a notification */
 	json_t *params;               /* guard in: the params going upstream (may be edited);
 				       * record: the params the client sent */

@@ -69,6 +69,7 @@ struct gw_gateway {
 	struct gw_reaper *reaper;       /* stdio children (upstream/stdio_reaper.h) */
 	struct gw_drain *drain;         /* the shutdown drain, once stopping (cli/gateway.c) */
 	struct gw_audit *audit;         /* the audit trail (audit/audit.h), or NULL: none */
+	struct gw_retention *retention; /* compliance/retention.h, NULL: not started (stdio) */
 	struct gw_guard *guard;         /* the guardrails stage (guard/stage.h), or NULL */
 	/* Tools the gateway itself offers at the /mcp scope (admin/rest_tool.c,
 	 * set by a higher layer): their definitions for tools/list (a new

@@ -134,6 +134,29 @@ static const char *const migrations[GW_STORE_SCHEMA_VERSION] = {
 	"  recorded        TEXT NOT NULL DEFAULT ''"
 	");"
 	"CREATE INDEX access_requests_status ON access_requests (status);",
+	/* 7: classification and retention (issue 13, docs/compliance.md): the
+	 * record's classification as a column retention selects by (records
+	 * made before have ''), the reports of each retention run, and the
+	 * policies added through the admin API (over the config's, by id) */
+	"ALTER TABLE audit_logs ADD COLUMN classification TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE retention_reports ("
+	"  id             INTEGER PRIMARY KEY,"
+	"  run            TEXT NOT NULL,"
+	"  ts_ms          INTEGER NOT NULL,"
+	"  policy         TEXT NOT NULL,"
+	"  classification TEXT NOT NULL,"
+	"  dry_run        INTEGER NOT NULL CHECK (dry_run IN (0, 1)),"
+	"  deleted        INTEGER NOT NULL,"
+	"  report         TEXT NOT NULL"
+	");"
+	"CREATE TABLE retention_policies ("
+	"  id             TEXT PRIMARY KEY NOT NULL,"
+	"  classification TEXT NOT NULL,"
+	"  max_age        REAL NOT NULL CHECK (max_age >= 0),"
+	"  auto_delete    INTEGER NOT NULL CHECK (auto_delete IN (0, 1)),"
+	"  description    TEXT NOT NULL DEFAULT '',"
+	"  updated_ms     INTEGER NOT NULL"
+	");",
 };
 
 #define KEY_COLUMNS                                                                   \
