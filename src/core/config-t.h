@@ -409,6 +409,17 @@ struct gw_trace_conf {
 	double timeout;             /* seconds one export may take, default 10 */
 };
 
+/* encryption: (docs/configuration.md "encryption", docs/compliance.md).
+ * Off (on false) without the block: nothing is sealed. */
+struct gw_encryption_conf {
+	bool on;
+	bool has_master;
+	unsigned char master_key[32]; /* from master_key: (a reference), decoded */
+	double rotate_after;        /* seconds the active ring key lives; 0: never; default 90d */
+	struct gw_strv fernet_keys; /* fernet_keys: the keys as Python writes them, first seals */
+	int line;                   /* of encryption:, for messages */
+};
+
 struct gw_config {
 	char *path;                 /* file it came from, NULL for --listen mode */
 	char *listen;               /* "host:port", default "127.0.0.1:8080" */
@@ -444,6 +455,7 @@ struct gw_config {
 	bool broadcast_tool;        /* broadcast_tool: offer gateway__broadcast on /mcp (docs/rest.md) */
 	struct gw_metrics_conf metrics; /* metrics: */
 	struct gw_trace_conf tracing; /* tracing: */
+	struct gw_encryption_conf encryption; /* encryption: */
 };
 
 #endif

@@ -28,6 +28,7 @@
 #include "core/config_metrics.h"
 #include "core/config_resilience.h"
 #include "core/config_trace.h"
+#include "core/config_encryption.h"
 #include "core/config_value.h"
 #include "core/err.h"
 #include "core/file.h"
@@ -599,6 +600,7 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "broadcast_tool", GW_CFGVAL_BOOL(struct gw_config, broadcast_tool) },
 	{ "metrics", .set = gw_cfgmetrics_set },
 	{ "tracing", .set = gw_cfgtrace_set },
+	{ "encryption", .set = gw_cfgenc_set },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)
@@ -854,6 +856,7 @@ void gw_config_free(struct gw_config *cfg)
 	gw_cfgguard_free(&cfg->guardrails);
 	gw_cfgmetrics_free(&cfg->metrics);
 	gw_cfgtrace_free(&cfg->tracing);
+	gw_cfgenc_free(&cfg->encryption);
 	free(cfg);
 }
 
