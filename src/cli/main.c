@@ -6,6 +6,7 @@
 #include "cli/apikey_cmd.h"
 #include "cli/audit_cmd.h"
 #include "cli/backup_cmd.h"
+#include "cli/keys_cmd.h"
 #include "cli/client_cmd.h"
 #include "cli/gateway.h"
 #include "cli/help.h"
@@ -34,6 +35,7 @@ static void usage(FILE *out)
 	      "  mcpgw call SERVER TOOL [--params JSON | --params-file F] [--url URL] [--token T]\n"
 	      "  mcpgw broadcast TOOL [--tags a,b | --servers x,y] [--params JSON] [--format table|full|json]\n"
 	      "  mcpgw servers list [--url URL] [--token T]\n"
+	      "  mcpgw keys rotate|status [-c FILE] [--json]\n"
 	      "  mcpgw version | --version\n"
 	      "  mcpgw help [COMMAND [SUBCOMMAND]]\n"
 	      "\n"
@@ -378,6 +380,8 @@ static int dispatch(int argc, char **argv)
 		return gw_cli_servers(argc - 2, argv + 2);
 	if (strcmp(cmd, "config") == 0)
 		return cmd_config(argc - 2, argv + 2);
+	if (strcmp(cmd, "keys") == 0)
+		return gw_cli_keys(argc - 2, argv + 2);
 	fprintf(stderr, "mcpgw: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;
