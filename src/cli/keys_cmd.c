@@ -10,6 +10,7 @@
 #include "cli/help.h"
 #include "compliance/keyring.h"
 #include "core/config.h"
+#include "core/err.h"
 
 static const char usage[] =
 	"usage: mcpgw keys rotate|status [-c FILE] [--json]\n"
@@ -126,11 +127,12 @@ static int print_json(const struct gw_keyring_status *s, int64_t now)
 	return rc;
 }
 
-static void on_progress(void *arg, size_t done, size_t total)
+static bool on_progress(void *arg, size_t done, size_t total)
 {
 	(void)arg;
 	if (done % 100 == 0 || done == total)
 		fprintf(stderr, "re-sealed %zu of %zu data keys\n", done, total);
+	return true;
 }
 
 static int rotate(struct gw_keyring *kr)
@@ -186,4 +188,20 @@ int gw_cli_keys(int argc, char **argv)
 	}
 	gw_keyring_free(kr);
 	return rc;
+}
+
+bool gw_cli_keys_audit_key(const struct gw_config *cfg, unsigned char key[32])
+{
+	struct gw_keyring *kr;
+	char err[640];
+	int rc;
+
+	if (!cfg->encryption.on)
+		return false;
+	kr = gw_keyring_open(cfg->store_path, cfg->encryption.master_key, err, sizeof(err));
+	rc = kr ? gw_keyring_data_key(kr, GW_KEYRING_AUDIT, false, key, err, sizeof(err)) : GW_EIO;
+	if (rc && rc != GW_ENOENT)
+		fprintf(stderr, "mcpgw: %s; parameters stay sealed\n", err);
+	gw_keyring_free(kr);
+	return rc == 0;
 }

@@ -8,6 +8,14 @@
 #ifndef GW_CLI_KEYS_CMD_H
 #define GW_CLI_KEYS_CMD_H
 
+#include <stdbool.h>
+
 int gw_cli_keys(int argc, char **argv);
+
+struct gw_config;
+/* For readers of the audit trail (mcpgw audit query, tail): with cfg's
+ * encryption: on, the "audit" data key into key, true. False (said on
+ * stderr when the ring does not open) otherwise: parameters stay sealed. */
+bool gw_cli_keys_audit_key(const struct gw_config *cfg, unsigned char key[32]);
 
 #endif

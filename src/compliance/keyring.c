@@ -445,10 +445,11 @@ static int reseal_one(struct gw_keyring *kr, struct gw_store *st, const struct g
 }
 
 static int reseal_locked(struct gw_keyring *kr, struct gw_store *st,
-			 void (*progress)(void *arg, size_t done, size_t total), void *arg,
+			 bool (*progress)(void *arg, size_t done, size_t total), void *arg,
 			 size_t *done, char *err, size_t errlen)
 {
 	size_t total = 0;
+	bool stop = false;
 	int rc = 0;
 
 	for (;;) {
@@ -463,20 +464,20 @@ static int reseal_locked(struct gw_keyring *kr, struct gw_store *st,
 			return store_fail(st, rc, "cannot list the data keys", err, errlen);
 		if (total == 0)
 			total = n; /* at least: the first batch */
-		for (size_t i = 0; rc == 0 && i < n; i++) {
+		for (size_t i = 0; rc == 0 && !stop && i < n; i++) {
 			rc = reseal_one(kr, st, &rows[i], err, errlen);
 			if (rc == 0 && ++*done > total)
 				total = *done;
-			if (rc == 0 && progress)
-				progress(arg, *done, total);
+			if (rc == 0 && progress && !progress(arg, *done, total))
+				stop = true;
 		}
 		gw_store_dek_list_free(rows, n);
-		if (rc || n < RESEAL_BATCH)
+		if (rc || stop || n < RESEAL_BATCH)
 			return rc;
 	}
 }
 
-int gw_keyring_reseal(struct gw_keyring *kr, void (*progress)(void *arg, size_t done, size_t total),
+int gw_keyring_reseal(struct gw_keyring *kr, bool (*progress)(void *arg, size_t done, size_t total),
 		      void *arg, size_t *done, char *err, size_t errlen)
 {
 	struct gw_store *st;

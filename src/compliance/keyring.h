@@ -83,9 +83,10 @@ int gw_keyring_rotate(struct gw_keyring *kr, char kid[GW_KEYRING_KID_MAX], char 
 		      size_t errlen);
 /* Re-seal every pending data key under the active ring key, each in its own
  * transaction; progress(arg, done, pending at start) after each (may be
- * NULL). *done (may be NULL): how many this call re-sealed. Stops at the
- * first error (the rest stay pending, and open). */
-int gw_keyring_reseal(struct gw_keyring *kr, void (*progress)(void *arg, size_t done, size_t total),
+ * NULL), which returns false to stop there. *done (may be NULL): how many
+ * this call re-sealed. Stops at the first error (the rest stay pending,
+ * and open). */
+int gw_keyring_reseal(struct gw_keyring *kr, bool (*progress)(void *arg, size_t done, size_t total),
 		      void *arg, size_t *done, char *err, size_t errlen);
 /* The ring as the store has it now (new keys another process added are
  * opened too). Free with gw_keyring_status_free(). */
