@@ -54,6 +54,11 @@ static const struct gw_admin_route routes[] = {
 	{ GW_HM_POST, "tools/*/*/reject", NULL, gw_admin_tools_reject, NULL },
 	{ GW_HM_GET | GW_HM_DELETE, "caches", gw_admin_caches_list, NULL, gw_admin_caches_clear },
 	{ GW_HM_DELETE, "caches/*", NULL, NULL, gw_admin_caches_clear },
+	/* seed 000's paths (docs/admin-api.md, "Seed 000's /api"): whole paths */
+	{ GW_HM_POST, "/api/security/encrypt", NULL, gw_admin_api_encrypt, NULL },
+	{ GW_HM_POST, "/api/security/decrypt", NULL, gw_admin_api_decrypt, NULL },
+	{ GW_HM_POST, "/api/config/keys/rotate", NULL, gw_admin_api_keys_rotate, NULL },
+	{ GW_HM_GET, "/api/config/keys/status", gw_admin_api_keys_status, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };
 
@@ -304,7 +309,8 @@ static void allow_header(unsigned methods, char *out, size_t cap)
 
 static void dispatch(struct gw_admin_req *r)
 {
-	const char *tail = r->path + strlen(GW_ADMIN_PREFIX);
+	const char *tail = strncmp(r->path, GW_ADMIN_PREFIX, strlen(GW_ADMIN_PREFIX)) == 0
+				   ? r->path + strlen(GW_ADMIN_PREFIX) : "";
 
 	if (strcmp(r->path, "/admin/register-client") == 0) {
 		if (r->method == GW_HM_POST) {
@@ -320,7 +326,7 @@ static void dispatch(struct gw_admin_req *r)
 	for (const struct gw_admin_route *rt = routes; rt->pattern; rt++) {
 		gw_admin_fn fn;
 
-		if (!matches(r, rt->pattern, tail))
+		if (!matches(r, rt->pattern, rt->pattern[0] == '/' ? r->path : tail))
 			continue;
 		fn = r->method == GW_HM_GET ? rt->get
 		   : r->method == GW_HM_POST ? rt->post
@@ -405,6 +411,15 @@ static void on_authed(struct gw_gateway *gw, struct gw_hreq *req, const struct g
 		dispatch(r);
 }
 
+/* The resource of a seed 000 path /api/<segment>/...: its first segment
+ * ("security", "config", ...). */
+static void api_resource(const char *path, char *out, size_t cap)
+{
+	const char *seg = path + 5, *slash = strchr(seg, '/');
+
+	snprintf(out, cap, "%.*s", (int)(slash ? (size_t)(slash - seg) : strlen(seg)), seg);
+}
+
 static void on_request(void *arg, struct gw_hreq *req, const char *path)
 {
 	struct gw_admin *a = arg;
@@ -435,11 +450,13 @@ static void on_request(void *arg, struct gw_hreq *req, const char *path)
 	snprintf(r->resource, sizeof(r->resource), "%.*s", (int)n, tail);
 	if (strcmp(path, "/admin/register-client") == 0)
 		snprintf(r->resource, sizeof(r->resource), "keys");
+	if (strncmp(path, "/api/", 5) == 0)
+		api_resource(path, r->resource, sizeof(r->resource));
 	/* the same credentials as the gateway-wide MCP endpoint */
 	gw_http_authn(a->gw, req, "/mcp", on_authed, r);
 }
 
-/* /admin/register-client (seed 004) sits outside /admin/v1/. */
+/* /admin/register-client (seed 004) and seed 000's /api/ sit outside /admin/v1/. */
 static void on_register(void *arg, struct gw_hreq *req, const char *path)
 {
 	on_request(arg, req, path);
@@ -488,6 +505,7 @@ struct gw_admin *gw_admin_start(struct gw_gateway *gw, const struct gw_admin_hoo
 	a->worker = gw_admin_worker_start(a, gw->base, err, sizeof(err));
 	if (!a->worker || gw_http_add_route(gw, GW_ADMIN_PREFIX, true, on_request, a) ||
 	    gw_http_add_route(gw, "/admin/register-client", true, on_register, a) ||
+	    gw_http_add_route(gw, "/api/", true, on_register, a) ||
 	    gw_admin_console_start(gw)) {
 		GW_ERROR("admin", "cannot start the admin API: %s", err[0] ? err : "no listener");
 		gw_admin_free(a);
