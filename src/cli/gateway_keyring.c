@@ -29,28 +29,33 @@ int gw_gateway_keyring_start(struct gw_gateway *gw)
 		GW_ERROR("keyring", "%s; not starting", err);
 		return GW_EINVAL;
 	}
+	return 0;
+}
+
+/* The worker starts once the start's own key work is done: its first pass
+ * may have a rotation's thousands of data keys to re-seal. */
+int gw_gateway_keyring_seal_audit(struct gw_gateway *gw)
+{
+	const struct gw_encryption_conf *e = &gw->cfg->encryption;
+	uint8_t key[32];
+	char err[640];
+
+	if (!gw->keyring)
+		return 0;
+	if (gw->audit &&
+	    gw_keyring_data_key(gw->keyring, GW_KEYRING_AUDIT, true, key, err, sizeof(err)) != 0) {
+		GW_ERROR("keyring", "the audit data key: %s; not starting", err);
+		return GW_EINVAL;
+	}
+	if (gw->audit)
+		gw_audit_seal_parameters(gw->audit, key);
+	OPENSSL_cleanse(key, sizeof(key));
 	gw->keyring_worker = gw_keyring_worker_start(gw->keyring, e->rotate_after, WORKER_INTERVAL_S,
 						     err, sizeof(err));
 	if (!gw->keyring_worker) {
 		GW_ERROR("keyring", "%s", err);
 		return GW_EINVAL;
 	}
-	return 0;
-}
-
-int gw_gateway_keyring_seal_audit(struct gw_gateway *gw)
-{
-	uint8_t key[32];
-	char err[640];
-
-	if (!gw->keyring || !gw->audit)
-		return 0;
-	if (gw_keyring_data_key(gw->keyring, GW_KEYRING_AUDIT, true, key, err, sizeof(err)) != 0) {
-		GW_ERROR("keyring", "the audit data key: %s; not starting", err);
-		return GW_EINVAL;
-	}
-	gw_audit_seal_parameters(gw->audit, key);
-	OPENSSL_cleanse(key, sizeof(key));
 	return 0;
 }
 

@@ -444,55 +444,78 @@ static int reseal_one(struct gw_keyring *kr, struct gw_store *st, const struct g
 		       : rc;
 }
 
-static int reseal_locked(struct gw_keyring *kr, struct gw_store *st,
-			 bool (*progress)(void *arg, size_t done, size_t total), void *arg,
-			 size_t *done, char *err, size_t errlen)
+/* The state of one gw_keyring_reseal() across its batches. */
+struct reseal {
+	bool (*progress)(void *arg, size_t done, size_t total);
+	void *arg;
+	size_t done, total;
+	bool more;
+};
+
+/* Re-seal one batch of pending data keys; rs->more when there may be more. */
+static int reseal_batch(struct gw_keyring *kr, struct gw_store *st, struct reseal *rs, char *err,
+			size_t errlen)
 {
-	size_t total = 0;
+	struct gw_store_dek *rows = NULL;
+	struct ring_key *rk = ring_active(kr);
 	bool stop = false;
-	int rc = 0;
+	size_t n = 0;
+	int rc;
 
-	for (;;) {
-		struct gw_store_dek *rows = NULL;
-		struct ring_key *rk = ring_active(kr);
-		size_t n = 0;
-
-		if (!rk)
-			return fail(err, errlen, GW_ESTATE, "the key ring has no active key");
-		rc = gw_store_dek_list(st, rk->kid, RESEAL_BATCH, &rows, &n);
-		if (rc)
-			return store_fail(st, rc, "cannot list the data keys", err, errlen);
-		if (total == 0)
-			total = n; /* at least: the first batch */
-		for (size_t i = 0; rc == 0 && !stop && i < n; i++) {
-			rc = reseal_one(kr, st, &rows[i], err, errlen);
-			if (rc == 0 && ++*done > total)
-				total = *done;
-			if (rc == 0 && progress && !progress(arg, *done, total))
-				stop = true;
-		}
-		gw_store_dek_list_free(rows, n);
-		if (rc || stop || n < RESEAL_BATCH)
-			return rc;
+	if (!rk)
+		return fail(err, errlen, GW_ESTATE, "the key ring has no active key");
+	rc = gw_store_dek_list(st, rk->kid, RESEAL_BATCH, &rows, &n);
+	if (rc)
+		return store_fail(st, rc, "cannot list the data keys", err, errlen);
+	for (size_t i = 0; rc == 0 && !stop && i < n; i++) {
+		rc = reseal_one(kr, st, &rows[i], err, errlen);
+		if (rc == 0 && ++rs->done > rs->total)
+			rs->total = rs->done; /* made pending meanwhile by another rotation */
+		if (rc == 0 && rs->progress && !rs->progress(rs->arg, rs->done, rs->total))
+			stop = true;
 	}
+	gw_store_dek_list_free(rows, n);
+	rs->more = rc == 0 && !stop && n == RESEAL_BATCH;
+	return rc;
 }
 
+/* The data keys under ring keys other than the active one. */
+static size_t pending_of(const struct gw_store_ring_key *rows, size_t n)
+{
+	size_t pending = 0;
+
+	for (size_t i = 0; i < n; i++)
+		pending += rows[i].active ? 0 : rows[i].n_deks;
+	return pending;
+}
+
+/* Batch by batch, the mutex (and a store connection) taken for each: a
+ * rotation, a status or a data key asked for meanwhile waits for one
+ * batch, not for the whole re-seal. */
 int gw_keyring_reseal(struct gw_keyring *kr, bool (*progress)(void *arg, size_t done, size_t total),
 		      void *arg, size_t *done, char *err, size_t errlen)
 {
-	struct gw_store *st;
-	size_t count = 0;
-	int rc;
+	struct reseal rs = { .progress = progress, .arg = arg, .more = true };
+	int rc = 0;
 
-	pthread_mutex_lock(&kr->mu);
-	st = store_open(kr, err, errlen);
-	rc = st ? ring_refresh(kr, st, NULL, NULL, err, errlen) : GW_EIO;
-	if (rc == 0)
-		rc = reseal_locked(kr, st, progress, arg, &count, err, errlen);
-	gw_store_close(st);
-	pthread_mutex_unlock(&kr->mu);
+	while (rc == 0 && rs.more) {
+		struct gw_store_ring_key *rows = NULL;
+		struct gw_store *st;
+		size_t n = 0;
+
+		pthread_mutex_lock(&kr->mu);
+		st = store_open(kr, err, errlen);
+		rc = st ? ring_refresh(kr, st, &rows, &n, err, errlen) : GW_EIO;
+		if (rc == 0 && rs.done == 0)
+			rs.total = pending_of(rows, n);
+		gw_store_ring_list_free(rows, n);
+		if (rc == 0)
+			rc = reseal_batch(kr, st, &rs, err, errlen);
+		gw_store_close(st);
+		pthread_mutex_unlock(&kr->mu);
+	}
 	if (done)
-		*done = count;
+		*done = rs.done;
 	return rc;
 }
 

@@ -216,9 +216,13 @@ int gw_store_dek_list(struct gw_store *st, const char *not_kid, size_t max,
 	*n = 0;
 	if (max > GW_STORE_MAX_DEKS)
 		return GW_ETOOBIG;
-	rc = prep(st, "SELECT name, kid, sealed, created_at FROM data_keys "
-		      "WHERE ?1 IS NULL OR kid <> ?1 ORDER BY name LIMIT ?2",
-		  texts, 1, &s);
+	/* the pending ones through the kid index: those already re-sealed
+	 * are not walked past again for every batch */
+	rc = prep(st, not_kid ? "SELECT name, kid, sealed, created_at FROM data_keys WHERE kid IN "
+				"(SELECT kid FROM key_ring WHERE kid <> ?1) LIMIT ?2"
+			      : "SELECT name, kid, sealed, created_at FROM data_keys ORDER BY name "
+				"LIMIT ?2",
+		  texts, not_kid ? 1 : 0, &s);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(s, 2, (int64_t)max);
 	while (rc == SQLITE_OK || rc == SQLITE_ROW) {

@@ -63,9 +63,10 @@ int gw_store_dek_add(struct gw_store *st, const char *name, const char *kid, con
 /* Delete data key name: whatever was sealed under it never opens again.
  * GW_ENOENT when there is none. */
 int gw_store_dek_delete(struct gw_store *st, const char *name);
-/* Data keys by name, those not sealed under not_kid when it is not NULL
- * (the ones a rotation still has to re-seal), at most max of them, into a
- * new array *rows of *n. GW_ETOOBIG when max is over GW_STORE_MAX_DEKS. */
+/* Every data key, by name, or, when not_kid is not NULL, those not sealed
+ * under not_kid (the ones a rotation still has to re-seal, in no order);
+ * at most max of them, into a new array *rows of *n. GW_ETOOBIG when max
+ * is over GW_STORE_MAX_DEKS. */
 int gw_store_dek_list(struct gw_store *st, const char *not_kid, size_t max,
 		      struct gw_store_dek **rows, size_t *n);
 void gw_store_dek_list_free(struct gw_store_dek *rows, size_t n);

@@ -166,6 +166,54 @@ static void test_rotate_and_reseal(void **state)
 	gw_keyring_free(kr);
 }
 
+static bool count_progress(void *arg, size_t done, size_t total)
+{
+	size_t *last = arg;
+
+	assert_int_equal(done, last[0] + 1);
+	last[0] = done;
+	last[1] = total;
+	return true;
+}
+
+static bool stop_at_300(void *arg, size_t done, size_t total)
+{
+	(void)arg;
+	(void)total;
+	return done < 300;
+}
+
+/* More pending keys than one batch: progress counts each against the
+ * pending total; a progress that says stop leaves the rest pending. */
+static void test_reseal_batches(void **state)
+{
+	struct fx *f = *state;
+	struct gw_keyring *kr = open_ok(f);
+	struct gw_keyring_status s;
+	char err[256], name[32], kid[GW_KEYRING_KID_MAX];
+	size_t done = 0, last[2] = { 0, 0 };
+	uint8_t k[32];
+
+	for (int i = 0; i < 700; i++) {
+		snprintf(name, sizeof(name), "n%03d", i);
+		assert_int_equal(gw_keyring_data_key(kr, name, true, k, err, sizeof(err)), 0);
+	}
+	assert_int_equal(gw_keyring_rotate(kr, kid, err, sizeof(err)), 0);
+	assert_int_equal(gw_keyring_reseal(kr, stop_at_300, NULL, &done, err, sizeof(err)), 0);
+	assert_int_equal(done, 300);
+	assert_int_equal(gw_keyring_status(kr, &s, err, sizeof(err)), 0);
+	assert_int_equal(s.pending, 400);
+	gw_keyring_status_free(&s);
+	assert_int_equal(gw_keyring_reseal(kr, count_progress, last, &done, err, sizeof(err)), 0);
+	assert_int_equal(done, 400);
+	assert_int_equal(last[0], 400);
+	assert_int_equal(last[1], 400);
+	assert_int_equal(gw_keyring_status(kr, &s, err, sizeof(err)), 0);
+	assert_int_equal(s.pending, 0);
+	gw_keyring_status_free(&s);
+	gw_keyring_free(kr);
+}
+
 /* A data key's row moved under another name does not open: the name is in
  * the seal's associated data. */
 static void test_row_swap(void **state)
@@ -195,6 +243,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_first_key_and_data_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_master, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotate_and_reseal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reseal_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row_swap, setup, teardown),
 	};
 
