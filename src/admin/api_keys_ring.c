@@ -138,6 +138,7 @@ void gw_admin_api_decrypt(struct gw_admin_req *r)
 	static const char *const keys[] = { "encrypted_data", "key_id", "ttl", NULL };
 	enum gw_fernet_status st = GW_FERNET_BAD_MAC, one;
 	const char *token = NULL, *id = NULL;
+	json_t *answer;
 	uint8_t key[GW_FERNET_KEY_LEN], *out = NULL;
 	char kid[KEY_ID_LEN], used[KEY_ID_LEN] = "";
 	size_t n = 0;
@@ -165,9 +166,14 @@ void gw_admin_api_decrypt(struct gw_admin_req *r)
 		return;
 	}
 	snprintf(r->target, sizeof(r->target), "fernet key %s", used);
-	gw_admin_reply(r, 200, json_pack("{s:s%,s:s}", "data", (const char *)out, n, "key_id", used));
+	answer = json_pack("{s:s%,s:s}", "data", (const char *)out, n, "key_id", used);
 	OPENSSL_cleanse(out, n);
 	free(out);
+	if (answer) /* else: bytes JSON cannot carry as text */
+		gw_admin_reply(r, 200, answer);
+	else
+		gw_admin_fail(r, 400, "bad_request", "encrypted_data",
+			      "the token opened, but what it holds is not UTF-8 text");
 }
 
 /* ---- the key ring ---------------------------------------------------------- */

@@ -47,7 +47,8 @@ from cryptography.fernet import Fernet, InvalidToken
 a = json.loads(sys.argv[1])
 f = Fernet(a['key'].encode())
 if a['op'] == 'encrypt':
-    print(f.encrypt_at_time(a['data'].encode(), a.get('at', int(time.time()))).decode())
+    data = bytes.fromhex(a['hex']) if 'hex' in a else a['data'].encode()
+    print(f.encrypt_at_time(data, a.get('at', int(time.time()))).decode())
 else:
     print(f.decrypt(a['token'].encode()).decode())
 `;
@@ -99,6 +100,10 @@ test('bad tokens: 400 naming the reason, nothing decrypted', withGatewayLog(asyn
     assert.equal(r.json.error.field, 'encrypted_data', what);
     assert.ok(!r.text.includes('secret-payload') && !r.text.includes('"data"'), `${what}: nothing decrypted`);
   }
+  const binary = conforms('POST', '/api/security/decrypt', await call('POST', '/api/security/decrypt',
+    { body: { encrypted_data: python({ op: 'encrypt', key: K1, hex: 'fffe00c3' }) } }));
+  assert.equal(binary.status, 400, binary.text);
+  assert.match(binary.json.error.message, /not UTF-8 text/);
   const noKey = conforms('POST', '/api/security/decrypt', await call('POST', '/api/security/decrypt',
     { body: { encrypted_data: good, key_id: 'fk-000000000000' } }));
   assert.equal(noKey.status, 400);
