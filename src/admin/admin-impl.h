@@ -17,6 +17,9 @@ struct gw_gateway;
 struct gw_store;
 
 #define GW_ADMIN_PREFIX "/admin/v1/"
+/* Seed 000's management paths (/api/security/..., /api/retention/...):
+ * the same admin API, with routes of their own (api_routes in admin.c). */
+#define GW_ADMIN_API_PREFIX "/api/"
 #define GW_ADMIN_MAX_BODY (1024 * 1024) /* bytes of a request body */
 #define GW_ADMIN_MAX_ARGS 2             /* {name} segments of one path */
 #define GW_ADMIN_MAX_SEG 128            /* bytes of one of them */
@@ -59,6 +62,11 @@ struct gw_admin_req {
 
 /* status and body (a new reference taken). */
 void gw_admin_reply(struct gw_admin_req *r, int status, json_t *body);
+/* A page that is not JSON (the report's HTML): len bytes of data, taken
+ * (malloc'd; freed once sent), of Content-Type type, with a strict
+ * Content-Security-Policy. */
+void gw_admin_reply_page(struct gw_admin_req *r, int status, const char *type, char *data,
+			 size_t len);
 /* The error shape: {"error": {"code", "message", "field" when not NULL}}. */
 void gw_admin_fail(struct gw_admin_req *r, int status, const char *code, const char *field,
 		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -100,12 +108,14 @@ void gw_admin_worker_stop(struct gw_admin_worker *w, void (*discard)(struct gw_a
 
 struct gw_admin_route {
 	unsigned methods;               /* GW_HM_* it serves */
-	const char *pattern;            /* after /admin/v1/, "*" a {name} segment */
+	const char *pattern;            /* after /admin/v1/ (or /api/), "*" a {name} segment */
 	gw_admin_fn get, post, del;
 };
 
 
 void gw_admin_openapi(struct gw_admin_req *r);
+/* Seed 000's paths (api_*.c) */
+void gw_admin_api_assessment(struct gw_admin_req *r);
 /* Serve the console's files at /admin/ (console.c); after the API's routes. */
 int gw_admin_console_start(struct gw_gateway *gw);
 void gw_admin_keys_list(struct gw_admin_req *r);
@@ -147,6 +157,31 @@ void gw_admin_api_keys_status(struct gw_admin_req *r);
  * Blocks (the store): the admin worker only. */
 bool gw_admin_api_audit_key(struct gw_gateway *gw, unsigned char key[32]);
 
+
+/* api_access.c: seed 000's access requests (docs/compliance.md) */
+void gw_admin_access_check(struct gw_admin_req *r);
+void gw_admin_access_request(struct gw_admin_req *r);
+void gw_admin_access_list(struct gw_admin_req *r);
+void gw_admin_access_approve(struct gw_admin_req *r);
+void gw_admin_access_deny(struct gw_admin_req *r);
+/* The poll that keeps the grants in force (policy.h gw_policy_set_grants)
+ * and records each request's steps: started with the admin API, run now
+ * (after a change) by poke; stop (after the worker is joined: its poll
+ * uses a connection stop closes) frees the grants. */
+struct gw_admin_access;
+struct gw_admin_access *gw_admin_access_start(struct gw_admin *a, struct gw_gateway *gw);
+void gw_admin_access_poke(struct gw_admin_access *ac);
+void gw_admin_access_stop(struct gw_admin_access *ac);
+struct gw_admin_access *gw_admin_access_of(struct gw_admin *a);
+/* api_audit.c: seed 000's audit trail, summary, security health and metrics */
+void gw_admin_api_audit_trail(struct gw_admin_req *r);
+void gw_admin_api_audit_summary(struct gw_admin_req *r);
+void gw_admin_api_health_security(struct gw_admin_req *r);
+void gw_admin_api_metrics_security(struct gw_admin_req *r);
+/* admin_audit.c: answer r with the newest limit records of user ("": any),
+ * oldest first, as GET /admin/v1/audit does ({records, matched,
+ * next_before}). */
+void gw_admin_audit_of_user(struct gw_admin_req *r, const char *user, size_t limit);
 
 /* Ask the gateway to read its config again: r is answered when the read
  * ended (admin_config.c's done), or discarded if the admin API stops

@@ -28,6 +28,7 @@ struct gw_admin {
 	struct gw_admin_hooks hooks;
 	struct gw_admin_req *reloading;  /* waiting for a reload's outcome */
 	struct gw_admin_worker *worker;
+	struct gw_admin_access *access;  /* api_access.c's poll */
 	char store_path[4096];
 };
 
@@ -54,13 +55,48 @@ static const struct gw_admin_route routes[] = {
 	{ GW_HM_POST, "tools/*/*/reject", NULL, gw_admin_tools_reject, NULL },
 	{ GW_HM_GET | GW_HM_DELETE, "caches", gw_admin_caches_list, NULL, gw_admin_caches_clear },
 	{ GW_HM_DELETE, "caches/*", NULL, NULL, gw_admin_caches_clear },
-	/* seed 000's paths (docs/admin-api.md, "Seed 000's /api"): whole paths */
-	{ GW_HM_POST, "/api/security/encrypt", NULL, gw_admin_api_encrypt, NULL },
-	{ GW_HM_POST, "/api/security/decrypt", NULL, gw_admin_api_decrypt, NULL },
-	{ GW_HM_POST, "/api/config/keys/rotate", NULL, gw_admin_api_keys_rotate, NULL },
-	{ GW_HM_GET, "/api/config/keys/status", gw_admin_api_keys_status, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };
+
+/* Seed 000's paths, after /api/ (docs/admin-api.md, "Seed 000's paths"):
+ * the policy resource is their first segment (mcp:admin:security, ...). */
+static const struct gw_admin_route api_routes[] = {
+	{ GW_HM_GET, "compliance/assessment", gw_admin_api_assessment, NULL, NULL },
+	/* access requests (api_access.c); their resources: api_resource() */
+	{ GW_HM_POST, "security/access/check", NULL, gw_admin_access_check, NULL },
+	{ GW_HM_POST, "security/access/request", NULL, gw_admin_access_request, NULL },
+	{ GW_HM_GET, "security/access/requests", gw_admin_access_list, NULL, NULL },
+	{ GW_HM_POST, "security/access/requests/*/approve", NULL, gw_admin_access_approve, NULL },
+	{ GW_HM_POST, "security/access/requests/*/deny", NULL, gw_admin_access_deny, NULL },
+	/* monitoring (api_audit.c) */
+	{ GW_HM_GET, "audit/trail", gw_admin_api_audit_trail, NULL, NULL },
+	{ GW_HM_GET, "audit/summary", gw_admin_api_audit_summary, NULL, NULL },
+	{ GW_HM_GET, "health/security", gw_admin_api_health_security, NULL, NULL },
+	{ GW_HM_GET, "metrics/security", gw_admin_api_metrics_security, NULL, NULL },
+	/* encryption (api_keys_ring.c): Fernet tokens and the key ring */
+	{ GW_HM_POST, "security/encrypt", NULL, gw_admin_api_encrypt, NULL },
+	{ GW_HM_POST, "security/decrypt", NULL, gw_admin_api_decrypt, NULL },
+	{ GW_HM_POST, "config/keys/rotate", NULL, gw_admin_api_keys_rotate, NULL },
+	{ GW_HM_GET, "config/keys/status", gw_admin_api_keys_status, NULL, NULL },
+	{ 0, NULL, NULL, NULL, NULL },
+};
+
+/* Where path's routes are, and the part of path they match. */
+static const struct gw_admin_route *routes_of(const char *path, const char **tail)
+{
+	if (strncmp(path, GW_ADMIN_API_PREFIX, strlen(GW_ADMIN_API_PREFIX)) == 0) {
+		*tail = path + strlen(GW_ADMIN_API_PREFIX);
+		return api_routes;
+	}
+	*tail = strncmp(path, GW_ADMIN_PREFIX, strlen(GW_ADMIN_PREFIX)) == 0
+			? path + strlen(GW_ADMIN_PREFIX) : "";
+	return routes;
+}
+
+struct gw_admin_access *gw_admin_access_of(struct gw_admin *a)
+{
+	return a->access;
+}
 
 const char *gw_admin_store_path(const struct gw_admin *a)
 {
@@ -106,6 +142,13 @@ static enum gw_outcome outcome_of(int status)
 	return GW_OUTCOME_ERROR;
 }
 
+static void free_page(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
 /* One "admin" record: a change (any method but GET) or a refusal (401,
  * 403). Never a secret: the method, the path, the caller, the outcome. */
 static void record(struct gw_admin_req *r, int status, const char *why)
@@ -138,6 +181,26 @@ void gw_admin_reply(struct gw_admin_req *r, int status, json_t *body)
 	if (r->req)
 		gw_http_reply_json(r->req, status, body);
 	json_decref(body);
+	req_free(r);
+}
+
+void gw_admin_reply_page(struct gw_admin_req *r, int status, const char *type, char *data,
+			 size_t len)
+{
+	record(r, status, NULL);
+	if (r->req) {
+		/* a page of its own: no script, no outside resource, its own style */
+		evbuffer_add_reference(gw_hreq_out(r->req), data, len, free_page, NULL);
+		data = NULL;
+		gw_hreq_add_header(r->req, "Content-Type", type);
+		gw_hreq_add_header(r->req, "Content-Security-Policy",
+				   "default-src 'none'; style-src 'unsafe-inline'; "
+				   "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+		gw_hreq_add_header(r->req, "Cache-Control", "no-store");
+		gw_http_security_headers(r->req);
+		gw_hreq_reply(r->req, status);
+	}
+	free(data);
 	req_free(r);
 }
 
@@ -309,8 +372,8 @@ static void allow_header(unsigned methods, char *out, size_t cap)
 
 static void dispatch(struct gw_admin_req *r)
 {
-	const char *tail = strncmp(r->path, GW_ADMIN_PREFIX, strlen(GW_ADMIN_PREFIX)) == 0
-				   ? r->path + strlen(GW_ADMIN_PREFIX) : "";
+	const char *tail;
+	const struct gw_admin_route *table = routes_of(r->path, &tail);
 
 	if (strcmp(r->path, "/admin/register-client") == 0) {
 		if (r->method == GW_HM_POST) {
@@ -323,10 +386,10 @@ static void dispatch(struct gw_admin_req *r)
 		return;
 	}
 
-	for (const struct gw_admin_route *rt = routes; rt->pattern; rt++) {
+	for (const struct gw_admin_route *rt = table; rt->pattern; rt++) {
 		gw_admin_fn fn;
 
-		if (!matches(r, rt->pattern, rt->pattern[0] == '/' ? r->path : tail))
+		if (!matches(r, rt->pattern, tail))
 			continue;
 		fn = r->method == GW_HM_GET ? rt->get
 		   : r->method == GW_HM_POST ? rt->post
@@ -411,13 +474,16 @@ static void on_authed(struct gw_gateway *gw, struct gw_hreq *req, const struct g
 		dispatch(r);
 }
 
-/* The resource of a seed 000 path /api/<segment>/...: its first segment
- * ("security", "config", ...). */
+/* Access requests are filed (check, request: "access-request") and
+ * decided ("access") under resources a policy grants apart; every other
+ * path takes its first segment. */
 static void api_resource(const char *path, char *out, size_t cap)
 {
-	const char *seg = path + 5, *slash = strchr(seg, '/');
-
-	snprintf(out, cap, "%.*s", (int)(slash ? (size_t)(slash - seg) : strlen(seg)), seg);
+	if (strcmp(path, "/api/security/access/check") == 0 ||
+	    strcmp(path, "/api/security/access/request") == 0)
+		snprintf(out, cap, "access-request");
+	else if (strncmp(path, "/api/security/access/", 21) == 0)
+		snprintf(out, cap, "access");
 }
 
 static void on_request(void *arg, struct gw_hreq *req, const char *path)
@@ -443,23 +509,15 @@ static void on_request(void *arg, struct gw_hreq *req, const char *path)
 	r->req = req;
 	r->method = gw_hreq_method(req);
 	snprintf(r->path, sizeof(r->path), "%s", path);
-	tail = strncmp(path, GW_ADMIN_PREFIX, strlen(GW_ADMIN_PREFIX)) == 0
-		       ? path + strlen(GW_ADMIN_PREFIX) : "";
+	routes_of(path, &tail);
 	slash = strchr(tail, '/');
 	n = slash ? (size_t)(slash - tail) : strlen(tail);
 	snprintf(r->resource, sizeof(r->resource), "%.*s", (int)n, tail);
 	if (strcmp(path, "/admin/register-client") == 0)
 		snprintf(r->resource, sizeof(r->resource), "keys");
-	if (strncmp(path, "/api/", 5) == 0)
-		api_resource(path, r->resource, sizeof(r->resource));
+	api_resource(path, r->resource, sizeof(r->resource));
 	/* the same credentials as the gateway-wide MCP endpoint */
 	gw_http_authn(a->gw, req, "/mcp", on_authed, r);
-}
-
-/* /admin/register-client (seed 004) and seed 000's /api/ sit outside /admin/v1/. */
-static void on_register(void *arg, struct gw_hreq *req, const char *path)
-{
-	on_request(arg, req, path);
 }
 
 bool gw_admin_reload(struct gw_admin_req *r, void (*done)(void *arg, const char *err))
@@ -504,8 +562,9 @@ struct gw_admin *gw_admin_start(struct gw_gateway *gw, const struct gw_admin_hoo
 	snprintf(a->store_path, sizeof(a->store_path), "%s", gw->cfg->store_path);
 	a->worker = gw_admin_worker_start(a, gw->base, err, sizeof(err));
 	if (!a->worker || gw_http_add_route(gw, GW_ADMIN_PREFIX, true, on_request, a) ||
-	    gw_http_add_route(gw, "/admin/register-client", true, on_register, a) ||
-	    gw_http_add_route(gw, "/api/", true, on_register, a) ||
+	    gw_http_add_route(gw, "/admin/register-client", true, on_request, a) ||
+	    gw_http_add_route(gw, GW_ADMIN_API_PREFIX, true, on_request, a) ||
+	    !(a->access = gw_admin_access_start(a, gw)) ||
 	    gw_admin_console_start(gw)) {
 		GW_ERROR("admin", "cannot start the admin API: %s", err[0] ? err : "no listener");
 		gw_admin_free(a);
@@ -526,6 +585,7 @@ void gw_admin_free(struct gw_admin *a)
 		return;
 	if (a->worker)
 		gw_admin_worker_stop(a->worker, discard);
+	gw_admin_access_stop(a->access); /* after the worker, which ran its poll */
 	while (a->reloading) {
 		struct gw_admin_req *r = a->reloading;
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "admin/admin-impl.h"
+#include "audit/audit.h"
 #include "audit/checkpoint.h"
 #include "audit/params_seal.h"
 #include "audit/reader.h"
@@ -142,19 +143,11 @@ static void done_query(struct gw_admin_req *r)
 /* The config's first file, sqlite or postgres sink, as the CLI finds it. */
 static bool find_source(const struct gw_config *cfg, struct query *q)
 {
-	const struct gw_audit_sink_conf *sc = NULL;
+	int kind;
 
-	for (size_t i = 0; i < cfg->audit.n_sinks && !sc; i++)
-		if (strcmp(cfg->audit.sinks[i].type, "file") == 0 ||
-		    strcmp(cfg->audit.sinks[i].type, "sqlite") == 0 ||
-		    strcmp(cfg->audit.sinks[i].type, "postgres") == 0)
-			sc = &cfg->audit.sinks[i];
-	if (!sc)
+	if (!gw_audit_source_find(cfg, &kind, q->path, sizeof(q->path)))
 		return false;
-	q->kind = strcmp(sc->type, "file") == 0 ? GW_AUDIT_SOURCE_FILE
-		: strcmp(sc->type, "postgres") == 0 ? GW_AUDIT_SOURCE_PG : GW_AUDIT_SOURCE_SQLITE;
-	snprintf(q->path, sizeof(q->path), "%s",
-		 q->kind == GW_AUDIT_SOURCE_PG ? sc->url : sc->path ? sc->path : cfg->store_path);
+	q->kind = (enum gw_audit_source)kind;
 	return true;
 }
 
@@ -249,6 +242,30 @@ void gw_admin_audit_query(struct gw_admin_req *r)
 	q->limit = lim;
 	q->v = calloc(q->limit, sizeof(*q->v));
 	if (!q->v) {
+		gw_admin_fail(r, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	if (!find_source(r->gw->cfg, q)) {
+		gw_admin_fail(r, 404, "not_found", NULL,
+			      "the config names no file, sqlite or postgres audit sink to read");
+		return;
+	}
+	r->no_store = true;
+	gw_admin_run(r, run_query, done_query);
+}
+
+void gw_admin_audit_of_user(struct gw_admin_req *r, const char *user, size_t limit)
+{
+	struct query *q = calloc(1, sizeof(*q));
+
+	r->ctx = q;
+	r->ctx_free = query_free;
+	if (q) {
+		snprintf(q->user, sizeof(q->user), "%s", user);
+		q->limit = limit;
+		q->v = calloc(limit, sizeof(*q->v));
+	}
+	if (!q || !q->v) {
 		gw_admin_fail(r, 500, "internal", NULL, "out of memory");
 		return;
 	}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "audit/checkpoint.h"
+#include "audit/reader.h"
 #include "audit/record.h"
 #include "audit/redact.h"
 #include "audit/sink_file.h"
@@ -242,6 +243,25 @@ bool gw_audit_signing_key_path(const struct gw_config *cfg, char *buf, size_t ca
 		n = snprintf(buf, cap, "%s", k);
 	else
 		n = snprintf(buf, cap, "%.*s/%s", (int)(slash - cfg->path), cfg->path, k);
+	return n > 0 && (size_t)n < cap;
+}
+
+bool gw_audit_source_find(const struct gw_config *cfg, int *kind, char *path, size_t cap)
+{
+	const struct gw_audit_sink_conf *sc = NULL;
+	int n;
+
+	for (size_t i = 0; i < cfg->audit.n_sinks && !sc; i++)
+		if (strcmp(cfg->audit.sinks[i].type, "file") == 0 ||
+		    strcmp(cfg->audit.sinks[i].type, "sqlite") == 0 ||
+		    strcmp(cfg->audit.sinks[i].type, "postgres") == 0)
+			sc = &cfg->audit.sinks[i];
+	if (!sc)
+		return false;
+	*kind = strcmp(sc->type, "file") == 0 ? GW_AUDIT_SOURCE_FILE
+	      : strcmp(sc->type, "postgres") == 0 ? GW_AUDIT_SOURCE_PG : GW_AUDIT_SOURCE_SQLITE;
+	n = snprintf(path, cap, "%s",
+		     *kind == GW_AUDIT_SOURCE_PG ? sc->url : sc->path ? sc->path : cfg->store_path);
 	return n > 0 && (size_t)n < cap;
 }
 

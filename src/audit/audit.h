@@ -64,5 +64,12 @@ int gw_audit_check_conf(const struct gw_config *cfg, char *err, size_t errlen);
  * a default trail has signed checkpoints too. false: no key (the store is
  * in memory), or the path does not fit. */
 bool gw_audit_signing_key_path(const struct gw_config *cfg, char *buf, size_t cap);
+/* The trail a reader of cfg's audit reads back (`mcpgw audit`, the admin
+ * API, the compliance report): the first file, sqlite or postgres sink in
+ * the order of audit.sinks; the sqlite sink's database defaults to
+ * store.path, a postgres sink's path is its URL. *kind is an enum
+ * gw_audit_source (audit/reader.h). false: no sink can be read back
+ * (stdout and syslog only), or the path does not fit cap. */
+bool gw_audit_source_find(const struct gw_config *cfg, int *kind, char *path, size_t cap);
 
 #endif

@@ -26,6 +26,7 @@ struct gw_apikey_poll {
 	unsigned interval_s;
 	/* the thread's own */
 	int64_t gen;
+	struct gw_store_gen_reader *gen_reader;
 	char stamp[128];                /* size and mtime of the store's files, last seen */
 	char path[];
 };
@@ -59,7 +60,7 @@ static struct gw_apikeys *look(struct gw_apikey_poll *p)
 	int64_t gen = 0;
 	char err[512];
 
-	if (!store_touched(p) || gw_store_apikey_generation_at(p->path, &gen) || gen == p->gen)
+	if (!store_touched(p) || gw_store_gen_read(p->gen_reader, &gen) || gen == p->gen)
 		return NULL;
 	st = gw_store_open(p->path, err, sizeof(err));
 	if (st)
@@ -134,9 +135,11 @@ struct gw_apikey_poll *gw_apikey_poll_start(struct event_base *base, const char 
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->wake = gw_wake_new(base, on_wake, p);
-	if (!p->wake || pthread_create(&p->th, NULL, poll_main, p) != 0) {
+	p->gen_reader = gw_store_gen_reader_new(path, GW_STORE_GEN_APIKEYS);
+	if (!p->wake || !p->gen_reader || pthread_create(&p->th, NULL, poll_main, p) != 0) {
 		snprintf(err, errlen, "cannot start the API key poll: %s", strerror(errno));
 		gw_wake_free(p->wake);
+		gw_store_gen_reader_free(p->gen_reader);
 		pthread_mutex_destroy(&p->mu);
 		pthread_cond_destroy(&p->cv);
 		free(p);
@@ -156,6 +159,7 @@ void gw_apikey_poll_stop(struct gw_apikey_poll *p)
 	pthread_join(p->th, NULL);
 	gw_wake_free(p->wake);
 	gw_apikeys_free(p->ready);
+	gw_store_gen_reader_free(p->gen_reader);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p);

@@ -140,9 +140,9 @@ static void source_key(const struct gw_config *cfg, struct source *s)
  * store.path). Other sinks (stdout, syslog) cannot be read back from here. */
 static int source_find(const struct audit_opts *o, struct source *s)
 {
-	const struct gw_audit_sink_conf *sc = NULL;
 	struct gw_config *cfg;
 	char err[1024];
+	int kind;
 
 	memset(s, 0, sizeof(*s));
 	if (o->file || o->db || o->pg) {
@@ -157,12 +157,7 @@ static int source_find(const struct audit_opts *o, struct source *s)
 		fprintf(stderr, "mcpgw: %s\n", err);
 		return -1;
 	}
-	for (size_t i = 0; i < cfg->audit.n_sinks && !sc; i++)
-		if (strcmp(cfg->audit.sinks[i].type, "file") == 0 ||
-		    strcmp(cfg->audit.sinks[i].type, "sqlite") == 0 ||
-		    strcmp(cfg->audit.sinks[i].type, "postgres") == 0)
-			sc = &cfg->audit.sinks[i];
-	if (!sc) {
+	if (!gw_audit_source_find(cfg, &kind, s->path, sizeof(s->path))) {
 		fprintf(stderr,
 			"mcpgw: %s names no file, sqlite or postgres audit sink: use --file, --db "
 			"or --pg\n",
@@ -170,11 +165,7 @@ static int source_find(const struct audit_opts *o, struct source *s)
 		gw_config_free(cfg);
 		return -1;
 	}
-	s->kind = strcmp(sc->type, "file") == 0 ? GW_AUDIT_SOURCE_FILE : GW_AUDIT_SOURCE_SQLITE;
-	if (strcmp(sc->type, "postgres") == 0)
-		s->kind = GW_AUDIT_SOURCE_PG;
-	snprintf(s->path, sizeof(s->path), "%s",
-		 s->kind == GW_AUDIT_SOURCE_PG ? sc->url : sc->path ? sc->path : cfg->store_path);
+	s->kind = (enum gw_audit_source)kind;
 	source_key(cfg, s);
 	s->sealed = gw_cli_keys_audit_key(cfg, s->params_key);
 	gw_config_free(cfg);

@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/access_cmd.h"
 #include "cli/apikey_cmd.h"
 #include "cli/audit_cmd.h"
 #include "cli/backup_cmd.h"
+#include "cli/compliance_cmd.h"
 #include "cli/keys_cmd.h"
 #include "cli/client_cmd.h"
 #include "cli/gateway.h"
@@ -32,6 +34,8 @@ static void usage(FILE *out)
 	      "  mcpgw policy check --policy FILE\n"
 	      "  mcpgw policy explain --policy FILE --principal P [--roles R1,R2] --tool SERVER__TOOL [--action A]\n"
 	      "  mcpgw backup|restore FILE [-c FILE]\n"
+	      "  mcpgw compliance report [-c FILE] [--format json|html] [--output FILE]\n"
+	      "  mcpgw access list|approve ID|deny ID [--status S] [--hours N] [--reason R] [-c FILE]\n"
 	      "  mcpgw call SERVER TOOL [--params JSON | --params-file F] [--url URL] [--token T]\n"
 	      "  mcpgw broadcast TOOL [--tags a,b | --servers x,y] [--params JSON] [--format table|full|json]\n"
 	      "  mcpgw servers list [--url URL] [--token T]\n"
@@ -372,6 +376,10 @@ static int dispatch(int argc, char **argv)
 		return gw_cli_backup(argc - 2, argv + 2);
 	if (strcmp(cmd, "restore") == 0)
 		return gw_cli_restore(argc - 2, argv + 2);
+	if (strcmp(cmd, "compliance") == 0)
+		return gw_cli_compliance(argc - 2, argv + 2);
+	if (strcmp(cmd, "access") == 0)
+		return gw_cli_access(argc - 2, argv + 2);
 	if (strcmp(cmd, "call") == 0)
 		return gw_cli_call(argc - 2, argv + 2);
 	if (strcmp(cmd, "broadcast") == 0)

@@ -535,6 +535,7 @@ static void apply(struct gw_reload *r, struct reload_job *job)
 	for (size_t i = 0; i < gw->n_ups; i++)
 		gw->ups[i]->index = i;
 	if (policy_changed) {
+		gw_policy_keep_grants(job->policy, gw->policy); /* approved access requests */
 		gw_policy_free(gw->policy);
 		gw->policy = job->policy;
 		job->policy = NULL;

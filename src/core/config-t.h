@@ -455,6 +455,7 @@ struct gw_config {
 	bool broadcast_tool;        /* broadcast_tool: offer gateway__broadcast on /mcp (docs/rest.md) */
 	struct gw_metrics_conf metrics; /* metrics: */
 	struct gw_trace_conf tracing; /* tracing: */
+	double access_expiry_hours;  /* access_requests.expiry_hours: an approved grant's life, default 24 */
 	struct gw_encryption_conf encryption; /* encryption: */
 };
 

@@ -571,6 +571,38 @@ static int set_tool_pinning(struct gw_yaml_diag *d, const struct gw_yaml_node *v
 	return rc;
 }
 
+/* access_requests.expiry_hours (docs/compliance.md, "Access requests"):
+ * hours, fractional allowed (0.001 is 3.6 s), from a second to a year. */
+static int set_expiry_hours(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			    const struct gw_cfgval_key *key, void *obj)
+{
+	struct gw_config *cfg = obj;
+	char *end = NULL;
+	double h = 0;
+
+	(void)key;
+	if (v->kind == GW_YAML_SCALAR && v->len && v->text[0] >= '0' && v->text[0] <= '9')
+		h = strtod(v->text, &end);
+	if (!end || *end || !(h * 3600 >= 1) || h > 366 * 24)
+		return gw_yaml_fail(d, v->line, "expected a number of hours from 1 second (0.0003) "
+				    "to a year (8784), got '%s'", v->kind == GW_YAML_SCALAR ?
+				    gw_yaml_show(d, v->text, v->len) : "a collection");
+	cfg->access_expiry_hours = h;
+	return 0;
+}
+
+static const struct gw_cfgval_key access_keys[] = {
+	{ "expiry_hours", .set = set_expiry_hours },
+};
+
+static int set_access_requests(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			       const struct gw_cfgval_key *key, void *obj)
+{
+	(void)key;
+	return gw_cfgval_walk_map(d, v, "a mapping of access request settings", access_keys,
+				  N_ELEMS(access_keys), obj);
+}
+
 static const struct gw_cfgval_key root_keys[] = {
 	{ "listen", GW_CFGVAL_STRING(struct gw_config, listen, gw_cfgval_check_listen) },
 	{ "max_body", GW_CFGVAL_SIZE(struct gw_config, max_body) },
@@ -600,6 +632,7 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "broadcast_tool", GW_CFGVAL_BOOL(struct gw_config, broadcast_tool) },
 	{ "metrics", .set = gw_cfgmetrics_set },
 	{ "tracing", .set = gw_cfgtrace_set },
+	{ "access_requests", .set = set_access_requests },
 	{ "encryption", .set = gw_cfgenc_set },
 };
 
@@ -645,6 +678,7 @@ struct gw_config *gw_config_new_default(void)
 	gw_cfglimits_defaults(&cfg->limits);
 	gw_cfgmetrics_defaults(&cfg->metrics);
 	gw_cfgtrace_defaults(&cfg->tracing);
+	cfg->access_expiry_hours = 24;
 	return cfg;
 }
 

@@ -206,6 +206,16 @@ static void apply_snapshot(void *arg, struct gw_store_pin *rows, size_t n)
 	if (decided && p->on_decision)
 		p->on_decision(p->decision_arg, decided);
 }
+/* The pins' generation now, read once through a reader of its own. */
+static int pin_generation(const char *store_path, int64_t *gen)
+{
+	struct gw_store_gen_reader *r = gw_store_gen_reader_new(store_path, GW_STORE_GEN_PINS);
+	int rc = r ? gw_store_gen_read(r, gen) : GW_ENOMEM;
+
+	gw_store_gen_reader_free(r);
+	return rc;
+}
+
 
 struct gw_pins *gw_pins_new(struct event_base *base, const char *store_path,
 			    enum gw_tool_pinning mode, char *err, size_t errlen)
@@ -230,7 +240,7 @@ struct gw_pins *gw_pins_new(struct event_base *base, const char *store_path,
 	/* the generation first: a change made while the rows are read is
 	 * read again by the worker */
 	st = gw_store_open(store_path, err, errlen);
-	if (!st || gw_store_pin_generation_at(store_path, &gen) ||
+	if (!st || pin_generation(store_path, &gen) ||
 	    gw_store_pin_list(st, NULL, NULL, false, &rows, &n)) {
 		if (st)
 			snprintf(err, errlen, "%s: cannot read the tool pins: %s", store_path,

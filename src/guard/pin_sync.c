@@ -41,6 +41,7 @@ struct gw_pin_sync {
 	bool reread;                    /* the loop dropped a stale snapshot */
 	/* the worker's side */
 	int64_t gen;                    /* the store's pin generation last read */
+	struct gw_store_gen_reader *gen_reader;
 	/* the snapshot on its way to the loop */
 	struct gw_store_pin *rows;
 	size_t n_rows;
@@ -170,7 +171,7 @@ static void sync_round(struct gw_pin_sync *s, struct sync_op *ops, uint64_t seq,
 			GW_WARN("pins", "%s", err);
 		write_ops(st, ops);
 	}
-	if (gw_store_pin_generation_at(s->path, &gen) || (gen == s->gen && !reread))
+	if (gw_store_gen_read(s->gen_reader, &gen) || (gen == s->gen && !reread))
 		goto out;
 	if (!st)
 		st = gw_store_open(s->path, err, sizeof(err));
@@ -248,8 +249,9 @@ struct gw_pin_sync *gw_pin_sync_start(struct event_base *base, const char *path,
 	s->apply = apply;
 	s->arg = arg;
 	s->path = strdup(path);
+	s->gen_reader = gw_store_gen_reader_new(path, GW_STORE_GEN_PINS);
 	s->ev = gw_wake_new(base, on_snapshot, s);
-	if (!s->path || !s->ev)
+	if (!s->path || !s->gen_reader || !s->ev)
 		goto fail;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_condattr_init(&ca);
@@ -266,6 +268,7 @@ fail:
 	snprintf(err, errlen, "cannot start the pins' store worker");
 	if (s) {
 		gw_wake_free(s->ev);
+		gw_store_gen_reader_free(s->gen_reader);
 		free(s->path);
 		free(s);
 	}
@@ -291,6 +294,7 @@ void gw_pin_sync_stop(struct gw_pin_sync *s)
 	gw_wake_free(s->ev);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->mu);
+	gw_store_gen_reader_free(s->gen_reader);
 	free(s->path);
 	free(s);
 }

@@ -406,3 +406,19 @@ int gw_metrics_render(struct gw_metrics *m, struct gw_mtext *t, gw_metrics_colle
 	gw_process_render(t, m->start_time);
 	return t->err;
 }
+
+void gw_metrics_security(const struct gw_metrics *m, struct gw_metrics_security *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; m && i < GW_MET_N_METHODS; i++) {
+		out->denied += m->requests[i][GW_OUTCOME_DENIED];
+		out->unauthenticated += m->requests[i][GW_OUTCOME_UNAUTHENTICATED];
+		out->rate_limited += m->requests[i][GW_OUTCOME_RATE_LIMITED];
+	}
+	for (size_t i = 0; m && i < m->n_guard; i++) {
+		if (strcmp(m->guard[i].action, "block") == 0)
+			out->guardrail_blocks += m->guard[i].n;
+		else if (strcmp(m->guard[i].action, "redact") == 0)
+			out->guardrail_redactions += m->guard[i].n;
+	}
+}

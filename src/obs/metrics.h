@@ -41,6 +41,15 @@ struct gw_stage *gw_metrics_stage(struct gw_metrics *m);
  * was empty. NULL m is a no-op (no metrics: stdio, or none configured). */
 void gw_metrics_rate_limited(struct gw_metrics *m, enum gw_limit_kind kind);
 
+/* Counts for seed 000's GET /api/metrics/security, summed over methods:
+ * MCP requests refused by the policy or a guardrail, without a valid
+ * credential, by a rate limit; guardrail decisions that blocked or
+ * redacted. Zeroes for a NULL m. */
+struct gw_metrics_security {
+	uint64_t denied, unauthenticated, rate_limited, guardrail_blocks, guardrail_redactions;
+};
+void gw_metrics_security(const struct gw_metrics *m, struct gw_metrics_security *out);
+
 /* Writes the families of state only its caller can read (sessions,
  * upstreams, audit) into t. */
 typedef void (*gw_metrics_collect_fn)(void *arg, struct gw_mtext *t);

@@ -77,6 +77,9 @@ struct gw_policy {
 	struct gw_policy_named_quota *server_quotas; /* per upstream, all callers */
 	size_t n_server_quotas;
 	struct gw_policy_quota global_quota;         /* the whole gateway */
+	/* time-bound grants (gw_policy_set_grants), borrowed */
+	const struct gw_policy_grant *grants;
+	size_t n_grants;
 };
 
 /* The role called name, or NULL (policy.c; the loader needs it too). */

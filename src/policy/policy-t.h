@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/config-t.h"
 
@@ -73,6 +74,17 @@ struct gw_policy_client {
 	size_t n_tool_quotas;
 	struct gw_strv allowed_origins;    /* n == 0: the gateway's allowed_origins */
 	int line;
+};
+
+/* A time-bound grant: an approved access request (docs/compliance.md,
+ * "Access requests"), honoured by step 3 as a role of its own for one
+ * principal until it expires. Strings are the grant set's. */
+struct gw_policy_grant {
+	const char *subject;        /* the principal's subject or email, exactly */
+	const char *resource;       /* a glob on "mcp:<server>:<name>" (gw_glob_check passed) */
+	unsigned actions;           /* 1u << enum gw_action, or'ed */
+	int64_t expires_at;         /* unix seconds: honoured while now < expires_at */
+	const char *name;           /* the role name explain gives: "access-request:<id>" */
 };
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth/principal-t.h"
 #include "core/config_value.h"
@@ -317,6 +318,42 @@ static bool permission_allows(const struct gw_policy *p, const struct request *r
 	return user_grants(p, rq->by_subject, rq, why) || user_grants(p, rq->by_email, rq, why);
 }
 
+void gw_policy_set_grants(struct gw_policy *p, const struct gw_policy_grant *g, size_t n)
+{
+	if (!p)
+		return;
+	p->grants = n ? g : NULL;
+	p->n_grants = p->grants ? n : 0;
+}
+
+void gw_policy_keep_grants(struct gw_policy *to, const struct gw_policy *from)
+{
+	if (to && from)
+		gw_policy_set_grants(to, from->grants, from->n_grants);
+}
+
+static bool grant_allows(const struct gw_policy *p, const struct request *rq,
+			 struct gw_policy_why *why)
+{
+	int64_t now = p->n_grants ? (int64_t)time(NULL) : 0;
+
+	for (size_t i = 0; i < p->n_grants; i++) {
+		const struct gw_policy_grant *g = &p->grants[i];
+		bool mine = (rq->subject && strcmp(g->subject, rq->subject) == 0) ||
+			    (rq->email && strcmp(g->subject, rq->email) == 0);
+
+		if (!mine || now >= g->expires_at || !(g->actions & rq->action_bit) ||
+		    !gw_glob_matches(g->resource, &rq->resource))
+			continue;
+		why->kind = GW_WHY_PERMISSION;
+		why->decision = GW_DECISION_ALLOW;
+		why->name = g->name;
+		why->detail = g->resource;
+		return true;
+	}
+	return false;
+}
+
 /* ---- deciding ----------------------------------------------------------- */
 
 enum gw_decision gw_policy_decide(const struct gw_policy *p, const struct gw_principal *who,
@@ -334,7 +371,7 @@ enum gw_decision gw_policy_decide(const struct gw_policy *p, const struct gw_pri
 		return GW_DECISION_DENY; /* GW_WHY_DEFAULT, deny */
 	request_init(&rq, p, who, action, server, tool_or_uri);
 	if (client_refuses(p, &rq, why) || rule_decides(p, &rq, why) ||
-	    permission_allows(p, &rq, why))
+	    permission_allows(p, &rq, why) || grant_allows(p, &rq, why))
 		return why->decision;
 	why->kind = GW_WHY_DEFAULT;
 	why->decision = p->default_decision;
@@ -342,6 +379,11 @@ enum gw_decision gw_policy_decide(const struct gw_policy *p, const struct gw_pri
 }
 
 /* ---- limits and counts ------------------------------------------------- */
+
+bool gw_policy_names(const struct gw_policy *p, const char *who)
+{
+	return p && who && (user_find(p, who) || client_find(p, who));
+}
 
 const struct gw_policy_client *gw_policy_client(const struct gw_policy *p,
 						const struct gw_principal *who)

@@ -36,6 +36,8 @@
  *      order) has a permission whose resource glob matches the resource
  *      string and whose actions list the action (or "*"). Roles the policy
  *      does not define grant nothing. A permission never denies.
+ *      Then the time-bound grants in force for the caller (approved access
+ *      requests, gw_policy_set_grants), each a role of its own.
  *   4. default_policy: DENY unless the file says `default_policy: allow`.
  *
  * A NULL principal has no subject, email or roles. A NULL policy denies
@@ -86,6 +88,23 @@ void gw_policy_free(struct gw_policy *p);
 enum gw_decision gw_policy_decide(const struct gw_policy *p, const struct gw_principal *who,
 				  enum gw_action action, const char *server, const char *tool_or_uri,
 				  struct gw_policy_why *why);
+
+/* Honour grants[0 .. n-1] in step 3 of p's decisions from now on, after
+ * the caller's roles: a grant whose subject is the caller's subject or
+ * email, whose actions hold the action and whose resource glob matches
+ * allows, while time(NULL) < its expires_at (an expired grant stops by
+ * itself, with no call here). Rules and client allow-lists still come
+ * first. The array and its strings are borrowed until the next call or
+ * until p is freed (NULL, 0: none); why->name then points into them. NULL
+ * p is a no-op. Loop only. */
+void gw_policy_set_grants(struct gw_policy *p, const struct gw_policy_grant *grants, size_t n);
+/* A policy read again (reload) takes over the grants of the one it
+ * replaces; either may be NULL. */
+void gw_policy_keep_grants(struct gw_policy *to, const struct gw_policy *from);
+
+/* Does p name who (a subject or an email) in user_roles or clients? How
+ * the admin API tells a known user from a typo. NULL p: no. */
+bool gw_policy_names(const struct gw_policy *p, const char *who);
 
 /* The per-client limits for who's subject, or NULL if there are none. */
 const struct gw_policy_client *gw_policy_client(const struct gw_policy *p,

@@ -113,7 +113,28 @@ static const char *const migrations[GW_STORE_SCHEMA_VERSION] = {
 	"  first_seen, approved_at, approved_by FROM tool_pins;"
 	"DROP TABLE tool_pins;"
 	"ALTER TABLE tool_pins_v5 RENAME TO tool_pins;",
-	/* 6: the key ring (issue 13, docs/compliance.md "Keys and rotation"):
+	/* 6: access requests (issue 13, docs/compliance.md "Access requests";
+	 * compliance/access.c): a request for a time-bound grant, its decision,
+	 * and which of its states the gateway has recorded in the audit trail */
+	"CREATE TABLE access_requests ("
+	"  id              INTEGER PRIMARY KEY,"
+	"  user_id         TEXT NOT NULL,"
+	"  operation       TEXT NOT NULL,"
+	"  resource        TEXT NOT NULL,"
+	"  classification  TEXT NOT NULL,"
+	"  reason          TEXT NOT NULL,"
+	"  status          TEXT NOT NULL"
+	"                  CHECK (status IN ('pending', 'approved', 'denied', 'expired')),"
+	"  requested_by    TEXT NOT NULL,"
+	"  requested_at    INTEGER NOT NULL,"
+	"  decided_by      TEXT,"
+	"  decided_at      INTEGER,"
+	"  decision_reason TEXT,"
+	"  expires_at      INTEGER,"
+	"  recorded        TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX access_requests_status ON access_requests (status);",
+	/* 7: the key ring (issue 13, docs/compliance.md "Keys and rotation"):
 	 * ring keys sealed under the master key, one active; data keys by name,
 	 * sealed under a ring key (compliance/keyring.c, store/store_ring.c) */
 	"CREATE TABLE key_ring ("
@@ -563,39 +584,74 @@ int gw_store_apikey_generation(struct gw_store *st, int64_t *generation)
 	return out;
 }
 
-/* The one-value query sql, on a connection of its own (see store.h). */
-static int generation_at(const char *path, const char *sql, int64_t *generation)
+/* A generation read through a connection the poller keeps (store.h). */
+struct gw_store_gen_reader {
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	const char *sql;
+	char path[];
+};
+
+static const char *const gen_sql[] = {
+	[GW_STORE_GEN_APIKEYS] = "SELECT value FROM meta WHERE key = 'apikey_generation'",
+	[GW_STORE_GEN_PINS] = "SELECT value FROM meta WHERE key = 'pin_generation'",
+};
+
+struct gw_store_gen_reader *gw_store_gen_reader_new(const char *path, enum gw_store_gen which)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	/* read-write (never create): a read-only connection to a WAL database
-	 * takes SQLite's rarer path for the shared index */
-	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	size_t n = strlen(path) + 1;
+	struct gw_store_gen_reader *r = calloc(1, sizeof(*r) + n);
+
+	if (!r)
+		return NULL;
+	memcpy(r->path, path, n);
+	r->sql = gen_sql[which];
+	return r;
+}
+
+/* Drop the connection: the next read opens it again. */
+static void gen_reader_close(struct gw_store_gen_reader *r)
+{
+	sqlite3_finalize(r->s);
+	sqlite3_close(r->db);
+	r->s = NULL;
+	r->db = NULL;
+}
+
+int gw_store_gen_read(struct gw_store_gen_reader *r, int64_t *generation)
+{
+	int rc = SQLITE_OK;
 
 	*generation = 0;
-	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(db, GW_STORE_BUSY_MS);
-		rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	/* read-write (never create): a read-only connection to a WAL database
+	 * takes SQLite's rarer path for the shared index */
+	if (!r->db) {
+		rc = sqlite3_open_v2(r->path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+				     NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_busy_timeout(r->db, GW_STORE_BUSY_MS);
+			rc = sqlite3_prepare_v2(r->db, r->sql, -1, &r->s, NULL);
+		}
 	}
 	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(s);
+		rc = sqlite3_step(r->s);
 		if (rc == SQLITE_ROW)
-			*generation = sqlite3_column_int64(s, 0);
+			*generation = sqlite3_column_int64(r->s, 0);
 		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+		/* ends the read transaction: an idle connection holds no snapshot */
+		sqlite3_reset(r->s);
 	}
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	if (rc != SQLITE_OK)
+		gen_reader_close(r);
 	return rc == SQLITE_OK ? 0 : GW_EIO;
 }
 
-int gw_store_apikey_generation_at(const char *path, int64_t *generation)
+void gw_store_gen_reader_free(struct gw_store_gen_reader *r)
 {
-	return generation_at(path, stmt_sql[ST_GEN_GET], generation);
-}
-
-int gw_store_pin_generation_at(const char *path, int64_t *generation)
-{
-	return generation_at(path, "SELECT value FROM meta WHERE key = 'pin_generation'", generation);
+	if (!r)
+		return;
+	gen_reader_close(r);
+	free(r);
 }
 
 /* ---- columns ----------------------------------------------------------- */

@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define GW_STORE_BUSY_MS 5000           /* wait at most this for a lock */
-#define GW_STORE_SCHEMA_VERSION 6       /* migrations this build knows */
+#define GW_STORE_SCHEMA_VERSION 7       /* migrations this build knows */
 #define GW_STORE_MAC_LEN 32             /* HMAC-SHA256 */
 #define GW_STORE_MAX_APIKEYS 100000     /* rows gw_store_apikey_list() reads */
 #define GW_STORE_MAX_META 4096          /* bytes of one meta value */
@@ -136,13 +136,23 @@ int gw_store_apikey_set_disabled(struct gw_store *st, const char *name, bool dis
 /* A number that changes with every change to the API keys, by any process:
  * poll it (from a worker) and reload when it moves. 0 before the first. */
 int gw_store_apikey_generation(struct gw_store *st, int64_t *generation);
-/* The same, read through a connection of its own, opened and closed
- * again: for a process that polls while others write the file (the
- * gateway, whose audit sink commits there all the time). A connection
- * kept open between polls made other processes' readers miss the audit
- * sink's newest commits for a moment (seen with the sqlite3 shell right
- * after an answer); one per poll does not. 0, or GW_EIO. */
-int gw_store_apikey_generation_at(const char *path, int64_t *generation);
+/* A generation (API keys or pins) read by a poller on a worker thread
+ * while other connections write the file (the gateway's audit sink commits
+ * there all the time). The connection stays open between reads: opening
+ * one parses the whole schema (hundreds of allocations a poll, which showed
+ * up as work per call). Each read ends its read transaction, so the idle
+ * connection holds no snapshot and blocks no checkpoint. One thread at a
+ * time; the reader owns its connection. */
+enum gw_store_gen { GW_STORE_GEN_APIKEYS, GW_STORE_GEN_PINS };
+struct gw_store_gen_reader;
+/* A reader of which for the store at path (nothing opened yet); NULL if
+ * out of memory. */
+struct gw_store_gen_reader *gw_store_gen_reader_new(const char *path, enum gw_store_gen which);
+/* The generation now (0 before the first change): 0, or GW_EIO (the
+ * connection is dropped and opened again by the next read). */
+int gw_store_gen_read(struct gw_store_gen_reader *r, int64_t *generation);
+/* Close and free r; NULL is a no-op. */
+void gw_store_gen_reader_free(struct gw_store_gen_reader *r);
 
 /* ---- tool pins (src/guard/pin.c gives them meaning) ---------------------- */
 
@@ -209,8 +219,5 @@ int gw_store_pin_approve(struct gw_store *st, enum gw_store_pin_kind kind, const
  * resource: kind). GW_ENOENT when there is none. */
 int gw_store_pin_reject(struct gw_store *st, enum gw_store_pin_kind kind, const char *server,
 			const char *tool, const char *by, int64_t now);
-/* A number that changes with every change to the pins (as
- * gw_store_apikey_generation_at(), on a connection of its own). */
-int gw_store_pin_generation_at(const char *path, int64_t *generation);
 
 #endif

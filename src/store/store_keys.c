@@ -1,6 +1,6 @@
 /* API keys in the store (store.h): rows of table api_keys. Every change
  * bumps the apikey_generation meta value in the same transaction, so that
- * a gateway polling it (gw_store_apikey_generation_at) reloads them. */
+ * a gateway polling it (gw_store_gen_read) reloads them. */
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>

@@ -180,3 +180,42 @@ test('policy: a decision explained', async () => {
   assert.deepEqual(pageErrors.filter((e) => !/401|403|Failed to load resource/.test(e)), [],
     'no script error and no CSP violation on any page');
 });
+
+// Access requests (docs/compliance.md): pending requests listed, approved
+// from the page (the grant in force for the requester at once), another
+// denied; both leave the pending list with their decision.
+test('access requests: approved and denied from the page', async () => {
+  const file = async (reason) => {
+    const r = await fetch(`${base}/api/security/access/request`, { method: 'POST',
+      headers: { authorization: `Bearer ${keys.admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ user_id: 'apikey:operator', operation: 'admin', resource: 'mcp:admin:keys', data_classification: 'RESTRICTED', reason }) });
+    assert.equal(r.status, 201);
+    return (await r.json()).request_id;
+  };
+  const keysAsOp = () => fetch(`${base}/admin/v1/keys`, { headers: { authorization: `Bearer ${keys.op}` } }).then((r) => r.status);
+  const yes = await file('rotate the CI key <b>now</b>');
+  const no = await file('just because');
+  assert.equal(await keysAsOp(), 403);
+  await page.goto(`${base}/admin/#/access`);
+  await waitText('#view table', /just because/);
+  assert.match(await text(`[data-request="${yes}"]`), /rotate the CI key <b>now<\/b>.*pending/);
+  assert.equal(await page.$('#view b'), null, 'a reason is shown as text');
+  await shot('access');
+  await page.type('#view input[name="hours"]', '2');
+  await page.type('#view input[name="reason"]', 'on call');
+  await page.click(`[data-request="${yes}"] button`);
+  await page.waitForFunction((id) => !document.querySelector(`[data-request="${id}"]`), { timeout: 15000 }, yes);
+  await page.click(`[data-request="${no}"] button.danger`);
+  await page.waitForFunction((id) => !document.querySelector(`[data-request="${id}"]`), { timeout: 15000 }, no);
+  await page.select('#view select[name="status"]', 'all');
+  await waitText(`[data-request="${yes}"]`, /approved/);
+  await waitText(`[data-request="${no}"]`, /denied/);
+  // the requester has the grant: the keys part of the admin API answers it
+  let status = 403;
+  for (let i = 0; i < 50 && status !== 200; i++) {
+    status = await keysAsOp();
+    if (status !== 200) await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.equal(status, 200);
+  assert.deepEqual(pageErrors.filter((e) => !/401|403|Failed to load resource/.test(e)), []);
+});

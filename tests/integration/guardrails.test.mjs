@@ -38,7 +38,8 @@ before(async () => {
   output: { keywords: ["DROP TABLE"] }
 `,
     servers: {
-      dflt: '', block: both('block'), redact: both('redact'), warn: both('warn'),
+      // the 15 MiB test's call may take long under ASan on a loaded machine
+      dflt: '    timeouts: { tool: 170 }\n', block: both('block'), redact: both('redact'), warn: both('warn'),
       drop: '    guardrails: { output: { drop_fields: [password, ssn] } }\n', tasky: '    tasks: gateway\n',
     },
   }));
@@ -288,7 +289,7 @@ test('drop_fields removes the named fields at any depth from structuredContent a
 // ---- bounds ----------------------------------------------------------------------
 
 test('a 15 MiB result is scanned whole (a secret at its end is redacted); 200 levels of nesting are refused clearly', withGatewayLog(async () => {
-  const big = await client.callTool({ name: 'dflt__big', arguments: { bytes: 15 * 1024 * 1024 } }, undefined, { timeout: 120000 });
+  const big = await client.callTool({ name: 'dflt__big', arguments: { bytes: 15 * 1024 * 1024 } }, undefined, { timeout: 170000 });
   assert.ok(textOf(big).endsWith(' [REDACTED:aws_access_key]'));
   const ok = await client.callTool({ name: 'dflt__deep', arguments: { levels: 100 } });
   let v = ok.structuredContent;

@@ -100,12 +100,12 @@ test('the installed man page renders without a warning and names every command',
   assert.equal(m.stderr, '');
   const text = m.stdout.replace(/‐\n\s*/g, '').replace(/\s+/g, ' ');
   for (const cmd of ['mcpgw serve', 'mcpgw stdio', 'mcpgw config check', 'mcpgw reload', 'mcpgw apikey',
-    'mcpgw audit', 'mcpgw tools', 'mcpgw policy', 'mcpgw version', 'EXIT STATUS', 'ENVIRONMENT', 'FILES', 'EXAMPLES']) {
+    'mcpgw audit', 'mcpgw tools', 'mcpgw policy', 'mcpgw access', 'mcpgw version', 'EXIT STATUS', 'ENVIRONMENT', 'FILES', 'EXAMPLES']) {
     assert.ok(text.includes(cmd), cmd);
   }
   // Every option a --help names is in the page.
   for (const cmd of [['serve'], ['stdio'], ['reload'], ['apikey'], ['apikey', 'create'], ['audit', 'query'],
-    ['audit', 'tail'], ['audit', 'verify'], ['tools'], ['policy', 'explain']]) {
+    ['audit', 'tail'], ['audit', 'verify'], ['tools'], ['policy', 'explain'], ['access']]) {
     const help = execFileSync(BIN, [...cmd, '--help'], { encoding: 'utf8' });
     for (const opt of new Set(help.match(/(?<![\w-])--?[a-z][a-z-]*/g))) {
       assert.ok(text.includes(opt), `${cmd.join(' ')} ${opt}`);

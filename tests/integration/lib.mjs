@@ -302,6 +302,17 @@ export function within(p, ms, what) {
   ]).finally(() => clearTimeout(timer));
 }
 
+// Poll fn (sync or async) every 20 ms until it is truthy; reject naming what
+// after ms. For waits bound by work: the deadline only stops a hung test.
+export async function waitFor(fn, what, ms = 60000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 // ---- helpers for the TLS tests -------------------------------------------------
 
 // GET url with node's https module, trusting tls.ca and presenting

@@ -16,7 +16,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
   startGateway, tempDir, freePort, BIN, MISBEHAVE, pidAlive, rpcError, withGatewayLog, mcpgw, apikeyCreate,
-  initSession, rpc,
+  initSession, rpc, waitFor,
 } from './lib.mjs';
 
 const server = (extra = '') => `    command: node\n    args: ["${MISBEHAVE}"]\n${extra}`;
@@ -137,16 +137,22 @@ test('SIGHUP under load: server added, removed and changed; unrelated sessions s
       'c__crash', 'c__echo', 'c__hang', 'c__pid', 'c__slow']);
   const load = steadyLoad(clients.slice(1), ['a__echo', 'c__echo']);
   // A call in flight on the server about to go must still be answered (drain).
-  const slowOnB = clients[0].client.callTool({ name: 'b__slow', arguments: { ms: 1500 } });
-  await new Promise((r) => setTimeout(r, 300));
+  // Bound by work, not time: b holds the call until a file exists, and the
+  // reload starts once b has it (a 300 ms sleep was not enough under load).
+  const release = join(dir, 'release-b');
+  const slowOnB = clients[0].client.callTool({ name: 'b__slow', arguments: { until: release } });
+  await waitFor(() => gw.logs().includes(`until ${release}`), 'b holds the slow call');
+  await waitFor(() => load.calls() >= 10, 'load running before the reload');
   await sighup(() => writeFileSync(cfg, config({ servers: { a: '', c: '    timeout: 31\n', d: '' },
     vservers: { team: ['a__echo', 'd__pid'] } })));
   assert.match(gw.logs(), /reload 1 applied from .*: 1 servers added, 1 changed \(restarted\), 1 removed, 1 unchanged; policy unchanged/);
-  assert.equal(text(await slowOnB), 'slept 1500');
-  await new Promise((r) => setTimeout(r, 500)); // load keeps running across the reload
+  const afterReload = load.calls();
+  writeFileSync(release, '');
+  assert.equal(text(await slowOnB), 'released');
+  // the load keeps running across the reload
+  await waitFor(() => load.calls() >= afterReload + 20, 'load running after the reload');
   await load.stop();
   assert.deepEqual(load.failures, []);
-  assert.ok(load.calls() > 20, `only ${load.calls()} calls under load`);
   // The added server's tools are there, the removed one's are gone.
   assert.deepEqual(await toolNames(clients[1]),
     ['a__crash', 'a__echo', 'a__hang', 'a__pid', 'a__slow', 'c__crash', 'c__echo', 'c__hang', 'c__pid', 'c__slow',
@@ -162,7 +168,7 @@ test('SIGHUP under load: server added, removed and changed; unrelated sessions s
   assert.deepEqual(await Promise.all(clients.map((c) => pidOf(c, 'a'))), aPids);
   assert.notEqual(await pidOf(clients[0], 'c'), cPid);
   // The removed and the replaced children stop once drained.
-  const end = Date.now() + 5000;
+  const end = Date.now() + 30000;
   while ((pidAlive(bPid) || pidAlive(cPid)) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
   assert.equal(pidAlive(bPid), false, 'removed server b still running');
   assert.equal(pidAlive(cPid), false, 'replaced server c still running');

@@ -32,7 +32,7 @@ ${extra}`;
 before(async () => {
   gw = await startGateway(`servers:
 ${server('st', '    timeouts: { tool: 0.8, connect: 10 }\n')}
-${server('sl', '    timeouts: { discovery: 0.8, connect: 10 }\n', { FLAKY_LIST_DELAY_MS: 3000 })}
+${server('sl', '    timeouts: { discovery: 0.8, connect: 10 }\n', { FLAKY_LIST_DELAY_MS: 9000 })}
 ${server('lc', '', { FLAKY_LIST_CRASH_ONCE: 1 })}
 ${server('nc', '')}
 ${server('rc', '    retry_calls: true\n')}
@@ -99,9 +99,11 @@ test('a list is sent again after the upstream crashed under it', async () => {
 test('a slow tools/call times out at timeouts.tool, with a warning first and a count', async () => {
   const sid = await initSession(gw.url);
   assert.equal(textOf(await call(sid, 'st__echo', { text: 'hi' })), 'hi');
-  const r = await call(sid, 'st__slow', { ms: 3000 });
+  const r = await call(sid, 'st__slow', { ms: 9000 });
   assertError(r, -32011, /^upstream 'st' did not answer tools\/call within 0\.8 s \(timeouts\.tool\)$/);
-  assert.ok(r.ms >= 700 && r.ms < 2500, `answered after ${r.ms} ms`);
+  // Answered by the timeout, not by the upstream (9 s): the bound is the
+  // upstream's pace, not a speed target (2.7 s was seen at load 20 under ASan).
+  assert.ok(r.ms >= 700 && r.ms < 8000, `answered after ${r.ms} ms`);
   assert.match(gw.logs(), /upstream 'st' has not answered tools\/call after 0\.\d+ s, \d+% of its 0\.8 s limit \(timeouts\.tool\)/);
   const st = await upstream('st');
   assert.equal(st.timeouts_by_operation.tool, 1);
@@ -116,7 +118,7 @@ test('a slow list times out at timeouts.discovery; the other servers are still l
   const names = r.msg.result.tools.map((t) => t.name);
   assert.ok(names.includes('st__echo'), names.join());
   assert.ok(!names.includes('sl__echo'), 'sl answered after its limit, so it is left out');
-  assert.ok(r.ms >= 700 && r.ms < 2500, `list answered after ${r.ms} ms`);
+  assert.ok(r.ms >= 700 && r.ms < 8000, `list answered after ${r.ms} ms`);
   assert.match(gw.logs(), /upstream 'sl' did not answer tools\/list within 0\.8 s \(timeouts\.discovery\)/);
   const sl = await upstream('sl');
   assert.ok(sl.timeouts_by_operation.discovery >= 1, JSON.stringify(sl));

@@ -378,11 +378,16 @@ static void test_unknown_key(void **state)
 		  "2: key 'listen_addr': unknown key (expected one of: listen, max_body, "
 		  "allowed_origins, max_sessions, session_idle_timeout, list_cache_ttl, shutdown_grace, log_level, "
 		  "page_size, servers, virtual_servers, store, admin, auth, tls, policy, pid_file, limits, "
-		  "timeouts, audit, tool_pinning, guardrails, broadcast_tool, metrics, tracing, encryption)" },
+		  "timeouts, audit, tool_pinning, guardrails, broadcast_tool, metrics, tracing, access_requests, encryption)" },
 		{ "admin:\n  listn: 127.0.0.1:9\n",
 		  "2: key 'admin.listn': unknown key (did you mean 'listen'?)" },
 		{ "admin:\n  listen: nope\n",
 		  "2: key 'admin.listen': expected \"host:port\" such as 127.0.0.1:8080 or [::1]:8080, got 'nope'" },
+		{ "access_requests:\n  expiry_hours: -1\n",
+		  "2: key 'access_requests.expiry_hours': expected a number of hours from 1 second "
+		  "(0.0003) to a year (8784), got '-1'" },
+		{ "access_requests:\n  expiry: 3s\n",
+		  "2: key 'access_requests.expiry': unknown key (expected one of: expiry_hours)" },
 		{ "broadcast_tool: sure\n",
 		  "1: key 'broadcast_tool': expected true or false, got 'sure'" },
 		{ "tool_pinning: trust\n",

@@ -282,6 +282,51 @@ static void test_deny_wins_at_equal_priority(void **state)
 	gw_policy_free(p);
 }
 
+/* Approved access requests: a grant allows its subject its actions on
+ * its resource until it expires; a deny rule still wins; a reloaded
+ * policy keeps the grants. */
+static void test_grants(void **state)
+{
+	struct gw_policy *p = parse_ok("rules:\n"
+				       "  - name: no-rm\n"
+				       "    condition: {tool_name_pattern: rm}\n"
+				       "    priority: 10\n"
+				       "    action: deny\n"
+				       "default_policy: deny\n");
+	struct gw_policy *q = parse_ok("default_policy: deny\n");
+	struct gw_principal bob = person("apikey:bob", NULL, NULL), eve = person("apikey:eve", NULL, NULL);
+	int64_t now = (int64_t)time(NULL);
+	struct gw_policy_grant g[] = {
+		{ "apikey:bob", "mcp:fs:write_*", 1u << GW_ACTION_INVOKE_TOOL, now + 3600, "access-request:7" },
+		{ "apikey:bob", "mcp:fs:*", 1u << GW_ACTION_INVOKE_TOOL, now - 1, "access-request:6" },
+		{ "apikey:bob", "mcp:fs:rm", 1u << GW_ACTION_INVOKE_TOOL, now + 3600, "access-request:8" },
+	};
+	struct gw_policy_why why;
+	char line[256];
+
+	(void)state;
+	assert_int_equal(decide(p, &bob, GW_ACTION_INVOKE_TOOL, "fs", "write_file", &why), GW_DECISION_DENY);
+	gw_policy_set_grants(p, g, 3);
+	assert_int_equal(decide(p, &bob, GW_ACTION_INVOKE_TOOL, "fs", "write_file", &why), GW_DECISION_ALLOW);
+	assert_int_equal(why.kind, GW_WHY_PERMISSION);
+	assert_string_equal(why.name, "access-request:7");
+	gw_policy_explain(line, sizeof(line), &why, GW_ACTION_INVOKE_TOOL, "fs", "write_file", &bob);
+	assert_string_equal(line, "ALLOW invoke_tool mcp:fs:write_file for apikey:bob: role "
+			    "'access-request:7' grants invoke_tool on 'mcp:fs:write_*'");
+	/* not another action, not another caller, not once expired, not past a deny rule */
+	assert_int_equal(decide(p, &bob, GW_ACTION_LIST_TOOLS, "fs", "write_file", &why), GW_DECISION_DENY);
+	assert_int_equal(decide(p, &eve, GW_ACTION_INVOKE_TOOL, "fs", "write_file", &why), GW_DECISION_DENY);
+	assert_int_equal(decide(p, &bob, GW_ACTION_INVOKE_TOOL, "fs", "read_file", &why), GW_DECISION_DENY);
+	assert_int_equal(decide(p, &bob, GW_ACTION_INVOKE_TOOL, "fs", "rm", &why), GW_DECISION_DENY);
+	assert_string_equal(why.name, "no-rm");
+	gw_policy_keep_grants(q, p);
+	assert_int_equal(decide(q, &bob, GW_ACTION_INVOKE_TOOL, "fs", "write_file", &why), GW_DECISION_ALLOW);
+	gw_policy_set_grants(q, NULL, 0);
+	assert_int_equal(decide(q, &bob, GW_ACTION_INVOKE_TOOL, "fs", "write_file", &why), GW_DECISION_DENY);
+	gw_policy_free(p);
+	gw_policy_free(q);
+}
+
 static void test_higher_priority_allow_beats_deny(void **state)
 {
 	struct gw_policy *p = parse_ok("rules:\n"
@@ -860,6 +905,7 @@ int main(void)
 		cmocka_unit_test(test_three_roles),
 		cmocka_unit_test(test_user_roles),
 		cmocka_unit_test(test_deny_wins_at_equal_priority),
+		cmocka_unit_test(test_grants),
 		cmocka_unit_test(test_higher_priority_allow_beats_deny),
 		cmocka_unit_test(test_regex_pattern),
 		cmocka_unit_test(test_conditions),

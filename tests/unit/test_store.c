@@ -37,7 +37,7 @@ static void test_store_open(void **state)
 				      NULL),
 			 SQLITE_OK);
 	assert_null(gw_store_open(f->db, err, sizeof(err)));
-	assert_non_null(strstr(err, "schema version 99 is newer than this mcpgw knows (6)"));
+	assert_non_null(strstr(err, "schema version 99 is newer than this mcpgw knows (7)"));
 	assert_int_equal(strncmp(err, f->db, strlen(f->db)), 0);
 	sqlite3_close(db);
 
@@ -126,6 +126,7 @@ static void test_store_migrate_v1(void **state)
 	assert_int_equal(sqlite3_exec(db,
 				      "ALTER TABLE api_keys DROP COLUMN servers;"
 				      "DROP TABLE audit_logs; DROP TABLE audit_checkpoints; DROP TABLE tool_pins;"
+				      "DROP TABLE access_requests;"
 				      "DROP TABLE data_keys; DROP TABLE key_ring;"
 				      "DELETE FROM schema_version WHERE version > 1;",
 				      NULL, NULL, NULL),
@@ -190,6 +191,7 @@ static void test_store_migrate_v4(void **state)
 				      " PRIMARY KEY (server, tool, hash));"
 				      "INSERT INTO tool_pins VALUES ('s', 't', '1111111111111111111111111111"
 				      "111111111111111111111111111111111111', '{}', 'pinned', '', 1, 1, 'al');"
+				      "DROP TABLE access_requests;"
 				      "DROP TABLE data_keys; DROP TABLE key_ring;"
 				      "DELETE FROM schema_version WHERE version > 4;",
 				      NULL, NULL, NULL),

@@ -42,7 +42,8 @@ class ApiError extends Error {
 async function api(path, { method = 'GET', body } = {}) {
   const headers = { Authorization: `Bearer ${sessionStorage.getItem(KEY) || ''}` };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const url = path.startsWith('/api/') ? path : API + path; // seed 000's /api/... paths are whole
+  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
@@ -253,8 +254,41 @@ async function policy(view) {
     out);
 }
 
+// ---- access requests (docs/compliance.md, "Access requests") --------------------------
+const accessClass = (s) => (s === 'approved' ? 'ok' : s === 'pending' ? 'warn' : 'bad');
+
+async function access(view, status = 'pending') {
+  const { requests } = await api(`/api/security/access/requests?status=${encodeURIComponent(status)}`);
+  const note = el('input', { name: 'reason', placeholder: 'why (kept with the decision)' });
+  const hours = el('input', { name: 'hours', type: 'number', min: '0.001', step: 'any', placeholder: 'default' });
+  const decide = (r, what) => async () => {
+    const body = {};
+    if (note.value.trim()) body.reason = note.value.trim();
+    if (what === 'approve' && hours.value) body.hours = Number(hours.value);
+    try {
+      await api(`/api/security/access/requests/${r.id}/${what}`, { method: 'POST', body });
+      await access(view, status);
+    } catch (e) { $('status').textContent = e.message; }
+  };
+  const filter = el('select', { name: 'status', onchange: (ev) => access(view, ev.target.value).catch(fail) },
+    ['pending', 'approved', 'denied', 'expired', 'all'].map((s) => el('option', { value: s, selected: s === status }, s)));
+  show(view,
+    el('h2', {}, 'Access requests'),
+    el('p', { class: 'muted' }, 'Requests for a time-bound grant (POST /api/security/access/request). An approved one is in force for its hours, then expires by itself.'),
+    el('form', { class: 'inline', onsubmit: (ev) => ev.preventDefault() },
+      el('label', {}, 'Show', filter), el('label', {}, 'Hours (approve)', hours), el('label', {}, 'Reason', note)),
+    table(['#', 'User', 'Operation', 'Resource', 'Class', 'Reason', 'Status', 'Requested', 'Expires', ''], requests.map((r) => el('tr', { 'data-request': r.id },
+      el('td', {}, r.id), el('td', {}, r.user_id), el('td', {}, r.operation), el('td', { class: 'mono' }, r.resource),
+      el('td', {}, r.data_classification), el('td', { class: 'wrap' }, r.reason), el('td', {}, badge(r.status, accessClass(r.status))),
+      el('td', {}, `${when(r.requested_at)} by ${r.requested_by}`), el('td', {}, when(r.expires_at)),
+      el('td', {}, r.status === 'pending'
+        ? [el('button', { type: 'button', onclick: decide(r, 'approve') }, 'Approve'),
+          el('button', { type: 'button', class: 'danger', onclick: decide(r, 'deny') }, 'Deny')]
+        : '')))));
+}
+
 // ---- routing ------------------------------------------------------------------------
-const VIEWS = { overview, tools, keys, audit, policy };
+const VIEWS = { overview, tools, keys, audit, policy, access };
 let timer = null;
 
 function fail(e) {

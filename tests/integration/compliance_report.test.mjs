@@ -1,0 +1,128 @@
+// The compliance report (issue 13 item 5; docs/compliance.md "The report"):
+// `mcpgw compliance report` and GET /api/compliance/assessment, each check
+// pass or fail with its evidence, as JSON and as an HTML page. A development
+// config fails what it should; a production one (API keys, a default-deny
+// policy, TLS, the default audit trail) passes every check, on the command
+// line and from the running gateway; a record edited in the store fails the
+// chain check naming it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  BIN, startGateway, tempDir, freePort, writeGatewayFiles, apikeyCreate, ADMIN_POLICY, httpsGet, waitFor,
+} from './lib.mjs';
+import { sqliteRows } from './audit_lib.mjs';
+
+const report = (...args) => spawnSync(BIN, ['compliance', 'report', ...args], { encoding: 'utf8', timeout: 60000 });
+const statuses = (rep) => Object.fromEntries(rep.checks.map((c) => [c.id, c.status]));
+const evidence = (rep, id) => rep.checks.find((c) => c.id === id).evidence;
+const CHECKS = ['authentication', 'default_deny', 'tls', 'audit_durable', 'audit_chain', 'retention'];
+
+test('a development config: the checks it fails say why; exit 3; the HTML page escapes what it shows', () => {
+  // a directory name with markup in it: the page shows it as text
+  const dir = tempDir('mcpgw-<i>report&-');
+  const cfg = join(dir, 'mcpgw.yaml');
+  writeGatewayFiles(dir, 1, 'auth: none\naudit:\n  durability: async\n  retention_days: 0\n', '');
+  const r = report('-c', cfg);
+  assert.equal(r.status, 3, r.stderr);
+  const rep = JSON.parse(r.stdout);
+  assert.deepEqual(rep.checks.map((c) => c.id), CHECKS);
+  assert.deepEqual(statuses(rep), {
+    authentication: 'fail', default_deny: 'fail', tls: 'fail', audit_durable: 'fail', audit_chain: 'fail', retention: 'fail',
+  });
+  assert.equal(rep.failed, 6);
+  assert.equal(rep.config, cfg);
+  assert.match(evidence(rep, 'authentication'), /auth: none/);
+  assert.match(evidence(rep, 'tls'), /listen 127\.0\.0\.1:1 without tls/);
+  assert.match(evidence(rep, 'audit_durable'), /durability: async/);
+  assert.match(evidence(rep, 'audit_chain'), /mcpgw\.db.*(cannot open|No such file)/);
+  assert.match(evidence(rep, 'retention'), /retention_days: 0/);
+
+  const page = join(dir, 'report.html');
+  assert.equal(report('-c', cfg, '--format', 'html', '--output', page).status, 3);
+  const html = readFileSync(page, 'utf8');
+  assert.match(html, /^<!doctype html>/);
+  assert.ok(html.includes('mcpgw-&lt;i&gt;report&amp;-'), 'the path is escaped');
+  assert.ok(!html.includes('<i>'), 'no markup from the config reaches the page');
+  assert.ok(!/<script|src=|href=/.test(html), 'no script and no outside resource');
+  for (const id of CHECKS) assert.match(html, new RegExp(`<tr id="${id}"><td>[^<]+</td><td class="fail">fail</td>`));
+});
+
+test('usage: --help on stdout with exit 0; a wrong format, subcommand or option is exit 2 naming it', () => {
+  const h = spawnSync(BIN, ['compliance', 'report', '--help'], { encoding: 'utf8' });
+  assert.equal(h.status, 0);
+  assert.match(h.stdout, /^usage: mcpgw compliance report/);
+  for (const [args, re] of [[['report', '--format', 'xml'], /--format: 'xml' is not json or html/],
+    [['audit'], /unknown subcommand/], [[], /which subcommand/], [['report', '--colour'], /'--colour'/]]) {
+    const r = spawnSync(BIN, ['compliance', ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 2, `${args}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+  }
+});
+
+// A self-signed certificate for 127.0.0.1 in dir.
+function selfSigned(dir) {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', 'server.key', '-out', 'server.pem', '-days', '2', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: 'ignore' });
+  return { ca: readFileSync(join(dir, 'server.pem'), 'utf8') };
+}
+
+test('a production config passes every check, on the command line and at /api/compliance/assessment; an edited record fails the chain check', async () => {
+  const dir = tempDir();
+  const port = await freePort();
+  const tls = selfSigned(dir);
+  const body = `tls:\n  cert: server.pem\n  key: server.key\nauth:\n  api_keys: true\npolicy: policy.yaml\n`;
+  const cfg = writeGatewayFiles(dir, port, body, ADMIN_POLICY);
+  const admin = apikeyCreate(cfg, 'auditor', 'admin');
+  const operator = apikeyCreate(cfg, 'op', 'operator');
+  const g = await startGateway(body, { dir, port, https: tls });
+  const get = (path, key, headers = {}) =>
+    httpsGet(`${g.base}${path}`, tls, { headers: { Authorization: `Bearer ${key}`, ...headers }, timeoutMs: 60000 });
+  try {
+    // a refusal is recorded (an event: written after its answer): the
+    // trail has a record to verify
+    const denied = await get('/api/compliance/assessment', operator);
+    assert.equal(denied.status, 403, denied.body);
+    assert.match(JSON.parse(denied.body).error.message, /admin/);
+    await waitFor(() => sqliteRows(join(dir, 'mcpgw.db'), 'record').some((x) => x.record.includes('"apikey:op"')), 'the refusal recorded');
+
+    const r = await get('/api/compliance/assessment', admin);
+    assert.equal(r.status, 200, r.body);
+    assert.match(r.headers['content-type'], /^application\/json/);
+    const rep = JSON.parse(r.body);
+    assert.deepEqual(statuses(rep), Object.fromEntries(CHECKS.map((id) => [id, 'pass'])), r.body);
+    assert.equal(rep.failed, 0);
+    assert.match(evidence(rep, 'authentication'), /API keys/);
+    assert.match(evidence(rep, 'default_deny'), /default_policy deny; 2 roles/);
+    assert.match(evidence(rep, 'tls'), /with tls: certificate .*server\.pem/);
+    assert.match(evidence(rep, 'audit_chain'), /mcpgw\.db: [1-9]\d* records \(seq 1 to \d+\)/);
+
+    const html = await get('/api/compliance/assessment?format=html', admin);
+    assert.equal(html.status, 200);
+    assert.match(html.headers['content-type'], /^text\/html/);
+    assert.match(html.headers['content-security-policy'], /default-src 'none'/);
+    assert.match(html.body, /<tr id="audit_chain"><td>[^<]+<\/td><td class="pass">pass/);
+    const browser = await get('/api/compliance/assessment', admin, { Accept: 'text/html,application/xhtml+xml' });
+    assert.match(browser.headers['content-type'], /^text\/html/);
+
+    const bad = await get('/api/compliance/assessment?format=xml', admin);
+    assert.equal(bad.status, 400);
+    assert.equal(JSON.parse(bad.body).error.field, 'format');
+  } finally { await g.stop(); }
+
+  const cli = report('-c', cfg);
+  assert.equal(cli.status, 0, cli.stdout + cli.stderr);
+  assert.deepEqual(statuses(JSON.parse(cli.stdout)), Object.fromEntries(CHECKS.map((id) => [id, 'pass'])));
+
+  // one record's user changed in the store: the chain check fails naming it
+  execFileSync('sqlite3', [join(dir, 'mcpgw.db'), `UPDATE audit_logs SET record = replace(record, '"apikey:op"', '"apikey:someone"') WHERE seq = (SELECT min(seq) FROM audit_logs WHERE record LIKE '%"apikey:op"%')`]);
+  const tampered = report('-c', cfg);
+  assert.equal(tampered.status, 3, tampered.stdout + tampered.stderr);
+  const t = JSON.parse(tampered.stdout);
+  assert.equal(statuses(t).audit_chain, 'fail');
+  assert.match(evidence(t, 'audit_chain'), /seq \d+: hash does not match/);
+  assert.equal(t.failed, 1);
+});
