@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 DEBS=(build-essential pkg-config clang libclang-rt-dev
       libevent-dev libjansson-dev libcurl4-openssl-dev libyaml-dev libssl-dev
-      libpcre2-dev libcmocka-dev libcjose-dev libsqlite3-dev sqlite3 libhiredis-dev libpq-dev postgresql libjemalloc-dev redis-server curl wrk stress-ng gawk iproute2 util-linux valgrind nodejs npm)
+      libpcre2-dev libcmocka-dev libcjose-dev libsqlite3-dev sqlite3 libhiredis-dev libpq-dev postgresql libjemalloc-dev redis-server curl wrk stress-ng gawk iproute2 util-linux valgrind nodejs npm python3-cryptography)
 
 # Without their recommends: prometheus would bring a node exporter service
 # (port 9100) and a few dozen unrelated packages; chromium (headless, for

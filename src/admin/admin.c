@@ -88,6 +88,11 @@ static const struct gw_admin_route api_routes[] = {
 	{ GW_HM_POST, "retention/enforce", NULL, gw_admin_retention_enforce, NULL },
 	{ GW_HM_GET, "retention/reports", gw_admin_retention_reports, NULL, NULL },
 	{ GW_HM_GET, "metrics/retention", gw_admin_retention_metrics, NULL, NULL },
+	/* encryption (api_keys_ring.c): Fernet tokens and the key ring */
+	{ GW_HM_POST, "security/encrypt", NULL, gw_admin_api_encrypt, NULL },
+	{ GW_HM_POST, "security/decrypt", NULL, gw_admin_api_decrypt, NULL },
+	{ GW_HM_POST, "config/keys/rotate", NULL, gw_admin_api_keys_rotate, NULL },
+	{ GW_HM_GET, "config/keys/status", gw_admin_api_keys_status, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };
 

@@ -5,6 +5,7 @@
  * first, with the cursor of the next page. Records are as stored (their
  * params already redacted by the audit trail). */
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "admin/admin-impl.h"
 #include "audit/audit.h"
 #include "audit/checkpoint.h"
+#include "audit/params_seal.h"
 #include "audit/reader.h"
 #include "core/config.h"
 #include "core/err.h"
@@ -87,7 +89,9 @@ static void run_query(struct gw_admin_req *r, struct gw_store *st)
 {
 	struct query *q = r->ctx;
 	struct gw_audit_reader *rd;
+	unsigned char key[32];
 	const char *line;
+	bool sealed;
 	size_t len;
 	int rc;
 
@@ -97,9 +101,12 @@ static void run_query(struct gw_admin_req *r, struct gw_store *st)
 		r->rc = GW_EIO;
 		return;
 	}
+	sealed = gw_admin_api_audit_key(r->gw, key); /* encryption: on: parameters opened */
 	while ((rc = gw_audit_reader_next(rd, &line, &len, r->err, sizeof(r->err))) == 1) {
 		json_t *rec = json_loadb(line, len, 0, NULL);
 
+		if (rec && sealed)
+			gw_audit_params_open(rec, key);
 		if (rec && matches(q, rec))
 			keep(q, rec);
 		else
@@ -108,6 +115,7 @@ static void run_query(struct gw_admin_req *r, struct gw_store *st)
 	if (rc < 0)
 		r->rc = GW_EIO;
 	gw_audit_reader_close(rd);
+	OPENSSL_cleanse(key, sizeof(key));
 }
 
 static void done_query(struct gw_admin_req *r)

@@ -440,6 +440,12 @@ bool gw_audit_is_failing(struct gw_audit *a, char *why, size_t whylen)
 	return a && gw_audit_writer_failing(a->w, why, whylen);
 }
 
+void gw_audit_seal_parameters(struct gw_audit *a, const unsigned char key[32])
+{
+	if (a)
+		gw_audit_redactor_set_seal(a->redactor, key);
+}
+
 void gw_audit_free(struct gw_audit *a)
 {
 	if (!a)

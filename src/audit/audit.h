@@ -57,6 +57,9 @@ json_t *gw_audit_degraded(struct gw_audit *a);
  * "audit sink NAME unavailable: REASON" into why (whylen bytes). false
  * for a NULL a. For /ready. */
 bool gw_audit_is_failing(struct gw_audit *a, char *why, size_t whylen);
+/* Seal the parameters records keep under key from now on (encryption:
+ * on, the "audit" data key; audit/params_seal.h). NULL a is a no-op. */
+void gw_audit_seal_parameters(struct gw_audit *a, const unsigned char key[32]);
 /* Write everything queued, close the sinks, free a. NULL is a no-op.
  * Blocks (up to a few seconds if a durable sink fails). */
 void gw_audit_free(struct gw_audit *a);

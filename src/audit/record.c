@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "core/classification.h"
+#include "audit/params_seal.h"
 #include "core/json_out.h"
 
 #define OUT_START 2048 /* a typical record in one allocation: no realloc */
@@ -234,10 +235,29 @@ static size_t whole_utf8(const char *buf, size_t len)
 	return i - 1 + need <= len ? len : i - 1;
 }
 
-/* "parameters": p as JSON, and "parameters_truncated": true when the
- * redactor cut it. The redactor keeps p within the bound; should it not,
- * the record keeps a prefix of its text as a string rather than grow. */
-static void put_params(struct out *o, json_t *p, bool truncated)
+/* The JSON text of the value from start to the end of o, replaced by that
+ * text sealed under key, as a string (audit/params_seal.h). */
+static void seal_from(struct out *o, size_t start, const unsigned char *key)
+{
+	char *sealed;
+
+	if (o->fail)
+		return;
+	sealed = gw_audit_params_seal(key, o->p + start, o->len - start);
+	if (!sealed) {
+		o->fail = true; /* never the plaintext instead */
+		return;
+	}
+	o->len = start;
+	put_string(o, sealed, strlen(sealed));
+	free(sealed);
+}
+
+/* "parameters": p as JSON, sealed when seal_key is not NULL, and
+ * "parameters_truncated": true when the redactor cut it. The redactor
+ * keeps p within the bound; should it not, the record keeps a prefix of
+ * its text as a string rather than grow. */
+static void put_params(struct out *o, json_t *p, bool truncated, const unsigned char *seal_key)
 {
 	size_t start, n;
 	char *prefix;
@@ -262,6 +282,8 @@ static void put_params(struct out *o, json_t *p, bool truncated)
 	free(prefix);
 	truncated = true;
 out:
+	if (seal_key)
+		seal_from(o, start, seal_key);
 	if (truncated) {
 		key(o, "parameters_truncated");
 		puts_(o, "true");
@@ -336,7 +358,7 @@ static void put_request(struct out *o, const struct gw_exchange *x,
 					  &truncated)
 			: NULL;
 	if (red)
-		put_params(o, red, truncated);
+		put_params(o, red, truncated, gw_audit_redactor_seal_key(r));
 	json_decref(red);
 }
 

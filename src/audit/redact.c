@@ -101,12 +101,27 @@ struct gw_audit_redactor {
 	 * hashes; with it, sensitive keys are hashed too, not masked */
 	unsigned char key[32];
 	bool keyed;
+	/* encryption: on: the "audit" data key the kept parameters are sealed
+	 * under (audit/params_seal.h) */
+	unsigned char seal[32];
+	bool sealing;
 };
 
 void gw_audit_redactor_set_key(struct gw_audit_redactor *r, const unsigned char key[32])
 {
 	memcpy(r->key, key, sizeof(r->key));
 	r->keyed = true;
+}
+
+void gw_audit_redactor_set_seal(struct gw_audit_redactor *r, const unsigned char key[32])
+{
+	memcpy(r->seal, key, sizeof(r->seal));
+	r->sealing = true;
+}
+
+const unsigned char *gw_audit_redactor_seal_key(const struct gw_audit_redactor *r)
+{
+	return r && r->sealing ? r->seal : NULL;
 }
 
 struct gw_audit_redactor *gw_audit_redactor_new(char *err, size_t errlen)
@@ -153,6 +168,7 @@ void gw_audit_redactor_free(struct gw_audit_redactor *r)
 	pcre2_match_context_free(r->mctx);
 	pcre2_match_data_free(r->md);
 	OPENSSL_cleanse(r->key, sizeof(r->key));
+	OPENSSL_cleanse(r->seal, sizeof(r->seal));
 	free(r);
 }
 

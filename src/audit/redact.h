@@ -48,6 +48,11 @@ void gw_audit_redactor_free(struct gw_audit_redactor *r);
  * keys are hashed like the others. Unkeyed, those are "[REDACTED]": an
  * unkeyed hash of a short value can be reversed by guessing. */
 void gw_audit_redactor_set_key(struct gw_audit_redactor *r, const unsigned char key[32]);
+/* Seal the parameters records keep under key, the "audit" data key
+ * (encryption: on; audit/params_seal.h); the record module asks for it
+ * with gw_audit_redactor_seal_key(), NULL when not sealing. */
+void gw_audit_redactor_set_seal(struct gw_audit_redactor *r, const unsigned char key[32]);
+const unsigned char *gw_audit_redactor_seal_key(const struct gw_audit_redactor *r);
 
 /* The value to record for params under mode: a reference the caller owns,
  * whose compact JSON text (gw_json_write) is at most

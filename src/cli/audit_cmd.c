@@ -14,10 +14,12 @@
 
 #include "audit/audit.h"
 #include "audit/checkpoint.h"
+#include "audit/params_seal.h"
 #include "audit/reader.h"
 #include "audit/verify.h"
 #include "cli/apikey_cmd.h"
 #include "cli/help.h"
+#include "cli/keys_cmd.h"
 #include "core/config.h"
 
 #define DEFAULT_LIMIT 100
@@ -45,6 +47,8 @@ struct source {
 	enum gw_audit_source kind;
 	char path[PATH_MAX];
 	char key[PATH_MAX];
+	bool sealed;                  /* encryption: on: parameters opened with params_key */
+	uint8_t params_key[32];
 };
 
 struct subcommand {
@@ -163,6 +167,7 @@ static int source_find(const struct audit_opts *o, struct source *s)
 	}
 	s->kind = (enum gw_audit_source)kind;
 	source_key(cfg, s);
+	s->sealed = gw_cli_keys_audit_key(cfg, s->params_key);
 	gw_config_free(cfg);
 	return 0;
 }
@@ -368,11 +373,29 @@ static void print_table_head(void)
 	       "ACTION", "SERVER", "TOOL", "STATUS", "MS");
 }
 
-static void print_record(const char *line, bool json)
+/* The line with its sealed parameters opened (encryption: on, and this
+ * reader has the key): printed, true; false when there is nothing to open. */
+static bool print_opened(const char *line, const struct source *s)
+{
+	json_t *rec = s->sealed ? json_loads(line, 0, NULL) : NULL;
+	char *opened = NULL;
+
+	if (rec && gw_audit_params_open(rec, s->params_key))
+		opened = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (opened)
+		printf("%s\n", opened);
+	free(opened);
+	json_decref(rec);
+	return opened != NULL;
+}
+
+static void print_record(const char *line, bool json, const struct source *s)
 {
 	json_t *rec, *ms;
 	char num[32];
 
+	if (json && print_opened(line, s))
+		return;
 	if (json) {
 		printf("%s\n", line);
 		return;
@@ -430,10 +453,10 @@ static int collect(const struct source *s, uint64_t after, const struct filter *
 	return rc < 0 ? -1 : 0;
 }
 
-static void ring_print(struct ring *g, bool json)
+static void ring_print(struct ring *g, bool json, const struct source *s)
 {
 	for (size_t i = 0; i < g->n; i++)
-		print_record(g->v[(g->head + i) % g->cap], json);
+		print_record(g->v[(g->head + i) % g->cap], json, s);
 	fflush(stdout);
 }
 
@@ -486,7 +509,7 @@ static int run_query(const struct audit_opts *o, const struct source *s)
 	if (rc == 0 && !json && g.n)
 		print_table_head();
 	if (rc == 0)
-		ring_print(&g, json);
+		ring_print(&g, json, s);
 	if (rc == 0 && g.n == 0)
 		fprintf(stderr, "mcpgw: no matching records\n");
 	ring_free(&g);
@@ -518,7 +541,7 @@ static int run_tail(const struct audit_opts *o, const struct source *s)
 	/* following: poll the sink for records past the last one shown
 	 * (a rotation of the file is seen as the files are read again) */
 	while (rc == 0) {
-		ring_print(&g, json);
+		ring_print(&g, json, s);
 		ring_free(&g);
 		if (!o->follow)
 			break;

@@ -537,7 +537,8 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
 	gw.trace = gw.curl ? gw_trace_new(gw.base, gw.curl, &cfg->tracing, GW_VERSION) : NULL;
-	if (!gw.curl || start_metrics(&gw, opts->stdio) || start_audit(&gw, opts->stdio) ||
+	if (!gw.curl || start_metrics(&gw, opts->stdio) || gw_gateway_keyring_start(&gw) ||
+	    start_audit(&gw, opts->stdio) || gw_gateway_keyring_seal_audit(&gw) ||
 	    start_guard(&gw) || start_pins(&gw) ||
 	    start_auth(&gw) || start_limits(&gw, opts->stdio) || start_upstreams(&gw))
 		goto out_stop;
@@ -579,6 +580,7 @@ out_stop:
 	gw_pins_free(gw.pins); /* its last rows written; before the audit trail it records to */
 	gw.pins = NULL;
 	stop_audit(&gw); /* after the session closes and refusals it records */
+	gw_gateway_keyring_stop(&gw); /* after the audit trail that sealed with its key */
 	stop_metrics(&gw);
 	if (gw.sweep)
 		event_free(gw.sweep);

@@ -38,4 +38,16 @@ struct gw_upstream *gw_gateway_upstream_new(struct gw_gateway *gw, struct gw_ser
 /* Free an upstream no session uses any more; NULL is a no-op. */
 void gw_gateway_upstream_free(struct gw_upstream *up);
 
+/* Encryption at rest (cli/gateway_keyring.c): with encryption: on, open
+ * the key ring (a master key that cannot open it is an error naming the
+ * ring key, logged: the gateway does not start); off, nothing. 0 or
+ * GW_EINVAL. Blocks: at start only. */
+int gw_gateway_keyring_start(struct gw_gateway *gw);
+/* Hand the audit trail the "audit" data key (made the first time) to seal
+ * the parameters records keep, then start the ring's worker (re-seals,
+ * rotation by age). 0, or GW_EINVAL (logged). */
+int gw_gateway_keyring_seal_audit(struct gw_gateway *gw);
+/* Stop the worker and wipe the ring; safe when never started. */
+void gw_gateway_keyring_stop(struct gw_gateway *gw);
+
 #endif

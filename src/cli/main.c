@@ -9,6 +9,7 @@
 #include "cli/retention_cmd.h"
 #include "cli/backup_cmd.h"
 #include "cli/compliance_cmd.h"
+#include "cli/keys_cmd.h"
 #include "cli/client_cmd.h"
 #include "cli/gateway.h"
 #include "cli/help.h"
@@ -44,6 +45,7 @@ static void usage(FILE *out)
 	      "  mcpgw tools list [SERVER] [--format table|json] [--url URL] [--token T]\n"
 	      "  mcpgw caches [list|clear [SERVER]] [--url URL] [--token T]\n"
 	      "  mcpgw retention enforce [--policy ID] [--dry-run] [-c FILE] | reports [--limit N]\n"
+	      "  mcpgw keys rotate|status [-c FILE] [--json]\n"
 	      "  mcpgw version | --version\n"
 	      "  mcpgw help [COMMAND [SUBCOMMAND]]\n"
 	      "\n"
@@ -411,6 +413,8 @@ static int dispatch(int argc, char **argv)
 		return cmd_config(argc - 2, argv + 2);
 	if (strcmp(cmd, "retention") == 0)
 		return gw_cli_retention(argc - 2, argv + 2);
+	if (strcmp(cmd, "keys") == 0)
+		return gw_cli_keys(argc - 2, argv + 2);
 	fprintf(stderr, "mcpgw: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

@@ -448,6 +448,15 @@ struct gw_retention_conf {
 	struct gw_retention_policy_conf *policies;
 	size_t n_policies;
 	int line;                   /* 0: not in the file (no scheduler) */
+/* encryption: (docs/configuration.md "encryption", docs/compliance.md).
+ * Off (on false) without the block: nothing is sealed. */
+struct gw_encryption_conf {
+	bool on;
+	bool has_master;
+	unsigned char master_key[32]; /* from master_key: (a reference), decoded */
+	double rotate_after;        /* seconds the active ring key lives; 0: never; default 90d */
+	struct gw_strv fernet_keys; /* fernet_keys: the keys as Python writes them, first seals */
+	int line;                   /* of encryption:, for messages */
 };
 
 struct gw_config {
@@ -487,6 +496,7 @@ struct gw_config {
 	struct gw_trace_conf tracing; /* tracing: */
 	double access_expiry_hours;  /* access_requests.expiry_hours: an approved grant's life, default 24 */
 	struct gw_retention_conf retention; /* retention: (compliance/retention.c) */
+	struct gw_encryption_conf encryption; /* encryption: */
 };
 
 #endif

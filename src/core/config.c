@@ -29,6 +29,7 @@
 #include "core/config_metrics.h"
 #include "core/config_resilience.h"
 #include "core/config_trace.h"
+#include "core/config_encryption.h"
 #include "core/config_value.h"
 #include "core/err.h"
 #include "core/file.h"
@@ -636,6 +637,7 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "tracing", .set = gw_cfgtrace_set },
 	{ "access_requests", .set = set_access_requests },
 	{ "retention", .set = gw_cfgretention_set },
+	{ "encryption", .set = gw_cfgenc_set },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)
@@ -894,6 +896,7 @@ void gw_config_free(struct gw_config *cfg)
 	gw_cfgmetrics_free(&cfg->metrics);
 	gw_cfgtrace_free(&cfg->tracing);
 	gw_cfgretention_free(&cfg->retention);
+	gw_cfgenc_free(&cfg->encryption);
 	free(cfg);
 }
 

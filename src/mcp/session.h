@@ -79,6 +79,8 @@ struct gw_gateway {
 	bool (*own_tool_call)(struct gw_call *c, const char *name);
 	struct gw_metrics *metrics;     /* /metrics (obs/metrics.h), or NULL: stdio */
 	struct gw_tracer *trace;        /* OpenTelemetry traces (obs/trace.h), or NULL: off */
+	struct gw_keyring *keyring;     /* encryption at rest (compliance/keyring.h), or NULL: off */
+	struct gw_keyring_worker *keyring_worker; /* its re-seals and rotations by age */
 };
 
 /* Something that still refers to a call (a list fetch it waits for, a

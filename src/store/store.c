@@ -157,6 +157,23 @@ static const char *const migrations[GW_STORE_SCHEMA_VERSION] = {
 	"  description    TEXT NOT NULL DEFAULT '',"
 	"  updated_ms     INTEGER NOT NULL"
 	");",
+	/* 8: the key ring (issue 13, docs/compliance.md "Keys and rotation"):
+	 * ring keys sealed under the master key, one active; data keys by name,
+	 * sealed under a ring key (compliance/keyring.c, store/store_ring.c) */
+	"CREATE TABLE key_ring ("
+	"  kid        TEXT PRIMARY KEY NOT NULL,"
+	"  sealed     TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  active     INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1))"
+	");"
+	"CREATE UNIQUE INDEX key_ring_one_active ON key_ring (active) WHERE active = 1;"
+	"CREATE TABLE data_keys ("
+	"  name       TEXT PRIMARY KEY NOT NULL,"
+	"  kid        TEXT NOT NULL REFERENCES key_ring (kid),"
+	"  sealed     TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX data_keys_kid ON data_keys (kid);",
 };
 
 #define KEY_COLUMNS                                                                   \

@@ -127,7 +127,7 @@ static void test_store_migrate_v1(void **state)
 				      "ALTER TABLE api_keys DROP COLUMN servers;"
 				      "DROP TABLE audit_logs; DROP TABLE audit_checkpoints; DROP TABLE tool_pins;"
 				      "DROP TABLE access_requests;"
-				      "DROP TABLE retention_reports; DROP TABLE retention_policies;"
+				      "DROP TABLE data_keys; DROP TABLE key_ring; DROP TABLE retention_reports; DROP TABLE retention_policies;"
 				      "DELETE FROM schema_version WHERE version > 1;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
@@ -192,7 +192,7 @@ static void test_store_migrate_v4(void **state)
 				      "INSERT INTO tool_pins VALUES ('s', 't', '1111111111111111111111111111"
 				      "111111111111111111111111111111111111', '{}', 'pinned', '', 1, 1, 'al');"
 				      "DROP TABLE access_requests;"
-				      "DROP TABLE retention_reports; DROP TABLE retention_policies;"
+				      "DROP TABLE data_keys; DROP TABLE key_ring; DROP TABLE retention_reports; DROP TABLE retention_policies;"
 				      "ALTER TABLE audit_logs DROP COLUMN classification;"
 				      "DELETE FROM schema_version WHERE version > 4;",
 				      NULL, NULL, NULL),

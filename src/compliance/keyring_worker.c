@@ -1,0 +1,126 @@
+/* The key ring worker; contract in compliance/keyring_worker.h. */
+#include "compliance/keyring_worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "compliance/keyring.h"
+#include "core/log.h"
+
+struct gw_keyring_worker {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop, poked;             /* under mu */
+	struct gw_keyring *kr;
+	double rotate_after;
+	unsigned interval_s;
+};
+
+/* Keep re-sealing unless the worker is stopping. */
+static bool go_on(void *arg, size_t done, size_t total)
+{
+	struct gw_keyring_worker *w = arg;
+	bool stop;
+
+	(void)done;
+	(void)total;
+	pthread_mutex_lock(&w->mu);
+	stop = w->stop;
+	pthread_mutex_unlock(&w->mu);
+	return !stop;
+}
+
+/* One pass: rotate when due, then re-seal what is pending. */
+static void pass(struct gw_keyring_worker *w)
+{
+	char err[512], kid[GW_KEYRING_KID_MAX];
+	size_t done = 0;
+
+	if (gw_keyring_rotation_due(w->kr, w->rotate_after, (int64_t)time(NULL))) {
+		if (gw_keyring_rotate(w->kr, kid, err, sizeof(err)) == 0)
+			GW_INFO("keyring", "the active ring key is older than encryption.rotate_after: "
+				"new active key %s", kid);
+		else
+			GW_WARN("keyring", "cannot rotate the key ring: %s", err);
+	}
+	if (gw_keyring_reseal(w->kr, go_on, w, &done, err, sizeof(err)) != 0)
+		GW_WARN("keyring", "re-sealing data keys: %s (they stay pending, and open)", err);
+	if (done)
+		GW_INFO("keyring", "re-sealed %zu data key%s under the active ring key", done,
+			done == 1 ? "" : "s");
+}
+
+static void *worker_main(void *arg)
+{
+	struct gw_keyring_worker *w = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		pthread_mutex_unlock(&w->mu);
+		pass(w);
+		pthread_mutex_lock(&w->mu);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += w->interval_s;
+		while (!w->stop && !w->poked &&
+		       pthread_cond_timedwait(&w->cv, &w->mu, &until) != ETIMEDOUT)
+			;
+		w->poked = false;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+struct gw_keyring_worker *gw_keyring_worker_start(struct gw_keyring *kr, double rotate_after,
+						  unsigned interval_s, char *err, size_t errlen)
+{
+	struct gw_keyring_worker *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->kr = kr;
+	w->rotate_after = rotate_after;
+	w->interval_s = interval_s ? interval_s : 1;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
+		snprintf(err, errlen, "cannot start the key ring worker: %s", strerror(errno));
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void gw_keyring_worker_poke(struct gw_keyring_worker *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->poked = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void gw_keyring_worker_stop(struct gw_keyring_worker *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+}

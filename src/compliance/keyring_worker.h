@@ -1,0 +1,26 @@
+/* The gateway's key ring worker (issue 13; docs/compliance.md "Keys and
+ * rotation"): a thread of its own that, at start and then every interval,
+ * rotates the ring when its active key is older than
+ * encryption.rotate_after, and re-seals the data keys a rotation left
+ * pending (one made by `mcpgw keys rotate` in another process that was
+ * stopped halfway, or by the admin API). Never on the loop. */
+#ifndef GW_COMPLIANCE_KEYRING_WORKER_H
+#define GW_COMPLIANCE_KEYRING_WORKER_H
+
+#include <stddef.h>
+
+struct gw_keyring;
+struct gw_keyring_worker;
+
+/* Start the thread on kr (borrowed: it outlives the worker). rotate_after
+ * in seconds, 0: never by age. NULL with err when the thread cannot
+ * start. */
+struct gw_keyring_worker *gw_keyring_worker_start(struct gw_keyring *kr, double rotate_after,
+						  unsigned interval_s, char *err, size_t errlen);
+/* Look now rather than at the next interval (after a rotation). Any thread. */
+void gw_keyring_worker_poke(struct gw_keyring_worker *w);
+/* Stop and join the thread (a re-seal under way finishes its key first).
+ * NULL is fine. */
+void gw_keyring_worker_stop(struct gw_keyring_worker *w);
+
+#endif
