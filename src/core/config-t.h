@@ -448,6 +448,8 @@ struct gw_retention_conf {
 	struct gw_retention_policy_conf *policies;
 	size_t n_policies;
 	int line;                   /* 0: not in the file (no scheduler) */
+};
+
 /* encryption: (docs/configuration.md "encryption", docs/compliance.md).
  * Off (on false) without the block: nothing is sealed. */
 struct gw_encryption_conf {
