@@ -87,6 +87,12 @@ void gw_admin_hold(struct gw_admin_req *r);
  * 500 (503 for a busy store) with r->err. */
 void gw_admin_fail_rc(struct gw_admin_req *r, int rc, const char *what);
 
+/* ---- query parameters (admin.c) ---------------------------------------- */
+
+/* Query parameter name into out ("" when absent); false and answered 400
+ * when present but malformed or longer than cap - 1 bytes. */
+bool gw_admin_query(struct gw_admin_req *r, const char *name, char *out, size_t cap);
+
 /* ---- request bodies (admin.c) ----------------------------------------- */
 
 /* The body must be a JSON object whose keys are among allowed (a NULL-

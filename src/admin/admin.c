@@ -314,6 +314,24 @@ void gw_admin_run(struct gw_admin_req *r, gw_admin_job_fn run, gw_admin_fn done)
 	gw_admin_worker_push(r->a->worker, r);
 }
 
+/* ---- query parameters ---------------------------------------------------- */
+
+bool gw_admin_query(struct gw_admin_req *r, const char *name, char *out, size_t cap)
+{
+	const char *qs = gw_hreq_query(r->req);
+	char key[32];
+
+	out[0] = '\0';
+	if (!qs || gw_hreq_query_param(r->req, name, out, cap))
+		return true;
+	snprintf(key, sizeof(key), "%s=", name);
+	if (strncmp(qs, key, strlen(key)) != 0 && !strstr(qs, key))
+		return true; /* absent */
+	gw_admin_fail(r, 400, "bad_request", name, "query '%s': malformed or longer than %zu bytes",
+		      name, cap - 1);
+	return false;
+}
+
 /* ---- bodies ---------------------------------------------------------------- */
 
 bool gw_admin_body_keys(struct gw_admin_req *r, const char *const *allowed)

@@ -172,23 +172,6 @@ static bool parse_when(const char *t, int64_t *ms)
 	return true;
 }
 
-/* Query parameter name into out; false and answered when malformed. */
-static bool param(struct gw_admin_req *r, const char *name, char *out, size_t cap)
-{
-	const char *qs = gw_hreq_query(r->req);
-	char key[32];
-
-	out[0] = '\0';
-	if (!qs || gw_hreq_query_param(r->req, name, out, cap))
-		return true;
-	snprintf(key, sizeof(key), "%s=", name);
-	if (strncmp(qs, key, strlen(key)) != 0 && !strstr(qs, key))
-		return true; /* absent */
-	gw_admin_fail(r, 400, "bad_request", name, "query '%s': malformed or longer than %zu bytes", name,
-		      cap - 1);
-	return false;
-}
-
 static bool number(struct gw_admin_req *r, const char *name, const char *v, uint64_t min,
 		   uint64_t max, uint64_t *out)
 {
@@ -217,30 +200,12 @@ static bool when(struct gw_admin_req *r, const char *name, const char *v, bool *
 	return false;
 }
 
-void gw_admin_audit_query(struct gw_admin_req *r)
+/* Run q (its filters set, r->ctx) for at most limit records on the
+ * worker, from the config's audit source; answered either way. */
+static void start_query(struct gw_admin_req *r, struct query *q, size_t limit)
 {
-	struct query *q = calloc(1, sizeof(*q));
-	char since[64], until[64], limit[24], before[24];
-	uint64_t lim = AUDIT_DEFAULT_LIMIT;
-
-	r->ctx = q;
-	r->ctx_free = query_free;
-	if (!q) {
-		gw_admin_fail(r, 500, "internal", NULL, "out of memory");
-		return;
-	}
-	if (!param(r, "since", since, sizeof(since)) || !param(r, "until", until, sizeof(until)) ||
-	    !param(r, "user", q->user, sizeof(q->user)) || !param(r, "server", q->server, sizeof(q->server)) ||
-	    !param(r, "tool", q->tool, sizeof(q->tool)) || !param(r, "status", q->status, sizeof(q->status)) ||
-	    !param(r, "event_type", q->event_type, sizeof(q->event_type)) ||
-	    !param(r, "limit", limit, sizeof(limit)) || !param(r, "before", before, sizeof(before)) ||
-	    !number(r, "limit", limit, 1, AUDIT_MAX_LIMIT, &lim) ||
-	    !number(r, "before", before, 1, UINT64_MAX, &q->before) ||
-	    !when(r, "since", since, &q->since_set, &q->since_ms) ||
-	    !when(r, "until", until, &q->until_set, &q->until_ms))
-		return;
-	q->limit = lim;
-	q->v = calloc(q->limit, sizeof(*q->v));
+	q->limit = limit;
+	q->v = calloc(limit, sizeof(*q->v));
 	if (!q->v) {
 		gw_admin_fail(r, 500, "internal", NULL, "out of memory");
 		return;
@@ -254,26 +219,45 @@ void gw_admin_audit_query(struct gw_admin_req *r)
 	gw_admin_run(r, run_query, done_query);
 }
 
+void gw_admin_audit_query(struct gw_admin_req *r)
+{
+	struct query *q = calloc(1, sizeof(*q));
+	char since[64], until[64], limit[24], before[24];
+	uint64_t lim = AUDIT_DEFAULT_LIMIT;
+
+	r->ctx = q;
+	r->ctx_free = query_free;
+	if (!q) {
+		gw_admin_fail(r, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	if (!gw_admin_query(r, "since", since, sizeof(since)) ||
+	    !gw_admin_query(r, "until", until, sizeof(until)) ||
+	    !gw_admin_query(r, "user", q->user, sizeof(q->user)) ||
+	    !gw_admin_query(r, "server", q->server, sizeof(q->server)) ||
+	    !gw_admin_query(r, "tool", q->tool, sizeof(q->tool)) ||
+	    !gw_admin_query(r, "status", q->status, sizeof(q->status)) ||
+	    !gw_admin_query(r, "event_type", q->event_type, sizeof(q->event_type)) ||
+	    !gw_admin_query(r, "limit", limit, sizeof(limit)) ||
+	    !gw_admin_query(r, "before", before, sizeof(before)) ||
+	    !number(r, "limit", limit, 1, AUDIT_MAX_LIMIT, &lim) ||
+	    !number(r, "before", before, 1, UINT64_MAX, &q->before) ||
+	    !when(r, "since", since, &q->since_set, &q->since_ms) ||
+	    !when(r, "until", until, &q->until_set, &q->until_ms))
+		return;
+	start_query(r, q, lim);
+}
+
 void gw_admin_audit_of_user(struct gw_admin_req *r, const char *user, size_t limit)
 {
 	struct query *q = calloc(1, sizeof(*q));
 
 	r->ctx = q;
 	r->ctx_free = query_free;
-	if (q) {
-		snprintf(q->user, sizeof(q->user), "%s", user);
-		q->limit = limit;
-		q->v = calloc(limit, sizeof(*q->v));
-	}
-	if (!q || !q->v) {
+	if (!q) {
 		gw_admin_fail(r, 500, "internal", NULL, "out of memory");
 		return;
 	}
-	if (!find_source(r->gw->cfg, q)) {
-		gw_admin_fail(r, 404, "not_found", NULL,
-			      "the config names no file, sqlite or postgres audit sink to read");
-		return;
-	}
-	r->no_store = true;
-	gw_admin_run(r, run_query, done_query);
+	snprintf(q->user, sizeof(q->user), "%s", user);
+	start_query(r, q, limit);
 }

@@ -25,24 +25,6 @@
 #define TRAIL_MAX_LIMIT 1000
 #define SUMMARY_MAX_USERS 1000          /* distinct users counted by name; the rest "_other" */
 
-/* Query parameter name into out ("" when absent); false and answered 400
- * when present but malformed or too long. */
-static bool param(struct gw_admin_req *r, const char *name, char *out, size_t cap)
-{
-	const char *qs = gw_hreq_query(r->req);
-	char key[32];
-
-	out[0] = '\0';
-	if (!qs || gw_hreq_query_param(r->req, name, out, cap))
-		return true;
-	snprintf(key, sizeof(key), "%s=", name);
-	if (strncmp(qs, key, strlen(key)) != 0 && !strstr(qs, key))
-		return true;
-	gw_admin_fail(r, 400, "bad_request", name, "query '%s': malformed or longer than %zu bytes",
-		      name, cap - 1);
-	return false;
-}
-
 /* ---- GET /api/audit/trail?user_id=&limit= ---------------------------------- */
 
 void gw_admin_api_audit_trail(struct gw_admin_req *r)
@@ -50,7 +32,7 @@ void gw_admin_api_audit_trail(struct gw_admin_req *r)
 	char user[256], limit[24], *end = NULL;
 	unsigned long long n = TRAIL_DEFAULT_LIMIT;
 
-	if (!param(r, "user_id", user, sizeof(user)) || !param(r, "limit", limit, sizeof(limit)))
+	if (!gw_admin_query(r, "user_id", user, sizeof(user)) || !gw_admin_query(r, "limit", limit, sizeof(limit)))
 		return;
 	if (limit[0]) {
 		n = strtoull(limit, &end, 10);
@@ -188,7 +170,7 @@ static bool date_param(struct gw_admin_req *r, const char *name, bool end, int64
 {
 	char v[64];
 
-	if (!param(r, name, v, sizeof(v)))
+	if (!gw_admin_query(r, name, v, sizeof(v)))
 		return false;
 	if (!v[0] || date_ms(v, end, ms))
 		return true;

@@ -52,14 +52,14 @@ static void done_assessment(struct gw_admin_req *r)
 /* ?format=json|html, else what Accept prefers; false once answered 400. */
 static bool wants_html(struct gw_admin_req *r, bool *html)
 {
-	const char *qs = gw_hreq_query(r->req), *accept = gw_hreq_header(r->req, "Accept");
-	char format[16] = "";
+	const char *accept = gw_hreq_header(r->req, "Accept");
+	char format[16];
 
-	if (qs && strstr(qs, "format=") &&
-	    (!gw_hreq_query_param(r->req, "format", format, sizeof(format)) ||
-	     (strcmp(format, "json") != 0 && strcmp(format, "html") != 0))) {
+	if (!gw_admin_query(r, "format", format, sizeof(format)))
+		return false;
+	if (format[0] && strcmp(format, "json") != 0 && strcmp(format, "html") != 0) {
 		gw_admin_fail(r, 400, "bad_request", "format",
-			      "query 'format': expected json or html");
+			      "query 'format': expected json or html, got '%s'", format);
 		return false;
 	}
 	*html = format[0] ? strcmp(format, "html") == 0

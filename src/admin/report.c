@@ -24,6 +24,7 @@
 #include "core/buf.h"
 #include "core/classification.h"
 #include "core/config.h"
+#include "core/util.h"
 #include "policy/policy.h"
 
 #define EVIDENCE_MAX 1024
@@ -442,7 +443,7 @@ json_t *gw_report_json(const struct gw_report *rep)
 						   checks[i].title, "status",
 						   rep->r[i].pass ? "pass" : "fail", "evidence",
 						   rep->r[i].evidence));
-	gw_audit_timestamp(rep->now_ms, ts);
+	gw_rfc3339_ms(rep->now_ms, ts);
 	o = json_pack("{s:s,s:s,s:I,s:I,s:o}", "generated_at", ts, "config", rep->config, "passed",
 		      (json_int_t)(CHECK_COUNT - gw_report_failed(rep)), "failed",
 		      (json_int_t)gw_report_failed(rep), "checks", a);
@@ -479,7 +480,7 @@ int gw_report_html(const struct gw_report *rep, char **out, size_t *len)
 	char ts[32], line[128];
 
 	gw_buf_init(&pg.b, HTML_MAX);
-	gw_audit_timestamp(rep->now_ms, ts);
+	gw_rfc3339_ms(rep->now_ms, ts);
 	put(&pg, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		 "<title>mcpgw compliance report</title><style>"
 		 "body{font:15px/1.4 system-ui,sans-serif;margin:2em;color:#222}"

@@ -19,6 +19,7 @@
 #include "core/classification.h"
 #include "audit/params_seal.h"
 #include "core/json_out.h"
+#include "core/util.h"
 
 #define OUT_START 2048 /* a typical record in one allocation: no realloc */
 #define OUT_MAX (GW_AUDIT_PARAMS_MAX * 6 + 32 * 1024) /* an escaped 64 KiB prefix, and the rest */
@@ -45,17 +46,6 @@ const char *gw_audit_status_name(enum gw_outcome o)
 {
 	return (unsigned)o < sizeof(status_names) / sizeof(status_names[0]) ? status_names[o]
 									 : "error";
-}
-
-void gw_audit_timestamp(int64_t ms, char out[32])
-{
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&secs, &tm);
-	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }
 
 /* ---- the output buffer ------------------------------------------------- */
@@ -447,7 +437,7 @@ struct gw_audit_entry *gw_audit_entry_new(const struct gw_exchange *x, const cha
 	if (!o.p)
 		return NULL;
 	o.len = at + GW_AUDIT_LINE_HEAD;
-	gw_audit_timestamp(ts_ms, ts);
+	gw_rfc3339_ms(ts_ms, ts);
 	member_str(&o, "timestamp", ts);
 	member_str(&o, "event_type", type);
 	put_who(&o, x);

@@ -66,7 +66,5 @@ void gw_audit_entry_free(struct gw_audit_entry *e);
 const char *gw_audit_line_class(const char *line, size_t len);
 /* The status word of an outcome (docs/audit.md): "success", "denied", ... */
 const char *gw_audit_status_name(enum gw_outcome o);
-/* "2026-12-06T15:20:35.123Z" for unix milliseconds ms into out (25 bytes). */
-void gw_audit_timestamp(int64_t ms, char out[32]);
 
 #endif

@@ -22,30 +22,6 @@
 #define PREV_MARK_LEN 14
 #define TAIL_AFTER_PREV (10 + HASH_HEX + 2)
 
-/* A migrated connection of our own to the sink's SQLite file. */
-static sqlite3 *db_open(const char *path, char *err, size_t errlen)
-{
-	struct gw_store *st;
-	sqlite3 *db;
-
-	if (strcmp(path, ":memory:") == 0) {
-		snprintf(err, errlen, "a store in memory is not reachable from another connection");
-		return NULL;
-	}
-	st = gw_store_open(path, err, errlen);
-	if (!st)
-		return NULL;
-	db = gw_store_release(st);
-	sqlite3_busy_timeout(db, GW_STORE_BUSY_MS);
-	return db;
-}
-
-static int db_fail(sqlite3 *db, const char *path, const char *what, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "%s: %s: %s", path, what, db ? sqlite3_errmsg(db) : "not open");
-	return -1;
-}
-
 struct victim {
 	uint64_t seq;
 	int64_t ts_ms;
@@ -160,7 +136,7 @@ static int write_tombstones(sqlite3 *db, const struct victim *v, size_t n, const
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		int k;
 
-		gw_retention_timestamp(v[i].ts_ms, ts);
+		gw_rfc3339_ms(v[i].ts_ms, ts);
 		k = snprintf(line, sizeof(line),
 			     "{\"seq\":%" PRIu64 ",\"timestamp\":\"%s\",\"event_type\":"
 			     "\"retention_tombstone\",\"classification\":\"%s\",\"retention\":"
@@ -183,7 +159,7 @@ int gw_audit_retain_sqlite(const char *path, const char *run, const char *policy
 			      enum gw_class cls, int64_t cutoff_ms, bool dry,
 			      struct gw_retention_sink_result *res, char *err, size_t errlen)
 {
-	sqlite3 *db = db_open(path, err, errlen);
+	sqlite3 *db = gw_store_connect(path, err, errlen);
 	struct victim *v = NULL;
 	size_t n = 0;
 	int rc = -1;
@@ -193,20 +169,20 @@ int gw_audit_retain_sqlite(const char *path, const char *run, const char *policy
 		return -1;
 	/* IMMEDIATE: the writer's inserts wait for this one transaction */
 	if (sqlite3_exec(db, dry ? "BEGIN" : "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		db_fail(db, path, "cannot begin a transaction", err, errlen);
+		gw_store_sql_fail(db, path, "cannot begin a transaction", err, errlen);
 		goto out;
 	}
 	if (select_victims(db, cls, cutoff_ms, &v, &n) != 0) {
-		db_fail(db, path, "cannot read old records", err, errlen);
+		gw_store_sql_fail(db, path, "cannot read old records", err, errlen);
 		goto out_rollback;
 	}
 	summarize(v, n, res);
 	if (!dry && write_tombstones(db, v, (size_t)res->count, run, policy, cls) != 0) {
-		db_fail(db, path, "cannot replace records by tombstones", err, errlen);
+		gw_store_sql_fail(db, path, "cannot replace records by tombstones", err, errlen);
 		goto out_rollback;
 	}
 	if (sqlite3_exec(db, dry ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		db_fail(db, path, "cannot commit", err, errlen);
+		gw_store_sql_fail(db, path, "cannot commit", err, errlen);
 		goto out_rollback;
 	}
 	rc = 0;
@@ -317,7 +293,7 @@ static int pg_tombstones(PGconn *c, const char *url, const struct victim *v, siz
 	rc |= gw_buf_append(&seqs, "{", 1) | gw_buf_append(&recs, "{", 1) |
 	      gw_buf_append(&hashes, "{", 1);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		gw_retention_timestamp(v[i].ts_ms, ts);
+		gw_rfc3339_ms(v[i].ts_ms, ts);
 		snprintf(line, sizeof(line),
 			 "{\"seq\":%" PRIu64 ",\"timestamp\":\"%s\",\"event_type\":"
 			 "\"retention_tombstone\",\"classification\":\"%s\",\"retention\":"

@@ -85,18 +85,6 @@ static int parse_opts(int argc, char **argv, const char *sub, struct access_opts
 	return 0;
 }
 
-static const char *fmt_time(int64_t t, char *buf, size_t cap)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0)
-		return "-";
-	if (!gmtime_r(&tt, &tm) || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return "?";
-	return buf;
-}
-
 static int run_list(struct gw_store *st, const struct access_opts *o)
 {
 	enum gw_access_state state = GW_ACCESS_PENDING;
@@ -131,8 +119,8 @@ static int run_list(struct gw_store *st, const struct access_opts *o)
 			printf("%-6lld %-9s %-24s %-8s %-32s %-14s %-20s %s\n", (long long)rows[i].id,
 			       gw_access_state_name(rows[i].state), rows[i].user_id, rows[i].operation,
 			       rows[i].resource, rows[i].classification,
-			       fmt_time(rows[i].expires_at, t1, sizeof(t1)),
-			       fmt_time(rows[i].requested_at, t2, sizeof(t2)));
+			       gw_cli_time(rows[i].expires_at, "-", t1, sizeof(t1)),
+			       gw_cli_time(rows[i].requested_at, "-", t2, sizeof(t2)));
 	}
 	gw_access_rows_free(rows, n);
 	return 0;
@@ -187,7 +175,7 @@ static int run_decide(struct gw_store *st, const struct gw_config *cfg, const st
 		return 1;
 	if (approve)
 		printf("access request %lld approved until %s: %s on %s for %s\n", id,
-		       fmt_time(row.expires_at, t, sizeof(t)), row.operation, row.resource, row.user_id);
+		       gw_cli_time(row.expires_at, "-", t, sizeof(t)), row.operation, row.resource, row.user_id);
 	else
 		printf("access request %lld denied: %s on %s for %s\n", id, row.operation, row.resource,
 		       row.user_id);

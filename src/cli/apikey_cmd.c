@@ -109,19 +109,6 @@ static int parse_opts(int argc, char **argv, unsigned allowed, struct apikey_opt
 	return 0;
 }
 
-/* "2025-01-31T12:00:00Z", or "never" for 0. */
-static const char *fmt_time(int64_t t, char *buf, size_t cap)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0)
-		return "never";
-	if (!gmtime_r(&tt, &tm) || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return "?";
-	return buf;
-}
-
 /* What a failed call means to the person at the terminal. */
 static int report(const struct apikey_ctx *c, const char *what, int rc)
 {
@@ -162,8 +149,8 @@ static int run_create(struct apikey_ctx *c)
 		return report(c, "create the key", rc);
 	fprintf(stderr, "mcpgw: created API key '%s' (roles %s, servers %s, expires %s) in %s\n",
 		c->o.name, *roles ? roles : "none", *servers ? servers : "all",
-		fmt_time(c->expires_in ? (int64_t)time(NULL) + c->expires_in : 0, when,
-			 sizeof(when)),
+		gw_cli_time(c->expires_in ? (int64_t)time(NULL) + c->expires_in : 0, "never", when,
+			    sizeof(when)),
 		c->cfg->store_path);
 	show_key_once(key);
 	return 0;
@@ -233,8 +220,8 @@ static void list_row_cells(const struct gw_apikey_info *k, int64_t now, const ch
 	cells[COL_STATUS] = gw_apikey_status(k, now);
 	cells[COL_ROLES] = *k->roles ? k->roles : "-";
 	cells[COL_SERVERS] = *k->servers ? k->servers : "*";
-	cells[COL_CREATED] = fmt_time(k->created_at, created, 32);
-	cells[COL_EXPIRES] = fmt_time(k->expires_at, expires, 32);
+	cells[COL_CREATED] = gw_cli_time(k->created_at, "never", created, 32);
+	cells[COL_EXPIRES] = gw_cli_time(k->expires_at, "never", expires, 32);
 }
 
 static int run_list(struct apikey_ctx *c)

@@ -4,19 +4,16 @@
  * reads the store's retention_reports directly: it needs no gateway. */
 #include "cli/retention_cmd.h"
 
-#include <curl/curl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/client_cmd-impl.h"
 #include "cli/help.h"
 #include "compliance/retention_db.h"
-#include "core/buf.h"
 #include "core/config.h"
-
-#define ANSWER_MAX (16u << 20)
 
 static const char usage[] =
 	"usage: mcpgw retention enforce [--policy ID] [--dry-run] [--format text|json] [-c FILE]\n"
@@ -124,71 +121,27 @@ static int reports(const struct opts *o, const struct gw_config *cfg)
 	return 0;
 }
 
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	return gw_buf_append(userdata, ptr, size * nmemb) == 0 ? size * nmemb : 0;
-}
-
-/* POST body to url; the HTTP status (or -1, said) and the answer. */
-static long post(const char *url, const char *token, const char *body, json_t **answer)
-{
-	CURL *e = curl_easy_init();
-	struct curl_slist *h = NULL;
-	struct gw_buf out, auth;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	long status = -1;
-
-	*answer = NULL;
-	gw_buf_init(&out, ANSWER_MAX);
-	gw_buf_init(&auth, 16384);
-	if (!e)
-		goto out;
-	h = curl_slist_append(h, "Content-Type: application/json");
-	if (token && *token && gw_buf_printf(&auth, "Authorization: Bearer %s", token) == 0)
-		h = curl_slist_append(h, auth.ptr);
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &out);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-	if (curl_easy_perform(e) != CURLE_OK) {
-		fprintf(stderr, "mcpgw retention: cannot reach the gateway: %s\n", errbuf);
-		goto out;
-	}
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	*answer = out.len ? json_loadb(out.ptr, out.len, 0, NULL) : NULL;
-out:
-	if (auth.ptr)
-		memset(auth.ptr, 0, auth.len); /* the token */
-	gw_buf_free(&auth);
-	gw_buf_free(&out);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(e);
-	return status;
-}
-
 static int enforce(const struct opts *o, const struct gw_config *cfg)
 {
 	const char *base = o->url ? o->url : getenv("MCPGW_URL");
 	json_t *body = json_pack("{s:b}", "dry_run", o->dry), *answer = NULL, *rep;
+	struct client_opts co = { .token = o->token };
 	char url[2048], *text;
 	long status;
 	size_t i;
 
 	if (o->policy)
 		json_object_set_new(body, "policy_id", json_string(o->policy));
+	/* without --url: the gateway the config serves (its admin listener) */
 	if (base)
-		snprintf(url, sizeof(url), "%s/api/retention/enforce", base);
+		snprintf(url, sizeof(url), "%s", base);
 	else
-		snprintf(url, sizeof(url), "%s://%s/api/retention/enforce",
-			 cfg->tls.cert ? "https" : "http",
+		snprintf(url, sizeof(url), "%s://%s", cfg->tls.cert ? "https" : "http",
 			 cfg->admin_listen ? cfg->admin_listen : cfg->listen);
+	co.url = url;
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	status = text ? post(url, o->token, text, &answer) : -1;
+	status = text ? gw_client_request(&co, "POST", "/api/retention/enforce", text, &answer) : -1;
 	free(text);
 	if (status != 200) {
 		const char *m = json_string_value(

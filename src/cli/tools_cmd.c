@@ -154,18 +154,6 @@ int gw_tools_diff(const char *old, const char *new_text, struct gw_buf *out)
 
 /* ---- the subcommands ------------------------------------------------------ */
 
-static const char *fmt_time(int64_t t, char *buf, size_t cap)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0)
-		return "-";
-	if (!gmtime_r(&tt, &tm) || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return "?";
-	return buf;
-}
-
 static int store_failed(const struct tools_ctx *c, const char *what, int rc)
 {
 	fprintf(stderr, "mcpgw: cannot %s: %s: %s%s%s\n", what, c->cfg->store_path, gw_strerror(rc),
@@ -214,7 +202,7 @@ static int list_rows(struct tools_ctx *c, bool only_waiting)
 		snprintf(name, sizeof(name), "%s__%s", rows[i].server, rows[i].tool);
 		printf("%-40s %-12s %-20s %.12s   %-9s%s\n", name,
 		       gw_store_pin_state_name(rows[i].state),
-		       fmt_time(rows[i].first_seen, t1, sizeof(t1)), rows[i].hash,
+		       gw_cli_time(rows[i].first_seen, "-", t1, sizeof(t1)), rows[i].hash,
 		       gw_store_pin_kind_name(rows[i].kind),
 		       waiting(&rows[i]) ? why_waiting(rows, n, i, why, sizeof(why))
 		       : rows[i].approved_by ? rows[i].approved_by : "");
@@ -296,9 +284,9 @@ static void diff_header(const char *mark, const struct tools_ctx *c, const struc
 		return;
 	}
 	printf("%s %s %s sha256:%s, first seen %s", mark, c->target, gw_store_pin_state_name(p->state),
-	       p->hash, fmt_time(p->first_seen, t1, sizeof(t1)));
+	       p->hash, gw_cli_time(p->first_seen, "-", t1, sizeof(t1)));
 	if (p->approved_at)
-		printf(", approved %s by %s", fmt_time(p->approved_at, t2, sizeof(t2)),
+		printf(", approved %s by %s", gw_cli_time(p->approved_at, "-", t2, sizeof(t2)),
 		       p->approved_by ? p->approved_by : "?");
 	if (p->reason && *p->reason)
 		printf(" (injection: %s)", p->reason);

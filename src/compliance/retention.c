@@ -19,6 +19,7 @@
 #include "core/config_retention.h"
 #include "core/log.h"
 #include "core/wake.h"
+#include "core/util.h"
 
 #define QUEUE_MAX 32
 #define DAY_MS 86400000.0
@@ -268,8 +269,8 @@ static json_t *run_policy(struct gw_retention *r, const struct gw_retention_poli
 			last = res.last;
 		}
 	}
-	gw_retention_timestamp(now, ts);
-	gw_retention_timestamp(cutoff, cut);
+	gw_rfc3339_ms(now, ts);
+	gw_rfc3339_ms(cutoff, cut);
 	/* tasks live in memory only (they end with their ttl) and consent
 	 * records are not kept yet: their counts stay 0 until a store holds them */
 	rep = json_pack("{s:s,s:s,s:s,s:f,s:s,s:I,s:b,s:b,s:s,s:I,s:{s:I,s:i,s:I},s:I,s:I,s:o}",

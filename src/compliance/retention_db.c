@@ -20,47 +20,12 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void gw_retention_timestamp(int64_t ms, char out[32])
-{
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&secs, &tm);
-	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
-}
-
-/* A migrated connection of our own to the store (or sink) at path. */
-static sqlite3 *db_open(const char *path, char *err, size_t errlen)
-{
-	struct gw_store *st;
-	sqlite3 *db;
-
-	if (strcmp(path, ":memory:") == 0) {
-		snprintf(err, errlen, "a store in memory is not reachable from another connection");
-		return NULL;
-	}
-	st = gw_store_open(path, err, errlen);
-	if (!st)
-		return NULL;
-	db = gw_store_release(st);
-	sqlite3_busy_timeout(db, GW_STORE_BUSY_MS);
-	return db;
-}
-
-static int db_fail(sqlite3 *db, const char *path, const char *what, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "%s: %s: %s", path, what, db ? sqlite3_errmsg(db) : "not open");
-	return -1;
-}
-
 /* ---- policies ---------------------------------------------------------------- */
 
 int gw_retention_db_policies(const char *store, struct gw_retention_policy_conf **out, size_t *n,
 			     char *err, size_t errlen)
 {
-	sqlite3 *db = db_open(store, err, errlen);
+	sqlite3 *db = gw_store_connect(store, err, errlen);
 	sqlite3_stmt *q = NULL;
 	struct gw_retention_policy_conf *v = NULL;
 	size_t cnt = 0;
@@ -72,7 +37,7 @@ int gw_retention_db_policies(const char *store, struct gw_retention_policy_conf 
 		return -1;
 	if (sqlite3_prepare_v2(db, "SELECT id, classification, max_age, auto_delete, description"
 			       " FROM retention_policies ORDER BY id", -1, &q, NULL) != SQLITE_OK) {
-		db_fail(db, store, "cannot read retention_policies", err, errlen);
+		gw_store_sql_fail(db, store, "cannot read retention_policies", err, errlen);
 		sqlite3_close(db);
 		return -1;
 	}
@@ -108,7 +73,7 @@ int gw_retention_db_policies(const char *store, struct gw_retention_policy_conf 
 int gw_retention_db_put_policy(const char *store, const struct gw_retention_policy_conf *p,
 			       char *err, size_t errlen)
 {
-	sqlite3 *db = db_open(store, err, errlen);
+	sqlite3 *db = gw_store_connect(store, err, errlen);
 	sqlite3_stmt *q = NULL;
 	int rc = -1;
 
@@ -130,7 +95,7 @@ int gw_retention_db_put_policy(const char *store, const struct gw_retention_poli
 	    sqlite3_step(q) == SQLITE_DONE)
 		rc = 0;
 	else
-		db_fail(db, store, "cannot store the policy", err, errlen);
+		gw_store_sql_fail(db, store, "cannot store the policy", err, errlen);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 	return rc;
@@ -140,7 +105,7 @@ int gw_retention_db_put_policy(const char *store, const struct gw_retention_poli
 
 int gw_retention_db_put_report(const char *store, const json_t *report, char *err, size_t errlen)
 {
-	sqlite3 *db = db_open(store, err, errlen);
+	sqlite3 *db = gw_store_connect(store, err, errlen);
 	sqlite3_stmt *q = NULL;
 	char *text = json_dumps(report, JSON_COMPACT);
 	int rc = -1;
@@ -165,7 +130,7 @@ int gw_retention_db_put_report(const char *store, const json_t *report, char *er
 	    sqlite3_step(q) == SQLITE_DONE)
 		rc = 0;
 	else if (db)
-		db_fail(db, store, "cannot store the report", err, errlen);
+		gw_store_sql_fail(db, store, "cannot store the report", err, errlen);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 	free(text);
@@ -184,14 +149,30 @@ static int attach_sink(sqlite3 *db, const char *store, const char *sink, char *e
 	if (sqlite3_prepare_v2(db, "ATTACH DATABASE ?1 AS sink", -1, &a, NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(a, 1, sink, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_step(a) != SQLITE_DONE)
-		rc = db_fail(db, sink, "cannot attach the audit sink", err, errlen);
+		rc = gw_store_sql_fail(db, sink, "cannot attach the audit sink", err, errlen);
 	sqlite3_finalize(a);
 	return rc;
 }
 
+/* The reports q's rows hold in column 0, as a new JSON array (NULL if out
+ * of memory); a row that is not JSON is left out. */
+static json_t *reports_of(sqlite3_stmt *q)
+{
+	json_t *out = json_array();
+
+	while (out && sqlite3_step(q) == SQLITE_ROW) {
+		json_t *one = json_loadb((const char *)sqlite3_column_text(q, 0),
+					 (size_t)sqlite3_column_bytes(q, 0), 0, NULL);
+
+		if (one)
+			json_array_append_new(out, one);
+	}
+	return out;
+}
+
 json_t *gw_retention_db_unrecorded(const char *store, const char *sink, char *err, size_t errlen)
 {
-	sqlite3 *db = db_open(store, err, errlen);
+	sqlite3 *db = gw_store_connect(store, err, errlen);
 	sqlite3_stmt *q = NULL;
 	json_t *out = NULL;
 	char sql[512];
@@ -206,17 +187,10 @@ json_t *gw_retention_db_unrecorded(const char *store, const char *sink, char *er
 		 "instr(a.record, '\"run\":\"' || r.run || '\"') > 0) ORDER BY id",
 		 strcmp(store, sink) == 0 ? "main" : "sink");
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-		db_fail(db, store, "cannot read retention_reports", err, errlen);
+		gw_store_sql_fail(db, store, "cannot read retention_reports", err, errlen);
 		goto out;
 	}
-	out = json_array();
-	while (out && sqlite3_step(q) == SQLITE_ROW) {
-		json_t *one = json_loadb((const char *)sqlite3_column_text(q, 0),
-					 (size_t)sqlite3_column_bytes(q, 0), 0, NULL);
-
-		if (one)
-			json_array_append_new(out, one);
-	}
+	out = reports_of(q);
 out:
 	sqlite3_finalize(q);
 	sqlite3_close(db);
@@ -225,27 +199,19 @@ out:
 
 json_t *gw_retention_db_reports(const char *store, size_t limit, char *err, size_t errlen)
 {
-	sqlite3 *db = db_open(store, err, errlen);
+	sqlite3 *db = gw_store_connect(store, err, errlen);
 	sqlite3_stmt *q = NULL;
 	json_t *out = NULL;
-	int rc;
 
 	if (!db)
 		return NULL;
 	if (sqlite3_prepare_v2(db, "SELECT report FROM retention_reports ORDER BY id DESC LIMIT ?1",
 			       -1, &q, NULL) != SQLITE_OK) {
-		db_fail(db, store, "cannot read retention_reports", err, errlen);
+		gw_store_sql_fail(db, store, "cannot read retention_reports", err, errlen);
 		goto out;
 	}
 	sqlite3_bind_int64(q, 1, (sqlite3_int64)limit);
-	out = json_array();
-	while (out && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		json_t *one = json_loadb((const char *)sqlite3_column_text(q, 0),
-					 (size_t)sqlite3_column_bytes(q, 0), 0, NULL);
-
-		if (one)
-			json_array_append_new(out, one);
-	}
+	out = reports_of(q);
 out:
 	sqlite3_finalize(q);
 	sqlite3_close(db);
@@ -254,7 +220,7 @@ out:
 
 json_t *gw_retention_db_totals(const char *store, char *err, size_t errlen)
 {
-	sqlite3 *db = db_open(store, err, errlen);
+	sqlite3 *db = gw_store_connect(store, err, errlen);
 	sqlite3_stmt *q = NULL;
 	json_t *out = NULL;
 
@@ -270,7 +236,7 @@ json_t *gw_retention_db_totals(const char *store, char *err, size_t errlen)
 				"last_run_ms", sqlite3_column_type(q, 3) == SQLITE_NULL
 					? json_null() : json_integer(sqlite3_column_int64(q, 3)));
 	else
-		db_fail(db, store, "cannot read retention_reports", err, errlen);
+		gw_store_sql_fail(db, store, "cannot read retention_reports", err, errlen);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 	return out;

@@ -24,10 +24,6 @@ struct gw_retention_sink_result {
 	bool more;                     /* more than GW_RETENTION_BATCH_MAX: the next run goes on */
 };
 
-/* "2026-12-06T15:20:35.123Z" for unix milliseconds ms, as the audit
- * trail writes times (docs/audit.md). */
-void gw_retention_timestamp(int64_t ms, char out[32]);
-
 /* Replace, in one transaction, the records of the audit_logs at where (an
  * SQLite file, or a libpq URL) whose classification is cls and whose time
  * is before cutoff_ms by tombstones naming run and policy (dry: count them

@@ -8,6 +8,9 @@
 
 /* Monotonic clock in milliseconds. */
 uint64_t gw_now_ms(void);
+/* "2026-12-06T15:20:35.123Z" for unix milliseconds ms into out (25 bytes
+ * and its NUL), as the audit trail and its reports write times. */
+void gw_rfc3339_ms(int64_t ms, char out[32]);
 /* The same clock in microseconds. */
 uint64_t gw_now_us(void);
 /* Fill out with n random bytes from the kernel CSPRNG; 0 or GW_EIO. */

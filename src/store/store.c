@@ -607,6 +607,30 @@ int gw_store_apikey_generation(struct gw_store *st, int64_t *generation)
 	return out;
 }
 
+struct sqlite3 *gw_store_connect(const char *path, char *err, size_t errlen)
+{
+	struct gw_store *st;
+	sqlite3 *db;
+
+	if (strcmp(path, ":memory:") == 0) {
+		snprintf(err, errlen, "a store in memory is not reachable from another connection");
+		return NULL;
+	}
+	st = gw_store_open(path, err, errlen);
+	if (!st)
+		return NULL;
+	db = gw_store_release(st);
+	sqlite3_busy_timeout(db, GW_STORE_BUSY_MS);
+	return db;
+}
+
+int gw_store_sql_fail(struct sqlite3 *db, const char *path, const char *what, char *err,
+		      size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s: %s", path, what, db ? sqlite3_errmsg(db) : "not open");
+	return -1;
+}
+
 /* A generation read through a connection the poller keeps (store.h). */
 struct gw_store_gen_reader {
 	sqlite3 *db;

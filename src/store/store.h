@@ -50,6 +50,15 @@ void gw_store_close(struct gw_store *st);
  * it with sqlite3_close): how a ":memory:" store, which only the
  * connection that made it can see, gives its tables to the audit sink. */
 struct sqlite3 *gw_store_release(struct gw_store *st);
+/* A connection of the caller's own to the store file at path, its schema
+ * brought up to date and its busy timeout set (GW_STORE_BUSY_MS), for work
+ * on tables the store's statements do not cover (retention's). NULL with
+ * err for ":memory:" (no other connection sees it) or a failed open. */
+struct sqlite3 *gw_store_connect(const char *path, char *err, size_t errlen);
+/* "PATH: what: SQLite's message" into err (db may be NULL: "not open");
+ * returns -1, for `return gw_store_sql_fail(...)`. */
+int gw_store_sql_fail(struct sqlite3 *db, const char *path, const char *what, char *err,
+		      size_t errlen);
 /* Write a consistent snapshot of the whole store (keys and their pepper,
  * pins, audit tables) into dst, a new file (mode 0600): SQLite's online
  * backup, safe while a gateway writes the store. 0, GW_ESTATE when dst
