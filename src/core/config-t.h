@@ -284,6 +284,7 @@ struct gw_vserver_conf {
 	struct gw_strv prompts;     /* globs of gateway prompt names; n=0: none */
 	struct gw_strv resources;   /* globs of resource URIs; n=0: none */
 	int line;
+	bool api;                   /* added through the admin API (the managed file) */
 };
 
 /* One trusted token issuer (auth.issuers[]). */
@@ -448,6 +449,8 @@ struct gw_retention_conf {
 	struct gw_retention_policy_conf *policies;
 	size_t n_policies;
 	int line;                   /* 0: not in the file (no scheduler) */
+};
+
 /* encryption: (docs/configuration.md "encryption", docs/compliance.md).
  * Off (on false) without the block: nothing is sealed. */
 struct gw_encryption_conf {
