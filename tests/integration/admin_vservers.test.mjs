@@ -9,13 +9,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
   tempDir, freePort, startGateway, writeGatewayFiles, apikeyCreate, apiKeyAuthYaml,
-  EVERYTHING, withGatewayLog, ADMIN_POLICY,
+  EVERYTHING, withGatewayLog, ADMIN_POLICY, BIN,
 } from './lib.mjs';
 import { openapiChecker, adminCall } from './admin_lib.mjs';
 import { sqliteRows } from './audit_lib.mjs';
@@ -152,4 +153,43 @@ test('bad bodies: 400 with the field and the reason, nothing written', withGatew
   }
   assert.equal(existsSync(managed) ? readFileSync(managed, 'utf8') : null, before, 'the managed file is untouched');
   assert.deepEqual((await call('GET', '/admin/v1/virtual_servers')).json.virtual_servers.map((v) => v.name), ['fixed']);
+}, () => gw));
+
+// mcpgw ARGS against the gateway with the admin key.
+function mcpgw(args) {
+  const r = spawnSync(BIN, args, { encoding: 'utf8', timeout: 60000,
+    env: { ...process.env, MCPGW_URL: gw.base, MCPGW_TOKEN: key } });
+  return { status: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('mcpgw vservers: list, add, change, remove against the running gateway; refusals in the gateway\'s words', withGatewayLog(async () => {
+  const help = mcpgw(['vservers', '--help']);
+  assert.equal(help.status, 0);
+  assert.match(help.out, /^usage: mcpgw vservers list/);
+  const add = mcpgw(['vservers', 'add', 'cli-vs', '--tools', 'local__echo,local__get-sum']);
+  assert.equal(add.status, 0, add.err);
+  assert.equal(add.out, 'virtual server cli-vs added (/servers/cli-vs/mcp)\n');
+  const c = await connect('cli-vs');
+  assert.deepEqual(await names(c), ['local__echo', 'local__get-sum']);
+  await c.client.close();
+  const list = mcpgw(['vservers', 'list']);
+  assert.equal(list.status, 0, list.err);
+  assert.match(list.out, /^NAME +ORIGIN +TOOLS \/ PROMPTS \/ RESOURCES\n/);
+  assert.match(list.out, /\nfixed +config +local__echo \/ - \/ -\n/);
+  assert.match(list.out, /\ncli-vs +api +local__echo,local__get-sum \/ - \/ -\n/);
+  const ch = mcpgw(['vservers', 'change', 'cli-vs', '--tools', 'local__echo', '--format', 'json']);
+  assert.equal(ch.status, 0, ch.err);
+  assert.deepEqual(JSON.parse(ch.out).tools, ['local__echo']);
+  const bad = mcpgw(['vservers', 'add', 'bad.name', '--tools', 'local__echo']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.err, /HTTP 400: key 'name': a virtual server name is 1 to \d+ letters/);
+  const conf = mcpgw(['vservers', 'remove', 'fixed']);
+  assert.equal(conf.status, 1);
+  assert.match(conf.err, /HTTP 409: .*lives in the config file/);
+  const rm = mcpgw(['vservers', 'remove', 'cli-vs']);
+  assert.equal(rm.status, 0, rm.err);
+  assert.equal(rm.out, 'virtual server cli-vs removed\n');
+  assert.equal((await call('GET', '/admin/v1/virtual_servers/cli-vs')).status, 404);
+  const usage = mcpgw(['vservers', 'add']);
+  assert.equal(usage.status, 2);
 }, () => gw));
