@@ -4,7 +4,9 @@
  * that a "pass" can be checked by hand. */
 #include "admin/report.h"
 
+#include <fnmatch.h>
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,7 +19,10 @@
 #include "audit/reader.h"
 #include "audit/record.h"
 #include "audit/verify.h"
+#include "compliance/keyring.h"
+#include "compliance/retention_db.h"
 #include "core/buf.h"
+#include "core/classification.h"
 #include "core/config.h"
 #include "policy/policy.h"
 
@@ -30,8 +35,13 @@ enum check_id {
 	CHECK_AUDIT_DURABLE,
 	CHECK_AUDIT_CHAIN,
 	CHECK_RETENTION,
+	CHECK_KEY_AGE,
+	CHECK_PERSONAL_GUARD,
 	CHECK_COUNT
 };
+
+#define DAY_S 86400.0
+#define DEFAULT_KEY_AGE_S (90 * DAY_S) /* seed 000's encryption_key_rotation_days */
 
 static const struct {
 	const char *id, *title;
@@ -43,6 +53,9 @@ static const struct {
 				  "Audit records are durable before the answer leaves" },
 	[CHECK_AUDIT_CHAIN] = { "audit_chain", "The audit trail's chain and checkpoints verify" },
 	[CHECK_RETENTION] = { "retention", "Old audit records are deleted on a schedule" },
+	[CHECK_KEY_AGE] = { "key_age", "Data at rest is encrypted under a key young enough" },
+	[CHECK_PERSONAL_GUARD] = { "personal_guardrails",
+				   "Guardrails look for personal data in PERSONAL tools' answers" },
 };
 
 struct result {
@@ -59,6 +72,16 @@ struct gw_report {
 	int source_kind;
 	char source[PATH_MAX];
 	char key[PATH_MAX];
+	char store[PATH_MAX];
+	/* retention: (its scheduler's runs are read from the store) */
+	bool retention_on;
+	double retention_interval;
+	size_t retention_days;
+	char retention_policies[256];
+	/* encryption: (the ring is read from the store) */
+	bool encryption_on;
+	unsigned char master[GW_SEAL_KEY_LEN];
+	double rotate_after;
 };
 
 static void set(struct result *r, bool pass, const char *fmt, ...)
@@ -147,13 +170,103 @@ static void check_audit_durable(const struct gw_config *cfg, struct result *r)
 	    a->on_failure == GW_AUDIT_FAIL_SPOOL ? "spool" : "refuse");
 }
 
-static void check_retention(const struct gw_config *cfg, struct result *r)
+/* The prefix deletion of audit.retention_days runs in the writer all the
+ * time; retention: runs are read from the store by gw_report_verify. */
+static void check_retention(const struct gw_config *cfg, struct gw_report *rep)
 {
-	if (cfg->audit.retention_days)
-		set(r, true, "audit.retention_days: %zu (the audit writer deletes older records)",
+	const struct gw_retention_conf *rc = &cfg->retention;
+
+	rep->retention_days = cfg->audit.retention_days;
+	rep->retention_on = rc->line && rc->n_policies;
+	rep->retention_interval = rc->interval;
+	for (size_t i = 0; i < rc->n_policies; i++)
+		snprintf(rep->retention_policies + strlen(rep->retention_policies),
+			 sizeof(rep->retention_policies) - strlen(rep->retention_policies), "%s%s%s",
+			 i ? ", " : "", rc->policies[i].id, rc->policies[i].auto_delete ? "" : " (dry)");
+	if (rep->retention_on)
+		set(&rep->r[CHECK_RETENTION], false, "retention: runs not read yet");
+	else if (cfg->audit.retention_days)
+		set(&rep->r[CHECK_RETENTION], true,
+		    "audit.retention_days: %zu (the audit writer deletes older records); no "
+		    "retention: policies by classification",
 		    cfg->audit.retention_days);
 	else
-		set(r, false, "audit.retention_days: 0 (records are kept for ever)");
+		set(&rep->r[CHECK_RETENTION], false,
+		    "audit.retention_days: 0 and no retention: policies (records are kept for ever)");
+}
+
+/* Is the effective output pii action of levels (most specific first) one
+ * that looks (warn, redact, block), with guardrails enabled? */
+static bool looks_for_pii(const struct gw_guard_conf *const lv[3], const char **action)
+{
+	static const char *const names[] = { "off", "off", "warn", "redact", "block" };
+	int enabled = 0, a = GW_GUARD_OFF;
+
+	for (int l = 2; l >= 0; l--) { /* the most specific level said wins */
+		if (lv[l] && lv[l]->enabled)
+			enabled = lv[l]->enabled;
+		if (lv[l] && lv[l]->out.action[GW_GUARD_PII] != GW_GUARD_INHERIT)
+			a = lv[l]->out.action[GW_GUARD_PII];
+	}
+	*action = enabled < 0 ? "guardrails off" : names[a < 5 ? a : 0];
+	return enabled >= 0 && a >= GW_GUARD_WARN;
+}
+
+static bool personal(enum gw_class c)
+{
+	return c == GW_CLASS_PERSONAL || c == GW_CLASS_SENSITIVE_PERSONAL;
+}
+
+/* Each server or tool glob classified PERSONAL or SENSITIVE_PERSONAL, with
+ * the guardrails that apply to it: its own tool entry of the same glob,
+ * else the server's, else the top level's (docs/guardrails.md). */
+static void check_personal_guard(const struct gw_config *cfg, struct result *r)
+{
+	char ev[EVIDENCE_MAX] = "";
+	size_t n = 0, bad = 0;
+
+	for (size_t i = 0; i < cfg->n_servers; i++) {
+		const struct gw_server_conf *sc = &cfg->servers[i];
+		const struct gw_guard_conf *lv[3] = { NULL, &sc->guardrails, &cfg->guardrails };
+		const char *action;
+		bool ok;
+
+		if (personal(sc->classification)) {
+			ok = looks_for_pii(lv, &action);
+			bad += !ok;
+			snprintf(ev + strlen(ev), sizeof(ev) - strlen(ev), "%sserver %s (%s): output pii %s",
+				 n++ ? "; " : "", sc->name, gw_class_name(sc->classification), action);
+		}
+		for (size_t t = 0; t < sc->n_class_tools; t++) {
+			if (!personal(sc->class_tools[t].cls))
+				continue;
+			lv[0] = NULL;
+			for (size_t g = 0; g < sc->guardrails.n_tools; g++)
+				if (strcmp(sc->guardrails.tools[g].glob, sc->class_tools[t].glob) == 0)
+					lv[0] = &sc->guardrails.tools[g].g;
+			ok = looks_for_pii(lv, &action);
+			bad += !ok;
+			snprintf(ev + strlen(ev), sizeof(ev) - strlen(ev), "%stools %s__%s (%s): output pii %s",
+				 n++ ? "; " : "", sc->name, sc->class_tools[t].glob,
+				 gw_class_name(sc->class_tools[t].cls), action);
+		}
+	}
+	if (!n)
+		set(r, true, "no server or tool is classified PERSONAL or SENSITIVE_PERSONAL");
+	else
+		set(r, !bad, "%s", ev);
+}
+
+static void check_key_age(const struct gw_config *cfg, struct gw_report *rep)
+{
+	rep->encryption_on = cfg->encryption.on && cfg->encryption.has_master;
+	if (!rep->encryption_on) {
+		set(&rep->r[CHECK_KEY_AGE], false, "no encryption: block: nothing is sealed at rest");
+		return;
+	}
+	memcpy(rep->master, cfg->encryption.master_key, sizeof(rep->master));
+	rep->rotate_after = cfg->encryption.rotate_after;
+	set(&rep->r[CHECK_KEY_AGE], false, "the key ring is not read yet");
 }
 
 struct gw_report *gw_report_new(const struct gw_config *cfg, const struct gw_policy *policy,
@@ -169,7 +282,10 @@ struct gw_report *gw_report_new(const struct gw_config *cfg, const struct gw_pol
 	check_default_deny(cfg, policy, &rep->r[CHECK_DEFAULT_DENY]);
 	check_tls(cfg, &rep->r[CHECK_TLS]);
 	check_audit_durable(cfg, &rep->r[CHECK_AUDIT_DURABLE]);
-	check_retention(cfg, &rep->r[CHECK_RETENTION]);
+	check_retention(cfg, rep);
+	check_key_age(cfg, rep);
+	check_personal_guard(cfg, &rep->r[CHECK_PERSONAL_GUARD]);
+	snprintf(rep->store, sizeof(rep->store), "%s", cfg->store_path ? cfg->store_path : "");
 	rep->has_source = gw_audit_source_find(cfg, &rep->source_kind, rep->source,
 					       sizeof(rep->source));
 	if (!gw_audit_signing_key_path(cfg, rep->key, sizeof(rep->key)))
@@ -185,6 +301,89 @@ static const char *source_name(const struct gw_report *rep)
 	return rep->source_kind == GW_AUDIT_SOURCE_PG ? "the postgres sink" : rep->source;
 }
 
+/* "3 h", "2 d": how long ago, roughly. */
+static void ago(double s, char *out, size_t cap)
+{
+	if (s < 120)
+		snprintf(out, cap, "%.0f s", s);
+	else if (s < 2 * 3600)
+		snprintf(out, cap, "%.0f min", s / 60);
+	else if (s < 2 * DAY_S)
+		snprintf(out, cap, "%.1f h", s / 3600);
+	else
+		snprintf(out, cap, "%.1f d", s / DAY_S);
+}
+
+/* retention: on schedule when its last run is within two intervals. */
+static void verify_retention(struct gw_report *rep)
+{
+	struct result *r = &rep->r[CHECK_RETENTION];
+	char err[512], when[32];
+	json_t *t;
+	json_int_t last;
+	double age;
+
+	if (!rep->retention_on)
+		return;
+	t = gw_retention_db_totals(rep->store, err, sizeof(err));
+	if (!t) {
+		set(r, false, "retention: policies %s; cannot read the runs: %s", rep->retention_policies,
+		    err);
+		return;
+	}
+	last = json_integer_value(json_object_get(t, "last_run_ms"));
+	age = (double)(rep->now_ms - last) / 1000;
+	ago(age, when, sizeof(when));
+	if (!json_is_integer(json_object_get(t, "last_run_ms")))
+		set(r, false, "retention: policies %s every %.0f s; no run yet (the first comes one "
+			      "interval after the start)",
+		    rep->retention_policies, rep->retention_interval);
+	else
+		set(r, age <= 2 * rep->retention_interval,
+		    "retention: policies %s every %.0f s; last run %s ago (%lld runs, %lld records "
+		    "deleted in all)%s",
+		    rep->retention_policies, rep->retention_interval, when,
+		    (long long)json_integer_value(json_object_get(t, "runs")),
+		    (long long)json_integer_value(json_object_get(t, "audit_records_deleted")),
+		    age <= 2 * rep->retention_interval ? "" : ": more than two intervals ago");
+	json_decref(t);
+}
+
+/* The active ring key's age against encryption.rotate_after (90 days
+ * when it is 0, never: an auditor still asks for rotation). */
+static void verify_key_age(struct gw_report *rep)
+{
+	struct result *r = &rep->r[CHECK_KEY_AGE];
+	struct gw_keyring_status st = { 0 };
+	struct gw_keyring *kr;
+	double limit = rep->rotate_after > 0 ? rep->rotate_after : DEFAULT_KEY_AGE_S;
+	char err[512], when[32];
+
+	if (!rep->encryption_on)
+		return;
+	kr = gw_keyring_open(rep->store, rep->master, err, sizeof(err));
+	if (!kr || gw_keyring_status(kr, &st, err, sizeof(err)) != 0) {
+		set(r, false, "the key ring: %s", err);
+		gw_keyring_free(kr);
+		return;
+	}
+	for (size_t i = 0; i < st.n_keys; i++) {
+		double age = (double)rep->now_ms / 1000 - (double)st.keys[i].created_at;
+
+		if (!st.keys[i].active)
+			continue;
+		ago(age, when, sizeof(when));
+		set(r, age <= limit,
+		    "active ring key %s is %s old (limit %.0f d%s); %zu ring keys, %zu data keys, %zu "
+		    "waiting to be re-sealed",
+		    st.keys[i].kid, when, limit / DAY_S,
+		    rep->rotate_after > 0 ? ", encryption.rotate_after" : ", rotate_after is 0",
+		    st.n_keys, st.n_deks, st.pending);
+	}
+	gw_keyring_status_free(&st);
+	gw_keyring_free(kr);
+}
+
 void gw_report_verify(struct gw_report *rep)
 {
 	struct result *r = &rep->r[CHECK_AUDIT_CHAIN];
@@ -193,6 +392,8 @@ void gw_report_verify(struct gw_report *rep)
 	struct gw_audit_verdict v;
 	char err[PATH_MAX + 256];
 
+	verify_retention(rep);
+	verify_key_age(rep);
 	if (!rep->has_source)
 		return;
 	if (rep->key[0] && access(rep->key, F_OK) == 0 &&
@@ -317,5 +518,7 @@ int gw_report_html(const struct gw_report *rep, char **out, size_t *len)
 
 void gw_report_free(struct gw_report *rep)
 {
+	if (rep)
+		OPENSSL_cleanse(rep->master, sizeof(rep->master));
 	free(rep);
 }

@@ -4,8 +4,8 @@
  * config file and by GET /api/compliance/assessment from the running
  * gateway's config. Two steps, because one check reads the whole audit
  * trail: gw_report_new() looks only at the config and the policy (cheap,
- * on the loop), gw_report_verify() reads the trail (blocking: a worker or
- * the command line). The report owns copies of what it needs: the config
+ * on the loop), gw_report_verify() reads the trail, the retention runs
+ * and the key ring (blocking: a worker or the command line). The report owns copies of what it needs: the config
  * may be reloaded between the two. */
 #ifndef GW_ADMIN_REPORT_H
 #define GW_ADMIN_REPORT_H
@@ -23,8 +23,9 @@ struct gw_report;
  * them are decided. NULL if out of memory. */
 struct gw_report *gw_report_new(const struct gw_config *cfg, const struct gw_policy *policy,
 				int64_t now_ms);
-/* Decide the checks that read the audit trail (its chain and checkpoints,
- * as `mcpgw audit verify -c` does). Blocking: never on the loop. */
+/* Decide the checks that read the store and the audit trail: the chain
+ * and checkpoints (as `mcpgw audit verify -c` does), the retention runs,
+ * the key ring's active key. Blocking: never on the loop. */
 void gw_report_verify(struct gw_report *rep);
 /* The report as JSON: {"generated_at", "config", "passed", "failed",
  * "checks": [{"id", "title", "status", "evidence"}]} (a new reference;

@@ -9,36 +9,45 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
-  BIN, startGateway, tempDir, freePort, writeGatewayFiles, apikeyCreate, ADMIN_POLICY, httpsGet, waitFor,
+  BIN, startGateway, tempDir, freePort, writeGatewayFiles, apikeyCreate, ADMIN_POLICY, httpsGet, waitFor, MISBEHAVE,
 } from './lib.mjs';
 import { sqliteRows } from './audit_lib.mjs';
 
-const report = (...args) => spawnSync(BIN, ['compliance', 'report', ...args], { encoding: 'utf8', timeout: 60000 });
+const MASTER = randomBytes(32).toString('base64');
+const report = (...args) => spawnSync(BIN, ['compliance', 'report', ...args],
+  { encoding: 'utf8', timeout: 60000, env: { ...process.env, REPORT_MASTER: MASTER } });
 const statuses = (rep) => Object.fromEntries(rep.checks.map((c) => [c.id, c.status]));
 const evidence = (rep, id) => rep.checks.find((c) => c.id === id).evidence;
-const CHECKS = ['authentication', 'default_deny', 'tls', 'audit_durable', 'audit_chain', 'retention'];
+const CHECKS = ['authentication', 'default_deny', 'tls', 'audit_durable', 'audit_chain', 'retention', 'key_age',
+  'personal_guardrails'];
+// a stdio server whose tools are PERSONAL; extra: its guardrails
+const crm = (extra = '') => `servers:\n  crm:\n    command: node\n    args: ["${MISBEHAVE}"]\n    classification: PERSONAL\n${extra}`;
 
 test('a development config: the checks it fails say why; exit 3; the HTML page escapes what it shows', () => {
   // a directory name with markup in it: the page shows it as text
   const dir = tempDir('mcpgw-<i>report&-');
   const cfg = join(dir, 'mcpgw.yaml');
-  writeGatewayFiles(dir, 1, 'auth: none\naudit:\n  durability: async\n  retention_days: 0\n', '');
+  writeGatewayFiles(dir, 1, `${crm()}auth: none\naudit:\n  durability: async\n  retention_days: 0\n`, '');
   const r = report('-c', cfg);
   assert.equal(r.status, 3, r.stderr);
   const rep = JSON.parse(r.stdout);
   assert.deepEqual(rep.checks.map((c) => c.id), CHECKS);
   assert.deepEqual(statuses(rep), {
     authentication: 'fail', default_deny: 'fail', tls: 'fail', audit_durable: 'fail', audit_chain: 'fail', retention: 'fail',
+    key_age: 'fail', personal_guardrails: 'fail',
   });
-  assert.equal(rep.failed, 6);
+  assert.equal(rep.failed, 8);
   assert.equal(rep.config, cfg);
   assert.match(evidence(rep, 'authentication'), /auth: none/);
   assert.match(evidence(rep, 'tls'), /listen 127\.0\.0\.1:1 without tls/);
   assert.match(evidence(rep, 'audit_durable'), /durability: async/);
   assert.match(evidence(rep, 'audit_chain'), /mcpgw\.db.*(cannot open|No such file)/);
-  assert.match(evidence(rep, 'retention'), /retention_days: 0/);
+  assert.match(evidence(rep, 'retention'), /retention_days: 0 and no retention: policies/);
+  assert.match(evidence(rep, 'key_age'), /no encryption: block/);
+  assert.equal(evidence(rep, 'personal_guardrails'), 'server crm (PERSONAL): output pii off');
 
   const page = join(dir, 'report.html');
   assert.equal(report('-c', cfg, '--format', 'html', '--output', page).status, 3);
@@ -74,11 +83,14 @@ test('a production config passes every check, on the command line and at /api/co
   const dir = tempDir();
   const port = await freePort();
   const tls = selfSigned(dir);
-  const body = `tls:\n  cert: server.pem\n  key: server.key\nauth:\n  api_keys: true\npolicy: policy.yaml\n`;
+  const body = `${crm('    guardrails: { output: { redact: [pii] } }\n')}tls:\n  cert: server.pem\n  key: server.key\n` +
+    'auth:\n  api_keys: true\npolicy: policy.yaml\nencryption:\n  master_key: env://REPORT_MASTER\n' +
+    'retention:\n  interval: 5s\n  policies:\n    - { id: personal, classification: PERSONAL, days: 30 }\n';
   const cfg = writeGatewayFiles(dir, port, body, ADMIN_POLICY);
+  process.env.REPORT_MASTER = MASTER; // for the CLI the helpers below run
   const admin = apikeyCreate(cfg, 'auditor', 'admin');
   const operator = apikeyCreate(cfg, 'op', 'operator');
-  const g = await startGateway(body, { dir, port, https: tls });
+  const g = await startGateway(body, { dir, port, https: tls, env: { REPORT_MASTER: MASTER } });
   const get = (path, key, headers = {}) =>
     httpsGet(`${g.base}${path}`, tls, { headers: { Authorization: `Bearer ${key}`, ...headers }, timeoutMs: 60000 });
   try {
@@ -88,6 +100,8 @@ test('a production config passes every check, on the command line and at /api/co
     assert.equal(denied.status, 403, denied.body);
     assert.match(JSON.parse(denied.body).error.message, /admin/);
     await waitFor(() => sqliteRows(join(dir, 'mcpgw.db'), 'record').some((x) => x.record.includes('"apikey:op"')), 'the refusal recorded');
+    // the retention scheduler's first run (one interval after the start)
+    await waitFor(async () => JSON.parse((await get('/api/metrics/retention', admin)).body).runs > 0, 'a retention run');
 
     const r = await get('/api/compliance/assessment', admin);
     assert.equal(r.status, 200, r.body);
@@ -99,6 +113,9 @@ test('a production config passes every check, on the command line and at /api/co
     assert.match(evidence(rep, 'default_deny'), /default_policy deny; 2 roles/);
     assert.match(evidence(rep, 'tls'), /with tls: certificate .*server\.pem/);
     assert.match(evidence(rep, 'audit_chain'), /mcpgw\.db: [1-9]\d* records \(seq 1 to \d+\)/);
+    assert.match(evidence(rep, 'retention'), /^retention: policies personal every 5 s; last run \d+ s ago/);
+    assert.match(evidence(rep, 'key_age'), /^active ring key \S+ is \d+ s old \(limit 90 d, encryption\.rotate_after\)/);
+    assert.equal(evidence(rep, 'personal_guardrails'), 'server crm (PERSONAL): output pii redact');
 
     const html = await get('/api/compliance/assessment?format=html', admin);
     assert.equal(html.status, 200);
@@ -111,11 +128,12 @@ test('a production config passes every check, on the command line and at /api/co
     const bad = await get('/api/compliance/assessment?format=xml', admin);
     assert.equal(bad.status, 400);
     assert.equal(JSON.parse(bad.body).error.field, 'format');
-  } finally { await g.stop(); }
 
-  const cli = report('-c', cfg);
-  assert.equal(cli.status, 0, cli.stdout + cli.stderr);
-  assert.deepEqual(statuses(JSON.parse(cli.stdout)), Object.fromEntries(CHECKS.map((id) => [id, 'pass'])));
+    // the command line reads the same files beside the running gateway
+    const cli = report('-c', cfg);
+    assert.equal(cli.status, 0, cli.stdout + cli.stderr);
+    assert.deepEqual(statuses(JSON.parse(cli.stdout)), Object.fromEntries(CHECKS.map((id) => [id, 'pass'])));
+  } finally { await g.stop(); }
 
   // one record's user changed in the store: the chain check fails naming it
   execFileSync('sqlite3', [join(dir, 'mcpgw.db'), `UPDATE audit_logs SET record = replace(record, '"apikey:op"', '"apikey:someone"') WHERE seq = (SELECT min(seq) FROM audit_logs WHERE record LIKE '%"apikey:op"%')`]);
@@ -124,5 +142,4 @@ test('a production config passes every check, on the command line and at /api/co
   const t = JSON.parse(tampered.stdout);
   assert.equal(statuses(t).audit_chain, 'fail');
   assert.match(evidence(t, 'audit_chain'), /seq \d+: hash does not match/);
-  assert.equal(t.failed, 1);
 });
