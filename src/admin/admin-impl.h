@@ -162,9 +162,18 @@ void gw_admin_tools_approve(struct gw_admin_req *r);
 void gw_admin_tools_reject(struct gw_admin_req *r);
 void gw_admin_caches_list(struct gw_admin_req *r);
 void gw_admin_caches_clear(struct gw_admin_req *r);
-/* admin_vservers.c: the config's virtual servers (read only) */
+/* admin_vservers.c: the virtual servers, with their origin */
 void gw_admin_vservers_list(struct gw_admin_req *r);
 void gw_admin_vservers_get(struct gw_admin_req *r);
+struct gw_vserver_conf;
+/* One virtual server as GET /admin/v1/virtual_servers/{name} answers it
+ * (a new reference). */
+json_t *gw_admin_vserver_json(const struct gw_vserver_conf *vs);
+/* admin_vservers_write.c: added, changed, removed through the API (the
+ * managed file) */
+void gw_admin_vservers_add(struct gw_admin_req *r);
+void gw_admin_vservers_change(struct gw_admin_req *r);
+void gw_admin_vservers_remove(struct gw_admin_req *r);
 /* admin_backup.c: a snapshot of the store; restore is refused while running */
 void gw_admin_backup(struct gw_admin_req *r);
 void gw_admin_restore(struct gw_admin_req *r);
@@ -232,6 +241,20 @@ void gw_admin_config_import_any(struct gw_admin_req *r);
 /* Write text to path through a temporary file and a rename, mode 0600 (a
  * crash leaves the old file or the new one): 0, or GW_EIO with err set. */
 int gw_admin_write_atomic(const char *path, const char *text, char *err, size_t errlen);
+
+/* The managed file (mcpgw.managed.yaml beside the config: servers and
+ * virtual servers added through the API), shared by admin_servers_write.c
+ * and admin_vservers_write.c. Its path for r into out; false when the
+ * gateway has no config file (answered 409). */
+bool gw_admin_managed_path(struct gw_admin_req *r, char *out, size_t cap);
+/* On the worker: the file at path as a JSON object with a "servers"
+ * mapping (a new one when there is no file); NULL with *rc and err set
+ * when it is not a managed file. */
+json_t *gw_admin_managed_load(const char *path, int *rc, char *err, size_t errlen);
+/* On the worker: root checked by the config loader as it will read it,
+ * then written to path (gw_admin_write_atomic): 0, GW_EINVAL (err in
+ * config check's words), GW_EIO or GW_ENOMEM. */
+int gw_admin_managed_save(const char *path, const json_t *root, char *err, size_t errlen);
 
 /* The store path, for the worker. */
 const char *gw_admin_store_path(const struct gw_admin *a);

@@ -205,7 +205,8 @@ static int yaml_value(struct gw_buf *b, const json_t *v, int depth)
 
 /* The export as a YAML document with what the JSON says beside the config
  * in comments; NULL when out of memory. */
-static char *export_yaml(const json_t *result, const json_t *origins)
+static char *export_yaml(const struct gw_config *cfg, const json_t *result,
+			 const json_t *origins)
 {
 	struct gw_buf b;
 	const char *name;
@@ -218,8 +219,10 @@ static char *export_yaml(const json_t *result, const json_t *origins)
 			   (long long)json_integer_value(json_object_get(result, "masked")));
 	json_object_foreach((json_t *)origins, name, o)
 		if (rc == 0 && strcmp(json_string_value(o), "api") == 0)
-			rc = gw_buf_printf(&b, "# server %s: registered through the admin API "
-					   "(mcpgw.managed.yaml), not in this file\n", name);
+			rc = gw_buf_printf(&b, "# %s %s: %s through the admin API "
+					   "(mcpgw.managed.yaml), not in this file\n",
+					   gw_config_vserver(cfg, name) ? "virtual server" : "server",
+					   name, gw_config_vserver(cfg, name) ? "added" : "registered");
 	if (rc == 0)
 		rc = yaml_value(&b, json_object_get(result, "config"), 0);
 	if (rc == 0)
@@ -245,9 +248,12 @@ static void done_export(struct gw_admin_req *r)
 	for (size_t i = 0; origins && i < cfg->n_servers; i++)
 		json_object_set_new(origins, cfg->servers[i].name,
 				    json_string(cfg->servers[i].api ? "api" : "config"));
+	for (size_t i = 0; origins && i < cfg->n_vservers; i++) /* names apart from the servers' */
+		json_object_set_new(origins, cfg->vservers[i].name,
+				    json_string(cfg->vservers[i].api ? "api" : "config"));
 	json_object_set_new(r->result, "origins", origins ? origins : json_object());
 	if (r->args[0][0] == 'y') {
-		char *text = export_yaml(r->result, json_object_get(r->result, "origins"));
+		char *text = export_yaml(cfg, r->result, json_object_get(r->result, "origins"));
 
 		if (text)
 			gw_admin_reply_page(r, 200, "application/yaml", text, strlen(text));

@@ -153,12 +153,12 @@ static struct job *job_new(struct gw_admin_req *r, enum op op, const char *name)
 {
 	struct job *j = calloc(1, sizeof(*j));
 
-	if (!j || !r->gw->cfg->path ||
-	    gw_config_managed_path(r->gw->cfg->path, j->mpath, sizeof(j->mpath))) {
+	if (!j) {
+		gw_admin_fail(r, 500, "internal", NULL, "out of memory");
+		return NULL;
+	}
+	if (!gw_admin_managed_path(r, j->mpath, sizeof(j->mpath))) {
 		free(j);
-		gw_admin_fail(r, j ? 409 : 500, j ? "conflict" : "internal", NULL, "%s",
-			      j ? "the gateway runs without a config file (serve -- CMD): nowhere to "
-				  "keep registered servers" : "out of memory");
 		return NULL;
 	}
 	j->op = op;
@@ -167,6 +167,17 @@ static struct job *job_new(struct gw_admin_req *r, enum op op, const char *name)
 	r->ctx_free = job_free;
 	snprintf(r->target, sizeof(r->target), "server %s", name);
 	return j;
+}
+
+/* Contract in admin-impl.h. */
+bool gw_admin_managed_path(struct gw_admin_req *r, char *out, size_t cap)
+{
+	if (!r->gw->cfg->path || gw_config_managed_path(r->gw->cfg->path, out, cap)) {
+		gw_admin_fail(r, 409, "conflict", NULL, "the gateway runs without a config file "
+			      "(serve -- CMD): nowhere to keep what the admin API adds");
+		return false;
+	}
+	return true;
 }
 
 /* The server a change names must be one registered through the API. */
@@ -222,8 +233,8 @@ int gw_admin_write_atomic(const char *path, const char *text, char *err, size_t 
 	return rc;
 }
 
-/* The managed file's servers object (a new one when there is no file). */
-static json_t *load_managed(const char *path, int *rc, char *err, size_t errlen)
+/* Contract in admin-impl.h. */
+json_t *gw_admin_managed_load(const char *path, int *rc, char *err, size_t errlen)
 {
 	json_error_t je;
 	json_t *root, *servers;
@@ -232,6 +243,8 @@ static json_t *load_managed(const char *path, int *rc, char *err, size_t errlen)
 		return json_pack("{s:{}}", "servers");
 	root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	servers = json_object_get(root, "servers");
+	if (json_is_object(root) && !servers && json_object_get(root, "virtual_servers"))
+		json_object_set_new(root, "servers", servers = json_object());
 	if (!json_is_object(servers)) {
 		snprintf(err, errlen, "%.300s: not a managed file the gateway wrote: %s", path,
 			 root ? "no servers mapping" : je.text);
@@ -240,6 +253,23 @@ static json_t *load_managed(const char *path, int *rc, char *err, size_t errlen)
 		return NULL;
 	}
 	return root;
+}
+
+/* Contract in admin-impl.h. */
+int gw_admin_managed_save(const char *path, const json_t *root, char *err, size_t errlen)
+{
+	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	struct gw_config *check;
+	int rc;
+
+	if (!text)
+		return GW_ENOMEM;
+	/* the loader's own check, before the file is replaced */
+	check = gw_config_parse_managed(text, strlen(text), path, err, errlen);
+	rc = check ? gw_admin_write_atomic(path, text, err, errlen) : GW_EINVAL;
+	gw_config_free(check);
+	free(text);
+	return rc;
 }
 
 /* Apply j to the servers object: 0, GW_ESTATE (name taken), GW_ENOENT. */
@@ -285,27 +315,14 @@ static void field_of(const char *msg, const char *name, char *out, size_t cap)
 static void run_write(struct gw_admin_req *r, struct gw_store *st)
 {
 	struct job *j = r->ctx;
-	json_t *root = load_managed(j->mpath, &r->rc, r->err, sizeof(r->err));
-	struct gw_config *check;
-	char *text = NULL;
+	json_t *root = gw_admin_managed_load(j->mpath, &r->rc, r->err, sizeof(r->err));
 
 	(void)st;
 	if (!root)
 		return;
 	r->rc = apply(j, json_object_get(root, "servers"));
 	if (r->rc == 0)
-		text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (r->rc == 0 && !text)
-		r->rc = GW_ENOMEM;
-	/* the loader's own check, before the file is replaced */
-	check = text ? gw_config_parse_managed(text, strlen(text), j->mpath, r->err, sizeof(r->err))
-		     : NULL;
-	if (text && !check)
-		r->rc = GW_EINVAL;
-	gw_config_free(check);
-	if (r->rc == 0)
-		r->rc = gw_admin_write_atomic(j->mpath, text, r->err, sizeof(r->err));
-	free(text);
+		r->rc = gw_admin_managed_save(j->mpath, root, r->err, sizeof(r->err));
 	json_decref(root);
 }
 

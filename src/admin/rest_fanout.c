@@ -1,4 +1,7 @@
-#include "admin/rest_fanout.h"
+/* A fan-out's books (rest_fanout.h): its targets, when it is done, and
+ * the refusals made before a call exists (the policy, per target). Each
+ * target's call is rest_fanout_op.c's. */
+#include "admin/rest_fanout-impl.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -7,65 +10,23 @@
 
 #include "auth/authn.h"
 #include "core/config-t.h"
-#include "core/jsonrpc.h"
 #include "core/log.h"
-#include "core/util.h"
-#include "mcp/call.h"
-#include "mcp/modern.h"
-#include "mcp/pipeline.h"
 #include "mcp/session.h"
-#include "mcp/stream.h"
 #include "policy/policy.h"
 #include "upstream/upstream.h"
 
-#define FANOUT_MAX_PAGES 100   /* tools/list pages one target may take */
 #define FANOUT_MAX_TIMEOUT_S 3600.0
-
-struct gw_fanout {
-	struct gw_gateway *gw;
-	enum gw_fanout_kind kind;
-	struct gw_principal who;
-	bool has_who;
-	char endpoint[48];
-	char client_addr[GW_PEER_MAX];
-	char *tool;
-	json_t *args;
-	gw_fanout_done done;
-	void *arg;
-	bool started, abandoned;
-	unsigned busy;                /* entries from outside still on the stack */
-	size_t pending;               /* targets started and not ended */
-	uint64_t started_us, ended_us;
-	uint64_t next_id;
-	size_t n_ops, max_ops;
-	struct gw_fanout_op ops[];
-};
-
-/* Our stream: where the answer of one target's call goes. */
-struct fanout_stream {
-	struct gw_stream st;
-	struct gw_fanout_op *op;      /* NULL once the op let it go */
-};
-
-static void op_answered(struct gw_fanout_op *op, json_t *msg, bool resolve_refused);
-static void op_end(struct gw_fanout_op *op, enum gw_fanout_status st, const char *why);
-static struct gw_call *call_of(struct gw_fanout_op *op);
-static json_t *error_obj(const char *message, json_t *code);
-static void record_refusal(struct gw_fanout *f, struct gw_fanout_op *op, enum gw_stage_id stage,
-			   enum gw_outcome outcome, const char *rule, const char *reason);
 
 /* ---- completion ---------------------------------------------------------------- */
 
-/* An entry from outside (a write, a timer, the start) begins: the fan-out
- * may not complete under it. */
-static void hold(struct gw_fanout *f)
+/* Contract in rest_fanout-impl.h. */
+void gw_fanout_hold(struct gw_fanout *f)
 {
 	f->busy++;
 }
 
-/* ... and ends: done() (or the abandoned fan-out's own free) comes when the
- * last target has ended and nothing is on the stack. f may be gone after. */
-static void release(struct gw_fanout *f)
+/* Contract in rest_fanout-impl.h. */
+void gw_fanout_release(struct gw_fanout *f)
 {
 	if (--f->busy > 0 || f->pending > 0 || !f->started)
 		return;
@@ -74,333 +35,16 @@ static void release(struct gw_fanout *f)
 		gw_fanout_free(f);
 		return;
 	}
-	hold(f); /* done() frees f: never again here */
+	gw_fanout_hold(f); /* done() frees f: never again here */
 	f->done(f, f->arg);
-}
-
-/* ---- our stream ---------------------------------------------------------------- */
-
-static void fs_free(struct gw_stream *st)
-{
-	struct fanout_stream *rs = (struct fanout_stream *)st;
-	struct gw_session *s = st->s;
-	struct gw_fanout_op *op = rs->op;
-
-	for (struct gw_stream **pp = &s->streams; *pp; pp = &(*pp)->next) {
-		if (*pp == st) {
-			*pp = st->next;
-			break;
-		}
-	}
-	for (struct gw_call *c = s->calls; c; c = c->next)
-		if (c->st == st)
-			c->st = NULL;
-	free(rs);
-	if (!op)
-		return;
-	/* Freed before its answer: its session ended (shutdown, reload). */
-	op->rs = NULL;
-	hold(op->f);
-	op_end(op, GW_FO_CANCELLED, "the call ended without an answer");
-	release(op->f);
-}
-
-/* A list the catalog could not fetch is answered as an empty one (as
- * tools/list at /servers/<name>/mcp is); a REST client is told why. */
-static void list_failure(struct gw_fanout_op *op, const struct gw_session *s)
-{
-	const char *why = s->n_sups == 1 ? s->sups[0]->lists[GW_LIST_TOOLS].error : "";
-
-	if (why[0] && !op->error)
-		op->error = error_obj(why, NULL);
-}
-
-static void fs_write(struct gw_stream *st, json_t *msg, bool final)
-{
-	struct fanout_stream *rs = (struct fanout_stream *)st;
-	struct gw_fanout_op *op = rs->op;
-	struct gw_fanout *f;
-	struct gw_call *c;
-	bool resolve_refused;
-
-	if (!final)
-		return; /* progress and logs: nobody to show them to */
-	st->done = true;
-	rs->op = NULL;
-	if (!op) {
-		gw_stream_free(st);
-		return;
-	}
-	c = call_of(op);
-	/* never sent and no policy decision: resolve did not find the tool */
-	resolve_refused = c && c->sent_us == 0 && c->policy_allowed < 0;
-	op->rs = NULL;
-	f = op->f;
-	hold(f);
-	json_incref(msg);
-	if (f->kind == GW_FANOUT_LIST)
-		list_failure(op, st->s);
-	gw_stream_free(st);
-	op_answered(op, msg, resolve_refused);
-	json_decref(msg);
-	release(f);
-}
-
-static const struct gw_stream_ops fanout_stream_ops = { fs_write, fs_free };
-
-/* ---- one target ------------------------------------------------------------------ */
-
-static struct gw_upstream *server_named(struct gw_gateway *gw, const char *name, size_t *index)
-{
-	for (size_t i = 0; i < gw->n_ups; i++) {
-		if (strcmp(gw->ups[i]->conf->name, name) == 0) {
-			*index = i;
-			return gw->ups[i];
-		}
-	}
-	return NULL;
-}
-
-/* The call of op whose answer goes to its stream, or NULL. */
-static struct gw_call *call_of(struct gw_fanout_op *op)
-{
-	struct gw_stream *st = op->rs ? &op->rs->st : NULL;
-
-	for (struct gw_call *c = st ? st->s->calls : NULL; c; c = c->next)
-		if (c->st == st)
-			return c;
-	return NULL;
-}
-
-static json_t *error_obj(const char *message, json_t *code)
-{
-	json_t *e = json_pack("{s:s}", "message", message ? message : "failed");
-
-	if (e && json_is_integer(code))
-		json_object_set(e, "code", code);
-	return e;
-}
-
-static void op_end(struct gw_fanout_op *op, enum gw_fanout_status st, const char *why)
-{
-	if (op->status != GW_FO_PENDING)
-		return;
-	op->status = st;
-	op->ended_us = gw_now_us();
-	if (why && !op->error)
-		op->error = error_obj(why, NULL);
-	if (op->timer) {
-		event_free(op->timer);
-		op->timer = NULL;
-	}
-	if (op->f->started)
-		op->f->pending--;
-}
-
-/* The params of op's next request, with the 2026-07-28 envelope that a
- * stateless request carries (no client capabilities: a server that asks
- * the client something is told it cannot). */
-static json_t *op_params(struct gw_fanout_op *op, const char *cursor)
-{
-	struct gw_fanout *f = op->f;
-	json_t *p = json_pack("{s:{s:s,s:{},s:{s:s,s:s}}}", "_meta",
-			      "io.modelcontextprotocol/protocolVersion", GW_PROTOCOL_MODERN,
-			      "io.modelcontextprotocol/clientCapabilities",
-			      "io.modelcontextprotocol/clientInfo", "name", "mcpgw-rest", "version", "1");
-
-	if (p && f->kind == GW_FANOUT_CALL) {
-		json_object_set_new(p, "name", json_string(f->tool));
-		json_object_set(p, "arguments", f->args ? f->args : json_object());
-		if (!f->args)
-			json_decref(json_object_get(p, "arguments")); /* the empty object made above */
-	}
-	if (p && cursor)
-		json_object_set_new(p, "cursor", json_string(cursor));
-	return p;
-}
-
-/* Send op's request (a page of its list, or its call) as a call of the
- * caller on the stateless session of the server's scope. */
-static void op_send(struct gw_fanout_op *op, const char *cursor)
-{
-	struct gw_fanout *f = op->f;
-	struct gw_gateway *gw = f->gw;
-	struct gw_scope sc = { .kind = GW_SCOPE_SERVER };
-	const struct gw_principal *who = f->has_who ? &f->who : NULL;
-	struct gw_limit_hit hit;
-	struct fanout_stream *rs;
-	struct gw_session *s;
-	struct gw_msg m = { 0 };
-	char id[64];
-
-	if (!server_named(gw, op->server, &sc.server)) {
-		op_end(op, GW_FO_FAILED, "the server is no longer configured");
-		return;
-	}
-	if (!gw_caller_takes_call(gw, who, &hit)) {
-		record_refusal(f, op, GW_STAGE_ADMIT, GW_OUTCOME_REFUSED, NULL, hit.limit);
-		op_end(op, GW_FO_FAILED, hit.message);
-		return;
-	}
-	s = gw_modern_session(gw, &sc);
-	rs = s ? calloc(1, sizeof(*rs)) : NULL;
-	if (!rs) {
-		op_end(op, GW_FO_FAILED, s ? "out of memory" : "gateway is at its session limit");
-		return;
-	}
-	rs->st.ops = &fanout_stream_ops;
-	rs->st.kind = GW_STREAM_POST;
-	rs->st.s = s;
-	rs->st.num = s->next_stream++;
-	snprintf(rs->st.client_addr, sizeof(rs->st.client_addr), "%s", f->client_addr);
-	rs->st.next = s->streams;
-	s->streams = &rs->st;
-	rs->op = op;
-	op->rs = rs;
-	/* unique in the session, which other fan-outs and clients share */
-	snprintf(id, sizeof(id), "rest-%llx-%llu", (unsigned long long)f->started_us,
-		 (unsigned long long)++f->next_id);
-	m.kind = GW_MSG_REQUEST;
-	m.root = json_pack("{s:s,s:s,s:s,s:o}", "jsonrpc", "2.0", "id", id, "method",
-			   f->kind == GW_FANOUT_LIST ? "tools/list" : "tools/call", "params",
-			   op_params(op, cursor));
-	if (!m.root) {
-		rs->op = NULL;
-		op->rs = NULL;
-		gw_stream_free(&rs->st);
-		op_end(op, GW_FO_FAILED, "out of memory");
-		return;
-	}
-	m.id = json_object_get(m.root, "id");
-	m.method = json_string_value(json_object_get(m.root, "method"));
-	m.params = json_object_get(m.root, "params");
-	op->pages++;
-	gw_modern_serve_call(&rs->st, &m, NULL, who); /* may answer at once */
-	json_decref(m.root);
-}
-
-/* The 2026 wire's stamps on a result mean nothing to a REST client. */
-static void unstamp(json_t *res)
-{
-	json_t *meta = json_object_get(res, "_meta");
-
-	json_object_del(res, "resultType");
-	json_object_del(res, "ttlMs");
-	json_object_del(res, "cacheScope");
-	json_object_del(meta, "io.modelcontextprotocol/serverInfo");
-	if (json_is_object(meta) && json_object_size(meta) == 0)
-		json_object_del(res, "_meta");
-}
-
-static void list_page(struct gw_fanout_op *op, json_t *res)
-{
-	const char *next = json_string_value(json_object_get(res, "nextCursor"));
-
-	if (!op->result)
-		op->result = json_array();
-	json_array_extend(op->result, json_object_get(res, "tools"));
-	if (!next) {
-		op_end(op, GW_FO_OK, NULL);
-	} else if (op->pages >= FANOUT_MAX_PAGES) {
-		op_end(op, GW_FO_FAILED, "the tool list has too many pages");
-	} else {
-		char cursor[256];
-
-		snprintf(cursor, sizeof(cursor), "%s", next); /* res goes with the next call */
-		op_send(op, cursor);
-	}
-}
-
-/* The text of a tool error, for its errors entry. */
-static const char *tool_error_text(json_t *res)
-{
-	size_t i;
-	json_t *c;
-
-	json_array_foreach(json_object_get(res, "content"), i, c)
-		if (json_is_string(json_object_get(c, "text")))
-			return json_string_value(json_object_get(c, "text"));
-	return "the tool reported an error";
-}
-
-/* The answer of op's call came (msg: the JSON-RPC answer). resolve_refused:
- * the pipeline answered it at resolve (no such tool), before any policy
- * decision or upstream. */
-static void op_answered(struct gw_fanout_op *op, json_t *msg, bool resolve_refused)
-{
-	json_t *res = json_object_get(msg, "result"), *err = json_object_get(msg, "error");
-	enum gw_outcome outcome = gw_pipeline_outcome_of(msg);
-
-	if (op->status != GW_FO_PENDING)
-		return;
-	if (json_is_object(err)) {
-		int code = (int)json_integer_value(json_object_get(err, "code"));
-		bool unknown = resolve_refused && code == GW_RPC_INVALID_PARAMS &&
-			       op->f->kind == GW_FANOUT_CALL;
-
-		op->error = error_obj(json_string_value(json_object_get(err, "message")),
-				      json_object_get(err, "code"));
-		op_end(op, unknown ? GW_FO_NOT_OFFERED
-			   : outcome == GW_OUTCOME_TIMEOUT ? GW_FO_TIMEOUT : GW_FO_FAILED, NULL);
-		return;
-	}
-	if (!json_is_object(res)) {
-		op_end(op, GW_FO_FAILED, "the answer has no result");
-		return;
-	}
-	unstamp(res);
-	if (op->f->kind == GW_FANOUT_LIST && op->error) {
-		op_end(op, GW_FO_FAILED, NULL); /* list_failure() said why */
-		return;
-	}
-	if (op->f->kind == GW_FANOUT_LIST) {
-		list_page(op, res);
-		return;
-	}
-	op->result = json_incref(res);
-	if (outcome == GW_OUTCOME_TOOL_ERROR)
-		op->error = error_obj(tool_error_text(res), NULL);
-	op_end(op, outcome == GW_OUTCOME_TOOL_ERROR ? GW_FO_FAILED : GW_FO_OK, NULL);
-}
-
-/* Cancel op's call in flight, as a 2026 client closing its stream does;
- * the call is recorded with outcome (timeout or cancelled). */
-static void op_cancel(struct gw_fanout_op *op, enum gw_fanout_status st, const char *why)
-{
-	struct gw_call *c = call_of(op);
-	struct fanout_stream *rs = op->rs;
-
-	op_end(op, st, why);
-	if (!rs)
-		return;
-	rs->op = NULL;
-	op->rs = NULL;
-	if (c && c->outcome == GW_OUTCOME_PENDING)
-		c->outcome = st == GW_FO_TIMEOUT ? GW_OUTCOME_TIMEOUT : GW_OUTCOME_CANCELLED;
-	gw_modern_stream_closed(&rs->st); /* cancels the call, frees the stream */
-}
-
-static void on_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	struct gw_fanout_op *op = arg;
-	struct gw_fanout *f = op->f;
-	char why[96];
-
-	(void)fd;
-	(void)what;
-	snprintf(why, sizeof(why), "no answer within %.3g s", op->timeout_s);
-	GW_INFO("rest", "%s on %s: %s; cancelled", f->tool ? f->tool : "tools/list", op->server, why);
-	hold(f);
-	op_cancel(op, GW_FO_TIMEOUT, why);
-	release(f);
 }
 
 /* ---- refusals before a call exists ----------------------------------------------- */
 
-/* Record a target refused before its call was made, as the transports
- * record their refusals (mcp/pipeline.h gw_pipeline_record). */
-static void record_refusal(struct gw_fanout *f, struct gw_fanout_op *op, enum gw_stage_id stage,
-			   enum gw_outcome outcome, const char *rule, const char *reason)
+/* Contract in rest_fanout-impl.h. */
+void gw_fanout_record_refusal(struct gw_fanout *f, struct gw_fanout_op *op,
+			      enum gw_stage_id stage, enum gw_outcome outcome, const char *rule,
+			      const char *reason)
 {
 	const struct gw_principal *who = f->has_who ? &f->who : NULL;
 	struct gw_exchange x = { 0 };
@@ -438,12 +82,24 @@ static bool op_allowed(struct gw_fanout *f, struct gw_fanout_op *op)
 		return true;
 	snprintf(rule, sizeof(rule), "%s%s%s", (unsigned)why.kind < 4 ? kinds[why.kind] : "policy",
 		 why.name ? ":" : "", why.name ? why.name : "");
-	record_refusal(f, op, GW_STAGE_AUTHORIZE, GW_OUTCOME_DENIED, rule,
+	gw_fanout_record_refusal(f, op, GW_STAGE_AUTHORIZE, GW_OUTCOME_DENIED, rule,
 		       "denied by policy: not called");
 	return false;
 }
 
 /* ---- the fan-out ----------------------------------------------------------------- */
+
+/* Contract in rest_fanout-impl.h. */
+struct gw_upstream *gw_fanout_server(struct gw_gateway *gw, const char *name, size_t *index)
+{
+	for (size_t i = 0; i < gw->n_ups; i++) {
+		if (strcmp(gw->ups[i]->conf->name, name) == 0) {
+			*index = i;
+			return gw->ups[i];
+		}
+	}
+	return NULL;
+}
 
 struct gw_fanout *gw_fanout_new(struct gw_gateway *gw, enum gw_fanout_kind kind,
 				const struct gw_principal *who, const char *endpoint,
@@ -495,29 +151,13 @@ struct gw_fanout_op *gw_fanout_add(struct gw_fanout *f, const char *server, doub
 	op = &f->ops[f->n_ops++];
 	op->f = f;
 	snprintf(op->server, sizeof(op->server), "%s", server);
-	up = server_named(f->gw, server, &idx);
+	up = gw_fanout_server(f->gw, server, &idx);
 	if (timeout_s <= 0)
 		timeout_s = own_limit(up, f->kind) + 1.0;
 	op->timeout_s = timeout_s > FANOUT_MAX_TIMEOUT_S ? FANOUT_MAX_TIMEOUT_S : timeout_s;
 	if (!op_allowed(f, op))
-		op_end(op, GW_FO_DENIED, "the policy does not allow this caller to call it there");
+		gw_fanout_op_end(op, GW_FO_DENIED, "the policy does not allow this caller to call it there");
 	return op;
-}
-
-static void op_start(struct gw_fanout_op *op)
-{
-	struct timeval tv;
-
-	op->started_us = gw_now_us();
-	op->timer = evtimer_new(op->f->gw->base, on_timeout, op);
-	if (!op->timer) {
-		op_end(op, GW_FO_FAILED, "out of memory");
-		return;
-	}
-	tv.tv_sec = (time_t)op->timeout_s;
-	tv.tv_usec = (suseconds_t)((op->timeout_s - (double)tv.tv_sec) * 1e6);
-	evtimer_add(op->timer, &tv);
-	op_send(op, NULL);
 }
 
 void gw_fanout_start(struct gw_fanout *f, gw_fanout_done done, void *arg)
@@ -525,7 +165,7 @@ void gw_fanout_start(struct gw_fanout *f, gw_fanout_done done, void *arg)
 	f->done = done;
 	f->arg = arg;
 	f->started_us = gw_now_us();
-	hold(f);
+	gw_fanout_hold(f);
 	for (size_t i = 0; i < f->n_ops; i++)
 		if (f->ops[i].status == GW_FO_PENDING)
 			f->pending++;
@@ -533,8 +173,8 @@ void gw_fanout_start(struct gw_fanout *f, gw_fanout_done done, void *arg)
 	/* All counted first: a target answered at once must not complete f. */
 	for (size_t i = 0; i < f->n_ops; i++)
 		if (f->ops[i].status == GW_FO_PENDING)
-			op_start(&f->ops[i]);
-	release(f);
+			gw_fanout_op_start(&f->ops[i]);
+	gw_fanout_release(f);
 }
 
 size_t gw_fanout_count(const struct gw_fanout *f)
@@ -561,11 +201,11 @@ void gw_fanout_abandon(struct gw_fanout *f)
 		gw_fanout_free(f);
 		return;
 	}
-	hold(f);
+	gw_fanout_hold(f);
 	for (size_t i = 0; i < f->n_ops; i++)
 		if (f->ops[i].status == GW_FO_PENDING)
-			op_cancel(&f->ops[i], GW_FO_CANCELLED, "the client went away");
-	release(f);
+			gw_fanout_op_cancel(&f->ops[i], GW_FO_CANCELLED, "the client went away");
+	gw_fanout_release(f);
 }
 
 void gw_fanout_free(struct gw_fanout *f)

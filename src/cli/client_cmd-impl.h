@@ -21,6 +21,7 @@ struct client_opts {
 	const char *url, *token, *params, *params_file, *timeout, *format, *tags, *servers;
 	const char *type, *auth_method, *auth_location, *auth_name, *auth_format, *auth_prefix,
 		*auth_template, *credential_ref;
+	const char *tools, *prompts, *resources; /* mcpgw vservers: comma lists of globs */
 	const char *pos[2];
 	int npos;
 };

@@ -61,6 +61,7 @@ static const struct {
 	OPT("--auth-name", auth_name), OPT("--auth-format", auth_format),
 	OPT("--auth-prefix", auth_prefix), OPT("--auth-template", auth_template),
 	OPT("--credential-ref", credential_ref),
+	OPT("--tools", tools), OPT("--prompts", prompts), OPT("--resources", resources),
 #undef OPT
 };
 

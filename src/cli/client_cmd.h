@@ -18,5 +18,8 @@ int gw_cli_servers(int argc, char **argv);
 int gw_cli_tools_list(int argc, char **argv);
 /* mcpgw caches [list|clear [SERVER]] [options]: /admin/v1/caches. */
 int gw_cli_caches(int argc, char **argv);
+/* mcpgw vservers list|add|change|remove [options]: /admin/v1/virtual_servers
+ * (client_cmd_vservers.c). */
+int gw_cli_vservers(int argc, char **argv);
 
 #endif

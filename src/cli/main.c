@@ -44,6 +44,7 @@ static void usage(FILE *out)
 	      "  mcpgw servers remove|enable|disable NAME [--url URL] [--token T]\n"
 	      "  mcpgw tools list [SERVER] [--format table|json] [--url URL] [--token T]\n"
 	      "  mcpgw caches [list|clear [SERVER]] [--url URL] [--token T]\n"
+	      "  mcpgw vservers list|add|change|remove [NAME] [--tools g1,g2] [--url URL] [--token T]\n"
 	      "  mcpgw retention enforce [--policy ID] [--dry-run] [-c FILE] | reports [--limit N]\n"
 	      "  mcpgw keys rotate|status [-c FILE] [--json]\n"
 	      "  mcpgw version | --version\n"
@@ -60,6 +61,7 @@ static void usage(FILE *out)
 	      "             call a tool, call one on many servers, list, register and remove\n"
 	      "             servers, list tools, show and clear the list caches ($MCPGW_URL,\n"
 	      "             $MCPGW_TOKEN)\n"
+	      "vservers     list, add, change and remove virtual servers of a running gateway\n"
 	      "\n"
 	      "Logs are JSON lines on stderr. SIGTERM/SIGINT stop gracefully; SIGHUP reloads.\n"
 	      "'mcpgw COMMAND --help' (or 'mcpgw help COMMAND') describes one command and\n"
@@ -409,6 +411,8 @@ static int dispatch(int argc, char **argv)
 		return gw_cli_servers(argc - 2, argv + 2);
 	if (strcmp(cmd, "caches") == 0)
 		return gw_cli_caches(argc - 2, argv + 2);
+	if (strcmp(cmd, "vservers") == 0)
+		return gw_cli_vservers(argc - 2, argv + 2);
 	if (strcmp(cmd, "config") == 0)
 		return cmd_config(argc - 2, argv + 2);
 	if (strcmp(cmd, "retention") == 0)

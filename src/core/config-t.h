@@ -284,6 +284,7 @@ struct gw_vserver_conf {
 	struct gw_strv prompts;     /* globs of gateway prompt names; n=0: none */
 	struct gw_strv resources;   /* globs of resource URIs; n=0: none */
 	int line;
+	bool api;                   /* added through the admin API (the managed file) */
 };
 
 /* One trusted token issuer (auth.issuers[]). */

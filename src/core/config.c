@@ -710,9 +710,11 @@ static const struct gw_yaml_doc config_doc = {
 
 static const struct gw_cfgval_key managed_keys[] = {
 	{ "servers", .set = set_servers },
+	{ "virtual_servers", .set = set_vservers },
 };
 
-/* The managed file holds servers only, each checked as the config file's. */
+/* The managed file holds servers and virtual servers only, each checked as
+ * the config file's. */
 static int walk_managed(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)
 {
 	struct gw_config *cfg = obj;
@@ -724,6 +726,10 @@ static int walk_managed(struct gw_yaml_diag *d, const struct gw_yaml_node *root,
 				N_ELEMS(managed_keys), cfg);
 	for (size_t i = 0; rc == 0 && i < cfg->n_servers; i++)
 		cfg->servers[i].api = true;
+	for (size_t i = 0; rc == 0 && i < cfg->n_vservers; i++)
+		cfg->vservers[i].api = true;
+	if (rc == 0)
+		rc = check_vserver_names(d, cfg);
 	if (rc == 0)
 		gw_cfgres_resolve(cfg);
 	return rc;
@@ -775,14 +781,45 @@ static int guard_server(struct gw_server_conf *s, const struct gw_strv *hosts)
 	return ok ? 0 : GW_ENOMEM;
 }
 
-/* Append the managed file's servers (if there is one) to cfg: a name the
- * config file already has stays the config file's, with a warning. The
+/* Append m's virtual servers to cfg (moved out of m): a name the config
+ * file already has, as a server or a virtual server, stays the config
+ * file's, with a warning. 0 or GW_ENOMEM. */
+static int merge_managed_vservers(struct gw_config *cfg, struct gw_config *m, const char *mpath,
+				  const char *path)
+{
+	struct gw_vserver_conf *arr;
+
+	if (m->n_vservers == 0)
+		return 0;
+	arr = realloc(cfg->vservers, (cfg->n_vservers + m->n_vservers) * sizeof(*arr));
+	if (!arr)
+		return GW_ENOMEM;
+	cfg->vservers = arr;
+	for (size_t i = 0; i < m->n_vservers; i++) {
+		const char *name = m->vservers[i].name;
+
+		if (gw_config_vserver(cfg, name) || gw_config_server(cfg, name)) {
+			GW_WARN("config", "virtual server '%s' of %s: the name is taken in %s "
+				"(or by a registered server): the config file's is used", name,
+				mpath, path);
+			continue;
+		}
+		cfg->vservers[cfg->n_vservers++] = m->vservers[i];
+		memset(&m->vservers[i], 0, sizeof(m->vservers[i]));
+	}
+	return 0;
+}
+
+/* Append the managed file's servers and virtual servers (if there is one)
+ * to cfg: a name the config file already has stays the config file's, with
+ * a warning. The
  * moved servers are taken out of m, which the caller frees. */
 static int merge_managed(struct gw_config *cfg, const char *path, char *err, size_t errlen)
 {
 	char mpath[4096];
 	struct gw_config *m;
 	struct gw_server_conf *arr;
+	int rc;
 
 	if (gw_config_managed_path(path, mpath, sizeof(mpath)) || access(mpath, F_OK) != 0)
 		return 0;
@@ -810,8 +847,11 @@ static int merge_managed(struct gw_config *cfg, const char *path, char *err, siz
 			return GW_ENOMEM;
 		}
 	}
+	rc = merge_managed_vservers(cfg, m, mpath, path);
+	if (rc)
+		gw_file_fail(err, errlen, mpath, "out of memory");
 	gw_config_free(m);
-	return 0;
+	return rc;
 }
 
 struct gw_config *gw_config_parse(const char *text, size_t len, const char *name,

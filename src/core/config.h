@@ -34,11 +34,12 @@ struct gw_config *gw_config_new_default(void);
 void gw_config_free(struct gw_config *cfg);
 /* Look a server (or virtual server) up by name; NULL if absent. The result
  * is borrowed from cfg. */
-/* The managed file beside the config at path (servers registered through
- * the admin API, docs/admin-api.md) into out: 0, or GW_ETOOBIG. */
+/* The managed file beside the config at path (servers and virtual servers
+ * added through the admin API, docs/admin-api.md) into out: 0, or GW_ETOOBIG. */
 int gw_config_managed_path(const char *path, char *out, size_t cap);
 /* Parse the managed file's text (JSON, which is YAML) as the loader does:
- * a config holding only its servers, each marked api; NULL with err set. */
+ * a config holding only its servers and virtual servers, each marked api;
+ * NULL with err set. */
 struct gw_config *gw_config_parse_managed(const char *text, size_t len, const char *name,
 					  char *err, size_t errlen);
 struct gw_server_conf *gw_config_server(const struct gw_config *cfg, const char *name);

@@ -478,12 +478,19 @@ test('virtual servers: listed with their globs and endpoint; one by name; 404 fo
   const l = conforms('GET', '/admin/v1/virtual_servers', await call('GET', '/admin/v1/virtual_servers'));
   assert.equal(l.status, 200);
   assert.deepEqual(l.json.virtual_servers, [{ name: 'demo', endpoint: '/servers/demo/mcp',
-    tools: ['every__echo', 'every__get_*'], prompts: [], resources: ['demo://*'] }]);
+    tools: ['every__echo', 'every__get_*'], prompts: [], resources: ['demo://*'], origin: 'config' }]);
   const one = conforms('GET', '/admin/v1/virtual_servers/{name}', await call('GET', '/admin/v1/virtual_servers/demo'));
   assert.equal(one.json.endpoint, '/servers/demo/mcp');
   const none = conforms('GET', '/admin/v1/virtual_servers/{name}', await call('GET', '/admin/v1/virtual_servers/every'));
   assert.equal(none.status, 404);
   assert.equal(none.json.error.field, 'name');
+  // added, changed, removed through the API: admin_vservers.test.mjs; the config file's are its own
+  const add = conforms('POST', '/admin/v1/virtual_servers', await call('POST', '/admin/v1/virtual_servers', { body: { name: 'demo', tools: ['x'] } }));
+  assert.equal(add.status, 400);
+  const ch = conforms('POST', '/admin/v1/virtual_servers/{name}', await call('POST', '/admin/v1/virtual_servers/demo', { body: { tools: ['x'] } }));
+  assert.equal(ch.status, 409);
+  const rm = conforms('DELETE', '/admin/v1/virtual_servers/{name}', await call('DELETE', '/admin/v1/virtual_servers/demo'));
+  assert.equal(rm.status, 409);
   const op = conforms('GET', '/admin/v1/virtual_servers', await call('GET', '/admin/v1/virtual_servers', { key: keys.op }));
   assert.equal(op.status, 403);
 }, () => gw));

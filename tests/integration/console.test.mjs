@@ -31,7 +31,7 @@ before(async () => {
   const dir = tempDir();
   const port = await freePort();
   const body = `tool_pinning: approve\nmetrics: { access: admin }\nservers:\n  html:\n    command: node\n    args: ["${HTML}"]\n    tags: [demo]\n` +
-    apiKeyAuthYaml(port);
+    'virtual_servers:\n  picked:\n    tools: ["html__*"]\n' + apiKeyAuthYaml(port);
   const cfg = writeGatewayFiles(dir, port, body, ADMIN_POLICY);
   keys.admin = apikeyCreate(cfg, 'console-admin', 'admin');
   keys.op = apikeyCreate(cfg, 'operator', 'operator');
@@ -120,6 +120,8 @@ test('tools: HTML in descriptions is shown as text and runs nothing; approving a
   assert.equal(await page.$('#view img'), null, 'no element made from a description');
   assert.equal(await page.$('#view script'), null);
   assert.equal(await page.evaluate(() => window.__xss), undefined);
+  // the virtual servers below the tools, with their globs and origin
+  assert.equal(await text('[data-vserver="picked"]'), 'picked/servers/picked/mcphtml__*\u2013\u2013config');
   await shot('tools');
   const row = '[data-tool="html__img_tool"]';
   assert.match(await text(row), /pending/);

@@ -105,7 +105,7 @@ test('the installed man page renders without a warning and names every command',
   }
   // Every option a --help names is in the page.
   for (const cmd of [['serve'], ['stdio'], ['reload'], ['apikey'], ['apikey', 'create'], ['audit', 'query'],
-    ['audit', 'tail'], ['audit', 'verify'], ['tools'], ['policy', 'explain'], ['access'], ['servers'], ['tools', 'list'], ['caches']]) {
+    ['audit', 'tail'], ['audit', 'verify'], ['tools'], ['policy', 'explain'], ['access'], ['servers'], ['tools', 'list'], ['caches'], ['vservers']]) {
     const help = execFileSync(BIN, [...cmd, '--help'], { encoding: 'utf8' });
     for (const opt of new Set(help.match(/(?<![\w-])--?[a-z][a-z-]*/g))) {
       assert.ok(text.includes(opt), `${cmd.join(' ')} ${opt}`);

@@ -129,8 +129,11 @@ const card = (n, label, id) => el('div', { class: 'card', 'data-card': id },
 // ---- servers and tools --------------------------------------------------------------
 const pinClass = (s) => (s === 'pinned' ? 'ok' : s === 'pending' ? 'warn' : 'bad');
 
+// A virtual server's globs, or a dash for none.
+const globs = (a) => (a.length ? a.join(', ') : '\u2013');
+
 async function tools(view) {
-  const { tools: list } = await api('/tools');
+  const [{ tools: list }, { virtual_servers: vservers }] = await Promise.all([api('/tools'), api('/virtual_servers')]);
   const act = (t, what) => async () => {
     if (what === 'reject' && !confirm(`Reject ${t.name}?`)) return;
     await api(`/tools/${encodeURIComponent(t.server)}/${encodeURIComponent(t.tool)}/${what}`, { method: 'POST', body: {} });
@@ -146,7 +149,13 @@ async function tools(view) {
       el('td', {}, t.state === 'pending' || t.state === 'quarantined'
         ? [el('button', { type: 'button', onclick: act(t, 'approve') }, 'Approve'),
           el('button', { type: 'button', class: 'danger', onclick: act(t, 'reject') }, 'Reject')]
-        : '')))));
+        : '')))),
+    el('h3', {}, 'Virtual servers'),
+    el('p', { class: 'muted' }, 'Filtered views of the tools, prompts and resources above, each at its own endpoint. ' +
+      'Origin: the config file, or the admin API (mcpgw vservers).'),
+    table(['Name', 'Endpoint', 'Tools', 'Prompts', 'Resources', 'Origin'], vservers.map((v) => el('tr', { 'data-vserver': v.name },
+      el('td', {}, v.name), el('td', { class: 'mono' }, v.endpoint), el('td', { class: 'mono' }, globs(v.tools)),
+      el('td', { class: 'mono' }, globs(v.prompts)), el('td', { class: 'mono' }, globs(v.resources)), el('td', {}, v.origin)))));
 }
 
 // ---- caches -------------------------------------------------------------------------
