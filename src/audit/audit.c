@@ -45,6 +45,8 @@ struct gw_audit {
 	char *spool_dir;              /* on_failure: spool: where the spool files are */
 	gw_audit_classify_fn classify; /* NULL: records carry no classification */
 	void *classify_ctx;
+	void (*seal_free)(void *);    /* the subject sealer's, after the writer */
+	void *seal_arg;
 };
 
 /* The constructor of each sink type. */
@@ -446,11 +448,26 @@ void gw_audit_seal_parameters(struct gw_audit *a, const unsigned char key[32])
 		gw_audit_redactor_set_seal(a->redactor, key);
 }
 
+void gw_audit_seal_subjects(struct gw_audit *a,
+			    struct gw_audit_entry *(*fn)(void *, struct gw_audit_entry *),
+			    void (*free_arg)(void *), void *arg)
+{
+	if (!a) {
+		free_arg(arg);
+		return;
+	}
+	a->seal_free = free_arg;
+	a->seal_arg = arg;
+	gw_audit_writer_set_sealer(a->w, fn, arg);
+}
+
 void gw_audit_free(struct gw_audit *a)
 {
 	if (!a)
 		return;
 	gw_audit_writer_free(a->w);
+	if (a->seal_free)
+		a->seal_free(a->seal_arg);
 	gw_audit_redactor_free(a->redactor);
 	gw_audit_signer_free(a->signer);
 	free(a->spool_dir);

@@ -60,6 +60,14 @@ bool gw_audit_is_failing(struct gw_audit *a, char *why, size_t whylen);
 /* Seal the parameters records keep under key from now on (encryption:
  * on, the "audit" data key; audit/params_seal.h). NULL a is a no-op. */
 void gw_audit_seal_parameters(struct gw_audit *a, const unsigned char key[32]);
+/* Seal each record's subject on the writer's thread with fn(arg, entry)
+ * (audit/writer.h gw_audit_seal_fn; compliance/subject.h) from now on;
+ * arg is freed with free_arg once the writer has stopped. NULL a: arg is
+ * freed at once. */
+struct gw_audit_entry;
+void gw_audit_seal_subjects(struct gw_audit *a,
+			    struct gw_audit_entry *(*fn)(void *, struct gw_audit_entry *),
+			    void (*free_arg)(void *), void *arg);
 /* Write everything queued, close the sinks, free a. NULL is a no-op.
  * Blocks (up to a few seconds if a durable sink fails). */
 void gw_audit_free(struct gw_audit *a);

@@ -487,3 +487,95 @@ const char *gw_audit_line_class(const char *line, size_t len)
 		return "";
 	return gw_class_name(gw_class_parse(v, (size_t)(end - v)));
 }
+
+/* ---- the subject's seal (the writer's thread) -------------------------- */
+
+bool gw_audit_entry_str(const struct gw_audit_entry *e, const char *name, const char **v,
+			size_t *len)
+{
+	const char *body = gw_audit_entry_body(e), *at, *end;
+	char m[40];
+	int n = snprintf(m, sizeof(m), ",\"%s\":\"", name);
+
+	if (n <= 0 || (size_t)n >= sizeof(m))
+		return false;
+	at = memmem(body, e->body_len, m, (size_t)n);
+	if (!at)
+		return false;
+	at += n;
+	for (end = at; end < body + e->body_len && *end != '"'; end++)
+		if (*end == '\\')
+			end++;
+	if (end >= body + e->body_len)
+		return false;
+	*v = at;
+	*len = (size_t)(end - at);
+	return true;
+}
+
+struct gw_audit_entry *gw_audit_entry_reseal(const struct gw_audit_entry *e, const char *user,
+					     const char *subject, const char *params)
+{
+	static const char sm[] = "\",\"subject\":\"";
+	const char *body = gw_audit_entry_body(e), *u, *p = NULL;
+	size_t ulen, plen = 0, body_len, at = sizeof(struct gw_audit_entry);
+	struct out o;
+	struct gw_audit_entry *n;
+	size_t iuser, iserver, itool;
+
+	if (!gw_audit_entry_str(e, "user", &u, &ulen))
+		return NULL;
+	if (params && (!gw_audit_entry_str(e, "parameters", &p, &plen) || p < u))
+		params = NULL;
+	o = (struct out){ .cap = at + GW_AUDIT_LINE_HEAD + e->body_len + strlen(user) +
+				 sizeof(sm) + strlen(subject) + (params ? strlen(params) : 0) +
+				 GW_AUDIT_LINE_TAIL + strlen(e->mcp_server) + strlen(e->tool_name) +
+				 strlen(user) + 8 };
+	o.p = malloc(o.cap);
+	if (!o.p)
+		return NULL;
+	o.len = at + GW_AUDIT_LINE_HEAD;
+	put(&o, body, (size_t)(u - body));
+	puts_(&o, user);
+	put(&o, sm, sizeof(sm) - 1);
+	puts_(&o, subject);
+	if (params) {
+		put(&o, u + ulen, (size_t)(p - (u + ulen)));
+		puts_(&o, params);
+		put(&o, p + plen, e->body_len - (size_t)(p + plen - body));
+	} else {
+		put(&o, u + ulen, e->body_len - (size_t)(u + ulen - body));
+	}
+	body_len = o.len - at - GW_AUDIT_LINE_HEAD;
+	if (out_room(&o, GW_AUDIT_LINE_TAIL))
+		o.len += GW_AUDIT_LINE_TAIL;
+	iuser = put_index(&o, user);
+	iserver = put_index(&o, e->mcp_server);
+	itool = put_index(&o, e->tool_name);
+	if (o.fail) {
+		free(o.p);
+		return NULL;
+	}
+	n = (struct gw_audit_entry *)(void *)o.p;
+	memset(n, 0, sizeof(*n));
+	n->seq = e->seq;
+	n->ts_ms = e->ts_ms;
+	n->body_len = body_len;
+	n->event_type = e->event_type;
+	n->status = e->status;
+	n->classification = e->classification;
+	n->user = o.p + iuser;
+	n->mcp_server = o.p + iserver;
+	n->tool_name = o.p + itool;
+	return n;
+}
+
+void gw_audit_entry_mask_user(struct gw_audit_entry *e)
+{
+	const char *u;
+	size_t len;
+
+	if (gw_audit_entry_str(e, "user", &u, &len))
+		memset((char *)u, '*', len);
+	memset((char *)e->user, '*', strlen(e->user));
+}

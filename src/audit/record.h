@@ -57,6 +57,24 @@ static inline const char *gw_audit_entry_body(const struct gw_audit_entry *e)
 {
 	return e->buf + GW_AUDIT_LINE_HEAD;
 }
+/* The value of string member name ("user", "parameters") of e's body, as
+ * stored (escaped), into *v and *len: true; false when e has no such
+ * member or its value is not a string. The body's strings cannot hold an
+ * unescaped quote, so the first ,"name":" is the member. */
+bool gw_audit_entry_str(const struct gw_audit_entry *e, const char *name, const char **v,
+			size_t *len);
+/* A copy of e (its seq, time, constants; not its line or next) whose
+ * "user" is user, followed by a member "subject": subject, and whose
+ * "parameters", when params is not NULL and it has them as a string, is
+ * the string params; the indexed user is user too. user, subject and
+ * params must need no escaping (pseudonyms, sealed values). NULL when e
+ * has no "user" or memory runs out. For the writer's subject sealing
+ * (compliance/subject.h). */
+struct gw_audit_entry *gw_audit_entry_reseal(const struct gw_audit_entry *e, const char *user,
+					     const char *subject, const char *params);
+/* Mask e's "user" (and the indexed user) in place with '*': what is left
+ * of a record whose subject could not be sealed. */
+void gw_audit_entry_mask_user(struct gw_audit_entry *e);
 /* Free e (and only e); NULL is a no-op. */
 void gw_audit_entry_free(struct gw_audit_entry *e);
 /* The classification member of a finished line ("PERSONAL", ...: a

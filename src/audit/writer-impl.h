@@ -51,6 +51,8 @@ struct gw_audit_writer {
 	char start_err[300];
 	bool stopping;
 	uint64_t stop_deadline_ms;
+	gw_audit_seal_fn seal;        /* the subject's seal, or NULL */
+	void *seal_arg;
 	uint64_t durable_upto;
 	bool failing;
 	char why[240];

@@ -449,8 +449,35 @@ static void maybe_retain(struct gw_audit_writer *w)
 	}
 }
 
+/* Each record of batch with a user through fn (gw_audit_seal_fn). */
+static void seal_batch(struct gw_audit_entry **batch, gw_audit_seal_fn fn, void *arg)
+{
+	struct gw_audit_entry **pp, *e, *n;
+
+	for (pp = batch; fn && (e = *pp); pp = &(*pp)->next) {
+		if (!e->user[0])
+			continue;
+		n = fn(arg, e);
+		if (n == e)
+			continue;
+		n->next = e->next;
+		*pp = n;
+		gw_audit_entry_free(e);
+	}
+}
+
+void gw_audit_writer_set_sealer(struct gw_audit_writer *w, gw_audit_seal_fn fn, void *arg)
+{
+	pthread_mutex_lock(&w->mu);
+	w->seal = fn;
+	w->seal_arg = arg;
+	pthread_mutex_unlock(&w->mu);
+}
+
 static void run(struct gw_audit_writer *w)
 {
+	gw_audit_seal_fn seal;
+	void *seal_arg;
 	struct gw_audit_entry *batch, *e;
 	uint64_t last_seq = 0;
 	size_t n;
@@ -468,7 +495,10 @@ static void run(struct gw_audit_writer *w)
 		w->queued = 0;
 		w->queued_bytes = 0;
 		stop = w->stopping;
+		seal = w->seal;
+		seal_arg = w->seal_arg;
 		pthread_mutex_unlock(&w->mu);
+		seal_batch(&batch, seal, seal_arg);
 		if (batch)
 			write_batch(w, batch, n, last_seq);
 		while ((e = batch)) {

@@ -76,6 +76,13 @@ struct gw_audit_writer *gw_audit_writer_new(struct event_base *base,
 					    const struct gw_audit_writer_conf *conf,
 					    gw_audit_report_fn report, void *arg, char *err,
 					    size_t errlen);
+/* What the writer thread does to each record with a user before it chains
+ * it (compliance/subject.h seals the subject's fields): the record to
+ * chain, e itself or a new one (then e is freed by the writer). Never
+ * NULL. Runs on the writer's thread, may block. */
+typedef struct gw_audit_entry *(*gw_audit_seal_fn)(void *arg, struct gw_audit_entry *e);
+/* Set fn (NULL: none) with arg for the records queued from now on. */
+void gw_audit_writer_set_sealer(struct gw_audit_writer *w, gw_audit_seal_fn fn, void *arg);
 /* Queue e (then owned by the writer) and return its seq; 0 if the queue is
  * full (e is still the caller's). over: the record of something already
  * decided, which may use a second bound as large as the first (admission

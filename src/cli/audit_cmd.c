@@ -20,6 +20,8 @@
 #include "cli/apikey_cmd.h"
 #include "cli/help.h"
 #include "cli/keys_cmd.h"
+#include "compliance/keyring.h"
+#include "compliance/subject.h"
 #include "core/config.h"
 
 #define DEFAULT_LIMIT 100
@@ -49,6 +51,7 @@ struct source {
 	char key[PATH_MAX];
 	bool sealed;                  /* encryption: on: parameters opened with params_key */
 	uint8_t params_key[32];
+	struct gw_keyring *kr;        /* encryption: on: subjects opened (compliance/subject.h) */
 };
 
 struct subcommand {
@@ -168,6 +171,9 @@ static int source_find(const struct audit_opts *o, struct source *s)
 	s->kind = (enum gw_audit_source)kind;
 	source_key(cfg, s);
 	s->sealed = gw_cli_keys_audit_key(cfg, s->params_key);
+	if (s->sealed)
+		s->kr = gw_keyring_open(cfg->store_path, cfg->encryption.master_key, err,
+					sizeof(err));
 	gw_config_free(cfg);
 	return 0;
 }
@@ -375,12 +381,21 @@ static void print_table_head(void)
 
 /* The line with its sealed parameters opened (encryption: on, and this
  * reader has the key): printed, true; false when there is nothing to open. */
+/* rec's sealed members opened with what this reader has: its subject
+ * (or "[erased]") and its parameters. Whether anything was sealed. */
+static bool open_sealed(json_t *rec, const struct source *s)
+{
+	bool subject = s->kr && gw_subject_open_record(rec, s->kr);
+
+	return (s->sealed && gw_audit_params_open(rec, s->params_key)) || subject;
+}
+
 static bool print_opened(const char *line, const struct source *s)
 {
 	json_t *rec = s->sealed ? json_loads(line, 0, NULL) : NULL;
 	char *opened = NULL;
 
-	if (rec && gw_audit_params_open(rec, s->params_key))
+	if (rec && open_sealed(rec, s))
 		opened = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (opened)
 		printf("%s\n", opened);
@@ -401,6 +416,8 @@ static void print_record(const char *line, bool json, const struct source *s)
 		return;
 	}
 	rec = json_loads(line, 0, NULL);
+	if (rec)
+		open_sealed(rec, s);
 	snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
 		 json_integer_value(json_object_get(rec, "seq")));
 	cell(num, 7, false);
@@ -437,6 +454,9 @@ static int collect(const struct source *s, uint64_t after, const struct filter *
 		json_t *rec = json_loadb(line, len, 0, NULL);
 		json_int_t seq = json_integer_value(json_object_get(rec, "seq"));
 
+		/* --user names a subject: its records hold a pseudonym */
+		if (rec && f->user && s->kr && json_object_get(rec, "subject"))
+			gw_subject_open_record(rec, s->kr);
 		if (rec && seq > 0 && (uint64_t)seq > after && matches(f, rec)) {
 			if ((uint64_t)seq > g->last_seq)
 				g->last_seq = (uint64_t)seq;
@@ -679,7 +699,8 @@ int gw_cli_audit(int argc, char **argv)
 {
 	const struct subcommand *sc = NULL;
 	struct audit_opts o = { 0 };
-	struct source s;
+	struct source s = { 0 };
+	int rc;
 
 	for (size_t i = 0; argc >= 1 && i < n_subcommands; i++)
 		if (strcmp(argv[0], subcommands[i].name) == 0)
@@ -699,5 +720,7 @@ int gw_cli_audit(int argc, char **argv)
 	}
 	if (source_find(&o, &s))
 		return 1;
-	return sc->run(&o, &s);
+	rc = sc->run(&o, &s);
+	gw_keyring_free(s.kr);
+	return rc;
 }

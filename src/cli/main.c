@@ -10,6 +10,7 @@
 #include "cli/backup_cmd.h"
 #include "cli/compliance_cmd.h"
 #include "cli/keys_cmd.h"
+#include "cli/subjects_cmd.h"
 #include "cli/client_cmd.h"
 #include "cli/gateway.h"
 #include "cli/help.h"
@@ -47,6 +48,7 @@ static void usage(FILE *out)
 	      "  mcpgw vservers list|add|change|remove [NAME] [--tools g1,g2] [--url URL] [--token T]\n"
 	      "  mcpgw retention enforce [--policy ID] [--dry-run] [-c FILE] | reports [--limit N]\n"
 	      "  mcpgw keys rotate|status [-c FILE] [--json]\n"
+	      "  mcpgw subjects export|erase ID [-c FILE]\n"
 	      "  mcpgw version | --version\n"
 	      "  mcpgw help [COMMAND [SUBCOMMAND]]\n"
 	      "\n"
@@ -419,6 +421,8 @@ static int dispatch(int argc, char **argv)
 		return gw_cli_retention(argc - 2, argv + 2);
 	if (strcmp(cmd, "keys") == 0)
 		return gw_cli_keys(argc - 2, argv + 2);
+	if (strcmp(cmd, "subjects") == 0)
+		return gw_cli_subjects(argc - 2, argv + 2);
 	fprintf(stderr, "mcpgw: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

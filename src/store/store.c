@@ -174,6 +174,19 @@ static const char *const migrations[GW_STORE_SCHEMA_VERSION] = {
 	"  created_at INTEGER NOT NULL"
 	");"
 	"CREATE INDEX data_keys_kid ON data_keys (kid);",
+	/* 9: consent (issue 13 point 4, docs/compliance.md "Subjects and
+	 * erasure"): by the subject's key name, never its id; the metadata
+	 * sealed under the subject's key (compliance/consent.c) */
+	"CREATE TABLE consents ("
+	"  subject       TEXT NOT NULL,"
+	"  data_type     TEXT NOT NULL,"
+	"  purpose       TEXT NOT NULL,"
+	"  consent_given INTEGER NOT NULL CHECK (consent_given IN (0, 1)),"
+	"  metadata      TEXT,"
+	"  recorded_at   INTEGER NOT NULL,"
+	"  withdrawn_at  INTEGER,"
+	"  PRIMARY KEY (subject, data_type, purpose)"
+	");",
 };
 
 #define KEY_COLUMNS                                                                   \

@@ -37,7 +37,7 @@ static void test_store_open(void **state)
 				      NULL),
 			 SQLITE_OK);
 	assert_null(gw_store_open(f->db, err, sizeof(err)));
-	assert_non_null(strstr(err, "schema version 99 is newer than this mcpgw knows (8)"));
+	assert_non_null(strstr(err, "schema version 99 is newer than this mcpgw knows (9)"));
 	assert_int_equal(strncmp(err, f->db, strlen(f->db)), 0);
 	sqlite3_close(db);
 

@@ -1,0 +1,137 @@
+/* A subject's export and erasure; contract in compliance/subject_export.h. */
+#include "compliance/subject_export.h"
+
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "audit/params_seal.h"
+#include "audit/reader.h"
+#include "compliance/consent.h"
+#include "compliance/keyring.h"
+#include "compliance/subject.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "store/store.h"
+
+/* The subject's records (their "user" is psn) into recs (opened when
+ * open), or only counted into *n. */
+static int scan_trail(const struct gw_config *cfg, struct gw_keyring *kr, const char *psn,
+		      json_t *recs, size_t *n, char *err, size_t errlen)
+{
+	char path[PATH_MAX], needle[GW_SUBJECT_PSN_MAX + 16];
+	uint8_t akey[GW_SEAL_KEY_LEN];
+	bool has_akey = gw_keyring_data_key(kr, GW_KEYRING_AUDIT, false, akey, NULL, 0) == 0;
+	struct gw_audit_reader *rd;
+	const char *line;
+	size_t len;
+	int kind, rc;
+
+	*n = 0;
+	if (!gw_audit_source_find(cfg, &kind, path, sizeof(path)))
+		return 0; /* no trail this reads back: nothing held there */
+	rd = gw_audit_reader_open((enum gw_audit_source)kind, path, 0, err, errlen);
+	if (!rd)
+		return GW_EIO;
+	snprintf(needle, sizeof(needle), "\"user\":\"%s\"", psn);
+	while ((rc = gw_audit_reader_next(rd, &line, &len, err, errlen)) == 1) {
+		json_t *rec;
+
+		if (!memmem(line, len, needle, strlen(needle)))
+			continue;
+		++*n;
+		if (!recs || json_array_size(recs) >= GW_SUBJECT_EXPORT_MAX)
+			continue;
+		rec = json_loadb(line, len, 0, NULL);
+		if (rec && json_is_string(json_object_get(rec, "user")) &&
+		    strcmp(json_string_value(json_object_get(rec, "user")), psn) == 0) {
+			gw_subject_open_record(rec, kr);
+			if (has_akey)
+				gw_audit_params_open(rec, akey);
+			json_array_append(recs, rec);
+		}
+		json_decref(rec);
+	}
+	gw_audit_reader_close(rd);
+	OPENSSL_cleanse(akey, sizeof(akey));
+	return rc < 0 ? GW_EIO : 0;
+}
+
+/* The API key id is (apikey:NAME, not revoked), as [{name, roles,
+ * created_at}]. */
+static json_t *api_keys_of(const struct gw_config *cfg, const char *id)
+{
+	static const char kind[] = "apikey:";
+	char err[256];
+	struct gw_store *st = gw_store_open(cfg->store_path, err, sizeof(err));
+	struct gw_store_apikey k = { 0 };
+	json_t *a = json_array();
+
+	if (st && strncmp(id, kind, sizeof(kind) - 1) == 0 &&
+	    gw_store_apikey_get(st, id + sizeof(kind) - 1, &k) == 0)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:I}", "name", k.name, "roles", k.roles,
+						   "created_at", (json_int_t)k.created_at));
+	gw_store_apikey_clear(&k);
+	gw_store_close(st);
+	return a;
+}
+
+int gw_subject_export(const struct gw_config *cfg, struct gw_keyring *kr, const char *id,
+		      json_t **out, char *err, size_t errlen)
+{
+	uint8_t key[GW_SEAL_KEY_LEN];
+	char psn[GW_SUBJECT_PSN_MAX];
+	json_t *recs = NULL, *consents = NULL;
+	size_t n = 0;
+	int rc = gw_subject_key(kr, id, false, key, NULL, psn, err, errlen);
+
+	OPENSSL_cleanse(key, sizeof(key));
+	if (rc == GW_ENOENT)
+		snprintf(err, errlen, "no such subject (unknown, or erased)");
+	if (rc != 0)
+		return rc;
+	recs = json_array();
+	rc = scan_trail(cfg, kr, psn, recs, &n, err, errlen);
+	if (rc == 0)
+		rc = gw_consent_list(cfg->store_path, kr, id, &consents, err, errlen);
+	if (rc == 0)
+		*out = json_pack("{s:s,s:s,s:O,s:O,s:o}", "user_id", id, "pseudonym", psn,
+				 "records", recs, "consents", consents, "api_keys",
+				 api_keys_of(cfg, id));
+	if (rc == 0 && n > json_array_size(recs))
+		json_object_set_new(*out, "records_truncated", json_true());
+	json_decref(recs);
+	json_decref(consents);
+	return rc;
+}
+
+int gw_subject_erase_all(const struct gw_config *cfg, struct gw_keyring *kr, const char *id,
+			 json_t **out, char *err, size_t errlen)
+{
+	uint8_t key[GW_SEAL_KEY_LEN];
+	char psn[GW_SUBJECT_PSN_MAX], name[GW_SUBJECT_NAME_MAX];
+	size_t consents = 0, records = 0;
+	int rc = gw_subject_key(kr, id, false, key, name, psn, err, errlen);
+
+	OPENSSL_cleanse(key, sizeof(key));
+	if (rc == GW_ENOENT)
+		snprintf(err, errlen, "no such subject (unknown, or already erased)");
+	if (rc != 0)
+		return rc;
+	rc = scan_trail(cfg, kr, psn, NULL, &records, err, errlen);
+	if (rc == 0)
+		rc = gw_consent_forget(cfg->store_path, name, &consents, err, errlen);
+	if (rc == 0)
+		rc = gw_subject_erase(kr, id, psn, err, errlen);
+	if (rc == 0)
+		*out = json_pack("{s:s,s:b,s:I,s:I,s:s}", "pseudonym", psn, "key_destroyed", 1,
+				 "consents_deleted", (json_int_t)consents, "audit_records",
+				 (json_int_t)records, "audit_records_note",
+				 "kept (the chain stays whole); their personal members no longer "
+				 "open and read as [erased]");
+	return rc;
+}
