@@ -209,6 +209,11 @@ struct gw_admin_access *gw_admin_access_start(struct gw_admin *a, struct gw_gate
 void gw_admin_access_poke(struct gw_admin_access *ac);
 void gw_admin_access_stop(struct gw_admin_access *ac);
 struct gw_admin_access *gw_admin_access_of(struct gw_admin *a);
+/* api_subjects.c: seed 000's consent and data subject requests */
+void gw_admin_consent_record(struct gw_admin_req *r);
+void gw_admin_consent_withdraw(struct gw_admin_req *r);
+void gw_admin_consent_check(struct gw_admin_req *r);
+void gw_admin_subject_request(struct gw_admin_req *r);
 /* api_audit.c: seed 000's audit trail, summary, security health and metrics */
 void gw_admin_api_audit_trail(struct gw_admin_req *r);
 void gw_admin_api_audit_summary(struct gw_admin_req *r);

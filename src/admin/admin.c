@@ -95,6 +95,11 @@ static const struct gw_admin_route api_routes[] = {
 	{ GW_HM_POST, "security/decrypt", NULL, gw_admin_api_decrypt, NULL },
 	{ GW_HM_POST, "config/keys/rotate", NULL, gw_admin_api_keys_rotate, NULL },
 	{ GW_HM_GET, "config/keys/status", gw_admin_api_keys_status, NULL, NULL },
+	/* data subjects (api_subjects.c): consent, access, portability, erasure */
+	{ GW_HM_POST, "compliance/consent/record", NULL, gw_admin_consent_record, NULL },
+	{ GW_HM_POST, "compliance/consent/withdraw", NULL, gw_admin_consent_withdraw, NULL },
+	{ GW_HM_GET, "compliance/consent/check", gw_admin_consent_check, NULL, NULL },
+	{ GW_HM_POST, "compliance/data-subject/request", NULL, gw_admin_subject_request, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };
 

@@ -28,6 +28,7 @@ static int run(const char *sub, const char *id, const char *config)
 {
 	struct gw_keyring *kr = NULL;
 	struct gw_config *cfg;
+	struct gw_subject_where w;
 	json_t *out = NULL;
 	char err[640];
 	int rc;
@@ -43,10 +44,11 @@ static int run(const char *sub, const char *id, const char *config)
 		gw_config_free(cfg);
 		return 1;
 	}
+	gw_subject_where_of(cfg, &w);
 	kr = gw_keyring_open(cfg->store_path, cfg->encryption.master_key, err, sizeof(err));
 	rc = !kr ? GW_EIO
-	     : strcmp(sub, "export") == 0 ? gw_subject_export(cfg, kr, id, &out, err, sizeof(err))
-					  : gw_subject_erase_all(cfg, kr, id, &out, err, sizeof(err));
+	     : strcmp(sub, "export") == 0 ? gw_subject_export(&w, kr, id, &out, err, sizeof(err))
+					  : gw_subject_erase_all(&w, kr, id, &out, err, sizeof(err));
 	if (rc == 0 && json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0)
 		putchar('\n');
 	else

@@ -18,23 +18,30 @@
 #include "core/err.h"
 #include "store/store.h"
 
-/* The subject's records (their "user" is psn) into recs (opened when
- * open), or only counted into *n. */
-static int scan_trail(const struct gw_config *cfg, struct gw_keyring *kr, const char *psn,
+void gw_subject_where_of(const struct gw_config *cfg, struct gw_subject_where *w)
+{
+	snprintf(w->store, sizeof(w->store), "%s", cfg->store_path);
+	if (!gw_audit_source_find(cfg, &w->kind, w->trail, sizeof(w->trail)))
+		w->trail[0] = '\0';
+}
+
+/* The subject's records (their "user" is psn) opened into recs, or only
+ * counted into *n (recs NULL). */
+static int scan_trail(const struct gw_subject_where *w, struct gw_keyring *kr, const char *psn,
 		      json_t *recs, size_t *n, char *err, size_t errlen)
 {
-	char path[PATH_MAX], needle[GW_SUBJECT_PSN_MAX + 16];
+	char needle[GW_SUBJECT_PSN_MAX + 16];
 	uint8_t akey[GW_SEAL_KEY_LEN];
 	bool has_akey = gw_keyring_data_key(kr, GW_KEYRING_AUDIT, false, akey, NULL, 0) == 0;
 	struct gw_audit_reader *rd;
 	const char *line;
 	size_t len;
-	int kind, rc;
+	int rc;
 
 	*n = 0;
-	if (!gw_audit_source_find(cfg, &kind, path, sizeof(path)))
+	if (!w->trail[0])
 		return 0; /* no trail this reads back: nothing held there */
-	rd = gw_audit_reader_open((enum gw_audit_source)kind, path, 0, err, errlen);
+	rd = gw_audit_reader_open((enum gw_audit_source)w->kind, w->trail, 0, err, errlen);
 	if (!rd)
 		return GW_EIO;
 	snprintf(needle, sizeof(needle), "\"user\":\"%s\"", psn);
@@ -63,11 +70,11 @@ static int scan_trail(const struct gw_config *cfg, struct gw_keyring *kr, const 
 
 /* The API key id is (apikey:NAME, not revoked), as [{name, roles,
  * created_at}]. */
-static json_t *api_keys_of(const struct gw_config *cfg, const char *id)
+static json_t *api_keys_of(const char *store, const char *id)
 {
 	static const char kind[] = "apikey:";
 	char err[256];
-	struct gw_store *st = gw_store_open(cfg->store_path, err, sizeof(err));
+	struct gw_store *st = gw_store_open(store, err, sizeof(err));
 	struct gw_store_apikey k = { 0 };
 	json_t *a = json_array();
 
@@ -80,7 +87,7 @@ static json_t *api_keys_of(const struct gw_config *cfg, const char *id)
 	return a;
 }
 
-int gw_subject_export(const struct gw_config *cfg, struct gw_keyring *kr, const char *id,
+int gw_subject_export(const struct gw_subject_where *w, struct gw_keyring *kr, const char *id,
 		      json_t **out, char *err, size_t errlen)
 {
 	uint8_t key[GW_SEAL_KEY_LEN];
@@ -95,13 +102,13 @@ int gw_subject_export(const struct gw_config *cfg, struct gw_keyring *kr, const 
 	if (rc != 0)
 		return rc;
 	recs = json_array();
-	rc = scan_trail(cfg, kr, psn, recs, &n, err, errlen);
+	rc = scan_trail(w, kr, psn, recs, &n, err, errlen);
 	if (rc == 0)
-		rc = gw_consent_list(cfg->store_path, kr, id, &consents, err, errlen);
+		rc = gw_consent_list(w->store, kr, id, &consents, err, errlen);
 	if (rc == 0)
 		*out = json_pack("{s:s,s:s,s:O,s:O,s:o}", "user_id", id, "pseudonym", psn,
 				 "records", recs, "consents", consents, "api_keys",
-				 api_keys_of(cfg, id));
+				 api_keys_of(w->store, id));
 	if (rc == 0 && n > json_array_size(recs))
 		json_object_set_new(*out, "records_truncated", json_true());
 	json_decref(recs);
@@ -109,7 +116,7 @@ int gw_subject_export(const struct gw_config *cfg, struct gw_keyring *kr, const 
 	return rc;
 }
 
-int gw_subject_erase_all(const struct gw_config *cfg, struct gw_keyring *kr, const char *id,
+int gw_subject_erase_all(const struct gw_subject_where *w, struct gw_keyring *kr, const char *id,
 			 json_t **out, char *err, size_t errlen)
 {
 	uint8_t key[GW_SEAL_KEY_LEN];
@@ -122,9 +129,9 @@ int gw_subject_erase_all(const struct gw_config *cfg, struct gw_keyring *kr, con
 		snprintf(err, errlen, "no such subject (unknown, or already erased)");
 	if (rc != 0)
 		return rc;
-	rc = scan_trail(cfg, kr, psn, NULL, &records, err, errlen);
+	rc = scan_trail(w, kr, psn, NULL, &records, err, errlen);
 	if (rc == 0)
-		rc = gw_consent_forget(cfg->store_path, name, &consents, err, errlen);
+		rc = gw_consent_forget(w->store, name, &consents, err, errlen);
 	if (rc == 0)
 		rc = gw_subject_erase(kr, id, psn, err, errlen);
 	if (rc == 0)

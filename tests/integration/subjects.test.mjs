@@ -80,3 +80,109 @@ test('a subject\'s id and PERSONAL parameters are sealed in the trail; the CLI e
   assert.ok(e.records.some((x) => x.tool_name === 'crm__echo' && x.parameters.text === SECRET), ex.stdout);
   assert.deepEqual(e.api_keys.map((k) => k.name), [SUBJECT]);
 });
+
+test('access through the admin API; bad input is a 400 naming the field', async () => {
+  const a = await api('POST', '/api/compliance/data-subject/request', { user_id: ID, request_type: 'access', reason: 'dsar' });
+  assert.equal(a.status, 200, JSON.stringify(a.body));
+  assert.ok(a.body.records.some((x) => x.tool_name === 'crm__echo' && x.parameters.text === SECRET));
+  const p = await api('POST', '/api/compliance/data-subject/request', { user_id: ID, request_type: 'portability' });
+  assert.equal(p.status, 200);
+  assert.equal(p.body.user_id, ID);
+  const rect = await api('POST', '/api/compliance/data-subject/request', { user_id: ID, request_type: 'rectification' });
+  assert.equal(rect.status, 200);
+  assert.match(rect.body.rectification, /immutable/);
+  for (const [body, field] of [[{ user_id: ID, request_type: 'forget-me' }, 'request_type'],
+    [{ request_type: 'access' }, 'user_id'],
+    [{ user_id: ID, request_type: 'access', colour: 'red' }, 'colour']]) {
+    const r = await api('POST', '/api/compliance/data-subject/request', body);
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.match(JSON.stringify(r.body.error), new RegExp(field), JSON.stringify(r.body));
+  }
+  const big = await api('POST', '/api/compliance/consent/record', {
+    user_id: ID, data_type: 'email', purpose: 'newsletter', consent_given: true, metadata: { note: 'x'.repeat(20000) },
+  });
+  assert.equal(big.status, 400);
+  assert.equal(big.body.error.field, 'metadata');
+  const unknown = await api('POST', '/api/compliance/data-subject/request', { user_id: 'apikey:nobody', request_type: 'erasure' });
+  assert.equal(unknown.status, 404);
+});
+
+test('consent: record, check, withdraw; metadata sealed in the store', async () => {
+  const rec = await api('POST', '/api/compliance/consent/record', {
+    user_id: ID, data_type: 'email', purpose: 'newsletter', consent_given: true, metadata: { source: 'signup-form-93' },
+  });
+  assert.equal(rec.status, 200, JSON.stringify(rec.body));
+  assert.equal(rec.body.consent_given, true);
+  const q = `user_id=${encodeURIComponent(ID)}&data_type=email&purpose=newsletter`;
+  const chk = await api('GET', `/api/compliance/consent/check?${q}`);
+  assert.equal(chk.status, 200);
+  assert.equal(chk.body.consent_given, true);
+  assert.deepEqual(chk.body.metadata, { source: 'signup-form-93' });
+  for (const f of storeFiles(join(dir, 'mcpgw.db'))) assert.ok(!readFileSync(f).includes('signup-form-93'), f);
+  const none = await api('GET', `/api/compliance/consent/check?${q.replace('newsletter', 'ads')}`);
+  assert.equal(none.status, 200);
+  assert.deepEqual([none.body.consent_given, none.body.recorded], [false, false]);
+  const w = await api('POST', '/api/compliance/consent/withdraw', { user_id: ID, data_type: 'email', purpose: 'newsletter' });
+  assert.equal(w.status, 200);
+  assert.equal(w.body.consent_given, false);
+  assert.ok(w.body.withdrawn_at);
+  const ex = await api('POST', '/api/compliance/data-subject/request', { user_id: ID, request_type: 'access' });
+  assert.deepEqual(ex.body.consents.map((x) => [x.purpose, x.consent_given]), [['newsletter', false]]);
+});
+
+test('erasure: 200 with a report; the records stay, read [erased], the chain verifies; a second erasure is 404', async () => {
+  const er = await api('POST', '/api/compliance/data-subject/request', { user_id: ID, request_type: 'erasure', reason: 'asked' });
+  assert.equal(er.status, 200, JSON.stringify(er.body));
+  assert.equal(er.body.key_destroyed, true);
+  assert.equal(er.body.consents_deleted, 1);
+  assert.ok(er.body.audit_records >= 3, JSON.stringify(er.body));
+  const psn = er.body.pseudonym;
+  assert.match(psn, /^psn-[0-9a-f]{32}$/);
+  const all = await eventually(() => {
+    const rs = records();
+    return rs.some((x) => x.event_type === 'subject_erased') ? rs : null;
+  }, 'the subject_erased event');
+  const gone = all.filter((x) => x.pseudonym === psn);
+  assert.ok(gone.length >= 3);
+  for (const x of gone) {
+    assert.equal(x.user, '[erased]');
+    assert.equal(x.erased, true);
+  }
+  assert.equal(gone.find((x) => x.tool_name === 'crm__echo').parameters, '[erased]');
+  assert.deepEqual(gone.find((x) => x.tool_name === 'pub__echo').parameters, { text: 'public-hello' },
+    'a PUBLIC call\'s parameters are not the subject\'s');
+  const ev = all.find((x) => x.event_type === 'subject_erased');
+  assert.equal(ev.tool_name, psn);
+  assert.ok(!JSON.stringify(ev).includes(SUBJECT));
+  for (const f of storeFiles(AUDIT_DB)) assert.ok(!readFileSync(f).includes(SUBJECT), f);
+  for (const args of [['--db', AUDIT_DB], ['-c', cfg]]) {
+    const v = run(['audit', 'verify', ...args], {});
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+  }
+  const again = await api('POST', '/api/compliance/data-subject/request', { user_id: ID, request_type: 'erasure' });
+  assert.equal(again.status, 404);
+  const ex = await api('POST', '/api/compliance/data-subject/request', { user_id: ID, request_type: 'access' });
+  assert.equal(ex.status, 404, 'nothing is held about the subject that links to them');
+  assert.equal(run(['subjects', 'export', ID, '-c', cfg]).status, 1);
+});
+
+test('a withdrawal with erase: true erases the subject; the CLI erases too', async () => {
+  const other = 'apikey:bob-51';
+  assert.equal((await api('POST', '/api/compliance/consent/record',
+    { user_id: other, data_type: 'phone', purpose: 'support', consent_given: true })).status, 200);
+  const w = await api('POST', '/api/compliance/consent/withdraw',
+    { user_id: other, data_type: 'phone', purpose: 'support', erase: true });
+  assert.equal(w.status, 200, JSON.stringify(w.body));
+  assert.equal(w.body.erasure.key_destroyed, true);
+  const chk = await api('GET', `/api/compliance/consent/check?user_id=${other}&data_type=phone&purpose=support`);
+  assert.equal(chk.body.recorded, false);
+  const third = 'apikey:carol-8';
+  assert.equal((await api('POST', '/api/compliance/consent/record',
+    { user_id: third, data_type: 'phone', purpose: 'support', consent_given: true })).status, 200);
+  const e = run(['subjects', 'erase', third, '-c', cfg]);
+  assert.equal(e.status, 0, e.stderr);
+  assert.equal(JSON.parse(e.stdout).key_destroyed, true);
+  const e2 = run(['subjects', 'erase', third, '-c', cfg]);
+  assert.equal(e2.status, 1);
+  assert.match(e2.stderr, /no such subject/);
+});
