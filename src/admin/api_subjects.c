@@ -7,7 +7,9 @@
  *   GET  /api/compliance/consent/check?user_id=&data_type=&purpose=
  *   POST /api/compliance/consent/withdraw  {user_id, data_type, purpose,
  *                                           erase?}: consent_given false;
- *                                           with erase: true, the erasure too
+ *                                           with erase (default: the config's
+ *                                           compliance.erase_on_withdrawal),
+ *                                           the subject's erasure too
  *   POST /api/compliance/data-subject/request {user_id, request_type:
  *        access|portability|rectification|erasure, data_type?, reason?}
  *
@@ -195,7 +197,8 @@ void gw_admin_consent_withdraw(struct gw_admin_req *r)
 		gw_admin_fail(r, 400, "bad_request", "erase", "'erase': true or false");
 		return;
 	}
-	j->erase = json_is_true(e);
+	/* the config's compliance.erase_on_withdrawal, unless the body says */
+	j->erase = e ? json_is_true(e) : r->gw->cfg->erase_on_withdrawal;
 	snprintf(r->target, sizeof(r->target), "consent %.40s/%.40s withdrawn", j->data_type,
 		 j->purpose);
 	gw_admin_run(r, run_consent, done_json);

@@ -500,6 +500,7 @@ struct gw_config {
 	double access_expiry_hours;  /* access_requests.expiry_hours: an approved grant's life, default 24 */
 	struct gw_retention_conf retention; /* retention: (compliance/retention.c) */
 	struct gw_encryption_conf encryption; /* encryption: */
+	bool erase_on_withdrawal;    /* compliance.erase_on_withdrawal: a withdrawn consent erases */
 };
 
 #endif

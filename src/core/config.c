@@ -606,6 +606,19 @@ static int set_access_requests(struct gw_yaml_diag *d, const struct gw_yaml_node
 				  N_ELEMS(access_keys), obj);
 }
 
+/* compliance: (docs/compliance.md "Subjects and erasure") */
+static const struct gw_cfgval_key compliance_keys[] = {
+	{ "erase_on_withdrawal", GW_CFGVAL_BOOL(struct gw_config, erase_on_withdrawal) },
+};
+
+static int set_compliance(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+			  const struct gw_cfgval_key *key, void *obj)
+{
+	(void)key;
+	return gw_cfgval_walk_map(d, v, "a mapping of compliance settings", compliance_keys,
+				  N_ELEMS(compliance_keys), obj);
+}
+
 static const struct gw_cfgval_key root_keys[] = {
 	{ "listen", GW_CFGVAL_STRING(struct gw_config, listen, gw_cfgval_check_listen) },
 	{ "max_body", GW_CFGVAL_SIZE(struct gw_config, max_body) },
@@ -638,6 +651,7 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "access_requests", .set = set_access_requests },
 	{ "retention", .set = gw_cfgretention_set },
 	{ "encryption", .set = gw_cfgenc_set },
+	{ "compliance", .set = set_compliance },
 };
 
 static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)

@@ -510,7 +510,7 @@ static int unknown_key(struct gw_yaml_diag *d, const struct gw_yaml_node *key,
 {
 	size_t best = SIZE_MAX, dist, used = 0;
 	const char *guess = NULL;
-	char list[320];
+	char list[512]; /* the root keys: past 320 bytes with compliance */
 
 	for (size_t i = 0; i < n; i++) {
 		dist = edit_distance(key->text, key->len, keys[i].name);

@@ -27,6 +27,7 @@ const AUDIT_DB = join(dir, 'audit.db');
 let gw;
 let cfg;
 let root;
+let gwBody;
 after(async () => { await gw?.stop(); });
 
 function run(args, env = { SUBJ_MASTER: MASTER }) {
@@ -51,6 +52,7 @@ test('a subject\'s id and PERSONAL parameters are sealed in the trail; the CLI e
   const port = await freePort();
   const body = `servers:\n${server('crm', 'PERSONAL')}${server('pub', 'PUBLIC')}${apiKeyAuthYaml(port)}` +
     `encryption:\n  master_key: env://SUBJ_MASTER\naudit:\n  sinks:\n    - { type: sqlite, path: audit.db }\n`;
+  gwBody = body;
   cfg = writeGatewayFiles(dir, port, body, ADMIN_POLICY);
   const alice = apikeyCreate(cfg, SUBJECT, 'operator');
   root = apikeyCreate(cfg, 'root', 'admin');
@@ -185,4 +187,28 @@ test('a withdrawal with erase: true erases the subject; the CLI erases too', asy
   const e2 = run(['subjects', 'erase', third, '-c', cfg]);
   assert.equal(e2.status, 1);
   assert.match(e2.stderr, /no such subject/);
+});
+
+test('compliance.erase_on_withdrawal: a withdrawal erases; without encryption the endpoints are a 409 naming the setting', async () => {
+  await gw.stop();
+  const port = gw.port;
+  const body = `${gwBody}compliance:\n  erase_on_withdrawal: true\n`;
+  writeGatewayFiles(dir, port, body, ADMIN_POLICY);
+  gw = await startGateway(body, { dir, port, env: { SUBJ_MASTER: MASTER } });
+  gw.port = port;
+  const who = 'apikey:dave-2';
+  assert.equal((await api('POST', '/api/compliance/consent/record',
+    { user_id: who, data_type: 'email', purpose: 'ads', consent_given: true })).status, 200);
+  const w = await api('POST', '/api/compliance/consent/withdraw', { user_id: who, data_type: 'email', purpose: 'ads' });
+  assert.equal(w.status, 200);
+  assert.equal(w.body.erasure.key_destroyed, true);
+  await gw.stop();
+  const plain = gwBody.replace(/encryption:\n  master_key: env:\/\/SUBJ_MASTER\n/, '');
+  assert.notEqual(plain, gwBody);
+  writeGatewayFiles(dir, port, plain, ADMIN_POLICY);
+  gw = await startGateway(plain, { dir, port });
+  gw.port = port;
+  const r = await api('POST', '/api/compliance/data-subject/request', { user_id: ID, request_type: 'erasure' });
+  assert.equal(r.status, 409);
+  assert.match(r.body.error.message, /encryption\.master_key/);
 });

@@ -378,7 +378,7 @@ static void test_unknown_key(void **state)
 		  "2: key 'listen_addr': unknown key (expected one of: listen, max_body, "
 		  "allowed_origins, max_sessions, session_idle_timeout, list_cache_ttl, shutdown_grace, log_level, "
 		  "page_size, servers, virtual_servers, store, admin, auth, tls, policy, pid_file, limits, "
-		  "timeouts, audit, tool_pinning, guardrails, broadcast_tool, metrics, tracing, access_requests, retention, encryption)" },
+		  "timeouts, audit, tool_pinning, guardrails, broadcast_tool, metrics, tracing, access_requests, retention, encryption, compliance)" },
 		{ "admin:\n  listn: 127.0.0.1:9\n",
 		  "2: key 'admin.listn': unknown key (did you mean 'listen'?)" },
 		{ "admin:\n  listen: nope\n",

@@ -128,6 +128,7 @@ static void test_store_migrate_v1(void **state)
 				      "DROP TABLE audit_logs; DROP TABLE audit_checkpoints; DROP TABLE tool_pins;"
 				      "DROP TABLE access_requests;"
 				      "DROP TABLE data_keys; DROP TABLE key_ring; DROP TABLE retention_reports; DROP TABLE retention_policies;"
+				      "DROP TABLE consents;"
 				      "DELETE FROM schema_version WHERE version > 1;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
@@ -193,6 +194,7 @@ static void test_store_migrate_v4(void **state)
 				      "111111111111111111111111111111111111', '{}', 'pinned', '', 1, 1, 'al');"
 				      "DROP TABLE access_requests;"
 				      "DROP TABLE data_keys; DROP TABLE key_ring; DROP TABLE retention_reports; DROP TABLE retention_policies;"
+				      "DROP TABLE consents;"
 				      "ALTER TABLE audit_logs DROP COLUMN classification;"
 				      "DELETE FROM schema_version WHERE version > 4;",
 				      NULL, NULL, NULL),
