@@ -14,6 +14,7 @@ import {
   BIN, ADMIN_POLICY, apiKeyAuthYaml, apikeyCreate, bearerClient, freePort, startGateway, tempDir, writeGatewayFiles,
 } from './lib.mjs';
 import { FLAKY, eventually } from './audit_lib.mjs';
+import { openapiChecker } from './admin_lib.mjs';
 
 const MASTER = randomBytes(32).toString('base64');
 process.env.SUBJ_MASTER = MASTER; // for lib.mjs's mcpgw() (apikey create reads the config)
@@ -28,6 +29,7 @@ let gw;
 let cfg;
 let root;
 let gwBody;
+let conforms;
 after(async () => { await gw?.stop(); });
 
 function run(args, env = { SUBJ_MASTER: MASTER }) {
@@ -39,7 +41,10 @@ async function api(method, path, body) {
     method, headers: { Authorization: `Bearer ${root}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: r.status, body: await r.json() };
+  const text = await r.text();
+  const res = { status: r.status, headers: r.headers, text, json: JSON.parse(text) };
+  if (conforms) conforms(method, path, res); // answered as src/admin/openapi.json says
+  return { status: r.status, body: res.json };
 }
 const records = () => {
   const q = run(['audit', 'query', '--format', 'json', '--limit', '1000', '-c', cfg]);
@@ -58,6 +63,9 @@ test('a subject\'s id and PERSONAL parameters are sealed in the trail; the CLI e
   root = apikeyCreate(cfg, 'root', 'admin');
   gw = await startGateway(body, { dir, port, env: { SUBJ_MASTER: MASTER } });
   gw.port = port;
+  const doc = await (await fetch(`http://127.0.0.1:${port}/admin/v1/openapi.json`,
+    { headers: { Authorization: `Bearer ${root}` } })).json();
+  ({ conforms } = await openapiChecker(doc));
   const c = await bearerClient(gw.url, alice);
   try {
     assert.equal((await c.callTool({ name: 'crm__echo', arguments: { text: SECRET } })).content[0].text, SECRET);
