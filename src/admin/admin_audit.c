@@ -16,7 +16,7 @@
 #include "audit/checkpoint.h"
 #include "audit/params_seal.h"
 #include "audit/reader.h"
-#include "compliance/subject.h"
+#include "audit/subject_seal.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "mcp/session.h"
@@ -107,7 +107,7 @@ static void run_query(struct gw_admin_req *r, struct gw_store *st)
 		json_t *rec = json_loadb(line, len, 0, NULL);
 
 		if (rec && r->gw->keyring)
-			gw_subject_open_record(rec, r->gw->keyring); /* "[erased]" when gone */
+			gw_audit_subject_open(rec, r->gw->keyring); /* "[erased]" when gone */
 		if (rec && sealed)
 			gw_audit_params_open(rec, key);
 		if (rec && matches(q, rec))

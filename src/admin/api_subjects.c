@@ -27,7 +27,7 @@
 #include "compliance/consent.h"
 #include "compliance/keyring.h"
 #include "compliance/subject.h"
-#include "compliance/subject_export.h"
+#include "audit/subject_export.h"
 #include "core/err.h"
 #include "core/exchange-t.h"
 #include "mcp/pipeline.h"
@@ -139,6 +139,7 @@ static void erase(struct gw_admin_req *r, struct subj_job *j)
 				     sizeof(r->err));
 	if (r->rc != 0)
 		return;
+	gw_audit_forget_subjects(r->gw->audit); /* the writer's cached key goes too */
 	snprintf(j->psn, sizeof(j->psn), "%s", json_string_value(json_object_get(rep, "pseudonym")));
 	if (r->result)
 		json_object_set_new(r->result, "erasure", rep);

@@ -46,6 +46,7 @@ struct gw_audit {
 	gw_audit_classify_fn classify; /* NULL: records carry no classification */
 	void *classify_ctx;
 	void (*seal_free)(void *);    /* the subject sealer's, after the writer */
+	void (*seal_forget)(void *);
 	void *seal_arg;
 };
 
@@ -450,15 +451,22 @@ void gw_audit_seal_parameters(struct gw_audit *a, const unsigned char key[32])
 
 void gw_audit_seal_subjects(struct gw_audit *a,
 			    struct gw_audit_entry *(*fn)(void *, struct gw_audit_entry *),
-			    void (*free_arg)(void *), void *arg)
+			    void (*forget)(void *), void (*free_arg)(void *), void *arg)
 {
 	if (!a) {
 		free_arg(arg);
 		return;
 	}
 	a->seal_free = free_arg;
+	a->seal_forget = forget;
 	a->seal_arg = arg;
 	gw_audit_writer_set_sealer(a->w, fn, arg);
+}
+
+void gw_audit_forget_subjects(struct gw_audit *a)
+{
+	if (a && a->seal_forget)
+		a->seal_forget(a->seal_arg);
 }
 
 void gw_audit_free(struct gw_audit *a)

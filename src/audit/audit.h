@@ -62,12 +62,15 @@ bool gw_audit_is_failing(struct gw_audit *a, char *why, size_t whylen);
 void gw_audit_seal_parameters(struct gw_audit *a, const unsigned char key[32]);
 /* Seal each record's subject on the writer's thread with fn(arg, entry)
  * (audit/writer.h gw_audit_seal_fn; compliance/subject.h) from now on;
- * arg is freed with free_arg once the writer has stopped. NULL a: arg is
- * freed at once. */
+ * arg is freed with free_arg once the writer has stopped; forget(arg)
+ * says a subject was erased. NULL a: arg is freed at once. */
 struct gw_audit_entry;
 void gw_audit_seal_subjects(struct gw_audit *a,
 			    struct gw_audit_entry *(*fn)(void *, struct gw_audit_entry *),
-			    void (*free_arg)(void *), void *arg);
+			    void (*forget)(void *), void (*free_arg)(void *), void *arg);
+/* A subject was erased: the subject seal forgets the keys it holds (any
+ * thread). NULL a, or no seal: a no-op. */
+void gw_audit_forget_subjects(struct gw_audit *a);
 /* Write everything queued, close the sinks, free a. NULL is a no-op.
  * Blocks (up to a few seconds if a durable sink fails). */
 void gw_audit_free(struct gw_audit *a);

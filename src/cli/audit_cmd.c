@@ -21,7 +21,7 @@
 #include "cli/help.h"
 #include "cli/keys_cmd.h"
 #include "compliance/keyring.h"
-#include "compliance/subject.h"
+#include "audit/subject_seal.h"
 #include "core/config.h"
 
 #define DEFAULT_LIMIT 100
@@ -385,7 +385,7 @@ static void print_table_head(void)
  * (or "[erased]") and its parameters. Whether anything was sealed. */
 static bool open_sealed(json_t *rec, const struct source *s)
 {
-	bool subject = s->kr && gw_subject_open_record(rec, s->kr);
+	bool subject = s->kr && gw_audit_subject_open(rec, s->kr);
 
 	return (s->sealed && gw_audit_params_open(rec, s->params_key)) || subject;
 }
@@ -456,7 +456,7 @@ static int collect(const struct source *s, uint64_t after, const struct filter *
 
 		/* --user names a subject: its records hold a pseudonym */
 		if (rec && f->user && s->kr && json_object_get(rec, "subject"))
-			gw_subject_open_record(rec, s->kr);
+			gw_audit_subject_open(rec, s->kr);
 		if (rec && seq > 0 && (uint64_t)seq > after && matches(f, rec)) {
 			if ((uint64_t)seq > g->last_seq)
 				g->last_seq = (uint64_t)seq;

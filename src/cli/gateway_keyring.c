@@ -10,7 +10,7 @@
 #include "cli/gateway.h"
 #include "compliance/keyring.h"
 #include "compliance/keyring_worker.h"
-#include "compliance/subject.h"
+#include "audit/subject_seal.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -49,7 +49,7 @@ int gw_gateway_keyring_seal_audit(struct gw_gateway *gw)
 		return GW_EINVAL;
 	}
 	if (gw->audit) {
-		struct gw_subject_sealer *ss = gw_subject_sealer_new(gw->keyring, key);
+		struct gw_audit_subject_sealer *ss = gw_audit_subject_sealer_new(gw->keyring, key);
 
 		gw_audit_seal_parameters(gw->audit, key);
 		/* each record's subject, on the writer's thread (compliance/subject.h) */
@@ -58,7 +58,8 @@ int gw_gateway_keyring_seal_audit(struct gw_gateway *gw)
 			GW_ERROR("keyring", "out of memory; not starting");
 			return GW_ENOMEM;
 		}
-		gw_audit_seal_subjects(gw->audit, gw_subject_seal_entry, gw_subject_sealer_free, ss);
+		gw_audit_seal_subjects(gw->audit, gw_audit_subject_seal,
+				       gw_audit_subject_sealer_forget, gw_audit_subject_sealer_free, ss);
 	}
 	OPENSSL_cleanse(key, sizeof(key));
 	gw->keyring_worker = gw_keyring_worker_start(gw->keyring, e->rotate_after, WORKER_INTERVAL_S,

@@ -7,7 +7,7 @@
 
 #include "cli/help.h"
 #include "compliance/keyring.h"
-#include "compliance/subject_export.h"
+#include "audit/subject_export.h"
 #include "core/config.h"
 #include "core/err.h"
 

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit/record.h"
 #include "compliance/keyring.h"
 #include "compliance/seal.h"
 #include "compliance/subject.h"
@@ -54,11 +53,17 @@ static bool field_ok(const char *v, const char *name, char *err, size_t errlen)
 	return false;
 }
 
+/* ms (unix milliseconds) as "2026-12-06T15:20:35.123Z". */
 static json_t *when(int64_t ms)
 {
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
 	char ts[32];
+	size_t n;
 
-	gw_audit_timestamp(ms, ts);
+	gmtime_r(&secs, &tm);
+	n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + n, sizeof(ts) - n, ".%03dZ", (int)(ms % 1000));
 	return json_string(ts);
 }
 

@@ -40,7 +40,6 @@
 #define GW_SUBJECT_ERASED "[erased]"
 
 struct gw_keyring;
-struct gw_audit_entry;
 
 /* Is id a usable subject id: 1..GW_SUBJECT_ID_MAX-1 bytes, no control
  * character? */
@@ -63,32 +62,9 @@ int gw_subject_key(struct gw_keyring *kr, const char *id, bool create,
 
 /* Erase id: its data key destroyed (crypto-shredding); its pseudonym, as
  * the records have it, into psn. GW_ENOENT for an unknown subject (or one
- * already erased). Sealers of this process forget their keys. */
+ * already erased). The audit writer's cache of subject keys is told apart
+ * (audit/audit.h gw_audit_forget_subjects). */
 int gw_subject_erase(struct gw_keyring *kr, const char *id, char psn[GW_SUBJECT_PSN_MAX],
 		     char *err, size_t errlen);
-
-/* ---- the writer's side ------------------------------------------------- */
-
-struct gw_subject_sealer;
-/* A sealer over kr (borrowed; it must outlive the sealer) with the "audit"
- * data key (copied) to re-seal parameters; a bounded cache of subject
- * keys, forgotten on an erasure in this process and after a while (an
- * erasure by another process). NULL if out of memory. */
-struct gw_subject_sealer *gw_subject_sealer_new(struct gw_keyring *kr,
-						const uint8_t audit_key[GW_SEAL_KEY_LEN]);
-void gw_subject_sealer_free(void *sealer);
-/* gw_audit_seal_fn: e with its subject sealed (a new entry), or, when that
- * fails, e with its user masked ('*'): never the id in clear. */
-struct gw_audit_entry *gw_subject_seal_entry(void *sealer, struct gw_audit_entry *e);
-
-/* ---- the readers' side ------------------------------------------------- */
-
-/* Open rec's sealed subject members with kr's keys: "user" becomes the id
- * (the pseudonym moves to "pseudonym"), "subject" goes, subject-sealed
- * "parameters" become their JSON; what no longer opens (an erased
- * subject) becomes "[erased]" and "erased": true is set. Parameters under
- * the "audit" key are left to gw_audit_params_open(). Returns whether rec
- * had a sealed subject. */
-bool gw_subject_open_record(json_t *rec, struct gw_keyring *kr);
 
 #endif

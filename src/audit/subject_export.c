@@ -1,5 +1,5 @@
-/* A subject's export and erasure; contract in compliance/subject_export.h. */
-#include "compliance/subject_export.h"
+/* A subject's export and erasure; contract in audit/subject_export.h. */
+#include "audit/subject_export.h"
 
 #include <limits.h>
 #include <openssl/crypto.h>
@@ -11,9 +11,9 @@
 #include "audit/audit.h"
 #include "audit/params_seal.h"
 #include "audit/reader.h"
+#include "audit/subject_seal.h"
 #include "compliance/consent.h"
 #include "compliance/keyring.h"
-#include "compliance/subject.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "store/store.h"
@@ -56,7 +56,7 @@ static int scan_trail(const struct gw_subject_where *w, struct gw_keyring *kr, c
 		rec = json_loadb(line, len, 0, NULL);
 		if (rec && json_is_string(json_object_get(rec, "user")) &&
 		    strcmp(json_string_value(json_object_get(rec, "user")), psn) == 0) {
-			gw_subject_open_record(rec, kr);
+			gw_audit_subject_open(rec, kr);
 			if (has_akey)
 				gw_audit_params_open(rec, akey);
 			json_array_append(recs, rec);
