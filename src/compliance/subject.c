@@ -27,24 +27,29 @@ bool gw_subject_id_is_valid(const char *id)
 	return true;
 }
 
-/* prefix and the first HEX_LEN hex digits of HMAC-SHA256(key, what, id). */
+/* prefix and the first HEX_LEN hex digits of HMAC-SHA256(key, what, id)
+ * into out (cap bytes; "" should it not fit: the callers' caps do). */
 static void mac_hex(const uint8_t key[GW_SEAL_KEY_LEN], const char *what, const char *id,
 		    const char *prefix, char *out, size_t cap)
 {
 	unsigned char md[EVP_MAX_MD_SIZE], msg[GW_SUBJECT_ID_MAX + 32];
 	unsigned int mdlen = 0;
-	size_t wl = strlen(what) + 1, il = strnlen(id, GW_SUBJECT_ID_MAX);
+	size_t wl = strlen(what) + 1, il = strnlen(id, GW_SUBJECT_ID_MAX), pl = strlen(prefix);
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
 
+	out[0] = '\0';
 	/* what (with its NUL) tells the two uses apart under one key */
 	memcpy(msg, what, wl);
 	memcpy(msg + wl, id, il);
-	if (!HMAC(EVP_sha256(), key, GW_SEAL_KEY_LEN, msg, wl + il, md, &mdlen))
-		mdlen = 0;
+	if (!HMAC(EVP_sha256(), key, GW_SEAL_KEY_LEN, msg, wl + il, md, &mdlen) ||
+	    mdlen * 2 < HEX_LEN || pl + HEX_LEN >= cap)
+		return;
 	gw_hex_encode(md, mdlen, hex);
-	hex[HEX_LEN] = '\0';
-	snprintf(out, cap, "%s%s", prefix, hex);
+	memcpy(out, prefix, pl);
+	memcpy(out + pl, hex, HEX_LEN);
+	out[pl + HEX_LEN] = '\0';
 	OPENSSL_cleanse(md, sizeof(md));
+	OPENSSL_cleanse(msg, sizeof(msg));
 }
 
 void gw_subject_pseudonym(const uint8_t key[GW_SEAL_KEY_LEN], const char *id,
