@@ -90,6 +90,7 @@ static void run_query(struct gw_admin_req *r, struct gw_store *st)
 {
 	struct query *q = r->ctx;
 	struct gw_audit_reader *rd;
+	struct gw_audit_subject_keys *keys;
 	unsigned char key[32];
 	const char *line;
 	bool sealed;
@@ -103,11 +104,12 @@ static void run_query(struct gw_admin_req *r, struct gw_store *st)
 		return;
 	}
 	sealed = gw_admin_api_audit_key(r->gw, key); /* encryption: on: parameters opened */
+	keys = gw_audit_subject_keys_new(r->gw->keyring); /* and subjects */
 	while ((rc = gw_audit_reader_next(rd, &line, &len, r->err, sizeof(r->err))) == 1) {
 		json_t *rec = json_loadb(line, len, 0, NULL);
 
-		if (rec && r->gw->keyring)
-			gw_audit_subject_open(rec, r->gw->keyring); /* "[erased]" when gone */
+		if (rec && keys)
+			gw_audit_subject_open(rec, keys); /* "[erased]" when gone */
 		if (rec && sealed)
 			gw_audit_params_open(rec, key);
 		if (rec && matches(q, rec))
@@ -118,6 +120,7 @@ static void run_query(struct gw_admin_req *r, struct gw_store *st)
 	if (rc < 0)
 		r->rc = GW_EIO;
 	gw_audit_reader_close(rd);
+	gw_audit_subject_keys_free(keys);
 	OPENSSL_cleanse(key, sizeof(key));
 }
 

@@ -33,6 +33,7 @@ static int scan_trail(const struct gw_subject_where *w, struct gw_keyring *kr, c
 	char needle[GW_SUBJECT_PSN_MAX + 16];
 	uint8_t akey[GW_SEAL_KEY_LEN];
 	bool has_akey = gw_keyring_data_key(kr, GW_KEYRING_AUDIT, false, akey, NULL, 0) == 0;
+	struct gw_audit_subject_keys *keys;
 	struct gw_audit_reader *rd;
 	const char *line;
 	size_t len;
@@ -44,6 +45,7 @@ static int scan_trail(const struct gw_subject_where *w, struct gw_keyring *kr, c
 	rd = gw_audit_reader_open((enum gw_audit_source)w->kind, w->trail, 0, err, errlen);
 	if (!rd)
 		return GW_EIO;
+	keys = gw_audit_subject_keys_new(kr);
 	snprintf(needle, sizeof(needle), "\"user\":\"%s\"", psn);
 	while ((rc = gw_audit_reader_next(rd, &line, &len, err, errlen)) == 1) {
 		json_t *rec;
@@ -56,7 +58,7 @@ static int scan_trail(const struct gw_subject_where *w, struct gw_keyring *kr, c
 		rec = json_loadb(line, len, 0, NULL);
 		if (rec && json_is_string(json_object_get(rec, "user")) &&
 		    strcmp(json_string_value(json_object_get(rec, "user")), psn) == 0) {
-			gw_audit_subject_open(rec, kr);
+			gw_audit_subject_open(rec, keys);
 			if (has_akey)
 				gw_audit_params_open(rec, akey);
 			json_array_append(recs, rec);
@@ -64,6 +66,7 @@ static int scan_trail(const struct gw_subject_where *w, struct gw_keyring *kr, c
 		json_decref(rec);
 	}
 	gw_audit_reader_close(rd);
+	gw_audit_subject_keys_free(keys);
 	OPENSSL_cleanse(akey, sizeof(akey));
 	return rc < 0 ? GW_EIO : 0;
 }

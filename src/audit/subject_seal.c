@@ -141,21 +141,57 @@ struct gw_audit_entry *gw_audit_subject_seal(void *sealer, struct gw_audit_entry
 
 /* ---- the readers' side ------------------------------------------------- */
 
-/* The key named kid (a subject's) into key: true when it opens. */
-static bool key_of(struct gw_keyring *kr, const char *text, size_t len,
+#define KEYS_N 64 /* subjects' keys a reader keeps */
+
+struct gw_audit_subject_keys {
+	struct gw_keyring *kr;
+	size_t next;
+	struct {
+		char kid[GW_SUBJECT_NAME_MAX];
+		bool found;               /* false: the key is gone (erased) */
+		uint8_t key[GW_SEAL_KEY_LEN];
+	} v[KEYS_N];
+};
+
+struct gw_audit_subject_keys *gw_audit_subject_keys_new(struct gw_keyring *kr)
+{
+	struct gw_audit_subject_keys *c = kr ? calloc(1, sizeof(*c)) : NULL;
+
+	if (c)
+		c->kr = kr;
+	return c;
+}
+
+void gw_audit_subject_keys_free(struct gw_audit_subject_keys *c)
+{
+	if (!c)
+		return;
+	OPENSSL_cleanse(c, sizeof(*c));
+	free(c);
+}
+
+/* The key named kid (a subject's) into key: true when it exists. */
+static bool key_of(struct gw_audit_subject_keys *c, const char *kid,
 		   uint8_t key[GW_SEAL_KEY_LEN])
 {
-	char kid[GW_SUBJECT_NAME_MAX];
+	size_t i;
 
-	return gw_seal_kid(text, len, kid, sizeof(kid)) == GW_SEAL_OK &&
-	       strncmp(kid, "subject:", 8) == 0 &&
-	       gw_keyring_data_key(kr, kid, false, key, NULL, 0) == 0;
+	for (i = 0; i < KEYS_N && c->v[i].kid[0]; i++)
+		if (strcmp(c->v[i].kid, kid) == 0)
+			goto out;
+	i = c->next;
+	c->next = (c->next + 1) % KEYS_N;
+	snprintf(c->v[i].kid, sizeof(c->v[i].kid), "%s", kid);
+	c->v[i].found = gw_keyring_data_key(c->kr, kid, false, c->v[i].key, NULL, 0) == 0;
+out:
+	memcpy(key, c->v[i].key, GW_SEAL_KEY_LEN);
+	return c->v[i].found;
 }
 
 /* Open member name of rec (a sealed string) with aad: its plaintext,
- * malloc'd, or NULL (and *erased when it is a subject's and does not open). */
+ * malloc'd, or NULL; *sealed says whether it is a subject's. */
 static char *open_member(json_t *rec, const char *name, const char *aad,
-			 struct gw_keyring *kr, bool *sealed)
+			 struct gw_audit_subject_keys *c, bool *sealed)
 {
 	json_t *v = json_object_get(rec, name);
 	const char *text = json_string_value(v);
@@ -166,7 +202,7 @@ static char *open_member(json_t *rec, const char *name, const char *aad,
 	*sealed = text && gw_seal_is_sealed(text, len) &&
 		  gw_seal_kid(text, len, kid, sizeof(kid)) == GW_SEAL_OK &&
 		  strncmp(kid, "subject:", 8) == 0;
-	if (!*sealed || !kr || !key_of(kr, text, len, key))
+	if (!*sealed || !c || !key_of(c, kid, key))
 		return NULL;
 	if (gw_seal_open(key, text, len, aad, strlen(aad), &plain, &n) != GW_SEAL_OK)
 		plain = NULL;
@@ -174,13 +210,13 @@ static char *open_member(json_t *rec, const char *name, const char *aad,
 	return (char *)plain;
 }
 
-bool gw_audit_subject_open(json_t *rec, struct gw_keyring *kr)
+bool gw_audit_subject_open(json_t *rec, struct gw_audit_subject_keys *keys)
 {
 	bool sealed = false, psealed = false;
-	char *id = open_member(rec, "subject", GW_SUBJECT_AAD, kr, &sealed), *p;
+	char *id = open_member(rec, "subject", GW_SUBJECT_AAD, keys, &sealed), *p;
 	json_t *v;
 
-	if (!sealed)
+	if (!keys || !sealed)
 		return false;
 	json_object_set(rec, "pseudonym", json_object_get(rec, "user"));
 	json_object_del(rec, "subject");
@@ -188,7 +224,7 @@ bool gw_audit_subject_open(json_t *rec, struct gw_keyring *kr)
 	if (!id)
 		json_object_set_new(rec, "erased", json_true());
 	free(id);
-	p = open_member(rec, "parameters", GW_AUDIT_PARAMS_AAD, kr, &psealed);
+	p = open_member(rec, "parameters", GW_AUDIT_PARAMS_AAD, keys, &psealed);
 	if (psealed) {
 		v = p ? json_loads(p, JSON_DECODE_ANY, NULL) : NULL;
 		json_object_set_new(rec, "parameters", v ? v : json_string(GW_SUBJECT_ERASED));

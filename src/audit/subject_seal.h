@@ -33,12 +33,21 @@ struct gw_audit_entry *gw_audit_subject_seal(void *sealer, struct gw_audit_entry
 
 /* ---- the readers' side ------------------------------------------------- */
 
-/* Open rec's sealed subject members with kr's keys: "user" becomes the id
+/* The subjects' keys a reader of a trail fetched from kr (borrowed), kept
+ * (a few dozen) so that a subject's records cost one look-up in the store:
+ * for one read of a trail, not across erasures. NULL kr (encryption off)
+ * or no memory: NULL, and nothing opens. */
+struct gw_audit_subject_keys;
+struct gw_audit_subject_keys *gw_audit_subject_keys_new(struct gw_keyring *kr);
+void gw_audit_subject_keys_free(struct gw_audit_subject_keys *keys);
+
+/* Open rec's sealed subject members with keys (may be NULL: nothing
+ * opens): "user" becomes the id
  * (the pseudonym moves to "pseudonym"), "subject" goes, subject-sealed
  * "parameters" become their JSON; what no longer opens (an erased
  * subject) becomes "[erased]" and "erased": true is set. Parameters under
  * the "audit" key are left to gw_audit_params_open(). Returns whether rec
  * had a sealed subject. */
-bool gw_audit_subject_open(json_t *rec, struct gw_keyring *kr);
+bool gw_audit_subject_open(json_t *rec, struct gw_audit_subject_keys *keys);
 
 #endif

@@ -51,7 +51,8 @@ struct source {
 	char key[PATH_MAX];
 	bool sealed;                  /* encryption: on: parameters opened with params_key */
 	uint8_t params_key[32];
-	struct gw_keyring *kr;        /* encryption: on: subjects opened (compliance/subject.h) */
+	struct gw_keyring *kr;        /* encryption: on: subjects opened (audit/subject_seal.h) */
+	struct gw_audit_subject_keys *keys;
 };
 
 struct subcommand {
@@ -174,6 +175,7 @@ static int source_find(const struct audit_opts *o, struct source *s)
 	if (s->sealed)
 		s->kr = gw_keyring_open(cfg->store_path, cfg->encryption.master_key, err,
 					sizeof(err));
+	s->keys = gw_audit_subject_keys_new(s->kr);
 	gw_config_free(cfg);
 	return 0;
 }
@@ -385,7 +387,7 @@ static void print_table_head(void)
  * (or "[erased]") and its parameters. Whether anything was sealed. */
 static bool open_sealed(json_t *rec, const struct source *s)
 {
-	bool subject = s->kr && gw_audit_subject_open(rec, s->kr);
+	bool subject = gw_audit_subject_open(rec, s->keys);
 
 	return (s->sealed && gw_audit_params_open(rec, s->params_key)) || subject;
 }
@@ -455,8 +457,8 @@ static int collect(const struct source *s, uint64_t after, const struct filter *
 		json_int_t seq = json_integer_value(json_object_get(rec, "seq"));
 
 		/* --user names a subject: its records hold a pseudonym */
-		if (rec && f->user && s->kr && json_object_get(rec, "subject"))
-			gw_audit_subject_open(rec, s->kr);
+		if (rec && f->user && json_object_get(rec, "subject"))
+			gw_audit_subject_open(rec, s->keys);
 		if (rec && seq > 0 && (uint64_t)seq > after && matches(f, rec)) {
 			if ((uint64_t)seq > g->last_seq)
 				g->last_seq = (uint64_t)seq;
@@ -721,6 +723,7 @@ int gw_cli_audit(int argc, char **argv)
 	if (source_find(&o, &s))
 		return 1;
 	rc = sc->run(&o, &s);
+	gw_audit_subject_keys_free(s.keys);
 	gw_keyring_free(s.kr);
 	return rc;
 }
