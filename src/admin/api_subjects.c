@@ -227,13 +227,11 @@ void gw_admin_consent_check(struct gw_admin_req *r)
 	char id[GW_SUBJECT_ID_MAX], dt[GW_CONSENT_FIELD_MAX], pp[GW_CONSENT_FIELD_MAX];
 	struct subj_job *j;
 
-	if (!r->req || !gw_hreq_query_param(r->req, "user_id", id, sizeof(id)))
-		id[0] = '\0';
-	if (!r->req || !gw_hreq_query_param(r->req, "data_type", dt, sizeof(dt)))
-		dt[0] = '\0';
-	if (!r->req || !gw_hreq_query_param(r->req, "purpose", pp, sizeof(pp)))
-		pp[0] = '\0';
-	if (!(j = job_new(r)) || !take(r, "user_id", id[0] ? id : NULL, j->id, sizeof(j->id), true) ||
+	if (!gw_admin_query(r, "user_id", id, sizeof(id)) ||
+	    !gw_admin_query(r, "data_type", dt, sizeof(dt)) ||
+	    !gw_admin_query(r, "purpose", pp, sizeof(pp)) || !(j = job_new(r)))
+		return;
+	if (!take(r, "user_id", id[0] ? id : NULL, j->id, sizeof(j->id), true) ||
 	    !take(r, "data_type", dt[0] ? dt : NULL, j->data_type, sizeof(j->data_type), false) ||
 	    !take(r, "purpose", pp[0] ? pp : NULL, j->purpose, sizeof(j->purpose), false))
 		return;

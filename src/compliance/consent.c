@@ -13,6 +13,7 @@
 #include "compliance/seal.h"
 #include "compliance/subject.h"
 #include "core/err.h"
+#include "core/util.h"
 #include "store/store.h"
 
 #define COLUMNS "data_type, purpose, consent_given, metadata, recorded_at, withdrawn_at"
@@ -23,18 +24,6 @@ static int64_t wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static sqlite3 *db_open(const char *path, char *err, size_t errlen)
-{
-	struct gw_store *st = gw_store_open(path, err, errlen);
-	sqlite3 *db;
-
-	if (!st)
-		return NULL;
-	db = gw_store_release(st);
-	sqlite3_busy_timeout(db, GW_STORE_BUSY_MS);
-	return db;
 }
 
 static int db_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
@@ -53,17 +42,11 @@ static bool field_ok(const char *v, const char *name, char *err, size_t errlen)
 	return false;
 }
 
-/* ms (unix milliseconds) as "2026-12-06T15:20:35.123Z". */
 static json_t *when(int64_t ms)
 {
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
 	char ts[32];
-	size_t n;
 
-	gmtime_r(&secs, &tm);
-	n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + n, sizeof(ts) - n, ".%03dZ", (int)(ms % 1000));
+	gw_rfc3339_ms(ms, ts);
 	return json_string(ts);
 }
 
@@ -192,7 +175,7 @@ int gw_consent_record(const char *store, struct gw_keyring *kr, const char *id,
 	if (text)
 		OPENSSL_cleanse(text, strlen(text));
 	free(text);
-	db = rc == 0 ? db_open(store, err, errlen) : NULL;
+	db = rc == 0 ? gw_store_connect(store, err, errlen) : NULL;
 	if (rc == 0 && !db)
 		rc = GW_EIO;
 	if (rc == 0)
@@ -220,7 +203,7 @@ int gw_consent_check(const char *store, struct gw_keyring *kr, const char *id,
 	rc = gw_subject_key(kr, id, false, key, name, NULL, err, errlen);
 	if (rc == GW_ENOENT)
 		snprintf(err, errlen, "no consent recorded for that subject");
-	if (rc == 0 && !(db = db_open(store, err, errlen)))
+	if (rc == 0 && !(db = gw_store_connect(store, err, errlen)))
 		rc = GW_EIO;
 	if (rc == 0)
 		rc = one(db, name, id, data_type, purpose, key, out, err, errlen);
@@ -241,7 +224,7 @@ int gw_consent_list(const char *store, struct gw_keyring *kr, const char *id, js
 	rc = gw_subject_key(kr, id, false, key, name, NULL, err, errlen);
 	if (rc == GW_ENOENT)
 		return 0;
-	if (rc == 0 && !(db = db_open(store, err, errlen)))
+	if (rc == 0 && !(db = gw_store_connect(store, err, errlen)))
 		rc = GW_EIO;
 	if (rc == 0)
 		rc = select_rows(db, "SELECT " COLUMNS " FROM consents WHERE subject = ?1 ORDER BY "
@@ -254,7 +237,7 @@ int gw_consent_list(const char *store, struct gw_keyring *kr, const char *id, js
 int gw_consent_forget(const char *store, const char *name, size_t *n, char *err,
 		      size_t errlen)
 {
-	sqlite3 *db = db_open(store, err, errlen);
+	sqlite3 *db = gw_store_connect(store, err, errlen);
 	sqlite3_stmt *q = NULL;
 	int rc;
 
