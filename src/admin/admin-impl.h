@@ -131,6 +131,7 @@ struct gw_admin_route {
 void gw_admin_openapi(struct gw_admin_req *r);
 /* Seed 000's paths (api_*.c) */
 void gw_admin_api_assessment(struct gw_admin_req *r);
+void gw_admin_api_metrics_compliance(struct gw_admin_req *r);
 /* Serve the console's files at /admin/ (console.c); after the API's routes. */
 int gw_admin_console_start(struct gw_gateway *gw);
 void gw_admin_keys_list(struct gw_admin_req *r);

@@ -73,6 +73,7 @@ static const struct gw_admin_route routes[] = {
  * the policy resource is their first segment (mcp:admin:security, ...). */
 static const struct gw_admin_route api_routes[] = {
 	{ GW_HM_GET, "compliance/assessment", gw_admin_api_assessment, NULL, NULL },
+	{ GW_HM_GET, "metrics/compliance", gw_admin_api_metrics_compliance, NULL, NULL },
 	/* access requests (api_access.c); their resources: api_resource() */
 	{ GW_HM_POST, "security/access/check", NULL, gw_admin_access_check, NULL },
 	{ GW_HM_POST, "security/access/request", NULL, gw_admin_access_request, NULL },

@@ -306,6 +306,10 @@ test('seed 000\'s /api/compliance/assessment: the report, as documented (complia
   assert.equal(r.json.checks.length, r.json.passed + r.json.failed);
   const bad = conforms('GET', '/api/compliance/assessment', await call('GET', '/api/compliance/assessment?format=pdf'));
   assert.equal(bad.status, 400);
+  const m = conforms('GET', '/api/metrics/compliance', await call('GET', '/api/metrics/compliance'));
+  assert.equal(m.status, 200, m.text);
+  assert.equal(m.json.encryption.on, false);
+  assert.equal(Object.values(m.json.servers_by_classification).reduce((a, b) => a + b, 0), 2, 'every server counted once');
   const none = isError(await call('GET', '/api/compliance/nothing'));
   assert.equal(none.status, 404);
 }, () => gw));

@@ -126,6 +126,12 @@ test('a production config passes every check, on the command line and at /api/co
     const browser = await get('/api/compliance/assessment', admin, { Accept: 'text/html,application/xhtml+xml' });
     assert.match(browser.headers['content-type'], /^text\/html/);
 
+    const m = JSON.parse((await get('/api/metrics/compliance', admin)).body);
+    assert.equal(m.servers_by_classification.PERSONAL, 1);
+    assert.equal(m.encryption.on, true);
+    assert.ok(m.encryption.ring_keys >= 1 && m.encryption.data_keys >= 1, JSON.stringify(m.encryption));
+    assert.ok(m.retention.runs >= 1, JSON.stringify(m.retention));
+    assert.deepEqual(m.access_requests, { pending: 0, approved: 0, denied: 0, expired: 0 });
     const bad = await get('/api/compliance/assessment?format=xml', admin);
     assert.equal(bad.status, 400);
     assert.equal(JSON.parse(bad.body).error.field, 'format');
