@@ -11,6 +11,7 @@
 #include "admin/rest_tool.h"
 #include "audit/audit.h"
 #include "audit/retain.h"
+#include "compliance/consent.h"
 #include "compliance/retention.h"
 #include "core/classification.h"
 #include "auth/authn.h"
@@ -298,9 +299,10 @@ static int start_retention(struct gw_gateway *gw)
 {
 	char err[256];
 
-	/* consent: none kept yet (issue 13 point 4 adds them) */
+	/* consent records: those no longer in force, by the PERSONAL policy */
 	static const struct gw_retention_pruners prune = { .sqlite = gw_audit_retain_sqlite,
-							   .postgres = gw_audit_retain_pg };
+							   .postgres = gw_audit_retain_pg,
+							   .consent = gw_consent_retain };
 
 	gw->retention = gw_retention_start(gw->base, gw->cfg, &prune, record_retention, gw, err,
 					   sizeof(err));

@@ -17,6 +17,10 @@
 #include "store/store.h"
 
 #define COLUMNS "data_type, purpose, consent_given, metadata, recorded_at, withdrawn_at"
+/* a consent retention may delete: withdrawn, or refused, before ?1 */
+#define NOT_IN_FORCE                                                           \
+	"(withdrawn_at IS NOT NULL AND withdrawn_at < ?1) OR (consent_given = 0 " \
+	"AND withdrawn_at IS NULL AND recorded_at < ?1)"
 
 static int64_t wall_ms(void)
 {
@@ -256,4 +260,37 @@ int gw_consent_forget(const char *store, const char *name, size_t *n, char *err,
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 	return rc;
+}
+
+int gw_consent_retain(const char *store, enum gw_class cls, int64_t cutoff_ms, bool dry,
+		      uint64_t *count, char *err, size_t errlen)
+{
+	static const char *const sql[] = {
+		"SELECT count(*) FROM consents WHERE " NOT_IN_FORCE,
+		"DELETE FROM consents WHERE " NOT_IN_FORCE,
+	};
+	sqlite3_stmt *q = NULL;
+	sqlite3 *db;
+	int rc;
+
+	*count = 0;
+	if (cls != GW_CLASS_PERSONAL)
+		return 0;
+	db = gw_store_connect(store, err, errlen);
+	if (!db)
+		return -1;
+	rc = sqlite3_prepare_v2(db, sql[!dry], -1, &q, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(q, 1, cutoff_ms);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW)
+			*count = (uint64_t)sqlite3_column_int64(q, 0);
+		else if (rc == SQLITE_DONE)
+			*count = (uint64_t)sqlite3_changes(db);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		gw_store_sql_fail(db, store, "consents", err, errlen);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }

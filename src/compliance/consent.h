@@ -11,6 +11,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "core/config-t.h"
 
 #define GW_CONSENT_FIELD_MAX 128          /* bytes of data_type or purpose */
 #define GW_CONSENT_METADATA_MAX (16 * 1024) /* bytes of the metadata's JSON */
@@ -41,5 +44,12 @@ int gw_consent_list(const char *store, struct gw_keyring *kr, const char *id, js
  * *n (may be NULL). */
 int gw_consent_forget(const char *store, const char *name, size_t *n, char *err,
 		      size_t errlen);
+/* Retention of consent records (a gw_retention_consent_fn, retention_db.h):
+ * they are PERSONAL data, so only a policy of cls PERSONAL takes them, and
+ * only those no longer in force: withdrawn, or refused, before cutoff_ms.
+ * A consent in force is kept whatever its age: it is the proof. How many
+ * went (dry: would go) into *count. 0, or -1 with err. */
+int gw_consent_retain(const char *store, enum gw_class cls, int64_t cutoff_ms, bool dry,
+		      uint64_t *count, char *err, size_t errlen);
 
 #endif

@@ -271,8 +271,8 @@ static json_t *run_policy(struct gw_retention *r, const struct gw_retention_poli
 	}
 	gw_rfc3339_ms(now, ts);
 	gw_rfc3339_ms(cutoff, cut);
-	/* tasks live in memory only (they end with their ttl) and consent
-	 * records are not kept yet: their counts stay 0 until a store holds them */
+	/* tasks live in memory only (they end with their ttl): their count
+	 * stays 0; consent records go by the PERSONAL policy (consent.h) */
 	rep = json_pack("{s:s,s:s,s:s,s:f,s:s,s:I,s:b,s:b,s:s,s:I,s:{s:I,s:i,s:I},s:I,s:I,s:o}",
 			"run", run, "policy_id", p->id, "classification", gw_class_name(p->cls),
 			"retention_days", p->max_age / 86400.0, "cutoff", cut, "cutoff_ms",

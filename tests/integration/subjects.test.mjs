@@ -220,3 +220,33 @@ test('compliance.erase_on_withdrawal: a withdrawal erases; without encryption th
   assert.equal(r.status, 409);
   assert.match(r.body.error.message, /encryption\.master_key/);
 });
+
+test('retention: a PERSONAL policy deletes the consents no longer in force (withdrawn, refused), never one in force', async () => {
+  const d = tempDir();
+  const port = await freePort();
+  const body = `${apiKeyAuthYaml(port)}encryption:\n  master_key: env://SUBJ_MASTER\n` +
+    'retention:\n  interval: 1s\n  policies:\n    - { id: personal, classification: PERSONAL, max_age: 1s }\n';
+  const c = writeGatewayFiles(d, port, body, ADMIN_POLICY);
+  const key = apikeyCreate(c, 'root', 'admin');
+  const g = await startGateway(body, { dir: d, port, env: { SUBJ_MASTER: MASTER } });
+  const call = async (method, path, b) => (await fetch(`http://127.0.0.1:${port}${path}`, {
+    method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+    body: b === undefined ? undefined : JSON.stringify(b),
+  })).json();
+  try {
+    const who = 'apikey:erin-5';
+    const consent = (purpose, given) => call('POST', '/api/compliance/consent/record',
+      { user_id: who, data_type: 'email', purpose, consent_given: given });
+    await consent('in-force', true);
+    await consent('withdrawn', true);
+    await call('POST', '/api/compliance/consent/withdraw', { user_id: who, data_type: 'email', purpose: 'withdrawn' });
+    await consent('refused', false);
+    // the scheduler's runs (every second) take the two once they are older than 1 s
+    await eventually(async () => {
+      const reps = (await call('GET', '/api/retention/reports?limit=100')).reports ?? [];
+      return reps.reduce((n, r) => n + (r.deleted?.consent_records ?? 0), 0) >= 2;
+    }, 'a run that deleted the two consents', { ms: 60000 });
+    const ex = await call('POST', '/api/compliance/data-subject/request', { user_id: who, request_type: 'access' });
+    assert.deepEqual(ex.consents.map((x) => [x.purpose, x.consent_given]), [['in-force', true]]);
+  } finally { await g.stop(); }
+});
