@@ -171,6 +171,8 @@ test('erasure: 200 with a report; the records stay, read [erased], the chain ver
   }
   const again = await api('POST', '/api/compliance/data-subject/request', { user_id: ID, request_type: 'erasure' });
   assert.equal(again.status, 404);
+  await eventually(() => records().some((x) => x.event_type === 'admin' && x.http_status === 404 &&
+    x.action === 'POST /api/compliance/data-subject/request'), 'the refused erasure is recorded');
   const ex = await api('POST', '/api/compliance/data-subject/request', { user_id: ID, request_type: 'access' });
   assert.equal(ex.status, 404, 'nothing is held about the subject that links to them');
   assert.equal(run(['subjects', 'export', ID, '-c', cfg]).status, 1);
