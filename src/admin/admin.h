@@ -7,8 +7,23 @@
 #ifndef GW_ADMIN_ADMIN_H
 #define GW_ADMIN_ADMIN_H
 
+#include <stddef.h>
+
+#include "store/store.h"
+
+struct gw_config;
 struct gw_gateway;
 struct gw_admin;
+
+#define GW_ADMIN_BACKUP_FILES 2
+/* Where the files a backup of cfg's store carries are (store/store.h): the
+ * managed files of the servers and virtual servers (beside the config) and
+ * of the clients (beside the policy) registered through this API. Into
+ * files, their paths kept in paths; how many (a config or policy that has
+ * no file has none). */
+size_t gw_admin_backup_files(const struct gw_config *cfg,
+			     struct gw_store_file files[GW_ADMIN_BACKUP_FILES],
+			     char paths[GW_ADMIN_BACKUP_FILES][4096]);
 
 /* What the admin API asks of the layer above it (cli/reload.h): read the
  * config again and say how it went (done(arg, NULL) applied, done(arg,

@@ -16,12 +16,37 @@
 #include <unistd.h>
 
 #include "admin/admin-impl.h"
+#include "admin/admin.h"
+#include "core/config.h"
+#include "mcp/session.h"
+#include "policy/policy.h"
 #include "core/err.h"
 #include "store/store.h"
 
 struct backup {
 	char path[4200];
+	struct gw_store_file files[GW_ADMIN_BACKUP_FILES]; /* taken on the loop */
+	char paths[GW_ADMIN_BACKUP_FILES][4096];
+	size_t n_files;
 };
+
+size_t gw_admin_backup_files(const struct gw_config *cfg,
+			     struct gw_store_file files[GW_ADMIN_BACKUP_FILES],
+			     char paths[GW_ADMIN_BACKUP_FILES][4096])
+{
+	size_t n = 0;
+
+	if (cfg->path && gw_config_managed_path(cfg->path, paths[n], sizeof(paths[n])) == 0) {
+		files[n] = (struct gw_store_file){ "mcpgw.managed.yaml", paths[n] };
+		n++;
+	}
+	if (cfg->policy_path &&
+	    gw_policy_managed_path(cfg->policy_path, paths[n], sizeof(paths[n])) == 0) {
+		files[n] = (struct gw_store_file){ "policy.managed.yaml", paths[n] };
+		n++;
+	}
+	return n;
+}
 
 /* The snapshot file is removed when the request ends, however it ends. */
 static void backup_free(void *p)
@@ -48,7 +73,7 @@ static void run_backup(struct gw_admin_req *r, struct gw_store *st)
 	/* unique among the requests alive: r's address */
 	snprintf(b->path, sizeof(b->path), "%.4096s.backup-%ld-%lx", store, (long)getpid(),
 		 (unsigned long)(uintptr_t)r);
-	r->rc = gw_store_backup(st, b->path, r->err, sizeof(r->err));
+	r->rc = gw_store_backup(st, b->path, b->files, b->n_files, r->err, sizeof(r->err));
 	if (r->rc && r->rc != GW_ESTATE)
 		b->path[0] = '\0'; /* not made: nothing to remove */
 }
@@ -86,6 +111,7 @@ void gw_admin_backup(struct gw_admin_req *r)
 	}
 	r->ctx = b;
 	r->ctx_free = backup_free;
+	b->n_files = gw_admin_backup_files(r->gw->cfg, b->files, b->paths);
 	r->always_record = true; /* a copy of the keys' MACs left the gateway */
 	snprintf(r->target, sizeof(r->target), "store backup");
 	gw_admin_run(r, run_backup, done_backup);

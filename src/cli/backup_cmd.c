@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "admin/admin.h"
 #include "cli/help.h"
 #include "cli/pidfile.h"
 #include "core/config.h"
@@ -15,16 +16,18 @@ static const char backup_usage[] =
 	"usage: mcpgw backup FILE [-c FILE]\n"
 	"\n"
 	"Write a consistent snapshot of the store the config names (API keys and their\n"
-	"pepper, tool pins, the audit tables) into FILE, a new file (mode 0600). Safe\n"
-	"while the gateway runs. Registered servers live in the config's directory:\n"
-	"back that up too.\n"
+	"pepper, tool pins, the audit tables, the key ring) into FILE, a new file (mode\n"
+	"0600), with the servers, virtual servers and clients registered through the\n"
+	"admin API (mcpgw.managed.yaml, policy.managed.yaml). Safe while the gateway\n"
+	"runs.\n"
 	"  -c, --config FILE    the config file (default ./mcpgw.yaml)\n";
 
 static const char restore_usage[] =
 	"usage: mcpgw restore FILE [-c FILE]\n"
 	"\n"
 	"Make the store the config names a copy of FILE (a backup of this or an older\n"
-	"mcpgw). The gateway must be stopped: refused while it runs (its pid file).\n"
+	"mcpgw), and the managed files beside the config and the policy as FILE holds\n"
+	"them. The gateway must be stopped: refused while it runs (its pid file).\n"
 	"  -c, --config FILE    the config file (default ./mcpgw.yaml)\n";
 
 /* FILE and -c: 0, or 2 (said, with usage). */
@@ -78,7 +81,9 @@ int gw_cli_backup(int argc, char **argv)
 	struct gw_config *cfg = NULL;
 	struct gw_store *st;
 	struct stat sb;
-	char err[640];
+	struct gw_store_file files[GW_ADMIN_BACKUP_FILES];
+	char err[640], paths[GW_ADMIN_BACKUP_FILES][4096];
+	size_t n = 0;
 	int rc;
 
 	if (gw_cli_wants_help(argc, argv)) {
@@ -89,7 +94,9 @@ int gw_cli_backup(int argc, char **argv)
 	if (rc)
 		return rc;
 	st = open_store(config, &cfg);
-	rc = !st ? 1 : gw_store_backup(st, file, err, sizeof(err)) ? 1 : 0;
+	if (st)
+		n = gw_admin_backup_files(cfg, files, paths);
+	rc = !st ? 1 : gw_store_backup(st, file, files, n, err, sizeof(err)) ? 1 : 0;
 	if (st && rc)
 		fprintf(stderr, "mcpgw: %s\n", err);
 	else if (st)
@@ -105,7 +112,9 @@ int gw_cli_restore(int argc, char **argv)
 	const char *file, *config;
 	struct gw_config *cfg = NULL;
 	struct gw_store *st = NULL;
-	char err[640];
+	struct gw_store_file files[GW_ADMIN_BACKUP_FILES];
+	char err[640], paths[GW_ADMIN_BACKUP_FILES][4096];
+	size_t n = 0;
 	pid_t pid = 0;
 	int rc;
 
@@ -125,10 +134,16 @@ int gw_cli_restore(int argc, char **argv)
 	}
 	gw_config_free(cfg);
 	st = open_store(config, &cfg);
-	rc = !st ? 1 : gw_store_restore(st, file, err, sizeof(err)) ? 1 : 0;
+	if (st)
+		n = gw_admin_backup_files(cfg, files, paths);
+	rc = !st ? 1 : gw_store_restore(st, file, files, n, err, sizeof(err));
 	gw_store_close(st);
-	if (st && rc) {
+	if (st && rc == GW_ESTATE) {
+		fprintf(stderr, "mcpgw: the store is restored, but %s\n", err);
+		rc = 1;
+	} else if (st && rc) {
 		fprintf(stderr, "mcpgw: %s; nothing restored\n", err);
+		rc = 1;
 	} else if (st) {
 		st = gw_store_open(cfg->store_path, err, sizeof(err)); /* an older backup migrates */
 		rc = st ? 0 : 1;

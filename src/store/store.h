@@ -59,17 +59,33 @@ struct sqlite3 *gw_store_connect(const char *path, char *err, size_t errlen);
  * returns -1, for `return gw_store_sql_fail(...)`. */
 int gw_store_sql_fail(struct sqlite3 *db, const char *path, const char *what, char *err,
 		      size_t errlen);
+/* A file beside the store that a backup carries: the managed files, where
+ * the servers, virtual servers and clients registered through the admin API
+ * are kept (docs/operations.md, "Backup and restore"). */
+struct gw_store_file {
+	const char *name;           /* its name inside the backup ("mcpgw.managed.yaml") */
+	const char *path;           /* where it is (backup) or goes (restore); NULL: none */
+};
+#define GW_STORE_FILE_MAX (16u << 20) /* bytes of one carried file */
+
 /* Write a consistent snapshot of the whole store (keys and their pepper,
  * pins, audit tables) into dst, a new file (mode 0600): SQLite's online
- * backup, safe while a gateway writes the store. 0, GW_ESTATE when dst
- * exists, else GW_EIO; err says "PATH: what is wrong". Blocks: CLI or a
+ * backup, safe while a gateway writes the store; with it, in a table of its
+ * own (backup_files), each of the n files that exists. 0, GW_ESTATE when
+ * dst exists, else GW_EIO; err says "PATH: what is wrong". Blocks: CLI or a
  * worker thread only. */
-int gw_store_backup(struct gw_store *st, const char *dst, char *err, size_t errlen);
+int gw_store_backup(struct gw_store *st, const char *dst, const struct gw_store_file *files,
+		    size_t n, char *err, size_t errlen);
 /* Make st's database a copy of src, a backup of this or an older schema
- * (re-open the store afterwards: it brings an older one up to date). The
- * caller makes sure no gateway runs on it. 0, GW_EINVAL when src is not a
- * store or is newer, GW_EIO; err as above. Blocks. */
-int gw_store_restore(struct gw_store *st, const char *src, char *err, size_t errlen);
+ * (re-open the store afterwards: it brings an older one up to date), and
+ * put back the n files as the backup holds them: written (mode 0600) when it
+ * has one, removed when it was made without it; left alone by a backup made
+ * before backups carried files. The caller makes sure no gateway runs on
+ * it. 0, GW_EINVAL when src is not a store or is newer, GW_EIO (nothing
+ * restored), GW_ESTATE when the store is restored but a file could not be
+ * put back; err as above. Blocks. */
+int gw_store_restore(struct gw_store *st, const char *src, const struct gw_store_file *files,
+		     size_t n, char *err, size_t errlen);
 /* The schema version of the open database (GW_STORE_SCHEMA_VERSION). */
 int gw_store_schema_version(const struct gw_store *st);
 /* What SQLite said about the last failed call ("" if none); borrowed,

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BIN, EVERYTHING, startGateway, tempDir, freePort, apikeyCreate, writeGatewayFiles, apiKeyAuthYaml,
@@ -74,4 +74,55 @@ test('restore refuses a file that is not a store backup, and needs FILE', () => 
   const h = run('backup', '--help');
   assert.equal(h.status, 0);
   assert.match(h.stdout, /^usage: mcpgw backup FILE/);
+});
+
+test('a backup carries what was registered through the admin API (virtual servers, clients); restore puts it back, or removes what came after', async () => {
+  const dir = tempDir();
+  const port = await freePort();
+  const body = `pid_file: mcpgw.pid\nservers:\n  e:\n    command: node\n    args: ["${EVERYTHING}"]\n` + apiKeyAuthYaml(port);
+  const cfg = writeGatewayFiles(dir, port, body, ADMIN_POLICY);
+  const admin = apikeyCreate(cfg, 'root', 'admin');
+  const servers = join(dir, 'mcpgw.managed.yaml');
+  const clients = join(dir, 'policy.managed.yaml');
+  const api = async (path, b) => {
+    const r = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST', headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' }, body: JSON.stringify(b),
+    });
+    assert.equal(r.status, 201, await r.text());
+  };
+  const early = join(dir, 'early.db');
+  const snap = join(dir, 'snap.db');
+  let gw = await startGateway(body, { dir, port });
+  try {
+    assert.equal(run('backup', early, '-c', cfg).status, 0, 'before anything was registered');
+    await api('/admin/v1/virtual_servers', { name: 'team', tools: ['e__echo'] });
+    await api('/admin/register-client', { client_id: 'c1', roles: ['operator'], policy: { allowed_tools: ['echo'] } });
+    const b = run('backup', snap, '-c', cfg);
+    assert.equal(b.status, 0, b.stderr);
+  } finally {
+    await gw.stop();
+  }
+  const kept = [readFileSync(servers, 'utf8'), readFileSync(clients, 'utf8')];
+  assert.match(kept[0], /team/);
+  assert.match(kept[1], /c1/);
+  rmSync(servers);
+  rmSync(clients);
+  const r = run('restore', snap, '-c', cfg);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual([readFileSync(servers, 'utf8'), readFileSync(clients, 'utf8')], kept);
+  assert.equal(statSync(servers).mode & 0o777, 0o600);
+  const tables = spawnSync('sqlite3', [join(dir, 'mcpgw.db'), "SELECT name FROM sqlite_master WHERE name = 'backup_files'"], { encoding: 'utf8' });
+  assert.equal(tables.stdout.trim(), '', 'the carried files are not left in the store');
+  gw = await startGateway(body, { dir, port });
+  try {
+    const v = await (await fetch(`http://127.0.0.1:${port}/admin/v1/virtual_servers/team`, { headers: { Authorization: `Bearer ${admin}` } })).json();
+    assert.equal(v.origin, 'api', JSON.stringify(v));
+  } finally {
+    await gw.stop();
+  }
+  // a backup made before anything was registered: restored, nothing registered is left
+  const e = run('restore', early, '-c', cfg);
+  assert.equal(e.status, 0, e.stderr);
+  assert.equal(existsSync(servers), false);
+  assert.equal(existsSync(clients), false);
 });
