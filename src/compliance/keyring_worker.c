@@ -22,14 +22,26 @@ struct gw_keyring_worker {
 	unsigned interval_s;
 };
 
-/* Keep re-sealing unless the worker is stopping. */
+/* Data keys re-sealed between two pauses of PAUSE_MS: each is a write
+ * transaction of its own, taken again at once, and SQLite's locks are not
+ * fair: without a pause, another writer of the store (`mcpgw apikey`, the
+ * admin worker) could wait past its busy timeout for a background re-seal
+ * of many keys. */
+#define PAUSE_EVERY 64
+#define PAUSE_MS 20
+
+/* Keep re-sealing unless the worker is stopping; pause now and then. */
 static bool go_on(void *arg, size_t done, size_t total)
 {
 	struct gw_keyring_worker *w = arg;
 	bool stop;
 
-	(void)done;
 	(void)total;
+	if (done % PAUSE_EVERY == 0) {
+		struct timespec ts = { 0, PAUSE_MS * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
 	pthread_mutex_lock(&w->mu);
 	stop = w->stop;
 	pthread_mutex_unlock(&w->mu);

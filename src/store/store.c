@@ -432,12 +432,16 @@ static int read_version(struct gw_store *st, int *version)
 	return rc;
 }
 
-/* Apply the migrations the file lacks, all or none. */
+/* Apply the migrations the file lacks, all or none. A file already up to
+ * date (every open but the first) is only read: no write lock, so a reader
+ * (`mcpgw keys status`, the admin worker) never waits for a busy writer. */
 static int migrate(struct gw_store *st, const char *path, char *err, size_t errlen)
 {
 	char sql[128];
 	int rc;
 
+	if (read_version(st, &st->version) == 0 && st->version == GW_STORE_SCHEMA_VERSION)
+		return 0;
 	rc = exec_sql(st, "BEGIN IMMEDIATE", "cannot lock the database", path, err, errlen);
 	if (rc)
 		return rc;
