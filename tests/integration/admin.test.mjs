@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   tempDir, freePort, startGateway, writeGatewayFiles, apikeyCreate, apiKeyAuthYaml, bearerClient,
-  EVERYTHING, ROOT, BIN, withGatewayLog, ADMIN_POLICY,
+  EVERYTHING, ROOT, BIN, withGatewayLog, ADMIN_POLICY, waitFor,
 } from './lib.mjs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -125,8 +125,12 @@ test('keys: made, listed, rotated and revoked through the API, in force at once 
   const norot = conforms('POST', '/admin/v1/keys/{name}/rotate', await call('POST', '/admin/v1/keys/nobody/rotate'));
   assert.equal(norot.status, 404);
 
-  // the changes are audit events, with no secret in them
-  const rows = sqliteRows(`${dir}/mcpgw.db`).filter((x) => x.event_type === 'admin');
+  // the changes are audit events, with no secret in them (written after
+  // their answers: wait for the last change's)
+  const adminRows = () => sqliteRows(`${dir}/mcpgw.db`).filter((x) => x.event_type === 'admin');
+  await waitFor(() => adminRows().some((x) => JSON.parse(x.record).action === 'DELETE /admin/v1/keys/ci-bot'),
+    'the revocation recorded');
+  const rows = adminRows();
   const actions = rows.map((x) => JSON.parse(x.record).action);
   for (const a of ['POST /admin/v1/keys', 'POST /admin/v1/keys/ci-bot/rotate', 'DELETE /admin/v1/keys/ci-bot']) assert.ok(actions.includes(a), a);
   for (const x of rows) {

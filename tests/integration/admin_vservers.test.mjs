@@ -16,7 +16,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
   tempDir, freePort, startGateway, writeGatewayFiles, apikeyCreate, apiKeyAuthYaml,
-  EVERYTHING, withGatewayLog, ADMIN_POLICY, BIN,
+  EVERYTHING, withGatewayLog, ADMIN_POLICY, BIN, waitFor,
 } from './lib.mjs';
 import { openapiChecker, adminCall } from './admin_lib.mjs';
 import { sqliteRows } from './audit_lib.mjs';
@@ -113,10 +113,12 @@ test('a virtual server added is served at once, changed (announced), kept across
   assert.equal((await call('DELETE', '/admin/v1/virtual_servers/picked')).status, 404);
   assert.doesNotMatch(readFileSync(managed, 'utf8'), /"picked"/);
 
-  const actions = sqliteRows(`${dir}/mcpgw.db`).filter((x) => x.event_type === 'admin')
+  // admin events are written after their answer: wait for the last one
+  const actions = () => sqliteRows(`${dir}/mcpgw.db`).filter((x) => x.event_type === 'admin')
     .map((x) => JSON.parse(x.record).action);
+  await waitFor(() => actions().includes('DELETE /admin/v1/virtual_servers/picked'), 'the removal recorded');
   for (const a of ['POST /admin/v1/virtual_servers', 'POST /admin/v1/virtual_servers/picked',
-    'DELETE /admin/v1/virtual_servers/picked']) assert.ok(actions.includes(a), a);
+    'DELETE /admin/v1/virtual_servers/picked']) assert.ok(actions().includes(a), a);
 }, () => gw));
 
 test('a config-file virtual server is changed in the config file: 409', withGatewayLog(async () => {
