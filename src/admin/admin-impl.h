@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "auth/apikey.h"
+#include "core/config_value.h"
 #include "auth/principal-t.h"
 #include "http/h1.h"
 
@@ -247,6 +248,25 @@ void gw_admin_config_import_any(struct gw_admin_req *r);
 /* Write text to path through a temporary file and a rename, mode 0600 (a
  * crash leaves the old file or the new one): 0, or GW_EIO with err set. */
 int gw_admin_write_atomic(const char *path, const char *text, char *err, size_t errlen);
+
+/* A change to the managed file, made on the loop and applied on the
+ * worker (admin_servers_write.c, admin_vservers_write.c): op is the
+ * file's own enum. */
+struct gw_admin_job {
+	int op;
+	char mpath[4096];               /* the managed file */
+	char name[GW_CFGVAL_MAX_NAME + 1];
+	json_t *entry;                  /* the keys as given, when the op has some */
+};
+/* A job for r on name (what: "server", "virtual server", for the record's
+ * target), r's ctx from now on; NULL when answered (out of memory, no
+ * config file to keep it beside). */
+struct gw_admin_job *gw_admin_job_new(struct gw_admin_req *r, int op, const char *name,
+				      const char *what);
+/* The reload after a job's write is over (err: why it was refused): true
+ * when that answered r (refused, or the job was remove_op: {"removed"}),
+ * false when the caller answers with what is now served. */
+bool gw_admin_job_applied(struct gw_admin_req *r, const char *err, int remove_op);
 
 /* The managed file (mcpgw.managed.yaml beside the config: servers and
  * virtual servers added through the API), shared by admin_servers_write.c

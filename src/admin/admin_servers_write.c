@@ -26,16 +26,11 @@
 enum op { OP_ADD, OP_CHANGE, OP_REMOVE, OP_ENABLE, OP_DISABLE, OP_IMPORT };
 
 /* What the worker needs, copied: a reload may free the config meanwhile. */
-struct job {
-	enum op op;
-	char mpath[4096];
-	char name[GW_CFGVAL_MAX_NAME + 1];
-	json_t *entry; /* OP_ADD, OP_CHANGE: the server's keys as given; OP_IMPORT: name -> keys */
-};
-
+/* A job's entry: OP_ADD, OP_CHANGE: the server's keys as given; OP_IMPORT:
+ * name -> keys */
 static void job_free(void *p)
 {
-	struct job *j = p;
+	struct gw_admin_job *j = p;
 
 	if (j)
 		json_decref(j->entry);
@@ -148,10 +143,10 @@ static json_t *body_entry(struct gw_admin_req *r, const char *const *allowed)
 	return entry_of(r->body);
 }
 
-/* A job for r on server name, or NULL (answered). */
-static struct job *job_new(struct gw_admin_req *r, enum op op, const char *name)
+struct gw_admin_job *gw_admin_job_new(struct gw_admin_req *r, int op, const char *name,
+				      const char *what)
 {
-	struct job *j = calloc(1, sizeof(*j));
+	struct gw_admin_job *j = calloc(1, sizeof(*j));
 
 	if (!j) {
 		gw_admin_fail(r, 500, "internal", NULL, "out of memory");
@@ -165,8 +160,31 @@ static struct job *job_new(struct gw_admin_req *r, enum op op, const char *name)
 	snprintf(j->name, sizeof(j->name), "%s", name);
 	r->ctx = j;
 	r->ctx_free = job_free;
-	snprintf(r->target, sizeof(r->target), "server %s", name);
+	snprintf(r->target, sizeof(r->target), "%s %s", what, name);
 	return j;
+}
+
+bool gw_admin_job_applied(struct gw_admin_req *r, const char *err, int remove_op)
+{
+	struct gw_admin_job *j = r->ctx;
+
+	gw_admin_reload_done(r);
+	if (err) {
+		gw_admin_fail(r, 500, "internal", NULL,
+			      "%s was written but the gateway could not apply it: %s", j->mpath, err);
+		return true;
+	}
+	if (j->op == remove_op) {
+		gw_admin_reply(r, 200, json_pack("{s:s}", "removed", j->name));
+		return true;
+	}
+	return false;
+}
+
+/* A job for r on server name, or NULL (answered). */
+static struct gw_admin_job *job_new(struct gw_admin_req *r, enum op op, const char *name)
+{
+	return gw_admin_job_new(r, op, name, "server");
 }
 
 /* Contract in admin-impl.h. */
@@ -273,7 +291,7 @@ int gw_admin_managed_save(const char *path, const json_t *root, char *err, size_
 }
 
 /* Apply j to the servers object: 0, GW_ESTATE (name taken), GW_ENOENT. */
-static int apply(struct job *j, json_t *servers)
+static int apply(struct gw_admin_job *j, json_t *servers)
 {
 	json_t *cur = json_object_get(servers, j->name);
 
@@ -314,7 +332,7 @@ static void field_of(const char *msg, const char *name, char *out, size_t cap)
 
 static void run_write(struct gw_admin_req *r, struct gw_store *st)
 {
-	struct job *j = r->ctx;
+	struct gw_admin_job *j = r->ctx;
 	json_t *root = gw_admin_managed_load(j->mpath, &r->rc, r->err, sizeof(r->err));
 
 	(void)st;
@@ -329,7 +347,7 @@ static void run_write(struct gw_admin_req *r, struct gw_store *st)
 /* ---- back on the loop: apply with a reload --------------------------------- */
 
 /* The answer to an import: the names and the servers as now served. */
-static void imported(struct gw_admin_req *r, const struct job *j)
+static void imported(struct gw_admin_req *r, const struct gw_admin_job *j)
 {
 	json_t *names = json_array(), *servers = json_array(), *v;
 	const char *name;
@@ -347,19 +365,11 @@ static void imported(struct gw_admin_req *r, const struct job *j)
 static void on_applied(void *arg, const char *err)
 {
 	struct gw_admin_req *r = arg;
-	struct job *j = r->ctx;
+	struct gw_admin_job *j = r->ctx;
 	const struct gw_server_conf *sc;
 
-	gw_admin_reload_done(r);
-	if (err) {
-		gw_admin_fail(r, 500, "internal", NULL,
-			      "%s was written but the gateway could not apply it: %s", j->mpath, err);
+	if (gw_admin_job_applied(r, err, OP_REMOVE))
 		return;
-	}
-	if (j->op == OP_REMOVE) {
-		gw_admin_reply(r, 200, json_pack("{s:s}", "removed", j->name));
-		return;
-	}
 	if (j->op == OP_IMPORT) {
 		imported(r, j);
 		return;
@@ -375,7 +385,7 @@ static void on_applied(void *arg, const char *err)
 
 static void done_write(struct gw_admin_req *r)
 {
-	struct job *j = r->ctx;
+	struct gw_admin_job *j = r->ctx;
 	char field[GW_ADMIN_MAX_SEG];
 
 	if (r->rc == GW_EINVAL) {
@@ -394,7 +404,7 @@ static void done_write(struct gw_admin_req *r)
 	}
 }
 
-static void start(struct gw_admin_req *r, struct job *j)
+static void start(struct gw_admin_req *r, struct gw_admin_job *j)
 {
 	(void)j;
 	r->no_store = true;
@@ -408,7 +418,7 @@ void gw_admin_servers_add(struct gw_admin_req *r)
 	const char *name = NULL;
 	const struct gw_server_conf *sc;
 	json_t *e;
-	struct job *j;
+	struct gw_admin_job *j;
 
 	if (json_is_object(r->body) && !gw_admin_body_str(r, "name", true, &name))
 		return;
@@ -438,7 +448,7 @@ void gw_admin_servers_add(struct gw_admin_req *r)
 void gw_admin_servers_change(struct gw_admin_req *r)
 {
 	json_t *e;
-	struct job *j;
+	struct gw_admin_job *j;
 
 	if (!api_server(r) || !(e = body_entry(r, change_keys)))
 		return;
@@ -453,7 +463,7 @@ void gw_admin_servers_change(struct gw_admin_req *r)
 
 static void simple(struct gw_admin_req *r, enum op op)
 {
-	struct job *j;
+	struct gw_admin_job *j;
 
 	if (r->body && !(json_is_object(r->body) && json_object_size(r->body) == 0)) {
 		gw_admin_fail(r, 400, "bad_request", NULL, "this call takes no body (or {})");
@@ -530,7 +540,7 @@ void gw_admin_config_import(struct gw_admin_req *r)
 	static const char *const allowed[] = { "servers", NULL };
 	json_t *servers, *entries, *v;
 	const char *name;
-	struct job *j;
+	struct gw_admin_job *j;
 
 	if (!gw_admin_body_keys(r, allowed))
 		return;

@@ -21,21 +21,6 @@
 enum op { OP_ADD, OP_CHANGE, OP_REMOVE };
 
 /* What the worker needs, copied: a reload may free the config meanwhile. */
-struct job {
-	enum op op;
-	char mpath[4096];
-	char name[GW_CFGVAL_MAX_NAME + 1];
-	json_t *entry; /* OP_ADD, OP_CHANGE: the keys as given (without name) */
-};
-
-static void job_free(void *p)
-{
-	struct job *j = p;
-
-	if (j)
-		json_decref(j->entry);
-	free(j);
-}
 
 /* ---- on the loop: the body ------------------------------------------------ */
 
@@ -84,25 +69,11 @@ static json_t *body_entry(struct gw_admin_req *r, const char *const *allowed)
 	return e;
 }
 
-/* A job for r on virtual server name, or NULL (answered). */
-static struct job *job_new(struct gw_admin_req *r, enum op op, const char *name)
+/* A job for r on virtual server name, or NULL (answered); its entry: the
+ * keys as given (without name) for OP_ADD and OP_CHANGE. */
+static struct gw_admin_job *job_new(struct gw_admin_req *r, enum op op, const char *name)
 {
-	struct job *j = calloc(1, sizeof(*j));
-
-	if (!j) {
-		gw_admin_fail(r, 500, "internal", NULL, "out of memory");
-		return NULL;
-	}
-	if (!gw_admin_managed_path(r, j->mpath, sizeof(j->mpath))) {
-		free(j);
-		return NULL;
-	}
-	j->op = op;
-	snprintf(j->name, sizeof(j->name), "%s", name);
-	r->ctx = j;
-	r->ctx_free = job_free;
-	snprintf(r->target, sizeof(r->target), "virtual server %s", name);
-	return j;
+	return gw_admin_job_new(r, op, name, "virtual server");
 }
 
 /* The virtual server a change names must be one added through the API. */
@@ -128,7 +99,7 @@ static bool api_vserver(struct gw_admin_req *r)
 
 /* Apply j to the virtual_servers object: 0, GW_ESTATE (name taken),
  * GW_ENOENT, GW_ENOMEM. */
-static int apply(struct job *j, json_t *vservers)
+static int apply(struct gw_admin_job *j, json_t *vservers)
 {
 	json_t *cur = json_object_get(vservers, j->name);
 
@@ -146,7 +117,7 @@ static int apply(struct job *j, json_t *vservers)
 
 static void run_write(struct gw_admin_req *r, struct gw_store *st)
 {
-	struct job *j = r->ctx;
+	struct gw_admin_job *j = r->ctx;
 	json_t *root = gw_admin_managed_load(j->mpath, &r->rc, r->err, sizeof(r->err));
 	json_t *vs;
 
@@ -170,19 +141,11 @@ static void run_write(struct gw_admin_req *r, struct gw_store *st)
 static void on_applied(void *arg, const char *err)
 {
 	struct gw_admin_req *r = arg;
-	struct job *j = r->ctx;
+	struct gw_admin_job *j = r->ctx;
 	const struct gw_vserver_conf *vs;
 
-	gw_admin_reload_done(r);
-	if (err) {
-		gw_admin_fail(r, 500, "internal", NULL,
-			      "%s was written but the gateway could not apply it: %s", j->mpath, err);
+	if (gw_admin_job_applied(r, err, OP_REMOVE))
 		return;
-	}
-	if (j->op == OP_REMOVE) {
-		gw_admin_reply(r, 200, json_pack("{s:s}", "removed", j->name));
-		return;
-	}
 	vs = gw_config_vserver(r->gw->cfg, j->name);
 	if (!vs || !vs->api) {
 		gw_admin_fail(r, 500, "internal", NULL, "virtual server '%s' is not in the config "
@@ -208,7 +171,7 @@ static void field_of(const char *msg, const char *name, char *out, size_t cap)
 
 static void done_write(struct gw_admin_req *r)
 {
-	struct job *j = r->ctx;
+	struct gw_admin_job *j = r->ctx;
 	char field[GW_ADMIN_MAX_SEG];
 
 	if (r->rc == GW_EINVAL) {
@@ -261,7 +224,7 @@ void gw_admin_vservers_add(struct gw_admin_req *r)
 {
 	const char *name = NULL;
 	json_t *e;
-	struct job *j;
+	struct gw_admin_job *j;
 
 	if (json_is_object(r->body) && !gw_admin_body_str(r, "name", true, &name))
 		return;
@@ -280,7 +243,7 @@ void gw_admin_vservers_add(struct gw_admin_req *r)
 void gw_admin_vservers_change(struct gw_admin_req *r)
 {
 	json_t *e;
-	struct job *j;
+	struct gw_admin_job *j;
 
 	if (!api_vserver(r) || !(e = body_entry(r, change_keys)))
 		return;
