@@ -9,8 +9,10 @@
  * by fingerprint (core/config.c) and by what they inherit; the sessions
  * follow (mcp/rescope.c). Upstreams and sessions keep pointers into the
  * configuration they started with, so a replaced config is kept as a
- * "generation" until no upstream points into it. */
+ * "generation" until no upstream points into it (reload_drain.c lets go of
+ * what a reload left behind). */
 #include "cli/reload.h"
+#include "cli/reload-impl.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -37,64 +39,6 @@
 #include "guard/pin.h"
 #include "policy/policy.h"
 #include "upstream/upstream.h"
-
-#define RELOAD_DRAIN_TICK_MS 250
-#define RELOAD_DRAIN_SLACK_MS 2000
-
-/* One re-read, done off the loop. */
-struct reload_job {
-	char *path;
-	struct gw_config *cfg;          /* NULL: refused, err says why */
-	struct gw_policy *policy;       /* NULL when cfg names no policy */
-	struct gw_guard_rules *guard;   /* cfg's guardrails, compiled */
-	unsigned char policy_hash[SHA256_DIGEST_LENGTH];
-	char err[640];
-};
-
-/* A server a reload took out, until no session uses it. */
-struct retired {
-	struct gw_upstream *up;
-	uint64_t deadline_ms;           /* past it, the wait is logged (once) */
-	bool warned;
-	struct retired *next;
-};
-
-/* A configuration no longer current, kept while upstreams point into it. */
-struct generation {
-	struct gw_config *cfg;
-	struct generation *next;
-};
-
-/* Someone waiting for the outcome of a read (gw_reload_request). */
-#define RELOAD_MAX_WAITERS 16
-struct reload_waiter {
-	gw_reload_done_fn done;
-	void *arg;
-	bool next;                      /* for the read after the running one */
-};
-
-struct gw_reload {
-	struct gw_gateway *gw;
-	struct reload_waiter waiters[RELOAD_MAX_WAITERS];
-	size_t n_waiters;
-	struct event *sighup;
-	int wake[2];                    /* worker -> loop */
-	struct event *wake_ev;
-	pthread_t thread;
-	bool running, again;
-	struct reload_job *job;
-	struct retired *retired;
-	struct generation *gens;
-	struct gw_session **orphans;    /* 2026 sessions whose endpoint went away */
-	size_t n_orphans;
-	struct event *drain;
-	bool draining;
-	unsigned char policy_hash[SHA256_DIGEST_LENGTH];
-	bool listen_from_cli, no_auth_from_cli;
-	char *pid_path;
-	int pid_fd;
-	unsigned long applied;
-};
 
 /* ---- reading, on the worker thread ---------------------------------------- */
 
@@ -421,16 +365,6 @@ out_nomem:
 
 /* ---- applying, on the loop ------------------------------------------------------ */
 
-static void drain_arm(struct gw_reload *r)
-{
-	struct timeval tv = { 0, RELOAD_DRAIN_TICK_MS * 1000 };
-
-	if (!r->draining) {
-		event_add(r->drain, &tv);
-		r->draining = true;
-	}
-}
-
 static int add_orphan(struct gw_reload *r, struct gw_session *s)
 {
 	struct gw_session **o = realloc(r->orphans, (r->n_orphans + 1) * sizeof(*o));
@@ -594,7 +528,7 @@ static void apply(struct gw_reload *r, struct reload_job *job)
 		policy_changed ? (gw->policy ? "replaced" : "removed (default deny)") : "unchanged");
 	audit_reload(gw, old, &p, policy_changed);
 	plan_free(&p);
-	drain_arm(r);
+	gw_reload_drain_arm(r);
 }
 
 /* Tell the waiters of the read that ended: NULL, or why it was refused. */
@@ -646,125 +580,6 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	if (r->again && !r->gw->stopping) {
 		r->again = false;
 		start_job(r);
-	}
-}
-
-/* ---- draining ------------------------------------------------------------------- */
-
-/* Free the draining views nothing uses; close orphans with nothing in flight
- * (legacy SSE and stdio sessions end with their stream instead). */
-static void drain_sessions(struct gw_reload *r)
-{
-	struct gw_gateway *gw = r->gw;
-	struct gw_session *s;
-	size_t pos = 0, n = 0;
-
-	while ((s = gw_map_next(&gw->sessions, &pos, NULL))) {
-		gw_rescope_drain(s);
-		if (gw_rescope_is_orphan(s) && !s->calls && !s->sink) {
-			GW_INFO("reload", "session %.8s…: its endpoint was removed; closing it", s->id);
-			gw_session_close(s);
-			pos = 0; /* the map changed under us */
-		}
-	}
-	pos = 0;
-	while ((s = gw_map_next(&gw->modern, &pos, NULL)))
-		gw_rescope_drain(s);
-	for (size_t i = 0; i < r->n_orphans; i++) {
-		s = r->orphans[i];
-		gw_rescope_drain(s);
-		if (s->calls)
-			r->orphans[n++] = s;
-		else
-			gw_session_close(s);
-	}
-	r->n_orphans = n;
-}
-
-static bool up_in_use(struct gw_reload *r, const struct gw_upstream *up)
-{
-	struct gw_gateway *gw = r->gw;
-	struct gw_session *s;
-	size_t pos = 0;
-
-	while ((s = gw_map_next(&gw->sessions, &pos, NULL)))
-		if (gw_rescope_drains(s, up))
-			return true;
-	pos = 0;
-	while ((s = gw_map_next(&gw->modern, &pos, NULL)))
-		if (gw_rescope_drains(s, up))
-			return true;
-	for (size_t i = 0; i < r->n_orphans; i++)
-		if (gw_rescope_drains(r->orphans[i], up))
-			return true;
-	return false;
-}
-
-static void drain_upstreams(struct gw_reload *r)
-{
-	uint64_t now = gw_now_ms();
-
-	for (struct retired **pp = &r->retired; *pp;) {
-		struct retired *t = *pp;
-
-		if (up_in_use(r, t->up)) {
-			if (now > t->deadline_ms && !t->warned) {
-				GW_WARN("reload", "retired server '%s' still has calls in flight; waiting for them",
-					t->up->conf->name);
-				t->warned = true;
-			}
-			pp = &t->next;
-			continue;
-		}
-		GW_INFO("reload", "retired server '%s' drained: stopped", t->up->conf->name);
-		*pp = t->next;
-		gw_gateway_upstream_free(t->up);
-		free(t);
-	}
-}
-
-static bool points_into(const struct gw_config *cfg, const struct gw_upstream *up)
-{
-	return up->conf >= cfg->servers && up->conf < cfg->servers + cfg->n_servers;
-}
-
-/* A replaced configuration goes once no upstream runs on its settings. */
-static void drain_generations(struct gw_reload *r)
-{
-	for (struct generation **pp = &r->gens; *pp;) {
-		struct generation *g = *pp;
-		bool used = false;
-
-		for (size_t i = 0; i < r->gw->n_ups && !used; i++)
-			used = points_into(g->cfg, r->gw->ups[i]);
-		for (struct retired *t = r->retired; t && !used; t = t->next)
-			used = points_into(g->cfg, t->up);
-		if (used) {
-			pp = &g->next;
-			continue;
-		}
-		*pp = g->next;
-		gw_config_free(g->cfg);
-		free(g);
-	}
-}
-
-static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
-{
-	struct gw_reload *r = arg;
-	struct timeval tv = { 0, RELOAD_DRAIN_TICK_MS * 1000 };
-
-	(void)fd;
-	(void)what;
-	r->draining = false;
-	drain_sessions(r);
-	drain_upstreams(r);
-	drain_generations(r);
-	/* Generations still in use are held by running servers: they are looked
-	 * at again when a reload retires those. */
-	if (r->retired || r->n_orphans) {
-		event_add(r->drain, &tv);
-		r->draining = true;
 	}
 }
 
@@ -831,7 +646,7 @@ int gw_reload_init(struct gw_gateway *gw, const struct gw_run_opts *opts)
 		GW_ERROR("reload", "cannot set up reloading: %s", strerror(errno));
 		return GW_EIO;
 	}
-	r->drain = event_new(gw->base, -1, 0, on_drain_tick, r);
+	r->drain = event_new(gw->base, -1, 0, gw_reload_on_drain_tick, r);
 	r->sighup = evsignal_new(gw->base, SIGHUP, on_sighup, r);
 	if (!r->drain || !r->sighup || evsignal_add(r->sighup, NULL))
 		return GW_EIO;

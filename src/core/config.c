@@ -30,6 +30,7 @@
 #include "core/config_resilience.h"
 #include "core/config_trace.h"
 #include "core/config_encryption.h"
+#include "core/config-impl.h"
 #include "core/config_value.h"
 #include "core/err.h"
 #include "core/file.h"
@@ -314,7 +315,7 @@ static const struct gw_cfgval_entries servers_section = {
 	.parse = server_parse,
 };
 
-static int set_servers(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+int gw_config_set_servers(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 		       const struct gw_cfgval_key *key, void *obj)
 {
 	struct gw_config *cfg = obj;
@@ -357,7 +358,7 @@ static const struct gw_cfgval_entries vservers_section = {
 	.parse = vserver_parse,
 };
 
-static int set_vservers(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
+int gw_config_set_vservers(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 			const struct gw_cfgval_key *key, void *obj)
 {
 	struct gw_config *cfg = obj;
@@ -380,7 +381,7 @@ static int server_name_cmp(const void *pa, const void *pb)
 /* A virtual server is addressed by name next to the servers, so the two name
  * spaces must not overlap. Runs once both sections are read, whichever order
  * they came in; sorted, so thousands of each stay cheap. */
-static int check_vserver_names(struct gw_yaml_diag *d, const struct gw_config *cfg)
+int gw_config_check_vserver_names(struct gw_yaml_diag *d, const struct gw_config *cfg)
 {
 	const struct gw_server_conf **sorted, *key, *const *hit;
 	struct gw_server_conf probe = { 0 };
@@ -631,8 +632,8 @@ static const struct gw_cfgval_key root_keys[] = {
 	{ "shutdown_grace", GW_CFGVAL_SECONDS(struct gw_config, shutdown_grace, true) },
 	{ "log_level", GW_CFGVAL_STRING(struct gw_config, log_level, gw_cfgval_check_log_level) },
 	{ "page_size", GW_CFGVAL_UINT(struct gw_config, page_size, 1, MAX_PAGE_SIZE) },
-	{ "servers", .set = set_servers },
-	{ "virtual_servers", .set = set_vservers },
+	{ "servers", .set = gw_config_set_servers },
+	{ "virtual_servers", .set = gw_config_set_vservers },
 	{ "store", .set = set_store },
 	{ "admin", .set = set_admin },
 	{ "auth", .set = gw_cfgauth_set_auth },
@@ -665,7 +666,7 @@ static int walk_root(struct gw_yaml_diag *d, const struct gw_yaml_node *root, vo
 	rc = gw_cfgval_walk_map(d, root, "a mapping of settings at the top level", root_keys,
 				N_ELEMS(root_keys), cfg);
 	if (rc == 0)
-		rc = check_vserver_names(d, cfg);
+		rc = gw_config_check_vserver_names(d, cfg);
 	if (rc == 0)
 		gw_cfgres_resolve(cfg);
 	return rc;
@@ -700,12 +701,12 @@ struct gw_config *gw_config_new_default(void)
 	return cfg;
 }
 
-static void *config_create(void)
+void *gw_config_create(void)
 {
 	return gw_config_new_default();
 }
 
-static void config_destroy(void *obj)
+void gw_config_destroy(void *obj)
 {
 	gw_config_free(obj);
 }
@@ -713,160 +714,10 @@ static void config_destroy(void *obj)
 static const struct gw_yaml_doc config_doc = {
 	.name = "<config>",
 	.max = GW_CONFIG_MAX_FILE,
-	.create = config_create,
+	.create = gw_config_create,
 	.fill = walk_root,
-	.destroy = config_destroy,
+	.destroy = gw_config_destroy,
 };
-
-/* ---- the managed file (servers registered through the admin API) -------- */
-
-#define MANAGED_FILE "mcpgw.managed.yaml"
-
-static const struct gw_cfgval_key managed_keys[] = {
-	{ "servers", .set = set_servers },
-	{ "virtual_servers", .set = set_vservers },
-};
-
-/* The managed file holds servers and virtual servers only, each checked as
- * the config file's. */
-static int walk_managed(struct gw_yaml_diag *d, const struct gw_yaml_node *root, void *obj)
-{
-	struct gw_config *cfg = obj;
-	int rc;
-
-	if (!root || (root->kind == GW_YAML_SCALAR && root->is_null))
-		return 0;
-	rc = gw_cfgval_walk_map(d, root, "a mapping with servers", managed_keys,
-				N_ELEMS(managed_keys), cfg);
-	for (size_t i = 0; rc == 0 && i < cfg->n_servers; i++)
-		cfg->servers[i].api = true;
-	for (size_t i = 0; rc == 0 && i < cfg->n_vservers; i++)
-		cfg->vservers[i].api = true;
-	if (rc == 0)
-		rc = check_vserver_names(d, cfg);
-	if (rc == 0)
-		gw_cfgres_resolve(cfg);
-	return rc;
-}
-
-static const struct gw_yaml_doc managed_doc = {
-	.name = "<managed>",
-	.max = GW_CONFIG_MAX_FILE,
-	.create = config_create,
-	.fill = walk_managed,
-	.destroy = config_destroy,
-};
-
-/* Contract in core/config.h. */
-int gw_config_managed_path(const char *path, char *out, size_t cap)
-{
-	const char *slash = strrchr(path, '/');
-	int n = slash ? snprintf(out, cap, "%.*s/%s", (int)(slash - path), path, MANAGED_FILE)
-		      : snprintf(out, cap, "%s", MANAGED_FILE);
-
-	return n < 0 || (size_t)n >= cap ? GW_ETOOBIG : 0;
-}
-
-/* Contract in core/config.h. */
-struct gw_config *gw_config_parse_managed(const char *text, size_t len, const char *name,
-					  char *err, size_t errlen)
-{
-	return gw_yaml_load_text(&managed_doc, text, len, name, err, errlen);
-}
-
-/* A registered server's connections are checked against the allow list
- * (upstream/addr_guard.h): it gets its own copy, and the list is part of
- * its fingerprint, so a reload that changes the list restarts it. */
-static int guard_server(struct gw_server_conf *s, const struct gw_strv *hosts)
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
-		  EVP_DigestUpdate(md, s->fingerprint, sizeof(s->fingerprint));
-
-	s->guard_hosts.v = calloc(hosts->n + 1, sizeof(char *));
-	ok = ok && s->guard_hosts.v;
-	for (size_t i = 0; ok && i < hosts->n; i++) {
-		s->guard_hosts.v[i] = strdup(hosts->v[i]);
-		ok = s->guard_hosts.v[i] && EVP_DigestUpdate(md, hosts->v[i], strlen(hosts->v[i]) + 1);
-		s->guard_hosts.n += s->guard_hosts.v[i] != NULL;
-	}
-	ok = ok && EVP_DigestFinal_ex(md, s->fingerprint, NULL);
-	EVP_MD_CTX_free(md);
-	return ok ? 0 : GW_ENOMEM;
-}
-
-/* Append m's virtual servers to cfg (moved out of m): a name the config
- * file already has, as a server or a virtual server, stays the config
- * file's, with a warning. 0 or GW_ENOMEM. */
-static int merge_managed_vservers(struct gw_config *cfg, struct gw_config *m, const char *mpath,
-				  const char *path)
-{
-	struct gw_vserver_conf *arr;
-
-	if (m->n_vservers == 0)
-		return 0;
-	arr = realloc(cfg->vservers, (cfg->n_vservers + m->n_vservers) * sizeof(*arr));
-	if (!arr)
-		return GW_ENOMEM;
-	cfg->vservers = arr;
-	for (size_t i = 0; i < m->n_vservers; i++) {
-		const char *name = m->vservers[i].name;
-
-		if (gw_config_vserver(cfg, name) || gw_config_server(cfg, name)) {
-			GW_WARN("config", "virtual server '%s' of %s: the name is taken in %s "
-				"(or by a registered server): the config file's is used", name,
-				mpath, path);
-			continue;
-		}
-		cfg->vservers[cfg->n_vservers++] = m->vservers[i];
-		memset(&m->vservers[i], 0, sizeof(m->vservers[i]));
-	}
-	return 0;
-}
-
-/* Append the managed file's servers and virtual servers (if there is one)
- * to cfg: a name the config file already has stays the config file's, with
- * a warning. The
- * moved servers are taken out of m, which the caller frees. */
-static int merge_managed(struct gw_config *cfg, const char *path, char *err, size_t errlen)
-{
-	char mpath[4096];
-	struct gw_config *m;
-	struct gw_server_conf *arr;
-	int rc;
-
-	if (gw_config_managed_path(path, mpath, sizeof(mpath)) || access(mpath, F_OK) != 0)
-		return 0;
-	m = gw_yaml_load_file(&managed_doc, mpath, err, errlen);
-	if (!m)
-		return GW_EINVAL;
-	arr = realloc(cfg->servers, (cfg->n_servers + m->n_servers + 1) * sizeof(*arr));
-	if (!arr) {
-		gw_config_free(m);
-		gw_file_fail(err, errlen, mpath, "out of memory");
-		return GW_ENOMEM;
-	}
-	cfg->servers = arr;
-	for (size_t i = 0; i < m->n_servers; i++) {
-		if (gw_config_server(cfg, m->servers[i].name)) {
-			GW_WARN("config", "server '%s' of %s is also in %s: the config file's is used",
-				m->servers[i].name, mpath, path);
-			continue;
-		}
-		cfg->servers[cfg->n_servers] = m->servers[i];
-		memset(&m->servers[i], 0, sizeof(m->servers[i]));
-		if (guard_server(&cfg->servers[cfg->n_servers++], &cfg->allowed_upstream_hosts)) {
-			gw_config_free(m);
-			gw_file_fail(err, errlen, mpath, "out of memory");
-			return GW_ENOMEM;
-		}
-	}
-	rc = merge_managed_vservers(cfg, m, mpath, path);
-	if (rc)
-		gw_file_fail(err, errlen, mpath, "out of memory");
-	gw_config_free(m);
-	return rc;
-}
 
 struct gw_config *gw_config_parse(const char *text, size_t len, const char *name,
 				  char *err, size_t errlen)
@@ -890,7 +741,7 @@ struct gw_config *gw_config_load(const char *path, char *err, size_t errlen)
 		gw_config_free(cfg);
 		return NULL;
 	}
-	if (merge_managed(cfg, path, err, errlen)) {
+	if (gw_config_merge_managed(cfg, path, err, errlen)) {
 		gw_config_free(cfg);
 		return NULL;
 	}

@@ -32,8 +32,6 @@ struct gw_config *gw_config_load(const char *path, char *err, size_t errlen);
 struct gw_config *gw_config_new_default(void);
 /* Free cfg and everything it holds; NULL is a no-op. */
 void gw_config_free(struct gw_config *cfg);
-/* Look a server (or virtual server) up by name; NULL if absent. The result
- * is borrowed from cfg. */
 /* The managed file beside the config at path (servers and virtual servers
  * added through the admin API, docs/admin-api.md) into out: 0, or GW_ETOOBIG. */
 int gw_config_managed_path(const char *path, char *out, size_t cap);
@@ -42,6 +40,8 @@ int gw_config_managed_path(const char *path, char *out, size_t cap);
  * NULL with err set. */
 struct gw_config *gw_config_parse_managed(const char *text, size_t len, const char *name,
 					  char *err, size_t errlen);
+/* Look a server (or virtual server) up by name; NULL if absent. The result
+ * is borrowed from cfg. */
 struct gw_server_conf *gw_config_server(const struct gw_config *cfg, const char *name);
 struct gw_vserver_conf *gw_config_vserver(const struct gw_config *cfg, const char *name);
 /* Log a warning for each pair of enabled servers with the same prefix
