@@ -8,8 +8,11 @@
 # guardrails. Prints req/s and CPU microseconds per request of the SUT tree
 # (mcpgw, its threads and echo-mcp) and the ratio, and writes it to
 # bench/RESULTS.md. Knobs: DURATION (10), AUDIT_ROUNDS (3), CONNS ("16"),
-# and the harness's own: SUT_CPUS=0,1 lets the gateway's threads use both
-# cores (shared with wrk), as its README suggests for a threaded SUT.
+# AUDIT_BASE (a git revision: its build runs FEATURE too, as mode
+# FEATURE@REV, alternated with the others: a change to the feature's cost
+# measured before and after in one run), and the harness's own:
+# SUT_CPUS=0,1 lets the gateway's threads use both cores (shared with
+# wrk), as its README suggests for a threaded SUT.
 set -euo pipefail
 . "$(dirname "$0")/harness.sh"
 FEATURE="${FEATURE:-sqlite}"
@@ -24,12 +27,27 @@ OUT="$ROOT/bench/out/$(date -u +%Y%m%d-%H%M%S)-$FEATURE"
 mkdir -p "$OUT"
 for v in off "$FEATURE"; do relay_config "$OUT/$v" "$v" >/dev/null; done
 
+# The build of AUDIT_BASE, from a clean export of that revision.
+modes="off $FEATURE"
+if [ -n "${AUDIT_BASE:-}" ]; then
+  BASEBIN="$WORK/audit-base/build/mcpgw"
+  if [ ! -x "$BASEBIN" ] || [ "$(cat "$WORK/audit-base/.rev" 2>/dev/null)" != "$AUDIT_BASE" ]; then
+    rm -rf "$WORK/audit-base" && mkdir -p "$WORK/audit-base"
+    git -C "$ROOT" archive "$AUDIT_BASE" | tar -x -C "$WORK/audit-base"
+    make -C "$WORK/audit-base" -j2 all >/dev/null
+    echo "$AUDIT_BASE" >"$WORK/audit-base/.rev"
+  fi
+  modes="$modes $FEATURE@$AUDIT_BASE"
+fi
+
 export DURATION="${DURATION:-10}" CONNS="${CONNS:-16}" ROUNDS=1
 for r in $(seq 1 "${AUDIT_ROUNDS:-3}"); do
-  for v in off "$FEATURE"; do
-    GATEWAY_CMD="$BIN serve -c $OUT/$v/$v.yaml --no-auth --listen 127.0.0.1:{PORT} --log-level warn" \
+  for v in $modes; do
+    bin=$BIN cfg=$v
+    case "$v" in *@*) bin=$BASEBIN cfg=${v%@*} ;; esac
+    GATEWAY_CMD="$bin serve -c $OUT/$cfg/$cfg.yaml --no-auth --listen 127.0.0.1:{PORT} --log-level warn" \
       OUTDIR="$OUT/$v-$r" "$HARNESS" gateway >/dev/null 2>&1
-    awk -F, -v b="$v" 'NR > 1 && $2 == "gateway" && $4 == "ok" { print b "," $3 "," $5 "," $18 }' \
+    awk -F, -v b="$v" 'NR > 1 && $2 == "gateway" && $4 == "ok" { print b "," $3 "," $5 "," $18 "," $9 "," $10 }' \
       "$OUT/$v-$r/raw.csv" >>"$OUT/rows.csv"
   done
 done
@@ -37,11 +55,13 @@ done
 {
   echo "mcpgw $(git -C "$ROOT" rev-parse --short HEAD), same binary, rounds alternated, SUT on CPUs $cpus"
   echo "(shared harness: tools/call echo through one session; CPU us/req of mcpgw + echo-mcp)"
-  printf '%-10s %6s %10s %12s\n' mode conns "req/s" "CPU us/req"
-  awk -F, '{ k = $1 "," $2; n[k]++; r[k] += $3; c[k] += $4 }
-    END { for (k in n) { split(k, a, ","); printf "%-10s %6s %10.0f %12.1f\n", a[1], a[2], r[k] / n[k], c[k] / n[k] } }' \
+  printf '%-16s %6s %10s %12s %10s %10s\n' mode conns "req/s" "CPU us/req" "p99 ms" "max ms"
+  awk -F, '{ k = $1 "," $2; n[k]++; r[k] += $3; c[k] += $4; p[k] += $5; if ($6 > m[k]) m[k] = $6 }
+    END { for (k in n) { split(k, a, ","); printf "%-16s %6s %10.0f %12.1f %10.2f %10.2f\n", a[1], a[2],
+            r[k] / n[k], c[k] / n[k], p[k] / n[k], m[k] } }' \
     "$OUT/rows.csv" | sort
-  awk -F, -v f="$FEATURE" -v what="$what" '{ k = $2; if ($1 == f) { sr[k] += $3; sn[k]++ } else { fr[k] += $3; fn[k]++ } }
+  echo "(p99: the mean of the rounds' p99; max: the longest call of all rounds)"
+  awk -F, -v f="$FEATURE" -v what="$what" '{ k = $2; if ($1 == f) { sr[k] += $3; sn[k]++ } else if ($1 == "off") { fr[k] += $3; fn[k]++ } }
     END { for (k in sn) if (fn[k]) printf "conns %s: with %s, %.1f%% of the req/s of the relay alone\n", k, what,
             100 * (sr[k] / sn[k]) / (fr[k] / fn[k]) }' "$OUT/rows.csv"
   if [ "$FEATURE" = sqlite ]; then

@@ -8,7 +8,9 @@
  * long. A batch is one IMMEDIATE transaction through one prepared INSERT.
  * Durable: a committed batch has left the process (WAL); synchronous=FULL
  * under fsync: always also survives a power loss at each commit, else
- * sync() (a passive WAL checkpoint, which syncs the WAL first) does. */
+ * sync() asks for a passive WAL checkpoint, which syncs the WAL first.
+ * Checkpoints run on a thread and connection the sink owns (started by
+ * open, joined by close), never in the committing connection. */
 #ifndef GW_AUDIT_SINK_SQLITE_H
 #define GW_AUDIT_SINK_SQLITE_H
 

@@ -11,11 +11,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -534,12 +530,7 @@ static void run(struct gw_audit_writer *w)
  * correctness. */
 static void writer_sched(void)
 {
-#ifdef SCHED_BATCH
-	struct sched_param p = { 0 };
-
-	(void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &p);
-#endif
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WRITER_NICE);
+	gw_thread_background(WRITER_NICE);
 }
 
 static void *writer_main(void *arg)

@@ -3,11 +3,16 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <openssl/sha.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/log.h"
@@ -30,13 +35,31 @@ uint64_t gw_now_ms(void)
 
 void gw_rfc3339_ms(int64_t ms, char out[32])
 {
+	/* every audit record and log line has one: the seconds part is
+	 * formatted once a second per thread, the milliseconds by hand */
+	static __thread time_t cached_secs = -1;
+	static __thread char cached[24];
+	static __thread size_t cached_len;
 	time_t secs = (time_t)(ms / 1000);
+	int frac = (int)(ms % 1000);
 	struct tm tm;
-	size_t n;
 
-	gmtime_r(&secs, &tm);
-	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+	if (frac < 0) { /* before 1970: the second below, as gmtime counts */
+		frac += 1000;
+		secs--;
+	}
+	if (secs != cached_secs) {
+		gmtime_r(&secs, &tm);
+		cached_len = strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_secs = secs;
+	}
+	memcpy(out, cached, cached_len);
+	out[cached_len] = '.';
+	out[cached_len + 1] = (char)('0' + frac / 100);
+	out[cached_len + 2] = (char)('0' + frac / 10 % 10);
+	out[cached_len + 3] = (char)('0' + frac % 10);
+	out[cached_len + 4] = 'Z';
+	out[cached_len + 5] = '\0';
 }
 
 int gw_random_bytes(void *out, size_t n)
@@ -115,4 +138,14 @@ int gw_strdup_opt(char **dst, const char *src)
 		return 0;
 	*dst = strdup(src);
 	return *dst ? 0 : GW_ENOMEM;
+}
+
+void gw_thread_background(int nice)
+{
+#ifdef SCHED_BATCH
+	struct sched_param p = { 0 };
+
+	(void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &p);
+#endif
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
 }

@@ -43,4 +43,11 @@ char *gw_xstrdup(const char *s);
 /* *dst = a copy of src, or NULL when src is NULL: 0, or GW_ENOMEM. */
 int gw_strdup_opt(char **dst, const char *src);
 
+/* Make the calling thread a background one: SCHED_BATCH (its wake-ups do
+ * not preempt the loop) and the thread's own nice value (Linux). For the
+ * threads that write behind the loop (the audit writer, the SQLite sink's
+ * checkpointer): on a shared core they run when the loop waits, and take
+ * everything queued by then. A failure costs speed, not correctness. */
+void gw_thread_background(int nice);
+
 #endif
