@@ -37,29 +37,34 @@ void gw_rfc3339_ms(int64_t ms, char out[32])
 {
 	/* every audit record and log line has one: the seconds part is
 	 * formatted once a second per thread, the milliseconds by hand */
-	static __thread time_t cached_secs = -1;
-	static __thread char cached[24];
-	static __thread size_t cached_len;
+	static __thread struct {
+		time_t secs;
+		size_t len;
+		char text[24];
+	} rfc3339_cache = { .secs = -1 };
 	time_t secs = (time_t)(ms / 1000);
 	int frac = (int)(ms % 1000);
 	struct tm tm;
+	size_t n;
 
 	if (frac < 0) { /* before 1970: the second below, as gmtime counts */
 		frac += 1000;
 		secs--;
 	}
-	if (secs != cached_secs) {
+	if (secs != rfc3339_cache.secs) {
 		gmtime_r(&secs, &tm);
-		cached_len = strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
-		cached_secs = secs;
+		rfc3339_cache.len = strftime(rfc3339_cache.text, sizeof(rfc3339_cache.text),
+					     "%Y-%m-%dT%H:%M:%S", &tm);
+		rfc3339_cache.secs = secs;
 	}
-	memcpy(out, cached, cached_len);
-	out[cached_len] = '.';
-	out[cached_len + 1] = (char)('0' + frac / 100);
-	out[cached_len + 2] = (char)('0' + frac / 10 % 10);
-	out[cached_len + 3] = (char)('0' + frac % 10);
-	out[cached_len + 4] = 'Z';
-	out[cached_len + 5] = '\0';
+	n = rfc3339_cache.len;
+	memcpy(out, rfc3339_cache.text, n);
+	out[n] = '.';
+	out[n + 1] = (char)('0' + frac / 100);
+	out[n + 2] = (char)('0' + frac / 10 % 10);
+	out[n + 3] = (char)('0' + frac % 10);
+	out[n + 4] = 'Z';
+	out[n + 5] = '\0';
 }
 
 int gw_random_bytes(void *out, size_t n)
