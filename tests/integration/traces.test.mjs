@@ -439,7 +439,9 @@ test('config check refuses a tracing block without an endpoint, and a ratio out 
 test('a reload turns tracing on, moves it to another receiver (what the first had queued still reaches it), applies the ratio, and turns it off', async () => {
   const first = await startReceiver();
   const second = await startReceiver();
-  const g = await startGateway(servers());
+  const held = `${servers()}  mb:\n    command: node\n    args: ["${join(ROOT, 'tests', 'fixtures', 'misbehave-server.mjs')}"]\n`;
+  const release = join(tempDir(), 'release');
+  const g = await startGateway(held);
   const listen = readFileSync(g.cfg, 'utf8').split('\n')[0];
   const applied = () => (g.logs().match(/"reload \d+ applied/g) || []).length;
   const until = async (pred, what) => {
@@ -450,7 +452,7 @@ test('a reload turns tracing on, moves it to another receiver (what the first ha
   };
   const reload = async (tracing) => {
     const n = applied();
-    writeFileSync(g.cfg, `${listen}\n${tracing}${servers()}`);
+    writeFileSync(g.cfg, `${listen}\n${tracing}${held}`);
     g.proc.kill('SIGHUP');
     await until(() => applied() > n, 'the reload was not applied');
   };
@@ -467,9 +469,18 @@ test('a reload turns tracing on, moves it to another receiver (what the first ha
     const queued = await passedOn();
     assert.match(queued, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
 
+    // a call still open at the next reload (held by the upstream until a file exists)
+    const open = client.callTool({ name: 'mb__slow', arguments: { until: release } });
+    await until(() => g.logs().includes(`until ${release}`), 'mb holds the call');
+
     // another receiver, nothing sampled: the spans queued for the first go there now
     await reload(`tracing:\n  otlp_endpoint: "${second.url}"\n  sample_ratio: 0\n  batch: { max_spans: 1, interval: 0.1 }\n`);
     await until(() => servedIn(first, queued), 'the spans queued before the reload did not reach their receiver');
+    // and the open call's spans, once it ends, go where its trace started
+    writeFileSync(release, '');
+    await open;
+    await until(() => first.spans().some((s) => s.kind === KIND_SERVER && s.name === 'tools/call mb__slow'),
+      'the spans of the call open at the reload were lost');
     const unsampled = await passedOn();
     assert.match(unsampled, /-00$/, 'sample_ratio 0: passed on, not sampled');
 
@@ -493,5 +504,6 @@ test('a reload turns tracing on, moves it to another receiver (what the first ha
   const totals = [...g.logs().matchAll(/tracing: (\d+) spans exported, (\d+) dropped/g)].map((m) => [Number(m[1]), Number(m[2])]);
   assert.ok(totals.length >= 3, g.logs());
   assert.ok(totals.every(([, dropped]) => dropped === 0), JSON.stringify(totals));
-  assert.ok(totals[0][0] >= 2, `the first tracer sent the SERVER and CLIENT spans it held: ${JSON.stringify(totals)}`);
+  assert.ok(totals.some(([exported]) => exported >= 4),
+    `the first tracer sent the SERVER and CLIENT spans of both its calls: ${JSON.stringify(totals)}`);
 });
