@@ -17,6 +17,8 @@ struct gw_policy;
 struct gw_guard_rules;
 struct gw_upstream;
 struct gw_session;
+struct gw_retention_settings;
+struct gw_tracer;
 
 #define RELOAD_DRAIN_TICK_MS 250
 #define RELOAD_DRAIN_SLACK_MS 2000
@@ -27,6 +29,7 @@ struct reload_job {
 	struct gw_config *cfg;          /* NULL: refused, err says why */
 	struct gw_policy *policy;       /* NULL when cfg names no policy */
 	struct gw_guard_rules *guard;   /* cfg's guardrails, compiled */
+	struct gw_retention_settings *retention; /* cfg's retention:, copied */
 	unsigned char policy_hash[SHA256_DIGEST_LENGTH];
 	char err[640];
 };
@@ -43,6 +46,12 @@ struct retired {
 struct generation {
 	struct gw_config *cfg;
 	struct generation *next;
+};
+
+/* A tracer a reload replaced, until it has sent what it holds. */
+struct old_tracer {
+	struct gw_tracer *t;
+	struct old_tracer *next;
 };
 
 /* Someone waiting for the outcome of a read (gw_reload_request). */
@@ -65,6 +74,7 @@ struct gw_reload {
 	struct reload_job *job;
 	struct retired *retired;
 	struct generation *gens;
+	struct old_tracer *tracers;
 	struct gw_session **orphans;    /* 2026 sessions whose endpoint went away */
 	size_t n_orphans;
 	struct event *drain;

@@ -37,6 +37,9 @@
 #include "guard/stage.h"
 #include "mcp/session.h"
 #include "guard/pin.h"
+#include "compliance/retention.h"
+#include "mcp/dispatch.h"
+#include "obs/trace.h"
 #include "policy/policy.h"
 #include "upstream/upstream.h"
 
@@ -103,6 +106,11 @@ static void *reload_worker(void *arg)
 		gw_config_free(job->cfg);
 		job->cfg = NULL;
 	}
+	if (job->cfg && !(job->retention = gw_retention_settings_new(job->cfg))) {
+		snprintf(job->err, sizeof(job->err), "out of memory");
+		gw_config_free(job->cfg);
+		job->cfg = NULL;
+	}
 	do {
 		w = write(r->wake[1], "", 1);
 	} while (w < 0 && errno == EINTR);
@@ -117,6 +125,7 @@ static void job_free(struct reload_job *job)
 	gw_config_free(job->cfg);
 	gw_policy_free(job->policy);
 	gw_guard_rules_free(job->guard);
+	gw_retention_settings_free(job->retention);
 	free(job);
 }
 
@@ -413,6 +422,35 @@ static void apply_settings(struct gw_gateway *gw, const struct gw_config *old)
 	gw_pins_set_mode(gw->pins, gw->cfg->tool_pinning); /* the pins themselves stay */
 }
 
+/* tracing: changed: a new tracer takes the new spans; the old one sends
+ * what it holds, and what its open calls add, to its own endpoint and is
+ * freed once done (reload_drain.c). Both on the loop's curl handle. */
+static void apply_tracing(struct gw_reload *r, const struct gw_config *old)
+{
+	struct gw_gateway *gw = r->gw;
+	const struct gw_trace_conf *tc = &gw->cfg->tracing;
+	struct old_tracer *o = NULL;
+	struct gw_tracer *nt = NULL;
+
+	if (gw_trace_conf_same(&old->tracing, tc))
+		return;
+	if ((gw->trace && !(o = calloc(1, sizeof(*o)))) ||
+	    (tc->otlp_endpoint && !(nt = gw_trace_new(gw->base, gw->curl, tc, GW_VERSION)))) {
+		free(o);
+		GW_ERROR("reload", "tracing: changed, but out of memory: the running tracer stays");
+		return;
+	}
+	if (!nt)
+		GW_INFO("reload", "tracing: off for new calls");
+	if (o) {
+		gw_trace_retire(gw->trace);
+		o->t = gw->trace;
+		o->next = r->tracers;
+		r->tracers = o;
+	}
+	gw->trace = nt;
+}
+
 static int keep_generation(struct gw_reload *r, struct gw_config *cfg)
 {
 	struct generation *g = calloc(1, sizeof(*g));
@@ -508,6 +546,9 @@ static void apply(struct gw_reload *r, struct reload_job *job)
 		gw_guard_set_rules(gw->guard, job->guard);
 		job->guard = NULL;
 	}
+	gw_retention_set(gw->retention, job->retention); /* none in stdio mode: freed */
+	job->retention = NULL;
+	apply_tracing(r, old);
 	rs = (struct gw_rescope){ .old_ups = old_ups, .n_old = n_old, .policy_changed = policy_changed };
 	rescope_sessions(r, &rs);
 	for (size_t i = 0; i < n_old; i++) {
@@ -720,6 +761,13 @@ void gw_reload_free(struct gw_gateway *gw)
 		return;
 	gw_reload_stop(gw);
 	free(r->orphans);
+	while (r->tracers) { /* every call has ended: only exports may be left */
+		struct old_tracer *o = r->tracers;
+
+		r->tracers = o->next;
+		gw_trace_free(o->t);
+		free(o);
+	}
 	while (r->gens) {
 		struct generation *g = r->gens;
 

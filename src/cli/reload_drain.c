@@ -12,6 +12,7 @@
 #include "core/util.h"
 #include "mcp/rescope.h"
 #include "mcp/session.h"
+#include "obs/trace.h"
 #include "upstream/upstream.h"
 
 void gw_reload_drain_arm(struct gw_reload *r)
@@ -122,6 +123,22 @@ static void drain_generations(struct gw_reload *r)
 	}
 }
 
+/* A replaced tracer goes once it has sent what it held. */
+static void drain_tracers(struct gw_reload *r)
+{
+	for (struct old_tracer **pp = &r->tracers; *pp;) {
+		struct old_tracer *o = *pp;
+
+		if (!gw_trace_idle(o->t)) {
+			pp = &o->next;
+			continue;
+		}
+		*pp = o->next;
+		gw_trace_free(o->t); /* logs its totals */
+		free(o);
+	}
+}
+
 void gw_reload_on_drain_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw_reload *r = arg;
@@ -133,9 +150,10 @@ void gw_reload_on_drain_tick(evutil_socket_t fd, short what, void *arg)
 	drain_sessions(r);
 	drain_upstreams(r);
 	drain_generations(r);
+	drain_tracers(r);
 	/* Generations still in use are held by running servers: they are looked
 	 * at again when a reload retires those. */
-	if (r->retired || r->n_orphans) {
+	if (r->retired || r->n_orphans || r->tracers) {
 		event_add(r->drain, &tv);
 		r->draining = true;
 	}

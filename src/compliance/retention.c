@@ -41,14 +41,22 @@ struct sink {
 	char *where;                  /* the SQLite file, or the libpq URL (never logged) */
 };
 
+/* What a reload may change (retention.h): a config's retention:, copied. */
+struct gw_retention_settings {
+	bool scheduled;               /* retention: in the config: runs every interval */
+	double interval;
+	struct gw_retention_policy_conf *policies;
+	size_t n_policies;
+};
+
 struct gw_retention {
 	struct gw_retention_pruners prune;
 	gw_retention_record_fn record;
 	void *ctx;
-	bool scheduled;               /* retention: in the config: runs every interval */
-	double interval;
-	struct gw_retention_policy_conf *policies; /* the config's, copied */
-	size_t n_policies;
+	/* Replaced by the loop under mu (gw_retention_set), read by the thread
+	 * under mu; the loop, the only writer, reads it without. */
+	struct gw_retention_settings *set;
+	struct timespec since;        /* mu: the last scheduled run (or start, or schedule on) */
 	char *store;
 	struct sink *sinks;
 	size_t n_sinks;
@@ -189,24 +197,29 @@ int gw_retention_policy_from_json(const json_t *body, struct gw_retention_policy
 }
 
 /* The policies in force: the config's, then the API's over them by id.
- * A new array of copies into *out; its count. */
+ * A new array of copies into *out; its count. Thread: the config's are
+ * copied under mu, as a reload may replace them (gw_retention_set). */
 static size_t policies_now(struct gw_retention *r, struct gw_retention_policy_conf **out)
 {
 	struct gw_retention_policy_conf *api = NULL, *all;
+	const struct gw_retention_settings *set;
 	size_t n_api = 0, n = 0;
 	char err[256];
 
 	if (gw_retention_db_policies(r->store, &api, &n_api, err, sizeof(err)) != 0)
 		GW_WARN("retention", "policies added through the API not read: %s", err);
-	all = calloc(r->n_policies + n_api + 1, sizeof(*all));
-	for (size_t i = 0; all && i < r->n_policies; i++) {
+	pthread_mutex_lock(&r->mu);
+	set = r->set;
+	all = calloc(set->n_policies + n_api + 1, sizeof(*all));
+	for (size_t i = 0; all && i < set->n_policies; i++) {
 		bool replaced = false;
 
 		for (size_t j = 0; j < n_api; j++)
-			replaced = replaced || strcmp(api[j].id, r->policies[i].id) == 0;
-		if (!replaced && policy_copy(&all[n], &r->policies[i]) == 0)
+			replaced = replaced || strcmp(api[j].id, set->policies[i].id) == 0;
+		if (!replaced && policy_copy(&all[n], &set->policies[i]) == 0)
 			n++;
 	}
+	pthread_mutex_unlock(&r->mu);
 	for (size_t j = 0; j < n_api; j++) {
 		if (all)
 			all[n++] = api[j]; /* moved */
@@ -223,6 +236,84 @@ static void policies_free(struct gw_retention_policy_conf *v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		gw_retention_policy_clear(&v[i]);
 	free(v);
+}
+
+/* ---- settings ------------------------------------------------------------------- */
+
+struct gw_retention_settings *gw_retention_settings_new(const struct gw_config *cfg)
+{
+	const struct gw_retention_conf *rc = &cfg->retention;
+	struct gw_retention_settings *set = calloc(1, sizeof(*set));
+
+	if (!set)
+		return NULL;
+	set->scheduled = rc->line != 0;
+	set->interval = rc->interval > 0 ? rc->interval : GW_RETENTION_DEFAULT_INTERVAL;
+	set->policies = calloc(rc->n_policies + 1, sizeof(*set->policies));
+	for (size_t i = 0; set->policies && i < rc->n_policies; i++) {
+		if (policy_copy(&set->policies[i], &rc->policies[i]) != 0)
+			break;
+		set->n_policies++;
+	}
+	if (!set->policies || set->n_policies != rc->n_policies) {
+		gw_retention_settings_free(set);
+		return NULL;
+	}
+	return set;
+}
+
+void gw_retention_settings_free(struct gw_retention_settings *set)
+{
+	if (!set)
+		return;
+	policies_free(set->policies, set->n_policies);
+	free(set);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool settings_same(const struct gw_retention_settings *a,
+			  const struct gw_retention_settings *b)
+{
+	if (a->scheduled != b->scheduled || a->interval != b->interval ||
+	    a->n_policies != b->n_policies)
+		return false;
+	for (size_t i = 0; i < a->n_policies; i++) {
+		const struct gw_retention_policy_conf *x = &a->policies[i], *y = &b->policies[i];
+
+		if (strcmp(x->id, y->id) != 0 || x->cls != y->cls || x->max_age != y->max_age ||
+		    x->auto_delete != y->auto_delete || !same_str(x->description, y->description))
+			return false;
+	}
+	return true;
+}
+
+void gw_retention_set(struct gw_retention *r, struct gw_retention_settings *set)
+{
+	struct gw_retention_settings *old;
+
+	if (!r || !set || settings_same(r->set, set)) {
+		gw_retention_settings_free(set);
+		return;
+	}
+	pthread_mutex_lock(&r->mu);
+	old = r->set;
+	r->set = set;
+	if (set->scheduled && !old->scheduled)
+		clock_gettime(CLOCK_REALTIME, &r->since); /* the first run: an interval from now */
+	pthread_cond_signal(&r->cv); /* its wait's due time changes */
+	pthread_mutex_unlock(&r->mu);
+	/* the thread copies the settings under mu, so it holds no pointer into old */
+	gw_retention_settings_free(old);
+	if (set->scheduled)
+		GW_INFO("retention", "retention: from now on %zu config policies, a run every %g s",
+			set->n_policies, set->interval);
+	else
+		GW_INFO("retention", "retention: no longer scheduled (%zu config policies, run on demand)",
+			set->n_policies);
 }
 
 /* ---- one run ------------------------------------------------------------------ */
@@ -351,34 +442,50 @@ static void recover(struct gw_retention *r)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* since + seconds: when the next scheduled run is due. */
+static struct timespec due_after(struct timespec since, double seconds)
+{
+	double whole = (double)(time_t)seconds;
+	long ns = since.tv_nsec + (long)((seconds - whole) * 1e9);
+
+	since.tv_sec += (time_t)whole + ns / 1000000000L;
+	since.tv_nsec = ns % 1000000000L;
+	return since;
+}
+
+/* With mu held and nothing to do: wait for a job, a stop, new settings or
+ * the next scheduled run (then queued). The due time is worked out again
+ * at each wake-up, so a reload's interval applies to the run it awaits. */
+static void wait_for_work(struct gw_retention *r)
+{
+	struct timespec due = due_after(r->since, r->set->interval);
+	struct job *j;
+	int rc = r->set->scheduled ? pthread_cond_timedwait(&r->cv, &r->mu, &due)
+				   : pthread_cond_wait(&r->cv, &r->mu);
+
+	if (r->stop || rc != ETIMEDOUT)
+		return;
+	clock_gettime(CLOCK_REALTIME, &r->since);
+	j = calloc(1, sizeof(*j));
+	if (j) {
+		j->scheduled = true;
+		*r->todo_tail = j;
+		r->todo_tail = &j->next;
+		r->queued++;
+	}
+}
+
 static void *thread_main(void *arg)
 {
 	struct gw_retention *r = arg;
-	struct timespec due;
 	struct job *j;
 
 	recover(r);
-	clock_gettime(CLOCK_REALTIME, &due);
-	due.tv_sec += (time_t)r->interval;
 	pthread_mutex_lock(&r->mu);
+	clock_gettime(CLOCK_REALTIME, &r->since);
 	while (!r->stop) {
 		if (!r->todo) {
-			int rc = r->scheduled ? pthread_cond_timedwait(&r->cv, &r->mu, &due)
-					      : pthread_cond_wait(&r->cv, &r->mu);
-
-			if (r->stop)
-				break;
-			if (rc == ETIMEDOUT) {
-				clock_gettime(CLOCK_REALTIME, &due);
-				due.tv_sec += (time_t)r->interval;
-				j = calloc(1, sizeof(*j));
-				if (j) {
-					j->scheduled = true;
-					*r->todo_tail = j;
-					r->todo_tail = &j->next;
-					r->queued++;
-				}
-			}
+			wait_for_work(r);
 			continue;
 		}
 		j = r->todo;
@@ -462,19 +569,10 @@ static int copy_sinks(struct gw_retention *r, const struct gw_config *cfg)
 
 static int copy_conf(struct gw_retention *r, const struct gw_config *cfg)
 {
-	const struct gw_retention_conf *rc = &cfg->retention;
-
-	r->scheduled = rc->line != 0;
-	r->interval = rc->interval > 0 ? rc->interval : GW_RETENTION_DEFAULT_INTERVAL;
 	r->store = strdup(cfg->store_path);
-	r->policies = calloc(rc->n_policies + 1, sizeof(*r->policies));
-	if (!r->store || !r->policies)
+	r->set = gw_retention_settings_new(cfg);
+	if (!r->store || !r->set)
 		return -1;
-	for (size_t i = 0; i < rc->n_policies; i++) {
-		if (policy_copy(&r->policies[i], &rc->policies[i]) != 0)
-			return -1;
-		r->n_policies++;
-	}
 	return copy_sinks(r, cfg);
 }
 
@@ -554,16 +652,16 @@ json_t *gw_retention_state(struct gw_retention *r)
 {
 	if (!r)
 		return json_pack("{s:b}", "enabled", false);
-	return json_pack("{s:b,s:b,s:f,s:I,s:O*}", "enabled", true, "scheduled", r->scheduled,
-			 "interval_seconds", r->interval, "runs_since_start", (json_int_t)r->runs,
+	return json_pack("{s:b,s:b,s:f,s:I,s:O*}", "enabled", true, "scheduled", r->set->scheduled,
+			 "interval_seconds", r->set->interval, "runs_since_start", (json_int_t)r->runs,
 			 "last_run", r->last);
 }
 
 const struct gw_retention_policy_conf *gw_retention_config_policies(const struct gw_retention *r,
 								    size_t *n)
 {
-	*n = r ? r->n_policies : 0;
-	return r ? r->policies : NULL;
+	*n = r ? r->set->n_policies : 0;
+	return r ? r->set->policies : NULL;
 }
 
 static void fail_all(struct job *j, const char *why)
@@ -595,7 +693,7 @@ void gw_retention_free(struct gw_retention *r)
 	gw_wake_free(r->wake);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
-	policies_free(r->policies, r->n_policies);
+	gw_retention_settings_free(r->set);
 	for (size_t i = 0; i < r->n_sinks; i++)
 		free(r->sinks[i].where);
 	free(r->sinks);

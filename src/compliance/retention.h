@@ -45,10 +45,23 @@ void gw_retention_forget(struct gw_retention *r, void *arg);
 /* The scheduler's state for /api/metrics/retention: interval, runs since
  * start, the last run's time and counts. A new reference. Loop only. */
 json_t *gw_retention_state(struct gw_retention *r);
-/* The config's policies the scheduler runs (copied at start: retention:
- * changes take a restart), *n of them; r NULL: none. Loop only. */
+/* The config's policies the scheduler runs (copied at start, replaced by
+ * gw_retention_set), *n of them; r NULL: none. Loop only; valid until the
+ * next gw_retention_set. */
 const struct gw_retention_policy_conf *gw_retention_config_policies(const struct gw_retention *r,
 								    size_t *n);
+/* What a reload may change: cfg's retention: (its interval and policies),
+ * copied. Any thread (the reload builds it on its reader). NULL when out
+ * of memory. */
+struct gw_retention_settings;
+struct gw_retention_settings *gw_retention_settings_new(const struct gw_config *cfg);
+void gw_retention_settings_free(struct gw_retention_settings *set);
+/* A reload's settings, taken (NULL r: freed): the next scheduled run
+ * (due one new interval after the last one, or after now when retention:
+ * was not in force), /api/retention/policies and every enforcement from
+ * now on use them; a run in progress ends with the ones it began with.
+ * Unchanged settings change nothing. Loop only. */
+void gw_retention_set(struct gw_retention *r, struct gw_retention_settings *set);
 /* Stop the thread (a run in progress ends first) and free r; NULL is fine. */
 void gw_retention_free(struct gw_retention *r);
 

@@ -31,6 +31,8 @@ struct gw_tracer {
 	uint64_t rng;                /* splitmix64 state for ids, seeded from getrandom */
 	struct gw_trace_stats st;
 	uint64_t warned_ms;          /* when drops were last logged (rate limit) */
+	size_t live;                 /* SERVER spans started and not ended: they push here */
+	bool retired;                /* a reload replaced it: export at once until idle */
 };
 
 /* Queue span (an OTLP JSON Span, stolen) for export, or drop it (counted)

@@ -378,6 +378,7 @@ struct gw_span *gw_trace_server_start(struct gw_tracer *t, const struct gw_trace
 	if (state && tracestate_ok(state))
 		s->tracestate = strdup(state);
 	hex_of(s->ctx.trace_id, 16, s->trace_hex);
+	t->live++;
 	s->start_ns = wall_ns();
 	s->start_us = gw_now_us();
 	return s;
@@ -585,6 +586,7 @@ void gw_trace_server_end(struct gw_span *s, const struct gw_exchange *x)
 		client_finish(s, 0, NULL, false, true); /* the call ended first */
 	if (s->ctx.flags & 1)
 		server_emit(s, x);
+	s->t->live--;
 	free(s->tracestate);
 	free(s);
 }
@@ -630,6 +632,30 @@ out_free:
 out_nomem:
 	GW_ERROR("trace", "cannot start tracing: out of memory");
 	return NULL;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+bool gw_trace_conf_same(const struct gw_trace_conf *a, const struct gw_trace_conf *b)
+{
+	if (!same_str(a->otlp_endpoint, b->otlp_endpoint) || a->sample_ratio != b->sample_ratio ||
+	    !same_str(a->service_name, b->service_name) || a->n_headers != b->n_headers ||
+	    a->batch_max != b->batch_max || a->batch_interval != b->batch_interval ||
+	    a->queue != b->queue || a->timeout != b->timeout)
+		return false;
+	for (size_t i = 0; i < a->n_headers; i++)
+		if (!same_str(a->headers[i].key, b->headers[i].key) ||
+		    !same_str(a->headers[i].value, b->headers[i].value))
+			return false;
+	return true;
+}
+
+bool gw_trace_idle(const struct gw_tracer *t)
+{
+	return !t || (t->live == 0 && !t->inflight && json_array_size(t->queue) == 0);
 }
 
 void gw_trace_stats(const struct gw_tracer *t, struct gw_trace_stats *out)

@@ -37,6 +37,17 @@ void gw_trace_flush(struct gw_tracer *t);
 /* Cancel an export in flight, drop what is queued (counted), log the
  * totals and free t. NULL is a no-op. Every span must have ended. */
 void gw_trace_free(struct gw_tracer *t);
+/* Do a and b configure the same tracer (endpoint, headers, sampling,
+ * batching, queue, timeout, service name)? */
+bool gw_trace_conf_same(const struct gw_trace_conf *a, const struct gw_trace_conf *b);
+/* A reload replaced t (docs/internals/reload.md "Tracing"): it takes no
+ * new span, and what is queued, and what the spans still open add when
+ * they end, is exported at once, batch after batch, to t's own endpoint.
+ * Free it (gw_trace_free) once gw_trace_idle(). NULL is a no-op. */
+void gw_trace_retire(struct gw_tracer *t);
+/* Nothing left for t to do: no span of it open, nothing queued, no export
+ * in flight. True for NULL. */
+bool gw_trace_idle(const struct gw_tracer *t);
 /* The counts so far (zeros for NULL). */
 void gw_trace_stats(const struct gw_tracer *t, struct gw_trace_stats *out);
 /* Spans lost so far, whatever the reason: queue full, export failed, or

@@ -41,7 +41,7 @@ static void schedule(struct gw_tracer *t)
 
 	if (t->inflight || n == 0)
 		return;
-	if (n >= t->batch_max) {
+	if (n >= t->batch_max || t->retired) { /* retired: what is left goes without waiting */
 		event_del(t->timer);
 		evtimer_add(t->timer, &now);
 	} else if (!evtimer_pending(t->timer, NULL)) {
@@ -218,6 +218,16 @@ void gw_trace_flush(struct gw_tracer *t)
 		return;
 	event_del(t->timer);
 	export_start(t);
+}
+
+void gw_trace_retire(struct gw_tracer *t)
+{
+	if (!t)
+		return;
+	t->retired = true;
+	GW_INFO("trace", "the previous tracer sends what it holds (%zu spans queued, %zu calls open) "
+		"to its own endpoint, then stops", json_array_size(t->queue), t->live);
+	schedule(t);
 }
 
 void gw_trace_export_clear(struct gw_tracer *t)

@@ -8,7 +8,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BIN, ADMIN_POLICY, apiKeyAuthYaml, apikeyCreate, bearerClient, freePort, startGateway, tempDir,
@@ -310,4 +310,62 @@ test('PostgreSQL sink: a run leaves tombstones in audit_logs, verify --pg passes
   } finally {
     try { await P?.gw.stop(); } finally { await pg.destroy(); }
   }
+}, () => running.at(-1)));
+
+test('a reload replaces the config policies: listed at once, run by the CLI and the next scheduled run; an invalid one is refused with its line and the last good ones stay', withGatewayLog(async () => {
+  const R = await gateway('retention:\n  interval: 1h\n  policies:\n    - { id: personal-year, classification: PERSONAL, days: 365 }\n');
+  running.push(R.gw);
+  const call = (m, p, body) => adminCall(R.gw.base, m, p, { key: R.key, body });
+  const listed = async () => (await call('GET', '/api/retention/policies')).json.policies
+    .map((p) => [p.policy_id, p.data_classification, p.max_age_seconds, p.source]);
+  const reload = async (retention) => {
+    writeFileSync(R.cfg, readFileSync(R.cfg, 'utf8').replace(/retention:\n(  .*\n)*/, retention));
+    return (await call('POST', '/admin/v1/config/reload', {})).json;
+  };
+  await callTools(R.gw.url, R.key, ['fl__echo', 'fl__echo']);
+  const echoes = await eventually(() => {
+    const c = rows(R.db).filter((x) => x.event_type === 'mcp_request' && x.tool_name === 'fl__echo');
+    return c.length === 2 ? c.map((x) => x.seq) : null;
+  }, 'the calls are not recorded');
+  assert.deepEqual(await listed(), [['personal-year', 'PERSONAL', 365 * 86400, 'config']]);
+
+  // shorter, under a new id, and scheduled every second
+  let r = await reload('retention:\n  interval: 1s\n  policies:\n    - { id: personal-now, classification: PERSONAL, max_age: 1s, auto_delete: false }\n');
+  assert.equal(r.reloaded, true, JSON.stringify(r));
+  assert.deepEqual(await listed(), [['personal-now', 'PERSONAL', 1, 'config']]);
+  assert.equal((await call('GET', '/api/metrics/retention')).json.interval_seconds, 1);
+  // the CLI, through the gateway, runs the new policy (a dry run: nothing
+  // goes yet) once the records are past its age
+  await new Promise((res) => setTimeout(res, 1500));
+  const rep = JSON.parse(execFileSync(BIN, ['retention', 'enforce', '--policy', 'personal-now', '--dry-run',
+    '--format', 'json', '-c', R.cfg, '--token', R.key], { encoding: 'utf8' }).trim());
+  assert.equal(rep.policy_id, 'personal-now');
+  assert.ok(rep.deleted.audit_records >= 2, JSON.stringify(rep));
+  // the scheduler's next run is the new policy's, at the new interval
+  const report = (q) => {
+    const out = execFileSync('sqlite3', ['-json', R.db, `SELECT report FROM retention_reports WHERE ${q} ORDER BY id`], { encoding: 'utf8' });
+    return out.trim() ? JSON.parse(out).map((x) => JSON.parse(x.report)) : [];
+  };
+  const sched = await eventually(() => report(`policy = 'personal-now'`)
+    .find((x) => x.scheduled && x.deleted.audit_records >= 2), 'no scheduled run of the new policy', { ms: 60000 });
+  assert.equal(sched.dry_run, true, 'auto_delete: false: the scheduler only reports');
+  assert.ok(sched.first_seq <= echoes[0], JSON.stringify(sched));
+  assert.equal(rows(R.db).filter((x) => echoes.includes(x.seq) && x.event_type === 'retention_tombstone').length, 0);
+
+  // auto_delete now on: the next scheduled run deletes
+  r = await reload('retention:\n  interval: 1s\n  policies:\n    - { id: personal-now, classification: PERSONAL, max_age: 1s }\n');
+  assert.equal(r.reloaded, true, JSON.stringify(r));
+  await eventually(() => {
+    const gone = rows(R.db).filter((x) => echoes.includes(x.seq) && x.event_type === 'retention_tombstone');
+    return gone.length === 2 || null;
+  }, () => `the scheduler did not delete with the new policy: ${JSON.stringify(report('1'))}`, { ms: 60000 });
+  assert.ok(report(`policy = 'personal-year'`).every((x) => !x.scheduled), 'the old policy never ran by itself');
+
+  // invalid: refused as a whole with its file and line, the last good policies stay
+  r = await reload('retention:\n  interval: 1s\n  policies:\n    - { id: neg, classification: PERSONAL, days: -1 }\n');
+  assert.equal(r.reloaded, false);
+  assert.match(r.error, /mcpgw\.yaml:\d+: key 'retention\.policies\[0\]\.days': days must not be negative/);
+  assert.deepEqual(await listed(), [['personal-now', 'PERSONAL', 1, 'config']]);
+  const v = verify('--db', R.db);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
 }, () => running.at(-1)));

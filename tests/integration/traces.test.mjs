@@ -19,7 +19,7 @@ import protobuf from 'protobufjs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ROOT, startGateway, freePort, mcpgw, tempDir } from './lib.mjs';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileLines } from './audit_lib.mjs';
 
 const OTLP_DIR = join(ROOT, 'tests', 'fixtures', 'otlp');
@@ -434,4 +434,76 @@ test('config check refuses a tracing block without an endpoint, and a ratio out 
     /sample_ratio.*expected a number from 0 to 1/);
   assert.match(check('tracing:\n  otlp_endpoint: "grpc://127.0.0.1:4317"\n'), /otlp_endpoint.*http/);
   assert.equal(check('tracing:\n  otlp_endpoint: "http://127.0.0.1:4318"\n  sample_ratio: 0.25\n'), '');
+});
+
+test('a reload turns tracing on, moves it to another receiver (what the first had queued still reaches it), applies the ratio, and turns it off', async () => {
+  const first = await startReceiver();
+  const second = await startReceiver();
+  const held = `${servers()}  mb:\n    command: node\n    args: ["${join(ROOT, 'tests', 'fixtures', 'misbehave-server.mjs')}"]\n`;
+  const release = join(tempDir(), 'release');
+  const g = await startGateway(held);
+  const listen = readFileSync(g.cfg, 'utf8').split('\n')[0];
+  const applied = () => (g.logs().match(/"reload \d+ applied/g) || []).length;
+  const until = async (pred, what) => {
+    for (const end = Date.now() + 20000; !pred();) {
+      if (Date.now() > end) assert.fail(`${what}; log:\n${g.logs()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const reload = async (tracing) => {
+    const n = applied();
+    writeFileSync(g.cfg, `${listen}\n${tracing}${held}`);
+    g.proc.kill('SIGHUP');
+    await until(() => applied() > n, 'the reload was not applied');
+  };
+  const client = new Client({ name: 'traces-test', version: '1' });
+  // the context the upstream got: "00-{trace}-{span}-{flags}", or undefined
+  const passedOn = async () => JSON.parse((await client.callTool({ name: 'meta__meta', arguments: {} })).content[0].text)?.traceparent;
+  const servedIn = (rec, tp) => rec.spans().some((s) => s.kind === KIND_SERVER && s.traceId === tp.split('-')[1]);
+  try {
+    await client.connect(new StreamableHTTPClientTransport(new URL(g.url)));
+    assert.equal(await passedOn(), undefined, 'tracing off: no context');
+
+    // on, with a batch that would wait an hour
+    await reload(`tracing:\n  otlp_endpoint: "${first.url}"\n  batch: { max_spans: 512, interval: 3600 }\n`);
+    const queued = await passedOn();
+    assert.match(queued, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+
+    // a call still open at the next reload (held by the upstream until a file exists)
+    const open = client.callTool({ name: 'mb__slow', arguments: { until: release } });
+    await until(() => g.logs().includes(`until ${release}`), 'mb holds the call');
+
+    // another receiver, nothing sampled: the spans queued for the first go there now
+    await reload(`tracing:\n  otlp_endpoint: "${second.url}"\n  sample_ratio: 0\n  batch: { max_spans: 1, interval: 0.1 }\n`);
+    await until(() => servedIn(first, queued), 'the spans queued before the reload did not reach their receiver');
+    // and the open call's spans, once it ends, go where its trace started
+    writeFileSync(release, '');
+    await open;
+    await until(() => first.spans().some((s) => s.kind === KIND_SERVER && s.name === 'tools/call mb__slow'),
+      'the spans of the call open at the reload were lost');
+    const unsampled = await passedOn();
+    assert.match(unsampled, /-00$/, 'sample_ratio 0: passed on, not sampled');
+
+    // every trace kept again, at the second receiver
+    await reload(`tracing:\n  otlp_endpoint: "${second.url}"\n  batch: { max_spans: 1, interval: 0.1 }\n`);
+    const kept = await passedOn();
+    assert.match(kept, /-01$/);
+    await until(() => servedIn(second, kept), 'no span at the new receiver');
+    assert.ok(!servedIn(second, unsampled) && !servedIn(first, unsampled), 'the unsampled call was not exported');
+    assert.ok(!servedIn(first, kept) && !servedIn(second, queued), 'each span went to the receiver of its time');
+
+    await reload('');
+    assert.equal(await passedOn(), undefined, 'tracing off again');
+    await client.close();
+  } finally {
+    await g.stop();
+    await first.close();
+    await second.close();
+  }
+  // the replaced tracers reported what they sent, none lost
+  const totals = [...g.logs().matchAll(/tracing: (\d+) spans exported, (\d+) dropped/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  assert.ok(totals.length >= 3, g.logs());
+  assert.ok(totals.every(([, dropped]) => dropped === 0), JSON.stringify(totals));
+  assert.ok(totals.some(([exported]) => exported >= 4),
+    `the first tracer sent the SERVER and CLIENT spans of both its calls: ${JSON.stringify(totals)}`);
 });

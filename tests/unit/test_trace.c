@@ -174,6 +174,48 @@ static void test_off(void **state)
 	assert_int_equal(gw_trace_dropped(NULL), 0);
 }
 
+/* What a reload compares: a change in any setting is a change. */
+static void test_conf_same(void **state)
+{
+	struct gw_kv h1 = { (char *)"X-Token", (char *)"a" }, h2 = { (char *)"X-Token", (char *)"b" };
+	struct gw_trace_conf a = { .otlp_endpoint = (char *)"http://127.0.0.1:4318", .sample_ratio = 1,
+				   .headers = &h1, .n_headers = 1, .batch_max = 10, .queue = 20 };
+	struct gw_trace_conf b = a, off = { .sample_ratio = 1 };
+
+	(void)state;
+	assert_true(gw_trace_conf_same(&a, &b));
+	assert_true(gw_trace_conf_same(&off, &off));
+	assert_false(gw_trace_conf_same(&a, &off));
+	b.sample_ratio = 0.5;
+	assert_false(gw_trace_conf_same(&a, &b));
+	b = a;
+	b.headers = &h2; /* a rotated credential */
+	assert_false(gw_trace_conf_same(&a, &b));
+	b = a;
+	b.otlp_endpoint = (char *)"http://127.0.0.1:4319";
+	assert_false(gw_trace_conf_same(&a, &b));
+}
+
+/* A retired tracer is not idle while a span of it is open or a span waits. */
+static void test_idle(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct gw_tracer *t = tracer(base, 1.0, 10);
+	struct gw_exchange x = { .method = "tools/call", .target = "t", .endpoint = "/mcp" };
+	struct gw_span *s;
+
+	(void)state;
+	assert_true(gw_trace_idle(NULL));
+	assert_true(gw_trace_idle(t));
+	s = gw_trace_server_start(t, NULL, NULL);
+	gw_trace_retire(t);
+	assert_false(gw_trace_idle(t)); /* its call is open */
+	gw_trace_server_end(s, &x);
+	assert_false(gw_trace_idle(t)); /* its span waits for export */
+	gw_trace_free(t);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +224,8 @@ int main(void)
 		cmocka_unit_test(test_sampling),
 		cmocka_unit_test(test_queue_bound),
 		cmocka_unit_test(test_off),
+		cmocka_unit_test(test_conf_same),
+		cmocka_unit_test(test_idle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
