@@ -492,19 +492,26 @@ static struct gw_fanout *fanout(struct rest_req *r, enum gw_fanout_kind kind,
 	return f;
 }
 
+/* The screened fan-out f is not started: r is answered instead. */
+static void drop(struct rest_req *r, struct gw_fanout *f, int status, const char *message)
+{
+	r->f = NULL;
+	gw_fanout_free(f);
+	fail(r, status, message);
+}
+
 /* POST /mcp/invoke on a server the caller may not see: not found, as one
  * that does not exist (a 403 would say it does). */
 static void invoke_screened(struct gw_fanout *f, void *arg)
 {
 	struct rest_req *r = arg;
 
-	if (gw_fanout_op(f, 0)->status == GW_FO_HIDDEN) {
-		r->f = NULL;
-		gw_fanout_free(f);
-		fail(r, 404, "no such server");
-		return;
-	}
-	start(r, f, invoke_done);
+	if (r->gw->stopping)
+		drop(r, f, 503, "the gateway is shutting down");
+	else if (gw_fanout_op(f, 0)->status == GW_FO_HIDDEN)
+		drop(r, f, 404, "no such server");
+	else
+		start(r, f, invoke_done);
 }
 
 static void broadcast_screened(struct gw_fanout *f, void *arg)
@@ -513,13 +520,12 @@ static void broadcast_screened(struct gw_fanout *f, void *arg)
 	char err[200];
 	int status = 404;
 
-	if (gw_broadcast_screened(f, &r->bq, &status, err, sizeof(err))) {
-		r->f = NULL;
-		gw_fanout_free(f);
-		fail(r, status, err);
-		return;
-	}
-	start(r, f, r->ep == EP_BROADCAST ? broadcast_done : tool_invoke_done);
+	if (r->gw->stopping)
+		drop(r, f, 503, "the gateway is shutting down");
+	else if (gw_broadcast_screened(f, &r->bq, &status, err, sizeof(err)))
+		drop(r, f, status, err);
+	else
+		start(r, f, r->ep == EP_BROADCAST ? broadcast_done : tool_invoke_done);
 }
 
 /* GET /mcp/servers and /mcp/server/{name}/info: at once for a caller who
