@@ -66,6 +66,41 @@ static bool has_interpolation(const json_t *v)
 	return false;
 }
 
+/* Every URL a registration makes the gateway connect to, by its field and
+ * its path of keys: the server's, and its OAuth token endpoint's, which is
+ * sent the client secret. */
+static const struct {
+	const char *field;
+	const char *keys[4];
+} fetched_urls[] = {
+	{ "url", { "url", NULL } },
+	{ "auth.oauth2.token_url", { "auth", "oauth2", "token_url", NULL } },
+};
+
+/* The string at keys (NULL-terminated) in obj, or NULL. */
+static const char *string_at(const json_t *obj, const char *const *keys)
+{
+	for (; *keys && obj; keys++)
+		obj = json_object_get(obj, *keys);
+	return json_string_value(obj);
+}
+
+/* The field of the first of fetched_urls in obj that g refuses, with the
+ * rule in msg; NULL when none is. */
+static const char *url_refusal(const struct gw_addr_guard *g, const json_t *obj, char *msg,
+			       size_t cap)
+{
+	for (size_t i = 0; i < sizeof(fetched_urls) / sizeof(fetched_urls[0]); i++) {
+		const char *url = string_at(obj, fetched_urls[i].keys), *why;
+
+		if (url && (why = gw_addr_guard_check_url(g, url))) {
+			snprintf(msg, cap, "key '%s': %s", fetched_urls[i].field, why);
+			return fetched_urls[i].field;
+		}
+	}
+	return NULL;
+}
+
 /* The API's own refusals of a server's keys obj (the loader checks and
  * words the rest): the field, with why in msg, or NULL when none. */
 static const char *api_refusal(const struct gw_config *cfg, const json_t *obj, char *msg,
@@ -73,7 +108,6 @@ static const char *api_refusal(const struct gw_config *cfg, const json_t *obj, c
 {
 	static const char *const local[] = { "command", "args", "env", "cwd" };
 	const char *type = json_string_value(json_object_get(obj, "type"));
-	const char *url = json_string_value(json_object_get(obj, "url")), *why;
 	struct gw_addr_guard g;
 
 	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
@@ -100,11 +134,7 @@ static const char *api_refusal(const struct gw_config *cfg, const json_t *obj, c
 	}
 	g.allowed = (const char *const *)cfg->allowed_upstream_hosts.v;
 	g.n_allowed = cfg->allowed_upstream_hosts.n;
-	if (url && (why = gw_addr_guard_check_url(&g, url))) {
-		snprintf(msg, cap, "key 'url': %s", why);
-		return "url";
-	}
-	return NULL;
+	return url_refusal(&g, obj, msg, cap);
 }
 
 /* obj as a managed-file entry: a copy without name, type as transport. */

@@ -177,7 +177,7 @@ static void watch_client(struct rest_req *r)
 	evutil_socket_t fd = gw_hreq_fd(r->req);
 
 	gw_hreq_set_closecb(r->req, on_closed, r);
-	if (fd < 0 || !(event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE))
+	if (r->peer || fd < 0 || !(event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE))
 		return;
 	r->peer = event_new(base, fd, EV_CLOSED, on_peer, r);
 	if (r->peer)
@@ -232,18 +232,32 @@ static struct gw_upstream *running(struct gw_gateway *gw, const char *name)
 	return NULL;
 }
 
-static void serve_servers(struct rest_req *r)
+static void servers_reply(struct rest_req *r, json_t *arr)
 {
-	json_t *arr = json_array();
-
-	for (size_t i = 0; i < r->gw->n_ups; i++)
-		json_array_append_new(arr, server_json(r->gw->ups[i]));
-	reply(r, 200, json_pack("{s:o,s:I}", "servers", arr, "count", (json_int_t)r->gw->n_ups));
+	reply(r, 200, json_pack("{s:o,s:I}", "servers", arr, "count", (json_int_t)json_array_size(arr)));
 }
 
-static void serve_server_info(struct rest_req *r)
+/* GET /mcp/servers of a caller who may not see them all: those whose list
+ * shows the caller something (gw_fanout_shows). */
+static void servers_done(struct gw_fanout *f, void *arg)
 {
-	struct gw_upstream *up = running(r->gw, r->name);
+	struct rest_req *r = arg;
+	json_t *arr = json_array();
+
+	r->f = NULL;
+	for (size_t i = 0; i < gw_fanout_count(f); i++) {
+		struct gw_fanout_op *op = gw_fanout_op(f, i);
+		struct gw_upstream *up = running(r->gw, op->server);
+
+		if (up && gw_fanout_shows(op))
+			json_array_append_new(arr, server_json(up));
+	}
+	gw_fanout_free(f);
+	servers_reply(r, arr);
+}
+
+static void info_reply(struct rest_req *r, struct gw_upstream *up)
+{
 	json_t *o;
 
 	if (!up) {
@@ -253,6 +267,17 @@ static void serve_server_info(struct rest_req *r)
 	o = server_json(up);
 	json_object_set_new(o, "status", gw_upstream_status_json(up));
 	reply(r, 200, o);
+}
+
+/* A server the caller may not see is not found, as one that does not exist. */
+static void info_done(struct gw_fanout *f, void *arg)
+{
+	struct rest_req *r = arg;
+	bool shown = gw_fanout_shows(gw_fanout_op(f, 0));
+
+	r->f = NULL;
+	gw_fanout_free(f);
+	info_reply(r, shown ? running(r->gw, r->name) : NULL);
 }
 
 /* ---- answers of the fan-outs ------------------------------------------------------ */
@@ -295,6 +320,12 @@ static void list_done(struct gw_fanout *f, void *arg)
 	json_t *t;
 
 	r->f = NULL;
+	if (!gw_fanout_shows(op)) {
+		gw_fanout_free(f);
+		json_decref(tools);
+		fail(r, 404, "no such server");
+		return;
+	}
 	if (op->status != GW_FO_OK) {
 		int status = status_of(op);
 
@@ -326,7 +357,8 @@ static void tools_done(struct gw_fanout *f, void *arg)
 		json_t *t;
 
 		if (op->status != GW_FO_OK) {
-			json_object_set_new(errors, op->server, json_string(message_of(op)));
+			if (gw_fanout_shows(op)) /* else its name would tell the caller it exists */
+				json_object_set_new(errors, op->server, json_string(message_of(op)));
 			continue;
 		}
 		json_array_foreach(op->result, i, t) {
@@ -441,6 +473,14 @@ static void start(struct rest_req *r, struct gw_fanout *f, gw_fanout_done done)
 	gw_fanout_start(f, done, r); /* r may be answered and gone when it returns */
 }
 
+/* Start f once its denied targets are screened (gw_fanout_screen). */
+static void screen(struct rest_req *r, struct gw_fanout *f, gw_fanout_done screened)
+{
+	r->f = f;
+	watch_client(r);
+	gw_fanout_screen(f, screened, r); /* r may be answered and gone when it returns */
+}
+
 static struct gw_fanout *fanout(struct rest_req *r, enum gw_fanout_kind kind,
 				const struct gw_principal *who, size_t n)
 {
@@ -450,6 +490,75 @@ static struct gw_fanout *fanout(struct rest_req *r, enum gw_fanout_kind kind,
 	if (!f)
 		fail(r, 500, "out of memory");
 	return f;
+}
+
+/* The screened fan-out f is not started: r is answered instead. */
+static void drop(struct rest_req *r, struct gw_fanout *f, int status, const char *message)
+{
+	r->f = NULL;
+	gw_fanout_free(f);
+	fail(r, status, message);
+}
+
+/* POST /mcp/invoke on a server the caller may not see: not found, as one
+ * that does not exist (a 403 would say it does). */
+static void invoke_screened(struct gw_fanout *f, void *arg)
+{
+	struct rest_req *r = arg;
+
+	if (r->gw->stopping)
+		drop(r, f, 503, "the gateway is shutting down");
+	else if (gw_fanout_op(f, 0)->status == GW_FO_HIDDEN)
+		drop(r, f, 404, "no such server");
+	else
+		start(r, f, invoke_done);
+}
+
+static void broadcast_screened(struct gw_fanout *f, void *arg)
+{
+	struct rest_req *r = arg;
+	char err[200];
+	int status = 404;
+
+	if (r->gw->stopping)
+		drop(r, f, 503, "the gateway is shutting down");
+	else if (gw_broadcast_screened(f, &r->bq, &status, err, sizeof(err)))
+		drop(r, f, status, err);
+	else
+		start(r, f, r->ep == EP_BROADCAST ? broadcast_done : tool_invoke_done);
+}
+
+/* GET /mcp/servers and /mcp/server/{name}/info: at once for a caller who
+ * sees every server, else after a tools/list of each (as GET /tools). */
+static void serve_servers(struct rest_req *r, const struct gw_principal *who)
+{
+	bool all = r->ep == EP_SERVERS;
+	struct gw_fanout *f;
+	json_t *arr;
+
+	if (!all && !running(r->gw, r->name)) {
+		fail(r, 404, "no such server");
+		return;
+	}
+	if (gw_fanout_sees_all(r->gw, who)) {
+		if (!all) {
+			info_reply(r, running(r->gw, r->name));
+			return;
+		}
+		arr = json_array();
+		for (size_t i = 0; i < r->gw->n_ups; i++)
+			json_array_append_new(arr, server_json(r->gw->ups[i]));
+		servers_reply(r, arr);
+		return;
+	}
+	f = fanout(r, GW_FANOUT_LIST, who, all ? r->gw->n_ups : 1);
+	if (!f)
+		return;
+	for (size_t i = 0; all && i < r->gw->n_ups; i++)
+		gw_fanout_add(f, r->gw->ups[i]->conf->name, 0);
+	if (!all)
+		gw_fanout_add(f, r->name, 0);
+	start(r, f, all ? servers_done : info_done);
 }
 
 static void serve_lists(struct rest_req *r, const struct gw_principal *who)
@@ -503,7 +612,7 @@ static void serve_invoke(struct rest_req *r, const struct gw_principal *who)
 		if (!f)
 			return;
 		gw_fanout_add(f, r->name, r->bq.timeout_s);
-		start(r, f, invoke_done);
+		screen(r, f, invoke_screened);
 		return;
 	}
 	f = gw_broadcast_plan(r->gw, &r->bq, who, gw_hreq_path(r->req), gw_hreq_peer(r->req), &status,
@@ -512,7 +621,7 @@ static void serve_invoke(struct rest_req *r, const struct gw_principal *who)
 		fail(r, status, err);
 		return;
 	}
-	start(r, f, r->ep == EP_BROADCAST ? broadcast_done : tool_invoke_done);
+	screen(r, f, broadcast_screened);
 }
 
 static void dispatch(struct rest_req *r, const struct gw_principal *who)
@@ -528,10 +637,8 @@ static void dispatch(struct rest_req *r, const struct gw_principal *who)
 	}
 	switch (r->ep) {
 	case EP_SERVERS:
-		serve_servers(r);
-		break;
 	case EP_SERVER_INFO:
-		serve_server_info(r);
+		serve_servers(r, who);
 		break;
 	case EP_TOOLS:
 	case EP_LIST_TOOLS:

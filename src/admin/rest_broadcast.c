@@ -91,6 +91,13 @@ static bool named(const char *name, json_t *servers)
 	return false;
 }
 
+/* The words for a server that is not running, and for one the caller may
+ * not see: the same, so that the answer does not tell them apart. */
+static void no_such_server(const char *name, char *err, size_t cap)
+{
+	snprintf(err, cap, "mcp_servers: no running server named '%.64s'", name);
+}
+
 struct gw_fanout *gw_broadcast_plan(struct gw_gateway *gw, const struct gw_broadcast_req *rq,
 				    const struct gw_principal *who, const char *endpoint,
 				    const char *client_addr, int *status, char *err, size_t cap)
@@ -106,7 +113,7 @@ struct gw_fanout *gw_broadcast_plan(struct gw_gateway *gw, const struct gw_broad
 			found = strcmp(gw->ups[k]->conf->name, json_string_value(s)) == 0;
 		if (!found) {
 			*status = 404;
-			snprintf(err, cap, "mcp_servers: no running server named '%.64s'", json_string_value(s));
+			no_such_server(json_string_value(s), err, cap);
 			return NULL;
 		}
 	}
@@ -126,11 +133,27 @@ struct gw_fanout *gw_broadcast_plan(struct gw_gateway *gw, const struct gw_broad
 	return f;
 }
 
+int gw_broadcast_screened(struct gw_fanout *f, const struct gw_broadcast_req *rq, int *status,
+			  char *err, size_t cap)
+{
+	for (size_t i = 0; rq->servers && i < gw_fanout_count(f); i++) {
+		const struct gw_fanout_op *op = gw_fanout_op(f, i);
+
+		if (op->status == GW_FO_HIDDEN && named(op->server, rq->servers)) {
+			*status = 404;
+			no_such_server(op->server, err, cap);
+			return GW_ENOENT;
+		}
+	}
+	return 0;
+}
+
 /* Does op count in the answer (called, and offering the tool when the
  * selection was implicit)? */
 static bool counts(const struct gw_fanout_op *op, bool implicit)
 {
-	return op->status != GW_FO_DENIED && !(implicit && op->status == GW_FO_NOT_OFFERED);
+	return op->status != GW_FO_DENIED && op->status != GW_FO_HIDDEN &&
+	       !(implicit && op->status == GW_FO_NOT_OFFERED);
 }
 
 size_t gw_broadcast_called(struct gw_fanout *f, bool implicit)

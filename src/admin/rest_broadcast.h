@@ -35,9 +35,14 @@ int gw_broadcast_parse(json_t *body, const char *tool_key, const char *params_ke
 struct gw_fanout *gw_broadcast_plan(struct gw_gateway *gw, const struct gw_broadcast_req *rq,
 				    const struct gw_principal *who, const char *endpoint,
 				    const char *client_addr, int *status, char *err, size_t cap);
+/* After gw_fanout_screen() of a planned f: GW_ENOENT with *status 404 and
+ * err worded as for a server that is not running when rq names a server
+ * the caller may not see (HIDDEN), else 0. */
+int gw_broadcast_screened(struct gw_fanout *f, const struct gw_broadcast_req *rq, int *status,
+			  char *err, size_t cap);
 /* The answer of a finished broadcast: tool_name, total_servers,
  * successful, failed, execution_time_ms, results and errors by server,
- * skipped (denied by the policy: not called). A server that has no such
+ * skipped (denied by the policy: not called; a HIDDEN one is left out). A server that has no such
  * tool is left out when implicit, else an error. New reference. */
 json_t *gw_broadcast_answer(struct gw_fanout *f, const char *tool, bool implicit);
 /* How many targets the policy let through and that offer the tool (the

@@ -22,6 +22,9 @@ struct gw_fanout {
 	json_t *args;
 	gw_fanout_done done;
 	void *arg;
+	struct gw_fanout *screen;     /* gw_fanout_screen()'s lists in flight, or NULL */
+	gw_fanout_done screened;
+	void *screened_arg;
 	bool started, abandoned;
 	unsigned busy;                /* entries from outside still on the stack */
 	size_t pending;               /* targets started and not ended */

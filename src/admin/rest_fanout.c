@@ -87,6 +87,76 @@ static bool op_allowed(struct gw_fanout *f, struct gw_fanout_op *op)
 	return false;
 }
 
+/* ---- what the caller may see ----------------------------------------------------- */
+
+bool gw_fanout_sees_all(struct gw_gateway *gw, const struct gw_principal *who)
+{
+	return !gw_authn_required(gw->authn) ||
+	       gw_policy_decide(gw->policy, who, GW_ACTION_ADMIN, "admin", "servers", NULL) ==
+		       GW_DECISION_ALLOW;
+}
+
+bool gw_fanout_shows(const struct gw_fanout_op *op)
+{
+	struct gw_fanout *f = op->f;
+	const struct gw_principal *who = f->has_who ? &f->who : NULL;
+
+	if (gw_fanout_sees_all(f->gw, who))
+		return true;
+	if (op->status == GW_FO_OK)
+		return json_array_size(op->result) > 0; /* the pipeline's tools/list filtered it */
+	return gw_policy_decide(f->gw->policy, who, GW_ACTION_LIST_TOOLS, op->server, NULL, NULL) ==
+	       GW_DECISION_ALLOW;
+}
+
+/* The lists of the denied targets came: those that show nothing are hidden. */
+static void screen_done(struct gw_fanout *lf, void *arg)
+{
+	struct gw_fanout *f = arg;
+
+	for (size_t i = 0; i < lf->n_ops; i++) {
+		if (gw_fanout_shows(&lf->ops[i]))
+			continue;
+		for (size_t k = 0; k < f->n_ops; k++)
+			if (f->ops[k].status == GW_FO_DENIED &&
+			    strcmp(f->ops[k].server, lf->ops[i].server) == 0)
+				f->ops[k].status = GW_FO_HIDDEN;
+	}
+	f->screen = NULL;
+	gw_fanout_free(lf);
+	f->screened(f, f->screened_arg);
+}
+
+void gw_fanout_screen(struct gw_fanout *f, gw_fanout_done screened, void *arg)
+{
+	struct gw_fanout *lf;
+	size_t denied = 0;
+
+	f->screened = screened;
+	f->screened_arg = arg;
+	for (size_t i = 0; i < f->n_ops; i++)
+		denied += f->ops[i].status == GW_FO_DENIED;
+	if (!denied || gw_fanout_sees_all(f->gw, f->has_who ? &f->who : NULL)) {
+		screened(f, arg);
+		return;
+	}
+	lf = gw_fanout_new(f->gw, GW_FANOUT_LIST, f->has_who ? &f->who : NULL, f->endpoint,
+			   f->client_addr, NULL, NULL, denied);
+	if (!lf) {
+		/* cannot tell: say nothing about any of them */
+		for (size_t i = 0; i < f->n_ops; i++)
+			if (f->ops[i].status == GW_FO_DENIED)
+				f->ops[i].status = GW_FO_HIDDEN;
+		screened(f, arg);
+		return;
+	}
+	for (size_t i = 0; i < f->n_ops; i++)
+		if (f->ops[i].status == GW_FO_DENIED)
+			gw_fanout_add(lf, f->ops[i].server, 0);
+	f->screen = lf;
+	gw_fanout_start(lf, screen_done, f);
+}
+
 /* ---- the fan-out ----------------------------------------------------------------- */
 
 /* Contract in rest_fanout-impl.h. */
@@ -196,6 +266,10 @@ uint64_t gw_fanout_elapsed_ms(const struct gw_fanout *f)
 
 void gw_fanout_abandon(struct gw_fanout *f)
 {
+	if (f->screen) {
+		gw_fanout_abandon(f->screen);
+		f->screen = NULL;
+	}
 	f->abandoned = true;
 	if (!f->started) {
 		gw_fanout_free(f);
@@ -212,6 +286,8 @@ void gw_fanout_free(struct gw_fanout *f)
 {
 	if (!f)
 		return;
+	if (f->screen)
+		gw_fanout_abandon(f->screen);
 	for (size_t i = 0; i < f->n_ops; i++) {
 		struct gw_fanout_op *op = &f->ops[i];
 
@@ -229,7 +305,7 @@ void gw_fanout_free(struct gw_fanout *f)
 const char *gw_fanout_status_name(enum gw_fanout_status st)
 {
 	static const char *const names[] = { "pending", "ok", "failed", "denied",
-					      "not_offered", "timeout", "cancelled" };
+					      "not_offered", "timeout", "cancelled", "hidden" };
 
 	return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
 }

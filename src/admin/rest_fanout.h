@@ -44,6 +44,8 @@ enum gw_fanout_status {
 	GW_FO_NOT_OFFERED,    /* the server has no such tool (as the caller sees it) */
 	GW_FO_TIMEOUT,        /* no answer within the target's timeout: cancelled */
 	GW_FO_CANCELLED,      /* ended without an answer (client gone, shutdown, reload) */
+	GW_FO_HIDDEN,         /* DENIED, and the caller may not see the server at all
+			       * (gw_fanout_screen): left out of every answer */
 };
 
 /* One target server. */
@@ -77,6 +79,25 @@ struct gw_fanout *gw_fanout_new(struct gw_gateway *gw, enum gw_fanout_kind kind,
  * does not let the caller call is marked DENIED here, recorded as a
  * denied call, and never called. Returns the target, or NULL (full). */
 struct gw_fanout_op *gw_fanout_add(struct gw_fanout *f, const char *server, double timeout_s);
+/* Before gw_fanout_start(): look again at the targets marked DENIED, so
+ * that an answer never names a server the caller may not see (docs/rest.md,
+ * "Who may do what"). Unless the caller sees every server
+ * (gw_fanout_sees_all), a tools/list of the caller goes to each of them;
+ * one that gw_fanout_shows() does not show becomes HIDDEN. Then
+ * screened(f, arg), once (possibly before this returns); the owner starts
+ * f, or frees it. gw_fanout_abandon() meanwhile: screened() never comes. */
+void gw_fanout_screen(struct gw_fanout *f, gw_fanout_done screened, void *arg);
+/* May who (NULL: anonymous) see every server, whatever it may list? Yes
+ * without authentication, or with the admin action on mcp:admin:servers
+ * (as for GET /admin/v1/servers). */
+bool gw_fanout_sees_all(struct gw_gateway *gw, const struct gw_principal *who);
+/* Does a finished target of a LIST fan-out show its server to the caller?
+ * As tools/list decides what a caller sees: the server offers the caller
+ * at least one tool. A list that could not be had shows the server when
+ * the policy lets the caller list tools on it as a whole (no tool name:
+ * mcp:<server>:* or a rule naming only the server). Always when
+ * gw_fanout_sees_all(). */
+bool gw_fanout_shows(const struct gw_fanout_op *op);
 /* Start every target at once; done(f, arg) is called once all ended
  * (possibly before this returns, when none had to wait). */
 void gw_fanout_start(struct gw_fanout *f, gw_fanout_done done, void *arg);

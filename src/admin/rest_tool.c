@@ -96,6 +96,25 @@ static void run_call_ended(struct gw_call *c, struct gw_call_cleanup *cl)
 	gw_fanout_abandon(f); /* its own calls, not c: cancelled */
 }
 
+/* A server named that the caller may not see is refused as one that is not
+ * running; else the calls start. */
+static void run_screened(struct gw_fanout *f, void *arg)
+{
+	struct tool_run *run = arg;
+	struct gw_call *c = run->c;
+	char err[200];
+	int status = 0;
+
+	if (gw_broadcast_screened(f, &run->bq, &status, err, sizeof(err))) {
+		gw_fanout_free(f);
+		gw_call_cleanup_drop(&run->cleanup);
+		run_free(run);
+		gw_call_error(c, GW_RPC_INVALID_PARAMS, err, NULL);
+		return;
+	}
+	gw_fanout_start(f, run_done, run); /* may answer c before it returns */
+}
+
 static bool own_tool_call(struct gw_call *c, const char *name)
 {
 	struct gw_gateway *gw = c->s->gw;
@@ -126,7 +145,7 @@ static bool own_tool_call(struct gw_call *c, const char *name)
 	}
 	c->stage = GW_STAGE_SEND;
 	gw_call_on_end(c, &run->cleanup, run_call_ended);
-	gw_fanout_start(run->f, run_done, run); /* may answer c before it returns */
+	gw_fanout_screen(run->f, run_screened, run); /* may answer c before it returns */
 	return true;
 }
 

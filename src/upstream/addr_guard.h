@@ -5,8 +5,10 @@
  * The check runs twice: on the URL when the server is registered, and on
  * every address libcurl is about to connect to (gw_addr_guard_apply), so a
  * name that resolved to a public address at registration and to
- * 169.254.169.254 later (DNS rebinding) is still refused. Servers from the
- * config file are the operator's own and are not checked. */
+ * 169.254.169.254 later (DNS rebinding) is still refused. The same holds for
+ * the OAuth2 token endpoint of such a server (upstream/oauth2.h), which is
+ * sent the client secret. Servers from the config file are the operator's
+ * own and are not checked. */
 #ifndef GW_UPSTREAM_ADDR_GUARD_H
 #define GW_UPSTREAM_ADDR_GUARD_H
 

@@ -77,6 +77,12 @@ struct gw_oauth2 {
 	struct gw_oauth2_wait *w_tail;
 	uint64_t epoch;
 	uint64_t timeouts;           /* fetches past timeouts.auth (GET /health) */
+	/* A server registered through the admin API: the token endpoint gets
+	 * the client secret, so every address a fetch connects to is checked
+	 * as the server's own are (upstream/addr_guard.h). NULL for the config
+	 * file's servers; else &guard.target. */
+	const struct gw_addr_target *target;
+	struct gw_http_guard guard;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -527,6 +533,8 @@ static CURL *fetch_easy(struct gw_oauth2 *o)
 			 conf->timeouts.op[GW_OP_AUTH] > 0
 				 ? (long)(conf->timeouts.op[GW_OP_AUTH] * 1000.0) : OAUTH2_TIMEOUT_MS);
 	gw_http_tls_apply(e, &conf->tls);
+	if (o->target)
+		gw_addr_guard_apply(e, o->target);
 	return e;
 }
 
@@ -578,9 +586,14 @@ struct gw_oauth2 *gw_oauth2_new(struct event_base *base, struct gw_curl *curl,
 	o->name = strdup(conf->name ? conf->name : "?");
 	o->timer = evtimer_new(base, on_timer, o);
 	gw_buf_init(&o->resp, OAUTH2_MAX_RESPONSE);
-	if (!o->name || !o->timer) {
+	if (conf->api)
+		o->target = &o->guard.target;
+	if (!o->name || !o->timer ||
+	    (conf->api && gw_http_guard_init(&o->guard, &conf->guard_hosts,
+					     conf->auth.oauth2.token_url))) {
 		if (o->timer)
 			event_free(o->timer);
+		gw_http_guard_clear(&o->guard);
 		free(o->name);
 		free(o);
 		return NULL;
@@ -597,6 +610,7 @@ void gw_oauth2_put(struct gw_oauth2 *o)
 	GW_BUG_ON(!o->retired || o->w_head);
 	event_free(o->timer);
 	gw_buf_free(&o->resp);
+	gw_http_guard_clear(&o->guard);
 	wipe_free(o->value);
 	free(o->name);
 	free(o);

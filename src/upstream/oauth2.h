@@ -9,7 +9,9 @@
  *
  * One per configured server, owned by its struct gw_upstream (created and
  * freed by the gateway), which hands it to the links it makes; they hold a
- * reference, so it outlives the links that use it. Configuration: docs/configuration.md, "Upstream credentials". */
+ * reference, so it outlives the links that use it. Configuration: docs/configuration.md, "Upstream credentials".
+ * For a server registered through the admin API, every address a fetch
+ * connects to must pass upstream/addr_guard.h, as the server's own do. */
 #ifndef GW_UPSTREAM_OAUTH2_H
 #define GW_UPSTREAM_OAUTH2_H
 

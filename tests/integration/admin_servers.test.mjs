@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import {
   tempDir, freePort, startGateway, writeGatewayFiles, apikeyCreate, apiKeyAuthYaml, bearerClient,
   EVERYTHING, BIN, withGatewayLog, ADMIN_POLICY,
@@ -183,6 +184,79 @@ test('config check names a bad admin.allowed_upstream_hosts entry', () => {
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /admin\.allowed_upstream_hosts\[1\]': '10\.0\.0\.0\/99' is not a host name, an IP address or a CIDR block/);
 });
+
+// The token endpoint of a registered server's OAuth2 credentials is sent the
+// client secret: it must pass the same rule as the server's URL.
+function oauth2Auth(tokenUrl) {
+  const secret = join(dir, 'client-secret');
+  writeFileSync(secret, 's3cret\n', { mode: 0o600 });
+  return { method: 'oauth2', oauth2: { token_url: tokenUrl, client_id: 'gw', client_secret_ref: `file://${secret}` } };
+}
+
+test('an OAuth2 token_url at the metadata service or a private address is refused with the rule', withGatewayLog(async () => {
+  const url = `http://127.0.0.1:${upPort}/mcp`;
+  for (const [tokenUrl, re] of [['http://169.254.169.254/latest/token', /metadata/],
+    ['http://10.1.2.3/token', /private addresses need admin\.allowed_upstream_hosts/],
+    ['https://127.0.0.2:8443/token', /loopback addresses need admin\.allowed_upstream_hosts/]]) {
+    const r = await call('POST', '/admin/v1/servers', { body: { name: 'tok', url, auth: oauth2Auth(tokenUrl) } });
+    assert.equal(r.status, 400, `${tokenUrl}: ${r.text}`);
+    assert.equal(r.json.error.field, 'auth.oauth2.token_url');
+    assert.match(r.json.error.message, /^key 'auth\.oauth2\.token_url': /);
+    assert.match(r.json.error.message, re);
+    assert.ok(!r.text.includes(tokenUrl), 'the URL is not echoed');
+  }
+  // a change, and an import, are held to the same rule
+  const imp = await call('POST', '/admin/v1/config/import',
+    { body: { servers: { tok: { url, auth: oauth2Auth('http://169.254.169.254/') } } } });
+  assert.equal(imp.status, 400, imp.text);
+  assert.match(imp.json.error.message, /^servers\.tok: key 'auth\.oauth2\.token_url': .*metadata/);
+  assert.deepEqual((await call('GET', '/admin/v1/servers')).json.servers.map((s) => s.name), ['local']);
+}, () => gw));
+
+// As for the server's own URL (below): a token endpoint allowed at
+// registration whose address is no longer allowed is not connected to, so
+// the client secret is not sent.
+test("every connection to a registered server's token endpoint is checked on the resolved address", withGatewayLog(async () => {
+  let hits = 0;
+  const idp = http.createServer((req, res) => {
+    hits++;
+    req.resume();
+    req.on('end', () => {
+      // no connection kept: one libcurl pooled before the change is not checked again
+      res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ access_token: 'tok', token_type: 'Bearer', expires_in: 3600 }));
+    });
+  });
+  await new Promise((res) => idp.listen(0, '127.0.0.1', res));
+  const cfgPath = join(dir, 'mcpgw.yaml');
+  const listed = readFileSync(cfgPath, 'utf8');
+  try {
+    const tokenUrl = `http://localhost:${idp.address().port}/token`;
+    const r = await call('POST', '/admin/v1/servers',
+      { body: { name: 'tok', url: `http://127.0.0.1:${upPort}/mcp`, auth: oauth2Auth(tokenUrl) } });
+    assert.equal(r.status, 201, r.text);
+    for (let i = 0; i < 100 && !hits; i++) await new Promise((res) => setTimeout(res, 100));
+    assert.ok(hits > 0, 'the token endpoint is asked while its address is allowed');
+    writeFileSync(cfgPath, listed.replace('allowed_upstream_hosts: ["127.0.0.1"]', 'allowed_upstream_hosts: ["10.0.0.0/8"]'));
+    const from = gw.logs().length;
+    const rl = await call('POST', '/admin/v1/config/reload');
+    assert.equal(rl.json.reloaded, true, rl.text);
+    const seen = hits;
+    let refused = false;
+    for (let i = 0; i < 100 && !refused; i++) {
+      refused = /refused to connect to localhost \([^)]*\): loopback addresses need admin\.allowed_upstream_hosts/
+        .test(gw.logs().slice(from));
+      if (!refused) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.ok(refused, 'the token request was refused with the rule in the log');
+    assert.equal(hits, seen, 'the token endpoint got no request (and no secret)');
+  } finally {
+    writeFileSync(cfgPath, listed);
+    await call('POST', '/admin/v1/config/reload');
+    await call('DELETE', '/admin/v1/servers/tok');
+    idp.close();
+  }
+}, () => gw));
 
 // DNS rebinding cannot be staged with real DNS here; what stops it is the
 // check on each address libcurl connects to. A name allowed at registration
