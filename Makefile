@@ -185,6 +185,7 @@ bench: bootstrap
 	bench/baseline.sh
 	bench/audit.sh
 	SUT_CPUS=0,1 bench/audit.sh
+	FEATURE=file bench/audit.sh
 	FEATURE=guard bench/audit.sh
 	bench/instructions.sh
 
@@ -208,11 +209,17 @@ bench-guard: $(BUILD)/guard/guard_detect $(BUILD)/guard/guard_quality
 $(BUILD)/bench/audit_file: bench/audit_file.c $(BUILD)/libmcpgw.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmcpgw.a $(LDFLAGS_SAN) $(LIBS) $(MALLOC_LIB)
+# bench/sqlite_floor.c: SQLite alone, rows as the sink writes them, 16 a
+# transaction: the database's part of a record's cost.
+$(BUILD)/bench/sqlite_floor: bench/sqlite_floor.c $(BUILD)/libmcpgw.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmcpgw.a $(LDFLAGS_SAN) $(LIBS) $(MALLOC_LIB)
 .PHONY: bench-audit
-bench-audit: $(BUILD)/bench/audit_file
+bench-audit: $(BUILD)/bench/audit_file $(BUILD)/bench/sqlite_floor
 	$(BUILD)/bench/audit_file
 	$(BUILD)/bench/audit_file 200000 /tmp file 16
 	$(BUILD)/bench/audit_file 200000 /tmp sqlite 16
+	$(BUILD)/bench/sqlite_floor 200000 /tmp 16
 
 # Install layout (docs/install.md): the Debian one for PREFIX=/usr
 # (configuration in /etc), GNU's otherwise (PREFIX/etc). The configuration

@@ -4,8 +4,9 @@
 # the relay alone and once with FEATURE on, rounds alternated so that both
 # see the same machine. FEATURE=sqlite (the default): the default audit
 # trail, one SQLite sink in the store, durability commit-before-answer (no
-# answer leaves before its record is committed); FEATURE=guard: the default
-# guardrails. Prints req/s and CPU microseconds per request of the SUT tree
+# answer leaves before its record is committed); FEATURE=file: the same
+# with one file sink instead (the cheapest durable sink); FEATURE=guard: the
+# default guardrails. Prints req/s and CPU microseconds per request of the SUT tree
 # (mcpgw, its threads and echo-mcp) and the ratio, and writes it to
 # bench/RESULTS.md. Knobs: DURATION (10), AUDIT_ROUNDS (3), CONNS ("16"),
 # AUDIT_BASE (a git revision: its build runs FEATURE too, as mode
@@ -18,8 +19,9 @@ set -euo pipefail
 FEATURE="${FEATURE:-sqlite}"
 case "$FEATURE" in
   sqlite) title="Audit trail cost"; what="the SQLite sink and commit-before-answer" ;;
+  file) title="Audit trail cost, file sink"; what="the file sink and commit-before-answer" ;;
   guard) title="Guardrails cost"; what="the default guardrails" ;;
-  *) echo "FEATURE: sqlite or guard" >&2; exit 2 ;;
+  *) echo "FEATURE: sqlite, file or guard" >&2; exit 2 ;;
 esac
 cpus="${SUT_CPUS:-0}"
 [ "$cpus" = 0 ] || title="$title, SUT on CPUs $cpus"
@@ -72,10 +74,13 @@ done
 
 # The sinks alone (bench/audit_file.c, built by make bench-audit): the file
 # sink as fast as it takes records, then the file and SQLite sinks with 16
-# records in flight, each batch waited for, as commit-before-answer does.
+# records in flight, each batch waited for, as commit-before-answer does;
+# and SQLite alone (bench/sqlite_floor.c), the database's part of a record.
 if [ "$FEATURE" = sqlite ] && [ "$cpus" = 0 ] && [ -x "$ROOT/build/bench/audit_file" ]; then
   { "$ROOT/build/bench/audit_file"
     "$ROOT/build/bench/audit_file" 200000 /tmp file 16
-    "$ROOT/build/bench/audit_file" 200000 /tmp sqlite 16; } | tee "$OUT/audit_file.txt"
+    "$ROOT/build/bench/audit_file" 200000 /tmp sqlite 16
+    [ ! -x "$ROOT/build/bench/sqlite_floor" ] || "$ROOT/build/bench/sqlite_floor" 200000 /tmp 16
+  } | tee "$OUT/audit_file.txt"
   { echo '```'; cat "$OUT/audit_file.txt"; echo '```'; } | results_section "Audit sinks (bench/audit_file.c)"
 fi

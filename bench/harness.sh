@@ -26,7 +26,8 @@ results_section() {
 # harness calls tool "echo") and the store in DIR. MODE: off (the relay
 # alone, as the other systems are: no audit trail, no guardrails, no tool
 # pins), sqlite (the relay and the default audit trail: one SQLite sink,
-# commit-before-answer), guard (the relay and the default guardrails).
+# commit-before-answer), file (the same with one file sink instead),
+# guard (the relay and the default guardrails).
 # Prints the file's path.
 relay_config() {
   local dir=$1 audit=$2 echo="$WORK/harness/echo-mcp"
@@ -43,6 +44,9 @@ relay_config() {
     echo "audit:"
     if [ "$audit" = sqlite ]; then
       echo "  sinks: [ { type: sqlite } ]"
+      echo "  durability: commit-before-answer"
+    elif [ "$audit" = file ]; then
+      echo "  sinks: [ { type: file, path: \"$dir/audit.jsonl\" } ]"
       echo "  durability: commit-before-answer"
     else
       echo "  sinks: []"
