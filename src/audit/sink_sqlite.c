@@ -14,6 +14,15 @@
 #include "store/store.h"
 
 #define CKPT_FRAMES 1000 /* WAL frames that ask for a checkpoint: SQLite's own default */
+/* A WAL still this long after a passive checkpoint is not starting over
+ * (see ckpt_run): about 16 MiB of 4 KiB pages, and the size the WAL file
+ * is cut back to when it starts over (journal_size_limit). */
+#define CKPT_RESTART_FRAMES 4000
+#define WAL_LIMIT_BYTES (CKPT_RESTART_FRAMES * 4096)
+/* How long the checkpointer waits for a lock: a RESTART holds the writer
+ * lock while it waits for readers of the WAL, so its wait is a stall of
+ * every commit; past this it gives up (SQLITE_BUSY) and tries next time. */
+#define CKPT_BUSY_MS 20
 #define CKPT_NICE 10     /* as the audit writer's (gw_thread_background) */
 
 enum {
@@ -124,13 +133,13 @@ static void ckpt_ask(struct ckpt *ck)
 static void ckpt_run(const struct sink_sqlite *s, sqlite3 **db, char *said, size_t saidlen)
 {
 	char sql[64];
-	int rc = SQLITE_OK;
+	int rc = SQLITE_OK, frames = 0;
 
 	if (!*db) {
 		rc = sqlite3_open_v2(s->path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
 						  SQLITE_OPEN_EXRESCODE, NULL);
 		if (rc == SQLITE_OK) {
-			sqlite3_busy_timeout(*db, GW_STORE_BUSY_MS);
+			sqlite3_busy_timeout(*db, CKPT_BUSY_MS);
 			snprintf(sql, sizeof(sql), "PRAGMA synchronous = %s",
 				 s->fsync_mode == GW_AUDIT_FSYNC_ALWAYS  ? "FULL"
 				 : s->fsync_mode == GW_AUDIT_FSYNC_NEVER ? "OFF"
@@ -139,7 +148,18 @@ static void ckpt_run(const struct sink_sqlite *s, sqlite3 **db, char *said, size
 		}
 	}
 	if (rc == SQLITE_OK)
-		rc = sqlite3_wal_checkpoint_v2(*db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		rc = sqlite3_wal_checkpoint_v2(*db, "main", SQLITE_CHECKPOINT_PASSIVE, &frames, NULL);
+	/* The WAL starts over from its beginning only at a commit that finds
+	 * every frame copied. Under steady load commits keep coming while a
+	 * passive checkpoint copies, so it may never find that, and the WAL
+	 * would grow without end. Once it is long, a RESTART checkpoint waits
+	 * for the commit in progress, holds the next ones while it copies what
+	 * the passive one left (little) and makes the next commit start over:
+	 * a short wait, once every few thousand frames, and only under load. */
+	if (rc == SQLITE_OK && frames >= CKPT_RESTART_FRAMES)
+		rc = sqlite3_wal_checkpoint_v2(*db, "main", SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	if (rc == SQLITE_BUSY)
+		rc = SQLITE_OK; /* a reader or the writer held on: the next one goes on */
 	if (rc == SQLITE_OK) {
 		said[0] = '\0';
 		return;
@@ -243,7 +263,7 @@ static int sqlite_open(void *self, char *err, size_t errlen)
 {
 	struct sink_sqlite *s = self;
 	struct gw_store *st;
-	char sql[96];
+	char sql[160];
 	int rc;
 
 	sqlite_close(s);
@@ -264,8 +284,10 @@ static int sqlite_open(void *self, char *err, size_t errlen)
 	}
 	sqlite3_busy_timeout(s->db, GW_STORE_BUSY_MS);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	snprintf(sql, sizeof(sql), "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s;",
-		 s->fsync_mode == GW_AUDIT_FSYNC_ALWAYS ? "FULL" : "NORMAL");
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; "
+		 "PRAGMA journal_size_limit = %d;",
+		 s->fsync_mode == GW_AUDIT_FSYNC_ALWAYS ? "FULL" : "NORMAL", WAL_LIMIT_BYTES);
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	for (size_t i = 0; i < Q_COUNT; i++)
