@@ -538,7 +538,8 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	if (!gw.reaper)
 		goto out;
 	gw.curl = gw_curl_new(gw.base);
-	gw.trace = gw.curl ? gw_trace_new(gw.base, gw.curl, &cfg->tracing, GW_VERSION) : NULL;
+	gw.trace = gw.curl ? gw_trace_new(gw.base, gw.curl, &cfg->tracing, GW_VERSION, &gw.trace_tally)
+			   : NULL;
 	if (!gw.curl || start_metrics(&gw, opts->stdio) || gw_gateway_keyring_start(&gw) ||
 	    start_audit(&gw, opts->stdio) || gw_gateway_keyring_seal_audit(&gw) ||
 	    start_guard(&gw) || start_pins(&gw) ||

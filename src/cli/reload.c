@@ -435,7 +435,8 @@ static void apply_tracing(struct gw_reload *r, const struct gw_config *old)
 	if (gw_trace_conf_same(&old->tracing, tc))
 		return;
 	if ((gw->trace && !(o = calloc(1, sizeof(*o)))) ||
-	    (tc->otlp_endpoint && !(nt = gw_trace_new(gw->base, gw->curl, tc, GW_VERSION)))) {
+	    (tc->otlp_endpoint && !(nt = gw_trace_new(gw->base, gw->curl, tc, GW_VERSION,
+								  &gw->trace_tally)))) {
 		free(o);
 		GW_ERROR("reload", "tracing: changed, but out of memory: the running tracer stays");
 		return;

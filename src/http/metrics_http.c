@@ -15,6 +15,7 @@
 #include "mcp/dispatch.h"
 #include "mcp/session.h"
 #include "obs/metrics.h"
+#include "obs/trace.h"
 #include "policy/policy.h"
 #include "upstream/breaker.h"
 #include "upstream/oauth2.h"
@@ -23,6 +24,7 @@
 #include "upstream/upstream.h"
 
 #define SCRAPE_MAX ((size_t)64 << 20) /* far above what the caps allow */
+#define TRACE_DROPPED "mcpgw_trace_spans_dropped_total"
 
 static const char *path_of(const struct gw_gateway *gw)
 {
@@ -230,6 +232,31 @@ static void collect_audit(struct gw_gateway *gw, struct gw_mtext *t)
 	json_decref(h);
 }
 
+/* The tracer's counts over every tracer the gateway ran (a reload retires
+ * one and starts another: obs/trace-t.h struct gw_trace_tally), so the
+ * counters never go down. Absent until tracing was first on, then kept
+ * (zeros go on) when a reload turns it off. Tracers live on the loop, as
+ * the scrape: no lock. */
+static void collect_trace(struct gw_gateway *gw, struct gw_mtext *t)
+{
+	struct gw_trace_stats st;
+
+	if (!gw_trace_tally_stats(&gw->trace_tally, &st))
+		return;
+	gw_mtext_family(t, "mcpgw_trace_spans_exported_total", "counter",
+			"Spans the OTLP receiver took (a 2xx answer to their export).");
+	gw_mtext_u64(t, "mcpgw_trace_spans_exported_total", st.exported, NULL);
+	gw_mtext_family(t, TRACE_DROPPED, "counter",
+			"Spans lost, by reason: the export queue was full, their export failed, "
+			"or still unsent when the tracer stopped.");
+	gw_mtext_u64(t, TRACE_DROPPED, st.dropped_queue, "reason", "queue", NULL);
+	gw_mtext_u64(t, TRACE_DROPPED, st.dropped_export, "reason", "export", NULL);
+	gw_mtext_u64(t, TRACE_DROPPED, st.dropped_stop, "reason", "stop", NULL);
+	gw_mtext_family(t, "mcpgw_trace_spans_queued", "gauge",
+			"Ended spans waiting in the export queues (not the batch in flight).");
+	gw_mtext_u64(t, "mcpgw_trace_spans_queued", st.queued, NULL);
+}
+
 /* Everything the registry cannot see (gw_metrics_collect_fn). */
 static void collect(void *arg, struct gw_mtext *t)
 {
@@ -240,6 +267,7 @@ static void collect(void *arg, struct gw_mtext *t)
 	collect_sessions(gw, t);
 	collect_upstreams(gw, t);
 	collect_audit(gw, t);
+	collect_trace(gw, t);
 }
 
 static void reply_scrape(struct gw_gateway *gw, struct gw_hreq *req)

@@ -13,6 +13,7 @@
 #include "core/config-t.h"
 #include "core/exchange-t.h"
 #include "core/map.h"
+#include "obs/trace-t.h"
 
 struct event_base;
 struct event;
@@ -79,6 +80,7 @@ struct gw_gateway {
 	bool (*own_tool_call)(struct gw_call *c, const char *name);
 	struct gw_metrics *metrics;     /* /metrics (obs/metrics.h), or NULL: stdio */
 	struct gw_tracer *trace;        /* OpenTelemetry traces (obs/trace.h), or NULL: off */
+	struct gw_trace_tally trace_tally; /* the counts of every tracer, for /metrics */
 	struct gw_keyring *keyring;     /* encryption at rest (compliance/keyring.h), or NULL: off */
 	struct gw_keyring_worker *keyring_worker; /* its re-seals and rotations by age */
 };

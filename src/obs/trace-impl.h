@@ -33,6 +33,8 @@ struct gw_tracer {
 	uint64_t warned_ms;          /* when drops were last logged (rate limit) */
 	size_t live;                 /* SERVER spans started and not ended: they push here */
 	bool retired;                /* a reload replaced it: export at once until idle */
+	struct gw_trace_tally *tally; /* the gateway's counts it is part of, or NULL */
+	struct gw_tracer *tally_next; /* the next in tally->live */
 };
 
 /* Queue span (an OTLP JSON Span, stolen) for export, or drop it (counted)

@@ -34,4 +34,17 @@ struct gw_trace_stats {
 	uint64_t queued;            /* spans waiting now */
 };
 
+struct gw_tracer;
+
+/* The gateway's counts over every tracer it ran (gw_trace_tally_stats):
+ * a reload retires a tracer and starts another, and the /metrics counters
+ * must never go down. A tracer is in live from gw_trace_new() until
+ * gw_trace_free() moves its final counts into gone, so each span is counted
+ * once. Zero-initialised: empty. Loop only, as the tracers. */
+struct gw_trace_tally {
+	struct gw_trace_stats gone;  /* the counters of the tracers freed (queued stays 0) */
+	struct gw_tracer *live;      /* the tracers not freed: the current one, those draining */
+	bool any;                    /* a tracer existed: /metrics keeps showing the totals */
+};
+
 #endif

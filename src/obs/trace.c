@@ -603,7 +603,8 @@ static uint64_t seed(void)
 }
 
 struct gw_tracer *gw_trace_new(struct event_base *base, struct gw_curl *curl,
-			       const struct gw_trace_conf *conf, const char *version)
+			       const struct gw_trace_conf *conf, const char *version,
+			       struct gw_trace_tally *tally)
 {
 	struct gw_tracer *t;
 
@@ -625,6 +626,12 @@ struct gw_tracer *gw_trace_new(struct event_base *base, struct gw_curl *curl,
 		goto out_free;
 	GW_INFO("trace", "tracing on: OTLP/HTTP JSON export, sample ratio %g, batches of %zu or every %.3g s, "
 		"queue %zu", t->ratio, t->batch_max, conf->batch_interval, t->queue_max);
+	if (tally) {
+		t->tally = tally;
+		t->tally_next = tally->live;
+		tally->live = t;
+		tally->any = true;
+	}
 	return t;
 
 out_free:
@@ -672,11 +679,49 @@ uint64_t gw_trace_dropped(const struct gw_tracer *t)
 	return t ? t->st.dropped_queue + t->st.dropped_export + t->st.dropped_stop : 0;
 }
 
+static void stats_add(struct gw_trace_stats *sum, const struct gw_trace_stats *a)
+{
+	sum->exported += a->exported;
+	sum->dropped_queue += a->dropped_queue;
+	sum->dropped_export += a->dropped_export;
+	sum->dropped_stop += a->dropped_stop;
+	sum->queued += a->queued;
+}
+
+bool gw_trace_tally_stats(const struct gw_trace_tally *y, struct gw_trace_stats *out)
+{
+	struct gw_trace_stats one;
+
+	memset(out, 0, sizeof(*out));
+	if (!y || !y->any)
+		return false;
+	*out = y->gone;
+	for (const struct gw_tracer *t = y->live; t; t = t->tally_next) {
+		gw_trace_stats(t, &one);
+		stats_add(out, &one);
+	}
+	return true;
+}
+
+/* t's final counts (its stop drops counted) go to the freed tracers'. */
+static void tally_leave(struct gw_tracer *t)
+{
+	struct gw_tracer **pp = &t->tally->live;
+
+	while (*pp && *pp != t)
+		pp = &(*pp)->tally_next;
+	if (*pp)
+		*pp = t->tally_next;
+	stats_add(&t->tally->gone, &t->st); /* st.queued is not kept: 0 */
+}
+
 void gw_trace_free(struct gw_tracer *t)
 {
 	if (!t)
 		return;
 	gw_trace_export_clear(t);
+	if (t->tally)
+		tally_leave(t);
 	json_decref(t->resource);
 	json_decref(t->scope);
 	free(t);

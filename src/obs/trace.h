@@ -27,15 +27,19 @@ struct gw_tracer;
 struct gw_uconn;
 
 /* A tracer exporting to conf->otlp_endpoint (conf is copied) through curl
- * (which must outlive it); version is the resource's service.version.
- * NULL when conf has no endpoint (tracing off) or out of memory (logged). */
+ * (which must outlive it); version is the resource's service.version. It
+ * joins tally (NULL: none; must outlive it), which it leaves, its final
+ * counts added, when freed. NULL when conf has no endpoint (tracing off)
+ * or out of memory (logged). */
 struct gw_tracer *gw_trace_new(struct event_base *base, struct gw_curl *curl,
-			       const struct gw_trace_conf *conf, const char *version);
+			       const struct gw_trace_conf *conf, const char *version,
+			       struct gw_trace_tally *tally);
 /* Start exporting what is queued now (at shutdown, before the loop's last
  * turns); no-op for NULL or while an export is in flight. */
 void gw_trace_flush(struct gw_tracer *t);
 /* Cancel an export in flight, drop what is queued (counted), log the
- * totals and free t. NULL is a no-op. Every span must have ended. */
+ * totals, add them to t's tally and free t. NULL is a no-op. Every span
+ * must have ended. */
 void gw_trace_free(struct gw_tracer *t);
 /* Do a and b configure the same tracer (endpoint, headers, sampling,
  * batching, queue, timeout, service name)? */
@@ -53,6 +57,10 @@ void gw_trace_stats(const struct gw_tracer *t, struct gw_trace_stats *out);
 /* Spans lost so far, whatever the reason: queue full, export failed, or
  * still unsent at the stop. */
 uint64_t gw_trace_dropped(const struct gw_tracer *t);
+/* The gateway-wide counts into *out: the freed tracers' counters plus the
+ * live tracers' counts (queued: the live ones' queues). False, and *out
+ * zeroed, when no tracer ever joined y (tracing never on). */
+bool gw_trace_tally_stats(const struct gw_trace_tally *y, struct gw_trace_stats *out);
 
 /* Copy the traceparent and tracestate header values (NULL: absent) into c
  * when t is on; else leave c empty. */

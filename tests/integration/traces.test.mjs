@@ -8,11 +8,13 @@
 // MCP semantic conventions; a client's traceparent (header or _meta)
 // honoured and passed on to an HTTP upstream (header-recorder.mjs) and a
 // stdio upstream (meta-echo.mjs); error.type on failures; and the bad-input
-// row: a receiver that is down or hangs costs spans (counted), never calls.
+// row: a receiver that is down, answers 500 or hangs costs spans (counted,
+// on /metrics too), never calls; /metrics's tracing counters never go down
+// across reloads that replace the tracer, and count each span once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
@@ -110,7 +112,7 @@ const attrsOf = (s) => Object.fromEntries((s.attributes ?? []).map((a) =>
 
 // ---- the receiver --------------------------------------------------------------
 
-function startReceiver({ hang = false } = {}) {
+function startReceiver({ hang = false, status = 200 } = {}) {
   const posts = [];
   const server = http.createServer((req, res) => {
     let body = '';
@@ -119,7 +121,7 @@ function startReceiver({ hang = false } = {}) {
     req.on('end', () => {
       posts.push({ method: req.method, path: req.url, headers: req.headers, body });
       if (hang) return; // a receiver that takes the request and never answers
-      res.writeHead(200, { 'content-type': 'application/json' });
+      res.writeHead(status, { 'content-type': 'application/json' });
       res.end('{}');
     });
   });
@@ -129,6 +131,32 @@ function startReceiver({ hang = false } = {}) {
     spans: () => posts.flatMap((p) => decodeExport(p.body)),
     close: () => { server.closeAllConnections(); return new Promise((r) => server.close(r)); },
   })));
+}
+
+// ---- /metrics ----------------------------------------------------------------------
+
+// The tracing figures of g's /metrics ({} when the families are absent);
+// promtool must accept the scrape.
+async function traceMetrics(g) {
+  const r = await fetch(`${g.base}/metrics`);
+  assert.equal(r.status, 200);
+  const text = await r.text();
+  const p = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  assert.equal(p.status, 0, `promtool check metrics:\n${p.stdout}${p.stderr}`);
+  const out = {};
+  for (const m of text.matchAll(/^mcpgw_trace_spans_(exported_total|queued|dropped_total\{reason="(\w+)"\}) (\d+)$/gm))
+    out[m[2] ? `dropped_${m[2]}` : m[1]] = Number(m[3]);
+  return out;
+}
+
+// Poll g's tracing figures until pred holds; the last ones.
+async function traceMetricsWhen(g, pred, what) {
+  for (const end = Date.now() + 20000; ;) {
+    const m = await traceMetrics(g);
+    if (pred(m)) return m;
+    if (Date.now() > end) assert.fail(`${what}: ${JSON.stringify(m)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 // The first span for which pred holds, once the receiver has it.
@@ -365,11 +393,27 @@ test('failures carry error.type: the JSON-RPC code, or tool_error', async () => 
   }
 });
 
+test('/metrics counts the spans the receiver took, and none dropped', async () => {
+  const { client } = await connect();
+  try {
+    await client.callTool({ name: 'meta__meta', arguments: {} });
+  } finally {
+    await client.close();
+  }
+  await spanWhere((s) => s.kind === KIND_SERVER && s.name === 'tools/call meta__meta', 'SERVER tools/call meta__meta');
+  // every span the receiver holds was counted as exported, once
+  const m = await traceMetricsWhen(gw, (x) => x.exported_total === receiver.spans().length,
+    `exported_total is not the ${receiver.spans().length} spans the receiver took`);
+  assert.ok(m.exported_total >= 2, JSON.stringify(m));
+  assert.deepEqual([m.dropped_queue, m.dropped_export, m.dropped_stop], [0, 0, 0]);
+  assert.equal(typeof m.queued, 'number');
+});
+
 // ---- the bad-input row: the receiver is down, or hangs ---------------------------
 
 // n tool calls through a gateway whose receiver is url; every one must
 // succeed. The gateway's log once it stopped.
-async function callsWithReceiver(url, n, extra = '') {
+async function callsWithReceiver(url, n, extra = '', scraped = {}) {
   const g = await startGateway(`tracing:
   otlp_endpoint: "${url}"
   batch: { max_spans: 2, interval: 0.05 }
@@ -383,6 +427,7 @@ ${extra}${servers()}`);
       assert.match(JSON.parse(r.content[0].text).traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     }
     await client.close();
+    if (scraped.until) Object.assign(scraped, await traceMetricsWhen(g, scraped.until, scraped.what));
   } finally {
     await g.stop();
   }
@@ -398,8 +443,11 @@ function totals(log) {
 
 test('the receiver is down: every call succeeds, the spans are dropped and counted', async () => {
   const port = await freePort(); // nothing listens there
-  const log = await callsWithReceiver(`http://127.0.0.1:${port}`, 20);
+  const m = { until: (x) => x.dropped_export > 0, what: 'no failed export on /metrics' };
+  const log = await callsWithReceiver(`http://127.0.0.1:${port}`, 20, '', m);
+  assert.equal(m.exported_total, 0);
   const t = totals(log);
+  assert.ok(m.dropped_export <= t.exportFailed && m.dropped_queue <= t.queueFull, 'the log has the final counts');
   assert.equal(t.exported, 0);
   assert.ok(t.dropped >= 40, `two spans a call were dropped: ${JSON.stringify(t)}`);
   assert.equal(t.dropped, t.queueFull + t.exportFailed + t.atStop);
@@ -407,10 +455,25 @@ test('the receiver is down: every call succeeds, the spans are dropped and count
   assert.match(log, /spans dropped: .*export of \d+ spans to tracing.otlp_endpoint failed/);
 });
 
+test('the receiver answers 500: the calls succeed, /metrics counts the spans as dropped by their export', async () => {
+  const failing = await startReceiver({ status: 500 });
+  try {
+    const m = { until: (x) => x.dropped_export >= 2, what: 'no failed export on /metrics' };
+    const log = await callsWithReceiver(failing.url, 4, '', m);
+    assert.equal(m.exported_total, 0);
+    assert.ok(failing.posts.length >= 1, 'the exports reached the receiver');
+    assert.match(log, /export of \d+ spans to tracing.otlp_endpoint failed: HTTP 500/);
+  } finally {
+    await failing.close();
+  }
+});
+
 test('the receiver hangs: every call succeeds, the queue stays bounded and what is past it is dropped', async () => {
   const slow = await startReceiver({ hang: true });
   try {
-    const log = await callsWithReceiver(slow.url, 20, '');
+    const m = { until: (x) => x.dropped_queue > 0, what: 'no span dropped at the full queue on /metrics' };
+    const log = await callsWithReceiver(slow.url, 20, '', m);
+    assert.ok(m.queued <= 4, `the queue (4) is bounded: ${JSON.stringify(m)}`);
     const t = totals(log);
     assert.equal(t.exported, 0);
     assert.ok(t.queueFull > 0, `spans past the queue (4) were dropped: ${JSON.stringify(t)}`);
@@ -460,9 +523,19 @@ test('a reload turns tracing on, moves it to another receiver (what the first ha
   // the context the upstream got: "00-{trace}-{span}-{flags}", or undefined
   const passedOn = async () => JSON.parse((await client.callTool({ name: 'meta__meta', arguments: {} })).content[0].text)?.traceparent;
   const servedIn = (rec, tp) => rec.spans().some((s) => s.kind === KIND_SERVER && s.traceId === tp.split('-')[1]);
+  // /metrics after each step: no counter of the tracers' went down
+  let last = {};
+  const counters = ['exported_total', 'dropped_queue', 'dropped_export', 'dropped_stop'];
+  const scrape = async (step) => {
+    const m = await traceMetrics(g);
+    for (const k of counters) assert.ok((m[k] ?? 0) >= (last[k] ?? 0), `${step}: ${k} went down: ${JSON.stringify(last)} -> ${JSON.stringify(m)}`);
+    last = m;
+    return m;
+  };
   try {
     await client.connect(new StreamableHTTPClientTransport(new URL(g.url)));
     assert.equal(await passedOn(), undefined, 'tracing off: no context');
+    assert.deepEqual(await scrape('never on'), {}, 'tracing never on: no tracing families');
 
     // on, with a batch that would wait an hour
     await reload(`tracing:\n  otlp_endpoint: "${first.url}"\n  batch: { max_spans: 512, interval: 3600 }\n`);
@@ -476,6 +549,7 @@ test('a reload turns tracing on, moves it to another receiver (what the first ha
     // another receiver, nothing sampled: the spans queued for the first go there now
     await reload(`tracing:\n  otlp_endpoint: "${second.url}"\n  sample_ratio: 0\n  batch: { max_spans: 1, interval: 0.1 }\n`);
     await until(() => servedIn(first, queued), 'the spans queued before the reload did not reach their receiver');
+    await scrape('moved to the second receiver');
     // and the open call's spans, once it ends, go where its trace started
     writeFileSync(release, '');
     await open;
@@ -483,6 +557,9 @@ test('a reload turns tracing on, moves it to another receiver (what the first ha
       'the spans of the call open at the reload were lost');
     const unsampled = await passedOn();
     assert.match(unsampled, /-00$/, 'sample_ratio 0: passed on, not sampled');
+    // the first tracer is freed once it sent all: its counts stay in the totals
+    await until(() => g.logs().match(/tracing: \d+ spans exported/), 'the first tracer did not stop');
+    assert.ok((await scrape('first tracer freed')).exported_total >= 4, JSON.stringify(last));
 
     // every trace kept again, at the second receiver
     await reload(`tracing:\n  otlp_endpoint: "${second.url}"\n  batch: { max_spans: 1, interval: 0.1 }\n`);
@@ -492,8 +569,16 @@ test('a reload turns tracing on, moves it to another receiver (what the first ha
     assert.ok(!servedIn(second, unsampled) && !servedIn(first, unsampled), 'the unsampled call was not exported');
     assert.ok(!servedIn(first, kept) && !servedIn(second, queued), 'each span went to the receiver of its time');
 
+    await scrape('every trace kept');
+
     await reload('');
     assert.equal(await passedOn(), undefined, 'tracing off again');
+    // off: the totals stay, every span either receiver took counted once
+    const spans = () => first.spans().length + second.spans().length;
+    await until(() => g.logs().match(/tracing: \d+ spans exported/g).length >= 3, 'the tracers did not stop');
+    const off = await scrape('tracing off');
+    assert.equal(off.exported_total, spans(), JSON.stringify(off));
+    assert.deepEqual([off.queued, off.dropped_queue, off.dropped_export, off.dropped_stop], [0, 0, 0, 0]);
     await client.close();
   } finally {
     await g.stop();

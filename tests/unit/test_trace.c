@@ -57,7 +57,7 @@ static struct gw_tracer *tracer(struct event_base *base, double ratio, size_t qu
 		.queue = queue,
 		.timeout = 1,
 	};
-	struct gw_tracer *t = gw_trace_new(base, NULL, &conf, "test");
+	struct gw_tracer *t = gw_trace_new(base, NULL, &conf, "test", NULL);
 
 	assert_non_null(t);
 	return t;
@@ -160,7 +160,7 @@ static void test_off(void **state)
 	struct gw_trace_stats st;
 
 	(void)state;
-	assert_null(gw_trace_new(NULL, NULL, &conf, "test"));
+	assert_null(gw_trace_new(NULL, NULL, &conf, "test", NULL));
 	assert_null(gw_trace_server_start(NULL, NULL, NULL));
 	assert_null(gw_trace_id_hex(NULL));
 	gw_trace_client_start(NULL, NULL, "tools/call", NULL);
@@ -216,6 +216,49 @@ static void test_idle(void **state)
 	event_base_free(base);
 }
 
+/* The gateway-wide counts: a tracer's counts stay in the total once it
+ * is freed (its queue counted as dropped at the stop), none twice. */
+static void test_tally(void **state)
+{
+	struct gw_trace_conf conf = {
+		.otlp_endpoint = (char *)"http://127.0.0.1:9/", .sample_ratio = 1.0,
+		.batch_max = 100, .batch_interval = 60, .queue = 2, .timeout = 1,
+	};
+	struct event_base *base = event_base_new();
+	struct gw_trace_tally y = { 0 };
+	struct gw_trace_stats st;
+	struct gw_tracer *a, *b;
+
+	(void)state;
+	assert_false(gw_trace_tally_stats(&y, &st)); /* never on: no families */
+	assert_int_equal(st.queued, 0);
+	a = gw_trace_new(base, NULL, &conf, "test", &y);
+	b = gw_trace_new(base, NULL, &conf, "test", &y);
+	assert_non_null(a);
+	assert_non_null(b);
+	for (int i = 0; i < 3; i++)
+		kept(a, NULL, NULL, NULL); /* 2 queued, 1 dropped */
+	kept(b, NULL, NULL, NULL);
+	assert_true(gw_trace_tally_stats(&y, &st));
+	assert_int_equal(st.queued, 3);
+	assert_int_equal(st.dropped_queue, 1);
+	assert_int_equal(st.dropped_stop, 0);
+	gw_trace_free(a); /* its 2 queued are dropped at the stop */
+	assert_true(gw_trace_tally_stats(&y, &st));
+	assert_int_equal(st.queued, 1);
+	assert_int_equal(st.dropped_queue, 1);
+	assert_int_equal(st.dropped_stop, 2);
+	gw_trace_free(b);
+	assert_true(gw_trace_tally_stats(&y, &st)); /* off now, the totals stay */
+	assert_null(y.live);
+	assert_int_equal(st.queued, 0);
+	assert_int_equal(st.dropped_queue, 1);
+	assert_int_equal(st.dropped_stop, 3);
+	assert_int_equal(st.exported, 0);
+	assert_false(gw_trace_tally_stats(NULL, &st));
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_off),
 		cmocka_unit_test(test_conf_same),
 		cmocka_unit_test(test_idle),
+		cmocka_unit_test(test_tally),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
