@@ -115,9 +115,20 @@ static const char *ref_refusal(const struct gw_config *cfg, const json_t *obj, c
 	char why[400];
 
 	for (size_t i = 0; (f = gw_cfgrefs_field(i)); i++) {
-		const char *ref = string_at(obj, f->keys);
+		const json_t *v = obj;
+		const char *ref;
 
-		if (ref && !gw_cfgrefs_allowed(&cfg->allowed_secret_refs, f, ref, why, sizeof(why))) {
+		for (size_t k = 0; f->keys[k] && v; k++)
+			v = json_is_object(v) ? json_object_get(v, f->keys[k]) : NULL;
+		if (!v || json_is_object(v))
+			continue; /* not given, or the loader words what is wrong */
+		/* the loader would see any scalar as a reference to screen */
+		if (!(ref = json_string_value(v))) {
+			snprintf(msg, cap, "key '%s': expected a string (env://NAME or file:///path)",
+				 f->field);
+			return f->field;
+		}
+		if (!gw_cfgrefs_allowed(&cfg->allowed_secret_refs, f, ref, why, sizeof(why))) {
 			snprintf(msg, cap, "%s (a server registered through the admin API may only "
 				 "use the references the config file's admin.allowed_secret_refs "
 				 "allows)", why);

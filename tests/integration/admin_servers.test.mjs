@@ -332,6 +332,8 @@ test('a credential reference or path admin.allowed_secret_refs does not allow is
     [bearer(`file://${link}`), 'auth.credential_ref', /resolves \(symlinks\) to a path no glob of admin\.allowed_secret_refs matches/],
     [{ method: 'oauth2', oauth2: { token_url: 'https://idp.example.com/token', client_id: 'gw', client_secret_ref: `env://${FORBIDDEN_ENV}` } },
       'auth.oauth2.client_secret_ref', /matches no glob/],
+    // any scalar would be taken as a reference by the loader: only strings are checked and kept
+    [bearer(42), 'auth.credential_ref', /expected a string/],
   ];
   for (const [auth, field, re] of cases) {
     const r = await call('POST', '/admin/v1/servers', { body: { name: 'leak', url, auth } });
