@@ -453,6 +453,12 @@ test('a reload that narrows admin.allowed_secret_refs refuses an already registe
       /refused: key 'auth\.credential_ref': 'env:\/\/MCPGW_T_UPSTREAM_TOKEN' matches no glob of admin\.allowed_secret_refs/, s.text);
     assert.equal((await rec.seen('/s/narrow/mcp')).length, before, 'nothing was sent to the refused server');
     assert.match(gw.logs(), /server 'narrow' of .*mcpgw\.managed\.yaml is not connected to: key 'auth\.credential_ref'/);
+    // allowed again: served again, with its secret
+    writeFileSync(cfgPath, listed);
+    assert.equal((await call('POST', '/admin/v1/config/reload')).json.reloaded, true);
+    assert.ok(!(await callEcho('narrow')).isError);
+    const last = (await rec.seen('/s/narrow/mcp')).at(-1);
+    assert.equal(last.headers.authorization, `Bearer ${ALLOWED_VALUE}`);
   } finally {
     writeFileSync(cfgPath, listed);
     await call('POST', '/admin/v1/config/reload');
