@@ -112,7 +112,7 @@ static const char *ref_refusal(const struct gw_config *cfg, const json_t *obj, c
 			       size_t cap)
 {
 	const struct gw_cfgrefs_field *f;
-	char why[400];
+	char why[380]; /* with the words around it, within the callers' 512 */
 
 	for (size_t i = 0; (f = gw_cfgrefs_field(i)); i++) {
 		const json_t *v = obj;
