@@ -257,6 +257,8 @@ struct gw_admin_job {
 	char mpath[4096];               /* the managed file */
 	char name[GW_CFGVAL_MAX_NAME + 1];
 	json_t *entry;                  /* the keys as given, when the op has some */
+	struct gw_strv allowed;         /* admin.allowed_secret_refs when asked (a copy: the
+	                                 * worker checks with it, a reload may free the config) */
 };
 /* A job for r on name (what: "server", "virtual server", for the record's
  * target), r's ctx from now on; NULL when answered (out of memory, no
@@ -277,10 +279,12 @@ bool gw_admin_managed_path(struct gw_admin_req *r, char *out, size_t cap);
  * mapping (a new one when there is no file); NULL with *rc and err set
  * when it is not a managed file. */
 json_t *gw_admin_managed_load(const char *path, int *rc, char *err, size_t errlen);
-/* On the worker: root checked by the config loader as it will read it,
- * then written to path (gw_admin_write_atomic): 0, GW_EINVAL (err in
- * config check's words), GW_EIO or GW_ENOMEM. */
-int gw_admin_managed_save(const char *path, const json_t *root, char *err, size_t errlen);
+/* On the worker: root checked by the config loader as it will read it
+ * (references screened by allowed, admin.allowed_secret_refs), then
+ * written to path (gw_admin_write_atomic): 0, GW_EINVAL (err in config
+ * check's words), GW_EIO or GW_ENOMEM. */
+int gw_admin_managed_save(const char *path, const json_t *root, const struct gw_strv *allowed,
+			  char *err, size_t errlen);
 
 /* The store path, for the worker. */
 const char *gw_admin_store_path(const struct gw_admin *a);

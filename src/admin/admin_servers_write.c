@@ -18,6 +18,7 @@
 
 #include "admin/admin-impl.h"
 #include "core/config.h"
+#include "core/config_refs.h"
 #include "core/config_value.h"
 #include "core/err.h"
 #include "mcp/session.h"
@@ -32,8 +33,10 @@ static void job_free(void *p)
 {
 	struct gw_admin_job *j = p;
 
-	if (j)
+	if (j) {
 		json_decref(j->entry);
+		gw_cfgval_strv_free(&j->allowed);
+	}
 	free(j);
 }
 
@@ -101,6 +104,40 @@ static const char *url_refusal(const struct gw_addr_guard *g, const json_t *obj,
 	return NULL;
 }
 
+/* The first credential reference or file path in obj that
+ * admin.allowed_secret_refs does not allow (core/config_refs.h): its
+ * field, with the rule in msg; NULL when none. Checked here, before the
+ * worker's loader would read it. */
+static const char *ref_refusal(const struct gw_config *cfg, const json_t *obj, char *msg,
+			       size_t cap)
+{
+	const struct gw_cfgrefs_field *f;
+	char why[380]; /* with the words around it, within the callers' 512 */
+
+	for (size_t i = 0; (f = gw_cfgrefs_field(i)); i++) {
+		const json_t *v = obj;
+		const char *ref;
+
+		for (size_t k = 0; f->keys[k] && v; k++)
+			v = json_is_object(v) ? json_object_get(v, f->keys[k]) : NULL;
+		if (!v || json_is_object(v))
+			continue; /* not given, or the loader words what is wrong */
+		/* the loader would see any scalar as a reference to screen */
+		if (!(ref = json_string_value(v))) {
+			snprintf(msg, cap, "key '%s': expected a string (env://NAME or file:///path)",
+				 f->field);
+			return f->field;
+		}
+		if (!gw_cfgrefs_allowed(&cfg->allowed_secret_refs, f, ref, why, sizeof(why))) {
+			snprintf(msg, cap, "%s (a server registered through the admin API may only "
+				 "use the references the config file's admin.allowed_secret_refs "
+				 "allows)", why);
+			return f->field;
+		}
+	}
+	return NULL;
+}
+
 /* The API's own refusals of a server's keys obj (the loader checks and
  * words the rest): the field, with why in msg, or NULL when none. */
 static const char *api_refusal(const struct gw_config *cfg, const json_t *obj, char *msg,
@@ -109,6 +146,7 @@ static const char *api_refusal(const struct gw_config *cfg, const json_t *obj, c
 	static const char *const local[] = { "command", "args", "env", "cwd" };
 	const char *type = json_string_value(json_object_get(obj, "type"));
 	struct gw_addr_guard g;
+	const char *field;
 
 	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
 		if (json_object_get(obj, local[i])) {
@@ -132,6 +170,8 @@ static const char *api_refusal(const struct gw_config *cfg, const json_t *obj, c
 		snprintf(msg, cap, "${VAR} is not expanded in servers registered through the admin API");
 		return "";
 	}
+	if ((field = ref_refusal(cfg, obj, msg, cap)))
+		return field;
 	g.allowed = (const char *const *)cfg->allowed_upstream_hosts.v;
 	g.n_allowed = cfg->allowed_upstream_hosts.n;
 	return url_refusal(&g, obj, msg, cap);
@@ -173,6 +213,19 @@ static json_t *body_entry(struct gw_admin_req *r, const char *const *allowed)
 	return entry_of(r->body);
 }
 
+/* A copy of from into to (empty): 0 or GW_ENOMEM (to partly filled). */
+static int copy_strv(struct gw_strv *to, const struct gw_strv *from)
+{
+	to->v = calloc(from->n + 1, sizeof(char *));
+	for (size_t i = 0; to->v && i < from->n; i++) {
+		to->v[i] = strdup(from->v[i]);
+		if (!to->v[i])
+			return GW_ENOMEM;
+		to->n++;
+	}
+	return to->v ? 0 : GW_ENOMEM;
+}
+
 struct gw_admin_job *gw_admin_job_new(struct gw_admin_req *r, int op, const char *name,
 				      const char *what)
 {
@@ -184,6 +237,12 @@ struct gw_admin_job *gw_admin_job_new(struct gw_admin_req *r, int op, const char
 	}
 	if (!gw_admin_managed_path(r, j->mpath, sizeof(j->mpath))) {
 		free(j);
+		return NULL;
+	}
+	if (copy_strv(&j->allowed, &r->gw->cfg->allowed_secret_refs)) {
+		gw_cfgval_strv_free(&j->allowed);
+		free(j);
+		gw_admin_fail(r, 500, "internal", NULL, "out of memory");
 		return NULL;
 	}
 	j->op = op;
@@ -304,7 +363,8 @@ json_t *gw_admin_managed_load(const char *path, int *rc, char *err, size_t errle
 }
 
 /* Contract in admin-impl.h. */
-int gw_admin_managed_save(const char *path, const json_t *root, char *err, size_t errlen)
+int gw_admin_managed_save(const char *path, const json_t *root, const struct gw_strv *allowed,
+			  char *err, size_t errlen)
 {
 	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	struct gw_config *check;
@@ -313,7 +373,7 @@ int gw_admin_managed_save(const char *path, const json_t *root, char *err, size_
 	if (!text)
 		return GW_ENOMEM;
 	/* the loader's own check, before the file is replaced */
-	check = gw_config_parse_managed(text, strlen(text), path, err, errlen);
+	check = gw_config_parse_managed(text, strlen(text), path, allowed, err, errlen);
 	rc = check ? gw_admin_write_atomic(path, text, err, errlen) : GW_EINVAL;
 	gw_config_free(check);
 	free(text);
@@ -370,7 +430,7 @@ static void run_write(struct gw_admin_req *r, struct gw_store *st)
 		return;
 	r->rc = apply(j, json_object_get(root, "servers"));
 	if (r->rc == 0)
-		r->rc = gw_admin_managed_save(j->mpath, root, r->err, sizeof(r->err));
+		r->rc = gw_admin_managed_save(j->mpath, root, &j->allowed, r->err, sizeof(r->err));
 	json_decref(root);
 }
 

@@ -132,7 +132,7 @@ static void run_write(struct gw_admin_req *r, struct gw_store *st)
 		snprintf(r->err, sizeof(r->err), "%.300s: key 'virtual_servers': expected a mapping",
 			 j->mpath);
 	if (r->rc == 0)
-		r->rc = gw_admin_managed_save(j->mpath, root, r->err, sizeof(r->err));
+		r->rc = gw_admin_managed_save(j->mpath, root, &j->allowed, r->err, sizeof(r->err));
 	json_decref(root);
 }
 

@@ -48,7 +48,8 @@ static const char servers_usage[] =
 	"  --auth-prefix P      for --auth-format prefix, e.g. 'ApiKey '\n"
 	"  --auth-template T    for --auth-format template, with {credential} in it\n"
 	"  --credential-ref R   where the gateway reads the secret: env://VAR (its\n"
-	"                       environment) or file:///PATH (on its host)\n"
+	"                       environment) or file:///PATH (on its host); only one\n"
+	"                       admin.allowed_secret_refs allows (none by default)\n"
 	"  --format F           list: table (default) or json; the others: text\n"
 	"                       (default) or json (the server as the API answers)\n" CONN_OPTS;
 

@@ -253,6 +253,9 @@ struct gw_server_conf {
 	bool api;                   /* registered through the admin API (the managed file) */
 	struct gw_strv guard_hosts; /* api: admin.allowed_upstream_hosts when loaded (a copy:
 	                             * every connection is checked against it) */
+	char *refused;              /* api: why it is not connected to (a credential reference
+	                             * or path admin.allowed_secret_refs does not allow, left
+	                             * unread); NULL: it may be */
 	struct gw_strv tools;       /* allow-list globs of upstream tool names; n=0: all */
 	enum gw_session_mode session;
 	enum gw_tasks_mode tasks;
@@ -489,6 +492,9 @@ struct gw_config {
 	struct gw_strv allowed_upstream_hosts; /* admin.allowed_upstream_hosts: loopback or
 	                             * private hosts, addresses, CIDR blocks an API-registered
 	                             * server may reach (upstream/addr_guard.h) */
+	struct gw_strv allowed_secret_refs; /* admin.allowed_secret_refs: globs of the env:// and
+	                             * file:// references an API-registered server may use
+	                             * (core/config_refs.h); none: no reference */
 	char *store_path;           /* store.path: SQLite file; default "mcpgw.db" beside the
 	                             * config file (a relative path is taken from there) */
 	struct gw_audit_conf audit; /* audit: */

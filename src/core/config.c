@@ -30,6 +30,7 @@
 #include "core/config_resilience.h"
 #include "core/config_trace.h"
 #include "core/config_encryption.h"
+#include "core/config_refs.h"
 #include "core/config-impl.h"
 #include "core/config_value.h"
 #include "core/err.h"
@@ -479,6 +480,8 @@ static const struct gw_cfgval_key admin_keys[] = {
 	{ "listen", GW_CFGVAL_STRING(struct gw_config, admin_listen, gw_cfgval_check_listen) },
 	{ "allowed_upstream_hosts",
 	  GW_CFGVAL_STRV(struct gw_config, allowed_upstream_hosts, check_upstream_host) },
+	{ "allowed_secret_refs",
+	  GW_CFGVAL_STRV(struct gw_config, allowed_secret_refs, gw_cfgrefs_check_glob) },
 };
 
 /* admin: { listen } fills a field of the config itself (docs/admin-api.md). */
@@ -486,7 +489,7 @@ static int set_admin(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 		     const struct gw_cfgval_key *key, void *obj)
 {
 	(void)key;
-	return gw_cfgval_walk_map(d, v, "a mapping with listen, allowed_upstream_hosts", admin_keys, N_ELEMS(admin_keys),
+	return gw_cfgval_walk_map(d, v, "a mapping with listen, allowed_upstream_hosts, allowed_secret_refs", admin_keys, N_ELEMS(admin_keys),
 				  obj);
 }
 
@@ -759,6 +762,7 @@ static void server_free(struct gw_server_conf *s)
 	gw_cfgval_kv_free(s->headers, s->n_headers);
 	gw_cfgval_strv_free(&s->tags);
 	gw_cfgval_strv_free(&s->guard_hosts);
+	free(s->refused);
 	free(s->prefix);
 	gw_cfgval_strv_free(&s->tools);
 	gw_cfgauth_server_free(s);
@@ -792,6 +796,7 @@ void gw_config_free(struct gw_config *cfg)
 	free(cfg->pid_file);
 	free(cfg->admin_listen);
 	gw_cfgval_strv_free(&cfg->allowed_upstream_hosts);
+	gw_cfgval_strv_free(&cfg->allowed_secret_refs);
 	free(cfg->policy_path);
 	gw_cfgauth_free(&cfg->auth);
 	gw_cfgauth_listen_tls_free(&cfg->tls);

@@ -37,9 +37,11 @@ void gw_config_free(struct gw_config *cfg);
 int gw_config_managed_path(const char *path, char *out, size_t cap);
 /* Parse the managed file's text (JSON, which is YAML) as the loader does:
  * a config holding only its servers and virtual servers, each marked api;
- * NULL with err set. */
+ * NULL with err set. A server with a reference the globs of allowed
+ * (admin.allowed_secret_refs, core/config_refs.h) refuse is read without
+ * its auth: and tls: (unread) and with why in its refused. */
 struct gw_config *gw_config_parse_managed(const char *text, size_t len, const char *name,
-					  char *err, size_t errlen);
+					  const struct gw_strv *allowed, char *err, size_t errlen);
 /* Look a server (or virtual server) up by name; NULL if absent. The result
  * is borrowed from cfg. */
 struct gw_server_conf *gw_config_server(const struct gw_config *cfg, const char *name);

@@ -452,6 +452,14 @@ static void uc_start(struct gw_uconn *c)
 
 	if (c->state != GW_UC_IDLE)
 		return;
+	if (conf->refused) { /* a reference admin.allowed_secret_refs does not allow */
+		char why[600];
+
+		snprintf(why, sizeof(why), "refused: %s", conf->refused);
+		c->state = GW_UC_STARTING;
+		gw_uconn_fail(c, GW_EIO, why);
+		return;
+	}
 	if (conf->transport == GW_TRANSPORT_STDIO)
 		c->link = gw_link_stdio_new(c->up->base, c->up->reaper, conf, &uc_link_cbs, c);
 	else if (conf->transport == GW_TRANSPORT_SSE)

@@ -6,30 +6,44 @@
 // admin.allowed_upstream_hosts is refused with the rule, as are command
 // lines, bad names, duplicates, unknown keys and wrong types (with the field
 // and config check's words). Answers conform to the OpenAPI document.
+// Credential references and file paths a registration names must match
+// admin.allowed_secret_refs (none by default): registering a server must not
+// let a caller read the gateway's files or environment.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import {
   tempDir, freePort, startGateway, writeGatewayFiles, apikeyCreate, apiKeyAuthYaml, bearerClient,
-  EVERYTHING, BIN, withGatewayLog, ADMIN_POLICY,
+  EVERYTHING, BIN, ROOT, withGatewayLog, ADMIN_POLICY,
 } from './lib.mjs';
 import { openapiChecker, adminCall, startHttpEverything } from './admin_lib.mjs';
 
-let gw, dir, port, body, key, upstream, upPort, api;
+let gw, dir, port, body, key, upstream, upPort, api, secrets;
+
+// What the gateway's environment holds: one variable the config allows
+// registrations to name, and one it does not (as a master key would be).
+const ALLOWED_ENV = 'MCPGW_T_UPSTREAM_TOKEN';
+const ALLOWED_VALUE = 'allowed-env-token-5150';
+const FORBIDDEN_ENV = 'MCPGW_OTHER_MASTER_KEY';
+const FORBIDDEN_VALUE = 'forbidden-env-value-8086';
+const gwEnv = { [ALLOWED_ENV]: ALLOWED_VALUE, [FORBIDDEN_ENV]: FORBIDDEN_VALUE };
 
 before(async () => {
   upstream = await startHttpEverything();
   upPort = upstream.port;
-  dir = tempDir();
+  dir = realpathSync(tempDir());
+  secrets = join(dir, 'secrets');
+  mkdirSync(secrets);
   port = await freePort();
   body = 'servers:\n  local:\n    command: node\n    args: ["' + EVERYTHING + '"]\n' +
-    'admin:\n  allowed_upstream_hosts: ["127.0.0.1"]\n' + apiKeyAuthYaml(port);
+    'admin:\n  allowed_upstream_hosts: ["127.0.0.1"]\n' +
+    `  allowed_secret_refs: ["env://MCPGW_T_*", "file://${secrets}/*"]\n` + apiKeyAuthYaml(port);
   const cfg = writeGatewayFiles(dir, port, body, ADMIN_POLICY);
   key = apikeyCreate(cfg, 'root', 'admin');
-  gw = await startGateway(body, { dir, port });
+  gw = await startGateway(body, { dir, port, env: gwEnv });
   const doc = await adminCall(gw.base, 'GET', '/admin/v1/openapi.json', { key });
   api = await openapiChecker(doc.json);
 });
@@ -81,7 +95,7 @@ test('a registered server is offered at once, changed, disabled, enabled, kept a
   assert.ok((await toolNames()).includes('remote__echo'));
 
   await gw.stop();
-  gw = await startGateway(body, { dir, port });
+  gw = await startGateway(body, { dir, port, env: gwEnv });
   const kept = await call('GET', '/admin/v1/servers/remote');
   assert.equal(kept.status, 200);
   assert.equal(kept.json.origin, 'api');
@@ -188,7 +202,7 @@ test('config check names a bad admin.allowed_upstream_hosts entry', () => {
 // The token endpoint of a registered server's OAuth2 credentials is sent the
 // client secret: it must pass the same rule as the server's URL.
 function oauth2Auth(tokenUrl) {
-  const secret = join(dir, 'client-secret');
+  const secret = join(secrets, 'client-secret');
   writeFileSync(secret, 's3cret\n', { mode: 0o600 });
   return { method: 'oauth2', oauth2: { token_url: tokenUrl, client_id: 'gw', client_secret_ref: `file://${secret}` } };
 }
@@ -284,5 +298,171 @@ test('every connection of a registered server is checked on the resolved address
     writeFileSync(cfgPath, listed);
     await call('POST', '/admin/v1/config/reload');
     await call('DELETE', '/admin/v1/servers/byname');
+  }
+}, () => gw));
+
+// ---- credential references and file paths (admin.allowed_secret_refs) --------
+
+// A file outside the allowed directory, and a symlink inside it leading there.
+function outsideSecret() {
+  const outside = join(dir, 'not-a-secret-for-you');
+  writeFileSync(outside, 'outside-file-content-2718\n', { mode: 0o600 });
+  const link = join(secrets, 'link-out');
+  if (!existsSync(link)) symlinkSync(outside, link);
+  return { outside, link };
+}
+
+const noLeak = (text, what) => {
+  for (const s of ['outside-file-content-2718', FORBIDDEN_VALUE]) {
+    assert.ok(!text.includes(s), `${what} shows what a reference points at: ${text}`);
+  }
+};
+
+test('a credential reference or path admin.allowed_secret_refs does not allow is refused: 400 with the field, nothing read', withGatewayLog(async () => {
+  const url = `http://127.0.0.1:${upPort}/mcp`;
+  const { outside, link } = outsideSecret();
+  const bearer = (ref) => ({ method: 'bearer', credential_ref: ref });
+  const cases = [
+    [bearer(`file://${outside}`), 'auth.credential_ref', /matches no glob of admin\.allowed_secret_refs/],
+    [bearer(`env://${FORBIDDEN_ENV}`), 'auth.credential_ref', /matches no glob of admin\.allowed_secret_refs/],
+    [bearer('file:///etc/shadow'), 'auth.credential_ref', /matches no glob/],
+    // a '..' escape out of the allowed directory
+    [bearer(`file://${secrets}/../not-a-secret-for-you`), 'auth.credential_ref', /no empty, '\.' or '\.\.' component/],
+    // a symlink in the allowed directory leading out of it
+    [bearer(`file://${link}`), 'auth.credential_ref', /resolves \(symlinks\) to a path no glob of admin\.allowed_secret_refs matches/],
+    [{ method: 'oauth2', oauth2: { token_url: 'https://idp.example.com/token', client_id: 'gw', client_secret_ref: `env://${FORBIDDEN_ENV}` } },
+      'auth.oauth2.client_secret_ref', /matches no glob/],
+    // any scalar would be taken as a reference by the loader: only strings are checked and kept
+    [bearer(42), 'auth.credential_ref', /expected a string/],
+  ];
+  for (const [auth, field, re] of cases) {
+    const r = await call('POST', '/admin/v1/servers', { body: { name: 'leak', url, auth } });
+    assert.equal(r.status, 400, `${JSON.stringify(auth)}: ${r.text}`);
+    assert.equal(r.json.error.field, field, r.text);
+    assert.match(r.json.error.message, new RegExp(`^key '${field.replace(/\./g, '\\.')}': `));
+    assert.match(r.json.error.message, re, r.text);
+    noLeak(r.text, 'the answer');
+  }
+  // a change and an import are held to the same rule
+  const ok = await call('POST', '/admin/v1/servers', { body: { name: 'leak', url } });
+  assert.equal(ok.status, 201, ok.text);
+  try {
+    const ch = await call('POST', '/admin/v1/servers/leak', { body: { auth: bearer(`env://${FORBIDDEN_ENV}`) } });
+    assert.equal(ch.status, 400, ch.text);
+    assert.equal(ch.json.error.field, 'auth.credential_ref');
+    const imp = await call('POST', '/admin/v1/config/import',
+      { body: { servers: { leak2: { url, auth: bearer(`file://${outside}`) } } } });
+    assert.equal(imp.status, 400, imp.text);
+    assert.match(imp.json.error.message, /^servers\.leak2: key 'auth\.credential_ref': .*matches no glob/);
+    noLeak(ch.text + imp.text, 'the answer');
+    const managed = readFileSync(join(dir, 'mcpgw.managed.yaml'), 'utf8');
+    assert.ok(!managed.includes(FORBIDDEN_ENV) && !managed.includes(outside), managed);
+  } finally {
+    assert.equal((await call('DELETE', '/admin/v1/servers/leak')).status, 200);
+  }
+  noLeak(gw.logs(), 'the log');
+}, () => gw));
+
+test('config check names a bad admin.allowed_secret_refs entry', () => {
+  const d = tempDir();
+  const cfg = join(d, 'mcpgw.yaml');
+  for (const [glob, re] of [['/etc/mcpgw/*', /is not an env:\/\/NAME or file:\/\/\/path glob/],
+    ['file:///etc/mcpgw/../*', /no empty, '\.' or '\.\.' component/]]) {
+    writeFileSync(cfg, `servers:\n  a:\n    command: node\nadmin:\n  allowed_secret_refs: ["env://A_*", "${glob}"]\n`);
+    const r = spawnSync(BIN, ['config', 'check', '-c', cfg], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /key 'admin\.allowed_secret_refs\[1\]'/);
+    assert.match(r.stderr, re);
+  }
+});
+
+// A recording upstream (tests/fixtures/header-recorder.mjs): what reached it.
+async function startRecorder() {
+  const proc = spawn(process.execPath, [join(ROOT, 'tests', 'fixtures', 'header-recorder.mjs'), '0'],
+    { stdio: ['ignore', 'pipe', 'ignore'] });
+  const url = await new Promise((res, rej) => {
+    let out = '';
+    const t = setTimeout(() => rej(new Error('the recorder did not start')), 15000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /RECORDER_URL=(\S+)/.exec(out);
+      if (m) { clearTimeout(t); res(m[1]); }
+    });
+  });
+  return {
+    url,
+    stop: () => proc.kill('SIGTERM'),
+    async seen(path) {
+      const all = await (await fetch(`${url}/_test/requests`)).json();
+      return all.filter((r) => r.path === path);
+    },
+  };
+}
+
+async function callEcho(server) {
+  const c = await bearerClient(gw.url, key);
+  try { return await c.callTool({ name: `${server}__last_headers`, arguments: {} }); } finally { await c.close(); }
+}
+
+test('allowed references work end to end: the upstream receives the secret', withGatewayLog(async () => {
+  const rec = await startRecorder();
+  writeFileSync(join(secrets, 'api-key'), 'file-api-key-1729\n', { mode: 0o600 });
+  try {
+    const viaEnv = await call('POST', '/admin/v1/servers', { body: { name: 'recenv', url: `${rec.url}/s/env/mcp`,
+      auth: { method: 'bearer', credential_ref: `env://${ALLOWED_ENV}` } } });
+    assert.equal(viaEnv.status, 201, viaEnv.text);
+    const viaFile = await call('POST', '/admin/v1/servers', { body: { name: 'recfile', url: `${rec.url}/s/file/mcp`,
+      auth: { method: 'api_key', credential_ref: `file://${secrets}/api-key` } } });
+    assert.equal(viaFile.status, 201, viaFile.text);
+    assert.ok(!(await callEcho('recenv')).isError);
+    assert.ok(!(await callEcho('recfile')).isError);
+    const env = await rec.seen('/s/env/mcp');
+    assert.ok(env.length > 0 && env.every((r) => r.headers.authorization === `Bearer ${ALLOWED_VALUE}`),
+      JSON.stringify(env.map((r) => r.headers.authorization)));
+    const file = await rec.seen('/s/file/mcp');
+    assert.ok(file.length > 0 && file.every((r) => r.headers['x-api-key'] === 'file-api-key-1729'),
+      JSON.stringify(file.map((r) => r.headers['x-api-key'])));
+  } finally {
+    await call('DELETE', '/admin/v1/servers/recenv');
+    await call('DELETE', '/admin/v1/servers/recfile');
+    rec.stop();
+  }
+}, () => gw));
+
+// The list is read at each load: a reload that no longer allows a
+// registered server's reference keeps the server, refused at connect with
+// the rule in its status, and its reference unread (nothing sent).
+test('a reload that narrows admin.allowed_secret_refs refuses an already registered server at connect', withGatewayLog(async () => {
+  const rec = await startRecorder();
+  const cfgPath = join(dir, 'mcpgw.yaml');
+  const listed = readFileSync(cfgPath, 'utf8');
+  try {
+    const r = await call('POST', '/admin/v1/servers', { body: { name: 'narrow', url: `${rec.url}/s/narrow/mcp`,
+      auth: { method: 'bearer', credential_ref: `env://${ALLOWED_ENV}` } } });
+    assert.equal(r.status, 201, r.text);
+    assert.ok(!(await callEcho('narrow')).isError);
+    writeFileSync(cfgPath, listed.replace('"env://MCPGW_T_*", ', ''));
+    const rl = await call('POST', '/admin/v1/config/reload');
+    assert.equal(rl.json.reloaded, true, rl.text);
+    const before = (await rec.seen('/s/narrow/mcp')).length;
+    const after = await callEcho('narrow').then((x) => x, (e) => e);
+    assert.ok(after instanceof Error || after.isError, JSON.stringify(after));
+    const s = await call('GET', '/admin/v1/servers/narrow');
+    assert.equal(s.status, 200, s.text);
+    assert.match(s.json.health.last_error || '',
+      /refused: key 'auth\.credential_ref': 'env:\/\/MCPGW_T_UPSTREAM_TOKEN' matches no glob of admin\.allowed_secret_refs/, s.text);
+    assert.equal((await rec.seen('/s/narrow/mcp')).length, before, 'nothing was sent to the refused server');
+    assert.match(gw.logs(), /server 'narrow' of .*mcpgw\.managed\.yaml is not connected to: key 'auth\.credential_ref'/);
+    // allowed again: served again, with its secret
+    writeFileSync(cfgPath, listed);
+    assert.equal((await call('POST', '/admin/v1/config/reload')).json.reloaded, true);
+    assert.ok(!(await callEcho('narrow')).isError);
+    const last = (await rec.seen('/s/narrow/mcp')).at(-1);
+    assert.equal(last.headers.authorization, `Bearer ${ALLOWED_VALUE}`);
+  } finally {
+    writeFileSync(cfgPath, listed);
+    await call('POST', '/admin/v1/config/reload');
+    await call('DELETE', '/admin/v1/servers/narrow');
+    rec.stop();
   }
 }, () => gw));

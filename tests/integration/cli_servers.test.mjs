@@ -25,7 +25,8 @@ before(async () => {
   dir = tempDir();
   const port = await freePort();
   const body = 'servers:\n  local:\n    command: node\n    args: ["' + EVERYTHING + '"]\n' +
-    'admin:\n  allowed_upstream_hosts: ["127.0.0.1"]\n' + apiKeyAuthYaml(port);
+    'admin:\n  allowed_upstream_hosts: ["127.0.0.1"]\n  allowed_secret_refs: ["env://CLI_TEST_*"]\n' +
+    apiKeyAuthYaml(port);
   const cfg = writeGatewayFiles(dir, port, body, ADMIN_POLICY);
   admin = apikeyCreate(cfg, 'root', 'admin');
   operator = apikeyCreate(cfg, 'op', 'operator');
