@@ -27,7 +27,6 @@ cpus="${SUT_CPUS:-0}"
 [ "$cpus" = 0 ] || title="$title, SUT on CPUs $cpus"
 OUT="$ROOT/bench/out/$(date -u +%Y%m%d-%H%M%S)-$FEATURE"
 mkdir -p "$OUT"
-for v in off "$FEATURE"; do relay_config "$OUT/$v" "$v" >/dev/null; done
 
 # The build of AUDIT_BASE, from a clean export of that revision.
 modes="off $FEATURE"
@@ -47,7 +46,9 @@ for r in $(seq 1 "${AUDIT_ROUNDS:-3}"); do
   for v in $modes; do
     bin=$BIN cfg=$v
     case "$v" in *@*) bin=$BASEBIN cfg=${v%@*} ;; esac
-    GATEWAY_CMD="$bin serve -c $OUT/$cfg/$cfg.yaml --no-auth --listen 127.0.0.1:{PORT} --log-level warn" \
+    # each run on a store of its own, as a gateway that just started
+    relay_config "$OUT/$v" "$cfg" >/dev/null && rm -f "$OUT/$v/mcpgw.db"*
+    GATEWAY_CMD="$bin serve -c $OUT/$v/$cfg.yaml --no-auth --listen 127.0.0.1:{PORT} --log-level warn" \
       OUTDIR="$OUT/$v-$r" "$HARNESS" gateway >/dev/null 2>&1
     awk -F, -v b="$v" 'NR > 1 && $2 == "gateway" && $4 == "ok" { print b "," $3 "," $5 "," $18 "," $9 "," $10 }' \
       "$OUT/$v-$r/raw.csv" >>"$OUT/rows.csv"
@@ -67,7 +68,7 @@ done
     END { for (k in sn) if (fn[k]) printf "conns %s: with %s, %.1f%% of the req/s of the relay alone\n", k, what,
             100 * (sr[k] / sn[k]) / (fr[k] / fn[k]) }' "$OUT/rows.csv"
   if [ "$FEATURE" = sqlite ]; then
-    echo "records in the SQLite sink after the runs: $(sqlite3 "$OUT/sqlite/mcpgw.db" 'SELECT count(*) FROM audit_logs' 2>/dev/null || echo '?')"
+    echo "records in the SQLite sink after its last run: $(sqlite3 "$OUT/sqlite/mcpgw.db" 'SELECT count(*) FROM audit_logs' 2>/dev/null || echo '?')"
   fi
 } | tee "$OUT/cost.txt"
 { echo '```'; cat "$OUT/cost.txt"; echo '```'; } | results_section "$title (bench/audit.sh)"
