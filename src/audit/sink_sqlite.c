@@ -146,10 +146,12 @@ static void ckpt_run(const struct sink_sqlite *s, sqlite3 **db, char *said, size
 						  SQLITE_OPEN_EXRESCODE, NULL);
 		if (rc == SQLITE_OK) {
 			sqlite3_busy_timeout(*db, CKPT_BUSY_MS);
+			/* NORMAL under fsync: never too: a RESTART must not let
+			 * the WAL start over before the database file holds its
+			 * frames on disk, or a power loss would corrupt the file
+			 * rather than lose its last records */
 			snprintf(sql, sizeof(sql), "PRAGMA synchronous = %s",
-				 s->fsync_mode == GW_AUDIT_FSYNC_ALWAYS  ? "FULL"
-				 : s->fsync_mode == GW_AUDIT_FSYNC_NEVER ? "OFF"
-									 : "NORMAL");
+				 s->fsync_mode == GW_AUDIT_FSYNC_ALWAYS ? "FULL" : "NORMAL");
 			rc = sqlite3_exec(*db, sql, NULL, NULL, NULL);
 		}
 	}
