@@ -24,6 +24,7 @@
 #include "core/buf.h"
 #include "core/classification.h"
 #include "core/config.h"
+#include "core/config_guard.h"
 #include "core/util.h"
 #include "policy/policy.h"
 
@@ -196,26 +197,23 @@ static void check_retention(const struct gw_config *cfg, struct gw_report *rep)
 		    "audit.retention_days: 0 and no retention: policies (records are kept for ever)");
 }
 
-/* Is the effective output pii action of levels (most specific first) one
- * that looks (warn, redact, block), with guardrails enabled? */
-static bool looks_for_pii(const struct gw_guard_conf *const lv[3], const char **action)
+/* Is the effective output pii action of levels (most specific first) for
+ * a call classified c one that looks (warn, redact, block), with
+ * guardrails enabled? The guardrails stage's resolution: a PERSONAL
+ * class redacts by default, a level naming pii (off too) wins. */
+static bool looks_for_pii(const struct gw_guard_conf *const lv[3], enum gw_class c,
+			  const char **action)
 {
-	static const char *const names[] = { "off", "off", "warn", "redact", "block" };
-	int enabled = 0, a = GW_GUARD_OFF;
+	bool enabled = gw_cfgguard_enabled_at(lv, 3);
+	enum gw_guard_action a = gw_cfgguard_action_at(lv, 3, true, GW_GUARD_PII, c);
+	bool named = false;
 
-	for (int l = 2; l >= 0; l--) { /* the most specific level said wins */
-		if (lv[l] && lv[l]->enabled)
-			enabled = lv[l]->enabled;
-		if (lv[l] && lv[l]->out.action[GW_GUARD_PII] != GW_GUARD_INHERIT)
-			a = lv[l]->out.action[GW_GUARD_PII];
-	}
-	*action = enabled < 0 ? "guardrails off" : names[a < 5 ? a : 0];
-	return enabled >= 0 && a >= GW_GUARD_WARN;
-}
-
-static bool personal(enum gw_class c)
-{
-	return c == GW_CLASS_PERSONAL || c == GW_CLASS_SENSITIVE_PERSONAL;
+	for (int l = 0; l < 3; l++)
+		named = named || (lv[l] && lv[l]->out.action[GW_GUARD_PII] != GW_GUARD_INHERIT);
+	*action = !enabled ? "guardrails off"
+		  : a == GW_GUARD_REDACT && !named ? "redact (the classification's default)"
+						     : gw_cfgguard_action_name(a);
+	return enabled && a >= GW_GUARD_WARN;
 }
 
 /* Each server or tool glob classified PERSONAL or SENSITIVE_PERSONAL, with
@@ -232,20 +230,20 @@ static void check_personal_guard(const struct gw_config *cfg, struct result *r)
 		const char *action;
 		bool ok;
 
-		if (personal(sc->classification)) {
-			ok = looks_for_pii(lv, &action);
+		if (gw_class_is_personal(sc->classification)) {
+			ok = looks_for_pii(lv, sc->classification, &action);
 			bad += !ok;
 			snprintf(ev + strlen(ev), sizeof(ev) - strlen(ev), "%sserver %s (%s): output pii %s",
 				 n++ ? "; " : "", sc->name, gw_class_name(sc->classification), action);
 		}
 		for (size_t t = 0; t < sc->n_class_tools; t++) {
-			if (!personal(sc->class_tools[t].cls))
+			if (!gw_class_is_personal(sc->class_tools[t].cls))
 				continue;
 			lv[0] = NULL;
 			for (size_t g = 0; g < sc->guardrails.n_tools; g++)
 				if (strcmp(sc->guardrails.tools[g].glob, sc->class_tools[t].glob) == 0)
 					lv[0] = &sc->guardrails.tools[g].g;
-			ok = looks_for_pii(lv, &action);
+			ok = looks_for_pii(lv, sc->class_tools[t].cls, &action);
 			bad += !ok;
 			snprintf(ev + strlen(ev), sizeof(ev) - strlen(ev), "%stools %s__%s (%s): output pii %s",
 				 n++ ? "; " : "", sc->name, sc->class_tools[t].glob,

@@ -60,8 +60,19 @@ enum gw_class gw_class_of(const struct gw_config *cfg, const char *server, const
 
 	if (!s)
 		return GW_CLASS_DEFAULT;
-	for (size_t i = 0; tool && tool[0] && i < s->n_class_tools; i++)
-		if (gw_glob_match(s->class_tools[i].glob, tool))
-			return s->class_tools[i].cls;
-	return s->classification != GW_CLASS_UNSET ? s->classification : GW_CLASS_DEFAULT;
+	return gw_class_of_tool(s->class_tools, s->n_class_tools, s->classification, tool);
+}
+
+enum gw_class gw_class_of_tool(const struct gw_class_tool_conf *v, size_t n, enum gw_class server,
+			       const char *tool)
+{
+	for (size_t i = 0; tool && tool[0] && i < n; i++)
+		if (gw_glob_match(v[i].glob, tool))
+			return v[i].cls;
+	return server != GW_CLASS_UNSET ? server : GW_CLASS_DEFAULT;
+}
+
+bool gw_class_is_personal(enum gw_class c)
+{
+	return c == GW_CLASS_PERSONAL || c == GW_CLASS_SENSITIVE_PERSONAL;
 }

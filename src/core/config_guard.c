@@ -63,6 +63,36 @@ enum gw_guard_action gw_cfgguard_default(bool out, enum gw_guard_kind k)
 	return (enum gw_guard_action)(out ? default_out[k] : default_in[k]);
 }
 
+enum gw_guard_action gw_cfgguard_class_default(bool out, enum gw_guard_kind k, enum gw_class c)
+{
+	/* an operator who marks a tool PERSONAL expects its personal data
+	 * protected; SENSITIVE_PERSONAL too, and redact rather than block
+	 * there: the tool keeps working, the client gets no PII in clear */
+	if (out && k == GW_GUARD_PII && (c == GW_CLASS_PERSONAL || c == GW_CLASS_SENSITIVE_PERSONAL))
+		return GW_GUARD_REDACT;
+	return gw_cfgguard_default(out, k);
+}
+
+enum gw_guard_action gw_cfgguard_action_at(const struct gw_guard_conf *const *lv, size_t n,
+					   bool out, enum gw_guard_kind k, enum gw_class c)
+{
+	for (size_t l = 0; (unsigned)k < GW_GUARD_NKINDS && l < n; l++) {
+		const struct gw_guard_dir_conf *dir = lv[l] ? (out ? &lv[l]->out : &lv[l]->in) : NULL;
+
+		if (dir && dir->action[k] != GW_GUARD_INHERIT)
+			return (enum gw_guard_action)dir->action[k];
+	}
+	return gw_cfgguard_class_default(out, k, c);
+}
+
+bool gw_cfgguard_enabled_at(const struct gw_guard_conf *const *lv, size_t n)
+{
+	for (size_t l = 0; l < n; l++)
+		if (lv[l] && lv[l]->enabled)
+			return lv[l]->enabled > 0;
+	return true;
+}
+
 const char *gw_cfgguard_kind_name(enum gw_guard_kind k)
 {
 	return (unsigned)k < GW_GUARD_NKINDS ? kind_names[k] : "unknown";

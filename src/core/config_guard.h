@@ -33,6 +33,20 @@ void gw_cfgguard_free(struct gw_guard_conf *g);
 /* What kind k does in a direction (out: on answers) when no level says:
  * docs/guardrails.md, "Defaults". Never GW_GUARD_INHERIT. */
 enum gw_guard_action gw_cfgguard_default(bool out, enum gw_guard_kind k);
+/* The same for a call classified c (GW_CLASS_UNSET: not known): PII in
+ * the answers of a PERSONAL or SENSITIVE_PERSONAL call is redacted
+ * (docs/guardrails.md, "Classification"); every other kind and class
+ * keeps gw_cfgguard_default(). Never GW_GUARD_INHERIT. */
+enum gw_guard_action gw_cfgguard_class_default(bool out, enum gw_guard_kind k, enum gw_class c);
+/* What kind k does in a direction under levels lv[0..n) (most specific
+ * first, NULL entries skipped) for a call classified c: the most specific
+ * level's action that names it, else gw_cfgguard_class_default(). The one
+ * resolution the guardrails stage and the compliance report share. */
+enum gw_guard_action gw_cfgguard_action_at(const struct gw_guard_conf *const *lv, size_t n,
+					   bool out, enum gw_guard_kind k, enum gw_class c);
+/* Are the guardrails on under levels lv[0..n): the most specific level's
+ * enabled:, else on. */
+bool gw_cfgguard_enabled_at(const struct gw_guard_conf *const *lv, size_t n);
 /* "secrets", "pii", "injection", "keywords", "schema"; "unknown" past them. */
 const char *gw_cfgguard_kind_name(enum gw_guard_kind k);
 /* "off", "warn", "redact", "block" ("inherit" for GW_GUARD_INHERIT). */

@@ -2,14 +2,18 @@
  * configuration: for the top level, each server and each tool entry of a
  * server, every kind's action is the most specific level's that names it,
  * else the default (core/config_guard.c); a keyword or drop_fields list is
- * the most specific level's that has one. A call then finds its rules by
- * server name (and tool) and walks its value once (guard/walk.c). */
+ * the most specific level's that has one. Each scope also keeps the
+ * output rules of a PERSONAL call, where PII no level names is redacted
+ * (gw_cfgguard_class_default()). A call then finds its rules by server
+ * name (and tool), and by its classification for the answer, and walks
+ * its value once (guard/walk.c). */
 #include "guard/stage.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/classification.h"
 #include "core/config_guard.h"
 #include "core/err.h"
 #include "core/jsonrpc.h"
@@ -31,6 +35,7 @@ _Static_assert(GW_DETECT_SECRETS == 1u << GW_GUARD_SECRETS &&
 struct scope {
 	bool enabled;
 	struct gw_guard_dir in, out;
+	struct gw_guard_dir out_personal; /* out for a PERSONAL or SENSITIVE_PERSONAL call */
 	bool restore_pii;             /* PII in, placeholders up, originals back */
 	const struct gw_guard_provider *provider; /* NULL: none */
 };
@@ -45,6 +50,9 @@ struct server_scope {
 	struct scope s;
 	struct tool_scope *tools;
 	size_t n_tools;
+	enum gw_class cls;            /* classification: and a copy of classifications: */
+	struct gw_class_tool_conf *classes;
+	size_t n_classes;
 };
 
 /* A list of one level compiled or copied once, shared by the levels that
@@ -200,12 +208,7 @@ static int resolve_dir(struct gw_guard_rules *r, const struct levels *lv, bool o
 
 	memset(dir, 0, sizeof(*dir));
 	for (unsigned k = 0; k < GW_GUARD_NKINDS; k++) {
-		unsigned char a = GW_GUARD_INHERIT;
-
-		for (size_t l = 0; l < 3 && a == GW_GUARD_INHERIT; l++)
-			if (lv->v[l])
-				a = dir_of(lv->v[l], out)->action[k];
-		dir->action[k] = a != GW_GUARD_INHERIT ? a : (unsigned char)gw_cfgguard_default(out, k);
+		dir->action[k] = (unsigned char)gw_cfgguard_action_at(lv->v, 3, out, k, GW_CLASS_UNSET);
 		if (dir->action[k] != GW_GUARD_OFF)
 			dir->kinds |= 1u << k;
 	}
@@ -281,19 +284,44 @@ static int resolve_more(struct gw_guard_rules *r, const struct levels *lv, struc
 static int resolve(struct gw_guard_rules *r, const struct levels *lv, struct scope *s, char *err,
 		   size_t errlen)
 {
-	s->enabled = true;
-	for (size_t l = 0; l < 3; l++) {
-		if (lv->v[l] && lv->v[l]->enabled) {
-			s->enabled = lv->v[l]->enabled > 0;
-			break;
-		}
-	}
+	enum gw_guard_action pii;
+
+	s->enabled = gw_cfgguard_enabled_at(lv->v, 3);
 	if (resolve_dir(r, lv, false, &s->in, err, errlen) ||
 	    resolve_dir(r, lv, true, &s->out, err, errlen))
 		return GW_EINVAL;
+	/* the classification's default, settled here once: a level that
+	 * names output pii (off included) still wins */
+	pii = gw_cfgguard_action_at(lv->v, 3, true, GW_GUARD_PII, GW_CLASS_PERSONAL);
+	s->out_personal = s->out;
+	s->out_personal.action[GW_GUARD_PII] = (unsigned char)pii;
+	if (pii != GW_GUARD_OFF)
+		s->out_personal.kinds |= 1u << GW_GUARD_PII;
+	else
+		s->out_personal.kinds &= ~(1u << GW_GUARD_PII);
 	if (resolve_more(r, lv, s)) {
 		snprintf(err, errlen, "out of memory");
 		return GW_ENOMEM;
+	}
+	return 0;
+}
+
+/* The server's classifications, kept with the rules: a call's class
+ * picks out or out_personal (the configuration may be gone by then). */
+static int copy_classes(const struct gw_server_conf *sc, struct server_scope *ss)
+{
+	ss->cls = sc->classification;
+	if (!sc->n_class_tools)
+		return 0;
+	ss->classes = calloc(sc->n_class_tools, sizeof(*ss->classes));
+	if (!ss->classes)
+		return GW_ENOMEM;
+	for (size_t i = 0; i < sc->n_class_tools; i++) {
+		ss->classes[i].cls = sc->class_tools[i].cls;
+		ss->classes[i].glob = strdup(sc->class_tools[i].glob);
+		ss->n_classes++;
+		if (!ss->classes[i].glob)
+			return GW_ENOMEM;
 	}
 	return 0;
 }
@@ -308,7 +336,7 @@ static int resolve_server(struct gw_guard_rules *r, const struct gw_config *cfg,
 	ss->name = strdup(sc->name);
 	if (g->n_tools)
 		ss->tools = calloc(g->n_tools, sizeof(*ss->tools));
-	if (!ss->name || (g->n_tools && !ss->tools)) {
+	if (!ss->name || (g->n_tools && !ss->tools) || copy_classes(sc, ss)) {
 		snprintf(err, errlen, "out of memory");
 		return GW_ENOMEM;
 	}
@@ -360,6 +388,9 @@ void gw_guard_rules_free(struct gw_guard_rules *r)
 			free(r->servers[i].tools[t].glob);
 		free(r->servers[i].tools);
 		free(r->servers[i].name);
+		for (size_t c = 0; c < r->servers[i].n_classes; c++)
+			free(r->servers[i].classes[c].glob);
+		free(r->servers[i].classes);
 	}
 	free(r->servers);
 	for (size_t i = 0; i < r->n_made; i++) {
@@ -391,6 +422,24 @@ static const struct scope *scope_of(const struct gw_guard_rules *r, const char *
 		return &ss->s;
 	}
 	return &r->top;
+}
+
+/* The output rules of a call to tool (NULL: not a tool call) of server
+ * under scope sc: out_personal when the call is classified PERSONAL or
+ * SENSITIVE_PERSONAL, by the lookup the audit record makes. */
+static const struct gw_guard_dir *out_of(const struct gw_guard_rules *r, const struct scope *sc,
+					 const char *server, const char *tool)
+{
+	for (size_t i = 0; server && i < r->n_servers; i++) {
+		const struct server_scope *ss = &r->servers[i];
+
+		if (strcmp(ss->name, server) == 0)
+			return gw_class_is_personal(gw_class_of_tool(ss->classes, ss->n_classes,
+								     ss->cls, tool))
+				       ? &sc->out_personal
+				       : &sc->out;
+	}
+	return &sc->out;
 }
 
 static bool is(const char *method, const char *name)
@@ -653,19 +702,21 @@ static enum gw_verdict guard_out(void *self, struct gw_exchange *x, struct gw_re
 	json_t *v = json_object_get(x->response, "result");
 	struct gw_guard_verdict vd;
 	const struct scope *sc;
+	const struct gw_guard_dir *out;
 	enum gw_verdict verdict;
 
 	if (!tool && !is(x->method, "tasks/result") && !is(x->method, "prompts/get") &&
 	    !is(x->method, "resources/read"))
 		return GW_VERDICT_PASS;
 	sc = scope_of(g->rules, x->server, tool && x->guard ? x->guard->tool : NULL);
+	out = out_of(g->rules, sc, x->server, tool && x->guard ? x->guard->tool : NULL);
 	if (!v)
 		v = json_object_get(x->response, "error");
 	if (!v)
 		return GW_VERDICT_PASS;
 	if (!sc->enabled) /* a reload may have turned it off: the originals still go back */
 		return out_restore(x, v, r);
-	if (gw_guard_walk(&sc->out, v, true, true, x->guard, &vd) || vd.block)
+	if (gw_guard_walk(out, v, true, true, x->guard, &vd) || vd.block)
 		return refuse_walk(x, r, true, &vd);
 	if (!sc->provider)
 		return out_restore(x, v, r);

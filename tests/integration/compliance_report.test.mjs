@@ -30,7 +30,8 @@ test('a development config: the checks it fails say why; exit 3; the HTML page e
   // a directory name with markup in it: the page shows it as text
   const dir = tempDir('mcpgw-<i>report&-');
   const cfg = join(dir, 'mcpgw.yaml');
-  writeGatewayFiles(dir, 1, `${crm()}auth: none\naudit:\n  durability: async\n  retention_days: 0\n`, '');
+  // its PERSONAL server opts out of the PII guardrail its class gives it by default
+  writeGatewayFiles(dir, 1, `${crm('    guardrails: { output: { off: [pii] } }\n')}auth: none\naudit:\n  durability: async\n  retention_days: 0\n`, '');
   const r = report('-c', cfg);
   assert.equal(r.status, 3, r.stderr);
   const rep = JSON.parse(r.stdout);
