@@ -186,3 +186,17 @@ test('once the gateway has re-sealed everything, prune deletes the retired key; 
   const v = run(['audit', 'verify', '--db', join(dir, 'mcpgw.db')], {});
   assert.equal(v.status, 0, v.stdout + v.stderr);
 });
+
+test('encryption.prune_retired: true: the gateway prunes the retired key once the re-seal is done', async () => {
+  await gw.stop();
+  gw = null;
+  gw = await startGateway(body() + '  prune_retired: true\n', { dir, port, env: { KR_MASTER: MASTER } });
+  const r = run(['keys', 'rotate', '-c', gw.cfg]);
+  assert.equal(r.status, 0, r.stderr);
+  const kid = /new active key (kr-\S+)/.exec(r.stdout)[1];
+  const s = await eventually(() => { const x = status(); return x.keys.length === 1 ? x : null; },
+    'the gateway did not prune the retired key', { ms: 60000 });
+  assert.deepEqual(s.keys.map((k) => [k.id, k.state, k.data_keys]), [[kid, 'active', 10001]]);
+  await eventually(() => /prune_retired: deleted retired ring key kr-/.test(gw.logs()), 'the gateway logged its prune');
+  assert.equal(pyTool(['check', join(dir, 'mcpgw.db')], JSON.stringify(made)).trim(), '10000');
+});
