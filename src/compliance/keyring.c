@@ -461,7 +461,9 @@ int gw_keyring_prune(struct gw_keyring *kr, bool dry_run, char ***kids, size_t *
 	pthread_mutex_lock(&kr->mu);
 	st = store_open(kr, err, errlen);
 	rc = st ? gw_store_ring_prune(st, dry_run, kids, n) : GW_EIO;
-	if (rc && st)
+	if (rc == GW_ESTATE)
+		fail(err, errlen, rc, "the key ring changed while it was pruned; nothing deleted");
+	else if (rc && st)
 		store_fail(st, rc, "cannot prune the key ring", err, errlen);
 	for (size_t i = 0; rc == 0 && !dry_run && i < *n; i++)
 		ring_drop(kr, (*kids)[i]);
