@@ -186,11 +186,12 @@ void gw_admin_retention_enforce(struct gw_admin_req *r);
 void gw_admin_retention_reports(struct gw_admin_req *r);
 void gw_admin_retention_metrics(struct gw_admin_req *r);
 /* api_keys_ring.c: seed 000's /api/security/encrypt|decrypt and
- * /api/config/keys/rotate|status (encryption at rest, Fernet tokens) */
+ * /api/config/keys/rotate|status|prune (encryption at rest, Fernet tokens) */
 void gw_admin_api_encrypt(struct gw_admin_req *r);
 void gw_admin_api_decrypt(struct gw_admin_req *r);
 void gw_admin_api_keys_rotate(struct gw_admin_req *r);
 void gw_admin_api_keys_status(struct gw_admin_req *r);
+void gw_admin_api_keys_prune(struct gw_admin_req *r);
 /* The "audit" data key into key (encryption: on, and one exists): true.
  * Blocks (the store): the admin worker only. */
 bool gw_admin_api_audit_key(struct gw_gateway *gw, unsigned char key[32]);

@@ -96,6 +96,7 @@ static const struct gw_admin_route api_routes[] = {
 	{ GW_HM_POST, "security/decrypt", NULL, gw_admin_api_decrypt, NULL },
 	{ GW_HM_POST, "config/keys/rotate", NULL, gw_admin_api_keys_rotate, NULL },
 	{ GW_HM_GET, "config/keys/status", gw_admin_api_keys_status, NULL, NULL },
+	{ GW_HM_POST, "config/keys/prune", NULL, gw_admin_api_keys_prune, NULL },
 	/* data subjects (api_subjects.c): consent, access, portability, erasure */
 	{ GW_HM_POST, "compliance/consent/record", NULL, gw_admin_consent_record, NULL },
 	{ GW_HM_POST, "compliance/consent/withdraw", NULL, gw_admin_consent_withdraw, NULL },

@@ -13,6 +13,9 @@
  *                                worker); the gateway's key ring worker
  *                                re-seals the data keys
  *   GET  /api/config/keys/status the ring, as `mcpgw keys status --json`
+ *   POST /api/config/keys/prune  {dry_run?} -> the retired ring keys that
+ *                                sealed no data key, deleted (or named),
+ *                                as `mcpgw keys prune --json`, and the ring
  *
  * Fernet work is a few AES blocks and an HMAC over at most the body's
  * bound: done on the loop. A Fernet key's id is "fk-" and the first 12 hex
@@ -229,6 +232,61 @@ static void run_rotate(struct gw_admin_req *r, struct gw_store *st)
 	}
 }
 
+/* The audit record's target: "key ring: pruned kr-a, kr-b", as many ids as
+ * fit, then how many in all. */
+static void prune_target(struct gw_admin_req *r, char **kids, size_t n)
+{
+	size_t len = (size_t)snprintf(r->target, sizeof(r->target), "key ring: pruned");
+
+	for (size_t i = 0; i < n; i++) {
+		size_t need = strlen(kids[i]) + 2;
+
+		if (len + need + 24 >= sizeof(r->target)) {
+			snprintf(r->target + len, sizeof(r->target) - len, " ... (%zu in all)", n);
+			return;
+		}
+		len += (size_t)snprintf(r->target + len, sizeof(r->target) - len, "%s%s",
+					i ? ", " : " ", kids[i]);
+	}
+	if (n == 0)
+		snprintf(r->target + len, sizeof(r->target) - len, " nothing");
+}
+
+static void run_prune(struct gw_admin_req *r, struct gw_store *st, bool dry_run)
+{
+	json_t *ids = json_array();
+	char **kids = NULL;
+	size_t n = 0;
+
+	r->rc = ids ? gw_keyring_prune(r->gw->keyring, dry_run, &kids, &n, r->err, sizeof(r->err))
+		    : GW_ENOMEM;
+	for (size_t i = 0; r->rc == 0 && i < n; i++)
+		json_array_append_new(ids, json_string(kids[i]));
+	if (r->rc == 0 && !dry_run)
+		prune_target(r, kids, n);
+	else if (r->rc == 0)
+		snprintf(r->target, sizeof(r->target), "key ring: prune dry run, %zu key%s", n,
+			 n == 1 ? "" : "s");
+	gw_keyring_names_free(kids, n);
+	if (r->rc == 0)
+		run_status(r, st);
+	if (r->rc == 0 && r->result) {
+		json_object_set_new(r->result, dry_run ? "would_delete" : "deleted", json_incref(ids));
+		json_object_set_new(r->result, "dry_run", json_boolean(dry_run));
+	}
+	json_decref(ids);
+}
+
+static void run_prune_for_real(struct gw_admin_req *r, struct gw_store *st)
+{
+	run_prune(r, st, false);
+}
+
+static void run_prune_dry(struct gw_admin_req *r, struct gw_store *st)
+{
+	run_prune(r, st, true);
+}
+
 static void done_ring(struct gw_admin_req *r)
 {
 	if (r->rc)
@@ -251,6 +309,24 @@ void gw_admin_api_keys_rotate(struct gw_admin_req *r)
 		return;
 	r->no_store = true;
 	gw_admin_run(r, run_rotate, done_ring);
+}
+
+void gw_admin_api_keys_prune(struct gw_admin_req *r)
+{
+	static const char *const keys[] = { "dry_run", NULL };
+	json_t *v;
+
+	if (r->body && !gw_admin_body_keys(r, keys))
+		return;
+	v = json_object_get(r->body, "dry_run");
+	if (v && !json_is_boolean(v)) {
+		gw_admin_fail(r, 400, "bad_request", "dry_run", "key 'dry_run': expected true or false");
+		return;
+	}
+	if (!ring_on(r))
+		return;
+	r->no_store = true;
+	gw_admin_run(r, json_is_true(v) ? run_prune_dry : run_prune_for_real, done_ring);
 }
 
 bool gw_admin_api_audit_key(struct gw_gateway *gw, unsigned char key[32])

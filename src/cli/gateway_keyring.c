@@ -62,8 +62,8 @@ int gw_gateway_keyring_seal_audit(struct gw_gateway *gw)
 				       gw_audit_subject_sealer_forget, gw_audit_subject_sealer_free, ss);
 	}
 	OPENSSL_cleanse(key, sizeof(key));
-	gw->keyring_worker = gw_keyring_worker_start(gw->keyring, e->rotate_after, WORKER_INTERVAL_S,
-						     err, sizeof(err));
+	gw->keyring_worker = gw_keyring_worker_start(gw->keyring, e->rotate_after, e->prune_retired,
+						     WORKER_INTERVAL_S, err, sizeof(err));
 	if (!gw->keyring_worker) {
 		GW_ERROR("keyring", "%s", err);
 		return GW_EINVAL;

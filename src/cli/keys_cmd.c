@@ -13,7 +13,7 @@
 #include "core/err.h"
 
 static const char usage[] =
-	"usage: mcpgw keys rotate|status [-c FILE] [--json]\n"
+	"usage: mcpgw keys rotate|status|prune [-c FILE] [--json] [--dry-run]\n"
 	"\n"
 	"The key ring that seals what the gateway keeps at rest (encryption: in the\n"
 	"config; the master key is read through its reference, as the gateway does).\n"
@@ -22,12 +22,15 @@ static const char usage[] =
 	"                       finished by the next one, or by the running gateway\n"
 	"  status               each ring key: id, created, age, state, data keys;\n"
 	"                       and how many data keys wait to be re-sealed\n"
+	"  prune                delete every retired ring key that seals no data key\n"
+	"                       (none pending re-seal under it); never the active one\n"
+	"  --dry-run            prune: only name the keys it would delete\n"
 	"  -c, --config FILE    the config file (default ./mcpgw.yaml)\n"
-	"  --json               status as JSON\n";
+	"  --json               status or prune as JSON\n";
 
 struct opts {
 	const char *sub, *config;
-	bool json;
+	bool json, dry_run;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -35,12 +38,16 @@ static int parse(int argc, char **argv, struct opts *o)
 	o->sub = NULL;
 	o->config = "mcpgw.yaml";
 	o->json = false;
+	o->dry_run = false;
 	for (int i = 0; i < argc; i++) {
 		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
 			o->config = argv[++i];
 		else if (strcmp(argv[i], "--json") == 0)
 			o->json = true;
-		else if (!o->sub && (strcmp(argv[i], "rotate") == 0 || strcmp(argv[i], "status") == 0))
+		else if (strcmp(argv[i], "--dry-run") == 0)
+			o->dry_run = true;
+		else if (!o->sub && (strcmp(argv[i], "rotate") == 0 || strcmp(argv[i], "status") == 0 ||
+				     strcmp(argv[i], "prune") == 0))
 			o->sub = argv[i];
 		else {
 			fprintf(stderr, "mcpgw keys: unknown option, missing value or extra argument: '%s'\n%s",
@@ -50,7 +57,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	}
 	if (o->sub)
 		return 0;
-	fprintf(stderr, "mcpgw keys: rotate or status?\n%s", usage);
+	fprintf(stderr, "mcpgw keys: rotate, status or prune?\n%s", usage);
 	return 2;
 }
 
@@ -156,6 +163,36 @@ static int rotate(struct gw_keyring *kr)
 	return 0;
 }
 
+static int prune(struct gw_keyring *kr, bool dry_run, bool json)
+{
+	char **kids = NULL, err[640];
+	size_t n = 0;
+	json_t *ids, *o;
+	int rc = gw_keyring_prune(kr, dry_run, &kids, &n, err, sizeof(err));
+
+	if (rc) {
+		fprintf(stderr, "mcpgw: %s\n", err);
+		return 1;
+	}
+	if (json) {
+		ids = json_array();
+		for (size_t i = 0; ids && i < n; i++)
+			json_array_append_new(ids, json_string(kids[i]));
+		o = json_pack("{s:o, s:b}", dry_run ? "would_delete" : "deleted", ids, "dry_run",
+			      dry_run);
+		rc = o && json_dumpf(o, stdout, JSON_INDENT(2)) == 0 ? 0 : 1;
+		putchar('\n');
+		json_decref(o);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			printf("%s %s\n", dry_run ? "would delete" : "deleted", kids[i]);
+		printf("%zu retired key%s %s\n", n, n == 1 ? "" : "s",
+		       dry_run ? "would be deleted (dry run)" : "deleted");
+	}
+	gw_keyring_names_free(kids, n);
+	return rc;
+}
+
 int gw_cli_keys(int argc, char **argv)
 {
 	struct gw_keyring_status s;
@@ -176,6 +213,8 @@ int gw_cli_keys(int argc, char **argv)
 		return 1;
 	if (strcmp(o.sub, "rotate") == 0) {
 		rc = rotate(kr);
+	} else if (strcmp(o.sub, "prune") == 0) {
+		rc = prune(kr, o.dry_run, o.json);
 	} else if (gw_keyring_status(kr, &s, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mcpgw: %s\n", err);
 		rc = 1;

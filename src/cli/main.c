@@ -47,7 +47,7 @@ static void usage(FILE *out)
 	      "  mcpgw caches [list|clear [SERVER]] [--url URL] [--token T]\n"
 	      "  mcpgw vservers list|add|change|remove [NAME] [--tools g1,g2] [--url URL] [--token T]\n"
 	      "  mcpgw retention enforce [--policy ID] [--dry-run] [-c FILE] | reports [--limit N]\n"
-	      "  mcpgw keys rotate|status [-c FILE] [--json]\n"
+	      "  mcpgw keys rotate|status|prune [-c FILE] [--json] [--dry-run]\n"
 	      "  mcpgw subjects export|erase ID [-c FILE]\n"
 	      "  mcpgw version | --version\n"
 	      "  mcpgw help [COMMAND [SUBCOMMAND]]\n"

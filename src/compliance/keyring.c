@@ -123,8 +123,35 @@ static int ring_take(struct gw_keyring *kr, const struct gw_store_ring_key *r, c
 	return 0;
 }
 
-/* Bring kr's ring up to the store's: open the keys not seen yet, note
- * which one is active. rows (may be NULL) get the store's rows. */
+/* Wipe ring key kid (pruned from the store) from kr's ring, if there. */
+static void ring_drop(struct gw_keyring *kr, const char *kid)
+{
+	struct ring_key *k = ring_find(kr, kid);
+
+	if (!k)
+		return;
+	OPENSSL_cleanse(k->key, sizeof(k->key));
+	*k = kr->ring[--kr->n_ring];
+	OPENSSL_cleanse(&kr->ring[kr->n_ring], sizeof(*k));
+}
+
+/* Wipe the keys of kr's ring that the store's rows r no longer have
+ * (pruned, by this process or another). */
+static void ring_forget(struct gw_keyring *kr, const struct gw_store_ring_key *r, size_t n)
+{
+	for (size_t i = kr->n_ring; i-- > 0;) {
+		bool kept = false;
+
+		for (size_t j = 0; !kept && j < n; j++)
+			kept = strcmp(kr->ring[i].kid, r[j].kid) == 0;
+		if (!kept)
+			ring_drop(kr, kr->ring[i].kid);
+	}
+}
+
+/* Bring kr's ring up to the store's: open the keys not seen yet, forget
+ * those pruned, note which one is active. rows (may be NULL) get the
+ * store's rows. */
 static int ring_refresh(struct gw_keyring *kr, struct gw_store *st, struct gw_store_ring_key **rows,
 			size_t *n, char *err, size_t errlen)
 {
@@ -134,6 +161,7 @@ static int ring_refresh(struct gw_keyring *kr, struct gw_store *st, struct gw_st
 
 	if (rc)
 		return store_fail(st, rc, "cannot read the key ring", err, errlen);
+	ring_forget(kr, r, count);
 	for (size_t i = 0; i < kr->n_ring; i++)
 		kr->ring[i].active = false;
 	for (size_t i = 0; rc == 0 && i < count; i++)
@@ -417,6 +445,28 @@ int gw_keyring_rotate(struct gw_keyring *kr, char kid[GW_KEYRING_KID_MAX], char 
 		rc = ring_add(kr, st, rk ? expect : NULL, kid, err, errlen);
 	if (rc == GW_ESTATE)
 		fail(err, errlen, rc, "another process rotated the key ring at the same time");
+	gw_store_close(st);
+	pthread_mutex_unlock(&kr->mu);
+	return rc;
+}
+
+int gw_keyring_prune(struct gw_keyring *kr, bool dry_run, char ***kids, size_t *n, char *err,
+		     size_t errlen)
+{
+	struct gw_store *st;
+	int rc;
+
+	*kids = NULL;
+	*n = 0;
+	pthread_mutex_lock(&kr->mu);
+	st = store_open(kr, err, errlen);
+	rc = st ? gw_store_ring_prune(st, dry_run, kids, n) : GW_EIO;
+	if (rc == GW_ESTATE)
+		fail(err, errlen, rc, "the key ring changed while it was pruned; nothing deleted");
+	else if (rc && st)
+		store_fail(st, rc, "cannot prune the key ring", err, errlen);
+	for (size_t i = 0; rc == 0 && !dry_run && i < *n; i++)
+		ring_drop(kr, (*kids)[i]);
 	gw_store_close(st);
 	pthread_mutex_unlock(&kr->mu);
 	return rc;

@@ -88,6 +88,13 @@ int gw_keyring_rotate(struct gw_keyring *kr, char kid[GW_KEYRING_KID_MAX], char 
  * and open). */
 int gw_keyring_reseal(struct gw_keyring *kr, bool (*progress)(void *arg, size_t done, size_t total),
 		      void *arg, size_t *done, char *err, size_t errlen);
+/* Delete every retired ring key that seals no data key (none pending
+ * re-seal under it either), in one store transaction that checks it there;
+ * never the active key. With dry_run nothing is deleted. The ids deleted
+ * (or that would be), oldest first, into a new array *kids of *n (free
+ * with gw_keyring_names_free). The deleted keys are wiped from memory too. */
+int gw_keyring_prune(struct gw_keyring *kr, bool dry_run, char ***kids, size_t *n, char *err,
+		     size_t errlen);
 /* The ring as the store has it now (new keys another process added are
  * opened too). Free with gw_keyring_status_free(). */
 int gw_keyring_status(struct gw_keyring *kr, struct gw_keyring_status *out, char *err,

@@ -20,6 +20,7 @@ struct gw_keyring_worker {
 	struct gw_keyring *kr;
 	double rotate_after;
 	unsigned interval_s;
+	bool prune_retired;
 };
 
 /* Data keys re-sealed between two pauses of PAUSE_MS: each is a write
@@ -48,7 +49,41 @@ static bool go_on(void *arg, size_t done, size_t total)
 	return !stop;
 }
 
-/* One pass: rotate when due, then re-seal what is pending. */
+/* Are there retired keys that seal nothing? A read: most passes find none,
+ * and take no write lock. */
+static bool prune_due(struct gw_keyring *kr)
+{
+	struct gw_keyring_status s;
+	char err[512];
+	bool due = false;
+
+	if (gw_keyring_status(kr, &s, err, sizeof(err)) != 0)
+		return false; /* the re-seal just read the ring: said there if it fails */
+	for (size_t i = 0; i < s.n_keys && !due; i++)
+		due = !s.keys[i].active && s.keys[i].n_deks == 0;
+	gw_keyring_status_free(&s);
+	return due;
+}
+
+/* encryption.prune_retired: delete the retired keys the re-seal emptied. */
+static void prune(struct gw_keyring_worker *w)
+{
+	char err[512], **kids = NULL;
+	size_t n = 0;
+
+	if (!prune_due(w->kr))
+		return;
+	if (gw_keyring_prune(w->kr, false, &kids, &n, err, sizeof(err)) != 0) {
+		GW_WARN("keyring", "pruning retired ring keys: %s", err);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		GW_INFO("keyring", "encryption.prune_retired: deleted retired ring key %s, which "
+			"sealed no data key", kids[i]);
+	gw_keyring_names_free(kids, n);
+}
+
+/* One pass: rotate when due, then re-seal what is pending, then prune. */
 static void pass(struct gw_keyring_worker *w)
 {
 	char err[512], kid[GW_KEYRING_KID_MAX];
@@ -61,11 +96,15 @@ static void pass(struct gw_keyring_worker *w)
 		else
 			GW_WARN("keyring", "cannot rotate the key ring: %s", err);
 	}
-	if (gw_keyring_reseal(w->kr, go_on, w, &done, err, sizeof(err)) != 0)
+	if (gw_keyring_reseal(w->kr, go_on, w, &done, err, sizeof(err)) != 0) {
 		GW_WARN("keyring", "re-sealing data keys: %s (they stay pending, and open)", err);
+		return;
+	}
 	if (done)
 		GW_INFO("keyring", "re-sealed %zu data key%s under the active ring key", done,
 			done == 1 ? "" : "s");
+	if (w->prune_retired)
+		prune(w);
 }
 
 static void *worker_main(void *arg)
@@ -90,7 +129,8 @@ static void *worker_main(void *arg)
 }
 
 struct gw_keyring_worker *gw_keyring_worker_start(struct gw_keyring *kr, double rotate_after,
-						  unsigned interval_s, char *err, size_t errlen)
+						  bool prune_retired, unsigned interval_s, char *err,
+						  size_t errlen)
 {
 	struct gw_keyring_worker *w = calloc(1, sizeof(*w));
 
@@ -100,6 +140,7 @@ struct gw_keyring_worker *gw_keyring_worker_start(struct gw_keyring *kr, double 
 	}
 	w->kr = kr;
 	w->rotate_after = rotate_after;
+	w->prune_retired = prune_retired;
 	w->interval_s = interval_s ? interval_s : 1;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);

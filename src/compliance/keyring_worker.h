@@ -3,20 +3,24 @@
  * rotates the ring when its active key is older than
  * encryption.rotate_after, and re-seals the data keys a rotation left
  * pending (one made by `mcpgw keys rotate` in another process that was
- * stopped halfway, or by the admin API). Never on the loop. */
+ * stopped halfway, or by the admin API), and then, with
+ * encryption.prune_retired, deletes the retired ring keys that seal no data
+ * key any more. Never on the loop. */
 #ifndef GW_COMPLIANCE_KEYRING_WORKER_H
 #define GW_COMPLIANCE_KEYRING_WORKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct gw_keyring;
 struct gw_keyring_worker;
 
 /* Start the thread on kr (borrowed: it outlives the worker). rotate_after
- * in seconds, 0: never by age. NULL with err when the thread cannot
- * start. */
+ * in seconds, 0: never by age; prune_retired: prune after each re-seal.
+ * NULL with err when the thread cannot start. */
 struct gw_keyring_worker *gw_keyring_worker_start(struct gw_keyring *kr, double rotate_after,
-						  unsigned interval_s, char *err, size_t errlen);
+						  bool prune_retired, unsigned interval_s, char *err,
+						  size_t errlen);
 /* Look now rather than at the next interval (after a rotation). Any thread. */
 void gw_keyring_worker_poke(struct gw_keyring_worker *w);
 /* Stop and join the thread (a re-seal under way finishes its key first).

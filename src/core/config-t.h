@@ -463,6 +463,7 @@ struct gw_encryption_conf {
 	double rotate_after;        /* seconds the active ring key lives; 0: never; default 90d */
 	struct gw_strv fernet_keys; /* fernet_keys: the keys as Python writes them, first seals */
 	int line;                   /* of encryption:, for messages */
+	bool prune_retired;         /* the key ring worker prunes after re-sealing; default false */
 };
 
 struct gw_config {

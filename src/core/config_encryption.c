@@ -155,6 +155,7 @@ static const struct gw_cfgval_key enc_keys[] = {
 	{ "master_key", .set = set_master },
 	{ "rotate_after", .set = set_rotate_after },
 	{ "fernet_keys", .set = set_fernet_keys },
+	{ "prune_retired", GW_CFGVAL_BOOL(struct gw_encryption_conf, prune_retired) },
 };
 
 int gw_cfgenc_set(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
@@ -167,7 +168,7 @@ int gw_cfgenc_set(struct gw_yaml_diag *d, const struct gw_yaml_node *v,
 	gw_cfgenc_free(e);
 	e->rotate_after = GW_ENCRYPTION_ROTATE_DEFAULT;
 	e->line = v->line;
-	rc = gw_cfgval_walk_map(d, v, "a mapping with master_key, rotate_after, fernet_keys", enc_keys,
+	rc = gw_cfgval_walk_map(d, v, "a mapping with master_key, rotate_after, fernet_keys, prune_retired", enc_keys,
 				N_ELEMS(enc_keys), e);
 	if (rc == 0 && !e->has_master)
 		rc = gw_yaml_fail(d, v->line, "encryption needs master_key: (env://VAR or "

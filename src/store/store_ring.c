@@ -140,6 +140,78 @@ int gw_store_ring_add(struct gw_store *st, const char *kid, const char *sealed,
 	return gw_store_tx_end(st, rc);
 }
 
+void gw_store_ring_kids_free(char **kids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(kids[i]);
+	free(kids);
+}
+
+/* The retired keys sealing no data key (as the prune's DELETE picks them)
+ * into *kids of *n. */
+static int prunable(struct gw_store *st, char ***kids, size_t *n)
+{
+	static const char sql[] =
+		"SELECT r.kid FROM key_ring r WHERE r.active = 0 AND NOT EXISTS "
+		"(SELECT 1 FROM data_keys d WHERE d.kid = r.kid) ORDER BY r.created_at, r.rowid";
+	char **out = NULL, **grown;
+	size_t count = 0;
+	sqlite3_stmt *s = NULL;
+	int rc = prep(st, sql, NULL, 0, &s), err = 0;
+
+	while (!err && (rc == SQLITE_OK || rc == SQLITE_ROW)) {
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		grown = count < GW_STORE_MAX_RING ? realloc(out, (count + 1) * sizeof(*out)) : NULL;
+		if (!grown) {
+			err = count < GW_STORE_MAX_RING ? GW_ENOMEM : GW_ETOOBIG;
+			break;
+		}
+		out = grown;
+		out[count] = gw_store_column_strdup(s, 0);
+		if (!out[count++])
+			err = GW_ENOMEM;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = gw_store_fail(st, rc);
+	sqlite3_finalize(s);
+	if (err) {
+		gw_store_ring_kids_free(out, count);
+		return err;
+	}
+	*kids = out;
+	*n = count;
+	return 0;
+}
+
+int gw_store_ring_prune(struct gw_store *st, bool dry_run, char ***kids, size_t *n)
+{
+	int changes = 0;
+	int rc = gw_store_tx_begin(st, true);
+
+	*kids = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	rc = prunable(st, kids, n);
+	/* the same condition again in the DELETE, and data_keys' foreign key
+	 * refuses to lose a ring key still referenced, whatever happens */
+	if (rc == 0 && !dry_run && *n)
+		rc = run(st, "DELETE FROM key_ring WHERE active = 0 AND NOT EXISTS "
+			     "(SELECT 1 FROM data_keys d WHERE d.kid = key_ring.kid)",
+			 NULL, 0, 0, 0, &changes);
+	if (rc == 0 && !dry_run && (size_t)changes != *n)
+		rc = GW_ESTATE; /* cannot be inside one transaction; never report a wrong list */
+	rc = gw_store_tx_end(st, rc);
+	if (rc) {
+		gw_store_ring_kids_free(*kids, *n);
+		*kids = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
 void gw_store_dek_clear(struct gw_store_dek *d)
 {
 	free(d->name);

@@ -53,6 +53,15 @@ void gw_store_ring_list_free(struct gw_store_ring_key *rows, size_t n);
 int gw_store_ring_add(struct gw_store *st, const char *kid, const char *sealed,
 		      int64_t created_at, const char *expect);
 
+/* Delete every retired ring key that seals no data key (none sealed, none
+ * pending re-seal under it), or with dry_run only name them: their ids,
+ * oldest first, into a new array *kids of *n (NULL, 0 when none; free with
+ * gw_store_ring_kids_free). One write transaction: which keys qualify is
+ * read in it, so a data key added or re-sealed by another process either
+ * keeps its ring key or waits for the prune; the active key is never one. */
+int gw_store_ring_prune(struct gw_store *st, bool dry_run, char ***kids, size_t *n);
+void gw_store_ring_kids_free(char **kids, size_t n);
+
 /* The data key name into *out (free with gw_store_dek_clear). GW_ENOENT. */
 int gw_store_dek_get(struct gw_store *st, const char *name, struct gw_store_dek *out);
 void gw_store_dek_clear(struct gw_store_dek *d);

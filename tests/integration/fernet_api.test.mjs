@@ -3,8 +3,8 @@
 // by the gateway open with Python's cryptography and the other way round
 // (MultiFernet: any configured key opens); a bad HMAC, a wrong version
 // byte, a truncated token, one past its ttl are 400s naming why, with
-// nothing decrypted; /api/config/keys/rotate and status, admin only, the
-// rotation an audit event. Answers checked against the OpenAPI document.
+// nothing decrypted; /api/config/keys/rotate, status and prune, admin
+// only, the rotation and the prune audit events. Answers checked against the OpenAPI document.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -133,6 +133,32 @@ test('/api/config/keys: rotate (admin only, an audit event) and status', withGat
     .find((x) => x.event_type === 'admin' && x.action === 'POST /api/config/keys/rotate' && x.status === 'success'),
     'no audit record of the rotation');
   assert.equal(rec.tool_name, `key ring: new active key ${r.json.key_id}`);
+}, () => gw));
+
+test('/api/config/keys/prune: admin only; dry_run deletes nothing; then the retired keys go, audited', withGatewayLog(async () => {
+  await eventually(async () => (await call('GET', '/api/config/keys/status')).json.pending === 0, 'the audit key re-sealed');
+  const before = (await call('GET', '/api/config/keys/status')).json;
+  const retired = before.keys.filter((k) => k.state === 'retired').map((k) => k.id);
+  const active = before.keys.filter((k) => k.state === 'active').map((k) => k.id);
+  assert.ok(retired.length >= 1, 'the rotation left a retired key');
+  const denied = conforms('POST', '/api/config/keys/prune', await call('POST', '/api/config/keys/prune', { key: keys.op }));
+  assert.equal(denied.status, 403);
+  const bad = conforms('POST', '/api/config/keys/prune', await call('POST', '/api/config/keys/prune', { body: { dry_run: 'yes' } }));
+  assert.equal(bad.status, 400);
+  const dry = conforms('POST', '/api/config/keys/prune', await call('POST', '/api/config/keys/prune', { body: { dry_run: true } }));
+  assert.equal(dry.status, 200, dry.text);
+  assert.deepEqual(dry.json.would_delete, retired);
+  assert.equal(dry.json.keys.length, before.keys.length, 'dry_run deleted nothing');
+  const r = conforms('POST', '/api/config/keys/prune', await call('POST', '/api/config/keys/prune'));
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json.deleted, retired);
+  assert.deepEqual(r.json.keys.map((k) => k.id), active);
+  const s = conforms('GET', '/api/config/keys/status', await call('GET', '/api/config/keys/status'));
+  assert.deepEqual(s.json.keys.map((k) => [k.id, k.state]), active.map((id) => [id, 'active']));
+  const rec = await eventually(() => sqliteRows(join(dir, 'mcpgw.db'), 'record').map((x) => JSON.parse(x.record))
+    .find((x) => x.event_type === 'admin' && x.action === 'POST /api/config/keys/prune' && x.status === 'success' &&
+      !/dry run/.test(x.tool_name)), 'no audit record of the prune');
+  assert.equal(rec.tool_name, `key ring: pruned ${retired.join(', ')}`);
 }, () => gw));
 
 test('the admin API audit query opens the parameters sealed in the store', withGatewayLog(async () => {

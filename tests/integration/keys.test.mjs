@@ -4,7 +4,9 @@
 // refuses the start naming what is wrong; `mcpgw keys rotate` and `status`;
 // a rotation killed halfway (kill -9) leaves every data key openable
 // (checked from outside, with Python's cryptography) and the gateway
-// finishes it.
+// finishes it; `mcpgw keys prune` deletes the retired keys that seal no
+// data key (none while a re-seal is pending under them), and everything
+// still opens.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -20,6 +22,7 @@ const body = (v = 'KR_MASTER') => `${flakyServer()}auth: none\nencryption:\n  ma
 const dir = tempDir();
 let port;
 let gw;
+let made; // the data keys the kill -9 test makes: {name: hex key}
 after(async () => { await gw?.stop(); });
 
 // `mcpgw ARGS` with the master key in the environment: { status, stdout, stderr }.
@@ -81,6 +84,35 @@ test('mcpgw keys rotate adds an active key; status shows both, the audit key und
     'the record after the rotation opens');
 });
 
+test('mcpgw keys prune: --dry-run deletes nothing; then the retired key goes and everything still opens', async () => {
+  const before = status();
+  const [old, cur] = before.keys.map((k) => k.id);
+  assert.deepEqual(before.keys.map((k) => [k.state, k.data_keys]), [['retired', 0], ['active', 1]]);
+  const dry = run(['keys', 'prune', '--dry-run', '--json', '-c', gw.cfg]);
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.deepEqual(JSON.parse(dry.stdout), { would_delete: [old], dry_run: true });
+  const dryText = run(['keys', 'prune', '--dry-run', '-c', gw.cfg]);
+  assert.match(dryText.stdout, new RegExp(`would delete ${old}\n`));
+  assert.deepEqual(status().keys.map((k) => k.id), [old, cur], '--dry-run deleted nothing');
+  const r = run(['keys', 'prune', '-c', gw.cfg]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`deleted ${old}\n1 retired key deleted`));
+  const after1 = status();
+  assert.deepEqual(after1.keys.map((k) => [k.id, k.state, k.data_keys]), [[cur, 'active', 1]]);
+  assert.ok(!run(['keys', 'status', '-c', gw.cfg]).stdout.includes(old), 'status still lists the pruned key');
+  assert.deepEqual(JSON.parse(run(['keys', 'prune', '--json', '-c', gw.cfg]).stdout).deleted, [],
+    'nothing left to prune, the active key never');
+  // what was sealed before and after the rotation opens; the running gateway seals on
+  const c = await connectClient(gw.url);
+  try { await c.client.callTool({ name: 'fl__echo', arguments: { text: 'after-prune' } }); } finally { await c.close(); }
+  await eventually(() => run(['audit', 'query', '--format', 'json', '-c', gw.cfg]).stdout.includes('"text":"after-prune"'),
+    'the record after the prune opens');
+  const q = run(['audit', 'query', '--format', 'json', '-c', gw.cfg]).stdout;
+  for (const t of ['kr-marker-4711', 'after-rotate']) assert.ok(q.includes(`"text":"${t}"`), `${t} no longer opens`);
+  const v = run(['audit', 'verify', '--db', join(dir, 'mcpgw.db')], {});
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+});
+
 test('a changed master key refuses the start, naming the ring key it cannot open', async () => {
   await gw.stop();
   gw = null;
@@ -105,7 +137,7 @@ test('a master key reference to an unset variable refuses the start, naming the 
 });
 
 test('kill -9 halfway through a rotation: every data key still opens; the gateway finishes the rotation', async () => {
-  const made = JSON.parse(pyTool(['create', join(dir, 'mcpgw.db'), '10000']));
+  made = JSON.parse(pyTool(['create', join(dir, 'mcpgw.db'), '10000']));
   assert.equal(Object.keys(made).length, 10000);
   assert.equal(status().pending, 0);
   const rot = spawn(BIN, ['keys', 'rotate', '-c', join(dir, 'mcpgw.yaml')],
@@ -122,6 +154,14 @@ test('kill -9 halfway through a rotation: every data key still opens; the gatewa
   assert.ok(half.pending > 0 && half.pending < 10001, `pending after the kill: ${half.pending}`);
   // every data key opens with some key of the ring, whichever it is under
   assert.equal(pyTool(['check', join(dir, 'mcpgw.db')], JSON.stringify(made)).trim(), '10000');
+  // the retired key still seals the pending ones: prune keeps it
+  const retired = half.keys.at(-2);
+  assert.equal(retired.state, 'retired');
+  const kept = run(['keys', 'prune', '--json', '-c', join(dir, 'mcpgw.yaml')]);
+  assert.equal(kept.status, 0, kept.stderr);
+  assert.deepEqual(JSON.parse(kept.stdout).deleted, []);
+  assert.deepEqual(status().keys.map((k) => k.id), half.keys.map((k) => k.id));
+  assert.equal(pyTool(['check', join(dir, 'mcpgw.db')], JSON.stringify(made)).trim(), '10000');
   gw = await start();
   const done = await eventually(() => { const s = status(); return s.pending === 0 ? s : null; },
     'the gateway did not finish the rotation', { ms: 150000 });
@@ -129,4 +169,34 @@ test('kill -9 halfway through a rotation: every data key still opens; the gatewa
   assert.equal(pyTool(['check', join(dir, 'mcpgw.db')], JSON.stringify(made)).trim(), '10000');
   await eventually(() => /re-sealed \d+ data keys? under the active ring key/.test(gw.logs()),
     'the gateway logged its re-seal');
+});
+
+test('once the gateway has re-sealed everything, prune deletes the retired key; every data key still opens', async () => {
+  const before = status();
+  assert.equal(before.pending, 0);
+  const retired = before.keys.filter((k) => k.state === 'retired').map((k) => k.id);
+  assert.equal(retired.length, 1);
+  const r = run(['keys', 'prune', '--json', '-c', gw.cfg]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).deleted, retired);
+  const s = status();
+  assert.deepEqual(s.keys.map((k) => k.state), ['active']);
+  assert.equal(s.keys[0].data_keys, 10001);
+  assert.equal(pyTool(['check', join(dir, 'mcpgw.db')], JSON.stringify(made)).trim(), '10000');
+  const v = run(['audit', 'verify', '--db', join(dir, 'mcpgw.db')], {});
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+});
+
+test('encryption.prune_retired: true: the gateway prunes the retired key once the re-seal is done', async () => {
+  await gw.stop();
+  gw = null;
+  gw = await startGateway(body() + '  prune_retired: true\n', { dir, port, env: { KR_MASTER: MASTER } });
+  const r = run(['keys', 'rotate', '-c', gw.cfg]);
+  assert.equal(r.status, 0, r.stderr);
+  const kid = /new active key (kr-\S+)/.exec(r.stdout)[1];
+  const s = await eventually(() => { const x = status(); return x.keys.length === 1 ? x : null; },
+    'the gateway did not prune the retired key', { ms: 60000 });
+  assert.deepEqual(s.keys.map((k) => [k.id, k.state, k.data_keys]), [[kid, 'active', 10001]]);
+  await eventually(() => /prune_retired: deleted retired ring key kr-/.test(gw.logs()), 'the gateway logged its prune');
+  assert.equal(pyTool(['check', join(dir, 'mcpgw.db')], JSON.stringify(made)).trim(), '10000');
 });

@@ -48,6 +48,7 @@ static void test_keys(void **state)
 	for (int i = 0; i < 32; i++)
 		assert_int_equal(cfg->encryption.master_key[i], i);
 	assert_true(cfg->encryption.rotate_after == 90.0 * 86400);
+	assert_false(cfg->encryption.prune_retired);
 	assert_int_equal(cfg->encryption.fernet_keys.n, 1);
 	assert_string_equal(cfg->encryption.fernet_keys.v[0], FERNET);
 	gw_config_free(cfg);
@@ -59,6 +60,10 @@ static void test_keys(void **state)
 	cfg = parse("encryption:\n  master_key: env://T_MASTER\n  rotate_after: 0\n");
 	assert_non_null(cfg);
 	assert_true(cfg->encryption.rotate_after == 0);
+	gw_config_free(cfg);
+	cfg = parse("encryption:\n  master_key: env://T_MASTER\n  prune_retired: true\n");
+	assert_non_null(cfg);
+	assert_true(cfg->encryption.prune_retired);
 	gw_config_free(cfg);
 }
 
@@ -83,7 +88,7 @@ static void test_bad(void **state)
 		  "t.yaml:3: key 'encryption.fernet_keys': expected a list of key references (env://VAR, "
 		  "file:///path), got a list" },
 		{ "encryption:\n  master: env://T_MASTER\n",
-		  "t.yaml:2: key 'encryption.master': unknown key (expected one of: master_key, rotate_after, fernet_keys)" },
+		  "t.yaml:2: key 'encryption.master': unknown key (expected one of: master_key, rotate_after, fernet_keys, prune_retired)" },
 	};
 
 	(void)state;
