@@ -327,6 +327,7 @@ static int start_audit(struct gw_gateway *gw, bool stdio)
 
 static void stop_audit(struct gw_gateway *gw)
 {
+	gw_gateway_keyring_stop_worker(gw); /* its last changes recorded first */
 	if (!gw->audit)
 		return;
 	gw_pipeline_remove(gw, "audit");

@@ -49,5 +49,9 @@ int gw_gateway_keyring_start(struct gw_gateway *gw);
 int gw_gateway_keyring_seal_audit(struct gw_gateway *gw);
 /* Stop the worker and wipe the ring; safe when never started. */
 void gw_gateway_keyring_stop(struct gw_gateway *gw);
+/* Stop the key ring's worker and record what it changed by itself: before
+ * the audit trail stops (the ring itself stays until
+ * gw_gateway_keyring_stop). No-op when it is not running. */
+void gw_gateway_keyring_stop_worker(struct gw_gateway *gw);
 
 #endif

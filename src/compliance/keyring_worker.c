@@ -18,9 +18,7 @@ struct gw_keyring_worker {
 	pthread_cond_t cv;
 	bool stop, poked;             /* under mu */
 	struct gw_keyring *kr;
-	double rotate_after;
-	unsigned interval_s;
-	bool prune_retired;
+	struct gw_keyring_worker_conf conf;
 };
 
 /* Data keys re-sealed between two pauses of PAUSE_MS: each is a write
@@ -77,9 +75,15 @@ static void prune(struct gw_keyring_worker *w)
 		GW_WARN("keyring", "pruning retired ring keys: %s", err);
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		char what[GW_KEYRING_KID_MAX + 64];
+
 		GW_INFO("keyring", "encryption.prune_retired: deleted retired ring key %s, which "
 			"sealed no data key", kids[i]);
+		snprintf(what, sizeof(what), "key ring: pruned %s (encryption.prune_retired)", kids[i]);
+		if (w->conf.note)
+			w->conf.note(w->conf.note_arg, what);
+	}
 	gw_keyring_names_free(kids, n);
 }
 
@@ -89,12 +93,17 @@ static void pass(struct gw_keyring_worker *w)
 	char err[512], kid[GW_KEYRING_KID_MAX];
 	size_t done = 0;
 
-	if (gw_keyring_rotation_due(w->kr, w->rotate_after, (int64_t)time(NULL))) {
-		if (gw_keyring_rotate(w->kr, kid, err, sizeof(err)) == 0)
+	if (gw_keyring_rotation_due(w->kr, w->conf.rotate_after, (int64_t)time(NULL))) {
+		if (gw_keyring_rotate(w->kr, kid, err, sizeof(err)) == 0) {
 			GW_INFO("keyring", "the active ring key is older than encryption.rotate_after: "
 				"new active key %s", kid);
-		else
+			snprintf(err, sizeof(err), "key ring: new active key %s "
+				 "(encryption.rotate_after)", kid);
+			if (w->conf.note)
+				w->conf.note(w->conf.note_arg, err);
+		} else {
 			GW_WARN("keyring", "cannot rotate the key ring: %s", err);
+		}
 	}
 	if (gw_keyring_reseal(w->kr, go_on, w, &done, err, sizeof(err)) != 0) {
 		GW_WARN("keyring", "re-sealing data keys: %s (they stay pending, and open)", err);
@@ -103,7 +112,7 @@ static void pass(struct gw_keyring_worker *w)
 	if (done)
 		GW_INFO("keyring", "re-sealed %zu data key%s under the active ring key", done,
 			done == 1 ? "" : "s");
-	if (w->prune_retired)
+	if (w->conf.prune_retired)
 		prune(w);
 }
 
@@ -118,7 +127,7 @@ static void *worker_main(void *arg)
 		pass(w);
 		pthread_mutex_lock(&w->mu);
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += w->interval_s;
+		until.tv_sec += w->conf.interval_s;
 		while (!w->stop && !w->poked &&
 		       pthread_cond_timedwait(&w->cv, &w->mu, &until) != ETIMEDOUT)
 			;
@@ -128,9 +137,9 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-struct gw_keyring_worker *gw_keyring_worker_start(struct gw_keyring *kr, double rotate_after,
-						  bool prune_retired, unsigned interval_s, char *err,
-						  size_t errlen)
+struct gw_keyring_worker *gw_keyring_worker_start(struct gw_keyring *kr,
+						  const struct gw_keyring_worker_conf *conf,
+						  char *err, size_t errlen)
 {
 	struct gw_keyring_worker *w = calloc(1, sizeof(*w));
 
@@ -139,9 +148,9 @@ struct gw_keyring_worker *gw_keyring_worker_start(struct gw_keyring *kr, double 
 		return NULL;
 	}
 	w->kr = kr;
-	w->rotate_after = rotate_after;
-	w->prune_retired = prune_retired;
-	w->interval_s = interval_s ? interval_s : 1;
+	w->conf = *conf;
+	if (!w->conf.interval_s)
+		w->conf.interval_s = 1;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	if (pthread_create(&w->th, NULL, worker_main, w) != 0) {

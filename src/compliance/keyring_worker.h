@@ -15,12 +15,24 @@
 struct gw_keyring;
 struct gw_keyring_worker;
 
-/* Start the thread on kr (borrowed: it outlives the worker). rotate_after
- * in seconds, 0: never by age; prune_retired: prune after each re-seal.
- * NULL with err when the thread cannot start. */
-struct gw_keyring_worker *gw_keyring_worker_start(struct gw_keyring *kr, double rotate_after,
-						  bool prune_retired, unsigned interval_s, char *err,
-						  size_t errlen);
+/* What the worker changed in the ring by itself ("key ring: new active key
+ * kr-... (encryption.rotate_after)"), for the audit trail: called on the
+ * worker's thread, what is valid only during the call. */
+typedef void (*gw_keyring_note_fn)(void *arg, const char *what);
+
+struct gw_keyring_worker_conf {
+	double rotate_after;  /* seconds, 0: never by age */
+	bool prune_retired;   /* prune after each re-seal */
+	unsigned interval_s;  /* between two passes */
+	gw_keyring_note_fn note; /* NULL: only logged */
+	void *note_arg;
+};
+
+/* Start the thread on kr (borrowed: it outlives the worker), as conf says
+ * (copied). NULL with err when the thread cannot start. */
+struct gw_keyring_worker *gw_keyring_worker_start(struct gw_keyring *kr,
+						  const struct gw_keyring_worker_conf *conf,
+						  char *err, size_t errlen);
 /* Look now rather than at the next interval (after a rotation). Any thread. */
 void gw_keyring_worker_poke(struct gw_keyring_worker *w);
 /* Stop and join the thread (a re-seal under way finishes its key first).

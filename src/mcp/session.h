@@ -83,6 +83,7 @@ struct gw_gateway {
 	struct gw_trace_tally trace_tally; /* the counts of every tracer, for /metrics */
 	struct gw_keyring *keyring;     /* encryption at rest (compliance/keyring.h), or NULL: off */
 	struct gw_keyring_worker *keyring_worker; /* its re-seals and rotations by age */
+	struct gw_keyring_notes *keyring_notes;   /* what it changed, to the trail (cli/gateway_keyring.c) */
 };
 
 /* Something that still refers to a call (a list fetch it waits for, a

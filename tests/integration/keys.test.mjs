@@ -199,4 +199,14 @@ test('encryption.prune_retired: true: the gateway prunes the retired key once th
   assert.deepEqual(s.keys.map((k) => [k.id, k.state, k.data_keys]), [[kid, 'active', 10001]]);
   await eventually(() => /prune_retired: deleted retired ring key kr-/.test(gw.logs()), 'the gateway logged its prune');
   assert.equal(pyTool(['check', join(dir, 'mcpgw.db')], JSON.stringify(made)).trim(), '10000');
+  // the prune is in the audit trail, as one through the API is: an admin
+  // record by the gateway itself, naming the key
+  const rec = await eventually(() => sqliteRows(join(dir, 'mcpgw.db'), 'record').map((x) => JSON.parse(x.record))
+    .find((x) => x.event_type === 'admin' && /^key ring: pruned kr-/.test(x.tool_name ?? '')),
+  'no admin record of the prune');
+  assert.equal(rec.action, 'keyring');
+  assert.equal(rec.user_kind, 'gateway');
+  assert.equal(rec.status, 'success');
+  assert.match(rec.tool_name, /^key ring: pruned kr-\S+ \(encryption\.prune_retired\)$/);
+  assert.notEqual(rec.tool_name, `key ring: pruned ${kid} (encryption.prune_retired)`, 'the active key was pruned');
 });
