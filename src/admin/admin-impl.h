@@ -270,6 +270,13 @@ struct gw_admin_job *gw_admin_job_new(struct gw_admin_req *r, int op, const char
  * when that answered r (refused, or the job was remove_op: {"removed"}),
  * false when the caller answers with what is now served. */
 bool gw_admin_job_applied(struct gw_admin_req *r, const char *err, int remove_op);
+/* The answer to a job's write of the managed file (r->rc, r->err): 400
+ * naming field (the key the loader's message names, or "" for none) or
+ * the name taken, 404 for a name not in the file, 500 for a write that
+ * failed; written, the reload that applies it, then on_applied. what:
+ * "server", "virtual server", for the messages. */
+void gw_admin_job_written(struct gw_admin_req *r, const char *what, const char *field,
+			  void (*on_applied)(void *arg, const char *err));
 
 /* The managed file (mcpgw.managed.yaml beside the config: servers and
  * virtual servers added through the API), shared by admin_servers_write.c

@@ -270,6 +270,25 @@ bool gw_admin_job_applied(struct gw_admin_req *r, const char *err, int remove_op
 	return false;
 }
 
+void gw_admin_job_written(struct gw_admin_req *r, const char *what, const char *field,
+			  void (*on_applied)(void *arg, const char *err))
+{
+	struct gw_admin_job *j = r->ctx;
+
+	if (r->rc == GW_EINVAL)
+		gw_admin_fail(r, 400, "bad_request", field[0] ? field : NULL, "%s", r->err);
+	else if (r->rc == GW_ESTATE)
+		gw_admin_fail(r, 400, "bad_request", "name", "key 'name': a %s named '%s' is "
+			      "already in %s", what, j->name, j->mpath);
+	else if (r->rc == GW_ENOENT)
+		gw_admin_fail(r, 404, "not_found", "name", "no %s named '%s' in %s", what, j->name,
+			      j->mpath);
+	else if (r->rc)
+		gw_admin_fail_rc(r, r->rc, "cannot write the managed file");
+	else
+		gw_admin_reload(r, on_applied);
+}
+
 /* A job for r on server name, or NULL (answered). */
 static struct gw_admin_job *job_new(struct gw_admin_req *r, enum op op, const char *name)
 {
@@ -476,22 +495,11 @@ static void on_applied(void *arg, const char *err)
 static void done_write(struct gw_admin_req *r)
 {
 	struct gw_admin_job *j = r->ctx;
-	char field[GW_ADMIN_MAX_SEG];
+	char field[GW_ADMIN_MAX_SEG] = "";
 
-	if (r->rc == GW_EINVAL) {
+	if (r->rc == GW_EINVAL)
 		field_of(r->err, j->name, field, sizeof(field));
-		gw_admin_fail(r, 400, "bad_request", field[0] ? field : NULL, "%s", r->err);
-	} else if (r->rc == GW_ESTATE) {
-		gw_admin_fail(r, 400, "bad_request", "name", "key 'name': a server named '%s' is "
-			      "already registered", j->name);
-	} else if (r->rc == GW_ENOENT) {
-		gw_admin_fail(r, 404, "not_found", "name", "no server named '%s' in %s", j->name,
-			      j->mpath);
-	} else if (r->rc) {
-		gw_admin_fail_rc(r, r->rc, "cannot write the managed file");
-	} else {
-		gw_admin_reload(r, on_applied);
-	}
+	gw_admin_job_written(r, "server", field, on_applied);
 }
 
 static void start(struct gw_admin_req *r, struct gw_admin_job *j)

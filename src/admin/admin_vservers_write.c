@@ -172,22 +172,11 @@ static void field_of(const char *msg, const char *name, char *out, size_t cap)
 static void done_write(struct gw_admin_req *r)
 {
 	struct gw_admin_job *j = r->ctx;
-	char field[GW_ADMIN_MAX_SEG];
+	char field[GW_ADMIN_MAX_SEG] = "";
 
-	if (r->rc == GW_EINVAL) {
+	if (r->rc == GW_EINVAL)
 		field_of(r->err, j->name, field, sizeof(field));
-		gw_admin_fail(r, 400, "bad_request", field[0] ? field : NULL, "%s", r->err);
-	} else if (r->rc == GW_ESTATE) {
-		gw_admin_fail(r, 400, "bad_request", "name", "key 'name': a virtual server named "
-			      "'%s' is already in %s", j->name, j->mpath);
-	} else if (r->rc == GW_ENOENT) {
-		gw_admin_fail(r, 404, "not_found", "name", "no virtual server named '%s' in %s",
-			      j->name, j->mpath);
-	} else if (r->rc) {
-		gw_admin_fail_rc(r, r->rc, "cannot write the managed file");
-	} else {
-		gw_admin_reload(r, on_applied);
-	}
+	gw_admin_job_written(r, "virtual server", field, on_applied);
 }
 
 static void start(struct gw_admin_req *r)
