@@ -93,15 +93,11 @@ static json_t *api_keys_of(const char *store, const char *id)
 int gw_subject_export(const struct gw_subject_where *w, struct gw_keyring *kr, const char *id,
 		      json_t **out, char *err, size_t errlen)
 {
-	uint8_t key[GW_SEAL_KEY_LEN];
 	char psn[GW_SUBJECT_PSN_MAX];
 	json_t *recs = NULL, *consents = NULL;
 	size_t n = 0;
-	int rc = gw_subject_key(kr, id, false, key, NULL, psn, err, errlen);
+	int rc = gw_subject_find(kr, id, NULL, psn, err, errlen);
 
-	OPENSSL_cleanse(key, sizeof(key));
-	if (rc == GW_ENOENT)
-		snprintf(err, errlen, "no such subject (unknown, or erased)");
 	if (rc != 0)
 		return rc;
 	recs = json_array();
@@ -122,14 +118,10 @@ int gw_subject_export(const struct gw_subject_where *w, struct gw_keyring *kr, c
 int gw_subject_erase_all(const struct gw_subject_where *w, struct gw_keyring *kr, const char *id,
 			 json_t **out, char *err, size_t errlen)
 {
-	uint8_t key[GW_SEAL_KEY_LEN];
 	char psn[GW_SUBJECT_PSN_MAX], name[GW_SUBJECT_NAME_MAX];
 	size_t consents = 0, records = 0;
-	int rc = gw_subject_key(kr, id, false, key, name, psn, err, errlen);
+	int rc = gw_subject_find(kr, id, name, psn, err, errlen);
 
-	OPENSSL_cleanse(key, sizeof(key));
-	if (rc == GW_ENOENT)
-		snprintf(err, errlen, "no such subject (unknown, or already erased)");
 	if (rc != 0)
 		return rc;
 	rc = scan_trail(w, kr, psn, NULL, &records, err, errlen);

@@ -92,17 +92,23 @@ int gw_subject_key(struct gw_keyring *kr, const char *id, bool create,
 	return 0;
 }
 
-int gw_subject_erase(struct gw_keyring *kr, const char *id, char psn[GW_SUBJECT_PSN_MAX],
-		     char *err, size_t errlen)
+int gw_subject_find(struct gw_keyring *kr, const char *id, char name[GW_SUBJECT_NAME_MAX],
+		    char psn[GW_SUBJECT_PSN_MAX], char *err, size_t errlen)
 {
 	uint8_t key[GW_SEAL_KEY_LEN];
-	char name[GW_SUBJECT_NAME_MAX];
 	int rc = gw_subject_key(kr, id, false, key, name, psn, err, errlen);
 
 	OPENSSL_cleanse(key, sizeof(key));
 	if (rc == GW_ENOENT)
-		snprintf(err, errlen, "no such subject (unknown, or already erased)");
-	if (rc != 0)
-		return rc;
-	return gw_keyring_destroy(kr, name, err, errlen);
+		snprintf(err, errlen, "no such subject (unknown, or erased)");
+	return rc;
+}
+
+int gw_subject_erase(struct gw_keyring *kr, const char *id, char psn[GW_SUBJECT_PSN_MAX],
+		     char *err, size_t errlen)
+{
+	char name[GW_SUBJECT_NAME_MAX];
+	int rc = gw_subject_find(kr, id, name, psn, err, errlen);
+
+	return rc ? rc : gw_keyring_destroy(kr, name, err, errlen);
 }

@@ -60,6 +60,12 @@ int gw_subject_key(struct gw_keyring *kr, const char *id, bool create,
 		   uint8_t key[GW_SEAL_KEY_LEN], char name[GW_SUBJECT_NAME_MAX],
 		   char psn[GW_SUBJECT_PSN_MAX], char *err, size_t errlen);
 
+/* An existing subject's key name (name may be NULL) and pseudonym, its
+ * key itself not kept: GW_ENOENT with "no such subject (unknown, or
+ * erased)" in err for one there is none of; else 0 or as gw_subject_key. */
+int gw_subject_find(struct gw_keyring *kr, const char *id, char name[GW_SUBJECT_NAME_MAX],
+		    char psn[GW_SUBJECT_PSN_MAX], char *err, size_t errlen);
+
 /* Erase id: its data key destroyed (crypto-shredding); its pseudonym, as
  * the records have it, into psn. GW_ENOENT for an unknown subject (or one
  * already erased). The audit writer's cache of subject keys is told apart
