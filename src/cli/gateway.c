@@ -518,6 +518,64 @@ static struct event_base *new_base(bool stdio)
 /* What the admin API may ask of this layer. */
 static const struct gw_admin_hooks admin_hooks = { gw_reload_request, gw_reload_forget };
 
+/* Every part, in the order each needs the ones before: 0, or -1 when one
+ * could not start (logged; what started is stopped by stop_all). */
+static int start_all(struct gw_gateway *gw, const struct gw_run_opts *opts,
+		     struct gw_admin **admin)
+{
+	gw->curl = gw_curl_new(gw->base);
+	gw->trace = gw->curl ? gw_trace_new(gw->base, gw->curl, &gw->cfg->tracing, GW_VERSION,
+					    &gw->trace_tally)
+			     : NULL;
+	if (!gw->curl || start_metrics(gw, opts->stdio) || gw_gateway_keyring_start(gw) ||
+	    start_audit(gw, opts->stdio) || gw_gateway_keyring_seal_audit(gw) ||
+	    start_guard(gw) || start_pins(gw) ||
+	    start_auth(gw) || start_limits(gw, opts->stdio) || start_upstreams(gw))
+		return -1;
+	if (opts->stdio ? gw_stdio_downstream_start(gw, opts->server, on_stdin_eof)
+			: gw_http_start(gw))
+		return -1;
+	if (!opts->stdio && !(*admin = gw_admin_start(gw, &admin_hooks)))
+		return -1;
+	if (!opts->stdio && (gw_rest_start(gw) || start_retention(gw)))
+		return -1;
+	return gw_reload_init(gw, opts) ? -1 : 0;
+}
+
+/* Everything start_all started, each part after those that use it. */
+static void stop_all(struct gw_gateway *gw, struct gw_admin *admin)
+{
+	gw_retention_free(gw->retention); /* answers what waits on it, records its last runs */
+	gw->retention = NULL;
+	gw_http_free(gw);
+	gw_admin_free(admin); /* after its requests' connections closed */
+	stop_everything(gw);
+	gw_stdio_downstream_stop(gw);
+	gw_tasks_free_all(gw);
+	gw_limits_free(gw->limits); /* after every call and request that could wait on it */
+	gw->limits = NULL;
+	gw_authn_free(gw->authn);
+	gw->authn = NULL;
+	gw_policy_free(gw->policy);
+	gw->policy = NULL;
+	gw_stage_test_free(gw);
+	stop_guard(gw);
+	gw_pins_free(gw->pins); /* its last rows written; before the audit trail it records to */
+	gw->pins = NULL;
+	stop_audit(gw); /* after the session closes and refusals it records */
+	gw_gateway_keyring_stop(gw); /* after the audit trail that sealed with its key */
+	stop_metrics(gw);
+	if (gw->sweep)
+		event_free(gw->sweep);
+	if (gw->drain) {
+		event_free(gw->drain->tick);
+		free(gw->drain);
+	}
+	gw_trace_free(gw->trace); /* every call has ended; before the multi handle it exports on */
+	gw->trace = NULL;
+	gw_curl_free(gw->curl);
+}
+
 int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 {
 	struct gw_gateway gw = { 0 };
@@ -538,67 +596,21 @@ int gw_gateway_run(struct gw_config *cfg, const struct gw_run_opts *opts)
 	gw.reaper = gw.base ? gw_reaper_new(gw.base) : NULL;
 	if (!gw.reaper)
 		goto out;
-	gw.curl = gw_curl_new(gw.base);
-	gw.trace = gw.curl ? gw_trace_new(gw.base, gw.curl, &cfg->tracing, GW_VERSION, &gw.trace_tally)
-			   : NULL;
-	if (!gw.curl || start_metrics(&gw, opts->stdio) || gw_gateway_keyring_start(&gw) ||
-	    start_audit(&gw, opts->stdio) || gw_gateway_keyring_seal_audit(&gw) ||
-	    start_guard(&gw) || start_pins(&gw) ||
-	    start_auth(&gw) || start_limits(&gw, opts->stdio) || start_upstreams(&gw))
-		goto out_stop;
-	if (opts->stdio ? gw_stdio_downstream_start(&gw, opts->server, on_stdin_eof)
-			: gw_http_start(&gw))
-		goto out_stop;
-	if (!opts->stdio && !(admin = gw_admin_start(&gw, &admin_hooks)))
-		goto out_stop;
-	if (!opts->stdio && gw_rest_start(&gw))
-		goto out_stop;
-	if (!opts->stdio && start_retention(&gw))
-		goto out_stop;
-	if (gw_reload_init(&gw, opts))
-		goto out_stop;
-	sigterm = evsignal_new(gw.base, SIGTERM, on_stop_signal, &gw);
-	sigint = evsignal_new(gw.base, SIGINT, on_stop_signal, &gw);
-	evsignal_add(sigterm, NULL);
-	evsignal_add(sigint, NULL);
-	gw_sessions_sweep_start(&gw);
-	event_base_dispatch(gw.base);
-	rc = 0;
-	GW_INFO("gateway", "stopping upstreams");
-out_stop:
-	gw_retention_free(gw.retention); /* answers what waits on it, records its last runs */
-	gw.retention = NULL;
-	gw_http_free(&gw);
-	gw_admin_free(admin); /* after its requests' connections closed */
-	stop_everything(&gw);
-	gw_stdio_downstream_stop(&gw);
-	gw_tasks_free_all(&gw);
-	gw_limits_free(gw.limits); /* after every call and request that could wait on it */
-	gw.limits = NULL;
-	gw_authn_free(gw.authn);
-	gw.authn = NULL;
-	gw_policy_free(gw.policy);
-	gw.policy = NULL;
-	gw_stage_test_free(&gw);
-	stop_guard(&gw);
-	gw_pins_free(gw.pins); /* its last rows written; before the audit trail it records to */
-	gw.pins = NULL;
-	stop_audit(&gw); /* after the session closes and refusals it records */
-	gw_gateway_keyring_stop(&gw); /* after the audit trail that sealed with its key */
-	stop_metrics(&gw);
-	if (gw.sweep)
-		event_free(gw.sweep);
-	if (gw.drain) {
-		event_free(gw.drain->tick);
-		free(gw.drain);
+	if (start_all(&gw, opts, &admin) == 0) {
+		sigterm = evsignal_new(gw.base, SIGTERM, on_stop_signal, &gw);
+		sigint = evsignal_new(gw.base, SIGINT, on_stop_signal, &gw);
+		evsignal_add(sigterm, NULL);
+		evsignal_add(sigint, NULL);
+		gw_sessions_sweep_start(&gw);
+		event_base_dispatch(gw.base);
+		rc = 0;
+		GW_INFO("gateway", "stopping upstreams");
 	}
+	stop_all(&gw, admin);
 	if (sigterm)
 		event_free(sigterm);
 	if (sigint)
 		event_free(sigint);
-	gw_trace_free(gw.trace); /* every call has ended; before the multi handle it exports on */
-	gw.trace = NULL;
-	gw_curl_free(gw.curl);
 	gw_reaper_free(gw.reaper);
 	gw_map_free(&gw.sessions);
 	gw_map_free(&gw.progress);
