@@ -505,6 +505,34 @@ static void audit_reload(struct gw_gateway *gw, const struct gw_config *old,
 	gw_audit_event(gw->audit, "policy_change", &x);
 }
 
+/* The new policy in force; the grants of approved access requests go on. */
+static void swap_policy(struct gw_reload *r, struct reload_job *job)
+{
+	struct gw_gateway *gw = r->gw;
+
+	gw_policy_keep_grants(job->policy, gw->policy);
+	gw_policy_free(gw->policy);
+	gw->policy = job->policy;
+	job->policy = NULL;
+	memcpy(r->policy_hash, job->policy_hash, sizeof(r->policy_hash));
+}
+
+/* The servers of old_ups the plan did not keep: retired (they drain),
+ * counted as removed; old_ups itself freed. */
+static void retire_removed(struct gw_reload *r, struct server_plan *p,
+			   struct gw_upstream **old_ups, size_t n_old)
+{
+	for (size_t i = 0; i < n_old; i++) {
+		if (p->kept[i])
+			continue;
+		p->removed += 1;
+		if (retire(r, old_ups[i]))
+			GW_ERROR("reload", "out of memory: server '%s' is left running unused",
+				 old_ups[i]->conf->name);
+	}
+	free(old_ups);
+}
+
 static void apply(struct gw_reload *r, struct reload_job *job)
 {
 	struct gw_gateway *gw = r->gw;
@@ -536,13 +564,8 @@ static void apply(struct gw_reload *r, struct reload_job *job)
 	p.ups = NULL;
 	for (size_t i = 0; i < gw->n_ups; i++)
 		gw->ups[i]->index = i;
-	if (policy_changed) {
-		gw_policy_keep_grants(job->policy, gw->policy); /* approved access requests */
-		gw_policy_free(gw->policy);
-		gw->policy = job->policy;
-		job->policy = NULL;
-		memcpy(r->policy_hash, job->policy_hash, sizeof(r->policy_hash));
-	}
+	if (policy_changed)
+		swap_policy(r, job);
 	if (gw->guard) {
 		gw_guard_set_rules(gw->guard, job->guard);
 		job->guard = NULL;
@@ -552,15 +575,7 @@ static void apply(struct gw_reload *r, struct reload_job *job)
 	apply_tracing(r, old);
 	rs = (struct gw_rescope){ .old_ups = old_ups, .n_old = n_old, .policy_changed = policy_changed };
 	rescope_sessions(r, &rs);
-	for (size_t i = 0; i < n_old; i++) {
-		if (p.kept[i])
-			continue;
-		p.removed += 1;
-		if (retire(r, old_ups[i]))
-			GW_ERROR("reload", "out of memory: server '%s' is left running unused",
-				 old_ups[i]->conf->name);
-	}
-	free(old_ups);
+	retire_removed(r, &p, old_ups, n_old);
 	apply_settings(gw, old);
 	gw_config_warn_prefixes(gw->cfg);
 	r->applied++;
