@@ -217,6 +217,28 @@ static void kept(const char *key)
 	GW_WARN("reload", "'%s' changed: it needs a restart; the running value stays", key);
 }
 
+/* The key ring was opened with the running encryption: settings and its
+ * worker runs by them; readers of the config (the compliance report, the
+ * key ring's API) must see those, not a master key nothing opened. Only
+ * fernet_keys follow the new file. */
+static void keep_ring(struct gw_config *old, struct gw_config *nc)
+{
+	struct gw_encryption_conf ring = old->encryption;
+	struct gw_strv fernet = ring.fernet_keys;
+
+	if (old->encryption.on != nc->encryption.on ||
+	    old->encryption.has_master != nc->encryption.has_master ||
+	    memcmp(old->encryption.master_key, nc->encryption.master_key,
+		   sizeof(old->encryption.master_key)) != 0 ||
+	    old->encryption.rotate_after != nc->encryption.rotate_after ||
+	    old->encryption.prune_retired != nc->encryption.prune_retired)
+		kept("encryption (master_key, rotate_after, prune_retired)");
+	ring.fernet_keys = nc->encryption.fernet_keys;
+	old->encryption = nc->encryption;
+	old->encryption.fernet_keys = fernet;
+	nc->encryption = ring;
+}
+
 /* The running values move into nc (and nc's into old, which goes away with
  * them): the listener, the key store, token issuers and the limits backend
  * hold pointers into them, and none of them can be rebuilt in place. */
@@ -254,6 +276,7 @@ static void keep_running(struct gw_reload *r, struct gw_config *old, struct gw_c
 	if (!same_str(old->pid_file, nc->pid_file))
 		kept("pid_file");
 	swap_ptr(&old->pid_file, &nc->pid_file);
+	keep_ring(old, nc);
 }
 
 /* ---- servers ------------------------------------------------------------------ */

@@ -11,7 +11,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT, connectClient, freePort, startGateway, tempDir } from './lib.mjs';
 import { eventually, flakyServer, sqliteRows } from './audit_lib.mjs';
@@ -209,4 +209,15 @@ test('encryption.prune_retired: true: the gateway prunes the retired key once th
   assert.equal(rec.status, 'success');
   assert.match(rec.tool_name, /^key ring: pruned kr-\S+ \(encryption\.prune_retired\)$/);
   assert.notEqual(rec.tool_name, `key ring: pruned ${kid} (encryption.prune_retired)`, 'the active key was pruned');
+});
+
+test('a reload keeps the running key ring: a changed encryption: block is said to need a restart', async () => {
+  const text = readFileSync(gw.cfg, 'utf8');
+  assert.match(text, /prune_retired: true/);
+  writeFileSync(gw.cfg, text.replace('prune_retired: true', 'prune_retired: false\n  rotate_after: 30d'));
+  gw.proc.kill('SIGHUP');
+  await eventually(() => /reload \d+ applied/.test(gw.logs()), 'the reload was not applied');
+  assert.match(gw.logs(), /'encryption \(master_key, rotate_after, prune_retired\)' changed: it needs a restart; the running value stays/);
+  // the ring the gateway opened still serves: its status reads as before
+  assert.equal(status().keys.length, 1);
 });
