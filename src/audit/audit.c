@@ -167,7 +167,7 @@ void gw_audit_event_report(struct gw_audit *a, const char *event_type,
 			   const struct gw_exchange *x)
 {
 	if (a)
-		push_mode(a, x, event_type, GW_AUDIT_PARAMS_FULL);
+		push_mode(a, x, event_type, GW_AUDIT_PARAMS_REPORT);
 }
 
 /* ---- start and stop ---------------------------------------------------- */

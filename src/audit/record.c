@@ -358,11 +358,14 @@ static void put_request(struct out *o, const struct gw_exchange *x,
 	member_str(o, "mcp_server", x->server);
 	member_str(o, "tool_name", x->target);
 	member_str(o, "classification", x->classification);
-	red = x->params ? gw_audit_redact(r, arguments_of(x->params), mode, GW_AUDIT_PARAMS_MAX,
-					  &truncated)
+	bool report = mode == GW_AUDIT_PARAMS_REPORT;
+
+	red = x->params ? gw_audit_redact(r, arguments_of(x->params),
+					  report ? GW_AUDIT_PARAMS_FULL : mode,
+					  GW_AUDIT_PARAMS_MAX, &truncated)
 			: NULL;
 	if (red)
-		put_params(o, red, truncated, gw_audit_redactor_seal_key(r));
+		put_params(o, red, truncated, report ? NULL : gw_audit_redactor_seal_key(r));
 	json_decref(red);
 }
 

@@ -755,6 +755,7 @@ const char *gw_audit_params_name(enum gw_audit_params mode)
 	case GW_AUDIT_PARAMS_HASHED: return "hashed";
 	case GW_AUDIT_PARAMS_FULL: return "full";
 	case GW_AUDIT_PARAMS_NONE: return "none";
+	case GW_AUDIT_PARAMS_REPORT: return "full"; /* never configured */
 	}
 	return "redacted";
 }

@@ -22,6 +22,9 @@ enum gw_audit_params {
 	GW_AUDIT_PARAMS_HASHED,   /* every leaf a short SHA-256; sensitive keys masked */
 	GW_AUDIT_PARAMS_FULL,     /* as given, but recognised credentials masked */
 	GW_AUDIT_PARAMS_NONE,     /* nothing recorded */
+	/* not a config value: the gateway's own report (retention_enforced),
+	 * as FULL and never sealed, since verify reads it without a key */
+	GW_AUDIT_PARAMS_REPORT,
 };
 
 /* What replaces a masked value or a masked part of a string. */

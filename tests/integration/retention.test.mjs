@@ -8,6 +8,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -267,6 +268,27 @@ test('the scheduler enforces by itself: old PERSONAL records go, SENSITIVE_PERSO
   const pid = rows(A.db).find((x) => x.tool_name === 'fl__pid');
   assert.equal(pid.event_type, 'mcp_request', 'a policy without auto_delete deletes nothing');
   assert.ok(dry.some((x) => x.deleted.audit_records >= 1 && x.first_seq <= pid.seq), 'but reports it');
+  const v = verify('--db', A.db);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+}, () => running.at(-1)));
+
+test('with encryption on, a scheduled run still verifies: its retention record is not sealed, so verify reads it without a key', withGatewayLog(async () => {
+  process.env.RET_MASTER = randomBytes(32).toString('base64'); // apikey and verify load the config too
+  const A = await gateway(`retention:
+  interval: 1s
+  policies:
+    - { id: personal-1s, classification: PERSONAL, max_age: 1s }
+encryption:
+  master_key: env://RET_MASTER
+`);
+  running.push(A.gw);
+  await callTools(A.gw.url, A.key, ['fl__echo', 'fl__echo']);
+  await eventually(() => {
+    const t = rows(A.db).filter((x) => x.event_type === 'retention_tombstone');
+    return t.length >= 2 ? t : null;
+  }, 'the scheduler did not delete the PERSONAL records', { ms: 60000 });
+  const run = rows(A.db).map((x) => JSON.parse(x.record)).find((x) => x.event_type === 'retention_enforced');
+  assert.equal(typeof run.parameters, 'object', 'the retention record\'s parameters were sealed');
   const v = verify('--db', A.db);
   assert.equal(v.status, 0, v.stdout + v.stderr);
 }, () => running.at(-1)));
