@@ -10,6 +10,7 @@
 #include "audit/params_seal.h"
 #include "audit/record.h"
 #include "compliance/keyring.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -175,6 +176,7 @@ static bool key_of(struct gw_audit_subject_keys *c, const char *kid,
 		   uint8_t key[GW_SEAL_KEY_LEN])
 {
 	size_t i;
+	int rc;
 
 	for (i = 0; i < KEYS_N && c->v[i].kid[0]; i++)
 		if (strcmp(c->v[i].kid, kid) == 0)
@@ -182,7 +184,12 @@ static bool key_of(struct gw_audit_subject_keys *c, const char *kid,
 	i = c->next;
 	c->next = (c->next + 1) % KEYS_N;
 	snprintf(c->v[i].kid, sizeof(c->v[i].kid), "%s", kid);
-	c->v[i].found = gw_keyring_data_key(c->kr, kid, false, c->v[i].key, NULL, 0) == 0;
+	rc = gw_keyring_data_key(c->kr, kid, false, c->v[i].key, NULL, 0);
+	c->v[i].found = rc == 0;
+	/* only a key that is not there is remembered as gone (erased): a
+	 * store that failed this once is asked again for the next record */
+	if (rc != 0 && rc != GW_ENOENT)
+		c->v[i].kid[0] = '\0';
 out:
 	memcpy(key, c->v[i].key, GW_SEAL_KEY_LEN);
 	return c->v[i].found;
