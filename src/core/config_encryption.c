@@ -14,6 +14,10 @@
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_FERNET_KEYS 64
 #define MAX_ROTATE_S (10.0 * 365 * 24 * 3600)
+/* Below this a rotation by age would come every few passes of the key ring
+ * worker (every 5 s), each one a new ring key and a re-seal of every data
+ * key: the ring would grow without end. */
+#define MIN_ROTATE_S 3600.0
 
 /* A secret read through the reference v holds, into *out (the caller
  * wipes and frees it with gw_cfgval_secret_free). */
@@ -145,6 +149,9 @@ static int set_rotate_after(struct gw_yaml_diag *d, const struct gw_yaml_node *v
 	if (val < 0 || val * unit > MAX_ROTATE_S)
 		rc = gw_yaml_fail(d, v->line, "expected a duration such as 90d, 12h or 3600 (seconds), "
 			      "at most ten years; 0: never");
+	else if (val > 0 && val * unit < MIN_ROTATE_S)
+		rc = gw_yaml_fail(d, v->line, "at least an hour (1h, 3600), or 0: never; a shorter "
+			      "one would add a ring key and re-seal every data key every few seconds");
 	else
 		e->rotate_after = val * unit;
 	free(s);

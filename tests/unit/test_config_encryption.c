@@ -81,6 +81,14 @@ static void test_bad(void **state)
 		{ "encryption:\n  master_key: env://T_MASTER\n  rotate_after: -1d\n",
 		  "t.yaml:3: key 'encryption.rotate_after': expected a duration such as 90d, 12h or 3600 "
 		  "(seconds), at most ten years; 0: never" },
+		{ "encryption:\n  master_key: env://T_MASTER\n  rotate_after: 90\n",
+		  "t.yaml:3: key 'encryption.rotate_after': at least an hour (1h, 3600), or 0: never; a "
+		  "shorter one would add a ring key and re-seal every data key every few seconds" },
+		{ "encryption:\n  master_key: env://T_MASTER\n  rotate_after: 59m\n",
+		  "t.yaml:3: key 'encryption.rotate_after': at least an hour (1h, 3600), or 0: never; a "
+		  "shorter one would add a ring key and re-seal every data key every few seconds" },
+		{ "encryption:\n  master_key: env://T_MASTER\n  prune_retired: maybe\n",
+		  "t.yaml:3: key 'encryption.prune_retired': expected true or false, got 'maybe'" },
 		{ "encryption:\n  master_key: env://T_MASTER\n  fernet_keys: [env://T_MASTER, env://T_SHORT]\n",
 		  "t.yaml:3: key 'encryption.fernet_keys[1]': a Fernet key is 32 bytes in urlsafe base64, "
 		  "as Python's Fernet.generate_key() writes it (the value is not shown)" },
