@@ -145,6 +145,13 @@ test('/api/config/keys/prune: admin only; dry_run deletes nothing; then the reti
   assert.equal(denied.status, 403);
   const bad = conforms('POST', '/api/config/keys/prune', await call('POST', '/api/config/keys/prune', { body: { dry_run: 'yes' } }));
   assert.equal(bad.status, 400);
+  // a misspelt dry run must not prune: refused, naming the key
+  const typo = conforms('POST', '/api/config/keys/prune', await call('POST', '/api/config/keys/prune', { body: { dryrun: true } }));
+  assert.equal(typo.status, 400, typo.text);
+  assert.match(typo.text, /dryrun/);
+  const list = conforms('POST', '/api/config/keys/prune', await call('POST', '/api/config/keys/prune', { body: [true] }));
+  assert.equal(list.status, 400, list.text);
+  assert.equal((await call('GET', '/api/config/keys/status')).json.keys.length, before.keys.length, 'a refused prune deleted keys');
   const dry = conforms('POST', '/api/config/keys/prune', await call('POST', '/api/config/keys/prune', { body: { dry_run: true } }));
   assert.equal(dry.status, 200, dry.text);
   assert.deepEqual(dry.json.would_delete, retired);
