@@ -212,6 +212,18 @@ test('compliance.erase_on_withdrawal: a withdrawal erases; without encryption th
   const w = await api('POST', '/api/compliance/consent/withdraw', { user_id: who, data_type: 'email', purpose: 'ads' });
   assert.equal(w.status, 200);
   assert.equal(w.body.erasure.key_destroyed, true);
+  // the body overrides the setting: erase: false withdraws and keeps the
+  // subject (its access request still answers); a non-boolean is refused
+  const keep = 'apikey:dave-3';
+  assert.equal((await api('POST', '/api/compliance/consent/record',
+    { user_id: keep, data_type: 'email', purpose: 'ads', consent_given: true })).status, 200);
+  const bad = await api('POST', '/api/compliance/consent/withdraw', { user_id: keep, data_type: 'email', purpose: 'ads', erase: 'yes' });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.error.message, /erase/);
+  const kept = await api('POST', '/api/compliance/consent/withdraw', { user_id: keep, data_type: 'email', purpose: 'ads', erase: false });
+  assert.equal(kept.status, 200);
+  assert.equal(kept.body.erasure, undefined);
+  assert.equal((await api('POST', '/api/compliance/data-subject/request', { user_id: keep, request_type: 'access' })).status, 200);
   await gw.stop();
   const plain = gwBody.replace(/encryption:\n  master_key: env:\/\/SUBJ_MASTER\n/, '');
   assert.notEqual(plain, gwBody);
